@@ -1,0 +1,144 @@
+/**
+ * The typed, validated, frozen configuration that the rest of the gateway consumes. Nothing outside src/config
+ * sees XML: every value here is already parsed (sizes in bytes, intervals in milliseconds), defaulted, and
+ * checked against the cross-field rules. Positions point back into the file for error messages raised later
+ * (for example when a keystore named here turns out to have the wrong password).
+ */
+import type { GatewayErrorCode, SourcePosition } from '../errors.js';
+
+export type { SourcePosition };
+
+export type VerifyClient = 'none' | 'optional' | 'required';
+export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
+export type ServiceType = 'proxy' | 'echo';
+export type ConnectStrategy = 'immediate' | 'deferred';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface AcceptOptions {
+  readonly sslVerifyClient: VerifyClient;
+  /** As written (Kaazing/Java or OpenSSL names, comma-separated); undefined means the gateway's default. */
+  readonly sslCiphers: string | undefined;
+  /** Normalised protocol names (`TLSv1.2`, `TLSv1.3`, …); undefined means TLSv1.2 and up. */
+  readonly sslProtocols: readonly string[] | undefined;
+  /** `ssl.encryption disabled` on a wss:// accept serves plain ws on that address. */
+  readonly sslEncryption: boolean;
+  /** Where to listen instead of the accept URI's host:port, from `ws.bind`/`wss.bind`/… (bare port = 0.0.0.0). */
+  readonly bind: HostPort | undefined;
+  /** `ws.maximum.message.size` in bytes (default 128 KiB). */
+  readonly wsMaximumMessageSize: number;
+  /** `ws.inactivity.timeout` in ms; 0 = off. */
+  readonly wsInactivityTimeoutMs: number;
+  /** `http.keepalive.timeout` in ms (default 30 s). */
+  readonly httpKeepaliveTimeoutMs: number;
+}
+
+export interface ConnectOptions {
+  readonly sslCiphers: string | undefined;
+  readonly sslProtocols: readonly string[] | undefined;
+  readonly sslEncryption: boolean;
+  /** Local address to connect from (`tcp.bind`). */
+  readonly tcpBind: HostPort | undefined;
+  readonly wsInactivityTimeoutMs: number;
+}
+
+export interface AcceptUri {
+  /** The URI as written after ${} substitution. */
+  readonly uri: string;
+  readonly scheme: 'ws' | 'wss';
+  /** Lower-cased host name from the URI: what the server certificate must match and the Host header is routed by. */
+  readonly host: string;
+  readonly port: number;
+  /** Path without a trailing slash; `/` for the root. */
+  readonly path: string;
+  /** The address actually bound: the bind option if given, else host:port of the URI. */
+  readonly listen: HostPort;
+  readonly position: SourcePosition;
+}
+
+export interface ConnectUri {
+  readonly uri: string;
+  readonly scheme: 'tcp' | 'ssl';
+  readonly host: string;
+  readonly port: number;
+  readonly position: SourcePosition;
+}
+
+export interface ProxyProperties {
+  /** Bytes queued per direction before the source is paused; reading resumes at half. Default 64000. */
+  readonly maximumPendingBytes: number;
+  /** Seconds; > 0 turns on accept take-down and backoff reconnects while the backend is down. Default 0. */
+  readonly maximumRecoveryIntervalS: number;
+  readonly connectStrategy: ConnectStrategy;
+}
+
+export interface CrossSiteConstraint {
+  /** `*` or an origin (`https://app.example.com`, port optional). */
+  readonly allowOrigin: string;
+  readonly allowMethods: string | undefined;
+  readonly allowHeaders: string | undefined;
+  readonly maximumAgeS: number | undefined;
+  readonly position: SourcePosition;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly type: ServiceType;
+  readonly accepts: readonly AcceptUri[];
+  /** For proxy: exactly the first connect Kaazing would use (legacy `<properties><connect>` included). */
+  readonly connect: ConnectUri | undefined;
+  readonly properties: ProxyProperties;
+  readonly acceptOptions: AcceptOptions;
+  readonly connectOptions: ConnectOptions;
+  readonly crossSiteConstraints: readonly CrossSiteConstraint[];
+  readonly position: SourcePosition;
+}
+
+export interface StoreConfig {
+  /** From `<type>`, upper-cased; undefined = detect from extension then content. */
+  readonly type: StoreType | undefined;
+  /** Absolute path, resolved against the config file's directory. */
+  readonly file: string;
+  /** Absolute path of the password file, if any. */
+  readonly passwordFile: string | undefined;
+  readonly position: SourcePosition;
+}
+
+export interface SecurityConfig {
+  readonly keystore: StoreConfig | undefined;
+  readonly truststore: StoreConfig | undefined;
+}
+
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly code: GatewayErrorCode;
+  readonly message: string;
+  readonly position: SourcePosition | undefined;
+  readonly hint: string | undefined;
+}
+
+export interface GatewayConfig {
+  /** Absolute path of the file that was read. */
+  readonly file: string;
+  readonly namespace: string;
+  readonly services: readonly ServiceConfig[];
+  readonly security: SecurityConfig;
+  /** Non-fatal findings (unused realms, cluster, …), for the CLI to log at start-up and print in `check`. */
+  readonly warnings: readonly Diagnostic[];
+}
+
+export interface LoadConfigOptions {
+  /** `-D name=value` values; they win over `<properties>`. */
+  readonly defines?: Readonly<Record<string, string>>;
+  /** Value of `${hostname}`; defaults to os.hostname(). Injected so tests are deterministic. */
+  readonly hostname?: string;
+}
+
+/** Either a config or every problem found; never both a config and errors. */
+export type LoadConfigResult =
+  | { readonly ok: true; readonly config: GatewayConfig; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };

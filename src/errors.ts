@@ -1,0 +1,120 @@
+/**
+ * Every error the gateway reports is a GatewayError with a stable code. Codes are public API: they appear in
+ * logs and in `gateway check` output, users search for them, and docs/errors.md documents each one (a test keeps
+ * the two in step). A code is never renamed or reused for another meaning.
+ */
+
+export interface SourcePosition {
+  /** Absolute or config-relative path of the file the problem is in. */
+  readonly file: string;
+  /** 1-based line; absent when only the file is known. */
+  readonly line?: number;
+  /** 1-based column. */
+  readonly column?: number;
+}
+
+/** The catalogue of codes, grouped by the module that raises them. The value is a one-line summary. */
+export const ERROR_CODES = {
+  // ── general ──────────────────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_INTERNAL: 'an unexpected failure inside the gateway',
+  GW_ERR_USAGE: 'the command line is not valid',
+  GW_ERR_FILE_READ: 'a file named by the configuration or the command line cannot be read',
+
+  // ── config ───────────────────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_CONFIG_XML: 'the configuration file is not well-formed XML',
+  GW_ERR_CONFIG_NAMESPACE: 'the gateway-config namespace is missing or not supported',
+  GW_ERR_CONFIG_UNKNOWN_ELEMENT: 'an element the schema does not allow at that place',
+  GW_ERR_CONFIG_ORDER: 'an element appears out of the order the schema requires',
+  GW_ERR_CONFIG_MISSING: 'a required element or value is missing',
+  GW_ERR_CONFIG_DUPLICATE: 'an element that may appear once appears more than once, or a name is used twice',
+  GW_ERR_CONFIG_VALUE: 'an element holds a value outside its grammar',
+  GW_ERR_CONFIG_PROPERTY: 'a ${…} reference names no property',
+  GW_ERR_CONFIG_URI: 'an accept or connect URI is not valid for its service',
+  GW_ERR_CONFIG_UNSUPPORTED: 'the file asks for something this gateway cannot serve as written',
+  GW_ERR_CONFIG_CONFLICT: 'accepts that share a host:port disagree on an option that must be equal',
+  GW_ERR_CONFIG_WARNING: 'a part of the file that no served service uses (a warning, never fatal)',
+  // (config codes end)
+
+  // ── keystore ─────────────────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_STORE_PASSWORD: 'the store password is wrong (the integrity check failed)',
+  GW_ERR_STORE_FORMAT: 'the store is not of the declared type, or of no known type',
+  GW_ERR_STORE_CORRUPT: 'the store is truncated or damaged',
+  GW_ERR_STORE_UNSUPPORTED: 'the store uses an algorithm or entry kind this gateway does not read',
+  GW_ERR_STORE_KEY_PASSWORD: 'a key entry is protected by a password other than the store password',
+  GW_ERR_STORE_PEM: 'a PEM file holds no usable certificate or key, or a key that cannot be decrypted',
+  // (keystore codes end)
+
+  // ── tls ──────────────────────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_TLS_NO_CERTIFICATE: 'the keystore has no certificate entry for an accept host name',
+  GW_ERR_TLS_NO_KEYSTORE: 'a wss:// accept or ssl:// connect needs a keystore or truststore that is not configured',
+  GW_ERR_TLS_CIPHERS: 'ssl.ciphers names no cipher this platform has',
+  GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
+  GW_ERR_TLS_CONTEXT: 'the TLS library refused the keys, certificates or settings',
+  // (tls codes end)
+
+  // ── upstream / pipe ──────────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_UPSTREAM_CONNECT: 'the connection to a backend failed',
+  GW_ERR_UPSTREAM_TLS: 'the backend TLS handshake failed or its certificate did not verify',
+  GW_ERR_UPSTREAM_UNAVAILABLE: 'the service is down while it recovers its backend',
+  // (upstream codes end)
+
+  // ── listener / gateway ───────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_BIND: 'a listening address cannot be bound',
+  GW_ERR_STATE: 'a lifecycle call made in the wrong state',
+  // (gateway codes end)
+} as const;
+
+export type GatewayErrorCode = keyof typeof ERROR_CODES;
+
+export interface GatewayErrorOptions {
+  readonly position?: SourcePosition | undefined;
+  readonly cause?: unknown;
+  /** A short hint a user can act on ("did you mean <ssl.ciphers>?"), shown after the message. */
+  readonly hint?: string | undefined;
+}
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly position: SourcePosition | undefined;
+  readonly hint: string | undefined;
+
+  constructor(code: GatewayErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.position = options.position;
+    this.hint = options.hint;
+  }
+
+  /** `PATH:LINE:COL: error CODE: message (hint)`, the form `gateway check` prints. */
+  format(severity: 'error' | 'warning' = 'error'): string {
+    return formatDiagnostic(severity, this.code, this.message, this.position, this.hint);
+  }
+}
+
+export function formatDiagnostic(
+  severity: 'error' | 'warning',
+  code: GatewayErrorCode,
+  message: string,
+  position?: SourcePosition,
+  hint?: string,
+): string {
+  const where = position ? formatPosition(position) + ': ' : '';
+  return `${where}${severity} ${code}: ${message}${hint ? ` (${hint})` : ''}`;
+}
+
+export function formatPosition(p: SourcePosition): string {
+  if (p.line === undefined) return p.file;
+  return p.column === undefined ? `${p.file}:${p.line}` : `${p.file}:${p.line}:${p.column}`;
+}
+
+export function isGatewayError(e: unknown): e is GatewayError {
+  return e instanceof GatewayError;
+}
+
+/** Wraps any thrown value so callers can rely on a GatewayError; an existing one passes through unchanged. */
+export function toGatewayError(e: unknown, code: GatewayErrorCode, message: string, position?: SourcePosition): GatewayError {
+  if (e instanceof GatewayError) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  return new GatewayError(code, `${message}: ${detail}`, { cause: e, position });
+}
