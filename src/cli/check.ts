@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import { formatDiagnostic } from '../errors.js';
+import { EXIT } from './exit-codes.js';
+import { prepare } from './prepare.js';
+
+/**
+ * Everything `start` would do short of binding. Prints each problem as `PATH:LINE:COL: error CODE: message`, then
+ * either a summary of the services (exit 0) or the count of errors (exit 1).
+ */
+export function check(configPath: string | undefined, defines: Record<string, string>, log: Logger, out: (line: string) => void): number {
+  const prepared = prepare(configPath, defines, log);
+  for (const d of [...prepared.errors, ...prepared.warnings]) {
+    out(formatDiagnostic(d.severity, d.code, d.message, d.position, d.hint));
+  }
+  if (prepared.errors.length > 0 || !prepared.config) {
+    const n = prepared.errors.length;
+    out(`${n} error${n === 1 ? '' : 's'}: the gateway would not start`);
+    return EXIT.INVALID;
+  }
+  const config = prepared.config;
+  out(`${config.file}: valid (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
+  for (const s of config.services) {
+    out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}`);
+    for (const a of s.accepts) {
+      const verify = a.scheme === 'wss' ? `, verify-client ${s.acceptOptions.sslVerifyClient}` : '';
+      out(`    ${a.uri}  [listen ${a.listen.host}:${a.listen.port}${verify}]`);
+    }
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,41 @@
+/**
+ * What `start` and `check` share: read the config, then prepare the gateway (stores, TLS contexts, services,
+ * listeners) without binding. Every problem found on the way is returned, in file order.
+ */
+import type { Logger } from 'pino';
+import { loadConfig } from '../config/index.js';
+import type { Diagnostic, GatewayConfig } from '../config/types.js';
+import { ensureDevPki } from '../devpki/dev-pki.js';
+import type { GatewayError } from '../errors.js';
+import { Gateway } from '../gateway.js';
+import { DEFAULT_CONFIG, DEV_PKI_DIR, displayPath } from './paths.js';
+
+export interface Prepared {
+  readonly config: GatewayConfig | undefined;
+  readonly gateway: Gateway | undefined;
+  readonly errors: readonly Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+}
+
+function toDiagnostic(e: GatewayError): Diagnostic {
+  return { severity: 'error', code: e.code, message: e.message, position: e.position, hint: e.hint };
+}
+
+export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger): Prepared {
+  const file = configPath ?? DEFAULT_CONFIG;
+  if (configPath === undefined) {
+    // The default configuration serves TLS with a development PKI made on first use, so a fresh clone runs.
+    const made = ensureDevPki(DEV_PKI_DIR);
+    if (made.created) {
+      log.warn(`Created a development CA and certificates in ${displayPath(made.dir)}: for trying the gateway only, never for production`);
+    }
+  }
+  const result = loadConfig(displayPath(file), { defines });
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
+  if (!result.ok) {
+    return { config: undefined, gateway: undefined, errors: result.diagnostics.filter((d) => d.severity === 'error'), warnings };
+  }
+  const prepared = Gateway.prepare(result.config, { log });
+  if (!prepared.ok) return { config: result.config, gateway: undefined, errors: prepared.errors.map(toDiagnostic), warnings };
+  return { config: result.config, gateway: prepared.gateway, errors: [], warnings };
+}

@@ -1,0 +1,41 @@
+/**
+ * A development PKI so the default configuration runs on a fresh clone: a CA, a server certificate for localhost
+ * and a client certificate, written as PEM files. Made on `npm ci` and on first use, never committed. Not for
+ * production: anyone with the directory holds the CA key.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { issue } from './issue.js';
+
+export const DEV_PKI_FILES = {
+  ca: 'ca.pem',
+  caKey: 'ca.key',
+  server: 'server.pem',
+  clientCert: 'client.pem',
+  clientKey: 'client.key',
+} as const;
+
+export interface DevPkiResult {
+  readonly dir: string;
+  /** False when every file was already there (nothing is overwritten). */
+  readonly created: boolean;
+}
+
+export function ensureDevPki(dir: string, hostnames: readonly string[] = ['localhost']): DevPkiResult {
+  const paths = Object.values(DEV_PKI_FILES).map((f) => join(dir, f));
+  if (paths.every((p) => existsSync(p))) return { dir, created: false };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ca = issue({ subject: { CN: 'Gateway Development CA', O: 'Development' }, isCA: true, notAfterDays: 3650 });
+  const sans = [...hostnames.map((h) => `DNS:${h}`), 'IP:127.0.0.1', 'IP:::1'];
+  const server = issue({ subject: { CN: hostnames[0] ?? 'localhost', O: 'Development' }, sans, issuer: ca, usage: 'server', notAfterDays: 825 });
+  const client = issue({ subject: { CN: 'dev-client', OU: 'devices', O: 'Development' }, issuer: ca, usage: 'client', notAfterDays: 825 });
+  const write = (name: string, text: string, secret: boolean) =>
+    writeFileSync(join(dir, name), text, { mode: secret ? 0o600 : 0o644 });
+  write(DEV_PKI_FILES.ca, ca.cert, false);
+  write(DEV_PKI_FILES.caKey, ca.key, true);
+  // The keystore: the server's key, its certificate and the CA, in one PEM file.
+  write(DEV_PKI_FILES.server, server.key + server.cert + ca.cert, true);
+  write(DEV_PKI_FILES.clientCert, client.cert + ca.cert, false);
+  write(DEV_PKI_FILES.clientKey, client.key, true);
+  return { dir, created: true };
+}

@@ -1,0 +1,216 @@
+/**
+ * The gateway's lifecycle: from a validated config, load every store and build every TLS context, service and
+ * listener (prepare: nothing is bound yet, so `gateway check` runs exactly this); then bind (start) and stop.
+ * A problem found while preparing is collected with the others, so a user sees all of them at once.
+ */
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { AcceptUri, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
+import { GatewayError, toGatewayError } from './errors.js';
+import { loadStoreFile } from './keystore/index.js';
+import type { StoreContents } from './keystore/types.js';
+import { Listener } from './listener/listener.js';
+import type { Route } from './listener/routes.js';
+import { EchoService } from './services/echo.js';
+import { ProxyService } from './services/proxy.js';
+import type { Service } from './services/types.js';
+import { buildClientTls } from './tls/client.js';
+import { buildServerTls } from './tls/server.js';
+import { createConnector, type Connector } from './upstream/connector.js';
+
+export interface GatewayDependencies {
+  readonly log: Logger;
+  /** How backends are reached; tests wrap it. */
+  readonly connector?: Connector;
+}
+
+export interface BoundAccept {
+  readonly service: string;
+  readonly accept: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export type PrepareResult =
+  | { readonly ok: true; readonly gateway: Gateway }
+  | { readonly ok: false; readonly errors: readonly GatewayError[] };
+
+interface Stores {
+  readonly keystore: StoreContents | undefined;
+  readonly truststore: StoreContents | undefined;
+}
+
+function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[]): StoreContents | undefined {
+  if (!store) return undefined;
+  try {
+    return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
+  } catch (e) {
+    const err = toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`);
+    // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
+    errors.push(err.position ? err : new GatewayError(err.code, err.message, { position: store.position, cause: err.cause ?? err, hint: err.hint }));
+    return undefined;
+  }
+}
+
+function listenKey(a: AcceptUri): string {
+  return `${a.listen.host}:${a.listen.port}`;
+}
+
+function createService(config: ServiceConfig, stores: Stores, deps: GatewayDependencies, connector: Connector): Service {
+  if (config.type === 'echo') return new EchoService(config);
+  let upstreamTls: ConnectionOptions | undefined;
+  if (config.connect?.scheme === 'ssl') {
+    upstreamTls = buildClientTls({
+      host: config.connect.host,
+      truststore: stores.truststore,
+      keystore: stores.keystore,
+      ciphers: config.connectOptions.sslCiphers,
+      protocols: config.connectOptions.sslProtocols,
+    });
+  }
+  return new ProxyService(config, { connector, upstreamTls, log: deps.log.child({ service: config.name }) });
+}
+
+export class Gateway {
+  readonly #config: GatewayConfig;
+  readonly #services: readonly Service[];
+  readonly #listeners: readonly Listener[];
+  readonly #log: Logger;
+  #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
+
+  private constructor(config: GatewayConfig, services: readonly Service[], listeners: readonly Listener[], log: Logger) {
+    this.#config = config;
+    this.#services = services;
+    this.#listeners = listeners;
+    this.#log = log;
+  }
+
+  /** Loads stores and builds every context, service and listener without binding anything. */
+  static prepare(config: GatewayConfig, deps: GatewayDependencies): PrepareResult {
+    const errors: GatewayError[] = [];
+    const stores: Stores = {
+      keystore: loadStore(config.security.keystore, 'keystore', errors),
+      truststore: loadStore(config.security.truststore, 'truststore', errors),
+    };
+    for (const s of [stores.keystore, stores.truststore]) {
+      for (const w of s?.warnings ?? []) deps.log.warn(w);
+    }
+    const connector = deps.connector ?? createConnector();
+    const services = new Map<ServiceConfig, Service>();
+    for (const sc of config.services) {
+      try {
+        services.set(sc, createService(sc, stores, deps, connector));
+      } catch (e) {
+        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
+      }
+    }
+
+    // One listener per bound host:port, shared by every accept (of any service) that binds it.
+    const groups = new Map<string, { accept: AcceptUri; config: ServiceConfig }[]>();
+    for (const sc of config.services) {
+      for (const accept of sc.accepts) {
+        const key = listenKey(accept);
+        groups.set(key, [...(groups.get(key) ?? []), { accept, config: sc }]);
+      }
+    }
+    const upgraders = new Map<ServiceConfig, WebSocketServer>();
+    const listeners: Listener[] = [];
+    for (const members of groups.values()) {
+      const first = members[0];
+      if (!first) continue;
+      const options = first.config.acceptOptions;
+      const secure = first.accept.scheme === 'wss' && options.sslEncryption;
+      let tls;
+      if (secure) {
+        if (!stores.keystore) {
+          if (!config.security.keystore) {
+            errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${first.accept.uri} needs a <keystore> in <security>`, { position: first.accept.position }));
+          }
+          continue;
+        }
+        try {
+          tls = buildServerTls({
+            keystore: stores.keystore,
+            truststore: stores.truststore,
+            hostnames: [...new Set(members.map((m) => m.accept.host))],
+            verifyClient: options.sslVerifyClient,
+            ciphers: options.sslCiphers,
+            protocols: options.sslProtocols,
+          });
+        } catch (e) {
+          errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
+          continue;
+        }
+      }
+      const routes: Route[] = [];
+      for (const m of members) {
+        const service = services.get(m.config);
+        if (!service) continue;
+        let wss = upgraders.get(m.config);
+        if (!wss) {
+          wss = new WebSocketServer({
+            noServer: true,
+            clientTracking: false,
+            perMessageDeflate: false,
+            maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
+          });
+          upgraders.set(m.config, wss);
+        }
+        routes.push({ accept: m.accept, service, wss });
+      }
+      listeners.push(
+        new Listener({
+          listen: first.accept.listen,
+          tls,
+          verifyClient: secure ? options.sslVerifyClient : 'none',
+          keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,
+          routes,
+          log: deps.log,
+        }),
+      );
+    }
+    if (errors.length > 0) return { ok: false, errors };
+    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, deps.log) };
+  }
+
+  get config(): GatewayConfig {
+    return this.#config;
+  }
+
+  /** Binds every listener; if one cannot bind, the ones already bound are closed again and the error thrown. */
+  async start(): Promise<BoundAccept[]> {
+    if (this.#state !== 'prepared') throw new GatewayError('GW_ERR_STATE', `cannot start a gateway that is ${this.#state}`);
+    this.#state = 'starting';
+    this.#log.info('Starting services');
+    const bound: BoundAccept[] = [];
+    try {
+      for (const listener of this.#listeners) {
+        const address = await listener.listen();
+        for (const r of listener.routes) {
+          const b = { service: r.service.config.name, accept: r.accept.uri, address: address.address, port: address.port };
+          bound.push(b);
+          this.#log.info({ event: 'listening', ...b }, `  ${r.accept.uri} (${address.address}:${address.port})`);
+        }
+      }
+    } catch (e) {
+      this.#state = 'stopped';
+      await Promise.all(this.#listeners.map((l) => l.close()));
+      await Promise.all(this.#services.map((s) => s.stop()));
+      throw e;
+    }
+    this.#state = 'started';
+    this.#log.info('Started services');
+    return bound;
+  }
+
+  /** Closes every connection (1001 to WebSocket clients) and every listener. Safe to call more than once. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    await Promise.all(this.#services.map((s) => s.stop()));
+    await Promise.all(this.#listeners.map((l) => l.close()));
+    this.#state = 'stopped';
+    this.#log.info('Stopped server');
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * One listening address (host:port) of the gateway: a TCP or TLS server whose connections are vetted (client
+ * certificate) before any HTTP byte is read, then handed to an HTTP parser that only does WebSocket upgrades and
+ * routes each to the service whose accept matches by Host and path.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { originRefusal } from '../auth/origin.js';
+import type { HostPort, VerifyClient } from '../config/types.js';
+import { GatewayError } from '../errors.js';
+import type { ConnectionContext } from '../services/types.js';
+import { identify, refusalReason, type ClientIdentity } from '../tls/identity.js';
+import { refuseUpgrade } from './http-response.js';
+import { RouteTable, type Route } from './routes.js';
+
+export interface ListenerOptions {
+  readonly listen: HostPort;
+  /** Server TLS options (from src/tls); undefined for a plain ws:// listener. */
+  readonly tls: TlsOptions | undefined;
+  readonly verifyClient: VerifyClient;
+  readonly keepAliveTimeoutMs: number;
+  readonly routes: readonly Route[];
+  readonly log: Logger;
+}
+
+let nextConnectionId = 0;
+
+function newConnectionId(): string {
+  nextConnectionId = (nextConnectionId + 1) % Number.MAX_SAFE_INTEGER;
+  return nextConnectionId.toString(36);
+}
+
+export class Listener {
+  readonly #options: ListenerOptions;
+  readonly #routes: RouteTable;
+  readonly #server: NetServer;
+  readonly #http: HttpServer;
+  readonly #identities = new WeakMap<Duplex, ClientIdentity>();
+  readonly #sockets = new Set<Socket>();
+  #state: 'new' | 'listening' | 'closed' = 'new';
+
+  constructor(options: ListenerOptions) {
+    this.#options = options;
+    this.#routes = new RouteTable(options.routes);
+    this.#http = createHttpServer();
+    this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
+    this.#http.on('request', (req, res) => {
+      const route = this.#routes.match(req.headers.host, pathOf(req.url));
+      const status = route && route.service.available ? 426 : 404;
+      const body =
+        status === 426
+          ? `This address serves WebSocket connections for service "${route?.service.config.name}"; connect with a WebSocket client.\n`
+          : `No service accepts ${req.url ?? '/'} here.\n`;
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...(status === 426 ? { Upgrade: 'websocket' } : {}) });
+      res.end(body);
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    this.#http.on('clientError', (err, socket) => {
+      options.log.debug({ err }, 'malformed HTTP request');
+      refuseUpgrade(socket, 400, 'Malformed HTTP request.');
+    });
+
+    if (options.tls) {
+      const server = createTlsServer(options.tls);
+      server.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));
+      server.on('tlsClientError', (err, socket) => {
+        options.log.warn(
+          { downstream: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message },
+          'TLS handshake failed',
+        );
+      });
+      this.#server = server;
+    } else {
+      this.#server = createNetServer((socket) => this.#track(socket));
+    }
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** The address actually bound (port 0 in the config becomes a real port here). */
+  get address(): AddressInfo {
+    const a = this.#server.address();
+    if (a === null || typeof a === 'string') throw new GatewayError('GW_ERR_STATE', 'listener is not bound');
+    return a;
+  }
+
+  get routes(): readonly Route[] {
+    return this.#routes.routes;
+  }
+
+  listen(): Promise<AddressInfo> {
+    if (this.#state !== 'new') return Promise.reject(new GatewayError('GW_ERR_STATE', `listener is ${this.#state}`));
+    const { host, port } = this.#options.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        this.#state = 'closed';
+        reject(
+          new GatewayError('GW_ERR_BIND', `Unable to bind to resource: ${host}:${port} cause: ${bindReason(err)}`, {
+            cause: err,
+          }),
+        );
+      };
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port }, () => {
+        this.#server.off('error', onError);
+        this.#state = 'listening';
+        this.#server.on('error', (err) => this.#options.log.error({ err }, 'listener error'));
+        resolve(this.address);
+      });
+    });
+  }
+
+  /** Stops accepting and drops every connection still open; services close their WebSockets first. */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    const wasListening = this.#state === 'listening';
+    this.#state = 'closed';
+    for (const s of this.#sockets) s.destroy();
+    if (!wasListening) return Promise.resolve();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #track(socket: Socket): void {
+    this.#http.emit('connection', socket);
+  }
+
+  /** The client certificate is judged before the HTTP parser sees a byte: a refused client never reaches a service. */
+  #vet(socket: TLSSocket): void {
+    const identity = identify(socket);
+    const reason = refusalReason(identity, this.#options.verifyClient);
+    if (reason !== undefined) {
+      this.#options.log.warn(
+        {
+          downstream: `${socket.remoteAddress}:${socket.remotePort}`,
+          reason,
+          ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
+        },
+        `client certificate refused: ${reason}`,
+      );
+      socket.destroy();
+      return;
+    }
+    this.#identities.set(socket, identity);
+    this.#http.emit('connection', socket);
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = pathOf(req.url);
+    const route = this.#routes.match(req.headers.host, path);
+    const downstream = req.socket.remoteAddress ?? '';
+    const log = this.#options.log;
+    if (!route || !route.service.available) {
+      log.info({ downstream, path }, route ? 'service unavailable: upgrade refused' : 'no service for path: upgrade refused');
+      refuseUpgrade(socket, 404, `No service accepts ${path} here.`);
+      return;
+    }
+    const { service, accept } = route;
+    const refusal = originRefusal(req.headers.origin, accept, service.config.crossSiteConstraints);
+    if (refusal !== undefined) {
+      log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
+      refuseUpgrade(socket, 403, `Forbidden: ${refusal}.`);
+      return;
+    }
+    const id = newConnectionId();
+    const ctx: ConnectionContext = {
+      id,
+      downstreamAddress: downstream,
+      downstreamPort: req.socket.remotePort ?? 0,
+      accept: accept.uri,
+      path,
+      identity: this.#identities.get(req.socket),
+      log: log.child({ conn: id, service: service.config.name }),
+      openedAt: Date.now(),
+    };
+    route.wss.handleUpgrade(req, socket, head, (ws) => service.handle(ws, ctx));
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  const raw = q >= 0 ? url.slice(0, q) : url;
+  return raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw || '/';
+}
+
+function bindReason(err: NodeJS.ErrnoException): string {
+  if (err.code === 'EADDRINUSE') return 'Address already in use';
+  if (err.code === 'EACCES') return 'Permission denied (ports below 1024 need privileges)';
+  if (err.code === 'EADDRNOTAVAIL') return 'Cannot assign requested address (no such local address)';
+  return err.message;
+}

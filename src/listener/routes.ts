@@ -1,0 +1,55 @@
+/**
+ * Which service a request on one listener belongs to: by Host header, then by the longest accept path that is the
+ * request path or a prefix of it on a segment boundary (`/v1/devices` serves `/v1/devices/device-1`).
+ */
+import type { WebSocketServer } from 'ws';
+import type { AcceptUri } from '../config/types.js';
+import type { Service } from '../services/types.js';
+
+export interface Route {
+  readonly accept: AcceptUri;
+  readonly service: Service;
+  /** The service's own upgrade handler: its limits (maximum message size) differ per service. */
+  readonly wss: WebSocketServer;
+}
+
+/** The host part of a Host header, lower case, without port or IPv6 brackets. */
+export function hostOf(hostHeader: string | undefined): string | undefined {
+  if (!hostHeader) return undefined;
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(1, end) : undefined;
+  }
+  const colon = h.indexOf(':');
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+export function pathMatches(acceptPath: string, requestPath: string): boolean {
+  if (acceptPath === '/') return true;
+  return requestPath === acceptPath || requestPath.startsWith(acceptPath + '/');
+}
+
+export class RouteTable {
+  readonly #routes: readonly Route[];
+
+  constructor(routes: readonly Route[]) {
+    // Longest path first, so the first match is the most specific.
+    this.#routes = [...routes].sort((a, b) => b.accept.path.length - a.accept.path.length);
+  }
+
+  get routes(): readonly Route[] {
+    return this.#routes;
+  }
+
+  /**
+   * Accepts whose host equals the Host header win; when no accept on this address names that host (a client that
+   * dialled an IP address, say), every accept is a candidate and the path alone decides.
+   */
+  match(hostHeader: string | undefined, path: string): Route | undefined {
+    const host = hostOf(hostHeader);
+    const named = this.#routes.filter((r) => r.accept.host === host);
+    const candidates = named.length > 0 ? named : this.#routes;
+    return candidates.find((r) => pathMatches(r.accept.path, path));
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The two log lines every connection writes: one when it opens and one when it closes. Their field names are public
+ * API (operators build dashboards and alerts on them): `downstream` is the client side, `upstream` the backend.
+ */
+import type { ConnectionContext } from './types.js';
+
+export interface CloseSummary {
+  readonly upstream?: string | undefined;
+  readonly bytesDownstreamToUpstream: number;
+  readonly bytesUpstreamToDownstream: number;
+  readonly reason: string;
+  readonly code?: number | undefined;
+}
+
+function identityFields(ctx: ConnectionContext): Record<string, unknown> {
+  const id = ctx.identity;
+  if (!id || !id.presented) return {};
+  return { subject: id.subject, fingerprint: id.fingerprint256, verified: id.verified };
+}
+
+export function logOpened(ctx: ConnectionContext, upstream?: string): void {
+  ctx.log.info(
+    {
+      event: 'open',
+      downstream: `${ctx.downstreamAddress}:${ctx.downstreamPort}`,
+      accept: ctx.accept,
+      path: ctx.path,
+      ...identityFields(ctx),
+      ...(upstream ? { upstream } : {}),
+    },
+    'connection opened',
+  );
+}
+
+export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
+  ctx.log.info(
+    {
+      event: 'close',
+      downstream: `${ctx.downstreamAddress}:${ctx.downstreamPort}`,
+      ...identityFields(ctx),
+      ...(summary.upstream ? { upstream: summary.upstream } : {}),
+      bytesIn: summary.bytesDownstreamToUpstream,
+      bytesOut: summary.bytesUpstreamToDownstream,
+      durationMs: Date.now() - ctx.openedAt,
+      reason: summary.reason,
+      ...(summary.code !== undefined ? { code: summary.code } : {}),
+    },
+    'connection closed',
+  );
+}

@@ -1,0 +1,106 @@
+/** `bin/gateway check`: every problem with its position, the real Kaazing files, and the default configuration. */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { runGateway } from '../helpers/gateway-process.js';
+import { PEM_SECURITY, workspace } from '../helpers/e2e-setup.js';
+import { repoPath } from '../helpers/paths.js';
+
+const DIAGNOSTIC = /^(.+?):(\d+):(\d+): (error|warning) (GW_ERR_[A-Z0-9_]+): .+$/;
+
+describe('gateway check', () => {
+  const ws = workspace();
+  after(() => ws.cleanup());
+
+  test('the default configuration is valid on a fresh clone', async () => {
+    const r = await runGateway(['check']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /valid \(3 services\)/);
+  });
+
+  test('a valid file prints a summary of its services and exits 0', async () => {
+    const file = ws.config(`
+  <service>
+    <name>echo</name>
+    <accept>wss://127.0.0.1:0/echo</accept>
+    <type>echo</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  </service>${PEM_SECURITY}`, 'valid.xml');
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /echo \(echo\)/);
+    assert.match(r.stdout, /wss:\/\/127\.0\.0\.1:0\/echo .*verify-client required/);
+  });
+
+  test('every problem is listed with its line and column, not only the first', async () => {
+    const file = ws.write(
+      'broken.xml',
+      [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<gateway-config xmlns="http://xmlns.kaazing.org/2016/06/gateway">',
+        '  <service>',
+        '    <name>one</name>',
+        '    <accept>ws://127.0.0.1:0/one</accept>',
+        '    <type>echo</type>',
+        '    <accept-options>',
+        '      <ws.maximum.message.size>128kB</ws.maximum.message.size>',
+        '      <ssl.cipher>HIGH</ssl.cipher>',
+        '    </accept-options>',
+        '  </service>',
+        '  <service>',
+        '    <name>two</name>',
+        '    <accept>ws://127.0.0.1:0/two</accept>',
+        '    <type>directory</type>',
+        '  </service>',
+        '</gateway-config>',
+      ].join('\n'),
+    );
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.split('\n').filter((l) => DIAGNOSTIC.test(l));
+    const at = (line: number) => lines.find((l) => l.includes(`broken.xml:${line}:`));
+    assert.match(at(8) ?? '', /error GW_ERR_CONFIG_VALUE: .*128kB/);
+    assert.match(at(9) ?? '', /error GW_ERR_CONFIG_UNKNOWN_ELEMENT: .*ssl\.cipher.*ssl\.ciphers/);
+    assert.match(at(15) ?? '', /error GW_ERR_CONFIG_UNSUPPORTED: .*directory/);
+  });
+
+  test('a missing store and a wrong password are reported at the <security> element that names them', async () => {
+    const file = ws.config(`
+  <service>
+    <name>echo</name>
+    <accept>wss://127.0.0.1:0/echo</accept>
+    <type>echo</type>
+  </service>
+  <security>
+    <keystore><type>PEM</type><file>missing.pem</file></keystore>
+  </security>`, 'missing-store.xml');
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /missing-store\.xml:\d+:\d+: error GW_ERR_FILE_READ: .*missing\.pem/);
+  });
+
+  test('a plain HTTP request is not confused with an accept: unsupported accept schemes are listed', async () => {
+    const file = ws.config(`
+  <service>
+    <name>web</name>
+    <accept>http://127.0.0.1:0/</accept>
+    <type>echo</type>
+  </service>`, 'http-accept.xml');
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /http-accept\.xml:\d+:\d+: error GW_ERR_CONFIG_(URI|UNSUPPORTED): .*http:\/\//);
+  });
+
+  const corpus = repoPath('..', 'shared', 'kaazing-configs');
+  for (const name of readdirSync(corpus).filter((f) => f.endsWith('.xml'))) {
+    test(`the Kaazing file ${name} is read without a crash`, async () => {
+      const r = await runGateway(['check', '--config', `${corpus}/${name}`]);
+      assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
+      assert.doesNotMatch(r.stdout + r.stderr, /GW_ERR_INTERNAL|\n\s+at /);
+      if (r.code === 1) {
+        const diagnostics = r.stdout.split('\n').filter((l) => DIAGNOSTIC.test(l) && l.includes(' error '));
+        assert.ok(diagnostics.length > 0, `exit 1 but no positioned error:\n${r.stdout}`);
+      }
+    });
+  }
+});

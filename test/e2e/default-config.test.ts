@@ -1,0 +1,49 @@
+/** The default conf/gateway-config.xml runs on a fresh clone, with its development PKI (ports moved to 0 by -D). */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
+import { GatewayProcess } from '../helpers/gateway-process.js';
+import { repoPath } from '../helpers/paths.js';
+import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+
+let gw: GatewayProcess;
+let backend: Backend;
+
+before(async () => {
+  backend = await tcpEcho();
+  gw = await GatewayProcess.start(undefined, ['-D', 'gateway.port=0', '-D', 'gateway.secure.port=0', '-D', `backend.address=127.0.0.1:${backend.port}`]);
+});
+
+after(async () => {
+  await gw?.stop();
+  await backend?.close();
+});
+
+test('start-up logs the configuration file, each accept and the start time, as Kaazing does', () => {
+  const messages = gw.lines.map((l) => l.msg);
+  assert.ok(messages.some((m) => /^Configuration file: .*gateway-config\.xml$/.test(m)));
+  assert.ok(messages.includes('Starting server'));
+  assert.ok(messages.some((m) => m.includes('ws://localhost:0/echo')));
+  assert.ok(messages.some((m) => /^Started server successfully in \d+\.\d+ secs$/.test(m)));
+});
+
+test('the plain echo service answers', async () => {
+  const ws = new WebSocket(`ws://localhost:${gw.port('ws://localhost:0/echo')}/echo`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send('ping');
+  const reply = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+  assert.equal(reply, 'ping');
+  ws.close();
+});
+
+test('the development client certificate reaches the TCP backend through the mutual-TLS proxy', async () => {
+  const pki = (f: string) => readFileSync(repoPath('conf', 'dev-pki', f));
+  const port = gw.port('wss://localhost:0/tcp');
+  const ws = new WebSocket(`wss://localhost:${port}/tcp`, { ca: pki('ca.pem'), cert: pki('client.pem'), key: pki('client.key') });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(Buffer.from('through the proxy'));
+  const reply = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+  assert.equal(reply, 'through the proxy');
+  ws.close();
+});

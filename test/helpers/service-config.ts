@@ -1,0 +1,25 @@
+/** ServiceConfig values for unit tests, with the defaults the config module gives. */
+import type { ServiceConfig } from '../../src/config/types.js';
+
+export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceConfig, 'name' | 'type'>): ServiceConfig {
+  return {
+    description: undefined,
+    accepts: [],
+    connect: undefined,
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate' },
+    acceptOptions: {
+      sslVerifyClient: 'none',
+      sslCiphers: undefined,
+      sslProtocols: undefined,
+      sslEncryption: true,
+      bind: undefined,
+      wsMaximumMessageSize: 128 * 1024,
+      wsInactivityTimeoutMs: 0,
+      httpKeepaliveTimeoutMs: 30000,
+    },
+    connectOptions: { sslCiphers: undefined, sslProtocols: undefined, sslEncryption: true, tcpBind: undefined, wsInactivityTimeoutMs: 0 },
+    crossSiteConstraints: [],
+    position: { file: 'test.xml', line: 1, column: 1 },
+    ...overrides,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * A real WebSocket server on port 0 that hands each accepted socket to a service, as a listener would, with a
+ * connection context whose log lines are kept in memory.
+ */
+import { createServer, type Server } from 'node:http';
+import { WebSocketServer, WebSocket } from 'ws';
+import type { Service, ConnectionContext } from '../../src/services/types.js';
+import { memoryLog, type MemoryLog } from './memory-log.js';
+
+export interface Harness {
+  readonly url: string;
+  readonly logs: MemoryLog;
+  connect(options?: ConstructorParameters<typeof WebSocket>[2]): Promise<WebSocket>;
+  close(): Promise<void>;
+}
+
+export async function serve(service: Service, maxPayload = 128 * 1024): Promise<Harness> {
+  const logs = memoryLog();
+  const http: Server = createServer();
+  const wss = new WebSocketServer({ noServer: true, maxPayload });
+  let n = 0;
+  http.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const id = String(++n);
+      const ctx: ConnectionContext = {
+        id,
+        downstreamAddress: req.socket.remoteAddress ?? '',
+        downstreamPort: req.socket.remotePort ?? 0,
+        accept: 'ws://127.0.0.1:0/',
+        path: req.url ?? '/',
+        identity: undefined,
+        log: logs.log.child({ conn: id, service: service.config.name }),
+        openedAt: Date.now(),
+      };
+      service.handle(ws, ctx);
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as { port: number }).port;
+  const url = `ws://127.0.0.1:${port}/`;
+  return {
+    url,
+    logs,
+    connect: (options) => {
+      const ws = new WebSocket(url, options);
+      return new Promise((resolve, reject) => ws.once('open', () => resolve(ws)).once('error', reject));
+    },
+    close: async () => {
+      await service.stop();
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProxyService } from '../../../src/services/proxy.js';
+import { createConnector, type Connector } from '../../../src/upstream/connector.js';
+import { GatewayError } from '../../../src/errors.js';
+import { memoryLog } from '../../helpers/memory-log.js';
+import { serve } from '../../helpers/ws-harness.js';
+import { serviceConfig } from '../../helpers/service-config.js';
+import { tcpEcho } from '../../helpers/tcp-servers.js';
+import type { ConnectStrategy } from '../../../src/config/types.js';
+
+function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate') {
+  return serviceConfig({
+    name: 'proxy',
+    type: 'proxy',
+    connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, position: { file: 't.xml' } },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy },
+  });
+}
+
+function counting(inner: Connector): { connector: Connector; calls: () => number } {
+  let calls = 0;
+  return {
+    connector: (target, signal) => {
+      calls++;
+      return inner(target, signal);
+    },
+    calls: () => calls,
+  };
+}
+
+test('proxy pipes a client to its backend and logs upstream, bytes and reason on close', async (t) => {
+  const backend = await tcpEcho();
+  t.after(() => backend.close());
+  const h = await serve(new ProxyService(proxyConfig(backend.port), { connector: createConnector(), upstreamTls: undefined, log: memoryLog().log }));
+  t.after(() => h.close());
+  const ws = await h.connect();
+  const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+  ws.send('hello');
+  assert.equal((await reply).toString(), 'hello');
+  ws.close(1000);
+  const line = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(line['upstream'], `tcp://127.0.0.1:${backend.port}`);
+  assert.equal(line['bytesIn'], 5);
+  assert.equal(line['bytesOut'], 5);
+});
+
+test('immediate connects when the client is accepted; deferred waits for its first message', async (t) => {
+  const backend = await tcpEcho();
+  t.after(() => backend.close());
+  for (const strategy of ['immediate', 'deferred'] as const) {
+    const c = counting(createConnector());
+    const h = await serve(new ProxyService(proxyConfig(backend.port, strategy), { connector: c.connector, upstreamTls: undefined, log: memoryLog().log }));
+    const ws = await h.connect();
+    assert.equal(c.calls(), strategy === 'immediate' ? 1 : 0, strategy);
+    const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+    ws.send('first');
+    assert.equal((await reply).toString(), 'first');
+    assert.equal(c.calls(), 1, strategy);
+    ws.close();
+    await h.close();
+  }
+});
+
+test('a failed connect closes the client with 1011 and a reason, and logs the failure', async (t) => {
+  const failing: Connector = (target) =>
+    Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ECONNREFUSED`));
+  const h = await serve(new ProxyService(proxyConfig(9), { connector: failing, upstreamTls: undefined, log: memoryLog().log }));
+  t.after(() => h.close());
+  const ws = await h.connect();
+  const { code, reason } = await new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+  );
+  assert.equal(code, 1011);
+  assert.equal(reason, 'Connection to tcp://127.0.0.1:9 failed');
+  const warn = await h.logs.waitFor((l) => l['msg'] === 'Connection to tcp://127.0.0.1:9 failed');
+  assert.equal(warn['level'], 40);
+  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closed['code'], 1011);
+});
+
+test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
+  const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
+  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const } };
+  const service = new ProxyService(config, { connector: failing, upstreamTls: undefined, log: memoryLog().log });
+  const h = await serve(service);
+  t.after(() => h.close());
+  assert.equal(service.available, true);
+  const ws = await h.connect();
+  await new Promise((resolve) => ws.once('close', resolve));
+  assert.equal(service.available, false);
+});
