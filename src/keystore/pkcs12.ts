@@ -85,7 +85,7 @@ function explicit0(n: Node | undefined, ctx: Ctx, what: string): Node {
 
 function parseDer(binary: string, ctx: Ctx, what: string): Node {
   try {
-    return asn1.fromDer(binary, { strict: false, parseAllBytes: true, decodeBitStrings: false, maxDepth: 64 } as never);
+    return asn1.fromDer(binary, { strict: true, parseAllBytes: true, decodeBitStrings: false, maxDepth: 64 } as never);
   } catch (e) {
     throw ctx.bad(`${what} is not valid ASN.1: ${reason(e)}`, e);
   }
