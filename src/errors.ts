@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   // (config codes end)
 
   // ── keystore ─────────────────────────────────────────────────────────────────────────────────────────────
-  GW_ERR_STORE_PASSWORD: 'the store password is wrong (the integrity check failed)',
+  GW_ERR_STORE_PASSWORD: 'the store password is wrong (the integrity check failed), or missing where one is needed',
   GW_ERR_STORE_FORMAT: 'the store is not of the declared type, or of no known type',
   GW_ERR_STORE_CORRUPT: 'the store is truncated or damaged',
   GW_ERR_STORE_UNSUPPORTED: 'the store uses an algorithm or entry kind this gateway does not read',
