@@ -16,9 +16,16 @@ export class Diagnostics {
     this.list.push({ severity: 'warning', code: 'GW_ERR_CONFIG_WARNING', message, position, hint });
   }
 
-  /** Records a GatewayError thrown by a grammar, placing it at `position` (grammars do not know where they are). */
+  /**
+   * Records a GatewayError thrown by a grammar, placing it at `position` (grammars do not know where they are).
+   * A value whose `${}` reference failed still holds the raw reference: its grammar error would only repeat the
+   * property error already recorded at that element, so it is dropped.
+   */
   fromError(e: GatewayError, position: SourcePosition): void {
-    this.error(e.code, e.message, position, e.hint);
+    const unresolved = this.list.some(
+      (d) => d.code === 'GW_ERR_CONFIG_PROPERTY' && d.position?.line === position.line && d.position?.column === position.column && d.position?.file === position.file,
+    );
+    if (!unresolved) this.error(e.code, e.message, position, e.hint);
   }
 
   get hasErrors(): boolean {

@@ -53,12 +53,7 @@ export const PROXY_PROPERTIES = [
   'connect',
 ] as const;
 
-/** `ssl.x` for `tls.x`; any other name unchanged. */
-export function canonicalOptionName(name: string): string {
-  return name.startsWith('tls.') && (TLS_ALIASED as readonly string[]).includes('ssl.' + name.slice(4)) ? 'ssl.' + name.slice(4) : name;
-}
-
-/** Kaazing's `<layer>.transport` options (accept and connect) and `http.keepalive*` on connect. */
+/** Kaazing's `<layer>.transport` options (accept and connect): a transport tunnelled through another address. */
 export function isTransportOption(name: string): boolean {
   return /^[a-z0-9+]+\.transport$/.test(name);
 }
