@@ -15,7 +15,7 @@ test('a file with no service is valid but warned about', () => {
 });
 
 test('<properties> holds <property> elements of <name> then <value>', () => {
-  const r = parse(doc('  <properties>', '    <property><value>1</value><name>a</name></property>', '    <property><name></name><value>1</value></property>', '    <prop/>', '  </properties>', ...proxy('p', 'ws://h/')));
+  const r = parse(doc('  <properties>', '    <property><value>1</value><name>a</name></property>', '    <property><name></name><value>1</value></property>', '    <proprety/>', '  </properties>', ...proxy('p', 'ws://h/')));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_ORDER 3:31', 'error GW_ERR_CONFIG_MISSING 4:15', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 5:5']);
   assert.equal(r.diagnostics[2]?.hint, 'did you mean <property>?');
 });
