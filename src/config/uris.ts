@@ -62,7 +62,7 @@ export function parseConnectUri(text: string): ParsedConnect {
     throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Connect scheme "${scheme}://" is not supported: this gateway connects to tcp:// and ssl:// backends only`);
   }
   rejectExtras(url, text, 'connect');
-  if (url.port === '') throw uriError(`The connect URI "${text}" has no port`, `write ${scheme}://${url.host}:PORT`);
+  if (url.port === '' || url.port === '0') throw uriError(`The connect URI "${text}" has no port`, `write ${scheme}://${url.host}:PORT`);
   if (url.pathname !== '' && url.pathname !== '/') throw uriError(`The connect URI "${text}" must not have a path: a ${scheme}:// backend is a host and port`);
   return { scheme, host: bareHost(url), port: Number(url.port) };
 }

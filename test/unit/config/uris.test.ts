@@ -27,6 +27,6 @@ test('accept URIs: other schemes are unsupported; query, user info and garbage a
 test('connect URIs: tcp and ssl with a required port; nothing else', () => {
   assert.deepEqual(parseConnectUri('tcp://Backend:5000'), { scheme: 'tcp', host: 'backend', port: 5000 });
   assert.deepEqual(parseConnectUri('ssl://[::1]:443/'), { scheme: 'ssl', host: '::1', port: 443 });
-  for (const u of ['tcp://b', 'tcp://b:1/path', 'tcp://b:1?x', 'tcp://:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_URI', u);
+  for (const u of ['tcp://b', 'tcp://b:0', 'tcp://b:1/path', 'tcp://b:1?x', 'tcp://:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_URI', u);
   for (const u of ['ws://b:1/', 'udp://b:1', 'http://b:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
 });
