@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   GW_ERR_CONFIG_UNSUPPORTED: 'the file asks for something this gateway cannot serve as written',
   GW_ERR_CONFIG_CONFLICT: 'accepts that share a host:port disagree on an option that must be equal',
   GW_ERR_CONFIG_WARNING: 'a part of the file that no served service uses (a warning, never fatal)',
+  GW_ERR_CONFIG_ATTRIBUTE: 'an attribute the schema does not allow (only the root takes xmlns)',
   // (config codes end)
 
   // ── keystore ─────────────────────────────────────────────────────────────────────────────────────────────
