@@ -47,11 +47,10 @@ export async function handshake<T>(
   inspect: (socket: tls.TLSSocket) => T,
 ): Promise<HandshakeResult<T>> {
   const server = tls.createServer(serverOptions);
-  // Raw sockets too: a connection that failed its handshake never becomes a secureConnection.
-  const serverSockets = new Set<{ destroy(): void }>();
-  server.on('connection', (s: { destroy(): void }) => serverSockets.add(s));
+  // Only TLS sockets are destroyed here: destroying the raw socket under a live TLSSocket crashes Node 20.
+  const serverSockets = new Set<tls.TLSSocket>();
   server.on('secureConnection', (s: tls.TLSSocket) => serverSockets.add(s));
-  server.on('tlsClientError', () => undefined);
+  server.on('tlsClientError', (_e: Error, s: tls.TLSSocket) => serverSockets.add(s));
   const serverSide = new Promise<T>((resolve) => {
     server.once('secureConnection', (socket: tls.TLSSocket) => {
       socket.on('error', () => undefined);
