@@ -6,10 +6,16 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { KeyEntry, StoreContents } from '../../src/keystore/types.js';
-import type { Issued } from './pki.js';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+
+/** What the helpers need of a test certificate: RSA ones from pki.ts and EC ones from ec-cert.ts both fit. */
+export interface TestCert {
+  readonly x509: X509Certificate;
+  readonly keyObject: KeyObject;
+}
 
 /** A key entry for `leaf`, its chain being `leaf` then `issuers`. */
-export function keyEntry(alias: string, leaf: Issued, ...issuers: Issued[]): KeyEntry {
+export function keyEntry(alias: string, leaf: TestCert, ...issuers: TestCert[]): KeyEntry {
   return { alias, privateKey: leaf.keyObject, chain: [leaf.x509, ...issuers.map((i) => i.x509)] };
 }
 
@@ -17,7 +23,7 @@ export function keyStore(...keys: KeyEntry[]): StoreContents {
   return { format: 'PEM', keys, trusted: [], secrets: [], warnings: [] };
 }
 
-export function trustStore(...certs: Issued[]): StoreContents {
+export function trustStore(...certs: TestCert[]): StoreContents {
   return {
     format: 'PEM',
     keys: [],

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
 import { buildServerTls, type VerifyClient } from '../../../src/tls/server.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
+import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
 
 /** Connects with `clientCert` (or none) to a server under `verifyClient`; returns what the gateway sees. */
@@ -122,6 +123,36 @@ test('a Java-style truststore holding a key entry trusts that self-signed leaf',
     identify,
   );
   assert.equal(result.server?.verified, true);
+});
+
+test('an EC client certificate with a multi-valued RDN is verified and described', async () => {
+  const { server, ca } = testPki();
+  const ecCa = issueEc({ subject: [[['2.5.4.10', 'Acme']], [['2.5.4.3', 'EC Devices CA']]], isCA: true, notAfterDays: 3650 });
+  const device = issueEc({
+    subject: [[['2.5.4.10', 'Acme']], [['2.5.4.11', 'fleet-a'], ['0.9.2342.19200300.100.1.1', 'u-17']], [['2.5.4.3', 'sensor-17']]],
+    sans: ['URI:urn:device:17', 'IP:2001:db8::17'],
+    issuer: ecCa,
+  });
+  const options = buildServerTls({
+    keystore: keyStore(keyEntry('server', server, ca)),
+    truststore: trustStore(ca, ecCa),
+    hostnames: ['localhost'],
+    verifyClient: 'required',
+    ciphers: undefined,
+    protocols: undefined,
+  });
+  const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: device.key, cert: device.cert }, identify);
+  const id = result.server;
+  assert.ok(id);
+  assert.equal(id.verified, true);
+  assert.equal(id.subject, 'CN=sensor-17, OU=fleet-a+UID=u-17, O=Acme');
+  assert.deepEqual(id.subjectAttributes, { CN: ['sensor-17'], OU: ['fleet-a'], UID: ['u-17'], O: ['Acme'] });
+  assert.equal(id.issuer, 'CN=EC Devices CA, O=Acme');
+  assert.deepEqual(id.sans, [
+    { type: 'URI', value: 'urn:device:17' },
+    { type: 'IP', value: '2001:db8::17' },
+  ]);
+  assert.equal(id.fingerprint256, device.x509.fingerprint256);
 });
 
 test('refusalReason names unknown codes as they are', () => {

@@ -4,6 +4,7 @@ import type tls from 'node:tls';
 import { GatewayError, type GatewayErrorCode } from '../../../src/errors.js';
 import { buildServerTls, prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
+import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
 
 function serverCert(...names: string[]): Issued {
@@ -79,6 +80,20 @@ test('a wildcard entry serves every host name one label below it, from one conte
   assert.equal(prepared.options.SNICallback, undefined);
   assert.equal(prepared.contexts.get('x.example.org'), prepared.contexts.get('y.example.org'));
   assert.equal(await servedCn(prepared.options, 'y.example.org'), '*.example.org');
+});
+
+test('an EC key entry serves its host next to an RSA one', async () => {
+  const { a } = hostCerts();
+  const { ca } = testPki();
+  const ecCa = issueEc({ subject: [[['2.5.4.3', 'EC CA']]], isCA: true });
+  const ec = issueEc({ subject: [[['2.5.4.3', 'ec.example.com']]], sans: ['DNS:ec.example.com'], issuer: ecCa });
+  const options = buildServerTls(
+    settings({ keystore: keyStore(keyEntry('a', a, ca), keyEntry('ec', ec, ecCa)), hostnames: ['a.example.com', 'ec.example.com'] }),
+  );
+  const result = await handshake(options, { ca: [ecCa.cert], servername: 'ec.example.com' }, () => true);
+  assert.equal(result.clientError, undefined);
+  assert.equal(result.client?.peer.subject.CN, 'ec.example.com');
+  assert.equal(result.client?.peer.asn1Curve, 'prime256v1');
 });
 
 test('a host name no entry matches is a start-up error naming it', () => {
