@@ -101,7 +101,7 @@ export function resolveCiphers(value: string | undefined, options: ResolveCipher
         continue;
       }
       tls12.push(operator + mapped);
-      if (operator === '' || operator === '+') positives++;
+      if (operator === '') positives++;
       continue;
     }
     if (operator === '' && !name.startsWith('@') && name !== 'DEFAULT' && !acceptedByOpenSsl(name)) {

@@ -68,7 +68,7 @@ function names(cert: X509Certificate): Pick<ClientIdentity, 'subject' | 'subject
 /** Reads the client certificate of a connected TLS socket. Never throws. */
 export function identify(socket: TLSSocket): ClientIdentity {
   const cert = socket.getPeerX509Certificate();
-  if (cert === undefined) return ANONYMOUS;
+  if (cert === undefined) return { ...ANONYMOUS };
   const verified = socket.authorized === true;
   const validTo = Date.parse(cert.validTo);
   return {

@@ -41,5 +41,5 @@ export function resolveTlsPolicy(
 }
 
 function hasTls12Cipher(cipherString: string): boolean {
-  return cipherString.split(':').some((t) => t.length > 0 && !t.startsWith('TLS_') && !/^[!@-]/.test(t));
+  return cipherString.split(':').some((t) => t.length > 0 && !t.startsWith('TLS_') && !/^[!@+-]/.test(t));
 }

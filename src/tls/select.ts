@@ -18,13 +18,24 @@ const hostNamesCache = new WeakMap<X509Certificate, CertificateHostNames>();
 export function certificateHostNames(cert: X509Certificate): CertificateHostNames {
   const cached = hostNamesCache.get(cert);
   if (cached) return cached;
-  const parsed = readCertificateNames(cert);
-  const names = new Set<string>(commonNames(parsed).map(normaliseHostname));
-  for (const san of parsed.sans) if (san.type === 'DNS') names.add(normaliseHostname(san.value));
-  const result = {
-    names: [...names].filter((n) => n.length > 0),
-    ips: parsed.sans.filter((s) => s.type === 'IP').map((s) => s.value),
-  };
+  let cns: string[];
+  let dns: string[];
+  let ips: string[];
+  try {
+    const parsed = readCertificateNames(cert);
+    cns = commonNames(parsed);
+    dns = parsed.sans.filter((s) => s.type === 'DNS').map((s) => s.value);
+    ips = parsed.sans.filter((s) => s.type === 'IP').map((s) => s.value);
+  } catch {
+    // OpenSSL parsed this certificate, so only an encoding the DER reader does not know gets here: fall back to
+    // OpenSSL's renderings (values it had to quote are left out rather than guessed at).
+    cns = cert.subject.split('\n').flatMap((l) => (l.startsWith('CN=') ? [l.slice(3)] : []));
+    const entries = (cert.subjectAltName ?? '').split(', ');
+    dns = entries.flatMap((e) => (e.startsWith('DNS:') && !e.startsWith('DNS:"') ? [e.slice(4)] : []));
+    ips = [];
+  }
+  const names = new Set<string>([...cns, ...dns].map(normaliseHostname));
+  const result = { names: [...names].filter((n) => n.length > 0), ips };
   hostNamesCache.set(cert, result);
   return result;
 }
