@@ -66,7 +66,7 @@ export const ERROR_CODES = {
   // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────
   GW_ERR_ACCESS_DENIED: 'a client was refused by the service\'s access-constraint rules (HTTP 403)',
   GW_ERR_PROXY_PROTOCOL: 'a connection did not start with a well-formed PROXY protocol header of the configured version',
-  GW_ERR_PROXY_PROTOCOL_ADDRESS: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses',
+  GW_ERR_PROXY_PROTOCOL_ENCODE: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses or names',
   // (auth codes end)
 } as const;
 
