@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { GatewayError } from '../../../src/errors.js';
 import {
   normalizeAttributeName,
@@ -109,4 +110,22 @@ test('a malformed pattern is a GW_ERR_CONFIG_VALUE naming the value and the posi
 
 test('a multi-valued RDN (+) counts as separate attributes', () => {
   assert.equal(matches('CN=device-1+OU=devices'), true);
+});
+
+test('property: any value, escaped as RFC 4514 says, matches itself and nothing else', () => {
+  const chars = (v: string) => Array.from(v);
+  const escape = (v: string) =>
+    chars(v)
+      .map((c, i, all) => (/[\\,+";<>=*#]/.test(c) || (c === ' ' && (i === 0 || i === all.length - 1)) ? `\\${c}` : c))
+      .join('');
+  const unit = fc.oneof(fc.constantFrom(',', '+', '"', ';', '<', '>', '=', '\\', '*', '#', ' ', 'é'), fc.string({ minLength: 1, maxLength: 1 }));
+  fc.assert(
+    fc.property(fc.string({ unit, minLength: 1, maxLength: 12 }), fc.string({ minLength: 1, maxLength: 3 }), (value, extra) => {
+      const p = parseSubjectPattern(`CN=${escape(value)}, O=Acme`);
+      assert.equal(subjectMatches(p, attrs({ CN: [value], O: ['Acme'] })), true, value);
+      assert.equal(subjectMatches(p, attrs({ CN: [value + extra], O: ['Acme'] })), false);
+      assert.equal(subjectMatches(p, attrs({ CN: [extra + value], O: ['Acme'] })), false);
+    }),
+    { numRuns: 2000 },
+  );
 });
