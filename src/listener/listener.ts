@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
@@ -14,6 +14,8 @@ import type { HostPort, VerifyClient } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
 import { identify, refusalReason, type ClientIdentity } from '../tls/identity.js';
+import { normaliseHostname } from '../tls/select.js';
+import type { PreparedServerTls } from '../tls/server.js';
 import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 import { refuseUpgrade } from './http-response.js';
 import { readProxyHeader } from './proxy-header.js';
@@ -21,8 +23,8 @@ import { RouteTable, type Route } from './routes.js';
 
 export interface ListenerOptions {
   readonly listen: HostPort;
-  /** Server TLS options (from src/tls); undefined for a plain ws:// listener. */
-  readonly tls: TlsOptions | undefined;
+  /** Server TLS (from src/tls); undefined for a plain ws:// listener. Replaced later by updateTls(). */
+  readonly tls: PreparedServerTls | undefined;
   readonly verifyClient: VerifyClient;
   readonly keepAliveTimeoutMs: number;
   readonly routes: readonly Route[];
@@ -74,6 +76,8 @@ export class Listener {
   /** Endpoints announced by PROXY headers, by the peer of the raw connection that carried them. */
   readonly #announced = new Map<string, Endpoints>();
   readonly #handOff: (socket: Socket) => void;
+  readonly #tlsServer: TlsServer | undefined;
+  #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
 
   constructor(options: ListenerOptions) {
@@ -99,8 +103,17 @@ export class Listener {
 
     // One TCP server listens; TLS (when configured) runs over the sockets it accepts, so whatever must happen before
     // the handshake (reading a PROXY protocol header, say) has a place to happen.
+    this.#tls = options.tls;
     if (options.tls) {
-      const tlsServer = createTlsServer(options.tls);
+      // SNI goes through this listener's current contexts, so updateTls() swaps them for every host at once.
+      const tlsServer = createTlsServer({
+        ...options.tls.options,
+        SNICallback: (servername, callback) => {
+          const current = this.#tls as PreparedServerTls;
+          callback(null, current.contexts.get(normaliseHostname(servername)) ?? current.contexts.get(current.defaultHost));
+        },
+      });
+      this.#tlsServer = tlsServer;
       tlsServer.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));
       tlsServer.on('tlsClientError', (err, socket) => {
         options.log.warn(
@@ -110,6 +123,7 @@ export class Listener {
       });
       this.#handOff = (socket) => tlsServer.emit('connection', socket);
     } else {
+      this.#tlsServer = undefined;
       // A socket paused after its PROXY header must flow again for the HTTP parser; TLS resumes it itself (and
       // resuming it here would hand the bytes meant for the handshake to no one).
       this.#handOff = (socket) => {
@@ -136,6 +150,17 @@ export class Listener {
 
   get routes(): readonly Route[] {
     return this.#routes.routes;
+  }
+
+  /**
+   * Serves new handshakes with new TLS material (a re-read CRL, say); connections already open keep theirs.
+   * The caller builds `tls` completely first, so a failure to build it never reaches a listener.
+   */
+  updateTls(tls: PreparedServerTls): void {
+    if (!this.#tlsServer) throw new GatewayError('GW_ERR_STATE', 'updateTls on a listener without TLS');
+    const { SNICallback: _unused, ...options } = tls.options;
+    this.#tlsServer.setSecureContext(options);
+    this.#tls = tls;
   }
 
   listen(): Promise<AddressInfo> {

@@ -11,7 +11,7 @@ export const PROXY_HEADER_TIMEOUT_MS = 5000;
 
 export function readProxyHeader(socket: Socket, version: 'v1' | 'v2', timeoutMs = PROXY_HEADER_TIMEOUT_MS): Promise<ProxyHeaderInfo | 'local'> {
   return new Promise((resolve, reject) => {
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => finish(new GatewayError('GW_ERR_PROXY_PROTOCOL', `no PROXY ${version} header within ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
     const finish = (outcome: Error | { info: ProxyHeaderInfo | 'local'; rest: Buffer }) => {
