@@ -306,7 +306,10 @@ class Fuse {
     this.#armCloseTimer();
   }
 
-  /** One deadline for the whole close, from the moment either side starts closing. */
+  /**
+   * One deadline for the whole close, from the moment either side starts closing. It is not unref'd: a pipe that
+   * is closing should finish (or be cut) before the process exits, and the deadline bounds how long that takes.
+   */
   #armCloseTimer(): void {
     if (this.#closeTimer !== undefined || this.#finished) return;
     this.#closeTimer = setTimeout(this.#onCloseTimeout, this.#closeTimeoutMs);

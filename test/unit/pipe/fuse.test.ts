@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { type ClientOptions, type ServerOptions } from 'ws';
@@ -16,6 +17,7 @@ import {
   type Backend,
   type WsPair,
 } from '../../helpers/ws-rig.js';
+import { testPki } from '../../helpers/pki.js';
 
 interface Rig extends WsPair {
   readonly upstream: net.Socket;
@@ -418,4 +420,33 @@ test('a reason longer than a close frame allows is cut to 123 bytes', async () =
   assert.equal(result.reason, `upstream error: ${long}`, 'the result keeps the whole reason');
   assert.equal(Buffer.byteLength((await closed).reason), 123);
   await r.finish();
+});
+
+test('a TLS upstream (tls.TLSSocket) pipes and closes like a plain one', async () => {
+  const pki = testPki();
+  const server = tls.createServer({ key: pki.server.key, cert: pki.server.cert }, (s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  const pair = await wsPair();
+  const upstream = tls.connect({ host: '127.0.0.1', port, ca: pki.ca.cert });
+  await once(upstream, 'secureConnect');
+  const result = fuse(pair.serverWs, upstream, { maximumPendingBytes: 16 * 1024 });
+  const data = randomBytes(512 * 1024);
+  const { received, until } = receive(pair.client, false);
+  pair.client.send(data);
+  await until(data.length);
+  assert.equal(received.hash.digest('hex'), sha256(data));
+  pair.client.close(1000);
+  const r = await result;
+  assert.equal(r.closedBy, 'downstream');
+  assert.equal(r.bytesDownstreamToUpstream, data.length);
+  assert.equal(r.bytesUpstreamToDownstream, data.length);
+  assert.equal(r.forced, false);
+  await pair.close();
+  server.close();
+  await once(server, 'close');
 });
