@@ -256,6 +256,7 @@ export class Gateway {
       this.#state = 'stopped';
       await Promise.all(this.#listeners.map((l) => l.close()));
       await Promise.all(this.#services.map((s) => s.stop()));
+      for (const l of this.#listeners) l.destroyConnections();
       throw e;
     }
     this.#state = 'started';
@@ -292,8 +293,11 @@ export class Gateway {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
     for (const stop of this.#stopWatching.splice(0)) stop();
+    // Stop accepting first, so no client is upgraded into a service that is closing its connections.
+    const closing = Promise.all(this.#listeners.map((l) => l.close()));
     await Promise.all(this.#services.map((s) => s.stop()));
-    await Promise.all(this.#listeners.map((l) => l.close()));
+    for (const l of this.#listeners) l.destroyConnections();
+    await closing;
     this.#state = 'stopped';
     this.#log.info('Stopped server');
   }

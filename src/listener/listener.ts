@@ -134,6 +134,9 @@ export class Listener {
     this.#server = createNetServer((socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      // A reset from a client is routine; without a listener it would be thrown and end the process (the HTTP and
+      // TLS layers add their own while they own the socket, and remove them on upgrade).
+      socket.on('error', () => socket.destroy());
       const proxy = options.proxyProtocol;
       // Only a trusted load balancer may say where a connection comes from; anyone else is served as they are.
       if (proxy && proxy.trusted.contains(socket.remoteAddress ?? '')) this.#readProxyHeader(socket, proxy.version);
@@ -178,6 +181,12 @@ export class Listener {
       this.#server.once('error', onError);
       this.#server.listen({ host, port }, () => {
         this.#server.off('error', onError);
+        if (this.#state === 'closed') {
+          // close() came while binding: give the port back rather than leave it bound and unreachable.
+          this.#server.close();
+          reject(new GatewayError('GW_ERR_STATE', `listener on ${host}:${port} was closed while binding`));
+          return;
+        }
         this.#state = 'listening';
         this.#server.on('error', (err) => this.#options.log.error({ err }, 'listener error'));
         resolve(this.address);
@@ -185,16 +194,23 @@ export class Listener {
     });
   }
 
-  /** Stops accepting and drops every connection still open; services close their WebSockets first. */
+  /**
+   * Stops accepting: the port is released and upgrades still in flight are answered 503, so nothing new reaches a
+   * service that is stopping. Connections already open are left to their services until destroy().
+   */
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
     const wasListening = this.#state === 'listening';
     this.#state = 'closed';
+    if (!wasListening) return Promise.resolve();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Drops every connection still open (after the services had their chance to close them cleanly). */
+  destroyConnections(): void {
     // TLS sockets first: tearing a raw socket out from under a live TLS socket is not a path Node handles well.
     for (const s of this.#secureSockets) s.destroy();
     for (const s of this.#sockets) if (!s.destroyed) s.destroy();
-    if (!wasListening) return Promise.resolve();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
   #readProxyHeader(socket: Socket, version: 'v1' | 'v2'): void {
@@ -246,13 +262,20 @@ export class Listener {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // The HTTP server drops its own error handler when it hands the socket over; a refusal below writes to it.
+    socket.on('error', () => socket.destroy());
+    if (this.#state !== 'listening') {
+      refuseUpgrade(socket, 503, 'The gateway is shutting down.');
+      return;
+    }
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path);
     const from = this.#endpoints(req.socket);
     const downstream = `${from.address}:${from.port}`;
     const log = this.#options.log;
     if (!route || !route.service.available) {
-      log.info({ downstream, path }, route ? 'service unavailable: upgrade refused' : 'no service for path: upgrade refused');
+      if (route) log.info({ downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
+      else log.info({ downstream, path }, 'no service for path: upgrade refused');
       refuseUpgrade(socket, 404, `No service accepts ${path} here.`);
       return;
     }

@@ -8,12 +8,15 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { ConnectUri, ServiceConfig } from '../config/types.js';
+import type { Socket } from 'node:net';
+import { GatewayError } from '../errors.js';
+import { closeReason, describeWsError, errorName, wsErrorStatus } from '../pipe/close.js';
 import { fuse } from '../pipe/fuse.js';
 import { keepAlive } from '../pipe/heartbeat.js';
 import type { Connector, UpstreamTarget } from '../upstream/connector.js';
 import { encodeProxyV1, encodeProxyV2, type ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 import { Recovery } from '../upstream/recovery.js';
-import { closeAll } from './close-all.js';
+import { closeAll, closeWithDeadline } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
 import type { ConnectionContext, Service } from './types.js';
 
@@ -23,12 +26,6 @@ export interface ProxyDependencies {
   readonly upstreamTls: ConnectionOptions | undefined;
   /** The service's logger, for events that belong to no single connection (recovery). */
   readonly log: Logger;
-}
-
-/** WebSocket close reasons are limited to 123 bytes (RFC 6455 §5.5). */
-function closeReason(text: string): string {
-  const buf = Buffer.from(text);
-  return buf.length <= 123 ? text : buf.subarray(0, 120).toString() + '...';
 }
 
 export class ProxyService implements Service {
@@ -74,10 +71,13 @@ export class ProxyService implements Service {
   handle(ws: WebSocket, ctx: ConnectionContext): void {
     this.#open.add(ws);
     logOpened(ctx, this.#target.uri);
+    // ws always follows an 'error' with 'close', which is where the outcome is read; this keeps an error between
+    // the phases below from being thrown.
+    ws.on('error', noop);
     // Until the pipe runs (and takes over the inactivity check), idle clients are pinged here.
     const timeoutMs = this.config.acceptOptions.wsInactivityTimeoutMs;
     const idle = { timedOut: false };
-    const stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => (idle.timedOut = true)) : () => {};
+    const stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => (idle.timedOut = true)) : noop;
     void this.#run(ws, ctx, stopKeepAlive, idle).finally(() => {
       stopKeepAlive();
       this.#open.delete(ws);
@@ -85,76 +85,84 @@ export class ProxyService implements Service {
   }
 
   async #run(ws: WebSocket, ctx: ConnectionContext, stopKeepAlive: () => void, idle: { timedOut: boolean }): Promise<void> {
+    const closedBeforePipe = (reason: string, code: number | undefined) =>
+      logClosed(ctx, { upstream: this.#target.uri, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, code });
+
+    let header: Buffer | undefined;
+    try {
+      header = this.#proxyHeader(ctx);
+    } catch (err) {
+      ctx.log.error({ err }, 'PROXY protocol header could not be built');
+      await closeWithDeadline(ws, 1011, 'PROXY protocol header could not be built');
+      closedBeforePipe(`PROXY protocol header could not be built: ${errorName(err)}`, 1011);
+      return;
+    }
+
     // Frames that arrive before the backend is connected are held here (the socket is paused, so at most what was
     // already read) and written first once it is.
     const early: Buffer[] = [];
     const hold = (data: RawData) => {
-      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-      early.push(chunk);
+      early.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
     };
+    // Why the client went away before the pipe ran, if it did: its fault, never the backend's.
+    let gone: { reason: string; code: number | undefined } | undefined;
     const abort = new AbortController();
-    let downstreamClose: { code: number; reason: string } | undefined;
-    const onClose = (code: number, reason: Buffer) => {
-      downstreamClose = { code, reason: reason.toString() };
+    const onClose = (code: number) => {
+      gone ??= { reason: idle.timedOut ? 'inactivity timeout' : `downstream closed (${code})`, code };
+      abort.abort();
+    };
+    const onError = (err: Error) => {
+      const status = wsErrorStatus(err);
+      gone ??= { reason: describeWsError(err, status), code: status };
       abort.abort();
     };
     ws.on('message', hold);
     ws.once('close', onClose);
-    ws.on('error', () => abort.abort());
+    ws.on('error', onError);
+    const detach = () => {
+      ws.off('message', hold);
+      ws.off('close', onClose);
+      ws.off('error', onError);
+    };
+
+    let upstream: Socket;
     try {
-      if (this.config.properties.connectStrategy === 'deferred') {
-        await firstMessage(ws, abort.signal);
-      }
+      if (this.config.properties.connectStrategy === 'deferred') await firstMessage(ws, abort.signal);
       ws.pause();
-      const header = this.#proxyHeader(ctx);
-      const upstream = await this.#deps.connector(this.#target, abort.signal);
-      if (header) upstream.write(header);
-      ws.off('message', hold);
-      ws.off('close', onClose);
-      if (downstreamClose) {
-        upstream.destroy();
-        throw new Error('downstream closed while connecting');
-      }
-      stopKeepAlive();
-      const result = await fuse(ws, upstream, {
-        maximumPendingBytes: this.config.properties.maximumPendingBytes,
-        initial: early,
-        inactivityTimeoutMs: this.config.acceptOptions.wsInactivityTimeoutMs,
-      });
-      logClosed(ctx, {
-        upstream: this.#target.uri,
-        bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
-        bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
-        reason: result.reason,
-        code: result.code,
-      });
+      upstream = await this.#deps.connector(this.#target, abort.signal);
     } catch (err) {
-      ws.off('message', hold);
-      ws.off('close', onClose);
-      if (downstreamClose) {
-        logClosed(ctx, {
-          upstream: this.#target.uri,
-          bytesDownstreamToUpstream: 0,
-          bytesUpstreamToDownstream: 0,
-          reason: idle.timedOut
-            ? 'inactivity timeout before the upstream was connected'
-            : `downstream closed (${downstreamClose.code}) before the upstream was connected`,
-          code: downstreamClose.code,
-        });
+      detach();
+      if (gone) {
+        closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
         return;
       }
       const message = `Connection to ${this.#target.uri} failed`;
       ctx.log.warn({ err, upstream: this.#target.uri }, message);
       this.#recovery?.reportFailure(err);
-      await closeDownstream(ws, 1011, closeReason(message));
-      logClosed(ctx, {
-        upstream: this.#target.uri,
-        bytesDownstreamToUpstream: 0,
-        bytesUpstreamToDownstream: 0,
-        reason: `${message}: ${err instanceof Error ? err.message : String(err)}`,
-        code: 1011,
-      });
+      await closeWithDeadline(ws, 1011, closeReason(message));
+      closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, 1011);
+      return;
     }
+    detach();
+    if (gone) {
+      upstream.destroy();
+      closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
+      return;
+    }
+    if (header) upstream.write(header);
+    stopKeepAlive();
+    const result = await fuse(ws, upstream, {
+      maximumPendingBytes: this.config.properties.maximumPendingBytes,
+      initial: early,
+      inactivityTimeoutMs: this.config.acceptOptions.wsInactivityTimeoutMs,
+    });
+    logClosed(ctx, {
+      upstream: this.#target.uri,
+      bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
+      bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
+      reason: result.reason,
+      code: result.code,
+    });
   }
 
   /** `tcp.proxy-protocol`: tells the backend who the client is before the first byte of its stream. */
@@ -188,6 +196,8 @@ export class ProxyService implements Service {
   }
 }
 
+function noop(): void {}
+
 function firstMessage(ws: WebSocket, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = () => {
@@ -197,21 +207,10 @@ function firstMessage(ws: WebSocket, signal: AbortSignal): Promise<void> {
     };
     const aborted = () => {
       ws.off('message', done);
-      reject(new Error('downstream closed before its first message'));
+      reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
     };
     if (signal.aborted) return aborted();
     ws.on('message', done);
     signal.addEventListener('abort', aborted, { once: true });
-  });
-}
-
-function closeDownstream(ws: WebSocket, code: number, reason: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (ws.readyState === ws.CLOSED) return resolve();
-    ws.once('close', () => resolve());
-    const timer = setTimeout(() => ws.terminate(), 5000);
-    timer.unref();
-    ws.once('close', () => clearTimeout(timer));
-    ws.close(code, reason);
   });
 }

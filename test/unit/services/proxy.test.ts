@@ -90,3 +90,23 @@ test('with maximum.recovery.interval a failed connect takes the service down', a
   await new Promise((resolve) => ws.once('close', resolve));
   assert.equal(service.available, false);
 });
+
+test('a client that breaks the protocol while a deferred connect waits is its own fault: the service stays up', async (t) => {
+  const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'must not be called'));
+  const config = {
+    ...proxyConfig(9, 'deferred'),
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const },
+  };
+  const c = counting(failing);
+  const service = new ProxyService(config, { connector: c.connector, upstreamTls: undefined, log: memoryLog().log });
+  const h = await serve(service, 1024);
+  t.after(() => h.close());
+  const ws = await h.connect();
+  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+  ws.send(Buffer.alloc(4096)); // over the 1 KiB limit: ws fails the connection with 1009
+  assert.equal(await closed, 1009);
+  const line = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.match(String(line['reason']), /message too big/);
+  assert.equal(c.calls(), 0);
+  assert.equal(service.available, true);
+});
