@@ -156,7 +156,7 @@ class Fuse {
       return;
     }
     if (this.#inactivityTimeoutMs > 0 && !this.#downstreamDone) {
-      this.#stopKeepAlive = keepAlive(ws, this.#inactivityTimeoutMs, this.#onInactive);
+      this.#stopKeepAlive = keepAlive(ws, this.#inactivityTimeoutMs, this.#onInactive, () => this.#wsPaused);
     }
   }
 
@@ -278,8 +278,9 @@ class Fuse {
     this.#stopKeepAlive();
     const lost = code === undefined || code === CLOSE_ABNORMAL;
     this.#decide('downstream', lost ? 'downstream lost (1006)' : `downstream closed (${code})`, lost ? CLOSE_ABNORMAL : code);
-    if (this.#closedBy === 'downstream' && this.#code === CLOSE_ABNORMAL) {
-      // No close frame: the client may have lost data in flight, so the backend must not take this for a clean end.
+    if (lost) {
+      // No close frame (a lost client, or one dropped for inactivity): data may have been lost in flight, so the
+      // backend must not take this for a clean end.
       this.#up.destroy();
     } else {
       this.#endUpstream();

@@ -23,7 +23,11 @@ export const INACTIVITY_CLOSE_REASON = 'inactivity timeout';
  * timeoutMs. `timeoutMs <= 0` means off (Kaazing's default). Returns a disposer, safe to call twice; it also runs
  * by itself when the WebSocket closes. The timer is unref'd.
  */
-export function keepAlive(ws: WebSocket, timeoutMs: number, onTimeout?: () => void): () => void {
+/**
+ * `held` says whether the gateway itself stopped reading this client (backpressure from a slow backend): then
+ * nothing can be heard from it, and the quiet is the gateway's doing, not the client's.
+ */
+export function keepAlive(ws: WebSocket, timeoutMs: number, onTimeout?: () => void, held: () => boolean = () => false): () => void {
   if (!(timeoutMs > 0) || ws.readyState === WebSocket.CLOSED) return noop;
   let heard = false;
   let quietTicks = 0;
@@ -33,7 +37,7 @@ export function keepAlive(ws: WebSocket, timeoutMs: number, onTimeout?: () => vo
     heard = true;
   };
   const tick = (): void => {
-    if (heard) {
+    if (heard || held()) {
       heard = false;
       quietTicks = 0;
       return;

@@ -46,7 +46,7 @@ export class EchoService implements Service {
     let timedOut = false;
     const stopKeepAlive =
       this.config.acceptOptions.wsInactivityTimeoutMs > 0
-        ? keepAlive(ws, this.config.acceptOptions.wsInactivityTimeoutMs, () => (timedOut = true))
+        ? keepAlive(ws, this.config.acceptOptions.wsInactivityTimeoutMs, () => (timedOut = true), () => paused)
         : undefined;
     let errorText: string | undefined;
     ws.on('error', (err) => {

@@ -68,3 +68,22 @@ test('the disposer removes every listener, is safe twice, and 0 means off', asyn
   await closed;
   await pair.close();
 });
+
+test('while the gateway holds a client back (backpressure), its quiet does not count', async () => {
+  const pair = await wsPair({ client: { autoPong: false } });
+  let checks = 0;
+  let holding = true;
+  let pinged = false;
+  pair.client.on('ping', () => (pinged = true));
+  const closed = once(pair.client, 'close') as Promise<[number, Buffer]>;
+  // Four ticks (two whole timeouts) pass held; only then is the client on its own again.
+  keepAlive(pair.serverWs, 40, undefined, () => {
+    if (holding && ++checks === 4) holding = false;
+    return holding;
+  });
+  const [code] = await closed;
+  assert.equal(checks, 4);
+  assert.equal(pinged, true);
+  assert.equal(code, 1001);
+  await pair.close();
+});
