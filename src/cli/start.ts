@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
+import { WORKER_SHUTDOWN } from './workers.js';
 
 /** Runs the gateway until SIGINT/SIGTERM. Resolves with the exit code when it has stopped or failed to launch. */
 export async function start(
@@ -35,14 +37,10 @@ export async function start(
 
   return new Promise((resolve) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn(`${signal} again: exiting without waiting for connections to close`);
-        resolve(EXIT.OK);
-        return;
-      }
+    const stop = (why: string) => {
+      if (stopping) return;
       stopping = true;
-      log.info(`${signal} received: stopping server`);
+      log.info(`${why}: stopping server`);
       gateway.stop().then(
         () => resolve(EXIT.OK),
         (err: unknown) => {
@@ -50,6 +48,25 @@ export async function start(
           resolve(EXIT.RUNTIME);
         },
       );
+    };
+    if (cluster.isWorker) {
+      // The primary decides when workers stop: a Ctrl-C reaches the whole process group, and a worker that took it
+      // (and then the primary's request) as two signals would drop its connections instead of closing them.
+      process.on('message', (message: unknown) => {
+        if (message === WORKER_SHUTDOWN) stop('stop requested by the primary');
+      });
+      process.once('disconnect', () => stop('the primary went away'));
+      process.on('SIGINT', () => {});
+      process.on('SIGTERM', () => {});
+      return;
+    }
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting without waiting for connections to close`);
+        resolve(EXIT.OK);
+        return;
+      }
+      stop(`${signal} received`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -11,6 +11,9 @@ import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
 
 export const WORKER_STARTED = 'gateway:started';
+export const WORKER_SHUTDOWN = 'gateway:shutdown';
+/** How long a worker may take to close its connections before it is killed. */
+const WORKER_STOP_DEADLINE_MS = 15_000;
 
 /** Tells the primary that this worker's listeners are bound; a no-op outside a cluster. */
 export function reportStarted(): void {
@@ -36,10 +39,13 @@ export function runPrimary(count: number, configPath: string | undefined, define
       if (workers.length === 0) return resolve(code);
       let left = workers.length;
       for (const w of workers) {
+        const deadline = setTimeout(() => w.process.kill('SIGKILL'), WORKER_STOP_DEADLINE_MS);
+        deadline.unref();
         w.once('exit', () => {
+          clearTimeout(deadline);
           if (--left === 0) resolve(code);
         });
-        w.process.kill('SIGTERM');
+        w.send(WORKER_SHUTDOWN);
       }
     };
     const fork = () => {
@@ -64,6 +70,7 @@ export function runPrimary(count: number, configPath: string | undefined, define
     };
     for (let i = 0; i < count; i++) fork();
     const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
       log.info(`${signal} received: stopping ${count} workers`);
       stopAll(EXIT.OK);
     };
