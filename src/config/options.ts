@@ -38,7 +38,6 @@ export interface ConnectOptionSet {
   ciphers?: Located<string>;
   protocols?: Located<readonly string[]>;
   tcpBind?: Located<HostPort>;
-  inactivityTimeoutMs?: Located<number>;
   proxyProtocol?: Located<ProxyProtocol>;
 }
 
@@ -164,7 +163,8 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
         set.proxyProtocol = at(() => parseEnum(text, PROXY_PROTOCOLS, `<${element.name}>`));
         break;
       default:
-        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+        // Kaazing pinged ws:// backends; a tcp:// or ssl:// backend has nothing to answer a ping with.
+        diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${name}> in <connect-options> is not supported: this gateway connects to tcp:// and ssl:// backends, which cannot be pinged`, element.position, 'remove it; <ws.inactivity.timeout> in <accept-options> watches the client side');
     }
   }
   return set;
@@ -202,7 +202,6 @@ export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet):
     ciphers: own.ciphers ?? defaults.ciphers,
     protocols: own.protocols ?? defaults.protocols,
     tcpBind: own.tcpBind ?? defaults.tcpBind,
-    inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
     proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
   };
 }
@@ -255,9 +254,7 @@ export function toConnectOptions(set: ConnectOptionSet): ConnectOptions {
   return {
     sslCiphers: set.ciphers?.value,
     sslProtocols: set.protocols?.value,
-    sslEncryption: true,
     tcpBind: set.tcpBind?.value,
-    wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? 0,
     tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
   };
 }

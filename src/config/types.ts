@@ -49,10 +49,8 @@ export interface AcceptOptions {
 export interface ConnectOptions {
   readonly sslCiphers: string | undefined;
   readonly sslProtocols: readonly string[] | undefined;
-  readonly sslEncryption: boolean;
   /** Local address to connect from (`tcp.bind`). */
   readonly tcpBind: HostPort | undefined;
-  readonly wsInactivityTimeoutMs: number;
   /** `tcp.proxy-protocol`: the PROXY header sent to the backend before any byte (default `none`). */
   readonly tcpProxyProtocol: ProxyProtocol;
 }

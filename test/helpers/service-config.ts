@@ -21,7 +21,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
       tcpProxyProtocol: 'none',
       tcpProxyProtocolTrusted: [],
     },
-    connectOptions: { sslCiphers: undefined, sslProtocols: undefined, sslEncryption: true, tcpBind: undefined, wsInactivityTimeoutMs: 0, tcpProxyProtocol: 'none' },
+    connectOptions: { sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' },
     crossSiteConstraints: [],
     accessConstraints: [],
     position: { file: 'test.xml', line: 1, column: 1 },

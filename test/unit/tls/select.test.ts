@@ -39,14 +39,16 @@ test('an IP literal matches IP SANs, IPv6 however written', () => {
   assert.deepEqual(aliases(selectKeyEntries(keys, '10.0.0.1')), []);
 });
 
-test('valid certificates come before expired ones, exact names before wildcards, then store order', () => {
+test('valid certificates come before expired ones, then the name as CN, as SAN, as wildcard, then store order', () => {
   const expiredExact = keyEntry('expired-exact', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: -10, notAfterDays: -1 }));
   const wildcard = keyEntry('wildcard', issue({ subject: { CN: '*.example.net' } }));
   const exact1 = keyEntry('exact-1', issue({ subject: { CN: 'x' }, sans: ['DNS:a.example.net'] }));
   const exact2 = keyEntry('exact-2', issue({ subject: { CN: 'a.example.net' } }));
-  assert.deepEqual(aliases(selectKeyEntries([expiredExact, wildcard, exact1, exact2], 'a.example.net')), [
-    'exact-1',
+  const exact3 = keyEntry('exact-3', issue({ subject: { CN: 'y' }, sans: ['DNS:a.example.net'] }));
+  assert.deepEqual(aliases(selectKeyEntries([expiredExact, wildcard, exact1, exact2, exact3], 'a.example.net')), [
     'exact-2',
+    'exact-1',
+    'exact-3',
     'wildcard',
     'expired-exact',
   ]);
