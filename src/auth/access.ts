@@ -19,21 +19,12 @@ import { parseSanPattern, sanMatches } from './san.js';
 import { normalizeSubjectAttributes, parseSubjectPattern, subjectMatches } from './subject.js';
 import type { AccessIdentity } from './types.js';
 
+import type { AccessConstraintConfig } from '../config/types.js';
+
 export type { AccessIdentity } from './types.js';
 
-export interface AccessConstraint {
-  /** RFC 4514 attribute lists as written: `OU=devices, O=Acme`. */
-  readonly subjects: readonly string[];
-  /** `DNS:*.devices.acme.com`, `URI:spiffe://…`, `EMAIL:…`, `IP:10.0.0.0/8`. */
-  readonly sans: readonly string[];
-  /** SHA-256, colon hex or plain hex. */
-  readonly fingerprints: readonly string[];
-  /** CIDR blocks or single addresses, IPv4 or IPv6. */
-  readonly addresses: readonly string[];
-  /** `CN`, `OU`, … or `SAN:DNS`, `SAN:URI`, `SAN:EMAIL`, `SAN:IP`. */
-  readonly pathIdentity: string | undefined;
-  readonly position: SourcePosition;
-}
+/** One `<access-constraint>` as the config module read it (values as written; each array: any of its values). */
+export type AccessConstraint = AccessConstraintConfig;
 
 export interface AccessRequest {
   /** The client's certificate as the TLS layer judged it; undefined on a plain (ws://) connection. */

@@ -69,7 +69,6 @@ export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
 
 /** `<access-constraint>` children (this gateway's addition, after Kaazing's `cross-site-constraint`). */
 export const ACCESS_CONDITIONS = ['client-subject', 'client-san', 'client-fingerprint', 'client-address', 'path-identity'] as const;
-export const SAN_KINDS = ['DNS', 'URI', 'EMAIL', 'IP'] as const;
 
 export const PROXY_PROPERTIES = [
   'maximum.pending.bytes',

@@ -32,7 +32,7 @@ export function readProxyHeader(socket: Socket, version: 'v1' | 'v2', timeoutMs 
         if (parsed === 'incomplete') return;
         finish({ info: parsed.info, rest: buffered.subarray(parsed.length) });
       } catch (e) {
-        finish(e instanceof Error ? e : new Error(String(e)));
+        finish(e instanceof Error ? e : new GatewayError('GW_ERR_PROXY_PROTOCOL', String(e)));
       }
     };
     socket.on('data', onData);
