@@ -120,9 +120,15 @@ export function isGatewayError(e: unknown): e is GatewayError {
   return e instanceof GatewayError;
 }
 
-/** Wraps any thrown value so callers can rely on a GatewayError; an existing one passes through unchanged. */
+/**
+ * Wraps any thrown value so callers can rely on a GatewayError. An existing one keeps its code and message; when it
+ * has no position and the caller knows one (the config element that led to it), it gets that position.
+ */
 export function toGatewayError(e: unknown, code: GatewayErrorCode, message: string, position?: SourcePosition): GatewayError {
-  if (e instanceof GatewayError) return e;
+  if (e instanceof GatewayError) {
+    if (e.position !== undefined || position === undefined) return e;
+    return new GatewayError(e.code, e.message, { position, cause: e.cause ?? e, hint: e.hint });
+  }
   const detail = e instanceof Error ? e.message : String(e);
   return new GatewayError(code, `${message}: ${detail}`, { cause: e, position });
 }

@@ -60,11 +60,14 @@ function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststor
   try {
     return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
   } catch (e) {
-    const err = toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`);
     // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
-    errors.push(err.position ? err : new GatewayError(err.code, err.message, { position: store.position, cause: err.cause ?? err, hint: err.hint }));
+    errors.push(toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position));
     return undefined;
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function listenKey(a: AcceptUri): string {
@@ -166,6 +169,7 @@ export class Gateway {
           }
           continue;
         }
+        if (config.security.truststore && !stores.truststore && options.sslVerifyClient !== 'none') continue; // already reported
         const settings: ServerTlsSettings = {
           keystore: stores.keystore,
           truststore: stores.truststore,
@@ -280,10 +284,10 @@ export class Gateway {
           for (const warning of prepared.warnings) this.#log.warn(warning);
           this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
         } catch (err) {
-          this.#log.error({ err, crl: w.path }, `CRL reload failed, keeping the previous one: ${w.path}`);
+          this.#log.error({ crl: w.path, reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${w.path}`);
         }
       },
-      (err) => this.#log.error({ err, crl: w.path }, `CRL reload failed, keeping the previous one: ${w.path}`),
+      (err) => this.#log.error({ crl: w.path, reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${w.path}`),
       { trustAnchors: w.anchors },
     );
   }

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { formatDiagnostic } from '../errors.js';
+import { formatDiagnostic, isGatewayError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
@@ -27,7 +27,9 @@ export async function start(
   try {
     await gateway.start();
   } catch (err) {
-    log.error({ err, code: (err as { code?: string }).code }, (err as Error).message);
+    // A GatewayError's message says all a user needs (Address already in use, …); other errors keep their stack.
+    if (isGatewayError(err)) log.error({ code: err.code }, err.message);
+    else log.error({ err }, (err as Error).message);
     log.fatal('Gateway failed to launch');
     return EXIT.RUNTIME;
   }

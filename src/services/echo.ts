@@ -12,6 +12,7 @@ import { closeAll } from './close-all.js';
 export class EchoService implements Service {
   readonly available = true;
   readonly #open = new Set<WebSocket>();
+  #stopping = false;
 
   constructor(readonly config: ServiceConfig) {}
 
@@ -59,13 +60,18 @@ export class EchoService implements Service {
       logClosed(ctx, {
         bytesDownstreamToUpstream: bytesIn,
         bytesUpstreamToDownstream: bytesOut,
-        reason: timedOut ? 'inactivity timeout' : (errorText ?? `downstream closed (${code}${text})`),
+        reason: timedOut
+          ? 'inactivity timeout'
+          : this.#stopping
+            ? 'gateway shutting down (1001)'
+            : (errorText ?? `downstream closed (${code}${text})`),
         code,
       });
     });
   }
 
   stop(): Promise<void> {
+    this.#stopping = true;
     return closeAll(this.#open);
   }
 }

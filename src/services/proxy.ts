@@ -33,6 +33,9 @@ export class ProxyService implements Service {
   readonly #target: UpstreamTarget;
   readonly #recovery: Recovery | undefined;
   readonly #open = new Set<WebSocket>();
+  /** Each connection's whole life, so stop() returns only once every close line is written. */
+  readonly #runs = new Set<Promise<void>>();
+  #stopping = false;
 
   constructor(
     readonly config: ServiceConfig,
@@ -58,7 +61,10 @@ export class ProxyService implements Service {
         },
       });
       this.#recovery.on('down', (err: unknown) =>
-        deps.log.warn({ err, upstream: connect.uri }, `service ${config.name}: accepts taken down until ${connect.uri} is reachable`),
+        deps.log.warn(
+          { upstream: connect.uri, reason: err instanceof Error ? err.message : String(err) },
+          `service ${config.name}: accepts taken down until ${connect.uri} is reachable`,
+        ),
       );
       this.#recovery.on('up', () => deps.log.info({ upstream: connect.uri }, `service ${config.name}: backend reachable, accepts restored`));
     }
@@ -78,10 +84,12 @@ export class ProxyService implements Service {
     const timeoutMs = this.config.acceptOptions.wsInactivityTimeoutMs;
     const idle = { timedOut: false };
     const stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => (idle.timedOut = true)) : noop;
-    void this.#run(ws, ctx, stopKeepAlive, idle).finally(() => {
+    const run = this.#run(ws, ctx, stopKeepAlive, idle).finally(() => {
       stopKeepAlive();
       this.#open.delete(ws);
+      this.#runs.delete(run);
     });
+    this.#runs.add(run);
   }
 
   async #run(ws: WebSocket, ctx: ConnectionContext, stopKeepAlive: () => void, idle: { timedOut: boolean }): Promise<void> {
@@ -93,8 +101,8 @@ export class ProxyService implements Service {
       header = this.#proxyHeader(ctx);
     } catch (err) {
       ctx.log.error({ err }, 'PROXY protocol header could not be built');
-      await closeWithDeadline(ws, 1011, 'PROXY protocol header could not be built');
-      closedBeforePipe(`PROXY protocol header could not be built: ${errorName(err)}`, 1011);
+      const code = await closeWithDeadline(ws, 1011, 'PROXY protocol header could not be built');
+      closedBeforePipe(`PROXY protocol header could not be built: ${errorName(err)}`, code);
       return;
     }
 
@@ -137,10 +145,10 @@ export class ProxyService implements Service {
         return;
       }
       const message = `Connection to ${this.#target.uri} failed`;
-      ctx.log.warn({ err, upstream: this.#target.uri }, message);
+      ctx.log.warn({ upstream: this.#target.uri, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, message);
       this.#recovery?.reportFailure(err);
-      await closeWithDeadline(ws, 1011, closeReason(message));
-      closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, 1011);
+      const code = await closeWithDeadline(ws, 1011, closeReason(message));
+      closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, code);
       return;
     }
     detach();
@@ -160,7 +168,7 @@ export class ProxyService implements Service {
       upstream: this.#target.uri,
       bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
       bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
-      reason: result.reason,
+      reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
       code: result.code,
     });
   }
@@ -191,8 +199,10 @@ export class ProxyService implements Service {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.#recovery?.stop();
     await closeAll(this.#open);
+    await Promise.all(this.#runs);
   }
 }
 
