@@ -1,0 +1,16 @@
+/** Summary statistics for latency samples. */
+
+/** The nearest-rank percentile (p in 0..100) of an ascending array; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  if (p <= 0) return sorted[0] as number;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(rank, sorted.length) - 1] as number;
+}
+
+/** Sorts a copy and returns the requested percentiles in order. */
+export function percentiles(samples: readonly number[], ps: readonly number[]): number[] {
+  const sorted = Float64Array.from(samples).sort();
+  const arr = Array.from(sorted);
+  return ps.map((p) => percentile(arr, p));
+}
