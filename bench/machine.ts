@@ -1,6 +1,6 @@
 /** What the run ran on, for the report: numbers are meaningless without it. */
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem, release, availableParallelism } from 'node:os';
+import { cpus, totalmem, release, availableParallelism, loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 
 export interface Machine {
@@ -11,6 +11,8 @@ export interface Machine {
   readonly node: string;
   readonly openssl: string;
   readonly peers: Record<string, string>;
+  /** 1-minute load average when the run started: other work on the machine skews every number. */
+  readonly loadAverage: number;
 }
 
 function cpuModel(): string {
@@ -59,6 +61,7 @@ export function describeMachine(): Machine {
     node: process.version,
     openssl: process.versions.openssl,
     peers,
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
@@ -68,7 +71,7 @@ export function machineMarkdown(m: Machine): string {
     .join(', ');
   return [
     `- CPU: ${m.cpus} × ${m.cpuModel}`,
-    `- memory: ${m.memoryGiB} GiB; Linux ${m.kernel}`,
+    `- memory: ${m.memoryGiB} GiB; Linux ${m.kernel}; load average ${m.loadAverage} at the start`,
     `- Node ${m.node} (OpenSSL ${m.openssl})`,
     peerText ? `- peers: ${peerText}` : '- peers: none installed',
   ].join('\n');
