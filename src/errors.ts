@@ -33,10 +33,11 @@ export const ERROR_CODES = {
   GW_ERR_CONFIG_UNSUPPORTED: 'the file asks for something this gateway cannot serve as written',
   GW_ERR_CONFIG_CONFLICT: 'accepts that share a host:port disagree on an option that must be equal',
   GW_ERR_CONFIG_WARNING: 'a part of the file that no served service uses (a warning, never fatal)',
+  GW_ERR_CONFIG_ATTRIBUTE: 'an attribute the schema does not allow (only the root takes xmlns)',
   // (config codes end)
 
   // ── keystore ─────────────────────────────────────────────────────────────────────────────────────────────
-  GW_ERR_STORE_PASSWORD: 'the store password is wrong (the integrity check failed)',
+  GW_ERR_STORE_PASSWORD: 'the store password is wrong (the integrity check failed), or missing where one is needed',
   GW_ERR_STORE_FORMAT: 'the store is not of the declared type, or of no known type',
   GW_ERR_STORE_CORRUPT: 'the store is truncated or damaged',
   GW_ERR_STORE_UNSUPPORTED: 'the store uses an algorithm or entry kind this gateway does not read',

@@ -15,8 +15,8 @@ import type { Route } from './listener/routes.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
 import type { Service } from './services/types.js';
-import { buildClientTls } from './tls/client.js';
-import { buildServerTls } from './tls/server.js';
+import { prepareClientTls } from './tls/client.js';
+import { prepareServerTls } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 
 export interface GatewayDependencies {
@@ -61,13 +61,16 @@ function createService(config: ServiceConfig, stores: Stores, deps: GatewayDepen
   if (config.type === 'echo') return new EchoService(config);
   let upstreamTls: ConnectionOptions | undefined;
   if (config.connect?.scheme === 'ssl') {
-    upstreamTls = buildClientTls({
+    const prepared = prepareClientTls({
       host: config.connect.host,
       truststore: stores.truststore,
       keystore: stores.keystore,
       ciphers: config.connectOptions.sslCiphers,
       protocols: config.connectOptions.sslProtocols,
+      where: config.connect.uri,
     });
+    for (const w of prepared.warnings) deps.log.warn({ service: config.name }, w);
+    upstreamTls = prepared.options;
   }
   return new ProxyService(config, { connector, upstreamTls, log: deps.log.child({ service: config.name }) });
 }
@@ -130,14 +133,17 @@ export class Gateway {
           continue;
         }
         try {
-          tls = buildServerTls({
+          const prepared = prepareServerTls({
             keystore: stores.keystore,
             truststore: stores.truststore,
             hostnames: [...new Set(members.map((m) => m.accept.host))],
             verifyClient: options.sslVerifyClient,
             ciphers: options.sslCiphers,
             protocols: options.sslProtocols,
+            where: listenKey(first.accept),
           });
+          for (const w of prepared.warnings) deps.log.warn(w);
+          tls = prepared.options;
         } catch (e) {
           errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
           continue;

@@ -39,7 +39,10 @@ export class Listener {
   readonly #server: NetServer;
   readonly #http: HttpServer;
   readonly #identities = new WeakMap<Duplex, ClientIdentity>();
+  /** Raw TCP sockets, and the TLS sockets over them once their handshake finished: close() ends both. */
   readonly #sockets = new Set<Socket>();
+  readonly #secureSockets = new Set<TLSSocket>();
+  readonly #handOff: (socket: Socket) => void;
   #state: 'new' | 'listening' | 'closed' = 'new';
 
   constructor(options: ListenerOptions) {
@@ -63,22 +66,25 @@ export class Listener {
       refuseUpgrade(socket, 400, 'Malformed HTTP request.');
     });
 
+    // One TCP server listens; TLS (when configured) runs over the sockets it accepts, so whatever must happen before
+    // the handshake (reading a PROXY protocol header, say) has a place to happen.
     if (options.tls) {
-      const server = createTlsServer(options.tls);
-      server.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));
-      server.on('tlsClientError', (err, socket) => {
+      const tlsServer = createTlsServer(options.tls);
+      tlsServer.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));
+      tlsServer.on('tlsClientError', (err, socket) => {
         options.log.warn(
           { downstream: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message },
           'TLS handshake failed',
         );
       });
-      this.#server = server;
+      this.#handOff = (socket) => tlsServer.emit('connection', socket);
     } else {
-      this.#server = createNetServer((socket) => this.#track(socket));
+      this.#handOff = (socket) => this.#http.emit('connection', socket);
     }
-    this.#server.on('connection', (socket: Socket) => {
+    this.#server = createNetServer((socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      this.#handOff(socket);
     });
   }
 
@@ -120,13 +126,11 @@ export class Listener {
     if (this.#state === 'closed') return Promise.resolve();
     const wasListening = this.#state === 'listening';
     this.#state = 'closed';
-    for (const s of this.#sockets) s.destroy();
+    // TLS sockets first: tearing a raw socket out from under a live TLS socket is not a path Node handles well.
+    for (const s of this.#secureSockets) s.destroy();
+    for (const s of this.#sockets) if (!s.destroyed) s.destroy();
     if (!wasListening) return Promise.resolve();
     return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-
-  #track(socket: Socket): void {
-    this.#http.emit('connection', socket);
   }
 
   /** The client certificate is judged before the HTTP parser sees a byte: a refused client never reaches a service. */
@@ -146,6 +150,8 @@ export class Listener {
       return;
     }
     this.#identities.set(socket, identity);
+    this.#secureSockets.add(socket);
+    socket.once('close', () => this.#secureSockets.delete(socket));
     this.#http.emit('connection', socket);
   }
 

@@ -1,0 +1,217 @@
+/**
+ * `<accept-options>` and `<connect-options>`: each block is read into a set of values that remember where they
+ * were written, so that service-defaults can be merged option by option and later rules can point at the line.
+ */
+import { GatewayError } from '../errors.js';
+import { attempt, type Diagnostics } from './diagnostics.js';
+import { parseBind, parseCiphers, parseDataSize, parseEnum, parseProtocols, parseTimeInterval } from './grammar.js';
+import { anyOrder, checkChildren, leafText } from './structure.js';
+import type { AcceptOptions, ConnectOptions, HostPort, SourcePosition, VerifyClient } from './types.js';
+import { ACCEPT_OPTIONS, CONNECT_OPTIONS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
+import type { XmlElement } from './xml.js';
+
+export interface Located<T> {
+  readonly value: T;
+  readonly position: SourcePosition;
+  /** True when the value comes from `<service-defaults>`. */
+  readonly inherited: boolean;
+}
+
+export interface AcceptOptionSet {
+  verifyClient?: Located<VerifyClient>;
+  ciphers?: Located<string>;
+  protocols?: Located<readonly string[]>;
+  encryption?: Located<boolean>;
+  binds: Partial<Record<BindOption, Located<HostPort>>>;
+  maximumMessageSize?: Located<number>;
+  inactivityTimeoutMs?: Located<number>;
+  keepaliveTimeoutMs?: Located<number>;
+}
+
+export interface ConnectOptionSet {
+  ciphers?: Located<string>;
+  protocols?: Located<readonly string[]>;
+  tcpBind?: Located<HostPort>;
+  inactivityTimeoutMs?: Located<number>;
+}
+
+export const ACCEPT_DEFAULTS = {
+  verifyClient: 'none' as VerifyClient,
+  maximumMessageSize: 128 * 1024,
+  inactivityTimeoutMs: 0,
+  keepaliveTimeoutMs: 30_000,
+};
+
+const ALIASES: ReadonlyMap<string, string> = new Map(TLS_ALIASED.map((name) => ['tls.' + name.slice(4), name]));
+
+function isHttpKeepalive(name: string): boolean {
+  return name === 'http.keepalive' || name.startsWith('http.keepalive.');
+}
+
+export function readAcceptOptions(block: XmlElement | undefined, inherited: boolean, diags: Diagnostics): AcceptOptionSet {
+  const set: AcceptOptionSet = { binds: {} };
+  if (block === undefined) return set;
+  const children = checkChildren(block, anyOrder(...ACCEPT_OPTIONS.map((n) => n + '?')), diags, { aliases: ALIASES, handledElsewhere: isTransportOption });
+  for (const [name, elements] of children) {
+    const element = elements[0] as XmlElement;
+    if (isTransportOption(name)) {
+      for (const e of elements) refuseTransport(e, diags);
+      continue;
+    }
+    const text = leafText(element, diags);
+    const at = <T>(fn: () => T): Located<T> | undefined => {
+      const value = attempt(diags, element.position, fn);
+      return value === undefined ? undefined : { value, position: element.position, inherited };
+    };
+    switch (name) {
+      case 'ssl.verify-client':
+        set.verifyClient = at(() => parseEnum(text, ['none', 'optional', 'required'] as const, `<${element.name}>`));
+        break;
+      case 'ssl.ciphers':
+        set.ciphers = at(() => parseCiphers(text));
+        break;
+      case 'ssl.protocols':
+        set.protocols = at(() => parseProtocols(text));
+        break;
+      case 'ssl.encryption':
+        set.encryption = at(() => parseEnum(text, ['enabled', 'disabled'] as const, `<${element.name}>`) === 'enabled');
+        break;
+      case 'ws.maximum.message.size':
+        set.maximumMessageSize = at(() => {
+          const size = parseDataSize(text);
+          if (size === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${element.name}> must be at least 1 byte`, { hint: 'the default is 128k' });
+          return size;
+        });
+        break;
+      case 'ws.inactivity.timeout':
+        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+        break;
+      case 'http.keepalive.timeout':
+        set.keepaliveTimeoutMs = at(() => parseTimeInterval(text));
+        break;
+      default: {
+        const bind = at(() => parseBind(text));
+        if (bind !== undefined) set.binds[name as BindOption] = bind;
+      }
+    }
+  }
+  return set;
+}
+
+export function readConnectOptions(block: XmlElement | undefined, inherited: boolean, diags: Diagnostics): ConnectOptionSet {
+  const set: ConnectOptionSet = {};
+  if (block === undefined) return set;
+  const refusedHere = (name: string): boolean => isTransportOption(name) || isHttpKeepalive(name);
+  const children = checkChildren(block, anyOrder(...CONNECT_OPTIONS.map((n) => n + '?')), diags, { aliases: ALIASES, handledElsewhere: refusedHere });
+  for (const [name, elements] of children) {
+    const element = elements[0] as XmlElement;
+    if (isTransportOption(name)) {
+      for (const e of elements) refuseTransport(e, diags);
+      continue;
+    }
+    if (isHttpKeepalive(name)) {
+      for (const e of elements) {
+        diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${name}> in <connect-options> is not supported: this gateway connects to tcp:// and ssl:// backends, which have no HTTP keep-alive`, e.position, 'remove it');
+      }
+      continue;
+    }
+    const text = leafText(element, diags);
+    const at = <T>(fn: () => T): Located<T> | undefined => {
+      const value = attempt(diags, element.position, fn);
+      return value === undefined ? undefined : { value, position: element.position, inherited };
+    };
+    switch (name) {
+      case 'ssl.ciphers':
+        set.ciphers = at(() => parseCiphers(text));
+        break;
+      case 'ssl.protocols':
+        set.protocols = at(() => parseProtocols(text));
+        break;
+      case 'ssl.encryption': {
+        const enabled = at(() => parseEnum(text, ['enabled', 'disabled'] as const, `<${element.name}>`) === 'enabled');
+        if (enabled?.value === false) {
+          diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${element.name}>disabled</${element.name}> in <connect-options> is not supported: use a tcp:// connect for a plain backend connection`, element.position);
+        }
+        break;
+      }
+      case 'tcp.bind':
+        set.tcpBind = at(() => parseBind(text));
+        break;
+      default:
+        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+    }
+  }
+  return set;
+}
+
+function refuseTransport(element: XmlElement, diags: Diagnostics): void {
+  diags.error(
+    'GW_ERR_CONFIG_UNSUPPORTED',
+    `<${element.name}> is not supported: this gateway does not tunnel a transport layer through another address`,
+    element.position,
+    'remove it; the gateway listens and connects directly',
+  );
+}
+
+/** The service's own value wins over service-defaults, option by option. */
+export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): AcceptOptionSet {
+  return {
+    verifyClient: own.verifyClient ?? defaults.verifyClient,
+    ciphers: own.ciphers ?? defaults.ciphers,
+    protocols: own.protocols ?? defaults.protocols,
+    encryption: own.encryption ?? defaults.encryption,
+    binds: { ...defaults.binds, ...own.binds },
+    maximumMessageSize: own.maximumMessageSize ?? defaults.maximumMessageSize,
+    inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
+    keepaliveTimeoutMs: own.keepaliveTimeoutMs ?? defaults.keepaliveTimeoutMs,
+  };
+}
+
+export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet): ConnectOptionSet {
+  return {
+    ciphers: own.ciphers ?? defaults.ciphers,
+    protocols: own.protocols ?? defaults.protocols,
+    tcpBind: own.tcpBind ?? defaults.tcpBind,
+    inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
+  };
+}
+
+/**
+ * The bind that decides where an accept of `scheme` listens. Kaazing stacks ws over http over tcp, and wss over
+ * https over ssl over tcp; each layer's bind replaces the address handed to the layer below, so the socket ends up
+ * on the lowest layer's bind that is given. Binds of the other stack (wss.bind on a ws:// accept) do not apply.
+ */
+export function effectiveBind(binds: AcceptOptionSet['binds'], scheme: 'ws' | 'wss'): HostPort | undefined {
+  const chain: readonly BindOption[] = scheme === 'ws' ? ['tcp.bind', 'http.bind', 'ws.bind'] : ['tcp.bind', 'ssl.bind', 'https.bind', 'wss.bind'];
+  for (const name of chain) {
+    const bind = binds[name];
+    if (bind !== undefined) return bind.value;
+  }
+  return undefined;
+}
+
+export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 'wss')[]): AcceptOptions {
+  const binds = schemes.map((s) => effectiveBind(set.binds, s));
+  const firstBind = binds[0];
+  const sameForAll = binds.every((b) => b?.host === firstBind?.host && b?.port === firstBind?.port);
+  return {
+    sslVerifyClient: set.verifyClient?.value ?? ACCEPT_DEFAULTS.verifyClient,
+    sslCiphers: set.ciphers?.value,
+    sslProtocols: set.protocols?.value,
+    sslEncryption: set.encryption?.value ?? true,
+    bind: sameForAll ? firstBind : undefined,
+    wsMaximumMessageSize: set.maximumMessageSize?.value ?? ACCEPT_DEFAULTS.maximumMessageSize,
+    wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? ACCEPT_DEFAULTS.inactivityTimeoutMs,
+    httpKeepaliveTimeoutMs: set.keepaliveTimeoutMs?.value ?? ACCEPT_DEFAULTS.keepaliveTimeoutMs,
+  };
+}
+
+export function toConnectOptions(set: ConnectOptionSet): ConnectOptions {
+  return {
+    sslCiphers: set.ciphers?.value,
+    sslProtocols: set.protocols?.value,
+    sslEncryption: true,
+    tcpBind: set.tcpBind?.value,
+    wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? 0,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The pipeline (one stage per module): XML → element tree with positions → namespace → `${}` substitution →
+ * vocabulary, order and value grammars with defaults → cross-service rules → deep-freeze.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Diagnostics } from './diagnostics.js';
+import { readDocument } from './document.js';
+import { deepFreeze } from './freeze.js';
+import { substituteTree } from './properties.js';
+import { checkAttributes } from './structure.js';
+import type { GatewayConfig, LoadConfigOptions, LoadConfigResult } from './types.js';
+import { NAMESPACES } from './vocabulary.js';
+import { parseXml, type XmlElement } from './xml.js';
+
+/** Reads `file` and parses it. Never throws: an unreadable file is a GW_ERR_FILE_READ diagnostic. */
+export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `Cannot read the configuration file ${file}: ${reason}`, position: { file }, hint: undefined }]);
+  }
+  return parseConfig(text, file, options);
+}
+
+/**
+ * Parses configuration text. `file` is used as written in every diagnostic position, and resolved (against the
+ * working directory) to locate the stores it names. Never throws: every problem is a diagnostic.
+ */
+export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadConfigResult {
+  const diags = new Diagnostics();
+  let config: GatewayConfig | undefined;
+  try {
+    config = build(text, file, options, diags);
+  } catch (e) {
+    // A bug in this module must not take the caller down; it is reported like any other problem, with its stack.
+    const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    diags.error('GW_ERR_INTERNAL', `Reading the configuration failed unexpectedly: ${detail}`, { file });
+  }
+  if (config === undefined || diags.hasErrors) return fail(diags.all);
+  return deepFreeze({ ok: true, config, diagnostics: [...diags.all] });
+}
+
+function fail(diagnostics: LoadConfigResult['diagnostics']): LoadConfigResult {
+  return deepFreeze({ ok: false, diagnostics: [...diagnostics] });
+}
+
+function build(text: string, file: string, options: LoadConfigOptions, diags: Diagnostics): GatewayConfig | undefined {
+  const root = parseXml(text, file, diags);
+  if (root === undefined) return undefined;
+  const namespace = checkRoot(root, diags);
+  if (namespace === undefined) return undefined;
+  checkAttributes(root, true, diags);
+  substituteTree(root, options, diags);
+
+  const absolute = resolve(file);
+  const { services, security } = readDocument(root, dirname(absolute), diags);
+  if (diags.hasErrors) return undefined;
+  return { file: absolute, namespace, services: services.map((s) => s.config), security, warnings: [...diags.warnings] };
+}
+
+/** The root and its namespace; on a foreign root or namespace nothing else in the file can be interpreted. */
+function checkRoot(root: XmlElement, diags: Diagnostics): string | undefined {
+  if (root.name !== 'gateway-config') {
+    diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `The root element must be <gateway-config>, not <${root.name}>`, root.position);
+    return undefined;
+  }
+  const namespace = root.attributes.get('xmlns')?.trim();
+  if (namespace === undefined || namespace === '') {
+    diags.error('GW_ERR_CONFIG_NAMESPACE', 'The <gateway-config> element has no namespace', root.position, `add xmlns="${NAMESPACES.current}"`);
+    return undefined;
+  }
+  if (!(NAMESPACES.accepted as readonly string[]).includes(namespace)) {
+    diags.error('GW_ERR_CONFIG_NAMESPACE', `Unrecognized gateway configuration namespace ${namespace}`, root.position, `this gateway reads ${NAMESPACES.accepted.join(', ')}`);
+    return undefined;
+  }
+  return namespace;
+}

@@ -1,0 +1,106 @@
+/**
+ * Rules across services: what the listener needs to hold (one TLS server per host:port can only have one set of
+ * TLS settings), routes that would shadow each other, and TLS accepts that need stores.
+ */
+import { describePosition, type Diagnostics } from './diagnostics.js';
+import type { ServiceDraft } from './service.js';
+import type { AcceptUri, HostPort } from './types.js';
+
+/** Which stores `<security>` declares (a declared but invalid store is reported where it is, not again here). */
+export interface DeclaredStores {
+  readonly keystore: boolean;
+  readonly truststore: boolean;
+}
+
+interface Placed {
+  readonly service: string;
+  readonly accept: AcceptUri;
+  readonly tls: boolean;
+  readonly verifyClient: string;
+  readonly ciphers: string | undefined;
+  readonly protocols: string | undefined;
+}
+
+export function formatHostPort(hp: HostPort): string {
+  return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+function place(drafts: readonly ServiceDraft[]): Placed[] {
+  return drafts.flatMap(({ config, acceptOptions }) =>
+    config.accepts.map((accept) => ({
+      service: config.name,
+      accept,
+      tls: accept.scheme === 'wss' && acceptOptions.encryption?.value !== false,
+      verifyClient: acceptOptions.verifyClient?.value ?? 'none',
+      ciphers: acceptOptions.ciphers?.value,
+      protocols: acceptOptions.protocols ? [...acceptOptions.protocols.value].sort().join(',') : undefined,
+    })),
+  );
+}
+
+function describe(p: Placed): string {
+  return `${p.accept.uri} (service "${p.service}", ${describePosition(p.accept.position)})`;
+}
+
+export function checkRules(drafts: readonly ServiceDraft[], stores: DeclaredStores, diags: Diagnostics): void {
+  const placed = place(drafts);
+  checkSharedListeners(placed, diags);
+  checkDuplicateRoutes(placed, diags);
+  checkStores(placed, stores, diags);
+}
+
+/** Accepts on one host:port share one server: TLS or not, and one set of TLS settings. */
+function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): void {
+  const groups = new Map<string, Placed[]>();
+  for (const p of placed) {
+    const key = formatHostPort(p.accept.listen);
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  for (const [address, group] of groups) {
+    const [head, ...rest] = group as [Placed, ...Placed[]];
+    for (const other of rest) {
+      const conflict = (what: string, a: string, b: string): void => {
+        diags.error(
+          'GW_ERR_CONFIG_CONFLICT',
+          `Accepts ${describe(head)} and ${other.accept.uri} (service "${other.service}") both listen on ${address} but disagree on ${what}: ${a} vs ${b}`,
+          other.accept.position,
+          'accepts sharing an address share one server: make them agree, or bind them to different ports',
+        );
+      };
+      if (head.tls !== other.tls) {
+        conflict('TLS', head.tls ? 'TLS (wss://)' : 'plain (ws://)', other.tls ? 'TLS (wss://)' : 'plain (ws://)');
+        continue;
+      }
+      if (!head.tls) continue;
+      if (head.verifyClient !== other.verifyClient) conflict('ssl.verify-client', head.verifyClient, other.verifyClient);
+      if (head.ciphers !== other.ciphers) conflict('ssl.ciphers', head.ciphers ?? '(default)', other.ciphers ?? '(default)');
+      if (head.protocols !== other.protocols) conflict('ssl.protocols', head.protocols ?? '(default)', other.protocols ?? '(default)');
+    }
+  }
+}
+
+/** Two accepts with the same host, port and path: a request could not tell which service it is for. */
+function checkDuplicateRoutes(placed: readonly Placed[], diags: Diagnostics): void {
+  const seen = new Map<string, Placed>();
+  for (const p of placed) {
+    const key = `${formatHostPort(p.accept)}${p.accept.path}`;
+    const before = seen.get(key);
+    if (before === undefined) {
+      seen.set(key, p);
+      continue;
+    }
+    diags.error('GW_ERR_CONFIG_DUPLICATE', `The accept ${p.accept.uri} (service "${p.service}") is already taken by ${describe(before)}`, p.accept.position, 'give each service its own path or port');
+  }
+}
+
+function checkStores(placed: readonly Placed[], stores: DeclaredStores, diags: Diagnostics): void {
+  for (const p of placed) {
+    if (!p.tls) continue;
+    if (!stores.keystore) {
+      diags.error('GW_ERR_CONFIG_MISSING', `The accept ${p.accept.uri} (service "${p.service}") needs a server certificate, but <security> has no <keystore>`, p.accept.position, 'add <security><keystore><file>…</file></keystore></security>');
+    }
+    if (p.verifyClient !== 'none' && !stores.truststore) {
+      diags.error('GW_ERR_CONFIG_MISSING', `The accept ${p.accept.uri} (service "${p.service}") verifies client certificates (ssl.verify-client ${p.verifyClient}), but <security> has no <truststore> to verify them against`, p.accept.position, 'add <security><truststore><file>…</file></truststore></security>');
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The keystore module's entry points: `readStore`, a pure function from a store's bytes and password to its
+ * keys, trusted certificates and secret-key names, and `loadStoreFile`, which applies Kaazing's file rules
+ * (password files, truststores without a password) around it.
+ */
+import { readFileSync } from 'node:fs';
+import { GatewayError, toGatewayError } from '../errors.js';
+import { detectFormat } from './detect.js';
+import { storeError } from './fail.js';
+import { readJavaKeyStore } from './jks.js';
+import { readPem } from './pem.js';
+import { readPkcs12 } from './pkcs12.js';
+import type { ReadStoreOptions, StoreContents } from './types.js';
+
+export type { KeyEntry, ReadStoreOptions, SecretEntry, StoreContents, StoreFormat, TrustedEntry } from './types.js';
+export { detectFormat } from './detect.js';
+
+export function readStore(bytes: Uint8Array, options: ReadStoreOptions): StoreContents {
+  const { fileName, password } = options;
+  const format = detectFormat(bytes, fileName, options.type);
+  try {
+    switch (format) {
+      case 'JKS':
+      case 'JCEKS':
+        return readJavaKeyStore(bytes, password, fileName);
+      case 'PKCS12':
+        return readPkcs12(bytes, password, fileName);
+      case 'PEM':
+        return readPem(bytes, password, fileName);
+    }
+  } catch (e) {
+    // The readers raise GatewayErrors for every damage the tests can produce; anything else escaping a
+    // third-party parser on hostile input is still a damaged file, and is reported as one.
+    throw toGatewayError(e, 'GW_ERR_STORE_CORRUPT', `store "${fileName}": the ${format} store cannot be read`);
+  }
+}
+
+function readFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code ?? e);
+    throw new GatewayError('GW_ERR_FILE_READ', `cannot read ${what} "${path}": ${why}`, { cause: e });
+  }
+}
+
+/** Kaazing's password files: the first line is the password (a UTF-8 byte-order mark and the line end are not part of it). */
+export function readPasswordFile(path: string): string {
+  const text = readFile(path, 'password file').toString('utf8').replace(/^\uFEFF/, '');
+  const end = text.search(/\r?\n|\r/);
+  return end === -1 ? text : text.slice(0, end);
+}
+
+export function loadStoreFile(args: {
+  file: string;
+  type?: string | undefined;
+  password?: string | undefined;
+  passwordFile?: string | undefined;
+  role: 'keystore' | 'truststore';
+}): StoreContents {
+  const bytes = readFile(args.file, args.role);
+  const password = args.password ?? (args.passwordFile !== undefined ? readPasswordFile(args.passwordFile) : undefined);
+  const contents = readStore(bytes, { fileName: args.file, type: args.type, password });
+  if (password === undefined && args.role === 'keystore' && contents.format !== 'PEM') {
+    // Checked after reading so that a file that is no store at all is reported as that first.
+    throw storeError('GW_ERR_STORE_PASSWORD', args.file, `a ${contents.format} keystore needs its password to read its private keys`,
+      undefined, 'add <password-file> to <keystore>');
+  }
+  return contents;
+}

@@ -1,0 +1,149 @@
+/**
+ * Who the downstream client is, read once after the handshake, and whether verify-client lets it in. The server
+ * runs with rejectUnauthorized false (see server.ts), so this is where an unverified client is turned away, with
+ * the reason OpenSSL gave.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { dnAttributes, formatDn, readCertificateNames, type SanType } from './x509-names.js';
+import type { VerifyClient } from './server.js';
+
+export interface ClientIdentity {
+  presented: boolean;
+  verified: boolean;
+  /** OpenSSL verify code when presented but not verified (CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, …). */
+  error: string | undefined;
+  /** 'CN=device-1, OU=devices, O=Acme': most specific first, as Java prints. */
+  subject: string | undefined;
+  /** { CN: ['device-1'], OU: ['devices'], O: ['Acme'] } */
+  subjectAttributes: Readonly<Record<string, readonly string[]>>;
+  issuer: string | undefined;
+  sans: readonly { type: SanType; value: string }[];
+  /** keytool colon-hex, upper case. */
+  fingerprint256: string | undefined;
+  /** Upper-case hex, as OpenSSL prints it. */
+  serialNumber: string | undefined;
+  /** ISO 8601 (UTC). */
+  validTo: string | undefined;
+}
+
+const ANONYMOUS: ClientIdentity = Object.freeze({
+  presented: false,
+  verified: false,
+  error: undefined,
+  subject: undefined,
+  subjectAttributes: Object.freeze({}),
+  issuer: undefined,
+  sans: Object.freeze([]),
+  fingerprint256: undefined,
+  serialNumber: undefined,
+  validTo: undefined,
+});
+
+function verifyCode(socket: TLSSocket): string {
+  // Node documents an Error but sets the OpenSSL code string; accept either.
+  const raw: unknown = socket.authorizationError;
+  if (typeof raw === 'string' && raw.length > 0) return raw;
+  if (raw instanceof Error) return (raw as NodeJS.ErrnoException).code ?? raw.message;
+  return 'UNKNOWN_VERIFY_ERROR';
+}
+
+function names(cert: X509Certificate): Pick<ClientIdentity, 'subject' | 'subjectAttributes' | 'issuer' | 'sans'> {
+  try {
+    const parsed = readCertificateNames(cert);
+    return {
+      subject: formatDn(parsed.subject),
+      subjectAttributes: dnAttributes(parsed.subject),
+      issuer: formatDn(parsed.issuer),
+      sans: parsed.sans,
+    };
+  } catch {
+    // OpenSSL accepted the certificate, so only an encoding this reader does not know gets here: fall back to
+    // OpenSSL's own rendering (one attribute per line, most general first) rather than fail the connection.
+    const flip = (s: string): string => s.split('\n').filter(Boolean).reverse().join(', ');
+    return { subject: flip(cert.subject), subjectAttributes: {}, issuer: flip(cert.issuer), sans: [] };
+  }
+}
+
+/** Reads the client certificate of a connected TLS socket. Never throws. */
+export function identify(socket: TLSSocket): ClientIdentity {
+  const cert = socket.getPeerX509Certificate();
+  if (cert === undefined) return { ...ANONYMOUS };
+  const verified = socket.authorized === true;
+  const validTo = Date.parse(cert.validTo);
+  return {
+    presented: true,
+    verified,
+    error: verified ? undefined : verifyCode(socket),
+    ...names(cert),
+    fingerprint256: cert.fingerprint256,
+    serialNumber: cert.serialNumber,
+    validTo: Number.isNaN(validTo) ? cert.validTo : new Date(validTo).toISOString(),
+  };
+}
+
+// X509_verify_cert_error_string() texts of OpenSSL 3 for the codes a client certificate can fail with.
+const VERIFY_MESSAGES: Readonly<Record<string, string>> = {
+  UNABLE_TO_GET_ISSUER_CERT: 'unable to get issuer certificate',
+  UNABLE_TO_GET_CRL: 'unable to get certificate CRL',
+  UNABLE_TO_DECRYPT_CERT_SIGNATURE: "unable to decrypt certificate's signature",
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'unable to decode issuer public key',
+  CERT_SIGNATURE_FAILURE: 'certificate signature failure',
+  CRL_SIGNATURE_FAILURE: 'CRL signature failure',
+  CERT_NOT_YET_VALID: 'certificate is not yet valid',
+  CERT_HAS_EXPIRED: 'certificate has expired',
+  CRL_NOT_YET_VALID: 'CRL is not yet valid',
+  CRL_HAS_EXPIRED: 'CRL has expired',
+  ERROR_IN_CERT_NOT_BEFORE_FIELD: "format error in certificate's notBefore field",
+  ERROR_IN_CERT_NOT_AFTER_FIELD: "format error in certificate's notAfter field",
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in certificate chain',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unable to get local issuer certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the first certificate',
+  CERT_CHAIN_TOO_LONG: 'certificate chain too long',
+  CERT_REVOKED: 'certificate revoked',
+  INVALID_CA: 'invalid CA certificate',
+  PATH_LENGTH_EXCEEDED: 'path length constraint exceeded',
+  INVALID_PURPOSE: 'unsupported certificate purpose',
+  CERT_UNTRUSTED: 'certificate not trusted',
+  CERT_REJECTED: 'certificate rejected',
+  EE_KEY_TOO_SMALL: 'EE certificate key too weak',
+  CA_KEY_TOO_SMALL: 'CA certificate key too weak',
+  CA_MD_TOO_WEAK: 'CA signature digest algorithm too weak',
+  INVALID_CALL: 'invalid certificate verification context',
+};
+
+// Codes meaning "the chain does not lead to anything in the truststore".
+const UNTRUSTED = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_UNTRUSTED',
+]);
+
+function describeFailure(identity: ClientIdentity): string {
+  const code = identity.error ?? 'UNKNOWN_VERIFY_ERROR';
+  const text = VERIFY_MESSAGES[code] ?? 'certificate verification failed';
+  if (UNTRUSTED.has(code) && identity.issuer !== undefined) {
+    return `${code}: ${text}; untrusted issuer "${identity.issuer}" (not in the truststore)`;
+  }
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' && identity.subject !== undefined) {
+    return `${code}: ${text} "${identity.subject}" is not in the truststore`;
+  }
+  if (code === 'CERT_HAS_EXPIRED' && identity.validTo !== undefined) {
+    return `${code}: ${text} (valid to ${identity.validTo})`;
+  }
+  return `${code}: ${text}`;
+}
+
+/**
+ * Why this client must be refused under verify-client, or undefined to admit: 'no client certificate sent',
+ * 'CERT_HAS_EXPIRED: certificate has expired …', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: … untrusted issuer …'.
+ * `optional` admits a client that sent none but refuses one whose certificate does not verify.
+ */
+export function refusalReason(identity: ClientIdentity, verifyClient: VerifyClient): string | undefined {
+  if (verifyClient === 'none') return undefined;
+  if (!identity.presented) return verifyClient === 'required' ? 'no client certificate sent' : undefined;
+  return identity.verified ? undefined : describeFailure(identity);
+}

@@ -1,0 +1,174 @@
+/**
+ * Server options for one TLS listener (one host:port): the certificate for each accept host name, client
+ * certificate verification, protocols and ciphers. Every secure context is built here, once; the SNI callback
+ * only looks one up, so a handshake never pays for parsing keys or a truststore.
+ */
+import { createHash } from 'node:crypto';
+import tls from 'node:tls';
+import { GatewayError } from '../errors.js';
+import type { KeyEntry, StoreContents } from '../keystore/types.js';
+import { keyMaterial, toPem, trustAnchors } from './material.js';
+import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
+import { normaliseHostname, selectKeyEntries } from './select.js';
+
+export type VerifyClient = 'none' | 'optional' | 'required';
+
+export interface ServerTlsSettings {
+  keystore: StoreContents;
+  truststore: StoreContents | undefined;
+  /** Host names of all accepts on this host:port (lower case). */
+  hostnames: readonly string[];
+  verifyClient: VerifyClient;
+  /** As written in ssl.ciphers (Java or OpenSSL names); undefined = Node's default list. */
+  ciphers: string | undefined;
+  /** E.g. ['TLSv1.2','TLSv1.3']; undefined = TLSv1.2 and up. */
+  protocols: readonly string[] | undefined;
+  /** What error messages name besides the host, e.g. `0.0.0.0:443`; optional. */
+  where?: string | undefined;
+}
+
+export interface PreparedServerTls {
+  /** For tls.createServer / https.createServer. */
+  readonly options: tls.TlsOptions;
+  /** Normalised host name → its prepared context (several names may share one). */
+  readonly contexts: ReadonlyMap<string, tls.SecureContext>;
+  /** Normalised host name → alias of the key entry that serves it. */
+  readonly aliases: ReadonlyMap<string, string>;
+  /** The host whose context serves clients that send no or an unknown SNI name. */
+  readonly defaultHost: string;
+  /** Legacy protocols enabled, cipher names dropped: for the caller to log. */
+  readonly warnings: readonly string[];
+}
+
+function describe(settings: ServerTlsSettings, host?: string): string {
+  const parts = [host !== undefined ? `host ${host}` : `hosts ${settings.hostnames.join(', ')}`];
+  if (settings.where !== undefined) parts.push(`on ${settings.where}`);
+  return parts.join(' ');
+}
+
+function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
+  const entry = selectKeyEntries(settings.keystore.keys, host)[0];
+  if (entry === undefined) {
+    const aliases = settings.keystore.keys.map((k) => k.alias);
+    throw new GatewayError(
+      'GW_ERR_TLS_NO_CERTIFICATE',
+      `keystore does not have any certificate entries matching ${host}` +
+        (settings.where !== undefined ? ` (accepts on ${settings.where})` : ''),
+      {
+        hint:
+          aliases.length === 0
+            ? 'the keystore holds no private-key entries'
+            : `add a key entry whose certificate has CN or a DNS SAN ${host} (key entries: ${aliases.join(', ')})`,
+      },
+    );
+  }
+  return entry;
+}
+
+function clientCa(settings: ServerTlsSettings): string[] | undefined {
+  if (settings.verifyClient === 'none') return undefined;
+  const where = describe(settings);
+  if (settings.truststore === undefined) {
+    throw new GatewayError(
+      'GW_ERR_TLS_NO_KEYSTORE',
+      `ssl.verify-client ${settings.verifyClient} (${where}) needs a truststore to verify client certificates, and none is configured`,
+      { hint: 'add <truststore> to <security>, or set ssl.verify-client to none' },
+    );
+  }
+  const anchors = trustAnchors(settings.truststore);
+  if (anchors.length === 0) {
+    throw new GatewayError(
+      'GW_ERR_TLS_NO_KEYSTORE',
+      `ssl.verify-client ${settings.verifyClient} (${where}): the truststore holds no certificates, so no client could be verified`,
+      { hint: 'import the CA that issues client certificates into the truststore' },
+    );
+  }
+  return toPem(anchors);
+}
+
+// One id per listener: a TLS session is resumable only on the listener that made it. OpenSSL requires an id
+// on every server context that asks for client certificates, including those the SNI callback switches to.
+function sessionIdContext(settings: ServerTlsSettings): string {
+  return createHash('sha256')
+    .update(`${settings.where ?? ''}|${settings.hostnames.join(',')}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+function contextOptions(
+  settings: ServerTlsSettings,
+  entry: KeyEntry,
+  ca: string[] | undefined,
+  policy: TlsPolicy,
+  sessionId: string,
+): tls.SecureContextOptions {
+  const { key, cert } = keyMaterial(entry);
+  return {
+    key,
+    cert,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(policy.ciphers !== undefined ? { ciphers: policy.ciphers } : {}),
+    minVersion: policy.minVersion,
+    maxVersion: policy.maxVersion,
+    sessionIdContext: sessionId,
+  };
+}
+
+/** Everything buildServerTls returns, plus the prepared contexts and the warnings for the caller to log. */
+export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls {
+  const hosts = [...new Set(settings.hostnames.map(normaliseHostname))];
+  const defaultHost = hosts[0];
+  if (defaultHost === undefined) {
+    throw new GatewayError('GW_ERR_INTERNAL', `no accept host name given for the TLS listener${settings.where ? ` on ${settings.where}` : ''}`);
+  }
+  const policy = resolveTlsPolicy(settings.ciphers, settings.protocols, describe(settings));
+  const ca = clientCa(settings);
+  const sessionId = sessionIdContext(settings);
+
+  const entries = new Map<string, KeyEntry>();
+  for (const host of hosts) entries.set(host, chooseEntry(settings, host));
+
+  // Hosts served by the same key entry share one context.
+  const byEntry = new Map<KeyEntry, tls.SecureContext>();
+  const contexts = new Map<string, tls.SecureContext>();
+  const aliases = new Map<string, string>();
+  for (const [host, entry] of entries) {
+    let context = byEntry.get(entry);
+    if (context === undefined) {
+      try {
+        context = tls.createSecureContext(contextOptions(settings, entry, ca, policy, sessionId));
+      } catch (cause) {
+        const detail = cause instanceof Error ? cause.message : String(cause);
+        throw new GatewayError(
+          'GW_ERR_TLS_CONTEXT',
+          `the TLS library refused keystore entry "${entry.alias}" for ${describe(settings, host)}: ${detail}`,
+          { cause, hint: 'check that the entry\'s private key belongs to its certificate and that the truststore holds certificates' },
+        );
+      }
+      byEntry.set(entry, context);
+    }
+    contexts.set(host, context);
+    aliases.set(host, entry.alias);
+  }
+
+  const defaultEntry = entries.get(defaultHost) as KeyEntry;
+  const options: tls.TlsOptions = {
+    ...contextOptions(settings, defaultEntry, ca, policy, sessionId),
+    requestCert: settings.verifyClient !== 'none',
+    // Always false: with true OpenSSL drops the connection and the reason is lost; identify() and refusalReason()
+    // read socket.authorizationError and the gateway refuses the client itself.
+    rejectUnauthorized: false,
+  };
+  if (byEntry.size > 1) {
+    const fallback = contexts.get(defaultHost) as tls.SecureContext;
+    options.SNICallback = (servername, callback) => {
+      callback(null, contexts.get(normaliseHostname(servername)) ?? fallback);
+    };
+  }
+  return { options, contexts, aliases, defaultHost, warnings: policy.warnings };
+}
+
+/** Options for tls.createServer/https.createServer. Throws GatewayError (GW_ERR_TLS_*) naming the host/option. */
+export function buildServerTls(settings: ServerTlsSettings): tls.TlsOptions {
+  return prepareServerTls(settings).options;
+}

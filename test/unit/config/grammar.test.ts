@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../../src/errors.js';
+import { parseDataSize, parseTimeInterval } from '../../../src/config/index.js';
+import { parseBind, parseCiphers, parseEnum, parseNonNegativeInteger, parseProtocols, parseSeconds } from '../../../src/config/grammar.js';
+
+function throwsValue(fn: () => unknown, message?: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof GatewayError);
+    assert.equal(e.code, 'GW_ERR_CONFIG_VALUE');
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('data size: digits with an optional k or m (×1024), any case', () => {
+  assert.equal(parseDataSize('64000'), 64000);
+  assert.equal(parseDataSize('128k'), 131072);
+  assert.equal(parseDataSize('128K'), 131072);
+  assert.equal(parseDataSize('2m'), 2 * 1024 * 1024);
+  assert.equal(parseDataSize('1M'), 1048576);
+  assert.equal(parseDataSize(' 0 '), 0);
+});
+
+test('data size: 128kB, negative, fractional, units with spaces and empty text are refused', () => {
+  for (const bad of ['128kB', '-1', '1.5k', '12 k', '', 'k', '1g', '0x10']) throwsValue(() => parseDataSize(bad), /Invalid data size/);
+  throwsValue(() => parseDataSize('99999999999999999999m'), /too large/);
+});
+
+test('time interval: units ms, s, m, h and their long forms, any case, optional space; bare = seconds', () => {
+  const cases: [string, number][] = [
+    ['30', 30_000],
+    ['0', 0],
+    ['1500ms', 1500],
+    ['1500 MS', 1500],
+    ['10s', 10_000],
+    ['10 sec', 10_000],
+    ['10secs', 10_000],
+    ['1 second', 1000],
+    ['2 Seconds', 2000],
+    ['5m', 300_000],
+    ['5min', 300_000],
+    ['5 mins', 300_000],
+    ['1 minute', 60_000],
+    ['2 minutes', 120_000],
+    ['1h', 3_600_000],
+    ['2 hours', 7_200_000],
+    ['1 HOUR', 3_600_000],
+    ['1.5s', 1500],
+  ];
+  for (const [text, ms] of cases) assert.equal(parseTimeInterval(text), ms, text);
+});
+
+test('time interval: unknown units and malformed numbers are refused', () => {
+  for (const bad of ['10 days', '5 y', '-1s', 's', '', '1,5s', '10 s s']) throwsValue(() => parseTimeInterval(bad), /Invalid time interval/);
+});
+
+test('whole seconds and non-negative integers', () => {
+  assert.equal(parseSeconds('90'), 90);
+  assert.equal(parseSeconds('2m'), 120);
+  throwsValue(() => parseSeconds('1500ms'), /whole number of seconds/);
+  assert.equal(parseNonNegativeInteger('0'), 0);
+  throwsValue(() => parseNonNegativeInteger('-3'));
+  throwsValue(() => parseNonNegativeInteger('2.5'));
+});
+
+test('enums are case-insensitive, return the canonical spelling and list the allowed values when wrong', () => {
+  assert.equal(parseEnum('Required', ['none', 'optional', 'required'], 'ssl.verify-client'), 'required');
+  throwsValue(() => parseEnum('yes', ['none', 'optional', 'required'], 'ssl.verify-client'), /allowed values are none, optional, required/);
+});
+
+test('binds: port, host:port, [v6]:port; a bare port means 0.0.0.0', () => {
+  assert.deepEqual(parseBind('8080'), { host: '0.0.0.0', port: 8080 });
+  assert.deepEqual(parseBind('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
+  assert.deepEqual(parseBind('Gateway.Example.com:443'), { host: 'gateway.example.com', port: 443 });
+  assert.deepEqual(parseBind('[::1]:8080'), { host: '::1', port: 8080 });
+  assert.deepEqual(parseBind('0'), { host: '0.0.0.0', port: 0 });
+  for (const bad of ['65536', 'host:', ':80', 'host:port', '::1:8080', 'a b:80', '']) throwsValue(() => parseBind(bad));
+});
+
+test('ssl.protocols: TLSv1 to TLSv1.3, canonical spelling, de-duplicated; SSLv3 and SSLv2Hello refused by name', () => {
+  assert.deepEqual(parseProtocols('TLSv1.2, tlsv1.3'), ['TLSv1.2', 'TLSv1.3']);
+  assert.deepEqual(parseProtocols('TLSv1,TLSv1.1,TLSv1.2,TLSv1.2'), ['TLSv1', 'TLSv1.1', 'TLSv1.2']);
+  throwsValue(() => parseProtocols('SSLv3,TLSv1.2'), /SSLv3/);
+  throwsValue(() => parseProtocols('SSLv2Hello'), /SSLv2Hello/);
+  throwsValue(() => parseProtocols('TLSv1.4'), /unknown protocol "TLSv1.4".*TLSv1, TLSv1.1, TLSv1.2, TLSv1.3/);
+  throwsValue(() => parseProtocols(' , '), /empty/);
+});
+
+test('ssl.ciphers: kept as written, no empty entries, DEFAULT only first', () => {
+  assert.equal(parseCiphers('HIGH, MEDIUM,!ADH'), 'HIGH,MEDIUM,!ADH');
+  assert.equal(parseCiphers('DEFAULT,!RC4'), 'DEFAULT,!RC4');
+  throwsValue(() => parseCiphers('HIGH,,MEDIUM'), /empty entry/);
+  throwsValue(() => parseCiphers('HIGH,DEFAULT'), /DEFAULT may only be the first/);
+});

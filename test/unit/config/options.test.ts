@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { effectiveBind } from '../../../src/config/options.js';
+import { KEYSTORE, config, doc, only, parse, proxy, where } from '../../helpers/config.js';
+
+const withAcceptOptions = (accept: string, ...options: string[]): string[] =>
+  proxy('p', accept, undefined, ['    <accept-options>', ...options.map((o) => '      ' + o), '    </accept-options>']);
+
+test('accept-options defaults when none are given', () => {
+  const c = config(parse(doc(...proxy('p', 'ws://h:80/'))));
+  assert.deepEqual(c.services[0]?.acceptOptions, {
+    sslVerifyClient: 'none',
+    sslCiphers: undefined,
+    sslProtocols: undefined,
+    sslEncryption: true,
+    bind: undefined,
+    wsMaximumMessageSize: 131072,
+    wsInactivityTimeoutMs: 0,
+    httpKeepaliveTimeoutMs: 30000,
+  });
+  assert.deepEqual(c.services[0]?.connectOptions, { sslCiphers: undefined, sslProtocols: undefined, sslEncryption: true, tcpBind: undefined, wsInactivityTimeoutMs: 0 });
+});
+
+test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
+  const text = doc(
+    ...withAcceptOptions(
+      'wss://h:443/',
+      '<tls.verify-client>Optional</tls.verify-client>',
+      '<ssl.ciphers>HIGH,!aNULL</ssl.ciphers>',
+      '<tls.protocols>TLSv1.3,TLSv1.2</tls.protocols>',
+      '<ws.maximum.message.size>1m</ws.maximum.message.size>',
+      '<ws.inactivity.timeout>15s</ws.inactivity.timeout>',
+      '<http.keepalive.timeout>1 min</http.keepalive.timeout>',
+      '<wss.bind>127.0.0.1:9443</wss.bind>',
+    ),
+    ...KEYSTORE,
+  );
+  const service = config(parse(text)).services[0];
+  assert.deepEqual(service?.acceptOptions, {
+    sslVerifyClient: 'optional',
+    sslCiphers: 'HIGH,!aNULL',
+    sslProtocols: ['TLSv1.3', 'TLSv1.2'],
+    sslEncryption: true,
+    bind: { host: '127.0.0.1', port: 9443 },
+    wsMaximumMessageSize: 1048576,
+    wsInactivityTimeoutMs: 15000,
+    httpKeepaliveTimeoutMs: 60000,
+  });
+  assert.deepEqual(service?.accepts[0]?.listen, { host: '127.0.0.1', port: 9443 });
+});
+
+test('bad option values are reported at the option, each one', () => {
+  const r = parse(doc(...withAcceptOptions('ws://h/', '<ws.maximum.message.size>128kB</ws.maximum.message.size>', '<ws.inactivity.timeout>soon</ws.inactivity.timeout>', '<ssl.encryption>off</ssl.encryption>', '<ws.bind>h:x</ws.bind>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7', 'error GW_ERR_CONFIG_VALUE 11:7']);
+  assert.match(r.diagnostics[2]?.message ?? '', /allowed values are enabled, disabled/);
+});
+
+test('an option and its tls alias together, or an option twice, is a duplicate', () => {
+  const r = parse(doc(...withAcceptOptions('ws://h/', '<ssl.ciphers>HIGH</ssl.ciphers>', '<tls.ciphers>HIGH</tls.ciphers>', '<ws.bind>80</ws.bind>', '<ws.bind>81</ws.bind>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_DUPLICATE 9:7', 'error GW_ERR_CONFIG_DUPLICATE 11:7']);
+  assert.match(r.diagnostics[0]?.message ?? '', /<tls.ciphers> repeats <ssl.ciphers>, its alias/);
+});
+
+test('*.transport options are unsupported at their position, on accept and connect', () => {
+  const r = parse(
+    doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><tcp.transport>ssl://x:1</tcp.transport></accept-options>', '    <connect-options><pipe.transport>pipe://x</pipe.transport></connect-options>'])),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 7:21', 'error GW_ERR_CONFIG_UNSUPPORTED 8:22']);
+});
+
+test('connect-options: ciphers, protocols, tcp.bind, inactivity; keep-alive and encryption disabled are unsupported', () => {
+  const good = parse(
+    doc(...proxy('p', 'ws://h/', 'ssl://b:443', ['    <connect-options>', '      <tls.ciphers>HIGH</tls.ciphers>', '      <ssl.protocols>TLSv1.3</ssl.protocols>', '      <tcp.bind>10.0.0.1:0</tcp.bind>', '      <ws.inactivity.timeout>2s</ws.inactivity.timeout>', '      <ssl.encryption>enabled</ssl.encryption>', '    </connect-options>'])),
+  );
+  assert.deepEqual(config(good).services[0]?.connectOptions, { sslCiphers: 'HIGH', sslProtocols: ['TLSv1.3'], sslEncryption: true, tcpBind: { host: '10.0.0.1', port: 0 }, wsInactivityTimeoutMs: 2000 });
+  const bad = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <connect-options>', '      <http.keepalive>enabled</http.keepalive>', '      <http.keepalive.timeout>1s</http.keepalive.timeout>', '      <ssl.encryption>disabled</ssl.encryption>', '      <ssl.verify-client>required</ssl.verify-client>', '    </connect-options>'])));
+  assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7', 'error GW_ERR_CONFIG_UNSUPPORTED 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7']);
+});
+
+test('service-defaults apply option by option where the service sets nothing', () => {
+  const text = doc(
+    '  <service-defaults>',
+    '    <accept-options><ws.inactivity.timeout>5s</ws.inactivity.timeout><ws.maximum.message.size>64k</ws.maximum.message.size></accept-options>',
+    '    <connect-options><tcp.bind>10.0.0.2:0</tcp.bind></connect-options>',
+    '    <mime-mapping><extension>html</extension><mime-type>text/html</mime-type></mime-mapping>',
+    '  </service-defaults>',
+    ...withAcceptOptions('ws://h/a', '<ws.inactivity.timeout>9s</ws.inactivity.timeout>'),
+  );
+  const r = parse(text);
+  const service = config(r).services[0];
+  assert.equal(service?.acceptOptions.wsInactivityTimeoutMs, 9000);
+  assert.equal(service?.acceptOptions.wsMaximumMessageSize, 65536);
+  assert.deepEqual(service?.connectOptions.tcpBind, { host: '10.0.0.2', port: 0 });
+  assert.deepEqual(where(r), ['warning GW_ERR_CONFIG_WARNING 5:5']);
+  assert.equal(config(r).warnings.length, 1);
+});
+
+test('ssl.verify-client from service-defaults does not make ws:// accepts fail; set on the service it does', () => {
+  const inherited = doc('  <service-defaults><accept-options><ssl.verify-client>required</ssl.verify-client></accept-options></service-defaults>', ...proxy('p', 'ws://h/'));
+  assert.equal(parse(inherited).ok, true);
+  const own = parse(doc(...withAcceptOptions('ws://h/', '<ssl.verify-client>required</ssl.verify-client>')));
+  assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 4:5']);
+  assert.match(own.diagnostics[0]?.message ?? '', /ssl.verify-client required \(line 8:7\) has no meaning on ws:\/\/h\//);
+});
+
+test('the lowest layer bind given decides where an accept listens; the other stack\'s binds do not apply', () => {
+  const at = (value: string) => ({ value: { host: value, port: 1 }, position: { file: 'f' }, inherited: false });
+  const binds = { 'ws.bind': at('ws'), 'wss.bind': at('wss'), 'http.bind': at('http'), 'https.bind': at('https') };
+  assert.equal(effectiveBind(binds, 'ws')?.host, 'http');
+  assert.equal(effectiveBind(binds, 'wss')?.host, 'https');
+  assert.equal(effectiveBind({ ...binds, 'ssl.bind': at('ssl') }, 'wss')?.host, 'ssl');
+  assert.equal(effectiveBind({ ...binds, 'tcp.bind': at('tcp') }, 'ws')?.host, 'tcp');
+  assert.equal(effectiveBind({ 'wss.bind': at('wss') }, 'ws'), undefined);
+});
+
+test('AcceptOptions.bind is set only when every accept of the service resolves to the same bind', () => {
+  const text = doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><ws.bind>8080</ws.bind></accept-options>']).flatMap((l) => (l.includes('<accept>') ? [l, '    <accept>wss://h/</accept>'] : [l])), ...KEYSTORE);
+  const service = config(parse(text)).services[0];
+  assert.equal(service?.acceptOptions.bind, undefined);
+  assert.deepEqual(service?.accepts.map((a) => a.listen), [{ host: '0.0.0.0', port: 8080 }, { host: 'h', port: 443 }]);
+});
+
+test('ws.maximum.message.size 0 is refused', () => {
+  assert.deepEqual(only(parse(doc(...withAcceptOptions('ws://h/', '<ws.maximum.message.size>0</ws.maximum.message.size>'))), 'GW_ERR_CONFIG_VALUE').length, 1);
+});

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { parseConfig } from '../../../src/config/index.js';
+import { FILE, config, doc, only, parse, where } from '../../helpers/config.js';
+
+function props(...pairs: [string, string][]): string[] {
+  return ['  <properties>', ...pairs.map(([n, v]) => `    <property><name>${n}</name><value>${v}</value></property>`), '  </properties>'];
+}
+
+const echoAt = (accept: string): string[] => ['  <service>', '    <name>e</name>', `    <accept>${accept}</accept>`, '    <type>echo</type>', '  </service>'];
+
+test('${} resolves -D defines first, then <properties>, then ${hostname}', () => {
+  const text = doc(...props(['port', '8000'], ['host', 'from-file']), ...echoAt('ws://${host}:${port}/${hostname}'));
+  assert.equal(config(parse(text)).services[0]?.accepts[0]?.uri, 'ws://from-file:8000/gw.example.com');
+  assert.equal(config(parse(text, { defines: { host: 'from-define' } })).services[0]?.accepts[0]?.uri, 'ws://from-define:8000/gw.example.com');
+  const overridden = doc(...props(['hostname', 'file-host']), ...echoAt('ws://${hostname}:80/'));
+  assert.equal(config(parse(overridden)).services[0]?.accepts[0]?.host, 'file-host');
+  assert.equal(config(parse(overridden, { defines: { hostname: 'define-host' } })).services[0]?.accepts[0]?.host, 'define-host');
+});
+
+test('${hostname} defaults to the machine name', () => {
+  const r = parseConfig(doc(...echoAt('ws://${hostname}:80/')), FILE);
+  assert.equal(config(r).services[0]?.accepts[0]?.host, hostname().toLowerCase());
+});
+
+test('properties may reference other properties, in any order; a define overrides a referenced one', () => {
+  const text = doc(...props(['url', 'ws://${host}:${port}/x'], ['host', 'h'], ['port', '${base}'], ['base', '81']), ...echoAt('${url}'));
+  assert.equal(config(parse(text)).services[0]?.accepts[0]?.uri, 'ws://h:81/x');
+  assert.equal(config(parse(text, { defines: { base: '99' } })).services[0]?.accepts[0]?.port, 99);
+});
+
+test('$${x} is the literal ${x} and is not resolved', () => {
+  const text = doc(...echoAt('ws://h:80/a'), '  <security>', '    <keystore><file>$${dir}/k.db</file></keystore>', '  </security>');
+  const c = config(parse(text));
+  assert.ok(c.security.keystore?.file.endsWith('/${dir}/k.db'), c.security.keystore?.file);
+});
+
+test('an unresolved reference names the parameter at its element; every one is reported', () => {
+  const text = doc(...props(['a', '${missing.in.value}']), ...echoAt('ws://${nohost}:${noport}/'));
+  const r = parse(text);
+  assert.equal(r.ok, false);
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_PROPERTY 3:29', 'error GW_ERR_CONFIG_PROPERTY 7:5', 'error GW_ERR_CONFIG_PROPERTY 7:5']);
+  assert.match(only(r, 'GW_ERR_CONFIG_PROPERTY')[0]?.message ?? '', /\$\{missing\.in\.value\}/);
+  assert.match(only(r, 'GW_ERR_CONFIG_PROPERTY')[1]?.message ?? '', /\$\{nohost\}/);
+});
+
+test('property names are case-sensitive, with a hint when only case differs', () => {
+  const r = parse(doc(...props(['Port', '80']), ...echoAt('ws://h:${port}/')));
+  assert.equal(only(r, 'GW_ERR_CONFIG_PROPERTY')[0]?.hint, 'property names are case-sensitive: did you mean ${Port}?');
+});
+
+test('circular properties, unterminated and empty references are errors', () => {
+  const cycle = parse(doc(...props(['a', '${b}'], ['b', '${a}']), ...echoAt('ws://${a}:80/')));
+  assert.deepEqual(where(cycle), ['error GW_ERR_CONFIG_PROPERTY 3:29']);
+  assert.match(cycle.diagnostics[0]?.message ?? '', /refers to itself/);
+  assert.match(parse(doc(...echoAt('ws://${host:80/'))).diagnostics[0]?.message ?? '', /Unterminated/);
+  assert.match(parse(doc(...echoAt('ws://${}:80/'))).diagnostics[0]?.message ?? '', /Empty property reference/);
+});
+
+test('a property defined twice is an error at the second definition', () => {
+  const r = parse(doc(...props(['a', '1'], ['a', '2']), ...echoAt('ws://h:80/')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_DUPLICATE 4:15']);
+});
+
+test('define values are literal: a define containing ${…} is not expanded', () => {
+  const text = doc(...echoAt('ws://h:80/'), '  <security>', '    <keystore><file>${p}</file></keystore>', '  </security>');
+  const r = parse(text, { defines: { p: '${q}.db' } });
+  assert.ok(config(r).security.keystore?.file.endsWith('/${q}.db'));
+});

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { config, doc, parse, proxy, where } from '../../helpers/config.js';
+
+const withProps = (...props: string[]): string => doc(...proxy('p', 'ws://h/', undefined, ['    <properties>', ...props.map((p) => '      ' + p), '    </properties>']));
+
+test('proxy properties are parsed with their grammars', () => {
+  const c = config(parse(withProps('<maximum.pending.bytes>128k</maximum.pending.bytes>', '<maximum.recovery.interval>30</maximum.recovery.interval>', '<connect.strategy>Deferred</connect.strategy>', '<prepared.connection.count>0</prepared.connection.count>')));
+  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' });
+});
+
+test('prepared strategy and a prepared connection count are unsupported', () => {
+  const r = parse(withProps('<connect.strategy>prepared</connect.strategy>', '<prepared.connection.count>2</prepared.connection.count>'));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7']);
+});
+
+test('bad values and unknown properties are errors, with a hint for near misses', () => {
+  const r = parse(withProps('<maximum.pending.bytes>128kB</maximum.pending.bytes>', '<maximum.recovery.interval>1500ms</maximum.recovery.interval>', '<connect.strategy>lazy</connect.strategy>', '<maximum.pending.byte>1</maximum.pending.byte>', '<maximum.pending.bytes>0</maximum.pending.bytes>'));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7', 'error GW_ERR_CONFIG_DUPLICATE 12:7']);
+  assert.match(r.diagnostics[2]?.message ?? '', /allowed values are immediate, deferred, prepared/);
+  assert.equal(r.diagnostics[3]?.hint, 'did you mean <maximum.pending.bytes>?');
+});

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KEYSTORE, config, doc, only, parse, proxy, where } from '../../helpers/config.js';
+
+const opts = (...o: string[]): string[] => ['    <accept-options>' + o.join('') + '</accept-options>'];
+
+test('accepts on one host:port must agree on ssl.verify-client, naming both accepts', () => {
+  const r = parse(doc(...proxy('a', 'wss://h:9443/a', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')), ...proxy('b', 'wss://h:9443/b'), ...KEYSTORE));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5']);
+  assert.equal(
+    r.diagnostics[0]?.message,
+    'Accepts wss://h:9443/a (service "a", line 4:5) and wss://h:9443/b (service "b") both listen on h:9443 but disagree on ssl.verify-client: required vs none',
+  );
+});
+
+test('accepts on one host:port must agree on ciphers, protocols and TLS; different ports are independent', () => {
+  const r = parse(
+    doc(
+      ...proxy('a', 'wss://h:9443/a', undefined, opts('<ssl.ciphers>HIGH</ssl.ciphers><ssl.protocols>TLSv1.2,TLSv1.3</ssl.protocols>')),
+      ...proxy('b', 'wss://h:9443/b', undefined, opts('<ssl.ciphers>MEDIUM</ssl.ciphers><ssl.protocols>TLSv1.3</ssl.protocols>')),
+      ...proxy('c', 'wss://h:9443/c', undefined, opts('<ssl.ciphers>HIGH</ssl.ciphers><ssl.protocols>TLSv1.3,TLSv1.2</ssl.protocols>')),
+      ...proxy('d', 'ws://h:9443/d'),
+      ...proxy('e', 'wss://h:9444/e', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')),
+      ...KEYSTORE,
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 25:5']);
+  assert.match(r.diagnostics[0]?.message ?? '', /ssl.ciphers: HIGH vs MEDIUM/);
+  assert.match(r.diagnostics[1]?.message ?? '', /ssl.protocols: TLSv1.2,TLSv1.3 vs TLSv1.3/);
+  assert.match(r.diagnostics[2]?.message ?? '', /TLS: TLS \(wss:\/\/\) vs plain \(ws:\/\/\)/);
+});
+
+test('binds group accepts by where they listen, not by their URI', () => {
+  const r = parse(doc(...proxy('a', 'wss://one:443/a', undefined, opts('<wss.bind>8443</wss.bind>', '<ssl.verify-client>optional</ssl.verify-client>')), ...proxy('b', 'wss://two:443/b', undefined, opts('<wss.bind>8443</wss.bind>')), ...KEYSTORE));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5']);
+  assert.match(r.diagnostics[0]?.message ?? '', /both listen on 0.0.0.0:8443/);
+});
+
+test('plain accepts sharing a port may differ in TLS-only options', () => {
+  const r = parse(doc(...proxy('a', 'ws://h:80/a', undefined, opts('<ssl.ciphers>HIGH</ssl.ciphers>')), ...proxy('b', 'ws://h:80/b')));
+  assert.equal(r.ok, true);
+});
+
+test('two services with the same accept URI (host, port and path) are an error', () => {
+  const r = parse(doc(...proxy('a', 'ws://h:80/x'), ...proxy('b', 'ws://H/x/')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_DUPLICATE 10:5']);
+  assert.match(r.diagnostics[0]?.message ?? '', /already taken by ws:\/\/h:80\/x \(service "a", line 4:5\)/);
+});
+
+test('a wss accept needs a keystore; client verification needs a truststore', () => {
+  const r = parse(doc(...proxy('a', 'wss://h/', undefined, opts('<ssl.verify-client>required</ssl.verify-client>'))));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_MISSING 4:5', 'error GW_ERR_CONFIG_MISSING 4:5']);
+  assert.deepEqual(only(r, 'GW_ERR_CONFIG_MISSING').map((d) => /<(keystore|truststore)>/.exec(d.message)?.[1]), ['keystore', 'truststore']);
+  const trustOnly = parse(doc(...proxy('a', 'wss://h/', undefined, opts('<ssl.verify-client>optional</ssl.verify-client>')), '  <security><keystore><file>k</file></keystore></security>'));
+  assert.deepEqual(where(trustOnly), ['error GW_ERR_CONFIG_MISSING 4:5']);
+  const c = config(parse(doc(...proxy('a', 'wss://h/', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')), ...KEYSTORE)));
+  assert.equal(c.services[0]?.acceptOptions.sslVerifyClient, 'required');
+});

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KEYSTORE, config, doc, only, parse, proxy, where } from '../../helpers/config.js';
+
+const service = (...lines: string[]): string[] => ['  <service>', ...lines.map((l) => '    ' + l), '  </service>'];
+
+test('a proxy service becomes a ServiceConfig with its accepts, first connect, defaults and constraints', () => {
+  const text = doc(
+    ...service(
+      '<name>chat</name>',
+      '<description>IRC</description>',
+      '<accept>ws://Chat.Example.com:8000/irc/</accept>',
+      '<connect>tcp://irc.example.com:6667</connect>',
+      '<type>proxy</type>',
+      '<cross-site-constraint>',
+      '  <allow-origin>https://app.example.com:8443</allow-origin>',
+      '  <allow-methods>GET</allow-methods>',
+      '  <allow-headers>X-A</allow-headers>',
+      '  <maximum-age>10m</maximum-age>',
+      '</cross-site-constraint>',
+    ),
+  );
+  const s = config(parse(text)).services[0];
+  assert.equal(s?.name, 'chat');
+  assert.equal(s?.description, 'IRC');
+  assert.equal(s?.type, 'proxy');
+  assert.deepEqual(s?.accepts[0], {
+    uri: 'ws://Chat.Example.com:8000/irc/',
+    scheme: 'ws',
+    host: 'chat.example.com',
+    port: 8000,
+    path: '/irc',
+    listen: { host: 'chat.example.com', port: 8000 },
+    position: { file: 'conf/gateway-config.xml', line: 5, column: 5 },
+  });
+  assert.deepEqual(s?.connect, { uri: 'tcp://irc.example.com:6667', scheme: 'tcp', host: 'irc.example.com', port: 6667, position: { file: 'conf/gateway-config.xml', line: 6, column: 5 } });
+  assert.deepEqual(s?.properties, { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate' });
+  assert.deepEqual(s?.crossSiteConstraints[0], { allowOrigin: 'https://app.example.com:8443', allowMethods: 'GET', allowHeaders: 'X-A', maximumAgeS: 600, position: { file: 'conf/gateway-config.xml', line: 8, column: 5 } });
+  assert.deepEqual(s?.position, { file: 'conf/gateway-config.xml', line: 2, column: 3 });
+});
+
+test('a proxy needs a connect; only the first is used and later ones are warned about', () => {
+  const missing = parse(doc(...service('<name>p</name>', '<accept>ws://h/</accept>', '<type>proxy</type>')));
+  assert.deepEqual(where(missing), ['error GW_ERR_CONFIG_MISSING 2:3']);
+  assert.equal(missing.diagnostics[0]?.message, 'Missing required element: <connect> in service "p"');
+  const two = parse(doc(...service('<name>p</name>', '<accept>ws://h/</accept>', '<connect>tcp://a:1</connect>', '<connect>tcp://b:2</connect>', '<type>proxy</type>')));
+  assert.equal(config(two).services[0]?.connect?.host, 'a');
+  assert.deepEqual(where(two), ['warning GW_ERR_CONFIG_WARNING 6:5']);
+});
+
+test('legacy <properties><connect> counts as a connect', () => {
+  const r = parse(doc(...service('<name>p</name>', '<accept>ws://h/</accept>', '<type>proxy</type>', '<properties><connect>tcp://legacy:7</connect></properties>')));
+  assert.deepEqual(config(r).services[0]?.connect?.position, { file: 'conf/gateway-config.xml', line: 6, column: 17 });
+  const both = parse(doc(...service('<name>p</name>', '<accept>ws://h/</accept>', '<connect>tcp://a:1</connect>', '<type>proxy</type>', '<properties><connect>tcp://legacy:7</connect></properties>')));
+  assert.equal(config(both).services[0]?.connect?.host, 'a');
+  assert.deepEqual(where(both), ['warning GW_ERR_CONFIG_WARNING 7:17']);
+});
+
+test('an echo service takes accepts only: a connect is an error at the connect', () => {
+  assert.equal(config(parse(doc(...service('<name>e</name>', '<accept>ws://h/</accept>', '<type>echo</type>')))).services[0]?.connect, undefined);
+  const r = parse(doc(...service('<name>e</name>', '<accept>ws://h/</accept>', '<connect>tcp://a:1</connect>', '<type>echo</type>', '<properties><x/></properties>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_URI 5:5', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 7:17']);
+});
+
+test('a service needs an accept', () => {
+  const r = parse(doc(...service('<name>e</name>', '<type>echo</type>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_MISSING 2:3']);
+  assert.match(r.diagnostics[0]?.message ?? '', /Missing required element: <accept>/);
+});
+
+test('service types: Kaazing-only types are unsupported, retired ones no longer supported, others unrecognized', () => {
+  const typed = (t: string) => parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', `<type>${t}</type>`)));
+  for (const t of ['amqp.proxy', 'http.proxy', 'directory', 'broadcast', 'balancer', 'http.redirect', 'turn.rest', 'update.check', 'management.jmx']) {
+    const r = typed(t);
+    assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5'], t);
+    assert.equal(r.diagnostics[0]?.message, `service type '${t}' is not supported by this gateway`);
+  }
+  for (const t of ['session', 'management.snmp']) assert.equal(typed(t).diagnostics[0]?.message, `service type '${t}' is no longer supported`);
+  const unknown = typed('prxy');
+  assert.deepEqual(where(unknown), ['error GW_ERR_CONFIG_VALUE 5:5']);
+  assert.equal(unknown.diagnostics[0]?.message, 'Unrecognized service type: prxy');
+  assert.equal(unknown.diagnostics[0]?.hint, "did you mean 'proxy'?");
+});
+
+test('realm-name, authorization-constraint, balance and notify are unsupported at their positions; all are listed', () => {
+  const r = parse(
+    doc(
+      ...service(
+        '<name>s</name>',
+        '<accept>ws://h/</accept>',
+        '<balance>ws://b/</balance>',
+        '<notify>apns://x</notify>',
+        '<type>echo</type>',
+        '<realm-name>demo</realm-name>',
+        '<authorization-constraint><require-role>A</require-role></authorization-constraint>',
+        '<authorization-constraint><require-role>B</require-role></authorization-constraint>',
+      ),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_UNSUPPORTED 8:5', 'error GW_ERR_CONFIG_UNSUPPORTED 9:5', 'error GW_ERR_CONFIG_UNSUPPORTED 10:5']);
+});
+
+test('mime-mapping is accepted and ignored with a warning', () => {
+  const r = parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', '<type>echo</type>', '<mime-mapping><extension>js</extension><mime-type>text/javascript</mime-type></mime-mapping>')));
+  assert.equal(r.ok, true);
+  assert.deepEqual(where(r), ['warning GW_ERR_CONFIG_WARNING 6:5']);
+});
+
+test('accept URIs: http, sse and tcp are unsupported, nonsense is invalid; connect URIs need a port', () => {
+  const r = parse(
+    doc(
+      ...service('<name>a</name>', '<accept>http://h/</accept>', '<accept>sse://h/</accept>', '<accept>tcp://h:1</accept>', '<accept>not a uri</accept>', '<type>echo</type>'),
+      ...service('<name>b</name>', '<accept>ws://h/b</accept>', '<connect>tcp://backend</connect>', '<type>proxy</type>'),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 4:5', 'error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_URI 7:5', 'error GW_ERR_CONFIG_URI 13:5']);
+});
+
+test('service names are unique and non-empty', () => {
+  const r = parse(doc(...proxy('p', 'ws://h/a'), ...proxy('p', 'ws://h/b'), ...proxy(' ', 'ws://h/c')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_DUPLICATE 9:5', 'error GW_ERR_CONFIG_MISSING 15:5']);
+  assert.equal(only(r, 'GW_ERR_CONFIG_DUPLICATE')[0]?.message, 'Service name "p" is already used (line 3:5)');
+});
+
+test('cross-site-constraint: allow-origin must be * or an origin', () => {
+  const r = parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', '<type>echo</type>', '<cross-site-constraint><allow-origin>https://a/path</allow-origin></cross-site-constraint>', '<cross-site-constraint><allow-origin>*</allow-origin></cross-site-constraint>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 6:28']);
+});
+
+test('wss:// with ssl.encryption disabled serves plain ws and needs no keystore', () => {
+  const c = config(parse(doc(...proxy('p', 'wss://h/', undefined, ['    <accept-options><ssl.encryption>disabled</ssl.encryption></accept-options>']))));
+  assert.equal(c.services[0]?.acceptOptions.sslEncryption, false);
+  assert.equal(c.services[0]?.accepts[0]?.port, 443);
+});
+
+test('a service of an unsupported type still has its options checked', () => {
+  const r = parse(doc(...service('<name>s</name>', '<accept>http://h/</accept>', '<type>directory</type>', '<accept-options><ssl.cipher>x</ssl.cipher></accept-options>'), ...KEYSTORE));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 6:21']);
+});

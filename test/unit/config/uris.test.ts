@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../../src/errors.js';
+import { parseAcceptUri, parseConnectUri } from '../../../src/config/uris.js';
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (e) {
+    return e instanceof GatewayError ? e.code : 'not a GatewayError';
+  }
+};
+
+test('accept URIs: ws and wss, default ports 80 and 443, path without trailing slash, host lower-cased, IPv6 unbracketed', () => {
+  assert.deepEqual(parseAcceptUri('ws://Example.COM/'), { scheme: 'ws', host: 'example.com', port: 80, path: '/' });
+  assert.deepEqual(parseAcceptUri('wss://h'), { scheme: 'wss', host: 'h', port: 443, path: '/' });
+  assert.deepEqual(parseAcceptUri('wss://h:8443/a/b/'), { scheme: 'wss', host: 'h', port: 8443, path: '/a/b' });
+  assert.deepEqual(parseAcceptUri('ws://[::1]:8080/x'), { scheme: 'ws', host: '::1', port: 8080, path: '/x' });
+});
+
+test('accept URIs: other schemes are unsupported; query, user info and garbage are invalid', () => {
+  for (const u of ['http://h/', 'https://h/', 'sse://h/', 'tcp://h:1', 'ssl://h:1']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
+  for (const u of ['ws://h/?q=1', 'ws://u:p@h/', 'ws://h/#f', 'h:80/x', 'ws://h:99999/', '']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_URI', u);
+});
+
+test('connect URIs: tcp and ssl with a required port; nothing else', () => {
+  assert.deepEqual(parseConnectUri('tcp://Backend:5000'), { scheme: 'tcp', host: 'backend', port: 5000 });
+  assert.deepEqual(parseConnectUri('ssl://[::1]:443/'), { scheme: 'ssl', host: '::1', port: 443 });
+  for (const u of ['tcp://b', 'tcp://b:0', 'tcp://b:1/path', 'tcp://b:1?x', 'tcp://:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_URI', u);
+  for (const u of ['ws://b:1/', 'udp://b:1', 'http://b:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
+});

@@ -1,0 +1,173 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
+import { buildServerTls, type VerifyClient } from '../../../src/tls/server.js';
+import { issue, testPki, type Issued } from '../../helpers/pki.js';
+import { issueEc } from '../../helpers/ec-cert.js';
+import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+
+/** Connects with `clientCert` (or none) to a server under `verifyClient`; returns what the gateway sees. */
+async function connectAs(verifyClient: VerifyClient, clientCert: Issued | undefined): Promise<ClientIdentity> {
+  const { server, ca } = testPki();
+  const options = buildServerTls({
+    keystore: keyStore(keyEntry('server', server, ca)),
+    truststore: trustStore(ca),
+    hostnames: ['localhost'],
+    verifyClient,
+    ciphers: undefined,
+    protocols: undefined,
+  });
+  const credentials = clientCert ? { key: clientCert.key, cert: clientCert.cert } : {};
+  const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', ...credentials }, identify);
+  assert.equal(result.clientError, undefined, result.clientError?.message);
+  assert.ok(result.server);
+  return result.server;
+}
+
+test('a valid client certificate is presented, verified, and described', async () => {
+  const { ca } = testPki();
+  const device = issue({
+    subject: { CN: 'device-9', OU: 'devices', O: 'Acme', C: 'US' },
+    sans: ['DNS:device-9.acme.com', 'URI:spiffe://acme.com/device/9', 'EMAIL:device-9@acme.com', 'IP:192.0.2.9'],
+    issuer: ca,
+    usage: 'client',
+  });
+  const id = await connectAs('required', device);
+  assert.deepEqual(id, {
+    presented: true,
+    verified: true,
+    error: undefined,
+    subject: 'CN=device-9, OU=devices, O=Acme, C=US',
+    subjectAttributes: { CN: ['device-9'], OU: ['devices'], O: ['Acme'], C: ['US'] },
+    issuer: 'CN=Test Root CA, O=Acme',
+    sans: [
+      { type: 'DNS', value: 'device-9.acme.com' },
+      { type: 'URI', value: 'spiffe://acme.com/device/9' },
+      { type: 'EMAIL', value: 'device-9@acme.com' },
+      { type: 'IP', value: '192.0.2.9' },
+    ],
+    fingerprint256: device.x509.fingerprint256,
+    serialNumber: device.x509.serialNumber,
+    validTo: new Date(device.x509.validTo).toISOString(),
+  });
+  assert.match(id.fingerprint256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  assert.equal(refusalReason(id, 'required'), undefined);
+  assert.equal(refusalReason(id, 'optional'), undefined);
+});
+
+test('required: valid admitted; expired, untrusted and missing certificates refused with the reason', async () => {
+  const { client, expiredClient, untrustedClient } = testPki();
+
+  const valid = await connectAs('required', client);
+  assert.deepEqual([valid.presented, valid.verified, valid.error], [true, true, undefined]);
+  assert.equal(valid.subject, 'CN=device-1, OU=devices, O=Acme');
+  assert.equal(refusalReason(valid, 'required'), undefined);
+
+  const expired = await connectAs('required', expiredClient);
+  assert.deepEqual([expired.presented, expired.verified, expired.error], [true, false, 'CERT_HAS_EXPIRED']);
+  assert.match(refusalReason(expired, 'required') ?? '', /^CERT_HAS_EXPIRED: certificate has expired \(valid to /);
+
+  const untrusted = await connectAs('required', untrustedClient);
+  assert.deepEqual([untrusted.presented, untrusted.verified], [true, false]);
+  assert.equal(untrusted.error, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  assert.equal(untrusted.issuer, 'CN=Other CA, O=Evil');
+  assert.equal(
+    refusalReason(untrusted, 'required'),
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate; untrusted issuer "CN=Other CA, O=Evil" (not in the truststore)',
+  );
+
+  const anonymous = await connectAs('required', undefined);
+  assert.deepEqual([anonymous.presented, anonymous.verified, anonymous.error], [false, false, undefined]);
+  assert.equal(anonymous.subject, undefined);
+  assert.equal(refusalReason(anonymous, 'required'), 'no client certificate sent');
+});
+
+test('optional: no certificate admitted; a certificate that does not verify refused', async () => {
+  const { client, expiredClient, untrustedClient } = testPki();
+  assert.equal(refusalReason(await connectAs('optional', client), 'optional'), undefined);
+  assert.equal(refusalReason(await connectAs('optional', undefined), 'optional'), undefined);
+  assert.match(refusalReason(await connectAs('optional', expiredClient), 'optional') ?? '', /^CERT_HAS_EXPIRED: /);
+  assert.match(refusalReason(await connectAs('optional', untrustedClient), 'optional') ?? '', /untrusted issuer "CN=Other CA, O=Evil"/);
+});
+
+test('none: no certificate is asked for, so none is seen and everyone is admitted', async () => {
+  const { client, untrustedClient } = testPki();
+  for (const cert of [client, untrustedClient, undefined]) {
+    const id = await connectAs('none', cert);
+    assert.equal(id.presented, false);
+    assert.equal(refusalReason(id, 'none'), undefined);
+  }
+});
+
+test('a self-signed client certificate is refused as such', async () => {
+  const selfSigned = issue({ subject: { CN: 'rogue' }, usage: 'client' });
+  const id = await connectAs('required', selfSigned);
+  assert.equal(id.error, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  assert.equal(refusalReason(id, 'required'), 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate "CN=rogue" is not in the truststore');
+});
+
+test('a Java-style truststore holding a key entry trusts that self-signed leaf', async () => {
+  const { server, ca } = testPki();
+  const selfSigned = issue({ subject: { CN: 'pinned-device' }, usage: 'client' });
+  const options = buildServerTls({
+    keystore: keyStore(keyEntry('server', server, ca)),
+    truststore: { ...trustStore(ca), keys: [keyEntry('pinned', selfSigned)] },
+    hostnames: ['localhost'],
+    verifyClient: 'required',
+    ciphers: undefined,
+    protocols: undefined,
+  });
+  const result = await handshake(
+    options,
+    { ca: [ca.cert], servername: 'localhost', key: selfSigned.key, cert: selfSigned.cert },
+    identify,
+  );
+  assert.equal(result.server?.verified, true);
+});
+
+test('an EC client certificate with a multi-valued RDN is verified and described', async () => {
+  const { server, ca } = testPki();
+  const ecCa = issueEc({ subject: [[['2.5.4.10', 'Acme']], [['2.5.4.3', 'EC Devices CA']]], isCA: true, notAfterDays: 3650 });
+  const device = issueEc({
+    subject: [[['2.5.4.10', 'Acme']], [['2.5.4.11', 'fleet-a'], ['0.9.2342.19200300.100.1.1', 'u-17']], [['2.5.4.3', 'sensor-17']]],
+    sans: ['URI:urn:device:17', 'IP:2001:db8::17'],
+    issuer: ecCa,
+  });
+  const options = buildServerTls({
+    keystore: keyStore(keyEntry('server', server, ca)),
+    truststore: trustStore(ca, ecCa),
+    hostnames: ['localhost'],
+    verifyClient: 'required',
+    ciphers: undefined,
+    protocols: undefined,
+  });
+  const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: device.key, cert: device.cert }, identify);
+  const id = result.server;
+  assert.ok(id);
+  assert.equal(id.verified, true);
+  assert.equal(id.subject, 'CN=sensor-17, OU=fleet-a+UID=u-17, O=Acme');
+  assert.deepEqual(id.subjectAttributes, { CN: ['sensor-17'], OU: ['fleet-a'], UID: ['u-17'], O: ['Acme'] });
+  assert.equal(id.issuer, 'CN=EC Devices CA, O=Acme');
+  assert.deepEqual(id.sans, [
+    { type: 'URI', value: 'urn:device:17' },
+    { type: 'IP', value: '2001:db8::17' },
+  ]);
+  assert.equal(id.fingerprint256, device.x509.fingerprint256);
+});
+
+test('refusalReason names unknown codes as they are', () => {
+  const id: ClientIdentity = {
+    presented: true,
+    verified: false,
+    error: 'SOMETHING_NEW',
+    subject: 'CN=x',
+    subjectAttributes: { CN: ['x'] },
+    issuer: 'CN=y',
+    sans: [],
+    fingerprint256: undefined,
+    serialNumber: undefined,
+    validTo: undefined,
+  };
+  assert.equal(refusalReason(id, 'required'), 'SOMETHING_NEW: certificate verification failed');
+  assert.equal(refusalReason(id, 'none'), undefined);
+});

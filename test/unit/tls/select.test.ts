@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { certificateHostNames, normaliseHostname, selectKeyEntries } from '../../../src/tls/select.js';
+import { issue, testPki } from '../../helpers/pki.js';
+import { keyEntry } from '../../helpers/tls.js';
+
+const aliases = (entries: { alias: string }[]): string[] => entries.map((e) => e.alias);
+
+test('entries are found by CN and by DNS SAN, in any case', () => {
+  const { ca } = testPki();
+  const byCn = keyEntry('by-cn', issue({ subject: { CN: 'Gateway.Example.com' }, issuer: ca }));
+  const bySan = keyEntry('by-san', issue({ subject: { CN: 'ignored' }, sans: ['DNS:api.example.com'], issuer: ca }));
+  const keys = [byCn, bySan];
+  assert.deepEqual(aliases(selectKeyEntries(keys, 'gateway.example.com')), ['by-cn']);
+  assert.deepEqual(aliases(selectKeyEntries(keys, 'API.example.COM')), ['by-san']);
+  assert.deepEqual(aliases(selectKeyEntries(keys, 'other.example.com')), []);
+  assert.deepEqual(certificateHostNames(bySan.chain[0]!).names, ['ignored', 'api.example.com']);
+});
+
+test('a *. wildcard covers exactly one label', () => {
+  const wild = keyEntry('wild', issue({ subject: { CN: '*.example.org' } }));
+  assert.deepEqual(aliases(selectKeyEntries([wild], 'a.example.org')), ['wild']);
+  assert.deepEqual(aliases(selectKeyEntries([wild], 'example.org')), []);
+  assert.deepEqual(aliases(selectKeyEntries([wild], 'a.b.example.org')), []);
+  assert.deepEqual(aliases(selectKeyEntries([wild], 'aexample.org')), []);
+});
+
+test('a wildcard over a top-level domain matches nothing', () => {
+  const tld = keyEntry('tld', issue({ subject: { CN: '*.com' } }));
+  assert.deepEqual(aliases(selectKeyEntries([tld], 'example.com')), []);
+});
+
+test('an IP literal matches IP SANs, IPv6 however written', () => {
+  const { server } = testPki();
+  const keys = [keyEntry('server', server)];
+  assert.deepEqual(aliases(selectKeyEntries(keys, '127.0.0.1')), ['server']);
+  assert.deepEqual(aliases(selectKeyEntries(keys, '[::1]')), ['server']);
+  assert.deepEqual(aliases(selectKeyEntries(keys, '0:0:0:0:0:0:0:1')), ['server']);
+  assert.deepEqual(aliases(selectKeyEntries(keys, '10.0.0.1')), []);
+});
+
+test('valid certificates come before expired ones, exact names before wildcards, then store order', () => {
+  const expiredExact = keyEntry('expired-exact', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: -10, notAfterDays: -1 }));
+  const wildcard = keyEntry('wildcard', issue({ subject: { CN: '*.example.net' } }));
+  const exact1 = keyEntry('exact-1', issue({ subject: { CN: 'x' }, sans: ['DNS:a.example.net'] }));
+  const exact2 = keyEntry('exact-2', issue({ subject: { CN: 'a.example.net' } }));
+  assert.deepEqual(aliases(selectKeyEntries([expiredExact, wildcard, exact1, exact2], 'a.example.net')), [
+    'exact-1',
+    'exact-2',
+    'wildcard',
+    'expired-exact',
+  ]);
+});
+
+test('host names are compared lower case, without brackets or a trailing dot', () => {
+  assert.equal(normaliseHostname('Example.COM.'), 'example.com');
+  assert.equal(normaliseHostname('[::1]'), '::1');
+});

@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type tls from 'node:tls';
+import { GatewayError, type GatewayErrorCode } from '../../../src/errors.js';
+import { buildServerTls, prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
+import { issue, testPki, type Issued } from '../../helpers/pki.js';
+import { issueEc } from '../../helpers/ec-cert.js';
+import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+
+function serverCert(...names: string[]): Issued {
+  return issue({ subject: { CN: names[0] as string, O: 'Acme' }, sans: names.map((n) => `DNS:${n}`), issuer: testPki().ca, usage: 'server' });
+}
+
+let certs: { a: Issued; b: Issued; wild: Issued } | undefined;
+function hostCerts(): { a: Issued; b: Issued; wild: Issued } {
+  certs ??= { a: serverCert('a.example.com'), b: serverCert('b.example.com'), wild: serverCert('*.example.org') };
+  return certs;
+}
+
+function settings(overrides: Partial<ServerTlsSettings>): ServerTlsSettings {
+  const { server, ca } = testPki();
+  return {
+    keystore: keyStore(keyEntry('localhost', server, ca)),
+    truststore: undefined,
+    hostnames: ['localhost'],
+    verifyClient: 'none',
+    ciphers: undefined,
+    protocols: undefined,
+    ...overrides,
+  };
+}
+
+function fails(s: ServerTlsSettings, code: GatewayErrorCode, pattern: RegExp): void {
+  assert.throws(
+    () => buildServerTls(s),
+    (e: unknown) => e instanceof GatewayError && e.code === code && pattern.test(e.message),
+  );
+}
+
+/** The subject CN of the certificate the server presented to a client asking for `servername`. */
+async function servedCn(options: tls.TlsOptions, servername: string, verify = true): Promise<string | undefined> {
+  const result = await handshake(
+    options,
+    verify ? { ca: [testPki().ca.cert], servername } : { rejectUnauthorized: false, servername },
+    () => true,
+  );
+  assert.equal(result.clientError, undefined, `handshake for ${servername}: ${result.clientError?.message}`);
+  return result.client?.peer.subject.CN as string | undefined;
+}
+
+test('one host name: its entry serves every client, without an SNI callback', async () => {
+  const prepared = prepareServerTls(settings({}));
+  assert.equal(prepared.options.SNICallback, undefined);
+  assert.deepEqual([...prepared.aliases], [['localhost', 'localhost']]);
+  assert.equal(prepared.defaultHost, 'localhost');
+  assert.equal(await servedCn(prepared.options, 'localhost'), 'localhost');
+});
+
+test('several host names: the certificate is chosen by SNI, unknown names get the first host', async () => {
+  const { a, b } = hostCerts();
+  const { ca } = testPki();
+  const s = settings({
+    keystore: keyStore(keyEntry('b', b, ca), keyEntry('a', a, ca)),
+    hostnames: ['a.example.com', 'B.example.com'],
+  });
+  const prepared = prepareServerTls(s);
+  assert.deepEqual([...prepared.aliases], [['a.example.com', 'a'], ['b.example.com', 'b']]);
+  assert.equal(typeof prepared.options.SNICallback, 'function');
+  assert.equal(await servedCn(prepared.options, 'a.example.com'), 'a.example.com');
+  assert.equal(await servedCn(prepared.options, 'b.example.com'), 'b.example.com');
+  assert.equal(await servedCn(prepared.options, 'B.EXAMPLE.COM'), 'b.example.com');
+  assert.equal(await servedCn(prepared.options, 'unknown.example.com', false), 'a.example.com');
+});
+
+test('a wildcard entry serves every host name one label below it, from one context', async () => {
+  const { wild } = hostCerts();
+  const prepared = prepareServerTls(
+    settings({ keystore: keyStore(keyEntry('wild', wild, testPki().ca)), hostnames: ['x.example.org', 'y.example.org'] }),
+  );
+  assert.equal(prepared.options.SNICallback, undefined);
+  assert.equal(prepared.contexts.get('x.example.org'), prepared.contexts.get('y.example.org'));
+  assert.equal(await servedCn(prepared.options, 'y.example.org'), '*.example.org');
+});
+
+test('an EC key entry serves its host next to an RSA one', async () => {
+  const { a } = hostCerts();
+  const { ca } = testPki();
+  const ecCa = issueEc({ subject: [[['2.5.4.3', 'EC CA']]], isCA: true });
+  const ec = issueEc({ subject: [[['2.5.4.3', 'ec.example.com']]], sans: ['DNS:ec.example.com'], issuer: ecCa });
+  const options = buildServerTls(
+    settings({ keystore: keyStore(keyEntry('a', a, ca), keyEntry('ec', ec, ecCa)), hostnames: ['a.example.com', 'ec.example.com'] }),
+  );
+  const result = await handshake(options, { ca: [ecCa.cert], servername: 'ec.example.com' }, () => true);
+  assert.equal(result.clientError, undefined);
+  assert.equal(result.client?.peer.subject.CN, 'ec.example.com');
+  assert.equal(result.client?.peer.asn1Curve, 'prime256v1');
+});
+
+test('a host name no entry matches is a start-up error naming it', () => {
+  const { a } = hostCerts();
+  fails(
+    settings({ keystore: keyStore(keyEntry('a', a)), hostnames: ['a.example.com', 'c.example.com'], where: '0.0.0.0:443' }),
+    'GW_ERR_TLS_NO_CERTIFICATE',
+    /^keystore does not have any certificate entries matching c\.example\.com \(accepts on 0\.0\.0\.0:443\)$/,
+  );
+  fails(settings({ keystore: keyStore() }), 'GW_ERR_TLS_NO_CERTIFICATE', /matching localhost/);
+});
+
+test('an entry whose key does not belong to its certificate is refused, naming alias and host', () => {
+  const { server, client } = testPki();
+  const broken = { alias: 'broken', privateKey: client.keyObject, chain: [server.x509] };
+  fails(settings({ keystore: keyStore(broken) }), 'GW_ERR_TLS_CONTEXT', /keystore entry "broken" for host localhost/);
+});
+
+test('verify-client: certificates are asked for, never rejected by OpenSSL, and checked against the truststore', () => {
+  const { ca } = testPki();
+  const none = buildServerTls(settings({}));
+  assert.equal(none.requestCert, false);
+  assert.equal(none.rejectUnauthorized, false);
+  assert.equal(none.ca, undefined);
+  for (const verifyClient of ['optional', 'required'] as const) {
+    const o = buildServerTls(settings({ verifyClient, truststore: trustStore(ca) }));
+    assert.equal(o.requestCert, true);
+    assert.equal(o.rejectUnauthorized, false);
+    assert.deepEqual(o.ca, [ca.x509.toString()]);
+  }
+});
+
+test('verify-client without a usable truststore is refused', () => {
+  fails(settings({ verifyClient: 'required' }), 'GW_ERR_TLS_NO_KEYSTORE', /ssl\.verify-client required .*needs a truststore/);
+  fails(
+    settings({ verifyClient: 'optional', truststore: trustStore() }),
+    'GW_ERR_TLS_NO_KEYSTORE',
+    /truststore holds no certificates/,
+  );
+});
+
+test('a protocol range is enforced in the handshake', async () => {
+  const { ca } = testPki();
+  const options = buildServerTls(settings({ protocols: ['TLSv1.2'] }));
+  const ok = await handshake(options, { ca: [ca.cert], servername: 'localhost' }, (s) => s.getProtocol());
+  assert.equal(ok.server, 'TLSv1.2');
+  const refused = await handshake(options, { ca: [ca.cert], servername: 'localhost', minVersion: 'TLSv1.3' }, () => true);
+  assert.ok(refused.clientError, 'a TLSv1.3-only client must fail');
+});
+
+test('TLSv1 works when asked for, at security level 0, with a warning', async () => {
+  const { ca } = testPki();
+  const prepared = prepareServerTls(settings({ protocols: ['TLSv1'] }));
+  assert.equal(prepared.warnings.length, 1);
+  const result = await handshake(
+    prepared.options,
+    { ca: [ca.cert], servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' },
+    (s) => s.getProtocol(),
+  );
+  assert.equal(result.clientError, undefined);
+  assert.equal(result.server, 'TLSv1');
+});
+
+test('ssl.ciphers with a Java name selects that suite', async () => {
+  const { ca } = testPki();
+  const options = buildServerTls(settings({ ciphers: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', protocols: ['TLSv1.2'] }));
+  const result = await handshake(options, { ca: [ca.cert], servername: 'localhost' }, (s) => s.getCipher().standardName);
+  assert.equal(result.server, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+});
+
+test('bad protocols and ciphers surface as their own codes', () => {
+  fails(settings({ protocols: ['TLSv1', 'TLSv1.2'] }), 'GW_ERR_TLS_PROTOCOLS', /hosts localhost/);
+  fails(settings({ ciphers: 'NOPE' }), 'GW_ERR_TLS_CIPHERS', /ssl\.ciphers "NOPE"/);
+});
