@@ -4,7 +4,8 @@
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   if (p <= 0) return sorted[0] as number;
-  const rank = Math.ceil((p / 100) * sorted.length);
+  // The epsilon keeps binary rounding (0.999 × 10000 = 9990.000000000002) from moving the rank up by one.
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length - 1e-9));
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 

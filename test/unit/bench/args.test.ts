@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseBenchArgs, PROFILES, SCENARIO_GROUPS } from '../../../bench/args.js';
+
+test('no arguments: the full run of every scenario on every system', () => {
+  const o = parseBenchArgs([]);
+  assert.equal(o.quick, false);
+  assert.equal(o.profile, PROFILES.full);
+  assert.deepEqual(o.only, [...SCENARIO_GROUPS]);
+  assert.deepEqual(o.systems, []);
+  assert.equal(o.profile.idleConnections, 5000);
+});
+
+test('--quick, --only and --systems', () => {
+  const o = parseBenchArgs(['--quick', '--only', 'bulk, latency', '--systems=gateway,tcp']);
+  assert.equal(o.profile, PROFILES.quick);
+  assert.deepEqual(o.only, ['bulk', 'latency']);
+  assert.deepEqual(o.systems, ['gateway', 'tcp']);
+});
+
+test('unknown scenarios and flags are refused with their name', () => {
+  assert.throws(() => parseBenchArgs(['--only', 'bulk,speed']), /--only: unknown scenario "speed"/);
+  assert.throws(() => parseBenchArgs(['--fast']), /--fast/);
+});
