@@ -18,6 +18,7 @@ import { renderDocument } from './report/document.js';
 import { evaluateGoals } from './report/goals.js';
 import { renderGoals, renderTable } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
+import { systemsOf } from './report/table.js';
 import type { Row } from './report/types.js';
 import { writeResults, type RunRecord } from './report/write.js';
 import { bulk } from './scenarios/bulk.js';
@@ -127,7 +128,9 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       if (!mod) note('keystore scenario skipped: bench/keystore.ts is not part of this build');
       else {
         try {
-          rows.push(...keystoreRows(await mod.benchKeystore()));
+          const measured = keystoreRows(await mod.benchKeystore());
+          for (const r of measured) say(`  ${r.metric}: ${r.value.toFixed(2)} ${r.unit}`);
+          rows.push(...measured);
         } catch (err) {
           note(`keystore scenario failed: ${(err as Error).message}`);
         }
@@ -142,11 +145,12 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       notes,
       rows,
     };
-    const columns = available.map((s) => s.name);
+    // Keystore rows are the gateway's even when --systems leaves it out of the connection scenarios.
+    const columns = systemsOf(rows, SYSTEMS.map((s) => s.name));
     const peers = available.filter((s) => s.peer).map((s) => s.name);
     const goals = evaluateGoals(rows);
     const svg = renderSvg(rows, columns, `WebSocket gateway benchmark (${mode}), ${machine.cpus} × ${machine.cpuModel}`);
-    const markdown = renderDocument(record, goals, peers, `latest-${mode}.svg`);
+    const markdown = renderDocument(record, goals, columns, peers, `latest-${mode}.svg`);
     const written = writeResults(RESULTS_DIR, record, markdown, svg);
 
     say(`\n${renderTable(rows, { systems: columns, peers })}\n`);

@@ -4,8 +4,8 @@ import { renderGoals, renderTable } from './markdown.js';
 import type { GoalResult } from './goals.js';
 import type { RunRecord } from './write.js';
 
-export function renderDocument(record: RunRecord, goals: readonly GoalResult[], peers: readonly string[], svgName: string): string {
-  const systems = record.systems.filter((s) => s.skipped === undefined).map((s) => s.name);
+export function renderDocument(record: RunRecord, goals: readonly GoalResult[], columns: readonly string[], peers: readonly string[], svgName: string): string {
+  const systems = columns;
   const systemLines = record.systems.map((s) => `- **${s.name}**: ${s.skipped ? `skipped: ${s.skipped}` : s.description}`);
   const notes = record.notes.length > 0 ? record.notes.map((n) => `- ${n}`).join('\n') : '- none';
   return `# Benchmark results (${record.mode} run, ${record.startedAt})
