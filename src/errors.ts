@@ -63,6 +63,12 @@ export const ERROR_CODES = {
   GW_ERR_BIND: 'a listening address cannot be bound',
   GW_ERR_STATE: 'a lifecycle call made in the wrong state',
   // (gateway codes end)
+
+  // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_ACCESS_DENIED: 'a client was refused by the service\'s access-constraint rules (HTTP 403)',
+  GW_ERR_PROXY_PROTOCOL: 'a connection did not start with a well-formed PROXY protocol header of the configured version',
+  GW_ERR_PROXY_PROTOCOL_ENCODE: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses or names',
+  // (auth codes end)
 } as const;
 
 export type GatewayErrorCode = keyof typeof ERROR_CODES;
