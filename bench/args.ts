@@ -48,6 +48,10 @@ export interface BenchOptions {
   readonly only: readonly ScenarioGroup[];
   /** Systems to run, by name; empty means every known one. */
   readonly systems: readonly string[];
+  /** Endpoints started elsewhere, `name=wss://host:port/path` or `name=tls://host:port`. */
+  readonly endpoints: readonly string[];
+  /** A fixed port for the sink, so that an endpoint started elsewhere can forward to it. */
+  readonly sinkPort: number | undefined;
   readonly help: boolean;
 }
 
@@ -56,6 +60,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only bulk,churn,idle,
   --quick            smaller scenarios, the whole run under three minutes
   --only LIST        run only these scenarios
   --systems LIST     run only these systems (the gateway, the peers, and tcp: raw TCP, the floor)
+  --endpoint NAME=URL
+                     also measure an endpoint already running (wss://host:port/path, or tls://host:port for bare
+                     TLS) that forwards to the sink; repeatable; it cannot be part of the idle memory scenario
+  --sink-port N      listen for the sink on this port (default: any free port)
 `;
 
 function list(value: string | undefined): string[] {
@@ -73,6 +81,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       systems: { type: 'string' },
+      endpoint: { type: 'string', multiple: true },
+      'sink-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -83,11 +93,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (!(SCENARIO_GROUPS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario "${s}" (known: ${SCENARIO_GROUPS.join(', ')})`);
   }
   const quick = values.quick === true;
+  const sinkPortText = values['sink-port'];
+  const sinkPort = sinkPortText === undefined ? undefined : Number(sinkPortText);
+  if (sinkPort !== undefined && !(Number.isInteger(sinkPort) && sinkPort > 0 && sinkPort < 65536)) {
+    throw new Error(`--sink-port: "${sinkPortText}" is not a port number`);
+  }
   return {
     quick,
     profile: quick ? PROFILES.quick : PROFILES.full,
     only: (only.length > 0 ? only : [...SCENARIO_GROUPS]) as ScenarioGroup[],
     systems: list(values.systems),
+    endpoints: values.endpoint ?? [],
+    sinkPort,
     help: values.help === true,
   };
 }

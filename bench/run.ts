@@ -28,6 +28,7 @@ import { keystoreRows, loadKeystoreBench } from './scenarios/keystore.js';
 import { latency } from './scenarios/latency.js';
 import type { Scenario, ScenarioContext } from './scenarios/types.js';
 import { Sink } from './sink-client.js';
+import { externalSystem } from './systems/external.js';
 import { SYSTEMS } from './systems/index.js';
 import { ownFileLimits } from './systems/limits.js';
 import type { SystemSpec } from './systems/types.js';
@@ -63,10 +64,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 function selectSystems(opts: BenchOptions): SystemSpec[] {
-  if (opts.systems.length === 0) return [...SYSTEMS];
-  const unknown = opts.systems.filter((n) => !SYSTEMS.some((s) => s.name === n));
-  if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')} (known: ${SYSTEMS.map((s) => s.name).join(', ')})`);
-  return SYSTEMS.filter((s) => opts.systems.includes(s.name));
+  const external = opts.endpoints.map(externalSystem);
+  const all = [...SYSTEMS, ...external];
+  const names = all.map((s) => s.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`--endpoint: the name "${twice}" is taken`);
+  if (opts.systems.length === 0) return all;
+  const unknown = opts.systems.filter((n) => !names.includes(n));
+  if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')} (known: ${names.join(', ')})`);
+  return [...SYSTEMS.filter((s) => opts.systems.includes(s.name)), ...external];
 }
 
 async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
@@ -84,10 +90,11 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
   try {
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
-    const sink = await Sink.start(procs);
+    const chosen = selectSystems(opts);
+    const sink = await Sink.start(procs, opts.sinkPort ?? 0);
+    if (opts.endpoints.length > 0) say(`the sink listens on 127.0.0.1:${sink.port}`);
     const fileLimit = Math.min(ownFileLimits().hard, opts.profile.idleConnections * 2 + 1024);
 
-    const chosen = selectSystems(opts);
     const systems: { spec: SystemSpec; skipped?: string }[] = [];
     for (const spec of chosen) {
       const missing = await spec.detect();
@@ -146,7 +153,7 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       rows,
     };
     // Keystore rows are the gateway's even when --systems leaves it out of the connection scenarios.
-    const columns = systemsOf(rows, SYSTEMS.map((s) => s.name));
+    const columns = systemsOf(rows, chosen.map((s) => s.name));
     const peers = available.filter((s) => s.peer).map((s) => s.name);
     const goals = evaluateGoals(rows);
     const svg = renderSvg(rows, columns, `WebSocket gateway benchmark (${mode}), ${machine.cpus} × ${machine.cpuModel}`);

@@ -14,17 +14,18 @@ export class Sink {
     this.port = port;
   }
 
-  static async start(procs: ProcessGroup): Promise<Sink> {
-    const child = procs.spawn(process.execPath, [join(BENCH_DIST, 'sink.js'), '--sink'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the TCP sink exited (${code}) before listening`)));
+  /** Starts the sink on `port` (0: any free port). */
+  static async start(procs: ProcessGroup, port = 0): Promise<Sink> {
+    const child = procs.spawn(process.execPath, [join(BENCH_DIST, 'sink.js'), '--sink', String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const bound = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the TCP sink exited (${code}) before listening${port ? ` on port ${port}` : ''}`)));
       child.once('error', reject);
       child.on('message', (m: SinkReply) => {
         if (m.type === 'ready') resolve(m.port);
       });
     });
     child.removeAllListeners('exit');
-    return new Sink(child, port);
+    return new Sink(child, bound);
   }
 
   get child(): ChildProcess {

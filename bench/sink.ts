@@ -44,7 +44,7 @@ function runSink(): void {
     }
   });
   server.maxConnections = Infinity;
-  server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
+  server.listen({ port: Number(process.argv[3] ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
     const address = server.address();
     send({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0 });
   });
@@ -74,4 +74,5 @@ function runSink(): void {
   });
 }
 
+// Started as `sink.js --sink [port]` by the harness; importing the module (for its types) runs nothing.
 if (process.send !== undefined && process.argv[2] === '--sink') runSink();

@@ -8,6 +8,8 @@ test('no arguments: the full run of every scenario on every system', () => {
   assert.equal(o.profile, PROFILES.full);
   assert.deepEqual(o.only, [...SCENARIO_GROUPS]);
   assert.deepEqual(o.systems, []);
+  assert.deepEqual(o.endpoints, []);
+  assert.equal(o.sinkPort, undefined);
   assert.equal(o.profile.idleConnections, 5000);
 });
 
@@ -21,4 +23,11 @@ test('--quick, --only and --systems', () => {
 test('unknown scenarios and flags are refused with their name', () => {
   assert.throws(() => parseBenchArgs(['--only', 'bulk,speed']), /--only: unknown scenario "speed"/);
   assert.throws(() => parseBenchArgs(['--fast']), /--fast/);
+});
+
+test('--endpoint repeats and --sink-port takes a port number', () => {
+  const o = parseBenchArgs(['--endpoint', 'a=wss://h:1/', '--endpoint', 'b=tls://h:2', '--sink-port', '9000']);
+  assert.deepEqual(o.endpoints, ['a=wss://h:1/', 'b=tls://h:2']);
+  assert.equal(o.sinkPort, 9000);
+  assert.throws(() => parseBenchArgs(['--sink-port', '70000']), /--sink-port: "70000" is not a port number/);
 });
