@@ -153,7 +153,7 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       rows,
     };
     // Keystore rows are the gateway's even when --systems leaves it out of the connection scenarios.
-    const columns = systemsOf(rows, chosen.map((s) => s.name));
+    const columns = systemsOf(rows, [...new Set([...SYSTEMS, ...chosen].map((s) => s.name))]);
     const peers = available.filter((s) => s.peer).map((s) => s.name);
     const goals = evaluateGoals(rows);
     const svg = renderSvg(rows, columns, `WebSocket gateway benchmark (${mode}), ${machine.cpus} × ${machine.cpuModel}`);

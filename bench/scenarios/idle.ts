@@ -49,7 +49,7 @@ export const idle: Scenario = {
   needsServer: true,
   async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
     await ctx.sink.mode('echo');
-    const count = Math.min(ctx.profile.idleConnections, spec.maxIdleConnections ?? Number.POSITIVE_INFINITY);
+    const count = Math.max(1, Math.round(ctx.profile.idleConnections * (spec.idleShare ?? 1)));
     if (count < ctx.profile.idleConnections) ctx.note(`${spec.name}: idle: ${count} connections instead of ${ctx.profile.idleConnections} (a process per connection)`);
     const links: Link[] = [];
     try {

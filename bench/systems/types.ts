@@ -29,8 +29,11 @@ export interface SystemSpec {
   /** Undefined when it can run here; otherwise why not and what installs it. */
   detect(): Promise<string | undefined>;
   start(ctx: SystemContext): Promise<RunningSystem>;
-  /** Connections the idle scenario opens at most, for systems where each costs a process. */
-  readonly maxIdleConnections?: number;
+  /**
+   * The share of the idle scenario's connections this system gets (default 1), for systems where each costs a
+   * process: memory per connection is what is compared, and thousands of forks would take minutes.
+   */
+  readonly idleShare?: number;
   /** The serving side has no process of its own to measure (the floor). */
   readonly noServer?: boolean;
 }

@@ -27,8 +27,8 @@ export const websockify: SystemSpec = {
   name: 'websockify',
   description: 'websockify --ssl-only --verify-client --cafile (Python, a process per connection, numpy)',
   peer: true,
-  // Each connection is a forked Python process: thousands would measure the machine's fork limits, not the proxy.
-  maxIdleConnections: 500,
+  // Each connection is a forked Python process, accepted about ten a second.
+  idleShare: 0.1,
   async detect() {
     const bin = which('websockify', ['/usr/bin']);
     if (!bin) return `websockify is not installed (${INSTALL})`;
