@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
-import type { ClientTls } from './client/link.js';
+import type { TLSSocket } from 'node:tls';
+import { openLink, type ClientTls, type Endpoint } from './client/link.js';
 import { describeMachine } from './machine.js';
 import { RESULTS_DIR } from './paths.js';
 import { makeBenchPki } from './pki.js';
@@ -75,6 +76,19 @@ function selectSystems(opts: BenchOptions): SystemSpec[] {
   return [...SYSTEMS.filter((s) => opts.systems.includes(s.name)), ...external];
 }
 
+/** Notes what TLS a system negotiates with the client, since the cipher decides much of the bulk cost. */
+async function describeTls(name: string, endpoint: Endpoint, tls: ClientTls, note: (text: string) => void): Promise<void> {
+  if (endpoint.protocol === 'tcp') return;
+  try {
+    const link = await openLink(endpoint, tls);
+    const socket = link.socket as TLSSocket;
+    note(`${name} negotiates ${socket.getProtocol() ?? '?'} ${socket.getCipher().standardName}`);
+    await link.close();
+  } catch (err) {
+    note(`${name}: a first test connection failed: ${(err as Error).message}`);
+  }
+}
+
 async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
   const startedAt = new Date().toISOString();
   const mode = opts.quick ? 'quick' : 'full';
@@ -106,6 +120,7 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
     const scenarioTimeoutMs = (opts.quick ? 90 : 400) * 1000;
 
     const rows: Row[] = [];
+    const described = new Set<string>();
     for (const scenario of SCENARIOS.filter((s) => opts.only.includes(s.group as never))) {
       say(`\n${scenario.group}: ${scenario.description}`);
       for (const spec of available) {
@@ -118,6 +133,10 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
         } catch (err) {
           note(`${spec.name} did not start for ${scenario.group}: ${(err as Error).message}`);
           continue;
+        }
+        if (!described.has(spec.name)) {
+          described.add(spec.name);
+          await describeTls(spec.name, running.endpoint, tls, note);
         }
         try {
           rows.push(...(await withTimeout(scenario.run(running, spec, { ...ctx, note }), scenarioTimeoutMs, `${scenario.group} on ${spec.name}`)));

@@ -57,6 +57,8 @@ stream {
     ssl_certificate_key ${c.key};
     ssl_client_certificate ${c.ca};
     ssl_verify_client on;
+    # nginx before 1.23.4 leaves TLS 1.3 out by default; the other systems negotiate it, so this one must too.
+    ssl_protocols TLSv1.2 TLSv1.3;
     proxy_pass 127.0.0.1:${c.sinkPort};
   }
 }

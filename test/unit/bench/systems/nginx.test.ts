@@ -13,6 +13,7 @@ test('the stream server terminates TLS, requires a client certificate and forwar
   assert.match(conf, /worker_rlimit_nofile 12000;/);
   assert.match(conf, /listen 127\.0\.0\.1:8443 ssl/);
   assert.match(conf, /ssl_verify_client on;/);
+  assert.match(conf, /ssl_protocols TLSv1\.2 TLSv1\.3;/);
   assert.match(conf, /ssl_client_certificate \/ca\.pem;/);
   assert.match(conf, /proxy_pass 127\.0\.0\.1:9000;/);
   assert.doesNotMatch(conf, /^\s*http\s*\{/m);
