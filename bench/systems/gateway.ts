@@ -59,8 +59,8 @@ export const gateway: SystemSpec = {
       const finish = (err: Error | undefined) => {
         clearTimeout(timer);
         child.off('exit', onExit);
-        rl.removeAllListeners('line');
-        // Per-connection log lines keep coming: keep the pipe drained so the gateway never blocks on it.
+        rl.close();
+        // Per-connection log lines keep coming: keep the pipe drained (unparsed) so the gateway never blocks on it.
         child.stdout!.resume();
         if (err) reject(err);
         else if (bound === undefined) reject(new Error(`the gateway started but logged no "listening" line for ${ACCEPT}`));
