@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   GW_ERR_TLS_CIPHERS: 'ssl.ciphers names no cipher this platform has',
   GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
   GW_ERR_TLS_CONTEXT: 'the TLS library refused the keys, certificates or settings',
+  GW_ERR_TLS_CRL: 'an ssl.crl file or directory cannot be read or holds something other than CRLs',
   // (tls codes end)
 
   // ── upstream / pipe ──────────────────────────────────────────────────────────────────────────────────────

@@ -3,6 +3,7 @@
  * listener (prepare: nothing is bound yet, so `gateway check` runs exactly this); then bind (start) and stop.
  * A problem found while preparing is collected with the others, so a user sees all of them at once.
  */
+import type { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -10,13 +11,18 @@ import type { AcceptUri, GatewayConfig, ServiceConfig, StoreConfig } from './con
 import { GatewayError, toGatewayError } from './errors.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
-import { Listener } from './listener/listener.js';
+import { compileAccessRules, type AccessRules } from './auth/access.js';
+import { compileAddressList } from './auth/cidr.js';
+import { Listener, type ListenerOptions } from './listener/listener.js';
 import type { Route } from './listener/routes.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
-import { prepareServerTls } from './tls/server.js';
+import { loadCrls } from './tls/crl.js';
+import { watchCrl } from './tls/crl-watch.js';
+import { trustAnchors } from './tls/material.js';
+import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 
 export interface GatewayDependencies {
@@ -35,6 +41,14 @@ export interface BoundAccept {
 export type PrepareResult =
   | { readonly ok: true; readonly gateway: Gateway }
   | { readonly ok: false; readonly errors: readonly GatewayError[] };
+
+/** A listener whose CRL is re-read when its file changes, and what its TLS contexts are rebuilt from. */
+interface CrlWatch {
+  readonly path: string;
+  readonly settings: ServerTlsSettings;
+  readonly anchors: readonly X509Certificate[];
+  readonly listenerIndex: number;
+}
 
 interface Stores {
   readonly keystore: StoreContents | undefined;
@@ -79,13 +93,22 @@ export class Gateway {
   readonly #config: GatewayConfig;
   readonly #services: readonly Service[];
   readonly #listeners: readonly Listener[];
+  readonly #crlWatches: readonly CrlWatch[];
+  readonly #stopWatching: (() => void)[] = [];
   readonly #log: Logger;
   #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
 
-  private constructor(config: GatewayConfig, services: readonly Service[], listeners: readonly Listener[], log: Logger) {
+  private constructor(
+    config: GatewayConfig,
+    services: readonly Service[],
+    listeners: readonly Listener[],
+    crlWatches: readonly CrlWatch[],
+    log: Logger,
+  ) {
     this.#config = config;
     this.#services = services;
     this.#listeners = listeners;
+    this.#crlWatches = crlWatches;
     this.#log = log;
   }
 
@@ -118,13 +141,24 @@ export class Gateway {
       }
     }
     const upgraders = new Map<ServiceConfig, WebSocketServer>();
+    const access = new Map<ServiceConfig, AccessRules>();
+    for (const sc of config.services) {
+      try {
+        access.set(sc, compileAccessRules(sc.accessConstraints));
+      } catch (e) {
+        errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', `access-constraint of service "${sc.name}"`, sc.accessConstraints[0]?.position ?? sc.position));
+      }
+    }
     const listeners: Listener[] = [];
+    const crlWatches: CrlWatch[] = [];
     for (const members of groups.values()) {
       const first = members[0];
       if (!first) continue;
+      // Config guarantees that accepts sharing a host:port agree on every listener-level option.
       const options = first.config.acceptOptions;
+      const where = listenKey(first.accept);
       const secure = first.accept.scheme === 'wss' && options.sslEncryption;
-      let tls;
+      let prepared: PreparedServerTls | undefined;
       if (secure) {
         if (!stores.keystore) {
           if (!config.security.keystore) {
@@ -132,27 +166,44 @@ export class Gateway {
           }
           continue;
         }
+        const settings: ServerTlsSettings = {
+          keystore: stores.keystore,
+          truststore: stores.truststore,
+          hostnames: [...new Set(members.map((m) => m.accept.host))],
+          verifyClient: options.sslVerifyClient,
+          ciphers: options.sslCiphers,
+          protocols: options.sslProtocols,
+          where,
+          verifyDepth: options.sslVerifyDepth,
+        };
         try {
-          const prepared = prepareServerTls({
-            keystore: stores.keystore,
-            truststore: stores.truststore,
-            hostnames: [...new Set(members.map((m) => m.accept.host))],
-            verifyClient: options.sslVerifyClient,
-            ciphers: options.sslCiphers,
-            protocols: options.sslProtocols,
-            where: listenKey(first.accept),
-          });
+          const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
+          const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
+          prepared = prepareServerTls({ ...settings, crl });
           for (const w of prepared.warnings) deps.log.warn(w);
-          tls = prepared.options;
+          if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
         } catch (e) {
           errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
+          continue;
+        }
+      }
+      let proxyProtocol: ListenerOptions['proxyProtocol'];
+      if (options.tcpProxyProtocol !== 'none') {
+        try {
+          proxyProtocol = {
+            version: options.tcpProxyProtocol,
+            trusted: compileAddressList(options.tcpProxyProtocolTrusted, 'tcp.proxy-protocol.trusted', first.accept.position),
+          };
+        } catch (e) {
+          errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', 'tcp.proxy-protocol.trusted', first.accept.position));
           continue;
         }
       }
       const routes: Route[] = [];
       for (const m of members) {
         const service = services.get(m.config);
-        if (!service) continue;
+        const rules = access.get(m.config);
+        if (!service || !rules) continue;
         let wss = upgraders.get(m.config);
         if (!wss) {
           wss = new WebSocketServer({
@@ -163,21 +214,23 @@ export class Gateway {
           });
           upgraders.set(m.config, wss);
         }
-        routes.push({ accept: m.accept, service, wss });
+        routes.push({ accept: m.accept, service, wss, access: rules });
       }
       listeners.push(
         new Listener({
           listen: first.accept.listen,
-          tls,
+          tls: prepared,
           verifyClient: secure ? options.sslVerifyClient : 'none',
+          verifyDepth: secure ? options.sslVerifyDepth : undefined,
           keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,
+          proxyProtocol,
           routes,
           log: deps.log,
         }),
       );
     }
     if (errors.length > 0) return { ok: false, errors };
-    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, deps.log) };
+    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, deps.log) };
   }
 
   get config(): GatewayConfig {
@@ -206,14 +259,39 @@ export class Gateway {
       throw e;
     }
     this.#state = 'started';
+    for (const w of this.#crlWatches) this.#stopWatching.push(this.#watchCrl(w));
     this.#log.info('Started services');
     return bound;
+  }
+
+  /**
+   * Re-reads a CRL when its file changes and rebuilds the listener's TLS contexts with it. A file that does not
+   * load, or contexts that cannot be built, leave the listener serving with the CRL it had.
+   */
+  #watchCrl(w: CrlWatch): () => void {
+    const listener = this.#listeners[w.listenerIndex] as Listener;
+    return watchCrl(
+      w.path,
+      (crl) => {
+        try {
+          const prepared = prepareServerTls({ ...w.settings, crl });
+          listener.updateTls(prepared);
+          for (const warning of prepared.warnings) this.#log.warn(warning);
+          this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
+        } catch (err) {
+          this.#log.error({ err, crl: w.path }, `CRL reload failed, keeping the previous one: ${w.path}`);
+        }
+      },
+      (err) => this.#log.error({ err, crl: w.path }, `CRL reload failed, keeping the previous one: ${w.path}`),
+      { trustAnchors: w.anchors },
+    );
   }
 
   /** Closes every connection (1001 to WebSocket clients) and every listener. Safe to call more than once. */
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
+    for (const stop of this.#stopWatching.splice(0)) stop();
     await Promise.all(this.#services.map((s) => s.stop()));
     await Promise.all(this.#listeners.map((l) => l.close()));
     this.#state = 'stopped';

@@ -26,14 +26,14 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
   const properties = first(children, 'properties');
   if (properties !== undefined) checkPropertiesShape(properties, diags);
 
-  const defaults = readServiceDefaults(first(children, 'service-defaults'), diags);
+  const defaults = readServiceDefaults(first(children, 'service-defaults'), configDir, diags);
   const { security, declared, realms } = readSecurity(first(children, 'security'), configDir, diags);
 
   const drafts: ServiceDraft[] = [];
   const names = new Map<string, SourcePosition>();
   const namedRealms = new Set<string>();
   for (const element of children.get('service') ?? []) {
-    const { draft, name, realmNames } = readService(element, defaults, diags);
+    const { draft, name, realmNames } = readService(element, defaults, configDir, diags);
     for (const realm of realmNames) namedRealms.add(realm);
     if (name !== undefined) {
       const before = names.get(name.value);
@@ -57,12 +57,12 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
   return { services: drafts, security };
 }
 
-function readServiceDefaults(element: XmlElement | undefined, diags: Diagnostics): ServiceDefaults {
+function readServiceDefaults(element: XmlElement | undefined, configDir: string, diags: Diagnostics): ServiceDefaults {
   if (element === undefined) return { accept: { binds: {} }, connect: {} };
   const children = checkChildren(element, sequence('accept-options?', 'connect-options?', 'mime-mapping*'), diags);
   for (const e of children.get('mime-mapping') ?? []) readMimeMapping(e, diags);
   return {
-    accept: readAcceptOptions(first(children, 'accept-options'), true, diags),
+    accept: readAcceptOptions(first(children, 'accept-options'), true, configDir, diags),
     connect: readConnectOptions(first(children, 'connect-options'), true, diags),
   };
 }

@@ -3,6 +3,7 @@
  * returns the typed value or throws a GatewayError GW_ERR_CONFIG_VALUE without a position; the caller knows the
  * element and adds it.
  */
+import { BlockList, isIP } from 'node:net';
 import { GatewayError } from '../errors.js';
 import type { HostPort } from './types.js';
 
@@ -129,4 +130,40 @@ export function parseCiphers(text: string): string {
   const defaultAt = entries.findIndex((e) => e.toUpperCase() === 'DEFAULT');
   if (defaultAt > 0) throw valueError('ssl.ciphers: DEFAULT may only be the first entry', `write DEFAULT,${entries.filter((_, i) => i !== defaultAt).join(',')}`);
   return entries.join(',');
+}
+
+/**
+ * An IPv4 or IPv6 address, or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`), returned as written (trimmed).
+ * `what` names the element for the message. node:net's BlockList is what the gateway matches with, so a value it
+ * takes here is one the auth and listener modules can use.
+ */
+export function parseAddressBlock(text: string, what: string): string {
+  const t = text.trim();
+  const hint = 'write an address (10.1.2.3, 2001:db8::7) or a CIDR block (10.0.0.0/8, 2001:db8::/32)';
+  const slash = t.indexOf('/');
+  const address = slash < 0 ? t : t.slice(0, slash);
+  if (address.startsWith('[')) throw valueError(`${what} "${t}": write IPv6 addresses without brackets`, hint);
+  if (address.includes('%')) throw valueError(`${what} "${t}": a zone index (%…) cannot be part of an address rule`, hint);
+  const family = isIP(address);
+  if (family === 0) throw valueError(`${what} "${t}" is not an IP address or CIDR block`, hint);
+  if (slash >= 0) {
+    const prefix = t.slice(slash + 1);
+    const max = family === 4 ? 32 : 128;
+    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
+      throw valueError(`${what} "${t}": the prefix length "${prefix}" is not a number from 0 to ${max}`, hint);
+    }
+    try {
+      new BlockList().addSubnet(address, Number(prefix), family === 4 ? 'ipv4' : 'ipv6');
+    } catch (e) {
+      throw new GatewayError('GW_ERR_CONFIG_VALUE', `${what} "${t}" is not a valid CIDR block`, { cause: e, hint });
+    }
+  }
+  return t;
+}
+
+/** A list of addresses or CIDR blocks separated by commas and/or white space; at least one. */
+export function parseAddressList(text: string, what: string): readonly string[] {
+  const entries = text.split(/[\s,]+/).filter((e) => e !== '');
+  if (entries.length === 0) throw valueError(`${what} is empty: it must list at least one address or CIDR block`, 'for example 10.0.0.0/8, 192.168.1.10');
+  return entries.map((e) => parseAddressBlock(e, what));
 }

@@ -2,12 +2,13 @@
  * `<accept-options>` and `<connect-options>`: each block is read into a set of values that remember where they
  * were written, so that service-defaults can be merged option by option and later rules can point at the line.
  */
+import { resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
-import { parseBind, parseCiphers, parseDataSize, parseEnum, parseProtocols, parseTimeInterval } from './grammar.js';
+import { parseAddressList, parseBind, parseCiphers, parseDataSize, parseEnum, parseNonNegativeInteger, parseProtocols, parseTimeInterval } from './grammar.js';
 import { anyOrder, checkChildren, leafText } from './structure.js';
-import type { AcceptOptions, ConnectOptions, HostPort, SourcePosition, VerifyClient } from './types.js';
-import { ACCEPT_OPTIONS, CONNECT_OPTIONS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
+import type { AcceptOptions, ConnectOptions, HostPort, ProxyProtocol, SourcePosition, VerifyClient } from './types.js';
+import { ACCEPT_OPTIONS, CONNECT_OPTIONS, PROXY_PROTOCOLS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
 export interface Located<T> {
@@ -26,6 +27,11 @@ export interface AcceptOptionSet {
   maximumMessageSize?: Located<number>;
   inactivityTimeoutMs?: Located<number>;
   keepaliveTimeoutMs?: Located<number>;
+  /** Absolute path (resolved against the config file's directory). */
+  crl?: Located<string>;
+  verifyDepth?: Located<number>;
+  proxyProtocol?: Located<ProxyProtocol>;
+  proxyProtocolTrusted?: Located<readonly string[]>;
 }
 
 export interface ConnectOptionSet {
@@ -33,6 +39,7 @@ export interface ConnectOptionSet {
   protocols?: Located<readonly string[]>;
   tcpBind?: Located<HostPort>;
   inactivityTimeoutMs?: Located<number>;
+  proxyProtocol?: Located<ProxyProtocol>;
 }
 
 export const ACCEPT_DEFAULTS = {
@@ -48,7 +55,8 @@ function isHttpKeepalive(name: string): boolean {
   return name === 'http.keepalive' || name.startsWith('http.keepalive.');
 }
 
-export function readAcceptOptions(block: XmlElement | undefined, inherited: boolean, diags: Diagnostics): AcceptOptionSet {
+/** `configDir` is the configuration file's directory: `ssl.crl` is resolved against it, like the stores. */
+export function readAcceptOptions(block: XmlElement | undefined, inherited: boolean, configDir: string, diags: Diagnostics): AcceptOptionSet {
   const set: AcceptOptionSet = { binds: {} };
   if (block === undefined) return set;
   const children = checkChildren(block, anyOrder(...ACCEPT_OPTIONS.map((n) => n + '?')), diags, { aliases: ALIASES, handledElsewhere: isTransportOption });
@@ -88,6 +96,21 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
         break;
       case 'http.keepalive.timeout':
         set.keepaliveTimeoutMs = at(() => parseTimeInterval(text));
+        break;
+      case 'ssl.crl':
+        set.crl = at(() => {
+          if (text === '') throw new GatewayError('GW_ERR_CONFIG_MISSING', `<${element.name}> is empty: it must name a CRL file or a directory of CRL files`);
+          return resolve(configDir, text);
+        });
+        break;
+      case 'ssl.verify-depth':
+        set.verifyDepth = at(() => parseNonNegativeInteger(text));
+        break;
+      case 'tcp.proxy-protocol':
+        set.proxyProtocol = at(() => parseEnum(text, PROXY_PROTOCOLS, `<${element.name}>`));
+        break;
+      case 'tcp.proxy-protocol.trusted':
+        set.proxyProtocolTrusted = at(() => parseAddressList(text, `<${element.name}>`));
         break;
       default: {
         const bind = at(() => parseBind(text));
@@ -137,6 +160,9 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
       case 'tcp.bind':
         set.tcpBind = at(() => parseBind(text));
         break;
+      case 'tcp.proxy-protocol':
+        set.proxyProtocol = at(() => parseEnum(text, PROXY_PROTOCOLS, `<${element.name}>`));
+        break;
       default:
         set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
     }
@@ -164,6 +190,10 @@ export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): Ac
     maximumMessageSize: own.maximumMessageSize ?? defaults.maximumMessageSize,
     inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
     keepaliveTimeoutMs: own.keepaliveTimeoutMs ?? defaults.keepaliveTimeoutMs,
+    crl: own.crl ?? defaults.crl,
+    verifyDepth: own.verifyDepth ?? defaults.verifyDepth,
+    proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
+    proxyProtocolTrusted: own.proxyProtocolTrusted ?? defaults.proxyProtocolTrusted,
   };
 }
 
@@ -173,6 +203,7 @@ export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet):
     protocols: own.protocols ?? defaults.protocols,
     tcpBind: own.tcpBind ?? defaults.tcpBind,
     inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
+    proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
   };
 }
 
@@ -190,10 +221,20 @@ export function effectiveBind(binds: AcceptOptionSet['binds'], scheme: 'ws' | 'w
   return undefined;
 }
 
+/**
+ * The revocation and depth options in force: only where client certificates are verified. A service's own value
+ * elsewhere is an error (service.ts); one inherited from service-defaults simply does not apply there.
+ */
+export function clientCheckOptions(set: AcceptOptionSet): { crl: Located<string> | undefined; verifyDepth: Located<number> | undefined } {
+  const verifies = (set.verifyClient?.value ?? ACCEPT_DEFAULTS.verifyClient) !== 'none';
+  return { crl: verifies ? set.crl : undefined, verifyDepth: verifies ? set.verifyDepth : undefined };
+}
+
 export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 'wss')[]): AcceptOptions {
   const binds = schemes.map((s) => effectiveBind(set.binds, s));
   const firstBind = binds[0];
   const sameForAll = binds.every((b) => b?.host === firstBind?.host && b?.port === firstBind?.port);
+  const { crl, verifyDepth } = clientCheckOptions(set);
   return {
     sslVerifyClient: set.verifyClient?.value ?? ACCEPT_DEFAULTS.verifyClient,
     sslCiphers: set.ciphers?.value,
@@ -203,6 +244,10 @@ export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 
     wsMaximumMessageSize: set.maximumMessageSize?.value ?? ACCEPT_DEFAULTS.maximumMessageSize,
     wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? ACCEPT_DEFAULTS.inactivityTimeoutMs,
     httpKeepaliveTimeoutMs: set.keepaliveTimeoutMs?.value ?? ACCEPT_DEFAULTS.keepaliveTimeoutMs,
+    sslCrl: crl?.value,
+    sslVerifyDepth: verifyDepth?.value,
+    tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
+    tcpProxyProtocolTrusted: set.proxyProtocolTrusted?.value ?? [],
   };
 }
 
@@ -213,5 +258,6 @@ export function toConnectOptions(set: ConnectOptionSet): ConnectOptions {
     sslEncryption: true,
     tcpBind: set.tcpBind?.value,
     wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? 0,
+    tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
   };
 }

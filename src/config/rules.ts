@@ -3,6 +3,7 @@
  * TLS settings), routes that would shadow each other, and TLS accepts that need stores.
  */
 import { describePosition, type Diagnostics } from './diagnostics.js';
+import { clientCheckOptions } from './options.js';
 import type { ServiceDraft } from './service.js';
 import type { AcceptUri, HostPort } from './types.js';
 
@@ -19,6 +20,10 @@ interface Placed {
   readonly verifyClient: string;
   readonly ciphers: string | undefined;
   readonly protocols: string | undefined;
+  readonly crl: string | undefined;
+  readonly verifyDepth: number | undefined;
+  readonly proxyProtocol: string;
+  readonly proxyProtocolTrusted: string | undefined;
 }
 
 export function formatHostPort(hp: HostPort): string {
@@ -26,16 +31,21 @@ export function formatHostPort(hp: HostPort): string {
 }
 
 function place(drafts: readonly ServiceDraft[]): Placed[] {
-  return drafts.flatMap(({ config, acceptOptions }) =>
-    config.accepts.map((accept) => ({
+  return drafts.flatMap(({ config, acceptOptions }) => {
+    const { crl, verifyDepth } = clientCheckOptions(acceptOptions);
+    return config.accepts.map((accept) => ({
       service: config.name,
       accept,
       tls: accept.scheme === 'wss' && acceptOptions.encryption?.value !== false,
       verifyClient: acceptOptions.verifyClient?.value ?? 'none',
       ciphers: acceptOptions.ciphers?.value,
       protocols: acceptOptions.protocols ? [...acceptOptions.protocols.value].sort().join(',') : undefined,
-    })),
-  );
+      crl: crl?.value,
+      verifyDepth: verifyDepth?.value,
+      proxyProtocol: acceptOptions.proxyProtocol?.value ?? 'none',
+      proxyProtocolTrusted: acceptOptions.proxyProtocolTrusted ? [...acceptOptions.proxyProtocolTrusted.value].sort().join(', ') : undefined,
+    }));
+  });
 }
 
 function describe(p: Placed): string {
@@ -71,10 +81,15 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
         conflict('TLS', head.tls ? 'TLS (wss://)' : 'plain (ws://)', other.tls ? 'TLS (wss://)' : 'plain (ws://)');
         continue;
       }
+      // The PROXY header comes before any TLS byte, so the one server reads it (or not) for every accept.
+      if (head.proxyProtocol !== other.proxyProtocol) conflict('tcp.proxy-protocol', head.proxyProtocol, other.proxyProtocol);
+      else if (head.proxyProtocol !== 'none' && head.proxyProtocolTrusted !== other.proxyProtocolTrusted) conflict('tcp.proxy-protocol.trusted', head.proxyProtocolTrusted ?? '(none)', other.proxyProtocolTrusted ?? '(none)');
       if (!head.tls) continue;
       if (head.verifyClient !== other.verifyClient) conflict('ssl.verify-client', head.verifyClient, other.verifyClient);
       if (head.ciphers !== other.ciphers) conflict('ssl.ciphers', head.ciphers ?? '(default)', other.ciphers ?? '(default)');
       if (head.protocols !== other.protocols) conflict('ssl.protocols', head.protocols ?? '(default)', other.protocols ?? '(default)');
+      if (head.crl !== other.crl) conflict('ssl.crl', head.crl ?? '(none)', other.crl ?? '(none)');
+      if (head.verifyDepth !== other.verifyDepth) conflict('ssl.verify-depth', String(head.verifyDepth ?? '(no limit)'), String(other.verifyDepth ?? '(no limit)'));
     }
   }
 }

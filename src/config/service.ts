@@ -2,6 +2,7 @@
  * One `<service>` element → a ServiceConfig. Problems are recorded and checking goes on; a service of a type
  * this gateway does not serve is still checked for everything that does not depend on its type.
  */
+import { readAccessConstraint } from './access-constraint.js';
 import { attempt, describePosition, type Diagnostics } from './diagnostics.js';
 import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet } from './options.js';
 import { readProxyProperties } from './proxy-properties.js';
@@ -27,6 +28,7 @@ const SERVICE_CONTENT = sequence(
   'authorization-constraint*',
   'mime-mapping*',
   'cross-site-constraint*',
+  'access-constraint*',
 );
 
 export interface ServiceDefaults {
@@ -49,7 +51,8 @@ export interface ServiceResult {
   readonly realmNames: readonly string[];
 }
 
-export function readService(element: XmlElement, defaults: ServiceDefaults, diags: Diagnostics): ServiceResult {
+/** `configDir`: the configuration file's directory, against which file options (`ssl.crl`) resolve. */
+export function readService(element: XmlElement, defaults: ServiceDefaults, configDir: string, diags: Diagnostics): ServiceResult {
   const children = checkChildren(element, SERVICE_CONTENT, diags);
   const nameElement = first(children, 'name');
   const name = nameElement === undefined ? undefined : leafText(nameElement, diags);
@@ -57,9 +60,11 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, diag
   const label = name ? `service "${name}"` : 'this service';
 
   const realmNames = refuseUnservedFeatures(children, label, diags);
-  const acceptOptions = mergeAccept(readAcceptOptions(first(children, 'accept-options'), false, diags), defaults.accept);
+  const acceptOptions = mergeAccept(readAcceptOptions(first(children, 'accept-options'), false, configDir, diags), defaults.accept);
   const connectOptions = mergeConnect(readConnectOptions(first(children, 'connect-options'), false, diags), defaults.connect);
   const crossSiteConstraints = (children.get('cross-site-constraint') ?? []).flatMap((e) => readCrossSite(e, diags));
+  const accessConstraints = (children.get('access-constraint') ?? []).flatMap((e) => readAccessConstraint(e, diags) ?? []);
+  checkProxyProtocolTrust(acceptOptions, label, element, diags);
   const description = first(children, 'description');
 
   const typeElement = first(children, 'type');
@@ -68,6 +73,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, diag
   if (type === undefined) return { draft: undefined, name: nameResult, realmNames };
 
   const accepts = readAccepts(children.get('accept') ?? [], acceptOptions, diags);
+  checkClientCheckOptions(acceptOptions, label, diags);
   if ((children.get('accept') ?? []).length === 0) {
     diags.error('GW_ERR_CONFIG_MISSING', `Missing required element: <accept> in ${label} (a ${type} service needs at least one)`, element.position);
   }
@@ -92,6 +98,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, diag
     acceptOptions: toAcceptOptions(acceptOptions, accepts.map((a) => a.scheme)),
     connectOptions: toConnectOptions(connectOptions),
     crossSiteConstraints,
+    accessConstraints,
     position: element.position,
   };
   return { draft: { config, acceptOptions }, name: nameResult, realmNames };
@@ -158,10 +165,50 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
       failed = true;
       diags.error('GW_ERR_CONFIG_VALUE', `ssl.verify-client ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`, element.position, parsed.scheme === 'ws' ? 'use a wss:// accept' : 'remove ssl.encryption disabled');
     }
+    for (const [option, located] of [['ssl.crl', options.crl], ['ssl.verify-depth', options.verifyDepth]] as const) {
+      if (tls || located === undefined || located.inherited) continue;
+      failed = true;
+      diags.error('GW_ERR_CONFIG_VALUE', `${option} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`, element.position, parsed.scheme === 'ws' ? 'use a wss:// accept, or remove the option' : 'remove ssl.encryption disabled, or the option');
+    }
     const listen = effectiveBind(options.binds, parsed.scheme) ?? { host: parsed.host, port: parsed.port };
     accepts.push({ uri, ...parsed, listen, position: element.position });
   }
   return failed ? undefined : accepts;
+}
+
+/** ssl.crl and ssl.verify-depth judge client certificates: written on a service that asks for none, they are a mistake. */
+function checkClientCheckOptions(options: AcceptOptionSet, label: string, diags: Diagnostics): void {
+  const verifyClient = options.verifyClient?.value ?? 'none';
+  if (verifyClient !== 'none') return;
+  for (const [option, located] of [['ssl.crl', options.crl], ['ssl.verify-depth', options.verifyDepth]] as const) {
+    if (located === undefined || located.inherited) continue;
+    diags.error(
+      'GW_ERR_CONFIG_VALUE',
+      `<${option}> in ${label} has no meaning with ssl.verify-client none: no client certificate is asked for, so none is checked`,
+      located.position,
+      'set ssl.verify-client to required (or optional), or remove the option',
+    );
+  }
+}
+
+/**
+ * A PROXY protocol header carries the client address the gateway then logs and checks access-constraints with;
+ * accepted from anyone, it lets any client claim any address. So a port that reads one must name who may send it.
+ */
+function checkProxyProtocolTrust(options: AcceptOptionSet, label: string, service: XmlElement, diags: Diagnostics): void {
+  const protocol = options.proxyProtocol;
+  const trusted = options.proxyProtocolTrusted;
+  if (protocol !== undefined && protocol.value !== 'none' && trusted === undefined) {
+    diags.error(
+      'GW_ERR_CONFIG_MISSING',
+      `tcp.proxy-protocol ${protocol.value} (${describePosition(protocol.position)}) in ${label} needs <tcp.proxy-protocol.trusted>: a port that takes a PROXY header from any peer lets every client claim any address, defeating <client-address> rules and the address in the logs`,
+      protocol.inherited ? service.position : protocol.position,
+      'list the load balancers that send the header, e.g. <tcp.proxy-protocol.trusted>10.0.0.0/8</tcp.proxy-protocol.trusted>',
+    );
+  }
+  if (trusted !== undefined && !trusted.inherited && (protocol === undefined || protocol.value === 'none')) {
+    diags.warning(`<tcp.proxy-protocol.trusted> in ${label} has no effect: tcp.proxy-protocol is none, so no PROXY header is read`, trusted.position, 'set tcp.proxy-protocol to v1 or v2, or remove it');
+  }
 }
 
 function readConnects(elements: readonly XmlElement[], label: string, service: XmlElement, diags: Diagnostics): ConnectUri | undefined {

@@ -12,6 +12,8 @@ export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
 export type ServiceType = 'proxy' | 'echo';
 export type ConnectStrategy = 'immediate' | 'deferred';
+/** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */
+export type ProxyProtocol = 'none' | 'v1' | 'v2';
 
 export interface HostPort {
   readonly host: string;
@@ -34,6 +36,14 @@ export interface AcceptOptions {
   readonly wsInactivityTimeoutMs: number;
   /** `http.keepalive.timeout` in ms (default 30 s). */
   readonly httpKeepaliveTimeoutMs: number;
+  /** `ssl.crl`: absolute path of a PEM/DER CRL file or of a directory of them; undefined = no revocation check. */
+  readonly sslCrl: string | undefined;
+  /** `ssl.verify-depth`: most intermediate CAs allowed between a client certificate and its trust anchor. */
+  readonly sslVerifyDepth: number | undefined;
+  /** `tcp.proxy-protocol`: the PROXY header version a load balancer in front sends (default `none`). */
+  readonly tcpProxyProtocol: ProxyProtocol;
+  /** `tcp.proxy-protocol.trusted`: addresses or CIDR blocks allowed to send that header, as written. */
+  readonly tcpProxyProtocolTrusted: readonly string[];
 }
 
 export interface ConnectOptions {
@@ -43,6 +53,8 @@ export interface ConnectOptions {
   /** Local address to connect from (`tcp.bind`). */
   readonly tcpBind: HostPort | undefined;
   readonly wsInactivityTimeoutMs: number;
+  /** `tcp.proxy-protocol`: the PROXY header sent to the backend before any byte (default `none`). */
+  readonly tcpProxyProtocol: ProxyProtocol;
 }
 
 export interface AcceptUri {
@@ -84,6 +96,24 @@ export interface CrossSiteConstraint {
   readonly position: SourcePosition;
 }
 
+/**
+ * One `<access-constraint>`: a client is admitted when every condition given holds; a condition repeated holds
+ * when any of its values matches. Values are syntax-checked but kept as written: the auth module compiles them.
+ */
+export interface AccessConstraintConfig {
+  /** `<client-subject>`: RFC 4514 attribute=value lists, e.g. `OU=devices, O=Acme`. */
+  readonly subjects: readonly string[];
+  /** `<client-san>`: `DNS:…`, `URI:…`, `EMAIL:…` or `IP:…` (an address or CIDR block). */
+  readonly sans: readonly string[];
+  /** `<client-fingerprint>`: SHA-256 of the certificate, colon hex or plain hex. */
+  readonly fingerprints: readonly string[];
+  /** `<client-address>`: IPv4/IPv6 addresses or CIDR blocks. */
+  readonly addresses: readonly string[];
+  /** `<path-identity>`: a subject attribute (`CN`) or `SAN:DNS`, `SAN:URI`, `SAN:EMAIL`, `SAN:IP`. */
+  readonly pathIdentity: string | undefined;
+  readonly position: SourcePosition;
+}
+
 export interface ServiceConfig {
   readonly name: string;
   readonly description: string | undefined;
@@ -95,6 +125,8 @@ export interface ServiceConfig {
   readonly acceptOptions: AcceptOptions;
   readonly connectOptions: ConnectOptions;
   readonly crossSiteConstraints: readonly CrossSiteConstraint[];
+  /** In document order; empty = no constraint beyond TLS. */
+  readonly accessConstraints: readonly AccessConstraintConfig[];
   readonly position: SourcePosition;
 }
 

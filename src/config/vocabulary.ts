@@ -27,7 +27,15 @@ export const KAAZING_ONLY_SERVICE_TYPES = [
 export const RETIRED_SERVICE_TYPES = ['session', 'management.snmp'] as const;
 
 /** The `ssl.*` names with a `tls.*` alias (KAAZING.md: `tls.*` is an alias of `ssl.*`). */
-export const TLS_ALIASED = ['ssl.verify-client', 'ssl.ciphers', 'ssl.protocols', 'ssl.encryption', 'ssl.bind'] as const;
+export const TLS_ALIASED = [
+  'ssl.verify-client',
+  'ssl.ciphers',
+  'ssl.protocols',
+  'ssl.encryption',
+  'ssl.bind',
+  'ssl.crl',
+  'ssl.verify-depth',
+] as const;
 
 export const ACCEPT_BIND_OPTIONS = ['ws.bind', 'wss.bind', 'http.bind', 'https.bind', 'ssl.bind', 'tcp.bind'] as const;
 export type BindOption = (typeof ACCEPT_BIND_OPTIONS)[number];
@@ -41,9 +49,27 @@ export const ACCEPT_OPTIONS = [
   'ws.maximum.message.size',
   'ws.inactivity.timeout',
   'http.keepalive.timeout',
+  // This gateway's additions (not in Kaazing's schema).
+  'ssl.crl',
+  'ssl.verify-depth',
+  'tcp.proxy-protocol',
+  'tcp.proxy-protocol.trusted',
 ] as const;
 
-export const CONNECT_OPTIONS = ['ssl.ciphers', 'ssl.protocols', 'ssl.encryption', 'tcp.bind', 'ws.inactivity.timeout'] as const;
+export const CONNECT_OPTIONS = [
+  'ssl.ciphers',
+  'ssl.protocols',
+  'ssl.encryption',
+  'tcp.bind',
+  'ws.inactivity.timeout',
+  'tcp.proxy-protocol',
+] as const;
+
+export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
+
+/** `<access-constraint>` children (this gateway's addition, after Kaazing's `cross-site-constraint`). */
+export const ACCESS_CONDITIONS = ['client-subject', 'client-san', 'client-fingerprint', 'client-address', 'path-identity'] as const;
+export const SAN_KINDS = ['DNS', 'URI', 'EMAIL', 'IP'] as const;
 
 export const PROXY_PROPERTIES = [
   'maximum.pending.bytes',

@@ -6,24 +6,55 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
 import { identify, refusalReason, type ClientIdentity } from '../tls/identity.js';
+import { normaliseHostname } from '../tls/select.js';
+import type { PreparedServerTls } from '../tls/server.js';
+import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 import { refuseUpgrade } from './http-response.js';
+import { readProxyHeader } from './proxy-header.js';
 import { RouteTable, type Route } from './routes.js';
 
 export interface ListenerOptions {
   readonly listen: HostPort;
-  /** Server TLS options (from src/tls); undefined for a plain ws:// listener. */
-  readonly tls: TlsOptions | undefined;
+  /** Server TLS (from src/tls); undefined for a plain ws:// listener. Replaced later by updateTls(). */
+  readonly tls: PreparedServerTls | undefined;
   readonly verifyClient: VerifyClient;
   readonly keepAliveTimeoutMs: number;
   readonly routes: readonly Route[];
+  /** Read a PROXY protocol header from connections whose peer is in `trusted` (`tcp.proxy-protocol`). */
+  readonly proxyProtocol: { readonly version: 'v1' | 'v2'; readonly trusted: AddressList } | undefined;
+  /** `ssl.verify-depth`: the longest chain (leaf = depth 0) a client may present. */
+  readonly verifyDepth: number | undefined;
   readonly log: Logger;
+}
+
+/** Where a connection really comes from and what it dialled: the socket's peer, or what a PROXY header said. */
+interface Endpoints {
+  readonly address: string;
+  readonly port: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+function socketEndpoints(socket: Socket): Endpoints {
+  return {
+    address: socket.remoteAddress ?? '',
+    port: socket.remotePort ?? 0,
+    localAddress: socket.localAddress ?? '',
+    localPort: socket.localPort ?? 0,
+  };
+}
+
+/** Raw sockets and the TLS sockets over them report the same peer; the pair identifies a live TCP connection. */
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 let nextConnectionId = 0;
@@ -42,7 +73,11 @@ export class Listener {
   /** Raw TCP sockets, and the TLS sockets over them once their handshake finished: close() ends both. */
   readonly #sockets = new Set<Socket>();
   readonly #secureSockets = new Set<TLSSocket>();
+  /** Endpoints announced by PROXY headers, by the peer of the raw connection that carried them. */
+  readonly #announced = new Map<string, Endpoints>();
   readonly #handOff: (socket: Socket) => void;
+  readonly #tlsServer: TlsServer | undefined;
+  #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
 
   constructor(options: ListenerOptions) {
@@ -68,8 +103,17 @@ export class Listener {
 
     // One TCP server listens; TLS (when configured) runs over the sockets it accepts, so whatever must happen before
     // the handshake (reading a PROXY protocol header, say) has a place to happen.
+    this.#tls = options.tls;
     if (options.tls) {
-      const tlsServer = createTlsServer(options.tls);
+      // SNI goes through this listener's current contexts, so updateTls() swaps them for every host at once.
+      const tlsServer = createTlsServer({
+        ...options.tls.options,
+        SNICallback: (servername, callback) => {
+          const current = this.#tls as PreparedServerTls;
+          callback(null, current.contexts.get(normaliseHostname(servername)) ?? current.contexts.get(current.defaultHost));
+        },
+      });
+      this.#tlsServer = tlsServer;
       tlsServer.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));
       tlsServer.on('tlsClientError', (err, socket) => {
         options.log.warn(
@@ -79,12 +123,21 @@ export class Listener {
       });
       this.#handOff = (socket) => tlsServer.emit('connection', socket);
     } else {
-      this.#handOff = (socket) => this.#http.emit('connection', socket);
+      this.#tlsServer = undefined;
+      // A socket paused after its PROXY header must flow again for the HTTP parser; TLS resumes it itself (and
+      // resuming it here would hand the bytes meant for the handshake to no one).
+      this.#handOff = (socket) => {
+        this.#http.emit('connection', socket);
+        if (socket.isPaused()) socket.resume();
+      };
     }
     this.#server = createNetServer((socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
-      this.#handOff(socket);
+      const proxy = options.proxyProtocol;
+      // Only a trusted load balancer may say where a connection comes from; anyone else is served as they are.
+      if (proxy && proxy.trusted.contains(socket.remoteAddress ?? '')) this.#readProxyHeader(socket, proxy.version);
+      else this.#handOff(socket);
     });
   }
 
@@ -97,6 +150,17 @@ export class Listener {
 
   get routes(): readonly Route[] {
     return this.#routes.routes;
+  }
+
+  /**
+   * Serves new handshakes with new TLS material (a re-read CRL, say); connections already open keep theirs.
+   * The caller builds `tls` completely first, so a failure to build it never reaches a listener.
+   */
+  updateTls(tls: PreparedServerTls): void {
+    if (!this.#tlsServer) throw new GatewayError('GW_ERR_STATE', 'updateTls on a listener without TLS');
+    const { SNICallback: _unused, ...options } = tls.options;
+    this.#tlsServer.setSecureContext(options);
+    this.#tls = tls;
   }
 
   listen(): Promise<AddressInfo> {
@@ -133,14 +197,40 @@ export class Listener {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
+  #readProxyHeader(socket: Socket, version: 'v1' | 'v2'): void {
+    socket.on('error', () => {});
+    readProxyHeader(socket, version).then(
+      (info) => {
+        if (info !== 'local') {
+          const key = peerKey(socket);
+          this.#announced.set(key, fromHeader(info));
+          socket.once('close', () => this.#announced.delete(key));
+        }
+        this.#handOff(socket);
+      },
+      (err: unknown) => {
+        this.#options.log.warn(
+          { downstream: `${socket.remoteAddress}:${socket.remotePort}`, code: 'GW_ERR_PROXY_PROTOCOL', reason: (err as Error).message },
+          'PROXY protocol header refused',
+        );
+        socket.destroy();
+      },
+    );
+  }
+
+  #endpoints(socket: Socket): Endpoints {
+    return this.#announced.get(peerKey(socket)) ?? socketEndpoints(socket);
+  }
+
   /** The client certificate is judged before the HTTP parser sees a byte: a refused client never reaches a service. */
   #vet(socket: TLSSocket): void {
     const identity = identify(socket);
-    const reason = refusalReason(identity, this.#options.verifyClient);
+    const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {
+      const from = this.#endpoints(socket);
       this.#options.log.warn(
         {
-          downstream: `${socket.remoteAddress}:${socket.remotePort}`,
+          downstream: `${from.address}:${from.port}`,
           reason,
           ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
         },
@@ -158,7 +248,8 @@ export class Listener {
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path);
-    const downstream = req.socket.remoteAddress ?? '';
+    const from = this.#endpoints(req.socket);
+    const downstream = `${from.address}:${from.port}`;
     const log = this.#options.log;
     if (!route || !route.service.available) {
       log.info({ downstream, path }, route ? 'service unavailable: upgrade refused' : 'no service for path: upgrade refused');
@@ -172,19 +263,49 @@ export class Listener {
       refuseUpgrade(socket, 403, `Forbidden: ${refusal}.`);
       return;
     }
+    const identity = this.#identities.get(req.socket);
+    const denial = route.access.check({ identity, address: from.address, acceptPath: accept.path, requestPath: path });
+    if (denial !== undefined) {
+      log.warn(
+        {
+          downstream,
+          service: service.config.name,
+          code: 'GW_ERR_ACCESS_DENIED',
+          reason: denial,
+          ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
+        },
+        'access refused',
+      );
+      refuseUpgrade(socket, 403, 'Forbidden: access-constraint not satisfied.');
+      return;
+    }
+    const tlsSocket = req.socket as Partial<TLSSocket>;
     const id = newConnectionId();
     const ctx: ConnectionContext = {
       id,
-      downstreamAddress: downstream,
-      downstreamPort: req.socket.remotePort ?? 0,
+      downstreamAddress: from.address,
+      downstreamPort: from.port,
+      localAddress: from.localAddress,
+      localPort: from.localPort,
+      tlsVersion: typeof tlsSocket.getProtocol === 'function' ? (tlsSocket.getProtocol() ?? undefined) : undefined,
+      servername: typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined,
       accept: accept.uri,
       path,
-      identity: this.#identities.get(req.socket),
+      identity,
       log: log.child({ conn: id, service: service.config.name }),
       openedAt: Date.now(),
     };
     route.wss.handleUpgrade(req, socket, head, (ws) => service.handle(ws, ctx));
   }
+}
+
+function fromHeader(info: ProxyHeaderInfo): Endpoints {
+  return {
+    address: info.sourceAddress,
+    port: info.sourcePort,
+    localAddress: info.destinationAddress,
+    localPort: info.destinationPort,
+  };
 }
 
 function pathOf(url: string | undefined): string {

@@ -3,6 +3,7 @@
  * request path or a prefix of it on a segment boundary (`/v1/devices` serves `/v1/devices/device-1`).
  */
 import type { WebSocketServer } from 'ws';
+import type { AccessRules } from '../auth/access.js';
 import type { AcceptUri } from '../config/types.js';
 import type { Service } from '../services/types.js';
 
@@ -11,6 +12,8 @@ export interface Route {
   readonly service: Service;
   /** The service's own upgrade handler: its limits (maximum message size) differ per service. */
   readonly wss: WebSocketServer;
+  /** The service's compiled access-constraints (empty: every client that passed TLS). */
+  readonly access: AccessRules;
 }
 
 /** The host part of a Host header, lower case, without port or IPv6 brackets. */

@@ -11,6 +11,7 @@ import type { ConnectUri, ServiceConfig } from '../config/types.js';
 import { fuse } from '../pipe/fuse.js';
 import { keepAlive } from '../pipe/heartbeat.js';
 import type { Connector, UpstreamTarget } from '../upstream/connector.js';
+import { encodeProxyV1, encodeProxyV2, type ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 import { Recovery } from '../upstream/recovery.js';
 import { closeAll } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
@@ -103,7 +104,9 @@ export class ProxyService implements Service {
         await firstMessage(ws, abort.signal);
       }
       ws.pause();
+      const header = this.#proxyHeader(ctx);
       const upstream = await this.#deps.connector(this.#target, abort.signal);
+      if (header) upstream.write(header);
       ws.off('message', hold);
       ws.off('close', onClose);
       if (downstreamClose) {
@@ -146,6 +149,31 @@ export class ProxyService implements Service {
         code: 1011,
       });
     }
+  }
+
+  /** `tcp.proxy-protocol`: tells the backend who the client is before the first byte of its stream. */
+  #proxyHeader(ctx: ConnectionContext): Buffer | undefined {
+    const version = this.config.connectOptions.tcpProxyProtocol;
+    if (version === 'none') return undefined;
+    const id = ctx.identity;
+    const info: ProxyHeaderInfo = {
+      sourceAddress: ctx.downstreamAddress,
+      sourcePort: ctx.downstreamPort,
+      destinationAddress: ctx.localAddress,
+      destinationPort: ctx.localPort,
+      ...(ctx.tlsVersion !== undefined
+        ? {
+            ssl: {
+              presented: id?.presented ?? false,
+              verified: id?.verified ?? false,
+              version: ctx.tlsVersion,
+              ...(id?.subjectAttributes['CN']?.[0] !== undefined ? { cn: id.subjectAttributes['CN'][0] } : {}),
+            },
+          }
+        : {}),
+      ...(ctx.servername !== undefined ? { authority: ctx.servername } : {}),
+    };
+    return version === 'v1' ? encodeProxyV1(info) : encodeProxyV2(info);
   }
 
   async stop(): Promise<void> {

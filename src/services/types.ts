@@ -14,6 +14,12 @@ export interface ConnectionContext {
   /** The client's address and port as seen by the gateway. */
   readonly downstreamAddress: string;
   readonly downstreamPort: number;
+  /** The gateway address the client dialled (from a PROXY header when a load balancer sent one). */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Negotiated TLS version (`TLSv1.3`) and the SNI name the client sent; undefined on ws:// accepts. */
+  readonly tlsVersion: string | undefined;
+  readonly servername: string | undefined;
   /** The accept URI the connection came in on. */
   readonly accept: string;
   /** The request path (without query) as the client sent it. */

@@ -4,7 +4,7 @@
  * the reason OpenSSL gave.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { dnAttributes, formatDn, readCertificateNames, type SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
 
@@ -25,6 +25,12 @@ export interface ClientIdentity {
   serialNumber: string | undefined;
   /** ISO 8601 (UTC). */
   validTo: string | undefined;
+  /**
+   * Depth of the last certificate of the chain the client's certificate was verified along, counted as OpenSSL
+   * does: 0 for the client certificate itself, so a certificate issued directly by a trusted root has depth 1 and
+   * its number of intermediate CAs is chainDepth - 1. Undefined without a certificate.
+   */
+  chainDepth: number | undefined;
 }
 
 const ANONYMOUS: ClientIdentity = Object.freeze({
@@ -38,6 +44,7 @@ const ANONYMOUS: ClientIdentity = Object.freeze({
   fingerprint256: undefined,
   serialNumber: undefined,
   validTo: undefined,
+  chainDepth: undefined,
 });
 
 function verifyCode(socket: TLSSocket): string {
@@ -65,8 +72,33 @@ function names(cert: X509Certificate): Pick<ClientIdentity, 'subject' | 'subject
   }
 }
 
+// More links than any real chain: a guard against a cycle, not a policy.
+const MAX_CHAIN = 64;
+
+/**
+ * Walks issuerCertificate links from the client certificate. On the server, Node builds them from the chain the
+ * client sent and completes it from the context's trust store, ending with a trust anchor that links to itself.
+ */
+function chainDepth(socket: TLSSocket): number | undefined {
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  if (cert === undefined || cert.raw === undefined) return undefined;
+  let depth = 0;
+  const seen = new Set<string>();
+  while (depth < MAX_CHAIN) {
+    seen.add(cert.fingerprint256);
+    const issuer: DetailedPeerCertificate | undefined = cert.issuerCertificate;
+    if (issuer === undefined || issuer.raw === undefined || seen.has(issuer.fingerprint256)) break;
+    cert = issuer;
+    depth++;
+  }
+  return depth;
+}
+
 /** Reads the client certificate of a connected TLS socket. Never throws. */
 export function identify(socket: TLSSocket): ClientIdentity {
+  // Before getPeerX509Certificate(): on Node 20, once that has run, getPeerCertificate(true) on a server socket
+  // no longer links the client's intermediates, and the depth would read 0 (the tests pin this order down).
+  const depth = chainDepth(socket);
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) return { ...ANONYMOUS };
   const verified = socket.authorized === true;
@@ -79,6 +111,7 @@ export function identify(socket: TLSSocket): ClientIdentity {
     fingerprint256: cert.fingerprint256,
     serialNumber: cert.serialNumber,
     validTo: Number.isNaN(validTo) ? cert.validTo : new Date(validTo).toISOString(),
+    chainDepth: depth,
   };
 }
 
@@ -93,7 +126,7 @@ const VERIFY_MESSAGES: Readonly<Record<string, string>> = {
   CERT_NOT_YET_VALID: 'certificate is not yet valid',
   CERT_HAS_EXPIRED: 'certificate has expired',
   CRL_NOT_YET_VALID: 'CRL is not yet valid',
-  CRL_HAS_EXPIRED: 'CRL has expired',
+  CRL_HAS_EXPIRED: 'CRL expired',
   ERROR_IN_CERT_NOT_BEFORE_FIELD: "format error in certificate's notBefore field",
   ERROR_IN_CERT_NOT_AFTER_FIELD: "format error in certificate's notAfter field",
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
@@ -134,16 +167,36 @@ function describeFailure(identity: ClientIdentity): string {
   if (code === 'CERT_HAS_EXPIRED' && identity.validTo !== undefined) {
     return `${code}: ${text} (valid to ${identity.validTo})`;
   }
+  // With ssl.crl every CA of the chain is checked, so the entry or the missing CRL may be a CA's, not the leaf's.
+  if (code === 'CERT_REVOKED') {
+    return `${code}: ${text}: "${identity.subject ?? '?'}" (serial ${identity.serialNumber ?? '?'}) or a CA of its chain is listed on a CRL (ssl.crl)`;
+  }
+  if (code === 'CRL_HAS_EXPIRED') {
+    return `${code}: ${text}: the CRL of "${identity.issuer ?? '?'}" or of another CA of the chain is past its nextUpdate; install a fresh CRL (ssl.crl)`;
+  }
+  if (code === 'UNABLE_TO_GET_CRL') {
+    return `${code}: ${text}: no CRL from "${identity.issuer ?? '?'}" or from another CA of the chain is loaded (ssl.crl)`;
+  }
   return `${code}: ${text}`;
+}
+
+function depthFailure(identity: ClientIdentity, verifyDepth: number | undefined): string | undefined {
+  if (verifyDepth === undefined || identity.chainDepth === undefined) return undefined;
+  const intermediates = Math.max(0, identity.chainDepth - 1);
+  if (intermediates <= verifyDepth) return undefined;
+  return `CERT_CHAIN_TOO_LONG: certificate chain too long: "${identity.subject ?? '?'}" chains to its trust anchor through ${intermediates} intermediate CA${intermediates === 1 ? '' : 's'}, ssl.verify-depth allows ${verifyDepth}`;
 }
 
 /**
  * Why this client must be refused under verify-client, or undefined to admit: 'no client certificate sent',
- * 'CERT_HAS_EXPIRED: certificate has expired …', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: … untrusted issuer …'.
+ * 'CERT_HAS_EXPIRED: certificate has expired …', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: … untrusted issuer …',
+ * 'CERT_REVOKED: certificate revoked: …', 'CRL_HAS_EXPIRED: CRL expired: …'.
  * `optional` admits a client that sent none but refuses one whose certificate does not verify.
+ * `verifyDepth` (ssl.verify-depth) refuses a verified certificate with more intermediate CAs than it allows, as
+ * OpenSSL's verify depth would (CERT_CHAIN_TOO_LONG).
  */
-export function refusalReason(identity: ClientIdentity, verifyClient: VerifyClient): string | undefined {
+export function refusalReason(identity: ClientIdentity, verifyClient: VerifyClient, verifyDepth?: number): string | undefined {
   if (verifyClient === 'none') return undefined;
   if (!identity.presented) return verifyClient === 'required' ? 'no client certificate sent' : undefined;
-  return identity.verified ? undefined : describeFailure(identity);
+  return identity.verified ? depthFailure(identity, verifyDepth) : describeFailure(identity);
 }

@@ -7,4 +7,6 @@ export { resolveCiphers, toOpenSslCipherName, TLS13_SUITES, type CipherList } fr
 export { resolveProtocols, DEFAULT_PROTOCOLS, type ProtocolRange } from './protocols.js';
 export { resolveTlsPolicy, type TlsPolicy } from './policy.js';
 export { trustAnchors } from './material.js';
+export { loadCrls, type CrlSummary, type LoadCrlOptions, type LoadedCrls } from './crl.js';
+export { watchCrl, DEFAULT_CRL_POLL_MS, type WatchCrlOptions } from './crl-watch.js';
 export { readCertificateNames, formatDn, dnAttributes, type CertificateNames, type SubjectAltName } from './x509-names.js';

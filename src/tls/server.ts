@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
 import type { KeyEntry, StoreContents } from '../keystore/types.js';
+import type { LoadedCrls } from './crl.js';
 import { keyMaterial, toPem, trustAnchors } from './material.js';
 import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
 import { normaliseHostname, selectKeyEntries } from './select.js';
@@ -25,6 +26,16 @@ export interface ServerTlsSettings {
   protocols: readonly string[] | undefined;
   /** What error messages name besides the host, e.g. `0.0.0.0:443`; optional. */
   where?: string | undefined;
+  /**
+   * `ssl.crl`, loaded: turns on revocation checking of the whole client chain (applies only when clients are
+   * verified). A CA of the chain without a CRL then refuses its clients (UNABLE_TO_GET_CRL).
+   */
+  crl?: LoadedCrls | undefined;
+  /**
+   * `ssl.verify-depth`: most intermediate CAs between client certificate and trust anchor. OpenSSL's own limit
+   * cannot be set through Node, so identify() measures the chain and refusalReason() applies this.
+   */
+  verifyDepth?: number | undefined;
 }
 
 export interface PreparedServerTls {
@@ -36,7 +47,7 @@ export interface PreparedServerTls {
   readonly aliases: ReadonlyMap<string, string>;
   /** The host whose context serves clients that send no or an unknown SNI name. */
   readonly defaultHost: string;
-  /** Legacy protocols enabled, cipher names dropped: for the caller to log. */
+  /** Legacy protocols enabled, cipher names dropped, stale or missing CRLs: for the caller to log. */
   readonly warnings: readonly string[];
 }
 
@@ -107,6 +118,8 @@ function contextOptions(
     key,
     cert,
     ...(ca !== undefined ? { ca } : {}),
+    // Node sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL on this context's store when given CRLs.
+    ...(ca !== undefined && settings.crl !== undefined ? { crl: settings.crl.pems } : {}),
     ...(policy.ciphers !== undefined ? { ciphers: policy.ciphers } : {}),
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
@@ -165,7 +178,8 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
       callback(null, contexts.get(normaliseHostname(servername)) ?? fallback);
     };
   }
-  return { options, contexts, aliases, defaultHost, warnings: policy.warnings };
+  const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
+  return { options, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
 }
 
 /** Options for tls.createServer/https.createServer. Throws GatewayError (GW_ERR_TLS_*) naming the host/option. */

@@ -87,7 +87,8 @@ function decodeString(node: Asn1): string {
   }
 }
 
-function readName(name: Asn1 | undefined): Rdn[] {
+/** The RDNs of a DER-decoded X.501 Name (a certificate's subject or issuer, a CRL's issuer). */
+export function readName(name: Asn1 | undefined): Rdn[] {
   return children(name).map((set) =>
     children(set).map((atv) => {
       const [oidNode, valueNode] = children(atv);

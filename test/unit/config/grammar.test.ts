@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../../../src/errors.js';
 import { parseDataSize, parseTimeInterval } from '../../../src/config/index.js';
-import { parseBind, parseCiphers, parseEnum, parseNonNegativeInteger, parseProtocols, parseSeconds } from '../../../src/config/grammar.js';
+import { parseAddressBlock, parseAddressList, parseBind, parseCiphers, parseEnum, parseNonNegativeInteger, parseProtocols, parseSeconds } from '../../../src/config/grammar.js';
 
 function throwsValue(fn: () => unknown, message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -92,4 +92,24 @@ test('ssl.ciphers: kept as written, no empty entries, DEFAULT only first', () =>
   assert.equal(parseCiphers('DEFAULT,!RC4'), 'DEFAULT,!RC4');
   throwsValue(() => parseCiphers('HIGH,,MEDIUM'), /empty entry/);
   throwsValue(() => parseCiphers('HIGH,DEFAULT'), /DEFAULT may only be the first/);
+});
+
+test('address blocks: IPv4 and IPv6 addresses and CIDR blocks, as written', () => {
+  for (const ok of ['10.1.2.3', '10.0.0.0/8', '0.0.0.0/0', '2001:db8::7', '2001:db8::/32', '::/0', '::ffff:10.0.0.0/104', ' 192.0.2.0/24 ']) {
+    assert.equal(parseAddressBlock(ok, '<client-address>'), ok.trim());
+  }
+  throwsValue(() => parseAddressBlock('10.0.0.0/33', '<x>'), /<x> "10.0.0.0\/33": the prefix length "33" is not a number from 0 to 32/);
+  throwsValue(() => parseAddressBlock('2001:db8::/129', '<x>'), /from 0 to 128/);
+  throwsValue(() => parseAddressBlock('10.0.0.0/', '<x>'), /the prefix length "" is not a number/);
+  throwsValue(() => parseAddressBlock('10.0.0.0/-1', '<x>'), /prefix length "-1"/);
+  throwsValue(() => parseAddressBlock('lb.example.com', '<x>'), /"lb.example.com" is not an IP address or CIDR block/);
+  throwsValue(() => parseAddressBlock('[::1]', '<x>'), /without brackets/);
+  throwsValue(() => parseAddressBlock('fe80::1%eth0', '<x>'), /zone index/);
+});
+
+test('address lists: separated by commas and/or white space; empty is refused', () => {
+  assert.deepEqual(parseAddressList('10.0.0.0/8, 192.168.1.10\n  2001:db8::/32', '<x>'), ['10.0.0.0/8', '192.168.1.10', '2001:db8::/32']);
+  assert.deepEqual(parseAddressList('10.0.0.1,10.0.0.2', '<x>'), ['10.0.0.1', '10.0.0.2']);
+  throwsValue(() => parseAddressList(' , ', '<x>'), /<x> is empty/);
+  throwsValue(() => parseAddressList('10.0.0.1, nope', '<x>'), /"nope" is not an IP address/);
 });

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { effectiveBind } from '../../../src/config/options.js';
 import { KEYSTORE, config, doc, only, parse, proxy, where } from '../../helpers/config.js';
@@ -17,8 +18,12 @@ test('accept-options defaults when none are given', () => {
     wsMaximumMessageSize: 131072,
     wsInactivityTimeoutMs: 0,
     httpKeepaliveTimeoutMs: 30000,
+    sslCrl: undefined,
+    sslVerifyDepth: undefined,
+    tcpProxyProtocol: 'none',
+    tcpProxyProtocolTrusted: [],
   });
-  assert.deepEqual(c.services[0]?.connectOptions, { sslCiphers: undefined, sslProtocols: undefined, sslEncryption: true, tcpBind: undefined, wsInactivityTimeoutMs: 0 });
+  assert.deepEqual(c.services[0]?.connectOptions, { sslCiphers: undefined, sslProtocols: undefined, sslEncryption: true, tcpBind: undefined, wsInactivityTimeoutMs: 0, tcpProxyProtocol: 'none' });
 });
 
 test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
@@ -45,6 +50,10 @@ test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
     wsMaximumMessageSize: 1048576,
     wsInactivityTimeoutMs: 15000,
     httpKeepaliveTimeoutMs: 60000,
+    sslCrl: undefined,
+    sslVerifyDepth: undefined,
+    tcpProxyProtocol: 'none',
+    tcpProxyProtocolTrusted: [],
   });
   assert.deepEqual(service?.accepts[0]?.listen, { host: '127.0.0.1', port: 9443 });
 });
@@ -72,7 +81,7 @@ test('connect-options: ciphers, protocols, tcp.bind, inactivity; keep-alive and 
   const good = parse(
     doc(...proxy('p', 'ws://h/', 'ssl://b:443', ['    <connect-options>', '      <tls.ciphers>HIGH</tls.ciphers>', '      <ssl.protocols>TLSv1.3</ssl.protocols>', '      <tcp.bind>10.0.0.1:0</tcp.bind>', '      <ws.inactivity.timeout>2s</ws.inactivity.timeout>', '      <ssl.encryption>enabled</ssl.encryption>', '    </connect-options>'])),
   );
-  assert.deepEqual(config(good).services[0]?.connectOptions, { sslCiphers: 'HIGH', sslProtocols: ['TLSv1.3'], sslEncryption: true, tcpBind: { host: '10.0.0.1', port: 0 }, wsInactivityTimeoutMs: 2000 });
+  assert.deepEqual(config(good).services[0]?.connectOptions, { sslCiphers: 'HIGH', sslProtocols: ['TLSv1.3'], sslEncryption: true, tcpBind: { host: '10.0.0.1', port: 0 }, wsInactivityTimeoutMs: 2000, tcpProxyProtocol: 'none' });
   const bad = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <connect-options>', '      <http.keepalive>enabled</http.keepalive>', '      <http.keepalive.timeout>1s</http.keepalive.timeout>', '      <ssl.encryption>disabled</ssl.encryption>', '      <ssl.verify-client>required</ssl.verify-client>', '    </connect-options>'])));
   assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7', 'error GW_ERR_CONFIG_UNSUPPORTED 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7']);
 });
@@ -122,4 +131,73 @@ test('AcceptOptions.bind is set only when every accept of the service resolves t
 
 test('ws.maximum.message.size 0 is refused', () => {
   assert.deepEqual(only(parse(doc(...withAcceptOptions('ws://h/', '<ws.maximum.message.size>0</ws.maximum.message.size>'))), 'GW_ERR_CONFIG_VALUE').length, 1);
+});
+
+test('ssl.crl resolves against the config file\'s directory; ssl.verify-depth is a whole number; tls.* aliases', () => {
+  const text = doc(
+    ...withAcceptOptions('wss://h:443/', '<ssl.verify-client>required</ssl.verify-client>', '<tls.crl>crl/ca.crl.pem</tls.crl>', '<tls.verify-depth>2</tls.verify-depth>'),
+    ...proxy('q', 'wss://h:8443/q', undefined, ['    <accept-options><ssl.verify-client>required</ssl.verify-client><ssl.crl>/etc/pki/crl</ssl.crl><ssl.verify-depth>2</ssl.verify-depth></accept-options>']),
+    ...KEYSTORE,
+  );
+  const [p, q] = config(parse(text)).services;
+  assert.equal(p?.acceptOptions.sslCrl, resolve('conf', 'crl/ca.crl.pem'));
+  assert.equal(p?.acceptOptions.sslVerifyDepth, 2);
+  assert.equal(q?.acceptOptions.sslCrl, '/etc/pki/crl');
+  const bad = parse(doc(...withAcceptOptions('wss://h:443/', '<ssl.verify-client>required</ssl.verify-client>', '<ssl.crl> </ssl.crl>', '<ssl.verify-depth>-1</ssl.verify-depth>', '<ssl.verify-depth>1</ssl.verify-depth>'), ...KEYSTORE));
+  assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_MISSING 9:7', 'error GW_ERR_CONFIG_VALUE 10:7', 'error GW_ERR_CONFIG_DUPLICATE 11:7']);
+  assert.match(bad.diagnostics[0]?.message ?? '', /<ssl.crl> is empty: it must name a CRL file or a directory/);
+  assert.match(bad.diagnostics[1]?.message ?? '', /"-1" is not a whole number/);
+});
+
+test('tcp.proxy-protocol on accept (with its trusted list) and on connect', () => {
+  const text = doc(
+    ...proxy('p', 'ws://h:80/', undefined, [
+      '    <accept-options>',
+      '      <tcp.proxy-protocol>V2</tcp.proxy-protocol>',
+      '      <tcp.proxy-protocol.trusted>10.0.0.0/8, 2001:db8::1</tcp.proxy-protocol.trusted>',
+      '    </accept-options>',
+      '    <connect-options><tcp.proxy-protocol>v1</tcp.proxy-protocol></connect-options>',
+    ]),
+  );
+  const s = config(parse(text)).services[0];
+  assert.equal(s?.acceptOptions.tcpProxyProtocol, 'v2');
+  assert.deepEqual(s?.acceptOptions.tcpProxyProtocolTrusted, ['10.0.0.0/8', '2001:db8::1']);
+  assert.equal(s?.connectOptions.tcpProxyProtocol, 'v1');
+  const bad = parse(
+    doc(
+      ...proxy('p', 'ws://h:80/', undefined, [
+        '    <accept-options>',
+        '      <tcp.proxy-protocol>v3</tcp.proxy-protocol>',
+        '      <tcp.proxy-protocol.trusted>10.0.0.0/8 lb.example.com</tcp.proxy-protocol.trusted>',
+        '    </accept-options>',
+        '    <connect-options><tcp.proxy-protocol>yes</tcp.proxy-protocol></connect-options>',
+      ]),
+    ),
+  );
+  assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 11:22']);
+  assert.match(bad.diagnostics[0]?.message ?? '', /allowed values are none, v1, v2/);
+  assert.match(bad.diagnostics[1]?.message ?? '', /<tcp.proxy-protocol.trusted> "lb.example.com" is not an IP address or CIDR block/);
+});
+
+test('the new accept options come from service-defaults option by option', () => {
+  const text = doc(
+    '  <service-defaults>',
+    '    <accept-options>',
+    '      <ssl.verify-client>required</ssl.verify-client>',
+    '      <ssl.crl>ca.crl</ssl.crl>',
+    '      <ssl.verify-depth>3</ssl.verify-depth>',
+    '      <tcp.proxy-protocol>v1</tcp.proxy-protocol>',
+    '      <tcp.proxy-protocol.trusted>10.0.0.1</tcp.proxy-protocol.trusted>',
+    '    </accept-options>',
+    '    <connect-options><tcp.proxy-protocol>v2</tcp.proxy-protocol></connect-options>',
+    '  </service-defaults>',
+    ...proxy('p', 'wss://h:443/', undefined, ['    <accept-options><ssl.verify-depth>1</ssl.verify-depth></accept-options>']),
+    ...KEYSTORE,
+  );
+  const s = config(parse(text)).services[0];
+  assert.equal(s?.acceptOptions.sslCrl, resolve('conf', 'ca.crl'));
+  assert.equal(s?.acceptOptions.sslVerifyDepth, 1);
+  assert.equal(s?.acceptOptions.tcpProxyProtocol, 'v1');
+  assert.deepEqual(s?.acceptOptions.tcpProxyProtocolTrusted, ['10.0.0.1']);
+  assert.equal(s?.connectOptions.tcpProxyProtocol, 'v2');
 });

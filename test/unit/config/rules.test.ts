@@ -56,3 +56,40 @@ test('a wss accept needs a keystore; client verification needs a truststore', ()
   const c = config(parse(doc(...proxy('a', 'wss://h/', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')), ...KEYSTORE)));
   assert.equal(c.services[0]?.acceptOptions.sslVerifyClient, 'required');
 });
+
+test('accepts on one host:port must agree on ssl.crl and ssl.verify-depth', () => {
+  const verify = '<ssl.verify-client>required</ssl.verify-client>';
+  const r = parse(
+    doc(
+      ...proxy('a', 'wss://h:9443/a', undefined, opts(verify, '<ssl.crl>/pki/a.crl</ssl.crl>', '<ssl.verify-depth>1</ssl.verify-depth>')),
+      ...proxy('b', 'wss://h:9443/b', undefined, opts(verify, '<ssl.crl>/pki/b.crl</ssl.crl>', '<ssl.verify-depth>2</ssl.verify-depth>')),
+      ...proxy('c', 'wss://h:9443/c', undefined, opts(verify)),
+      ...proxy('d', 'wss://h:9443/d', undefined, opts(verify, '<ssl.crl>/pki/a.crl</ssl.crl>', '<ssl.verify-depth>1</ssl.verify-depth>')),
+      ...KEYSTORE,
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 18:5', 'error GW_ERR_CONFIG_CONFLICT 18:5']);
+  assert.equal(
+    r.diagnostics[0]?.message,
+    'Accepts wss://h:9443/a (service "a", line 4:5) and wss://h:9443/b (service "b") both listen on h:9443 but disagree on ssl.crl: /pki/a.crl vs /pki/b.crl',
+  );
+  assert.match(r.diagnostics[1]?.message ?? '', /disagree on ssl.verify-depth: 1 vs 2$/);
+  assert.match(r.diagnostics[2]?.message ?? '', /wss:\/\/h:9443\/c \(service "c"\) .* disagree on ssl.crl: \/pki\/a.crl vs \(none\)$/);
+  assert.match(r.diagnostics[3]?.message ?? '', /disagree on ssl.verify-depth: 1 vs \(no limit\)$/);
+});
+
+test('accepts on one host:port must agree on tcp.proxy-protocol and its trusted list, TLS or not', () => {
+  const pp = (v: string, trusted: string): string => `<tcp.proxy-protocol>${v}</tcp.proxy-protocol><tcp.proxy-protocol.trusted>${trusted}</tcp.proxy-protocol.trusted>`;
+  const r = parse(
+    doc(
+      ...proxy('a', 'ws://h:80/a', undefined, opts(pp('v2', '10.0.0.1, 10.0.0.2'))),
+      ...proxy('b', 'ws://h:80/b', undefined, opts(pp('v2', '10.0.0.2,10.0.0.1'))),
+      ...proxy('c', 'ws://h:80/c', undefined, opts(pp('v2', '10.0.0.3'))),
+      ...proxy('d', 'ws://h:80/d', undefined, opts(pp('v1', '10.0.0.1, 10.0.0.2'))),
+      ...proxy('e', 'ws://h:81/e'),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 18:5', 'error GW_ERR_CONFIG_CONFLICT 25:5']);
+  assert.match(r.diagnostics[0]?.message ?? '', /disagree on tcp.proxy-protocol.trusted: 10.0.0.1, 10.0.0.2 vs 10.0.0.3$/);
+  assert.match(r.diagnostics[1]?.message ?? '', /disagree on tcp.proxy-protocol: v2 vs v1$/);
+});

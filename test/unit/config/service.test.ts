@@ -137,3 +137,43 @@ test('a service of an unsupported type still has its options checked', () => {
   const r = parse(doc(...service('<name>s</name>', '<accept>http://h/</accept>', '<type>directory</type>', '<accept-options><ssl.cipher>x</ssl.cipher></accept-options>'), ...KEYSTORE));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 6:21']);
 });
+
+test('ssl.crl and ssl.verify-depth on a plain accept are errors at the accept; inherited ones do not apply there', () => {
+  const own = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options>'])));
+  // Each at the accept (line 4), and each again at the option because verify-client is none.
+  assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 4:5', 'error GW_ERR_CONFIG_VALUE 4:5', 'error GW_ERR_CONFIG_VALUE 7:21', 'error GW_ERR_CONFIG_VALUE 7:46']);
+  assert.match(own.diagnostics[0]?.message ?? '', /^ssl.crl \(line 7:21\) has no meaning on ws:\/\/h\/: it is not TLS/);
+  assert.match(own.diagnostics[1]?.message ?? '', /^ssl.verify-depth \(line 7:46\) has no meaning on ws:\/\/h\//);
+  const inherited = doc(
+    '  <service-defaults><accept-options><ssl.verify-client>required</ssl.verify-client><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options></service-defaults>',
+    ...proxy('p', 'ws://h/'),
+  );
+  const s = config(parse(inherited)).services[0];
+  assert.equal(s?.acceptOptions.sslVerifyClient, 'required');
+});
+
+test('ssl.crl and ssl.verify-depth with ssl.verify-client none are errors at the option; inherited ones are dropped', () => {
+  const own = parse(doc(...proxy('p', 'wss://h/', undefined, ['    <accept-options>', '      <ssl.crl>ca.crl</ssl.crl>', '      <tls.verify-depth>2</tls.verify-depth>', '    </accept-options>']), ...KEYSTORE));
+  assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7']);
+  assert.match(own.diagnostics[0]?.message ?? '', /<ssl.crl> in service "p" has no meaning with ssl.verify-client none/);
+  assert.equal(own.diagnostics[1]?.hint, 'set ssl.verify-client to required (or optional), or remove the option');
+  const inherited = doc(
+    '  <service-defaults><accept-options><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options></service-defaults>',
+    ...proxy('p', 'wss://h/'),
+    ...KEYSTORE,
+  );
+  const s = config(parse(inherited)).services[0];
+  assert.deepEqual([s?.acceptOptions.sslCrl, s?.acceptOptions.sslVerifyDepth], [undefined, undefined]);
+});
+
+test('tcp.proxy-protocol v1/v2 needs a trusted list, explaining why; a trusted list alone is a warning', () => {
+  const r = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options>', '      <tcp.proxy-protocol>v1</tcp.proxy-protocol>', '    </accept-options>'])));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_MISSING 8:7']);
+  assert.match(r.diagnostics[0]?.message ?? '', /tcp.proxy-protocol v1 \(line 8:7\) in service "p" needs <tcp.proxy-protocol.trusted>: a port that takes a PROXY header from any peer lets every client claim any address/);
+  const fromDefaults = parse(doc('  <service-defaults><accept-options><tcp.proxy-protocol>v2</tcp.proxy-protocol></accept-options></service-defaults>', ...proxy('p', 'ws://h/')));
+  assert.deepEqual(where(fromDefaults), ['error GW_ERR_CONFIG_MISSING 3:3']);
+  assert.equal(parse(doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><tcp.proxy-protocol>none</tcp.proxy-protocol></accept-options>']))).ok, true);
+  const alone = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><tcp.proxy-protocol.trusted>10.0.0.1</tcp.proxy-protocol.trusted></accept-options>'])));
+  assert.deepEqual(where(alone), ['warning GW_ERR_CONFIG_WARNING 7:21']);
+  assert.equal(alone.ok, true);
+});

@@ -18,7 +18,7 @@ test('the nearest name is offered only when it is a likely typo', () => {
 });
 
 test('the ssl.* names with tls.* aliases; *.transport names are recognised', () => {
-  assert.deepEqual([...TLS_ALIASED], ['ssl.verify-client', 'ssl.ciphers', 'ssl.protocols', 'ssl.encryption', 'ssl.bind']);
+  assert.deepEqual([...TLS_ALIASED], ['ssl.verify-client', 'ssl.ciphers', 'ssl.protocols', 'ssl.encryption', 'ssl.bind', 'ssl.crl', 'ssl.verify-depth']);
   assert.ok(isTransportOption('tcp.transport'));
   assert.ok(isTransportOption('pipe.transport'));
   assert.ok(!isTransportOption('tcp.bind'));

@@ -49,6 +49,7 @@ test('a valid client certificate is presented, verified, and described', async (
     fingerprint256: device.x509.fingerprint256,
     serialNumber: device.x509.serialNumber,
     validTo: new Date(device.x509.validTo).toISOString(),
+    chainDepth: 1,
   });
   assert.match(id.fingerprint256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   assert.equal(refusalReason(id, 'required'), undefined);
@@ -123,6 +124,9 @@ test('a Java-style truststore holding a key entry trusts that self-signed leaf',
     identify,
   );
   assert.equal(result.server?.verified, true);
+  // The leaf is its own trust anchor: no intermediate, so any ssl.verify-depth admits it.
+  assert.equal(result.server?.chainDepth, 0);
+  assert.equal(refusalReason(result.server as ClientIdentity, 'required', 0), undefined);
 });
 
 test('an EC client certificate with a multi-valued RDN is verified and described', async () => {
@@ -167,7 +171,91 @@ test('refusalReason names unknown codes as they are', () => {
     fingerprint256: undefined,
     serialNumber: undefined,
     validTo: undefined,
+    chainDepth: undefined,
   };
   assert.equal(refusalReason(id, 'required'), 'SOMETHING_NEW: certificate verification failed');
   assert.equal(refusalReason(id, 'none'), undefined);
+});
+
+/** A root → intermediates → leaf chain; the client sends leaf and intermediates, the truststore holds the root. */
+function chainOf(intermediates: number): { root: Issued; cas: Issued[]; leaf: Issued } {
+  const root = issue({ subject: { CN: 'Depth Root', O: 'Acme' }, isCA: true, notAfterDays: 3650 });
+  const cas: Issued[] = [];
+  let parent = root;
+  for (let i = 1; i <= intermediates; i++) {
+    parent = issue({ subject: { CN: `Depth CA ${i}`, O: 'Acme' }, isCA: true, issuer: parent });
+    cas.unshift(parent);
+  }
+  return { root, cas, leaf: issue({ subject: { CN: `leaf-${intermediates}` }, issuer: parent, usage: 'client' }) };
+}
+
+test('chainDepth counts as OpenSSL does; ssl.verify-depth N admits up to N intermediate CAs', async () => {
+  const { server, ca } = testPki();
+  // Expected admissions were checked against `openssl verify -verify_depth N`: a leaf under two intermediates
+  // fails at depths 0 and 1 and passes at 2; a leaf issued by the root passes at 0.
+  for (const intermediates of [0, 1, 2]) {
+    const { root, cas, leaf } = chainOf(intermediates);
+    const options = buildServerTls({
+      keystore: keyStore(keyEntry('server', server, ca)),
+      truststore: trustStore(root),
+      hostnames: ['localhost'],
+      verifyClient: 'required',
+      ciphers: undefined,
+      protocols: undefined,
+    });
+    const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert: [leaf.cert, ...cas.map((c) => c.cert)].join('') }, identify);
+    const id = result.server;
+    assert.ok(id);
+    assert.equal(id.verified, true);
+    assert.equal(id.chainDepth, intermediates + 1, `${intermediates} intermediates`);
+    for (const depth of [0, 1, 2, 3]) {
+      const reason = refusalReason(id, 'required', depth);
+      if (intermediates <= depth) assert.equal(reason, undefined, `${intermediates} intermediates at depth ${depth}`);
+      else assert.equal(reason, `CERT_CHAIN_TOO_LONG: certificate chain too long: "CN=leaf-${intermediates}" chains to its trust anchor through ${intermediates} intermediate CA${intermediates === 1 ? '' : 's'}, ssl.verify-depth allows ${depth}`);
+    }
+    assert.equal(refusalReason(id, 'required'), undefined);
+    assert.equal(refusalReason(id, 'none', 0), undefined);
+  }
+});
+
+test('extra certificates a client sends do not count towards its chain depth', async () => {
+  const { server, ca, client2 } = testPki();
+  const { root, cas, leaf } = chainOf(1);
+  const options = buildServerTls({
+    keystore: keyStore(keyEntry('server', server, ca)),
+    truststore: trustStore(root),
+    hostnames: ['localhost'],
+    verifyClient: 'required',
+    ciphers: undefined,
+    protocols: undefined,
+  });
+  const cert = [leaf.cert, ...cas.map((c) => c.cert), client2.cert, ca.cert].join('');
+  const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert }, identify);
+  assert.equal(result.server?.verified, true);
+  assert.equal(result.server?.chainDepth, 2);
+});
+
+test('refusal reasons for revocation say revoked, and CRL expired, naming the client', () => {
+  const base: ClientIdentity = {
+    presented: true,
+    verified: false,
+    error: 'CERT_REVOKED',
+    subject: 'CN=device-1, OU=devices, O=Acme',
+    subjectAttributes: {},
+    issuer: 'CN=Test Root CA, O=Acme',
+    sans: [],
+    fingerprint256: undefined,
+    serialNumber: '0A1B',
+    validTo: undefined,
+    chainDepth: 1,
+  };
+  assert.equal(refusalReason(base, 'required'), 'CERT_REVOKED: certificate revoked: "CN=device-1, OU=devices, O=Acme" (serial 0A1B) or a CA of its chain is listed on a CRL (ssl.crl)');
+  assert.equal(
+    refusalReason({ ...base, error: 'CRL_HAS_EXPIRED' }, 'optional'),
+    'CRL_HAS_EXPIRED: CRL expired: the CRL of "CN=Test Root CA, O=Acme" or of another CA of the chain is past its nextUpdate; install a fresh CRL (ssl.crl)',
+  );
+  assert.equal(
+    refusalReason({ ...base, error: 'UNABLE_TO_GET_CRL' }, 'required', 5),
+    'UNABLE_TO_GET_CRL: unable to get certificate CRL: no CRL from "CN=Test Root CA, O=Acme" or from another CA of the chain is loaded (ssl.crl)',
+  );
 });

@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type tls from 'node:tls';
 import { GatewayError, type GatewayErrorCode } from '../../../src/errors.js';
+import { loadCrls, type LoadedCrls } from '../../../src/tls/crl.js';
+import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
 import { buildServerTls, prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
+import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
@@ -167,4 +173,76 @@ test('ssl.ciphers with a Java name selects that suite', async () => {
 test('bad protocols and ciphers surface as their own codes', () => {
   fails(settings({ protocols: ['TLSv1', 'TLSv1.2'] }), 'GW_ERR_TLS_PROTOCOLS', /hosts localhost/);
   fails(settings({ ciphers: 'NOPE' }), 'GW_ERR_TLS_CIPHERS', /ssl\.ciphers "NOPE"/);
+});
+
+/** Loads `crls` through a temporary directory, as ssl.crl would, checked against `anchors`. */
+function loadedCrls(crls: readonly TestCrl[], anchors: readonly Issued[]): LoadedCrls {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-server-crl-'));
+  try {
+    crls.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
+    return loadCrls(dir, { trustAnchors: anchors.map((a) => a.x509) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Connects as `client` (sending `chain` after it) to a server that verifies against `anchors` with `crls`. */
+async function crlHandshake(crls: readonly TestCrl[], anchors: readonly Issued[], client: Issued, chain: readonly Issued[] = []): Promise<ClientIdentity> {
+  const { ca } = testPki();
+  const options = buildServerTls(settings({ truststore: trustStore(...anchors), verifyClient: 'required', crl: loadedCrls(crls, anchors) }));
+  const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: client.key, cert: [client, ...chain].map((c) => c.cert).join('') }, identify);
+  assert.ok(result.server, result.clientError?.message);
+  return result.server;
+}
+
+test('ssl.crl: a revoked client is refused with CERT_REVOKED and the reason says revoked; others are admitted', async () => {
+  const { ca, client, client2 } = testPki();
+  const crl = makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }] });
+  const revoked = await crlHandshake([crl], [ca], client);
+  assert.deepEqual([revoked.verified, revoked.error], [false, 'CERT_REVOKED']);
+  assert.match(refusalReason(revoked, 'required') ?? '', /^CERT_REVOKED: certificate revoked: "CN=device-1, OU=devices, O=Acme" \(serial [0-9A-F]+\)/);
+  const fine = await crlHandshake([crl], [ca], client2);
+  assert.deepEqual([fine.verified, fine.error], [true, undefined]);
+  assert.equal(refusalReason(fine, 'required'), undefined);
+});
+
+test('ssl.crl: an expired CRL refuses its CA\'s clients with CRL_HAS_EXPIRED, and start-up warns', async () => {
+  const { ca, client2 } = testPki();
+  const expired = makeCrl(ca, { thisUpdate: new Date(Date.now() - 10 * 86_400_000), nextUpdate: new Date(Date.now() - 86_400_000) });
+  const id = await crlHandshake([expired], [ca], client2);
+  assert.equal(id.error, 'CRL_HAS_EXPIRED');
+  assert.match(refusalReason(id, 'required') ?? '', /^CRL_HAS_EXPIRED: CRL expired: /);
+  const prepared = prepareServerTls(settings({ truststore: trustStore(ca), verifyClient: 'optional', crl: loadedCrls([expired], [ca]) }));
+  assert.equal(prepared.warnings.length, 1);
+  assert.match(prepared.warnings[0] ?? '', /the CRL of "CN=Test Root CA, O=Acme" .* expired at .*CRL_HAS_EXPIRED/);
+});
+
+test('ssl.crl: a trusted CA without a CRL refuses its clients with UNABLE_TO_GET_CRL, and start-up warns', async () => {
+  const { ca, otherCa, client2 } = testPki();
+  const id = await crlHandshake([makeCrl(otherCa)], [ca, otherCa], client2);
+  assert.equal(id.error, 'UNABLE_TO_GET_CRL');
+  assert.match(refusalReason(id, 'required') ?? '', /^UNABLE_TO_GET_CRL: unable to get certificate CRL: no CRL from "CN=Test Root CA, O=Acme"/);
+  const prepared = prepareServerTls(settings({ truststore: trustStore(ca, otherCa), verifyClient: 'required', crl: loadedCrls([makeCrl(otherCa)], [ca, otherCa]) }));
+  assert.deepEqual(prepared.warnings, ['no CRL is loaded for the truststore CA "CN=Test Root CA, O=Acme": with ssl.crl on, the certificates it issues are refused (UNABLE_TO_GET_CRL)']);
+});
+
+test('ssl.crl checks the whole chain: an intermediate CA needs a CRL and can itself be revoked', async () => {
+  const { ca } = testPki();
+  const intermediate = issue({ subject: { CN: 'Devices CA', O: 'Acme' }, isCA: true, issuer: ca });
+  const leaf = issue({ subject: { CN: 'device-7' }, issuer: intermediate, usage: 'client' });
+  const rootCrl = makeCrl(ca);
+  assert.equal((await crlHandshake([rootCrl, makeCrl(intermediate)], [ca], leaf, [intermediate])).verified, true);
+  assert.equal((await crlHandshake([rootCrl], [ca], leaf, [intermediate])).error, 'UNABLE_TO_GET_CRL');
+  const intermediateRevoked = makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] });
+  const id = await crlHandshake([intermediateRevoked, makeCrl(intermediate)], [ca], leaf, [intermediate]);
+  assert.equal(id.error, 'CERT_REVOKED');
+  assert.match(refusalReason(id, 'required') ?? '', /revoked/);
+});
+
+test('ssl.crl does nothing where clients are not verified', () => {
+  const { ca } = testPki();
+  const prepared = prepareServerTls(settings({ truststore: trustStore(ca), verifyClient: 'none', crl: loadedCrls([makeCrl(ca)], []) }));
+  assert.equal('crl' in prepared.options, false);
+  const verifying = prepareServerTls(settings({ truststore: trustStore(ca), verifyClient: 'required', crl: loadedCrls([makeCrl(ca)], []) }));
+  assert.equal((verifying.options.crl as string[]).length, 1);
 });

@@ -1,0 +1,237 @@
+/**
+ * Certificate revocation lists for `ssl.crl`: a PEM file (one or many `X509 CRL` blocks), a DER file, or a
+ * directory of them. Each CRL is read far enough to say whose it is, when it goes stale and how many certificates
+ * it revokes, so that start-up can warn about what OpenSSL would otherwise only report per refused client.
+ *
+ * Node's secure context takes CRLs as PEM strings, one CRL each (it reads the first block of a string only), and
+ * then checks the whole chain (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL): every CA of a client's chain
+ * needs a current CRL from its issuer, or the client is refused with UNABLE_TO_GET_CRL.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { GatewayError } from '../errors.js';
+import { formatDn, readCertificateNames, readName } from './x509-names.js';
+
+type Asn1 = forge.asn1.Asn1;
+const { asn1 } = forge;
+
+export interface CrlSummary {
+  /** The issuing CA, as Java prints a DN (`CN=Test Root CA, O=Acme`). */
+  readonly issuer: string;
+  /** ISO 8601. */
+  readonly thisUpdate: string;
+  /** ISO 8601; undefined when the CRL has none (OpenSSL then never considers it stale). */
+  readonly nextUpdate: string | undefined;
+  /** How many certificates it lists. */
+  readonly revoked: number;
+  /** The file it came from. */
+  readonly file: string;
+}
+
+export interface LoadedCrls {
+  /** One PEM `X509 CRL` block per CRL, for tls.createSecureContext({ crl }). */
+  readonly pems: string[];
+  readonly summary: CrlSummary[];
+  /** Expired or not yet valid CRLs, and trust anchors without a CRL: each refuses that CA's clients. */
+  readonly warnings: string[];
+}
+
+export interface LoadCrlOptions {
+  /** The truststore's certificates: each one that has no CRL gets a warning. */
+  readonly trustAnchors?: readonly X509Certificate[];
+  /** For tests; default the current time. */
+  readonly now?: Date;
+}
+
+interface ParsedCrl {
+  readonly summary: CrlSummary;
+  readonly der: Buffer;
+  /** DER of the issuer Name, to match against a CA certificate's subject. */
+  readonly issuerDer: string;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+function crlError(file: string, what: string, cause?: unknown): GatewayError {
+  return new GatewayError('GW_ERR_TLS_CRL', `ssl.crl ${file}: ${what}`, {
+    cause,
+    hint: 'give a PEM (-----BEGIN X509 CRL-----) or DER CRL file, or a directory holding only such files; `openssl crl -in FILE -noout -text` shows whether a file is one',
+  });
+}
+
+function children(node: Asn1 | undefined): Asn1[] {
+  return node !== undefined && Array.isArray(node.value) ? (node.value as Asn1[]) : [];
+}
+
+function isUniversal(node: Asn1 | undefined, type: number): boolean {
+  return node !== undefined && node.tagClass === asn1.Class.UNIVERSAL && (node.type as number) === type;
+}
+
+// The typings know only the boolean form; node-forge also takes options (parseAllBytes, decodeBitStrings).
+const fromDer = asn1.fromDer as unknown as (bytes: forge.util.ByteBuffer, options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }) => Asn1;
+
+function readTime(node: Asn1 | undefined): Date | undefined {
+  if (node === undefined || typeof node.value !== 'string') return undefined;
+  if (isUniversal(node, asn1.Type.UTCTIME)) return asn1.utcTimeToDate(node.value);
+  if (isUniversal(node, asn1.Type.GENERALIZEDTIME)) return asn1.generalizedTimeToDate(node.value);
+  return undefined;
+}
+
+/** Parses one DER CertificateList (RFC 5280 §5.1); throws a plain Error saying what is wrong. */
+function parseCrl(der: Buffer, file: string): ParsedCrl {
+  let root: Asn1;
+  try {
+    root = fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+  } catch (e) {
+    throw new Error(`not DER-encoded ASN.1 (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const [tbs, algorithm, signature] = children(root);
+  if (!isUniversal(root, asn1.Type.SEQUENCE) || !isUniversal(tbs, asn1.Type.SEQUENCE) || !isUniversal(algorithm, asn1.Type.SEQUENCE) || !isUniversal(signature, asn1.Type.BITSTRING)) {
+    throw new Error('not a certificate revocation list (expected tbsCertList, signatureAlgorithm, signatureValue)');
+  }
+  const fields = children(tbs);
+  // A certificate has the same outer shape; its explicit [0] version (or serial before the algorithm) tells it apart.
+  if (fields[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC || isUniversal(fields[1], asn1.Type.INTEGER)) {
+    throw new Error('not a certificate revocation list: it is shaped like a certificate');
+  }
+  let i = isUniversal(fields[0], asn1.Type.INTEGER) ? 1 : 0;
+  if (!isUniversal(fields[i], asn1.Type.SEQUENCE)) throw new Error('the CRL has no signature algorithm');
+  const issuer = fields[i + 1];
+  if (issuer === undefined || !isUniversal(issuer, asn1.Type.SEQUENCE)) throw new Error('the CRL has no issuer name');
+  const thisUpdate = readTime(fields[i + 2]);
+  if (thisUpdate === undefined) throw new Error('the CRL has no thisUpdate time');
+  i += 3;
+  const nextUpdate = readTime(fields[i]);
+  if (nextUpdate !== undefined) i++;
+  const revoked = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]).length : 0;
+  return {
+    der,
+    issuerDer: asn1.toDer(issuer).getBytes(),
+    summary: {
+      issuer: formatDn(readName(issuer)),
+      thisUpdate: thisUpdate.toISOString(),
+      nextUpdate: nextUpdate?.toISOString(),
+      revoked,
+      file,
+    },
+  };
+}
+
+/** The CRLs of one file: every `X509 CRL` block of a PEM file, or the file as DER. */
+function readCrlFile(file: string): ParsedCrl[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw crlError(file, `cannot be read: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  const text = bytes.toString('latin1');
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.length === 0 && text.includes('-----BEGIN ')) throw crlError(file, 'holds an unterminated PEM block');
+  if (blocks.length === 0) {
+    try {
+      return [parseCrl(bytes, file)];
+    } catch (e) {
+      throw crlError(file, `is neither PEM nor a DER CRL: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+  }
+  const crls = blocks.filter((b) => b[1] === 'X509 CRL');
+  if (crls.length === 0) {
+    const kinds = [...new Set(blocks.map((b) => b[1]))].join(', ');
+    throw crlError(file, `holds no X509 CRL block (found ${kinds})`);
+  }
+  return crls.map((block, n) => {
+    const body = (block[2] as string).replace(/\s+/g, '');
+    try {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new Error('its base64 text is damaged');
+      return parseCrl(Buffer.from(body, 'base64'), file);
+    } catch (e) {
+      throw crlError(file, `CRL block ${n + 1}: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+  });
+}
+
+/** The files a directory contributes: regular files (or links to them), dotfiles skipped, sorted by name. */
+function listDirectory(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw crlError(dir, `cannot be read: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  return names
+    .filter((name) => !name.startsWith('.'))
+    .sort()
+    .map((name) => join(dir, name))
+    .filter((path) => {
+      try {
+        return statSync(path).isFile();
+      } catch {
+        return false; // a dangling link: nothing to read
+      }
+    });
+}
+
+function toPem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
+}
+
+/** DER of a certificate's subject Name, compared byte for byte with CRL issuers (as OpenSSL looks CRLs up). */
+function subjectDer(cert: X509Certificate): string | undefined {
+  try {
+    const root = fromDer(forge.util.createBuffer(cert.raw.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+    const tbs = children(children(root)[0]);
+    const offset = tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
+    const subject = tbs[offset + 4];
+    return subject === undefined ? undefined : asn1.toDer(subject).getBytes();
+  } catch {
+    return undefined;
+  }
+}
+
+function warningsFor(crls: readonly ParsedCrl[], options: LoadCrlOptions): string[] {
+  const now = (options.now ?? new Date()).getTime();
+  const warnings: string[] = [];
+  for (const { summary } of crls) {
+    const where = `the CRL of "${summary.issuer}" (${summary.file})`;
+    if (summary.nextUpdate !== undefined && Date.parse(summary.nextUpdate) < now) {
+      warnings.push(`${where} expired at ${summary.nextUpdate}: clients of that CA are refused (CRL_HAS_EXPIRED) until a fresh CRL is installed`);
+    }
+    if (Date.parse(summary.thisUpdate) > now) {
+      warnings.push(`${where} is not valid before ${summary.thisUpdate}: clients of that CA are refused (CRL_NOT_YET_VALID); check this machine's clock`);
+    }
+  }
+  const issuers = new Set(crls.map((c) => c.issuerDer));
+  for (const anchor of options.trustAnchors ?? []) {
+    const subject = subjectDer(anchor);
+    if (subject !== undefined && !issuers.has(subject)) {
+      const name = formatDn(readCertificateNames(anchor).subject);
+      warnings.push(`no CRL is loaded for the truststore CA "${name}": with ssl.crl on, the certificates it issues are refused (UNABLE_TO_GET_CRL)`);
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Reads `path` (a CRL file, or every non-hidden file of a directory, not recursing).
+ * @throws GatewayError GW_ERR_TLS_CRL naming the file and what is wrong with it.
+ */
+export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (e) {
+    throw crlError(path, `cannot be read: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  const files = isDirectory ? listDirectory(path) : [path];
+  if (isDirectory && files.length === 0) throw crlError(path, 'the directory holds no CRL files');
+  const crls = files.flatMap(readCrlFile);
+  return {
+    pems: crls.map((c) => toPem(c.der)),
+    summary: crls.map((c) => c.summary),
+    warnings: warningsFor(crls, options),
+  };
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayError } from '../../../src/errors.js';
+import { loadCrls, type LoadedCrls } from '../../../src/tls/crl.js';
+import { watchCrl } from '../../../src/tls/crl-watch.js';
+import { makeCrl } from '../../helpers/crl.js';
+import { testPki } from '../../helpers/pki.js';
+
+type WatchEvent = { kind: 'change'; crls: LoadedCrls } | { kind: 'error'; error: unknown };
+
+/**
+ * Watches `path` and hands out its events one at a time, in order. The watcher's timer is unref'd, so while a test
+ * waits for an event a guard timer keeps the process alive; it also fails the wait if no event comes.
+ */
+function watcher(path: string): { next(): Promise<WatchEvent>; stop(): void } {
+  const queue: WatchEvent[] = [];
+  let waiting: ((e: WatchEvent) => void) | undefined;
+  const push = (e: WatchEvent): void => {
+    if (waiting) {
+      const w = waiting;
+      waiting = undefined;
+      w(e);
+    } else queue.push(e);
+  };
+  const stop = watchCrl(path, (crls) => push({ kind: 'change', crls }), (error) => push({ kind: 'error', error }), { intervalMs: 5 });
+  return {
+    next(): Promise<WatchEvent> {
+      const queued = queue.shift();
+      if (queued) return Promise.resolve(queued);
+      return new Promise((resolve, reject) => {
+        const guard = setTimeout(() => reject(new Error('no CRL watch event')), 10_000);
+        waiting = (e) => {
+          clearTimeout(guard);
+          resolve(e);
+        };
+      });
+    },
+    stop,
+  };
+}
+
+/** Replaces `path` atomically, as CAs publish CRLs, so that no poll sees a half-written file. */
+function publish(scratch: string, path: string, content: string | Buffer): void {
+  const temp = join(scratch, `next-${Math.random().toString(16).slice(2)}`);
+  writeFileSync(temp, content);
+  renameSync(temp, path);
+}
+
+function revokedCount(e: WatchEvent): number[] {
+  assert.equal(e.kind, 'change', e.kind === 'error' ? String(e.error) : '');
+  return e.kind === 'change' ? e.crls.summary.map((s) => s.revoked) : [];
+}
+
+test('a replaced CRL file is re-read; a bad replacement reports an error and the next good one loads', async () => {
+  const { ca, client, client2 } = testPki();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const file = join(dir, 'ca.crl');
+  publish(scratch, file, makeCrl(ca).pem);
+  assert.deepEqual(loadCrls(file).summary.map((s) => s.revoked), [0]);
+  const w = watcher(file);
+  try {
+    publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 2 }).der);
+    assert.deepEqual(revokedCount(await w.next()), [1]);
+
+    publish(scratch, file, 'garbage');
+    const bad = await w.next();
+    assert.equal(bad.kind, 'error');
+    assert.ok(bad.kind === 'error' && bad.error instanceof GatewayError && bad.error.code === 'GW_ERR_TLS_CRL');
+    assert.match(bad.kind === 'error' ? String((bad.error as Error).message) : '', /ca.crl: is neither PEM nor a DER CRL/);
+
+    // The bad state is reported once: the next event is the good file, not the same error again.
+    publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }, { serial: client2.x509.serialNumber }], number: 3 }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [2]);
+
+    unlinkSync(file);
+    assert.equal((await w.next()).kind, 'error');
+    publish(scratch, file, makeCrl(ca, { number: 4 }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [0]);
+  } finally {
+    w.stop();
+    w.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test('a directory is re-read when a CRL file is added or replaced; hidden files are not looked at', async () => {
+  const { ca, otherCa, client } = testPki();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  publish(scratch, join(dir, 'root.crl'), makeCrl(ca).der);
+  const w = watcher(dir);
+  try {
+    publish(scratch, join(dir, '.partial'), 'half a CRL');
+    publish(scratch, join(dir, 'other.crl'), makeCrl(otherCa).der);
+    const added = await w.next();
+    assert.deepEqual(added.kind === 'change' ? added.crls.summary.map((s) => s.issuer) : added, ['CN=Other CA, O=Evil', 'CN=Test Root CA, O=Acme']);
+    publish(scratch, join(dir, 'root.crl'), makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 2 }).der);
+    assert.deepEqual(revokedCount(await w.next()), [0, 1]);
+  } finally {
+    w.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
