@@ -13,6 +13,8 @@ export const CHURN_CONCURRENCY: readonly number[] = [16, 64];
 const MESSAGE = Buffer.alloc(32, 0x62);
 
 interface ChurnResult {
+  /** CPU the client itself used, in percent of one core: near 100 means the client set the pace. */
+  readonly clientCpu: number;
   readonly completed: number;
   readonly failed: number;
   readonly seconds: number;
@@ -42,6 +44,7 @@ export async function churnRun(system: RunningSystem, ctx: ScenarioContext, conc
   let failed = 0;
   let firstError: Error | undefined;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const deadline = start + seconds * 1000;
   const worker = async () => {
     while (performance.now() < deadline) {
@@ -56,7 +59,10 @@ export async function churnRun(system: RunningSystem, ctx: ScenarioContext, conc
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { completed: latenciesMs.length, failed, seconds: (performance.now() - start) / 1000, latenciesMs, firstError };
+  const elapsedMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  const clientCpu = ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
+  return { clientCpu, completed: latenciesMs.length, failed, seconds: elapsedMs / 1000, latenciesMs, firstError };
 }
 
 export const churn: Scenario = {
@@ -78,7 +84,10 @@ export const churn: Scenario = {
         { scenario, system: spec.name, metric: 'p99', value: p99, unit: 'ms' },
       );
       if (r.failed > 0) rows.push({ scenario, system: spec.name, metric: 'failed', value: r.failed, unit: 'conn' });
-      ctx.note(`${spec.name}: ${scenario}: ${rate.toFixed(0)} conn/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+      ctx.note(
+        `${spec.name}: ${scenario}: ${rate.toFixed(0)} conn/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms ` +
+          `(client CPU ${r.clientCpu.toFixed(0)}% of a core)`,
+      );
     }
     return rows;
   },
