@@ -1,0 +1,242 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { createConnector, type SetTimer, type UpstreamTarget } from '../../../src/upstream/connector.js';
+import { GatewayError } from '../../../src/errors.js';
+import { testPki } from '../../helpers/pki.js';
+
+async function listen(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function close(server: net.Server): Promise<void> {
+  server.close();
+  await once(server, 'close');
+}
+
+/**
+ * Keeps server-side sockets from failing a test when the client resets them, and reads them so that they see the
+ * client's FIN or reset and close: server.close() waits for them, and an unread idle socket keeps no event-loop
+ * handle active, so the test would end with that promise pending.
+ */
+function tolerate(socket: net.Socket): void {
+  socket.on('error', () => {});
+  socket.resume();
+}
+
+function tcp(port: number, extra: Partial<UpstreamTarget> = {}): UpstreamTarget {
+  return { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, ...extra };
+}
+
+function ssl(port: number, options: tls.ConnectionOptions, extra: Partial<UpstreamTarget> = {}): UpstreamTarget {
+  return { uri: `ssl://127.0.0.1:${port}`, scheme: 'ssl', host: '127.0.0.1', port, tls: options, ...extra };
+}
+
+/** A timer that never fires by itself: the test fires it. */
+function manualTimer(): { setTimer: SetTimer; fire: () => void; delays: number[]; cancelled: () => boolean } {
+  let callback: (() => void) | undefined;
+  let cancelled = false;
+  const delays: number[] = [];
+  return {
+    setTimer: (cb, ms) => {
+      callback = cb;
+      delays.push(ms);
+      return () => {
+        cancelled = true;
+      };
+    },
+    fire: () => callback?.(),
+    delays,
+    cancelled: () => cancelled,
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof GatewayError, `expected a GatewayError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+test('tcp://: resolves with a connected socket that carries bytes both ways', async () => {
+  const server = net.createServer((s) => {
+    tolerate(s);
+    s.pipe(s);
+  });
+  const port = await listen(server);
+  const timer = manualTimer();
+  const socket = await createConnector({ setTimer: timer.setTimer })(tcp(port));
+  assert.equal(socket.remotePort, port);
+  assert.deepEqual(timer.delays, [10_000], 'default connect timeout is 10 s');
+  assert.ok(timer.cancelled(), 'the timeout is cancelled once connected');
+  socket.write('ping');
+  const [echoed] = (await once(socket, 'data')) as [Buffer];
+  assert.equal(echoed.toString(), 'ping');
+  socket.end();
+  await once(socket, 'close');
+  await close(server);
+});
+
+test('tcp://: binds the local address given as localAddress (tcp.bind)', async () => {
+  const server = net.createServer((s) => {
+    tolerate(s);
+    s.end();
+  });
+  const port = await listen(server);
+  const socket = await createConnector()(tcp(port, { localAddress: '127.0.0.1', connectTimeoutMs: 5000 }));
+  assert.equal(socket.localAddress, '127.0.0.1');
+  socket.resume();
+  await once(socket, 'close');
+  await close(server);
+});
+
+test('tcp://: a refused connection rejects with GW_ERR_UPSTREAM_CONNECT naming the URI and ECONNREFUSED', async () => {
+  const server = net.createServer();
+  const port = await listen(server);
+  await close(server);
+  const err = await rejection(createConnector()(tcp(port)));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(err.message, `Connection to tcp://127.0.0.1:${port} failed: ECONNREFUSED`);
+  assert.equal((err.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+});
+
+test('tcp://: an unknown host rejects with GW_ERR_UPSTREAM_CONNECT', async () => {
+  const target: UpstreamTarget = { uri: 'tcp://no-such-host.invalid:5000', scheme: 'tcp', host: 'no-such-host.invalid', port: 5000 };
+  const err = await rejection(createConnector()(target));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.match(err.message, /^Connection to tcp:\/\/no-such-host\.invalid:5000 failed: /);
+  assert.ok(err.cause instanceof Error);
+});
+
+test('tcp://: a connect that outlives connectTimeoutMs rejects and destroys the socket', async () => {
+  const server = net.createServer(tolerate);
+  const port = await listen(server);
+  const timer = manualTimer();
+  const pending = createConnector({ setTimer: timer.setTimer })(tcp(port, { connectTimeoutMs: 1234 }));
+  assert.deepEqual(timer.delays, [1234]);
+  // TCP connects complete on a later turn of the event loop, so firing now times out the TCP phase.
+  timer.fire();
+  const err = await rejection(pending);
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(err.message, `Connection to tcp://127.0.0.1:${port} timed out after 1234 ms`);
+  await close(server);
+});
+
+test('an already aborted signal rejects without connecting', async () => {
+  const server = net.createServer();
+  let connections = 0;
+  server.on('connection', () => connections++);
+  const port = await listen(server);
+  const reason = new Error('shutting down');
+  const err = await rejection(createConnector()(tcp(port), AbortSignal.abort(reason)));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(err.message, `Connection to tcp://127.0.0.1:${port} aborted`);
+  assert.equal(err.cause, reason);
+  await close(server);
+  assert.equal(connections, 0);
+});
+
+test('aborting during the TLS handshake destroys the socket and rejects', async () => {
+  // A TCP server that never answers the ClientHello keeps the handshake pending for as long as the test wants.
+  const server = net.createServer();
+  const port = await listen(server);
+  const controller = new AbortController();
+  const serverSide = once(server, 'connection') as Promise<[net.Socket]>;
+  const pending = createConnector()(ssl(port, { ca: testPki().ca.cert }), controller.signal);
+  const [peer] = await serverSide;
+  const hello = once(peer, 'data');
+  tolerate(peer);
+  await hello; // the ClientHello: TCP is up on both ends
+  const peerClosed = once(peer, 'close');
+  controller.abort();
+  const err = await rejection(pending);
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.match(err.message, /aborted$/);
+  await peerClosed;
+  await close(server);
+});
+
+test('ssl://: a handshake that outlives connectTimeoutMs rejects with GW_ERR_UPSTREAM_TLS', async () => {
+  const server = net.createServer();
+  const port = await listen(server);
+  const timer = manualTimer();
+  const serverSide = once(server, 'connection') as Promise<[net.Socket]>;
+  const pending = createConnector({ setTimer: timer.setTimer })(ssl(port, { ca: testPki().ca.cert }));
+  const [peer] = await serverSide;
+  const hello = once(peer, 'data');
+  tolerate(peer);
+  await hello;
+  const peerClosed = once(peer, 'close');
+  timer.fire();
+  const err = await rejection(pending);
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
+  assert.equal(err.message, `TLS handshake with ssl://127.0.0.1:${port} timed out after 10000 ms`);
+  await peerClosed;
+  await close(server);
+});
+
+function tlsServer(): tls.Server {
+  const pki = testPki();
+  const server = tls.createServer({ key: pki.server.key, cert: pki.server.cert }, (s) => {
+    tolerate(s);
+    s.pipe(s);
+  });
+  server.on('tlsClientError', () => {});
+  return server;
+}
+
+test('ssl://: resolves after a verified handshake, sending the host name as SNI', async () => {
+  const server = tlsServer();
+  const port = await listen(server);
+  const names: (string | false | null)[] = [];
+  server.on('secureConnection', (s: tls.TLSSocket) => names.push(s.servername));
+  const target: UpstreamTarget = { uri: `ssl://localhost:${port}`, scheme: 'ssl', host: 'localhost', port, tls: { ca: testPki().ca.cert } };
+  const socket = (await createConnector()(target)) as tls.TLSSocket;
+  assert.ok(socket instanceof tls.TLSSocket);
+  assert.equal(socket.authorized, true);
+  socket.write('hello');
+  const [echoed] = (await once(socket, 'data')) as [Buffer];
+  assert.equal(echoed.toString(), 'hello');
+  assert.deepEqual(names, ['localhost']);
+  socket.end();
+  await once(socket, 'close');
+  await close(server);
+});
+
+test('ssl://: a certificate that does not chain to the trusted CA is GW_ERR_UPSTREAM_TLS naming the reason', async () => {
+  const server = tlsServer();
+  const port = await listen(server);
+  const err = await rejection(createConnector()(ssl(port, { ca: testPki().otherCa.cert })));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
+  assert.match(err.message, new RegExp(`^TLS handshake with ssl://127\\.0\\.0\\.1:${port} failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE`));
+  assert.equal((err.cause as NodeJS.ErrnoException).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  await close(server);
+});
+
+test('ssl://: a certificate for another name is GW_ERR_UPSTREAM_TLS (ERR_TLS_CERT_ALTNAME_INVALID)', async () => {
+  const server = tlsServer();
+  const port = await listen(server);
+  const err = await rejection(createConnector()(ssl(port, { ca: testPki().ca.cert, servername: 'backend.example.com' })));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
+  assert.match(err.message, /failed: ERR_TLS_CERT_ALTNAME_INVALID/);
+  await close(server);
+});
+
+test('ssl://: a backend that does not speak TLS is GW_ERR_UPSTREAM_TLS', async () => {
+  const server = net.createServer((s) => {
+    tolerate(s);
+    s.end('SSH-2.0-OpenSSH_9.6\r\n');
+  });
+  const port = await listen(server);
+  const err = await rejection(createConnector()(ssl(port, { ca: testPki().ca.cert })));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
+  assert.match(err.message, new RegExp(`^TLS handshake with ssl://127\\.0\\.0\\.1:${port} failed: `));
+  await close(server);
+});
