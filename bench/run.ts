@@ -34,6 +34,7 @@ import { SYSTEMS } from './systems/index.js';
 import { ownFileLimits } from './systems/limits.js';
 import type { SystemSpec } from './systems/types.js';
 import { which } from './systems/which.js';
+import { within } from './timeout.js';
 
 const SCENARIOS: readonly Scenario[] = [bulk, churn, idle, latency];
 const REEXEC_ENV = 'WSS_BENCH_FILE_LIMIT_RAISED';
@@ -54,14 +55,6 @@ function ensureFileLimit(need: number): number | undefined {
     env: { ...process.env, [REEXEC_ENV]: '1' },
   });
   return r.status ?? 1;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function selectSystems(opts: BenchOptions): SystemSpec[] {
@@ -139,7 +132,7 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
           await describeTls(spec.name, running.endpoint, tls, note);
         }
         try {
-          rows.push(...(await withTimeout(scenario.run(running, spec, { ...ctx, note }), scenarioTimeoutMs, `${scenario.group} on ${spec.name}`)));
+          rows.push(...(await within(scenario.run(running, spec, { ...ctx, note }), scenarioTimeoutMs, `${scenario.group} on ${spec.name}`)));
         } catch (err) {
           note(`${scenario.group} failed on ${spec.name}: ${(err as Error).message}`);
         } finally {

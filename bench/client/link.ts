@@ -181,19 +181,26 @@ export async function openLink(ep: Endpoint, tls: ClientTls): Promise<Link> {
   return link;
 }
 
+/** How long a reply may take before the system counts as not forwarding. */
+export const REPLY_TIMEOUT_MS = 30000;
+
 /** Resolves once `count` payload bytes have arrived on the link (replacing its onBytes). */
-export function receive(link: Link, count: number): Promise<void> {
+export function receive(link: Link, count: number, timeoutMs = REPLY_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve, reject) => {
     let got = 0;
-    const onClose = () => reject(new Error(`connection closed after ${got} of ${count} expected bytes`));
+    const finish = (err: Error | undefined) => {
+      clearTimeout(timer);
+      link.socket.off('close', onClose);
+      link.onBytes = () => undefined;
+      if (err) reject(err);
+      else resolve();
+    };
+    const onClose = () => finish(new Error(`connection closed after ${got} of ${count} expected bytes`));
+    const timer = setTimeout(() => finish(new Error(`${got} of ${count} expected bytes after ${timeoutMs / 1000} s`)), timeoutMs);
     link.socket.once('close', onClose);
     link.onBytes = (chunk) => {
       got += chunk.length;
-      if (got >= count) {
-        link.socket.off('close', onClose);
-        link.onBytes = () => undefined;
-        resolve();
-      }
+      if (got >= count) finish(undefined);
     };
   });
 }

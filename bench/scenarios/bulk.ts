@@ -4,7 +4,8 @@
  * masked frames (~64 KiB per write), so its own cost per message is a memory copy; the system under test still
  * parses and unmasks each frame.
  */
-import { openLink } from '../client/link.js';
+import { openLink, REPLY_TIMEOUT_MS } from '../client/link.js';
+import { within } from '../timeout.js';
 import type { Row } from '../report/types.js';
 import type { Scenario, ScenarioContext } from './types.js';
 import type { RunningSystem, SystemSpec } from '../systems/types.js';
@@ -25,7 +26,7 @@ async function pump(socket: import('node:net').Socket, batch: Buffer, payloadPer
     if (socket.destroyed) throw new Error(`the connection closed after ${sent} payload bytes`);
     sent += payloadPerBatch;
     if (!socket.write(batch)) {
-      await new Promise<void>((resolve, reject) => {
+      const drained = new Promise<void>((resolve, reject) => {
         const onClose = () => reject(new Error(`the connection closed after ${sent} payload bytes`));
         socket.once('close', onClose);
         socket.once('drain', () => {
@@ -33,6 +34,7 @@ async function pump(socket: import('node:net').Socket, batch: Buffer, payloadPer
           resolve();
         });
       });
+      await within(drained, REPLY_TIMEOUT_MS, `taking more data after ${sent} payload bytes`);
     }
   }
   return sent;
@@ -51,12 +53,12 @@ async function bulkOne(system: RunningSystem, ctx: ScenarioContext, messageBytes
     // Warm-up: connection buffers, JIT and TCP windows settle before the clock starts.
     await ctx.sink.reset();
     const warm = await pump(link.socket, batch, payloadPerBatch, ctx.profile.bulkWarmupBytes, Number.POSITIVE_INFINITY);
-    await ctx.sink.reached(warm);
+    await within(ctx.sink.reached(warm), REPLY_TIMEOUT_MS, `the sink receiving the ${warm} warm-up bytes`);
 
     await ctx.sink.reset();
     const start = performance.now();
     const sent = await pump(link.socket, batch, payloadPerBatch, ctx.profile.bulkBytes, start + ctx.profile.bulkMaxSeconds * 1000);
-    await ctx.sink.reached(sent);
+    await within(ctx.sink.reached(sent), REPLY_TIMEOUT_MS, `the sink receiving the last of ${sent} bytes`);
     const seconds = (performance.now() - start) / 1000;
     return sent / MiB / seconds;
   } finally {

@@ -79,6 +79,20 @@ test('ws: without a client certificate the TLS server refuses the connection', a
   await assert.rejects(openLink({ protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, { ...tls, cert: pki.untrustedClient.cert, key: pki.untrustedClient.key }));
 });
 
+test('receive gives up on a server that does not answer', async () => {
+  // Reads and drops everything, so that it sees the client's FIN and lets close() finish.
+  const silent = createNetServer((s) => {
+    s.on('error', () => s.destroy());
+    s.resume();
+  });
+  const port = await listen(silent);
+  const link = await openLink({ protocol: 'tcp', host: '127.0.0.1', port, path: '/' }, tls);
+  link.socket.write('anyone?');
+  await assert.rejects(receive(link, 7, 50), /0 of 7 expected bytes after 0.05 s/);
+  link.destroy();
+  await new Promise((resolve) => silent.close(resolve));
+});
+
 test('tls and tcp: bytes go as they are', async () => {
   for (const [protocol, server] of [
     ['tls', tlsEcho],
