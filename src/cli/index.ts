@@ -2,6 +2,7 @@
  * `bin/gateway`: the only part of the gateway that prints. Parses the command line, makes the logger, runs the
  * command, and turns the outcome into an exit code (see exit-codes.ts).
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -13,12 +14,23 @@ import { createLogger, type LogFormat } from './logger.js';
 import { GATEWAY_HOME } from './paths.js';
 import { start } from './start.js';
 import { devPki } from './dev-pki.js';
+import { reportStarted, runPrimary } from './workers.js';
 
 interface CommonOptions {
   config?: string;
   define: Record<string, string>;
   logFormat?: LogFormat;
   logLevel: string;
+}
+
+interface StartOptions extends CommonOptions {
+  workers: number;
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new GatewayError('GW_ERR_USAGE', `--workers expects a whole number from 1 to 256, got "${value}"`);
+  return n;
 }
 
 function collectDefine(value: string, previous: Record<string, string>): Record<string, string> {
@@ -48,9 +60,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
 
-  withCommonOptions(program.command('start').description('run the gateway until SIGINT or SIGTERM')).action(async (opts: CommonOptions) => {
-    exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel));
-  });
+  withCommonOptions(program.command('start').description('run the gateway until SIGINT or SIGTERM'))
+    .option('-w, --workers <n>', 'processes sharing the listening ports (a crashed one is replaced)', parseWorkers, 1)
+    .action(async (opts: StartOptions) => {
+      if (opts.workers > 1 && cluster.isPrimary) {
+        exitCode = await runPrimary(opts.workers, opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, { role: 'primary' }));
+        return;
+      }
+      const bindings = cluster.isWorker ? { worker: cluster.worker?.id } : undefined;
+      exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, bindings), reportStarted);
+    });
 
   withCommonOptions(
     program.command('check').description('check the configuration, its stores and certificates without binding anything'),

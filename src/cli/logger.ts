@@ -7,11 +7,12 @@ import pretty from 'pino-pretty';
 
 export type LogFormat = 'json' | 'text';
 
-export function createLogger(format: LogFormat | undefined, level = 'info'): Logger {
+/** `bindings` go on every line (which worker of a `--workers` gateway wrote it, say). */
+export function createLogger(format: LogFormat | undefined, level = 'info', bindings?: Record<string, unknown>): Logger {
   const chosen = format ?? (process.stdout.isTTY ? 'text' : 'json');
   const options = {
     level,
-    base: undefined,
+    base: bindings ?? undefined,
     serializers: { err: pino.stdSerializers.err },
     // Logs from one process are read together; the pid and host name are noise on every line.
   };

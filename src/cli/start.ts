@@ -5,7 +5,12 @@ import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
 
 /** Runs the gateway until SIGINT/SIGTERM. Resolves with the exit code when it has stopped or failed to launch. */
-export async function start(configPath: string | undefined, defines: Record<string, string>, log: Logger): Promise<number> {
+export async function start(
+  configPath: string | undefined,
+  defines: Record<string, string>,
+  log: Logger,
+  onStarted: () => void = () => {},
+): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
   const prepared = prepare(configPath, defines, log);
@@ -26,6 +31,7 @@ export async function start(configPath: string | undefined, defines: Record<stri
   }
   const secs = Number(process.hrtime.bigint() - began) / 1e9;
   log.info(`Started server successfully in ${secs.toFixed(3)} secs`);
+  onStarted();
 
   return new Promise((resolve) => {
     let stopping = false;

@@ -139,6 +139,9 @@ class Fuse {
     if (up.readableFlowing !== true) up.resume();
 
     for (const chunk of this.#initial) this.#writeUpstream(chunk);
+    // Likewise the WebSocket (a proxy pauses it until its backend is connected); the initial chunks are queued
+    // first so they stay ahead of what it reads next.
+    if (ws.isPaused && !this.#wsPaused) ws.resume();
 
     // Either side may have ended while the caller was connecting the other: its events are gone for good.
     if (up.destroyed && (up as { closed?: boolean }).closed === true) {

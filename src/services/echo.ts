@@ -43,9 +43,10 @@ export class EchoService implements Service {
         ws.pause();
       }
     });
+    let timedOut = false;
     const stopKeepAlive =
       this.config.acceptOptions.wsInactivityTimeoutMs > 0
-        ? keepAlive(ws, this.config.acceptOptions.wsInactivityTimeoutMs)
+        ? keepAlive(ws, this.config.acceptOptions.wsInactivityTimeoutMs, () => (timedOut = true))
         : undefined;
     let errorText: string | undefined;
     ws.on('error', (err) => {
@@ -58,7 +59,7 @@ export class EchoService implements Service {
       logClosed(ctx, {
         bytesDownstreamToUpstream: bytesIn,
         bytesUpstreamToDownstream: bytesOut,
-        reason: errorText ?? `downstream closed (${code}${text})`,
+        reason: timedOut ? 'inactivity timeout' : (errorText ?? `downstream closed (${code}${text})`),
         code,
       });
     });

@@ -74,15 +74,17 @@ export class ProxyService implements Service {
   handle(ws: WebSocket, ctx: ConnectionContext): void {
     this.#open.add(ws);
     logOpened(ctx, this.#target.uri);
+    // Until the pipe runs (and takes over the inactivity check), idle clients are pinged here.
     const timeoutMs = this.config.acceptOptions.wsInactivityTimeoutMs;
-    const stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs) : undefined;
-    void this.#run(ws, ctx).finally(() => {
-      stopKeepAlive?.();
+    const idle = { timedOut: false };
+    const stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => (idle.timedOut = true)) : () => {};
+    void this.#run(ws, ctx, stopKeepAlive, idle).finally(() => {
+      stopKeepAlive();
       this.#open.delete(ws);
     });
   }
 
-  async #run(ws: WebSocket, ctx: ConnectionContext): Promise<void> {
+  async #run(ws: WebSocket, ctx: ConnectionContext, stopKeepAlive: () => void, idle: { timedOut: boolean }): Promise<void> {
     // Frames that arrive before the backend is connected are held here (the socket is paused, so at most what was
     // already read) and written first once it is.
     const early: Buffer[] = [];
@@ -113,9 +115,11 @@ export class ProxyService implements Service {
         upstream.destroy();
         throw new Error('downstream closed while connecting');
       }
+      stopKeepAlive();
       const result = await fuse(ws, upstream, {
         maximumPendingBytes: this.config.properties.maximumPendingBytes,
         initial: early,
+        inactivityTimeoutMs: this.config.acceptOptions.wsInactivityTimeoutMs,
       });
       logClosed(ctx, {
         upstream: this.#target.uri,
@@ -132,7 +136,9 @@ export class ProxyService implements Service {
           upstream: this.#target.uri,
           bytesDownstreamToUpstream: 0,
           bytesUpstreamToDownstream: 0,
-          reason: `downstream closed (${downstreamClose.code}) before the upstream was connected`,
+          reason: idle.timedOut
+            ? 'inactivity timeout before the upstream was connected'
+            : `downstream closed (${downstreamClose.code}) before the upstream was connected`,
           code: downstreamClose.code,
         });
         return;

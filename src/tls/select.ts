@@ -10,6 +10,8 @@ import { commonNames, readCertificateNames } from './x509-names.js';
 /** The names a certificate answers to, lower case: CNs first, then DNS SANs, without duplicates. */
 export interface CertificateHostNames {
   readonly names: readonly string[];
+  /** The common names alone, lower case: a certificate issued *for* a name carries it as CN. */
+  readonly commonNames: readonly string[];
   readonly ips: readonly string[];
 }
 
@@ -35,7 +37,7 @@ export function certificateHostNames(cert: X509Certificate): CertificateHostName
     ips = [];
   }
   const names = new Set<string>([...cns, ...dns].map(normaliseHostname));
-  const result = { names: [...names].filter((n) => n.length > 0), ips };
+  const result = { names: [...names].filter((n) => n.length > 0), commonNames: cns.map(normaliseHostname), ips };
   hostNamesCache.set(cert, result);
   return result;
 }
@@ -61,12 +63,15 @@ function wildcardMatches(pattern: string, host: string): boolean {
   return label.length > 0 && !label.includes('.');
 }
 
-type Match = 'exact' | 'wildcard' | undefined;
+type Match = 'common-name' | 'exact' | 'wildcard' | undefined;
+
+const MATCH_RANK = { 'common-name': 0, exact: 1, wildcard: 2 } as const;
 
 function matchEntry(entry: KeyEntry, host: string): Match {
   const leaf = entry.chain[0];
   if (!leaf) return undefined;
-  const { names } = certificateHostNames(leaf);
+  const { names, commonNames } = certificateHostNames(leaf);
+  if (commonNames.includes(host)) return 'common-name';
   if (names.includes(host)) return 'exact';
   if (isIP(host) !== 0) {
     // checkIP compares addresses, so `::1` matches an IP SAN however it is written.
@@ -84,7 +89,8 @@ function currentlyValid(entry: KeyEntry, now: number): boolean {
 /**
  * The key entries whose certificate matches `hostname`, best first: certificates valid now before expired or
  * not-yet-valid ones (a keystore holding a renewed certificate next to the old one serves the renewed one), then
- * exact names before wildcards, then keystore order.
+ * a certificate whose CN is the name before one that lists it among other SANs, exact names before wildcards,
+ * then keystore order.
  */
 export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): KeyEntry[] {
   const host = normaliseHostname(hostname);
@@ -94,7 +100,7 @@ export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): K
   keys.forEach((entry, index) => {
     const match = matchEntry(entry, host);
     if (match === undefined) return;
-    const rank = (currentlyValid(entry, now) ? 0 : 2) + (match === 'exact' ? 0 : 1);
+    const rank = (currentlyValid(entry, now) ? 0 : 3) + MATCH_RANK[match];
     ranked.push({ entry, rank, index });
   });
   ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);

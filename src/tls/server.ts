@@ -127,6 +127,11 @@ function contextOptions(
   };
 }
 
+function isRsa(entry: KeyEntry): boolean {
+  const type = entry.privateKey.asymmetricKeyType;
+  return type === 'rsa' || type === 'rsa-pss';
+}
+
 /** Everything buildServerTls returns, plus the prepared contexts and the warnings for the caller to log. */
 export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls {
   const hosts = [...new Set(settings.hostnames.map(normaliseHostname))];
@@ -164,9 +169,14 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
     aliases.set(host, entry.alias);
   }
 
+  // Node's SNI switch adds the chosen context's certificate to the one the handshake started with instead of
+  // replacing it, and OpenSSL then picks by key type: from an EC base, an SNI choice of an RSA certificate would
+  // still serve the EC one to every ECDSA-capable client. From an RSA base, the SNI choice wins for any client
+  // that can use it, so the base is an RSA entry whenever the listener has one.
   const defaultEntry = entries.get(defaultHost) as KeyEntry;
+  const baseEntry = isRsa(defaultEntry) ? defaultEntry : ([...entries.values()].find(isRsa) ?? defaultEntry);
   const options: tls.TlsOptions = {
-    ...contextOptions(settings, defaultEntry, ca, policy, sessionId),
+    ...contextOptions(settings, baseEntry, ca, policy, sessionId),
     requestCert: settings.verifyClient !== 'none',
     // Always false: with true OpenSSL drops the connection and the reason is lost; identify() and refusalReason()
     // read socket.authorizationError and the gateway refuses the client itself.

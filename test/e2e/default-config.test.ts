@@ -5,14 +5,19 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
-import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { freePorts, tcpEcho, type Backend } from '../helpers/tcp-servers.js';
 
 let gw: GatewayProcess;
 let backend: Backend;
+let ports: { plain: number; secure: number };
 
 before(async () => {
   backend = await tcpEcho();
-  gw = await GatewayProcess.start(undefined, ['-D', 'gateway.port=0', '-D', 'gateway.secure.port=0', '-D', `backend.address=127.0.0.1:${backend.port}`]);
+  // The default file puts ws:// and wss:// on two ports; port 0 for both would make them one listener, so two free
+  // ports are picked here instead.
+  const [plain = 0, secure = 0] = await freePorts(2);
+  gw = await GatewayProcess.start(undefined, ['-D', `gateway.port=${plain}`, '-D', `gateway.secure.port=${secure}`, '-D', `backend.address=127.0.0.1:${backend.port}`]);
+  ports = { plain, secure };
 });
 
 after(async () => {
@@ -24,12 +29,12 @@ test('start-up logs the configuration file, each accept and the start time, as K
   const messages = gw.lines.map((l) => l.msg);
   assert.ok(messages.some((m) => /^Configuration file: .*gateway-config\.xml$/.test(m)));
   assert.ok(messages.includes('Starting server'));
-  assert.ok(messages.some((m) => m.includes('ws://localhost:0/echo')));
+  assert.ok(messages.some((m) => m.includes(`ws://localhost:${ports.plain}/echo`)));
   assert.ok(messages.some((m) => /^Started server successfully in \d+\.\d+ secs$/.test(m)));
 });
 
 test('the plain echo service answers', async () => {
-  const ws = new WebSocket(`ws://localhost:${gw.port('ws://localhost:0/echo')}/echo`);
+  const ws = new WebSocket(`ws://localhost:${ports.plain}/echo`);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   ws.send('ping');
   const reply = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
@@ -39,7 +44,7 @@ test('the plain echo service answers', async () => {
 
 test('the development client certificate reaches the TCP backend through the mutual-TLS proxy', async () => {
   const pki = (f: string) => readFileSync(repoPath('conf', 'dev-pki', f));
-  const port = gw.port('wss://localhost:0/tcp');
+  const port = ports.secure;
   const ws = new WebSocket(`wss://localhost:${port}/tcp`, { ca: pki('ca.pem'), cert: pki('client.pem'), key: pki('client.key') });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   ws.send(Buffer.from('through the proxy'));

@@ -54,3 +54,10 @@ export async function deadPort(): Promise<number> {
   await b.close();
   return b.port;
 }
+
+/** Ports nothing listens on, all different: bound together, then closed. */
+export async function freePorts(n: number): Promise<number[]> {
+  const held = await Promise.all(Array.from({ length: n }, () => tcpServer(() => {})));
+  await Promise.all(held.map((b) => b.close()));
+  return held.map((b) => b.port);
+}

@@ -102,6 +102,30 @@ test('an EC key entry serves its host next to an RSA one', async () => {
   assert.equal(result.client?.peer.asn1Curve, 'prime256v1');
 });
 
+test('an RSA host is served by SNI even when the first host is an EC entry', async () => {
+  // Node adds the SNI context's certificate to the base context's rather than replacing it; from an EC base, an
+  // ECDSA-capable client would otherwise still get the EC certificate for the RSA host.
+  const { a } = hostCerts();
+  const { ca } = testPki();
+  const ecCa = issueEc({ subject: [[['2.5.4.3', 'EC CA']]], isCA: true });
+  const ec = issueEc({ subject: [[['2.5.4.3', 'ec.example.com']]], sans: ['DNS:ec.example.com'], issuer: ecCa });
+  const prepared = prepareServerTls(
+    settings({ keystore: keyStore(keyEntry('ec', ec, ecCa), keyEntry('a', a, ca)), hostnames: ['ec.example.com', 'a.example.com'] }),
+  );
+  assert.equal(prepared.defaultHost, 'ec.example.com');
+  assert.equal(await servedCn(prepared.options, 'a.example.com'), 'a.example.com');
+  const result = await handshake(prepared.options, { ca: [ecCa.cert], servername: 'ec.example.com' }, () => true);
+  assert.equal(result.client?.peer.subject.CN, 'ec.example.com');
+});
+
+test('a certificate issued for the name (its CN) wins over one that only lists it among its SANs', async () => {
+  const { ca } = testPki();
+  const bySan = issue({ subject: { CN: 'other.example.com' }, sans: ['DNS:other.example.com', 'DNS:a.example.com'], issuer: ca });
+  const { a } = hostCerts();
+  const prepared = prepareServerTls(settings({ keystore: keyStore(keyEntry('san', bySan, ca), keyEntry('a', a, ca)), hostnames: ['a.example.com'] }));
+  assert.deepEqual([...prepared.aliases], [['a.example.com', 'a']]);
+});
+
 test('a host name no entry matches is a start-up error naming it', () => {
   const { a } = hostCerts();
   fails(

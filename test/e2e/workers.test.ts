@@ -1,0 +1,62 @@
+/** `start --workers 2`: connections spread over both workers, and a worker that dies is replaced. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { GatewayProcess } from '../helpers/gateway-process.js';
+import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+
+const ECHO = 'ws://127.0.0.1:0/echo';
+let space: Workspace;
+let gw: GatewayProcess;
+
+async function echoOnce(port: number): Promise<void> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const reply = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+  ws.send('hi');
+  assert.equal(await reply, 'hi');
+  const closed = new Promise((resolve) => ws.once('close', resolve));
+  ws.close();
+  await closed;
+}
+
+before(async () => {
+  space = workspace();
+  gw = await GatewayProcess.start(
+    space.config(`
+  <service>
+    <name>echo</name>
+    <accept>${ECHO}</accept>
+    <type>echo</type>
+  </service>`),
+    ['--workers', '2'],
+  );
+  await gw.waitFor((l) => l.msg === 'worker 1 started');
+  await gw.waitFor((l) => l.msg === 'worker 2 started');
+});
+
+after(async () => {
+  await gw?.stop();
+  space?.cleanup();
+});
+
+test('connections are spread over the workers', async () => {
+  const port = gw.port(ECHO);
+  for (let i = 0; i < 6; i++) await echoOnce(port);
+  await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 1);
+  await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 2);
+});
+
+test('a worker that dies is replaced and the port keeps serving', async () => {
+  const first = await gw.waitFor((l) => l.msg === 'worker 1 started');
+  process.kill(first['pid'] as number, 'SIGKILL');
+  await gw.waitFor((l) => l.msg === 'worker 1 exited with signal SIGKILL: starting a replacement');
+  await gw.waitFor((l) => l.msg === 'worker 3 started');
+  const port = gw.port(ECHO);
+  for (let i = 0; i < 4; i++) await echoOnce(port);
+  await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 3);
+});
+
+test('SIGTERM stops every worker and the primary exits 0', async () => {
+  assert.equal(await gw.stop(), 0);
+});
