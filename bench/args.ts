@@ -52,6 +52,8 @@ export interface BenchOptions {
   readonly endpoints: readonly string[];
   /** A fixed port for the sink, so that an endpoint started elsewhere can forward to it. */
   readonly sinkPort: number | undefined;
+  /** `bin/gateway start --workers N`; 1 runs it as a single process, its default. */
+  readonly gatewayWorkers: number;
   readonly help: boolean;
 }
 
@@ -64,6 +66,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only bulk,churn,idle,
                      also measure an endpoint already running (wss://host:port/path, or tls://host:port for bare
                      TLS) that forwards to the sink; repeatable; it cannot be part of the idle memory scenario
   --sink-port N      listen for the sink on this port (default: any free port)
+  --gateway-workers N
+                     start the gateway with --workers N (default 1, the gateway's own default)
 `;
 
 function list(value: string | undefined): string[] {
@@ -83,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       systems: { type: 'string' },
       endpoint: { type: 'string', multiple: true },
       'sink-port': { type: 'string' },
+      'gateway-workers': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -98,8 +103,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (sinkPort !== undefined && !(Number.isInteger(sinkPort) && sinkPort > 0 && sinkPort < 65536)) {
     throw new Error(`--sink-port: "${sinkPortText}" is not a port number`);
   }
+  const workersText = values['gateway-workers'];
+  const gatewayWorkers = workersText === undefined ? 1 : Number(workersText);
+  if (!(Number.isInteger(gatewayWorkers) && gatewayWorkers >= 1 && gatewayWorkers <= 256)) {
+    throw new Error(`--gateway-workers: "${workersText}" is not a number from 1 to 256`);
+  }
   return {
     quick,
+    gatewayWorkers,
     profile: quick ? PROFILES.quick : PROFILES.full,
     only: (only.length > 0 ? only : [...SCENARIO_GROUPS]) as ScenarioGroup[],
     systems: list(values.systems),

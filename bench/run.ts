@@ -30,6 +30,7 @@ import { latency } from './scenarios/latency.js';
 import type { Scenario, ScenarioContext } from './scenarios/types.js';
 import { Sink } from './sink-client.js';
 import { externalSystem } from './systems/external.js';
+import { gatewaySystem } from './systems/gateway.js';
 import { SYSTEMS } from './systems/index.js';
 import { ownFileLimits } from './systems/limits.js';
 import type { SystemSpec } from './systems/types.js';
@@ -59,14 +60,15 @@ function ensureFileLimit(need: number): number | undefined {
 
 function selectSystems(opts: BenchOptions): SystemSpec[] {
   const external = opts.endpoints.map(externalSystem);
-  const all = [...SYSTEMS, ...external];
+  const builtIn = SYSTEMS.map((s) => (s.name === 'gateway' && opts.gatewayWorkers > 1 ? gatewaySystem(opts.gatewayWorkers) : s));
+  const all = [...builtIn, ...external];
   const names = all.map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new Error(`--endpoint: the name "${twice}" is taken`);
   if (opts.systems.length === 0) return all;
   const unknown = opts.systems.filter((n) => !names.includes(n));
   if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')} (known: ${names.join(', ')})`);
-  return [...SYSTEMS.filter((s) => opts.systems.includes(s.name)), ...external];
+  return [...builtIn.filter((s) => opts.systems.includes(s.name)), ...external];
 }
 
 /** Notes what TLS a system negotiates with the client, since the cipher decides much of the bulk cost. */

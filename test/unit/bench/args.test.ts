@@ -10,6 +10,7 @@ test('no arguments: the full run of every scenario on every system', () => {
   assert.deepEqual(o.systems, []);
   assert.deepEqual(o.endpoints, []);
   assert.equal(o.sinkPort, undefined);
+  assert.equal(o.gatewayWorkers, 1);
   assert.equal(o.profile.idleConnections, 5000);
 });
 
@@ -30,4 +31,9 @@ test('--endpoint repeats and --sink-port takes a port number', () => {
   assert.deepEqual(o.endpoints, ['a=wss://h:1/', 'b=tls://h:2']);
   assert.equal(o.sinkPort, 9000);
   assert.throws(() => parseBenchArgs(['--sink-port', '70000']), /--sink-port: "70000" is not a port number/);
+});
+
+test('--gateway-workers takes a worker count', () => {
+  assert.equal(parseBenchArgs(['--gateway-workers', '2']).gatewayWorkers, 2);
+  assert.throws(() => parseBenchArgs(['--gateway-workers', '0']), /--gateway-workers: "0" is not a number from 1 to 256/);
 });
