@@ -58,6 +58,12 @@ export class Sink {
     await this.#request({ type: 'reset' }, (r) => r.type === 'ok');
   }
 
+  /** Bytes discarded since the last reset. */
+  async count(): Promise<number> {
+    const reply = await this.#request({ type: 'count' }, (r) => r.type === 'count');
+    return reply.type === 'count' ? reply.bytes : 0;
+  }
+
   /** Resolves when the sink has discarded at least `bytes` since the last reset. */
   async reached(bytes: number): Promise<void> {
     await this.#request({ type: 'await', bytes }, (r) => r.type === 'reached');

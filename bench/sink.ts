@@ -4,15 +4,15 @@
  * connections accepted after it is set. It counts the bytes it discards and tells the harness when a total is
  * reached, which is how a bulk run knows that everything it sent went through.
  *
- * Messages from the harness: {type:'mode', mode}, {type:'reset'}, {type:'await', bytes}.
- * Messages to the harness: {type:'ready', port}, {type:'ok'}, {type:'reached', bytes}.
+ * Messages from the harness: {type:'mode', mode}, {type:'reset'}, {type:'await', bytes}, {type:'count'}.
+ * Messages to the harness: {type:'ready', port}, {type:'ok'}, {type:'reached', bytes}, {type:'count', bytes}.
  */
 import { createServer, type Socket } from 'node:net';
 
 export type SinkMode = 'discard' | 'echo';
 
-export type SinkRequest = { type: 'mode'; mode: SinkMode } | { type: 'reset' } | { type: 'await'; bytes: number };
-export type SinkReply = { type: 'ready'; port: number } | { type: 'ok' } | { type: 'reached'; bytes: number };
+export type SinkRequest = { type: 'mode'; mode: SinkMode } | { type: 'reset' } | { type: 'await'; bytes: number } | { type: 'count' };
+export type SinkReply = { type: 'ready'; port: number } | { type: 'ok' } | { type: 'reached'; bytes: number } | { type: 'count'; bytes: number };
 
 function runSink(): void {
   const send = (m: SinkReply) => process.send?.(m);
@@ -63,6 +63,9 @@ function runSink(): void {
       case 'await':
         awaiting = m.bytes;
         check();
+        break;
+      case 'count':
+        send({ type: 'count', bytes: received });
         break;
     }
   });

@@ -51,6 +51,7 @@ test('discard mode counts bytes over all connections and says when a total is re
   a.write(Buffer.alloc(200000));
   b.write(Buffer.alloc(100000));
   await reached;
+  assert.equal(await sink.count(), 300000);
   // Reached already: resolves at once.
   await sink.reached(1);
   assert.equal(echoed, 0);
