@@ -1,0 +1,111 @@
+/**
+ * The load client against real servers: a `ws` WebSocket server over mutual TLS (as the gateway and websockify
+ * speak), a bare TLS echo (as nginx stream), and plain TCP.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { createServer as createNetServer, type Server as NetServer, type AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { openLink, receive, type ClientTls } from '../../../../bench/client/link.js';
+import { testPki } from '../../../helpers/pki.js';
+
+let https: HttpsServer;
+let wss: WebSocketServer;
+let tlsEcho: TlsServer;
+let tcpEcho: NetServer;
+let tls: ClientTls;
+let onServerClose: (code: number) => void = () => undefined;
+
+function listen(server: NetServer): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+before(() => {
+  const pki = testPki();
+  tls = { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key };
+  const serverTls = { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true };
+  https = createHttpsServer(serverTls);
+  wss = new WebSocketServer({ server: https, path: '/bench' });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data: Buffer) => ws.send(data));
+    ws.on('close', (code) => onServerClose(code));
+  });
+  tlsEcho = createTlsServer(serverTls, (s) => {
+    s.on('error', () => s.destroy());
+    s.pipe(s);
+  });
+  tcpEcho = createNetServer((s) => {
+    s.on('error', () => s.destroy());
+    s.pipe(s);
+  });
+});
+
+after(() => {
+  wss.close();
+  https.close();
+  tlsEcho.close();
+  tcpEcho.close();
+});
+
+test('ws: mutual TLS, upgrade, a message and its echo, a clean close', async () => {
+  const port = await listen(https);
+  const link = await openLink({ protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, tls);
+  const got: Buffer[] = [];
+  const echoed = receive(link, 70000);
+  const prev = link.onBytes;
+  link.onBytes = (c) => {
+    got.push(Buffer.from(c));
+    prev(c);
+  };
+  const payload = Buffer.alloc(70000, 7);
+  link.socket.write(link.frame(payload));
+  await echoed;
+  assert.deepEqual(Buffer.concat(got), payload);
+  const serverClosed = new Promise<number>((resolve) => (onServerClose = resolve));
+  await link.close();
+  assert.equal(await serverClosed, 1000);
+});
+
+test('ws: an upgrade the server refuses fails the open with the status line', async () => {
+  const port = (https.address() as AddressInfo).port;
+  await assert.rejects(openLink({ protocol: 'ws', host: '127.0.0.1', port, path: '/elsewhere' }, tls), /upgrade refused: "HTTP\/1\.1 400|closed the connection before answering/);
+});
+
+test('ws: without a client certificate the TLS server refuses the connection', async () => {
+  const port = (https.address() as AddressInfo).port;
+  const pki = testPki();
+  await assert.rejects(openLink({ protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, { ...tls, cert: pki.untrustedClient.cert, key: pki.untrustedClient.key }));
+});
+
+test('receive gives up on a server that does not answer', async () => {
+  // Reads and drops everything, so that it sees the client's FIN and lets close() finish.
+  const silent = createNetServer((s) => {
+    s.on('error', () => s.destroy());
+    s.resume();
+  });
+  const port = await listen(silent);
+  const link = await openLink({ protocol: 'tcp', host: '127.0.0.1', port, path: '/' }, tls);
+  link.socket.write('anyone?');
+  await assert.rejects(receive(link, 7, 50), /0 of 7 expected bytes after 0.05 s/);
+  link.destroy();
+  await new Promise((resolve) => silent.close(resolve));
+});
+
+test('tls and tcp: bytes go as they are', async () => {
+  for (const [protocol, server] of [
+    ['tls', tlsEcho],
+    ['tcp', tcpEcho],
+  ] as const) {
+    const port = await listen(server);
+    const link = await openLink({ protocol, host: '127.0.0.1', port, path: '/' }, tls);
+    const payload = Buffer.from('hello, sink');
+    assert.equal(link.frame(payload), payload);
+    const echoed = receive(link, payload.length);
+    link.socket.write(link.frame(payload));
+    await echoed;
+    await link.close();
+    assert.ok(link.socket.destroyed);
+  }
+});
