@@ -67,7 +67,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only bulk,churn,idle,
                      TLS) that forwards to the sink; repeatable; it cannot be part of the idle memory scenario
   --sink-port N      listen for the sink on this port (default: any free port)
   --gateway-workers N
-                     start the gateway with --workers N (default 1, the gateway's own default)
+                     the gateway-Nw column: the gateway started with --workers N (default 2; 1 leaves the column out)
 `;
 
 function list(value: string | undefined): string[] {
@@ -104,7 +104,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     throw new Error(`--sink-port: "${sinkPortText}" is not a port number`);
   }
   const workersText = values['gateway-workers'];
-  const gatewayWorkers = workersText === undefined ? 1 : Number(workersText);
+  const gatewayWorkers = workersText === undefined ? 2 : Number(workersText);
   if (!(Number.isInteger(gatewayWorkers) && gatewayWorkers >= 1 && gatewayWorkers <= 256)) {
     throw new Error(`--gateway-workers: "${workersText}" is not a number from 1 to 256`);
   }

@@ -60,7 +60,7 @@ function ensureFileLimit(need: number): number | undefined {
 
 function selectSystems(opts: BenchOptions): SystemSpec[] {
   const external = opts.endpoints.map(externalSystem);
-  const builtIn = SYSTEMS.map((s) => (s.name === 'gateway' && opts.gatewayWorkers > 1 ? gatewaySystem(opts.gatewayWorkers) : s));
+  const builtIn = SYSTEMS.flatMap((s) => (s.name === 'gateway' && opts.gatewayWorkers > 1 ? [s, gatewaySystem(opts.gatewayWorkers)] : [s]));
   const all = [...builtIn, ...external];
   const names = all.map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);

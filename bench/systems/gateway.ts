@@ -37,10 +37,13 @@ interface LogLine {
   port?: number;
 }
 
-/** The gateway as `bin/gateway start` runs it; `workers` > 1 adds `--workers N` (processes sharing the port). */
+/**
+ * The gateway as `bin/gateway start` runs it; `workers` > 1 adds `--workers N` (processes sharing the port) and
+ * makes a column of its own, `gateway-Nw`, next to the single-process gateway that the goals are measured on.
+ */
 export function gatewaySystem(workers = 1): SystemSpec {
   return {
-    name: 'gateway',
+    name: workers > 1 ? `gateway-${workers}w` : 'gateway',
     description:
       'this project: `bin/gateway start' + (workers > 1 ? ` --workers ${workers}` : '') + '`, one proxy service, ssl.verify-client required, PEM stores, default options',
     peer: false,

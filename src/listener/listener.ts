@@ -57,6 +57,9 @@ function peerKey(socket: Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
+/** TCP keep-alive: the first probe after this long without traffic. */
+const KEEPALIVE_DELAY_MS = 60_000;
+
 let nextConnectionId = 0;
 
 function newConnectionId(): string {
@@ -131,7 +134,9 @@ export class Listener {
         if (socket.isPaused()) socket.resume();
       };
     }
-    this.#server = createNetServer((socket) => {
+    // Small WebSocket frames must not wait on Nagle's algorithm (with delayed ACKs that is tens of milliseconds);
+    // keep-alive probes find clients that vanished without a FIN when no inactivity timeout is configured.
+    this.#server = createNetServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS }, (socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       // A reset from a client is routine; without a listener it would be thrown and end the process (the HTTP and

@@ -10,7 +10,7 @@ test('no arguments: the full run of every scenario on every system', () => {
   assert.deepEqual(o.systems, []);
   assert.deepEqual(o.endpoints, []);
   assert.equal(o.sinkPort, undefined);
-  assert.equal(o.gatewayWorkers, 1);
+  assert.equal(o.gatewayWorkers, 2);
   assert.equal(o.profile.idleConnections, 5000);
 });
 
