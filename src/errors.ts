@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   GW_ERR_STORE_UNSUPPORTED: 'the store uses an algorithm or entry kind this gateway does not read',
   GW_ERR_STORE_KEY_PASSWORD: 'a key entry is protected by a password other than the store password',
   GW_ERR_STORE_PEM: 'a PEM file holds no usable certificate or key, or a key that cannot be decrypted',
+  GW_ERR_STORE_WARNING: 'a store was read, but less strictly than it could be (a warning, never fatal)',
   // (keystore codes end)
 
   // ── tls ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -52,6 +53,7 @@ export const ERROR_CODES = {
   GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
   GW_ERR_TLS_CONTEXT: 'the TLS library refused the keys, certificates or settings',
   GW_ERR_TLS_CRL: 'an ssl.crl file or directory cannot be read or holds something other than CRLs',
+  GW_ERR_TLS_WARNING: 'TLS settings that work but are weaker or riskier than they look (a warning, never fatal)',
   // (tls codes end)
 
   // ── upstream / pipe ──────────────────────────────────────────────────────────────────────────────────────

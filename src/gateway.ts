@@ -7,8 +7,8 @@ import type { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { AcceptUri, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
-import { GatewayError, toGatewayError } from './errors.js';
+import type { AcceptUri, Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
+import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
@@ -38,9 +38,14 @@ export interface BoundAccept {
   readonly port: number;
 }
 
+/** Either a gateway ready to bind or every problem found; warnings (weaker than it looks, but working) either way. */
 export type PrepareResult =
-  | { readonly ok: true; readonly gateway: Gateway }
-  | { readonly ok: false; readonly errors: readonly GatewayError[] };
+  | { readonly ok: true; readonly gateway: Gateway; readonly warnings: readonly Diagnostic[] }
+  | { readonly ok: false; readonly errors: readonly GatewayError[]; readonly warnings: readonly Diagnostic[] };
+
+function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
+  return { severity: 'warning', code, message, position, hint: undefined };
+}
 
 /** A listener whose CRL is re-read when its file changes, and what its TLS contexts are rebuilt from. */
 interface CrlWatch {
@@ -74,7 +79,13 @@ function listenKey(a: AcceptUri): string {
   return `${a.listen.host}:${a.listen.port}`;
 }
 
-function createService(config: ServiceConfig, stores: Stores, deps: GatewayDependencies, connector: Connector): Service {
+function createService(
+  config: ServiceConfig,
+  stores: Stores,
+  deps: GatewayDependencies,
+  connector: Connector,
+  warnings: Diagnostic[],
+): Service {
   if (config.type === 'echo') return new EchoService(config);
   let upstreamTls: ConnectionOptions | undefined;
   if (config.connect?.scheme === 'ssl') {
@@ -86,7 +97,7 @@ function createService(config: ServiceConfig, stores: Stores, deps: GatewayDepen
       protocols: config.connectOptions.sslProtocols,
       where: config.connect.uri,
     });
-    for (const w of prepared.warnings) deps.log.warn({ service: config.name }, w);
+    for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
     upstreamTls = prepared.options;
   }
   return new ProxyService(config, { connector, upstreamTls, log: deps.log.child({ service: config.name }) });
@@ -122,14 +133,18 @@ export class Gateway {
       keystore: loadStore(config.security.keystore, 'keystore', errors),
       truststore: loadStore(config.security.truststore, 'truststore', errors),
     };
-    for (const s of [stores.keystore, stores.truststore]) {
-      for (const w of s?.warnings ?? []) deps.log.warn(w);
+    const warnings: Diagnostic[] = [];
+    for (const [contents, store] of [
+      [stores.keystore, config.security.keystore],
+      [stores.truststore, config.security.truststore],
+    ] as const) {
+      for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
     }
     const connector = deps.connector ?? createConnector();
     const services = new Map<ServiceConfig, Service>();
     for (const sc of config.services) {
       try {
-        services.set(sc, createService(sc, stores, deps, connector));
+        services.set(sc, createService(sc, stores, deps, connector, warnings));
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
       }
@@ -184,7 +199,7 @@ export class Gateway {
           const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
           const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
           prepared = prepareServerTls({ ...settings, crl });
-          for (const w of prepared.warnings) deps.log.warn(w);
+          for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
           if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
         } catch (e) {
           errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
@@ -233,8 +248,8 @@ export class Gateway {
         }),
       );
     }
-    if (errors.length > 0) return { ok: false, errors };
-    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, deps.log) };
+    if (errors.length > 0) return { ok: false, errors, warnings };
+    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, deps.log), warnings };
   }
 
   get config(): GatewayConfig {

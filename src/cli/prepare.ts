@@ -36,6 +36,7 @@ export function prepare(configPath: string | undefined, defines: Record<string, 
     return { config: undefined, gateway: undefined, errors: result.diagnostics.filter((d) => d.severity === 'error'), warnings };
   }
   const prepared = Gateway.prepare(result.config, { log });
-  if (!prepared.ok) return { config: result.config, gateway: undefined, errors: prepared.errors.map(toDiagnostic), warnings };
-  return { config: result.config, gateway: prepared.gateway, errors: [], warnings };
+  const allWarnings = [...warnings, ...prepared.warnings];
+  if (!prepared.ok) return { config: result.config, gateway: undefined, errors: prepared.errors.map(toDiagnostic), warnings: allWarnings };
+  return { config: result.config, gateway: prepared.gateway, errors: [], warnings: allWarnings };
 }

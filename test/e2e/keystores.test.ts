@@ -131,6 +131,22 @@ describe('keystore list and check on Java stores', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 
+  test('check lists a truststore read without its integrity check as a warning at its element', async () => {
+    copyFileSync(join(STORES, 'gateway.jceks'), join(space.dir, 'keystore.db'));
+    copyFileSync(join(STORES, 'truststore.jks'), join(space.dir, 'truststore.db'));
+    space.write('keystore.pw', 'jceks-pass\n');
+    const file = space.config(`
+  <service>
+    <name>echo</name>
+    <accept>wss://localhost:0/echo</accept>
+    <type>echo</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  </service>${SECURITY}`, 'no-trust-password.xml');
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /no-trust-password\.xml:\d+:\d+: warning GW_ERR_STORE_WARNING: .*integrity/);
+  });
+
   test('check reports a keystore password that does not open the store at the <keystore> element', async () => {
     copyFileSync(join(STORES, 'gateway.jceks'), join(space.dir, 'keystore.db'));
     copyFileSync(join(STORES, 'truststore.jks'), join(space.dir, 'truststore.db'));
