@@ -66,10 +66,7 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
       continue;
     }
     const text = leafText(element, diags);
-    const at = <T>(fn: () => T): Located<T> | undefined => {
-      const value = attempt(diags, element.position, fn);
-      return value === undefined ? undefined : { value, position: element.position, inherited };
-    };
+    const at = locator(element, diags, inherited);
     switch (name) {
       case 'ssl.verify-client':
         set.verifyClient = at(() => parseEnum(text, ['none', 'optional', 'required'] as const, `<${element.name}>`));
@@ -138,10 +135,7 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
       continue;
     }
     const text = leafText(element, diags);
-    const at = <T>(fn: () => T): Located<T> | undefined => {
-      const value = attempt(diags, element.position, fn);
-      return value === undefined ? undefined : { value, position: element.position, inherited };
-    };
+    const at = locator(element, diags, inherited);
     switch (name) {
       case 'ssl.ciphers':
         set.ciphers = at(() => parseCiphers(text));
@@ -168,6 +162,14 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
     }
   }
   return set;
+}
+
+/** Runs one option's value parser: its value with where it was written, or undefined with the failure recorded. */
+function locator(element: XmlElement, diags: Diagnostics, inherited: boolean) {
+  return <T>(fn: () => T): Located<T> | undefined => {
+    const value = attempt(diags, element.position, fn);
+    return value === undefined ? undefined : { value, position: element.position, inherited };
+  };
 }
 
 function refuseTransport(element: XmlElement, diags: Diagnostics): void {
