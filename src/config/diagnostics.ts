@@ -28,6 +28,10 @@ export class Diagnostics {
     if (!unresolved) this.error(e.code, e.message, position, e.hint);
   }
 
+  get errorCount(): number {
+    return this.list.filter((d) => d.severity === 'error').length;
+  }
+
   get hasErrors(): boolean {
     return this.list.some((d) => d.severity === 'error');
   }

@@ -32,6 +32,11 @@ export interface AcceptOptionSet {
   verifyDepth?: Located<number>;
   proxyProtocol?: Located<ProxyProtocol>;
   proxyProtocolTrusted?: Located<readonly string[]>;
+  /**
+   * An option of the block did not parse or was not recognised: what was meant is unknown, so rules comparing
+   * accepts that share a listener would only add a misleading second error.
+   */
+  uncertain?: boolean;
 }
 
 export interface ConnectOptionSet {
@@ -58,6 +63,7 @@ function isHttpKeepalive(name: string): boolean {
 export function readAcceptOptions(block: XmlElement | undefined, inherited: boolean, configDir: string, diags: Diagnostics): AcceptOptionSet {
   const set: AcceptOptionSet = { binds: {} };
   if (block === undefined) return set;
+  const errorsBefore = diags.errorCount;
   const children = checkChildren(block, anyOrder(...ACCEPT_OPTIONS.map((n) => n + '?')), diags, { aliases: ALIASES, handledElsewhere: isTransportOption });
   for (const [name, elements] of children) {
     const element = elements[0] as XmlElement;
@@ -114,6 +120,7 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
       }
     }
   }
+  if (diags.errorCount > errorsBefore) set.uncertain = true;
   return set;
 }
 
@@ -196,6 +203,7 @@ export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): Ac
     verifyDepth: own.verifyDepth ?? defaults.verifyDepth,
     proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
     proxyProtocolTrusted: own.proxyProtocolTrusted ?? defaults.proxyProtocolTrusted,
+    uncertain: own.uncertain === true || defaults.uncertain === true,
   };
 }
 

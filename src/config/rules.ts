@@ -24,6 +24,7 @@ interface Placed {
   readonly verifyDepth: number | undefined;
   readonly proxyProtocol: string;
   readonly proxyProtocolTrusted: string | undefined;
+  readonly uncertain: boolean;
 }
 
 export function formatHostPort(hp: HostPort): string {
@@ -44,6 +45,7 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
       verifyDepth: verifyDepth?.value,
       proxyProtocol: acceptOptions.proxyProtocol?.value ?? 'none',
       proxyProtocolTrusted: acceptOptions.proxyProtocolTrusted ? [...acceptOptions.proxyProtocolTrusted.value].sort().join(', ') : undefined,
+      uncertain: acceptOptions.uncertain === true,
     }));
   });
 }
@@ -81,6 +83,8 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
         conflict('TLS', head.tls ? 'TLS (wss://)' : 'plain (ws://)', other.tls ? 'TLS (wss://)' : 'plain (ws://)');
         continue;
       }
+      // An option that did not parse is already reported where it is; comparing its default would blame the other.
+      if (head.uncertain || other.uncertain) continue;
       // The PROXY header comes before any TLS byte, so the one server reads it (or not) for every accept.
       if (head.proxyProtocol !== other.proxyProtocol) conflict('tcp.proxy-protocol', head.proxyProtocol, other.proxyProtocol);
       else if (head.proxyProtocol !== 'none' && head.proxyProtocolTrusted !== other.proxyProtocolTrusted) conflict('tcp.proxy-protocol.trusted', head.proxyProtocolTrusted ?? '(none)', other.proxyProtocolTrusted ?? '(none)');

@@ -13,6 +13,13 @@ test('accepts on one host:port must agree on ssl.verify-client, naming both acce
   );
 });
 
+test('a mistyped option is reported once, not again as a disagreement with the accepts sharing its port', () => {
+  const typo = parse(doc(...proxy('a', 'wss://h:9443/a', undefined, opts('<ssl.verify-clent>required</ssl.verify-clent>')), ...proxy('b', 'wss://h:9443/b', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')), ...KEYSTORE));
+  assert.deepEqual(where(typo).map((w) => w.split(' ')[1]), ['GW_ERR_CONFIG_UNKNOWN_ELEMENT']);
+  const badValue = parse(doc(...proxy('a', 'wss://h:9443/a', undefined, opts('<ssl.verify-client>yes</ssl.verify-client>')), ...proxy('b', 'wss://h:9443/b', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')), ...KEYSTORE));
+  assert.deepEqual(where(badValue).map((w) => w.split(' ')[1]), ['GW_ERR_CONFIG_VALUE']);
+});
+
 test('accepts on one host:port must agree on ciphers, protocols and TLS; different ports are independent', () => {
   const r = parse(
     doc(
