@@ -80,7 +80,7 @@ export function describeCertificate(cert: X509Certificate): CertificateDescripti
 
 export function describeStore(contents: StoreContents): EntryDescription[] {
   const out: EntryDescription[] = [];
-  for (const k of contents.keys) {
+  for (const k of [...contents.keys, ...(contents.lockedKeys ?? [])]) {
     const chain = k.chain.map(describeCertificate);
     out.push({ ...chain[0], alias: k.alias, kind: 'PrivateKeyEntry', chain });
   }

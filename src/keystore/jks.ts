@@ -9,7 +9,7 @@ import { corrupt, reason, storeError } from './fail.js';
 import { unprotectKey } from './jks-keys.js';
 import { skipSerializedObject } from './java-serial.js';
 import { ByteReader } from './reader.js';
-import type { KeyEntry, SecretEntry, StoreContents, TrustedEntry } from './types.js';
+import type { KeyEntry, LockedKeyEntry, SecretEntry, StoreContents, TrustedEntry } from './types.js';
 
 export const JKS_MAGIC = 0xfeedfeed;
 export const JCEKS_MAGIC = 0xcececece;
@@ -112,14 +112,16 @@ export function readJavaKeyStore(bytes: Uint8Array, password: string | undefined
   }
   const trusted: TrustedEntry[] = raw.trusted.map((t) => ({ alias: t.alias, certificate: toCertificate(t.der, fileName, t.alias) }));
   const keys: KeyEntry[] = [];
+  const lockedKeys: LockedKeyEntry[] = [];
   for (const k of raw.keys) {
     if (k.chain.length === 0) throw corrupt(fileName, `key entry "${k.alias}" has no certificate`);
     const chain = k.chain.map((der) => toCertificate(der, fileName, k.alias));
-    if (password === undefined) continue;
-    keys.push({ alias: k.alias, privateKey: unprotectKey(k.protectedKey, password, fileName, k.alias), chain });
+    // The container stores certificate chains in the clear, as keytool -list shows without a password.
+    if (password === undefined) lockedKeys.push({ alias: k.alias, chain });
+    else keys.push({ alias: k.alias, privateKey: unprotectKey(k.protectedKey, password, fileName, k.alias), chain });
   }
   if (password === undefined && raw.keys.length > 0) {
     warnings.push(`the private keys of ${raw.keys.map((k) => `"${k.alias}"`).join(', ')} were not read: they need the store password`);
   }
-  return { format: raw.format, keys, trusted, secrets: raw.secrets, warnings };
+  return { format: raw.format, keys, trusted, secrets: raw.secrets, lockedKeys, warnings };
 }

@@ -18,6 +18,12 @@ export interface TrustedEntry {
   readonly certificate: X509Certificate;
 }
 
+/** A private-key entry whose key was not opened (no password was given): its certificates are still readable. */
+export interface LockedKeyEntry {
+  readonly alias: string;
+  readonly chain: readonly X509Certificate[];
+}
+
 export interface SecretEntry {
   readonly alias: string;
   /** Java algorithm name when it could be read (e.g. `AES`), else undefined. */
@@ -29,6 +35,8 @@ export interface StoreContents {
   readonly keys: readonly KeyEntry[];
   readonly trusted: readonly TrustedEntry[];
   readonly secrets: readonly SecretEntry[];
+  /** JKS/JCEKS key entries read without a password, for listing only (never used to serve TLS). */
+  readonly lockedKeys?: readonly LockedKeyEntry[];
   /** Non-fatal findings, e.g. "read without an integrity check because no password was given". */
   readonly warnings: readonly string[];
 }

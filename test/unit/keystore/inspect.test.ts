@@ -20,6 +20,15 @@ test('entries are described as keytool -list -v shows them: alias, kind, owner, 
   }
 });
 
+test('without a password a JKS/JCEKS listing still shows every entry and its chain, as keytool does', () => {
+  const described = describeStore(read('keystore.jks'));
+  const entries = keytoolEntries('keystore.jks');
+  assert.deepEqual(described.map((d) => [d.alias, d.kind]), entries.map((e) => [e.alias, e.type]));
+  described.forEach((d, i) => {
+    assert.deepEqual(d.chain.map((c) => c.fingerprintSha256), entries[i]!.certs.map((c) => c.sha256), d.alias);
+  });
+});
+
 test('SANs, key algorithm and size, and validity of the leaf are on the entry', () => {
   const d = describeStore(read('keystore.jks', 'changeit'));
   const localhost = d.find((e) => e.alias === 'localhost')!;
@@ -41,7 +50,8 @@ test('a secret key is listed with its kind only', () => {
 test('the listing prints every entry in keytool\'s layout, and the warnings', () => {
   const contents = readStore(storeBytes('gateway.jceks'), { fileName: 'conf/keystore.db' });
   const text = formatStoreListing('conf/keystore.db', contents);
-  assert.match(text, /^Keystore file: conf\/keystore.db\nKeystore type: JCEKS\n\nYour keystore contains 2 entries\n/);
+  assert.match(text, /^Keystore file: conf\/keystore.db\nKeystore type: JCEKS\n\nYour keystore contains 5 entries\n/);
+  assert.match(text, /Alias name: localhost\nEntry type: PrivateKeyEntry\nCertificate chain length: 2\n/);
   assert.match(text, /Alias name: fixture-ca\nEntry type: trustedCertEntry\nOwner: CN=Fixture Test CA, OU=Fixtures, O=Acme\n/);
   assert.match(text, /Alias name: session\nEntry type: SecretKeyEntry\n/);
   assert.match(text, /\t SHA256: [0-9A-F]{2}(:[0-9A-F]{2}){31}\n/);

@@ -55,9 +55,10 @@ test('a wrong password is reported as exactly that, naming the file', () => {
   }
 });
 
-test('without a password: no integrity check, certificates read, keys left out, both said in warnings', () => {
+test('without a password: no integrity check, certificates read, keys left locked with their chains, both said in warnings', () => {
   const s = readJavaKeyStore(storeBytes('gateway.jceks'), undefined, 'gateway.jceks');
   assert.equal(s.keys.length, 0);
+  assert.deepEqual(s.lockedKeys?.map((k) => [k.alias, k.chain.length]), [['ec.example.com', 2], ['gateway.example.com', 2], ['localhost', 2]].sort());
   assert.equal(s.trusted.length, 1);
   assert.equal(s.secrets.length, 1);
   assert.equal(s.warnings.length, 2);
