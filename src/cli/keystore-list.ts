@@ -21,13 +21,14 @@ export function keystoreList(file: string, opts: KeystoreListOptions, out: (line
       }
     }
     // Without a password a store is read as a truststore is: no integrity check, and key entries cannot be opened.
-    const contents = loadStoreFile({ file, type: opts.type, password, passwordFile: opts.passwordFile, role: 'truststore' });
+    const contents = loadStoreFile({ file, type: opts.type, password, passwordFile: opts.passwordFile, role: 'store' });
     if (opts.json) out(JSON.stringify({ file, format: contents.format, warnings: contents.warnings, entries: describeStore(contents) }, null, 2));
     else out(formatStoreListing(file, contents));
     return EXIT.OK;
   } catch (e) {
     if (!isGatewayError(e)) throw e;
-    process.stderr.write(e.format() + '\n');
+    // The store module speaks in config terms; on this command line the type is an option.
+    process.stderr.write(e.format().replace(/<type>(\w+)<\/type>/g, '--type $1') + '\n');
     return e.code === 'GW_ERR_USAGE' ? EXIT.USAGE : EXIT.INVALID;
   }
 }

@@ -57,7 +57,8 @@ export function loadStoreFile(args: {
   type?: string | undefined;
   password?: string | undefined;
   passwordFile?: string | undefined;
-  role: 'keystore' | 'truststore';
+  /** `store`: read only to be listed; like a truststore, no password is needed. */
+  role: 'keystore' | 'truststore' | 'store';
 }): StoreContents {
   const bytes = readFile(args.file, args.role);
   const password = args.password ?? (args.passwordFile !== undefined ? readPasswordFile(args.passwordFile) : undefined);

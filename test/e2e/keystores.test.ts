@@ -124,6 +124,15 @@ describe('keystore list and check on Java stores', () => {
     assert.equal(localhost?.fingerprintSha256, keytoolFingerprint('gateway.jceks', 'localhost'));
   });
 
+  test('keystore list speaks in its own terms: a missing file is a store, a wrong type names the --type to use', async () => {
+    const missing = await runGateway(['keystore', 'list', join(space.dir, 'nope.db')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /GW_ERR_FILE_READ: cannot read store ".*nope\.db": no such file/);
+    const mistyped = await runGateway(['keystore', 'list', join(STORES, 'gateway.jceks'), '--type', 'JKS']);
+    assert.equal(mistyped.code, 1);
+    assert.match(mistyped.stderr, /you may need to specify --type JCEKS/);
+  });
+
   test('a wrong password is reported as exactly that, naming the file, with exit 1', async () => {
     const r = await runGateway(['keystore', 'list', join(STORES, 'gateway.jceks'), '--password-env', 'STORE_PW'], { STORE_PW: 'wrong' });
     assert.equal(r.code, 1);
