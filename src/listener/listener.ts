@@ -14,8 +14,7 @@ import type { HostPort, VerifyClient } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
 import { identify, refusalReason, type ClientIdentity } from '../tls/identity.js';
-import { normaliseHostname } from '../tls/select.js';
-import type { PreparedServerTls } from '../tls/server.js';
+import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 import { refuseUpgrade } from './http-response.js';
 import { readProxyHeader } from './proxy-header.js';
@@ -111,10 +110,7 @@ export class Listener {
       // SNI goes through this listener's current contexts, so updateTls() swaps them for every host at once.
       const tlsServer = createTlsServer({
         ...options.tls.options,
-        SNICallback: (servername, callback) => {
-          const current = this.#tls as PreparedServerTls;
-          callback(null, current.contexts.get(normaliseHostname(servername)) ?? current.contexts.get(current.defaultHost));
-        },
+        SNICallback: (servername, callback) => callback(null, contextForServername(this.#tls as PreparedServerTls, servername)),
       });
       this.#tlsServer = tlsServer;
       tlsServer.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));

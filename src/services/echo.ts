@@ -5,9 +5,13 @@
 import type { WebSocket, RawData } from 'ws';
 import type { ServiceConfig } from '../config/types.js';
 import { keepAlive } from '../pipe/heartbeat.js';
+import { PendingWrites } from '../pipe/pending.js';
 import { logClosed, logOpened } from './connection-log.js';
 import type { ConnectionContext, Service } from './types.js';
 import { closeAll } from './close-all.js';
+
+const SEND_BINARY = { binary: true } as const;
+const SEND_TEXT = { binary: false } as const;
 
 export class EchoService implements Service {
   readonly available = true;
@@ -22,14 +26,15 @@ export class EchoService implements Service {
     const limit = this.config.properties.maximumPendingBytes;
     let bytesIn = 0;
     let bytesOut = 0;
-    let pending = 0;
-    let paused = false;
     // Echoing to a client that does not read would grow the send queue without bound: stop reading above the
-    // limit and resume at half, as the proxy does.
-    const sent = (bytes: number) => (err?: Error) => {
-      pending -= bytes;
-      if (!err) bytesOut += bytes;
-      if (paused && pending <= limit / 2) {
+    // limit and resume at half, as the proxy does, with the same accounting (one callback, no closure per message).
+    const pending = new PendingWrites();
+    let paused = false;
+    const onSent = (err?: Error) => {
+      const before = pending.bytes;
+      const left = pending.complete();
+      if (!err) bytesOut += before - left;
+      if (paused && left <= limit / 2) {
         paused = false;
         ws.resume();
       }
@@ -37,9 +42,9 @@ export class EchoService implements Service {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const size = byteLength(data);
       bytesIn += size;
-      pending += size;
-      ws.send(data, { binary: isBinary }, sent(size));
-      if (!paused && pending > limit) {
+      pending.push(size);
+      ws.send(data, isBinary ? SEND_BINARY : SEND_TEXT, onSent);
+      if (!paused && pending.bytes > limit) {
         paused = true;
         ws.pause();
       }

@@ -110,7 +110,7 @@ export class ProxyService implements Service {
     // already read) and written first once it is.
     const early: Buffer[] = [];
     const hold = (data: RawData) => {
-      early.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
+      early.push(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data);
     };
     // Why the client went away before the pipe ran, if it did: its fault, never the backend's.
     let gone: { reason: string; code: number | undefined } | undefined;

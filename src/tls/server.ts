@@ -182,14 +182,15 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
     // read socket.authorizationError and the gateway refuses the client itself.
     rejectUnauthorized: false,
   };
-  if (byEntry.size > 1) {
-    const fallback = contexts.get(defaultHost) as tls.SecureContext;
-    options.SNICallback = (servername, callback) => {
-      callback(null, contexts.get(normaliseHostname(servername)) ?? fallback);
-    };
-  }
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
-  return { options, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
+  const prepared: PreparedServerTls = { options, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
+  if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
+  return prepared;
+}
+
+/** The context for the name a client sent in SNI: its host's, or the default host's for a name no accept has. */
+export function contextForServername(prepared: PreparedServerTls, servername: string): tls.SecureContext {
+  return (prepared.contexts.get(normaliseHostname(servername)) ?? prepared.contexts.get(prepared.defaultHost)) as tls.SecureContext;
 }
 
 /** Options for tls.createServer/https.createServer. Throws GatewayError (GW_ERR_TLS_*) naming the host/option. */
