@@ -32,6 +32,9 @@ export interface AcceptOptionSet {
   verifyDepth?: Located<number>;
   proxyProtocol?: Located<ProxyProtocol>;
   proxyProtocolTrusted?: Located<readonly string[]>;
+  handshakeTimeoutMs?: Located<number>;
+  maximumConnections?: Located<number>;
+  maximumConnectionsPerAddress?: Located<number>;
   /**
    * An option of the block did not parse or was not recognised: what was meant is unknown, so rules comparing
    * accepts that share a listener would only add a misleading second error.
@@ -51,6 +54,8 @@ export const ACCEPT_DEFAULTS = {
   maximumMessageSize: 128 * 1024,
   inactivityTimeoutMs: 0,
   keepaliveTimeoutMs: 30_000,
+  handshakeTimeoutMs: 10_000,
+  maximumConnections: 10_000,
 };
 
 const ALIASES: ReadonlyMap<string, string> = new Map(TLS_ALIASED.map((name) => ['tls.' + name.slice(4), name]));
@@ -114,6 +119,20 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
       case 'tcp.proxy-protocol.trusted':
         set.proxyProtocolTrusted = at(() => parseAddressList(text, `<${element.name}>`));
         break;
+      case 'ws.handshake.timeout':
+        set.handshakeTimeoutMs = at(() => {
+          const ms = parseTimeInterval(text);
+          // Without a deadline, a client that connects and sends nothing holds its socket for good.
+          if (ms === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${element.name}> must be longer than 0`, { hint: 'the default is 10s' });
+          return ms;
+        });
+        break;
+      case 'tcp.maximum.connections':
+        set.maximumConnections = at(() => parsePositiveInteger(text, element.name, 'the default is 10000'));
+        break;
+      case 'tcp.maximum.connections.per.address':
+        set.maximumConnectionsPerAddress = at(() => parsePositiveInteger(text, element.name, 'leave it out for no limit per address'));
+        break;
       default: {
         const bind = at(() => parseBind(text));
         if (bind !== undefined) set.binds[name as BindOption] = bind;
@@ -171,6 +190,12 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
   return set;
 }
 
+function parsePositiveInteger(text: string, name: string, hint: string): number {
+  const n = parseNonNegativeInteger(text);
+  if (n === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${name}> must be at least 1`, { hint });
+  return n;
+}
+
 /** Runs one option's value parser: its value with where it was written, or undefined with the failure recorded. */
 function locator(element: XmlElement, diags: Diagnostics, inherited: boolean) {
   return <T>(fn: () => T): Located<T> | undefined => {
@@ -203,6 +228,9 @@ export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): Ac
     verifyDepth: own.verifyDepth ?? defaults.verifyDepth,
     proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
     proxyProtocolTrusted: own.proxyProtocolTrusted ?? defaults.proxyProtocolTrusted,
+    handshakeTimeoutMs: own.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
+    maximumConnections: own.maximumConnections ?? defaults.maximumConnections,
+    maximumConnectionsPerAddress: own.maximumConnectionsPerAddress ?? defaults.maximumConnectionsPerAddress,
     uncertain: own.uncertain === true || defaults.uncertain === true,
   };
 }
@@ -257,6 +285,9 @@ export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 
     sslVerifyDepth: verifyDepth?.value,
     tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
     tcpProxyProtocolTrusted: set.proxyProtocolTrusted?.value ?? [],
+    wsHandshakeTimeoutMs: set.handshakeTimeoutMs?.value ?? ACCEPT_DEFAULTS.handshakeTimeoutMs,
+    tcpMaximumConnections: set.maximumConnections?.value ?? ACCEPT_DEFAULTS.maximumConnections,
+    tcpMaximumConnectionsPerAddress: set.maximumConnectionsPerAddress?.value,
   };
 }
 

@@ -3,7 +3,7 @@
  * TLS settings), routes that would shadow each other, and TLS accepts that need stores.
  */
 import { describePosition, type Diagnostics } from './diagnostics.js';
-import { clientCheckOptions } from './options.js';
+import { ACCEPT_DEFAULTS, clientCheckOptions } from './options.js';
 import type { ServiceDraft } from './service.js';
 import type { AcceptUri, HostPort } from './types.js';
 
@@ -24,6 +24,9 @@ interface Placed {
   readonly verifyDepth: number | undefined;
   readonly proxyProtocol: string;
   readonly proxyProtocolTrusted: string | undefined;
+  readonly handshakeTimeoutMs: number;
+  readonly maximumConnections: number;
+  readonly maximumConnectionsPerAddress: number | undefined;
   readonly uncertain: boolean;
 }
 
@@ -45,6 +48,9 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
       verifyDepth: verifyDepth?.value,
       proxyProtocol: acceptOptions.proxyProtocol?.value ?? 'none',
       proxyProtocolTrusted: acceptOptions.proxyProtocolTrusted ? [...acceptOptions.proxyProtocolTrusted.value].sort().join(', ') : undefined,
+      handshakeTimeoutMs: acceptOptions.handshakeTimeoutMs?.value ?? ACCEPT_DEFAULTS.handshakeTimeoutMs,
+      maximumConnections: acceptOptions.maximumConnections?.value ?? ACCEPT_DEFAULTS.maximumConnections,
+      maximumConnectionsPerAddress: acceptOptions.maximumConnectionsPerAddress?.value,
       uncertain: acceptOptions.uncertain === true,
     }));
   });
@@ -88,6 +94,10 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
       // The PROXY header comes before any TLS byte, so the one server reads it (or not) for every accept.
       if (head.proxyProtocol !== other.proxyProtocol) conflict('tcp.proxy-protocol', head.proxyProtocol, other.proxyProtocol);
       else if (head.proxyProtocol !== 'none' && head.proxyProtocolTrusted !== other.proxyProtocolTrusted) conflict('tcp.proxy-protocol.trusted', head.proxyProtocolTrusted ?? '(none)', other.proxyProtocolTrusted ?? '(none)');
+      // Deadlines and limits apply before a request names its service, so the one server holds them for all.
+      if (head.handshakeTimeoutMs !== other.handshakeTimeoutMs) conflict('ws.handshake.timeout', `${head.handshakeTimeoutMs} ms`, `${other.handshakeTimeoutMs} ms`);
+      if (head.maximumConnections !== other.maximumConnections) conflict('tcp.maximum.connections', String(head.maximumConnections), String(other.maximumConnections));
+      if (head.maximumConnectionsPerAddress !== other.maximumConnectionsPerAddress) conflict('tcp.maximum.connections.per.address', String(head.maximumConnectionsPerAddress ?? '(no limit)'), String(other.maximumConnectionsPerAddress ?? '(no limit)'));
       if (!head.tls) continue;
       if (head.verifyClient !== other.verifyClient) conflict('ssl.verify-client', head.verifyClient, other.verifyClient);
       if (head.ciphers !== other.ciphers) conflict('ssl.ciphers', head.ciphers ?? '(default)', other.ciphers ?? '(default)');

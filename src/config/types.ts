@@ -44,6 +44,12 @@ export interface AcceptOptions {
   readonly tcpProxyProtocol: ProxyProtocol;
   /** `tcp.proxy-protocol.trusted`: addresses or CIDR blocks allowed to send that header, as written. */
   readonly tcpProxyProtocolTrusted: readonly string[];
+  /** `ws.handshake.timeout` in ms: from TCP accept to a completed WebSocket upgrade (default 10 s). */
+  readonly wsHandshakeTimeoutMs: number;
+  /** `tcp.maximum.connections`: open connections per listening address (default 10000). */
+  readonly tcpMaximumConnections: number;
+  /** `tcp.maximum.connections.per.address`: open connections per client address; undefined = unlimited. */
+  readonly tcpMaximumConnectionsPerAddress: number | undefined;
 }
 
 export interface ConnectOptions {

@@ -54,6 +54,9 @@ export const ACCEPT_OPTIONS = [
   'ssl.verify-depth',
   'tcp.proxy-protocol',
   'tcp.proxy-protocol.trusted',
+  'ws.handshake.timeout',
+  'tcp.maximum.connections',
+  'tcp.maximum.connections.per.address',
 ] as const;
 
 export const CONNECT_OPTIONS = [

@@ -41,6 +41,8 @@ export interface ServerTlsSettings {
 export interface PreparedServerTls {
   /** For tls.createServer / https.createServer. */
   readonly options: tls.TlsOptions;
+  /** The context a handshake starts with (the base entry's, see below), before SNI chooses another. */
+  readonly context: tls.SecureContext;
   /** Normalised host name → its prepared context (several names may share one). */
   readonly contexts: ReadonlyMap<string, tls.SecureContext>;
   /** Normalised host name → alias of the key entry that serves it. */
@@ -183,7 +185,8 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
     rejectUnauthorized: false,
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
-  const prepared: PreparedServerTls = { options, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
+  const context = byEntry.get(baseEntry) as tls.SecureContext;
+  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }

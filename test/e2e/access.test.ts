@@ -124,8 +124,8 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     assert.equal(await outcome(new WebSocket(url(gw, OPS, '/ops'), tlsOptions(pki.client))), 403);
   });
 
-  test('a revoked device is refused during TLS and the log says revoked', async () => {
-    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-2'), tlsOptions(pki.client2))), 'tls');
+  test('a revoked device is refused with 403 before any service, and the log says revoked', async () => {
+    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-2'), tlsOptions(pki.client2))), 403);
     const line = await gw.waitFor((l) => l.msg.startsWith('client certificate refused') && l['subject'] === 'CN=device-2, OU=devices, O=Acme');
     assert.match(String(line['reason']), /revoked/);
   });
@@ -140,7 +140,7 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     space.write('crl.next', both.pem);
     renameSync(`${space.dir}/crl.next`, `${space.dir}/crl.pem`);
     await gw.waitFor((l) => String(l.msg).startsWith('CRL reloaded'));
-    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 'tls');
+    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 403);
   });
 });
 

@@ -129,16 +129,17 @@ describe('wss:// echo and proxy on one port with mutual TLS', () => {
     assert.equal(line['upstream'], `tcp://127.0.0.1:${backend.port}`);
   });
 
-  test('a client without a certificate is refused before any HTTP, and the log says why', async () => {
+  test('a client without a certificate is refused in the handshake with a TLS alert, and the log says why', async () => {
     const ws = connect(gw, ECHO, undefined);
-    await refused(ws);
+    const err = (await refused(ws)) as Error & { code?: string };
+    assert.equal(err.code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
     const line = await gw.waitFor((l) => l.msg.startsWith('client certificate refused') && /no client certificate/i.test(String(l['reason'])));
     assert.ok(line);
   });
 
   test('an expired client certificate is refused with CERT_HAS_EXPIRED', async () => {
     const ws = connect(gw, ECHO, testPki().expiredClient);
-    await refused(ws);
+    assert.match((await refused(ws)).message, /403/);
     const line = await gw.waitFor((l) => String(l['reason']).includes('CERT_HAS_EXPIRED'));
     assert.equal(line['subject'], 'CN=expired-device, OU=devices, O=Acme');
   });

@@ -22,6 +22,9 @@ test('accept-options defaults when none are given', () => {
     sslVerifyDepth: undefined,
     tcpProxyProtocol: 'none',
     tcpProxyProtocolTrusted: [],
+    wsHandshakeTimeoutMs: 10000,
+    tcpMaximumConnections: 10000,
+    tcpMaximumConnectionsPerAddress: undefined,
   });
   assert.deepEqual(c.services[0]?.connectOptions, { sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' });
 });
@@ -37,6 +40,9 @@ test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
       '<ws.inactivity.timeout>15s</ws.inactivity.timeout>',
       '<http.keepalive.timeout>1 min</http.keepalive.timeout>',
       '<wss.bind>127.0.0.1:9443</wss.bind>',
+      '<ws.handshake.timeout>5s</ws.handshake.timeout>',
+      '<tcp.maximum.connections>2000</tcp.maximum.connections>',
+      '<tcp.maximum.connections.per.address>20</tcp.maximum.connections.per.address>',
     ),
     ...KEYSTORE,
   );
@@ -54,6 +60,9 @@ test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
     sslVerifyDepth: undefined,
     tcpProxyProtocol: 'none',
     tcpProxyProtocolTrusted: [],
+    wsHandshakeTimeoutMs: 5000,
+    tcpMaximumConnections: 2000,
+    tcpMaximumConnectionsPerAddress: 20,
   });
   assert.deepEqual(service?.accepts[0]?.listen, { host: '127.0.0.1', port: 9443 });
 });
@@ -200,4 +209,20 @@ test('the new accept options come from service-defaults option by option', () =>
   assert.equal(s?.acceptOptions.tcpProxyProtocol, 'v1');
   assert.deepEqual(s?.acceptOptions.tcpProxyProtocolTrusted, ['10.0.0.1']);
   assert.equal(s?.connectOptions.tcpProxyProtocol, 'v2');
+});
+
+test('ws.handshake.timeout 0 and connection limits of 0 are refused, each at its option', () => {
+  const r = parse(
+    doc(
+      ...withAcceptOptions(
+        'ws://h/',
+        '<ws.handshake.timeout>0</ws.handshake.timeout>',
+        '<tcp.maximum.connections>0</tcp.maximum.connections>',
+        '<tcp.maximum.connections.per.address>-1</tcp.maximum.connections.per.address>',
+      ),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7']);
+  assert.match(r.diagnostics[0]?.message ?? '', /<ws.handshake.timeout> must be longer than 0/);
+  assert.match(r.diagnostics[1]?.message ?? '', /<tcp.maximum.connections> must be at least 1/);
 });
