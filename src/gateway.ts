@@ -140,6 +140,14 @@ export class Gateway {
     ] as const) {
       for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
     }
+    for (const sc of config.services) {
+      const stream = sc.accepts.find((a) => a.scheme === 'tcp' || a.scheme === 'ssl');
+      const toWebSocket = sc.connect !== undefined && (sc.connect.scheme === 'ws' || sc.connect.scheme === 'wss');
+      if (stream || toWebSocket) {
+        const where = stream ?? sc.connect;
+        errors.push(new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `${where?.uri}: tcp:// and ssl:// accepts and ws:// and wss:// connects are not served by this build`, { position: where?.position }));
+      }
+    }
     const connector = deps.connector ?? createConnector();
     const services = new Map<ServiceConfig, Service>();
     for (const sc of config.services) {

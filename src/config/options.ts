@@ -7,7 +7,8 @@ import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
 import { parseAddressList, parseBind, parseCiphers, parseDataSize, parseEnum, parseNonNegativeInteger, parseProtocols, parseTimeInterval } from './grammar.js';
 import { anyOrder, checkChildren, leafText } from './structure.js';
-import type { AcceptOptions, ConnectOptions, HostPort, ProxyProtocol, SourcePosition, VerifyClient } from './types.js';
+import { parseHttpHeader } from './http-header.js';
+import type { AcceptOptions, ConnectOptions, HostPort, HttpHeaderConfig, ProxyProtocol, Scheme, SourcePosition, VerifyClient } from './types.js';
 import { ACCEPT_OPTIONS, CONNECT_OPTIONS, PROXY_PROTOCOLS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
@@ -43,6 +44,10 @@ export interface AcceptOptionSet {
 }
 
 export interface ConnectOptionSet {
+  keystoreAlias?: Located<string>;
+  /** Every `<http.header>`, in document order (the option repeats). */
+  httpHeaders?: Located<readonly HttpHeaderConfig[]>;
+  inactivityTimeoutMs?: Located<number>;
   ciphers?: Located<string>;
   protocols?: Located<readonly string[]>;
   tcpBind?: Located<HostPort>;
@@ -147,11 +152,16 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
   const set: ConnectOptionSet = {};
   if (block === undefined) return set;
   const refusedHere = (name: string): boolean => isTransportOption(name) || isHttpKeepalive(name);
-  const children = checkChildren(block, anyOrder(...CONNECT_OPTIONS.map((n) => n + '?')), diags, { aliases: ALIASES, handledElsewhere: refusedHere });
+  const children = checkChildren(block, anyOrder(...CONNECT_OPTIONS.map((n) => n + (n === 'http.header' ? '*' : '?'))), diags, { aliases: ALIASES, handledElsewhere: refusedHere });
   for (const [name, elements] of children) {
     const element = elements[0] as XmlElement;
     if (isTransportOption(name)) {
       for (const e of elements) refuseTransport(e, diags);
+      continue;
+    }
+    if (name === 'http.header') {
+      const headers = elements.flatMap((e) => attempt(diags, e.position, () => parseHttpHeader(leafText(e, diags), e.position)) ?? []);
+      set.httpHeaders = { value: headers, position: element.position, inherited };
       continue;
     }
     if (isHttpKeepalive(name)) {
@@ -182,9 +192,16 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
       case 'tcp.proxy-protocol':
         set.proxyProtocol = at(() => parseEnum(text, PROXY_PROTOCOLS, `<${element.name}>`));
         break;
-      default:
-        // Kaazing pinged ws:// backends; a tcp:// or ssl:// backend has nothing to answer a ping with.
-        diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${name}> in <connect-options> is not supported: this gateway connects to tcp:// and ssl:// backends, which cannot be pinged`, element.position, 'remove it; <ws.inactivity.timeout> in <accept-options> watches the client side');
+      case 'ssl.keystore.alias':
+        set.keystoreAlias = at(() => {
+          if (text === '') throw new GatewayError('GW_ERR_CONFIG_MISSING', `<${element.name}> is empty: it must name a key entry of the keystore`);
+          return text;
+        });
+        break;
+      case 'ws.inactivity.timeout':
+        // Whether the backend is one that can be pinged is the service's to say: it knows the connect URI.
+        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+        break;
     }
   }
   return set;
@@ -237,6 +254,9 @@ export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): Ac
 
 export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet): ConnectOptionSet {
   return {
+    keystoreAlias: own.keystoreAlias ?? defaults.keystoreAlias,
+    httpHeaders: own.httpHeaders ?? defaults.httpHeaders,
+    inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
     ciphers: own.ciphers ?? defaults.ciphers,
     protocols: own.protocols ?? defaults.protocols,
     tcpBind: own.tcpBind ?? defaults.tcpBind,
@@ -244,13 +264,20 @@ export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet):
   };
 }
 
+const BIND_CHAINS: Readonly<Record<Scheme, readonly BindOption[]>> = {
+  ws: ['tcp.bind', 'http.bind', 'ws.bind'],
+  wss: ['tcp.bind', 'ssl.bind', 'https.bind', 'wss.bind'],
+  tcp: ['tcp.bind'],
+  ssl: ['tcp.bind', 'ssl.bind'],
+};
+
 /**
  * The bind that decides where an accept of `scheme` listens. Kaazing stacks ws over http over tcp, and wss over
  * https over ssl over tcp; each layer's bind replaces the address handed to the layer below, so the socket ends up
  * on the lowest layer's bind that is given. Binds of the other stack (wss.bind on a ws:// accept) do not apply.
  */
-export function effectiveBind(binds: AcceptOptionSet['binds'], scheme: 'ws' | 'wss'): HostPort | undefined {
-  const chain: readonly BindOption[] = scheme === 'ws' ? ['tcp.bind', 'http.bind', 'ws.bind'] : ['tcp.bind', 'ssl.bind', 'https.bind', 'wss.bind'];
+export function effectiveBind(binds: AcceptOptionSet['binds'], scheme: Scheme): HostPort | undefined {
+  const chain = BIND_CHAINS[scheme];
   for (const name of chain) {
     const bind = binds[name];
     if (bind !== undefined) return bind.value;
@@ -267,7 +294,7 @@ export function clientCheckOptions(set: AcceptOptionSet): { crl: Located<string>
   return { crl: verifies ? set.crl : undefined, verifyDepth: verifies ? set.verifyDepth : undefined };
 }
 
-export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 'wss')[]): AcceptOptions {
+export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly Scheme[]): AcceptOptions {
   const binds = schemes.map((s) => effectiveBind(set.binds, s));
   const firstBind = binds[0];
   const sameForAll = binds.every((b) => b?.host === firstBind?.host && b?.port === firstBind?.port);
@@ -293,6 +320,9 @@ export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 
 
 export function toConnectOptions(set: ConnectOptionSet): ConnectOptions {
   return {
+    sslKeystoreAlias: set.keystoreAlias?.value,
+    httpHeaders: set.httpHeaders?.value ?? [],
+    wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? 0,
     sslCiphers: set.ciphers?.value,
     sslProtocols: set.protocols?.value,
     tcpBind: set.tcpBind?.value,

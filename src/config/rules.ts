@@ -4,6 +4,7 @@
  */
 import { describePosition, type Diagnostics } from './diagnostics.js';
 import { ACCEPT_DEFAULTS, clientCheckOptions } from './options.js';
+import { isTlsScheme, isWebSocketScheme } from './uris.js';
 import type { ServiceDraft } from './service.js';
 import type { AcceptUri, HostPort } from './types.js';
 
@@ -17,6 +18,8 @@ interface Placed {
   readonly service: string;
   readonly accept: AcceptUri;
   readonly tls: boolean;
+  /** tcp:// or ssl://: a byte stream, with no request to route by. */
+  readonly stream: boolean;
   readonly verifyClient: string;
   readonly ciphers: string | undefined;
   readonly protocols: string | undefined;
@@ -40,7 +43,8 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
     return config.accepts.map((accept) => ({
       service: config.name,
       accept,
-      tls: accept.scheme === 'wss' && acceptOptions.encryption?.value !== false,
+      tls: isTlsScheme(accept.scheme) && acceptOptions.encryption?.value !== false,
+      stream: !isWebSocketScheme(accept.scheme),
       verifyClient: acceptOptions.verifyClient?.value ?? 'none',
       ciphers: acceptOptions.ciphers?.value,
       protocols: acceptOptions.protocols ? [...acceptOptions.protocols.value].sort().join(',') : undefined,
@@ -85,6 +89,12 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
           'accepts sharing an address share one server: make them agree, or bind them to different ports',
         );
       };
+      if (head.stream || other.stream) {
+        // Without HTTP there is no Host or path to tell two services apart: a stream listener serves one accept.
+        const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `WebSocket (${p.accept.scheme}://)`);
+        conflict('the service it serves', kind(head), kind(other));
+        continue;
+      }
       if (head.tls !== other.tls) {
         conflict('TLS', head.tls ? 'TLS (wss://)' : 'plain (ws://)', other.tls ? 'TLS (wss://)' : 'plain (ws://)');
         continue;

@@ -5,13 +5,15 @@
  * (for example when a keystore named here turns out to have the wrong password).
  */
 import type { GatewayErrorCode, SourcePosition } from '../errors.js';
+import type { Scheme } from './uris.js';
 
 export type { SourcePosition };
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
 export type ServiceType = 'proxy' | 'echo';
-export type ConnectStrategy = 'immediate' | 'deferred';
+export type ConnectStrategy = 'immediate' | 'deferred' | 'prepared';
+export type { Scheme } from './uris.js';
 /** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */
 export type ProxyProtocol = 'none' | 'v1' | 'v2';
 
@@ -52,7 +54,22 @@ export interface AcceptOptions {
   readonly tcpMaximumConnectionsPerAddress: number | undefined;
 }
 
+/** One `<http.header>` connect-option as written: `NAME: TEMPLATE`, split at the first colon. */
+export interface HttpHeaderConfig {
+  /** The header name as written (compared case-insensitively). */
+  readonly name: string;
+  /** The value template, e.g. `{ssl.client.CN}`; variables are checked when the option is read. */
+  readonly template: string;
+  readonly position: SourcePosition;
+}
+
 export interface ConnectOptions {
+  /** `ssl.keystore.alias`: the keystore entry presented to a wss:// or ssl:// backend; undefined = the first. */
+  readonly sslKeystoreAlias: string | undefined;
+  /** `http.header`: headers sent to a ws:// or wss:// backend with the upgrade, in document order. */
+  readonly httpHeaders: readonly HttpHeaderConfig[];
+  /** `ws.inactivity.timeout` towards a ws:// or wss:// backend, in ms; 0 = off. */
+  readonly wsInactivityTimeoutMs: number;
   readonly sslCiphers: string | undefined;
   readonly sslProtocols: readonly string[] | undefined;
   /** Local address to connect from (`tcp.bind`). */
@@ -64,7 +81,7 @@ export interface ConnectOptions {
 export interface AcceptUri {
   /** The URI as written after ${} substitution. */
   readonly uri: string;
-  readonly scheme: 'ws' | 'wss';
+  readonly scheme: Scheme;
   /** Lower-cased host name from the URI: what the server certificate must match and the Host header is routed by. */
   readonly host: string;
   readonly port: number;
@@ -77,9 +94,11 @@ export interface AcceptUri {
 
 export interface ConnectUri {
   readonly uri: string;
-  readonly scheme: 'tcp' | 'ssl';
+  readonly scheme: Scheme;
   readonly host: string;
   readonly port: number;
+  /** The WebSocket path of a ws:// or wss:// backend; `/` for tcp:// and ssl://. */
+  readonly path: string;
   readonly position: SourcePosition;
 }
 
@@ -89,6 +108,8 @@ export interface ProxyProperties {
   /** Seconds; > 0 turns on accept take-down and backoff reconnects while the backend is down. Default 0. */
   readonly maximumRecoveryIntervalS: number;
   readonly connectStrategy: ConnectStrategy;
+  /** `prepared.connection.count`: backend connections kept open ahead of clients with connect.strategy prepared. */
+  readonly preparedConnectionCount: number;
 }
 
 export interface CrossSiteConstraint {

@@ -60,6 +60,8 @@ export const ACCEPT_OPTIONS = [
 ] as const;
 
 export const CONNECT_OPTIONS = [
+  'ssl.keystore.alias',
+  'http.header',
   'ssl.ciphers',
   'ssl.protocols',
   'ssl.encryption',

@@ -45,7 +45,7 @@ export class ProxyService implements Service {
     const connect = config.connect as ConnectUri; // config guarantees a connect for proxy services
     this.#target = {
       uri: connect.uri,
-      scheme: connect.scheme,
+      scheme: connect.scheme as 'tcp' | 'ssl',
       host: connect.host,
       port: connect.port,
       localAddress: config.connectOptions.tcpBind?.host,

@@ -6,7 +6,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
     description: undefined,
     accepts: [],
     connect: undefined,
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate' },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate', preparedConnectionCount: 0 },
     acceptOptions: {
       sslVerifyClient: 'none',
       sslCiphers: undefined,
@@ -24,7 +24,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
       tcpMaximumConnections: 10_000,
       tcpMaximumConnectionsPerAddress: undefined,
     },
-    connectOptions: { sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' },
+    connectOptions: { sslKeystoreAlias: undefined, httpHeaders: [], wsInactivityTimeoutMs: 0, sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' },
     crossSiteConstraints: [],
     accessConstraints: [],
     position: { file: 'test.xml', line: 1, column: 1 },

@@ -26,7 +26,15 @@ test('accept-options defaults when none are given', () => {
     tcpMaximumConnections: 10000,
     tcpMaximumConnectionsPerAddress: undefined,
   });
-  assert.deepEqual(c.services[0]?.connectOptions, { sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' });
+  assert.deepEqual(c.services[0]?.connectOptions, {
+    sslKeystoreAlias: undefined,
+    httpHeaders: [],
+    wsInactivityTimeoutMs: 0,
+    sslCiphers: undefined,
+    sslProtocols: undefined,
+    tcpBind: undefined,
+    tcpProxyProtocol: 'none',
+  });
 });
 
 test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
@@ -90,7 +98,15 @@ test('connect-options: ciphers, protocols, tcp.bind; keep-alive, inactivity and 
   const good = parse(
     doc(...proxy('p', 'ws://h/', 'ssl://b:443', ['    <connect-options>', '      <tls.ciphers>HIGH</tls.ciphers>', '      <ssl.protocols>TLSv1.3</ssl.protocols>', '      <tcp.bind>10.0.0.1:0</tcp.bind>', '      <ssl.encryption>enabled</ssl.encryption>', '    </connect-options>'])),
   );
-  assert.deepEqual(config(good).services[0]?.connectOptions, { sslCiphers: 'HIGH', sslProtocols: ['TLSv1.3'], tcpBind: { host: '10.0.0.1', port: 0 }, tcpProxyProtocol: 'none' });
+  assert.deepEqual(config(good).services[0]?.connectOptions, {
+    sslKeystoreAlias: undefined,
+    httpHeaders: [],
+    wsInactivityTimeoutMs: 0,
+    sslCiphers: 'HIGH',
+    sslProtocols: ['TLSv1.3'],
+    tcpBind: { host: '10.0.0.1', port: 0 },
+    tcpProxyProtocol: 'none',
+  });
   const bad = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <connect-options>', '      <http.keepalive>enabled</http.keepalive>', '      <http.keepalive.timeout>1s</http.keepalive.timeout>', '      <ssl.encryption>disabled</ssl.encryption>', '      <ssl.verify-client>required</ssl.verify-client>', '      <ws.inactivity.timeout>2s</ws.inactivity.timeout>', '    </connect-options>'])));
   assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7', 'error GW_ERR_CONFIG_UNSUPPORTED 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7', 'error GW_ERR_CONFIG_UNSUPPORTED 12:7']);
 });

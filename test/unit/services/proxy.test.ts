@@ -13,8 +13,8 @@ function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate
   return serviceConfig({
     name: 'proxy',
     type: 'proxy',
-    connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, position: { file: 't.xml' } },
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy },
+    connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, path: '/', position: { file: 't.xml' } },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy, preparedConnectionCount: 0 },
   });
 }
 
@@ -81,7 +81,7 @@ test('a failed connect closes the client with 1011 and a reason, and logs the fa
 
 test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
-  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const } };
+  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0 } };
   const service = new ProxyService(config, { connector: failing, upstreamTls: undefined, log: memoryLog().log });
   const h = await serve(service);
   t.after(() => h.close());
@@ -95,7 +95,7 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'must not be called'));
   const config = {
     ...proxyConfig(9, 'deferred'),
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0 },
   };
   const c = counting(failing);
   const service = new ProxyService(config, { connector: c.connector, upstreamTls: undefined, log: memoryLog().log });
