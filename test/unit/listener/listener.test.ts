@@ -7,6 +7,7 @@ import { Listener } from '../../../src/listener/listener.js';
 import { EchoService } from '../../../src/services/echo.js';
 import { memoryLog } from '../../helpers/memory-log.js';
 import { serviceConfig } from '../../helpers/service-config.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
 function plainListener(): Listener {
   const service = new EchoService(serviceConfig({ name: 'echo', type: 'echo' }));
@@ -28,7 +29,7 @@ function upgradeRequest(path: string): string {
 }
 
 function statusOf(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+  const status = new Promise<string>((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => s.write(upgradeRequest(path)));
     s.once('data', (d: Buffer) => {
       resolve(d.toString().split('\r\n')[0] ?? '');
@@ -36,11 +37,12 @@ function statusOf(port: number, path: string): Promise<string> {
     });
     s.on('error', reject);
   });
+  return withDeadline(status, WAIT_MS, `the status line of an upgrade to ${path}`);
 }
 
 test('a client that resets right after a refused upgrade harms no one', async (t) => {
   const listener = plainListener();
-  const { port } = await listener.listen();
+  const { port } = await withDeadline(listener.listen(), WAIT_MS, 'the listener to bind');
   t.after(() => listener.close());
   for (let i = 0; i < 20; i++) {
     const s = connect(port, '127.0.0.1', () => {
@@ -48,7 +50,7 @@ test('a client that resets right after a refused upgrade harms no one', async (t
       s.resetAndDestroy();
     });
     s.on('error', () => {});
-    await new Promise((resolve) => s.once('close', resolve));
+    await event(s, 'close', 'the resetting client to close');
   }
   assert.equal(await statusOf(port, '/nope'), 'HTTP/1.1 404 Not Found');
   assert.equal(await statusOf(port, '/echo'), 'HTTP/1.1 101 Switching Protocols');
@@ -56,14 +58,14 @@ test('a client that resets right after a refused upgrade harms no one', async (t
 
 test('a closed listener answers upgrades still in flight with 503 and releases its port', async () => {
   const listener = plainListener();
-  const { port } = await listener.listen();
+  const { port } = await withDeadline(listener.listen(), WAIT_MS, 'the listener to bind');
   const s = connect(port, '127.0.0.1');
-  await new Promise((resolve) => s.once('connect', resolve));
+  await event(s, 'connect', 'the client to connect');
   const closed = listener.close();
-  const reply = new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString().split('\r\n')[0] ?? '')));
+  const reply = event<[Buffer]>(s, 'data', 'the reply to an upgrade in flight');
   s.write(upgradeRequest('/echo'));
-  assert.equal(await reply, 'HTTP/1.1 503 Service Unavailable');
+  assert.equal((await reply)[0].toString().split('\r\n')[0], 'HTTP/1.1 503 Service Unavailable');
   s.destroy();
   listener.destroyConnections();
-  await closed;
+  await withDeadline(closed, WAIT_MS, 'the listener to close');
 });

@@ -2,20 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import { once } from 'node:events';
 import { createConnector, type SetTimer, type UpstreamTarget } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { testPki } from '../../helpers/pki.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await event(server, 'listening');
   return (server.address() as net.AddressInfo).port;
 }
 
 async function close(server: net.Server): Promise<void> {
   server.close();
-  await once(server, 'close');
+  await event(server, 'close');
 }
 
 /**
@@ -57,7 +57,7 @@ function manualTimer(): { setTimer: SetTimer; fire: () => void; delays: number[]
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   try {
-    await p;
+    await withDeadline(p, WAIT_MS, 'the connect to settle');
   } catch (e) {
     assert.ok(e instanceof GatewayError, `expected a GatewayError, got ${String(e)}`);
     return e;
@@ -77,10 +77,10 @@ test('tcp://: resolves with a connected socket that carries bytes both ways', as
   assert.deepEqual(timer.delays, [10_000], 'default connect timeout is 10 s');
   assert.ok(timer.cancelled(), 'the timeout is cancelled once connected');
   socket.write('ping');
-  const [echoed] = (await once(socket, 'data')) as [Buffer];
+  const [echoed] = (await event(socket, 'data')) as [Buffer];
   assert.equal(echoed.toString(), 'ping');
   socket.end();
-  await once(socket, 'close');
+  await event(socket, 'close');
   await close(server);
 });
 
@@ -93,7 +93,7 @@ test('tcp://: binds the local address given as localAddress (tcp.bind)', async (
   const socket = await createConnector()(tcp(port, { localAddress: '127.0.0.1', connectTimeoutMs: 5000 }));
   assert.equal(socket.localAddress, '127.0.0.1');
   socket.resume();
-  await once(socket, 'close');
+  await event(socket, 'close');
   await close(server);
 });
 
@@ -148,13 +148,13 @@ test('aborting during the TLS handshake destroys the socket and rejects', async 
   const server = net.createServer();
   const port = await listen(server);
   const controller = new AbortController();
-  const serverSide = once(server, 'connection') as Promise<[net.Socket]>;
+  const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
   const pending = createConnector()(ssl(port, { ca: testPki().ca.cert }), controller.signal);
   const [peer] = await serverSide;
-  const hello = once(peer, 'data');
+  const hello = event(peer, 'data');
   tolerate(peer);
   await hello; // the ClientHello: TCP is up on both ends
-  const peerClosed = once(peer, 'close');
+  const peerClosed = event(peer, 'close');
   controller.abort();
   const err = await rejection(pending);
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
@@ -167,13 +167,13 @@ test('ssl://: a handshake that outlives connectTimeoutMs rejects with GW_ERR_UPS
   const server = net.createServer();
   const port = await listen(server);
   const timer = manualTimer();
-  const serverSide = once(server, 'connection') as Promise<[net.Socket]>;
+  const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
   const pending = createConnector({ setTimer: timer.setTimer })(ssl(port, { ca: testPki().ca.cert }));
   const [peer] = await serverSide;
-  const hello = once(peer, 'data');
+  const hello = event(peer, 'data');
   tolerate(peer);
   await hello;
-  const peerClosed = once(peer, 'close');
+  const peerClosed = event(peer, 'close');
   timer.fire();
   const err = await rejection(pending);
   assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
@@ -202,11 +202,11 @@ test('ssl://: resolves after a verified handshake, sending the host name as SNI'
   assert.ok(socket instanceof tls.TLSSocket);
   assert.equal(socket.authorized, true);
   socket.write('hello');
-  const [echoed] = (await once(socket, 'data')) as [Buffer];
+  const [echoed] = (await event(socket, 'data')) as [Buffer];
   assert.equal(echoed.toString(), 'hello');
   assert.deepEqual(names, ['localhost']);
   socket.end();
-  await once(socket, 'close');
+  await event(socket, 'close');
   await close(server);
 });
 
