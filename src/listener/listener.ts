@@ -16,6 +16,7 @@ import type { ConnectionContext } from '../services/types.js';
 import { identify, refusalReason, type ClientIdentity } from '../tls/identity.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
+import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { refuseUpgrade } from './http-response.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RouteTable, type Route } from './routes.js';
@@ -55,9 +56,6 @@ function socketEndpoints(socket: Socket): Endpoints {
 function peerKey(socket: Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
 }
-
-/** TCP keep-alive: the first probe after this long without traffic. */
-const KEEPALIVE_DELAY_MS = 60_000;
 
 let nextConnectionId = 0;
 
