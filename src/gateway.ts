@@ -111,6 +111,8 @@ export class Gateway {
   readonly #stopWatching: (() => void)[] = [];
   readonly #log: Logger;
   #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
+  /** The one stop in progress or done, which every caller of stop() is given. */
+  #stopping: Promise<void> | undefined;
 
   private constructor(
     config: GatewayConfig,
@@ -318,9 +320,18 @@ export class Gateway {
     );
   }
 
-  /** Closes every connection (1001 to WebSocket clients) and every listener. Safe to call more than once. */
-  async stop(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+  /**
+   * Closes every connection (1001 to WebSocket clients) and every listener. Every call returns the same promise,
+   * settled when the stop is complete: whoever awaits stop() may go on to exit or rebind the port, so a second
+   * caller must not be let go while the first call is still closing connections.
+   */
+  stop(): Promise<void> {
+    // A start that failed has closed everything already.
+    this.#stopping ??= this.#state === 'stopped' ? Promise.resolve() : this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#state = 'stopping';
     for (const stop of this.#stopWatching.splice(0)) stop();
     // Stop accepting first, so no client is upgraded into a service that is closing its connections.

@@ -19,6 +19,7 @@ import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
+import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
 import { DownstreamConnection, type HttpRefusal } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
@@ -46,9 +47,6 @@ export interface ListenerOptions {
   readonly maximumConnectionsPerAddress: number | undefined;
   readonly log: Logger;
 }
-
-/** TCP keep-alive: the first probe after this long without traffic. */
-const KEEPALIVE_DELAY_MS = 60_000;
 
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;

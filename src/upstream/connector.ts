@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
+import { KEEPALIVE_DELAY_MS } from './tcp-keepalive.js';
 
 export interface UpstreamTarget {
   /** The URI as configured (`tcp://backend:5000`), used in every message. */
@@ -31,9 +32,9 @@ export interface UpstreamTarget {
  * original error as `cause`. Honors the AbortSignal: the socket is destroyed and the promise rejects with
  * GW_ERR_UPSTREAM_CONNECT.
  *
- * The resolved socket has Nagle's algorithm off and keeps one no-op 'error' listener, so that a reset arriving
- * before the caller attaches its own listener cannot crash the process; such an error stays readable as
- * `socket.errored` (fuse() checks it).
+ * The resolved socket has Nagle's algorithm off, TCP keep-alive on (the first probe after KEEPALIVE_DELAY_MS idle,
+ * as for clients), and one no-op 'error' listener, so that a reset arriving before the caller attaches its own
+ * listener cannot crash the process; such an error stays readable as `socket.errored` (fuse() checks it).
  */
 export type Connector = (target: UpstreamTarget, signal?: AbortSignal) => Promise<net.Socket>;
 
@@ -127,6 +128,8 @@ function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setT
       // The copy loop forwards each WebSocket message as it arrives; Nagle plus delayed ACKs would hold small
       // request/response exchanges back by up to 40 ms.
       socket.setNoDelay(true);
+      // A backend that vanished behind a NAT or firewall would otherwise go unnoticed for as long as it stays quiet.
+      socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
       socket.on('error', ignoreError);
       resolve(socket);
     }

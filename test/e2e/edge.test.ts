@@ -11,18 +11,14 @@ import tls from 'node:tls';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { testPki } from '../helpers/pki.js';
+import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
+
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
 const PLAIN = 'ws://127.0.0.2:0/echo';
 const SECURE = 'wss://127.0.0.1:0/echo';
 const LIMITED = 'ws://127.0.0.3:0/limited';
 
-function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Milliseconds from now until the peer closes `socket`, and what it sent before. */
 function untilClosed(socket: Socket): Promise<{ ms: number; text: string }> {

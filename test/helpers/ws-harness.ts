@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Service, ConnectionContext } from '../../src/services/types.js';
 import { memoryLog, type MemoryLog } from './memory-log.js';
+import { WAIT_MS, event, withDeadline } from './deadline.js';
 
 export interface Harness {
   readonly url: string;
@@ -39,7 +40,8 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
       service.handle(ws, ctx);
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  http.listen(0, '127.0.0.1');
+  await event(http, 'listening', 'the harness to listen');
   const port = (http.address() as { port: number }).port;
   const url = `ws://127.0.0.1:${port}/`;
   return {
@@ -47,12 +49,12 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
     logs,
     connect: (options) => {
       const ws = new WebSocket(url, options);
-      return new Promise((resolve, reject) => ws.once('open', () => resolve(ws)).once('error', reject));
+      return event(ws, 'open', `a WebSocket to ${url} to open`).then(() => ws);
     },
     close: async () => {
-      await service.stop();
+      await withDeadline(service.stop(), WAIT_MS, `the ${service.config.name} service to stop`);
       http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
+      await withDeadline(new Promise((resolve) => http.close(resolve)), WAIT_MS, 'the harness to close');
     },
   };
 }

@@ -13,15 +13,11 @@ import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
+
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
 /** Every wait here is bounded: a regression fails naming what it waited for. */
-function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 function acceptFor(host: string, path = '/echo', scheme: 'ws' | 'wss' = 'ws'): AcceptUri {
   return { uri: `${scheme}://${host}:0${path}`, scheme, host, port: 0, path, listen: { host: '127.0.0.1', port: 0 }, position: { file: 't.xml' } };

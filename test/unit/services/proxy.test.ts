@@ -8,6 +8,7 @@ import { serve } from '../../helpers/ws-harness.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { tcpEcho } from '../../helpers/tcp-servers.js';
 import type { ConnectStrategy } from '../../../src/config/types.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
 function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate') {
   return serviceConfig({
@@ -35,9 +36,9 @@ test('proxy pipes a client to its backend and logs upstream, bytes and reason on
   const h = await serve(new ProxyService(proxyConfig(backend.port), { connector: createConnector(), upstreamTls: undefined, log: memoryLog().log }));
   t.after(() => h.close());
   const ws = await h.connect();
-  const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+  const reply = event<[Buffer]>(ws, 'message', 'the echo of "hello"');
   ws.send('hello');
-  assert.equal((await reply).toString(), 'hello');
+  assert.equal((await reply)[0].toString(), 'hello');
   ws.close(1000);
   const line = await h.logs.waitFor((l) => l['event'] === 'close');
   assert.equal(line['upstream'], `tcp://127.0.0.1:${backend.port}`);
@@ -53,9 +54,9 @@ test('immediate connects when the client is accepted; deferred waits for its fir
     const h = await serve(new ProxyService(proxyConfig(backend.port, strategy), { connector: c.connector, upstreamTls: undefined, log: memoryLog().log }));
     const ws = await h.connect();
     assert.equal(c.calls(), strategy === 'immediate' ? 1 : 0, strategy);
-    const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+    const reply = event<[Buffer]>(ws, 'message', `the echo of "first" (${strategy})`);
     ws.send('first');
-    assert.equal((await reply).toString(), 'first');
+    assert.equal((await reply)[0].toString(), 'first');
     assert.equal(c.calls(), 1, strategy);
     ws.close();
     await h.close();
@@ -68,11 +69,9 @@ test('a failed connect closes the client with 1011 and a reason, and logs the fa
   const h = await serve(new ProxyService(proxyConfig(9), { connector: failing, upstreamTls: undefined, log: memoryLog().log }));
   t.after(() => h.close());
   const ws = await h.connect();
-  const { code, reason } = await new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
-  );
+  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the client to be closed');
   assert.equal(code, 1011);
-  assert.equal(reason, 'Connection to tcp://127.0.0.1:9 failed');
+  assert.equal(reason.toString(), 'Connection to tcp://127.0.0.1:9 failed');
   const warn = await h.logs.waitFor((l) => l['msg'] === 'Connection to tcp://127.0.0.1:9 failed');
   assert.equal(warn['level'], 40);
   const closed = await h.logs.waitFor((l) => l['event'] === 'close');
@@ -87,7 +86,7 @@ test('with maximum.recovery.interval a failed connect takes the service down', a
   t.after(() => h.close());
   assert.equal(service.available, true);
   const ws = await h.connect();
-  await new Promise((resolve) => ws.once('close', resolve));
+  await event(ws, 'close', 'the client to be closed');
   assert.equal(service.available, false);
 });
 
@@ -102,7 +101,7 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
   const h = await serve(service, 1024);
   t.after(() => h.close());
   const ws = await h.connect();
-  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+  const closed = withDeadline(new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code))), WAIT_MS, 'the client to be closed');
   ws.send(Buffer.alloc(4096)); // over the 1 KiB limit: ws fails the connection with 1009
   assert.equal(await closed, 1009);
   const line = await h.logs.waitFor((l) => l['event'] === 'close');
