@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AcceptUri, Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
 import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
+import { isTlsScheme, isWebSocketScheme } from './config/uris.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
@@ -17,6 +18,7 @@ import { Listener, type ListenerOptions } from './listener/listener.js';
 import type { Route } from './listener/routes.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
+import { streamUpstream } from './services/stream-upstream.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls } from './tls/crl.js';
@@ -100,7 +102,7 @@ function createService(
     for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
     upstreamTls = prepared.options;
   }
-  return new ProxyService(config, { connector, upstreamTls, log: deps.log.child({ service: config.name }) });
+  return new ProxyService(config, { ...streamUpstream(config, connector, upstreamTls), log: deps.log.child({ service: config.name }) });
 }
 
 export class Gateway {
@@ -143,11 +145,9 @@ export class Gateway {
       for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
     }
     for (const sc of config.services) {
-      const stream = sc.accepts.find((a) => a.scheme === 'tcp' || a.scheme === 'ssl');
       const toWebSocket = sc.connect !== undefined && (sc.connect.scheme === 'ws' || sc.connect.scheme === 'wss');
-      if (stream || toWebSocket) {
-        const where = stream ?? sc.connect;
-        errors.push(new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `${where?.uri}: tcp:// and ssl:// accepts and ws:// and wss:// connects are not served by this build`, { position: where?.position }));
+      if (toWebSocket) {
+        errors.push(new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `${sc.connect?.uri}: ws:// and wss:// connects are not served by this build`, { position: sc.connect?.position }));
       }
     }
     const connector = deps.connector ?? createConnector();
@@ -185,7 +185,7 @@ export class Gateway {
       // Config guarantees that accepts sharing a host:port agree on every listener-level option.
       const options = first.config.acceptOptions;
       const where = listenKey(first.accept);
-      const secure = first.accept.scheme === 'wss' && options.sslEncryption;
+      const secure = isTlsScheme(first.accept.scheme) && options.sslEncryption;
       let prepared: PreparedServerTls | undefined;
       if (secure) {
         if (!stores.keystore) {
@@ -234,7 +234,7 @@ export class Gateway {
         const rules = access.get(m.config);
         if (!service || !rules) continue;
         let wss = upgraders.get(m.config);
-        if (!wss) {
+        if (!wss && isWebSocketScheme(m.accept.scheme)) {
           wss = new WebSocketServer({
             noServer: true,
             clientTracking: false,

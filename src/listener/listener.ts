@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
+import { isWebSocketScheme } from '../config/uris.js';
+import { StreamEnd, WebSocketEnd } from '../pipe/ends.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
@@ -74,12 +76,15 @@ export class Listener {
   readonly #connections = new Set<DownstreamConnection>();
   /** The connection behind each socket the HTTP parser was given. */
   readonly #bySocket = new WeakMap<Duplex, DownstreamConnection>();
+  /** A tcp:// or ssl:// listener: connections go to its one service as byte streams, with no HTTP. */
+  readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
 
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#routes = new RouteTable(options.routes);
+    this.#stream = options.routes.some((r) => !isWebSocketScheme(r.accept.scheme));
     this.#tls = options.tls;
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
@@ -296,6 +301,10 @@ export class Listener {
   }
 
   #toHttp(conn: DownstreamConnection): void {
+    if (this.#stream) {
+      this.#toStream(conn);
+      return;
+    }
     // A client that is owed a refusal is answered whatever it sends, and never waited for as a request.
     conn.phase = conn.refusal ? 'refused' : 'http';
     const socket = conn.httpSocket;
@@ -394,26 +403,81 @@ export class Listener {
       );
       return refuse(403, 'Forbidden: access-constraint not satisfied.');
     }
-    const ctx: ConnectionContext = {
+    const ctx = this.#context(conn, accept.uri, path, service.config.name);
+    const upgrader = route.wss;
+    if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
+    upgrader.handleUpgrade(req, socket, head, (ws) => {
+      this.#handOver(conn);
+      service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx);
+    });
+  }
+
+  /** The connection is a service's from now on: the listener's deadline no longer applies. */
+  #handOver(conn: DownstreamConnection): void {
+    conn.phase = 'upgraded';
+    conn.deadline?.cancel();
+    conn.deadline = undefined;
+  }
+
+  /**
+   * A tcp:// or ssl:// accept: no HTTP, so one service per address, and a refused client can only be disconnected
+   * (the log says why). Address and certificate rules apply as on WebSocket accepts; there is no path to check.
+   */
+  #toStream(conn: DownstreamConnection): void {
+    const route = this.#routes.routes[0];
+    const socket = conn.httpSocket;
+    const log = this.#options.log;
+    const downstream = conn.downstream;
+    if (conn.refusal || this.#state !== 'listening' || !route) {
+      conn.phase = 'refused';
+      socket.destroy();
+      return;
+    }
+    const { service, accept } = route;
+    if (!service.available) {
+      log.info({ downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
+      conn.phase = 'refused';
+      socket.destroy();
+      return;
+    }
+    const identity = conn.identity;
+    const from = conn.endpoints;
+    const denial = route.access.check({ identity, address: from.address, acceptPath: '/', requestPath: '/' });
+    if (denial !== undefined) {
+      log.warn(
+        {
+          downstream,
+          service: service.config.name,
+          code: 'GW_ERR_ACCESS_DENIED',
+          reason: denial,
+          ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
+        },
+        'access refused',
+      );
+      conn.phase = 'refused';
+      socket.destroy();
+      return;
+    }
+    this.#handOver(conn);
+    service.handle(new StreamEnd(socket), this.#context(conn, accept.uri, '/', service.config.name));
+  }
+
+  #context(conn: DownstreamConnection, accept: string, path: string, service: string): ConnectionContext {
+    const from = conn.endpoints;
+    return {
       id: conn.id,
       downstreamAddress: from.address,
       downstreamPort: from.port,
       localAddress: from.localAddress,
       localPort: from.localPort,
       tlsVersion: conn.tls?.getProtocol() ?? undefined,
-      servername,
-      accept: accept.uri,
+      servername: conn.tls?.servername || undefined,
+      accept,
       path,
-      identity,
-      log: log.child({ conn: conn.id, service: service.config.name }),
+      identity: conn.identity,
+      log: this.#options.log.child({ conn: conn.id, service }),
       openedAt: Date.now(),
     };
-    route.wss.handleUpgrade(req, socket, head, (ws) => {
-      conn.phase = 'upgraded';
-      conn.deadline?.cancel();
-      conn.deadline = undefined;
-      service.handle(ws, ctx);
-    });
   }
 }
 

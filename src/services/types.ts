@@ -1,30 +1,31 @@
 /**
- * The small interface every service type implements. A listener hands a service each WebSocket it has upgraded
- * together with what is known of the connection; the service owns the connection from then on, and reports how it
- * ended through the connection's logger (one line when it opens, one when it closes).
+ * The small interface every service type implements. A listener hands a service each client it has admitted, as an
+ * end (src/pipe/ends.ts: a WebSocket or a byte stream), together with what is known of the connection; the service
+ * owns the connection from then on, and reports how it ended through the connection's logger (one line when it
+ * opens, one when it closes).
  */
-import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
+import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
 
 export interface ConnectionContext {
   /** Short id, unique within this process, on every log line of the connection. */
   readonly id: string;
-  /** The client's address and port as seen by the gateway. */
+  /** The client's address and port as seen by the gateway (as a trusted PROXY header names them). */
   readonly downstreamAddress: string;
   readonly downstreamPort: number;
   /** The gateway address the client dialled (from a PROXY header when a load balancer sent one). */
   readonly localAddress: string;
   readonly localPort: number;
-  /** Negotiated TLS version (`TLSv1.3`) and the SNI name the client sent; undefined on ws:// accepts. */
+  /** Negotiated TLS version (`TLSv1.3`) and the SNI name the client sent; undefined without TLS. */
   readonly tlsVersion: string | undefined;
   readonly servername: string | undefined;
   /** The accept URI the connection came in on. */
   readonly accept: string;
-  /** The request path (without query) as the client sent it. */
+  /** The request path (without query) as the client sent it; `/` on tcp:// and ssl:// accepts. */
   readonly path: string;
-  /** The TLS client identity; undefined on ws:// accepts. */
+  /** The TLS client identity; undefined without TLS. */
   readonly identity: ClientIdentity | undefined;
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
@@ -35,7 +36,7 @@ export interface Service {
   readonly config: ServiceConfig;
   /** False while the service's accepts are down (proxy recovery); the listener answers 404 then, as Kaazing does. */
   readonly available: boolean;
-  handle(ws: WebSocket, ctx: ConnectionContext): void;
-  /** Closes every connection the service owns (code 1001, going away) and releases its timers. Safe to call twice. */
+  handle(downstream: End, ctx: ConnectionContext): void;
+  /** Closes every connection the service owns (1001, going away, to WebSocket clients). Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import type { Service, ConnectionContext } from '../../src/services/types.js';
 import { memoryLog, type MemoryLog } from './memory-log.js';
 import { WAIT_MS, event, withDeadline } from './deadline.js';
+import { WebSocketEnd } from '../../src/pipe/ends.js';
 
 export interface Harness {
   readonly url: string;
@@ -37,7 +38,7 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
         log: logs.log.child({ conn: id, service: service.config.name }),
         openedAt: Date.now(),
       };
-      service.handle(ws, ctx);
+      service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx);
     });
   });
   http.listen(0, '127.0.0.1');

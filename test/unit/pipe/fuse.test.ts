@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { type ClientOptions, type ServerOptions } from 'ws';
 import { fuse, type PipeOptions, type PipeResult } from '../../../src/pipe/fuse.js';
+import { StreamEnd, WebSocketEnd } from '../../../src/pipe/ends.js';
 import {
   backend,
   connectBackend,
@@ -29,7 +30,7 @@ interface Rig extends WsPair {
 }
 
 interface RigOptions {
-  pipe?: Partial<PipeOptions>;
+  pipe?: Partial<Omit<PipeOptions, 'initial'>> & { initial?: Buffer[]; inactivityTimeoutMs?: number };
   server?: ServerOptions;
   client?: ClientOptions;
   backend?: net.ServerOpts;
@@ -42,11 +43,18 @@ async function rig(options: RigOptions = {}): Promise<Rig> {
   const pair = await wsPair({ server: options.server, client: options.client });
   const { upstream, peer } = await connectBackend(b);
   peer.on('error', () => {}); // resets are part of several tests
-  await options.beforeFuse?.(pair, upstream, peer);
   const wsBefore = listenerCounts(pair.serverWs);
+  // The gateway makes a client's end when it accepts it, before any backend is connected.
+  const { initial, inactivityTimeoutMs, ...pipe } = options.pipe ?? {};
+  const downstream = new WebSocketEnd(pair.serverWs, { inactivityTimeoutMs });
+  await options.beforeFuse?.(pair, upstream, peer);
   const upBefore = listenerCounts(upstream);
   const binaryType = pair.serverWs.binaryType;
-  const result = fuse(pair.serverWs, upstream, { maximumPendingBytes: 64_000, ...options.pipe });
+  const result = fuse(downstream, new StreamEnd(upstream), {
+    maximumPendingBytes: 64_000,
+    ...pipe,
+    initial: initial?.map((data) => ({ data, binary: true })),
+  });
   return {
     ...pair,
     upstream,
@@ -387,7 +395,7 @@ test('a client that left before fuse() was called still gets its initial bytes t
   await event(r.peer, 'end');
   const result = await r.result;
   assert.equal(result.closedBy, 'downstream');
-  assert.equal(result.reason, 'downstream closed before the pipe started');
+  assert.equal(result.reason, 'downstream closed (1000)');
   assert.equal(result.bytesDownstreamToUpstream, 5);
   await r.finish();
 });
@@ -437,7 +445,7 @@ test('a TLS upstream (tls.TLSSocket) pipes and closes like a plain one', async (
   const pair = await wsPair();
   const upstream = tls.connect({ host: '127.0.0.1', port, ca: pki.ca.cert });
   await event(upstream, 'secureConnect');
-  const result = fuse(pair.serverWs, upstream, { maximumPendingBytes: 16 * 1024 });
+  const result = fuse(new WebSocketEnd(pair.serverWs), new StreamEnd(upstream), { maximumPendingBytes: 16 * 1024 });
   const data = randomBytes(512 * 1024);
   const { received, until } = receive(pair.client, false);
   pair.client.send(data);

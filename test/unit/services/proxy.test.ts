@@ -7,8 +7,14 @@ import { memoryLog } from '../../helpers/memory-log.js';
 import { serve } from '../../helpers/ws-harness.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { tcpEcho } from '../../helpers/tcp-servers.js';
-import type { ConnectStrategy } from '../../../src/config/types.js';
+import type { ConnectStrategy, ServiceConfig } from '../../../src/config/types.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+import { streamUpstream } from '../../../src/services/stream-upstream.js';
+import type { Logger } from 'pino';
+
+function proxyService(config: ServiceConfig, connector: Connector, log: Logger): ProxyService {
+  return new ProxyService(config, { ...streamUpstream(config, connector, undefined), log });
+}
 
 function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate') {
   return serviceConfig({
@@ -33,7 +39,7 @@ function counting(inner: Connector): { connector: Connector; calls: () => number
 test('proxy pipes a client to its backend and logs upstream, bytes and reason on close', async (t) => {
   const backend = await tcpEcho();
   t.after(() => backend.close());
-  const h = await serve(new ProxyService(proxyConfig(backend.port), { connector: createConnector(), upstreamTls: undefined, log: memoryLog().log }));
+  const h = await serve(proxyService(proxyConfig(backend.port), createConnector(), memoryLog().log));
   t.after(() => h.close());
   const ws = await h.connect();
   const reply = event<[Buffer]>(ws, 'message', 'the echo of "hello"');
@@ -51,7 +57,7 @@ test('immediate connects when the client is accepted; deferred waits for its fir
   t.after(() => backend.close());
   for (const strategy of ['immediate', 'deferred'] as const) {
     const c = counting(createConnector());
-    const h = await serve(new ProxyService(proxyConfig(backend.port, strategy), { connector: c.connector, upstreamTls: undefined, log: memoryLog().log }));
+    const h = await serve(proxyService(proxyConfig(backend.port, strategy), c.connector, memoryLog().log));
     const ws = await h.connect();
     assert.equal(c.calls(), strategy === 'immediate' ? 1 : 0, strategy);
     const reply = event<[Buffer]>(ws, 'message', `the echo of "first" (${strategy})`);
@@ -66,7 +72,7 @@ test('immediate connects when the client is accepted; deferred waits for its fir
 test('a failed connect closes the client with 1011 and a reason, and logs the failure', async (t) => {
   const failing: Connector = (target) =>
     Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ECONNREFUSED`));
-  const h = await serve(new ProxyService(proxyConfig(9), { connector: failing, upstreamTls: undefined, log: memoryLog().log }));
+  const h = await serve(proxyService(proxyConfig(9), failing, memoryLog().log));
   t.after(() => h.close());
   const ws = await h.connect();
   const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the client to be closed');
@@ -81,7 +87,7 @@ test('a failed connect closes the client with 1011 and a reason, and logs the fa
 test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
   const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0 } };
-  const service = new ProxyService(config, { connector: failing, upstreamTls: undefined, log: memoryLog().log });
+  const service = proxyService(config, failing, memoryLog().log);
   const h = await serve(service);
   t.after(() => h.close());
   assert.equal(service.available, true);
@@ -97,7 +103,7 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
     properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0 },
   };
   const c = counting(failing);
-  const service = new ProxyService(config, { connector: c.connector, upstreamTls: undefined, log: memoryLog().log });
+  const service = proxyService(config, c.connector, memoryLog().log);
   const h = await serve(service, 1024);
   t.after(() => h.close());
   const ws = await h.connect();
