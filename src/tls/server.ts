@@ -20,7 +20,7 @@ export interface ServerTlsSettings {
   /** Host names of all accepts on this host:port (lower case). */
   hostnames: readonly string[];
   verifyClient: VerifyClient;
-  /** As written in ssl.ciphers (Java or OpenSSL names); undefined = Node's default list. */
+  /** As written in ssl.ciphers (Java or OpenSSL names); undefined = the default of ciphers.ts. */
   ciphers: string | undefined;
   /** E.g. ['TLSv1.2','TLSv1.3']; undefined = TLSv1.2 and up. */
   protocols: readonly string[] | undefined;
@@ -120,7 +120,7 @@ function contextOptions(
     ...(ca !== undefined ? { ca } : {}),
     // Node sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL on this context's store when given CRLs.
     ...(ca !== undefined && settings.crl !== undefined ? { crl: settings.crl.pems } : {}),
-    ...(policy.ciphers !== undefined ? { ciphers: policy.ciphers } : {}),
+    ciphers: policy.ciphers,
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
     sessionIdContext: sessionId,
