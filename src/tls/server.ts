@@ -3,7 +3,7 @@
  * certificate verification, protocols and ciphers. Every secure context is built here, once; the SNI callback
  * only looks one up, so a handshake never pays for parsing keys or a truststore.
  */
-import { createHash } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
 import type { KeyEntry, StoreContents } from '../keystore/types.js';
@@ -106,6 +106,18 @@ function sessionIdContext(settings: ServerTlsSettings): string {
     .slice(0, 32);
 }
 
+/**
+ * TLS 1.2 renegotiation is refused: OpenSSL answers a client's new ClientHello with a no_renegotiation alert.
+ * Node otherwise lets a client renegotiate (CLIENT_RENEG_LIMIT only closes a connection that does it more than
+ * three times in ten minutes), and each renegotiation costs the server a full handshake: a cheap way for a client
+ * to load it. The gateway never asks for renegotiation itself (it asks for client certificates in the first
+ * handshake), and TLS 1.3 has none. The renegotiation_info extension (RFC 5746) is still sent, so clients see a
+ * server that is not open to the insecure renegotiation attack. OpenSSL reads this option from the context a
+ * connection starts with (the server's base context, replaced on reload by setSecureContext), not from one the SNI
+ * callback switches to; it is on every context so that whichever becomes the base has it.
+ */
+const REFUSE_RENEGOTIATION = constants.SSL_OP_NO_RENEGOTIATION;
+
 function contextOptions(
   settings: ServerTlsSettings,
   entry: KeyEntry,
@@ -124,6 +136,7 @@ function contextOptions(
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
     sessionIdContext: sessionId,
+    secureOptions: REFUSE_RENEGOTIATION,
   };
 }
 
