@@ -17,6 +17,7 @@ export interface ClientTlsSettings {
   truststore: StoreContents | undefined;
   /** Its first key entry is presented when the backend asks for a client certificate. */
   keystore: StoreContents | undefined;
+  /** As written in ssl.ciphers; undefined = the default of ciphers.ts. */
   ciphers: string | undefined;
   protocols: readonly string[] | undefined;
   /** What error messages name, e.g. `connect ssl://backend:9443`; defaults to the host. */
@@ -57,7 +58,8 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
     secureContext = tls.createSecureContext({
       ...(ca !== undefined ? { ca } : {}),
       ...(entry !== undefined ? keyMaterial(entry) : {}),
-      ...(policy.ciphers !== undefined ? { ciphers: policy.ciphers } : {}),
+      // Without ssl.ciphers, the same ECDHE + AEAD default as the gateway's own listeners (ciphers.ts).
+      ciphers: policy.ciphers,
       minVersion: policy.minVersion,
       maxVersion: policy.maxVersion,
     });

@@ -75,6 +75,17 @@ test('protocols and ciphers apply to backend connections', async () => {
   assert.equal(result.client?.cipher.standardName, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
 });
 
+test('without ssl.ciphers, a TLS 1.2 backend gets ECDHE with AEAD ciphers only; ssl.ciphers widens it', async () => {
+  const tls12Only = (suite: string) => backend({ maxVersion: 'TLSv1.2', ciphers: suite });
+  assert.equal((await connect(settings({}), tls12Only('ECDHE-RSA-AES128-GCM-SHA256'))).client?.cipher.name, 'ECDHE-RSA-AES128-GCM-SHA256');
+  for (const suite of ['ECDHE-RSA-AES128-SHA', 'AES128-GCM-SHA256']) {
+    const refused = await connect(settings({}), tls12Only(suite));
+    assert.equal(refused.clientError?.code, 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', suite);
+  }
+  const widened = await connect(settings({ ciphers: 'ECDHE+AESGCM,ECDHE-RSA-AES128-SHA' }), tls12Only('ECDHE-RSA-AES128-SHA'));
+  assert.equal(widened.client?.cipher.name, 'ECDHE-RSA-AES128-SHA');
+});
+
 test('one secure context is built up front and shared, and verification is on', () => {
   const options = buildClientTls(settings({}));
   assert.ok(options.secureContext);
