@@ -119,7 +119,7 @@ function readVariable(inner: string, header: string, parsed: Parsed): TemplatePa
     const keyword = ATTRIBUTES.get(attribute.toLowerCase());
     if (keyword !== undefined) return { kind: 'attribute', attribute: keyword };
     // `{ssl.client.Serial}` or `{ssl.client.fingerprnt}` is far likelier a slip than an attribute of that name.
-    const fact = CERTIFICATE_FACTS.find((f) => f === attribute.toLowerCase()) ?? nearestName(attribute, CERTIFICATE_FACTS);
+    const fact = nearestName(attribute.toLowerCase(), CERTIFICATE_FACTS);
     if (fact !== undefined) throw valueError(`<http.header> ${header}: unknown variable {${inner}}`, `did you mean {${SSL_CLIENT}${fact}}?`);
     parsed.unknownAttributes.push(attribute);
     return { kind: 'attribute', attribute: attribute.toUpperCase() };

@@ -116,6 +116,7 @@ test('unknown variables are errors with a did-you-mean where one is near', () =>
     ['{ssl.client.Serial}', 'did you mean {ssl.client.serial}?'],
     ['{ssl.client.CERT}', 'did you mean {ssl.client.cert}?'],
     ['{ssl.client.chains}', 'did you mean {ssl.client.chain}?'],
+    ['{ssl.client.FINGERPRNT}', 'did you mean {ssl.client.fingerprint}?'],
     ['{ssl.client.CN.x}', 'did you mean {ssl.client.CN}?'],
     ['{remote_addr}', undefined],
   ];
