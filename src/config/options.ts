@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
 import { parseAddressList, parseBind, parseCiphers, parseDataSize, parseEnum, parseNonNegativeInteger, parseProtocols, parseTimeInterval } from './grammar.js';
 import { anyOrder, checkChildren, leafText } from './structure.js';
-import { parseHttpHeader } from './http-header.js';
+import { checkHttpHeaderNames, parseHttpHeader } from './http-header.js';
 import type { AcceptOptions, ConnectOptions, HostPort, HttpHeaderConfig, ProxyProtocol, Scheme, SourcePosition, VerifyClient } from './types.js';
 import { ACCEPT_OPTIONS, CONNECT_OPTIONS, PROXY_PROTOCOLS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
@@ -160,7 +160,8 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
       continue;
     }
     if (name === 'http.header') {
-      const headers = elements.flatMap((e) => attempt(diags, e.position, () => parseHttpHeader(leafText(e, diags), e.position)) ?? []);
+      const headers = elements.flatMap((e) => parseHttpHeader(leafText(e, diags), e.position, diags) ?? []);
+      checkHttpHeaderNames(headers, diags);
       set.httpHeaders = { value: headers, position: element.position, inherited };
       continue;
     }

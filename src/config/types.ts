@@ -54,12 +54,40 @@ export interface AcceptOptions {
   readonly tcpMaximumConnectionsPerAddress: number | undefined;
 }
 
+/**
+ * A variable of an `<http.header>` template other than a subject attribute: the client as a trusted PROXY header
+ * names it (else the socket peer), the SNI name, and facts of its certificate (docs/configuration.md).
+ */
+export type HeaderVariable =
+  | 'client.address'
+  | 'client.port'
+  | 'sni'
+  | 'ssl.client.subject'
+  | 'ssl.client.fingerprint'
+  | 'ssl.client.serial'
+  | 'ssl.client.verified'
+  | 'ssl.client.cert'
+  | 'ssl.client.chain';
+
+/** One piece of a parsed `<http.header>` template. */
+export type TemplatePart =
+  /** Literal text, `{{` already turned into `{`; holds no control character. */
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'variable'; readonly variable: HeaderVariable }
+  /**
+   * `{ssl.client.<attribute>}`: every value of one subject attribute. `attribute` is the keyword the gateway
+   * prints in subjects (`CN`, `OU`, `EMAILADDRESS`, `SERIALNUMBER`, …), upper case, whatever spelling was written.
+   */
+  | { readonly kind: 'attribute'; readonly attribute: string };
+
 /** One `<http.header>` connect-option as written: `NAME: TEMPLATE`, split at the first colon. */
 export interface HttpHeaderConfig {
   /** The header name as written (compared case-insensitively). */
   readonly name: string;
-  /** The value template, e.g. `{ssl.client.CN}`; variables are checked when the option is read. */
+  /** The value template as written, e.g. `{ssl.client.CN}`. */
   readonly template: string;
+  /** The template parsed: literal text and variables, in order; every variable was checked when read. */
+  readonly parts: readonly TemplatePart[];
   readonly position: SourcePosition;
 }
 
