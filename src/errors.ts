@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   // (keystore codes end)
 
   // ── tls ──────────────────────────────────────────────────────────────────────────────────────────────────
-  GW_ERR_TLS_NO_CERTIFICATE: 'the keystore has no certificate entry for an accept host name',
+  GW_ERR_TLS_NO_CERTIFICATE: 'the keystore has no certificate entry for an accept host name, or none named by ssl.keystore.alias',
   GW_ERR_TLS_NO_KEYSTORE: 'a wss:// accept or ssl:// connect needs a keystore or truststore that is not configured',
   GW_ERR_TLS_CIPHERS: 'ssl.ciphers names no cipher this platform has',
   GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
