@@ -64,7 +64,11 @@ function ignoreError(): void {
   // See Connector: errors after connect are read from `socket.errored` by whoever owns the socket.
 }
 
-function openSocket(target: UpstreamTarget): net.Socket {
+/**
+ * Starts the TCP connection, and for ssl:// the TLS handshake, without waiting for either. Shared with the
+ * WebSocket connector, which opens its ws:// and wss:// sockets the same way.
+ */
+export function openSocket(target: UpstreamTarget): net.Socket {
   if (target.scheme === 'ssl') {
     const given = target.tls ?? {};
     // Node refuses an IP address as SNI name (RFC 6066 §3), so only host names are sent by default.
@@ -167,7 +171,8 @@ function aborted(target: UpstreamTarget, reason: unknown): GatewayError {
   return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} aborted`, { cause: reason });
 }
 
-function errorCode(e: unknown): string | undefined {
+/** The `code` of a system or OpenSSL error (`ECONNREFUSED`, `CERT_HAS_EXPIRED`), if it has one. */
+export function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
