@@ -15,6 +15,7 @@ import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
 import { compileAddressList } from './auth/cidr.js';
 import { Listener, type ListenerOptions } from './listener/listener.js';
+import { handleProtocols } from './listener/subprotocol.js';
 import type { Route } from './listener/routes.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
@@ -26,11 +27,15 @@ import { watchCrl } from './tls/crl-watch.js';
 import { trustAnchors } from './tls/material.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
+import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
+import { webSocketUpstream } from './services/websocket-upstream.js';
 
 export interface GatewayDependencies {
   readonly log: Logger;
   /** How backends are reached; tests wrap it. */
   readonly connector?: Connector;
+  /** How WebSocket backends are reached; tests wrap it. */
+  readonly webSocketConnector?: WebSocketConnector;
 }
 
 export interface BoundAccept {
@@ -85,16 +90,17 @@ function createService(
   config: ServiceConfig,
   stores: Stores,
   deps: GatewayDependencies,
-  connector: Connector,
+  connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector },
   warnings: Diagnostic[],
 ): Service {
   if (config.type === 'echo') return new EchoService(config);
   let upstreamTls: ConnectionOptions | undefined;
-  if (config.connect?.scheme === 'ssl') {
+  if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
     const prepared = prepareClientTls({
       host: config.connect.host,
       truststore: stores.truststore,
       keystore: stores.keystore,
+      alias: config.connectOptions.sslKeystoreAlias,
       ciphers: config.connectOptions.sslCiphers,
       protocols: config.connectOptions.sslProtocols,
       where: config.connect.uri,
@@ -102,7 +108,10 @@ function createService(
     for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
     upstreamTls = prepared.options;
   }
-  return new ProxyService(config, { ...streamUpstream(config, connector, upstreamTls), log: deps.log.child({ service: config.name }) });
+  const log = deps.log.child({ service: config.name });
+  const scheme = config.connect?.scheme;
+  const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
+  return new ProxyService(config, { ...upstream, log });
 }
 
 export class Gateway {
@@ -144,17 +153,11 @@ export class Gateway {
     ] as const) {
       for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
     }
-    for (const sc of config.services) {
-      const toWebSocket = sc.connect !== undefined && (sc.connect.scheme === 'ws' || sc.connect.scheme === 'wss');
-      if (toWebSocket) {
-        errors.push(new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `${sc.connect?.uri}: ws:// and wss:// connects are not served by this build`, { position: sc.connect?.position }));
-      }
-    }
-    const connector = deps.connector ?? createConnector();
+    const connectors = { stream: deps.connector ?? createConnector(), webSocket: deps.webSocketConnector ?? createWebSocketConnector() };
     const services = new Map<ServiceConfig, Service>();
     for (const sc of config.services) {
       try {
-        services.set(sc, createService(sc, stores, deps, connector, warnings));
+        services.set(sc, createService(sc, stores, deps, connectors, warnings));
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
       }
@@ -240,6 +243,7 @@ export class Gateway {
             clientTracking: false,
             perMessageDeflate: false,
             maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
+            handleProtocols,
           });
           upgraders.set(m.config, wss);
         }
@@ -292,6 +296,7 @@ export class Gateway {
       throw e;
     }
     this.#state = 'started';
+    for (const s of this.#services) s.start?.();
     for (const w of this.#crlWatches) this.#stopWatching.push(this.#watchCrl(w));
     this.#log.info('Started services');
     return bound;

@@ -18,10 +18,11 @@ export interface Endpoints {
 }
 
 /**
- * How far a connection got: reading a load balancer's PROXY header, the TLS handshake, the HTTP request, upgraded
- * (handed to a service), or answered with a refusal and waiting to close.
+ * How far a connection got: reading a load balancer's PROXY header, the TLS handshake, the HTTP request, waiting
+ * for its WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a
+ * refusal and waiting to close.
  */
-export type Phase = 'proxy-header' | 'tls' | 'http' | 'upgraded' | 'refused';
+export type Phase = 'proxy-header' | 'tls' | 'http' | 'connecting' | 'upgraded' | 'refused';
 
 /** An answer the listener owes a client at the HTTP layer, instead of routing its request. */
 export interface HttpRefusal {

@@ -14,7 +14,7 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { isWebSocketScheme } from '../config/uris.js';
-import { StreamEnd, WebSocketEnd } from '../pipe/ends.js';
+import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
@@ -29,6 +29,7 @@ import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { RouteTable, type Route } from './routes.js';
+import { chooseProtocol, offeredProtocols } from './subprotocol.js';
 
 export interface ListenerOptions {
   readonly listen: HostPort;
@@ -320,6 +321,8 @@ export class Listener {
   #expired(conn: DownstreamConnection): void {
     conn.deadline = undefined;
     const phase = conn.phase;
+    // A backend being connected for this client has its own deadline, and its failure its own answer (502).
+    if (phase === 'connecting') return;
     if (phase === 'refused' || phase === 'upgraded') {
       conn.tls?.destroy();
       conn.socket.destroy();
@@ -406,10 +409,37 @@ export class Listener {
     const ctx = this.#context(conn, accept.uri, path, service.config.name);
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
-    upgrader.handleUpgrade(req, socket, head, (ws) => {
-      this.#handOver(conn);
-      service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx);
-    });
+    const upgrade = (upstream: End | undefined): void => {
+      let taken = false;
+      upgrader.handleUpgrade(req, socket, head, (ws) => {
+        taken = true;
+        this.#handOver(conn);
+        service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx, upstream);
+      });
+      // ws refused the request (a malformed key, say) and closed the socket: the backend has no client.
+      if (!taken && upstream) socket.once('close', () => taken || upstream.destroy());
+    };
+    if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) return upgrade(undefined);
+    // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
+    conn.phase = 'connecting';
+    const abort = new AbortController();
+    const gone = (): void => abort.abort();
+    socket.once('close', gone);
+    service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, abort.signal).then(
+      ({ end, protocol }) => {
+        socket.off('close', gone);
+        if (socket.destroyed) {
+          end.destroy();
+          return;
+        }
+        chooseProtocol(req, protocol);
+        upgrade(end);
+      },
+      (err: unknown) => {
+        socket.off('close', gone);
+        refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`);
+      },
+    );
   }
 
   /** The connection is a service's from now on: the listener's deadline no longer applies. */
@@ -479,6 +509,11 @@ export class Listener {
       openedAt: Date.now(),
     };
   }
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
 }
 
 function pathOf(url: string | undefined): string {

@@ -11,16 +11,31 @@ import { GatewayError } from '../errors.js';
 import { closeReason } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 import { fuse } from '../pipe/fuse.js';
+import { PreparedConnections } from '../upstream/prepared.js';
 import { Recovery } from '../upstream/recovery.js';
 import { closeAll, closeWithDeadline } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
 import type { ConnectionContext, Service } from './types.js';
 
+/** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */
+export interface ClientRequest {
+  /** The request's headers as received (`IncomingMessage.rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+  /** The subprotocols offered in `Sec-WebSocket-Protocol`, in order. */
+  readonly protocols: readonly string[];
+}
+
+/** A backend connection ready to be fused, and the subprotocol a WebSocket backend chose (`''`: none). */
+export interface OpenedUpstream {
+  readonly end: End;
+  readonly protocol: string;
+}
+
 /**
- * Opens the backend connection for one client, as an end ready to be fused. Built from the service's `<connect>`
- * and stores by the gateway; rejects with a GatewayError naming what failed.
+ * Opens the backend connection for one client (`ctx` undefined: a prepared connection, for no client yet). Built from the service's `<connect>` and stores by the gateway;
+ * rejects with a GatewayError naming what failed.
  */
-export type OpenUpstream = (ctx: ConnectionContext, signal: AbortSignal) => Promise<End>;
+export type OpenUpstream = (ctx: ConnectionContext | undefined, request: ClientRequest | undefined, signal: AbortSignal) => Promise<OpenedUpstream>;
 
 export interface ProxyDependencies {
   readonly open: OpenUpstream;
@@ -36,6 +51,8 @@ export class ProxyService implements Service {
   readonly #deps: ProxyDependencies;
   readonly #upstream: string;
   readonly #recovery: Recovery | undefined;
+  /** `connect.strategy prepared`: backend connections kept open ahead of clients. */
+  readonly #prepared: PreparedConnections<End> | undefined;
   readonly #open = new Set<End>();
   /** Each connection's whole life, so stop() returns only once every close line is written. */
   readonly #runs = new Set<Promise<void>>();
@@ -48,6 +65,22 @@ export class ProxyService implements Service {
     this.#deps = deps;
     const upstream = config.connect?.uri ?? '';
     this.#upstream = upstream;
+    const count = config.properties.connectStrategy === 'prepared' ? config.properties.preparedConnectionCount : 0;
+    if (count > 0) {
+      this.#prepared = new PreparedConnections<End>({
+        count,
+        name: upstream,
+        open: async (signal) => (await deps.open(undefined, undefined, signal)).end,
+        onClose: (end, onClosed) => {
+          // Idle, a backend has nothing to say before its client does: one that speaks is replaced, not misread.
+          end.attach({ data: () => end.destroy(), ended: () => end.destroy(), failed: () => end.destroy(), closed: onClosed });
+          return () => end.detach();
+        },
+        destroy: (end) => end.destroy(),
+      });
+      this.#prepared.on('down', (err: unknown) => deps.log.warn({ upstream, reason: err instanceof Error ? err.message : String(err) }, `service ${config.name}: no prepared connection to ${upstream}; clients connect directly meanwhile`));
+      this.#prepared.on('up', () => deps.log.info({ upstream }, `service ${config.name}: prepared connections to ${upstream} restored`));
+    }
     const maxIntervalMs = config.properties.maximumRecoveryIntervalS * 1000;
     if (maxIntervalMs > 0) {
       this.#recovery = new Recovery({ maxIntervalMs, probe: deps.probe });
@@ -65,17 +98,37 @@ export class ProxyService implements Service {
     return this.#recovery?.up ?? true;
   }
 
-  handle(downstream: End, ctx: ConnectionContext): void {
+  /**
+   * A WebSocket backend is connected before its client's upgrade is answered, so that the client is told the
+   * subprotocol the backend chose; a backend that cannot be reached then costs the client a 502, not a close.
+   */
+  get connectsBeforeUpgrade(): boolean {
+    const scheme = this.config.connect?.scheme;
+    return scheme === 'ws' || scheme === 'wss';
+  }
+
+  /** Opens the backend for a client whose upgrade is still to be answered (see connectsBeforeUpgrade). */
+  async prepareUpgrade(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+    try {
+      return await this.#deps.open(ctx, request, signal);
+    } catch (err) {
+      ctx.log.warn({ upstream: this.#upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, `Connection to ${this.#upstream} failed`);
+      if (String((err as { code?: unknown }).code).startsWith('GW_ERR_UPSTREAM')) this.#recovery?.reportFailure(err);
+      throw err;
+    }
+  }
+
+  handle(downstream: End, ctx: ConnectionContext, upstream?: End): void {
     this.#open.add(downstream);
     logOpened(ctx, this.#upstream);
-    const run = this.#run(downstream, ctx).finally(() => {
+    const run = this.#run(downstream, ctx, upstream).finally(() => {
       this.#open.delete(downstream);
       this.#runs.delete(run);
     });
     this.#runs.add(run);
   }
 
-  async #run(downstream: End, ctx: ConnectionContext): Promise<void> {
+  async #run(downstream: End, ctx: ConnectionContext, opened: End | undefined): Promise<void> {
     const closedBeforePipe = (reason: string, code: number | undefined) =>
       logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, code });
 
@@ -107,14 +160,20 @@ export class ProxyService implements Service {
 
     let upstream: End;
     try {
-      if (this.config.properties.connectStrategy === 'deferred' && early.length === 0) {
-        await new Promise<void>((resolve, reject) => {
-          firstData = resolve;
-          abort.signal.addEventListener('abort', () => reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message')), { once: true });
-        });
+      if (opened) {
+        upstream = opened;
+      } else {
+        if (this.config.properties.connectStrategy === 'deferred' && early.length === 0) {
+          await new Promise<void>((resolve, reject) => {
+            firstData = resolve;
+            const aborted = () => reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
+            if (abort.signal.aborted) aborted();
+            else abort.signal.addEventListener('abort', aborted, { once: true });
+          });
+        }
+        downstream.pause();
+        upstream = this.#prepared?.take() ?? (await this.#deps.open(ctx, undefined, abort.signal)).end;
       }
-      downstream.pause();
-      upstream = await this.#deps.open(ctx, abort.signal);
     } catch (err) {
       downstream.detach();
       if (gone) {
@@ -148,9 +207,15 @@ export class ProxyService implements Service {
     });
   }
 
+  /** Opens the prepared connections, if any: at start, never while a configuration is only checked. */
+  start(): void {
+    this.#prepared?.start();
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#recovery?.stop();
+    this.#prepared?.stop();
     // Each is either piped (the pipe sees the close and ends the backend too) or still connecting (it sees the
     // client go and gives up): either way its run then finishes.
     await closeAll(this.#open, () => Promise.all(this.#runs));

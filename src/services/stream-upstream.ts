@@ -26,12 +26,13 @@ export function streamUpstream(config: ServiceConfig, connector: Connector, tls:
   };
   const version = config.connectOptions.tcpProxyProtocol;
   return {
-    open: async (ctx, signal) => {
-      // Built before connecting: a client the header cannot describe is no fault of the backend's.
-      const header = version === 'none' ? undefined : proxyHeader(version, ctx);
+    open: async (ctx, _request, signal) => {
+      // Built before connecting: a client the header cannot describe is no fault of the backend's. A prepared
+      // connection has no client yet, so it carries none.
+      const header = version === 'none' || ctx === undefined ? undefined : proxyHeader(version, ctx);
       const socket = await connector(target, signal);
       if (header) socket.write(header);
-      return new StreamEnd(socket);
+      return { end: new StreamEnd(socket), protocol: '' };
     },
     probe: async () => {
       const socket = await connector(target);

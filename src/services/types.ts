@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { ClientRequest, OpenedUpstream } from './proxy.js';
 
 export interface ConnectionContext {
   /** Short id, unique within this process, on every log line of the connection. */
@@ -36,7 +37,16 @@ export interface Service {
   readonly config: ServiceConfig;
   /** False while the service's accepts are down (proxy recovery); the listener answers 404 then, as Kaazing does. */
   readonly available: boolean;
-  handle(downstream: End, ctx: ConnectionContext): void;
+  /**
+   * Takes over an admitted client. `upstream`: the backend connection already opened by prepareUpgrade, when the
+   * service connects before the client's upgrade is answered.
+   */
+  handle(downstream: End, ctx: ConnectionContext, upstream?: End): void;
+  /** Set when the backend must be connected before a WebSocket client's upgrade is answered (see proxy.ts). */
+  readonly connectsBeforeUpgrade?: boolean;
+  prepareUpgrade?(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream>;
+  /** Starts what runs ahead of clients (prepared connections); called once the listeners are bound. */
+  start?(): void;
   /** Closes every connection the service owns (1001, going away, to WebSocket clients). Safe to call twice. */
   stop(): Promise<void>;
 }
