@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
@@ -134,6 +136,88 @@ describe('a WebSocket backend behind mutual TLS', () => {
     const [code, reason] = (await seen) as [number, string];
     assert.equal(code, 4002);
     assert.equal(reason, 'bye');
+  });
+});
+
+/** Debian's python3 with its python3-websockets package (.ci/run installs it); undefined when it is not there. */
+function pythonWithWebsockets(): string | undefined {
+  const python = '/usr/bin/python3';
+  return spawnSync(python, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0 ? python : undefined;
+}
+
+describe('a Python websockets backend', { skip: pythonWithWebsockets() === undefined ? 'python3-websockets is not installed (apt-get install python3-websockets)' : false }, () => {
+  let space: Workspace;
+  let gw: GatewayProcess;
+  let python: ChildProcess;
+  const lines: Record<string, unknown>[] = [];
+  let nextLine: (() => void) | undefined;
+  const ACCEPT = 'wss://127.0.0.1:0/py';
+
+  function line(): Promise<Record<string, unknown>> {
+    const taken = lines.length;
+    return within(
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (lines.length > taken) resolve(lines[taken] as Record<string, unknown>);
+          else nextLine = check;
+        };
+        check();
+      }),
+      'a line from the Python backend',
+    );
+  }
+
+  before(async () => {
+    python = spawn(pythonWithWebsockets() as string, [repoPath('test/fixtures/python/ws_backend.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    createInterface({ input: python.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+      lines.push(JSON.parse(text) as Record<string, unknown>);
+      nextLine?.();
+    });
+    const { port } = (await line()) as { port: number };
+    space = workspace();
+    gw = await GatewayProcess.start(
+      space.config(`
+  <service>
+    <name>py</name>
+    <accept>${ACCEPT}</accept>
+    <connect>ws://127.0.0.1:${port}/app</connect>
+    <type>proxy</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+    <connect-options>
+      <http.header>clientId: {ssl.client.CN}</http.header>
+      <http.header>X-Client-IP: {client.address}</http.header>
+      <http.header>Client-Cert: {ssl.client.cert}</http.header>
+    </connect-options>
+  </service>
+  ${PEM_SECURITY}`),
+    );
+  });
+
+  after(async () => {
+    await gw?.stop();
+    python?.stdin?.end();
+    if (python && python.exitCode === null) await within(once(python, 'exit'), 'the Python backend to exit');
+    space?.cleanup();
+  });
+
+  test('it sees clientId, X-Client-IP and Client-Cert, never a forged clientId, and echoes through the gateway', async () => {
+    const pki = testPki();
+    const headersLine = line();
+    const ws = new WebSocket(`wss://127.0.0.1:${gw.port(ACCEPT)}/py`, { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, headers: { clientId: 'admin' } });
+    await within(once(ws, 'open'), 'the connection to open');
+    const { path, headers } = (await headersLine) as { path: string; headers: Record<string, string> };
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    assert.equal(path, '/app');
+    assert.equal(lower['clientid'], 'device-1');
+    assert.equal(lower['x-client-ip'], '127.0.0.1');
+    assert.equal(lower['client-cert'], `:${pki.client.x509.raw.toString('base64')}:`);
+    const echo = within(once(ws, 'message'), 'the echo');
+    ws.send('from a browser-less client');
+    const [data, isBinary] = (await echo) as [Buffer, boolean];
+    assert.equal(isBinary, false);
+    assert.equal(data.toString(), 'from a browser-less client');
+    ws.close(1000);
+    await within(once(ws, 'close'), 'the close');
   });
 });
 
