@@ -7,9 +7,9 @@ import type { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { AcceptUri, Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
+import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
 import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
-import { isTlsScheme, isWebSocketScheme } from './config/uris.js';
+import { isWebSocketScheme } from './config/uris.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
@@ -80,10 +80,6 @@ function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststor
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function listenKey(a: AcceptUri): string {
-  return `${a.listen.host}:${a.listen.port}`;
 }
 
 function createService(
@@ -163,14 +159,7 @@ export class Gateway {
       }
     }
 
-    // One listener per bound host:port, shared by every accept (of any service) that binds it.
-    const groups = new Map<string, { accept: AcceptUri; config: ServiceConfig }[]>();
-    for (const sc of config.services) {
-      for (const accept of sc.accepts) {
-        const key = listenKey(accept);
-        groups.set(key, [...(groups.get(key) ?? []), { accept, config: sc }]);
-      }
-    }
+    const byName = new Map(config.services.map((sc) => [sc.name, sc]));
     const upgraders = new Map<ServiceConfig, WebSocketServer>();
     const access = new Map<ServiceConfig, AccessRules>();
     for (const sc of config.services) {
@@ -182,13 +171,13 @@ export class Gateway {
     }
     const listeners: Listener[] = [];
     const crlWatches: CrlWatch[] = [];
-    for (const members of groups.values()) {
+    for (const lc of config.listeners) {
+      const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
       const first = members[0];
       if (!first) continue;
-      // Config guarantees that accepts sharing a host:port agree on every listener-level option.
-      const options = first.config.acceptOptions;
-      const where = listenKey(first.accept);
-      const secure = isTlsScheme(first.accept.scheme) && options.sslEncryption;
+      const options = lc.options;
+      const where = lc.address;
+      const secure = lc.tls;
       let prepared: PreparedServerTls | undefined;
       if (secure) {
         if (!stores.keystore) {
@@ -251,7 +240,7 @@ export class Gateway {
       }
       listeners.push(
         new Listener({
-          listen: first.accept.listen,
+          listen: lc.listen,
           tls: prepared,
           verifyClient: secure ? options.sslVerifyClient : 'none',
           verifyDepth: secure ? options.sslVerifyDepth : undefined,

@@ -206,11 +206,29 @@ export interface Diagnostic {
   readonly hint: string | undefined;
 }
 
+/**
+ * One address the gateway listens on and the accepts (of any service) that bind it. They agree on every option the
+ * listener holds (rules.ts), so `options` are those of the first accept's service.
+ */
+export interface ListenerConfig {
+  readonly listen: HostPort;
+  /** `host:port` (`[v6]:port`), as messages name it. */
+  readonly address: string;
+  /** TLS towards clients: wss:// or ssl:// without `ssl.encryption disabled`. */
+  readonly tls: boolean;
+  /** tcp:// or ssl://: clients are byte streams, for the one service of the address. */
+  readonly stream: boolean;
+  readonly options: AcceptOptions;
+  readonly accepts: readonly { readonly accept: AcceptUri; readonly service: string }[];
+}
+
 export interface GatewayConfig {
   /** Absolute path of the file that was read. */
   readonly file: string;
   readonly namespace: string;
   readonly services: readonly ServiceConfig[];
+  /** One per bound address, in the order the accepts first name them. */
+  readonly listeners: readonly ListenerConfig[];
   readonly security: SecurityConfig;
   /** Non-fatal findings (unused realms, cluster, …), for the CLI to log at start-up and print in `check`. */
   readonly warnings: readonly Diagnostic[];
