@@ -15,21 +15,7 @@ import { PreparedConnections } from '../upstream/prepared.js';
 import { Recovery } from '../upstream/recovery.js';
 import { closeAll, closeWithDeadline } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
-import type { ConnectionContext, Service } from './types.js';
-
-/** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */
-export interface ClientRequest {
-  /** The request's headers as received (`IncomingMessage.rawHeaders`). */
-  readonly rawHeaders: readonly string[];
-  /** The subprotocols offered in `Sec-WebSocket-Protocol`, in order. */
-  readonly protocols: readonly string[];
-}
-
-/** A backend connection ready to be fused, and the subprotocol a WebSocket backend chose (`''`: none). */
-export interface OpenedUpstream {
-  readonly end: End;
-  readonly protocol: string;
-}
+import type { ClientRequest, ConnectionContext, OpenedUpstream, Service } from './types.js';
 
 /**
  * Opens the backend connection for one client (`ctx` undefined: a prepared connection, for no client yet). Built from the service's `<connect>` and stores by the gateway;

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
-import type { ClientRequest, OpenedUpstream } from './proxy.js';
 
 export interface ConnectionContext {
   /** Short id, unique within this process, on every log line of the connection. */
@@ -31,6 +30,20 @@ export interface ConnectionContext {
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
   readonly openedAt: number;
+}
+
+/** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */
+export interface ClientRequest {
+  /** The request's headers as received (`IncomingMessage.rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+  /** The subprotocols offered in `Sec-WebSocket-Protocol`, in order. */
+  readonly protocols: readonly string[];
+}
+
+/** A backend connection ready to be fused, and the subprotocol a WebSocket backend chose (`''`: none). */
+export interface OpenedUpstream {
+  readonly end: End;
+  readonly protocol: string;
 }
 
 export interface Service {

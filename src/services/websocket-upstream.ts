@@ -11,8 +11,8 @@ import type { UpgradeHeader, WebSocketConnector, WebSocketTarget } from '../upst
 import type { ConnectionOptions } from 'node:tls';
 import { forwardedHeaders } from './forwarded-headers.js';
 import { renderIdentityHeaders } from './identity-headers.js';
-import type { ClientRequest, OpenUpstream } from './proxy.js';
-import type { ConnectionContext } from './types.js';
+import type { OpenUpstream } from './proxy.js';
+import type { ClientRequest, ConnectionContext } from './types.js';
 
 export function webSocketUpstream(
   config: ServiceConfig,
