@@ -28,10 +28,11 @@ export class EchoService implements Service {
     const pending = new PendingWrites();
     let paused = false;
     const onSent = (): void => {
-      if (paused && pending.complete() <= limit / 2) {
+      const left = pending.complete();
+      if (paused && left <= limit / 2) {
         paused = false;
         end.resume();
-      } else if (!paused) pending.complete();
+      }
     };
     let outcome: { reason: string; code: number | undefined } | undefined;
     let resolveClosed: () => void = () => undefined;
