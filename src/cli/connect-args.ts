@@ -52,7 +52,7 @@ export interface ConnectSettings {
   readonly unused: readonly { readonly flag: string; readonly why: string }[];
 }
 
-export const STORE_TYPES: readonly StoreType[] = ['JKS', 'JCEKS', 'PKCS12', 'PEM'];
+const STORE_TYPES: readonly StoreType[] = ['JKS', 'JCEKS', 'PKCS12', 'PEM'];
 
 /** A device bridge serves its own machine unless told otherwise. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
@@ -64,7 +64,7 @@ function usage(message: string, hint?: string): GatewayError {
 const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 export function parseListen(text: string): HostPort {
-  const example = 'e.g. --listen 5000 (127.0.0.1:5000), --listen 0.0.0.0:5000 or --listen [::1]:5000';
+  const example = 'e.g. --listen 5000 for 127.0.0.1:5000, --listen 0.0.0.0:5000, --listen [::1]:5000';
   const match = /^(\d+)$/.exec(text) ?? /^\[([^\]]*)\]:(\d+)$/.exec(text) ?? /^([^:[\]]*):(\d+)$/.exec(text);
   if (match === null) {
     const bareIpv6 = isIP(text.replace(/:\d+$/, '')) === 6 || isIP(text) === 6;
@@ -135,7 +135,7 @@ function requireWith(main: string, given: boolean, dependents: readonly [string,
 
 /** `cwd` resolves relative store paths: a device's script names them from where it runs. */
 export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()): ConnectSettings {
-  if (flags.listen === undefined) throw usage('--listen is required: the local address clients connect to', 'e.g. --listen 5000 (127.0.0.1:5000)');
+  if (flags.listen === undefined) throw usage('--listen is required: the local address clients connect to', 'e.g. --listen 5000 for 127.0.0.1:5000');
   if (flags.to === undefined) throw usage('--to is required: the gateway or server to connect to', 'e.g. --to wss://gateway.example.com/devices/device-1');
   const listen = parseListen(flags.listen);
   const accept = acceptUri(listen);

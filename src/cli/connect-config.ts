@@ -15,15 +15,14 @@ export const CONNECT_SERVICE = 'connect';
 
 /**
  * A `$` in a value could start a property reference (`${x}`) or its escape (`$${x}`), however it is written. So
- * each `$` is written as a reference to this property, defined (as a -D define is: taken literally) to be `$`;
- * substitution is a single pass, so what it puts in is never read again.
+ * each `$` is written as a reference to this property, whose value is `$`; substitution is a single pass, so what
+ * it puts in is never read again. The document defines it (only when a value has a `$`), so that it stays a file
+ * `start` would run as it is.
  */
 const DOLLAR = 'connect.dollar';
 
 export interface ConnectConfig {
   readonly text: string;
-  /** The defines to parse `text` with. */
-  readonly defines: Readonly<Record<string, string>>;
   /** The flag (with its value as written) that line `line` (1-based) of `text` comes from. */
   flagAt(line: number): string | undefined;
   /** The first line that comes from `flag` (`--keystore`), if any. */
@@ -95,6 +94,12 @@ export function connectConfig(settings: ConnectSettings): ConnectConfig {
   const to = `--to ${settings.to}`;
   lines.add('<?xml version="1.0" encoding="UTF-8"?>');
   lines.add(`<gateway-config xmlns="${NAMESPACES.current}">`);
+  const values = [settings.to, settings.alias, settings.keystore, settings.truststore].flatMap((v) =>
+    typeof v === 'object' ? [v.file.path, v.passwordFile?.path] : [v],
+  );
+  if (values.some((v) => v?.includes('$'))) {
+    lines.add(`  <properties><property><name>${DOLLAR}</name><value>$</value></property></properties>`);
+  }
   lines.add('  <service>', to);
   lines.add(`    <name>${CONNECT_SERVICE}</name>`, to);
   lines.leaf('    ', 'accept', '--listen', listen, settings.accept);
@@ -123,7 +128,6 @@ export function connectConfig(settings: ConnectSettings): ConnectConfig {
   lines.add('</gateway-config>');
   return {
     text: lines.text,
-    defines: { [DOLLAR]: '$' },
     flagAt: (line) => lines.flagAt(line),
     lineOf: (flag) => lines.lineOf(flag),
     files: lines.files,

@@ -21,8 +21,8 @@ export async function connect(flags: ConnectFlags, log: Logger): Promise<number>
   const settings = connectSettings(flags);
   const config = connectConfig(settings);
   log.info(`Configuration from the command line: ${settings.accept} -> ${settings.to}`);
-  log.debug({ config: config.text }, 'the equivalent gateway-config.xml');
-  const prepared = prepareLoaded(parseConfig(config.text, CONNECT_SOURCE, { defines: config.defines }), log);
+  log.debug(`The equivalent gateway-config.xml:\n${config.text.trimEnd()}`);
+  const prepared = prepareLoaded(parseConfig(config.text, CONNECT_SOURCE), log);
   const withUnused = { ...prepared, warnings: [...unusedWarnings(settings, config), ...prepared.warnings] };
   return launch(withUnused, log, { began, describe: (d) => describeByFlag(d, config) });
 }

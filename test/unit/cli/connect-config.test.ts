@@ -13,7 +13,7 @@ function made(flags: ConnectFlags): ConnectConfig {
 }
 
 function read(c: ConnectConfig): GatewayConfig {
-  const r = parseConfig(c.text, CONNECT_SOURCE, { defines: c.defines, hostname: 'h' });
+  const r = parseConfig(c.text, CONNECT_SOURCE, { hostname: 'h' });
   if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.position?.line}: ${d.message}`).join('\n') + '\n' + c.text);
   assert.deepEqual(r.diagnostics, [], 'no warnings');
   return r.config;
@@ -95,6 +95,8 @@ test('markup and property references in values are taken literally', () => {
   const path = `/opt/dev ice/<&>/\${HOME}/$\${a}/\${/k.p12`;
   const c = made({ listen: '5000', to: TO, keystore: path, alias });
   assert.doesNotMatch(c.text, /<b>|&c/);
+  // The document defines what it needs: it is a file `start` would run as it is.
+  assert.match(c.text, /^  <properties><property><name>connect\.dollar<\/name><value>\$<\/value><\/property><\/properties>$/m);
   const config = read(c);
   assert.equal(service(config).connectOptions.sslKeystoreAlias, alias);
   assert.equal(config.security.keystore?.file, path);

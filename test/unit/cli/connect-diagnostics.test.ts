@@ -27,7 +27,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Every problem `connect` would log for these flags (run from the fixture directory), as it would show it. */
 function problems(flags: Omit<ConnectFlags, 'listen' | 'to'>, to = TO): string[] {
   const config = connectConfig(connectSettings({ listen: '0', to, ...flags }, dir));
-  const prepared = prepareLoaded(parseConfig(config.text, CONNECT_SOURCE, { defines: config.defines }), pino({ level: 'silent' }));
+  const prepared = prepareLoaded(parseConfig(config.text, CONNECT_SOURCE), pino({ level: 'silent' }));
   assert.equal(prepared.gateway, undefined, 'the gateway should not have been prepared');
   const shown = [...prepared.errors, ...prepared.warnings].map((d) => describeByFlag(d, config));
   for (const line of shown) {
