@@ -8,7 +8,7 @@ import { NAMESPACES } from '../config/vocabulary.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectSettings, StoreSettings } from './connect-args.js';
 
-/** The name diagnostics carry as their file; `describe` turns their lines back into flags. */
+/** The name diagnostics carry as their file; connect-diagnostics.ts turns their lines back into flags. */
 export const CONNECT_SOURCE = '<connect command line>';
 /** The service's name, in every connection log line. */
 export const CONNECT_SERVICE = 'connect';
