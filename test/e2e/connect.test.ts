@@ -7,33 +7,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
-import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { tcpEcho, type Backend, receiveBytes } from '../helpers/tcp-servers.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
-/** Everything a socket receives until it has `n` bytes. */
-function receive(socket: Socket, n: number): Promise<Buffer> {
-  return within(
-    new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let got = 0;
-      socket.on('data', (d: Buffer) => {
-        chunks.push(d);
-        got += d.length;
-        if (got >= n) resolve(Buffer.concat(chunks));
-      });
-      socket.once('error', reject);
-    }),
-    `${n} bytes back`,
-  );
-}
 
 describe('bin/gateway connect', () => {
   let space: Workspace;
@@ -92,7 +76,7 @@ describe('bin/gateway connect', () => {
     const socket = tcpConnect(bridge.port(LOCAL), '127.0.0.1');
     await within(once(socket, 'connect'), 'the local connection');
     const payload = Buffer.from('telemetry from device-1 through gateway connect');
-    const back = receive(socket, payload.length);
+    const back = receiveBytes(socket, payload.length);
     socket.write(payload);
     assert.deepEqual(await back, payload);
     socket.end();

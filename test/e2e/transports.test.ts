@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -19,26 +19,10 @@ import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
 import { testPki } from '../helpers/pki.js';
-import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { tcpEcho, type Backend, receiveBytes } from '../helpers/tcp-servers.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
-/** Everything a socket receives until it has `n` bytes. */
-function receive(socket: Socket | tls.TLSSocket, n: number): Promise<Buffer> {
-  return within(
-    new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let got = 0;
-      socket.on('data', (d: Buffer) => {
-        chunks.push(d);
-        got += d.length;
-        if (got >= n) resolve(Buffer.concat(chunks));
-      });
-      socket.once('error', reject);
-    }),
-    `${n} bytes back`,
-  );
-}
 
 describe('a WebSocket backend behind mutual TLS', () => {
   let space: Workspace;
@@ -253,7 +237,7 @@ describe('an ssl:// accept with client certificates', () => {
     const pki = testPki();
     const socket = tls.connect({ host: '127.0.0.1', port: gw.port(ACCEPT), ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key });
     await within(once(socket, 'secureConnect'), 'the TLS handshake');
-    const back = receive(socket, 5);
+    const back = receiveBytes(socket, 5);
     socket.write('bytes');
     assert.equal((await back).toString(), 'bytes');
     socket.end();
@@ -344,7 +328,7 @@ describe('the device side: two gateways chained', () => {
     const socket = connect(device1.port(LOCAL), '127.0.0.1');
     await within(once(socket, 'connect'), 'the local connection');
     const payload = Buffer.from('telemetry from device-1');
-    const back = receive(socket, payload.length);
+    const back = receiveBytes(socket, payload.length);
     socket.write(payload);
     assert.deepEqual(await back, payload);
     socket.end();

@@ -63,3 +63,21 @@ export async function freePorts(n: number): Promise<number[]> {
   await Promise.all(held.map((b) => b.close()));
   return held.map((b) => b.port);
 }
+
+/** The first `n` bytes a socket receives (more may have arrived with them), within the wait deadline. */
+export function receiveBytes(socket: Socket, n: number): Promise<Buffer> {
+  return withDeadline(
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let got = 0;
+      socket.on('data', (d: Buffer) => {
+        chunks.push(d);
+        got += d.length;
+        if (got >= n) resolve(Buffer.concat(chunks));
+      });
+      socket.once('error', reject);
+    }),
+    WAIT_MS,
+    `${n} bytes back`,
+  );
+}
