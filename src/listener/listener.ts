@@ -28,7 +28,7 @@ import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { RouteTable, type Route } from './routes.js';
-import { chooseProtocol, offeredProtocols } from './subprotocol.js';
+import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
 export interface ListenerOptions {
   readonly listen: HostPort;
@@ -423,6 +423,8 @@ export class Listener {
       if (!taken && upstream) socket.once('close', () => taken || upstream.destroy());
     };
     if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) return upgrade(undefined);
+    const problem = upgradeProblem(req);
+    if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`);
     // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
     conn.phase = 'connecting';
     const abort = new AbortController();

@@ -19,6 +19,23 @@ export function handleProtocols(offered: Set<string>, request: IncomingMessage):
   return first.done ? false : first.value;
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * What makes an upgrade request one the WebSocket layer would refuse (RFC 6455 §4.2.1), checked before a backend
+ * is connected for it: a malformed request must not cost a backend connection carrying the client's identity.
+ */
+export function upgradeProblem(request: IncomingMessage): string | undefined {
+  if (request.method !== 'GET') return 'the method must be GET';
+  if (!KEY.test(request.headers['sec-websocket-key'] ?? '')) return 'Sec-WebSocket-Key is missing or invalid';
+  const version = request.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') return 'Sec-WebSocket-Version must be 13';
+  const offered = offeredProtocols(request);
+  if (offered.some((p) => !TOKEN.test(p)) || new Set(offered).size !== offered.length) return 'Sec-WebSocket-Protocol is invalid';
+  return undefined;
+}
+
 /** The protocols a client offered, in order. */
 export function offeredProtocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];
