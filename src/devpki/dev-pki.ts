@@ -27,8 +27,9 @@ export function ensureDevPki(dir: string, hostnames: readonly string[] = ['local
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = issue({ subject: { CN: 'Gateway Development CA', O: 'Development' }, isCA: true, notAfterDays: 3650 });
   const sans = [...hostnames.map((h) => `DNS:${h}`), 'IP:127.0.0.1', 'IP:::1'];
-  const server = issue({ subject: { CN: hostnames[0] ?? 'localhost', O: 'Development' }, sans, issuer: ca, usage: 'server', notAfterDays: 825 });
-  const client = issue({ subject: { CN: 'dev-client', OU: 'devices', O: 'Development' }, issuer: ca, usage: 'client', notAfterDays: 825 });
+  // 397 days in all (from a day ago): the longest validity browsers accept for a server certificate.
+  const server = issue({ subject: { CN: hostnames[0] ?? 'localhost', O: 'Development' }, sans, issuer: ca, usage: 'server', notAfterDays: 396 });
+  const client = issue({ subject: { CN: 'dev-client', OU: 'devices', O: 'Development' }, issuer: ca, usage: 'client', notAfterDays: 396 });
   const write = (name: string, text: string, secret: boolean) =>
     writeFileSync(join(dir, name), text, { mode: secret ? 0o600 : 0o644 });
   write(DEV_PKI_FILES.ca, ca.cert, false);

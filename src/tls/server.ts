@@ -138,6 +138,9 @@ function contextOptions(
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
     sessionIdContext: sessionId,
+    // The server's order of preference decides (tls.Server sets this too): the strongest suite both sides have,
+    // not whatever a client happens to list first.
+    honorCipherOrder: true,
     secureOptions: REFUSE_RENEGOTIATION,
   };
 }
