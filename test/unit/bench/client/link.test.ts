@@ -4,11 +4,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { createServer as createNetServer, type Server as NetServer, type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { openLink, receive, type ClientTls } from '../../../../bench/client/link.js';
+import { within } from '../../../../bench/timeout.js';
 import { testPki } from '../../../helpers/pki.js';
 
 let https: HttpsServer;
@@ -29,7 +31,19 @@ before(() => {
   https = createHttpsServer(serverTls);
   wss = new WebSocketServer({ server: https, path: '/bench' });
   wss.on('connection', (ws) => {
-    ws.on('message', (data: Buffer) => ws.send(data));
+    let ponged = false;
+    ws.on('pong', () => (ponged = true));
+    ws.on('message', (data: Buffer) => {
+      // A few words that make the server do something other than echo, for the close and ping tests.
+      const text = data.toString();
+      if (text === 'close-me') ws.close(4001, 'asked to');
+      else if (text === 'ping-me') {
+        ws.ping();
+        ws.send('pinged');
+      }
+      else if (text === 'ponged?') ws.send(String(ponged));
+      else ws.send(data);
+    });
     ws.on('close', (code) => onServerClose(code));
   });
   tlsEcho = createTlsServer(serverTls, (s) => {
@@ -66,6 +80,55 @@ test('ws: mutual TLS, upgrade, a message and its echo, a clean close', async () 
   const serverClosed = new Promise<number>((resolve) => (onServerClose = resolve));
   await link.close();
   assert.equal(await serverClosed, 1000);
+});
+
+test('ws: the close frame the server sent is kept, code and reason', async () => {
+  const port = (https.address() as AddressInfo).port;
+  const link = await openLink({ protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, tls);
+  assert.equal(link.peerClose, undefined);
+  const closed = new Promise((resolve) => link.socket.once('close', resolve));
+  link.socket.write(link.frame(Buffer.from('close-me')));
+  await within(closed, 5000, 'the link closing after the server closed it');
+  assert.deepEqual(link.peerClose, { code: 4001, reason: 'asked to' });
+});
+
+test('ws: pings are answered unless the link is told not to', async () => {
+  const port = (https.address() as AddressInfo).port;
+  for (const answerPings of [true, false]) {
+    const link = await openLink({ protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, tls, { answerPings });
+    try {
+      // 'pinged' follows the ping, so a pong (if any) is written before the question, and read by the server first.
+      const pinged = receive(link, 'pinged'.length);
+      link.socket.write(link.frame(Buffer.from('ping-me')));
+      await pinged;
+      let answer = '';
+      const replied = receive(link, String(answerPings).length);
+      const count = link.onBytes;
+      link.onBytes = (c) => {
+        answer += c.toString();
+        count(c);
+      };
+      link.socket.write(link.frame(Buffer.from('ponged?')));
+      await replied;
+      assert.equal(answer, String(answerPings));
+    } finally {
+      link.destroy();
+    }
+  }
+});
+
+test('ws-plain: WebSocket without TLS, for ws:// accepts', async () => {
+  const plain = createHttpServer();
+  const plainWss = new WebSocketServer({ server: plain, path: '/plain' });
+  plainWss.on('connection', (ws) => ws.on('message', (data: Buffer) => ws.send(data)));
+  const port = await listen(plain);
+  const link = await openLink({ protocol: 'ws-plain', host: '127.0.0.1', port, path: '/plain' }, tls);
+  const echoed = receive(link, 5);
+  link.socket.write(link.frame(Buffer.from('plain')));
+  await echoed;
+  await link.close();
+  plainWss.close();
+  await new Promise((resolve) => plain.close(resolve));
 });
 
 test('ws: an upgrade the server refuses fails the open with the status line', async () => {
