@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   // (keystore codes end)
 
   // ── tls ──────────────────────────────────────────────────────────────────────────────────────────────────
-  GW_ERR_TLS_NO_CERTIFICATE: 'the keystore has no certificate entry for an accept host name',
+  GW_ERR_TLS_NO_CERTIFICATE: 'the keystore has no certificate entry for an accept host name, or none named by ssl.keystore.alias',
   GW_ERR_TLS_NO_KEYSTORE: 'a wss:// accept or ssl:// connect needs a keystore or truststore that is not configured',
   GW_ERR_TLS_CIPHERS: 'ssl.ciphers names no cipher this platform has',
   GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   GW_ERR_UPSTREAM_CONNECT: 'the connection to a backend failed',
   GW_ERR_UPSTREAM_TLS: 'the backend TLS handshake failed or its certificate did not verify',
   GW_ERR_UPSTREAM_UNAVAILABLE: 'the service is down while it recovers its backend',
+  GW_ERR_UPSTREAM_HANDSHAKE: 'a WebSocket backend refused the upgrade or answered it in a way the gateway cannot use',
   // (upstream codes end)
 
   // ── listener / gateway ───────────────────────────────────────────────────────────────────────────────────

@@ -7,16 +7,19 @@ import type { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { AcceptUri, Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
+import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
 import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
+import { isWebSocketScheme } from './config/uris.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
 import { compileAddressList } from './auth/cidr.js';
 import { Listener, type ListenerOptions } from './listener/listener.js';
+import { handleProtocols } from './listener/subprotocol.js';
 import type { Route } from './listener/routes.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
+import { streamUpstream } from './services/stream-upstream.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls } from './tls/crl.js';
@@ -24,11 +27,15 @@ import { watchCrl } from './tls/crl-watch.js';
 import { trustAnchors } from './tls/material.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
+import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
+import { webSocketUpstream } from './services/websocket-upstream.js';
 
 export interface GatewayDependencies {
   readonly log: Logger;
   /** How backends are reached; tests wrap it. */
   readonly connector?: Connector;
+  /** How WebSocket backends are reached; tests wrap it. */
+  readonly webSocketConnector?: WebSocketConnector;
 }
 
 export interface BoundAccept {
@@ -75,24 +82,21 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function listenKey(a: AcceptUri): string {
-  return `${a.listen.host}:${a.listen.port}`;
-}
-
 function createService(
   config: ServiceConfig,
   stores: Stores,
   deps: GatewayDependencies,
-  connector: Connector,
+  connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector },
   warnings: Diagnostic[],
 ): Service {
   if (config.type === 'echo') return new EchoService(config);
   let upstreamTls: ConnectionOptions | undefined;
-  if (config.connect?.scheme === 'ssl') {
+  if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
     const prepared = prepareClientTls({
       host: config.connect.host,
       truststore: stores.truststore,
       keystore: stores.keystore,
+      alias: config.connectOptions.sslKeystoreAlias,
       ciphers: config.connectOptions.sslCiphers,
       protocols: config.connectOptions.sslProtocols,
       where: config.connect.uri,
@@ -100,7 +104,10 @@ function createService(
     for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
     upstreamTls = prepared.options;
   }
-  return new ProxyService(config, { connector, upstreamTls, log: deps.log.child({ service: config.name }) });
+  const log = deps.log.child({ service: config.name });
+  const scheme = config.connect?.scheme;
+  const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
+  return new ProxyService(config, { ...upstream, log });
 }
 
 export class Gateway {
@@ -111,6 +118,8 @@ export class Gateway {
   readonly #stopWatching: (() => void)[] = [];
   readonly #log: Logger;
   #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
+  /** The one stop in progress or done, which every caller of stop() is given. */
+  #stopping: Promise<void> | undefined;
 
   private constructor(
     config: GatewayConfig,
@@ -140,24 +149,17 @@ export class Gateway {
     ] as const) {
       for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
     }
-    const connector = deps.connector ?? createConnector();
+    const connectors = { stream: deps.connector ?? createConnector(), webSocket: deps.webSocketConnector ?? createWebSocketConnector() };
     const services = new Map<ServiceConfig, Service>();
     for (const sc of config.services) {
       try {
-        services.set(sc, createService(sc, stores, deps, connector, warnings));
+        services.set(sc, createService(sc, stores, deps, connectors, warnings));
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
       }
     }
 
-    // One listener per bound host:port, shared by every accept (of any service) that binds it.
-    const groups = new Map<string, { accept: AcceptUri; config: ServiceConfig }[]>();
-    for (const sc of config.services) {
-      for (const accept of sc.accepts) {
-        const key = listenKey(accept);
-        groups.set(key, [...(groups.get(key) ?? []), { accept, config: sc }]);
-      }
-    }
+    const byName = new Map(config.services.map((sc) => [sc.name, sc]));
     const upgraders = new Map<ServiceConfig, WebSocketServer>();
     const access = new Map<ServiceConfig, AccessRules>();
     for (const sc of config.services) {
@@ -169,13 +171,13 @@ export class Gateway {
     }
     const listeners: Listener[] = [];
     const crlWatches: CrlWatch[] = [];
-    for (const members of groups.values()) {
+    for (const lc of config.listeners) {
+      const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
       const first = members[0];
       if (!first) continue;
-      // Config guarantees that accepts sharing a host:port agree on every listener-level option.
-      const options = first.config.acceptOptions;
-      const where = listenKey(first.accept);
-      const secure = first.accept.scheme === 'wss' && options.sslEncryption;
+      const options = lc.options;
+      const where = lc.address;
+      const secure = lc.tls;
       let prepared: PreparedServerTls | undefined;
       if (secure) {
         if (!stores.keystore) {
@@ -224,12 +226,13 @@ export class Gateway {
         const rules = access.get(m.config);
         if (!service || !rules) continue;
         let wss = upgraders.get(m.config);
-        if (!wss) {
+        if (!wss && isWebSocketScheme(m.accept.scheme)) {
           wss = new WebSocketServer({
             noServer: true,
             clientTracking: false,
             perMessageDeflate: false,
             maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
+            handleProtocols,
           });
           upgraders.set(m.config, wss);
         }
@@ -237,11 +240,14 @@ export class Gateway {
       }
       listeners.push(
         new Listener({
-          listen: first.accept.listen,
+          listen: lc.listen,
           tls: prepared,
           verifyClient: secure ? options.sslVerifyClient : 'none',
           verifyDepth: secure ? options.sslVerifyDepth : undefined,
           keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,
+          handshakeTimeoutMs: options.wsHandshakeTimeoutMs,
+          maximumConnections: options.tcpMaximumConnections,
+          maximumConnectionsPerAddress: options.tcpMaximumConnectionsPerAddress,
           proxyProtocol,
           routes,
           log: deps.log,
@@ -279,6 +285,7 @@ export class Gateway {
       throw e;
     }
     this.#state = 'started';
+    for (const s of this.#services) s.start?.();
     for (const w of this.#crlWatches) this.#stopWatching.push(this.#watchCrl(w));
     this.#log.info('Started services');
     return bound;
@@ -307,9 +314,18 @@ export class Gateway {
     );
   }
 
-  /** Closes every connection (1001 to WebSocket clients) and every listener. Safe to call more than once. */
-  async stop(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+  /**
+   * Closes every connection (1001 to WebSocket clients) and every listener. Every call returns the same promise,
+   * settled when the stop is complete: whoever awaits stop() may go on to exit or rebind the port, so a second
+   * caller must not be let go while the first call is still closing connections.
+   */
+  stop(): Promise<void> {
+    // A start that failed has closed everything already.
+    this.#stopping ??= this.#state === 'stopped' ? Promise.resolve() : this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#state = 'stopping';
     for (const stop of this.#stopWatching.splice(0)) stop();
     // Stop accepting first, so no client is upgraded into a service that is closing its connections.

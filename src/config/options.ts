@@ -7,7 +7,8 @@ import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
 import { parseAddressList, parseBind, parseCiphers, parseDataSize, parseEnum, parseNonNegativeInteger, parseProtocols, parseTimeInterval } from './grammar.js';
 import { anyOrder, checkChildren, leafText } from './structure.js';
-import type { AcceptOptions, ConnectOptions, HostPort, ProxyProtocol, SourcePosition, VerifyClient } from './types.js';
+import { checkHttpHeaderNames, parseHttpHeader } from './http-header.js';
+import type { AcceptOptions, ConnectOptions, HostPort, HttpHeaderConfig, ProxyProtocol, Scheme, SourcePosition, VerifyClient } from './types.js';
 import { ACCEPT_OPTIONS, CONNECT_OPTIONS, PROXY_PROTOCOLS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
@@ -32,6 +33,9 @@ export interface AcceptOptionSet {
   verifyDepth?: Located<number>;
   proxyProtocol?: Located<ProxyProtocol>;
   proxyProtocolTrusted?: Located<readonly string[]>;
+  handshakeTimeoutMs?: Located<number>;
+  maximumConnections?: Located<number>;
+  maximumConnectionsPerAddress?: Located<number>;
   /**
    * An option of the block did not parse or was not recognised: what was meant is unknown, so rules comparing
    * accepts that share a listener would only add a misleading second error.
@@ -40,6 +44,10 @@ export interface AcceptOptionSet {
 }
 
 export interface ConnectOptionSet {
+  keystoreAlias?: Located<string>;
+  /** Every `<http.header>`, in document order (the option repeats). */
+  httpHeaders?: Located<readonly HttpHeaderConfig[]>;
+  inactivityTimeoutMs?: Located<number>;
   ciphers?: Located<string>;
   protocols?: Located<readonly string[]>;
   tcpBind?: Located<HostPort>;
@@ -51,6 +59,8 @@ export const ACCEPT_DEFAULTS = {
   maximumMessageSize: 128 * 1024,
   inactivityTimeoutMs: 0,
   keepaliveTimeoutMs: 30_000,
+  handshakeTimeoutMs: 10_000,
+  maximumConnections: 10_000,
 };
 
 const ALIASES: ReadonlyMap<string, string> = new Map(TLS_ALIASED.map((name) => ['tls.' + name.slice(4), name]));
@@ -114,6 +124,20 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
       case 'tcp.proxy-protocol.trusted':
         set.proxyProtocolTrusted = at(() => parseAddressList(text, `<${element.name}>`));
         break;
+      case 'ws.handshake.timeout':
+        set.handshakeTimeoutMs = at(() => {
+          const ms = parseTimeInterval(text);
+          // Without a deadline, a client that connects and sends nothing holds its socket for good.
+          if (ms === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${element.name}> must be longer than 0`, { hint: 'the default is 10s' });
+          return ms;
+        });
+        break;
+      case 'tcp.maximum.connections':
+        set.maximumConnections = at(() => parsePositiveInteger(text, element.name, 'the default is 10000'));
+        break;
+      case 'tcp.maximum.connections.per.address':
+        set.maximumConnectionsPerAddress = at(() => parsePositiveInteger(text, element.name, 'leave it out for no limit per address'));
+        break;
       default: {
         const bind = at(() => parseBind(text));
         if (bind !== undefined) set.binds[name as BindOption] = bind;
@@ -128,11 +152,17 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
   const set: ConnectOptionSet = {};
   if (block === undefined) return set;
   const refusedHere = (name: string): boolean => isTransportOption(name) || isHttpKeepalive(name);
-  const children = checkChildren(block, anyOrder(...CONNECT_OPTIONS.map((n) => n + '?')), diags, { aliases: ALIASES, handledElsewhere: refusedHere });
+  const children = checkChildren(block, anyOrder(...CONNECT_OPTIONS.map((n) => n + (n === 'http.header' ? '*' : '?'))), diags, { aliases: ALIASES, handledElsewhere: refusedHere });
   for (const [name, elements] of children) {
     const element = elements[0] as XmlElement;
     if (isTransportOption(name)) {
       for (const e of elements) refuseTransport(e, diags);
+      continue;
+    }
+    if (name === 'http.header') {
+      const headers = elements.flatMap((e) => parseHttpHeader(leafText(e, diags), e.position, diags) ?? []);
+      checkHttpHeaderNames(headers, diags);
+      set.httpHeaders = { value: headers, position: element.position, inherited };
       continue;
     }
     if (isHttpKeepalive(name)) {
@@ -163,12 +193,25 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
       case 'tcp.proxy-protocol':
         set.proxyProtocol = at(() => parseEnum(text, PROXY_PROTOCOLS, `<${element.name}>`));
         break;
-      default:
-        // Kaazing pinged ws:// backends; a tcp:// or ssl:// backend has nothing to answer a ping with.
-        diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${name}> in <connect-options> is not supported: this gateway connects to tcp:// and ssl:// backends, which cannot be pinged`, element.position, 'remove it; <ws.inactivity.timeout> in <accept-options> watches the client side');
+      case 'ssl.keystore.alias':
+        set.keystoreAlias = at(() => {
+          if (text === '') throw new GatewayError('GW_ERR_CONFIG_MISSING', `<${element.name}> is empty: it must name a key entry of the keystore`);
+          return text;
+        });
+        break;
+      case 'ws.inactivity.timeout':
+        // Whether the backend is one that can be pinged is the service's to say: it knows the connect URI.
+        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+        break;
     }
   }
   return set;
+}
+
+function parsePositiveInteger(text: string, name: string, hint: string): number {
+  const n = parseNonNegativeInteger(text);
+  if (n === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${name}> must be at least 1`, { hint });
+  return n;
 }
 
 /** Runs one option's value parser: its value with where it was written, or undefined with the failure recorded. */
@@ -203,12 +246,18 @@ export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): Ac
     verifyDepth: own.verifyDepth ?? defaults.verifyDepth,
     proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
     proxyProtocolTrusted: own.proxyProtocolTrusted ?? defaults.proxyProtocolTrusted,
+    handshakeTimeoutMs: own.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
+    maximumConnections: own.maximumConnections ?? defaults.maximumConnections,
+    maximumConnectionsPerAddress: own.maximumConnectionsPerAddress ?? defaults.maximumConnectionsPerAddress,
     uncertain: own.uncertain === true || defaults.uncertain === true,
   };
 }
 
 export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet): ConnectOptionSet {
   return {
+    keystoreAlias: own.keystoreAlias ?? defaults.keystoreAlias,
+    httpHeaders: own.httpHeaders ?? defaults.httpHeaders,
+    inactivityTimeoutMs: own.inactivityTimeoutMs ?? defaults.inactivityTimeoutMs,
     ciphers: own.ciphers ?? defaults.ciphers,
     protocols: own.protocols ?? defaults.protocols,
     tcpBind: own.tcpBind ?? defaults.tcpBind,
@@ -216,13 +265,20 @@ export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet):
   };
 }
 
+const BIND_CHAINS: Readonly<Record<Scheme, readonly BindOption[]>> = {
+  ws: ['tcp.bind', 'http.bind', 'ws.bind'],
+  wss: ['tcp.bind', 'ssl.bind', 'https.bind', 'wss.bind'],
+  tcp: ['tcp.bind'],
+  ssl: ['tcp.bind', 'ssl.bind'],
+};
+
 /**
  * The bind that decides where an accept of `scheme` listens. Kaazing stacks ws over http over tcp, and wss over
  * https over ssl over tcp; each layer's bind replaces the address handed to the layer below, so the socket ends up
  * on the lowest layer's bind that is given. Binds of the other stack (wss.bind on a ws:// accept) do not apply.
  */
-export function effectiveBind(binds: AcceptOptionSet['binds'], scheme: 'ws' | 'wss'): HostPort | undefined {
-  const chain: readonly BindOption[] = scheme === 'ws' ? ['tcp.bind', 'http.bind', 'ws.bind'] : ['tcp.bind', 'ssl.bind', 'https.bind', 'wss.bind'];
+export function effectiveBind(binds: AcceptOptionSet['binds'], scheme: Scheme): HostPort | undefined {
+  const chain = BIND_CHAINS[scheme];
   for (const name of chain) {
     const bind = binds[name];
     if (bind !== undefined) return bind.value;
@@ -239,7 +295,7 @@ export function clientCheckOptions(set: AcceptOptionSet): { crl: Located<string>
   return { crl: verifies ? set.crl : undefined, verifyDepth: verifies ? set.verifyDepth : undefined };
 }
 
-export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 'wss')[]): AcceptOptions {
+export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly Scheme[]): AcceptOptions {
   const binds = schemes.map((s) => effectiveBind(set.binds, s));
   const firstBind = binds[0];
   const sameForAll = binds.every((b) => b?.host === firstBind?.host && b?.port === firstBind?.port);
@@ -257,11 +313,17 @@ export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly ('ws' | 
     sslVerifyDepth: verifyDepth?.value,
     tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
     tcpProxyProtocolTrusted: set.proxyProtocolTrusted?.value ?? [],
+    wsHandshakeTimeoutMs: set.handshakeTimeoutMs?.value ?? ACCEPT_DEFAULTS.handshakeTimeoutMs,
+    tcpMaximumConnections: set.maximumConnections?.value ?? ACCEPT_DEFAULTS.maximumConnections,
+    tcpMaximumConnectionsPerAddress: set.maximumConnectionsPerAddress?.value,
   };
 }
 
 export function toConnectOptions(set: ConnectOptionSet): ConnectOptions {
   return {
+    sslKeystoreAlias: set.keystoreAlias?.value,
+    httpHeaders: set.httpHeaders?.value ?? [],
+    wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? 0,
     sslCiphers: set.ciphers?.value,
     sslProtocols: set.protocols?.value,
     tcpBind: set.tcpBind?.value,

@@ -12,6 +12,7 @@ import { checkAttributes } from './structure.js';
 import type { GatewayConfig, LoadConfigOptions, LoadConfigResult } from './types.js';
 import { NAMESPACES } from './vocabulary.js';
 import { parseXml, type XmlElement } from './xml.js';
+import { listenersOf } from './listeners.js';
 
 /** Reads `file` and parses it. Never throws: an unreadable file is a GW_ERR_FILE_READ diagnostic. */
 export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadConfigResult {
@@ -58,7 +59,8 @@ function build(text: string, file: string, options: LoadConfigOptions, diags: Di
   const absolute = resolve(file);
   const { services, security } = readDocument(root, dirname(absolute), diags);
   if (diags.hasErrors) return undefined;
-  return { file: absolute, namespace, services: services.map((s) => s.config), security, warnings: [...diags.warnings] };
+  const configs = services.map((s) => s.config);
+  return { file: absolute, namespace, services: configs, listeners: listenersOf(configs), security, warnings: [...diags.warnings] };
 }
 
 /** The root and its namespace; on a foreign root or namespace nothing else in the file can be interpreted. */

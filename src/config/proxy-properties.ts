@@ -13,6 +13,7 @@ export const PROXY_DEFAULTS: ProxyProperties = {
   maximumPendingBytes: 64000,
   maximumRecoveryIntervalS: 0,
   connectStrategy: 'immediate',
+  preparedConnectionCount: 0,
 };
 
 const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'connect*');
@@ -48,18 +49,20 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
   const strategy = read('connect.strategy', (t) => parseEnum(t, ['immediate', 'deferred', 'prepared'] as const, 'connect.strategy'));
   const preparedCount = read('prepared.connection.count', parseNonNegativeInteger);
 
-  if (strategy === 'prepared') {
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', 'connect.strategy "prepared" is not supported: this gateway does not open backend connections ahead of clients', (first(children, 'connect.strategy') as XmlElement).position, 'use immediate or deferred');
+  const countElement = first(children, 'prepared.connection.count');
+  if (strategy === 'prepared' && (preparedCount === undefined || preparedCount === 0)) {
+    diags.error('GW_ERR_CONFIG_MISSING', 'connect.strategy "prepared" needs <prepared.connection.count> of at least 1: how many backend connections to keep ready', (first(children, 'connect.strategy') as XmlElement).position, 'add <prepared.connection.count>1</prepared.connection.count>');
   }
-  if (preparedCount !== undefined && preparedCount > 0) {
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `prepared.connection.count ${preparedCount} is not supported: this gateway does not open backend connections ahead of clients`, (first(children, 'prepared.connection.count') as XmlElement).position, 'remove it or set it to 0');
+  if (countElement !== undefined && preparedCount !== undefined && preparedCount > 0 && strategy !== 'prepared') {
+    diags.warning(`prepared.connection.count ${preparedCount} has no effect: connect.strategy is ${strategy ?? 'immediate'}`, countElement.position, 'set connect.strategy to prepared, or remove it');
   }
-  const connectStrategy: ConnectStrategy = strategy === 'deferred' ? 'deferred' : 'immediate';
+  const connectStrategy: ConnectStrategy = strategy ?? 'immediate';
   return {
     values: {
       maximumPendingBytes: maximumPendingBytes ?? PROXY_DEFAULTS.maximumPendingBytes,
       maximumRecoveryIntervalS: maximumRecoveryIntervalS ?? PROXY_DEFAULTS.maximumRecoveryIntervalS,
       connectStrategy,
+      preparedConnectionCount: strategy === 'prepared' ? (preparedCount ?? 0) : 0,
     },
     legacyConnects: children.get('connect') ?? [],
   };

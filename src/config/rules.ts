@@ -3,7 +3,8 @@
  * TLS settings), routes that would shadow each other, and TLS accepts that need stores.
  */
 import { describePosition, type Diagnostics } from './diagnostics.js';
-import { clientCheckOptions } from './options.js';
+import { ACCEPT_DEFAULTS, clientCheckOptions } from './options.js';
+import { isTlsScheme, isWebSocketScheme } from './uris.js';
 import type { ServiceDraft } from './service.js';
 import type { AcceptUri, HostPort } from './types.js';
 
@@ -17,6 +18,8 @@ interface Placed {
   readonly service: string;
   readonly accept: AcceptUri;
   readonly tls: boolean;
+  /** tcp:// or ssl://: a byte stream, with no request to route by. */
+  readonly stream: boolean;
   readonly verifyClient: string;
   readonly ciphers: string | undefined;
   readonly protocols: string | undefined;
@@ -24,6 +27,9 @@ interface Placed {
   readonly verifyDepth: number | undefined;
   readonly proxyProtocol: string;
   readonly proxyProtocolTrusted: string | undefined;
+  readonly handshakeTimeoutMs: number;
+  readonly maximumConnections: number;
+  readonly maximumConnectionsPerAddress: number | undefined;
   readonly uncertain: boolean;
 }
 
@@ -37,7 +43,8 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
     return config.accepts.map((accept) => ({
       service: config.name,
       accept,
-      tls: accept.scheme === 'wss' && acceptOptions.encryption?.value !== false,
+      tls: isTlsScheme(accept.scheme) && acceptOptions.encryption?.value !== false,
+      stream: !isWebSocketScheme(accept.scheme),
       verifyClient: acceptOptions.verifyClient?.value ?? 'none',
       ciphers: acceptOptions.ciphers?.value,
       protocols: acceptOptions.protocols ? [...acceptOptions.protocols.value].sort().join(',') : undefined,
@@ -45,6 +52,9 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
       verifyDepth: verifyDepth?.value,
       proxyProtocol: acceptOptions.proxyProtocol?.value ?? 'none',
       proxyProtocolTrusted: acceptOptions.proxyProtocolTrusted ? [...acceptOptions.proxyProtocolTrusted.value].sort().join(', ') : undefined,
+      handshakeTimeoutMs: acceptOptions.handshakeTimeoutMs?.value ?? ACCEPT_DEFAULTS.handshakeTimeoutMs,
+      maximumConnections: acceptOptions.maximumConnections?.value ?? ACCEPT_DEFAULTS.maximumConnections,
+      maximumConnectionsPerAddress: acceptOptions.maximumConnectionsPerAddress?.value,
       uncertain: acceptOptions.uncertain === true,
     }));
   });
@@ -79,6 +89,12 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
           'accepts sharing an address share one server: make them agree, or bind them to different ports',
         );
       };
+      if (head.stream || other.stream) {
+        // Without HTTP there is no Host or path to tell two services apart: a stream listener serves one accept.
+        const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `WebSocket (${p.accept.scheme}://)`);
+        conflict('the service it serves', kind(head), kind(other));
+        continue;
+      }
       if (head.tls !== other.tls) {
         conflict('TLS', head.tls ? 'TLS (wss://)' : 'plain (ws://)', other.tls ? 'TLS (wss://)' : 'plain (ws://)');
         continue;
@@ -88,6 +104,10 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
       // The PROXY header comes before any TLS byte, so the one server reads it (or not) for every accept.
       if (head.proxyProtocol !== other.proxyProtocol) conflict('tcp.proxy-protocol', head.proxyProtocol, other.proxyProtocol);
       else if (head.proxyProtocol !== 'none' && head.proxyProtocolTrusted !== other.proxyProtocolTrusted) conflict('tcp.proxy-protocol.trusted', head.proxyProtocolTrusted ?? '(none)', other.proxyProtocolTrusted ?? '(none)');
+      // Deadlines and limits apply before a request names its service, so the one server holds them for all.
+      if (head.handshakeTimeoutMs !== other.handshakeTimeoutMs) conflict('ws.handshake.timeout', `${head.handshakeTimeoutMs} ms`, `${other.handshakeTimeoutMs} ms`);
+      if (head.maximumConnections !== other.maximumConnections) conflict('tcp.maximum.connections', String(head.maximumConnections), String(other.maximumConnections));
+      if (head.maximumConnectionsPerAddress !== other.maximumConnectionsPerAddress) conflict('tcp.maximum.connections.per.address', String(head.maximumConnectionsPerAddress ?? '(no limit)'), String(other.maximumConnectionsPerAddress ?? '(no limit)'));
       if (!head.tls) continue;
       if (head.verifyClient !== other.verifyClient) conflict('ssl.verify-client', head.verifyClient, other.verifyClient);
       if (head.ciphers !== other.ciphers) conflict('ssl.ciphers', head.ciphers ?? '(default)', other.ciphers ?? '(default)');

@@ -4,11 +4,11 @@
  */
 import { readAccessConstraint } from './access-constraint.js';
 import { attempt, describePosition, type Diagnostics } from './diagnostics.js';
-import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet } from './options.js';
+import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet, type Located } from './options.js';
 import { readProxyProperties } from './proxy-properties.js';
 import { checkChildren, first, leafText, sequence } from './structure.js';
 import type { AcceptUri, ConnectUri, CrossSiteConstraint, ServiceConfig, ServiceType, SourcePosition } from './types.js';
-import { parseAcceptUri, parseConnectUri } from './uris.js';
+import { isTlsScheme, isWebSocketScheme, parseAcceptUri, parseConnectUri } from './uris.js';
 import { KAAZING_ONLY_SERVICE_TYPES, RETIRED_SERVICE_TYPES, SERVED_SERVICE_TYPES, nearestName } from './vocabulary.js';
 import { parseSeconds } from './grammar.js';
 import type { XmlElement } from './xml.js';
@@ -101,7 +101,48 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     accessConstraints,
     position: element.position,
   };
+  checkTransportFit(config, connectOptions, diags);
   return { draft: { config, acceptOptions }, name: nameResult, realmNames };
+}
+
+/**
+ * What needs HTTP (an Origin, a request path) cannot apply to tcp:// and ssl:// accepts, and what is only sent
+ * or done towards one kind of backend cannot apply to another: each such option is an error where it is written.
+ */
+function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionSet, diags: Diagnostics): void {
+  const label = `service "${config.name}"`;
+  const streamAccept = config.accepts.find((a) => !isWebSocketScheme(a.scheme));
+  if (streamAccept !== undefined) {
+    for (const c of config.crossSiteConstraints) {
+      diags.error('GW_ERR_CONFIG_VALUE', `<cross-site-constraint> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no Origin`, c.position, 'move the tcp:// or ssl:// accept to a service of its own');
+    }
+    for (const a of config.accessConstraints) {
+      if (a.pathIdentity === undefined) continue;
+      diags.error('GW_ERR_CONFIG_VALUE', `<path-identity> in ${label} has no meaning on ${streamAccept.uri}: a byte stream has no request path`, a.position, 'move the tcp:// or ssl:// accept to a service of its own');
+    }
+  }
+  const connect = config.connect;
+  if (connect === undefined) return;
+  const toWebSocket = isWebSocketScheme(connect.scheme);
+  const own = (located: { inherited: boolean } | undefined): boolean => located !== undefined && !located.inherited;
+  if (!toWebSocket) {
+    if (own(connectOptions.httpHeaders)) {
+      diags.error('GW_ERR_CONFIG_VALUE', `<http.header> in ${label} has no meaning for ${connect.uri}: headers go to ws:// and wss:// backends`, (connectOptions.httpHeaders as Located<unknown>).position, 'use tcp.proxy-protocol to tell a tcp:// or ssl:// backend who the client is');
+    }
+    if (own(connectOptions.inactivityTimeoutMs) && (connectOptions.inactivityTimeoutMs?.value ?? 0) > 0) {
+      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<ws.inactivity.timeout> in the <connect-options> of ${label} is not supported for ${connect.uri}: a byte-stream backend cannot be pinged`, (connectOptions.inactivityTimeoutMs as Located<unknown>).position, 'remove it; <ws.inactivity.timeout> in <accept-options> watches the client side');
+    }
+  } else {
+    if (own(connectOptions.proxyProtocol) && connectOptions.proxyProtocol?.value !== 'none') {
+      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<tcp.proxy-protocol> in the <connect-options> of ${label} is not supported for ${connect.uri}`, (connectOptions.proxyProtocol as Located<unknown>).position, 'tell a WebSocket backend who the client is with <http.header>');
+    }
+    if (config.properties.connectStrategy === 'deferred') {
+      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `connect.strategy deferred is not supported for ${connect.uri}: the backend's choice of subprotocol must be known before the client's upgrade is answered`, config.position, 'use immediate (the default) or prepared');
+    }
+  }
+  if (own(connectOptions.keystoreAlias) && !isTlsScheme(connect.scheme)) {
+    diags.error('GW_ERR_CONFIG_VALUE', `<ssl.keystore.alias> in ${label} has no meaning for ${connect.uri}: it is not TLS`, (connectOptions.keystoreAlias as Located<unknown>).position, 'use an ssl:// or wss:// connect');
+  }
 }
 
 function byPosition(a: XmlElement, b: XmlElement): number {
@@ -159,16 +200,17 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
       failed = true;
       continue;
     }
-    const tls = parsed.scheme === 'wss' && options.encryption?.value !== false;
+    const tls = isTlsScheme(parsed.scheme) && options.encryption?.value !== false;
     const verify = options.verifyClient;
+    const useTls = parsed.scheme === 'ws' ? 'use a wss:// accept' : parsed.scheme === 'tcp' ? 'use an ssl:// accept' : 'remove ssl.encryption disabled';
     if (!tls && verify !== undefined && verify.value !== 'none' && !verify.inherited) {
       failed = true;
-      diags.error('GW_ERR_CONFIG_VALUE', `ssl.verify-client ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`, element.position, parsed.scheme === 'ws' ? 'use a wss:// accept' : 'remove ssl.encryption disabled');
+      diags.error('GW_ERR_CONFIG_VALUE', `ssl.verify-client ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`, element.position, useTls);
     }
     for (const [option, located] of [['ssl.crl', options.crl], ['ssl.verify-depth', options.verifyDepth]] as const) {
       if (tls || located === undefined || located.inherited) continue;
       failed = true;
-      diags.error('GW_ERR_CONFIG_VALUE', `${option} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`, element.position, parsed.scheme === 'ws' ? 'use a wss:// accept, or remove the option' : 'remove ssl.encryption disabled, or the option');
+      diags.error('GW_ERR_CONFIG_VALUE', `${option} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`, element.position, `${useTls}, or remove the option`);
     }
     const listen = effectiveBind(options.binds, parsed.scheme) ?? { host: parsed.host, port: parsed.port };
     accepts.push({ uri, ...parsed, listen, position: element.position });

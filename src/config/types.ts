@@ -5,13 +5,15 @@
  * (for example when a keystore named here turns out to have the wrong password).
  */
 import type { GatewayErrorCode, SourcePosition } from '../errors.js';
+import type { Scheme } from './uris.js';
 
 export type { SourcePosition };
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
 export type ServiceType = 'proxy' | 'echo';
-export type ConnectStrategy = 'immediate' | 'deferred';
+export type ConnectStrategy = 'immediate' | 'deferred' | 'prepared';
+export type { Scheme } from './uris.js';
 /** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */
 export type ProxyProtocol = 'none' | 'v1' | 'v2';
 
@@ -44,9 +46,58 @@ export interface AcceptOptions {
   readonly tcpProxyProtocol: ProxyProtocol;
   /** `tcp.proxy-protocol.trusted`: addresses or CIDR blocks allowed to send that header, as written. */
   readonly tcpProxyProtocolTrusted: readonly string[];
+  /** `ws.handshake.timeout` in ms: from TCP accept to a completed WebSocket upgrade (default 10 s). */
+  readonly wsHandshakeTimeoutMs: number;
+  /** `tcp.maximum.connections`: open connections per listening address (default 10000). */
+  readonly tcpMaximumConnections: number;
+  /** `tcp.maximum.connections.per.address`: open connections per client address; undefined = unlimited. */
+  readonly tcpMaximumConnectionsPerAddress: number | undefined;
+}
+
+/**
+ * A variable of an `<http.header>` template other than a subject attribute: the client as a trusted PROXY header
+ * names it (else the socket peer), the SNI name, and facts of its certificate (docs/configuration.md).
+ */
+export type HeaderVariable =
+  | 'client.address'
+  | 'client.port'
+  | 'sni'
+  | 'ssl.client.subject'
+  | 'ssl.client.fingerprint'
+  | 'ssl.client.serial'
+  | 'ssl.client.verified'
+  | 'ssl.client.cert'
+  | 'ssl.client.chain';
+
+/** One piece of a parsed `<http.header>` template. */
+export type TemplatePart =
+  /** Literal text, `{{` already turned into `{`; holds no control character. */
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'variable'; readonly variable: HeaderVariable }
+  /**
+   * `{ssl.client.<attribute>}`: every value of one subject attribute. `attribute` is the keyword the gateway
+   * prints in subjects (`CN`, `OU`, `EMAILADDRESS`, `SERIALNUMBER`, …), upper case, whatever spelling was written.
+   */
+  | { readonly kind: 'attribute'; readonly attribute: string };
+
+/** One `<http.header>` connect-option as written: `NAME: TEMPLATE`, split at the first colon. */
+export interface HttpHeaderConfig {
+  /** The header name as written (compared case-insensitively). */
+  readonly name: string;
+  /** The value template as written, e.g. `{ssl.client.CN}`. */
+  readonly template: string;
+  /** The template parsed: literal text and variables, in order; every variable was checked when read. */
+  readonly parts: readonly TemplatePart[];
+  readonly position: SourcePosition;
 }
 
 export interface ConnectOptions {
+  /** `ssl.keystore.alias`: the keystore entry presented to a wss:// or ssl:// backend; undefined = the first. */
+  readonly sslKeystoreAlias: string | undefined;
+  /** `http.header`: headers sent to a ws:// or wss:// backend with the upgrade, in document order. */
+  readonly httpHeaders: readonly HttpHeaderConfig[];
+  /** `ws.inactivity.timeout` towards a ws:// or wss:// backend, in ms; 0 = off. */
+  readonly wsInactivityTimeoutMs: number;
   readonly sslCiphers: string | undefined;
   readonly sslProtocols: readonly string[] | undefined;
   /** Local address to connect from (`tcp.bind`). */
@@ -58,7 +109,7 @@ export interface ConnectOptions {
 export interface AcceptUri {
   /** The URI as written after ${} substitution. */
   readonly uri: string;
-  readonly scheme: 'ws' | 'wss';
+  readonly scheme: Scheme;
   /** Lower-cased host name from the URI: what the server certificate must match and the Host header is routed by. */
   readonly host: string;
   readonly port: number;
@@ -71,9 +122,11 @@ export interface AcceptUri {
 
 export interface ConnectUri {
   readonly uri: string;
-  readonly scheme: 'tcp' | 'ssl';
+  readonly scheme: Scheme;
   readonly host: string;
   readonly port: number;
+  /** The WebSocket path of a ws:// or wss:// backend; `/` for tcp:// and ssl://. */
+  readonly path: string;
   readonly position: SourcePosition;
 }
 
@@ -83,6 +136,8 @@ export interface ProxyProperties {
   /** Seconds; > 0 turns on accept take-down and backoff reconnects while the backend is down. Default 0. */
   readonly maximumRecoveryIntervalS: number;
   readonly connectStrategy: ConnectStrategy;
+  /** `prepared.connection.count`: backend connections kept open ahead of clients with connect.strategy prepared. */
+  readonly preparedConnectionCount: number;
 }
 
 export interface CrossSiteConstraint {
@@ -151,11 +206,29 @@ export interface Diagnostic {
   readonly hint: string | undefined;
 }
 
+/**
+ * One address the gateway listens on and the accepts (of any service) that bind it. They agree on every option the
+ * listener holds (rules.ts), so `options` are those of the first accept's service.
+ */
+export interface ListenerConfig {
+  readonly listen: HostPort;
+  /** `host:port` (`[v6]:port`), as messages name it. */
+  readonly address: string;
+  /** TLS towards clients: wss:// or ssl:// without `ssl.encryption disabled`. */
+  readonly tls: boolean;
+  /** tcp:// or ssl://: clients are byte streams, for the one service of the address. */
+  readonly stream: boolean;
+  readonly options: AcceptOptions;
+  readonly accepts: readonly { readonly accept: AcceptUri; readonly service: string }[];
+}
+
 export interface GatewayConfig {
   /** Absolute path of the file that was read. */
   readonly file: string;
   readonly namespace: string;
   readonly services: readonly ServiceConfig[];
+  /** One per bound address, in the order the accepts first name them. */
+  readonly listeners: readonly ListenerConfig[];
   readonly security: SecurityConfig;
   /** Non-fatal findings (unused realms, cluster, …), for the CLI to log at start-up and print in `check`. */
   readonly warnings: readonly Diagnostic[];

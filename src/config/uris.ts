@@ -1,20 +1,47 @@
 /**
- * Accept and connect URIs. Accepts are `ws://` or `wss://` (other Kaazing schemes are refused as unsupported);
- * connects are `tcp://host:port` or `ssl://host:port`.
+ * Accept and connect URIs. Both sides take `ws://` and `wss://` (WebSocket, with a path) and `tcp://` and
+ * `ssl://` (a byte stream: host and port, no path); other Kaazing schemes are refused as unsupported.
  */
 import { GatewayError } from '../errors.js';
 
+export type Scheme = 'ws' | 'wss' | 'tcp' | 'ssl';
+
 export interface ParsedAccept {
-  readonly scheme: 'ws' | 'wss';
+  readonly scheme: Scheme;
   readonly host: string;
   readonly port: number;
+  /** The WebSocket path; `/` for tcp:// and ssl://. */
   readonly path: string;
 }
 
 export interface ParsedConnect {
-  readonly scheme: 'tcp' | 'ssl';
+  readonly scheme: Scheme;
   readonly host: string;
   readonly port: number;
+  /** The WebSocket path of a ws:// or wss:// backend; `/` for tcp:// and ssl://. */
+  readonly path: string;
+}
+
+const SCHEMES: readonly Scheme[] = ['ws', 'wss', 'tcp', 'ssl'];
+
+function isScheme(s: string): s is Scheme {
+  return (SCHEMES as readonly string[]).includes(s);
+}
+
+/** True for the schemes whose connections are WebSocket messages rather than a byte stream. */
+export function isWebSocketScheme(scheme: Scheme): scheme is 'ws' | 'wss' {
+  return scheme === 'ws' || scheme === 'wss';
+}
+
+/** The schemes that run TLS (towards the client on an accept, unless `ssl.encryption disabled`). */
+export function isTlsScheme(scheme: Scheme): boolean {
+  return scheme === 'wss' || scheme === 'ssl';
+}
+
+/** A path on a byte-stream URI would suggest routing that a stream cannot have. */
+function streamPath(url: URL, text: string, scheme: Scheme, what: string): string {
+  if (url.pathname !== '' && url.pathname !== '/') throw uriError(`The ${what} URI "${text}" must not have a path: a ${scheme}:// ${what === 'accept' ? 'listener' : 'backend'} is a host and port`);
+  return '/';
 }
 
 function uriError(message: string, hint?: string): GatewayError {
@@ -44,25 +71,33 @@ function rejectExtras(url: URL, text: string, what: string): void {
 export function parseAcceptUri(text: string): ParsedAccept {
   const url = parseUrl(text, 'accept');
   const scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (scheme !== 'ws' && scheme !== 'wss') {
-    throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Accept scheme "${scheme}://" is not supported: this gateway accepts ws:// and wss:// only`, {
+  if (!isScheme(scheme)) {
+    throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Accept scheme "${scheme}://" is not supported: this gateway accepts ws://, wss://, tcp:// and ssl://`, {
       hint: scheme === 'http' || scheme === 'https' ? 'HTTP file and API serving is not provided' : undefined,
     });
   }
   rejectExtras(url, text, 'accept');
-  const port = url.port === '' ? (scheme === 'ws' ? 80 : 443) : Number(url.port);
-  const path = url.pathname.replace(/\/+$/, '') || '/';
-  return { scheme, host: bareHost(url), port, path };
+  if (isWebSocketScheme(scheme)) {
+    const port = url.port === '' ? (scheme === 'ws' ? 80 : 443) : Number(url.port);
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    return { scheme, host: bareHost(url), port, path };
+  }
+  if (url.port === '') throw uriError(`The accept URI "${text}" has no port`, `write ${scheme}://${url.host}:PORT`);
+  return { scheme, host: bareHost(url), port: Number(url.port), path: streamPath(url, text, scheme, 'accept') };
 }
 
 export function parseConnectUri(text: string): ParsedConnect {
   const url = parseUrl(text, 'connect');
   const scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (scheme !== 'tcp' && scheme !== 'ssl') {
-    throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Connect scheme "${scheme}://" is not supported: this gateway connects to tcp:// and ssl:// backends only`);
+  if (!isScheme(scheme)) {
+    throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Connect scheme "${scheme}://" is not supported: this gateway connects to tcp://, ssl://, ws:// and wss:// backends`);
   }
   rejectExtras(url, text, 'connect');
+  if (isWebSocketScheme(scheme)) {
+    if (url.port === '0') throw uriError(`The connect URI "${text}" has port 0`, `write ${scheme}://${url.hostname}:PORT${url.pathname}`);
+    const port = url.port === '' ? (scheme === 'ws' ? 80 : 443) : Number(url.port);
+    return { scheme, host: bareHost(url), port, path: url.pathname || '/' };
+  }
   if (url.port === '' || url.port === '0') throw uriError(`The connect URI "${text}" has no port`, `write ${scheme}://${url.host}:PORT`);
-  if (url.pathname !== '' && url.pathname !== '/') throw uriError(`The connect URI "${text}" must not have a path: a ${scheme}:// backend is a host and port`);
-  return { scheme, host: bareHost(url), port: Number(url.port) };
+  return { scheme, host: bareHost(url), port: Number(url.port), path: streamPath(url, text, scheme, 'connect') };
 }

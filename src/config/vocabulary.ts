@@ -54,9 +54,14 @@ export const ACCEPT_OPTIONS = [
   'ssl.verify-depth',
   'tcp.proxy-protocol',
   'tcp.proxy-protocol.trusted',
+  'ws.handshake.timeout',
+  'tcp.maximum.connections',
+  'tcp.maximum.connections.per.address',
 ] as const;
 
 export const CONNECT_OPTIONS = [
+  'ssl.keystore.alias',
+  'http.header',
   'ssl.ciphers',
   'ssl.protocols',
   'ssl.encryption',

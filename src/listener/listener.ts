@@ -1,24 +1,35 @@
 /**
- * One listening address (host:port) of the gateway: a TCP or TLS server whose connections are vetted (client
- * certificate) before any HTTP byte is read, then handed to an HTTP parser that only does WebSocket upgrades and
- * routes each to the service whose accept matches by Host and path.
+ * One listening address (host:port) of the gateway: a TCP server whose connections go through, in order, the
+ * connection limits, a trusted load balancer's PROXY header, the TLS handshake with the client certificate judged,
+ * and an HTTP parser that only does WebSocket upgrades, routed to the service whose accept matches by Host and path.
+ * Everything before the upgrade runs against one deadline (`ws.handshake.timeout`), so a client that connects and
+ * stalls anywhere on the way is closed when it expires.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
+import { isWebSocketScheme } from '../config/uris.js';
+import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
-import { identify, refusalReason, type ClientIdentity } from '../tls/identity.js';
+import { DeadlineList } from '../timers/deadlines.js';
+import { acceptTls } from '../tls/accept.js';
+import { identify, refusalReason } from '../tls/identity.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
-import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
+import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
+import { misdirected } from './authority.js';
+import { DownstreamConnection, type HttpRefusal } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
+import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
+import { RefusalLog } from './refusal-log.js';
 import { RouteTable, type Route } from './routes.js';
+import { chooseProtocol, offeredProtocols } from './subprotocol.js';
 
 export interface ListenerOptions {
   readonly listen: HostPort;
@@ -31,118 +42,79 @@ export interface ListenerOptions {
   readonly proxyProtocol: { readonly version: 'v1' | 'v2'; readonly trusted: AddressList } | undefined;
   /** `ssl.verify-depth`: the longest chain (leaf = depth 0) a client may present. */
   readonly verifyDepth: number | undefined;
+  /** `ws.handshake.timeout`: from TCP accept to a completed upgrade. */
+  readonly handshakeTimeoutMs: number;
+  /** `tcp.maximum.connections`: connections open at once on this address. */
+  readonly maximumConnections: number;
+  /** `tcp.maximum.connections.per.address`: connections open at once from one client address; undefined = any. */
+  readonly maximumConnectionsPerAddress: number | undefined;
   readonly log: Logger;
 }
 
-/** Where a connection really comes from and what it dialled: the socket's peer, or what a PROXY header said. */
-interface Endpoints {
-  readonly address: string;
-  readonly port: number;
-  readonly localAddress: string;
-  readonly localPort: number;
+/** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+/** What the HTTP parser's errors are answered with: too large a header gets 431, anything else malformed 400. */
+function clientErrorStatus(err: NodeJS.ErrnoException): number {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
 }
 
-function socketEndpoints(socket: Socket): Endpoints {
-  return {
-    address: socket.remoteAddress ?? '',
-    port: socket.remotePort ?? 0,
-    localAddress: socket.localAddress ?? '',
-    localPort: socket.localPort ?? 0,
-  };
-}
-
-/** Raw sockets and the TLS sockets over them report the same peer; the pair identifies a live TCP connection. */
-function peerKey(socket: Socket): string {
-  return `${socket.remoteAddress}|${socket.remotePort}`;
-}
-
-/** TCP keep-alive: the first probe after this long without traffic. */
-const KEEPALIVE_DELAY_MS = 60_000;
-
-let nextConnectionId = 0;
-
-function newConnectionId(): string {
-  nextConnectionId = (nextConnectionId + 1) % Number.MAX_SAFE_INTEGER;
-  return nextConnectionId.toString(36);
-}
+/** OpenSSL's wording for a client that sent no certificate to a server that requires one. */
+const NO_CERTIFICATE = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 
 export class Listener {
   readonly #options: ListenerOptions;
   readonly #routes: RouteTable;
   readonly #server: NetServer;
   readonly #http: HttpServer;
-  readonly #identities = new WeakMap<Duplex, ClientIdentity>();
-  /** Raw TCP sockets, and the TLS sockets over them once their handshake finished: close() ends both. */
-  readonly #sockets = new Set<Socket>();
-  readonly #secureSockets = new Set<TLSSocket>();
-  /** Endpoints announced by PROXY headers, by the peer of the raw connection that carried them. */
-  readonly #announced = new Map<string, Endpoints>();
-  readonly #handOff: (socket: Socket) => void;
-  readonly #tlsServer: TlsServer | undefined;
+  readonly #limits: ConnectionLimits;
+  readonly #refusals: RefusalLog;
+  readonly #handshakeDeadlines: DeadlineList;
+  readonly #closeGrace = new DeadlineList(CLOSE_GRACE_MS);
+  /** Every connection from accept to close. */
+  readonly #connections = new Set<DownstreamConnection>();
+  /** The connection behind each socket the HTTP parser was given. */
+  readonly #bySocket = new WeakMap<Duplex, DownstreamConnection>();
+  /** A tcp:// or ssl:// listener: connections go to its one service as byte streams, with no HTTP. */
+  readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
 
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#routes = new RouteTable(options.routes);
+    this.#stream = options.routes.some((r) => !isWebSocketScheme(r.accept.scheme));
+    this.#tls = options.tls;
+    this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
+    this.#refusals = new RefusalLog(options.log);
+    this.#handshakeDeadlines = new DeadlineList(options.handshakeTimeoutMs);
     this.#http = createHttpServer();
     this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
     this.#http.on('request', (req, res) => {
-      const route = this.#routes.match(req.headers.host, pathOf(req.url));
-      const status = route && route.service.available ? 426 : 404;
-      const body =
-        status === 426
-          ? `This address serves WebSocket connections for service "${route?.service.config.name}"; connect with a WebSocket client.\n`
-          : `No service accepts ${req.url ?? '/'} here.\n`;
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...(status === 426 ? { Upgrade: 'websocket' } : {}) });
-      res.end(body);
+      const conn = this.#bySocket.get(req.socket);
+      const refusal = conn?.refusal ?? this.#answerFor(req);
+      if (conn) conn.phase = 'refused';
+      // This address serves upgrades only: whatever a plain request gets, the connection closes after it.
+      res.writeHead(refusal.status, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        Connection: 'close',
+        ...(refusal.status === 426 ? { Upgrade: 'websocket' } : {}),
+      });
+      res.end(`${refusal.message}\n`);
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
-    this.#http.on('clientError', (err, socket) => {
-      options.log.debug({ err }, 'malformed HTTP request');
-      refuseUpgrade(socket, 400, 'Malformed HTTP request.');
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const status = clientErrorStatus(err);
+      options.log.debug({ err, status }, 'malformed HTTP request');
+      const conn = this.#bySocket.get(socket);
+      if (conn) conn.phase = 'refused';
+      refuseUpgrade(socket, status, status === 431 ? 'Request header fields too large.' : 'Malformed HTTP request.');
     });
-
-    // One TCP server listens; TLS (when configured) runs over the sockets it accepts, so whatever must happen before
-    // the handshake (reading a PROXY protocol header, say) has a place to happen.
-    this.#tls = options.tls;
-    if (options.tls) {
-      // SNI goes through this listener's current contexts, so updateTls() swaps them for every host at once.
-      const tlsServer = createTlsServer({
-        ...options.tls.options,
-        SNICallback: (servername, callback) => callback(null, contextForServername(this.#tls as PreparedServerTls, servername)),
-      });
-      this.#tlsServer = tlsServer;
-      tlsServer.on('secureConnection', (socket: TLSSocket) => this.#vet(socket));
-      tlsServer.on('tlsClientError', (err, socket) => {
-        options.log.warn(
-          { downstream: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message },
-          'TLS handshake failed',
-        );
-      });
-      this.#handOff = (socket) => tlsServer.emit('connection', socket);
-    } else {
-      this.#tlsServer = undefined;
-      // A socket paused after its PROXY header must flow again for the HTTP parser; TLS resumes it itself (and
-      // resuming it here would hand the bytes meant for the handshake to no one).
-      this.#handOff = (socket) => {
-        this.#http.emit('connection', socket);
-        if (socket.isPaused()) socket.resume();
-      };
-    }
     // Small WebSocket frames must not wait on Nagle's algorithm (with delayed ACKs that is tens of milliseconds);
     // keep-alive probes find clients that vanished without a FIN when no inactivity timeout is configured.
-    this.#server = createNetServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS }, (socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
-      // A reset from a client is routine; without a listener it would be thrown and end the process (the HTTP and
-      // TLS layers add their own while they own the socket, and remove them on upgrade).
-      socket.on('error', () => socket.destroy());
-      const proxy = options.proxyProtocol;
-      // Only a trusted load balancer may say where a connection comes from; anyone else is served as they are.
-      if (proxy && proxy.trusted.contains(socket.remoteAddress ?? '')) this.#readProxyHeader(socket, proxy.version);
-      else this.#handOff(socket);
-    });
+    this.#server = createNetServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS }, (socket) => this.#accept(socket));
   }
 
   /** The address actually bound (port 0 in the config becomes a real port here). */
@@ -156,14 +128,17 @@ export class Listener {
     return this.#routes.routes;
   }
 
+  /** Connections open on this address, from accept to close. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
   /**
    * Serves new handshakes with new TLS material (a re-read CRL, say); connections already open keep theirs.
    * The caller builds `tls` completely first, so a failure to build it never reaches a listener.
    */
   updateTls(tls: PreparedServerTls): void {
-    if (!this.#tlsServer) throw new GatewayError('GW_ERR_STATE', 'updateTls on a listener without TLS');
-    const { SNICallback: _unused, ...options } = tls.options;
-    this.#tlsServer.setSecureContext(options);
+    if (!this.#tls) throw new GatewayError('GW_ERR_STATE', 'updateTls on a listener without TLS');
     this.#tls = tls;
   }
 
@@ -203,6 +178,7 @@ export class Listener {
     if (this.#state === 'closed') return Promise.resolve();
     const wasListening = this.#state === 'listening';
     this.#state = 'closed';
+    this.#refusals.flush();
     if (!wasListening) return Promise.resolve();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
@@ -210,84 +186,212 @@ export class Listener {
   /** Drops every connection still open (after the services had their chance to close them cleanly). */
   destroyConnections(): void {
     // TLS sockets first: tearing a raw socket out from under a live TLS socket is not a path Node handles well.
-    for (const s of this.#secureSockets) s.destroy();
-    for (const s of this.#sockets) if (!s.destroyed) s.destroy();
+    for (const c of this.#connections) c.tls?.destroy();
+    for (const c of this.#connections) if (!c.socket.destroyed) c.socket.destroy();
+    this.#handshakeDeadlines.clear();
+    this.#closeGrace.clear();
   }
 
-  #readProxyHeader(socket: Socket, version: 'v1' | 'v2'): void {
-    socket.on('error', () => {});
-    readProxyHeader(socket, version).then(
-      (info) => {
-        if (info !== 'local') {
-          const key = peerKey(socket);
-          this.#announced.set(key, fromHeader(info));
-          socket.once('close', () => this.#announced.delete(key));
-        }
-        this.#handOff(socket);
+  #accept(socket: Socket): void {
+    // A reset from a client is routine; without a listener it would be thrown and end the process (the HTTP and
+    // TLS layers add their own while they own the socket, and remove them on upgrade).
+    socket.on('error', () => socket.destroy());
+    if (!this.#limits.takeConnection()) {
+      // Full: refused before a byte is read or a handshake paid for.
+      this.#refuse('connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
+        limit: this.#options.maximumConnections,
+      });
+      socket.destroy();
+      return;
+    }
+    const conn = new DownstreamConnection(socket);
+    this.#connections.add(conn);
+    socket.once('close', () => this.#closed(conn));
+    conn.deadline = this.#handshakeDeadlines.add(() => this.#expired(conn));
+    const proxy = this.#options.proxyProtocol;
+    // Only a trusted load balancer may say where a connection comes from; anyone else is served as they are.
+    if (proxy && proxy.trusted.contains(socket.remoteAddress ?? '')) {
+      conn.phase = 'proxy-header';
+      readProxyHeader(socket, proxy.version).then(
+        (info) => {
+          if (info !== 'local') conn.announce(info);
+          this.#admit(conn);
+        },
+        (err: unknown) => {
+          if (conn.phase !== 'proxy-header') return; // the deadline already closed it, and said so
+          this.#refuse('PROXY protocol header refused', (err as Error).message, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL' });
+          socket.destroy();
+        },
+      );
+    } else {
+      this.#admit(conn);
+    }
+  }
+
+  #closed(conn: DownstreamConnection): void {
+    conn.deadline?.cancel();
+    this.#connections.delete(conn);
+    this.#limits.releaseConnection();
+    if (conn.share !== undefined) this.#limits.releaseShare(conn.share);
+  }
+
+  /** Where the connection comes from is known: its share of the per-address limit, then TLS or HTTP. */
+  #admit(conn: DownstreamConnection): void {
+    const address = conn.endpoints.address;
+    if (this.#limits.takeShare(address)) conn.share = address;
+    else {
+      // A 503 tells the client what happened; the share is not taken, so refusals never crowd out its own.
+      this.#refuse('connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
+        limit: this.#options.maximumConnectionsPerAddress,
+      });
+      conn.refusal = { status: 503, message: 'Too many connections from your address.' };
+    }
+    const tls = this.#tls;
+    if (!tls) {
+      this.#toHttp(conn);
+      return;
+    }
+    conn.phase = 'tls';
+    conn.tls = acceptTls(
+      conn.socket,
+      {
+        context: tls.context,
+        contextFor: (servername) => contextForServername(this.#tls ?? tls, servername),
+        verifyClient: this.#options.verifyClient,
       },
-      (err: unknown) => {
-        this.#options.log.warn(
-          { downstream: `${socket.remoteAddress}:${socket.remotePort}`, code: 'GW_ERR_PROXY_PROTOCOL', reason: (err as Error).message },
-          'PROXY protocol header refused',
-        );
-        socket.destroy();
+      {
+        secure: (socket) => this.#vet(conn, socket),
+        failed: (socket, err) => this.#handshakeFailed(conn, socket, err),
       },
     );
   }
 
-  #endpoints(socket: Socket): Endpoints {
-    return this.#announced.get(peerKey(socket)) ?? socketEndpoints(socket);
+  #handshakeFailed(conn: DownstreamConnection, socket: TLSSocket, err: NodeJS.ErrnoException): void {
+    if (conn.phase !== 'tls') return; // closed by its deadline, which said so
+    conn.phase = 'refused';
+    if (err.code === NO_CERTIFICATE) {
+      // OpenSSL has sent the alert (certificate_required in TLS 1.3, handshake_failure in 1.2).
+      this.#refuse('client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
+    } else {
+      this.#refuse('TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
+    }
+    socket.destroy();
   }
 
-  /** The client certificate is judged before the HTTP parser sees a byte: a refused client never reaches a service. */
-  #vet(socket: TLSSocket): void {
+  /**
+   * The client certificate is judged before the HTTP parser sees a byte: a refused client never reaches a service.
+   * One that sent none to a `required` listener was refused in the handshake; one whose certificate did not verify
+   * gets a 403 naming the cause, since Node cannot end the handshake with the matching alert (tls/accept.ts).
+   */
+  #vet(conn: DownstreamConnection, socket: TLSSocket): void {
     const identity = identify(socket);
+    conn.identity = identity;
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {
-      const from = this.#endpoints(socket);
-      this.#options.log.warn(
-        {
-          downstream: `${from.address}:${from.port}`,
-          reason,
-          ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
-        },
+      this.#refuse(
+        'client certificate refused',
+        reason,
+        conn.downstream,
+        identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {},
         `client certificate refused: ${reason}`,
       );
-      socket.destroy();
+      const code = reason.split(':')[0] ?? reason;
+      conn.refusal = { status: 403, message: `Forbidden: client certificate refused (${code}).` };
+    }
+    this.#toHttp(conn);
+  }
+
+  #toHttp(conn: DownstreamConnection): void {
+    if (this.#stream) {
+      this.#toStream(conn);
       return;
     }
-    this.#identities.set(socket, identity);
-    this.#secureSockets.add(socket);
-    socket.once('close', () => this.#secureSockets.delete(socket));
+    // A client that is owed a refusal is answered whatever it sends, and never waited for as a request.
+    conn.phase = conn.refusal ? 'refused' : 'http';
+    const socket = conn.httpSocket;
+    conn.httpBytesAtStart = socket.bytesRead;
+    this.#bySocket.set(socket, conn);
     this.#http.emit('connection', socket);
+    // A plain socket paused after its PROXY header must flow again for the HTTP parser; TLS resumes it itself (and
+    // resuming it here would hand the bytes meant for the handshake to no one).
+    if (!conn.tls && socket.isPaused()) socket.resume();
+  }
+
+  /** `ws.handshake.timeout` expired before the upgrade: a request already begun gets 408, anything else is closed. */
+  #expired(conn: DownstreamConnection): void {
+    conn.deadline = undefined;
+    const phase = conn.phase;
+    // A backend being connected for this client has its own deadline, and its failure its own answer (502).
+    if (phase === 'connecting') return;
+    if (phase === 'refused' || phase === 'upgraded') {
+      conn.tls?.destroy();
+      conn.socket.destroy();
+      return;
+    }
+    const started = phase === 'http' && conn.requestStarted;
+    const what =
+      phase === 'proxy-header' ? 'no PROXY header' : phase === 'tls' ? 'TLS handshake not completed' : started ? 'HTTP request not completed' : 'no HTTP request';
+    conn.phase = 'refused';
+    this.#refuse('handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
+    if (started) {
+      const socket = conn.httpSocket;
+      refuseUpgrade(socket, 408, 'Request timeout: the request did not arrive in time.');
+      this.#closeGrace.add(() => socket.destroy());
+      return;
+    }
+    conn.tls?.destroy();
+    conn.socket.destroy();
+  }
+
+  #refuse(kind: string, reason: string, downstream: string, fields: Record<string, unknown>, message = `${kind}: ${reason}`): void {
+    this.#refusals.note({ kind, reason, message, fields: { downstream, ...fields } });
+  }
+
+  /** What a plain HTTP request (not an upgrade) is told: 426 where a service would upgrade it, else 404. */
+  #answerFor(req: IncomingMessage): HttpRefusal {
+    const route = this.#routes.match(req.headers.host, pathOf(req.url));
+    if (route && route.service.available) {
+      return { status: 426, message: `This address serves WebSocket connections for service "${route.service.config.name}"; connect with a WebSocket client.` };
+    }
+    return { status: 404, message: `No service accepts ${req.url ?? '/'} here.` };
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // The HTTP server drops its own error handler when it hands the socket over; a refusal below writes to it.
     socket.on('error', () => socket.destroy());
-    if (this.#state !== 'listening') {
-      refuseUpgrade(socket, 503, 'The gateway is shutting down.');
+    const conn = this.#bySocket.get(req.socket);
+    if (!conn) {
+      socket.destroy();
       return;
     }
+    const refuse = (status: number, message: string) => {
+      conn.phase = 'refused';
+      refuseUpgrade(socket, status, message);
+    };
+    if (conn.refusal) return refuse(conn.refusal.status, conn.refusal.message);
+    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path);
-    const from = this.#endpoints(req.socket);
-    const downstream = `${from.address}:${from.port}`;
     const log = this.#options.log;
+    const downstream = conn.downstream;
     if (!route || !route.service.available) {
       if (route) log.info({ downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
       else log.info({ downstream, path }, 'no service for path: upgrade refused');
-      refuseUpgrade(socket, 404, `No service accepts ${path} here.`);
-      return;
+      return refuse(404, `No service accepts ${path} here.`);
+    }
+    const servername = conn.tls?.servername || undefined;
+    if (this.#tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
+      log.info({ downstream, path, servername, host: req.headers.host }, 'SNI and Host name different services or certificates: upgrade refused');
+      return refuse(421, `Misdirected request: this connection was set up for ${servername}.`);
     }
     const { service, accept } = route;
     const refusal = originRefusal(req.headers.origin, accept, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
-      refuseUpgrade(socket, 403, `Forbidden: ${refusal}.`);
-      return;
+      return refuse(403, `Forbidden: ${refusal}.`);
     }
-    const identity = this.#identities.get(req.socket);
+    const identity = conn.identity;
+    const from = conn.endpoints;
     const denial = route.access.check({ identity, address: from.address, acceptPath: accept.path, requestPath: path });
     if (denial !== undefined) {
       log.warn(
@@ -300,36 +404,116 @@ export class Listener {
         },
         'access refused',
       );
-      refuseUpgrade(socket, 403, 'Forbidden: access-constraint not satisfied.');
+      return refuse(403, 'Forbidden: access-constraint not satisfied.');
+    }
+    const ctx = this.#context(conn, accept.uri, path, service.config.name);
+    const upgrader = route.wss;
+    if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
+    const upgrade = (upstream: End | undefined): void => {
+      let taken = false;
+      upgrader.handleUpgrade(req, socket, head, (ws) => {
+        taken = true;
+        this.#handOver(conn);
+        service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx, upstream);
+      });
+      // ws refused the request (a malformed key, say) and closed the socket: the backend has no client.
+      if (!taken && upstream) socket.once('close', () => taken || upstream.destroy());
+    };
+    if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) return upgrade(undefined);
+    // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
+    conn.phase = 'connecting';
+    const abort = new AbortController();
+    const gone = (): void => abort.abort();
+    socket.once('close', gone);
+    service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, abort.signal).then(
+      ({ end, protocol }) => {
+        socket.off('close', gone);
+        if (socket.destroyed) {
+          end.destroy();
+          return;
+        }
+        chooseProtocol(req, protocol);
+        upgrade(end);
+      },
+      (err: unknown) => {
+        socket.off('close', gone);
+        refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`);
+      },
+    );
+  }
+
+  /** The connection is a service's from now on: the listener's deadline no longer applies. */
+  #handOver(conn: DownstreamConnection): void {
+    conn.phase = 'upgraded';
+    conn.deadline?.cancel();
+    conn.deadline = undefined;
+  }
+
+  /**
+   * A tcp:// or ssl:// accept: no HTTP, so one service per address, and a refused client can only be disconnected
+   * (the log says why). Address and certificate rules apply as on WebSocket accepts; there is no path to check.
+   */
+  #toStream(conn: DownstreamConnection): void {
+    const route = this.#routes.routes[0];
+    const socket = conn.httpSocket;
+    const log = this.#options.log;
+    const downstream = conn.downstream;
+    if (conn.refusal || this.#state !== 'listening' || !route) {
+      conn.phase = 'refused';
+      socket.destroy();
       return;
     }
-    const tlsSocket = req.socket as Partial<TLSSocket>;
-    const id = newConnectionId();
-    const ctx: ConnectionContext = {
-      id,
+    const { service, accept } = route;
+    if (!service.available) {
+      log.info({ downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
+      conn.phase = 'refused';
+      socket.destroy();
+      return;
+    }
+    const identity = conn.identity;
+    const from = conn.endpoints;
+    const denial = route.access.check({ identity, address: from.address, acceptPath: '/', requestPath: '/' });
+    if (denial !== undefined) {
+      log.warn(
+        {
+          downstream,
+          service: service.config.name,
+          code: 'GW_ERR_ACCESS_DENIED',
+          reason: denial,
+          ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
+        },
+        'access refused',
+      );
+      conn.phase = 'refused';
+      socket.destroy();
+      return;
+    }
+    this.#handOver(conn);
+    service.handle(new StreamEnd(socket), this.#context(conn, accept.uri, '/', service.config.name));
+  }
+
+  #context(conn: DownstreamConnection, accept: string, path: string, service: string): ConnectionContext {
+    const from = conn.endpoints;
+    return {
+      id: conn.id,
       downstreamAddress: from.address,
       downstreamPort: from.port,
       localAddress: from.localAddress,
       localPort: from.localPort,
-      tlsVersion: typeof tlsSocket.getProtocol === 'function' ? (tlsSocket.getProtocol() ?? undefined) : undefined,
-      servername: typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined,
-      accept: accept.uri,
+      tlsVersion: conn.tls?.getProtocol() ?? undefined,
+      servername: conn.tls?.servername || undefined,
+      accept,
       path,
-      identity,
-      log: log.child({ conn: id, service: service.config.name }),
+      identity: conn.identity,
+      log: this.#options.log.child({ conn: conn.id, service }),
       openedAt: Date.now(),
     };
-    route.wss.handleUpgrade(req, socket, head, (ws) => service.handle(ws, ctx));
   }
 }
 
-function fromHeader(info: ProxyHeaderInfo): Endpoints {
-  return {
-    address: info.sourceAddress,
-    port: info.sourcePort,
-    localAddress: info.destinationAddress,
-    localPort: info.destinationPort,
-  };
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
 }
 
 function pathOf(url: string | undefined): string {

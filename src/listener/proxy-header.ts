@@ -1,24 +1,21 @@
 /**
  * Reads the PROXY protocol header a load balancer in front of the gateway sends as the first bytes of a connection,
- * before TLS. Bytes after the header are put back on the socket for the TLS or HTTP layer that reads next.
+ * before TLS. Bytes after the header are put back on the socket for the TLS or HTTP layer that reads next. How long
+ * a peer may take is the connection's handshake deadline (the listener's): when it destroys the socket, this
+ * rejects.
  */
 import type { Socket } from 'node:net';
 import { GatewayError } from '../errors.js';
 import { parseProxyHeader, type ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 
-/** A load balancer sends its header at once; a peer that does not within this time is not one. */
-export const PROXY_HEADER_TIMEOUT_MS = 5000;
-
-export function readProxyHeader(socket: Socket, version: 'v1' | 'v2', timeoutMs = PROXY_HEADER_TIMEOUT_MS): Promise<ProxyHeaderInfo | 'local'> {
+export function readProxyHeader(socket: Socket, version: 'v1' | 'v2'): Promise<ProxyHeaderInfo | 'local'> {
   return new Promise((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new GatewayError('GW_ERR_PROXY_PROTOCOL', `no PROXY ${version} header within ${timeoutMs} ms`)), timeoutMs);
-    timer.unref();
     const finish = (outcome: Error | { info: ProxyHeaderInfo | 'local'; rest: Buffer }) => {
-      clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('error', onEnd);
+      socket.off('close', onEnd);
       if (outcome instanceof Error) return reject(outcome);
       socket.pause();
       if (outcome.rest.length > 0) socket.unshift(outcome.rest);
@@ -38,5 +35,6 @@ export function readProxyHeader(socket: Socket, version: 'v1' | 'v2', timeoutMs 
     socket.on('data', onData);
     socket.once('end', onEnd);
     socket.once('error', onEnd);
+    socket.once('close', onEnd);
   });
 }

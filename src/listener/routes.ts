@@ -10,8 +10,8 @@ import type { Service } from '../services/types.js';
 export interface Route {
   readonly accept: AcceptUri;
   readonly service: Service;
-  /** The service's own upgrade handler: its limits (maximum message size) differ per service. */
-  readonly wss: WebSocketServer;
+  /** The service's own upgrade handler (its limits, such as the maximum message size, differ per service); none on tcp:// and ssl:// accepts. */
+  readonly wss: WebSocketServer | undefined;
   /** The service's compiled access-constraints (empty: every client that passed TLS). */
   readonly access: AccessRules;
 }

@@ -1,68 +1,53 @@
 /**
- * The copy loop between a client's WebSocket (downstream) and a backend socket (upstream), with Kaazing's proxy
- * semantics (KAAZING.md "The proxy service"):
+ * The copy loop between a client (downstream) and a backend (upstream), each an End (ends.ts): a byte stream or
+ * a message stream. It maps between the kinds and knows nothing of the transports or the configuration. Kaazing's
+ * proxy semantics (KAAZING.md "The proxy service"):
  *
- * - downstream → upstream: the payload of every text and binary message is written as raw bytes; message
- *   boundaries are lost. upstream → downstream: every chunk read leaves at once as one binary message.
- * - Backpressure per direction: bytes handed to `upstream.write` / `ws.send` whose callback has not fired are
- *   counted; above `maximumPendingBytes` the source is paused (`ws.pause()` / `upstream.pause()`), and it resumes
- *   when the count falls to half. ws has no 'drain' event; its send callback fires once the frame is written to
- *   its socket, which is what makes the count meaningful.
- * - Either side closing closes the other after what is queued is flushed: an upstream FIN closes the WebSocket
- *   with 1000 after the data before it; a downstream close ends the upstream (FIN) after the queued writes. An
- *   upstream error closes the WebSocket with 1011; a downstream protocol error or a lost downstream destroys the
- *   upstream. A side that has not finished closing `closeTimeoutMs` after the first side began is destroyed.
+ * - messages → bytes: the payload of every text and binary message is written as raw bytes; boundaries are lost.
+ *   bytes → messages: every chunk read leaves at once as one binary message. messages → messages: type (text or
+ *   binary) and boundaries are kept. bytes → bytes: chunks as read.
+ * - Backpressure per direction: bytes handed to the writing end whose completion has not fired are counted; above
+ *   `maximumPendingBytes` the reading end is paused, and it resumes when the count falls to half.
+ * - A side that ends gracefully (FIN, close frame) ends the other after what is queued: a FIN, or a close frame
+ *   carrying the same code and reason when both sides are WebSockets (1000 from a FIN). A side that fails or goes
+ *   without a clean end (a reset, a lost WebSocket, a protocol error, an inactivity timeout) makes the other side
+ *   fail too: a WebSocket client is told with 1011 and a reason, anything else is destroyed, so a backend never
+ *   takes a lost client for a clean end. The first cause is what the result reports.
+ * - A side that has not finished closing `closeTimeoutMs` after the first side began is destroyed.
  * - ECONNRESET and EPIPE are ordinary ways for a connection to end: they are reported in the result, never thrown.
  *
- * fuse() owns both sides until it resolves: it adds listeners (and removes every one of them before resolving),
- * switches the WebSocket to binaryType 'fragments' while it runs (restoring it after) so that fragmented messages
- * are written without being joined, and may pause and resume either side. To end a pipe from outside, close the
- * WebSocket (e.g. `ws.close(1001)` when the gateway stops): the upstream is then ended as for a client close.
+ * fuse() owns both ends until it resolves: it attaches to them (detaching before it resolves) and may pause and
+ * resume either. To end a pipe from outside, close the downstream end (`close(1001, …)` when the gateway stops): the
+ * upstream is then ended as for a client close.
  */
-import type { Duplex } from 'node:stream';
-import type net from 'node:net';
-import WebSocket from 'ws';
+import { DeadlineList, type Deadline } from '../timers/deadlines.js';
+import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason } from './close.js';
+import type { End, EndSink, Ending } from './ends.js';
 import { PendingWrites } from './pending.js';
-import {
-  CLOSE_ABNORMAL,
-  CLOSE_INTERNAL_ERROR,
-  CLOSE_NORMAL,
-  closeReason,
-  describeWsError,
-  errorName,
-  wsErrorStatus,
-} from './close.js';
-import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
 
 export interface PipeOptions {
   /** maximum.pending.bytes: bytes queued per direction before the source is paused; resumes at half. */
   maximumPendingBytes: number;
-  /** Data already received from the downstream before the upstream was connected (deferred connect). */
-  initial?: readonly Buffer[] | undefined;
-  /** How long to wait for a WebSocket close handshake / final flush before terminating. Default 5 s. */
+  /** What the downstream sent before the upstream was connected (deferred connect), written first. */
+  initial?: readonly { readonly data: Buffer | readonly Buffer[]; readonly binary: boolean }[] | undefined;
+  /** How long to wait for a closing handshake / final flush before destroying. Default 5 s. */
   closeTimeoutMs?: number | undefined;
-  /**
-   * ws.inactivity.timeout in ms (see heartbeat.ts); 0 or undefined = off. Given here rather than through a
-   * separate keepAlive() so that the result says 'inactivity timeout' instead of a bare lost connection.
-   */
-  inactivityTimeoutMs?: number | undefined;
 }
 
 export interface PipeResult {
-  /** Bytes handed to the upstream socket (`initial` included). */
+  /** Bytes handed to the upstream (`initial` included): payload only, no frame headers. */
   bytesDownstreamToUpstream: number;
-  /** Bytes handed to the WebSocket as binary messages (payload only, no frame headers). */
+  /** Bytes handed to the downstream: payload only. */
   bytesUpstreamToDownstream: number;
   /**
-   * Who ended the pipe: 'downstream' when the client closed (close frame, or the connection lost without one);
-   * 'upstream' when the backend closed its side (FIN); 'error' when the gateway ended it because something failed:
-   * an upstream socket error or reset, a downstream protocol violation or oversized message, an inactivity
-   * timeout, or a side destroyed by its owner.
+   * Who ended the pipe: 'downstream' when the client closed (close frame, FIN, or the connection lost); 'upstream'
+   * when the backend closed gracefully; 'error' when the gateway ended it because something failed: an upstream
+   * error, reset or loss, a downstream protocol violation or oversized message, an inactivity timeout.
    */
   closedBy: 'downstream' | 'upstream' | 'error';
-  /** Human/log reason: 'downstream closed (1000)', 'upstream closed', 'upstream error: ECONNRESET', 'message too big (1009)'… */
+  /** Log reason: 'downstream closed (1000)', 'upstream closed', 'upstream error: ECONNRESET', 'message too big (1009)'… */
   reason: string;
-  /** The WebSocket close code seen or sent. */
+  /** The WebSocket close code the downstream sent or was sent, when the downstream is a WebSocket. */
   code: number | undefined;
   /** The error behind closedBy 'error', when there was one. */
   error?: unknown;
@@ -72,38 +57,55 @@ export interface PipeResult {
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
-/** Pipes until both sides are closed; never rejects. */
-export function fuse(downstream: WebSocket, upstream: net.Socket | Duplex, options: PipeOptions): Promise<PipeResult> {
+/** Pipes until both ends are closed; never rejects. */
+export function fuse(downstream: End, upstream: End, options: PipeOptions): Promise<PipeResult> {
   return new Promise<PipeResult>((resolve) => {
     new Fuse(downstream, upstream, options, resolve).start();
   });
 }
 
-const SEND_BINARY = Object.freeze({ binary: true });
+/** Close deadlines by duration: every pipe closing with the same timeout shares one list and one timer. */
+const closeDeadlines = new Map<number, DeadlineList>();
 
-type RawData = Buffer | ArrayBuffer | Buffer[];
+function closeDeadline(ms: number, onExpire: () => void): Deadline {
+  let list = closeDeadlines.get(ms);
+  if (!list) {
+    list = new DeadlineList(ms);
+    closeDeadlines.set(ms, list);
+  }
+  return list.add(onExpire);
+}
+
+type Side = 'downstream' | 'upstream';
+
+/** One direction of the pipe: what is read on `from` is written to `to`. */
+class Direction {
+  readonly pending = new PendingWrites();
+  bytes = 0;
+  paused = false;
+
+  constructor(
+    readonly from: End,
+    readonly to: End,
+  ) {}
+}
 
 class Fuse {
-  readonly #ws: WebSocket;
-  readonly #up: Duplex;
+  readonly #down: End;
+  readonly #up: End;
   readonly #resolve: (result: PipeResult) => void;
   readonly #max: number;
   readonly #resumeAt: number;
   readonly #closeTimeoutMs: number;
-  readonly #inactivityTimeoutMs: number;
-  readonly #initial: readonly Buffer[];
-  readonly #savedBinaryType: WebSocket['binaryType'];
-
-  readonly #toUpstream = new PendingWrites();
-  readonly #toDownstream = new PendingWrites();
-  #bytesDownstreamToUpstream = 0;
-  #bytesUpstreamToDownstream = 0;
-  #wsPaused = false;
-  #upPaused = false;
+  readonly #initial: NonNullable<PipeOptions['initial']>;
+  /** downstream → upstream, and back. */
+  readonly #toUpstream: Direction;
+  readonly #toDownstream: Direction;
   #downstreamDone = false;
   #upstreamDone = false;
-  #closeTimer: NodeJS.Timeout | undefined;
-  #stopKeepAlive: () => void = noop;
+  /** Sides that have reported how they ended (cleanly, lost or failed): their 'closed' is then no abort. */
+  readonly #settled = new Set<Side>();
+  #closeDeadline: Deadline | undefined;
   #finished = false;
 
   #closedBy: PipeResult['closedBy'] | undefined;
@@ -112,123 +114,69 @@ class Fuse {
   #error: unknown;
   #forced = false;
 
-  constructor(ws: WebSocket, up: Duplex, options: PipeOptions, resolve: (result: PipeResult) => void) {
-    this.#ws = ws;
+  constructor(down: End, up: End, options: PipeOptions, resolve: (result: PipeResult) => void) {
+    this.#down = down;
     this.#up = up;
     this.#resolve = resolve;
     this.#max = Math.max(0, options.maximumPendingBytes);
     this.#resumeAt = Math.floor(this.#max / 2);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    this.#inactivityTimeoutMs = options.inactivityTimeoutMs ?? 0;
     this.#initial = options.initial ?? [];
-    this.#savedBinaryType = ws.binaryType;
+    this.#toUpstream = new Direction(down, up);
+    this.#toDownstream = new Direction(up, down);
   }
 
   start(): void {
-    const ws = this.#ws;
-    const up = this.#up;
-    ws.binaryType = 'fragments';
-    ws.on('message', this.#onMessage);
-    ws.on('error', this.#onDownstreamError);
-    ws.on('close', this.#onDownstreamClose);
-    up.on('data', this.#onUpstreamData);
-    up.on('end', this.#onUpstreamEnd);
-    up.on('error', this.#onUpstreamError);
-    up.on('close', this.#onUpstreamClose);
-    // The caller may have paused it while connecting; every close path below relies on it being read.
-    if (up.readableFlowing !== true) up.resume();
+    this.#up.attach(this.#sink('upstream'));
+    // What the client sent while the backend was being connected goes first, ahead of what it sends next.
+    for (const m of this.#initial) this.#forward(this.#toUpstream, m.data, m.binary);
+    this.#down.attach(this.#sink('downstream'));
+  }
 
-    for (const chunk of this.#initial) this.#writeUpstream(chunk);
-    // Likewise the WebSocket (a proxy pauses it until its backend is connected); the initial chunks are queued
-    // first so they stay ahead of what it reads next.
-    if (ws.isPaused && !this.#wsPaused) ws.resume();
+  #sink(side: Side): EndSink {
+    const direction = side === 'downstream' ? this.#toUpstream : this.#toDownstream;
+    return {
+      data: (payload, binary) => this.#forward(direction, payload, binary),
+      ended: (ending) => this.#ended(side, ending),
+      failed: (err, description, code) => this.#failed(side, err, description, code),
+      closed: () => this.#closed(side),
+    };
+  }
 
-    // Either side may have ended while the caller was connecting the other: its events are gone for good.
-    if (up.destroyed && (up as { closed?: boolean }).closed === true) {
-      const errored = (up as { errored?: unknown }).errored;
-      if (errored) this.#onUpstreamError(errored);
-      else if (up.readableEnded) this.#onUpstreamEnd();
-      this.#onUpstreamClose();
-    }
-    if (ws.readyState === WebSocket.CLOSED) {
-      this.#decide('downstream', 'downstream closed before the pipe started', undefined);
-      this.#onDownstreamClose(CLOSE_ABNORMAL);
-      return;
-    }
-    if (this.#inactivityTimeoutMs > 0 && !this.#downstreamDone) {
-      this.#stopKeepAlive = keepAlive(ws, this.#inactivityTimeoutMs, this.#onInactive, () => this.#wsPaused);
+  // ── copying ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  #forward(d: Direction, payload: Buffer | readonly Buffer[], binary: boolean): void {
+    // Once the writing end is closing, what still arrives has nowhere to go; it is read and dropped so that the
+    // reading end's own close can be seen.
+    if (!d.to.writable) return;
+    const length = Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, b) => n + b.length, 0);
+    if (length === 0 && d.to.kind === 'bytes') return;
+    d.bytes += length;
+    d.pending.push(length);
+    // A byte stream carries no message type: what reaches a WebSocket from one is binary.
+    d.to.write(payload, d.from.kind === 'bytes' ? true : binary, d === this.#toUpstream ? this.#onUpstreamWritten : this.#onDownstreamWritten);
+    if (d.pending.bytes > this.#max && !d.paused && !this.#done(d.from)) {
+      d.paused = true;
+      d.from.pause();
     }
   }
 
-  // ── downstream → upstream ─────────────────────────────────────────────────────────────────────────────────
+  readonly #onUpstreamWritten = (): void => this.#written(this.#toUpstream);
+  readonly #onDownstreamWritten = (): void => this.#written(this.#toDownstream);
 
-  readonly #onMessage = (data: RawData): void => {
-    if (!this.#up.writable) return; // the upstream is closing: nothing more can reach it
-    if (Array.isArray(data)) {
-      if (data.length === 1) {
-        this.#writeUpstream(data[0] as Buffer);
-        return;
-      }
-      // A fragmented message: hand the fragments over as one writev instead of joining them.
-      this.#up.cork();
-      for (const fragment of data) this.#writeUpstream(fragment);
-      this.#up.uncork();
-    } else if (data instanceof ArrayBuffer) {
-      // Only if someone set binaryType to 'arraybuffer' under us: a view, not a copy.
-      this.#writeUpstream(Buffer.from(data));
-    } else {
-      this.#writeUpstream(data);
-    }
-  };
-
-  #writeUpstream(chunk: Buffer): void {
-    const length = chunk.length;
-    if (length === 0 || !this.#up.writable) return;
-    this.#bytesDownstreamToUpstream += length;
-    this.#toUpstream.push(length);
-    this.#up.write(chunk, this.#onUpstreamWritten);
-    if (this.#toUpstream.bytes > this.#max && !this.#wsPaused && !this.#downstreamDone) {
-      this.#wsPaused = true;
-      this.#ws.pause();
-    }
+  #written(d: Direction): void {
+    const pending = d.pending.complete();
+    if (d.paused && pending <= this.#resumeAt) this.#resumeReading(d);
   }
 
-  readonly #onUpstreamWritten = (): void => {
-    const pending = this.#toUpstream.complete();
-    if (this.#wsPaused && pending <= this.#resumeAt) this.#resumeDownstream();
-  };
-
-  #resumeDownstream(): void {
-    if (!this.#wsPaused) return;
-    this.#wsPaused = false;
-    this.#ws.resume();
+  #resumeReading(d: Direction): void {
+    if (!d.paused) return;
+    d.paused = false;
+    d.from.resume();
   }
 
-  // ── upstream → downstream ─────────────────────────────────────────────────────────────────────────────────
-
-  readonly #onUpstreamData = (chunk: Buffer): void => {
-    // Once the WebSocket is closing, what the backend still sends has nowhere to go; it is read and dropped so
-    // that the backend's FIN can be seen.
-    if (this.#ws.readyState !== WebSocket.OPEN) return;
-    const length = chunk.length;
-    this.#bytesUpstreamToDownstream += length;
-    this.#toDownstream.push(length);
-    this.#ws.send(chunk, SEND_BINARY, this.#onDownstreamSent);
-    if (this.#toDownstream.bytes > this.#max && !this.#upPaused && !this.#upstreamDone) {
-      this.#upPaused = true;
-      this.#up.pause();
-    }
-  };
-
-  readonly #onDownstreamSent = (): void => {
-    const pending = this.#toDownstream.complete();
-    if (this.#upPaused && pending <= this.#resumeAt) this.#resumeUpstream();
-  };
-
-  #resumeUpstream(): void {
-    if (!this.#upPaused) return;
-    this.#upPaused = false;
-    this.#up.resume();
+  #done(end: End): boolean {
+    return end === this.#down ? this.#downstreamDone : this.#upstreamDone;
   }
 
   // ── closing ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -242,88 +190,108 @@ class Fuse {
     this.#error = error;
   }
 
-  readonly #onUpstreamEnd = (): void => {
-    this.#decide('upstream', 'upstream closed', CLOSE_NORMAL);
-    // Sockets made with allowHalfOpen would keep their side open: send our FIN after the queued writes.
-    this.#endUpstream();
-    this.#closeDownstream(CLOSE_NORMAL, '');
-  };
-
-  readonly #onUpstreamError = (err: unknown): void => {
-    const reason = `upstream error: ${errorName(err)}`;
-    this.#decide('error', reason, CLOSE_INTERNAL_ERROR, err);
-    this.#closeDownstream(CLOSE_INTERNAL_ERROR, closeReason(reason));
-  };
-
-  readonly #onUpstreamClose = (): void => {
-    if (this.#upstreamDone) return;
-    this.#upstreamDone = true;
-    // Neither FIN nor error: the socket was destroyed by its owner.
-    this.#decide('error', 'upstream aborted', CLOSE_INTERNAL_ERROR);
-    this.#closeDownstream(CLOSE_INTERNAL_ERROR, 'upstream aborted');
-    this.#maybeFinish();
-  };
-
-  readonly #onDownstreamError = (err: unknown): void => {
-    // ws has already failed the connection and sent (or is sending) a close frame with this status.
-    const status = wsErrorStatus(err);
-    this.#decide('error', describeWsError(err, status), status, err);
-    this.#armCloseTimer();
-    this.#up.destroy();
-  };
-
-  readonly #onDownstreamClose = (code?: number): void => {
-    if (this.#downstreamDone) return;
-    this.#downstreamDone = true;
-    this.#stopKeepAlive();
-    const lost = code === undefined || code === CLOSE_ABNORMAL;
-    this.#decide('downstream', lost ? 'downstream lost (1006)' : `downstream closed (${code})`, lost ? CLOSE_ABNORMAL : code);
-    if (lost) {
-      // No close frame (a lost client, or one dropped for inactivity): data may have been lost in flight, so the
-      // backend must not take this for a clean end.
-      this.#up.destroy();
-    } else {
-      this.#endUpstream();
-    }
-    this.#maybeFinish();
-  };
-
-  readonly #onInactive = (): void => {
-    this.#decide('error', INACTIVITY_CLOSE_REASON, INACTIVITY_CLOSE_CODE);
-  };
-
-  #endUpstream(): void {
-    const up = this.#up;
-    if (this.#upstreamDone) return;
-    // Whatever still arrives must be read for the FIN (and 'close') to be seen.
-    this.#resumeUpstream();
-    if (!up.writableEnded && !up.destroyed) up.end();
-    this.#armCloseTimer();
+  #other(side: Side): End {
+    return side === 'downstream' ? this.#up : this.#down;
   }
 
-  #closeDownstream(code: number, reason: string): void {
-    if (this.#downstreamDone) return;
-    // The peer's close frame has to be read for the handshake to complete.
-    this.#resumeDownstream();
-    // The close frame is queued behind the data already sent, so the client gets everything before it.
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(code, reason);
-    this.#armCloseTimer();
+  #end(side: Side): End {
+    return side === 'downstream' ? this.#down : this.#up;
+  }
+
+  /** What the downstream is told, or told us, as a close code: only a WebSocket downstream has one. */
+  #downstreamCode(code: number | undefined): number | undefined {
+    return this.#down.kind === 'messages' ? code : undefined;
+  }
+
+  /** Records that `side` reported its end; true if it already had (what follows is a consequence). */
+  #settle(side: Side): boolean {
+    if (this.#settled.has(side)) return true;
+    this.#settled.add(side);
+    return false;
+  }
+
+  #ended(side: Side, ending: Ending): void {
+    if (this.#settle(side)) return;
+    if (ending.lost) {
+      // No close frame: data may have been lost in flight, so the other side must not take this for a clean end.
+      this.#decide(side === 'downstream' ? 'downstream' : 'error', `${side} lost (1006)`, this.#downstreamCode(side === 'downstream' ? ending.code : CLOSE_INTERNAL_ERROR));
+      this.#fail(side, `${side} lost`);
+      return;
+    }
+    const code = ending.code;
+    this.#decide(side, code === undefined ? `${side} closed` : `${side} closed (${code})`, this.#downstreamCode(side === 'downstream' ? code : (code ?? CLOSE_NORMAL)));
+    // A close frame is answered by the WebSocket itself; a FIN needs ours (a socket made with allowHalfOpen would
+    // otherwise keep its side open).
+    this.#end(side).close(undefined, '');
+    this.#closeGracefully(this.#other(side), side, code, ending.reason);
+  }
+
+  #failed(side: Side, err: unknown, description: string, code: number | undefined): void {
+    if (this.#settle(side)) return;
+    // A WebSocket client's failures are named by what it did ('message too big (1009)'); the rest by their side.
+    const reason = side === 'upstream' || this.#down.kind === 'bytes' ? `${side} ${description}` : description;
+    this.#decide('error', reason, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR), err);
+    this.#armCloseDeadline();
+    this.#fail(side, reason);
+  }
+
+  #closed(side: Side): void {
+    if (side === 'downstream') {
+      if (this.#downstreamDone) return;
+      this.#downstreamDone = true;
+    } else {
+      if (this.#upstreamDone) return;
+      this.#upstreamDone = true;
+    }
+    if (this.#settle(side)) {
+      this.#maybeFinish();
+      return;
+    }
+    // Neither a clean end nor an error: the side was destroyed by its owner.
+    this.#decide(side === 'downstream' ? 'downstream' : 'error', `${side} aborted`, this.#downstreamCode(side === 'downstream' ? undefined : CLOSE_INTERNAL_ERROR));
+    this.#fail(side, `${side} aborted`);
+    this.#maybeFinish();
+  }
+
+  /** `from` ended cleanly: the other end is closed after what is queued for it, with the same code where it can carry one. */
+  #closeGracefully(to: End, from: Side, code: number | undefined, reason: string): void {
+    if (this.#done(to)) return;
+    // What is queued must still be read off the other side for its close to complete.
+    this.#resumeReading(to === this.#up ? this.#toDownstream : this.#toUpstream);
+    const fromEnd = this.#end(from);
+    to.close(fromEnd.kind === 'messages' ? code : CLOSE_NORMAL, fromEnd.kind === 'messages' ? reason : '');
+    this.#armCloseDeadline();
   }
 
   /**
-   * One deadline for the whole close, from the moment either side starts closing. It is not unref'd: a pipe that
-   * is closing should finish (or be cut) before the process exits, and the deadline bounds how long that takes.
+   * `side` failed or went without a clean end: a WebSocket client is told why with 1011; anything else (a backend,
+   * a byte-stream client) is destroyed, so that it sees a failure rather than a clean end.
    */
-  #armCloseTimer(): void {
-    if (this.#closeTimer !== undefined || this.#finished) return;
-    this.#closeTimer = setTimeout(this.#onCloseTimeout, this.#closeTimeoutMs);
+  #fail(side: Side, reason: string): void {
+    const to = this.#other(side);
+    if (this.#done(to)) return;
+    if (to === this.#down && to.kind === 'messages') {
+      this.#resumeReading(this.#toUpstream);
+      to.close(CLOSE_INTERNAL_ERROR, closeReason(reason));
+      this.#armCloseDeadline();
+    } else {
+      to.destroy();
+    }
+  }
+
+  /**
+   * One deadline for the whole close, from the moment either side starts closing: a pipe that is closing should
+   * finish (or be cut) in bounded time.
+   */
+  #armCloseDeadline(): void {
+    if (this.#closeDeadline !== undefined || this.#finished) return;
+    this.#closeDeadline = closeDeadline(this.#closeTimeoutMs, this.#onCloseTimeout);
   }
 
   readonly #onCloseTimeout = (): void => {
-    this.#closeTimer = undefined;
     if (!this.#downstreamDone) {
       this.#forced = true;
-      this.#ws.terminate();
+      this.#down.destroy();
     }
     if (!this.#upstreamDone) {
       this.#forced = true;
@@ -334,22 +302,13 @@ class Fuse {
   #maybeFinish(): void {
     if (this.#finished || !this.#downstreamDone || !this.#upstreamDone) return;
     this.#finished = true;
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    this.#closeTimer = undefined;
-    this.#stopKeepAlive();
-    const ws = this.#ws;
-    const up = this.#up;
-    ws.removeListener('message', this.#onMessage);
-    ws.removeListener('error', this.#onDownstreamError);
-    ws.removeListener('close', this.#onDownstreamClose);
-    up.removeListener('data', this.#onUpstreamData);
-    up.removeListener('end', this.#onUpstreamEnd);
-    up.removeListener('error', this.#onUpstreamError);
-    up.removeListener('close', this.#onUpstreamClose);
-    ws.binaryType = this.#savedBinaryType;
+    this.#closeDeadline?.cancel();
+    this.#closeDeadline = undefined;
+    this.#down.detach();
+    this.#up.detach();
     const result: PipeResult = {
-      bytesDownstreamToUpstream: this.#bytesDownstreamToUpstream,
-      bytesUpstreamToDownstream: this.#bytesUpstreamToDownstream,
+      bytesDownstreamToUpstream: this.#toUpstream.bytes,
+      bytesUpstreamToDownstream: this.#toDownstream.bytes,
       closedBy: this.#closedBy ?? 'error',
       reason: this.#reason,
       code: this.#code,
@@ -359,5 +318,3 @@ class Fuse {
     this.#resolve(result);
   }
 }
-
-function noop(): void {}

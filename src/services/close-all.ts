@@ -1,28 +1,51 @@
-import type { WebSocket } from 'ws';
+/**
+ * Closing a client the service still owns (stopping, a backend that could not be reached), bounded in time: a
+ * close frame or FIN, then the end is destroyed if the client has not finished closing within the grace period.
+ */
+import { CLOSE_ABNORMAL } from '../pipe/close.js';
+import type { End } from '../pipe/ends.js';
 
-/** How long a stopping service waits for clients to answer its close frame before dropping them. */
+/** How long a client has to answer a close before it is dropped. */
 const CLOSE_GRACE_MS = 2000;
 
 /**
- * Sends a close frame and resolves once the client answered it, or after the grace period, when it is dropped.
- * Resolves with the close code the connection ended with: 1006 when the client never answered.
+ * Closes an end nothing else is attached to and resolves, once it is closed, with the close code it ended with
+ * (a WebSocket's; undefined for a byte stream; 1006 when it had to be dropped).
  */
-export function closeWithDeadline(ws: WebSocket, code: number, reason: string): Promise<number> {
-  return new Promise<number>((resolve) => {
-    if (ws.readyState === ws.CLOSED) return resolve(1006);
-    const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+export function closeWithDeadline(end: End, code: number, reason: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let ended: number | undefined = CLOSE_ABNORMAL;
+    const timer = setTimeout(() => end.destroy(), CLOSE_GRACE_MS);
     timer.unref();
-    ws.once('close', (closedWith: number) => {
-      clearTimeout(timer);
-      resolve(closedWith);
+    end.attach({
+      data: () => undefined,
+      ended: (ending) => {
+        ended = end.kind === 'messages' ? (ending.lost ? CLOSE_ABNORMAL : ending.code) : undefined;
+      },
+      failed: () => undefined,
+      closed: () => {
+        clearTimeout(timer);
+        end.detach();
+        resolve(ended);
+      },
     });
-    // A socket paused for backpressure or while connecting would never read the client's answering close frame.
-    if (ws.isPaused) ws.resume();
-    ws.close(code, reason);
+    end.close(code, reason);
   });
 }
 
-/** Closes every WebSocket with 1001 (going away) and resolves once all are closed or the grace period ran out. */
-export async function closeAll(sockets: ReadonlySet<WebSocket>): Promise<void> {
-  await Promise.all([...sockets].map((ws) => closeWithDeadline(ws, 1001, 'gateway shutting down')));
+/**
+ * Closes every client of a stopping service (1001, going away, to WebSocket clients; a FIN to byte streams) and
+ * resolves when `finished` does; a client that has not finished closing after the grace period is dropped.
+ */
+export async function closeAll(ends: ReadonlySet<End>, finished: () => Promise<unknown>): Promise<void> {
+  for (const end of ends) end.close(1001, 'gateway shutting down');
+  const timer = setTimeout(() => {
+    for (const end of ends) end.destroy();
+  }, CLOSE_GRACE_MS);
+  timer.unref();
+  try {
+    await finished();
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,87 +1,81 @@
 /**
- * Kaazing's `echo` service: every message comes back as it was sent, text as text and binary as binary. Useful to
- * check a client, its certificate and the path through load balancers without a backend.
+ * Kaazing's `echo` service: every message comes back as it was sent, text as text and binary as binary (on a
+ * tcp:// or ssl:// accept, every chunk of bytes). Useful to check a client, its certificate and the path through
+ * load balancers without a backend.
  */
-import type { WebSocket, RawData } from 'ws';
 import type { ServiceConfig } from '../config/types.js';
-import { keepAlive } from '../pipe/heartbeat.js';
+import type { End } from '../pipe/ends.js';
 import { PendingWrites } from '../pipe/pending.js';
+import { closeAll } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
 import type { ConnectionContext, Service } from './types.js';
-import { closeAll } from './close-all.js';
-
-const SEND_BINARY = { binary: true } as const;
-const SEND_TEXT = { binary: false } as const;
 
 export class EchoService implements Service {
   readonly available = true;
-  readonly #open = new Set<WebSocket>();
+  readonly #open = new Set<End>();
+  readonly #closed = new Set<Promise<void>>();
   #stopping = false;
 
   constructor(readonly config: ServiceConfig) {}
 
-  handle(ws: WebSocket, ctx: ConnectionContext): void {
-    this.#open.add(ws);
+  handle(end: End, ctx: ConnectionContext): void {
+    this.#open.add(end);
     logOpened(ctx);
     const limit = this.config.properties.maximumPendingBytes;
-    let bytesIn = 0;
-    let bytesOut = 0;
+    let bytes = 0;
     // Echoing to a client that does not read would grow the send queue without bound: stop reading above the
     // limit and resume at half, as the proxy does, with the same accounting (one callback, no closure per message).
     const pending = new PendingWrites();
     let paused = false;
-    const onSent = (err?: Error) => {
-      const before = pending.bytes;
+    const onSent = (): void => {
       const left = pending.complete();
-      if (!err) bytesOut += before - left;
       if (paused && left <= limit / 2) {
         paused = false;
-        ws.resume();
+        end.resume();
       }
     };
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const size = byteLength(data);
-      bytesIn += size;
-      pending.push(size);
-      ws.send(data, isBinary ? SEND_BINARY : SEND_TEXT, onSent);
-      if (!paused && pending.bytes > limit) {
-        paused = true;
-        ws.pause();
-      }
-    });
-    let timedOut = false;
-    const stopKeepAlive =
-      this.config.acceptOptions.wsInactivityTimeoutMs > 0
-        ? keepAlive(ws, this.config.acceptOptions.wsInactivityTimeoutMs, () => (timedOut = true), () => paused)
-        : undefined;
-    let errorText: string | undefined;
-    ws.on('error', (err) => {
-      errorText = err.message;
-    });
-    ws.once('close', (code: number, reason: Buffer) => {
-      stopKeepAlive?.();
-      this.#open.delete(ws);
-      const text = reason.length > 0 ? `: ${reason.toString()}` : '';
-      logClosed(ctx, {
-        bytesDownstreamToUpstream: bytesIn,
-        bytesUpstreamToDownstream: bytesOut,
-        reason: timedOut
-          ? 'inactivity timeout'
-          : this.#stopping
-            ? 'gateway shutting down (1001)'
-            : (errorText ?? `downstream closed (${code}${text})`),
-        code,
-      });
+    let outcome: { reason: string; code: number | undefined } | undefined;
+    let resolveClosed: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+    this.#closed.add(closed);
+    end.attach({
+      data: (payload, binary) => {
+        if (!end.writable) return;
+        const size = Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, b) => n + b.length, 0);
+        bytes += size;
+        pending.push(size);
+        end.write(payload, binary, onSent);
+        if (!paused && pending.bytes > limit) {
+          paused = true;
+          end.pause();
+        }
+      },
+      ended: (ending) => {
+        const text = ending.reason.length > 0 ? `: ${ending.reason}` : '';
+        outcome ??= { reason: ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code}${text})`, code: ending.code };
+        // A close frame is answered by the WebSocket itself; a FIN needs ours.
+        end.close(undefined, '');
+      },
+      failed: (_err, description, code) => {
+        outcome ??= { reason: description, code };
+      },
+      closed: () => {
+        end.detach();
+        this.#open.delete(end);
+        this.#closed.delete(closed);
+        logClosed(ctx, {
+          bytesDownstreamToUpstream: bytes,
+          bytesUpstreamToDownstream: bytes,
+          reason: this.#stopping && outcome?.code === 1001 ? 'gateway shutting down (1001)' : (outcome?.reason ?? 'downstream aborted'),
+          code: outcome?.code,
+        });
+        resolveClosed();
+      },
     });
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.#stopping = true;
-    return closeAll(this.#open);
+    await closeAll(this.#open, () => Promise.all(this.#closed));
   }
-}
-
-export function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }

@@ -1,38 +1,45 @@
 /**
- * Kaazing's `proxy` service: each WebSocket gets its own connection to the service's `<connect>` target and the two
- * are fused into a byte pipe. Connecting happens when the client is accepted (`immediate`) or on its first message
- * (`deferred`). With `maximum.recovery.interval` set, a failed connect takes the service's accepts down until a
- * backoff probe reaches the backend again.
+ * Kaazing's `proxy` service: each client gets its own connection to the service's `<connect>` target and the two
+ * are fused (src/pipe/fuse.ts), whatever each side's transport: a WebSocket or a byte stream. Connecting happens
+ * when the client is accepted (`immediate`), on its first message (`deferred`), or not at all when a connection
+ * kept ready (`prepared`) is at hand. With `maximum.recovery.interval` set, a failed connect takes the service's
+ * accepts down until a backoff probe reaches the backend again.
  */
-import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import type { RawData, WebSocket } from 'ws';
-import type { ConnectUri, ServiceConfig } from '../config/types.js';
-import type { Socket } from 'node:net';
+import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import { closeReason, describeWsError, errorName, wsErrorStatus } from '../pipe/close.js';
+import { closeReason } from '../pipe/close.js';
+import type { End } from '../pipe/ends.js';
 import { fuse } from '../pipe/fuse.js';
-import { keepAlive } from '../pipe/heartbeat.js';
-import type { Connector, UpstreamTarget } from '../upstream/connector.js';
-import { encodeProxyV1, encodeProxyV2, type ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
+import { PreparedConnections } from '../upstream/prepared.js';
 import { Recovery } from '../upstream/recovery.js';
 import { closeAll, closeWithDeadline } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
-import type { ConnectionContext, Service } from './types.js';
+import type { ClientRequest, ConnectionContext, OpenedUpstream, Service } from './types.js';
+
+/**
+ * Opens the backend connection for one client (`ctx` undefined: a prepared connection, for no client yet). Built from the service's `<connect>` and stores by the gateway;
+ * rejects with a GatewayError naming what failed.
+ */
+export type OpenUpstream = (ctx: ConnectionContext | undefined, request: ClientRequest | undefined, signal: AbortSignal) => Promise<OpenedUpstream>;
 
 export interface ProxyDependencies {
-  readonly connector: Connector;
-  /** TLS options for an ssl:// connect, built once from the stores; undefined for tcp://. */
-  readonly upstreamTls: ConnectionOptions | undefined;
+  readonly open: OpenUpstream;
+  /** Reaches the backend once and lets go again: recovery's probe. */
+  readonly probe: () => Promise<void>;
   /** The service's logger, for events that belong to no single connection (recovery). */
   readonly log: Logger;
 }
 
+type Payload = { readonly data: Buffer | readonly Buffer[]; readonly binary: boolean };
+
 export class ProxyService implements Service {
   readonly #deps: ProxyDependencies;
-  readonly #target: UpstreamTarget;
+  readonly #upstream: string;
   readonly #recovery: Recovery | undefined;
-  readonly #open = new Set<WebSocket>();
+  /** `connect.strategy prepared`: backend connections kept open ahead of clients. */
+  readonly #prepared: PreparedConnections<End> | undefined;
+  readonly #open = new Set<End>();
   /** Each connection's whole life, so stop() returns only once every close line is written. */
   readonly #runs = new Set<Promise<void>>();
   #stopping = false;
@@ -42,31 +49,34 @@ export class ProxyService implements Service {
     deps: ProxyDependencies,
   ) {
     this.#deps = deps;
-    const connect = config.connect as ConnectUri; // config guarantees a connect for proxy services
-    this.#target = {
-      uri: connect.uri,
-      scheme: connect.scheme,
-      host: connect.host,
-      port: connect.port,
-      localAddress: config.connectOptions.tcpBind?.host,
-      tls: deps.upstreamTls,
-    };
+    const upstream = config.connect?.uri ?? '';
+    this.#upstream = upstream;
+    const count = config.properties.connectStrategy === 'prepared' ? config.properties.preparedConnectionCount : 0;
+    if (count > 0) {
+      this.#prepared = new PreparedConnections<End>({
+        count,
+        name: upstream,
+        open: async (signal) => (await deps.open(undefined, undefined, signal)).end,
+        onClose: (end, onClosed) => {
+          // Idle, a backend has nothing to say before its client does: one that speaks is replaced, not misread.
+          end.attach({ data: () => end.destroy(), ended: () => end.destroy(), failed: () => end.destroy(), closed: onClosed });
+          return () => end.detach();
+        },
+        destroy: (end) => end.destroy(),
+      });
+      this.#prepared.on('down', (err: unknown) => deps.log.warn({ upstream, reason: err instanceof Error ? err.message : String(err) }, `service ${config.name}: no prepared connection to ${upstream}; clients connect directly meanwhile`));
+      this.#prepared.on('up', () => deps.log.info({ upstream }, `service ${config.name}: prepared connections to ${upstream} restored`));
+    }
     const maxIntervalMs = config.properties.maximumRecoveryIntervalS * 1000;
     if (maxIntervalMs > 0) {
-      this.#recovery = new Recovery({
-        maxIntervalMs,
-        probe: async () => {
-          const socket = await deps.connector(this.#target);
-          socket.destroy();
-        },
-      });
+      this.#recovery = new Recovery({ maxIntervalMs, probe: deps.probe });
       this.#recovery.on('down', (err: unknown) =>
         deps.log.warn(
-          { upstream: connect.uri, reason: err instanceof Error ? err.message : String(err) },
-          `service ${config.name}: accepts taken down until ${connect.uri} is reachable`,
+          { upstream, reason: err instanceof Error ? err.message : String(err) },
+          `service ${config.name}: accepts taken down until ${upstream} is reachable`,
         ),
       );
-      this.#recovery.on('up', () => deps.log.info({ upstream: connect.uri }, `service ${config.name}: backend reachable, accepts restored`));
+      this.#recovery.on('up', () => deps.log.info({ upstream }, `service ${config.name}: backend reachable, accepts restored`));
     }
   }
 
@@ -74,98 +84,108 @@ export class ProxyService implements Service {
     return this.#recovery?.up ?? true;
   }
 
-  handle(ws: WebSocket, ctx: ConnectionContext): void {
-    this.#open.add(ws);
-    logOpened(ctx, this.#target.uri);
-    // ws always follows an 'error' with 'close', which is where the outcome is read; this keeps an error between
-    // the phases below from being thrown.
-    ws.on('error', noop);
-    // Until the pipe runs (and takes over the inactivity check), idle clients are pinged here.
-    const timeoutMs = this.config.acceptOptions.wsInactivityTimeoutMs;
-    const idle = { timedOut: false };
-    const stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => (idle.timedOut = true)) : noop;
-    const run = this.#run(ws, ctx, stopKeepAlive, idle).finally(() => {
-      stopKeepAlive();
-      this.#open.delete(ws);
+  /**
+   * A WebSocket backend is connected before its client's upgrade is answered, so that the client is told the
+   * subprotocol the backend chose; a backend that cannot be reached then costs the client a 502, not a close.
+   */
+  get connectsBeforeUpgrade(): boolean {
+    const scheme = this.config.connect?.scheme;
+    return scheme === 'ws' || scheme === 'wss';
+  }
+
+  /** Opens the backend for a client whose upgrade is still to be answered (see connectsBeforeUpgrade). */
+  async prepareUpgrade(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+    try {
+      return await this.#deps.open(ctx, request, signal);
+    } catch (err) {
+      ctx.log.warn({ upstream: this.#upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, `Connection to ${this.#upstream} failed`);
+      if (String((err as { code?: unknown }).code).startsWith('GW_ERR_UPSTREAM')) this.#recovery?.reportFailure(err);
+      throw err;
+    }
+  }
+
+  handle(downstream: End, ctx: ConnectionContext, upstream?: End): void {
+    this.#open.add(downstream);
+    logOpened(ctx, this.#upstream);
+    const run = this.#run(downstream, ctx, upstream).finally(() => {
+      this.#open.delete(downstream);
       this.#runs.delete(run);
     });
     this.#runs.add(run);
   }
 
-  async #run(ws: WebSocket, ctx: ConnectionContext, stopKeepAlive: () => void, idle: { timedOut: boolean }): Promise<void> {
+  async #run(downstream: End, ctx: ConnectionContext, opened: End | undefined): Promise<void> {
     const closedBeforePipe = (reason: string, code: number | undefined) =>
-      logClosed(ctx, { upstream: this.#target.uri, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, code });
+      logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, code });
 
-    let header: Buffer | undefined;
-    try {
-      header = this.#proxyHeader(ctx);
-    } catch (err) {
-      ctx.log.error({ err }, 'PROXY protocol header could not be built');
-      const code = await closeWithDeadline(ws, 1011, 'PROXY protocol header could not be built');
-      closedBeforePipe(`PROXY protocol header could not be built: ${errorName(err)}`, code);
-      return;
-    }
-
-    // Frames that arrive before the backend is connected are held here (the socket is paused, so at most what was
-    // already read) and written first once it is.
-    const early: Buffer[] = [];
-    const hold = (data: RawData) => {
-      early.push(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data);
-    };
-    // Why the client went away before the pipe ran, if it did: its fault, never the backend's.
+    // What the client sends before the backend is connected is held (reading stops after it, so at most what was
+    // already read) and written first once it is. How the client went away meanwhile, if it did, is its own doing,
+    // never the backend's.
+    const early: Payload[] = [];
     let gone: { reason: string; code: number | undefined } | undefined;
     const abort = new AbortController();
-    const onClose = (code: number) => {
-      gone ??= { reason: idle.timedOut ? 'inactivity timeout' : `downstream closed (${code})`, code };
-      abort.abort();
-    };
-    const onError = (err: Error) => {
-      const status = wsErrorStatus(err);
-      gone ??= { reason: describeWsError(err, status), code: status };
-      abort.abort();
-    };
-    ws.on('message', hold);
-    ws.once('close', onClose);
-    ws.on('error', onError);
-    const detach = () => {
-      ws.off('message', hold);
-      ws.off('close', onClose);
-      ws.off('error', onError);
-    };
+    let firstData: () => void = () => undefined;
+    downstream.attach({
+      data: (data, binary) => {
+        early.push({ data, binary });
+        firstData();
+      },
+      ended: (ending) => {
+        gone ??= { reason: ending.lost ? 'downstream lost (1006)' : ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code})`, code: ending.code };
+        abort.abort();
+      },
+      failed: (_err, description, code) => {
+        gone ??= { reason: description, code };
+        abort.abort();
+      },
+      closed: () => {
+        gone ??= { reason: 'downstream aborted', code: undefined };
+        abort.abort();
+      },
+    });
 
-    let upstream: Socket;
+    let upstream: End;
     try {
-      if (this.config.properties.connectStrategy === 'deferred') await firstMessage(ws, abort.signal);
-      ws.pause();
-      upstream = await this.#deps.connector(this.#target, abort.signal);
+      if (opened) {
+        upstream = opened;
+      } else {
+        if (this.config.properties.connectStrategy === 'deferred' && early.length === 0) {
+          await new Promise<void>((resolve, reject) => {
+            firstData = resolve;
+            const aborted = () => reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
+            if (abort.signal.aborted) aborted();
+            else abort.signal.addEventListener('abort', aborted, { once: true });
+          });
+        }
+        downstream.pause();
+        upstream = this.#prepared?.take() ?? (await this.#deps.open(ctx, undefined, abort.signal)).end;
+      }
     } catch (err) {
-      detach();
+      downstream.detach();
       if (gone) {
         closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
         return;
       }
-      const message = `Connection to ${this.#target.uri} failed`;
-      ctx.log.warn({ upstream: this.#target.uri, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, message);
-      this.#recovery?.reportFailure(err);
-      const code = await closeWithDeadline(ws, 1011, closeReason(message));
+      const message = `Connection to ${this.#upstream} failed`;
+      ctx.log.warn({ upstream: this.#upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, message);
+      // Only the backend's failures count towards taking the service down.
+      if (String((err as { code?: unknown }).code).startsWith('GW_ERR_UPSTREAM')) this.#recovery?.reportFailure(err);
+      const code = await closeWithDeadline(downstream, 1011, closeReason(message));
       closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, code);
       return;
     }
-    detach();
+    downstream.detach();
     if (gone) {
       upstream.destroy();
       closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
       return;
     }
-    if (header) upstream.write(header);
-    stopKeepAlive();
-    const result = await fuse(ws, upstream, {
+    const result = await fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
       initial: early,
-      inactivityTimeoutMs: this.config.acceptOptions.wsInactivityTimeoutMs,
     });
     logClosed(ctx, {
-      upstream: this.#target.uri,
+      upstream: this.#upstream,
       bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
       bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
       reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
@@ -173,54 +193,17 @@ export class ProxyService implements Service {
     });
   }
 
-  /** `tcp.proxy-protocol`: tells the backend who the client is before the first byte of its stream. */
-  #proxyHeader(ctx: ConnectionContext): Buffer | undefined {
-    const version = this.config.connectOptions.tcpProxyProtocol;
-    if (version === 'none') return undefined;
-    const id = ctx.identity;
-    const info: ProxyHeaderInfo = {
-      sourceAddress: ctx.downstreamAddress,
-      sourcePort: ctx.downstreamPort,
-      destinationAddress: ctx.localAddress,
-      destinationPort: ctx.localPort,
-      ...(ctx.tlsVersion !== undefined
-        ? {
-            ssl: {
-              presented: id?.presented ?? false,
-              verified: id?.verified ?? false,
-              version: ctx.tlsVersion,
-              ...(id?.subjectAttributes['CN']?.[0] !== undefined ? { cn: id.subjectAttributes['CN'][0] } : {}),
-            },
-          }
-        : {}),
-      ...(ctx.servername !== undefined ? { authority: ctx.servername } : {}),
-    };
-    return version === 'v1' ? encodeProxyV1(info) : encodeProxyV2(info);
+  /** Opens the prepared connections, if any: at start, never while a configuration is only checked. */
+  start(): void {
+    this.#prepared?.start();
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#recovery?.stop();
-    await closeAll(this.#open);
-    await Promise.all(this.#runs);
+    this.#prepared?.stop();
+    // Each is either piped (the pipe sees the close and ends the backend too) or still connecting (it sees the
+    // client go and gives up): either way its run then finishes.
+    await closeAll(this.#open, () => Promise.all(this.#runs));
   }
-}
-
-function noop(): void {}
-
-function firstMessage(ws: WebSocket, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      ws.off('message', done);
-      signal.removeEventListener('abort', aborted);
-      resolve();
-    };
-    const aborted = () => {
-      ws.off('message', done);
-      reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
-    };
-    if (signal.aborted) return aborted();
-    ws.on('message', done);
-    signal.addEventListener('abort', aborted, { once: true });
-  });
 }

@@ -1,41 +1,65 @@
 /**
- * The small interface every service type implements. A listener hands a service each WebSocket it has upgraded
- * together with what is known of the connection; the service owns the connection from then on, and reports how it
- * ended through the connection's logger (one line when it opens, one when it closes).
+ * The small interface every service type implements. A listener hands a service each client it has admitted, as an
+ * end (src/pipe/ends.ts: a WebSocket or a byte stream), together with what is known of the connection; the service
+ * owns the connection from then on, and reports how it ended through the connection's logger (one line when it
+ * opens, one when it closes).
  */
-import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
+import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
 
 export interface ConnectionContext {
   /** Short id, unique within this process, on every log line of the connection. */
   readonly id: string;
-  /** The client's address and port as seen by the gateway. */
+  /** The client's address and port as seen by the gateway (as a trusted PROXY header names them). */
   readonly downstreamAddress: string;
   readonly downstreamPort: number;
   /** The gateway address the client dialled (from a PROXY header when a load balancer sent one). */
   readonly localAddress: string;
   readonly localPort: number;
-  /** Negotiated TLS version (`TLSv1.3`) and the SNI name the client sent; undefined on ws:// accepts. */
+  /** Negotiated TLS version (`TLSv1.3`) and the SNI name the client sent; undefined without TLS. */
   readonly tlsVersion: string | undefined;
   readonly servername: string | undefined;
   /** The accept URI the connection came in on. */
   readonly accept: string;
-  /** The request path (without query) as the client sent it. */
+  /** The request path (without query) as the client sent it; `/` on tcp:// and ssl:// accepts. */
   readonly path: string;
-  /** The TLS client identity; undefined on ws:// accepts. */
+  /** The TLS client identity; undefined without TLS. */
   readonly identity: ClientIdentity | undefined;
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
   readonly openedAt: number;
 }
 
+/** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */
+export interface ClientRequest {
+  /** The request's headers as received (`IncomingMessage.rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+  /** The subprotocols offered in `Sec-WebSocket-Protocol`, in order. */
+  readonly protocols: readonly string[];
+}
+
+/** A backend connection ready to be fused, and the subprotocol a WebSocket backend chose (`''`: none). */
+export interface OpenedUpstream {
+  readonly end: End;
+  readonly protocol: string;
+}
+
 export interface Service {
   readonly config: ServiceConfig;
   /** False while the service's accepts are down (proxy recovery); the listener answers 404 then, as Kaazing does. */
   readonly available: boolean;
-  handle(ws: WebSocket, ctx: ConnectionContext): void;
-  /** Closes every connection the service owns (code 1001, going away) and releases its timers. Safe to call twice. */
+  /**
+   * Takes over an admitted client. `upstream`: the backend connection already opened by prepareUpgrade, when the
+   * service connects before the client's upgrade is answered.
+   */
+  handle(downstream: End, ctx: ConnectionContext, upstream?: End): void;
+  /** Set when the backend must be connected before a WebSocket client's upgrade is answered (see proxy.ts). */
+  readonly connectsBeforeUpgrade?: boolean;
+  prepareUpgrade?(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream>;
+  /** Starts what runs ahead of clients (prepared connections); called once the listeners are bound. */
+  start?(): void;
+  /** Closes every connection the service owns (1001, going away, to WebSocket clients). Safe to call twice. */
   stop(): Promise<void>;
 }

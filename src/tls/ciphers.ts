@@ -4,9 +4,19 @@
  * names, and Node hands every `TLS_…` name to the TLS 1.3 suite list, where an unknown one fails the whole
  * context. So Java names are translated, TLS 1.3 suites pass through, and keywords are kept as written.
  *
- * The default is Node's list (tls.DEFAULT_CIPHERS), not Kaazing's `HIGH,MEDIUM,!ADH,!KRB5`: MEDIUM brings in
- * ciphers without forward secrecy and CBC suites that are considered weak today, and Node's list is kept current
- * with each release.
+ * The default, without `ssl.ciphers`, is Mozilla's "intermediate" profile for TLS 1.2 narrowed to ECDHE key
+ * exchange (https://wiki.mozilla.org/Security/Server_Side_TLS): ECDHE-ECDSA and ECDHE-RSA with AES-128-GCM,
+ * AES-256-GCM and ChaCha20-Poly1305, in Mozilla's order. Node's own list (tls.DEFAULT_CIPHERS) ends in `HIGH`,
+ * which brings in CBC suites (padding-oracle and LUCKY13-style timing attacks) and static-RSA key exchange (no
+ * forward secrecy, ROBOT-style oracles); Kaazing's `HIGH,MEDIUM,!ADH,!KRB5` adds weaker ones still. Mozilla's
+ * intermediate list also has DHE-RSA with the same AEAD ciphers; they are left out so that key exchange is ECDHE
+ * only: DHE is slower, its finite-field group is the server's choice unless the client offers RFC 7919 groups, and
+ * clients that have the AEAD suites without ECDHE are rare. TLS 1.3 keeps Node's suites, which are AEAD and
+ * forward secret already.
+ *
+ * TLSv1 and TLSv1.1 have no AEAD suite, so where `ssl.protocols` enables them and `ssl.ciphers` is absent, Node's
+ * whole list is used instead (at security level 0, see protocols.ts): an operator who turns on a legacy protocol
+ * wants legacy clients to connect, and that listener offers CBC and static-RSA suites to TLS 1.2 clients too.
  */
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
@@ -20,6 +30,27 @@ export const TLS13_SUITES: readonly string[] = Object.freeze([
   'TLS_AES_128_CCM_SHA256',
   'TLS_AES_128_CCM_8_SHA256',
 ]);
+
+/**
+ * The TLS 1.2 suites used when `ssl.ciphers` is absent: Mozilla's intermediate profile without its DHE suites.
+ */
+export const DEFAULT_TLS12_CIPHERS: readonly string[] = Object.freeze([
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+]);
+
+/**
+ * The cipher string used when `ssl.ciphers` is absent: Node's TLS 1.3 suites, then DEFAULT_TLS12_CIPHERS. Naming the
+ * TLS 1.3 suites keeps them what Node's default would have made them (including a `--tls-cipher-list` choice).
+ */
+export const DEFAULT_CIPHERS: string = [
+  ...tls.DEFAULT_CIPHERS.split(':').filter((name) => name.startsWith('TLS_')),
+  ...DEFAULT_TLS12_CIPHERS,
+].join(':');
 
 const BY_UPPER_NAME: ReadonlyMap<string, string> = new Map(
   Object.entries(IANA_TO_OPENSSL).map(([iana, openssl]) => [iana.toUpperCase(), openssl]),
@@ -40,8 +71,8 @@ export function toOpenSslCipherName(name: string): string | undefined {
 }
 
 export interface CipherList {
-  /** For the `ciphers` option of tls.createSecureContext; undefined = Node's default. */
-  readonly ciphers: string | undefined;
+  /** For the `ciphers` option of tls.createSecureContext. */
+  readonly ciphers: string;
   /** Names that were dropped, for the caller to log. */
   readonly warnings: readonly string[];
 }
@@ -71,7 +102,7 @@ const OPERATOR = /^[!+-]/;
  */
 export function resolveCiphers(value: string | undefined, options: ResolveCiphersOptions): CipherList {
   if (value === undefined) {
-    return { ciphers: options.secLevel0 ? `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0` : undefined, warnings: [] };
+    return { ciphers: options.secLevel0 ? `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0` : DEFAULT_CIPHERS, warnings: [] };
   }
   const label = `ssl.ciphers "${value}" (${options.where})`;
   const warnings: string[] = [];

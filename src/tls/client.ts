@@ -1,11 +1,13 @@
 /**
- * Connection options for `ssl://` connects to backends (upstream). The secure context is built once here and
- * reused by every connection, so a large truststore is parsed at start-up, not per connect.
+ * Connection options for `ssl://` and `wss://` connects to backends (upstream). The secure context is built once
+ * here and reused by every connection, so a large truststore is parsed at start-up, not per connect.
  */
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
 import type { StoreContents } from '../keystore/types.js';
+import type { KeyEntry } from '../keystore/types.js';
+import { clientAuthProblem } from './key-usage.js';
 import { keyMaterial, toPem, trustAnchors } from './material.js';
 import { resolveTlsPolicy } from './policy.js';
 import { normaliseHostname } from './select.js';
@@ -15,8 +17,14 @@ export interface ClientTlsSettings {
   host: string;
   /** undefined = the CAs Node trusts by default (its bundled Mozilla list, or the system store under --use-openssl-ca). */
   truststore: StoreContents | undefined;
-  /** Its first key entry is presented when the backend asks for a client certificate. */
+  /** The key entry named by `alias` (else the first) is presented when the backend asks for a client certificate. */
   keystore: StoreContents | undefined;
+  /**
+   * `ssl.keystore.alias`: the key entry to present. Matched exactly, else ignoring case (Java's JKS and PKCS12
+   * key stores compare aliases that way); undefined = the first key entry.
+   */
+  alias?: string | undefined;
+  /** As written in ssl.ciphers; undefined = the default of ciphers.ts. */
   ciphers: string | undefined;
   protocols: readonly string[] | undefined;
   /** What error messages name, e.g. `connect ssl://backend:9443`; defaults to the host. */
@@ -49,15 +57,19 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
     ca = toPem(anchors);
   }
   // Java's default key manager picks among entries by the CAs the server names; OpenSSL in Node offers one
-  // certificate, so the first key entry is the one presented.
-  const entry = settings.keystore?.keys[0];
+  // certificate, so the entry named by ssl.keystore.alias, else the first key entry, is the one presented.
+  const entry = chooseEntry(settings, where);
+  const warnings = [...policy.warnings];
+  const usageWarning = entry !== undefined ? clientAuthWarning(entry, settings, where) : undefined;
+  if (usageWarning !== undefined) warnings.push(usageWarning);
 
   let secureContext: tls.SecureContext;
   try {
     secureContext = tls.createSecureContext({
       ...(ca !== undefined ? { ca } : {}),
       ...(entry !== undefined ? keyMaterial(entry) : {}),
-      ...(policy.ciphers !== undefined ? { ciphers: policy.ciphers } : {}),
+      // Without ssl.ciphers, the same ECDHE + AEAD default as the gateway's own listeners (ciphers.ts).
+      ciphers: policy.ciphers,
       minVersion: policy.minVersion,
       maxVersion: policy.maxVersion,
     });
@@ -75,7 +87,50 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
     // SNI carries host names only (RFC 6066 §3); for an IP the identity check uses the IP SANs.
     ...(isIP(host) === 0 ? { servername: host } : {}),
   };
-  return { options, clientAlias: entry?.alias, warnings: policy.warnings };
+  return { options, clientAlias: entry?.alias, warnings };
+}
+
+function chooseEntry(settings: ClientTlsSettings, where: string): KeyEntry | undefined {
+  const { keystore, alias } = settings;
+  if (alias === undefined) return keystore?.keys[0];
+  if (keystore === undefined) {
+    throw new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `ssl.keystore.alias "${alias}" (${where}) names a keystore entry, but no keystore is configured`, {
+      hint: 'add a <keystore> to <security>, or remove <ssl.keystore.alias>',
+    });
+  }
+  const lower = alias.toLowerCase();
+  const entry = keystore.keys.find((k) => k.alias === alias) ?? keystore.keys.find((k) => k.alias.toLowerCase() === lower);
+  if (entry !== undefined) return entry;
+  const names = keystore.keys.map((k) => `"${k.alias}"`);
+  const has = names.length > 0 ? `its key entries are ${names.join(', ')}` : 'it has no key entries';
+  const sameName = (a: { alias: string }): boolean => a.alias.toLowerCase() === lower;
+  const why = keystore.trusted.some(sameName)
+    ? `; "${alias}" is a trusted certificate, which has no private key`
+    : (keystore.lockedKeys ?? []).some(sameName)
+      ? `; the key of "${alias}" was not read (no password)`
+      : '';
+  throw new GatewayError('GW_ERR_TLS_NO_CERTIFICATE', `ssl.keystore.alias "${alias}" (${where}) names no key entry in the keystore: ${has}${why}`, {
+    hint: 'keytool -list -keystore FILE (or gateway keystore list) shows the aliases',
+  });
+}
+
+/**
+ * A certificate whose extensions forbid client authentication is refused by a backend that checks them, with an
+ * alert that does not say why. Without an alias the first entry is presented, which in a keystore shared with
+ * wss:// accepts is often the server certificate: then an entry that would do is named.
+ */
+function clientAuthWarning(entry: KeyEntry, settings: ClientTlsSettings, where: string): string | undefined {
+  const leaf = entry.chain[0];
+  const problem = leaf !== undefined ? clientAuthProblem(leaf) : undefined;
+  if (problem === undefined) return undefined;
+  let text = `keystore entry "${entry.alias}" cannot be used for client authentication (${problem}): ${where} refuses it if it asks for a client certificate`;
+  if (settings.alias === undefined) {
+    const usable = settings.keystore?.keys.find((k) => k !== entry && k.chain[0] !== undefined && clientAuthProblem(k.chain[0]) === undefined);
+    if (usable !== undefined) {
+      text += `; it is presented because it is the first key entry, and entry "${usable.alias}" can be used: name it with <ssl.keystore.alias>${usable.alias}</ssl.keystore.alias>`;
+    }
+  }
+  return text;
 }
 
 /** tls.connect options: servername (not for IPs), the truststore as CAs (Node's defaults when none), the host

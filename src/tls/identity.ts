@@ -31,6 +31,14 @@ export interface ClientIdentity {
    * its number of intermediate CAs is chainDepth - 1. Undefined without a certificate.
    */
   chainDepth: number | undefined;
+  /** DER of the client certificate (RFC 9440 Client-Cert, `{ssl.client.cert}`); undefined without one. */
+  certificateDer: Buffer | undefined;
+  /**
+   * DER of the certificates its chain was verified along, after the client's own: its issuer first, then that
+   * one's, up to and including the trust anchor (TLS order, RFC 9440 Client-Cert-Chain). Empty for a self-signed
+   * leaf or without a certificate. Node already holds these buffers; they are not copied.
+   */
+  chainDer: readonly Buffer[];
 }
 
 const ANONYMOUS: ClientIdentity = Object.freeze({
@@ -45,6 +53,8 @@ const ANONYMOUS: ClientIdentity = Object.freeze({
   serialNumber: undefined,
   validTo: undefined,
   chainDepth: undefined,
+  certificateDer: undefined,
+  chainDer: Object.freeze([]),
 });
 
 function verifyCode(socket: TLSSocket): string {
@@ -78,27 +88,28 @@ const MAX_CHAIN = 64;
 /**
  * Walks issuerCertificate links from the client certificate. On the server, Node builds them from the chain the
  * client sent and completes it from the context's trust store, ending with a trust anchor that links to itself.
+ * Returns the depth and the DER of each certificate after the client's own, in the order walked.
  */
-function chainDepth(socket: TLSSocket): number | undefined {
+function walkChain(socket: TLSSocket): { depth: number; ders: Buffer[] } | undefined {
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   if (cert === undefined || cert.raw === undefined) return undefined;
-  let depth = 0;
+  const ders: Buffer[] = [];
   const seen = new Set<string>();
-  while (depth < MAX_CHAIN) {
+  while (ders.length < MAX_CHAIN) {
     seen.add(cert.fingerprint256);
     const issuer: DetailedPeerCertificate | undefined = cert.issuerCertificate;
     if (issuer === undefined || issuer.raw === undefined || seen.has(issuer.fingerprint256)) break;
+    ders.push(issuer.raw);
     cert = issuer;
-    depth++;
   }
-  return depth;
+  return { depth: ders.length, ders };
 }
 
 /** Reads the client certificate of a connected TLS socket. Never throws. */
 export function identify(socket: TLSSocket): ClientIdentity {
   // Before getPeerX509Certificate(): on Node 20, once that has run, getPeerCertificate(true) on a server socket
   // no longer links the client's intermediates, and the depth would read 0 (the tests pin this order down).
-  const depth = chainDepth(socket);
+  const chain = walkChain(socket);
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) return { ...ANONYMOUS };
   const verified = socket.authorized === true;
@@ -111,7 +122,9 @@ export function identify(socket: TLSSocket): ClientIdentity {
     fingerprint256: cert.fingerprint256,
     serialNumber: cert.serialNumber,
     validTo: Number.isNaN(validTo) ? cert.validTo : new Date(validTo).toISOString(),
-    chainDepth: depth,
+    chainDepth: chain?.depth,
+    certificateDer: cert.raw,
+    chainDer: chain?.ders ?? [],
   };
 }
 

@@ -3,7 +3,7 @@ export { buildServerTls, prepareServerTls, type PreparedServerTls, type ServerTl
 export { buildClientTls, prepareClientTls, type ClientTlsSettings, type PreparedClientTls } from './client.js';
 export { identify, refusalReason, type ClientIdentity } from './identity.js';
 export { selectKeyEntries, certificateHostNames, normaliseHostname } from './select.js';
-export { resolveCiphers, toOpenSslCipherName, TLS13_SUITES, type CipherList } from './ciphers.js';
+export { resolveCiphers, toOpenSslCipherName, TLS13_SUITES, DEFAULT_CIPHERS, DEFAULT_TLS12_CIPHERS, type CipherList } from './ciphers.js';
 export { resolveProtocols, DEFAULT_PROTOCOLS, type ProtocolRange } from './protocols.js';
 export { resolveTlsPolicy, type TlsPolicy } from './policy.js';
 export { trustAnchors } from './material.js';

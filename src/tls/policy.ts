@@ -9,8 +9,8 @@ import { resolveProtocols } from './protocols.js';
 export interface TlsPolicy {
   readonly minVersion: SecureVersion;
   readonly maxVersion: SecureVersion;
-  /** undefined = Node's default cipher list. */
-  readonly ciphers: string | undefined;
+  /** For the `ciphers` option of tls.createSecureContext; without ssl.ciphers, the default of ciphers.ts. */
+  readonly ciphers: string;
   readonly warnings: readonly string[];
 }
 
@@ -25,7 +25,7 @@ export function resolveTlsPolicy(
 ): TlsPolicy {
   const range = resolveProtocols(protocols, where);
   const list = resolveCiphers(ciphers, { where, secLevel0: range.legacy });
-  if (list.ciphers !== undefined && range.maxVersion !== 'TLSv1.3' && !hasTls12Cipher(list.ciphers)) {
+  if (range.maxVersion !== 'TLSv1.3' && !hasTls12Cipher(list.ciphers)) {
     throw new GatewayError(
       'GW_ERR_TLS_CIPHERS',
       `ssl.ciphers "${ciphers ?? ''}" (${where}) names TLS 1.3 suites only, but ssl.protocols stops at ${range.maxVersion}`,

@@ -3,7 +3,7 @@
  * certificate verification, protocols and ciphers. Every secure context is built here, once; the SNI callback
  * only looks one up, so a handshake never pays for parsing keys or a truststore.
  */
-import { createHash } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
 import type { KeyEntry, StoreContents } from '../keystore/types.js';
@@ -20,7 +20,7 @@ export interface ServerTlsSettings {
   /** Host names of all accepts on this host:port (lower case). */
   hostnames: readonly string[];
   verifyClient: VerifyClient;
-  /** As written in ssl.ciphers (Java or OpenSSL names); undefined = Node's default list. */
+  /** As written in ssl.ciphers (Java or OpenSSL names); undefined = the default of ciphers.ts. */
   ciphers: string | undefined;
   /** E.g. ['TLSv1.2','TLSv1.3']; undefined = TLSv1.2 and up. */
   protocols: readonly string[] | undefined;
@@ -41,6 +41,8 @@ export interface ServerTlsSettings {
 export interface PreparedServerTls {
   /** For tls.createServer / https.createServer. */
   readonly options: tls.TlsOptions;
+  /** The context a handshake starts with (the base entry's, see below), before SNI chooses another. */
+  readonly context: tls.SecureContext;
   /** Normalised host name → its prepared context (several names may share one). */
   readonly contexts: ReadonlyMap<string, tls.SecureContext>;
   /** Normalised host name → alias of the key entry that serves it. */
@@ -106,6 +108,18 @@ function sessionIdContext(settings: ServerTlsSettings): string {
     .slice(0, 32);
 }
 
+/**
+ * TLS 1.2 renegotiation is refused: OpenSSL answers a client's new ClientHello with a no_renegotiation alert.
+ * Node otherwise lets a client renegotiate (CLIENT_RENEG_LIMIT only closes a connection that does it more than
+ * three times in ten minutes), and each renegotiation costs the server a full handshake: a cheap way for a client
+ * to load it. The gateway never asks for renegotiation itself (it asks for client certificates in the first
+ * handshake), and TLS 1.3 has none. The renegotiation_info extension (RFC 5746) is still sent, so clients see a
+ * server that is not open to the insecure renegotiation attack. OpenSSL reads this option from the context a
+ * connection starts with (the server's base context, replaced on reload by setSecureContext), not from one the SNI
+ * callback switches to; it is on every context so that whichever becomes the base has it.
+ */
+const REFUSE_RENEGOTIATION = constants.SSL_OP_NO_RENEGOTIATION;
+
 function contextOptions(
   settings: ServerTlsSettings,
   entry: KeyEntry,
@@ -120,10 +134,11 @@ function contextOptions(
     ...(ca !== undefined ? { ca } : {}),
     // Node sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL on this context's store when given CRLs.
     ...(ca !== undefined && settings.crl !== undefined ? { crl: settings.crl.pems } : {}),
-    ...(policy.ciphers !== undefined ? { ciphers: policy.ciphers } : {}),
+    ciphers: policy.ciphers,
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
     sessionIdContext: sessionId,
+    secureOptions: REFUSE_RENEGOTIATION,
   };
 }
 
@@ -183,7 +198,8 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
     rejectUnauthorized: false,
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
-  const prepared: PreparedServerTls = { options, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
+  const context = byEntry.get(baseEntry) as tls.SecureContext;
+  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }

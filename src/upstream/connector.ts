@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
+import { KEEPALIVE_DELAY_MS } from './tcp-keepalive.js';
 
 export interface UpstreamTarget {
   /** The URI as configured (`tcp://backend:5000`), used in every message. */
@@ -31,9 +32,9 @@ export interface UpstreamTarget {
  * original error as `cause`. Honors the AbortSignal: the socket is destroyed and the promise rejects with
  * GW_ERR_UPSTREAM_CONNECT.
  *
- * The resolved socket has Nagle's algorithm off and keeps one no-op 'error' listener, so that a reset arriving
- * before the caller attaches its own listener cannot crash the process; such an error stays readable as
- * `socket.errored` (fuse() checks it).
+ * The resolved socket has Nagle's algorithm off, TCP keep-alive on (the first probe after KEEPALIVE_DELAY_MS idle,
+ * as for clients), and one no-op 'error' listener, so that a reset arriving before the caller attaches its own
+ * listener cannot crash the process; such an error stays readable as `socket.errored` (fuse() checks it).
  */
 export type Connector = (target: UpstreamTarget, signal?: AbortSignal) => Promise<net.Socket>;
 
@@ -63,7 +64,11 @@ function ignoreError(): void {
   // See Connector: errors after connect are read from `socket.errored` by whoever owns the socket.
 }
 
-function openSocket(target: UpstreamTarget): net.Socket {
+/**
+ * Starts the TCP connection, and for ssl:// the TLS handshake, without waiting for either. Shared with the
+ * WebSocket connector, which opens its ws:// and wss:// sockets the same way.
+ */
+export function openSocket(target: UpstreamTarget): net.Socket {
   if (target.scheme === 'ssl') {
     const given = target.tls ?? {};
     // Node refuses an IP address as SNI name (RFC 6066 §3), so only host names are sent by default.
@@ -127,6 +132,8 @@ function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setT
       // The copy loop forwards each WebSocket message as it arrives; Nagle plus delayed ACKs would hold small
       // request/response exchanges back by up to 40 ms.
       socket.setNoDelay(true);
+      // A backend that vanished behind a NAT or firewall would otherwise go unnoticed for as long as it stays quiet.
+      socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
       socket.on('error', ignoreError);
       resolve(socket);
     }
@@ -164,7 +171,8 @@ function aborted(target: UpstreamTarget, reason: unknown): GatewayError {
   return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} aborted`, { cause: reason });
 }
 
-function errorCode(e: unknown): string | undefined {
+/** The `code` of a system or OpenSSL error (`ECONNREFUSED`, `CERT_HAS_EXPIRED`), if it has one. */
+export function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }

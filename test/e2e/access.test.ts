@@ -14,6 +14,7 @@ import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js
 import { makeCrl } from '../helpers/crl.js';
 import { testPki, type Issued } from '../helpers/pki.js';
 import { tcpServer, type Backend } from '../helpers/tcp-servers.js';
+import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 const pki = testPki();
 
@@ -27,7 +28,7 @@ function tlsOptions(client: Issued | undefined) {
 
 /** 'open', an HTTP status the upgrade was refused with, or 'tls' when the connection failed before HTTP. */
 function outcome(ws: WebSocket): Promise<'open' | number | 'tls'> {
-  return new Promise((resolve) => {
+  const settled = new Promise<'open' | number | 'tls'>((resolve) => {
     ws.once('open', () => {
       resolve('open');
       ws.close();
@@ -35,6 +36,7 @@ function outcome(ws: WebSocket): Promise<'open' | number | 'tls'> {
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.once('error', () => resolve('tls'));
   });
+  return withDeadline(settled, WAIT_MS, `${ws.url} to open or be refused`);
 }
 
 describe('devices bound to their paths, an OU rule, revocation', () => {
@@ -90,7 +92,7 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
 
   test('a device reaches its own path, and the backend learns who it is from a PROXY v2 header', async () => {
     const ws = new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client));
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    await event(ws, 'open', `${ws.url} to open`);
     // The backend echoes everything, header included: read until the data comes back after it.
     const echoed = new Promise<Buffer>((resolve) => {
       const parts: Buffer[] = [];
@@ -101,7 +103,7 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
       });
     });
     ws.send('telemetry');
-    const reply = await echoed;
+    const reply = await withDeadline(echoed, WAIT_MS, 'the PROXY header and "telemetry" echoed by the backend');
     const parsed = parseProxyHeader(headers[0] as Buffer, 'v2');
     assert.ok(parsed !== 'incomplete' && parsed.info !== 'local');
     assert.equal(parsed.info.sourceAddress, '127.0.0.1');
@@ -124,8 +126,8 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     assert.equal(await outcome(new WebSocket(url(gw, OPS, '/ops'), tlsOptions(pki.client))), 403);
   });
 
-  test('a revoked device is refused during TLS and the log says revoked', async () => {
-    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-2'), tlsOptions(pki.client2))), 'tls');
+  test('a revoked device is refused with 403 before any service, and the log says revoked', async () => {
+    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-2'), tlsOptions(pki.client2))), 403);
     const line = await gw.waitFor((l) => l.msg.startsWith('client certificate refused') && l['subject'] === 'CN=device-2, OU=devices, O=Acme');
     assert.match(String(line['reason']), /revoked/);
   });
@@ -140,7 +142,7 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     space.write('crl.next', both.pem);
     renameSync(`${space.dir}/crl.next`, `${space.dir}/crl.pem`);
     await gw.waitFor((l) => String(l.msg).startsWith('CRL reloaded'));
-    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 'tls');
+    assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 403);
   });
 });
 

@@ -13,6 +13,7 @@ import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { tcpServer, type Backend } from '../helpers/tcp-servers.js';
+import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 const TOTAL = 64 * 1024 * 1024;
 const MESSAGE = 64 * 1024; // under the default ws.maximum.message.size (128k)
@@ -51,8 +52,8 @@ after(async () => {
 
 test('a slow backend makes the gateway push back on its client instead of buffering', async () => {
   const client = new WebSocket(`ws://127.0.0.1:${gw.port('ws://127.0.0.1:0/slow')}/slow`);
-  await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
-  const socket = await upstream;
+  await event(client, 'open', `${client.url} to open`);
+  const socket = await withDeadline(upstream, WAIT_MS, 'the gateway to connect to the backend');
 
   // The client keeps a few messages in flight and counts a message as sent once its socket took it.
   const chunk = Buffer.alloc(MESSAGE, 0x61);
@@ -74,8 +75,8 @@ test('a slow backend makes the gateway push back on its client instead of buffer
   let peakInFlight = 0;
   while (received < TOTAL) {
     await new Promise((resolve) => setTimeout(resolve, PULSE_INTERVAL_MS));
-    await new Promise<void>((resolve) => {
-      const target = Math.min(TOTAL, received + PULSE);
+    const target = Math.min(TOTAL, received + PULSE);
+    const pulse = new Promise<void>((resolve) => {
       const onData = (d: Buffer) => {
         received += d.length;
         if (received >= target) {
@@ -87,6 +88,7 @@ test('a slow backend makes the gateway push back on its client instead of buffer
       socket.on('data', onData);
       socket.resume();
     });
+    await withDeadline(pulse, WAIT_MS, `the backend to have read ${target} of ${TOTAL} bytes (${received} so far)`);
     peakInFlight = Math.max(peakInFlight, sent - received);
   }
   assert.equal(received, TOTAL);

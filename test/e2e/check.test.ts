@@ -91,7 +91,7 @@ describe('gateway check', () => {
     assert.match(r.stdout, /http-accept\.xml:\d+:\d+: error GW_ERR_CONFIG_(URI|UNSUPPORTED): .*http:\/\//);
   });
 
-  const corpus = repoPath('..', 'shared', 'kaazing-configs');
+  const corpus = repoPath('test', 'fixtures', 'kaazing-configs');
   for (const name of readdirSync(corpus).filter((f) => f.endsWith('.xml'))) {
     test(`the Kaazing file ${name} is read without a crash`, async () => {
       const r = await runGateway(['check', '--config', `${corpus}/${name}`]);

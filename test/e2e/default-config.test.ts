@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
 import { freePorts, tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { event } from '../helpers/deadline.js';
 
 let gw: GatewayProcess;
 let backend: Backend;
@@ -35,10 +36,10 @@ test('start-up logs the configuration file, each accept and the start time, as K
 
 test('the plain echo service answers', async () => {
   const ws = new WebSocket(`ws://localhost:${ports.plain}/echo`);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  await event(ws, 'open', `${ws.url} to open`);
   ws.send('ping');
-  const reply = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
-  assert.equal(reply, 'ping');
+  const [reply] = await event<[Buffer]>(ws, 'message', 'the echo of "ping"');
+  assert.equal(reply.toString(), 'ping');
   ws.close();
 });
 
@@ -46,9 +47,9 @@ test('the development client certificate reaches the TCP backend through the mut
   const pki = (f: string) => readFileSync(repoPath('conf', 'dev-pki', f));
   const port = ports.secure;
   const ws = new WebSocket(`wss://localhost:${port}/tcp`, { ca: pki('ca.pem'), cert: pki('client.pem'), key: pki('client.key') });
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  await event(ws, 'open', `${ws.url} to open`);
   ws.send(Buffer.from('through the proxy'));
-  const reply = await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
-  assert.equal(reply, 'through the proxy');
+  const [reply] = await event<[Buffer]>(ws, 'message', 'the echo through the proxy');
+  assert.equal(reply.toString(), 'through the proxy');
   ws.close();
 });

@@ -13,6 +13,7 @@ import { WebSocket } from 'ws';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { repoPath } from '../helpers/paths.js';
+import { event } from '../helpers/deadline.js';
 
 const STORES = repoPath('test', 'fixtures', 'stores');
 const fixture = (name: string) => readFileSync(join(STORES, name));
@@ -78,9 +79,8 @@ describe('JCEKS keystore and JKS truststore, as Kaazing names them', () => {
         cert: fixture('device-1.crt.pem'),
         key: fixture('device-1.key.pem'),
       });
-      const served = await new Promise<X509Certificate>((resolve, reject) =>
-        socket.once('secureConnect', () => resolve(socket.getPeerX509Certificate() as X509Certificate)).once('error', reject),
-      );
+      await event(socket, 'secureConnect', `a TLS handshake asking for ${servername}`);
+      const served = socket.getPeerX509Certificate() as X509Certificate;
       socket.destroy();
       assert.equal(served.fingerprint256, keytoolFingerprint('gateway.jceks', alias), servername);
     }
@@ -92,10 +92,10 @@ describe('JCEKS keystore and JKS truststore, as Kaazing names them', () => {
       cert: fixture('device-1.crt.pem'),
       key: fixture('device-1.key.pem'),
     });
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const reply = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+    await event(ws, 'open', `${ws.url} to open`);
+    const reply = event<[Buffer]>(ws, 'message', 'the echo of the client message');
     ws.send('from a keytool-made client');
-    assert.equal(await reply, 'from a keytool-made client');
+    assert.equal((await reply)[0].toString(), 'from a keytool-made client');
     ws.close();
   });
 });

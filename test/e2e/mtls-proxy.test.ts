@@ -10,6 +10,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { testPki, type Issued } from '../helpers/pki.js';
 import { deadPort, tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 
 const ECHO = 'wss://127.0.0.1:0/echo';
 const PROXY = 'wss://127.0.0.1:0/tcp';
@@ -22,26 +23,34 @@ function connect(gw: GatewayProcess, accept: string, client: Issued | undefined)
 }
 
 function opened(ws: WebSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
+  const open = new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
+  return withDeadline(open, WAIT_MS, `${ws.url} to open`);
 }
 
 function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
-  return new Promise((resolve) => ws.once('message', (data: Buffer, isBinary: boolean) => resolve({ data, isBinary })));
+  const message = new Promise<{ data: Buffer; isBinary: boolean }>((resolve) =>
+    ws.once('message', (data: Buffer, isBinary: boolean) => resolve({ data, isBinary })),
+  );
+  return withDeadline(message, WAIT_MS, `a message on ${ws.url}`);
 }
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
+  const close = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+  );
+  return withDeadline(close, WAIT_MS, `${ws.url} to close`);
 }
 
 /** Resolves with the error a refused connection ends in (the handshake or the socket fails; it never opens). */
 function refused(ws: WebSocket): Promise<Error> {
-  return new Promise((resolve, reject) => {
+  const refusal = new Promise<Error>((resolve, reject) => {
     ws.once('open', () => reject(new Error('connection was admitted')));
     ws.once('error', (err) => resolve(err));
   });
+  return withDeadline(refusal, WAIT_MS, `${ws.url} to be refused`);
 }
 
 describe('wss:// echo and proxy on one port with mutual TLS', () => {
@@ -115,7 +124,7 @@ describe('wss:// echo and proxy on one port with mutual TLS', () => {
     );
     ws.send('text'); // a text frame's payload goes upstream as plain bytes
     for (let i = 0; i < payload.length; i += 64 * 1024) ws.send(payload.subarray(i, i + 64 * 1024));
-    await done;
+    await withDeadline(done, 3 * WAIT_MS, `${payload.length + 4} bytes echoed through the backend`);
     const all = Buffer.concat(received);
     assert.equal(all.subarray(0, 4).toString(), 'text');
     assert.equal(createHash('sha256').update(all.subarray(4)).digest('hex'), createHash('sha256').update(payload).digest('hex'));
@@ -129,16 +138,17 @@ describe('wss:// echo and proxy on one port with mutual TLS', () => {
     assert.equal(line['upstream'], `tcp://127.0.0.1:${backend.port}`);
   });
 
-  test('a client without a certificate is refused before any HTTP, and the log says why', async () => {
+  test('a client without a certificate is refused in the handshake with a TLS alert, and the log says why', async () => {
     const ws = connect(gw, ECHO, undefined);
-    await refused(ws);
+    const err = (await refused(ws)) as Error & { code?: string };
+    assert.equal(err.code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
     const line = await gw.waitFor((l) => l.msg.startsWith('client certificate refused') && /no client certificate/i.test(String(l['reason'])));
     assert.ok(line);
   });
 
   test('an expired client certificate is refused with CERT_HAS_EXPIRED', async () => {
     const ws = connect(gw, ECHO, testPki().expiredClient);
-    await refused(ws);
+    assert.match((await refused(ws)).message, /403/);
     const line = await gw.waitFor((l) => String(l['reason']).includes('CERT_HAS_EXPIRED'));
     assert.equal(line['subject'], 'CN=expired-device, OU=devices, O=Acme');
   });
@@ -162,10 +172,11 @@ describe('wss:// echo and proxy on one port with mutual TLS', () => {
   test('an unknown path gets 404 and a plain HTTP request a 426', async () => {
     const port = gw.port(ECHO);
     const ws = new WebSocket(`wss://127.0.0.1:${port}/nowhere`, { ca: testPki().ca.cert, cert: testPki().client.cert, key: testPki().client.key });
-    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const response = new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const status = await withDeadline(response, WAIT_MS, 'the answer to an upgrade on an unknown path');
     assert.equal(status, 404);
     const { request } = await import('node:https');
-    const plain = await new Promise<number>((resolve, reject) => {
+    const answered = new Promise<number>((resolve, reject) => {
       const req = request(
         { host: '127.0.0.1', port, path: '/echo', ca: testPki().ca.cert, cert: testPki().client.cert, key: testPki().client.key },
         (res) => {
@@ -176,6 +187,7 @@ describe('wss:// echo and proxy on one port with mutual TLS', () => {
       req.on('error', reject);
       req.end();
     });
+    const plain = await withDeadline(answered, WAIT_MS, 'the answer to a plain HTTP request');
     assert.equal(plain, 426);
   });
 });

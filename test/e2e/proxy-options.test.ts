@@ -7,6 +7,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { testPki } from '../helpers/pki.js';
 import { deadPort, tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 function url(gw: GatewayProcess, accept: string): string {
   return accept.replace(':0/', `:${gw.port(accept)}/`);
@@ -14,17 +15,20 @@ function url(gw: GatewayProcess, accept: string): string {
 
 function open(address: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<WebSocket> {
   const ws = new WebSocket(address, options);
-  return new Promise((resolve, reject) => ws.once('open', () => resolve(ws)).once('error', reject));
+  return event(ws, 'open', `${address} to open`).then(() => ws);
 }
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
+  const close = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+  );
+  return withDeadline(close, WAIT_MS, `${ws.url} to close`);
 }
 
 function roundTrip(ws: WebSocket, text: string): Promise<string> {
   const reply = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
   ws.send(text);
-  return reply;
+  return withDeadline(reply, WAIT_MS, `the echo of "${text}"`);
 }
 
 function tlsEcho(cert: string, key: string): Promise<{ server: TlsServer; port: number }> {
@@ -32,7 +36,8 @@ function tlsEcho(cert: string, key: string): Promise<{ server: TlsServer; port: 
     s.on('error', () => {});
     s.pipe(s);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
+  server.listen(0, '127.0.0.1');
+  return event(server, 'listening', 'the TLS backend to listen').then(() => ({ server, port: (server.address() as { port: number }).port }));
 }
 
 describe('proxy options', () => {
@@ -142,12 +147,13 @@ describe('proxy options', () => {
   test('an idle client that answers pings stays connected past the timeout', async () => {
     const ws = await open(url(gw, 'ws://127.0.0.1:0/idle'));
     // Three ping intervals (timeout/2 each) answered automatically by the client, then a message still echoes.
-    await new Promise<void>((resolve) => {
+    const pinged = new Promise<void>((resolve) => {
       let pings = 0;
       ws.on('ping', () => {
         if (++pings === 3) resolve();
       });
     });
+    await withDeadline(pinged, WAIT_MS, 'three pings');
     assert.equal(await roundTrip(ws, 'still here'), 'still here');
     ws.close();
   });
@@ -184,13 +190,15 @@ describe('maximum.recovery.interval', () => {
     assert.equal((await closed(first)).code, 1011);
     await gw.waitFor((l) => String(l.msg).includes('accepts taken down'));
     const refused = new WebSocket(address);
-    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)));
+    const response = new Promise<number>((resolve) => refused.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)));
+    const status = await withDeadline(response, WAIT_MS, 'the answer to an upgrade while the accept is down');
     assert.equal(status, 404);
 
     // The backend comes back on the port the gateway keeps probing.
     const { createServer } = await import('node:net');
     const revived = createServer((s) => s.on('error', () => {}).pipe(s));
-    await new Promise<void>((resolve) => revived.listen(port, '127.0.0.1', resolve));
+    revived.listen(port, '127.0.0.1');
+    await event(revived, 'listening', `the revived backend to listen on port ${port}`);
     try {
       await gw.waitFor((l) => String(l.msg).includes('accepts restored'));
       const ws = await open(address);
@@ -198,7 +206,7 @@ describe('maximum.recovery.interval', () => {
       ws.close();
       await closed(ws);
     } finally {
-      await new Promise((resolve) => revived.close(resolve));
+      await withDeadline(new Promise((resolve) => revived.close(resolve)), WAIT_MS, 'the revived backend to close');
     }
   });
 });

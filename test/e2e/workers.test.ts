@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { event } from '../helpers/deadline.js';
 
 const ECHO = 'ws://127.0.0.1:0/echo';
 let space: Workspace;
@@ -11,11 +12,11 @@ let gw: GatewayProcess;
 
 async function echoOnce(port: number): Promise<void> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  const reply = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+  await event(ws, 'open', `${ws.url} to open`);
+  const reply = event<[Buffer]>(ws, 'message', 'the echo of "hi"');
   ws.send('hi');
-  assert.equal(await reply, 'hi');
-  const closed = new Promise((resolve) => ws.once('close', resolve));
+  assert.equal((await reply)[0].toString(), 'hi');
+  const closed = event(ws, 'close', `${ws.url} to close`);
   ws.close();
   await closed;
 }

@@ -5,6 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { repoPath } from './paths.js';
+import { WAIT_MS, withDeadline } from './deadline.js';
+
+/** How long a gateway process may take to start, to run a command, or to exit once told to stop. */
+const PROCESS_MS = 3 * WAIT_MS;
 
 export interface LogLine {
   level: number;
@@ -18,27 +22,42 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a gateway command to completion (check, keystore list, …). */
-export function runGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin/gateway'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+/** Runs a gateway command to completion (check, keystore list, …); one still running after `ms` is killed. */
+export async function runGateway(args: string[], env: NodeJS.ProcessEnv = {}, ms = PROCESS_MS): Promise<RunResult> {
+  const child = spawn(process.execPath, [repoPath('bin/gateway'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<RunResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  try {
+    return await withDeadline(done, ms, `\`gateway ${args.join(' ')}\` to exit`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+interface Waiter {
+  readonly predicate: (l: LogLine) => boolean;
+  readonly what: string;
+  resolve(l: LogLine): void;
+  reject(e: Error): void;
 }
 
 export class GatewayProcess {
   readonly lines: LogLine[] = [];
   stderr = '';
   readonly #child: ChildProcess;
-  readonly #waiters: { predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  readonly #waiters = new Set<Waiter>();
+  /** How the gateway exited, once it has and its output is all read. */
+  #ended: string | undefined;
   readonly exited: Promise<number | null>;
 
   private constructor(child: ChildProcess) {
@@ -52,15 +71,21 @@ export class GatewayProcess {
         line = { level: 30, msg: text };
       }
       this.lines.push(line);
-      for (const w of [...this.#waiters]) {
+      for (const w of this.#waiters) {
         if (w.predicate(line)) {
-          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          this.#waiters.delete(w);
           w.resolve(line);
         }
       }
     });
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close' comes after the last line of output was read: a line still awaited then will never come.
+    child.on('close', (code, signal) => {
+      this.#ended = signal ?? `code ${code}`;
+      for (const w of this.#waiters) w.reject(new Error(`the gateway exited (${this.#ended}) while waiting for ${w.what}`));
+      this.#waiters.clear();
+    });
   }
 
   /**
@@ -73,10 +98,11 @@ export class GatewayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const gw = new GatewayProcess(child);
-    const started = gw.waitFor((l) => l.msg.startsWith('Started server successfully'));
-    const outcome = await Promise.race([started.then(() => 'started' as const), gw.exited.then(() => 'exited' as const)]);
-    if (outcome === 'exited') {
-      throw new Error(`gateway exited before starting:\n${gw.lines.map((l) => l.msg).join('\n')}\n${gw.stderr}`);
+    try {
+      await gw.waitFor((l) => l.msg.startsWith('Started server successfully'), PROCESS_MS);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`gateway did not start: ${(err as Error).message}\nstderr:\n${gw.stderr}`);
     }
     return gw;
   }
@@ -92,15 +118,36 @@ export class GatewayProcess {
     return line['port'] as number;
   }
 
-  /** Resolves with the first log line, past or future, that matches. */
-  waitFor(predicate: (l: LogLine) => boolean): Promise<LogLine> {
+  /**
+   * Resolves with the first log line, past or future, that matches. Rejects, naming the predicate and showing the
+   * last lines logged, when `ms` pass first or the gateway exits first.
+   */
+  async waitFor(predicate: (l: LogLine) => boolean, ms = WAIT_MS): Promise<LogLine> {
     const seen = this.lines.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.#waiters.push({ predicate, resolve }));
+    if (seen) return seen;
+    const what = `a log line matching ${String(predicate)}`;
+    let waiter!: Waiter;
+    const found = new Promise<LogLine>((resolve, reject) => (waiter = { predicate, what, resolve, reject }));
+    if (this.#ended === undefined) this.#waiters.add(waiter);
+    else waiter.reject(new Error(`the gateway exited (${this.#ended}) while waiting for ${what}`));
+    try {
+      return await withDeadline(found, ms, what);
+    } catch (err) {
+      const last = this.lines.slice(-5).map((l) => `  ${l.msg}`);
+      throw new Error(`${(err as Error).message}\nlast lines logged:\n${last.join('\n') || '  (none)'}`);
+    } finally {
+      this.#waiters.delete(waiter);
+    }
   }
 
-  async stop(): Promise<number | null> {
+  /** Sends SIGTERM and resolves with the exit code; a gateway still running after `ms` is killed and reported. */
+  async stop(ms = PROCESS_MS): Promise<number | null> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
-    return this.exited;
+    try {
+      return await withDeadline(this.exited, ms, 'the gateway to exit after SIGTERM');
+    } catch (err) {
+      this.#child.kill('SIGKILL');
+      throw err;
+    }
   }
 }

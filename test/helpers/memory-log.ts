@@ -1,12 +1,13 @@
 /** A pino logger whose lines land in an array, for asserting what library code logged. */
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { WAIT_MS, withDeadline } from './deadline.js';
 
 export interface MemoryLog {
   readonly log: Logger;
   readonly lines: Record<string, unknown>[];
-  /** Resolves with the first line, past or future, that matches. */
-  waitFor(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Resolves with the first line, past or future, that matches; rejects, naming the predicate, after `ms`. */
+  waitFor(predicate: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
 }
 
 export function memoryLog(): MemoryLog {
@@ -31,9 +32,16 @@ export function memoryLog(): MemoryLog {
   return {
     log: pino({ level: 'debug' }, stream),
     lines,
-    waitFor: (predicate) => {
+    waitFor: (predicate, ms = WAIT_MS) => {
       const seen = lines.find(predicate);
-      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ predicate, resolve }));
+      if (seen) return Promise.resolve(seen);
+      const waiter = { predicate, resolve: (_: Record<string, unknown>) => {} };
+      const found = new Promise<Record<string, unknown>>((resolve) => (waiter.resolve = resolve));
+      waiters.push(waiter);
+      return withDeadline(found, ms, `a log line matching ${String(predicate)}`).finally(() => {
+        const i = waiters.indexOf(waiter);
+        if (i >= 0) waiters.splice(i, 1);
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Backends for end-to-end tests: real TCP servers on port 0. */
 import { createServer, type Server, type Socket } from 'node:net';
+import { WAIT_MS, event, withDeadline } from './deadline.js';
 
 export interface Backend {
   readonly server: Server;
@@ -9,18 +10,19 @@ export interface Backend {
 }
 
 async function listen(server: Server, sockets: Set<Socket>): Promise<Backend> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.listen(0, '127.0.0.1');
+  await event(server, 'listening', 'a backend to listen');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
   return {
     server,
     port: address.port,
     sockets,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      return withDeadline(closed, WAIT_MS, `the backend on port ${address.port} to close`);
+    },
   };
 }
 

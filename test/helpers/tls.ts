@@ -3,10 +3,10 @@
  * TEST FIXTURES ONLY.
  */
 import tls from 'node:tls';
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { KeyEntry, StoreContents } from '../../src/keystore/types.js';
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import { WAIT_MS, event, withDeadline } from './deadline.js';
 
 /** What the helpers need of a test certificate: RSA ones from pki.ts and EC ones from ec-cert.ts both fit. */
 export interface TestCert {
@@ -64,22 +64,23 @@ export async function handshake<T>(
     });
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await event(server, 'listening', 'the TLS server to listen');
   const { port } = server.address() as AddressInfo;
   const socket = tls.connect({ host: '127.0.0.1', port, ...clientOptions });
   try {
-    const outcome = await new Promise<{ ok: true } | { ok: false; error: Error }>((resolve) => {
+    const settled = new Promise<{ ok: true } | { ok: false; error: Error }>((resolve) => {
       socket.once('secureConnect', () => resolve({ ok: true }));
       socket.once('error', (error) => resolve({ ok: false, error }));
     });
+    const outcome = await withDeadline(settled, WAIT_MS, 'the TLS client to finish its handshake or fail');
     if (!outcome.ok) return { server: undefined, client: undefined, clientError: outcome.error };
     socket.on('error', () => undefined);
     const client = { protocol: socket.getProtocol(), cipher: socket.getCipher(), peer: socket.getPeerCertificate() };
-    return { server: await serverSide, client, clientError: undefined };
+    return { server: await withDeadline(serverSide, WAIT_MS, "the TLS server's secureConnection"), client, clientError: undefined };
   } finally {
     socket.destroy();
     for (const s of serverSockets) s.destroy();
     server.close();
-    await once(server, 'close');
+    await event(server, 'close', 'the TLS server to close');
   }
 }

@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Service, ConnectionContext } from '../../src/services/types.js';
 import { memoryLog, type MemoryLog } from './memory-log.js';
+import { WAIT_MS, event, withDeadline } from './deadline.js';
+import { WebSocketEnd } from '../../src/pipe/ends.js';
 
 export interface Harness {
   readonly url: string;
@@ -36,10 +38,11 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
         log: logs.log.child({ conn: id, service: service.config.name }),
         openedAt: Date.now(),
       };
-      service.handle(ws, ctx);
+      service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx);
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  http.listen(0, '127.0.0.1');
+  await event(http, 'listening', 'the harness to listen');
   const port = (http.address() as { port: number }).port;
   const url = `ws://127.0.0.1:${port}/`;
   return {
@@ -47,12 +50,12 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
     logs,
     connect: (options) => {
       const ws = new WebSocket(url, options);
-      return new Promise((resolve, reject) => ws.once('open', () => resolve(ws)).once('error', reject));
+      return event(ws, 'open', `a WebSocket to ${url} to open`).then(() => ws);
     },
     close: async () => {
-      await service.stop();
+      await withDeadline(service.stop(), WAIT_MS, `the ${service.config.name} service to stop`);
       http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
+      await withDeadline(new Promise((resolve) => http.close(resolve)), WAIT_MS, 'the harness to close');
     },
   };
 }

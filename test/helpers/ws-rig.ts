@@ -3,10 +3,10 @@
  * on 127.0.0.1 and `close()` waits for both servers to be closed.
  */
 import net from 'node:net';
-import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer, type ClientOptions, type ServerOptions } from 'ws';
+import { WAIT_MS, event, withDeadline } from './deadline.js';
 
 export interface WsPair {
   /** The client side (the downstream's far end). */
@@ -20,18 +20,18 @@ export interface WsPair {
 
 export async function wsPair(options: { server?: ServerOptions; client?: ClientOptions } = {}): Promise<WsPair> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options.server });
-  await once(wss, 'listening');
+  await event(wss, 'listening', 'the WebSocket server to listen');
   const { port } = wss.address() as net.AddressInfo;
-  const accepted = once(wss, 'connection') as Promise<[WebSocket, IncomingMessage]>;
+  const accepted = event<[WebSocket, IncomingMessage]>(wss, 'connection', 'the WebSocket server to accept the client');
   const client = new WebSocket(`ws://127.0.0.1:${port}/`, options.client);
-  await once(client, 'open');
+  await event(client, 'open', 'the WebSocket client to open');
   const [serverWs, req] = await accepted;
   return {
     client,
     serverWs,
     serverSocket: req.socket as net.Socket,
     close: async () => {
-      const closed = once(wss, 'close');
+      const closed = event(wss, 'close', 'the WebSocket server to close');
       wss.close();
       await closed;
     },
@@ -48,15 +48,15 @@ export interface Backend {
 export async function backend(options: net.ServerOpts = {}): Promise<Backend> {
   const server = net.createServer(options);
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await event(server, 'listening', 'the backend to listen');
   return {
     port: (server.address() as net.AddressInfo).port,
     accepted: async () => {
-      const [socket] = (await once(server, 'connection')) as [net.Socket];
+      const [socket] = await event<[net.Socket]>(server, 'connection', 'the backend to accept a connection');
       return socket;
     },
     close: async () => {
-      const closed = once(server, 'close');
+      const closed = event(server, 'close', 'the backend to close');
       server.close();
       await closed;
     },
@@ -67,13 +67,13 @@ export async function backend(options: net.ServerOpts = {}): Promise<Backend> {
 export async function connectBackend(b: Backend): Promise<{ upstream: net.Socket; peer: net.Socket }> {
   const peer = b.accepted();
   const upstream = net.connect(b.port, '127.0.0.1');
-  await once(upstream, 'connect');
+  await event(upstream, 'connect', 'the upstream socket to connect');
   return { upstream, peer: await peer };
 }
 
-/** Resolves with the first `n` bytes the socket delivers (it must deliver at least that many). */
-export function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+/** Resolves with the first `n` bytes the socket delivers (it must deliver at least that many within `ms`). */
+export function readBytes(socket: net.Socket, n: number, ms = WAIT_MS): Promise<Buffer> {
+  const read = new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let got = 0;
     const onData = (chunk: Buffer): void => {
@@ -95,6 +95,7 @@ export function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
     socket.on('data', onData);
     socket.on('end', onEnd);
   });
+  return withDeadline(read, ms, `${n} bytes from the socket`);
 }
 
 export interface Received {
@@ -105,8 +106,8 @@ export interface Received {
   readonly chunks: Buffer[];
 }
 
-/** Collects what the client receives; resolves `until(n)` once n bytes have arrived. */
-export function receive(client: WebSocket, keep = true): { received: Received; until(n: number): Promise<void> } {
+/** Collects what the client receives; resolves `until(n)` once n bytes have arrived, rejects after `ms`. */
+export function receive(client: WebSocket, keep = true): { received: Received; until(n: number, ms?: number): Promise<void> } {
   const received: Received = { bytes: 0, messages: 0, allBinary: true, hash: createHash('sha256'), chunks: [] };
   const waiters: { n: number; resolve: () => void }[] = [];
   client.on('message', (data: Buffer, isBinary: boolean) => {
@@ -125,11 +126,15 @@ export function receive(client: WebSocket, keep = true): { received: Received; u
   });
   return {
     received,
-    until: (n) =>
+    until: (n, ms = WAIT_MS) =>
       received.bytes >= n
         ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            waiters.push({ n, resolve });
+        : withDeadline(
+            new Promise<void>((resolve) => waiters.push({ n, resolve })),
+            ms,
+            `the client to receive ${n} bytes`,
+          ).catch((err: Error) => {
+            throw new Error(`${err.message} (${received.bytes} arrived)`);
           }),
   };
 }

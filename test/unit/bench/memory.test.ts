@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { processTree, treeMemory } from '../../../bench/memory.js';
+import { event } from '../../helpers/deadline.js';
 
 test('the tree of a process includes its children and the memory sums over them', async () => {
   const child = spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: ['pipe', 'ignore', 'ignore'] });
-  await new Promise((resolve) => child.once('spawn', resolve));
+  await event(child, 'spawn', 'the child process to spawn');
   try {
     const tree = processTree([process.pid]);
     assert.equal(tree[0], process.pid);
@@ -17,7 +18,7 @@ test('the tree of a process includes its children and the memory sums over them'
     assert.ok(all.rssKiB > own.rssKiB);
     assert.ok(all.processes >= 2);
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const exited = event(child, 'exit', 'the child process to exit');
     child.stdin?.end();
     child.kill();
     await exited;

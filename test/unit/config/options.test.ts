@@ -22,8 +22,19 @@ test('accept-options defaults when none are given', () => {
     sslVerifyDepth: undefined,
     tcpProxyProtocol: 'none',
     tcpProxyProtocolTrusted: [],
+    wsHandshakeTimeoutMs: 10000,
+    tcpMaximumConnections: 10000,
+    tcpMaximumConnectionsPerAddress: undefined,
   });
-  assert.deepEqual(c.services[0]?.connectOptions, { sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' });
+  assert.deepEqual(c.services[0]?.connectOptions, {
+    sslKeystoreAlias: undefined,
+    httpHeaders: [],
+    wsInactivityTimeoutMs: 0,
+    sslCiphers: undefined,
+    sslProtocols: undefined,
+    tcpBind: undefined,
+    tcpProxyProtocol: 'none',
+  });
 });
 
 test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
@@ -37,6 +48,9 @@ test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
       '<ws.inactivity.timeout>15s</ws.inactivity.timeout>',
       '<http.keepalive.timeout>1 min</http.keepalive.timeout>',
       '<wss.bind>127.0.0.1:9443</wss.bind>',
+      '<ws.handshake.timeout>5s</ws.handshake.timeout>',
+      '<tcp.maximum.connections>2000</tcp.maximum.connections>',
+      '<tcp.maximum.connections.per.address>20</tcp.maximum.connections.per.address>',
     ),
     ...KEYSTORE,
   );
@@ -54,6 +68,9 @@ test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
     sslVerifyDepth: undefined,
     tcpProxyProtocol: 'none',
     tcpProxyProtocolTrusted: [],
+    wsHandshakeTimeoutMs: 5000,
+    tcpMaximumConnections: 2000,
+    tcpMaximumConnectionsPerAddress: 20,
   });
   assert.deepEqual(service?.accepts[0]?.listen, { host: '127.0.0.1', port: 9443 });
 });
@@ -81,7 +98,15 @@ test('connect-options: ciphers, protocols, tcp.bind; keep-alive, inactivity and 
   const good = parse(
     doc(...proxy('p', 'ws://h/', 'ssl://b:443', ['    <connect-options>', '      <tls.ciphers>HIGH</tls.ciphers>', '      <ssl.protocols>TLSv1.3</ssl.protocols>', '      <tcp.bind>10.0.0.1:0</tcp.bind>', '      <ssl.encryption>enabled</ssl.encryption>', '    </connect-options>'])),
   );
-  assert.deepEqual(config(good).services[0]?.connectOptions, { sslCiphers: 'HIGH', sslProtocols: ['TLSv1.3'], tcpBind: { host: '10.0.0.1', port: 0 }, tcpProxyProtocol: 'none' });
+  assert.deepEqual(config(good).services[0]?.connectOptions, {
+    sslKeystoreAlias: undefined,
+    httpHeaders: [],
+    wsInactivityTimeoutMs: 0,
+    sslCiphers: 'HIGH',
+    sslProtocols: ['TLSv1.3'],
+    tcpBind: { host: '10.0.0.1', port: 0 },
+    tcpProxyProtocol: 'none',
+  });
   const bad = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <connect-options>', '      <http.keepalive>enabled</http.keepalive>', '      <http.keepalive.timeout>1s</http.keepalive.timeout>', '      <ssl.encryption>disabled</ssl.encryption>', '      <ssl.verify-client>required</ssl.verify-client>', '      <ws.inactivity.timeout>2s</ws.inactivity.timeout>', '    </connect-options>'])));
   assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7', 'error GW_ERR_CONFIG_UNSUPPORTED 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7', 'error GW_ERR_CONFIG_UNSUPPORTED 12:7']);
 });
@@ -200,4 +225,20 @@ test('the new accept options come from service-defaults option by option', () =>
   assert.equal(s?.acceptOptions.tcpProxyProtocol, 'v1');
   assert.deepEqual(s?.acceptOptions.tcpProxyProtocolTrusted, ['10.0.0.1']);
   assert.equal(s?.connectOptions.tcpProxyProtocol, 'v2');
+});
+
+test('ws.handshake.timeout 0 and connection limits of 0 are refused, each at its option', () => {
+  const r = parse(
+    doc(
+      ...withAcceptOptions(
+        'ws://h/',
+        '<ws.handshake.timeout>0</ws.handshake.timeout>',
+        '<tcp.maximum.connections>0</tcp.maximum.connections>',
+        '<tcp.maximum.connections.per.address>-1</tcp.maximum.connections.per.address>',
+      ),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7']);
+  assert.match(r.diagnostics[0]?.message ?? '', /<ws.handshake.timeout> must be longer than 0/);
+  assert.match(r.diagnostics[1]?.message ?? '', /<tcp.maximum.connections> must be at least 1/);
 });

@@ -8,7 +8,7 @@ import { loadConfig, parseConfig, type LoadConfigResult } from '../../../src/con
 import { repoPath } from '../../helpers/paths.js';
 import { KEYSTORE, NS, config, doc, parse, proxy, where } from '../../helpers/config.js';
 
-const corpus = (name: string): string => repoPath('..', 'shared', 'kaazing-configs', `kaazing-gateway__${name}.xml`);
+const corpus = (name: string): string => repoPath('test', 'fixtures', 'kaazing-configs', `kaazing-gateway__${name}.xml`);
 
 /** `severity CODE line:col message` for the errors and warnings of a corpus file. */
 function listed(r: LoadConfigResult): string[] {

@@ -6,12 +6,15 @@ const withProps = (...props: string[]): string => doc(...proxy('p', 'ws://h/', u
 
 test('proxy properties are parsed with their grammars', () => {
   const c = config(parse(withProps('<maximum.pending.bytes>128k</maximum.pending.bytes>', '<maximum.recovery.interval>30</maximum.recovery.interval>', '<connect.strategy>Deferred</connect.strategy>', '<prepared.connection.count>0</prepared.connection.count>')));
-  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' });
+  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred', preparedConnectionCount: 0 });
 });
 
-test('prepared strategy and a prepared connection count are unsupported', () => {
-  const r = parse(withProps('<connect.strategy>prepared</connect.strategy>', '<prepared.connection.count>2</prepared.connection.count>'));
-  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7']);
+test('the prepared strategy takes its connection count; a count without it has no effect', () => {
+  const prepared = config(parse(withProps('<connect.strategy>prepared</connect.strategy>', '<prepared.connection.count>2</prepared.connection.count>')));
+  assert.equal(prepared.services[0]?.properties.connectStrategy, 'prepared');
+  assert.equal(prepared.services[0]?.properties.preparedConnectionCount, 2);
+  assert.deepEqual(where(parse(withProps('<connect.strategy>prepared</connect.strategy>'))), ['error GW_ERR_CONFIG_MISSING 8:7']);
+  assert.deepEqual(where(parse(withProps('<prepared.connection.count>3</prepared.connection.count>'))), ['warning GW_ERR_CONFIG_WARNING 8:7']);
 });
 
 test('bad values and unknown properties are errors, with a hint for near misses', () => {

@@ -100,3 +100,16 @@ test('accepts on one host:port must agree on tcp.proxy-protocol and its trusted 
   assert.match(r.diagnostics[0]?.message ?? '', /disagree on tcp.proxy-protocol.trusted: 10.0.0.1, 10.0.0.2 vs 10.0.0.3$/);
   assert.match(r.diagnostics[1]?.message ?? '', /disagree on tcp.proxy-protocol: v2 vs v1$/);
 });
+
+test('accepts on one host:port must agree on the handshake deadline and the connection limits, TLS or not', () => {
+  const r = parse(
+    doc(
+      ...proxy('a', 'ws://h:8080/a', undefined, opts('<ws.handshake.timeout>5s</ws.handshake.timeout>', '<tcp.maximum.connections>100</tcp.maximum.connections>')),
+      ...proxy('b', 'ws://h:8080/b', undefined, opts('<tcp.maximum.connections.per.address>10</tcp.maximum.connections.per.address>')),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 11:5']);
+  assert.match(r.diagnostics[0]?.message ?? '', /disagree on ws.handshake.timeout: 5000 ms vs 10000 ms$/);
+  assert.match(r.diagnostics[1]?.message ?? '', /disagree on tcp.maximum.connections: 100 vs 10000$/);
+  assert.match(r.diagnostics[2]?.message ?? '', /disagree on tcp.maximum.connections.per.address: \(no limit\) vs 10$/);
+});

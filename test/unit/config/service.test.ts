@@ -33,8 +33,8 @@ test('a proxy service becomes a ServiceConfig with its accepts, first connect, d
     listen: { host: 'chat.example.com', port: 8000 },
     position: { file: 'conf/gateway-config.xml', line: 5, column: 5 },
   });
-  assert.deepEqual(s?.connect, { uri: 'tcp://irc.example.com:6667', scheme: 'tcp', host: 'irc.example.com', port: 6667, position: { file: 'conf/gateway-config.xml', line: 6, column: 5 } });
-  assert.deepEqual(s?.properties, { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate' });
+  assert.deepEqual(s?.connect, { uri: 'tcp://irc.example.com:6667', scheme: 'tcp', host: 'irc.example.com', port: 6667, path: '/', position: { file: 'conf/gateway-config.xml', line: 6, column: 5 } });
+  assert.deepEqual(s?.properties, { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate', preparedConnectionCount: 0 });
   assert.deepEqual(s?.crossSiteConstraints[0], { allowOrigin: 'https://app.example.com:8443', allowMethods: 'GET', allowHeaders: 'X-A', maximumAgeS: 600, position: { file: 'conf/gateway-config.xml', line: 8, column: 5 } });
   assert.deepEqual(s?.position, { file: 'conf/gateway-config.xml', line: 2, column: 3 });
 });
@@ -106,10 +106,10 @@ test('mime-mapping is accepted and ignored with a warning', () => {
   assert.deepEqual(where(r), ['warning GW_ERR_CONFIG_WARNING 6:5']);
 });
 
-test('accept URIs: http, sse and tcp are unsupported, nonsense is invalid; connect URIs need a port', () => {
+test('accept URIs: http and sse are unsupported, nonsense is invalid; connect URIs need a port', () => {
   const r = parse(
     doc(
-      ...service('<name>a</name>', '<accept>http://h/</accept>', '<accept>sse://h/</accept>', '<accept>tcp://h:1</accept>', '<accept>not a uri</accept>', '<type>echo</type>'),
+      ...service('<name>a</name>', '<accept>http://h/</accept>', '<accept>sse://h/</accept>', '<accept>udp://h:1</accept>', '<accept>not a uri</accept>', '<type>echo</type>'),
       ...service('<name>b</name>', '<accept>ws://h/b</accept>', '<connect>tcp://backend</connect>', '<type>proxy</type>'),
     ),
   );
@@ -176,4 +176,46 @@ test('tcp.proxy-protocol v1/v2 needs a trusted list, explaining why; a trusted l
   const alone = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><tcp.proxy-protocol.trusted>10.0.0.1</tcp.proxy-protocol.trusted></accept-options>'])));
   assert.deepEqual(where(alone), ['warning GW_ERR_CONFIG_WARNING 7:21']);
   assert.equal(alone.ok, true);
+});
+
+test('any accept to any connect: tcp:// and ssl:// accepts, ws:// and wss:// connects', () => {
+  const r = parse(
+    doc(
+      ...service('<name>bridge</name>', '<accept>tcp://127.0.0.1:5000</accept>', '<connect>wss://gw.example.com/devices/device-1</connect>', '<type>proxy</type>'),
+      ...service('<name>app</name>', '<accept>ssl://0.0.0.0:7443</accept>', '<connect>ws://app:8080/socket</connect>', '<type>proxy</type>'),
+      '  <security><keystore><file>k</file></keystore></security>',
+    ),
+  );
+  const c = config(r);
+  assert.deepEqual(c.services.map((s) => [s.accepts[0]?.scheme, s.connect?.scheme, s.connect?.path]), [
+    ['tcp', 'wss', '/devices/device-1'],
+    ['ssl', 'ws', '/socket'],
+  ]);
+});
+
+test('what needs HTTP is refused on tcp:// and ssl:// accepts; what fits one kind of backend is refused for another', () => {
+  const r = parse(
+    doc(
+      ...service(
+        '<name>stream</name>',
+        '<accept>tcp://127.0.0.1:5000</accept>',
+        '<connect>tcp://b:1</connect>',
+        '<type>proxy</type>',
+        '<connect-options><http.header>X-A: {client.address}</http.header><ssl.keystore.alias>a</ssl.keystore.alias><ws.inactivity.timeout>5s</ws.inactivity.timeout></connect-options>',
+        '<cross-site-constraint><allow-origin>*</allow-origin></cross-site-constraint>',
+        '<access-constraint><path-identity>CN</path-identity></access-constraint>',
+      ),
+      ...service('<name>ws</name>', '<accept>ws://h/x</accept>', '<connect>ws://b:1/</connect>', '<type>proxy</type>', '<properties><connect.strategy>deferred</connect.strategy></properties>', '<connect-options><tcp.proxy-protocol>v2</tcp.proxy-protocol></connect-options>'),
+    ),
+  );
+  const messages = r.diagnostics.map((d) => d.message);
+  for (const pattern of [/<cross-site-constraint> .* a byte stream carries no Origin/, /<path-identity> .* a byte stream has no request path/, /<http.header> .* headers go to ws:\/\/ and wss:\/\/ backends/, /<ws.inactivity.timeout> .* a byte-stream backend cannot be pinged/, /<ssl.keystore.alias> .* it is not TLS/, /connect.strategy deferred is not supported for ws:\/\/b:1\//, /<tcp.proxy-protocol> .* not supported for ws:\/\/b:1\//]) {
+    assert.ok(messages.some((m) => pattern.test(m)), `${pattern} in ${messages.join('\n')}`);
+  }
+});
+
+test('a tcp:// or ssl:// accept is alone on its address', () => {
+  const r = parse(doc(...service('<name>a</name>', '<accept>tcp://h:5000</accept>', '<type>echo</type>'), ...service('<name>b</name>', '<accept>ws://h:5000/b</accept>', '<type>echo</type>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 9:5']);
+  assert.match(r.diagnostics[0]?.message ?? '', /disagree on the service it serves: a byte stream \(tcp:\/\/\) vs WebSocket \(ws:\/\/\)/);
 });

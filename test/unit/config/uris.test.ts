@@ -19,14 +19,19 @@ test('accept URIs: ws and wss, default ports 80 and 443, path without trailing s
   assert.deepEqual(parseAcceptUri('ws://[::1]:8080/x'), { scheme: 'ws', host: '::1', port: 8080, path: '/x' });
 });
 
-test('accept URIs: other schemes are unsupported; query, user info and garbage are invalid', () => {
-  for (const u of ['http://h/', 'https://h/', 'sse://h/', 'tcp://h:1', 'ssl://h:1']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
+test('accept URIs: tcp:// and ssl:// are a host and port; other schemes are unsupported; query, user info and garbage are invalid', () => {
+  assert.deepEqual(parseAcceptUri('tcp://127.0.0.1:5000'), { scheme: 'tcp', host: '127.0.0.1', port: 5000, path: '/' });
+  assert.deepEqual(parseAcceptUri('SSL://Gateway:7443/'), { scheme: 'ssl', host: 'gateway', port: 7443, path: '/' });
+  for (const u of ['tcp://h', 'tcp://h:1/path']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_URI', u);
+  for (const u of ['http://h/', 'https://h/', 'sse://h/', 'udp://h:1']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
   for (const u of ['ws://h/?q=1', 'ws://u:p@h/', 'ws://h/#f', 'h:80/x', 'ws://h:99999/', '']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_URI', u);
 });
 
-test('connect URIs: tcp and ssl with a required port; nothing else', () => {
-  assert.deepEqual(parseConnectUri('tcp://Backend:5000'), { scheme: 'tcp', host: 'backend', port: 5000 });
-  assert.deepEqual(parseConnectUri('ssl://[::1]:443/'), { scheme: 'ssl', host: '::1', port: 443 });
-  for (const u of ['tcp://b', 'tcp://b:0', 'tcp://b:1/path', 'tcp://b:1?x', 'tcp://:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_URI', u);
-  for (const u of ['ws://b:1/', 'udp://b:1', 'http://b:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
+test('connect URIs: tcp and ssl with a required port; ws and wss with a path; nothing else', () => {
+  assert.deepEqual(parseConnectUri('tcp://Backend:5000'), { scheme: 'tcp', host: 'backend', port: 5000, path: '/' });
+  assert.deepEqual(parseConnectUri('ssl://[::1]:443/'), { scheme: 'ssl', host: '::1', port: 443, path: '/' });
+  assert.deepEqual(parseConnectUri('wss://gw.example.com/devices/device-1'), { scheme: 'wss', host: 'gw.example.com', port: 443, path: '/devices/device-1' });
+  assert.deepEqual(parseConnectUri('ws://app:8080'), { scheme: 'ws', host: 'app', port: 8080, path: '/' });
+  for (const u of ['tcp://b', 'tcp://b:0', 'tcp://b:1/path', 'tcp://b:1?x', 'tcp://:1', 'ws://b:0/']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_URI', u);
+  for (const u of ['udp://b:1', 'http://b:1']) assert.equal(code(() => parseConnectUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
 });

@@ -1,69 +1,308 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { compileAccessRules } from '../../../src/auth/access.js';
-import { Listener } from '../../../src/listener/listener.js';
+import type { AcceptUri } from '../../../src/config/types.js';
+import { Listener, type ListenerOptions } from '../../../src/listener/listener.js';
 import { EchoService } from '../../../src/services/echo.js';
-import { memoryLog } from '../../helpers/memory-log.js';
+import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
+import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
+import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { serviceConfig } from '../../helpers/service-config.js';
+import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 
-function plainListener(): Listener {
-  const service = new EchoService(serviceConfig({ name: 'echo', type: 'echo' }));
-  const accept = { uri: 'ws://127.0.0.1:0/echo', scheme: 'ws', host: '127.0.0.1', port: 0, path: '/echo', listen: { host: '127.0.0.1', port: 0 }, position: { file: 't.xml' } } as const;
-  return new Listener({
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
+
+/** Every wait here is bounded: a regression fails naming what it waited for. */
+
+function acceptFor(host: string, path = '/echo', scheme: 'ws' | 'wss' = 'ws'): AcceptUri {
+  return { uri: `${scheme}://${host}:0${path}`, scheme, host, port: 0, path, listen: { host: '127.0.0.1', port: 0 }, position: { file: 't.xml' } };
+}
+
+interface Rig {
+  readonly listener: Listener;
+  readonly port: number;
+  readonly log: MemoryLog;
+}
+
+async function start(t: { after(fn: () => unknown): void }, overrides: Partial<ListenerOptions> = {}, accepts = [acceptFor('127.0.0.1')]): Promise<Rig> {
+  const log = memoryLog();
+  const routes = accepts.map((accept) => ({
+    accept,
+    service: new EchoService(serviceConfig({ name: `echo-${accept.host}`, type: 'echo' })),
+    wss: new WebSocketServer({ noServer: true }),
+    access: compileAccessRules([]),
+  }));
+  const listener = new Listener({
     listen: { host: '127.0.0.1', port: 0 },
     tls: undefined,
     verifyClient: 'none',
     verifyDepth: undefined,
     keepAliveTimeoutMs: 5000,
     proxyProtocol: undefined,
-    routes: [{ accept, service, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]) }],
-    log: memoryLog().log,
+    handshakeTimeoutMs: 10_000,
+    maximumConnections: 10_000,
+    maximumConnectionsPerAddress: undefined,
+    routes,
+    log: log.log,
+    ...overrides,
+  });
+  const { port } = await listener.listen();
+  t.after(async () => {
+    const closed = listener.close();
+    listener.destroyConnections();
+    await closed;
+    await Promise.all(routes.map((r) => r.service.stop()));
+  });
+  return { listener, port, log };
+}
+
+function serverTls(overrides: Partial<ServerTlsSettings> = {}) {
+  const { server, ca } = testPki();
+  return prepareServerTls({
+    keystore: keyStore(keyEntry('localhost', server, ca)),
+    truststore: trustStore(ca),
+    hostnames: ['localhost'],
+    verifyClient: 'required',
+    ciphers: undefined,
+    protocols: undefined,
+    ...overrides,
   });
 }
 
-function upgradeRequest(path: string): string {
-  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+function upgradeRequest(path: string, host = '127.0.0.1'): string {
+  return `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 }
 
-function statusOf(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write(upgradeRequest(path)));
-    s.once('data', (d: Buffer) => {
-      resolve(d.toString().split('\r\n')[0] ?? '');
-      s.destroy();
-    });
-    s.on('error', reject);
+/** Everything the peer sends until it closes. */
+function readAll(socket: Socket | tls.TLSSocket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve(text));
   });
+}
+
+function statusOf(port: number, request: string): Promise<string> {
+  const s = connect(port, '127.0.0.1', () => s.write(request));
+  return within(
+    new Promise<string>((resolve, reject) => {
+      s.once('data', (d: Buffer) => {
+        resolve(d.toString().split('\r\n')[0] ?? '');
+        s.destroy();
+      });
+      s.on('error', reject);
+    }),
+    'a status line',
+  );
+}
+
+async function opened(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  await within(once(s, 'connect'), 'the TCP connection');
+  return s;
 }
 
 test('a client that resets right after a refused upgrade harms no one', async (t) => {
-  const listener = plainListener();
-  const { port } = await listener.listen();
-  t.after(() => listener.close());
+  const { port } = await start(t);
   for (let i = 0; i < 20; i++) {
     const s = connect(port, '127.0.0.1', () => {
       s.write(upgradeRequest('/nope'));
       s.resetAndDestroy();
     });
     s.on('error', () => {});
-    await new Promise((resolve) => s.once('close', resolve));
+    await within(once(s, 'close'), 'the reset socket to close');
   }
-  assert.equal(await statusOf(port, '/nope'), 'HTTP/1.1 404 Not Found');
-  assert.equal(await statusOf(port, '/echo'), 'HTTP/1.1 101 Switching Protocols');
+  assert.equal(await statusOf(port, upgradeRequest('/nope')), 'HTTP/1.1 404 Not Found');
+  assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 101 Switching Protocols');
 });
 
-test('a closed listener answers upgrades still in flight with 503 and releases its port', async () => {
-  const listener = plainListener();
-  const { port } = await listener.listen();
-  const s = connect(port, '127.0.0.1');
-  await new Promise((resolve) => s.once('connect', resolve));
+test('a closed listener answers upgrades still in flight with 503 and releases its port', async (t) => {
+  const { listener, port } = await start(t);
+  const s = await opened(port);
   const closed = listener.close();
-  const reply = new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString().split('\r\n')[0] ?? '')));
+  const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString().split('\r\n')[0] ?? ''))), 'the 503');
   s.write(upgradeRequest('/echo'));
   assert.equal(await reply, 'HTTP/1.1 503 Service Unavailable');
   s.destroy();
   listener.destroyConnections();
   await closed;
+});
+
+test('a silent client is closed when ws.handshake.timeout expires, and the close is logged', async (t) => {
+  const { port, log } = await start(t, { handshakeTimeoutMs: 300 });
+  const s = await opened(port);
+  const began = performance.now();
+  assert.equal(await within(readAll(s), 'the silent client to be closed'), '');
+  assert.ok(performance.now() - began >= 250, 'not closed before the deadline');
+  const line = await within(log.waitFor((l) => l['kind'] === 'handshake timeout'), 'the timeout line');
+  assert.equal(line['reason'], 'no HTTP request');
+  assert.equal(line['timeoutMs'], 300);
+});
+
+test('half a request gets 408 at the deadline; a whole one within it is upgraded', async (t) => {
+  const { port, log } = await start(t, { handshakeTimeoutMs: 300 });
+  const s = await opened(port);
+  const text = readAll(s);
+  s.write('GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  assert.match(await within(text, 'the 408'), /^HTTP\/1\.1 408 Request Timeout/);
+  assert.equal((await log.waitFor((l) => l['kind'] === 'handshake timeout'))['reason'], 'HTTP request not completed');
+  assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 101 Switching Protocols');
+});
+
+test('an upgraded connection outlives the handshake deadline', async (t) => {
+  const { port } = await start(t, { handshakeTimeoutMs: 200 });
+  const s = await opened(port);
+  const first = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString()))), 'the 101');
+  s.write(upgradeRequest('/echo'));
+  assert.match(await first, /^HTTP\/1\.1 101/);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal(s.destroyed, false);
+  s.destroy();
+});
+
+test('a plain HTTP request is answered and the connection closed', async (t) => {
+  const { port } = await start(t);
+  const s = await opened(port);
+  const text = readAll(s);
+  s.write('GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  const reply = await within(text, 'the connection to close after the answer');
+  assert.match(reply, /^HTTP\/1\.1 426 Upgrade Required/);
+  assert.match(reply, /\r\nConnection: close\r\n/i);
+});
+
+test('a request header past the size limit gets 431', async (t) => {
+  const { port } = await start(t);
+  const s = await opened(port);
+  const text = readAll(s);
+  s.write('GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  // Sent in pieces, as a slow client would: the cap is on the size, whatever the pace.
+  for (let i = 0; i < 40 && !s.destroyed; i++) s.write(`X-Filler-${i}: ${'a'.repeat(1000)}\r\n`);
+  assert.match(await within(text, 'the 431'), /^HTTP\/1\.1 431 Request Header Fields Too Large/);
+});
+
+test('tcp.maximum.connections: a connection over the limit is closed at once, before any byte', async (t) => {
+  const { port, log } = await start(t, { maximumConnections: 2 });
+  const a = await opened(port);
+  const b = await opened(port);
+  const c = await opened(port);
+  assert.equal(await within(readAll(c), 'the third connection to be closed'), '');
+  const line = await within(log.waitFor((l) => l['kind'] === 'connection refused'), 'the refusal line');
+  assert.equal(line['reason'], 'tcp.maximum.connections reached');
+  a.destroy();
+  await within(once(a, 'close'), 'a to close');
+  // The slot a held is free again (the listener counts on its own close, so allow it a moment to see it).
+  let status = '';
+  for (let i = 0; i < 20 && status === ''; i++) status = await statusOf(port, upgradeRequest('/echo')).catch(() => '');
+  assert.equal(status, 'HTTP/1.1 101 Switching Protocols');
+  b.destroy();
+});
+
+test('tcp.maximum.connections.per.address: over one address share gets 503; the shares held still work', async (t) => {
+  const { port, log } = await start(t, { maximumConnectionsPerAddress: 1 });
+  const held = await opened(port);
+  const reply = within(new Promise<string>((resolve) => held.once('data', (d: Buffer) => resolve(d.toString()))), 'the 101');
+  held.write(upgradeRequest('/echo'));
+  assert.match(await reply, /^HTTP\/1\.1 101/);
+  assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 503 Service Unavailable');
+  const line = await within(log.waitFor((l) => l['kind'] === 'connection refused'), 'the refusal line');
+  assert.equal(line['reason'], 'tcp.maximum.connections.per.address reached');
+  assert.equal(held.destroyed, false);
+  held.destroy();
+});
+
+function tlsClient(port: number, options: tls.ConnectionOptions): tls.TLSSocket {
+  return tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost', ...options });
+}
+
+function tlsOutcome(socket: tls.TLSSocket): Promise<{ error: (Error & { code?: string }) | undefined; text: string }> {
+  return within(
+    new Promise((resolve) => {
+      let text = '';
+      let error: (Error & { code?: string }) | undefined;
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('error', (e) => (error ??= e));
+      socket.once('close', () => resolve({ error, text }));
+    }),
+    'the TLS client to be closed',
+  );
+}
+
+test('wss: a client without a certificate gets the certificate_required alert (TLS 1.3)', async (t) => {
+  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const outcome = await tlsOutcome(tlsClient(port, {}));
+  assert.equal(outcome.error?.code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
+  const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
+  assert.equal(line['reason'], 'no client certificate sent');
+});
+
+test('wss: a client without a certificate gets a handshake_failure alert (TLS 1.2)', async (t) => {
+  const { port } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const outcome = await tlsOutcome(tlsClient(port, { maxVersion: 'TLSv1.2' }));
+  assert.equal(outcome.error?.code, 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+});
+
+test('wss: a certificate that does not verify is answered 403 naming the cause', async (t) => {
+  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const { expiredClient } = testPki();
+  const socket = tlsClient(port, { cert: expiredClient.cert, key: expiredClient.key });
+  socket.once('secureConnect', () => socket.write(upgradeRequest('/echo', 'localhost')));
+  const outcome = await tlsOutcome(socket);
+  assert.match(outcome.text, /^HTTP\/1\.1 403 Forbidden/);
+  assert.match(outcome.text, /CERT_HAS_EXPIRED/);
+  const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
+  assert.equal(line['subject'], 'CN=expired-device, OU=devices, O=Acme');
+});
+
+test('wss: a client that never finishes its TLS handshake is closed at the deadline', async (t) => {
+  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required', handshakeTimeoutMs: 300 }, [acceptFor('localhost', '/echo', 'wss')]);
+  const s = await opened(port);
+  s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])); // the start of a ClientHello, and no more
+  await within(readAll(s), 'the stalled handshake to be closed');
+  const line = await within(log.waitFor((l) => l['kind'] === 'handshake timeout'), 'the timeout line');
+  assert.equal(line['reason'], 'TLS handshake not completed');
+});
+
+test('wss: a client asking to renegotiate is disconnected', async (t) => {
+  const { port } = await start(t, { tls: serverTls({ verifyClient: 'none' }), verifyClient: 'none' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const socket = tlsClient(port, { maxVersion: 'TLSv1.2' });
+  const outcome = tlsOutcome(socket);
+  await within(once(socket, 'secureConnect'), 'the handshake');
+  const renegotiated = new Promise<Error | null>((resolve) => socket.renegotiate({}, (err) => resolve(err)));
+  const result = await Promise.race([renegotiated, outcome.then(() => 'closed' as const)]);
+  assert.notEqual(result, null, 'renegotiation must not succeed');
+  socket.destroy();
+  await outcome;
+});
+
+function hostCert(...names: string[]): Issued {
+  return issue({ subject: { CN: names[0] as string, O: 'Acme' }, sans: names.map((n) => `DNS:${n}`), issuer: testPki().ca, usage: 'server' });
+}
+
+test('wss: SNI and Host naming different hosts get 421, unless both lead to one certificate and one route', async (t) => {
+  const { ca } = testPki();
+  const a = hostCert('a.example');
+  const b = hostCert('b.example');
+  const prepared = serverTls({
+    keystore: keyStore(keyEntry('a', a, ca), keyEntry('b', b, ca)),
+    hostnames: ['a.example', 'b.example'],
+    verifyClient: 'none',
+  });
+  const { port } = await start(t, { tls: prepared, verifyClient: 'none' }, [acceptFor('a.example', '/echo', 'wss'), acceptFor('b.example', '/echo', 'wss')]);
+  const status = async (servername: string, host: string): Promise<string> => {
+    const socket = tlsClient(port, { servername, checkServerIdentity: () => undefined });
+    socket.once('secureConnect', () => socket.write(upgradeRequest('/echo', host)));
+    const { text } = await tlsOutcome(socket.once('data', () => socket.end()));
+    return text.split('\r\n')[0] ?? '';
+  };
+  assert.equal(await status('a.example', 'a.example'), 'HTTP/1.1 101 Switching Protocols');
+  assert.equal(await status('a.example', 'b.example'), 'HTTP/1.1 421 Misdirected Request');
+  // A name no accept has is served by the default certificate and routed by path alone: the same as a.example's.
+  assert.equal(await status('a.example', 'alias.example'), 'HTTP/1.1 101 Switching Protocols');
 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ws from 'ws';
 import { closeReason, describeWsError, errorName, wsErrorStatus } from '../../../src/pipe/close.js';
+import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 
 test('closeReason keeps short reasons and cuts long ones to 123 bytes on a character boundary', () => {
   assert.equal(closeReason('upstream closed'), 'upstream closed');
@@ -28,11 +29,10 @@ const Receiver = (ws as unknown as { Receiver: new (options: { isServer: boolean
 
 /** Feeds raw frames to ws's own parser and returns the error it raises. */
 function parserError(frame: Buffer, maxPayload = 0): Promise<Error> {
-  return new Promise((resolve) => {
-    const receiver = new Receiver({ isServer: true, maxPayload });
-    receiver.on('error', resolve);
-    receiver.write(frame);
-  });
+  const receiver = new Receiver({ isServer: true, maxPayload });
+  const failed = new Promise<Error>((resolve) => receiver.on('error', resolve));
+  receiver.write(frame);
+  return withDeadline(failed, WAIT_MS, "the frame parser's error");
 }
 
 test('wsErrorStatus reads the close code ws attaches to its own protocol errors', async () => {

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { type ClientOptions, type ServerOptions } from 'ws';
 import { fuse, type PipeOptions, type PipeResult } from '../../../src/pipe/fuse.js';
+import { StreamEnd, WebSocketEnd } from '../../../src/pipe/ends.js';
 import {
   backend,
   connectBackend,
@@ -18,6 +18,7 @@ import {
   type WsPair,
 } from '../../helpers/ws-rig.js';
 import { testPki } from '../../helpers/pki.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
 interface Rig extends WsPair {
   readonly upstream: net.Socket;
@@ -29,7 +30,7 @@ interface Rig extends WsPair {
 }
 
 interface RigOptions {
-  pipe?: Partial<PipeOptions>;
+  pipe?: Partial<Omit<PipeOptions, 'initial'>> & { initial?: Buffer[]; inactivityTimeoutMs?: number };
   server?: ServerOptions;
   client?: ClientOptions;
   backend?: net.ServerOpts;
@@ -42,37 +43,47 @@ async function rig(options: RigOptions = {}): Promise<Rig> {
   const pair = await wsPair({ server: options.server, client: options.client });
   const { upstream, peer } = await connectBackend(b);
   peer.on('error', () => {}); // resets are part of several tests
-  await options.beforeFuse?.(pair, upstream, peer);
   const wsBefore = listenerCounts(pair.serverWs);
+  // The gateway makes a client's end when it accepts it, before any backend is connected.
+  const { initial, inactivityTimeoutMs, ...pipe } = options.pipe ?? {};
+  const downstream = new WebSocketEnd(pair.serverWs, { inactivityTimeoutMs });
+  await options.beforeFuse?.(pair, upstream, peer);
   const upBefore = listenerCounts(upstream);
   const binaryType = pair.serverWs.binaryType;
-  const result = fuse(pair.serverWs, upstream, { maximumPendingBytes: 64_000, ...options.pipe });
+  const result = fuse(downstream, new StreamEnd(upstream), {
+    maximumPendingBytes: 64_000,
+    ...pipe,
+    initial: initial?.map((data) => ({ data, binary: true })),
+  });
   return {
     ...pair,
     upstream,
     peer,
-    result,
+    // The deadline runs from the moment a test waits for the result.
+    get result() {
+      return withDeadline(result, WAIT_MS, 'the pipe to finish');
+    },
     finish: async () => {
-      await result;
+      await withDeadline(result, WAIT_MS, 'the pipe to finish');
       assert.deepEqual(listenerCounts(pair.serverWs), wsBefore, 'fuse removed every WebSocket listener it added');
       assert.deepEqual(listenerCounts(upstream), upBefore, 'fuse removed every upstream listener it added');
       assert.equal(pair.serverWs.binaryType, binaryType, 'binaryType is restored');
-      if (pair.client.readyState !== WebSocket.CLOSED) await once(pair.client, 'close');
-      if (!peer.closed) await once(peer, 'close');
+      if (pair.client.readyState !== WebSocket.CLOSED) await event(pair.client, 'close');
+      if (!peer.closed) await event(peer, 'close');
       await pair.close();
       await b.close();
     },
   };
 }
 
-/** Resolves on 'close' even after an 'error' (events.once would reject on the error). */
+/** Resolves on 'close' even after an 'error' (`event` would reject on the error). */
 function closeOf(socket: net.Socket): Promise<void> {
   socket.on('error', () => {});
-  return new Promise((resolve) => socket.once('close', () => resolve()));
+  return withDeadline(new Promise((resolve) => socket.once('close', () => resolve())), WAIT_MS, 'the socket to close');
 }
 
 function clientClosed(client: WebSocket): Promise<{ code: number; reason: string }> {
-  return (once(client, 'close') as Promise<[number, Buffer]>).then(([code, reason]) => ({ code, reason: reason.toString() }));
+  return (event(client, 'close') as Promise<[number, Buffer]>).then(([code, reason]) => ({ code, reason: reason.toString() }));
 }
 
 test('text and binary messages reach the backend as raw bytes; backend bytes come back as binary messages', async () => {
@@ -93,7 +104,7 @@ test('text and binary messages reach the backend as raw bytes; backend bytes com
 
   const closed = clientClosed(r.client);
   r.client.close(1000);
-  const peerEnded = once(r.peer, 'end');
+  const peerEnded = event(r.peer, 'end');
   const result = await r.result;
   await peerEnded;
   assert.deepEqual(result, {
@@ -159,10 +170,10 @@ test('a client that does not read keeps the gateway’s memory near maximumPendi
     maxHeld = Math.max(maxHeld, held());
   };
   r.upstream.on('data', sample); // after fuse's own listener: sees the state each chunk leaves behind
-  const paused = once(r.upstream, 'pause');
+  const paused = event(r.upstream, 'pause');
   // Should the gateway never push back, the backend's socket would flush the whole flood: 'finish' then ends the
   // wait, and the assertions below report how much the gateway swallowed.
-  const absorbed = once(r.peer, 'finish');
+  const absorbed = event(r.peer, 'finish');
   r.peer.end(data); // the backend hands the whole flood to its socket at once
   await Promise.race([paused, absorbed]);
   sample();
@@ -215,7 +226,7 @@ test('a backend that does not read keeps the gateway’s memory near maximumPend
     r.client.send(data.subarray(offset, offset + message), last ? () => lastSent() : undefined);
   }
   const paused = (async () => {
-    while (!r.serverWs.isPaused) await once(r.serverSocket, 'pause');
+    while (!r.serverWs.isPaused) await event(r.serverSocket, 'pause');
   })();
   await Promise.race([paused, absorbed]);
   sample();
@@ -262,7 +273,7 @@ test('downstream close frame: the queued bytes reach the backend, then a FIN', a
   r.client.send('last words');
   r.client.close(4000, 'bye');
   assert.equal((await got).toString(), 'last words');
-  await once(r.peer, 'end');
+  await event(r.peer, 'end');
   const result = await r.result;
   assert.equal(result.closedBy, 'downstream');
   assert.equal(result.reason, 'downstream closed (4000)');
@@ -273,7 +284,7 @@ test('downstream close frame: the queued bytes reach the backend, then a FIN', a
 
 test('downstream lost without a close frame: the upstream is destroyed', async () => {
   const r = await rig();
-  const peerClosed = once(r.peer, 'close');
+  const peerClosed = event(r.peer, 'close');
   r.peer.resume();
   r.client.terminate();
   const result = await r.result;
@@ -343,7 +354,7 @@ test('a client that never completes the close handshake is terminated after clos
 
 test('a backend that never sends its FIN after ours is destroyed after closeTimeoutMs', async () => {
   const r = await rig({ pipe: { closeTimeoutMs: 20 }, backend: { allowHalfOpen: true } });
-  const peerEnded = once(r.peer, 'end'); // the backend gets our FIN and keeps its side open
+  const peerEnded = event(r.peer, 'end'); // the backend gets our FIN and keeps its side open
   r.peer.resume();
   r.client.close(1000);
   await peerEnded;
@@ -375,16 +386,16 @@ test('a client that left before fuse() was called still gets its initial bytes t
   const r = await rig({
     pipe: { initial: [Buffer.from('early')] },
     beforeFuse: async (pair) => {
-      const gone = once(pair.serverWs, 'close');
+      const gone = event(pair.serverWs, 'close');
       pair.client.close(1000);
       await gone;
     },
   });
   assert.equal((await readBytes(r.peer, 5)).toString(), 'early');
-  await once(r.peer, 'end');
+  await event(r.peer, 'end');
   const result = await r.result;
   assert.equal(result.closedBy, 'downstream');
-  assert.equal(result.reason, 'downstream closed before the pipe started');
+  assert.equal(result.reason, 'downstream closed (1000)');
   assert.equal(result.bytesDownstreamToUpstream, 5);
   await r.finish();
 });
@@ -392,9 +403,9 @@ test('a client that left before fuse() was called still gets its initial bytes t
 test('inactivityTimeoutMs closes a silent client with 1001 and ends the upstream gracefully', async () => {
   const r = await rig({ pipe: { inactivityTimeoutMs: 40 }, client: { autoPong: false } });
   const closed = clientClosed(r.client);
-  const peerEnded = once(r.peer, 'end');
+  const peerEnded = event(r.peer, 'end');
   r.peer.resume();
-  await once(r.client, 'ping');
+  await event(r.client, 'ping');
   const { code, reason } = await closed;
   assert.equal(code, 1001);
   assert.equal(reason, 'inactivity timeout');
@@ -429,12 +440,12 @@ test('a TLS upstream (tls.TLSSocket) pipes and closes like a plain one', async (
     s.pipe(s);
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await event(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
   const pair = await wsPair();
   const upstream = tls.connect({ host: '127.0.0.1', port, ca: pki.ca.cert });
-  await once(upstream, 'secureConnect');
-  const result = fuse(pair.serverWs, upstream, { maximumPendingBytes: 16 * 1024 });
+  await event(upstream, 'secureConnect');
+  const result = fuse(new WebSocketEnd(pair.serverWs), new StreamEnd(upstream), { maximumPendingBytes: 16 * 1024 });
   const data = randomBytes(512 * 1024);
   const { received, until } = receive(pair.client, false);
   pair.client.send(data);
@@ -448,5 +459,5 @@ test('a TLS upstream (tls.TLSSocket) pipes and closes like a plain one', async (
   assert.equal(r.forced, false);
   await pair.close();
   server.close();
-  await once(server, 'close');
+  await event(server, 'close');
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { EchoService } from '../../../src/services/echo.js';
 import { serve } from '../../helpers/ws-harness.js';
 import { serviceConfig } from '../../helpers/service-config.js';
+import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 
 test('echo returns each message in its own kind and logs one line on open and one on close', async (t) => {
   const h = await serve(new EchoService(serviceConfig({ name: 'echo', type: 'echo' })));
@@ -17,7 +18,7 @@ test('echo returns each message in its own kind and logs one line on open and on
   );
   ws.send('text');
   ws.send(Buffer.from('bin'));
-  await two;
+  await withDeadline(two, WAIT_MS, 'two echoed messages');
   assert.deepEqual(replies, [
     { data: 'text', isBinary: false },
     { data: 'bin', isBinary: true },

@@ -7,14 +7,21 @@ import { memoryLog } from '../../helpers/memory-log.js';
 import { serve } from '../../helpers/ws-harness.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { tcpEcho } from '../../helpers/tcp-servers.js';
-import type { ConnectStrategy } from '../../../src/config/types.js';
+import type { ConnectStrategy, ServiceConfig } from '../../../src/config/types.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+import { streamUpstream } from '../../../src/services/stream-upstream.js';
+import type { Logger } from 'pino';
+
+function proxyService(config: ServiceConfig, connector: Connector, log: Logger): ProxyService {
+  return new ProxyService(config, { ...streamUpstream(config, connector, undefined), log });
+}
 
 function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate') {
   return serviceConfig({
     name: 'proxy',
     type: 'proxy',
-    connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, position: { file: 't.xml' } },
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy },
+    connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, path: '/', position: { file: 't.xml' } },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy, preparedConnectionCount: 0 },
   });
 }
 
@@ -32,12 +39,12 @@ function counting(inner: Connector): { connector: Connector; calls: () => number
 test('proxy pipes a client to its backend and logs upstream, bytes and reason on close', async (t) => {
   const backend = await tcpEcho();
   t.after(() => backend.close());
-  const h = await serve(new ProxyService(proxyConfig(backend.port), { connector: createConnector(), upstreamTls: undefined, log: memoryLog().log }));
+  const h = await serve(proxyService(proxyConfig(backend.port), createConnector(), memoryLog().log));
   t.after(() => h.close());
   const ws = await h.connect();
-  const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+  const reply = event<[Buffer]>(ws, 'message', 'the echo of "hello"');
   ws.send('hello');
-  assert.equal((await reply).toString(), 'hello');
+  assert.equal((await reply)[0].toString(), 'hello');
   ws.close(1000);
   const line = await h.logs.waitFor((l) => l['event'] === 'close');
   assert.equal(line['upstream'], `tcp://127.0.0.1:${backend.port}`);
@@ -50,12 +57,12 @@ test('immediate connects when the client is accepted; deferred waits for its fir
   t.after(() => backend.close());
   for (const strategy of ['immediate', 'deferred'] as const) {
     const c = counting(createConnector());
-    const h = await serve(new ProxyService(proxyConfig(backend.port, strategy), { connector: c.connector, upstreamTls: undefined, log: memoryLog().log }));
+    const h = await serve(proxyService(proxyConfig(backend.port, strategy), c.connector, memoryLog().log));
     const ws = await h.connect();
     assert.equal(c.calls(), strategy === 'immediate' ? 1 : 0, strategy);
-    const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+    const reply = event<[Buffer]>(ws, 'message', `the echo of "first" (${strategy})`);
     ws.send('first');
-    assert.equal((await reply).toString(), 'first');
+    assert.equal((await reply)[0].toString(), 'first');
     assert.equal(c.calls(), 1, strategy);
     ws.close();
     await h.close();
@@ -65,14 +72,12 @@ test('immediate connects when the client is accepted; deferred waits for its fir
 test('a failed connect closes the client with 1011 and a reason, and logs the failure', async (t) => {
   const failing: Connector = (target) =>
     Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ECONNREFUSED`));
-  const h = await serve(new ProxyService(proxyConfig(9), { connector: failing, upstreamTls: undefined, log: memoryLog().log }));
+  const h = await serve(proxyService(proxyConfig(9), failing, memoryLog().log));
   t.after(() => h.close());
   const ws = await h.connect();
-  const { code, reason } = await new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
-  );
+  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the client to be closed');
   assert.equal(code, 1011);
-  assert.equal(reason, 'Connection to tcp://127.0.0.1:9 failed');
+  assert.equal(reason.toString(), 'Connection to tcp://127.0.0.1:9 failed');
   const warn = await h.logs.waitFor((l) => l['msg'] === 'Connection to tcp://127.0.0.1:9 failed');
   assert.equal(warn['level'], 40);
   const closed = await h.logs.waitFor((l) => l['event'] === 'close');
@@ -81,13 +86,13 @@ test('a failed connect closes the client with 1011 and a reason, and logs the fa
 
 test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
-  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const } };
-  const service = new ProxyService(config, { connector: failing, upstreamTls: undefined, log: memoryLog().log });
+  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0 } };
+  const service = proxyService(config, failing, memoryLog().log);
   const h = await serve(service);
   t.after(() => h.close());
   assert.equal(service.available, true);
   const ws = await h.connect();
-  await new Promise((resolve) => ws.once('close', resolve));
+  await event(ws, 'close', 'the client to be closed');
   assert.equal(service.available, false);
 });
 
@@ -95,14 +100,14 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'must not be called'));
   const config = {
     ...proxyConfig(9, 'deferred'),
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0 },
   };
   const c = counting(failing);
-  const service = new ProxyService(config, { connector: c.connector, upstreamTls: undefined, log: memoryLog().log });
+  const service = proxyService(config, c.connector, memoryLog().log);
   const h = await serve(service, 1024);
   t.after(() => h.close());
   const ws = await h.connect();
-  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+  const closed = withDeadline(new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code))), WAIT_MS, 'the client to be closed');
   ws.send(Buffer.alloc(4096)); // over the 1 KiB limit: ws fails the connection with 1009
   assert.equal(await closed, 1009);
   const line = await h.logs.waitFor((l) => l['event'] === 'close');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import { GatewayError } from '../../../src/errors.js';
-import { resolveCiphers, toOpenSslCipherName } from '../../../src/tls/ciphers.js';
+import { DEFAULT_CIPHERS, DEFAULT_TLS12_CIPHERS, resolveCiphers, toOpenSslCipherName } from '../../../src/tls/ciphers.js';
 import { testPki } from '../../helpers/pki.js';
 import { handshake } from '../../helpers/tls.js';
 
@@ -65,8 +65,12 @@ test('a list that yields no cipher is refused, naming the value', () => {
   }
 });
 
-test("no value means Node's default list; legacy protocols add @SECLEVEL=0", () => {
-  assert.deepEqual(resolveCiphers(undefined, OPTS), { ciphers: undefined, warnings: [] });
+test('no value means ECDHE with AEAD ciphers for TLS 1.2 and Node\'s TLS 1.3 suites; legacy protocols get Node\'s list at level 0', () => {
+  assert.deepEqual(resolveCiphers(undefined, OPTS), { ciphers: DEFAULT_CIPHERS, warnings: [] });
+  const names = DEFAULT_CIPHERS.split(':');
+  assert.deepEqual(names.filter((n) => n.startsWith('TLS_')), tls.DEFAULT_CIPHERS.split(':').filter((n) => n.startsWith('TLS_')));
+  assert.deepEqual(names.filter((n) => !n.startsWith('TLS_')), DEFAULT_TLS12_CIPHERS);
+  for (const name of DEFAULT_TLS12_CIPHERS) assert.match(name, /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
   assert.equal(resolveCiphers(undefined, { ...OPTS, secLevel0: true }).ciphers, `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0`);
   assert.equal(resolveCiphers('HIGH', { ...OPTS, secLevel0: true }).ciphers, 'HIGH:@SECLEVEL=0');
   assert.equal(resolveCiphers('HIGH:@SECLEVEL=1', { ...OPTS, secLevel0: true }).ciphers, 'HIGH:@SECLEVEL=1');

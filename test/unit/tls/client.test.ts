@@ -6,6 +6,7 @@ import { buildClientTls, prepareClientTls, type ClientTlsSettings } from '../../
 import { identify } from '../../../src/tls/identity.js';
 import { issue, testPki } from '../../helpers/pki.js';
 import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+import { withUsage } from '../../helpers/usage-cert.js';
 
 function settings(overrides: Partial<ClientTlsSettings>): ClientTlsSettings {
   return {
@@ -75,6 +76,17 @@ test('protocols and ciphers apply to backend connections', async () => {
   assert.equal(result.client?.cipher.standardName, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
 });
 
+test('without ssl.ciphers, a TLS 1.2 backend gets ECDHE with AEAD ciphers only; ssl.ciphers widens it', async () => {
+  const tls12Only = (suite: string) => backend({ maxVersion: 'TLSv1.2', ciphers: suite });
+  assert.equal((await connect(settings({}), tls12Only('ECDHE-RSA-AES128-GCM-SHA256'))).client?.cipher.name, 'ECDHE-RSA-AES128-GCM-SHA256');
+  for (const suite of ['ECDHE-RSA-AES128-SHA', 'AES128-GCM-SHA256']) {
+    const refused = await connect(settings({}), tls12Only(suite));
+    assert.equal(refused.clientError?.code, 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', suite);
+  }
+  const widened = await connect(settings({ ciphers: 'ECDHE+AESGCM,ECDHE-RSA-AES128-SHA' }), tls12Only('ECDHE-RSA-AES128-SHA'));
+  assert.equal(widened.client?.cipher.name, 'ECDHE-RSA-AES128-SHA');
+});
+
 test('one secure context is built up front and shared, and verification is on', () => {
   const options = buildClientTls(settings({}));
   assert.ok(options.secureContext);
@@ -93,4 +105,102 @@ test('an empty truststore and a broken key entry are refused', () => {
     () => buildClientTls(settings({ keystore: keyStore(broken) })),
     (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_TLS_CONTEXT' && /keystore entry "broken"/.test(e.message),
   );
+});
+
+// ── ssl.keystore.alias and client-authentication usage ─────────────────────────────────────────────────────────
+
+function serverEntry(): ReturnType<typeof keyEntry> {
+  const { server, ca } = testPki();
+  return keyEntry('gateway-server', server, ca);
+}
+
+function requireClientCert(): tls.TlsOptions {
+  return backend({ requestCert: true, rejectUnauthorized: false, ca: [testPki().ca.cert] });
+}
+
+test('ssl.keystore.alias presents that key entry rather than the first', async () => {
+  const { client, client2, ca } = testPki();
+  const store = keyStore(serverEntry(), keyEntry('device-1', client, ca), keyEntry('device-2', client2, ca));
+  const s = settings({ keystore: store, alias: 'device-2' });
+  const prepared = prepareClientTls(s);
+  assert.equal(prepared.clientAlias, 'device-2');
+  assert.deepEqual(prepared.warnings, []);
+  const result = await connect(s, requireClientCert());
+  assert.equal(result.server?.subject, 'CN=device-2, OU=devices, O=Acme');
+});
+
+test('ssl.keystore.alias matches ignoring case, as Java key stores do, an exact match first', () => {
+  const { client, client2, ca } = testPki();
+  const store = keyStore(keyEntry('Device', client, ca), keyEntry('device', client2, ca));
+  assert.equal(prepareClientTls(settings({ keystore: store, alias: 'DEVICE' })).clientAlias, 'Device');
+  assert.equal(prepareClientTls(settings({ keystore: store, alias: 'device' })).clientAlias, 'device');
+});
+
+test('an unknown ssl.keystore.alias is GW_ERR_TLS_NO_CERTIFICATE naming the key entries there are', () => {
+  const { client, ca } = testPki();
+  const store = { ...keyStore(serverEntry(), keyEntry('device-1', client, ca)), trusted: trustStore(ca).trusted };
+  assert.throws(
+    () => prepareClientTls(settings({ keystore: store, alias: 'device-9', where: 'wss://backend:9443/x' })),
+    (e: unknown) =>
+      e instanceof GatewayError &&
+      e.code === 'GW_ERR_TLS_NO_CERTIFICATE' &&
+      e.message === 'ssl.keystore.alias "device-9" (wss://backend:9443/x) names no key entry in the keystore: its key entries are "gateway-server", "device-1"',
+  );
+  assert.throws(
+    () => prepareClientTls(settings({ keystore: store, alias: 'trusted-0' })),
+    (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_TLS_NO_CERTIFICATE' && /"trusted-0" is a trusted certificate, which has no private key$/.test(e.message),
+  );
+  assert.throws(
+    () => prepareClientTls(settings({ keystore: keyStore(), alias: 'device-1' })),
+    (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_TLS_NO_CERTIFICATE' && /it has no key entries$/.test(e.message),
+  );
+  assert.throws(
+    () => prepareClientTls(settings({ keystore: undefined, alias: 'device-1' })),
+    (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_TLS_NO_KEYSTORE' && /no keystore is configured/.test(e.message),
+  );
+});
+
+test('a chosen entry whose Extended Key Usage lacks clientAuth is presented with a warning', () => {
+  const { client, ca } = testPki();
+  const store = keyStore(keyEntry('device-1', client, ca), serverEntry());
+  const prepared = prepareClientTls(settings({ keystore: store, alias: 'gateway-server', where: 'ssl://backend:9443' }));
+  assert.equal(prepared.clientAlias, 'gateway-server');
+  assert.deepEqual(prepared.warnings, [
+    'keystore entry "gateway-server" cannot be used for client authentication (its extended key usage is serverAuth, not clientAuth): ssl://backend:9443 refuses it if it asks for a client certificate',
+  ]);
+});
+
+test('a chosen entry whose Key Usage lacks digitalSignature is presented with a warning', () => {
+  const { client, ca } = testPki();
+  const encipherOnly = withUsage(client, ca, { cn: 'encipher-only', keyUsage: { keyEncipherment: true }, extKeyUsage: null });
+  const prepared = prepareClientTls(settings({ keystore: keyStore(keyEntry('encipher-only', encipherOnly, ca)), where: 'ssl://backend:9443' }));
+  assert.deepEqual(prepared.warnings, [
+    'keystore entry "encipher-only" cannot be used for client authentication (its key usage lacks digitalSignature): ssl://backend:9443 refuses it if it asks for a client certificate',
+  ]);
+});
+
+test('without an alias, a server-only first entry is named along with an entry that can be used', () => {
+  const { client, ca } = testPki();
+  const store = keyStore(serverEntry(), keyEntry('device-1', client, ca));
+  const prepared = prepareClientTls(settings({ keystore: store, where: 'ssl://backend:9443' }));
+  assert.equal(prepared.clientAlias, 'gateway-server');
+  assert.equal(prepared.warnings.length, 1);
+  assert.equal(
+    prepared.warnings[0],
+    'keystore entry "gateway-server" cannot be used for client authentication (its extended key usage is serverAuth, not clientAuth): ' +
+      'ssl://backend:9443 refuses it if it asks for a client certificate; it is presented because it is the first key entry, ' +
+      'and entry "device-1" can be used: name it with <ssl.keystore.alias>device-1</ssl.keystore.alias>',
+  );
+  const alone = prepareClientTls(settings({ keystore: keyStore(serverEntry()) }));
+  assert.equal(alone.warnings.length, 1);
+  assert.doesNotMatch(alone.warnings[0] ?? '', /ssl\.keystore\.alias/, 'no other entry to suggest');
+});
+
+test('certificates without usage extensions, or allowing clientAuth, give no warning', () => {
+  const { client, ca } = testPki();
+  const bare = withUsage(client, ca, { cn: 'bare', keyUsage: null, extKeyUsage: null });
+  const any = withUsage(client, ca, { cn: 'any', keyUsage: { digitalSignature: true }, extKeyUsage: { '2.5.29.37.0': true } });
+  for (const entry of [keyEntry('bare', bare, ca), keyEntry('any', any, ca), keyEntry('device-1', client, ca)]) {
+    assert.deepEqual(prepareClientTls(settings({ keystore: keyStore(entry) })).warnings, [], entry.alias);
+  }
 });

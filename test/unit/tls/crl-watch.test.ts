@@ -8,6 +8,7 @@ import { loadCrls, type LoadedCrls } from '../../../src/tls/crl.js';
 import { watchCrl } from '../../../src/tls/crl-watch.js';
 import { makeCrl } from '../../helpers/crl.js';
 import { testPki } from '../../helpers/pki.js';
+import { WAIT_MS } from '../../helpers/deadline.js';
 
 type WatchEvent = { kind: 'change'; crls: LoadedCrls } | { kind: 'error'; error: unknown };
 
@@ -31,7 +32,7 @@ function watcher(path: string): { next(): Promise<WatchEvent>; stop(): void } {
       const queued = queue.shift();
       if (queued) return Promise.resolve(queued);
       return new Promise((resolve, reject) => {
-        const guard = setTimeout(() => reject(new Error('no CRL watch event')), 10_000);
+        const guard = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms waiting for a CRL watch event`)), WAIT_MS);
         waiting = (e) => {
           clearTimeout(guard);
           resolve(e);

@@ -50,6 +50,8 @@ test('a valid client certificate is presented, verified, and described', async (
     serialNumber: device.x509.serialNumber,
     validTo: new Date(device.x509.validTo).toISOString(),
     chainDepth: 1,
+    certificateDer: device.x509.raw,
+    chainDer: [ca.x509.raw],
   });
   assert.match(id.fingerprint256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   assert.equal(refusalReason(id, 'required'), undefined);
@@ -80,6 +82,7 @@ test('required: valid admitted; expired, untrusted and missing certificates refu
   const anonymous = await connectAs('required', undefined);
   assert.deepEqual([anonymous.presented, anonymous.verified, anonymous.error], [false, false, undefined]);
   assert.equal(anonymous.subject, undefined);
+  assert.deepEqual([anonymous.certificateDer, anonymous.chainDer], [undefined, []]);
   assert.equal(refusalReason(anonymous, 'required'), 'no client certificate sent');
 });
 
@@ -126,6 +129,7 @@ test('a Java-style truststore holding a key entry trusts that self-signed leaf',
   assert.equal(result.server?.verified, true);
   // The leaf is its own trust anchor: no intermediate, so any ssl.verify-depth admits it.
   assert.equal(result.server?.chainDepth, 0);
+  assert.deepEqual([result.server?.certificateDer, result.server?.chainDer], [selfSigned.x509.raw, []]);
   assert.equal(refusalReason(result.server as ClientIdentity, 'required', 0), undefined);
 });
 
@@ -172,6 +176,8 @@ test('refusalReason names unknown codes as they are', () => {
     serialNumber: undefined,
     validTo: undefined,
     chainDepth: undefined,
+    certificateDer: undefined,
+    chainDer: [],
   };
   assert.equal(refusalReason(id, 'required'), 'SOMETHING_NEW: certificate verification failed');
   assert.equal(refusalReason(id, 'none'), undefined);
@@ -208,6 +214,9 @@ test('chainDepth counts as OpenSSL does; ssl.verify-depth N admits up to N inter
     assert.ok(id);
     assert.equal(id.verified, true);
     assert.equal(id.chainDepth, intermediates + 1, `${intermediates} intermediates`);
+    // RFC 9440 Client-Cert and Client-Cert-Chain: the leaf, then its issuers in TLS order up to the trust anchor.
+    assert.deepEqual(id.certificateDer, leaf.x509.raw);
+    assert.deepEqual(id.chainDer, [...cas, root].map((c) => c.x509.raw), `${intermediates} intermediates`);
     for (const depth of [0, 1, 2, 3]) {
       const reason = refusalReason(id, 'required', depth);
       if (intermediates <= depth) assert.equal(reason, undefined, `${intermediates} intermediates at depth ${depth}`);
@@ -233,6 +242,7 @@ test('extra certificates a client sends do not count towards its chain depth', a
   const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert }, identify);
   assert.equal(result.server?.verified, true);
   assert.equal(result.server?.chainDepth, 2);
+  assert.deepEqual(result.server?.chainDer, [...cas, root].map((c) => c.x509.raw));
 });
 
 test('refusal reasons for revocation say revoked, and CRL expired, naming the client', () => {
@@ -248,6 +258,8 @@ test('refusal reasons for revocation say revoked, and CRL expired, naming the cl
     serialNumber: '0A1B',
     validTo: undefined,
     chainDepth: 1,
+    certificateDer: undefined,
+    chainDer: [],
   };
   assert.equal(refusalReason(base, 'required'), 'CERT_REVOKED: certificate revoked: "CN=device-1, OU=devices, O=Acme" (serial 0A1B) or a CA of its chain is listed on a CRL (ssl.crl)');
   assert.equal(

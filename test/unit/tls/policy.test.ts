@@ -2,15 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import { GatewayError } from '../../../src/errors.js';
+import { DEFAULT_CIPHERS } from '../../../src/tls/ciphers.js';
 import { resolveTlsPolicy } from '../../../src/tls/policy.js';
 
 const WHERE = 'accept wss://example.com:443/';
 
-test('defaults: TLSv1.2 to TLSv1.3 with Node\'s cipher list', () => {
+test('defaults: TLSv1.2 to TLSv1.3 with the ECDHE + AEAD cipher list', () => {
   assert.deepEqual(resolveTlsPolicy(undefined, undefined, WHERE), {
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
-    ciphers: undefined,
+    ciphers: DEFAULT_CIPHERS,
     warnings: [],
   });
 });

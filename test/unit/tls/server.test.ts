@@ -194,6 +194,48 @@ test('ssl.ciphers with a Java name selects that suite', async () => {
   assert.equal(result.server, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
 });
 
+/** What a TLS 1.2 client offering only `suite` gets from a server with `options`: the suite, or its error code. */
+async function tls12Offering(options: tls.TlsOptions, suite: string, ca: string = testPki().ca.cert, servername = 'localhost'): Promise<string> {
+  const result = await handshake(options, { ca: [ca], servername, maxVersion: 'TLSv1.2', ciphers: suite }, (s) => s.getCipher().name);
+  return result.server ?? `refused ${result.clientError?.code}`;
+}
+
+const NO_SHARED_CIPHER = 'refused ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE';
+
+test('without ssl.ciphers, TLS 1.2 offers ECDHE with AEAD ciphers only: no CBC, static RSA or DHE suite', async () => {
+  const options = buildServerTls(settings({}));
+  for (const suite of ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']) {
+    assert.equal(await tls12Offering(options, suite), suite);
+  }
+  for (const suite of ['ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384', 'AES128-GCM-SHA256', 'AES256-SHA', 'DHE-RSA-AES128-GCM-SHA256']) {
+    assert.equal(await tls12Offering(options, suite), NO_SHARED_CIPHER, suite);
+  }
+});
+
+test('without ssl.ciphers, an EC entry is served with ECDHE-ECDSA AEAD suites and no CBC one', async () => {
+  const ecCa = issueEc({ subject: [[['2.5.4.3', 'EC CA']]], isCA: true });
+  const ec = issueEc({ subject: [[['2.5.4.3', 'ec.example.com']]], sans: ['DNS:ec.example.com'], issuer: ecCa });
+  const options = buildServerTls(settings({ keystore: keyStore(keyEntry('ec', ec, ecCa)), hostnames: ['ec.example.com'] }));
+  for (const suite of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
+    assert.equal(await tls12Offering(options, suite, ecCa.cert, 'ec.example.com'), suite);
+  }
+  assert.equal(await tls12Offering(options, 'ECDHE-ECDSA-AES128-SHA', ecCa.cert, 'ec.example.com'), NO_SHARED_CIPHER);
+});
+
+test('ssl.ciphers replaces the default: a CBC or static-RSA suite it names is offered again, the default ones are not', async () => {
+  const options = buildServerTls(settings({ ciphers: 'ECDHE-RSA-AES128-SHA,TLS_RSA_WITH_AES_128_GCM_SHA256' }));
+  assert.equal(await tls12Offering(options, 'ECDHE-RSA-AES128-SHA'), 'ECDHE-RSA-AES128-SHA');
+  assert.equal(await tls12Offering(options, 'AES128-GCM-SHA256'), 'AES128-GCM-SHA256');
+  assert.equal(await tls12Offering(options, 'ECDHE-RSA-AES128-GCM-SHA256'), NO_SHARED_CIPHER);
+});
+
+test('without ssl.ciphers, TLS 1.3 keeps its suites', async () => {
+  const { ca } = testPki();
+  const result = await handshake(buildServerTls(settings({})), { ca: [ca.cert], servername: 'localhost', minVersion: 'TLSv1.3' }, (s) => s.getCipher().name);
+  assert.equal(result.clientError, undefined);
+  assert.equal(result.server, 'TLS_AES_256_GCM_SHA384');
+});
+
 test('bad protocols and ciphers surface as their own codes', () => {
   fails(settings({ protocols: ['TLSv1', 'TLSv1.2'] }), 'GW_ERR_TLS_PROTOCOLS', /hosts localhost/);
   fails(settings({ ciphers: 'NOPE' }), 'GW_ERR_TLS_CIPHERS', /ssl\.ciphers "NOPE"/);

@@ -1,21 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { once } from 'node:events';
 import { createConnector, type SetTimer, type UpstreamTarget } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
+import { KEEPALIVE_DELAY_MS } from '../../../src/upstream/tcp-keepalive.js';
 import { testPki } from '../../helpers/pki.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await event(server, 'listening');
   return (server.address() as net.AddressInfo).port;
 }
 
 async function close(server: net.Server): Promise<void> {
   server.close();
-  await once(server, 'close');
+  await event(server, 'close');
 }
 
 /**
@@ -57,7 +59,7 @@ function manualTimer(): { setTimer: SetTimer; fire: () => void; delays: number[]
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   try {
-    await p;
+    await withDeadline(p, WAIT_MS, 'the connect to settle');
   } catch (e) {
     assert.ok(e instanceof GatewayError, `expected a GatewayError, got ${String(e)}`);
     return e;
@@ -77,10 +79,10 @@ test('tcp://: resolves with a connected socket that carries bytes both ways', as
   assert.deepEqual(timer.delays, [10_000], 'default connect timeout is 10 s');
   assert.ok(timer.cancelled(), 'the timeout is cancelled once connected');
   socket.write('ping');
-  const [echoed] = (await once(socket, 'data')) as [Buffer];
+  const [echoed] = (await event(socket, 'data')) as [Buffer];
   assert.equal(echoed.toString(), 'ping');
   socket.end();
-  await once(socket, 'close');
+  await event(socket, 'close');
   await close(server);
 });
 
@@ -93,7 +95,7 @@ test('tcp://: binds the local address given as localAddress (tcp.bind)', async (
   const socket = await createConnector()(tcp(port, { localAddress: '127.0.0.1', connectTimeoutMs: 5000 }));
   assert.equal(socket.localAddress, '127.0.0.1');
   socket.resume();
-  await once(socket, 'close');
+  await event(socket, 'close');
   await close(server);
 });
 
@@ -148,13 +150,13 @@ test('aborting during the TLS handshake destroys the socket and rejects', async 
   const server = net.createServer();
   const port = await listen(server);
   const controller = new AbortController();
-  const serverSide = once(server, 'connection') as Promise<[net.Socket]>;
+  const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
   const pending = createConnector()(ssl(port, { ca: testPki().ca.cert }), controller.signal);
   const [peer] = await serverSide;
-  const hello = once(peer, 'data');
+  const hello = event(peer, 'data');
   tolerate(peer);
   await hello; // the ClientHello: TCP is up on both ends
-  const peerClosed = once(peer, 'close');
+  const peerClosed = event(peer, 'close');
   controller.abort();
   const err = await rejection(pending);
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
@@ -167,13 +169,13 @@ test('ssl://: a handshake that outlives connectTimeoutMs rejects with GW_ERR_UPS
   const server = net.createServer();
   const port = await listen(server);
   const timer = manualTimer();
-  const serverSide = once(server, 'connection') as Promise<[net.Socket]>;
+  const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
   const pending = createConnector({ setTimer: timer.setTimer })(ssl(port, { ca: testPki().ca.cert }));
   const [peer] = await serverSide;
-  const hello = once(peer, 'data');
+  const hello = event(peer, 'data');
   tolerate(peer);
   await hello;
-  const peerClosed = once(peer, 'close');
+  const peerClosed = event(peer, 'close');
   timer.fire();
   const err = await rejection(pending);
   assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
@@ -202,11 +204,11 @@ test('ssl://: resolves after a verified handshake, sending the host name as SNI'
   assert.ok(socket instanceof tls.TLSSocket);
   assert.equal(socket.authorized, true);
   socket.write('hello');
-  const [echoed] = (await once(socket, 'data')) as [Buffer];
+  const [echoed] = (await event(socket, 'data')) as [Buffer];
   assert.equal(echoed.toString(), 'hello');
   assert.deepEqual(names, ['localhost']);
   socket.end();
-  await once(socket, 'close');
+  await event(socket, 'close');
   await close(server);
 });
 
@@ -239,4 +241,64 @@ test('ssl://: a backend that does not speak TLS is GW_ERR_UPSTREAM_TLS', async (
   assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
   assert.match(err.message, new RegExp(`^TLS handshake with ssl://127\\.0\\.0\\.1:${port} failed: `));
   await close(server);
+});
+
+/**
+ * The kernel's own view of a connected IPv4 socket's timer, from /proc/net/tcp (Linux has no getter for
+ * SO_KEEPALIVE in Node). Timer 2 is the keep-alive timer, in USER_HZ ticks (100 a second); an idle socket without
+ * keep-alive shows timer 0. Unacknowledged data shows timer 1 instead, so the caller first completes a round trip.
+ */
+function kernelTimer(socket: net.Socket): { timer: number; seconds: number } {
+  const port = (n: number | undefined): string => `:${(n ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const [, local, remote, , , timer] = line.trim().split(/\s+/);
+    if (local?.endsWith(port(socket.localPort)) && remote?.endsWith(port(socket.remotePort)) && timer) {
+      const [kind = '', when = ''] = timer.split(':');
+      return { timer: parseInt(kind, 16), seconds: parseInt(when, 16) / 100 };
+    }
+  }
+  throw new Error(`no line for local port ${socket.localPort} in /proc/net/tcp`);
+}
+
+const linuxOnly = { skip: process.platform !== 'linux' ? 'reads /proc/net/tcp' : false };
+
+test('tcp:// and ssl://: the upstream socket has TCP keep-alive on, its first probe after 60 s idle', linuxOnly, async (t) => {
+  const plain = net.createServer((s) => {
+    tolerate(s);
+    s.pipe(s);
+  });
+  const secure = tlsServer();
+  const targets = [tcp(await listen(plain)), ssl(await listen(secure), { ca: testPki().ca.cert, servername: 'localhost' })];
+  const sockets: net.Socket[] = [];
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await close(plain);
+    await close(secure);
+  });
+  for (const target of targets) {
+    const socket = await createConnector()(target);
+    sockets.push(socket);
+    socket.write('ping');
+    await event(socket, 'data', `the echo from ${target.uri}`);
+    const { timer, seconds } = kernelTimer(socket);
+    assert.equal(timer, 2, `${target.uri}: the kernel runs the keep-alive timer on the upstream socket`);
+    assert.ok(seconds > KEEPALIVE_DELAY_MS / 1000 - 10 && seconds <= KEEPALIVE_DELAY_MS / 1000, `${target.uri}: first probe in ${seconds} s`);
+  }
+});
+
+test('the keep-alive check tells a socket without keep-alive apart', linuxOnly, async (t) => {
+  const server = net.createServer((s) => {
+    tolerate(s);
+    s.pipe(s);
+  });
+  const port = await listen(server);
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(async () => {
+    socket.destroy();
+    await close(server);
+  });
+  await event(socket, 'connect');
+  socket.write('ping');
+  await event(socket, 'data', 'the echo');
+  assert.equal(kernelTimer(socket).timer, 0);
 });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { Recovery } from '../../../src/upstream/recovery.js';
 import type { SetTimer } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
+import { event } from '../../helpers/deadline.js';
 
 /** Timers that only run when the test says so; records every delay asked for. */
 class FakeTimers {
@@ -60,12 +60,12 @@ test('backoff runs 1, 2, 4 … s capped at maxIntervalMs, then comes up and star
   assert.equal(downs.length, 1, 'a second failure while down does not emit again');
 
   for (let i = 0; i < 5; i++) {
-    const retried = once(recovery, 'retry');
+    const retried = event(recovery, 'retry');
     timers.fire();
     await retried;
   }
   assert.equal(recovery.up, false);
-  const up = once(recovery, 'up');
+  const up = event(recovery, 'up');
   timers.fire();
   await up;
   assert.equal(recovery.up, true);
@@ -80,8 +80,8 @@ test('backoff runs 1, 2, 4 … s capped at maxIntervalMs, then comes up and star
   recovery.reportFailure(new Error('again'));
   assert.equal(recovery.up, false);
   timers.fire();
-  await once(recovery, 'retry');
-  const upAgain = once(recovery, 'up');
+  await event(recovery, 'retry');
+  const upAgain = event(recovery, 'up');
   timers.fire();
   await upAgain;
   assert.deepEqual(timers.delays.slice(6), [1000, 2000], 'the backoff restarts after recovery');
@@ -94,7 +94,7 @@ test('a cap below one second is used from the first probe', async () => {
   const recovery = new Recovery({ probe: scriptedProbe([false, true]).probe, maxIntervalMs: 500, setTimer: timers.setTimer });
   recovery.reportFailure(new Error('down'));
   timers.fire();
-  await once(recovery, 'retry');
+  await event(recovery, 'retry');
   assert.deepEqual(timers.delays, [500, 500]);
   recovery.stop();
 });
@@ -144,7 +144,7 @@ test('a probe that throws synchronously counts as a failed probe', async () => {
   });
   recovery.reportFailure(new Error('down'));
   timers.fire();
-  const [err, delay] = (await once(recovery, 'retry')) as [Error, number];
+  const [err, delay] = (await event(recovery, 'retry')) as [Error, number];
   assert.equal(err.message, 'bad probe');
   assert.equal(delay, 2000);
   recovery.stop();

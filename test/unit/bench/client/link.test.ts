@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { openLink, receive, type ClientTls } from '../../../../bench/client/link.js';
 import { within } from '../../../../bench/timeout.js';
 import { testPki } from '../../../helpers/pki.js';
+import { WAIT_MS, event, withDeadline } from '../../../helpers/deadline.js';
 
 let https: HttpsServer;
 let wss: WebSocketServer;
@@ -20,8 +21,10 @@ let tcpEcho: NetServer;
 let tls: ClientTls;
 let onServerClose: (code: number) => void = () => undefined;
 
-function listen(server: NetServer): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+async function listen(server: NetServer): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await event(server, 'listening', 'a test server to listen');
+  return (server.address() as AddressInfo).port;
 }
 
 before(() => {
@@ -77,8 +80,8 @@ test('ws: mutual TLS, upgrade, a message and its echo, a clean close', async () 
   link.socket.write(link.frame(payload));
   await echoed;
   assert.deepEqual(Buffer.concat(got), payload);
-  const serverClosed = new Promise<number>((resolve) => (onServerClose = resolve));
-  await link.close();
+  const serverClosed = withDeadline(new Promise<number>((resolve) => (onServerClose = resolve)), WAIT_MS, 'the server to see the close');
+  await withDeadline(link.close(), WAIT_MS, 'the link to close');
   assert.equal(await serverClosed, 1000);
 });
 
@@ -153,7 +156,7 @@ test('receive gives up on a server that does not answer', async () => {
   link.socket.write('anyone?');
   await assert.rejects(receive(link, 7, 50), /0 of 7 expected bytes after 0.05 s/);
   link.destroy();
-  await new Promise((resolve) => silent.close(resolve));
+  await withDeadline(new Promise((resolve) => silent.close(resolve)), WAIT_MS, 'the silent server to close');
 });
 
 test('tls and tcp: bytes go as they are', async () => {
@@ -168,7 +171,7 @@ test('tls and tcp: bytes go as they are', async () => {
     const echoed = receive(link, payload.length);
     link.socket.write(link.frame(payload));
     await echoed;
-    await link.close();
+    await withDeadline(link.close(), WAIT_MS, `the ${protocol} link to close`);
     assert.ok(link.socket.destroyed);
   }
 });

@@ -1,0 +1,89 @@
+/**
+ * One downstream connection as the listener knows it, from TCP accept until it is upgraded or closed: where it
+ * really comes from, how far it got, who its certificate says it is, and what the listener owes it. One record,
+ * so nothing about a connection is kept in side tables keyed by addresses.
+ */
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ClientIdentity } from '../tls/identity.js';
+import type { Deadline } from '../timers/deadlines.js';
+import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
+
+/** Where a connection really comes from and what it dialled: the socket's peer, or what a PROXY header said. */
+export interface Endpoints {
+  readonly address: string;
+  readonly port: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+/**
+ * How far a connection got: reading a load balancer's PROXY header, the TLS handshake, the HTTP request, waiting
+ * for its WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a
+ * refusal and waiting to close.
+ */
+export type Phase = 'proxy-header' | 'tls' | 'http' | 'connecting' | 'upgraded' | 'refused';
+
+/** An answer the listener owes a client at the HTTP layer, instead of routing its request. */
+export interface HttpRefusal {
+  readonly status: number;
+  readonly message: string;
+}
+
+let nextId = 0;
+
+function newConnectionId(): string {
+  nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER;
+  return nextId.toString(36);
+}
+
+export class DownstreamConnection {
+  /** Short id, unique within this process, on every log line of the connection. */
+  readonly id = newConnectionId();
+  readonly acceptedAt = Date.now();
+  phase: Phase;
+  endpoints: Endpoints;
+  tls: TLSSocket | undefined;
+  identity: ClientIdentity | undefined;
+  refusal: HttpRefusal | undefined;
+  /** The client address counted against `tcp.maximum.connections.per.address`, once it is. */
+  share: string | undefined;
+  /** From accept to upgrade (`ws.handshake.timeout`); cancelled once the connection is a service's. */
+  deadline: Deadline | undefined;
+  /** What the HTTP layer's socket had read when it got the connection: more means a request has started. */
+  httpBytesAtStart = 0;
+
+  constructor(readonly socket: Socket) {
+    this.phase = 'tls';
+    this.endpoints = {
+      address: socket.remoteAddress ?? '',
+      port: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+    };
+  }
+
+  /** The socket the HTTP layer reads: the TLS socket over the TCP one, or the TCP one itself. */
+  get httpSocket(): Socket {
+    return this.tls ?? this.socket;
+  }
+
+  /** Where the client says it comes from, as `address:port`, for log lines. */
+  get downstream(): string {
+    return `${this.endpoints.address}:${this.endpoints.port}`;
+  }
+
+  announce(info: ProxyHeaderInfo): void {
+    this.endpoints = {
+      address: info.sourceAddress,
+      port: info.sourcePort,
+      localAddress: info.destinationAddress,
+      localPort: info.destinationPort,
+    };
+  }
+
+  /** True once the client has sent any byte of an HTTP request. */
+  get requestStarted(): boolean {
+    return this.httpSocket.bytesRead > this.httpBytesAtStart;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `tcp.maximum.connections` and `tcp.maximum.connections.per.address`: how many connections one listening address
+ * holds open, in all and from one client address. The total is taken at accept, before any byte is read; a client's
+ * share once its real address is known (after a trusted PROXY header), and only for connections that are admitted,
+ * so refused attempts never eat into a well-behaved client's share.
+ */
+
+export class ConnectionLimits {
+  readonly #maximum: number;
+  readonly #perAddress: number | undefined;
+  readonly #byAddress = new Map<string, number>();
+  #open = 0;
+
+  constructor(maximum: number, perAddress: number | undefined) {
+    this.#maximum = maximum;
+    this.#perAddress = perAddress;
+  }
+
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Counts a new connection, or returns false when the listener is full. */
+  takeConnection(): boolean {
+    if (this.#open >= this.#maximum) return false;
+    this.#open++;
+    return true;
+  }
+
+  releaseConnection(): void {
+    this.#open--;
+  }
+
+  /** Counts a connection against `address`'s share, or returns false when that share is used up. */
+  takeShare(address: string): boolean {
+    if (this.#perAddress === undefined) return true;
+    const held = this.#byAddress.get(address) ?? 0;
+    if (held >= this.#perAddress) return false;
+    this.#byAddress.set(address, held + 1);
+    return true;
+  }
+
+  releaseShare(address: string): void {
+    if (this.#perAddress === undefined) return;
+    const held = (this.#byAddress.get(address) ?? 1) - 1;
+    if (held <= 0) this.#byAddress.delete(address);
+    else this.#byAddress.set(address, held);
+  }
+}

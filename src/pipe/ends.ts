@@ -1,0 +1,271 @@
+/**
+ * The two kinds of end a pipe joins, behind one small interface, so that the copy loop (fuse.ts) knows nothing of
+ * the transport underneath: a *byte stream* (a TCP or TLS socket: chunks, FIN) or a *message stream* (a
+ * WebSocket: text and binary messages, close frames with a code and reason, pings answered by the end itself).
+ *
+ * An end reports what happens to it through the sink it is attached to, and does what the loop asks: write (with a
+ * completion, for the pending-bytes count), pause, resume, close gracefully (FIN, or a close frame), destroy.
+ * Events that happened before it was attached (a peer that left while the backend was being connected) are
+ * reported at attach, so the loop never misses how a side ended.
+ */
+import type { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+import { CLOSE_ABNORMAL, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
+import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
+
+/** How an end's peer finished: a FIN (no code) or a close frame; `lost` when it went without either. */
+export interface Ending {
+  readonly code: number | undefined;
+  readonly reason: string;
+  readonly lost: boolean;
+}
+
+export interface EndSink {
+  /** A chunk read (byte end, always binary), or a message (fragments as read, `binary` false for text). */
+  data(payload: Buffer | readonly Buffer[], binary: boolean): void;
+  /** The peer ended: FIN, a close frame, or (lost) a connection gone without either. */
+  ended(ending: Ending): void;
+  /** The end failed: a socket error, a protocol violation, an inactivity timeout. `code`: the close code it sent. */
+  failed(err: unknown, description: string, code: number | undefined): void;
+  /** Fully closed: nothing more will be reported. */
+  closed(): void;
+}
+
+export interface End {
+  readonly kind: 'bytes' | 'messages';
+  /** Starts reporting to `sink`; what already happened is reported at once. */
+  attach(sink: EndSink): void;
+  /** Removes everything attach() added. */
+  detach(): void;
+  /** False once nothing more can be written (closing, closed). */
+  readonly writable: boolean;
+  /** Writes one chunk or message; `done` runs once it has been handed to the system, in write order. */
+  write(payload: Buffer | readonly Buffer[], binary: boolean, done: () => void): void;
+  pause(): void;
+  resume(): void;
+  /** Ends gracefully after what is queued: a FIN, or a close frame with `code` and `reason` where there are any. */
+  close(code: number | undefined, reason: string): void;
+  destroy(): void;
+}
+
+function noop(): void {}
+
+/** A TCP or TLS socket as an end. */
+export class StreamEnd implements End {
+  readonly kind = 'bytes' as const;
+  readonly #socket: Duplex;
+  #sink: EndSink | undefined;
+
+  constructor(socket: Duplex) {
+    this.#socket = socket;
+  }
+
+  get writable(): boolean {
+    return this.#socket.writable;
+  }
+
+  attach(sink: EndSink): void {
+    this.#sink = sink;
+    const s = this.#socket;
+    s.on('data', this.#onData);
+    s.on('end', this.#onEnd);
+    s.on('error', this.#onError);
+    s.on('close', this.#onClose);
+    // The caller may have paused it (while connecting the other side); every close path relies on it being read.
+    if (s.readableFlowing !== true) s.resume();
+    // It may have ended while the other side was being connected: its events are gone for good.
+    if (s.destroyed && (s as { closed?: boolean }).closed === true) {
+      const errored = (s as { errored?: unknown }).errored;
+      if (errored) this.#onError(errored);
+      else if (s.readableEnded) this.#onEnd();
+      this.#onClose();
+    }
+  }
+
+  detach(): void {
+    const s = this.#socket;
+    s.removeListener('data', this.#onData);
+    s.removeListener('end', this.#onEnd);
+    s.removeListener('error', this.#onError);
+    s.removeListener('close', this.#onClose);
+    this.#sink = undefined;
+  }
+
+  readonly #onData = (chunk: Buffer): void => this.#sink?.data(chunk, true);
+  readonly #onEnd = (): void => this.#sink?.ended({ code: undefined, reason: '', lost: false });
+  readonly #onError = (err: unknown): void => this.#sink?.failed(err, `error: ${errorName(err)}`, undefined);
+  readonly #onClose = (): void => this.#sink?.closed();
+
+  write(payload: Buffer | readonly Buffer[], _binary: boolean, done: () => void): void {
+    const s = this.#socket;
+    if (Buffer.isBuffer(payload)) {
+      s.write(payload, done);
+      return;
+    }
+    // A fragmented message goes out as one writev rather than joined; the last write's completion is the message's.
+    s.cork();
+    const last = payload.length - 1;
+    payload.forEach((fragment, i) => s.write(fragment, i === last ? done : noop));
+    s.uncork();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  close(): void {
+    const s = this.#socket;
+    // Whatever still arrives must be read for the peer's FIN (and 'close') to be seen.
+    s.resume();
+    if (!s.writableEnded && !s.destroyed) s.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
+
+const SEND_BINARY = Object.freeze({ binary: true });
+const SEND_TEXT = Object.freeze({ binary: false });
+
+/** Codes a close frame may carry (RFC 6455 §7.4): 1005, 1006 and 1015 only ever describe a close, never go in one. */
+function sendable(code: number | undefined): code is number {
+  return code !== undefined && ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999));
+}
+
+export interface WebSocketEndOptions {
+  /** `ws.inactivity.timeout` in ms for this side (heartbeat.ts); 0 = off. */
+  readonly inactivityTimeoutMs?: number | undefined;
+}
+
+/**
+ * A WebSocket as an end. Its keep-alive runs from construction, before and during the pipe, so one owner watches
+ * the connection's idle time for its whole life; pings from the peer are answered by ws itself, so each hop
+ * answers its own. While the pipe holds it paused (backpressure), its quiet is not the peer's and does not count.
+ */
+export class WebSocketEnd implements End {
+  readonly kind = 'messages' as const;
+  readonly #ws: WebSocket;
+  readonly #savedBinaryType: WebSocket['binaryType'];
+  readonly #stopKeepAlive: () => void;
+  #sink: EndSink | undefined;
+  #paused = false;
+  /** An inactivity timeout before the pipe was attached, reported at attach. */
+  #timedOut = false;
+  #closeSeen: { code: number; reason: string } | undefined;
+
+  constructor(ws: WebSocket, options: WebSocketEndOptions = {}) {
+    this.#ws = ws;
+    this.#savedBinaryType = ws.binaryType;
+    const timeoutMs = options.inactivityTimeoutMs ?? 0;
+    this.#stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, this.#onInactive, () => this.#paused) : noop;
+    // Until attached, errors are read from the close that follows them (ws always emits 'close' after 'error').
+    ws.on('error', this.#ignoreError);
+    ws.once('close', this.#onCloseSeen);
+    // Given one already closed, how is not known: taken as lost, so that nothing takes it for a clean end.
+    if (ws.readyState === WebSocket.CLOSED) this.#onCloseSeen(CLOSE_ABNORMAL, Buffer.alloc(0));
+  }
+
+  get socket(): WebSocket {
+    return this.#ws;
+  }
+
+  get writable(): boolean {
+    return this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  attach(sink: EndSink): void {
+    this.#sink = sink;
+    const ws = this.#ws;
+    // Fragments as read: written to a byte stream without being joined first.
+    ws.binaryType = 'fragments';
+    ws.on('message', this.#onMessage);
+    ws.on('error', this.#onError);
+    ws.on('close', this.#onClose);
+    if (this.#timedOut) this.#onInactive();
+    if (this.#closeSeen !== undefined) this.#onClose(this.#closeSeen.code, Buffer.from(this.#closeSeen.reason));
+    // Whoever attaches reads from now on: a caller may have paused it (while connecting the other side).
+    else this.resume();
+  }
+
+  /** Removes what attach() added; what the end itself listens to goes when the WebSocket closes. */
+  detach(): void {
+    const ws = this.#ws;
+    ws.removeListener('message', this.#onMessage);
+    ws.removeListener('error', this.#onError);
+    ws.removeListener('close', this.#onClose);
+    ws.binaryType = this.#savedBinaryType;
+    this.#sink = undefined;
+  }
+
+  readonly #ignoreError = (): void => {};
+
+  readonly #onCloseSeen = (code: number, reason: Buffer): void => {
+    this.#closeSeen = { code, reason: reason.toString() };
+    this.#stopKeepAlive();
+    // Nothing can fail any more: the WebSocket is left with no listener of this end's.
+    this.#ws.removeListener('error', this.#ignoreError);
+  };
+
+  readonly #onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+    // Only if someone set binaryType to 'arraybuffer' under us: a view, not a copy.
+    this.#sink?.data(data instanceof ArrayBuffer ? Buffer.from(data) : data, isBinary);
+  };
+
+  readonly #onError = (err: unknown): void => {
+    // ws has already failed the connection and sent (or is sending) a close frame with this status.
+    const status = wsErrorStatus(err);
+    this.#sink?.failed(err, describeWsError(err, status), status);
+  };
+
+  readonly #onClose = (code: number, reason: Buffer): void => {
+    this.#stopKeepAlive();
+    const sink = this.#sink;
+    if (!sink) return;
+    const lost = code === CLOSE_ABNORMAL;
+    sink.ended({ code, reason: reason.toString(), lost });
+    sink.closed();
+  };
+
+  readonly #onInactive = (): void => {
+    if (!this.#sink) {
+      this.#timedOut = true;
+      return;
+    }
+    this.#timedOut = false;
+    this.#sink.failed(undefined, INACTIVITY_CLOSE_REASON, INACTIVITY_CLOSE_CODE);
+  };
+
+  write(payload: Buffer | readonly Buffer[], binary: boolean, done: () => void): void {
+    const data = Buffer.isBuffer(payload) ? payload : payload.length === 1 ? (payload[0] as Buffer) : Buffer.concat(payload);
+    this.#ws.send(data, binary ? SEND_BINARY : SEND_TEXT, done);
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#ws.resume();
+  }
+
+  close(code: number | undefined, reason: string): void {
+    // The peer's close frame has to be read for the closing handshake to complete.
+    this.resume();
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    // The close frame is queued behind the messages already sent, so the peer gets everything before it.
+    if (sendable(code)) this.#ws.close(code, closeReason(reason));
+    else this.#ws.close();
+  }
+
+  destroy(): void {
+    this.#stopKeepAlive();
+    this.#ws.terminate();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Which of the client's upgrade request headers go on to a ws:// or wss:// backend. End-to-end headers (Cookie,
+ * Authorization, Origin, User-Agent, …) pass; these do not:
+ * - hop-by-hop headers (RFC 9110 §7.6.1): Connection, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding,
+ *   Upgrade, and every header the client's Connection header names;
+ * - Host and Content-Length, which the gateway's own request to the backend sets;
+ * - every Sec-WebSocket-* header: the gateway's WebSocket client makes its own key, version and extension offer,
+ *   and the subprotocol offer is passed to it separately;
+ * - every header a `<http.header>` names, in whatever case the client wrote it, so that a client can never forge
+ *   one: the backend sees the gateway's value or, when the gateway left it out, none.
+ */
+import type { HttpHeaderConfig } from '../config/types.js';
+
+const STRIPPED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+// RFC 9110 §5.6.2 token, and §5.5 field-value as node:http checks it (bytes held as latin1 characters).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function listed(value: string, into: Set<string>): void {
+  for (const item of value.split(',')) {
+    const name = item.trim().toLowerCase();
+    if (name !== '') into.add(name);
+  }
+}
+
+/**
+ * The headers of `rawHeaders` (IncomingMessage.rawHeaders: name, value, name, value, …) that are forwarded to the
+ * backend, on an object without a prototype: the name as the client first spelled it → its value, or its values
+ * in order when the client sent it more than once (node:http sends each as a line of its own). `configured` are
+ * the service's `<http.header>`s. Never throws.
+ */
+export function forwardedHeaders(rawHeaders: readonly string[], configured: readonly Pick<HttpHeaderConfig, 'name'>[]): Record<string, string | string[]> {
+  const removed = new Set<string>();
+  for (const header of configured) removed.add(header.name.toLowerCase());
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === 'connection') listed(rawHeaders[i + 1] as string, removed);
+  }
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  const spelling = new Map<string, string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (STRIPPED.has(lower) || removed.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-websocket-')) continue;
+    // Node's parser already refuses such lines unless run with --insecure-http-parser; checked again because
+    // node:http throws when asked to send one.
+    if (!TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) continue;
+    const key = spelling.get(lower);
+    if (key === undefined) {
+      spelling.set(lower, name);
+      out[name] = value;
+      continue;
+    }
+    const before = out[key] as string | string[];
+    if (Array.isArray(before)) before.push(value);
+    else out[key] = [before, value];
+  }
+  return out;
+}

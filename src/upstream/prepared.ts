@@ -1,0 +1,189 @@
+/**
+ * Kaazing's `connect.strategy prepared` with `prepared.connection.count`: backend connections opened ahead of
+ * clients, so that a client's connect costs no round trip to the backend. The pool keeps `count` connections
+ * ready; `take()` hands one out and at once starts opening its replacement. It never waits: with none ready the
+ * caller connects as it would without the pool.
+ *
+ * What a connection is stays outside: the pool gets a factory and two adapters (how to learn that one closed, how
+ * to destroy one), so it serves WebSockets and sockets alike and tests drive it with fakes.
+ *
+ * When opening fails, the pool stops opening and retries one connection after 1, 2, 4 … s, capped at
+ * `maxRetryIntervalMs` (the Recovery state machine), then fills again once one succeeds. A ready connection that
+ * closes while idle is dropped and replaced; one that closes sooner than `minLifetimeMs` after it opened counts
+ * as a failed open, so that a backend that accepts and at once hangs up is not reconnected to in a tight loop.
+ *
+ * Events:
+ * - `'down'` (error: unknown): opening failed (or a connection closed right after opening); only retries run now.
+ *   It says the pool cannot keep connections ready, which is not always that the backend is unreachable.
+ * - `'retry'` (error: unknown, delayMs: number): a retry failed; the next one runs after delayMs.
+ * - `'up'` (): a retry succeeded; the pool fills again.
+ */
+import { EventEmitter } from 'node:events';
+import { GatewayError } from '../errors.js';
+import { unrefTimer, type SetTimer } from './connector.js';
+import { Recovery } from './recovery.js';
+
+export interface PreparedOptions<T> {
+  /** How many connections to keep ready (`prepared.connection.count`), at least 1. */
+  count: number;
+  /** Opens one connection; the signal aborts when the pool stops. */
+  open: (signal: AbortSignal) => Promise<T>;
+  /**
+   * Calls `onClosed` once when `connection` closes (at once if it already has); returns a function that removes
+   * that listener.
+   */
+  onClose: (connection: T, onClosed: () => void) => () => void;
+  /** Closes a connection nobody took (at stop(), or one opened after it). */
+  destroy: (connection: T) => void;
+  /** The longest wait between retries, in ms. Default 30 000. */
+  maxRetryIntervalMs?: number | undefined;
+  /** A ready connection closing sooner than this after it opened counts as a failed open. Default 1000 ms. */
+  minLifetimeMs?: number | undefined;
+  /** What messages name, e.g. the connect URI. */
+  name?: string | undefined;
+  /** Timer between retries (default: an unref'd setTimeout); injected by tests. */
+  setTimer?: SetTimer | undefined;
+  /** Clock in ms for minLifetimeMs (default performance.now); injected by tests. */
+  now?: (() => number) | undefined;
+}
+
+export const DEFAULT_MAX_RETRY_INTERVAL_MS = 30_000;
+export const DEFAULT_MIN_LIFETIME_MS = 1000;
+
+interface Idle {
+  readonly openedAt: number;
+  stopListening: () => void;
+}
+
+function noop(): void {
+  // The listener of an idle connection is replaced by the adapter's remover as soon as it is added.
+}
+
+export class PreparedConnections<T> extends EventEmitter {
+  readonly #count: number;
+  readonly #open: (signal: AbortSignal) => Promise<T>;
+  readonly #onClose: (connection: T, onClosed: () => void) => () => void;
+  readonly #destroy: (connection: T) => void;
+  readonly #minLifetimeMs: number;
+  readonly #name: string;
+  readonly #now: () => number;
+  readonly #recovery: Recovery;
+  readonly #abort = new AbortController();
+  /** Ready connections in the order they opened: take() hands out the oldest, so each is used in turn. */
+  readonly #idle = new Map<T, Idle>();
+  #opening = 0;
+  #state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(opts: PreparedOptions<T>) {
+    super();
+    if (!Number.isInteger(opts.count) || opts.count < 1) {
+      throw new GatewayError('GW_ERR_INTERNAL', `a prepared connection pool needs a count of at least 1, got ${String(opts.count)}`);
+    }
+    this.#count = opts.count;
+    this.#open = opts.open;
+    this.#onClose = opts.onClose;
+    this.#destroy = opts.destroy;
+    this.#minLifetimeMs = opts.minLifetimeMs ?? DEFAULT_MIN_LIFETIME_MS;
+    this.#name = opts.name ?? 'the backend';
+    this.#now = opts.now ?? (() => performance.now());
+    this.#recovery = new Recovery({
+      // A retry is one connection, kept as a ready one when it opens.
+      probe: () => this.#openOne(),
+      maxIntervalMs: opts.maxRetryIntervalMs ?? DEFAULT_MAX_RETRY_INTERVAL_MS,
+      setTimer: opts.setTimer ?? unrefTimer,
+    });
+    this.#recovery.on('down', (err: unknown) => this.emit('down', err));
+    this.#recovery.on('retry', (err: unknown, delayMs: number) => this.emit('retry', err, delayMs));
+    this.#recovery.on('up', () => {
+      this.emit('up');
+      this.#fill();
+    });
+  }
+
+  /** Connections ready to be taken. */
+  get ready(): number {
+    return this.#idle.size;
+  }
+
+  /** False after a failed open until a retry succeeds. */
+  get up(): boolean {
+    return this.#recovery.up;
+  }
+
+  /** Starts opening connections. Separate from the constructor so that `gateway check` opens none. */
+  start(): void {
+    if (this.#state !== 'new') return;
+    this.#state = 'running';
+    this.#fill();
+  }
+
+  /** A ready connection, now the caller's (the pool no longer watches it), or undefined when none is ready. */
+  take(): T | undefined {
+    const first = this.#idle.entries().next();
+    if (first.done === true) return undefined;
+    const [connection, idle] = first.value;
+    this.#idle.delete(connection);
+    idle.stopListening();
+    this.#fill();
+    return connection;
+  }
+
+  /** Destroys the connections nobody took and stops opening and retrying. Safe to call twice. */
+  stop(): void {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#recovery.stop();
+    this.#abort.abort(new GatewayError('GW_ERR_STATE', `the prepared connections to ${this.#name} were stopped`));
+    const idle = [...this.#idle];
+    this.#idle.clear();
+    for (const [connection, { stopListening }] of idle) {
+      stopListening();
+      this.#destroy(connection);
+    }
+  }
+
+  #fill(): void {
+    // While down only the retry opens connections, so that a dead backend costs one attempt per interval.
+    while (this.#state === 'running' && this.#recovery.up && this.#idle.size + this.#opening < this.#count) {
+      this.#openOne().catch((err: unknown) => {
+        if (this.#state === 'running') this.#recovery.reportFailure(err);
+      });
+    }
+  }
+
+  /** Resolves once the connection is ready (or destroyed because it is not wanted any more). */
+  async #openOne(): Promise<void> {
+    this.#opening++;
+    let connection: T;
+    try {
+      connection = await this.#open(this.#abort.signal);
+    } finally {
+      this.#opening--;
+    }
+    if (this.#state !== 'running') {
+      this.#destroy(connection);
+      return;
+    }
+    // No count check is needed here: opens start only below the count, and while down (when the retry opens one)
+    // a failed open or a closed connection has just made room.
+    const idle: Idle = { openedAt: this.#now(), stopListening: noop };
+    // Listed before listening: an adapter may report a connection that closed already at once.
+    this.#idle.set(connection, idle);
+    idle.stopListening = this.#onClose(connection, () => this.#closedWhileIdle(connection));
+  }
+
+  #closedWhileIdle(connection: T): void {
+    const idle = this.#idle.get(connection);
+    if (idle === undefined) return;
+    this.#idle.delete(connection);
+    idle.stopListening();
+    if (this.#state !== 'running') return;
+    const lived = this.#now() - idle.openedAt;
+    if (lived < this.#minLifetimeMs) {
+      this.#recovery.reportFailure(
+        new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${this.#name} closed a prepared connection ${Math.round(lived)} ms after it opened`),
+      );
+    }
+    this.#fill();
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Opens the WebSocket to a `ws://` or `wss://` backend with the `ws` library's client, and resolves once the
+ * upgrade succeeded. Like connector.ts it is a plain function made by a factory, so callers and tests can wrap it;
+ * it knows nothing of the configuration: the caller computes the headers, the subprotocols to offer and, for
+ * wss://, the TLS options (src/tls/client.ts).
+ *
+ * Choices made for a gateway rather than a browser-like client:
+ * - No compression (`perMessageDeflate: false`) and no redirects (a 3xx is a refusal like any other status).
+ * - `ws` never pings on its own; it does answer the backend's pings (its `autoPong` default), which keeps a
+ *   backend's keep-alive working whatever the client does.
+ * - The socket is opened here (`createConnection`), with exactly the options connector.ts uses for tcp:// and
+ *   ssl://, so the TLS options reach `tls.connect` unmixed with the HTTP request's, and so that every failure can
+ *   be put down to the phase it happened in: TCP, TLS, waiting for the answer to the upgrade, or the answer.
+ * - Subprotocols are offered and checked here rather than by `ws`. RFC 6455 §4.1 lets a server choose none of the
+ *   offered subprotocols, but `ws` refuses that answer ("Server sent no subprotocol"), while a proxy must accept
+ *   it and tell its own client that none was chosen.
+ */
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
+import type tls from 'node:tls';
+import WebSocket from 'ws';
+import { GatewayError } from '../errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, errorCode, openSocket, unrefTimer, type ConnectorOptions, type SetTimer } from './connector.js';
+
+export interface WebSocketTarget {
+  /** The URI as configured (`ws://app:8080/x`), used in every message. */
+  uri: string;
+  scheme: 'ws' | 'wss';
+  host: string;
+  port: number;
+  /** The request target: the path (and query, if any), starting with `/`. */
+  path: string;
+  /** Local address to connect from (`tcp.bind`); undefined lets the system choose. */
+  localAddress?: string | undefined;
+  /**
+   * For wss:// only, built by the caller and used as given (a prebuilt `secureContext`, `servername`,
+   * `rejectUnauthorized: true`…). When it sets no `servername`, SNI is the target host unless that host is an IP.
+   */
+  tls?: tls.ConnectionOptions | undefined;
+  /** Gives up when the upgrade has not succeeded in this time (connect, TLS and the HTTP exchange). Default 10 s. */
+  connectTimeoutMs?: number | undefined;
+}
+
+export interface UpgradeHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface WebSocketUpgrade {
+  /** Sent with the upgrade request in this order; a name may repeat (each value is sent on its own line). */
+  readonly headers: readonly UpgradeHeader[];
+  /** Offered in `Sec-WebSocket-Protocol`, in this order; empty offers none. */
+  readonly subprotocols: readonly string[];
+  /** Largest message accepted from the backend, in bytes (0 = no limit, as in `ws`). */
+  readonly maxPayload: number;
+}
+
+export interface UpstreamWebSocket {
+  /** Open; keeps one no-op 'error' listener (see WebSocketConnector). */
+  readonly websocket: WebSocket;
+  /** The subprotocol the backend chose, `''` when none. Read it here: `websocket.protocol` stays `''`. */
+  readonly protocol: string;
+}
+
+/**
+ * Resolves once the backend accepted the upgrade. Rejects with GatewayError:
+ * - GW_ERR_UPSTREAM_CONNECT: refused, unreachable, closed before answering, timed out, or aborted;
+ * - GW_ERR_UPSTREAM_TLS: the wss:// handshake failed or the certificate did not verify (naming OpenSSL's reason);
+ * - GW_ERR_UPSTREAM_HANDSHAKE: the backend answered the upgrade with an HTTP status
+ *   (`ws://app:8080/x answered the upgrade with 403 Forbidden`), chose a subprotocol that was not offered, or sent
+ *   a malformed handshake;
+ * - GW_ERR_INTERNAL: the caller asked for a header the handshake itself sets, or for a subprotocol that is not a
+ *   token.
+ * The original error is the `cause`. Honors the AbortSignal.
+ *
+ * The resolved WebSocket keeps one no-op 'error' listener, so that an error arriving before the caller attaches
+ * its own cannot crash the process; its 'close' event still reports what happened.
+ */
+export type WebSocketConnector = (target: WebSocketTarget, upgrade: WebSocketUpgrade, signal?: AbortSignal) => Promise<UpstreamWebSocket>;
+
+/** Header names the handshake sets itself (lower case); asking to send one is refused. */
+export const UPGRADE_HEADER_NAMES: ReadonlySet<string> = new Set([
+  'connection',
+  'upgrade',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+]);
+
+export function createWebSocketConnector(options: ConnectorOptions = {}): WebSocketConnector {
+  const setTimer = options.setTimer ?? unrefTimer;
+  return (target, upgrade, signal) => connectTo(target, upgrade, signal, setTimer);
+}
+
+function ignoreError(): void {
+  // See WebSocketConnector: whoever owns the WebSocket learns of its end from 'close'.
+}
+
+// RFC 6455 §4.1: each subprotocol is an RFC 7230 token.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Node sends an array value as one header line per value; names are grouped case-insensitively. */
+function requestHeaders(target: WebSocketTarget, upgrade: WebSocketUpgrade): Record<string, string | string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  const spelling = new Map<string, string>();
+  for (const { name, value } of upgrade.headers) {
+    const lower = name.toLowerCase();
+    if (UPGRADE_HEADER_NAMES.has(lower)) {
+      throw new GatewayError('GW_ERR_INTERNAL', `the header "${name}" is set by the WebSocket handshake itself and cannot be sent to ${target.uri}`);
+    }
+    const key = spelling.get(lower) ?? name;
+    spelling.set(lower, key);
+    (out[key] ??= []).push(value);
+  }
+  const seen = new Set<string>();
+  for (const protocol of upgrade.subprotocols) {
+    if (!TOKEN.test(protocol) || seen.has(protocol)) {
+      throw new GatewayError('GW_ERR_INTERNAL', `subprotocol "${protocol}" for ${target.uri} is not a token, or is offered twice`);
+    }
+    seen.add(protocol);
+  }
+  if (upgrade.subprotocols.length > 0) out['Sec-WebSocket-Protocol'] = [upgrade.subprotocols.join(', ')];
+  return out;
+}
+
+function requestUrl(target: WebSocketTarget): string {
+  const host = net.isIPv6(target.host) ? `[${target.host}]` : target.host;
+  return `${target.scheme}://${host}:${target.port}${target.path}`;
+}
+
+/** Where the attempt was when it failed: what each message and code names. */
+type Phase = 'tcp' | 'tls' | 'awaiting answer' | 'answered';
+
+function connectTo(
+  target: WebSocketTarget,
+  upgrade: WebSocketUpgrade,
+  signal: AbortSignal | undefined,
+  setTimer: SetTimer,
+): Promise<UpstreamWebSocket> {
+  return new Promise<UpstreamWebSocket>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(aborted(target, signal.reason));
+      return;
+    }
+    let headers: Record<string, string | string[]>;
+    try {
+      headers = requestHeaders(target, upgrade);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+
+    const secure = target.scheme === 'wss';
+    let socket: net.Socket | undefined;
+    let tcpUp = false;
+    let tlsUp = false;
+    let answered = false;
+    let chosen = '';
+    let unoffered: string | undefined;
+    let settled = false;
+    const phase = (): Phase => {
+      if (answered) return 'answered';
+      if (!tcpUp) return 'tcp';
+      return secure && !tlsUp ? 'tls' : 'awaiting answer';
+    };
+    const onTcpConnect = (): void => {
+      tcpUp = true;
+    };
+    const onSecureConnect = (): void => {
+      tlsUp = true;
+    };
+    const createConnection = (): net.Socket => {
+      socket = openSocket({ ...target, scheme: secure ? 'ssl' : 'tcp' });
+      socket.once('connect', onTcpConnect);
+      if (secure) socket.once('secureConnect', onSecureConnect);
+      return socket;
+    };
+
+    let websocket: WebSocket;
+    try {
+      websocket = new WebSocket(requestUrl(target), {
+        // Node takes an array value as a repeated header; the typings know only strings.
+        headers: headers as Record<string, string>,
+        perMessageDeflate: false,
+        followRedirects: false,
+        maxPayload: upgrade.maxPayload,
+        createConnection,
+      });
+    } catch (e) {
+      // Synchronous throws are bad options: a malformed path, a header value with a line break.
+      socket?.destroy();
+      reject(failure(target, e, 'tcp', undefined, upgrade.subprotocols));
+      return;
+    }
+    const ws = websocket;
+
+    const cleanup = (): void => {
+      cancelTimer();
+      signal?.removeEventListener('abort', onAbort);
+      socket?.removeListener('connect', onTcpConnect);
+      socket?.removeListener('secureConnect', onSecureConnect);
+      ws.removeListener('upgrade', onUpgrade);
+      ws.removeListener('unexpected-response', onUnexpectedResponse);
+      ws.removeListener('open', onOpen);
+      ws.removeListener('error', onError);
+      ws.removeListener('close', onClose);
+    };
+    const fail = (err: GatewayError): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      ws.on('error', ignoreError);
+      // While CONNECTING this aborts the request and destroys its socket; afterwards it is a no-op.
+      ws.terminate();
+      reject(err);
+    };
+    function onUpgrade(response: IncomingMessage): void {
+      // 'upgrade' is emitted before `ws` checks the answer, which is what lets the subprotocol be checked here.
+      answered = true;
+      const protocol = response.headers['sec-websocket-protocol'];
+      if (protocol === undefined) return;
+      if (upgrade.subprotocols.includes(protocol)) {
+        chosen = protocol;
+        // `ws` offered none, so it would refuse any choice; the check is done (see the header comment).
+        delete response.headers['sec-websocket-protocol'];
+      } else {
+        // Left in place: `ws` refuses the answer and onError names the subprotocol.
+        unoffered = protocol;
+      }
+    }
+    function onUnexpectedResponse(_request: unknown, response: IncomingMessage): void {
+      const status = `${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim();
+      fail(new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', `${target.uri} answered the upgrade with ${status}`));
+    }
+    function onOpen(): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      ws.on('error', ignoreError);
+      resolve({ websocket: ws, protocol: chosen });
+    }
+    function onError(err: Error): void {
+      fail(failure(target, err, phase(), unoffered, upgrade.subprotocols));
+    }
+    function onClose(): void {
+      fail(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: closed before the upgrade succeeded`));
+    }
+    function onAbort(): void {
+      fail(aborted(target, signal?.reason));
+    }
+    function onTimeout(): void {
+      fail(timedOut(target, phase(), timeoutMs));
+    }
+
+    const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const cancelTimer = setTimer(onTimeout, timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    ws.on('upgrade', onUpgrade);
+    ws.on('unexpected-response', onUnexpectedResponse);
+    ws.on('open', onOpen);
+    ws.on('error', onError);
+    ws.on('close', onClose);
+  });
+}
+
+function aborted(target: WebSocketTarget, reason: unknown): GatewayError {
+  return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} aborted`, { cause: reason });
+}
+
+function timedOut(target: WebSocketTarget, phase: Phase, ms: number): GatewayError {
+  switch (phase) {
+    case 'tls':
+      return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} timed out after ${ms} ms`);
+    case 'tcp':
+      return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} timed out after ${ms} ms`);
+    default:
+      return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} timed out after ${ms} ms: the upgrade was not answered`);
+  }
+}
+
+function failure(target: WebSocketTarget, e: unknown, phase: Phase, unoffered: string | undefined, offered: readonly string[]): GatewayError {
+  const code = errorCode(e);
+  const detail = e instanceof Error ? e.message : String(e);
+  switch (phase) {
+    case 'answered': {
+      if (unoffered !== undefined) {
+        const list = offered.length > 0 ? `offered: ${offered.join(', ')}` : 'none was offered';
+        return new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', `${target.uri} chose subprotocol "${unoffered}", which was not offered (${list})`, { cause: e });
+      }
+      return new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', `${target.uri} answered the upgrade with an invalid handshake: ${detail}`, { cause: e });
+    }
+    case 'tls': {
+      // Verification failures carry OpenSSL's name (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED…) as code.
+      const what = code !== undefined && code !== detail ? `${code} (${detail})` : detail;
+      return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e });
+    }
+    case 'awaiting answer':
+      return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed before the upgrade was answered: ${code ?? detail}`, { cause: e });
+    case 'tcp':
+      return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ${code ?? detail}`, { cause: e });
+  }
+}

@@ -1,0 +1,331 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
+import http from 'node:http';
+import type net from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { PreparedConnections, type PreparedOptions } from '../../../src/upstream/prepared.js';
+import type { SetTimer } from '../../../src/upstream/connector.js';
+import { createWebSocketConnector, type UpstreamWebSocket } from '../../../src/upstream/ws-connector.js';
+import { GatewayError } from '../../../src/errors.js';
+import { within } from '../../helpers/within.js';
+
+/** Timers that only run when the test says so; records every delay asked for. */
+class FakeTimers {
+  readonly delays: number[] = [];
+  #pending: { callback: () => void; cancelled: boolean } | undefined;
+  readonly setTimer: SetTimer = (callback, ms) => {
+    assert.equal(this.#pending === undefined || this.#pending.cancelled, true, 'one timer at a time');
+    const entry = { callback, cancelled: false };
+    this.#pending = entry;
+    this.delays.push(ms);
+    return () => {
+      entry.cancelled = true;
+    };
+  };
+  get armed(): boolean {
+    return this.#pending !== undefined && !this.#pending.cancelled;
+  }
+  fire(): void {
+    const entry = this.#pending;
+    assert.ok(entry && !entry.cancelled, 'no timer is armed');
+    this.#pending = undefined;
+    entry.callback();
+  }
+}
+
+class FakeConnection extends EventEmitter {
+  destroyed = false;
+  constructor(readonly id: number) {
+    super();
+  }
+  close(): void {
+    this.emit('close');
+  }
+}
+
+interface Attempt {
+  readonly signal: AbortSignal;
+  readonly succeed: () => FakeConnection;
+  readonly fail: (message?: string) => void;
+}
+
+/** A factory whose attempts stay pending until the test settles them, in the order they were made. */
+class FakeBackend {
+  readonly attempts: Attempt[] = [];
+  #settled = 0;
+  #ids = 0;
+  readonly open = (signal: AbortSignal): Promise<FakeConnection> =>
+    new Promise<FakeConnection>((resolve, reject) => {
+      this.attempts.push({
+        signal,
+        succeed: () => {
+          const c = new FakeConnection(++this.#ids);
+          resolve(c);
+          return c;
+        },
+        fail: (message = 'ECONNREFUSED') => reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ws://app:8080/x failed: ${message}`)),
+      });
+    });
+  /** Attempts made and not yet settled by the test. */
+  get unsettled(): number {
+    return this.attempts.length - this.#settled;
+  }
+  /** Settles the oldest unsettled attempt; resolves after the pool has seen the outcome. */
+  async succeedNext(): Promise<FakeConnection> {
+    const attempt = this.attempts[this.#settled++];
+    assert.ok(attempt, 'no attempt is pending');
+    const c = attempt.succeed();
+    await settle();
+    return c;
+  }
+  async failNext(message?: string): Promise<void> {
+    const attempt = this.attempts[this.#settled++];
+    assert.ok(attempt, 'no attempt is pending');
+    attempt.fail(message);
+    await settle();
+  }
+}
+
+/** Lets promise callbacks run (the pool learns outcomes through promises; nothing here waits for I/O). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+function pool(
+  backend: FakeBackend,
+  extra: Partial<PreparedOptions<FakeConnection>> = {},
+): { pool: PreparedConnections<FakeConnection>; timers: FakeTimers; clock: { now: number }; events: string[] } {
+  const timers = new FakeTimers();
+  const clock = { now: 0 };
+  const p = new PreparedConnections<FakeConnection>({
+    count: 2,
+    open: backend.open,
+    onClose: (c, onClosed) => {
+      c.on('close', onClosed);
+      return () => c.off('close', onClosed);
+    },
+    destroy: (c) => {
+      c.destroyed = true;
+    },
+    name: 'ws://app:8080/x',
+    setTimer: timers.setTimer,
+    now: () => clock.now,
+    ...extra,
+  });
+  const events: string[] = [];
+  p.on('down', (e: unknown) => events.push(`down: ${(e as Error).message}`));
+  p.on('retry', (e: unknown, ms: number) => events.push(`retry ${ms}: ${(e as Error).message}`));
+  p.on('up', () => events.push('up'));
+  return { pool: p, timers, clock, events };
+}
+
+test('keeps count connections ready; take() hands out the oldest and opens its replacement at once', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, events } = pool(backend);
+  assert.equal(backend.attempts.length, 0, 'nothing opens before start()');
+  p.start();
+  p.start();
+  assert.equal(backend.attempts.length, 2);
+  assert.equal(p.take(), undefined, 'take() does not wait for a connection');
+  const first = await backend.succeedNext();
+  const second = await backend.succeedNext();
+  assert.equal(p.ready, 2);
+  assert.equal(backend.attempts.length, 2, 'no more than count');
+
+  const taken = p.take();
+  assert.equal(taken, first);
+  assert.equal(first.listenerCount('close'), 0, 'the pool stops watching what it handed out');
+  assert.equal(p.ready, 1);
+  assert.equal(backend.attempts.length, 3, 'the replacement is opening');
+  first.close();
+  assert.equal(backend.attempts.length, 3, 'a taken connection closing is not the pool’s business');
+
+  assert.equal(p.take(), second);
+  assert.equal(p.take(), undefined);
+  assert.equal(backend.attempts.length, 4);
+  await backend.succeedNext();
+  await backend.succeedNext();
+  assert.equal(p.ready, 2);
+  assert.deepEqual(events, []);
+  p.stop();
+});
+
+test('a ready connection that closes while idle is dropped and replaced', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, clock, events } = pool(backend, { count: 1 });
+  p.start();
+  const c = await backend.succeedNext();
+  clock.now += 60_000;
+  c.close();
+  assert.equal(p.ready, 0);
+  assert.equal(backend.attempts.length, 2);
+  const replacement = await backend.succeedNext();
+  assert.equal(p.take(), replacement);
+  assert.deepEqual(events, []);
+  p.stop();
+});
+
+test('failed opens go down and retry after 1, 2, 4 … s up to 30 s; once one succeeds the pool fills again', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, timers, events } = pool(backend, { count: 3 });
+  p.start();
+  await backend.failNext();
+  assert.equal(p.up, false);
+  await backend.failNext();
+  await backend.failNext();
+  assert.deepEqual(events, ['down: Connection to ws://app:8080/x failed: ECONNREFUSED'], 'one down, however many fail');
+  assert.equal(backend.attempts.length, 3, 'nothing opens while down but the retry');
+
+  for (let i = 0; i < 7; i++) {
+    timers.fire();
+    assert.equal(backend.unsettled, 1, 'a retry is one connection');
+    await backend.failNext(`attempt ${i + 1}`);
+  }
+  assert.deepEqual(timers.delays, [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+  assert.equal(events[1], 'retry 2000: Connection to ws://app:8080/x failed: attempt 1');
+
+  timers.fire();
+  const retried = await backend.succeedNext();
+  assert.equal(p.up, true);
+  assert.equal(events.at(-1), 'up');
+  assert.equal(timers.armed, false);
+  assert.equal(p.ready, 1);
+  assert.equal(backend.unsettled, 2, 'filling up to count again');
+  await backend.succeedNext();
+  await backend.succeedNext();
+  assert.equal(p.take(), retried, 'the retry’s connection is a ready one');
+  p.stop();
+});
+
+test('a connection that closes right after opening counts as a failed open, so reconnects back off', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, timers, clock, events } = pool(backend, { count: 1, minLifetimeMs: 1000 });
+  p.start();
+  const c = await backend.succeedNext();
+  clock.now += 5;
+  c.close();
+  assert.deepEqual(events, ['down: ws://app:8080/x closed a prepared connection 5 ms after it opened']);
+  assert.equal(backend.unsettled, 0, 'no immediate reconnect');
+  timers.fire();
+  await backend.succeedNext();
+  assert.deepEqual(events.slice(1), ['up']);
+  p.stop();
+});
+
+test('an adapter may report a connection that closed already, at once', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, clock } = pool(backend, {
+    count: 1,
+    onClose: (_c, onClosed) => {
+      clock.now += 2000;
+      onClosed();
+      return () => {};
+    },
+  });
+  p.start();
+  await backend.succeedNext();
+  assert.equal(p.ready, 0, 'not kept as ready');
+  assert.equal(backend.attempts.length, 2, 'replaced');
+  p.stop();
+});
+
+test('stop() destroys idle connections, aborts opens, destroys late arrivals, stops retrying; safe twice', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, timers } = pool(backend, { count: 3 });
+  p.start();
+  const handedOut = await backend.succeedNext();
+  const waiting = await backend.succeedNext();
+  assert.equal(p.take(), handedOut);
+  assert.equal(backend.unsettled, 2);
+  p.stop();
+  p.stop();
+  assert.equal(handedOut.destroyed, false, 'a taken connection is the caller’s');
+  assert.equal(waiting.destroyed, true);
+  assert.equal(waiting.listenerCount('close'), 0);
+  assert.ok(backend.attempts.every((a) => a.signal.aborted), 'opens in flight are aborted');
+  const late = await backend.succeedNext();
+  assert.equal(late.destroyed, true, 'a connection opened after stop() is destroyed');
+  await backend.failNext();
+  assert.equal(timers.armed, false, 'a failure after stop() schedules nothing');
+  assert.equal(p.take(), undefined);
+});
+
+test('stop() while down cancels the retry', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, timers } = pool(backend, { count: 1 });
+  p.start();
+  await backend.failNext();
+  assert.equal(timers.armed, true);
+  p.stop();
+  assert.equal(timers.armed, false);
+});
+
+test('a count below 1 is refused', () => {
+  const backend = new FakeBackend();
+  assert.throws(
+    () => pool(backend, { count: 0 }),
+    (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_INTERNAL',
+  );
+});
+
+test('with real WebSockets: ready ones are open, taken ones are replaced, stop() closes the idle ones', async () => {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  const serverSide: WebSocket[] = [];
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    serverSide.push(ws);
+  });
+  server.listen(0, '127.0.0.1');
+  await within(once(server, 'listening'), 'the backend to listen');
+  const port = (server.address() as net.AddressInfo).port;
+  const connect = createWebSocketConnector();
+  const target = { uri: `ws://127.0.0.1:${port}/`, scheme: 'ws' as const, host: '127.0.0.1', port, path: '/' };
+  const p = new PreparedConnections<UpstreamWebSocket>({
+    count: 2,
+    open: (signal) => connect(target, { headers: [], subprotocols: [], maxPayload: 1024 }, signal),
+    onClose: ({ websocket }, onClosed) => {
+      if (websocket.readyState === WebSocket.CLOSED) {
+        onClosed();
+        return () => {};
+      }
+      websocket.on('close', onClosed);
+      return () => websocket.off('close', onClosed);
+    },
+    destroy: ({ websocket }) => websocket.terminate(),
+    name: target.uri,
+  });
+  /** Polled on each turn of the event loop: the pool reports no event when it has filled. */
+  const until = (what: string, holds: () => boolean): Promise<void> =>
+    within(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (holds()) resolve();
+          else setImmediate(check);
+        };
+        check();
+      }),
+      what,
+    );
+  p.start();
+  await until('2 ready connections', () => serverSide.length === 2 && p.ready === 2);
+  const taken = p.take();
+  assert.ok(taken);
+  assert.equal(taken.websocket.readyState, WebSocket.OPEN);
+  await until('a replacement', () => serverSide.length === 3 && p.ready === 2);
+
+  p.stop();
+  await until('the 2 idle ones to close at the backend', () => serverSide.filter((ws) => ws.readyState === WebSocket.CLOSED).length === 2);
+  const received = Promise.race(serverSide.map((ws) => once(ws, 'message') as Promise<[Buffer]>));
+  taken.websocket.send('still here');
+  const [message] = await within(received, 'the taken connection to carry a message');
+  assert.equal(message.toString(), 'still here');
+  taken.websocket.terminate();
+  for (const ws of wss.clients) ws.terminate();
+  wss.close();
+  server.closeAllConnections();
+  const closed = once(server, 'close');
+  server.close();
+  await within(closed, 'the backend to close');
+});
