@@ -190,7 +190,9 @@ export async function openLink(ep: Endpoint, tls: ClientTls, options: LinkOption
     data: (chunk) => link.onBytes(chunk),
     control: (opcode, payload) => {
       if (opcode === OPCODE.ping) {
-        if (answerPings && !socket.destroyed) socket.write(encodeFrame(payload, OPCODE.pong));
+        // Not once our close frame is out (RFC 6455 §5.5.1): our side may be ended, and writing to it would fail
+        // the socket before the server's close frame arrives.
+        if (answerPings && !closing && !socket.destroyed) socket.write(encodeFrame(payload, OPCODE.pong));
         return;
       }
       if (opcode !== OPCODE.close) return;

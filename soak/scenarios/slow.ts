@@ -218,11 +218,12 @@ export const slow: Scenario = {
       const http = slows.filter((s) => STARTED_HTTP.has(s.kind));
       const got408 = http.filter((s) => s.received.startsWith('HTTP/1.1 408')).length;
       const allTimes = slows.flatMap((s) => (s.closedAfterMs === undefined ? [] : [s.closedAfterMs]));
-      const [p50, p99, max] = allTimes.length > 0 ? (percentiles(allTimes, [50, 99, 100]) as [number, number, number]) : [Number.NaN, Number.NaN, Number.NaN];
+      const [min, p50, p99, max] = allTimes.length > 0 ? (percentiles(allTimes, [0, 50, 99, 100]) as [number, number, number, number]) : [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
       figures.push(
         { metric: 'slow clients', value: slows.length, unit: 'conn' },
         { metric: `closed within ${limit / 1000} s of their connect`, value: closedInTime, unit: 'conn' },
         { metric: `still open after ${(limit + GRACE_MS) / 1000} s`, value: stillOpen, unit: 'conn' },
+        { metric: 'close time min', value: min / 1000, unit: 's' },
         { metric: 'close time p50', value: p50 / 1000, unit: 's' },
         { metric: 'close time p99', value: p99 / 1000, unit: 's' },
         { metric: 'close time max', value: max / 1000, unit: 's' },
