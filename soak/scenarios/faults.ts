@@ -133,7 +133,7 @@ export const faults: Scenario = {
         name: 'backend resets mid-stream',
         path: '/reset',
         documented: 'the data before the reset, then close 1011',
-        source: 'src/pipe/fuse.ts: an upstream error closes the WebSocket with 1011',
+        source: 'src/pipe/fuse.ts: a side that fails makes the other fail; a WebSocket client is told with 1011',
         async play(n) {
           const link = await open('/reset');
           const body = message(`reset-${n}`);
@@ -148,7 +148,7 @@ export const faults: Scenario = {
         name: 'backend half-closes (ends its write side)',
         path: '/halfclose',
         documented: `the data before the FIN ("${HALF_CLOSE_REPLY}"), then close 1000`,
-        source: 'src/pipe/fuse.ts: an upstream FIN closes the WebSocket with 1000 after the data before it',
+        source: 'src/pipe/fuse.ts: a side that ends gracefully ends the other after what is queued (1000 from a FIN)',
         async play(n) {
           const link = await open('/halfclose');
           let got = '';
@@ -192,7 +192,7 @@ export const faults: Scenario = {
         name: 'client vanishes mid-frame',
         path: '/vanish',
         documented: 'the gateway closes the backend connection and logs the close as 1006 "downstream lost (1006)"',
-        source: 'src/pipe/fuse.ts: a lost downstream destroys the upstream',
+        source: 'src/pipe/fuse.ts: a lost WebSocket makes the other side fail; a socket is destroyed, never taken for a clean end',
         async play(n) {
           const link = await open('/vanish');
           const tag = `vanish-${n}`;
