@@ -84,6 +84,7 @@ export const churn: Scenario = {
         { metric: 'gateway fds after', value: fds.after, unit: 'fd' },
         { metric: 'gateway RSS before', value: rss.before / 1024, unit: 'MiB' },
         { metric: 'gateway RSS after', value: rss.after / 1024, unit: 'MiB' },
+        { metric: 'RSS growth per connection', value: rss.growth / Math.max(1, completed), unit: 'KiB/conn' },
         { metric: 'smallest steady leak this run detects', value: detectableLeakPerConnection(rss.before, RSS_BOUND, completed), unit: 'KiB/conn' },
       ];
       return {

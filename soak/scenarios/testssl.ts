@@ -1,8 +1,8 @@
 /**
  * testssl.sh against the default configuration (conf/gateway-config.xml and its development PKI), started the way a
  * user starts it, on free ports. The default listener requires a client certificate: testssl.sh notices (the
- * server asks for one) and still tests protocols, ciphers and most vulnerabilities, because the gateway completes
- * the handshake and judges the certificate after it; the checks that need an HTTP request it reports as not tested.
+ * server asks for one) and still tests protocols, ciphers and most vulnerabilities, because the server's part of
+ * the handshake comes before the refusal; checks it cannot make it reports as WARN, counted here as not tested.
  * The development CA is given to testssl.sh (`--add-ca`), as a client of this configuration would trust it.
  */
 import { spawn } from 'node:child_process';
@@ -60,7 +60,9 @@ export const testssl: Scenario = {
       `by \`npm ci\`), then \`testssl --quiet --color 0 --warnings off -n none --severity LOW --jsonfile FILE --add-ca ` +
       `conf/dev-pki/ca.pem ${ctx.profile.testsslChecks.length > 0 ? `${ctx.profile.testsslChecks.join(' ')} ` : ''}127.0.0.1:Q\`` +
       (ctx.profile.testsslChecks.length > 0 ? ' (the quick run: those checks only).' : ' (every check testssl.sh makes by default).') +
-      ' The listener requires a client certificate; testssl.sh sends none, and the gateway refuses it after the handshake.';
+      ' The listener requires a client certificate and testssl.sh sends none: each of its handshakes ends with the alert' +
+      ' docs/tls.md describes, after the server has chosen protocol and cipher and sent its certificate, which is what' +
+      ' the checks read.';
     const command = findTestssl();
     if (!command) return { how, checks: [], figures: [], skipped: 'testssl.sh is not installed: `apt-get update && apt-get install -y testssl.sh` (Debian) installs it' };
     if (!existsSync(join(DEV_PKI_DIR, 'ca.pem'))) return { how, checks: [], figures: [], skipped: 'conf/dev-pki/ is missing: `npm ci` (or `bin/gateway dev-pki`) makes it' };
