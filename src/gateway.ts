@@ -241,6 +241,7 @@ export class Gateway {
       listeners.push(
         new Listener({
           listen: lc.listen,
+          stream: lc.stream,
           tls: prepared,
           verifyClient: secure ? options.sslVerifyClient : 'none',
           verifyDepth: secure ? options.sslVerifyDepth : undefined,

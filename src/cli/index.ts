@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { check } from './check.js';
+import { connect } from './connect.js';
+import type { ConnectFlags } from './connect-args.js';
 import { EXIT } from './exit-codes.js';
 import { keystoreList } from './keystore-list.js';
 import { createLogger, type LogFormat } from './logger.js';
@@ -27,6 +29,11 @@ interface StartOptions extends CommonOptions {
   workers: number;
 }
 
+interface ConnectOptions extends ConnectFlags {
+  logFormat?: LogFormat;
+  logLevel: string;
+}
+
 function parseWorkers(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new GatewayError('GW_ERR_USAGE', `--workers expects a whole number from 1 to 256, got "${value}"`);
@@ -44,13 +51,36 @@ function version(): string {
   return pkg.version;
 }
 
-function withCommonOptions(cmd: Command): Command {
+function withLogOptions(cmd: Command): Command {
   return cmd
-    .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml)')
-    .option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)', collectDefine, {})
     .addOption(new Option('--log-format <format>', 'log format (default: text on a terminal, json otherwise)').choices(['json', 'text']))
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
 }
+
+function withCommonOptions(cmd: Command): Command {
+  return withLogOptions(
+    cmd
+      .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml)')
+      .option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)', collectDefine, {}),
+  );
+}
+
+const CONNECT_HELP = `
+Local clients on --listen are carried to --to as a proxy <service> would carry
+them; the command logs, stops and exits as \`start\` does.
+
+  --listen   a bare port listens on 127.0.0.1 only, so that other machines
+             cannot use the bridge; write 0.0.0.0:PORT for every interface
+  --to       without --truststore, a wss:// or ssl:// target's certificate is
+             verified against the CAs Node trusts by default
+  --keystore needed only when the target asks for a client certificate
+
+Relative paths are read from the current directory.
+
+Example:
+  gateway connect --listen 5000 \\
+      --to wss://gateway.example.com/devices/device-1 \\
+      --keystore device-1.p12 --password-file device-1.pw --prepared 1`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
@@ -77,6 +107,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Findings go to stdout as the command's report; the logger only carries warnings from loading stores.
     const log = createLogger(opts.logFormat ?? 'text', 'warn');
     exitCode = check(opts.config, opts.define, log, (line) => process.stdout.write(line + '\n'));
+  });
+
+  withLogOptions(
+    program
+      .command('connect')
+      .usage('--listen [HOST:]PORT --to URI [options]')
+      .description('bridge a local TCP port to a gateway or server (the device side), without a configuration file')
+      .option('--listen <[host:]port>', 'where local clients connect (a bare port means 127.0.0.1:PORT)')
+      .option('--to <uri>', 'where to carry them: wss://HOST[:PORT]/PATH, ws://…, ssl://HOST:PORT or tcp://HOST:PORT')
+      .option('--keystore <file>', 'the client certificate and key presented when the target asks for one')
+      .option('--password-file <file>', "file whose first line is the keystore's password")
+      .option('--keystore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)')
+      .option('--alias <alias>', 'the keystore entry to present (default: the first key entry)')
+      .option('--truststore <file>', "CAs the target's certificate must chain to (default: the CAs Node trusts)")
+      .option('--truststore-password-file <file>', "file whose first line is the truststore's password")
+      .option('--truststore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)')
+      .option('--prepared <n>', 'connections kept open to the target ahead of local clients (default: 0, connect per client)')
+      .addHelpText('after', CONNECT_HELP),
+  ).action(async (opts: ConnectOptions) => {
+    exitCode = await connect(opts, createLogger(opts.logFormat, opts.logLevel));
   });
 
   const keystore = program.command('keystore').description('inspect key and trust stores');

@@ -1,10 +1,10 @@
 /**
- * What `start` and `check` share: read the config, then prepare the gateway (stores, TLS contexts, services,
- * listeners) without binding. Every problem found on the way is returned, in file order.
+ * What `start`, `check` and `connect` share: read the config, then prepare the gateway (stores, TLS contexts,
+ * services, listeners) without binding. Every problem found on the way is returned, in file order.
  */
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/index.js';
-import type { Diagnostic, GatewayConfig } from '../config/types.js';
+import type { Diagnostic, GatewayConfig, LoadConfigResult } from '../config/types.js';
 import { ensureDevPki } from '../devpki/dev-pki.js';
 import type { GatewayError } from '../errors.js';
 import { Gateway } from '../gateway.js';
@@ -30,7 +30,11 @@ export function prepare(configPath: string | undefined, defines: Record<string, 
       log.warn(`Created a development CA and certificates in ${displayPath(made.dir)}: for trying the gateway only, never for production`);
     }
   }
-  const result = loadConfig(displayPath(file), { defines });
+  return prepareLoaded(loadConfig(displayPath(file), { defines }), log);
+}
+
+/** Prepares a gateway from a configuration already read (from a file, or made from `connect`'s flags). */
+export function prepareLoaded(result: LoadConfigResult, log: Logger): Prepared {
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (!result.ok) {
     return { config: undefined, gateway: undefined, errors: result.diagnostics.filter((d) => d.severity === 'error'), warnings };

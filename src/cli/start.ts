@@ -1,10 +1,7 @@
-import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { formatDiagnostic, isGatewayError } from '../errors.js';
-import { EXIT } from './exit-codes.js';
+import { launch } from './launch.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
-import { WORKER_SHUTDOWN } from './workers.js';
 
 /** Runs the gateway until SIGINT/SIGTERM. Resolves with the exit code when it has stopped or failed to launch. */
 export async function start(
@@ -15,62 +12,5 @@ export async function start(
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  const prepared = prepare(configPath, defines, log);
-  for (const w of prepared.warnings) log.warn({ code: w.code }, formatDiagnostic('warning', w.code, w.message, w.position, w.hint));
-  if (!prepared.gateway) {
-    for (const e of prepared.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
-    log.fatal('Gateway failed to launch');
-    return EXIT.INVALID;
-  }
-  const gateway = prepared.gateway;
-  log.info('Starting server');
-  try {
-    await gateway.start();
-  } catch (err) {
-    // A GatewayError's message says all a user needs (Address already in use, …); other errors keep their stack.
-    if (isGatewayError(err)) log.error({ code: err.code }, err.message);
-    else log.error({ err }, (err as Error).message);
-    log.fatal('Gateway failed to launch');
-    return EXIT.RUNTIME;
-  }
-  const secs = Number(process.hrtime.bigint() - began) / 1e9;
-  log.info(`Started server successfully in ${secs.toFixed(3)} secs`);
-  onStarted();
-
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (why: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${why}: stopping server`);
-      gateway.stop().then(
-        () => resolve(EXIT.OK),
-        (err: unknown) => {
-          log.error({ err }, 'error while stopping');
-          resolve(EXIT.RUNTIME);
-        },
-      );
-    };
-    if (cluster.isWorker) {
-      // The primary decides when workers stop: a Ctrl-C reaches the whole process group, and a worker that took it
-      // (and then the primary's request) as two signals would drop its connections instead of closing them.
-      process.on('message', (message: unknown) => {
-        if (message === WORKER_SHUTDOWN) stop('stop requested by the primary');
-      });
-      process.once('disconnect', () => stop('the primary went away'));
-      process.on('SIGINT', () => {});
-      process.on('SIGTERM', () => {});
-      return;
-    }
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn(`${signal} again: exiting without waiting for connections to close`);
-        resolve(EXIT.OK);
-        return;
-      }
-      stop(`${signal} received`);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  return launch(prepare(configPath, defines, log), log, { began, onStarted });
 }

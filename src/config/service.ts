@@ -101,7 +101,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     accessConstraints,
     position: element.position,
   };
-  checkTransportFit(config, connectOptions, diags);
+  checkTransportFit(config, connectOptions, acceptOptions.inactivityTimeoutMs, diags);
   return { draft: { config, acceptOptions }, name: nameResult, realmNames };
 }
 
@@ -109,9 +109,13 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
  * What needs HTTP (an Origin, a request path) cannot apply to tcp:// and ssl:// accepts, and what is only sent
  * or done towards one kind of backend cannot apply to another: each such option is an error where it is written.
  */
-function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionSet, diags: Diagnostics): void {
+function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionSet, acceptInactivity: Located<number> | undefined, diags: Diagnostics): void {
   const label = `service "${config.name}"`;
+  const own = (located: { inherited: boolean } | undefined): boolean => located !== undefined && !located.inherited;
   const streamAccept = config.accepts.find((a) => !isWebSocketScheme(a.scheme));
+  if (streamAccept !== undefined && config.accepts.every((a) => !isWebSocketScheme(a.scheme)) && own(acceptInactivity) && (acceptInactivity?.value ?? 0) > 0) {
+    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<ws.inactivity.timeout> in the <accept-options> of ${label} is not supported on ${streamAccept.uri}: a byte-stream client cannot be pinged`, (acceptInactivity as Located<unknown>).position, 'remove it; TCP keep-alive finds clients that vanished');
+  }
   if (streamAccept !== undefined) {
     for (const c of config.crossSiteConstraints) {
       diags.error('GW_ERR_CONFIG_VALUE', `<cross-site-constraint> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no Origin`, c.position, 'move the tcp:// or ssl:// accept to a service of its own');
@@ -124,7 +128,6 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
   const connect = config.connect;
   if (connect === undefined) return;
   const toWebSocket = isWebSocketScheme(connect.scheme);
-  const own = (located: { inherited: boolean } | undefined): boolean => located !== undefined && !located.inherited;
   if (!toWebSocket) {
     if (own(connectOptions.httpHeaders)) {
       diags.error('GW_ERR_CONFIG_VALUE', `<http.header> in ${label} has no meaning for ${connect.uri}: headers go to ws:// and wss:// backends`, (connectOptions.httpHeaders as Located<unknown>).position, 'use tcp.proxy-protocol to tell a tcp:// or ssl:// backend who the client is');
@@ -137,7 +140,11 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
       diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<tcp.proxy-protocol> in the <connect-options> of ${label} is not supported for ${connect.uri}`, (connectOptions.proxyProtocol as Located<unknown>).position, 'tell a WebSocket backend who the client is with <http.header>');
     }
     if (config.properties.connectStrategy === 'deferred') {
-      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `connect.strategy deferred is not supported for ${connect.uri}: the backend's choice of subprotocol must be known before the client's upgrade is answered`, config.position, 'use immediate (the default) or prepared');
+      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `connect.strategy deferred is not supported for ${connect.uri}: the backend's choice of subprotocol must be known before the client's upgrade is answered`, config.position, 'use immediate (the default)');
+    }
+    const webSocketAccept = config.accepts.find((a) => isWebSocketScheme(a.scheme));
+    if (config.properties.connectStrategy === 'prepared' && webSocketAccept !== undefined) {
+      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `connect.strategy prepared is not supported from ${webSocketAccept.uri} to ${connect.uri}: a WebSocket client's backend is asked for the client's subprotocols and told who it is, which a connection opened ahead of the client cannot be`, config.position, 'use immediate (the default); prepared serves tcp:// and ssl:// accepts');
     }
   }
   if (own(connectOptions.keystoreAlias) && !isTlsScheme(connect.scheme)) {

@@ -13,7 +13,6 @@ import type { Logger } from 'pino';
 import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
-import { isWebSocketScheme } from '../config/uris.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
 import { GatewayError } from '../errors.js';
 import type { ConnectionContext } from '../services/types.js';
@@ -42,6 +41,8 @@ export interface ListenerOptions {
   readonly proxyProtocol: { readonly version: 'v1' | 'v2'; readonly trusted: AddressList } | undefined;
   /** `ssl.verify-depth`: the longest chain (leaf = depth 0) a client may present. */
   readonly verifyDepth: number | undefined;
+  /** tcp:// or ssl://: clients are byte streams for the one service of the address, with no HTTP. */
+  readonly stream: boolean;
   /** `ws.handshake.timeout`: from TCP accept to a completed upgrade. */
   readonly handshakeTimeoutMs: number;
   /** `tcp.maximum.connections`: connections open at once on this address. */
@@ -85,7 +86,7 @@ export class Listener {
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#routes = new RouteTable(options.routes);
-    this.#stream = options.routes.some((r) => !isWebSocketScheme(r.accept.scheme));
+    this.#stream = options.stream;
     this.#tls = options.tls;
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
@@ -95,7 +96,7 @@ export class Listener {
     this.#http.on('request', (req, res) => {
       const conn = this.#bySocket.get(req.socket);
       const refusal = conn?.refusal ?? this.#answerFor(req);
-      if (conn) conn.phase = 'refused';
+      if (conn) this.#refused(conn, req.socket);
       // This address serves upgrades only: whatever a plain request gets, the connection closes after it.
       res.writeHead(refusal.status, {
         'Content-Type': 'text/plain; charset=utf-8',
@@ -109,12 +110,13 @@ export class Listener {
       const status = clientErrorStatus(err);
       options.log.debug({ err, status }, 'malformed HTTP request');
       const conn = this.#bySocket.get(socket);
-      if (conn) conn.phase = 'refused';
+      if (conn) this.#refused(conn, socket);
       refuseUpgrade(socket, status, status === 431 ? 'Request header fields too large.' : 'Malformed HTTP request.');
     });
     // Small WebSocket frames must not wait on Nagle's algorithm (with delayed ACKs that is tens of milliseconds);
     // keep-alive probes find clients that vanished without a FIN when no inactivity timeout is configured.
-    this.#server = createNetServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS }, (socket) => this.#accept(socket));
+    // A byte-stream client may half-close (send its request, then read the response): its socket stays half-open.
+    this.#server = createNetServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS, allowHalfOpen: options.stream }, (socket) => this.#accept(socket));
   }
 
   /** The address actually bound (port 0 in the config becomes a real port here). */
@@ -288,14 +290,15 @@ export class Listener {
     conn.identity = identity;
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {
+      // Grouped by OpenSSL's code: the rest names the certificate, which a scanner can vary at will.
+      const code = reason.split(':')[0] ?? reason;
       this.#refuse(
         'client certificate refused',
-        reason,
+        code,
         conn.downstream,
-        identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {},
+        { detail: reason, ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}) },
         `client certificate refused: ${reason}`,
       );
-      const code = reason.split(':')[0] ?? reason;
       conn.refusal = { status: 403, message: `Forbidden: client certificate refused (${code}).` };
     }
     this.#toHttp(conn);
@@ -331,16 +334,26 @@ export class Listener {
     const started = phase === 'http' && conn.requestStarted;
     const what =
       phase === 'proxy-header' ? 'no PROXY header' : phase === 'tls' ? 'TLS handshake not completed' : started ? 'HTTP request not completed' : 'no HTTP request';
-    conn.phase = 'refused';
     this.#refuse('handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {
       const socket = conn.httpSocket;
+      this.#refused(conn, socket);
       refuseUpgrade(socket, 408, 'Request timeout: the request did not arrive in time.');
-      this.#closeGrace.add(() => socket.destroy());
       return;
     }
+    conn.phase = 'refused';
     conn.tls?.destroy();
     conn.socket.destroy();
+  }
+
+  /**
+   * The client has been (or is being) answered with a refusal: nothing it sends from now on is served, and its
+   * socket is destroyed if it has not closed within the grace period.
+   */
+  #refused(conn: DownstreamConnection, socket: Duplex): void {
+    if (conn.phase === 'refused') return;
+    conn.phase = 'refused';
+    this.#closeGrace.add(() => socket.destroy());
   }
 
   #refuse(kind: string, reason: string, downstream: string, fields: Record<string, unknown>, message = `${kind}: ${reason}`): void {
@@ -365,10 +378,15 @@ export class Listener {
       return;
     }
     const refuse = (status: number, message: string) => {
-      conn.phase = 'refused';
+      this.#refused(conn, socket);
       refuseUpgrade(socket, status, message);
     };
     if (conn.refusal) return refuse(conn.refusal.status, conn.refusal.message);
+    // Answered already (a 408 to a client that then finished its request): nothing more is served.
+    if (conn.phase === 'refused' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
     if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path);
@@ -390,22 +408,7 @@ export class Listener {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`);
     }
-    const identity = conn.identity;
-    const from = conn.endpoints;
-    const denial = route.access.check({ identity, address: from.address, acceptPath: accept.path, requestPath: path });
-    if (denial !== undefined) {
-      log.warn(
-        {
-          downstream,
-          service: service.config.name,
-          code: 'GW_ERR_ACCESS_DENIED',
-          reason: denial,
-          ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
-        },
-        'access refused',
-      );
-      return refuse(403, 'Forbidden: access-constraint not satisfied.');
-    }
+    if (!this.#admits(route, conn, path)) return refuse(403, 'Forbidden: access-constraint not satisfied.');
     const ctx = this.#context(conn, accept.uri, path, service.config.name);
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
@@ -428,9 +431,9 @@ export class Listener {
     service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, abort.signal).then(
       ({ end, protocol }) => {
         socket.off('close', gone);
-        if (socket.destroyed) {
+        if (socket.destroyed || this.#state !== 'listening') {
           end.destroy();
-          return;
+          return refuse(503, 'The gateway is shutting down.');
         }
         chooseProtocol(req, protocol);
         upgrade(end);
@@ -440,6 +443,24 @@ export class Listener {
         refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`);
       },
     );
+  }
+
+  /** The service's access-constraints, for this client and request path; a refusal is logged with its reasons. */
+  #admits(route: Route, conn: DownstreamConnection, path: string): boolean {
+    const identity = conn.identity;
+    const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: path });
+    if (denial === undefined) return true;
+    this.#options.log.warn(
+      {
+        downstream: conn.downstream,
+        service: route.service.config.name,
+        code: 'GW_ERR_ACCESS_DENIED',
+        reason: denial,
+        ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
+      },
+      'access refused',
+    );
+    return false;
   }
 
   /** The connection is a service's from now on: the listener's deadline no longer applies. */
@@ -470,20 +491,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const identity = conn.identity;
-    const from = conn.endpoints;
-    const denial = route.access.check({ identity, address: from.address, acceptPath: '/', requestPath: '/' });
-    if (denial !== undefined) {
-      log.warn(
-        {
-          downstream,
-          service: service.config.name,
-          code: 'GW_ERR_ACCESS_DENIED',
-          reason: denial,
-          ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
-        },
-        'access refused',
-      );
+    if (!this.#admits(route, conn, '/')) {
       conn.phase = 'refused';
       socket.destroy();
       return;

@@ -79,6 +79,9 @@ export class StreamEnd implements End {
       if (errored) this.#onError(errored);
       else if (s.readableEnded) this.#onEnd();
       this.#onClose();
+    } else if (s.readableEnded) {
+      // Half-open: its FIN came while the other side was being connected, and its writing side is still open.
+      this.#onEnd();
     }
   }
 

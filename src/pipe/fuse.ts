@@ -23,7 +23,7 @@
 import { DeadlineList, type Deadline } from '../timers/deadlines.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason } from './close.js';
 import type { End, EndSink, Ending } from './ends.js';
-import { PendingWrites } from './pending.js';
+import { PendingWrites, WRITE_OVERHEAD_BYTES } from './pending.js';
 
 export interface PipeOptions {
   /** maximum.pending.bytes: bytes queued per direction before the source is paused; resumes at half. */
@@ -152,7 +152,7 @@ class Fuse {
     const length = Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, b) => n + b.length, 0);
     if (length === 0 && d.to.kind === 'bytes') return;
     d.bytes += length;
-    d.pending.push(length);
+    d.pending.push(length + WRITE_OVERHEAD_BYTES);
     // A byte stream carries no message type: what reaches a WebSocket from one is binary.
     d.to.write(payload, d.from.kind === 'bytes' ? true : binary, d === this.#toUpstream ? this.#onUpstreamWritten : this.#onDownstreamWritten);
     if (d.pending.bytes > this.#max && !d.paused && !this.#done(d.from)) {
@@ -220,10 +220,19 @@ class Fuse {
     }
     const code = ending.code;
     this.#decide(side, code === undefined ? `${side} closed` : `${side} closed (${code})`, this.#downstreamCode(side === 'downstream' ? code : (code ?? CLOSE_NORMAL)));
+    const end = this.#end(side);
+    const other = this.#other(side);
+    if (end.kind === 'bytes' && other.kind === 'bytes' && end.writable) {
+      // A half-close between byte streams: the FIN is passed on, and what the other side still sends is delivered
+      // until it ends too (a request, then its response). Both ends then have their FIN, and the pipe is done.
+      this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
+      other.close(undefined, '');
+      return;
+    }
     // A close frame is answered by the WebSocket itself; a FIN needs ours (a socket made with allowHalfOpen would
     // otherwise keep its side open).
-    this.#end(side).close(undefined, '');
-    this.#closeGracefully(this.#other(side), side, code, ending.reason);
+    end.close(undefined, '');
+    this.#closeGracefully(other, side, code, ending.reason);
   }
 
   #failed(side: Side, err: unknown, description: string, code: number | undefined): void {

@@ -4,6 +4,13 @@
  * socket in the order of send() calls, so the write that just completed is always the oldest one: a FIFO of
  * lengths gives exact accounting with one shared callback per direction, instead of a closure per message.
  */
+/**
+ * What a queued write holds besides its payload (a frame header, a slot in the writer's queue, its completion):
+ * counted with the payload, so that a flood of empty or one-byte messages is bounded by `maximum.pending.bytes`
+ * like a flood of large ones.
+ */
+export const WRITE_OVERHEAD_BYTES = 64;
+
 export class PendingWrites {
   /** Ring buffer of lengths; its size is a power of two so that wrapping is a mask. */
   #lengths = new Array<number>(16).fill(0);

@@ -5,7 +5,7 @@
  */
 import type { ServiceConfig } from '../config/types.js';
 import type { End } from '../pipe/ends.js';
-import { PendingWrites } from '../pipe/pending.js';
+import { PendingWrites, WRITE_OVERHEAD_BYTES } from '../pipe/pending.js';
 import { closeAll } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
 import type { ConnectionContext, Service } from './types.js';
@@ -43,7 +43,7 @@ export class EchoService implements Service {
         if (!end.writable) return;
         const size = Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, b) => n + b.length, 0);
         bytes += size;
-        pending.push(size);
+        pending.push(size + WRITE_OVERHEAD_BYTES);
         end.write(payload, binary, onSent);
         if (!paused && pending.bytes > limit) {
           paused = true;

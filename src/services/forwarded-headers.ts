@@ -7,11 +7,35 @@
  * - every Sec-WebSocket-* header: the gateway's WebSocket client makes its own key, version and extension offer,
  *   and the subprotocol offer is passed to it separately;
  * - every header a `<http.header>` names, in whatever case the client wrote it, so that a client can never forge
- *   one: the backend sees the gateway's value or, when the gateway left it out, none.
+ *   one: the backend sees the gateway's value or, when the gateway left it out, none;
+ * - the headers a backend may take as the proxy's word about the client whatever the configuration says:
+ *   Client-Cert and Client-Cert-Chain (RFC 9440 §4 requires a proxy to remove them), Forwarded, X-Forwarded-*,
+ *   X-Real-IP and X-Client-Cert*.
+ * Names are compared with `_` read as `-`: servers that map headers to variables (CGI, WSGI) make `X_Client_IP`
+ * and `X-Client-IP` the same name.
  */
 import type { HttpHeaderConfig } from '../config/types.js';
 
-const STRIPPED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+const STRIPPED = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'client-cert',
+  'client-cert-chain',
+  'forwarded',
+  'x-real-ip',
+]);
+const STRIPPED_PREFIXES = ['proxy-', 'sec-websocket-', 'x-forwarded-', 'x-client-cert'];
+
+/** The form names are compared in: lower case, `_` as `-`. */
+function canonical(name: string): string {
+  return name.toLowerCase().replaceAll('_', '-');
+}
 
 // RFC 9110 §5.6.2 token, and §5.5 field-value as node:http checks it (bytes held as latin1 characters).
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -19,7 +43,7 @@ const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 function listed(value: string, into: Set<string>): void {
   for (const item of value.split(',')) {
-    const name = item.trim().toLowerCase();
+    const name = canonical(item.trim());
     if (name !== '') into.add(name);
   }
 }
@@ -32,7 +56,7 @@ function listed(value: string, into: Set<string>): void {
  */
 export function forwardedHeaders(rawHeaders: readonly string[], configured: readonly Pick<HttpHeaderConfig, 'name'>[]): Record<string, string | string[]> {
   const removed = new Set<string>();
-  for (const header of configured) removed.add(header.name.toLowerCase());
+  for (const header of configured) removed.add(canonical(header.name));
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     if ((rawHeaders[i] as string).toLowerCase() === 'connection') listed(rawHeaders[i + 1] as string, removed);
   }
@@ -42,7 +66,8 @@ export function forwardedHeaders(rawHeaders: readonly string[], configured: read
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
     const lower = name.toLowerCase();
-    if (STRIPPED.has(lower) || removed.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-websocket-')) continue;
+    const key0 = canonical(name);
+    if (STRIPPED.has(key0) || removed.has(key0) || STRIPPED_PREFIXES.some((p) => key0.startsWith(p))) continue;
     // Node's parser already refuses such lines unless run with --insecure-http-parser; checked again because
     // node:http throws when asked to send one.
     if (!TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) continue;

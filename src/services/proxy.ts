@@ -98,10 +98,19 @@ export class ProxyService implements Service {
     try {
       return await this.#deps.open(ctx, request, signal);
     } catch (err) {
-      ctx.log.warn({ upstream: this.#upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, `Connection to ${this.#upstream} failed`);
-      if (String((err as { code?: unknown }).code).startsWith('GW_ERR_UPSTREAM')) this.#recovery?.reportFailure(err);
+      if (!signal.aborted) this.#connectFailed(ctx, err);
       throw err;
     }
+  }
+
+  /**
+   * Logs a failed backend connect and, when the backend itself could not be reached, counts it towards taking the
+   * service down. A backend that answered one client's upgrade with a refusal is reachable: that is no outage.
+   */
+  #connectFailed(ctx: ConnectionContext, err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    ctx.log.warn({ upstream: this.#upstream, code, reason: err instanceof Error ? err.message : String(err) }, `Connection to ${this.#upstream} failed`);
+    if (code === 'GW_ERR_UPSTREAM_CONNECT' || code === 'GW_ERR_UPSTREAM_TLS') this.#recovery?.reportFailure(err);
   }
 
   handle(downstream: End, ctx: ConnectionContext, upstream?: End): void {
@@ -131,6 +140,11 @@ export class ProxyService implements Service {
         firstData();
       },
       ended: (ending) => {
+        // A byte stream's FIN is a half-close, not a departure: what it sent is delivered and the FIN passed on.
+        if (downstream.kind === 'bytes' && !ending.lost) {
+          firstData();
+          return;
+        }
         gone ??= { reason: ending.lost ? 'downstream lost (1006)' : ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code})`, code: ending.code };
         abort.abort();
       },
@@ -167,9 +181,7 @@ export class ProxyService implements Service {
         return;
       }
       const message = `Connection to ${this.#upstream} failed`;
-      ctx.log.warn({ upstream: this.#upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) }, message);
-      // Only the backend's failures count towards taking the service down.
-      if (String((err as { code?: unknown }).code).startsWith('GW_ERR_UPSTREAM')) this.#recovery?.reportFailure(err);
+      this.#connectFailed(ctx, err);
       const code = await closeWithDeadline(downstream, 1011, closeReason(message));
       closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, code);
       return;

@@ -115,8 +115,8 @@ function sessionIdContext(settings: ServerTlsSettings): string {
  * to load it. The gateway never asks for renegotiation itself (it asks for client certificates in the first
  * handshake), and TLS 1.3 has none. The renegotiation_info extension (RFC 5746) is still sent, so clients see a
  * server that is not open to the insecure renegotiation attack. OpenSSL reads this option from the context a
- * connection starts with (the server's base context, replaced on reload by setSecureContext), not from one the SNI
- * callback switches to; it is on every context so that whichever becomes the base has it.
+ * connection starts with (the listener's base context), not from one the SNI callback switches to; it is on every
+ * context so that whichever becomes the base has it.
  */
 const REFUSE_RENEGOTIATION = constants.SSL_OP_NO_RENEGOTIATION;
 
@@ -193,8 +193,8 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   const options: tls.TlsOptions = {
     ...contextOptions(settings, baseEntry, ca, policy, sessionId),
     requestCert: settings.verifyClient !== 'none',
-    // Always false: with true OpenSSL drops the connection and the reason is lost; identify() and refusalReason()
-    // read socket.authorizationError and the gateway refuses the client itself.
+    // For a plain tls.Server (tests, tools): the gateway's listener runs handshakes itself (accept.ts), with
+    // rejectUnauthorized only for `required`; either way identify() and refusalReason() judge the client.
     rejectUnauthorized: false,
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];

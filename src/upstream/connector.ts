@@ -81,9 +81,21 @@ export function openSocket(target: UpstreamTarget): net.Socket {
       port: target.port,
       localAddress: target.localAddress,
     };
-    return tls.connect(options);
+    return tuned(tls.connect(options));
   }
-  return net.connect({ host: target.host, port: target.port, localAddress: target.localAddress });
+  // Half-open allowed: a client's FIN is passed on, and what the backend still sends after it is delivered.
+  return tuned(net.connect({ host: target.host, port: target.port, localAddress: target.localAddress, allowHalfOpen: true }));
+}
+
+/**
+ * No Nagle delay: the copy loop forwards each WebSocket message as it arrives, and Nagle plus delayed ACKs would hold
+ * small request/response exchanges back by up to 40 ms. TCP keep-alive: a backend that vanished behind a NAT or
+ * firewall would otherwise go unnoticed for as long as it stays quiet. Both are applied once the socket connects.
+ */
+function tuned(socket: net.Socket): net.Socket {
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+  return socket;
 }
 
 function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setTimer: SetTimer): Promise<net.Socket> {
@@ -129,11 +141,6 @@ function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setT
       if (settled) return;
       settled = true;
       cleanup();
-      // The copy loop forwards each WebSocket message as it arrives; Nagle plus delayed ACKs would hold small
-      // request/response exchanges back by up to 40 ms.
-      socket.setNoDelay(true);
-      // A backend that vanished behind a NAT or firewall would otherwise go unnoticed for as long as it stays quiet.
-      socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
       socket.on('error', ignoreError);
       resolve(socket);
     }

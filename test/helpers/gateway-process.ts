@@ -1,6 +1,7 @@
 /**
- * Runs the real `bin/gateway` as a child process with JSON logs, and lets a test wait for log lines. The gateway is
- * started with accepts on port 0; the ports it really bound are read from its `listening` log lines.
+ * Runs the real `bin/gateway` as a child process with JSON logs (`start`, or `connect`), and lets a test wait for log
+ * lines. The gateway is started with accepts on port 0; the ports it really bound are read from its `listening` log
+ * lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -92,10 +93,22 @@ export class GatewayProcess {
    * Starts `bin/gateway start --config FILE` (the default configuration when FILE is undefined) and waits until it
    * reports it started (or exits).
    */
-  static async start(configFile: string | undefined, extraArgs: string[] = []): Promise<GatewayProcess> {
+  static start(configFile: string | undefined, extraArgs: string[] = []): Promise<GatewayProcess> {
     const config = configFile === undefined ? [] : ['--config', configFile];
-    const child = spawn(process.execPath, [repoPath('bin/gateway'), 'start', ...config, '--log-format', 'json', ...extraArgs], {
+    return GatewayProcess.launch(['start', ...config, ...extraArgs]);
+  }
+
+  /** Starts `bin/gateway connect ARGS` (from `cwd`, where relative store paths are read) and waits as start does. */
+  static connect(args: string[], cwd?: string): Promise<GatewayProcess> {
+    return GatewayProcess.launch(['connect', ...args], cwd);
+  }
+
+  /** Runs `bin/gateway COMMAND ARGS --log-format json` until it logs that it started; one that exits first fails. */
+  static async launch(commandAndArgs: string[], cwd?: string): Promise<GatewayProcess> {
+    const [command, ...args] = commandAndArgs;
+    const child = spawn(process.execPath, [repoPath('bin/gateway'), command ?? 'start', '--log-format', 'json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd,
     });
     const gw = new GatewayProcess(child);
     try {

@@ -39,6 +39,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
   }));
   const listener = new Listener({
     listen: { host: '127.0.0.1', port: 0 },
+    stream: false,
     tls: undefined,
     verifyClient: 'none',
     verifyDepth: undefined,
@@ -154,6 +155,17 @@ test('half a request gets 408 at the deadline; a whole one within it is upgraded
   assert.match(await within(text, 'the 408'), /^HTTP\/1\.1 408 Request Timeout/);
   assert.equal((await log.waitFor((l) => l['kind'] === 'handshake timeout'))['reason'], 'HTTP request not completed');
   assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 101 Switching Protocols');
+});
+
+test('a client answered 408 is not served when it finishes its request afterwards', async (t) => {
+  const { port } = await start(t, { handshakeTimeoutMs: 300 });
+  const s = await opened(port);
+  const text = readAll(s);
+  s.write('GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  await within(new Promise((resolve) => s.once('data', resolve)), 'the 408');
+  s.write('Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  const all = await within(text, 'the connection to close');
+  assert.doesNotMatch(all, /101 Switching Protocols/);
 });
 
 test('an upgraded connection outlives the handshake deadline', async (t) => {

@@ -94,6 +94,8 @@ test('tcp://: binds the local address given as localAddress (tcp.bind)', async (
   const port = await listen(server);
   const socket = await createConnector()(tcp(port, { localAddress: '127.0.0.1', connectTimeoutMs: 5000 }));
   assert.equal(socket.localAddress, '127.0.0.1');
+  // tcp:// sockets stay half-open after the backend's FIN, until the copy loop (here: the test) ends them too.
+  socket.on('end', () => socket.end());
   socket.resume();
   await event(socket, 'close');
   await close(server);

@@ -1,0 +1,136 @@
+/**
+ * `bin/gateway connect`, the device side without a configuration file: a local TCP client → `connect` (tcp:// →
+ * wss:// with device-1's PKCS12, keytool-made, and the fixture CA) → a central `start` gateway (wss:// requiring a
+ * client certificate, path-identity) → a tcp:// echo backend. Also what it exits with when its flags or stores are
+ * wrong.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
+import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
+import { repoPath } from '../helpers/paths.js';
+import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
+
+/** Everything a socket receives until it has `n` bytes. */
+function receive(socket: Socket, n: number): Promise<Buffer> {
+  return within(
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let got = 0;
+      socket.on('data', (d: Buffer) => {
+        chunks.push(d);
+        got += d.length;
+        if (got >= n) resolve(Buffer.concat(chunks));
+      });
+      socket.once('error', reject);
+    }),
+    `${n} bytes back`,
+  );
+}
+
+describe('bin/gateway connect', () => {
+  let space: Workspace;
+  let central: GatewayProcess;
+  let bridge: GatewayProcess;
+  let echo: Backend;
+  let to: string;
+  const DEVICES = 'wss://localhost:0/devices';
+  /** What `--listen 0` means: port 0 (any free port) on 127.0.0.1. */
+  const LOCAL = 'tcp://127.0.0.1:0';
+
+  before(async () => {
+    echo = await tcpEcho();
+    space = workspace();
+    const fixture = (name: string): string => readFileSync(repoPath('test/fixtures/stores', name), 'utf8');
+    space.write('central.pem', fixture('localhost.pem'));
+    space.write('fixture-ca.pem', fixture('fixture-ca.crt.pem'));
+    space.write('changeit.pw', 'changeit\n');
+    space.write('wrong.pw', 'wrong\n');
+    writeFileSync(join(space.dir, 'device-1.p12'), readFileSync(repoPath('test/fixtures/stores/device-1.p12')));
+    central = await GatewayProcess.start(
+      space.config(
+        `
+  <service>
+    <name>devices</name>
+    <accept>${DEVICES}</accept>
+    <connect>tcp://127.0.0.1:${echo.port}</connect>
+    <type>proxy</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+    <access-constraint><path-identity>CN</path-identity></access-constraint>
+  </service>
+  <security>
+    <keystore><type>PEM</type><file>central.pem</file></keystore>
+    <truststore><type>PEM</type><file>fixture-ca.pem</file></truststore>
+  </security>`,
+        'central.xml',
+      ),
+    );
+    to = `wss://localhost:${central.port(DEVICES)}/devices/device-1`;
+    // Relative store paths, read from the directory the command runs in, as a device's start-up script has them.
+    bridge = await GatewayProcess.connect(
+      ['--listen', '0', '--to', to, '--keystore', 'device-1.p12', '--password-file', 'changeit.pw', '--keystore-type', 'PKCS12', '--alias', 'device-1', '--truststore', 'fixture-ca.pem', '--prepared', '1'],
+      space.dir,
+    );
+  });
+
+  after(async () => {
+    await Promise.all([bridge?.stop(), central?.stop()]);
+    await echo?.close();
+    space?.cleanup();
+  });
+
+  test('carries bytes from a local TCP client through the central gateway and back, as device-1', async () => {
+    // --prepared 1: the connection to the central gateway is open before any local client arrives.
+    await within(central.waitFor((l) => l['event'] === 'open' && l['service'] === 'devices'), 'the prepared connection to reach the central gateway');
+    const socket = tcpConnect(bridge.port(LOCAL), '127.0.0.1');
+    await within(once(socket, 'connect'), 'the local connection');
+    const payload = Buffer.from('telemetry from device-1 through gateway connect');
+    const back = receive(socket, payload.length);
+    socket.write(payload);
+    assert.deepEqual(await back, payload);
+    socket.end();
+    const line = await within(central.waitFor((l) => l['event'] === 'close' && l['service'] === 'devices'), 'the central close line');
+    assert.equal(line['subject'], 'CN=device-1, OU=devices, O=Acme');
+    assert.equal(line['verified'], true);
+    const local = await within(bridge.waitFor((l) => l['event'] === 'close' && l['service'] === 'connect'), 'the bridge close line');
+    assert.equal(local['upstream'], to);
+    assert.equal(local['bytesIn'], payload.length);
+  });
+
+  test('a bare --listen port is bound on 127.0.0.1 only', () => {
+    const listening = bridge.lines.find((l) => l['event'] === 'listening');
+    assert.equal(listening?.['accept'], LOCAL);
+    assert.equal(listening?.['address'], '127.0.0.1');
+  });
+
+  test('wrong flags exit with 2 and name the flag, before anything is logged', async () => {
+    const r = await runGateway(['connect', '--listen', '0', '--to', 'https://gateway.example.com/devices']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error GW_ERR_USAGE: --to scheme "https:\/\/" is not supported/);
+    assert.equal(r.stdout, '');
+  });
+
+  test('a wrong keystore password exits with 1 and names --keystore, not a line of a file', async () => {
+    const keystore = join(space.dir, 'device-1.p12');
+    const r = await runGateway(['connect', '--log-format', 'json', '--listen', '0', '--to', to, '--keystore', keystore, '--password-file', join(space.dir, 'wrong.pw')]);
+    assert.equal(r.code, 1);
+    const messages = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.ok(
+      messages.some((m) => m.startsWith(`--keystore ${keystore}: error GW_ERR_STORE_PASSWORD: `)),
+      messages.join('\n'),
+    );
+    assert.equal(messages.at(-1), 'Gateway failed to launch');
+  });
+
+  test('SIGTERM stops it with exit code 0', async () => {
+    assert.equal(await bridge.stop(), 0);
+    assert.ok(bridge.lines.some((l) => l.msg === 'SIGTERM received: stopping server'));
+  });
+});
