@@ -35,7 +35,8 @@ function versionOf(cmd: string, args: string[]): string | undefined {
   }
 }
 
-function debVersion(pkg: string): string | undefined {
+/** The installed version of a Debian package, if it is installed. */
+export function debVersion(pkg: string): string | undefined {
   try {
     return execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
   } catch {
@@ -65,7 +66,8 @@ export function describeMachine(): Machine {
   };
 }
 
-export function machineMarkdown(m: Machine): string {
+/** `label` names the other software listed (the benchmark's peers, the soak's tools). */
+export function machineMarkdown(m: Machine, label = 'peers'): string {
   const peerText = Object.entries(m.peers)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -73,6 +75,6 @@ export function machineMarkdown(m: Machine): string {
     `- CPU: ${m.cpus} × ${m.cpuModel}`,
     `- memory: ${m.memoryGiB} GiB; Linux ${m.kernel}; load average ${m.loadAverage} at the start`,
     `- Node ${m.node} (OpenSSL ${m.openssl})`,
-    peerText ? `- peers: ${peerText}` : '- peers: none installed',
+    peerText ? `- ${label}: ${peerText}` : `- ${label}: none installed`,
   ].join('\n');
 }

@@ -7,7 +7,6 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import type { TLSSocket } from 'node:tls';
 import { openLink, type ClientTls, type Endpoint } from './client/link.js';
@@ -32,9 +31,8 @@ import { Sink } from './sink-client.js';
 import { externalSystem } from './systems/external.js';
 import { gatewaySystem } from './systems/gateway.js';
 import { SYSTEMS } from './systems/index.js';
-import { ownFileLimits } from './systems/limits.js';
+import { ownFileLimits, rerunWithFileLimit } from './systems/limits.js';
 import type { SystemSpec } from './systems/types.js';
-import { which } from './systems/which.js';
 import { within } from './timeout.js';
 
 const SCENARIOS: readonly Scenario[] = [bulk, churn, idle, latency];
@@ -42,20 +40,6 @@ const REEXEC_ENV = 'WSS_BENCH_FILE_LIMIT_RAISED';
 
 function say(text: string): void {
   process.stdout.write(text + '\n');
-}
-
-/** The client holds every idle connection itself: raise our own soft limit by running again under prlimit. */
-function ensureFileLimit(need: number): number | undefined {
-  const { soft, hard } = ownFileLimits();
-  if (soft >= need || process.env[REEXEC_ENV] !== undefined) return undefined;
-  const prlimit = which('prlimit', ['/usr/bin', '/bin']);
-  if (!prlimit || hard <= soft) return undefined;
-  const target = Math.min(need, hard);
-  const r = spawnSync(prlimit, [`--nofile=${target}:${hard}`, '--', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, [REEXEC_ENV]: '1' },
-  });
-  return r.status ?? 1;
 }
 
 function selectSystems(opts: BenchOptions): SystemSpec[] {
@@ -73,7 +57,7 @@ function selectSystems(opts: BenchOptions): SystemSpec[] {
 
 /** Notes what TLS a system negotiates with the client, since the cipher decides much of the bulk cost. */
 async function describeTls(name: string, endpoint: Endpoint, tls: ClientTls, note: (text: string) => void): Promise<void> {
-  if (endpoint.protocol === 'tcp') return;
+  if (endpoint.protocol === 'tcp' || endpoint.protocol === 'ws-plain') return;
   try {
     const link = await openLink(endpoint, tls);
     const socket = link.socket as TLSSocket;
@@ -196,7 +180,8 @@ async function main(): Promise<number> {
     say(USAGE);
     return 0;
   }
-  const reexec = ensureFileLimit(opts.profile.idleConnections + 1024);
+  // The client holds every idle connection itself.
+  const reexec = rerunWithFileLimit(opts.profile.idleConnections + 1024, REEXEC_ENV);
   if (reexec !== undefined) return reexec;
 
   const procs = new ProcessGroup();

@@ -1,7 +1,7 @@
 /**
  * One client connection to a system under test, spoken the way that system expects: WebSocket over mutual TLS
  * (the gateway, websockify), bare mutual TLS (nginx stream, which does no WebSocket framing), or plain TCP (the
- * floor). Every scenario uses this one client, so each system is measured with the same logic; the only
+ * floor); WebSocket over plain TCP too, for a ws:// accept. Every scenario uses this one client, so each system is measured with the same logic; the only
  * difference is the framing its protocol needs.
  */
 import { connect as netConnect, type Socket } from 'node:net';
@@ -9,7 +9,12 @@ import { connect as tlsConnect, createSecureContext, type SecureContext, type TL
 import { randomBytes } from 'node:crypto';
 import { checkUpgradeResponse, closeFrame, encodeFrame, FrameReader, OPCODE, upgradeRequest } from './frame.js';
 
-export type Protocol = 'ws' | 'tls' | 'tcp';
+/** 'ws': WebSocket over mutual TLS; 'ws-plain': WebSocket over plain TCP (a ws:// accept); 'tls'; 'tcp'. */
+export type Protocol = 'ws' | 'ws-plain' | 'tls' | 'tcp';
+
+function overTls(protocol: Protocol): boolean {
+  return protocol === 'ws' || protocol === 'tls';
+}
 
 export interface Endpoint {
   readonly protocol: Protocol;
@@ -35,6 +40,16 @@ export interface Link {
   close(): Promise<void>;
   /** Closes at once. */
   destroy(): void;
+  /** The close frame the far side sent (WebSocket only): its status code (undefined when it carried none) and reason. */
+  readonly peerClose: { readonly code: number | undefined; readonly reason: string } | undefined;
+}
+
+export interface LinkOptions {
+  /**
+   * Answer pings with pongs (default true). A client that does not plays one that is gone without a FIN, for
+   * checking a server's inactivity timeout.
+   */
+  readonly answerPings?: boolean;
 }
 
 /**
@@ -58,7 +73,7 @@ const HANDSHAKE_TIMEOUT_MS = 30000;
 function rawSocket(ep: Endpoint, tls: ClientTls): Promise<Socket> {
   return new Promise((resolve, reject) => {
     let socket: Socket | TLSSocket;
-    if (ep.protocol === 'tcp') {
+    if (!overTls(ep.protocol)) {
       socket = netConnect({ host: ep.host, port: ep.port, noDelay: true });
       socket.once('connect', () => settle());
     } else {
@@ -68,7 +83,7 @@ function rawSocket(ep: Endpoint, tls: ClientTls): Promise<Socket> {
       socket.setNoDelay(true);
       socket.once('secureConnect', () => settle());
     }
-    const timer = setTimeout(() => fail(new Error(`no ${ep.protocol === 'tcp' ? 'TCP' : 'TLS'} connection to ${ep.host}:${ep.port} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)), HANDSHAKE_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(new Error(`no ${overTls(ep.protocol) ? 'TLS' : 'TCP'} connection to ${ep.host}:${ep.port} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)), HANDSHAKE_TIMEOUT_MS);
     const fail = (err: Error) => {
       clearTimeout(timer);
       socket.destroy();
@@ -129,11 +144,11 @@ function closed(socket: Socket): Promise<void> {
   return new Promise((resolve) => socket.once('close', () => resolve()));
 }
 
-export async function openLink(ep: Endpoint, tls: ClientTls): Promise<Link> {
+export async function openLink(ep: Endpoint, tls: ClientTls, options: LinkOptions = {}): Promise<Link> {
   const socket = await rawSocket(ep, tls);
   // Resets when the far side goes first are routine for a load client; failures show up as missing replies.
   socket.on('error', () => socket.destroy());
-  if (ep.protocol !== 'ws') {
+  if (ep.protocol !== 'ws' && ep.protocol !== 'ws-plain') {
     const link: Link = {
       socket,
       onBytes: () => undefined,
@@ -143,12 +158,15 @@ export async function openLink(ep: Endpoint, tls: ClientTls): Promise<Link> {
         return closed(socket);
       },
       destroy: () => socket.destroy(),
+      peerClose: undefined,
     };
     socket.on('data', (chunk: Buffer) => link.onBytes(chunk));
     return link;
   }
   const rest = await upgrade(socket, ep);
   let closing = false;
+  let peerClose: Link['peerClose'];
+  const answerPings = options.answerPings ?? true;
   const link: Link = {
     socket,
     onBytes: () => undefined,
@@ -164,12 +182,22 @@ export async function openLink(ep: Endpoint, tls: ClientTls): Promise<Link> {
       return closed(socket);
     },
     destroy: () => socket.destroy(),
+    get peerClose() {
+      return peerClose;
+    },
   };
   const reader = new FrameReader({
     data: (chunk) => link.onBytes(chunk),
     control: (opcode, payload) => {
-      if (opcode === OPCODE.ping && !socket.destroyed) socket.write(encodeFrame(payload, OPCODE.pong));
-      else if (opcode === OPCODE.close && !closing && !socket.destroyed) {
+      if (opcode === OPCODE.ping) {
+        // Not once our close frame is out (RFC 6455 §5.5.1): our side may be ended, and writing to it would fail
+        // the socket before the server's close frame arrives.
+        if (answerPings && !closing && !socket.destroyed) socket.write(encodeFrame(payload, OPCODE.pong));
+        return;
+      }
+      if (opcode !== OPCODE.close) return;
+      peerClose ??= { code: payload.length >= 2 ? payload.readUInt16BE(0) : undefined, reason: payload.subarray(2).toString('utf8') };
+      if (!closing && !socket.destroyed) {
         closing = true;
         socket.write(closeFrame());
         socket.end();

@@ -3,7 +3,7 @@
  * close. Latency is from the start of the connect to the echo; the rate counts connections completed, close
  * included. The client never resumes TLS sessions, so every connection is a full handshake with certificates.
  */
-import { openLink, receive, type Link } from '../client/link.js';
+import { openLink, receive, type ClientTls, type Endpoint, type Link } from '../client/link.js';
 import { percentiles } from '../stats.js';
 import type { Row } from '../report/types.js';
 import type { RunningSystem, SystemSpec } from '../systems/types.js';
@@ -22,11 +22,15 @@ interface ChurnResult {
   readonly firstError: Error | undefined;
 }
 
-async function oneConnection(system: RunningSystem, ctx: ScenarioContext): Promise<number> {
+/**
+ * One connection's whole life: connect (TLS handshake included), upgrade, one message and its echo, a polite close.
+ * Resolves with the time from the start to the echo.
+ */
+export async function churnOnce(endpoint: Endpoint, tls: ClientTls): Promise<number> {
   const start = performance.now();
   let link: Link | undefined;
   try {
-    link = await openLink(system.endpoint, ctx.tls);
+    link = await openLink(endpoint, tls);
     const echoed = receive(link, MESSAGE.length);
     link.socket.write(link.frame(MESSAGE));
     await echoed;
@@ -49,7 +53,7 @@ export async function churnRun(system: RunningSystem, ctx: ScenarioContext, conc
   const worker = async () => {
     while (performance.now() < deadline) {
       try {
-        latenciesMs.push(await oneConnection(system, ctx));
+        latenciesMs.push(await churnOnce(system.endpoint, ctx.tls));
       } catch (err) {
         failed++;
         firstError ??= err as Error;

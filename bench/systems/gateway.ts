@@ -1,9 +1,10 @@
 /** This project's gateway: `bin/gateway start` with a proxy service in front of the sink, mutual TLS required. */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../paths.js';
-import { captureOutput } from '../procs.js';
+import { captureOutput, type ProcessGroup } from '../procs.js';
 import { withFileLimit } from './limits.js';
 import type { RunningSystem, SystemContext, SystemSpec } from './types.js';
 
@@ -37,6 +38,75 @@ interface LogLine {
   port?: number;
 }
 
+export interface GatewayLaunch {
+  readonly procs: ProcessGroup;
+  /** Arguments after `bin/gateway start`. */
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** The soft open-file limit the gateway gets (prlimit), up to the hard one. */
+  readonly fileLimit: number;
+  /** Processes that must each report their start (`--workers N`); default 1. */
+  readonly workers?: number;
+  /** Every line the gateway writes, stdout's and stderr's; without it the output is drained unread once it started. */
+  readonly onLine?: (text: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface LaunchedGateway {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** The port each accept URI is bound to, from the `listening` log lines. */
+  readonly ports: ReadonlyMap<string, number>;
+  /** What the gateway wrote until it started (bounded). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `bin/gateway start …` with JSON logs and resolves once every process reported its start. */
+export async function launchGateway(launch: GatewayLaunch): Promise<LaunchedGateway> {
+  const workers = launch.workers ?? 1;
+  const [cmd, args] = withFileLimit(process.execPath, [join(REPO_ROOT, 'bin', 'gateway'), 'start', ...launch.args], launch.fileLimit);
+  const child = launch.procs.spawn(cmd, args, { cwd: launch.cwd });
+  const output = captureOutput(child);
+  const ports = new Map<string, number>();
+  await new Promise<void>((resolve, reject) => {
+    let started = 0;
+    let starting = true;
+    const onLine = launch.onLine;
+    const rl = createInterface({ input: child.stdout! });
+    if (onLine) createInterface({ input: child.stderr! }).on('line', (text) => onLine(text, 'stderr'));
+    const timer = setTimeout(() => finish(new Error(`the gateway did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    const onExit = (code: number | null) => finish(new Error(`the gateway exited (${code}) before it started:\n${output().trim()}`));
+    const finish = (err: Error | undefined) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      starting = false;
+      if (!onLine) {
+        // Per-connection log lines keep coming: keep the pipe drained (unparsed) so the gateway never blocks on it.
+        rl.close();
+        child.stdout!.resume();
+      }
+      if (err) reject(err);
+      else resolve();
+    };
+    child.once('exit', onExit);
+    child.once('error', (err) => finish(err));
+    rl.on('line', (text) => {
+      onLine?.(text, 'stdout');
+      if (!starting) return;
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        return;
+      }
+      if (line.event === 'listening' && typeof line.accept === 'string' && typeof line.port === 'number') ports.set(line.accept, line.port);
+      // Each worker reports its own start; all of them must be serving before the clock runs.
+      if (line.msg?.startsWith('Started server successfully') && ++started === workers) finish(undefined);
+    });
+  });
+  return { child, pid: child.pid as number, ports, output, stop: () => launch.procs.stop(child) };
+}
+
 /**
  * The gateway as `bin/gateway start` runs it; `workers` > 1 adds `--workers N` (processes sharing the port) and
  * makes a column of its own, `gateway-Nw`, next to the single-process gateway that the goals are measured on.
@@ -54,45 +124,17 @@ export function gatewaySystem(workers = 1): SystemSpec {
     async start(ctx: SystemContext): Promise<RunningSystem> {
       const config = join(ctx.workDir, 'gateway-config.xml');
       writeFileSync(config, gatewayConfig(ctx.sinkPort, ctx.pki.files.serverBundle, ctx.pki.files.ca));
-      const startArgs = [join(REPO_ROOT, 'bin', 'gateway'), 'start', '--config', config, '--log-format', 'json'];
-      if (workers > 1) startArgs.push('--workers', String(workers));
-      const [cmd, args] = withFileLimit(process.execPath, startArgs, ctx.fileLimit);
-      const child = ctx.procs.spawn(cmd, args, { cwd: ctx.workDir });
-      const output = captureOutput(child);
-      const port = await new Promise<number>((resolve, reject) => {
-        let bound: number | undefined;
-        let started = 0;
-        const rl = createInterface({ input: child.stdout! });
-        const timer = setTimeout(() => finish(new Error(`the gateway did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-        const onExit = (code: number | null) => finish(new Error(`the gateway exited (${code}) before it started:\n${output().trim()}`));
-        const finish = (err: Error | undefined) => {
-          clearTimeout(timer);
-          child.off('exit', onExit);
-          rl.close();
-          // Per-connection log lines keep coming: keep the pipe drained (unparsed) so the gateway never blocks on it.
-          child.stdout!.resume();
-          if (err) reject(err);
-          else if (bound === undefined) reject(new Error(`the gateway started but logged no "listening" line for ${ACCEPT}`));
-          else resolve(bound);
-        };
-        child.once('exit', onExit);
-        child.once('error', (err) => finish(err));
-        rl.on('line', (text) => {
-          let line: LogLine;
-          try {
-            line = JSON.parse(text) as LogLine;
-          } catch {
-            return;
-          }
-          if (line.event === 'listening' && line.accept === ACCEPT && typeof line.port === 'number') bound = line.port;
-          // Each worker reports its own start; all of them must be serving before the clock runs.
-          if (line.msg?.startsWith('Started server successfully') && ++started === workers) finish(undefined);
-        });
-      });
+      const args = ['--config', config, '--log-format', 'json', ...(workers > 1 ? ['--workers', String(workers)] : [])];
+      const gw = await launchGateway({ procs: ctx.procs, args, cwd: ctx.workDir, fileLimit: ctx.fileLimit, workers });
+      const port = gw.ports.get(ACCEPT);
+      if (port === undefined) {
+        await gw.stop();
+        throw new Error(`the gateway started but logged no "listening" line for ${ACCEPT}`);
+      }
       return {
         endpoint: { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' },
-        pids: [child.pid as number],
-        stop: () => ctx.procs.stop(child),
+        pids: [gw.pid],
+        stop: () => gw.stop(),
       };
     },
   };

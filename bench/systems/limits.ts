@@ -2,6 +2,7 @@
  * Open-file limits. Thousands of idle connections need more descriptors than a default soft limit of 1024; a child
  * may raise its soft limit up to the hard one, which `prlimit` does for a command it starts.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { which } from './which.js';
 
@@ -32,4 +33,23 @@ export function withFileLimit(cmd: string, args: readonly string[], want: number
   const prlimit = which('prlimit', ['/usr/bin', '/bin']);
   if (soft >= target || prlimit === undefined) return [cmd, [...args]];
   return [prlimit, [`--nofile=${target}:${hard === Number.MAX_SAFE_INTEGER ? 'unlimited' : hard}`, '--', cmd, ...args]];
+}
+
+/**
+ * A harness that holds thousands of connections itself raises its own soft limit by running again under prlimit:
+ * Node cannot change its own limit. Returns the exit status of that second run, or undefined when the limit is
+ * already enough (or cannot rise): then carry on in this process. `marker` names the environment variable that
+ * tells the second run it is one, so it never re-runs itself again.
+ */
+export function rerunWithFileLimit(need: number, marker: string): number | undefined {
+  const { soft, hard } = ownFileLimits();
+  if (soft >= need || process.env[marker] !== undefined) return undefined;
+  const prlimit = which('prlimit', ['/usr/bin', '/bin']);
+  if (!prlimit || hard <= soft) return undefined;
+  const target = Math.min(need, hard);
+  const r = spawnSync(prlimit, [`--nofile=${target}:${hard === Number.MAX_SAFE_INTEGER ? 'unlimited' : hard}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [marker]: '1' },
+  });
+  return r.status ?? 1;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownFileLimits, parseFileLimits, withFileLimit } from '../../../../bench/systems/limits.js';
+import { ownFileLimits, parseFileLimits, rerunWithFileLimit, withFileLimit } from '../../../../bench/systems/limits.js';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -21,5 +21,16 @@ test('a command is wrapped in prlimit only when its soft limit must rise', () =>
     assert.match(cmd, /prlimit$/);
     assert.match(args[0] as string, /^--nofile=\d+:/);
     assert.deepEqual(args.slice(1), ['--', '/bin/true', 'a']);
+  }
+});
+
+test('a harness runs again under prlimit only when its limit is too low, and never twice', () => {
+  const { soft } = ownFileLimits();
+  assert.equal(rerunWithFileLimit(soft, 'WSS_TEST_RERUN_MARKER'), undefined, 'the limit is already enough');
+  process.env['WSS_TEST_RERUN_MARKER'] = '1';
+  try {
+    assert.equal(rerunWithFileLimit(soft + 1, 'WSS_TEST_RERUN_MARKER'), undefined, 'this is the second run already');
+  } finally {
+    delete process.env['WSS_TEST_RERUN_MARKER'];
   }
 });
