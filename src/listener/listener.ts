@@ -274,6 +274,9 @@ export class Listener {
     if (err.code === NO_CERTIFICATE) {
       // OpenSSL has sent the alert (certificate_required in TLS 1.3, handshake_failure in 1.2).
       this.#refuse('client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
+    } else if (err.code === 'ECONNRESET' && conn.socket.bytesRead === 0) {
+      // Connected and left without a byte: a load balancer's TCP health check, not a failed handshake.
+      this.#options.log.debug({ downstream: conn.downstream }, 'connection closed before the TLS handshake began');
     } else {
       this.#refuse('TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
     }
