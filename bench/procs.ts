@@ -107,3 +107,25 @@ export function captureOutput(child: ChildProcess, limit = 64 * 1024): () => str
   child.stderr?.on('data', take);
   return () => text;
 }
+
+/**
+ * Runs a harness (the benchmark, the soak) with a process group of its own: everything it started is stopped on
+ * SIGINT or SIGTERM and killed when the process exits. Resolves with the exit code: 0 when it ran, 1 when it threw.
+ */
+export async function runWithProcessGroup(what: string, body: (procs: ProcessGroup) => Promise<void>): Promise<number> {
+  const procs = new ProcessGroup();
+  process.on('exit', () => procs.killAllNow());
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping everything the ${what} started\n`);
+    void procs.stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await body(procs);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${what} failed: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -13,7 +13,7 @@ import { openLink, type ClientTls, type Endpoint } from './client/link.js';
 import { describeMachine } from './machine.js';
 import { RESULTS_DIR } from './paths.js';
 import { makeBenchPki } from './pki.js';
-import { ProcessGroup } from './procs.js';
+import { runWithProcessGroup, type ProcessGroup } from './procs.js';
 import { renderDocument } from './report/document.js';
 import { evaluateGoals } from './report/goals.js';
 import { renderGoals, renderTable } from './report/markdown.js';
@@ -184,21 +184,7 @@ async function main(): Promise<number> {
   const reexec = rerunWithFileLimit(opts.profile.idleConnections + 1024, REEXEC_ENV);
   if (reexec !== undefined) return reexec;
 
-  const procs = new ProcessGroup();
-  process.on('exit', () => procs.killAllNow());
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: stopping everything the benchmark started\n`);
-    void procs.stopAll().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    await run(opts, procs);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`benchmark failed: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
-  }
+  return runWithProcessGroup('benchmark', (procs) => run(opts, procs));
 }
 
 process.exitCode = await main();

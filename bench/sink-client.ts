@@ -1,5 +1,5 @@
 /** The harness's handle on the sink process. */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BENCH_DIST } from './paths.js';
 import type { ProcessGroup } from './procs.js';

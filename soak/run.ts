@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { debVersion, describeMachine, type Machine } from '../bench/machine.js';
 import { REPO_ROOT } from '../bench/paths.js';
 import { makeBenchPki } from '../bench/pki.js';
-import { ProcessGroup } from '../bench/procs.js';
+import { runWithProcessGroup, type ProcessGroup } from '../bench/procs.js';
 import { rerunWithFileLimit } from '../bench/systems/limits.js';
 import { within } from '../bench/timeout.js';
 import { parseSoakArgs, USAGE, writesDocs, type SoakOptions } from './args.js';
@@ -145,21 +145,7 @@ async function main(): Promise<number> {
   const reexec = rerunWithFileLimit(opts.profile.heldConnections + 4096, REEXEC_ENV);
   if (reexec !== undefined) return reexec;
 
-  const procs = new ProcessGroup();
-  process.on('exit', () => procs.killAllNow());
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: stopping everything the soak started\n`);
-    void procs.stopAll().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    await run(opts, procs);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`soak failed: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
-  }
+  return runWithProcessGroup('soak', (procs) => run(opts, procs));
 }
 
 process.exitCode = await main();

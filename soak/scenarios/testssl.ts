@@ -5,7 +5,6 @@
  * the handshake comes before the refusal; checks it cannot make it reports as WARN, counted here as not tested.
  * The development CA is given to testssl.sh (`--add-ca`), as a client of this configuration would trust it.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../bench/paths.js';
