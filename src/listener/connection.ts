@@ -5,6 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ConnectionContext } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import type { Deadline } from '../timers/deadlines.js';
 import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
@@ -79,6 +81,25 @@ export class DownstreamConnection {
       port: info.sourcePort,
       localAddress: info.destinationAddress,
       localPort: info.destinationPort,
+    };
+  }
+
+  /** What the service that takes the connection over is told of it. */
+  context(accept: string, path: string, log: Logger): ConnectionContext {
+    const from = this.endpoints;
+    return {
+      id: this.id,
+      downstreamAddress: from.address,
+      downstreamPort: from.port,
+      localAddress: from.localAddress,
+      localPort: from.localPort,
+      tlsVersion: this.tls?.getProtocol() ?? undefined,
+      servername: this.tls?.servername || undefined,
+      accept,
+      path,
+      identity: this.identity,
+      log,
+      openedAt: Date.now(),
     };
   }
 

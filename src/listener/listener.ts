@@ -15,7 +15,6 @@ import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
 import { GatewayError } from '../errors.js';
-import type { ConnectionContext } from '../services/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
@@ -27,7 +26,8 @@ import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
-import { RouteTable, type Route } from './routes.js';
+import { admits } from './admission.js';
+import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
 export interface ListenerOptions {
@@ -411,8 +411,8 @@ export class Listener {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`);
     }
-    if (!this.#admits(route, conn, path)) return refuse(403, 'Forbidden: access-constraint not satisfied.');
-    const ctx = this.#context(conn, accept.uri, path, service.config.name);
+    if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.');
+    const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }));
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
     const upgrade = (upstream: End | undefined): void => {
@@ -450,24 +450,6 @@ export class Listener {
     );
   }
 
-  /** The service's access-constraints, for this client and request path; a refusal is logged with its reasons. */
-  #admits(route: Route, conn: DownstreamConnection, path: string): boolean {
-    const identity = conn.identity;
-    const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: path });
-    if (denial === undefined) return true;
-    this.#options.log.warn(
-      {
-        downstream: conn.downstream,
-        service: route.service.config.name,
-        code: 'GW_ERR_ACCESS_DENIED',
-        reason: denial,
-        ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
-      },
-      'access refused',
-    );
-    return false;
-  }
-
   /** The connection is a service's from now on: the listener's deadline no longer applies. */
   #handOver(conn: DownstreamConnection): void {
     conn.phase = 'upgraded';
@@ -496,44 +478,20 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (!this.#admits(route, conn, '/')) {
+    if (!admits(route, conn, '/', this.#options.log)) {
       conn.phase = 'refused';
       socket.destroy();
       return;
     }
     this.#handOver(conn);
-    service.handle(new StreamEnd(socket), this.#context(conn, accept.uri, '/', service.config.name));
+    service.handle(new StreamEnd(socket), conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name })));
   }
 
-  #context(conn: DownstreamConnection, accept: string, path: string, service: string): ConnectionContext {
-    const from = conn.endpoints;
-    return {
-      id: conn.id,
-      downstreamAddress: from.address,
-      downstreamPort: from.port,
-      localAddress: from.localAddress,
-      localPort: from.localPort,
-      tlsVersion: conn.tls?.getProtocol() ?? undefined,
-      servername: conn.tls?.servername || undefined,
-      accept,
-      path,
-      identity: conn.identity,
-      log: this.#options.log.child({ conn: conn.id, service }),
-      openedAt: Date.now(),
-    };
-  }
 }
 
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'error';
-}
-
-function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const q = url.indexOf('?');
-  const raw = q >= 0 ? url.slice(0, q) : url;
-  return raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw || '/';
 }
 
 function bindReason(err: NodeJS.ErrnoException): string {

@@ -28,6 +28,14 @@ export function hostOf(hostHeader: string | undefined): string | undefined {
   return colon >= 0 ? h.slice(0, colon) : h;
 }
 
+/** The request path of a URL as routes compare it: no query, no trailing slash, `/` for none. */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  const raw = q >= 0 ? url.slice(0, q) : url;
+  return raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw || '/';
+}
+
 export function pathMatches(acceptPath: string, requestPath: string): boolean {
   if (acceptPath === '/') return true;
   return requestPath === acceptPath || requestPath.startsWith(acceptPath + '/');
