@@ -8,13 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
-import { repoPath } from '../helpers/paths.js';
 import { tcpEcho, type Backend, receiveBytes } from '../helpers/tcp-servers.js';
+import { DEVICES, startCentralGateway } from '../helpers/central-gateway.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
@@ -25,37 +24,14 @@ describe('bin/gateway connect', () => {
   let bridge: GatewayProcess;
   let echo: Backend;
   let to: string;
-  const DEVICES = 'wss://localhost:0/devices';
   /** What `--listen 0` means: port 0 (any free port) on 127.0.0.1. */
   const LOCAL = 'tcp://127.0.0.1:0';
 
   before(async () => {
     echo = await tcpEcho();
     space = workspace();
-    const fixture = (name: string): string => readFileSync(repoPath('test/fixtures/stores', name), 'utf8');
-    space.write('central.pem', fixture('localhost.pem'));
-    space.write('fixture-ca.pem', fixture('fixture-ca.crt.pem'));
-    space.write('changeit.pw', 'changeit\n');
     space.write('wrong.pw', 'wrong\n');
-    writeFileSync(join(space.dir, 'device-1.p12'), readFileSync(repoPath('test/fixtures/stores/device-1.p12')));
-    central = await GatewayProcess.start(
-      space.config(
-        `
-  <service>
-    <name>devices</name>
-    <accept>${DEVICES}</accept>
-    <connect>tcp://127.0.0.1:${echo.port}</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-    <access-constraint><path-identity>CN</path-identity></access-constraint>
-  </service>
-  <security>
-    <keystore><type>PEM</type><file>central.pem</file></keystore>
-    <truststore><type>PEM</type><file>fixture-ca.pem</file></truststore>
-  </security>`,
-        'central.xml',
-      ),
-    );
+    central = await startCentralGateway(space, echo.port);
     to = `wss://localhost:${central.port(DEVICES)}/devices/device-1`;
     // Relative store paths, read from the directory the command runs in, as a device's start-up script has them.
     bridge = await GatewayProcess.connect(

@@ -10,7 +10,6 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -20,6 +19,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
 import { testPki } from '../helpers/pki.js';
 import { tcpEcho, type Backend, receiveBytes } from '../helpers/tcp-servers.js';
+import { DEVICES, startCentralGateway, storeFixture } from '../helpers/central-gateway.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
@@ -258,39 +258,14 @@ describe('the device side: two gateways chained', () => {
   let device1: GatewayProcess;
   let device2: GatewayProcess;
   let echo: Backend;
-  const DEVICES = 'wss://localhost:0/devices';
   const LOCAL = 'tcp://127.0.0.1:0';
 
   before(async () => {
     echo = await tcpEcho();
     space = workspace();
-    const fixture = (name: string): string => readFileSync(repoPath('test/fixtures/stores', name), 'utf8');
     // The central gateway trusts the fixture CA (device-1's, made by keytool) and the test CA (device-2's).
-    space.write('central.pem', fixture('localhost.pem'));
-    space.write('clients-ca.pem', fixture('fixture-ca.crt.pem') + testPki().ca.cert);
-    space.write('fixture-ca.pem', fixture('fixture-ca.crt.pem'));
-    space.write('changeit.pw', 'changeit\n');
     space.write('device-2.pem', testPki().client2.key + testPki().client2.cert);
-    // A PKCS12 file is binary: copied as bytes.
-    writeFileSync(`${space.dir}/device-1.p12`, readFileSync(repoPath('test/fixtures/stores/device-1.p12')));
-    central = await GatewayProcess.start(
-      space.config(
-        `
-  <service>
-    <name>devices</name>
-    <accept>${DEVICES}</accept>
-    <connect>tcp://127.0.0.1:${echo.port}</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-    <access-constraint><path-identity>CN</path-identity></access-constraint>
-  </service>
-  <security>
-    <keystore><type>PEM</type><file>central.pem</file></keystore>
-    <truststore><type>PEM</type><file>clients-ca.pem</file></truststore>
-  </security>`,
-        'central.xml',
-      ),
-    );
+    central = await startCentralGateway(space, echo.port, storeFixture('fixture-ca.crt.pem') + testPki().ca.cert);
     const port = central.port(DEVICES);
     const bridge = (keystore: string, extra: string): string => `
   <service>
