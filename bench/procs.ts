@@ -129,3 +129,22 @@ export async function runWithProcessGroup(what: string, body: (procs: ProcessGro
     return 1;
   }
 }
+
+/**
+ * The start of a harness's main(): its options, or the exit code when there is nothing to run (`--help`: 0, after
+ * printing the usage; arguments that do not parse: 2, after saying why).
+ */
+export function harnessOptions<T extends { readonly help: boolean }>(parse: (argv: readonly string[]) => T, usage: string): T | number {
+  let opts: T;
+  try {
+    opts = parse(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  return opts;
+}

@@ -13,7 +13,7 @@ import { openLink, type ClientTls, type Endpoint } from './client/link.js';
 import { describeMachine } from './machine.js';
 import { RESULTS_DIR } from './paths.js';
 import { makeBenchPki } from './pki.js';
-import { runWithProcessGroup, type ProcessGroup } from './procs.js';
+import { harnessOptions, runWithProcessGroup, type ProcessGroup } from './procs.js';
 import { renderDocument } from './report/document.js';
 import { evaluateGoals } from './report/goals.js';
 import { renderGoals, renderTable } from './report/markdown.js';
@@ -169,17 +169,8 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let opts: BenchOptions;
-  try {
-    opts = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts.help) {
-    say(USAGE);
-    return 0;
-  }
+  const opts = harnessOptions(parseBenchArgs, USAGE);
+  if (typeof opts === 'number') return opts;
   // The client holds every idle connection itself.
   const reexec = rerunWithFileLimit(opts.profile.idleConnections + 1024, REEXEC_ENV);
   if (reexec !== undefined) return reexec;

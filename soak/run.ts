@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { debVersion, describeMachine, type Machine } from '../bench/machine.js';
 import { REPO_ROOT } from '../bench/paths.js';
 import { makeBenchPki } from '../bench/pki.js';
-import { runWithProcessGroup, type ProcessGroup } from '../bench/procs.js';
+import { harnessOptions, runWithProcessGroup, type ProcessGroup } from '../bench/procs.js';
 import { rerunWithFileLimit } from '../bench/systems/limits.js';
 import { within } from '../bench/timeout.js';
 import { parseSoakArgs, USAGE, writesDocs, type SoakOptions } from './args.js';
@@ -126,17 +126,8 @@ async function run(opts: SoakOptions, procs: ProcessGroup): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let opts: SoakOptions;
-  try {
-    opts = parseSoakArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts.help) {
-    say(USAGE);
-    return 0;
-  }
+  const opts = harnessOptions(parseSoakArgs, USAGE);
+  if (typeof opts === 'number') return opts;
   if (!existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'index.js'))) {
     process.stderr.write('the gateway is not built: run `npm run build` (npm run soak does)\n');
     return 1;

@@ -6,14 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
-import { tcpEcho, type Backend, receiveBytes } from '../helpers/tcp-servers.js';
-import { DEVICES, startCentralGateway } from '../helpers/central-gateway.js';
+import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
+import { DEVICES, expectDeviceRoundTrip, startCentralGateway } from '../helpers/central-gateway.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
@@ -47,17 +45,9 @@ describe('bin/gateway connect', () => {
   });
 
   test('carries bytes from a local TCP client through the central gateway and back, as device-1', async () => {
-    // --prepared 1: the connection to the central gateway is open before any local client arrives.
-    await within(central.waitFor((l) => l['event'] === 'open' && l['service'] === 'devices'), 'the prepared connection to reach the central gateway');
-    const socket = tcpConnect(bridge.port(LOCAL), '127.0.0.1');
-    await within(once(socket, 'connect'), 'the local connection');
+    // The prepared connection is open before any local client arrives.
     const payload = Buffer.from('telemetry from device-1 through gateway connect');
-    const back = receiveBytes(socket, payload.length);
-    socket.write(payload);
-    assert.deepEqual(await back, payload);
-    socket.end();
-    const line = await within(central.waitFor((l) => l['event'] === 'close' && l['service'] === 'devices'), 'the central close line');
-    assert.equal(line['subject'], 'CN=device-1, OU=devices, O=Acme');
+    const line = await expectDeviceRoundTrip(central, bridge.port(LOCAL), payload);
     assert.equal(line['verified'], true);
     const local = await within(bridge.waitFor((l) => l['event'] === 'close' && l['service'] === 'connect'), 'the bridge close line');
     assert.equal(local['upstream'], to);

@@ -19,10 +19,28 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
 import { testPki } from '../helpers/pki.js';
 import { tcpEcho, type Backend, receiveBytes } from '../helpers/tcp-servers.js';
-import { DEVICES, startCentralGateway, storeFixture } from '../helpers/central-gateway.js';
+import { DEVICES, expectDeviceRoundTrip, startCentralGateway, storeFixture } from '../helpers/central-gateway.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
+
+/** A mutual-TLS proxy to a WebSocket backend that tells it who the client is, as the issue's deployments do. */
+function identityProxy(name: string, accept: string, connect: string): string {
+  return `
+  <service>
+    <name>${name}</name>
+    <accept>${accept}</accept>
+    <connect>${connect}</connect>
+    <type>proxy</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+    <connect-options>
+      <http.header>clientId: {ssl.client.CN}</http.header>
+      <http.header>X-Client-IP: {client.address}</http.header>
+      <http.header>Client-Cert: {ssl.client.cert}</http.header>
+    </connect-options>
+  </service>
+  ${PEM_SECURITY}`;
+}
 
 describe('a WebSocket backend behind mutual TLS', () => {
   let space: Workspace;
@@ -49,22 +67,7 @@ describe('a WebSocket backend behind mutual TLS', () => {
     });
     const port = (backend.address() as { port: number }).port;
     space = workspace();
-    gw = await GatewayProcess.start(
-      space.config(`
-  <service>
-    <name>app</name>
-    <accept>${ACCEPT}</accept>
-    <connect>ws://127.0.0.1:${port}/socket</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-    <connect-options>
-      <http.header>clientId: {ssl.client.CN}</http.header>
-      <http.header>X-Client-IP: {client.address}</http.header>
-      <http.header>Client-Cert: {ssl.client.cert}</http.header>
-    </connect-options>
-  </service>
-  ${PEM_SECURITY}`),
-    );
+    gw = await GatewayProcess.start(space.config(identityProxy('app', ACCEPT, `ws://127.0.0.1:${port}/socket`)));
   });
 
   after(async () => {
@@ -159,22 +162,7 @@ describe('a Python websockets backend', { skip: pythonWithWebsockets() === undef
     });
     const { port } = (await line()) as { port: number };
     space = workspace();
-    gw = await GatewayProcess.start(
-      space.config(`
-  <service>
-    <name>py</name>
-    <accept>${ACCEPT}</accept>
-    <connect>ws://127.0.0.1:${port}/app</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-    <connect-options>
-      <http.header>clientId: {ssl.client.CN}</http.header>
-      <http.header>X-Client-IP: {client.address}</http.header>
-      <http.header>Client-Cert: {ssl.client.cert}</http.header>
-    </connect-options>
-  </service>
-  ${PEM_SECURITY}`),
-    );
+    gw = await GatewayProcess.start(space.config(identityProxy('py', ACCEPT, `ws://127.0.0.1:${port}/app`)));
   });
 
   after(async () => {
@@ -299,16 +287,7 @@ describe('the device side: two gateways chained', () => {
 
   test('device-1 carries bytes end to end through both gateways', async () => {
     // The prepared connection is open before any local client arrives.
-    await within(central.waitFor((l) => l['event'] === 'open' && l['service'] === 'devices'), 'the prepared connection to reach the central gateway');
-    const socket = connect(device1.port(LOCAL), '127.0.0.1');
-    await within(once(socket, 'connect'), 'the local connection');
-    const payload = Buffer.from('telemetry from device-1');
-    const back = receiveBytes(socket, payload.length);
-    socket.write(payload);
-    assert.deepEqual(await back, payload);
-    socket.end();
-    const line = await within(central.waitFor((l) => l['event'] === 'close' && l['service'] === 'devices'), 'the central close line');
-    assert.equal(line['subject'], 'CN=device-1, OU=devices, O=Acme');
+    await expectDeviceRoundTrip(central, device1.port(LOCAL), Buffer.from('telemetry from device-1'));
   });
 
   test("device-2's certificate on device-1's path is refused, and its local client is closed", async () => {

@@ -5,6 +5,8 @@
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { KeyEntry, StoreContents } from '../../src/keystore/types.js';
+import type { ServerTlsSettings } from '../../src/tls/server.js';
+import { testPki } from './pki.js';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { WAIT_MS, event, withDeadline } from './deadline.js';
 
@@ -83,4 +85,18 @@ export async function handshake<T>(
     server.close();
     await event(server, 'close', 'the TLS server to close');
   }
+}
+
+/** ServerTlsSettings for the test PKI's `localhost` certificate, verify-client none and the defaults, with overrides. */
+export function serverTlsSettings(overrides: Partial<ServerTlsSettings> = {}): ServerTlsSettings {
+  const { server, ca } = testPki();
+  return {
+    keystore: keyStore(keyEntry('localhost', server, ca)),
+    truststore: undefined,
+    hostnames: ['localhost'],
+    verifyClient: 'none',
+    ciphers: undefined,
+    protocols: undefined,
+    ...overrides,
+  };
 }

@@ -12,7 +12,7 @@ import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/serve
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { serviceConfig } from '../../helpers/service-config.js';
-import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+import { keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
 import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
@@ -63,16 +63,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
 }
 
 function serverTls(overrides: Partial<ServerTlsSettings> = {}) {
-  const { server, ca } = testPki();
-  return prepareServerTls({
-    keystore: keyStore(keyEntry('localhost', server, ca)),
-    truststore: trustStore(ca),
-    hostnames: ['localhost'],
-    verifyClient: 'required',
-    ciphers: undefined,
-    protocols: undefined,
-    ...overrides,
-  });
+  return prepareServerTls(serverTlsSettings({ truststore: trustStore(testPki().ca), verifyClient: 'required', ...overrides }));
 }
 
 function upgradeRequest(path: string, host = '127.0.0.1'): string {

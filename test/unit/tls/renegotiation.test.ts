@@ -3,24 +3,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
+import { prepareServerTls } from '../../../src/tls/server.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
-import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+import { keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
 
 const DEADLINE_MS = 5000;
 
-function settings(overrides: Partial<ServerTlsSettings>): ServerTlsSettings {
-  const { server, ca } = testPki();
-  return {
-    keystore: keyStore(keyEntry('localhost', server, ca)),
-    truststore: undefined,
-    hostnames: ['localhost'],
-    verifyClient: 'none',
-    ciphers: undefined,
-    protocols: undefined,
-    ...overrides,
-  };
-}
+const settings = serverTlsSettings;
 
 function serverCert(name: string): Issued {
   return issue({ subject: { CN: name }, sans: [`DNS:${name}`], issuer: testPki().ca, usage: 'server' });

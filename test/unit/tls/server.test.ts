@@ -11,7 +11,7 @@ import { buildServerTls, prepareServerTls, type ServerTlsSettings } from '../../
 import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
-import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
+import { handshake, keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
 
 function serverCert(...names: string[]): Issued {
   return issue({ subject: { CN: names[0] as string, O: 'Acme' }, sans: names.map((n) => `DNS:${n}`), issuer: testPki().ca, usage: 'server' });
@@ -23,18 +23,7 @@ function hostCerts(): { a: Issued; b: Issued; wild: Issued } {
   return certs;
 }
 
-function settings(overrides: Partial<ServerTlsSettings>): ServerTlsSettings {
-  const { server, ca } = testPki();
-  return {
-    keystore: keyStore(keyEntry('localhost', server, ca)),
-    truststore: undefined,
-    hostnames: ['localhost'],
-    verifyClient: 'none',
-    ciphers: undefined,
-    protocols: undefined,
-    ...overrides,
-  };
-}
+const settings = serverTlsSettings;
 
 function fails(s: ServerTlsSettings, code: GatewayErrorCode, pattern: RegExp): void {
   assert.throws(

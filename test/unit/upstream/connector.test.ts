@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { createConnector, type SetTimer, type UpstreamTarget } from '../../../src/upstream/connector.js';
+import { createConnector, type UpstreamTarget } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { KEEPALIVE_DELAY_MS } from '../../../src/upstream/tcp-keepalive.js';
 import { testPki } from '../../helpers/pki.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+import { manualTimer } from '../../helpers/fake-timers.js';
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -38,24 +39,6 @@ function ssl(port: number, options: tls.ConnectionOptions, extra: Partial<Upstre
   return { uri: `ssl://127.0.0.1:${port}`, scheme: 'ssl', host: '127.0.0.1', port, tls: options, ...extra };
 }
 
-/** A timer that never fires by itself: the test fires it. */
-function manualTimer(): { setTimer: SetTimer; fire: () => void; delays: number[]; cancelled: () => boolean } {
-  let callback: (() => void) | undefined;
-  let cancelled = false;
-  const delays: number[] = [];
-  return {
-    setTimer: (cb, ms) => {
-      callback = cb;
-      delays.push(ms);
-      return () => {
-        cancelled = true;
-      };
-    },
-    fire: () => callback?.(),
-    delays,
-    cancelled: () => cancelled,
-  };
-}
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   try {

@@ -5,34 +5,11 @@ import http from 'node:http';
 import type net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { PreparedConnections, type PreparedOptions } from '../../../src/upstream/prepared.js';
-import type { SetTimer } from '../../../src/upstream/connector.js';
 import { createWebSocketConnector, type UpstreamWebSocket } from '../../../src/upstream/ws-connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { within } from '../../helpers/within.js';
+import { FakeTimers } from '../../helpers/fake-timers.js';
 
-/** Timers that only run when the test says so; records every delay asked for. */
-class FakeTimers {
-  readonly delays: number[] = [];
-  #pending: { callback: () => void; cancelled: boolean } | undefined;
-  readonly setTimer: SetTimer = (callback, ms) => {
-    assert.equal(this.#pending === undefined || this.#pending.cancelled, true, 'one timer at a time');
-    const entry = { callback, cancelled: false };
-    this.#pending = entry;
-    this.delays.push(ms);
-    return () => {
-      entry.cancelled = true;
-    };
-  };
-  get armed(): boolean {
-    return this.#pending !== undefined && !this.#pending.cancelled;
-  }
-  fire(): void {
-    const entry = this.#pending;
-    assert.ok(entry && !entry.cancelled, 'no timer is armed');
-    this.#pending = undefined;
-    entry.callback();
-  }
-}
 
 class FakeConnection extends EventEmitter {
   destroyed = false;

@@ -1,33 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Recovery } from '../../../src/upstream/recovery.js';
-import type { SetTimer } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { event } from '../../helpers/deadline.js';
+import { FakeTimers } from '../../helpers/fake-timers.js';
 
-/** Timers that only run when the test says so; records every delay asked for. */
-class FakeTimers {
-  readonly delays: number[] = [];
-  #pending: { callback: () => void; cancelled: boolean } | undefined;
-  readonly setTimer: SetTimer = (callback, ms) => {
-    assert.equal(this.#pending === undefined || this.#pending.cancelled, true, 'one timer at a time');
-    const entry = { callback, cancelled: false };
-    this.#pending = entry;
-    this.delays.push(ms);
-    return () => {
-      entry.cancelled = true;
-    };
-  };
-  get armed(): boolean {
-    return this.#pending !== undefined && !this.#pending.cancelled;
-  }
-  fire(): void {
-    const entry = this.#pending;
-    assert.ok(entry && !entry.cancelled, 'no timer is armed');
-    this.#pending = undefined;
-    entry.callback();
-  }
-}
 
 /** A probe whose outcomes the test scripts in advance. */
 function scriptedProbe(outcomes: boolean[]): { probe: () => Promise<void>; calls: () => number } {

@@ -7,7 +7,6 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
-import type { SetTimer } from '../../../src/upstream/connector.js';
 import {
   createWebSocketConnector,
   type WebSocketTarget,
@@ -18,6 +17,7 @@ import { prepareClientTls } from '../../../src/tls/client.js';
 import { testPki } from '../../helpers/pki.js';
 import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
 import { within } from '../../helpers/within.js';
+import { manualTimer } from '../../helpers/fake-timers.js';
 
 /** Runs `fn` the first time only; later calls get the same promise. Cleanup runs from the test and from t.after. */
 function onlyOnce(fn: () => Promise<void>): () => Promise<void> {
@@ -90,24 +90,6 @@ function upgrade(extra: Partial<WebSocketUpgrade> = {}): WebSocketUpgrade {
   return { ...NO_EXTRAS, ...extra };
 }
 
-/** A timer that never fires by itself: the test fires it. */
-function manualTimer(): { setTimer: SetTimer; fire: () => void; delays: number[]; cancelled: () => boolean } {
-  let callback: (() => void) | undefined;
-  let cancelled = false;
-  const delays: number[] = [];
-  return {
-    setTimer: (cb, ms) => {
-      callback = cb;
-      delays.push(ms);
-      return () => {
-        cancelled = true;
-      };
-    },
-    fire: () => callback?.(),
-    delays,
-    cancelled: () => cancelled,
-  };
-}
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   try {
