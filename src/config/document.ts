@@ -8,7 +8,7 @@ import { checkRules } from './rules.js';
 import { readSecurity } from './security.js';
 import { readMimeMapping, readService, type ServiceDefaults, type ServiceDraft } from './service.js';
 import { anyOrder, checkChildren, first, leafText, sequence, type ChildRule } from './structure.js';
-import type { SecurityConfig, SourcePosition } from './types.js';
+import type { RealmConfig, SecurityConfig, SourcePosition } from './types.js';
 import type { XmlElement } from './xml.js';
 
 const ROOT_CONTENT: ChildRule[] = [
@@ -27,14 +27,17 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
   if (properties !== undefined) checkPropertiesShape(properties, diags);
 
   const defaults = readServiceDefaults(first(children, 'service-defaults'), configDir, diags);
-  const { security, declared, realms } = readSecurity(first(children, 'security'), configDir, diags);
+  const { security: stores, declared, realms, realmNames } = readSecurity(first(children, 'security'), configDir, diags);
 
   const drafts: ServiceDraft[] = [];
   const names = new Map<string, SourcePosition>();
   const namedRealms = new Set<string>();
   for (const element of children.get('service') ?? []) {
-    const { draft, name, realmNames } = readService(element, defaults, configDir, diags);
-    for (const realm of realmNames) namedRealms.add(realm);
+    const { draft, name, realm } = readService(element, defaults, configDir, diags);
+    if (realm !== undefined) {
+      namedRealms.add(realm.name);
+      checkRealmNamed(realm, realms, realmNames, diags);
+    }
     if (name !== undefined) {
       const before = names.get(name.value);
       if (before !== undefined) {
@@ -50,11 +53,27 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
   for (const realm of realms) {
     if (!namedRealms.has(realm.name)) diags.warning(`Realm "${realm.name}" is not used by any service and is ignored`, realm.position);
   }
+  const security: SecurityConfig = { ...stores, realms: realms.filter((r) => namedRealms.has(r.name)) };
   const cluster = first(children, 'cluster');
   if (cluster !== undefined) diags.warning('<cluster> is ignored: this gateway runs as a single member', cluster.position);
 
   checkRules(drafts, declared, diags);
   return { services: drafts, security };
+}
+
+/** A `<realm-name>` must name a realm, and one that can admit someone: a realm without login modules admits no one. */
+function checkRealmNamed(realm: { name: string; position: SourcePosition }, realms: readonly RealmConfig[], allNames: ReadonlySet<string>, diags: Diagnostics): void {
+  const found = realms.find((r) => r.name === realm.name);
+  if (found === undefined) {
+    // A realm that exists but is invalid has its own errors already.
+    if (allNames.has(realm.name)) return;
+    const known = [...allNames];
+    diags.error('GW_ERR_CONFIG_VALUE', `<realm-name>${realm.name}</realm-name> names no <realm> in <security>`, realm.position, known.length > 0 ? `realms: ${known.join(', ')}` : 'add a <realm> to <security>');
+    return;
+  }
+  if (found.loginModules.length === 0) {
+    diags.error('GW_ERR_CONFIG_MISSING', `Realm "${found.name}" (named at ${describePosition(realm.position)}) has no <login-module>: no client could ever pass it`, found.position, 'add <authentication><login-modules><login-module>…');
+  }
 }
 
 function readServiceDefaults(element: XmlElement | undefined, configDir: string, diags: Diagnostics): ServiceDefaults {

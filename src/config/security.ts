@@ -1,49 +1,55 @@
 /**
- * `<security>`: the keystore and truststore (paths resolved against the config file's directory) and realms.
- * Realms are never served (no login modules here): services naming one are refused where they name it, and a
- * realm nobody names is only a warning.
+ * `<security>`: the keystore and truststore (paths resolved against the config file's directory) and the realms
+ * (realm.ts). Which realms are used is known only once the services are read (document.ts).
  */
 import { resolve } from 'node:path';
 import { attempt, type Diagnostics } from './diagnostics.js';
 import { parseEnum } from './grammar.js';
+import { describePosition } from './diagnostics.js';
+import { readRealm } from './realm.js';
 import { checkChildren, first, leafText, sequence } from './structure.js';
-import type { SecurityConfig, SourcePosition, StoreConfig, StoreType } from './types.js';
+import type { RealmConfig, StoreConfig, StoreType } from './types.js';
 import type { XmlElement } from './xml.js';
 
 const STORE_TYPES: readonly StoreType[] = ['JKS', 'JCEKS', 'PKCS12', 'PEM'];
 
-export interface Realm {
-  readonly name: string;
-  readonly position: SourcePosition;
-}
-
 export interface SecurityResult {
-  readonly security: SecurityConfig;
+  readonly security: { readonly keystore: StoreConfig | undefined; readonly truststore: StoreConfig | undefined };
   /** Whether each store element is present, even if it was invalid (its problems are already reported). */
   readonly declared: { readonly keystore: boolean; readonly truststore: boolean };
-  readonly realms: readonly Realm[];
+  /** Every realm read without a problem, and the names of all realms (valid or not), so a service naming one is not told it does not exist. */
+  readonly realms: readonly RealmConfig[];
+  readonly realmNames: ReadonlySet<string>;
 }
 
 export function readSecurity(element: XmlElement | undefined, configDir: string, diags: Diagnostics): SecurityResult {
   if (element === undefined) {
-    return { security: { keystore: undefined, truststore: undefined }, declared: { keystore: false, truststore: false }, realms: [] };
+    return { security: { keystore: undefined, truststore: undefined }, declared: { keystore: false, truststore: false }, realms: [], realmNames: new Set() };
   }
   const children = checkChildren(element, sequence('keystore?', 'truststore?', 'realm*'), diags);
   const store = (name: string): StoreConfig | undefined => {
     const e = first(children, name);
     return e === undefined ? undefined : readStore(e, configDir, diags);
   };
-  const realms: Realm[] = [];
-  for (const realm of children.get('realm') ?? []) {
-    // A realm's content (authentication, login modules) is Kaazing's; only its name matters here.
-    const name = realm.children.find((c) => c.name === 'name');
-    if (name === undefined) diags.error('GW_ERR_CONFIG_MISSING', 'Missing required element: <name> in <realm>', realm.position);
-    else realms.push({ name: name.text.trim(), position: realm.position });
+  const realms: RealmConfig[] = [];
+  const realmNames = new Map<string, XmlElement>();
+  for (const element of children.get('realm') ?? []) {
+    const nameElement = element.children.find((c) => c.name === 'name');
+    const name = nameElement?.text.trim();
+    const before = name === undefined ? undefined : realmNames.get(name);
+    if (name !== undefined && before !== undefined) {
+      diags.error('GW_ERR_CONFIG_DUPLICATE', `Realm name "${name}" is already used (${describePosition(before.position)})`, element.position, 'realm names must be unique');
+      continue;
+    }
+    if (name !== undefined) realmNames.set(name, element);
+    const realm = readRealm(element, configDir, diags);
+    if (realm !== undefined) realms.push(realm);
   }
   return {
     security: { keystore: store('keystore'), truststore: store('truststore') },
     declared: { keystore: children.has('keystore'), truststore: children.has('truststore') },
     realms,
+    realmNames: new Set(realmNames.keys()),
   };
 }
 

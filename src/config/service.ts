@@ -6,8 +6,8 @@ import { readAccessConstraint } from './access-constraint.js';
 import { attempt, describePosition, type Diagnostics } from './diagnostics.js';
 import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet, type Located } from './options.js';
 import { readProxyProperties } from './proxy-properties.js';
-import { checkChildren, first, leafText, sequence } from './structure.js';
-import type { AcceptUri, ConnectUri, CrossSiteConstraint, ServiceConfig, ServiceType, SourcePosition } from './types.js';
+import { anyOrder, checkChildren, first, leafText, sequence } from './structure.js';
+import type { AcceptUri, AuthorizationConstraintConfig, ConnectUri, CrossSiteConstraint, ServiceConfig, ServiceType, SourcePosition } from './types.js';
 import { isTlsScheme, isWebSocketScheme, parseAcceptUri, parseConnectUri } from './uris.js';
 import { KAAZING_ONLY_SERVICE_TYPES, RETIRED_SERVICE_TYPES, SERVED_SERVICE_TYPES, nearestName } from './vocabulary.js';
 import { parseSeconds } from './grammar.js';
@@ -47,8 +47,8 @@ export interface ServiceResult {
   /** Undefined when the service cannot be built (unsupported type, missing parts); its problems are recorded. */
   readonly draft: ServiceDraft | undefined;
   readonly name: { readonly value: string; readonly position: SourcePosition } | undefined;
-  /** `<realm-name>` values, so that the realm check knows which realms are named. */
-  readonly realmNames: readonly string[];
+  /** The `<realm-name>`, so that the document can check that the realm exists and mark it used. */
+  readonly realm: { readonly name: string; readonly position: SourcePosition } | undefined;
 }
 
 /** `configDir`: the configuration file's directory, against which file options (`ssl.crl`) resolve. */
@@ -59,7 +59,9 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   if (nameElement !== undefined && name === '') diags.error('GW_ERR_CONFIG_MISSING', 'The service <name> is empty', nameElement.position);
   const label = name ? `service "${name}"` : 'this service';
 
-  const realmNames = refuseUnservedFeatures(children, label, diags);
+  refuseUnservedFeatures(children, label, diags);
+  const realm = readRealmName(first(children, 'realm-name'), diags);
+  const authorization = readAuthorization(children.get('authorization-constraint') ?? [], realm, label, diags);
   const acceptOptions = mergeAccept(readAcceptOptions(first(children, 'accept-options'), false, configDir, diags), defaults.accept);
   const connectOptions = mergeConnect(readConnectOptions(first(children, 'connect-options'), false, diags), defaults.connect);
   const crossSiteConstraints = (children.get('cross-site-constraint') ?? []).flatMap((e) => readCrossSite(e, diags));
@@ -70,7 +72,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   const typeElement = first(children, 'type');
   const type = typeElement === undefined ? undefined : readType(typeElement, diags);
   const nameResult = nameElement && name ? { value: name, position: nameElement.position } : undefined;
-  if (type === undefined) return { draft: undefined, name: nameResult, realmNames };
+  if (type === undefined) return { draft: undefined, name: nameResult, realm };
 
   const accepts = readAccepts(children.get('accept') ?? [], acceptOptions, diags);
   checkClientCheckOptions(acceptOptions, label, diags);
@@ -86,7 +88,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     connect = readConnects(connectElements, label, element, diags);
   }
   if (accepts === undefined || (type === 'proxy' && connect === undefined) || nameResult === undefined) {
-    return { draft: undefined, name: nameResult, realmNames };
+    return { draft: undefined, name: nameResult, realm };
   }
   const config: ServiceConfig = {
     name: nameResult.value,
@@ -99,10 +101,12 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     connectOptions: toConnectOptions(connectOptions),
     crossSiteConstraints,
     accessConstraints,
+    realmName: realm?.name,
+    authorization,
     position: element.position,
   };
   checkTransportFit(config, connectOptions, acceptOptions.inactivityTimeoutMs, diags);
-  return { draft: { config, acceptOptions }, name: nameResult, realmNames };
+  return { draft: { config, acceptOptions }, name: nameResult, realm };
 }
 
 /**
@@ -119,6 +123,9 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
   if (streamAccept !== undefined) {
     for (const c of config.crossSiteConstraints) {
       diags.error('GW_ERR_CONFIG_VALUE', `<cross-site-constraint> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no Origin`, c.position, 'move the tcp:// or ssl:// accept to a service of its own');
+    }
+    if (config.realmName !== undefined) {
+      diags.error('GW_ERR_CONFIG_VALUE', `<realm-name> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no credentials`, config.position, 'move the tcp:// or ssl:// accept to a service of its own, or admit its clients by certificate');
     }
     for (const a of config.accessConstraints) {
       if (a.pathIdentity === undefined) continue;
@@ -171,30 +178,57 @@ function readType(element: XmlElement, diags: Diagnostics): ServiceType | undefi
   return undefined;
 }
 
-/** Refuses the service parts that would make the gateway weaker than the file (auth, balancing); warns on mime-mapping. */
-function refuseUnservedFeatures(children: Map<string, XmlElement[]>, label: string, diags: Diagnostics): string[] {
-  const realmNames: string[] = [];
-  for (const e of children.get('realm-name') ?? []) {
-    const realm = e.text.trim();
-    realmNames.push(realm);
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<realm-name>${realm}</realm-name> in ${label} is not supported: this gateway has no realms or login modules, and serving without them would skip authentication`, e.position, 'authenticate clients by certificate (ssl.verify-client) instead');
-  }
-  for (const e of children.get('authorization-constraint') ?? []) {
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<authorization-constraint> in ${label} is not supported: serving without it would admit every client`, e.position);
-  }
+/** Refuses the service parts that would make the gateway weaker than the file (balancing); warns on mime-mapping. */
+function refuseUnservedFeatures(children: Map<string, XmlElement[]>, label: string, diags: Diagnostics): void {
   for (const tag of ['balance', 'notify']) {
     for (const e of children.get(tag) ?? []) {
       diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${tag}> in ${label} is not supported: this gateway has no cluster balancing or notification`, e.position);
     }
   }
   for (const e of children.get('mime-mapping') ?? []) readMimeMapping(e, diags);
-  return realmNames;
 }
 
 export function readMimeMapping(element: XmlElement, diags: Diagnostics): void {
   const children = checkChildren(element, sequence('extension', 'mime-type'), diags);
   const extension = first(children, 'extension');
   diags.warning(`<mime-mapping>${extension ? ` for "${extension.text.trim()}"` : ''} is ignored: this gateway serves no files over HTTP`, element.position);
+}
+
+function readRealmName(element: XmlElement | undefined, diags: Diagnostics): ServiceResult['realm'] {
+  if (element === undefined) return undefined;
+  const name = leafText(element, diags);
+  if (name !== '') return { name, position: element.position };
+  diags.error('GW_ERR_CONFIG_MISSING', 'The <realm-name> is empty: it must name a <realm> of <security>', element.position);
+  return undefined;
+}
+
+/**
+ * Every `<authorization-constraint>` folded into one (roles add up, as Kaazing's do). Without a realm it would be
+ * enforced by nothing, so it is an error rather than a silently open service.
+ */
+function readAuthorization(elements: readonly XmlElement[], realm: ServiceResult['realm'], label: string, diags: Diagnostics): AuthorizationConstraintConfig | undefined {
+  const [head] = elements;
+  if (head === undefined) return undefined;
+  const requireRoles: string[] = [];
+  let requireValidUser = false;
+  for (const element of elements) {
+    const children = checkChildren(element, anyOrder('require-role*', 'require-valid-user*'), diags);
+    if (children.size === 0) diags.error('GW_ERR_CONFIG_MISSING', '<authorization-constraint> is empty: it needs <require-role> or <require-valid-user/>', element.position);
+    for (const e of children.get('require-role') ?? []) {
+      const role = leafText(e, diags);
+      if (role === '') diags.error('GW_ERR_CONFIG_MISSING', 'The <require-role> is empty: it must name a role', e.position);
+      else if (role === '*') requireValidUser = true; // Kaazing's spelling of require-valid-user
+      else if (!requireRoles.includes(role)) requireRoles.push(role);
+    }
+    for (const e of children.get('require-valid-user') ?? []) {
+      leafText(e, diags);
+      requireValidUser = true;
+    }
+  }
+  if (realm === undefined) {
+    diags.error('GW_ERR_CONFIG_MISSING', `<authorization-constraint> in ${label} needs a <realm-name>: without a realm no client is authenticated, so no role could be checked`, head.position, 'add <realm-name> naming a <realm> of <security> before it');
+  }
+  return { requireRoles, requireValidUser, position: head.position };
 }
 
 function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, diags: Diagnostics): AcceptUri[] | undefined {

@@ -180,6 +180,69 @@ export interface ServiceConfig {
   readonly crossSiteConstraints: readonly CrossSiteConstraint[];
   /** In document order; empty = no constraint beyond TLS. */
   readonly accessConstraints: readonly AccessConstraintConfig[];
+  /** `<realm-name>`: the realm clients must pass (docs/configuration.md, "Realms"); undefined = none. */
+  readonly realmName: string | undefined;
+  /** Every `<authorization-constraint>` of the service folded into one; undefined without any. */
+  readonly authorization: AuthorizationConstraintConfig | undefined;
+  readonly position: SourcePosition;
+}
+
+/**
+ * The service's `<authorization-constraint>`s: a client that passed the realm must hold every `<require-role>`;
+ * `<require-valid-user/>` alone asks for nothing beyond passing the realm (Kaazing's role `*`).
+ */
+export interface AuthorizationConstraintConfig {
+  readonly requireRoles: readonly string[];
+  readonly requireValidUser: boolean;
+  readonly position: SourcePosition;
+}
+
+/** `<http-challenge-scheme>` values this gateway serves; Kaazing's Negotiate schemes are refused. */
+export type ChallengeScheme = 'Basic' | 'Application Basic' | 'Application Token';
+/** A login module's `<success>`: JAAS's control flags. */
+export type LoginModuleFlag = 'required' | 'requisite' | 'sufficient' | 'optional';
+
+interface LoginModuleBase {
+  readonly success: LoginModuleFlag;
+  readonly position: SourcePosition;
+}
+
+/** `file`: Kaazing's users file (`jaas-config.xml`), absolute; Basic credentials from `Authorization`. */
+export interface FileLoginModuleConfig extends LoginModuleBase {
+  readonly type: 'file';
+  readonly file: string;
+}
+
+/** `certificate-ticket`: a signed cookie standing for a verified client certificate (docs/configuration.md). */
+export interface CertificateTicketLoginModuleConfig extends LoginModuleBase {
+  readonly type: 'certificate-ticket';
+  /** Absolute path: one secret per line, the first signs, every one verifies. */
+  readonly secretFile: string;
+  /** `max-age` in seconds: how long a ticket is valid after it is issued (default 3600). */
+  readonly maxAgeS: number;
+}
+
+/** `token-directory`: a token is valid while a file of exactly its name exists in `directory`. */
+export interface TokenDirectoryLoginModuleConfig extends LoginModuleBase {
+  readonly type: 'token-directory';
+  /** Absolute path of the directory. */
+  readonly directory: string;
+}
+
+export type LoginModuleConfig = FileLoginModuleConfig | CertificateTicketLoginModuleConfig | TokenDirectoryLoginModuleConfig;
+
+/** One `<security><realm>`. */
+export interface RealmConfig {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly challengeScheme: ChallengeScheme;
+  /** Where tokens may come from besides `Authorization`: request headers, query parameters, cookies (names as written). */
+  readonly httpHeaders: readonly string[];
+  readonly httpQueryParameters: readonly string[];
+  readonly httpCookies: readonly string[];
+  /** `authorization-timeout` in ms: a WebSocket admitted by this realm is closed after it (1008); undefined = never. */
+  readonly authorizationTimeoutMs: number | undefined;
+  readonly loginModules: readonly LoginModuleConfig[];
   readonly position: SourcePosition;
 }
 
@@ -196,6 +259,8 @@ export interface StoreConfig {
 export interface SecurityConfig {
   readonly keystore: StoreConfig | undefined;
   readonly truststore: StoreConfig | undefined;
+  /** The realms some service names (a realm no service names is only warned about and left out). */
+  readonly realms: readonly RealmConfig[];
 }
 
 export interface Diagnostic {

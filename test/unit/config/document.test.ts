@@ -40,9 +40,9 @@ test('every problem of a file is listed, in file order', () => {
   );
   assert.deepEqual(where(r), [
     'error GW_ERR_CONFIG_UNSUPPORTED 5:5',
-    'error GW_ERR_CONFIG_UNSUPPORTED 6:5',
     'error GW_ERR_CONFIG_UNSUPPORTED 11:5',
     'error GW_ERR_CONFIG_VALUE 13:21',
+    'error GW_ERR_CONFIG_MISSING 15:13',
     'warning GW_ERR_CONFIG_WARNING 15:42',
   ]);
 });

@@ -15,14 +15,14 @@ function listed(r: LoadConfigResult): string[] {
   return r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.position?.line}:${d.position?.column} ${d.message}`);
 }
 
-test('the Kaazing distribution file lists its directory and amqp.proxy types and realm-name, by position', () => {
+test('the Kaazing distribution file lists its directory and amqp.proxy types by position; its realm is read', () => {
   const file = corpus('distribution_conf__gateway-config');
   const r = loadConfig(file, { hostname: 'h' });
   assert.equal(r.ok, false);
   assert.deepEqual(listed(r), [
     "error GW_ERR_CONFIG_UNSUPPORTED 53:5 service type 'directory' is not supported by this gateway",
     "error GW_ERR_CONFIG_UNSUPPORTED 87:5 service type 'amqp.proxy' is not supported by this gateway",
-    'error GW_ERR_CONFIG_UNSUPPORTED 94:5 <realm-name>demo</realm-name> in service "AMQP Service" is not supported: this gateway has no realms or login modules, and serving without them would skip authentication',
+    "warning GW_ERR_CONFIG_WARNING 118:7 <user-principal-class>org.kaazing.gateway.security.auth.config.UserConfig</user-principal-class> is ignored: it names a Java class for Kaazing's management notifications",
   ]);
   assert.equal(r.diagnostics[0]?.position?.file, file, 'positions carry the path as given');
 });
@@ -32,10 +32,10 @@ test('the Kaazing cluster sample is refused for its 2012/09 namespace', () => {
   assert.deepEqual(listed(r), ['error GW_ERR_CONFIG_NAMESPACE 7:1 Unrecognized gateway configuration namespace http://xmlns.kaazing.com/2012/09/gateway']);
 });
 
-test('the Kaazing kg4462 parse test (2014/09) lists its authorization-constraint and warns about the unused realm', () => {
+test('the Kaazing kg4462 parse test (2014/09) names its authorization-constraint without a realm-name and warns about the unused realm', () => {
   const r = loadConfig(corpus('server-test-parse__gateway-config-kg4462'));
   assert.deepEqual(listed(r), [
-    'error GW_ERR_CONFIG_UNSUPPORTED 46:9 <authorization-constraint> in service "echo" is not supported: serving without it would admit every client',
+    'error GW_ERR_CONFIG_MISSING 46:9 <authorization-constraint> in service "echo" needs a <realm-name>: without a realm no client is authenticated, so no role could be checked',
     'warning GW_ERR_CONFIG_WARNING 98:9 Realm "demo" is not used by any service and is ignored',
   ]);
 });

@@ -82,7 +82,7 @@ test('service types: Kaazing-only types are unsupported, retired ones no longer 
   assert.equal(unknown.diagnostics[0]?.hint, "did you mean 'proxy'?");
 });
 
-test('realm-name, authorization-constraint, balance and notify are unsupported at their positions; all are listed', () => {
+test('balance and notify are unsupported at their positions; a realm-name must name a realm; all are listed', () => {
   const r = parse(
     doc(
       ...service(
@@ -97,7 +97,8 @@ test('realm-name, authorization-constraint, balance and notify are unsupported a
       ),
     ),
   );
-  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_UNSUPPORTED 8:5', 'error GW_ERR_CONFIG_UNSUPPORTED 9:5', 'error GW_ERR_CONFIG_UNSUPPORTED 10:5']);
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_VALUE 8:5']);
+  assert.match(r.diagnostics[2]?.message ?? '', /<realm-name>demo<\/realm-name> names no <realm> in <security>/);
 });
 
 test('mime-mapping is accepted and ignored with a warning', () => {
