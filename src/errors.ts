@@ -72,6 +72,9 @@ export const ERROR_CODES = {
   GW_ERR_ACCESS_DENIED: 'a client was refused by the service\'s access-constraint rules (HTTP 403)',
   GW_ERR_PROXY_PROTOCOL: 'a connection did not start with a well-formed PROXY protocol header of the configured version',
   GW_ERR_PROXY_PROTOCOL_ENCODE: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses or names',
+  GW_ERR_REALM_FILE: 'a realm\'s users file, ticket secret file or token directory cannot be read or is not valid',
+  GW_ERR_REALM_UNAUTHENTICATED: 'a client did not pass the service\'s realm (HTTP 401 with the realm\'s challenge)',
+  GW_ERR_REALM_FORBIDDEN: 'a client passed the realm but lacks a role the service\'s authorization-constraint requires (HTTP 403)',
   // (auth codes end)
 } as const;
 

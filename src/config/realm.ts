@@ -61,6 +61,10 @@ export function readRealm(element: XmlElement, configDir: string, diags: Diagnos
     position: element.position,
     ...(authentication === undefined ? {} : readAuthentication(authentication, configDir, diags)),
   };
+  const ticket = realm.loginModules.find((m) => m.type === 'certificate-ticket');
+  if (ticket !== undefined && realm.httpCookies.length === 0) {
+    diags.error('GW_ERR_CONFIG_MISSING', `The certificate-ticket login module of realm "${name}" needs an <http-cookie> in the realm's <authentication>: its tickets are set in, and read from, that cookie`, ticket.position, 'add <http-cookie>TICKET</http-cookie> after <http-challenge-scheme>');
+  }
   return diags.errorCount > before || name === '' ? undefined : realm;
 }
 

@@ -63,10 +63,10 @@ test('a realm with every authentication element and the three login modules is r
 });
 
 test('defaults: Basic, no token sources, no timeout, a ticket max-age of one hour', () => {
-  const c = config(parse(withRealm(['    <realm><name>demo</name><authentication><login-modules>', module('certificate-ticket', 'required', '<options><secret-file>s</secret-file></options>'), '    </login-modules></authentication></realm>'])));
+  const c = config(parse(withRealm(['    <realm><name>demo</name><authentication><http-cookie>T</http-cookie><login-modules>', module('certificate-ticket', 'required', '<options><secret-file>s</secret-file></options>'), '    </login-modules></authentication></realm>'])));
   const realm = c.security.realms[0];
   assert.equal(realm?.challengeScheme, 'Basic');
-  assert.deepEqual([realm?.httpHeaders, realm?.httpCookies, realm?.authorizationTimeoutMs], [[], [], undefined]);
+  assert.deepEqual([realm?.httpHeaders, realm?.httpQueryParameters, realm?.authorizationTimeoutMs], [[], [], undefined]);
   assert.equal(realm?.loginModules[0]?.type === 'certificate-ticket' && realm.loginModules[0].maxAgeS, 3600);
   assert.equal(c.services[0]?.authorization, undefined, 'a realm-name without a constraint asks only for a valid user');
 });
@@ -118,6 +118,12 @@ test('every bad value is reported at its line:col', () => {
   assert.equal(r.diagnostics[8]?.hint, "did you mean 'token-directory'?");
   assert.match(messages[9] ?? '', /Missing required option <file> of the file login module/);
   assert.match(messages[10] ?? '', /Unknown element <users> in <options>/);
+});
+
+test('a certificate-ticket module needs a cookie to carry its tickets', () => {
+  const r = parse(withRealm(['    <realm><name>demo</name><authentication><login-modules>', module('certificate-ticket', 'required', '<options><secret-file>s</secret-file></options>'), '    </login-modules></authentication></realm>']));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_MISSING 11:9']);
+  assert.match(r.diagnostics[0]?.message ?? '', /needs an <http-cookie>/);
 });
 
 test('Negotiate schemes are refused by name; a scheme in the wrong case is named with its spelling', () => {

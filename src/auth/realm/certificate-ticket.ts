@@ -1,0 +1,54 @@
+/**
+ * The `certificate-ticket` login module. A client that presents a verified certificate passes by it (the realm
+ * then gives it a ticket for its cookie: realm.ts); a client without a certificate passes with a valid ticket, as
+ * the certificate the ticket was issued for. The principal has no roles: a certificate proves who, not what for.
+ */
+import type { LoginModuleFlag } from '../../config/types.js';
+import { issueTicket, looksLikeTicket, verifyTicket } from './ticket.js';
+import type { AccessIdentity } from '../types.js';
+import type { Credentials, LoginModule, LoginOutcome } from './types.js';
+
+export interface TicketModuleOptions {
+  readonly realm: string;
+  /** The first signs; all verify. */
+  readonly secrets: readonly Buffer[];
+  readonly maxAgeS: number;
+  readonly success: LoginModuleFlag;
+  /** Injected for tests. */
+  readonly now?: () => number;
+}
+
+export interface CertificateTicketModule extends LoginModule {
+  /** A new ticket for a verified certificate, signed with the first secret. */
+  issue(certificate: AccessIdentity & { readonly serialNumber?: string | undefined }): string;
+  readonly maxAgeS: number;
+}
+
+export function certificateTicketLoginModule(options: TicketModuleOptions): CertificateTicketModule {
+  const now = options.now ?? Date.now;
+  const signer = options.secrets[0];
+  if (signer === undefined) throw new TypeError('a certificate-ticket module needs a secret');
+  return {
+    type: 'certificate-ticket',
+    success: options.success,
+    maxAgeS: options.maxAgeS,
+    issue: (certificate) => issueTicket(certificate, options.realm, signer, now(), options.maxAgeS),
+    login(credentials: Credentials): Promise<LoginOutcome> {
+      const certificate = credentials.certificate;
+      if (certificate?.fingerprint256 !== undefined) {
+        return Promise.resolve({ ok: true, principal: { name: certificate.subject ?? certificate.fingerprint256, roles: [], module: 'certificate-ticket' } });
+      }
+      let reason = 'no client certificate and no certificate ticket';
+      for (const token of credentials.tokens) {
+        if (!looksLikeTicket(token.value)) continue;
+        const check = verifyTicket(token.value, options.realm, options.secrets, now(), options.maxAgeS);
+        if (check.ok) {
+          const id = check.identity;
+          return Promise.resolve({ ok: true, principal: { name: id.subject ?? id.fingerprint256, roles: [], module: 'certificate-ticket', certificate: id } });
+        }
+        reason = `${check.reason} (${token.source})`;
+      }
+      return Promise.resolve({ ok: false, reason });
+    },
+  };
+}

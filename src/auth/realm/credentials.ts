@@ -1,0 +1,46 @@
+/**
+ * Where a request's credentials are: the `Authorization` header, and tokens in the headers, query parameters and
+ * cookies the realm names (Kaazing's `http-header`, `http-query-parameter`, `http-cookie`). Browsers cannot set
+ * headers on a WebSocket upgrade, so a cookie or a query parameter is how a page's script sends a token.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { parse as parseCookies } from 'cookie';
+import type { RealmConfig } from '../../config/types.js';
+import type { AccessIdentity } from '../types.js';
+import type { Credentials } from './types.js';
+
+export interface RealmRequest {
+  readonly headers: IncomingHttpHeaders;
+  /** The request target (`/path?query`). */
+  readonly url: string | undefined;
+  /** The TLS client identity; only a verified certificate counts. */
+  readonly identity: (AccessIdentity & { readonly serialNumber?: string | undefined }) | undefined;
+}
+
+type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
+
+export function readCredentials(realm: Sources, request: RealmRequest): Credentials {
+  const tokens: { source: string; value: string }[] = [];
+  const add = (source: string, value: string | undefined): void => {
+    const v = value?.trim();
+    if (v) tokens.push({ source, value: v });
+  };
+  for (const name of realm.httpHeaders) {
+    const value = request.headers[name.toLowerCase()];
+    for (const v of Array.isArray(value) ? value : [value]) add(`header ${name}`, v);
+  }
+  if (realm.httpQueryParameters.length > 0) {
+    const query = new URL(request.url ?? '/', 'http://gateway.invalid').searchParams;
+    for (const name of realm.httpQueryParameters) for (const v of query.getAll(name)) add(`query parameter ${name}`, v);
+  }
+  const cookieHeader = request.headers.cookie;
+  if (realm.httpCookies.length > 0 && cookieHeader !== undefined) {
+    const cookies = parseCookies(cookieHeader);
+    for (const name of realm.httpCookies) add(`cookie ${name}`, cookies[name]);
+  }
+  const authorization = request.headers.authorization;
+  const bearer = authorization === undefined ? undefined : /^\s*(?:Bearer|(?:Application\s+)?Token)\s+(\S+)\s*$/i.exec(authorization);
+  if (bearer) add('Authorization', bearer[1]);
+  const id = request.identity;
+  return { authorization, tokens, certificate: id?.presented === true && id.verified ? id : undefined };
+}

@@ -1,0 +1,142 @@
+/**
+ * A realm ready to serve: its login modules built from their files (read once, when the gateway is prepared,
+ * except the token directory, which is looked at on every login), and the decision a service with a `realm-name`
+ * makes about one request:
+ *
+ * - `ssl.verify-client optional`: a verified client certificate passes by itself; a client without one must pass
+ *   the realm and hold the service's required roles.
+ * - `required` (the TLS layer already insisted on a certificate) and `none`: the realm, then the roles.
+ * - A client that presented a verified certificate to a realm with a certificate-ticket module is given a ticket
+ *   in the realm's first `http-cookie` (`Secure; HttpOnly; SameSite=Strict`, host-only, so it is sent to every
+ *   port of the same host).
+ *
+ * Refusals: 401 with the realm's challenge when it was not passed, 403 when it was but a role is missing.
+ */
+import { statSync } from 'node:fs';
+import { serialize } from 'cookie';
+import type { AuthorizationConstraintConfig, RealmConfig, VerifyClient } from '../../config/types.js';
+import { GatewayError, toGatewayError } from '../../errors.js';
+import { certificateTicketLoginModule, type CertificateTicketModule } from './certificate-ticket.js';
+import { readCredentials, type RealmRequest } from './credentials.js';
+import { fileLoginModule } from './file.js';
+import { runChain } from './jaas.js';
+import { loadSecrets } from './secrets.js';
+import type { TicketIdentity } from './ticket.js';
+import { tokenDirectoryLoginModule } from './token-directory.js';
+import type { LoginModule, Principal } from './types.js';
+import { loadUsersFile } from './users-file.js';
+
+export type { RealmRequest } from './credentials.js';
+
+/** What a request is answered: the WebSocket upgrade or a plain request to an HTTP service. */
+export type RequestKind = 'websocket' | 'http';
+
+export interface Realm {
+  readonly config: RealmConfig;
+  readonly modules: readonly LoginModule[];
+  /** Set when the realm has a certificate-ticket module: it issues the tickets. */
+  readonly ticketModule: CertificateTicketModule | undefined;
+}
+
+export type RealmDecision =
+  | {
+      readonly ok: true;
+      /** `certificate`: a verified certificate passed by itself (verify-client optional); `realm`: the login modules. */
+      readonly by: 'certificate' | 'realm';
+      readonly principal: Principal | undefined;
+      readonly roles: readonly string[];
+      /** Set when a certificate ticket admitted the client: the certificate it stands for. */
+      readonly ticketIdentity: TicketIdentity | undefined;
+      /** A `Set-Cookie` value carrying a fresh certificate ticket, for the response. */
+      readonly setCookie: string | undefined;
+    }
+  | {
+      readonly ok: false;
+      readonly status: 401 | 403;
+      /** For the log: never a password, ticket or token. */
+      readonly reason: string;
+      /** The `WWW-Authenticate` value of a 401. */
+      readonly challenge: string | undefined;
+      readonly principal: Principal | undefined;
+    };
+
+/** Builds a realm's modules, reading their files. @throws GatewayError GW_ERR_REALM_FILE at the login module. */
+export function prepareRealm(config: RealmConfig, now: () => number = Date.now): Realm {
+  let ticketModule: CertificateTicketModule | undefined;
+  const modules = config.loginModules.map((m): LoginModule => {
+    try {
+      switch (m.type) {
+        case 'file':
+          return fileLoginModule(loadUsersFile(m.file), m.success);
+        case 'certificate-ticket':
+          ticketModule = certificateTicketLoginModule({ realm: config.name, secrets: loadSecrets(m.secretFile), maxAgeS: m.maxAgeS, success: m.success, now });
+          return ticketModule;
+        case 'token-directory':
+          checkDirectory(m.directory);
+          return tokenDirectoryLoginModule(m.directory, m.success);
+      }
+    } catch (e) {
+      // The login module's element is where a user looks first; the file's own position stays in the message.
+      throw toGatewayError(e, 'GW_ERR_REALM_FILE', `realm "${config.name}"`, m.position);
+    }
+  });
+  return { config, modules, ticketModule };
+}
+
+function checkDirectory(directory: string): void {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(directory).isDirectory();
+  } catch (e) {
+    throw new GatewayError('GW_ERR_REALM_FILE', `Cannot read the token directory ${directory}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isDirectory) throw new GatewayError('GW_ERR_REALM_FILE', `The token directory ${directory} is not a directory`);
+}
+
+/** Kaazing's `WWW-Authenticate` for the realm's scheme; an HTTP service gets `Basic` for `Application Basic`, as Kaazing's directory service did. */
+export function challengeFor(config: RealmConfig, kind: RequestKind): string {
+  if (config.challengeScheme === 'Application Token') return 'Application Token';
+  const scheme = config.challengeScheme === 'Application Basic' && kind === 'websocket' ? 'Application Basic' : 'Basic';
+  const label = (config.description ?? config.name).replace(/[\\"]/g, (c) => `\\${c}`);
+  return `${scheme} realm="${label}"`;
+}
+
+/** The roles the service requires that the client lacks; empty when it holds them all. */
+export function missingRoles(authorization: AuthorizationConstraintConfig | undefined, roles: readonly string[]): string[] {
+  return (authorization?.requireRoles ?? []).filter((r) => !roles.includes(r));
+}
+
+export interface DecisionInput {
+  readonly realm: Realm;
+  readonly authorization: AuthorizationConstraintConfig | undefined;
+  readonly verifyClient: VerifyClient;
+  readonly request: RealmRequest;
+  readonly kind: RequestKind;
+}
+
+export async function decide(input: DecisionInput): Promise<RealmDecision> {
+  const { realm, request } = input;
+  const credentials = readCredentials(realm.config, request);
+  const certificate = credentials.certificate;
+  const setCookie = certificate !== undefined && realm.ticketModule !== undefined ? ticketCookie(realm, realm.ticketModule.issue(certificate)) : undefined;
+  if (certificate !== undefined && input.verifyClient === 'optional') {
+    return { ok: true, by: 'certificate', principal: undefined, roles: [], ticketIdentity: undefined, setCookie };
+  }
+  const outcome = await runChain(realm.modules, credentials);
+  if (!outcome.ok) {
+    return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), principal: undefined };
+  }
+  const missing = missingRoles(input.authorization, outcome.roles);
+  if (missing.length > 0) {
+    const held = outcome.roles.length === 0 ? 'no role' : `roles ${outcome.roles.join(', ')}`;
+    return { ok: false, status: 403, reason: `"${outcome.principal.name}" holds ${held}; the service requires ${missing.join(', ')}`, challenge: undefined, principal: outcome.principal };
+  }
+  const ticketIdentity = outcome.principals.find((p) => p.certificate !== undefined)?.certificate;
+  return { ok: true, by: 'realm', principal: outcome.principal, roles: outcome.roles, ticketIdentity, setCookie };
+}
+
+function ticketCookie(realm: Realm, ticket: string): string | undefined {
+  const name = realm.config.httpCookies[0];
+  if (name === undefined) return undefined;
+  return serialize(name, ticket, { path: '/', maxAge: realm.ticketModule?.maxAgeS, secure: true, httpOnly: true, sameSite: 'strict' });
+}
