@@ -76,8 +76,9 @@ export function prepareRealm(config: RealmConfig, now: () => number = Date.now):
           return tokenDirectoryLoginModule(m.directory, m.success);
       }
     } catch (e) {
-      // The login module's element is where a user looks first; the file's own position stays in the message.
-      throw toGatewayError(e, 'GW_ERR_REALM_FILE', `realm "${config.name}"`, m.position);
+      // The login module's element is where a user looks first; the file's own line:col stays in the message.
+      const error = toGatewayError(e, 'GW_ERR_REALM_FILE', `realm "${config.name}"`);
+      throw new GatewayError(error.code, `realm "${config.name}": ${error.message}`, { position: m.position, hint: error.hint, cause: error });
     }
   });
   return { config, modules, ticketModule };

@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseCookies } from 'cookie';
+import type { AuthorizationConstraintConfig, LoginModuleConfig, RealmConfig, VerifyClient } from '../../../../src/config/types.js';
+import { readCredentials } from '../../../../src/auth/realm/credentials.js';
+import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
+import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
+import { GatewayError } from '../../../../src/errors.js';
+import { identity } from '../../../helpers/access-identity.js';
+
+const P = { file: 'gateway-config.xml', line: 1, column: 1 };
+const SECRET = 'f'.repeat(64);
+const TOKEN = 'tok-0123456789abcdef';
+
+function realmConfig(loginModules: LoginModuleConfig[], overrides: Partial<RealmConfig> = {}): RealmConfig {
+  return { name: 'demo', description: 'Demo "realm"', challengeScheme: 'Application Basic', httpHeaders: ['X-Token'], httpQueryParameters: ['token'], httpCookies: ['TICKET', 'AUTH'], authorizationTimeoutMs: undefined, loginModules, position: P, ...overrides };
+}
+
+function files(): { dir: string; users: string; secret: string; tokens: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-realm-'));
+  const users = join(dir, 'jaas-config.xml');
+  writeFileSync(users, `<jaas-config xmlns="${USERS_NAMESPACE}"><user><name>joe</name><password>welcome</password><role-name>AUTHORIZED</role-name></user></jaas-config>`);
+  const secret = join(dir, 'ticket.secret');
+  writeFileSync(secret, `${SECRET}\n`);
+  const tokens = join(dir, 'tokens');
+  mkdirSync(tokens);
+  writeFileSync(join(tokens, TOKEN), 'viewer\n');
+  return { dir, users, secret, tokens, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/'): RealmRequest => ({ headers, url, identity: id });
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+const roles = (...requireRoles: string[]): AuthorizationConstraintConfig => ({ requireRoles, requireValidUser: false, position: P });
+
+test("challenges: Kaazing's WWW-Authenticate forms", () => {
+  const c = realmConfig([]);
+  assert.equal(challengeFor(c, 'websocket'), 'Application Basic realm="Demo \\"realm\\""');
+  assert.equal(challengeFor(c, 'http'), 'Basic realm="Demo \\"realm\\""');
+  assert.equal(challengeFor({ ...c, challengeScheme: 'Basic', description: undefined }, 'websocket'), 'Basic realm="demo"');
+  assert.equal(challengeFor({ ...c, challengeScheme: 'Application Token' }, 'websocket'), 'Application Token');
+});
+
+test('credentials: tokens from the named header, query parameter and cookies, then Authorization Bearer; only a verified certificate', () => {
+  const c = readCredentials(realmConfig([]), request({ 'x-token': ' h ', cookie: 'AUTH=c1; OTHER=x; TICKET=c2', authorization: 'Bearer b' }, { ...identity(), verified: false }, '/p?token=q&token=q2&x=1'));
+  assert.deepEqual(c.tokens, [
+    { source: 'header X-Token', value: 'h' },
+    { source: 'query parameter token', value: 'q' },
+    { source: 'query parameter token', value: 'q2' },
+    { source: 'cookie TICKET', value: 'c2' },
+    { source: 'cookie AUTH', value: 'c1' },
+    { source: 'Authorization', value: 'b' },
+  ]);
+  assert.equal(c.certificate, undefined);
+  assert.ok(readCredentials(realmConfig([]), request({}, identity())).certificate);
+});
+
+test('missingRoles: every required role must be held', () => {
+  assert.deepEqual(missingRoles(undefined, []), []);
+  assert.deepEqual(missingRoles(roles('A', 'B'), ['B', 'C']), ['A']);
+});
+
+test('a file realm: Basic credentials pass with their roles; none or wrong get 401 with the challenge; a missing role gets 403', async () => {
+  const f = files();
+  try {
+    const realm = prepareRealm(realmConfig([{ type: 'file', success: 'required', file: f.users, position: P }]));
+    const go = (headers: Record<string, string>, authorization = roles('AUTHORIZED'), verifyClient: VerifyClient = 'none') => decide({ realm, authorization, verifyClient, request: request(headers), kind: 'websocket' });
+    const ok = await go({ authorization: basic('joe', 'welcome') });
+    assert.ok(ok.ok && ok.by === 'realm');
+    assert.deepEqual(ok.ok && [ok.principal?.name, ok.roles, ok.setCookie], ['joe', ['AUTHORIZED'], undefined]);
+    const none = await go({});
+    assert.deepEqual(none, { ok: false, status: 401, reason: 'required login module failed: no Authorization header', challenge: 'Application Basic realm="Demo \\"realm\\""', principal: undefined });
+    const wrong = await go({ authorization: basic('joe', 'nope') });
+    assert.equal(!wrong.ok && wrong.status, 401);
+    assert.doesNotMatch(JSON.stringify(wrong), /nope/);
+    const forbidden = await go({ authorization: basic('joe', 'welcome') }, roles('ADMINISTRATOR'));
+    assert.equal(!forbidden.ok && forbidden.status, 403);
+    assert.equal(!forbidden.ok && forbidden.reason, '"joe" holds roles AUTHORIZED; the service requires ADMINISTRATOR');
+    assert.equal(!forbidden.ok && forbidden.challenge, undefined);
+  } finally {
+    f.done();
+  }
+});
+
+test('verify-client optional: a verified certificate passes by itself (and gets a ticket); without one the realm decides', async () => {
+  const f = files();
+  try {
+    const realm = prepareRealm(realmConfig([
+      { type: 'certificate-ticket', success: 'sufficient', secretFile: f.secret, maxAgeS: 600, position: P },
+      { type: 'file', success: 'sufficient', file: f.users, position: P },
+    ]));
+    const withCert = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'optional', request: request({}, { ...identity(), serialNumber: '01' }), kind: 'http' });
+    assert.ok(withCert.ok && withCert.by === 'certificate');
+    const setCookie = withCert.ok ? withCert.setCookie ?? '' : '';
+    assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    const ticket = parseCookies(setCookie)['TICKET'] as string;
+
+    const byTicket = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }), kind: 'websocket' });
+    assert.ok(byTicket.ok && byTicket.by === 'realm');
+    assert.deepEqual(byTicket.ok && byTicket.ticketIdentity?.subjectAttributes, identity().subjectAttributes);
+    assert.equal(byTicket.ok && byTicket.ticketIdentity?.serialNumber, '01');
+    assert.equal(byTicket.ok && byTicket.setCookie, undefined, 'a ticket is not renewed by using it');
+
+    const noRole = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }), kind: 'websocket' });
+    assert.equal(!noRole.ok && noRole.status, 403, 'a ticket carries no role');
+
+    const tampered = ticket.slice(0, -3) + (ticket.endsWith('AAA') ? 'BBB' : 'AAA');
+    const refused = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${tampered}` }), kind: 'websocket' });
+    assert.equal(!refused.ok && refused.status, 401);
+    assert.match(!refused.ok ? refused.reason : '', /signature does not verify .*\(cookie TICKET\)/);
+    assert.doesNotMatch(JSON.stringify(refused), new RegExp(tampered.slice(3, 40)));
+  } finally {
+    f.done();
+  }
+});
+
+test('verify-client required: the certificate does not replace the realm; a token realm reads its directory on every request', async () => {
+  const f = files();
+  try {
+    const realm = prepareRealm(realmConfig([{ type: 'token-directory', success: 'required', directory: f.tokens, position: P }], { challengeScheme: 'Application Token' }));
+    const certOnly = await decide({ realm, authorization: undefined, verifyClient: 'required', request: request({}, identity()), kind: 'websocket' });
+    assert.deepEqual(!certOnly.ok && [certOnly.status, certOnly.challenge], [401, 'Application Token']);
+    const both = await decide({ realm, authorization: roles('viewer'), verifyClient: 'required', request: request({ cookie: `AUTH=${TOKEN}` }, identity()), kind: 'websocket' });
+    assert.ok(both.ok && both.by === 'realm');
+    assert.equal(both.ok && both.setCookie, undefined, 'no ticket module, no ticket');
+  } finally {
+    f.done();
+  }
+});
+
+test('prepareRealm: unreadable files are GW_ERR_REALM_FILE at the login module, never with the secret', () => {
+  const f = files();
+  try {
+    const at = { file: 'gateway-config.xml', line: 42, column: 9 };
+    const cases: [LoginModuleConfig, RegExp][] = [
+      [{ type: 'file', success: 'required', file: join(f.dir, 'none.xml'), position: at }, /Cannot read the users file/],
+      [{ type: 'certificate-ticket', success: 'required', secretFile: join(f.dir, 'none'), maxAgeS: 1, position: at }, /Cannot read the ticket secret file/],
+      [{ type: 'token-directory', success: 'required', directory: join(f.dir, 'none'), position: at }, /Cannot read the token directory/],
+      [{ type: 'token-directory', success: 'required', directory: f.users, position: at }, /is not a directory/],
+    ];
+    for (const [m, message] of cases) {
+      assert.throws(() => prepareRealm(realmConfig([m])), (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_REALM_FILE' && message.test(e.message) && e.position?.line === 42);
+    }
+    writeFileSync(f.secret, 'short-secret\n');
+    assert.throws(() => prepareRealm(realmConfig([{ type: 'certificate-ticket', success: 'required', secretFile: f.secret, maxAgeS: 1, position: at }])), (e: unknown) => e instanceof GatewayError && /line 1 .* 12 characters long/.test(e.message) && !e.message.includes('short-secret'));
+    writeFileSync(f.secret, '# only a comment\n\n');
+    assert.throws(() => prepareRealm(realmConfig([{ type: 'certificate-ticket', success: 'required', secretFile: f.secret, maxAgeS: 1, position: at }])), /holds no secret/);
+  } finally {
+    f.done();
+  }
+});
