@@ -14,6 +14,7 @@ import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
 import { compileAddressList } from './auth/cidr.js';
+import { prepareRealm, type Realm } from './auth/realm/realm.js';
 import { Listener, type ListenerOptions } from './listener/listener.js';
 import { handleProtocols } from './listener/subprotocol.js';
 import type { Route } from './listener/routes.js';
@@ -159,6 +160,14 @@ export class Gateway {
       }
     }
 
+    const realms = new Map<string, Realm>();
+    for (const rc of config.security.realms) {
+      try {
+        realms.set(rc.name, prepareRealm(rc));
+      } catch (e) {
+        errors.push(toGatewayError(e, 'GW_ERR_REALM_FILE', `realm "${rc.name}"`, rc.position));
+      }
+    }
     const byName = new Map(config.services.map((sc) => [sc.name, sc]));
     const upgraders = new Map<ServiceConfig, WebSocketServer>();
     const access = new Map<ServiceConfig, AccessRules>();
@@ -236,7 +245,9 @@ export class Gateway {
           });
           upgraders.set(m.config, wss);
         }
-        routes.push({ accept: m.accept, service, wss, access: rules });
+        const realm = m.config.realmName === undefined ? undefined : realms.get(m.config.realmName);
+        if (m.config.realmName !== undefined && realm === undefined) continue; // its problem is reported
+        routes.push({ accept: m.accept, service, wss, access: rules, realm });
       }
       listeners.push(
         new Listener({

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ConnectionContext } from '../services/types.js';
+import type { ConnectionContext, Principal } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import type { Deadline } from '../timers/deadlines.js';
 import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
@@ -47,6 +47,8 @@ export class DownstreamConnection {
   endpoints: Endpoints;
   tls: TLSSocket | undefined;
   identity: ClientIdentity | undefined;
+  /** Who passed the service's realm, once one has (`<realm-name>`). */
+  principal: Principal | undefined;
   refusal: HttpRefusal | undefined;
   /** The client address counted against `tcp.maximum.connections.per.address`, once it is. */
   share: string | undefined;
@@ -98,6 +100,7 @@ export class DownstreamConnection {
       accept,
       path,
       identity: this.identity,
+      principal: this.principal,
       log,
       openedAt: Date.now(),
     };

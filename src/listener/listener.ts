@@ -27,6 +27,9 @@ import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { admits } from './admission.js';
+import { admitByRealm } from './realm-admission.js';
+import type { RealmDecision } from '../auth/realm/realm.js';
+import type { WebSocket } from 'ws';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
@@ -74,6 +77,8 @@ export class Listener {
   readonly #refusals: RefusalLog;
   readonly #handshakeDeadlines: DeadlineList;
   readonly #closeGrace = new DeadlineList(CLOSE_GRACE_MS);
+  /** `authorization-timeout` deadlines of WebSockets admitted by a realm, one list per duration. */
+  readonly #authorizationDeadlines = new Map<number, DeadlineList>();
   /** Every connection from accept to close. */
   readonly #connections = new Set<DownstreamConnection>();
   /** The connection behind each socket the HTTP parser was given. */
@@ -192,6 +197,7 @@ export class Listener {
     for (const c of this.#connections) if (!c.socket.destroyed) c.socket.destroy();
     this.#handshakeDeadlines.clear();
     this.#closeGrace.clear();
+    for (const list of this.#authorizationDeadlines.values()) list.clear();
   }
 
   #accept(socket: Socket): void {
@@ -411,17 +417,53 @@ export class Listener {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`);
     }
+    const realm = route.realm;
+    if (realm === undefined) return this.#admitted(conn, req, socket, head, route, path, undefined);
+    const admission = { realm, authorization: service.config.authorization, verifyClient: this.#options.verifyClient, service: service.config.name, kind: 'websocket' as const };
+    // The handshake deadline still runs while the login modules do: a slow token directory cannot hold a client forever.
+    void admitByRealm(admission, conn, req, log).then((decision) => {
+      if (conn.phase === 'refused' || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      if (!decision.ok) {
+        this.#refused(conn, socket);
+        const name = realm.config.name;
+        const message = decision.status === 401 ? `Unauthorized: realm "${name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${name}" is missing.`;
+        return refuseUpgrade(socket, decision.status, message, decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {});
+      }
+      this.#admitted(conn, req, socket, head, route, path, decision);
+    });
+  }
+
+  /** Origin and realm passed: the access-constraints (which see a ticket's identity), then the upgrade. */
+  #admitted(conn: DownstreamConnection, req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, path: string, realm: RealmDecision | undefined): void {
+    const refuse = (status: number, message: string) => {
+      this.#refused(conn, socket);
+      refuseUpgrade(socket, status, message);
+    };
+    const log = this.#options.log;
+    const { service, accept } = route;
+    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.');
     if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.');
     const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }));
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
+    const setCookie = realm?.ok === true ? realm.setCookie : undefined;
+    // ws answers the upgrade synchronously (no verifyClient option), so its 'headers' event fires inside handleUpgrade.
+    const addCookie = (headers: string[], request: IncomingMessage): void => {
+      if (request === req && setCookie !== undefined) headers.push(`Set-Cookie: ${setCookie}`);
+    };
     const upgrade = (upstream: End | undefined): void => {
       let taken = false;
+      upgrader.on('headers', addCookie);
       upgrader.handleUpgrade(req, socket, head, (ws) => {
         taken = true;
         this.#handOver(conn);
+        if (realm?.ok === true && realm.by === 'realm') this.#expireAuthorization(ws, route);
         service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx, upstream);
       });
+      upgrader.off('headers', addCookie);
       // ws refused the request (a malformed key, say) and closed the socket: the backend has no client.
       if (!taken && upstream) socket.once('close', () => taken || upstream.destroy());
     };
@@ -448,6 +490,23 @@ export class Listener {
         refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`);
       },
     );
+  }
+
+  /**
+   * `authorization-timeout`: a WebSocket admitted by its realm's login modules is closed (1008) once that long has
+   * passed, so credentials withdrawn (a token file removed, a user deleted) stop being served. One deadline list
+   * per duration, as for the handshake.
+   */
+  #expireAuthorization(ws: WebSocket, route: Route): void {
+    const ms = route.realm?.config.authorizationTimeoutMs;
+    if (ms === undefined) return;
+    let list = this.#authorizationDeadlines.get(ms);
+    if (list === undefined) {
+      list = new DeadlineList(ms);
+      this.#authorizationDeadlines.set(ms, list);
+    }
+    const deadline = list.add(() => ws.close(1008, 'authorization-timeout expired'));
+    ws.once('close', () => deadline.cancel());
   }
 
   /** The connection is a service's from now on: the listener's deadline no longer applies. */

@@ -4,6 +4,7 @@
  */
 import type { WebSocketServer } from 'ws';
 import type { AccessRules } from '../auth/access.js';
+import type { Realm } from '../auth/realm/realm.js';
 import type { AcceptUri } from '../config/types.js';
 import type { Service } from '../services/types.js';
 
@@ -14,6 +15,8 @@ export interface Route {
   readonly wss: WebSocketServer | undefined;
   /** The service's compiled access-constraints (empty: every client that passed TLS). */
   readonly access: AccessRules;
+  /** The realm the service names (`<realm-name>`), ready to serve; undefined = none. */
+  readonly realm?: Realm | undefined;
 }
 
 /** The host part of a Host header, lower case, without port or IPv6 brackets. */

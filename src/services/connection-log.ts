@@ -14,8 +14,9 @@ export interface CloseSummary {
 
 function identityFields(ctx: ConnectionContext): Record<string, unknown> {
   const id = ctx.identity;
-  if (!id || !id.presented) return {};
-  return { subject: id.subject, fingerprint: id.fingerprint256, verified: id.verified };
+  const principal = ctx.principal ? { principal: ctx.principal.name, realm: ctx.principal.realm } : {};
+  if (!id || !id.presented) return principal;
+  return { subject: id.subject, fingerprint: id.fingerprint256, verified: id.verified, ...(id.ticket !== undefined ? { ticket: id.ticket } : {}), ...principal };
 }
 
 export function logOpened(ctx: ConnectionContext, upstream?: string): void {

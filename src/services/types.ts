@@ -25,11 +25,20 @@ export interface ConnectionContext {
   readonly accept: string;
   /** The request path (without query) as the client sent it; `/` on tcp:// and ssl:// accepts. */
   readonly path: string;
-  /** The TLS client identity; undefined without TLS. */
+  /** The TLS client identity (or the one a realm's certificate ticket stands for); undefined without either. */
   readonly identity: ClientIdentity | undefined;
+  /** Who passed the service's realm; undefined without a realm or when a certificate passed by itself. */
+  readonly principal?: Principal | undefined;
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
   readonly openedAt: number;
+}
+
+/** A client that passed a realm: its name as logs show it (never a password or token), the realm, its roles. */
+export interface Principal {
+  readonly name: string;
+  readonly realm: string;
+  readonly roles: readonly string[];
 }
 
 /** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */

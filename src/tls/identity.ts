@@ -39,6 +39,11 @@ export interface ClientIdentity {
    * leaf or without a certificate. Node already holds these buffers; they are not copied.
    */
   chainDer: readonly Buffer[];
+  /**
+   * Set when no certificate was presented on this connection and a realm's certificate ticket stands for one
+   * (src/listener/realm-admission.ts): the realm's name. The DER fields are then empty.
+   */
+  ticket?: string;
 }
 
 const ANONYMOUS: ClientIdentity = Object.freeze({

@@ -1,0 +1,244 @@
+/**
+ * Realms end to end, with real WebSocket clients against `bin/gateway`: Basic credentials through a `file` realm,
+ * a certificate ticket issued to a client with a certificate and then used without one (tampered with, expired,
+ * from another realm), and a token directory changed while the gateway runs. No password, secret, ticket or
+ * token may appear in the log.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { WebSocket, type ClientOptions } from 'ws';
+import { parse as parseCookies } from 'cookie';
+import { issueTicket } from '../../src/auth/realm/ticket.js';
+import { USERS_NAMESPACE } from '../../src/auth/realm/users-file.js';
+import { parseProxyHeader, type ParsedProxyHeader } from '../../src/upstream/proxy-protocol.js';
+import { GatewayProcess } from '../helpers/gateway-process.js';
+import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { testPki, type Issued } from '../helpers/pki.js';
+import { freePorts, tcpServer, type Backend } from '../helpers/tcp-servers.js';
+import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
+
+const pki = testPki();
+const SECRET = '7c1f0e9a'.repeat(8);
+const PASSWORD = 'correct horse battery staple';
+const TOKEN = 'Zq3xT9_token-0123456789';
+
+interface Outcome {
+  readonly status: number | 'open' | 'error';
+  readonly headers: IncomingMessage['headers'];
+  readonly echoed?: string;
+}
+
+/** Opens a WebSocket, sends "ping" and waits for the echo; or the status it was refused with. */
+function attempt(url: string, options: ClientOptions = {}): Promise<Outcome> {
+  const ws = new WebSocket(url, { ca: pki.ca.cert, ...options });
+  const settled = new Promise<Outcome>((resolve) => {
+    let headers: IncomingMessage['headers'] = {};
+    ws.once('upgrade', (res) => (headers = res.headers));
+    ws.once('open', () => ws.send('ping'));
+    ws.once('message', (data) => {
+      resolve({ status: 'open', headers, echoed: String(data) });
+      ws.close();
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', () => resolve({ status: 'error', headers: {} }));
+  });
+  return withDeadline(settled, WAIT_MS, `${url} to echo or be refused`);
+}
+
+const cert = (c: Issued): ClientOptions => ({ cert: c.cert, key: c.key });
+const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+describe('realms: file, certificate-ticket, token-directory', () => {
+  let space: Workspace;
+  let gw: GatewayProcess;
+  let backend: Backend;
+  let pagesPort: number;
+  let wsPort: number;
+  const proxyHeaders: ParsedProxyHeader[] = [];
+  let tokens: string;
+
+  before(async () => {
+    space = workspace();
+    [pagesPort, wsPort] = (await freePorts(2)) as [number, number];
+    // Echoes what follows the PROXY header, and keeps each header for the assertions.
+    backend = await tcpServer((s: Socket) => {
+      let pending: Buffer | undefined = Buffer.alloc(0);
+      s.on('data', (d: Buffer) => {
+        if (pending === undefined) return void s.write(d);
+        pending = Buffer.concat([pending, d]);
+        const parsed = parseProxyHeader(pending, 'v2');
+        if (parsed === 'incomplete') return;
+        proxyHeaders.push(parsed);
+        const rest = pending.subarray(parsed.length);
+        pending = undefined;
+        if (rest.length > 0) s.write(rest);
+      });
+    });
+    space.write(
+      'jaas-config.xml',
+      `<jaas-config xmlns="${USERS_NAMESPACE}">
+  <user><name>joe</name><password>${PASSWORD}</password><role-name>AUTHORIZED</role-name></user>
+  <user><name>guest</name><password>guest-password</password></user>
+</jaas-config>`,
+    );
+    space.write('ticket.secret', `${SECRET}\n`);
+    tokens = join(space.dir, 'tokens');
+    mkdirSync(tokens);
+    const optional = '<accept-options><ssl.verify-client>optional</ssl.verify-client></accept-options>';
+    gw = await GatewayProcess.start(
+      space.config(`
+  <service>
+    <name>users</name>
+    <accept>wss://localhost:${pagesPort}/users</accept>
+    <type>echo</type>
+    ${optional}
+    <realm-name>users</realm-name>
+    <authorization-constraint><require-role>AUTHORIZED</require-role></authorization-constraint>
+  </service>
+  <service>
+    <name>mint</name>
+    <accept>wss://localhost:${pagesPort}/mint</accept>
+    <type>echo</type>
+    ${optional}
+    <realm-name>ios</realm-name>
+  </service>
+  <service>
+    <name>ios</name>
+    <accept>wss://localhost:${wsPort}/ios</accept>
+    <connect>tcp://127.0.0.1:${backend.port}</connect>
+    <type>proxy</type>
+    <connect-options><tcp.proxy-protocol>v2</tcp.proxy-protocol></connect-options>
+    <realm-name>ios</realm-name>
+    <access-constraint><path-identity>CN</path-identity></access-constraint>
+  </service>
+  <service>
+    <name>tokens</name>
+    <accept>ws://127.0.0.1:0/tokens</accept>
+    <type>echo</type>
+    <realm-name>tokens</realm-name>
+    <authorization-constraint><require-role>viewer</require-role></authorization-constraint>
+  </service>
+  <security>
+    <keystore><type>PEM</type><file>server.pem</file></keystore>
+    <truststore><type>PEM</type><file>ca.pem</file></truststore>
+    <realm>
+      <name>users</name>
+      <description>Users</description>
+      <authentication>
+        <http-challenge-scheme>Application Basic</http-challenge-scheme>
+        <login-modules>
+          <login-module><type>file</type><success>required</success><options><file>jaas-config.xml</file></options></login-module>
+        </login-modules>
+      </authentication>
+    </realm>
+    <realm>
+      <name>ios</name>
+      <authentication>
+        <http-cookie>TICKET</http-cookie>
+        <login-modules>
+          <login-module><type>certificate-ticket</type><success>required</success><options><secret-file>ticket.secret</secret-file><max-age>1 hour</max-age></options></login-module>
+        </login-modules>
+      </authentication>
+    </realm>
+    <realm>
+      <name>tokens</name>
+      <authentication>
+        <http-challenge-scheme>Application Token</http-challenge-scheme>
+        <http-cookie>AUTH</http-cookie>
+        <login-modules>
+          <login-module><type>token-directory</type><success>required</success><options><directory>tokens</directory></options></login-module>
+        </login-modules>
+      </authentication>
+    </realm>
+  </security>`),
+    );
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await backend?.close();
+    space?.cleanup();
+  });
+
+  test('file realm: Basic credentials with the role pass; none or wrong get 401 with the challenge; no role gets 403; a certificate passes by itself', async () => {
+    const url = `wss://localhost:${pagesPort}/users`;
+    const none = await attempt(url);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Application Basic realm="Users"');
+    assert.equal((await attempt(url, { headers: basic('joe', 'wrong') })).status, 401);
+    assert.equal((await attempt(url, { headers: basic('nobody', PASSWORD) })).status, 401);
+    const guest = await attempt(url, { headers: basic('guest', 'guest-password') });
+    assert.equal(guest.status, 403);
+    assert.equal(guest.headers['www-authenticate'], undefined);
+    const joe = await attempt(url, { headers: basic('joe', PASSWORD) });
+    assert.deepEqual([joe.status, joe.echoed], ['open', 'ping']);
+    assert.equal((await attempt(url, cert(pki.client))).status, 'open', 'verify-client optional: a verified certificate passes by itself');
+    await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_FORBIDDEN' && l['principal'] === 'guest');
+    await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /wrong password for "joe"/.test(String(l['reason'])));
+  });
+
+  test('certificate ticket: issued to a certificate, used without one as that identity (access, logs, PROXY v2), refused when tampered with, expired or from another realm', async () => {
+    const minted = await attempt(`wss://localhost:${pagesPort}/mint`, cert(pki.client));
+    assert.equal(minted.status, 'open');
+    const setCookie = String(minted.headers['set-cookie'] ?? '');
+    assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    const ticket = parseCookies(setCookie)['TICKET'] as string;
+
+    const ios = (path: string, cookie: string | undefined) => attempt(`wss://localhost:${wsPort}${path}`, cookie === undefined ? {} : { headers: { Cookie: `other=1; TICKET=${cookie}` } });
+    const before = proxyHeaders.length;
+    assert.equal((await ios('/ios/device-1', ticket)).status, 'open');
+    const header = proxyHeaders[before]?.info;
+    assert.ok(header !== undefined && header !== 'local');
+    assert.equal(header.ssl?.cn, 'device-1', 'the backend is told the identity the ticket stands for');
+    assert.equal(header.ssl?.verified, true);
+    const opened = await gw.waitFor((l) => l['event'] === 'open' && l['service'] === 'ios' && l['ticket'] === 'ios');
+    assert.match(String(opened['subject']), /CN=device-1/);
+    assert.equal(opened['fingerprint'], pki.client.x509.fingerprint256);
+
+    assert.equal((await ios('/ios/device-2', ticket)).status, 403, 'path-identity sees the ticket identity');
+    assert.equal((await ios('/ios/device-1', undefined)).status, 401);
+    const tampered = ticket.replace(/\.(.)/, (_m, c: string) => `.${c === 'e' ? 'f' : 'e'}`);
+    assert.equal((await ios('/ios/device-1', tampered)).status, 401);
+    const [v, body, mac] = ticket.split('.') as [string, string, string];
+    const altered = Buffer.from(Buffer.from(body, 'base64url').toString().replace('device-1', 'device-2')).toString('base64url');
+    assert.equal((await ios('/ios/device-2', `${v}.${altered}.${mac}`)).status, 401, 'an altered identity is refused');
+    const identity = { presented: true, verified: true, error: undefined, subject: 'CN=device-1', subjectAttributes: { CN: ['device-1'] }, sans: [], fingerprint256: pki.client.x509.fingerprint256 };
+    const expired = issueTicket(identity, 'ios', Buffer.from(SECRET), Date.now() - 2 * 3600_000, 3600);
+    assert.equal((await ios('/ios/device-1', expired)).status, 401, 'expired');
+    const otherRealm = issueTicket(identity, 'users', Buffer.from(SECRET), Date.now(), 3600);
+    assert.equal((await ios('/ios/device-1', otherRealm)).status, 401, 'issued for another realm');
+    const forged = issueTicket(identity, 'ios', Buffer.from('0'.repeat(64)), Date.now(), 3600);
+    assert.equal((await ios('/ios/device-1', forged)).status, 401, 'signed with another secret');
+    await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /expired/.test(String(l['reason'])));
+  });
+
+  test('token directory: a token file added while running admits on the next connection; its lines are roles; removing it refuses', async () => {
+    const url = `ws://127.0.0.1:${gw.port('ws://127.0.0.1:0/tokens')}/tokens`;
+    const withToken = (token: string) => attempt(url, { headers: { Cookie: `AUTH=${token}` } });
+    const missing = await withToken(TOKEN);
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers['www-authenticate'], 'Application Token');
+    writeFileSync(join(tokens, TOKEN), 'viewer\n');
+    assert.equal((await withToken(TOKEN)).status, 'open');
+    writeFileSync(join(tokens, TOKEN), 'other\n');
+    assert.equal((await withToken(TOKEN)).status, 403);
+    unlinkSync(join(tokens, TOKEN));
+    assert.equal((await withToken(TOKEN)).status, 401);
+    assert.equal((await withToken('../ticket.secret')).status, 401);
+  });
+
+  test('no password, secret, ticket or token appears in the log', async () => {
+    await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && l['realm'] === 'tokens');
+    const log = JSON.stringify(gw.lines) + gw.stderr;
+    for (const secret of [PASSWORD, 'guest-password', SECRET, TOKEN, 'TICKET=v1.']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
+    assert.ok(!/v1\.[A-Za-z0-9_-]{20,}\./.test(log), 'the log holds a ticket');
+  });
+});
