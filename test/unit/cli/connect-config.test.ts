@@ -38,7 +38,7 @@ test('the least a bridge needs: one proxy service from a tcp:// accept to the ta
   assert.equal(s.connect?.uri, TO);
   assert.equal(s.properties.connectStrategy, 'immediate');
   assert.equal(s.connectOptions.sslKeystoreAlias, undefined);
-  assert.deepEqual(config.security, { keystore: undefined, truststore: undefined });
+  assert.deepEqual(config.security, { keystore: undefined, truststore: undefined, realms: [] });
 });
 
 test('every flag lands where a configuration file would have it', () => {
