@@ -260,6 +260,7 @@ export class Listener {
         context: tls.context,
         contextFor: (servername) => contextForServername(this.#tls ?? tls, servername),
         verifyClient: this.#options.verifyClient,
+        tickets: tls.tickets,
       },
       {
         secure: (socket) => this.#vet(conn, socket),
@@ -289,7 +290,8 @@ export class Listener {
    * gets a 403 naming the cause, since Node cannot end the handshake with the matching alert (tls/accept.ts).
    */
   #vet(conn: DownstreamConnection, socket: TLSSocket): void {
-    const identity = identify(socket);
+    // A resumed session's certificate is judged again against the trust of the TLS that resumed it.
+    const identity = identify(socket, this.#tls?.trust);
     conn.identity = identity;
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {
