@@ -14,10 +14,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RecentRefusals } from './recent-refusals.js';
-import type { CertificateReport, GatewayMetrics, ListenerMeter, RefusalReason, ServiceMeter } from './types.js';
-
-/** Bytes each live connection of a service has copied so far, by service name; read at scrape time. */
-export type LiveBytes = () => Iterable<{ readonly service: string; readonly downstreamToUpstream: number; readonly upstreamToDownstream: number }>;
+import type { CertificateReport, GatewayMetrics, ListenerMeter, LiveTraffic, RefusalReason, ServiceMeter } from './types.js';
 
 export interface PrometheusOptions {
   /** Adds prom-client's process and Node.js metrics (`process_*`, `nodejs_*`). Default true. */
@@ -57,7 +54,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   readonly #services = new Map<string, ServiceMeter>();
   readonly #listeners = new Map<string, ListenerMeter>();
   #certificates: CertificateReport = { server: [], soonestClientCa: undefined, soonestCrl: undefined };
-  #liveBytes: LiveBytes | undefined;
+  #liveTraffic: LiveTraffic | undefined;
 
   constructor(options: PrometheusOptions = {}) {
     const registers = [this.registry];
@@ -89,7 +86,9 @@ export class PrometheusMetrics implements GatewayMetrics {
       buckets: DURATION_BUCKETS_S,
       registers,
     });
-    const live = (): LiveBytes | undefined => this.#liveBytes;
+    const live = (): LiveTraffic | undefined => this.#liveTraffic;
+    /** What was last reported, by service and direction: the counter never goes back (see collect). */
+    const reported = new Map<string, number>();
     new Counter({
       name: 'gateway_bytes_total',
       help: 'Payload bytes copied, by service and direction (downstream_to_upstream: from clients).',
@@ -98,17 +97,24 @@ export class PrometheusMetrics implements GatewayMetrics {
       collect() {
         const totals = new Map<string, { downstreamToUpstream: number; upstreamToDownstream: number }>();
         for (const [service, c] of services) totals.set(service, { downstreamToUpstream: c.downstreamToUpstream, upstreamToDownstream: c.upstreamToDownstream });
-        for (const c of live()?.() ?? []) {
-          const t = totals.get(c.service) ?? { downstreamToUpstream: 0, upstreamToDownstream: 0 };
-          t.downstreamToUpstream += c.downstreamToUpstream;
-          t.upstreamToDownstream += c.upstreamToDownstream;
-          totals.set(c.service, t);
+        for (const s of live()?.() ?? []) {
+          const t = totals.get(s.serviceName) ?? { downstreamToUpstream: 0, upstreamToDownstream: 0 };
+          t.downstreamToUpstream += s.traffic.bytesIn;
+          t.upstreamToDownstream += s.traffic.bytesOut;
+          totals.set(s.serviceName, t);
         }
-        // Closed plus live only grows: a connection's bytes move from live to closed in one synchronous step.
+        // A closing connection leaves the live sessions a moment before its service counts it closed: in between
+        // its bytes are in neither sum. A counter must not go back, so a lower sum repeats what was reported.
         this.reset();
+        const report = (service: string, direction: string, value: number): void => {
+          const key = `${service} ${direction}`;
+          const shown = Math.max(value, reported.get(key) ?? 0);
+          reported.set(key, shown);
+          this.labels(service, direction).inc(shown);
+        };
         for (const [service, t] of totals) {
-          this.labels(service, 'downstream_to_upstream').inc(t.downstreamToUpstream);
-          this.labels(service, 'upstream_to_downstream').inc(t.upstreamToDownstream);
+          report(service, 'downstream_to_upstream', t.downstreamToUpstream);
+          report(service, 'upstream_to_downstream', t.upstreamToDownstream);
         }
       },
     });
@@ -197,9 +203,8 @@ export class PrometheusMetrics implements GatewayMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Where the bytes of live connections are read at scrape time (the gateway's session registry). */
-  set liveBytes(source: LiveBytes | undefined) {
-    this.#liveBytes = source;
+  liveTraffic(source: LiveTraffic): void {
+    this.#liveTraffic = source;
   }
 
   listener(address: string): ListenerMeter {

@@ -79,7 +79,12 @@ export interface CertificateReport {
   readonly soonestCrl: { readonly issuer: string; readonly nextUpdate: Date } | undefined;
 }
 
+/** The live connections' byte counts so far, read when the metrics are scraped. */
+export type LiveTraffic = () => Iterable<{ readonly serviceName: string; readonly traffic: { readonly bytesIn: number; readonly bytesOut: number } }>;
+
 export interface GatewayMetrics {
+  /** Where the bytes of connections still open are read (the gateway's live sessions). */
+  liveTraffic(source: LiveTraffic): void;
   listener(address: string): ListenerMeter;
   service(name: string): ServiceMeter;
   certificates(report: CertificateReport): void;
@@ -99,6 +104,7 @@ const NO_SERVICE: ServiceMeter = {
 
 /** Reports nothing: for preparing a configuration only to check it, and for tests that do not look. */
 export const NO_METRICS: GatewayMetrics = {
+  liveTraffic: () => undefined,
   listener: () => NO_LISTENER,
   service: () => NO_SERVICE,
   certificates: () => undefined,

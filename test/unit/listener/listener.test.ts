@@ -9,6 +9,7 @@ import type { AcceptUri } from '../../../src/config/types.js';
 import { Listener, type ListenerOptions } from '../../../src/listener/listener.js';
 import { EchoService } from '../../../src/services/echo.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
+import { SessionRegistry } from '../../../src/services/sessions.js';
 import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
@@ -61,6 +62,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     routes,
     log: log.log,
     meter: metrics.listener('127.0.0.1:0'),
+    sessions: new SessionRegistry(),
     ...overrides,
   });
   const { port } = await listener.listen();
