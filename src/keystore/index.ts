@@ -4,7 +4,7 @@
  * (password files, truststores without a password) around it.
  */
 import { readFileSync } from 'node:fs';
-import { GatewayError, toGatewayError } from '../errors.js';
+import { fileErrorReason, GatewayError, toGatewayError } from '../errors.js';
 import { detectFormat } from './detect.js';
 import { storeError } from './fail.js';
 import { readJavaKeyStore } from './jks.js';
@@ -39,9 +39,7 @@ function readFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code ?? e);
-    throw new GatewayError('GW_ERR_FILE_READ', `cannot read ${what} "${path}": ${why}`, { cause: e });
+    throw new GatewayError('GW_ERR_FILE_READ', `cannot read ${what} "${path}": ${fileErrorReason(e)}`, { cause: e });
   }
 }
 
