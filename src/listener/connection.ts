@@ -6,6 +6,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { ServiceMeter } from '../metrics/types.js';
+import type { Session } from '../services/sessions.js';
 import type { ConnectionContext, Principal } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import type { Deadline } from '../timers/deadlines.js';
@@ -54,6 +56,8 @@ export class DownstreamConnection {
   share: string | undefined;
   /** From accept to upgrade (`ws.handshake.timeout`); cancelled once the connection is a service's. */
   deadline: Deadline | undefined;
+  /** The live session once a service has taken the connection over. */
+  session: Session | undefined;
   /** What the HTTP layer's socket had read when it got the connection: more means a request has started. */
   httpBytesAtStart = 0;
 
@@ -87,7 +91,7 @@ export class DownstreamConnection {
   }
 
   /** What the service that takes the connection over is told of it. */
-  context(accept: string, path: string, log: Logger): ConnectionContext {
+  context(accept: string, path: string, log: Logger, meter: ServiceMeter): ConnectionContext {
     const from = this.endpoints;
     return {
       id: this.id,
@@ -102,7 +106,9 @@ export class DownstreamConnection {
       identity: this.identity,
       principal: this.principal,
       log,
+      meter,
       openedAt: Date.now(),
+      traffic: { bytesIn: 0, bytesOut: 0 },
     };
   }
 

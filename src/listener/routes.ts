@@ -6,6 +6,7 @@ import type { WebSocketServer } from 'ws';
 import type { AccessRules } from '../auth/access.js';
 import type { Realm } from '../auth/realm/realm.js';
 import type { AcceptUri } from '../config/types.js';
+import type { ServiceMeter } from '../metrics/types.js';
 import type { Service } from '../services/types.js';
 
 export interface Route {
@@ -15,6 +16,8 @@ export interface Route {
   readonly wss: WebSocketServer | undefined;
   /** The service's compiled access-constraints (empty: every client that passed TLS). */
   readonly access: AccessRules;
+  /** The service's metrics, bound once. */
+  readonly meter: ServiceMeter;
   /** The realm the service names (`<realm-name>`), ready to serve; undefined = none. */
   readonly realm?: Realm | undefined;
 }

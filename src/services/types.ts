@@ -6,8 +6,10 @@
  */
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
+import type { ServiceMeter } from '../metrics/types.js';
 import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { Traffic } from './sessions.js';
 
 export interface ConnectionContext {
   /** Short id, unique within this process, on every log line of the connection. */
@@ -31,7 +33,11 @@ export interface ConnectionContext {
   readonly principal?: Principal | undefined;
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
+  /** The service's metrics: told when the connection opens and closes. */
+  readonly meter: ServiceMeter;
   readonly openedAt: number;
+  /** Payload bytes carried so far, which the service adds to as they flow (the live session shows them). */
+  readonly traffic: Traffic;
 }
 
 /** A client that passed a realm: its name as logs show it (never a password or token), the realm, its roles. */
