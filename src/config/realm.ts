@@ -9,7 +9,7 @@ import { attempt, type Diagnostics } from './diagnostics.js';
 import { parseEnum, parseSeconds, parseTimeInterval } from './grammar.js';
 import { anyOrder, checkChildren, first, leafText, sequence } from './structure.js';
 import type { ChallengeScheme, LoginModuleConfig, LoginModuleFlag, RealmConfig, SourcePosition } from './types.js';
-import { nearestName } from './vocabulary.js';
+import { didYouMean, nearestName } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
 const REALM_CONTENT = sequence('name', 'description?', 'user-principal-class*', 'authentication?');
@@ -145,7 +145,14 @@ function readLoginModule(element: XmlElement, configDir: string, diags: Diagnost
     return undefined;
   }
   const optionsElement = first(children, 'options');
-  const options = optionsElement === undefined ? new Map<string, XmlElement[]>() : checkChildren(optionsElement, OPTIONS[type as (typeof LOGIN_MODULE_TYPES)[number]], diags);
+  const rules = OPTIONS[type as (typeof LOGIN_MODULE_TYPES)[number]];
+  const known = rules.map((r) => r.name);
+  // Kaazing's options are free-form (each module reads its own): an unknown one is named against this module's.
+  const options = optionsElement === undefined ? new Map<string, XmlElement[]>() : checkChildren(optionsElement, rules, diags, { handledElsewhere: () => true });
+  for (const [name, elements] of options) {
+    if (known.includes(name)) continue;
+    for (const e of elements) diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `Unknown option <${name}> of the ${type} login module`, e.position, didYouMean(name, known) ?? `its options: ${known.join(', ')}`);
+  }
   const where = optionsElement ?? element;
   const path = (name: string): string | undefined => {
     const e = first(options, name);

@@ -117,7 +117,8 @@ test('every bad value is reported at its line:col', () => {
   assert.equal(messages[8], 'Unrecognized login module type: tokn-directory');
   assert.equal(r.diagnostics[8]?.hint, "did you mean 'token-directory'?");
   assert.match(messages[9] ?? '', /Missing required option <file> of the file login module/);
-  assert.match(messages[10] ?? '', /Unknown element <users> in <options>/);
+  assert.equal(messages[10], 'Unknown option <users> of the file login module');
+  assert.equal(r.diagnostics[10]?.hint, 'its options: file, debug');
 });
 
 test('a certificate-ticket module needs a cookie to carry its tickets', () => {
