@@ -21,6 +21,7 @@ import { DirectoryService } from './services/directory.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
 import { streamUpstream } from './services/stream-upstream.js';
+import { SessionRegistry } from './services/sessions.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls } from './tls/crl.js';
@@ -37,6 +38,8 @@ export interface GatewayDependencies {
   readonly connector?: Connector;
   /** How WebSocket backends are reached; tests wrap it. */
   readonly webSocketConnector?: WebSocketConnector;
+  /** The live sessions the listeners register clients in; a new registry when not given. */
+  readonly sessions?: SessionRegistry;
 }
 
 export interface BoundAccept {
@@ -118,6 +121,7 @@ export class Gateway {
   readonly #listeners: readonly Listener[];
   readonly #crlWatches: readonly CrlWatch[];
   readonly #stopWatching: (() => void)[] = [];
+  readonly #sessions: SessionRegistry;
   readonly #log: Logger;
   #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
@@ -128,12 +132,14 @@ export class Gateway {
     services: readonly Service[],
     listeners: readonly Listener[],
     crlWatches: readonly CrlWatch[],
+    sessions: SessionRegistry,
     log: Logger,
   ) {
     this.#config = config;
     this.#services = services;
     this.#listeners = listeners;
     this.#crlWatches = crlWatches;
+    this.#sessions = sessions;
     this.#log = log;
   }
 
@@ -171,6 +177,7 @@ export class Gateway {
         errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', `access-constraint of service "${sc.name}"`, sc.accessConstraints[0]?.position ?? sc.position));
       }
     }
+    const sessions = deps.sessions ?? new SessionRegistry();
     const listeners: Listener[] = [];
     const crlWatches: CrlWatch[] = [];
     for (const lc of config.listeners) {
@@ -254,15 +261,37 @@ export class Gateway {
           proxyProtocol,
           routes,
           log: deps.log,
+          sessions,
         }),
       );
     }
     if (errors.length > 0) return { ok: false, errors, warnings };
-    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, deps.log), warnings };
+    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, sessions, deps.log), warnings };
   }
 
   get config(): GatewayConfig {
     return this.#config;
+  }
+
+  /**
+   * Every client a service holds, from admission to close, with its identity, addresses, live byte counts and a
+   * close(code, reason). The same registry for the gateway's whole life, across reloads.
+   */
+  get sessions(): SessionRegistry {
+    return this.#sessions;
+  }
+
+  /**
+   * Why the gateway should not be sent new clients (a readiness probe): empty when it is started, every listener is
+   * bound, it is not draining and every service is available (a proxy whose backend is down takes its accepts
+   * down, see ProxyService.available). Each reason is one short line naming what is wrong.
+   */
+  readiness(): string[] {
+    const reasons: string[] = [];
+    if (this.#state !== 'started') reasons.push(`gateway is ${this.#state}`);
+    for (const l of this.#listeners) if (!l.listening) reasons.push(`listener ${l.where} is not bound`);
+    for (const s of this.#services) if (!s.available) reasons.push(`service "${s.config.name}" is unavailable`);
+    return reasons;
   }
 
   /** Binds every listener; if one cannot bind, the ones already bound are closed again and the error thrown. */
@@ -336,6 +365,7 @@ export class Gateway {
     await Promise.all(this.#services.map((s) => s.stop()));
     for (const l of this.#listeners) l.destroyConnections();
     await closing;
+    this.#sessions.clear();
     this.#state = 'stopped';
     this.#log.info('Stopped server');
   }

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { Session } from '../services/sessions.js';
 import type { ConnectionContext } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import type { Deadline } from '../timers/deadlines.js';
@@ -53,6 +54,8 @@ export class DownstreamConnection {
   share: string | undefined;
   /** From accept to upgrade (`ws.handshake.timeout`); cancelled once the connection is a service's. */
   deadline: Deadline | undefined;
+  /** The live session once a service has taken the connection over. */
+  session: Session | undefined;
   /** What the HTTP layer's socket had read when it got the connection: more means a request has started. */
   httpBytesAtStart = 0;
   /** Plain HTTP requests being answered on this connection (more than one when a client pipelines). */
@@ -103,6 +106,7 @@ export class DownstreamConnection {
       identity: this.identity,
       log,
       openedAt: Date.now(),
+      traffic: { bytesIn: 0, bytesOut: 0 },
     };
   }
 

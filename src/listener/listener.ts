@@ -15,6 +15,8 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
+import type { SessionRegistry } from '../services/sessions.js';
+import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
@@ -52,6 +54,8 @@ export interface ListenerOptions {
   /** `tcp.maximum.connections.per.address`: connections open at once from one client address; undefined = any. */
   readonly maximumConnectionsPerAddress: number | undefined;
   readonly log: Logger;
+  /** The gateway's live sessions: each client is registered when its service takes it over. */
+  readonly sessions: SessionRegistry;
 }
 
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
@@ -145,6 +149,17 @@ export class Listener {
 
   get routes(): readonly Route[] {
     return this.#routes.routes;
+  }
+
+  /** True while the address is bound and accepting. */
+  get listening(): boolean {
+    return this.#state === 'listening';
+  }
+
+  /** The configured address, `host:port`, for messages. */
+  get where(): string {
+    const { host, port } = this.#options.listen;
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   }
 
   /** Connections open on this address, from accept to close. */
@@ -249,6 +264,7 @@ export class Listener {
 
   #closed(conn: DownstreamConnection): void {
     conn.deadline?.cancel();
+    if (conn.session) this.#options.sessions.release(conn.session);
     this.#connections.delete(conn);
     this.#limits.releaseConnection();
     if (conn.share !== undefined) this.#limits.releaseShare(conn.share);
@@ -277,6 +293,7 @@ export class Listener {
         context: tls.context,
         contextFor: (servername) => contextForServername(this.#tls ?? tls, servername),
         verifyClient: this.#options.verifyClient,
+        tickets: tls.tickets,
       },
       {
         secure: (socket) => this.#vet(conn, socket),
@@ -306,7 +323,8 @@ export class Listener {
    * gets a 403 naming the cause, since Node cannot end the handshake with the matching alert (tls/accept.ts).
    */
   #vet(conn: DownstreamConnection, socket: TLSSocket): void {
-    const identity = identify(socket);
+    // A resumed session's certificate is judged again against the trust of the TLS that resumed it.
+    const identity = identify(socket, this.#tls?.trust);
     conn.identity = identity;
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {
@@ -428,8 +446,9 @@ export class Listener {
       let taken = false;
       upgrader.handleUpgrade(req, socket, head, (ws) => {
         taken = true;
-        this.#handOver(conn);
-        service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx, upstream);
+        const end = new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs });
+        this.#handOver(conn, service, ctx, end);
+        service.handle(end, ctx, upstream);
       });
       // ws refused the request (a malformed key, say) and closed the socket: the backend has no client.
       if (!taken && upstream) socket.once('close', () => taken || upstream.destroy());
@@ -459,11 +478,23 @@ export class Listener {
     );
   }
 
-  /** The connection is a service's from now on: the listener's deadline no longer applies. */
-  #handOver(conn: DownstreamConnection): void {
+  /** The connection is a service's from now on: the listener's deadline no longer applies, and it is a live session. */
+  #handOver(conn: DownstreamConnection, service: Service, ctx: ConnectionContext, end: End): void {
     conn.phase = 'upgraded';
     conn.deadline?.cancel();
     conn.deadline = undefined;
+    conn.session = this.#options.sessions.open({
+      id: ctx.id,
+      service,
+      accept: ctx.accept,
+      path: ctx.path,
+      downstreamAddress: ctx.downstreamAddress,
+      downstreamPort: ctx.downstreamPort,
+      identity: ctx.identity,
+      openedAt: ctx.openedAt,
+      traffic: ctx.traffic,
+      end,
+    });
   }
 
   /**
@@ -492,8 +523,10 @@ export class Listener {
       socket.destroy();
       return;
     }
-    this.#handOver(conn);
-    service.handle(new StreamEnd(socket), conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name })));
+    const ctx = conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name }));
+    const end = new StreamEnd(socket);
+    this.#handOver(conn, service, ctx, end);
+    service.handle(end, ctx);
   }
 
 }

@@ -32,6 +32,8 @@ export interface PipeOptions {
   initial?: readonly { readonly data: Buffer | readonly Buffer[]; readonly binary: boolean }[] | undefined;
   /** How long to wait for a closing handshake / final flush before destroying. Default 5 s. */
   closeTimeoutMs?: number | undefined;
+  /** Live byte counts (downstream → upstream as `bytesIn`), added to as payload is forwarded. */
+  traffic?: { bytesIn: number; bytesOut: number } | undefined;
 }
 
 export interface PipeResult {
@@ -98,6 +100,7 @@ class Fuse {
   readonly #resumeAt: number;
   readonly #closeTimeoutMs: number;
   readonly #initial: NonNullable<PipeOptions['initial']>;
+  readonly #traffic: PipeOptions['traffic'];
   /** downstream → upstream, and back. */
   readonly #toUpstream: Direction;
   readonly #toDownstream: Direction;
@@ -122,6 +125,7 @@ class Fuse {
     this.#resumeAt = Math.floor(this.#max / 2);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     this.#initial = options.initial ?? [];
+    this.#traffic = options.traffic;
     this.#toUpstream = new Direction(down, up);
     this.#toDownstream = new Direction(up, down);
   }
@@ -152,6 +156,11 @@ class Fuse {
     const length = Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, b) => n + b.length, 0);
     if (length === 0 && d.to.kind === 'bytes') return;
     d.bytes += length;
+    const traffic = this.#traffic;
+    if (traffic) {
+      if (d === this.#toUpstream) traffic.bytesIn += length;
+      else traffic.bytesOut += length;
+    }
     d.pending.push(length + WRITE_OVERHEAD_BYTES);
     // A byte stream carries no message type: what reaches a WebSocket from one is binary.
     d.to.write(payload, d.from.kind === 'bytes' ? true : binary, d === this.#toUpstream ? this.#onUpstreamWritten : this.#onDownstreamWritten);

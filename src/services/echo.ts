@@ -43,6 +43,8 @@ export class EchoService implements Service {
         if (!end.writable) return;
         const size = Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, b) => n + b.length, 0);
         bytes += size;
+        ctx.traffic.bytesIn += size;
+        ctx.traffic.bytesOut += size;
         pending.push(size + WRITE_OVERHEAD_BYTES);
         end.write(payload, binary, onSent);
         if (!paused && pending.bytes > limit) {

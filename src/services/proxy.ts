@@ -195,6 +195,7 @@ export class ProxyService implements Service {
     const result = await fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
       initial: early,
+      traffic: ctx.traffic,
     });
     logClosed(ctx, {
       upstream: this.#upstream,

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { Traffic } from './sessions.js';
 
 export interface ConnectionContext {
   /** Short id, unique within this process, on every log line of the connection. */
@@ -34,6 +35,8 @@ export interface ConnectionContext {
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
   readonly openedAt: number;
+  /** Payload bytes carried so far, which the service adds to as they flow (the live session shows them). */
+  readonly traffic: Traffic;
 }
 
 /** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */

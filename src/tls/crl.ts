@@ -30,9 +30,21 @@ export interface CrlSummary {
   readonly file: string;
 }
 
+/** What a CRL says about revocation, for judging a resumed TLS session again (tls/resumed.ts). */
+export interface Revocations {
+  /** DER of the issuer Name (binary string), compared with a CA certificate's subject as OpenSSL does. */
+  readonly issuerDer: string;
+  /** Milliseconds since the epoch. */
+  readonly thisUpdate: number;
+  readonly nextUpdate: number | undefined;
+  /** Serial numbers it revokes: upper-case hex without leading zeros (see serialKey). */
+  readonly serials: ReadonlySet<string>;
+}
+
 export interface LoadedCrls {
   /** One PEM `X509 CRL` block per CRL, for tls.createSecureContext({ crl }). */
   readonly pems: string[];
+  readonly revocations: readonly Revocations[];
   readonly summary: CrlSummary[];
   /** Expired or not yet valid CRLs, and trust anchors without a CRL: each refuses that CA's clients. */
   readonly warnings: string[];
@@ -47,6 +59,7 @@ export interface LoadCrlOptions {
 
 interface ParsedCrl {
   readonly summary: CrlSummary;
+  readonly serials: ReadonlySet<string>;
   readonly der: Buffer;
   /** DER of the issuer Name, to match against a CA certificate's subject. */
   readonly issuerDer: string;
@@ -79,6 +92,11 @@ function readTime(node: Asn1 | undefined): Date | undefined {
   return undefined;
 }
 
+/** A serial number as X509Certificate.serialNumber or a CRL gives it, in one form: upper case, no leading zeros. */
+export function serialKey(hex: string): string {
+  return hex.toUpperCase().replace(/^0+(?=.)/, '');
+}
+
 /** Parses one DER CertificateList (RFC 5280 §5.1); throws a plain Error saying what is wrong. */
 function parseCrl(der: Buffer, file: string): ParsedCrl {
   let root: Asn1;
@@ -105,9 +123,16 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
   i += 3;
   const nextUpdate = readTime(fields[i]);
   if (nextUpdate !== undefined) i++;
-  const revoked = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]).length : 0;
+  const entries = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]) : [];
+  const revoked = entries.length;
+  const serials = new Set<string>();
+  for (const entry of entries) {
+    const serial = children(entry)[0];
+    if (isUniversal(serial, asn1.Type.INTEGER) && typeof serial?.value === 'string') serials.add(serialKey(Buffer.from(serial.value, 'binary').toString('hex')));
+  }
   return {
     der,
+    serials,
     issuerDer: asn1.toDer(issuer).getBytes(),
     summary: {
       issuer: formatDn(readName(issuer)),
@@ -180,7 +205,7 @@ function toPem(der: Buffer): string {
 }
 
 /** DER of a certificate's subject Name, compared byte for byte with CRL issuers (as OpenSSL looks CRLs up). */
-function subjectDer(cert: X509Certificate): string | undefined {
+export function subjectDer(cert: X509Certificate): string | undefined {
   try {
     const root = fromDer(forge.util.createBuffer(cert.raw.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
     const tbs = children(children(root)[0]);
@@ -231,6 +256,12 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
   const crls = files.flatMap(readCrlFile);
   return {
     pems: crls.map((c) => toPem(c.der)),
+    revocations: crls.map((c) => ({
+      issuerDer: c.issuerDer,
+      thisUpdate: Date.parse(c.summary.thisUpdate),
+      nextUpdate: c.summary.nextUpdate === undefined ? undefined : Date.parse(c.summary.nextUpdate),
+      serials: c.serials,
+    })),
     summary: crls.map((c) => c.summary),
     warnings: warningsFor(crls, options),
   };

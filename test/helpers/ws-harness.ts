@@ -37,6 +37,7 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
         identity: undefined,
         log: logs.log.child({ conn: id, service: service.config.name }),
         openedAt: Date.now(),
+        traffic: { bytesIn: 0, bytesOut: 0 },
       };
       service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx);
     });

@@ -8,6 +8,7 @@ import { compileAccessRules } from '../../../src/auth/access.js';
 import type { AcceptUri } from '../../../src/config/types.js';
 import { Listener, type ListenerOptions } from '../../../src/listener/listener.js';
 import { EchoService } from '../../../src/services/echo.js';
+import { SessionRegistry } from '../../../src/services/sessions.js';
 import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
@@ -50,6 +51,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     maximumConnectionsPerAddress: undefined,
     routes,
     log: log.log,
+    sessions: new SessionRegistry(),
     ...overrides,
   });
   const { port } = await listener.listen();

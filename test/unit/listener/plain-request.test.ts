@@ -12,6 +12,7 @@ import { Listener, type ListenerOptions } from '../../../src/listener/listener.j
 import type { Route } from '../../../src/listener/routes.js';
 import { DirectoryService } from '../../../src/services/directory.js';
 import { EchoService } from '../../../src/services/echo.js';
+import { SessionRegistry } from '../../../src/services/sessions.js';
 import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { serviceConfig } from '../../helpers/service-config.js';
@@ -57,6 +58,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     maximumConnectionsPerAddress: undefined,
     routes,
     log: log.log,
+    sessions: new SessionRegistry(),
     ...overrides,
   });
   const { port } = await listener.listen();
@@ -192,6 +194,7 @@ async function startWithout(t: { after(fn: () => unknown): void }): Promise<Rig>
     maximumConnectionsPerAddress: undefined,
     routes: [{ accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]) }],
     log: log.log,
+    sessions: new SessionRegistry(),
   });
   const { port } = await listener.listen();
   t.after(async () => {
