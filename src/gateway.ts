@@ -24,13 +24,16 @@ import { streamUpstream } from './services/stream-upstream.js';
 import { SessionRegistry } from './services/sessions.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
-import { loadCrls } from './tls/crl.js';
+import { loadCrls, type CrlSummary } from './tls/crl.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { trustAnchors } from './tls/material.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
 import { webSocketUpstream } from './services/websocket-upstream.js';
+import { meteredUpstream } from './services/metered-upstream.js';
+import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
+import { certificateReport } from './metrics/certificates.js';
 
 export interface GatewayDependencies {
   readonly log: Logger;
@@ -38,6 +41,8 @@ export interface GatewayDependencies {
   readonly connector?: Connector;
   /** How WebSocket backends are reached; tests wrap it. */
   readonly webSocketConnector?: WebSocketConnector;
+  /** Where connections, refusals and certificate lifetimes are counted; nothing by default. */
+  readonly metrics?: GatewayMetrics;
   /** The live sessions the listeners register clients in; a new registry when not given. */
   readonly sessions?: SessionRegistry;
 }
@@ -64,6 +69,13 @@ interface CrlWatch {
   readonly settings: ServerTlsSettings;
   readonly anchors: readonly X509Certificate[];
   readonly listenerIndex: number;
+}
+
+/** What the certificate lifetimes reported to the metrics are read from; a listener's CRLs change as they reload. */
+interface Certificates {
+  readonly keystore: StoreContents | undefined;
+  readonly truststore: StoreContents | undefined;
+  readonly crls: (readonly CrlSummary[])[];
 }
 
 interface Stores {
@@ -110,9 +122,10 @@ function createService(
     upstreamTls = prepared.options;
   }
   const log = deps.log.child({ service: config.name });
+  const metrics = deps.metrics ?? NO_METRICS;
   const scheme = config.connect?.scheme;
   const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
-  return new ProxyService(config, { ...upstream, log });
+  return new ProxyService(config, { ...upstream, open: meteredUpstream(upstream.open, metrics.service(config.name)), log });
 }
 
 export class Gateway {
@@ -123,6 +136,8 @@ export class Gateway {
   readonly #stopWatching: (() => void)[] = [];
   readonly #sessions: SessionRegistry;
   readonly #log: Logger;
+  readonly #certificates: Certificates;
+  readonly #metrics: GatewayMetrics;
   #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
   #stopping: Promise<void> | undefined;
@@ -133,8 +148,12 @@ export class Gateway {
     listeners: readonly Listener[],
     crlWatches: readonly CrlWatch[],
     sessions: SessionRegistry,
+    certificates: Certificates,
+    metrics: GatewayMetrics,
     log: Logger,
   ) {
+    this.#certificates = certificates;
+    this.#metrics = metrics;
     this.#config = config;
     this.#services = services;
     this.#listeners = listeners;
@@ -146,6 +165,7 @@ export class Gateway {
   /** Loads stores and builds every context, service and listener without binding anything. */
   static prepare(config: GatewayConfig, deps: GatewayDependencies): PrepareResult {
     const errors: GatewayError[] = [];
+    const metrics = deps.metrics ?? NO_METRICS;
     const stores: Stores = {
       keystore: loadStore(config.security.keystore, 'keystore', errors),
       truststore: loadStore(config.security.truststore, 'truststore', errors),
@@ -178,8 +198,11 @@ export class Gateway {
       }
     }
     const sessions = deps.sessions ?? new SessionRegistry();
+    metrics.liveTraffic(() => sessions);
     const listeners: Listener[] = [];
     const crlWatches: CrlWatch[] = [];
+    /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
+    const crlSummaries: (readonly CrlSummary[])[] = [];
     for (const lc of config.listeners) {
       const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
       const first = members[0];
@@ -210,6 +233,7 @@ export class Gateway {
           const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
           const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
           prepared = prepareServerTls({ ...settings, crl });
+          if (crl) crlSummaries[listeners.length] = crl.summary;
           for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
           if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
         } catch (e) {
@@ -245,7 +269,7 @@ export class Gateway {
           });
           upgraders.set(m.config, wss);
         }
-        routes.push({ accept: m.accept, service, wss, access: rules });
+        routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name) });
       }
       listeners.push(
         new Listener({
@@ -261,12 +285,15 @@ export class Gateway {
           proxyProtocol,
           routes,
           log: deps.log,
+          meter: metrics.listener(`${lc.listen.host}:${lc.listen.port}`),
           sessions,
         }),
       );
     }
     if (errors.length > 0) return { ok: false, errors, warnings };
-    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, sessions, deps.log), warnings };
+
+    const certificates = { keystore: stores.keystore, truststore: stores.truststore, crls: crlSummaries };
+    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, sessions, certificates, metrics, deps.log), warnings };
   }
 
   get config(): GatewayConfig {
@@ -317,10 +344,16 @@ export class Gateway {
       throw e;
     }
     this.#state = 'started';
+    this.#reportCertificates();
     for (const s of this.#services) s.start?.();
     for (const w of this.#crlWatches) this.#stopWatching.push(this.#watchCrl(w));
     this.#log.info('Started services');
     return bound;
+  }
+
+  #reportCertificates(): void {
+    const c = this.#certificates;
+    this.#metrics.certificates(certificateReport(c.keystore, c.truststore, c.crls.flat()));
   }
 
   /**
@@ -335,6 +368,8 @@ export class Gateway {
         try {
           const prepared = prepareServerTls({ ...w.settings, crl });
           listener.updateTls(prepared);
+          this.#certificates.crls[w.listenerIndex] = crl.summary;
+          this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn(warning);
           this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
         } catch (err) {

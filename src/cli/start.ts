@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { launch } from './launch.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
@@ -12,5 +13,5 @@ export async function start(
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  return launch(prepare(configPath, defines, log), log, { began, onStarted });
+  return launch(prepare(configPath, defines, log, new PrometheusMetrics()), log, { began, onStarted });
 }

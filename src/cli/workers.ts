@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../errors.js';
+import { serveClusterMetrics } from '../metrics/cluster.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
 
@@ -28,6 +29,8 @@ export function runPrimary(count: number, configPath: string | undefined, define
     return Promise.resolve(EXIT.INVALID);
   }
   log.info(`Starting ${count} workers`);
+  // A worker asked for /metrics asks here, and is answered with every worker's metrics summed.
+  serveClusterMetrics();
   const started = new Set<Worker>();
   let stopping = false;
 

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { RefusalReason } from '../metrics/types.js';
 import type { PreparedServerTls } from '../tls/server.js';
 import { admits } from './admission.js';
 import { misdirected } from './authority.js';
@@ -20,8 +21,11 @@ export interface RequestListener {
   readonly tls: PreparedServerTls | undefined;
   readonly listening: boolean;
   readonly log: Logger;
-  /** The client has been answered with a refusal: nothing more is served, and its socket closes after a grace. */
-  refused(conn: DownstreamConnection): void;
+  /**
+   * The client is being answered with a refusal: nothing more is served, and its socket closes after a grace. `why`:
+   * the refusal is counted (one decided before the request, such as a refused certificate, was counted then).
+   */
+  refused(conn: DownstreamConnection, counted: Counted | undefined): void;
   /** A kept-alive connection's next request has begun: the handshake deadline bounds it again. */
   requestBegins(conn: DownstreamConnection): void;
   /** A request's headers are complete: the deadline is done with. */
@@ -34,9 +38,9 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
     req.socket.destroy();
     return;
   }
-  const admitted = conn.refusal ? { refusal: conn.refusal } : admission(req, conn, listener);
+  const admitted: Admission = conn.refusal ? { refusal: conn.refusal, counted: undefined } : admission(req, conn, listener);
   if ('refusal' in admitted) {
-    listener.refused(conn);
+    listener.refused(conn, admitted.counted);
     refuse(res, admitted.refusal);
     return;
   }
@@ -44,7 +48,7 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
   const { service, accept } = route;
   const handleRequest = service.handleRequest?.bind(service);
   if (handleRequest === undefined) {
-    listener.refused(conn);
+    listener.refused(conn, undefined);
     refuse(res, { status: 500, message: 'This accept serves no HTTP requests.' });
     return;
   }
@@ -80,7 +84,7 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
     });
   });
   try {
-    handleRequest(req, res, conn.context(accept.uri, path, log));
+    handleRequest(req, res, conn.context(accept.uri, path, log, route.meter));
   } catch (err) {
     log.error({ err }, 'HTTP service failed on a request');
     if (!res.headersSent) refuse(res, { status: 500, message: 'Internal server error.' });
@@ -88,11 +92,22 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
   }
 }
 
-type Admission = { readonly refusal: HttpRefusal } | { readonly route: Route; readonly path: string };
+/** How a refusal is counted in the metrics: its reason and the service it belongs to, if known. */
+export interface Counted {
+  readonly why: RefusalReason;
+  readonly service: string | undefined;
+  readonly message: string;
+}
+
+type Admission = { readonly refusal: HttpRefusal; readonly counted: Counted | undefined } | { readonly route: Route; readonly path: string };
+
+function refusal(status: number, message: string, why: RefusalReason | undefined, service?: string): Admission {
+  return { refusal: { status, message }, counted: why === undefined ? undefined : { why, service, message: `${status} ${message}` } };
+}
 
 /** The route a request is served by, or the refusal it gets instead; refusals are logged. */
 function admission(req: IncomingMessage, conn: DownstreamConnection, listener: RequestListener): Admission {
-  if (!listener.listening) return { refusal: { status: 503, message: 'The gateway is shutting down.' } };
+  if (!listener.listening) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
   const path = pathOf(req.url);
   const host = req.headers.host;
   const route = listener.routes.match(host, path, 'request');
@@ -100,17 +115,17 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
   if (!route || !route.service.available) {
     const upgrade = listener.routes.match(host, path, 'upgrade');
     if (upgrade && upgrade.service.available) {
-      return { refusal: { status: 426, message: `This address serves WebSocket connections for service "${upgrade.service.config.name}"; connect with a WebSocket client.` } };
+      return refusal(426, `This address serves WebSocket connections for service "${upgrade.service.config.name}"; connect with a WebSocket client.`, undefined);
     }
     log.debug({ downstream: conn.downstream, path }, 'no service for path: request refused');
-    return { refusal: { status: 404, message: `No service accepts ${path} here.` } };
+    return refusal(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
   }
   const servername = conn.tls?.servername || undefined;
   if (listener.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {
     log.info({ downstream: conn.downstream, path, servername, host }, 'SNI and Host name different services or certificates: request refused');
-    return { refusal: { status: 421, message: `Misdirected request: this connection was set up for ${servername}.` } };
+    return refusal(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
   }
-  if (!admits(route, conn, path, log)) return { refusal: { status: 403, message: 'Forbidden: access-constraint not satisfied.' } };
+  if (!admits(route, conn, path, log)) return refusal(403, 'Forbidden: access-constraint not satisfied.', 'access', route.service.config.name);
   return { route, path };
 }
 

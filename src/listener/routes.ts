@@ -6,6 +6,7 @@ import type { WebSocketServer } from 'ws';
 import type { AccessRules } from '../auth/access.js';
 import type { AcceptUri } from '../config/types.js';
 import { isHttpScheme } from '../config/uris.js';
+import type { ServiceMeter } from '../metrics/types.js';
 import type { Service } from '../services/types.js';
 
 export interface Route {
@@ -15,6 +16,8 @@ export interface Route {
   readonly wss: WebSocketServer | undefined;
   /** The service's compiled access-constraints (empty: every client that passed TLS). */
   readonly access: AccessRules;
+  /** The service's metrics, bound once. */
+  readonly meter: ServiceMeter;
 }
 
 /** The host part of a Host header, lower case, without port or IPv6 brackets. */

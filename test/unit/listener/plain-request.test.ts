@@ -12,6 +12,7 @@ import { Listener, type ListenerOptions } from '../../../src/listener/listener.j
 import type { Route } from '../../../src/listener/routes.js';
 import { DirectoryService } from '../../../src/services/directory.js';
 import { EchoService } from '../../../src/services/echo.js';
+import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
 import { SessionRegistry } from '../../../src/services/sessions.js';
 import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
@@ -39,10 +40,11 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     serviceConfig({ name: 'pages', type: 'directory', accepts: [pagesAccept], directory: { directory: dir, welcomeFile: 'index.html', errorPagesDirectory: undefined, indexes: false, locations: [] } }),
   );
   const echo = new EchoService(serviceConfig({ name: 'echo', type: 'echo' }));
+  const metrics = new PrometheusMetrics({ processMetrics: false });
   const routes: Route[] = [
-    { accept: pagesAccept, service: pages, wss: undefined, access },
-    { accept: accept('ws', '/'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]) },
-    { accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]) },
+    { accept: pagesAccept, service: pages, wss: undefined, access, meter: metrics.service('pages') },
+    { accept: accept('ws', '/'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') },
+    { accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') },
   ];
   const log = memoryLog();
   const listener = new Listener({
@@ -59,6 +61,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     routes,
     log: log.log,
     sessions: new SessionRegistry(),
+    meter: metrics.listener('127.0.0.1:0'),
     ...overrides,
   });
   const { port } = await listener.listen();
@@ -181,6 +184,7 @@ test('what no HTTP service takes gets 426 where a WebSocket service would upgrad
 async function startWithout(t: { after(fn: () => unknown): void }): Promise<Rig> {
   const echo = new EchoService(serviceConfig({ name: 'echo', type: 'echo' }));
   const log = memoryLog();
+  const metrics = new PrometheusMetrics({ processMetrics: false });
   const listener = new Listener({
     listen: { host: '127.0.0.1', port: 0 },
     stream: false,
@@ -192,9 +196,10 @@ async function startWithout(t: { after(fn: () => unknown): void }): Promise<Rig>
     handshakeTimeoutMs: 10_000,
     maximumConnections: 10_000,
     maximumConnectionsPerAddress: undefined,
-    routes: [{ accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]) }],
+    routes: [{ accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') }],
     log: log.log,
     sessions: new SessionRegistry(),
+    meter: metrics.listener('127.0.0.1:0'),
   });
   const { port } = await listener.listen();
   t.after(async () => {

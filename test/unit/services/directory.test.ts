@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseConfig } from '../../../src/config/index.js';
+import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
 import { DirectoryService } from '../../../src/services/directory.js';
 import { requestTarget } from '../../../src/services/directory-path.js';
 import type { ConnectionContext } from '../../../src/services/types.js';
@@ -48,8 +49,9 @@ async function serve(t: { after(fn: () => unknown): void }, properties: string[]
   if (!sc) throw new Error('no service');
   const service = new DirectoryService(sc);
   const log = memoryLog().log;
+  const meter = new PrometheusMetrics({ processMetrics: false }).service('pages');
   const server = createServer((req, res) => {
-    const ctx: ConnectionContext = { id: '1', downstreamAddress: '127.0.0.1', downstreamPort: 1, localAddress: '127.0.0.1', localPort: 2, tlsVersion: undefined, servername: undefined, accept: sc.accepts[0]?.uri ?? '', path: req.url ?? '/', identity: undefined, log, openedAt: Date.now(), traffic: { bytesIn: 0, bytesOut: 0 } };
+    const ctx: ConnectionContext = { id: '1', downstreamAddress: '127.0.0.1', downstreamPort: 1, localAddress: '127.0.0.1', localPort: 2, tlsVersion: undefined, servername: undefined, accept: sc.accepts[0]?.uri ?? '', path: req.url ?? '/', identity: undefined, log, openedAt: Date.now(), traffic: { bytesIn: 0, bytesOut: 0 }, meter };
     service.handleRequest(req, res, ctx);
   });
   server.listen(0, '127.0.0.1');
