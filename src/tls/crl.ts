@@ -36,6 +36,11 @@ export interface LoadedCrls {
   readonly summary: CrlSummary[];
   /** Expired or not yet valid CRLs, and trust anchors without a CRL: each refuses that CA's clients. */
   readonly warnings: string[];
+  /**
+   * The serial numbers each CRL revokes, by the DER of its issuer's Name (a binary string): what judging a live
+   * connection again (reverify.ts) looks certificates up in, as OpenSSL does at the handshake.
+   */
+  readonly revoked: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface LoadCrlOptions {
@@ -50,6 +55,20 @@ interface ParsedCrl {
   readonly der: Buffer;
   /** DER of the issuer Name, to match against a CA certificate's subject. */
   readonly issuerDer: string;
+  /** Serial numbers of the certificates it revokes (normaliseSerial). */
+  readonly serials: readonly string[];
+}
+
+/** A serial number as compared here: upper-case hex without leading zeros (X509Certificate.serialNumber keeps them). */
+export function normaliseSerial(hex: string): string {
+  const s = hex.toUpperCase().replace(/^0+/, '');
+  return s === '' ? '0' : s;
+}
+
+function serialOf(entry: Asn1): string | undefined {
+  const serial = children(entry)[0];
+  if (!isUniversal(serial, asn1.Type.INTEGER) || typeof serial?.value !== 'string') return undefined;
+  return normaliseSerial(forge.util.bytesToHex(serial.value));
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -105,10 +124,12 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
   i += 3;
   const nextUpdate = readTime(fields[i]);
   if (nextUpdate !== undefined) i++;
-  const revoked = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]).length : 0;
+  const entries = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]) : [];
+  const revoked = entries.length;
   return {
     der,
     issuerDer: asn1.toDer(issuer).getBytes(),
+    serials: entries.map(serialOf).filter((s): s is string => s !== undefined),
     summary: {
       issuer: formatDn(readName(issuer)),
       thisUpdate: thisUpdate.toISOString(),
@@ -179,17 +200,21 @@ function toPem(der: Buffer): string {
   return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
 }
 
-/** DER of a certificate's subject Name, compared byte for byte with CRL issuers (as OpenSSL looks CRLs up). */
-function subjectDer(cert: X509Certificate): string | undefined {
+/** DER of a certificate's issuer or subject Name, compared byte for byte with CRL issuers (as OpenSSL looks CRLs up). */
+export function certificateNameDer(der: Buffer, which: 'issuer' | 'subject'): string | undefined {
   try {
-    const root = fromDer(forge.util.createBuffer(cert.raw.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+    const root = fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
     const tbs = children(children(root)[0]);
     const offset = tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-    const subject = tbs[offset + 4];
-    return subject === undefined ? undefined : asn1.toDer(subject).getBytes();
+    const name = tbs[offset + (which === 'subject' ? 4 : 2)];
+    return name === undefined ? undefined : asn1.toDer(name).getBytes();
   } catch {
     return undefined;
   }
+}
+
+function subjectDer(cert: X509Certificate): string | undefined {
+  return certificateNameDer(cert.raw, 'subject');
 }
 
 function warningsFor(crls: readonly ParsedCrl[], options: LoadCrlOptions): string[] {
@@ -229,7 +254,14 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
   const files = isDirectory ? listDirectory(path) : [path];
   if (isDirectory && files.length === 0) throw crlError(path, 'the directory holds no CRL files');
   const crls = files.flatMap(readCrlFile);
+  const revoked = new Map<string, Set<string>>();
+  for (const c of crls) {
+    const set = revoked.get(c.issuerDer) ?? new Set<string>();
+    for (const serial of c.serials) set.add(serial);
+    revoked.set(c.issuerDer, set);
+  }
   return {
+    revoked,
     pems: crls.map((c) => toPem(c.der)),
     summary: crls.map((c) => c.summary),
     warnings: warningsFor(crls, options),

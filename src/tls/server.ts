@@ -10,6 +10,7 @@ import type { KeyEntry, StoreContents } from '../keystore/types.js';
 import type { LoadedCrls } from './crl.js';
 import { keyMaterial, toPem, trustAnchors } from './material.js';
 import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
+import { clientTrust, type ClientTrust } from './reverify.js';
 import { normaliseHostname, selectKeyEntries } from './select.js';
 
 export type VerifyClient = 'none' | 'optional' | 'required';
@@ -51,6 +52,8 @@ export interface PreparedServerTls {
   readonly defaultHost: string;
   /** Legacy protocols enabled, cipher names dropped, stale or missing CRLs: for the caller to log. */
   readonly warnings: readonly string[];
+  /** What clients are verified against, for judging live connections again (reverify.ts); undefined with verify-client none. */
+  readonly trust: ClientTrust | undefined;
 }
 
 function describe(settings: ServerTlsSettings, host?: string): string {
@@ -202,7 +205,8 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
   const context = byEntry.get(baseEntry) as tls.SecureContext;
-  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings] };
+  const trust = ca !== undefined && settings.truststore !== undefined ? clientTrust(trustAnchors(settings.truststore), settings.crl) : undefined;
+  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings], trust };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }
