@@ -137,3 +137,19 @@ export function toGatewayError(e: unknown, code: GatewayErrorCode, message: stri
   const detail = e instanceof Error ? e.message : String(e);
   return new GatewayError(code, `${message}: ${detail}`, { cause: e, position });
 }
+
+/** Why a file could not be read, in words (`no such file`), from the error Node's fs raised. */
+export function fileErrorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return code ?? (e instanceof Error ? e.message : String(e));
+  }
+}

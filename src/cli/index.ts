@@ -97,13 +97,21 @@ Example:
       --to wss://gateway.example.com/devices/device-1 \\
       --keystore device-1.p12 --password-file device-1.pw --prepared 1`;
 
+function usageLine(commanderText: string): string {
+  const [first = '', ...rest] = commanderText.trim().replace(/^error: /, '').split('\n');
+  const suggestion = /^\(Did you mean (.*)\?\)$/.exec(rest.join(' ').trim())?.[1];
+  const hint = suggestion !== undefined ? `did you mean ${suggestion}?` : 'gateway help [command] lists the commands and their options';
+  return new GatewayError('GW_ERR_USAGE', first.replace(/\.$/, ''), { hint }).format();
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   const program = new Command('gateway')
     .description('A WebSocket gateway that reads Kaazing gateway-config.xml files.')
     .version(version(), '-v, --version')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    // Commander's own messages ("error: unknown option '--x'") get the code every other failure has.
+    .configureOutput({ outputError: (str, write) => write(usageLine(str) + '\n') });
 
   withCommonOptions(program.command('start').description('run the gateway until SIGINT or SIGTERM'))
     .option('-w, --workers <n>', 'processes sharing the listening ports (a crashed one is replaced)', parseWorkers, 1)
@@ -180,7 +188,9 @@ SIGINT stops at once.`,
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+      // `commander.help` is help shown because no command was given: a usage error, unlike --help.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
+      if (e.code === 'commander.help') process.stderr.write(usageLine('a command is needed') + '\n');
       return EXIT.USAGE;
     }
     if (isGatewayError(e)) {

@@ -213,7 +213,7 @@ export class Listener {
       const identity = conn.identity ? reverify(conn.identity, this.#tls?.trust) : undefined;
       const reason = identity ? refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth) : undefined;
       if (reason !== undefined) {
-        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ? 'untrusted' : 'verify-client';
+        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'verify-client';
         refused.push({ session, rule, reason });
         continue;
       }
@@ -349,6 +349,7 @@ export class Listener {
         context: tls.context,
         contextFor: (servername) => contextForServername(this.#tls ?? tls, servername),
         verifyClient: this.#options.verifyClient,
+        tickets: tls.tickets,
       },
       {
         secure: (socket) => this.#vet(conn, socket),
@@ -378,7 +379,8 @@ export class Listener {
    * gets a 403 naming the cause, since Node cannot end the handshake with the matching alert (tls/accept.ts).
    */
   #vet(conn: DownstreamConnection, socket: TLSSocket): void {
-    const identity = identify(socket);
+    // A resumed session's certificate is judged again against the trust of the TLS that resumed it.
+    const identity = identify(socket, this.#tls?.trust);
     conn.identity = identity;
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {

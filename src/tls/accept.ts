@@ -17,6 +17,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { VerifyClient } from './server.js';
+import type { TicketKeys } from './tickets.js';
 
 export interface ServerHandshake {
   /** The context the handshake starts with. */
@@ -24,6 +25,8 @@ export interface ServerHandshake {
   /** The context for the name a client sent in SNI. */
   readonly contextFor: (servername: string) => SecureContext;
   readonly verifyClient: VerifyClient;
+  /** The listener's session ticket keys, replaced before this handshake when they have served their time. */
+  readonly tickets?: TicketKeys | undefined;
 }
 
 export interface HandshakeOutcome {
@@ -46,6 +49,7 @@ function internals(socket: TLSSocket): TlsInternals | undefined {
 
 export function acceptTls(socket: Socket, handshake: ServerHandshake, outcome: HandshakeOutcome): TLSSocket {
   const requestCert = handshake.verifyClient !== 'none';
+  handshake.tickets?.refresh();
   const tlsSocket = new TLSSocket(socket, {
     isServer: true,
     secureContext: handshake.context,

@@ -30,17 +30,24 @@ export interface CrlSummary {
   readonly file: string;
 }
 
+/** What a CRL says about revocation, for judging a resumed TLS session again (tls/resumed.ts). */
+export interface Revocations {
+  /** DER of the issuer Name (binary string), compared with a CA certificate's subject as OpenSSL does. */
+  readonly issuerDer: string;
+  /** Milliseconds since the epoch. */
+  readonly thisUpdate: number;
+  readonly nextUpdate: number | undefined;
+  /** Serial numbers it revokes: upper-case hex without leading zeros (see serialKey). */
+  readonly serials: ReadonlySet<string>;
+}
+
 export interface LoadedCrls {
   /** One PEM `X509 CRL` block per CRL, for tls.createSecureContext({ crl }). */
   readonly pems: string[];
+  readonly revocations: readonly Revocations[];
   readonly summary: CrlSummary[];
   /** Expired or not yet valid CRLs, and trust anchors without a CRL: each refuses that CA's clients. */
   readonly warnings: string[];
-  /**
-   * The serial numbers each CRL revokes, by the DER of its issuer's Name (a binary string): what judging a live
-   * connection again (reverify.ts) looks certificates up in, as OpenSSL does at the handshake.
-   */
-  readonly revoked: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface LoadCrlOptions {
@@ -52,23 +59,10 @@ export interface LoadCrlOptions {
 
 interface ParsedCrl {
   readonly summary: CrlSummary;
+  readonly serials: ReadonlySet<string>;
   readonly der: Buffer;
   /** DER of the issuer Name, to match against a CA certificate's subject. */
   readonly issuerDer: string;
-  /** Serial numbers of the certificates it revokes (normaliseSerial). */
-  readonly serials: readonly string[];
-}
-
-/** A serial number as compared here: upper-case hex without leading zeros (X509Certificate.serialNumber keeps them). */
-export function normaliseSerial(hex: string): string {
-  const s = hex.toUpperCase().replace(/^0+/, '');
-  return s === '' ? '0' : s;
-}
-
-function serialOf(entry: Asn1): string | undefined {
-  const serial = children(entry)[0];
-  if (!isUniversal(serial, asn1.Type.INTEGER) || typeof serial?.value !== 'string') return undefined;
-  return normaliseSerial(forge.util.bytesToHex(serial.value));
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -96,6 +90,11 @@ function readTime(node: Asn1 | undefined): Date | undefined {
   if (isUniversal(node, asn1.Type.UTCTIME)) return asn1.utcTimeToDate(node.value);
   if (isUniversal(node, asn1.Type.GENERALIZEDTIME)) return asn1.generalizedTimeToDate(node.value);
   return undefined;
+}
+
+/** A serial number as X509Certificate.serialNumber or a CRL gives it, in one form: upper case, no leading zeros. */
+export function serialKey(hex: string): string {
+  return hex.toUpperCase().replace(/^0+(?=.)/, '');
 }
 
 /** Parses one DER CertificateList (RFC 5280 §5.1); throws a plain Error saying what is wrong. */
@@ -126,10 +125,15 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
   if (nextUpdate !== undefined) i++;
   const entries = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]) : [];
   const revoked = entries.length;
+  const serials = new Set<string>();
+  for (const entry of entries) {
+    const serial = children(entry)[0];
+    if (isUniversal(serial, asn1.Type.INTEGER) && typeof serial?.value === 'string') serials.add(serialKey(Buffer.from(serial.value, 'binary').toString('hex')));
+  }
   return {
     der,
+    serials,
     issuerDer: asn1.toDer(issuer).getBytes(),
-    serials: entries.map(serialOf).filter((s): s is string => s !== undefined),
     summary: {
       issuer: formatDn(readName(issuer)),
       thisUpdate: thisUpdate.toISOString(),
@@ -200,21 +204,17 @@ function toPem(der: Buffer): string {
   return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
 }
 
-/** DER of a certificate's issuer or subject Name, compared byte for byte with CRL issuers (as OpenSSL looks CRLs up). */
-export function certificateNameDer(der: Buffer, which: 'issuer' | 'subject'): string | undefined {
+/** DER of a certificate's subject Name, compared byte for byte with CRL issuers (as OpenSSL looks CRLs up). */
+export function subjectDer(cert: X509Certificate): string | undefined {
   try {
-    const root = fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+    const root = fromDer(forge.util.createBuffer(cert.raw.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
     const tbs = children(children(root)[0]);
     const offset = tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-    const name = tbs[offset + (which === 'subject' ? 4 : 2)];
-    return name === undefined ? undefined : asn1.toDer(name).getBytes();
+    const subject = tbs[offset + 4];
+    return subject === undefined ? undefined : asn1.toDer(subject).getBytes();
   } catch {
     return undefined;
   }
-}
-
-function subjectDer(cert: X509Certificate): string | undefined {
-  return certificateNameDer(cert.raw, 'subject');
 }
 
 function warningsFor(crls: readonly ParsedCrl[], options: LoadCrlOptions): string[] {
@@ -254,15 +254,14 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
   const files = isDirectory ? listDirectory(path) : [path];
   if (isDirectory && files.length === 0) throw crlError(path, 'the directory holds no CRL files');
   const crls = files.flatMap(readCrlFile);
-  const revoked = new Map<string, Set<string>>();
-  for (const c of crls) {
-    const set = revoked.get(c.issuerDer) ?? new Set<string>();
-    for (const serial of c.serials) set.add(serial);
-    revoked.set(c.issuerDer, set);
-  }
   return {
-    revoked,
     pems: crls.map((c) => toPem(c.der)),
+    revocations: crls.map((c) => ({
+      issuerDer: c.issuerDer,
+      thisUpdate: Date.parse(c.summary.thisUpdate),
+      nextUpdate: c.summary.nextUpdate === undefined ? undefined : Date.parse(c.summary.nextUpdate),
+      serials: c.serials,
+    })),
     summary: crls.map((c) => c.summary),
     warnings: warningsFor(crls, options),
   };

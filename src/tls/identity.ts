@@ -5,7 +5,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { dnAttributes, formatDn, readCertificateNames, type SanType } from './x509-names.js';
+import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
+import { judgeChain, type TrustState } from './resumed.js';
+import type { SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
 
 export interface ClientIdentity {
@@ -65,35 +67,16 @@ function verifyCode(socket: TLSSocket): string {
   return 'UNKNOWN_VERIFY_ERROR';
 }
 
-function names(cert: X509Certificate): Pick<ClientIdentity, 'subject' | 'subjectAttributes' | 'issuer' | 'sans'> {
-  try {
-    const parsed = readCertificateNames(cert);
-    return {
-      subject: formatDn(parsed.subject),
-      subjectAttributes: dnAttributes(parsed.subject),
-      issuer: formatDn(parsed.issuer),
-      sans: parsed.sans,
-    };
-  } catch {
-    // OpenSSL accepted the certificate, so only an encoding this reader does not know gets here: fall back to
-    // OpenSSL's own rendering (one attribute per line, most general first) rather than fail the connection.
-    const flip = (s: string): string => s.split('\n').filter(Boolean).reverse().join(', ');
-    return { subject: flip(cert.subject), subjectAttributes: {}, issuer: flip(cert.issuer), sans: [] };
-  }
-}
-
 // More links than any real chain: a guard against a cycle, not a policy.
 const MAX_CHAIN = 64;
 
 /**
  * Walks issuerCertificate links from the client certificate. On the server, Node builds them from the chain the
  * client sent and completes it from the context's trust store, ending with a trust anchor that links to itself.
- * Returns the client certificate's DER, the depth, and the DER of each certificate after it, in the order walked.
+ * Returns the DER of each certificate after the client's, in the order walked.
  */
-function walkChain(socket: TLSSocket): { leaf: Buffer; depth: number; ders: Buffer[] } | undefined {
-  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  if (cert === undefined || cert.raw === undefined) return undefined;
-  const leaf = cert.raw;
+function walkChain(leaf: DetailedPeerCertificate): Buffer[] {
+  let cert = leaf;
   const ders: Buffer[] = [];
   const seen = new Set<string>();
   while (ders.length < MAX_CHAIN) {
@@ -103,36 +86,66 @@ function walkChain(socket: TLSSocket): { leaf: Buffer; depth: number; ders: Buff
     ders.push(issuer.raw);
     cert = issuer;
   }
-  return { leaf, depth: ders.length, ders };
+  return ders;
 }
 
-/** Reads the client certificate of a connected TLS socket. Never throws. */
-export function identify(socket: TLSSocket): ClientIdentity {
-  // The X509Certificate is made from the DER that getPeerCertificate() already copied out: on Node 20,
-  // socket.getPeerX509Certificate() on a server socket keeps about 4 KiB of native memory per call for good
-  // (measured: RSS grows by that per connection), and once it has run getPeerCertificate(true) no longer links
-  // the client's intermediates.
-  const chain = walkChain(socket);
-  if (chain === undefined) return { ...ANONYMOUS };
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(chain.leaf);
-  } catch {
-    return { ...ANONYMOUS };
+/** One cache for the process: what a certificate says does not depend on the listener that received it. */
+const certificates = new CertificateCache();
+
+/**
+ * A resumed session's certificate, judged again against the listener's current trust (resumed.ts): along the
+ * chain Node completed from the current truststore, else along the one a full handshake last verified it with.
+ */
+function judgeResumed(known: KnownCertificate, walked: readonly Buffer[], trust: TrustState): { error: string | undefined; chain: readonly Buffer[] } {
+  const leaf = new X509Certificate(known.der);
+  const candidates = known.verifiedChain !== undefined ? [walked, known.verifiedChain] : [walked];
+  let first: string | undefined;
+  for (const chain of candidates) {
+    const error = judgeChain([leaf, ...chain.map((der) => new X509Certificate(der))], trust);
+    if (error === undefined) return { error, chain };
+    first ??= error;
   }
-  const verified = socket.authorized === true;
-  const validTo = Date.parse(cert.validTo);
+  return { error: first, chain: walked };
+}
+
+/**
+ * Reads the client certificate of a connected TLS socket. Never throws. With `trust` (the listener's, when it
+ * verifies clients), the certificate of a resumed session is judged again against it: OpenSSL only replays the
+ * result it stored when the session was made.
+ */
+export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity {
+  // The certificate comes from getPeerCertificate()'s DER: on Node 20, socket.getPeerX509Certificate() on a
+  // server socket keeps about 4 KiB of native memory per call for good (measured: RSS grows by that per
+  // connection), and once it has run getPeerCertificate(true) no longer links the client's intermediates.
+  const peer: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  if (peer === undefined || peer.raw === undefined) return { ...ANONYMOUS };
+  const known = certificates.lookup(peer.fingerprint256, peer.raw);
+  if (known === undefined) return { ...ANONYMOUS };
+  let chain: readonly Buffer[] = walkChain(peer);
+  let verified = socket.authorized === true;
+  let error = verified ? undefined : verifyCode(socket);
+  if (verified && trust !== undefined && socket.isSessionReused()) {
+    const judged = judgeResumed(known, chain, trust);
+    chain = judged.chain;
+    error = judged.error;
+    verified = error === undefined;
+  } else if (verified && !socket.isSessionReused()) {
+    known.verifiedChain = chain;
+  }
   return {
     presented: true,
     verified,
-    error: verified ? undefined : verifyCode(socket),
-    ...names(cert),
-    fingerprint256: cert.fingerprint256,
-    serialNumber: cert.serialNumber,
-    validTo: Number.isNaN(validTo) ? cert.validTo : new Date(validTo).toISOString(),
-    chainDepth: chain?.depth,
-    certificateDer: cert.raw,
-    chainDer: chain?.ders ?? [],
+    error,
+    subject: known.subject,
+    subjectAttributes: known.subjectAttributes,
+    issuer: known.issuer,
+    sans: known.sans,
+    fingerprint256: known.fingerprint256,
+    serialNumber: known.serialNumber,
+    validTo: known.validTo,
+    chainDepth: chain.length,
+    certificateDer: known.der,
+    chainDer: chain,
   };
 }
 

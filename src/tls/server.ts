@@ -3,15 +3,16 @@
  * certificate verification, protocols and ciphers. Every secure context is built here, once; the SNI callback
  * only looks one up, so a handshake never pays for parsing keys or a truststore.
  */
-import { constants, createHash } from 'node:crypto';
+import { constants, createHash, type X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
 import type { KeyEntry, StoreContents } from '../keystore/types.js';
 import type { LoadedCrls } from './crl.js';
 import { keyMaterial, toPem, trustAnchors } from './material.js';
 import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
-import { clientTrust, type ClientTrust } from './reverify.js';
+import { trustState, type TrustState } from './resumed.js';
 import { normaliseHostname, selectKeyEntries } from './select.js';
+import { TicketKeys } from './tickets.js';
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 
@@ -52,8 +53,10 @@ export interface PreparedServerTls {
   readonly defaultHost: string;
   /** Legacy protocols enabled, cipher names dropped, stale or missing CRLs: for the caller to log. */
   readonly warnings: readonly string[];
-  /** What clients are verified against, for judging live connections again (reverify.ts); undefined with verify-client none. */
-  readonly trust: ClientTrust | undefined;
+  /** The session ticket keys of every context here, and of no other listener (tickets.ts). */
+  readonly tickets: TicketKeys;
+  /** What a resumed client's certificate is judged against again; undefined when clients are not verified. */
+  readonly trust: TrustState | undefined;
 }
 
 function describe(settings: ServerTlsSettings, host?: string): string {
@@ -81,7 +84,7 @@ function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
   return entry;
 }
 
-function clientCa(settings: ServerTlsSettings): string[] | undefined {
+function clientAnchors(settings: ServerTlsSettings): X509Certificate[] | undefined {
   if (settings.verifyClient === 'none') return undefined;
   const where = describe(settings);
   if (settings.truststore === undefined) {
@@ -99,14 +102,17 @@ function clientCa(settings: ServerTlsSettings): string[] | undefined {
       { hint: 'import the CA that issues client certificates into the truststore' },
     );
   }
-  return toPem(anchors);
+  return anchors;
 }
 
-// One id per listener: a TLS session is resumable only on the listener that made it. OpenSSL requires an id
-// on every server context that asks for client certificates, including those the SNI callback switches to.
-function sessionIdContext(settings: ServerTlsSettings): string {
+// One id per listener and client-certificate policy: OpenSSL resumes a session only where the id it was made
+// with is the same, so a session made where clients were not verified (or verified against other CAs, or to
+// another depth) is never resumed where they are. The ticket keys (tickets.ts) keep them apart as well. OpenSSL
+// requires an id on every server context that asks for client certificates, including those SNI switches to.
+function sessionIdContext(settings: ServerTlsSettings, ca: readonly string[] | undefined): string {
   return createHash('sha256')
-    .update(`${settings.where ?? ''}|${settings.hostnames.join(',')}`)
+    .update(`${settings.where ?? ''}|${settings.hostnames.join(',')}|${settings.verifyClient}|${settings.verifyDepth ?? ''}|`)
+    .update((ca ?? []).join(''))
     .digest('hex')
     .slice(0, 32);
 }
@@ -141,6 +147,8 @@ function contextOptions(
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
     sessionIdContext: sessionId,
+    // A ticket's lifetime hint and the session's validity: no longer than its key is used (tickets.ts).
+    sessionTimeout: TicketKeys.lifetimeSeconds(),
     // The server's order of preference decides (tls.Server sets this too): the strongest suite both sides have,
     // not whatever a client happens to list first.
     honorCipherOrder: true,
@@ -161,8 +169,9 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
     throw new GatewayError('GW_ERR_INTERNAL', `no accept host name given for the TLS listener${settings.where ? ` on ${settings.where}` : ''}`);
   }
   const policy = resolveTlsPolicy(settings.ciphers, settings.protocols, describe(settings));
-  const ca = clientCa(settings);
-  const sessionId = sessionIdContext(settings);
+  const anchors = clientAnchors(settings);
+  const ca = anchors !== undefined ? toPem(anchors) : undefined;
+  const sessionId = sessionIdContext(settings, ca);
 
   const entries = new Map<string, KeyEntry>();
   for (const host of hosts) entries.set(host, chooseEntry(settings, host));
@@ -205,8 +214,9 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
   const context = byEntry.get(baseEntry) as tls.SecureContext;
-  const trust = ca !== undefined && settings.truststore !== undefined ? clientTrust(trustAnchors(settings.truststore), settings.crl) : undefined;
-  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings], trust };
+  const tickets = new TicketKeys([...byEntry.values()]);
+  const trust = anchors !== undefined ? trustState(anchors, settings.crl?.revocations) : undefined;
+  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings], tickets, trust };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }

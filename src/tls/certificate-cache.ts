@@ -1,0 +1,90 @@
+/**
+ * What a client certificate says, read once per certificate rather than once per connection: a device reconnects
+ * with the same certificate, and reading its names (node-forge, DER) costs more than the rest of identify().
+ * Keyed by the SHA-256 of the DER, which Node has already computed for getPeerCertificate(); bounded, the least
+ * recently used entry leaving first. Everything here follows from the DER alone, except the chain last verified
+ * for it, which a resumed session needs (a session ticket does not hold the client's intermediate CAs) and which
+ * is judged again against the current trust before it is used (resumed.ts).
+ */
+import { X509Certificate } from 'node:crypto';
+import { dnAttributes, formatDn, readCertificateNames, type SanType } from './x509-names.js';
+
+/** Certificates remembered at once: a few MiB at most (the DER, its names and a chain each). */
+export const CERTIFICATE_CACHE_SIZE = 4096;
+
+export interface KnownCertificate {
+  readonly der: Buffer;
+  readonly subject: string | undefined;
+  readonly subjectAttributes: Readonly<Record<string, readonly string[]>>;
+  readonly issuer: string | undefined;
+  readonly sans: readonly { type: SanType; value: string }[];
+  readonly fingerprint256: string;
+  readonly serialNumber: string;
+  readonly validTo: string;
+  /** DER of the issuers a full handshake last verified this certificate along (TLS order); undefined until one has. */
+  verifiedChain: readonly Buffer[] | undefined;
+}
+
+function read(der: Buffer): KnownCertificate | undefined {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+  const validTo = Date.parse(cert.validTo);
+  const base = {
+    der,
+    fingerprint256: cert.fingerprint256,
+    serialNumber: cert.serialNumber,
+    validTo: Number.isNaN(validTo) ? cert.validTo : new Date(validTo).toISOString(),
+    verifiedChain: undefined,
+  };
+  try {
+    const parsed = readCertificateNames(cert);
+    return Object.seal({
+      ...base,
+      subject: formatDn(parsed.subject),
+      subjectAttributes: Object.freeze(dnAttributes(parsed.subject)),
+      issuer: formatDn(parsed.issuer),
+      sans: Object.freeze(parsed.sans),
+    });
+  } catch {
+    // OpenSSL accepted the certificate, so only an encoding this reader does not know gets here: fall back to
+    // OpenSSL's own rendering (one attribute per line, most general first) rather than fail the connection.
+    const flip = (s: string): string => s.split('\n').filter(Boolean).reverse().join(', ');
+    return Object.seal({ ...base, subject: flip(cert.subject), subjectAttributes: Object.freeze({}), issuer: flip(cert.issuer), sans: Object.freeze([]) });
+  }
+}
+
+export class CertificateCache {
+  readonly #entries = new Map<string, KnownCertificate>();
+  readonly #size: number;
+
+  constructor(size = CERTIFICATE_CACHE_SIZE) {
+    this.#size = size;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * The certificate whose DER is `der` and SHA-256 fingerprint (colon hex, as Node gives it) is `fingerprint256`;
+   * undefined when the DER does not parse.
+   */
+  lookup(fingerprint256: string, der: Buffer): KnownCertificate | undefined {
+    const hit = this.#entries.get(fingerprint256);
+    if (hit !== undefined && hit.der.equals(der)) {
+      // Map order is insertion order: re-inserting makes it the most recently used.
+      this.#entries.delete(fingerprint256);
+      this.#entries.set(fingerprint256, hit);
+      return hit;
+    }
+    const known = read(der);
+    if (known === undefined) return undefined;
+    this.#entries.set(fingerprint256, known);
+    if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as string);
+    return known;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The client certificate of a resumed TLS session, judged again. On resumption OpenSSL verifies nothing: it hands
+ * back the verification result stored in the session when it was made, and the client's intermediate CAs are not
+ * in a session ticket at all. A certificate revoked, expired or no longer trusted since then would still pass.
+ * So the chain a resumed client's certificate was verified along is checked here against the listener's trust as
+ * it is now: every link signed by the next, every certificate within its validity, the chain ending at a
+ * certificate of the current truststore, and (with ssl.crl) every certificate below that anchor absent from a
+ * current CRL of its issuer. The answer is an OpenSSL verify code, as a full handshake would give.
+ *
+ * Access rules need nothing here: they are applied to every upgrade, resumed or not, from the identity.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { serialKey, subjectDer, type Revocations } from './crl.js';
+
+/** What a listener trusts now: its truststore's certificates and, with ssl.crl, what the CRLs revoke. */
+export interface TrustState {
+  readonly anchors: readonly X509Certificate[];
+  readonly revocations: readonly Revocations[] | undefined;
+}
+
+export function trustState(anchors: readonly X509Certificate[], revocations: readonly Revocations[] | undefined): TrustState {
+  return { anchors, revocations };
+}
+
+function validity(cert: X509Certificate, now: number): string | undefined {
+  if (Date.parse(cert.validFrom) > now) return 'CERT_NOT_YET_VALID';
+  if (Date.parse(cert.validTo) < now) return 'CERT_HAS_EXPIRED';
+  return undefined;
+}
+
+function revocation(cert: X509Certificate, issuer: X509Certificate, revocations: readonly Revocations[], now: number): string | undefined {
+  const issuerName = subjectDer(issuer);
+  const crls = revocations.filter((r) => r.issuerDer === issuerName);
+  if (crls.length === 0) return 'UNABLE_TO_GET_CRL';
+  const serial = serialKey(cert.serialNumber);
+  if (crls.some((r) => r.serials.has(serial))) return 'CERT_REVOKED';
+  if (crls.every((r) => r.thisUpdate > now)) return 'CRL_NOT_YET_VALID';
+  if (crls.every((r) => r.nextUpdate !== undefined && r.nextUpdate < now)) return 'CRL_HAS_EXPIRED';
+  return undefined;
+}
+
+/**
+ * Why `chain` (the client's certificate first, then each issuer) does not verify against `trust` at `now`, as an
+ * OpenSSL verify code; undefined when it does.
+ */
+export function judgeChain(chain: readonly X509Certificate[], trust: TrustState, now = Date.now()): string | undefined {
+  const anchors = new Set(trust.anchors.map((a) => a.fingerprint256));
+  const top = chain.findIndex((c) => anchors.has(c.fingerprint256));
+  if (top < 0) return chain.length > 1 ? 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' : 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+  for (let i = 0; i <= top; i++) {
+    const cert = chain[i] as X509Certificate;
+    const expired = validity(cert, now);
+    if (expired !== undefined) return expired;
+    if (i === top) break;
+    const issuer = chain[i + 1] as X509Certificate;
+    if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) return 'CERT_SIGNATURE_FAILURE';
+    if (trust.revocations !== undefined) {
+      const revoked = revocation(cert, issuer, trust.revocations, now);
+      if (revoked !== undefined) return revoked;
+    }
+  }
+  return undefined;
+}

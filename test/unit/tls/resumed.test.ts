@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCrls } from '../../../src/tls/crl.js';
+import { judgeChain, trustState } from '../../../src/tls/resumed.js';
+import { makeCrl, type TestCrl } from '../../helpers/crl.js';
+import { issue, testPki } from '../../helpers/pki.js';
+
+const DAY = 86_400_000;
+
+function revocations(...list: TestCrl[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-resumed-'));
+  try {
+    list.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
+    return loadCrls(dir).revocations;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a chain to a trusted CA, within its validity, verifies', () => {
+  const { ca, client } = testPki();
+  assert.equal(judgeChain([client.x509, ca.x509], trustState([ca.x509], undefined)), undefined);
+});
+
+test('a chain that reaches no certificate of the truststore is refused', () => {
+  const { ca, client, otherCa } = testPki();
+  assert.equal(judgeChain([client.x509, ca.x509], trustState([otherCa.x509], undefined)), 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+  assert.equal(judgeChain([client.x509], trustState([otherCa.x509], undefined)), 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+});
+
+test('time is judged now: an expired or not yet valid certificate is refused', () => {
+  const { ca, client, expiredClient } = testPki();
+  const trust = trustState([ca.x509], undefined);
+  assert.equal(judgeChain([expiredClient.x509, ca.x509], trust), 'CERT_HAS_EXPIRED');
+  assert.equal(judgeChain([client.x509, ca.x509], trust, Date.parse(client.x509.validTo) + DAY), 'CERT_HAS_EXPIRED');
+  assert.equal(judgeChain([client.x509, ca.x509], trust, Date.parse(client.x509.validFrom) - DAY), 'CERT_NOT_YET_VALID');
+});
+
+test('a link not signed by the next certificate is refused', () => {
+  const { ca, untrustedClient } = testPki();
+  assert.equal(judgeChain([untrustedClient.x509, ca.x509], trustState([ca.x509], undefined)), 'CERT_SIGNATURE_FAILURE');
+});
+
+test('with CRLs, every certificate below the anchor is looked up on its issuer\'s current CRL', () => {
+  const { ca, client } = testPki();
+  const intermediate = issue({ subject: { CN: 'Judge Intermediate', O: 'Acme' }, isCA: true, issuer: ca, notAfterDays: 30 });
+  const device = issue({ subject: { CN: 'judged', O: 'Acme' }, issuer: intermediate, usage: 'client' });
+  const chain = [device.x509, intermediate.x509, ca.x509];
+  const anchors = [ca.x509];
+  assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca), makeCrl(intermediate)))), undefined);
+  assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca)))), 'UNABLE_TO_GET_CRL');
+  assert.equal(
+    judgeChain(chain, trustState(anchors, revocations(makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] }), makeCrl(intermediate)))),
+    'CERT_REVOKED',
+  );
+  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }] })))), 'CERT_REVOKED');
+  const stale = makeCrl(ca, { thisUpdate: new Date(Date.now() - 3 * DAY), nextUpdate: new Date(Date.now() - DAY) });
+  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(stale))), 'CRL_HAS_EXPIRED');
+  const early = makeCrl(ca, { thisUpdate: new Date(Date.now() + DAY), nextUpdate: new Date(Date.now() + 3 * DAY) });
+  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(early))), 'CRL_NOT_YET_VALID');
+});
