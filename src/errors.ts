@@ -75,6 +75,14 @@ export const ERROR_CODES = {
   GW_ERR_PROXY_PROTOCOL: 'a connection did not start with a well-formed PROXY protocol header of the configured version',
   GW_ERR_PROXY_PROTOCOL_ENCODE: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses or names',
   // (auth codes end)
+
+  // ── metrics / management ─────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_METRICS: 'the metrics of the workers could not be gathered',
+  GW_ERR_MANAGEMENT_REQUEST: 'a management API request was refused: wrong method, content type, or a cross-site request',
+  GW_ERR_MANAGEMENT_CONNECT: 'the management API cannot be reached from the command line',
+  GW_ERR_MANAGEMENT_RESPONSE: 'the management API answered a command with an error',
+  GW_ERR_SESSION_NOT_FOUND: 'no live connection has the id given',
+  // (management codes end)
 } as const;
 
 export type GatewayErrorCode = keyof typeof ERROR_CODES;

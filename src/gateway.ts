@@ -16,6 +16,8 @@ import type { LiveRefusal, Listener } from './listener/listener.js';
 import { closeReason } from './pipe/close.js';
 import { SESSION_CLOSE_GRACE_MS, SessionRegistry, type Session } from './services/sessions.js';
 import type { Service } from './services/types.js';
+import { certificateReport } from './metrics/certificates.js';
+import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
 import { buildState, type CrlWatch, type GatewayDependencies, type State } from './state.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { prepareServerTls } from './tls/server.js';
@@ -51,8 +53,8 @@ export type PolicyRule = LiveRefusal['rule'];
 const POLICY_CLOSE_REASONS: Readonly<Record<PolicyRule, string>> = {
   revoked: 'certificate revoked',
   untrusted: 'certificate no longer trusted',
-  'verify-client': 'certificate refused',
-  'access-constraint': 'access-constraint no longer satisfied',
+  certificate: 'certificate refused',
+  access: 'access-constraint no longer satisfied',
 };
 
 type LifecycleState = 'prepared' | 'starting' | 'started' | 'draining' | 'stopping' | 'stopped';
@@ -66,6 +68,7 @@ export class Gateway {
   readonly #sessions: SessionRegistry;
   readonly #log: Logger;
   readonly #drainTimeoutMs: number;
+  readonly #metrics: GatewayMetrics;
   readonly #stopWatching: (() => void)[] = [];
   #lifecycle: LifecycleState = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
@@ -86,11 +89,17 @@ export class Gateway {
     this.#sessions = sessions;
     this.#log = deps.log;
     this.#drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.#metrics = deps.metrics ?? NO_METRICS;
   }
 
-  /** Loads stores and builds every context, service and listener without binding anything. */
+  /**
+   * Loads stores and builds every context, service and listener without binding anything. For a reload, `deps`
+   * carries the running gateway's `metrics` and `sessions`, so that the new listeners and services count and
+   * register where the old ones did.
+   */
   static prepare(config: GatewayConfig, deps: GatewayDependencies): PrepareResult {
-    const sessions = new SessionRegistry();
+    const sessions = deps.sessions ?? new SessionRegistry();
+    (deps.metrics ?? NO_METRICS).liveTraffic(() => sessions);
     const built = buildState(config, deps, sessions);
     if (!built.ok) return built;
     return { ok: true, gateway: new Gateway(built.state, sessions, deps), warnings: built.warnings };
@@ -116,6 +125,11 @@ export class Gateway {
   /** Live connections closed because the rules in force refused them, by rule. */
   get policyCloses(): ReadonlyMap<PolicyRule, number> {
     return this.#policyCloses;
+  }
+
+  /** Where this gateway counts what it does: a reload prepares its new configuration with the same. */
+  get metrics(): GatewayMetrics {
+    return this.#metrics;
   }
 
   /** How long a drain spreads its closes over. */
@@ -156,6 +170,7 @@ export class Gateway {
       throw e;
     }
     this.#lifecycle = 'started';
+    this.#reportCertificates();
     for (const s of services) s.start?.();
     this.#watchCrls();
     this.#log.info('Started services');
@@ -193,6 +208,7 @@ export class Gateway {
 
   #recordReload(result: 'success' | 'failure', err: unknown): void {
     this.#reloads[result]++;
+    this.#metrics.reloaded(result);
     this.#lastReload = { at: Date.now(), result, error: err === undefined ? undefined : errorText(err) };
   }
 
@@ -238,12 +254,9 @@ export class Gateway {
     for (const [l, boundListener] of kept) boundListener.reconfigure({ ...l.options, sessions: this.#sessions });
     const keptSet = new Set(kept.values());
     const removed = current.listeners.filter((l) => !keptSet.has(l));
-    this.#state = {
-      config: next.config,
-      services: next.services,
-      listeners: next.listeners.map((l) => kept.get(l) ?? l),
-      crlWatches: next.crlWatches.map((w) => ({ ...w, listener: kept.get(w.listener) ?? w.listener })),
-    };
+    // In the order of `next`, so that each CRL watch's listenerIndex stays right.
+    this.#state = { ...next, listeners: next.listeners.map((l) => kept.get(l) ?? l) };
+    this.#reportCertificates();
     for (const l of opened) bound.push(...this.#announce(l));
     for (const s of next.services) s.start?.();
     for (const s of current.services) this.#retire(s);
@@ -295,6 +308,7 @@ export class Gateway {
         `live connection closed (1008): ${rule}: ${reason}`,
       );
       this.#policyCloses.set(rule, (this.#policyCloses.get(rule) ?? 0) + 1);
+      this.#metrics.policyClosed(rule);
       session.close(1008, closeReason(POLICY_CLOSE_REASONS[rule]));
     }
   }
@@ -329,6 +343,11 @@ export class Gateway {
     });
   }
 
+  #reportCertificates(): void {
+    const c = this.#state.certificates;
+    this.#metrics.certificates(certificateReport(c.keystore, c.truststore, c.crls.flat()));
+  }
+
   /** Starts re-reading each listener's CRL when its file changes (stopping the watches of a previous state). */
   #watchCrls(): void {
     for (const stop of this.#stopWatching.splice(0)) stop();
@@ -341,13 +360,16 @@ export class Gateway {
    * serving with the CRL it had.
    */
   #watchCrl(w: CrlWatch): () => void {
-    const listener = w.listener;
+    const listener = this.#state.listeners[w.listenerIndex] as Listener;
+    const certificates = this.#state.certificates;
     return watchCrl(
       w.path,
       (crl) => {
         try {
           const prepared = prepareServerTls({ ...w.settings, crl });
           listener.updateTls(prepared);
+          certificates.crls[w.listenerIndex] = crl.summary;
+          if (this.#state.certificates === certificates) this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn(warning);
           this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
         } catch (err) {

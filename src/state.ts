@@ -23,12 +23,14 @@ import { streamUpstream } from './services/stream-upstream.js';
 import type { SessionRegistry } from './services/sessions.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
-import { loadCrls } from './tls/crl.js';
+import { loadCrls, type CrlSummary } from './tls/crl.js';
 import { trustAnchors } from './tls/material.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
 import { webSocketUpstream } from './services/websocket-upstream.js';
+import { meteredUpstream } from './services/metered-upstream.js';
+import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
 
 export interface GatewayDependencies {
   readonly log: Logger;
@@ -36,6 +38,10 @@ export interface GatewayDependencies {
   readonly connector?: Connector;
   /** How WebSocket backends are reached; tests wrap it. */
   readonly webSocketConnector?: WebSocketConnector;
+  /** Where connections, refusals and certificate lifetimes are counted; nothing by default. */
+  readonly metrics?: GatewayMetrics;
+  /** The live sessions the listeners register clients in (a reload's: the running gateway's); a new registry when not given. */
+  readonly sessions?: SessionRegistry;
   /** How long a drain (SIGTERM, an accept removed by a reload) spreads its closes over; default 30 s. */
   readonly drainTimeoutMs?: number;
 }
@@ -49,7 +55,14 @@ export interface CrlWatch {
   readonly path: string;
   readonly settings: ServerTlsSettings;
   readonly anchors: readonly X509Certificate[];
-  readonly listener: Listener;
+  readonly listenerIndex: number;
+}
+
+/** What the certificate lifetimes reported to the metrics are read from; a listener's CRLs change as they reload. */
+export interface Certificates {
+  readonly keystore: StoreContents | undefined;
+  readonly truststore: StoreContents | undefined;
+  readonly crls: (readonly CrlSummary[])[];
 }
 
 interface Stores {
@@ -91,9 +104,10 @@ function createService(
     upstreamTls = prepared.options;
   }
   const log = deps.log.child({ service: config.name });
+  const metrics = deps.metrics ?? NO_METRICS;
   const scheme = config.connect?.scheme;
   const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
-  return new ProxyService(config, { ...upstream, log });
+  return new ProxyService(config, { ...upstream, open: meteredUpstream(upstream.open, metrics.service(config.name)), log });
 }
 
 /** What a configuration prepares into, ready to bind: what a running gateway swaps in whole on a reload. */
@@ -102,6 +116,8 @@ export interface State {
   readonly services: readonly Service[];
   readonly listeners: readonly Listener[];
   readonly crlWatches: readonly CrlWatch[];
+  /** What the certificate lifetimes reported to the metrics are read from. */
+  readonly certificates: Certificates;
 }
 
 export type BuildResult =
@@ -110,10 +126,12 @@ export type BuildResult =
 
 /**
  * Loads stores and builds every context, service and listener of `config` without binding anything; every problem
- * found is collected with the others, so a user sees all of them at once.
+ * found is collected with the others, so a user sees all of them at once. Listeners register their clients in
+ * `sessions`.
  */
 export function buildState(config: GatewayConfig, deps: GatewayDependencies, sessions: SessionRegistry): BuildResult {
   const errors: GatewayError[] = [];
+  const metrics = deps.metrics ?? NO_METRICS;
   const stores: Stores = {
     keystore: loadStore(config.security.keystore, 'keystore', errors),
     truststore: loadStore(config.security.truststore, 'truststore', errors),
@@ -145,8 +163,11 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
       errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', `access-constraint of service "${sc.name}"`, sc.accessConstraints[0]?.position ?? sc.position));
     }
   }
+  metrics.liveTraffic(() => sessions);
   const listeners: Listener[] = [];
   const crlWatches: CrlWatch[] = [];
+  /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
+  const crlSummaries: (readonly CrlSummary[])[] = [];
   for (const lc of config.listeners) {
     const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
     const first = members[0];
@@ -155,7 +176,6 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
     const where = lc.address;
     const secure = lc.tls;
     let prepared: PreparedServerTls | undefined;
-    let crlWatch: Omit<CrlWatch, 'listener'> | undefined;
     if (secure) {
       if (!stores.keystore) {
         if (!config.security.keystore) {
@@ -178,8 +198,9 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
         const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
         prepared = prepareServerTls({ ...settings, crl });
+        if (crl) crlSummaries[listeners.length] = crl.summary;
         for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
-        if (options.sslCrl !== undefined) crlWatch = { path: options.sslCrl, settings, anchors };
+        if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
         continue;
@@ -213,9 +234,10 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         });
         upgraders.set(m.config, wss);
       }
-      routes.push({ accept: m.accept, service, wss, access: rules });
+      routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name) });
     }
-    const listener = new Listener({
+    listeners.push(
+      new Listener({
         listen: lc.listen,
         stream: lc.stream,
         tls: prepared,
@@ -228,11 +250,13 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         proxyProtocol,
         routes,
         log: deps.log,
+        meter: metrics.listener(`${lc.listen.host}:${lc.listen.port}`),
         sessions,
-      });
-    listeners.push(listener);
-    if (crlWatch) crlWatches.push({ ...crlWatch, listener });
+      }),
+    );
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
-  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches }, warnings };
+
+  const certificates: Certificates = { keystore: stores.keystore, truststore: stores.truststore, crls: crlSummaries };
+  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches, certificates }, warnings };
 }

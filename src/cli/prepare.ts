@@ -7,7 +7,7 @@ import { loadConfig } from '../config/index.js';
 import type { Diagnostic, GatewayConfig, LoadConfigResult } from '../config/types.js';
 import { ensureDevPki } from '../devpki/dev-pki.js';
 import type { GatewayError } from '../errors.js';
-import { Gateway } from '../gateway.js';
+import { Gateway, type GatewayDependencies } from '../gateway.js';
 import { DEFAULT_CONFIG, DEV_PKI_DIR, displayPath } from './paths.js';
 
 export interface Prepared {
@@ -21,10 +21,11 @@ function toDiagnostic(e: GatewayError): Diagnostic {
   return { severity: 'error', code: e.code, message: e.message, position: e.position, hint: e.hint };
 }
 
-/** What the gateway is given besides its configuration (`start --drain-timeout`). */
-export interface PrepareOptions {
-  readonly drainTimeoutMs?: number;
-}
+/**
+ * What the gateway is given besides its configuration: where it counts what it does (none when only checking),
+ * `start --drain-timeout`, and for a reload the running gateway's live sessions.
+ */
+export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions'>;
 
 export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}): Prepared {
   const file = configPath ?? DEFAULT_CONFIG;
@@ -44,7 +45,7 @@ export function prepareLoaded(result: LoadConfigResult, log: Logger, options: Pr
   if (!result.ok) {
     return { config: undefined, gateway: undefined, errors: result.diagnostics.filter((d) => d.severity === 'error'), warnings };
   }
-  const prepared = Gateway.prepare(result.config, { log, ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
+  const prepared = Gateway.prepare(result.config, { ...options, log });
   const allWarnings = [...warnings, ...prepared.warnings];
   if (!prepared.ok) return { config: result.config, gateway: undefined, errors: prepared.errors.map(toDiagnostic), warnings: allWarnings };
   return { config: result.config, gateway: prepared.gateway, errors: [], warnings: allWarnings };

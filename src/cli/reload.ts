@@ -32,9 +32,12 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
   return files;
 }
 
-/** Prepares the configuration again, logging each problem at its position; the gateway only when it prepared. */
-export function prepareAgain(source: ReloadSource, log: Logger): Prepared {
-  const prepared = prepare(source.configPath, source.defines, log);
+/**
+ * Prepares the configuration again, logging each problem at its position; the gateway only when it prepared.
+ * `running`: the gateway it is for, whose metrics and live sessions the new listeners and services share.
+ */
+export function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Prepared {
+  const prepared = prepare(source.configPath, source.defines, log, running ? { metrics: running.metrics, sessions: running.sessions } : {});
   for (const w of prepared.warnings) log.warn({ code: w.code }, formatDiagnostic(w.severity, w.code, w.message, w.position, w.hint));
   for (const e of prepared.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
   return prepared;
@@ -88,7 +91,7 @@ export class Reloader {
 
   async #reload(why: string): Promise<boolean> {
     this.#log.info({ event: 'reload', why }, `Reloading the configuration (${why})`);
-    const prepared = prepareAgain(this.#source, this.#log);
+    const prepared = prepareAgain(this.#source, this.#log, this.#gateway);
     if (!prepared.gateway) {
       const reason = describeFailure(prepared);
       this.#gateway.reloadFailed(new Error(reason));

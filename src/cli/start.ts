@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { launch } from './launch.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
@@ -15,6 +16,6 @@ export async function start(
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  const prepared = prepare(configPath, defines, log, options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {});
+  const prepared = prepare(configPath, defines, log, { metrics: new PrometheusMetrics(), ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
   return launch(prepared, log, { began, reload: { configPath, defines }, ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
 }

@@ -12,6 +12,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../errors.js';
+import { serveClusterMetrics } from '../metrics/cluster.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
@@ -46,6 +47,8 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
     return Promise.resolve(EXIT.INVALID);
   }
   log.info(`Starting ${count} workers`);
+  // A worker asked for /metrics asks here, and is answered with every worker's metrics summed.
+  serveClusterMetrics();
   const started = new Set<Worker>();
   let stopping: 'drain' | 'stop' | undefined;
   let stopWatching: (() => void) | undefined;

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { ServiceMeter } from '../metrics/types.js';
 import type { Session } from '../services/sessions.js';
 import type { ConnectionContext } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
@@ -88,7 +89,7 @@ export class DownstreamConnection {
   }
 
   /** What the service that takes the connection over is told of it. */
-  context(accept: string, path: string, log: Logger): ConnectionContext {
+  context(accept: string, path: string, log: Logger, meter: ServiceMeter): ConnectionContext {
     const from = this.endpoints;
     return {
       id: this.id,
@@ -102,6 +103,7 @@ export class DownstreamConnection {
       path,
       identity: this.identity,
       log,
+      meter,
       openedAt: Date.now(),
       traffic: { bytesIn: 0, bytesOut: 0 },
     };

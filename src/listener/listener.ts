@@ -17,6 +17,8 @@ import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
 import type { Session, SessionRegistry } from '../services/sessions.js';
 import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
+import { certificateRefusal } from '../metrics/reasons.js';
+import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
@@ -53,6 +55,8 @@ export interface ListenerOptions {
   /** `tcp.maximum.connections.per.address`: connections open at once from one client address; undefined = any. */
   readonly maximumConnectionsPerAddress: number | undefined;
   readonly log: Logger;
+  /** Where refusals and failed handshakes are counted. */
+  readonly meter: ListenerMeter;
   /** The gateway's live sessions: each client is registered when its service takes it over. */
   readonly sessions: SessionRegistry;
 }
@@ -60,8 +64,12 @@ export interface ListenerOptions {
 /** A live session that the rules now in force would refuse, and which rule refuses it. */
 export interface LiveRefusal {
   readonly session: Session;
-  /** `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore), `verify-client` (another certificate rule, such as ssl.verify-depth), `access-constraint`. */
-  readonly rule: 'revoked' | 'untrusted' | 'verify-client' | 'access-constraint';
+  /**
+   * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
+   * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
+   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
+   */
+  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
   readonly reason: string;
 }
 
@@ -95,12 +103,16 @@ export class Listener {
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
+  /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
+  readonly #soleService: string | undefined;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#routes = new RouteTable(options.routes);
     this.#stream = options.stream;
     this.#tls = options.tls;
+    const names = new Set(options.routes.map((r) => r.service.config.name));
+    this.#soleService = names.size === 1 ? [...names][0] : undefined;
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
     this.#handshakeDeadlines = new DeadlineList(options.handshakeTimeoutMs);
@@ -213,12 +225,12 @@ export class Listener {
       const identity = conn.identity ? reverify(conn.identity, this.#tls?.trust) : undefined;
       const reason = identity ? refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth) : undefined;
       if (reason !== undefined) {
-        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'verify-client';
+        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'certificate';
         refused.push({ session, rule, reason });
         continue;
       }
       const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
-      if (denial !== undefined) refused.push({ session, rule: 'access-constraint', reason: denial });
+      if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
     }
     return refused;
   }
@@ -288,7 +300,7 @@ export class Listener {
     socket.on('error', () => socket.destroy());
     if (!this.#limits.takeConnection()) {
       // Full: refused before a byte is read or a handshake paid for.
-      this.#refuse('connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
+      this.#refuse('limits', 'connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
         limit: this.#options.maximumConnections,
       });
       socket.destroy();
@@ -309,7 +321,7 @@ export class Listener {
         },
         (err: unknown) => {
           if (conn.phase !== 'proxy-header') return; // the deadline already closed it, and said so
-          this.#refuse('PROXY protocol header refused', (err as Error).message, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL' });
+          this.#refuse('proxy_header', 'PROXY protocol header refused', (err as Error).message, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL' });
           socket.destroy();
         },
       );
@@ -332,7 +344,7 @@ export class Listener {
     if (this.#limits.takeShare(address)) conn.share = address;
     else {
       // A 503 tells the client what happened; the share is not taken, so refusals never crowd out its own.
-      this.#refuse('connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
+      this.#refuse('limits', 'connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
         limit: this.#options.maximumConnectionsPerAddress,
       });
       conn.refusal = { status: 503, message: 'Too many connections from your address.' };
@@ -363,12 +375,14 @@ export class Listener {
     conn.phase = 'refused';
     if (err.code === NO_CERTIFICATE) {
       // OpenSSL has sent the alert (certificate_required in TLS 1.3, handshake_failure in 1.2).
-      this.#refuse('client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
+      this.#options.meter.handshakeFailed(NO_CERTIFICATE);
+      this.#refuse('no_certificate', 'client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
     } else if (err.code === 'ECONNRESET' && conn.socket.bytesRead === 0) {
       // Connected and left without a byte: a load balancer's TCP health check, not a failed handshake.
       this.#options.log.debug({ downstream: conn.downstream }, 'connection closed before the TLS handshake began');
     } else {
-      this.#refuse('TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
+      this.#options.meter.handshakeFailed(err.code ?? 'error');
+      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
     }
     socket.destroy();
   }
@@ -387,6 +401,7 @@ export class Listener {
       // Grouped by OpenSSL's code: the rest names the certificate, which a scanner can vary at will.
       const code = reason.split(':')[0] ?? reason;
       this.#refuse(
+        certificateRefusal(reason),
         'client certificate refused',
         code,
         conn.downstream,
@@ -428,7 +443,8 @@ export class Listener {
     const started = phase === 'http' && conn.requestStarted;
     const what =
       phase === 'proxy-header' ? 'no PROXY header' : phase === 'tls' ? 'TLS handshake not completed' : started ? 'HTTP request not completed' : 'no HTTP request';
-    this.#refuse('handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
+    if (phase === 'tls') this.#options.meter.handshakeFailed('timeout');
+    this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {
       const socket = conn.httpSocket;
       this.#refused(conn, socket);
@@ -450,8 +466,25 @@ export class Listener {
     this.#closeGrace.add(() => socket.destroy());
   }
 
-  #refuse(kind: string, reason: string, downstream: string, fields: Record<string, unknown>, message = `${kind}: ${reason}`): void {
+  #refuse(
+    why: RefusalReason,
+    kind: string,
+    reason: string,
+    downstream: string,
+    fields: Record<string, unknown>,
+    message = `${kind}: ${reason}`,
+    service = this.#soleService,
+  ): void {
     this.#refusals.note({ kind, reason, message, fields: { downstream, ...fields } });
+    const subject = typeof fields['subject'] === 'string' ? fields['subject'] : undefined;
+    const fingerprint = typeof fields['fingerprint'] === 'string' ? fields['fingerprint'] : undefined;
+    this.#options.meter.refused(why, service, { downstream, message, subject, fingerprint });
+  }
+
+  /** Counts a refusal at the HTTP layer (logged where it is decided), with the connection's identity if any. */
+  #count(why: RefusalReason, conn: DownstreamConnection, message: string, service: string | undefined): void {
+    const id = conn.identity?.presented ? conn.identity : undefined;
+    this.#options.meter.refused(why, service ?? this.#soleService, { downstream: conn.downstream, message, subject: id?.subject, fingerprint: id?.fingerprint256 });
   }
 
   /** What a plain HTTP request (not an upgrade) is told: 426 where a service would upgrade it, else 404. */
@@ -471,7 +504,9 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const refuse = (status: number, message: string) => {
+    // `why`: the refusal is counted here (one decided earlier, such as a refused certificate, was counted then).
+    const refuse = (status: number, message: string, why?: RefusalReason, service?: string) => {
+      if (why !== undefined) this.#count(why, conn, `${status} ${message}`, service);
       this.#refused(conn, socket);
       refuseUpgrade(socket, status, message);
     };
@@ -481,7 +516,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.');
+    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path);
     const log = this.#options.log;
@@ -489,21 +524,21 @@ export class Listener {
     if (!route || !route.service.available) {
       if (route) log.info({ downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
       else log.info({ downstream, path }, 'no service for path: upgrade refused');
-      return refuse(404, `No service accepts ${path} here.`);
+      return refuse(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
     }
     const servername = conn.tls?.servername || undefined;
     if (this.#tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
       log.info({ downstream, path, servername, host: req.headers.host }, 'SNI and Host name different services or certificates: upgrade refused');
-      return refuse(421, `Misdirected request: this connection was set up for ${servername}.`);
+      return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
     const { service, accept } = route;
     const refusal = originRefusal(req.headers.origin, accept, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
-      return refuse(403, `Forbidden: ${refusal}.`);
+      return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
     }
-    if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.');
-    const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }));
+    if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.', 'access', service.config.name);
+    const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }), route.meter);
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
     const upgrade = (upstream: End | undefined): void => {
@@ -519,7 +554,7 @@ export class Listener {
     };
     if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) return upgrade(undefined);
     const problem = upgradeProblem(req);
-    if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`);
+    if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`, 'bad_request', service.config.name);
     // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
     conn.phase = 'connecting';
     const abort = new AbortController();
@@ -530,14 +565,14 @@ export class Listener {
         socket.off('close', gone);
         if (socket.destroyed || this.#state !== 'listening') {
           end.destroy();
-          return refuse(503, 'The gateway is shutting down.');
+          return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
         chooseProtocol(req, protocol);
         upgrade(end);
       },
       (err: unknown) => {
         socket.off('close', gone);
-        refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`);
+        refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`, 'upstream', service.config.name);
       },
     );
   }
@@ -571,6 +606,7 @@ export class Listener {
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (conn.refusal || this.#state !== 'listening' || !route) {
+      if (!conn.refusal) this.#count('shutting_down', conn, 'the gateway is shutting down', undefined);
       conn.phase = 'refused';
       socket.destroy();
       return;
@@ -578,16 +614,18 @@ export class Listener {
     const { service, accept } = route;
     if (!service.available) {
       log.info({ downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
+      this.#count('unavailable', conn, 'service unavailable while its backend recovers', service.config.name);
       conn.phase = 'refused';
       socket.destroy();
       return;
     }
     if (!admits(route, conn, '/', this.#options.log)) {
+      this.#count('access', conn, 'access-constraint not satisfied', service.config.name);
       conn.phase = 'refused';
       socket.destroy();
       return;
     }
-    const ctx = conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name }));
+    const ctx = conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name }), route.meter);
     const end = new StreamEnd(socket);
     this.#handOver(conn, service, ctx, end);
     service.handle(end, ctx);

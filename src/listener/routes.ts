@@ -5,6 +5,7 @@
 import type { WebSocketServer } from 'ws';
 import type { AccessRules } from '../auth/access.js';
 import type { AcceptUri } from '../config/types.js';
+import type { ServiceMeter } from '../metrics/types.js';
 import type { Service } from '../services/types.js';
 
 export interface Route {
@@ -14,6 +15,8 @@ export interface Route {
   readonly wss: WebSocketServer | undefined;
   /** The service's compiled access-constraints (empty: every client that passed TLS). */
   readonly access: AccessRules;
+  /** The service's metrics, bound once. */
+  readonly meter: ServiceMeter;
 }
 
 /** The host part of a Host header, lower case, without port or IPv6 brackets. */

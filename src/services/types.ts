@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
+import type { ServiceMeter } from '../metrics/types.js';
 import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import type { Traffic } from './sessions.js';
@@ -30,6 +31,8 @@ export interface ConnectionContext {
   readonly identity: ClientIdentity | undefined;
   /** A child logger bound to the connection's id and service. */
   readonly log: Logger;
+  /** The service's metrics: told when the connection opens and closes. */
+  readonly meter: ServiceMeter;
   readonly openedAt: number;
   /** Payload bytes carried so far, which the service adds to as they flow (the live session shows them). */
   readonly traffic: Traffic;

@@ -109,9 +109,9 @@ test('an access-constraint that no longer admits a live connection closes it wit
   const [code, reason] = await closed;
   assert.equal(code, 1008);
   assert.equal(reason.toString(), 'access-constraint no longer satisfied');
-  assert.equal(gateway.policyCloses.get('access-constraint'), 1);
+  assert.equal(gateway.policyCloses.get('access'), 1);
   const line = logs.lines.find((l) => l['code'] === 'GW_ERR_SESSION_CLOSED');
-  assert.equal(line?.['rule'], 'access-constraint');
+  assert.equal(line?.['rule'], 'access');
 });
 
 test('readiness is empty once started, names a draining gateway, and a drain ends stopped', async (t) => {
