@@ -1,11 +1,12 @@
 /**
  * One listening address (host:port) of the gateway: a TCP server whose connections go through, in order, the
  * connection limits, a trusted load balancer's PROXY header, the TLS handshake with the client certificate judged,
- * and an HTTP parser that only does WebSocket upgrades, routed to the service whose accept matches by Host and path.
- * Everything before the upgrade runs against one deadline (`ws.handshake.timeout`), so a client that connects and
- * stalls anywhere on the way is closed when it expires.
+ * and an HTTP parser: WebSocket upgrades are routed to the WebSocket service whose accept matches by Host and path,
+ * plain requests to the HTTP service whose accept matches (plain-request.ts). Everything before the upgrade or the
+ * request runs against one deadline (`ws.handshake.timeout`), so a client that connects and stalls anywhere on the
+ * way is closed when it expires.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +15,7 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
-import type { SessionRegistry } from '../services/sessions.js';
+import type { Session, SessionRegistry } from '../services/sessions.js';
 import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
 import { certificateRefusal } from '../metrics/reasons.js';
@@ -22,10 +23,11 @@ import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
+import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
-import { DownstreamConnection, type HttpRefusal } from './connection.js';
+import { DownstreamConnection } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
@@ -34,6 +36,7 @@ import { admits } from './admission.js';
 import { admitByRealm } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
+import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
@@ -63,6 +66,18 @@ export interface ListenerOptions {
   readonly sessions: SessionRegistry;
 }
 
+/** A live session that the rules now in force would refuse, and which rule refuses it. */
+export interface LiveRefusal {
+  readonly session: Session;
+  /**
+   * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
+   * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
+   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
+   */
+  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
+  readonly reason: string;
+}
+
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -77,13 +92,13 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 const NO_CERTIFICATE = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 
 export class Listener {
-  readonly #options: ListenerOptions;
-  readonly #routes: RouteTable;
+  #options: ListenerOptions;
+  #routes: RouteTable;
   readonly #server: NetServer;
   readonly #http: HttpServer;
   readonly #limits: ConnectionLimits;
   readonly #refusals: RefusalLog;
-  readonly #handshakeDeadlines: DeadlineList;
+  #handshakeDeadlines: DeadlineList;
   readonly #closeGrace = new DeadlineList(CLOSE_GRACE_MS);
   /** `authorization-timeout` deadlines of WebSockets admitted by a realm, one list per duration. */
   readonly #authorizationDeadlines = new Map<number, DeadlineList>();
@@ -95,6 +110,8 @@ export class Listener {
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
+  /** What the plain-request path (plain-request.ts) sees of this listener. */
+  readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
   readonly #soleService: string | undefined;
 
@@ -108,19 +125,43 @@ export class Listener {
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
     this.#handshakeDeadlines = new DeadlineList(options.handshakeTimeoutMs);
+    const listener = this;
+    // Getters: a reload (reconfigure) replaces the routes, TLS and options that later requests are served with.
+    this.#requestListener = {
+      get routes() {
+        return listener.#routes;
+      },
+      get tls() {
+        return listener.#tls;
+      },
+      get listening() {
+        return listener.#state === 'listening';
+      },
+      get log() {
+        return listener.#options.log;
+      },
+      get verifyClient() {
+        return listener.#options.verifyClient;
+      },
+      refused: (conn, counted) => {
+        if (counted) this.#count(counted.why, conn, counted.message, counted.service);
+        this.#refused(conn, conn.httpSocket);
+      },
+      requestBegins: (conn) => {
+        conn.phase = 'http';
+        conn.deadline = this.#handshakeDeadlines.add(() => this.#expired(conn));
+      },
+      requestArrived: (conn) => {
+        conn.deadline?.cancel();
+        conn.deadline = undefined;
+      },
+    };
     this.#http = createHttpServer();
     this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
-    this.#http.on('request', (req, res) => {
+    this.#http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const conn = this.#bySocket.get(req.socket);
-      const refusal = conn?.refusal ?? this.#answerFor(req);
-      if (conn) this.#refused(conn, req.socket);
-      // This address serves upgrades only: whatever a plain request gets, the connection closes after it.
-      res.writeHead(refusal.status, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        Connection: 'close',
-        ...(refusal.status === 426 ? { Upgrade: 'websocket' } : {}),
-      });
-      res.end(`${refusal.message}\n`);
+      if (conn) servePlainRequest(req, res, conn, this.#requestListener);
+      else req.socket.destroy();
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -161,6 +202,70 @@ export class Listener {
   /** Connections open on this address, from accept to close. */
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  get options(): ListenerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Why this listener cannot take `next` (a reloaded configuration of the same address) without being bound
+   * again, or undefined when it can: turning TLS on or off, or switching between HTTP and a byte stream, changes
+   * what the bound socket's connections are from their first byte.
+   */
+  incompatibility(next: ListenerOptions): string | undefined {
+    if ((next.tls === undefined) !== (this.#tls === undefined)) {
+      return `${this.where} would change from ${this.#tls ? 'TLS to plain' : 'plain to TLS'}`;
+    }
+    if (next.stream !== this.#options.stream) {
+      return `${this.where} would change from ${this.#options.stream ? 'a byte stream to HTTP' : 'HTTP to a byte stream'}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes a reloaded configuration of the same address, keeping the bound socket: new handshakes get the new TLS
+   * material and verify-client settings, new requests the new routes, new connections the new limits, deadlines
+   * and PROXY protocol rules. Connections already accepted keep their deadline; established ones their service.
+   * The caller checked incompatibility() first.
+   */
+  reconfigure(next: ListenerOptions): void {
+    const problem = this.incompatibility(next);
+    if (problem !== undefined) throw new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`);
+    this.#options = next;
+    this.#routes = new RouteTable(next.routes);
+    this.#tls = next.tls;
+    this.#limits.setMaximums(next.maximumConnections, next.maximumConnectionsPerAddress);
+    // Pending handshake deadlines keep the list they were set on (its timer runs until they are done).
+    if (next.handshakeTimeoutMs !== this.#handshakeDeadlines.durationMs) this.#handshakeDeadlines = new DeadlineList(next.handshakeTimeoutMs);
+    this.#http.keepAliveTimeout = next.keepAliveTimeoutMs;
+  }
+
+  /**
+   * Judges every live session on this address again, as its handshake and upgrade were judged, under the TLS trust
+   * and access-constraints in force now (after a reload or a CRL update): the client certificate against the trust
+   * anchors and CRLs (tls/reverify.ts), then verify-client and verify-depth (refusalReason), then the
+   * access-constraints of the accept it came in on. Returns the sessions that would now be refused, with the rule
+   * and reason; closing them is the caller's. A session whose accept is gone is not judged (it is being drained).
+   */
+  rejudge(): LiveRefusal[] {
+    const refused: LiveRefusal[] = [];
+    for (const conn of this.#connections) {
+      const session = conn.session;
+      if (!session || session.closing) continue;
+      const route = this.#routes.routes.find((r) => r.accept.uri === session.accept);
+      if (!route) continue;
+      const identity = conn.identity ? reverify(conn.identity, this.#tls?.trust) : undefined;
+      const reason = identity ? refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth) : undefined;
+      if (reason !== undefined) {
+        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'certificate';
+        refused.push({ session, rule, reason });
+        continue;
+      }
+      const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
+      if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
+    }
+    return refused;
   }
 
   /**
@@ -362,8 +467,9 @@ export class Listener {
   #expired(conn: DownstreamConnection): void {
     conn.deadline = undefined;
     const phase = conn.phase;
-    // A backend being connected for this client has its own deadline, and its failure its own answer (502).
-    if (phase === 'connecting') return;
+    // A backend being connected for this client has its own deadline, and its failure its own answer (502); a
+    // request being answered or a kept-alive connection between requests has no deadline of the listener's.
+    if (phase === 'connecting' || phase === 'serving' || phase === 'idle') return;
     if (phase === 'refused' || phase === 'upgraded') {
       conn.tls?.destroy();
       conn.socket.destroy();
@@ -414,15 +520,6 @@ export class Listener {
   #count(why: RefusalReason, conn: DownstreamConnection, message: string, service: string | undefined): void {
     const id = conn.identity?.presented ? conn.identity : undefined;
     this.#options.meter.refused(why, service ?? this.#soleService, { downstream: conn.downstream, message, subject: id?.subject, fingerprint: id?.fingerprint256 });
-  }
-
-  /** What a plain HTTP request (not an upgrade) is told: 426 where a service would upgrade it, else 404. */
-  #answerFor(req: IncomingMessage): HttpRefusal {
-    const route = this.#routes.match(req.headers.host, pathOf(req.url));
-    if (route && route.service.available) {
-      return { status: 426, message: `This address serves WebSocket connections for service "${route.service.config.name}"; connect with a WebSocket client.` };
-    }
-    return { status: 404, message: `No service accepts ${req.url ?? '/'} here.` };
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -29,6 +29,8 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
     accessConstraints: [],
     realmName: undefined,
     authorization: undefined,
+    directory: undefined,
+    mimeMappings: [],
     position: { file: 'test.xml', line: 1, column: 1 },
     ...overrides,
   };

@@ -13,8 +13,12 @@ export interface RealmRequest {
   readonly headers: IncomingHttpHeaders;
   /** The request target (`/path?query`). */
   readonly url: string | undefined;
-  /** The TLS client identity; only a verified certificate counts. */
-  readonly identity: (AccessIdentity & { readonly serialNumber?: string | undefined }) | undefined;
+  /**
+   * The TLS client identity; only a verified certificate counts. One that a ticket stood for on an earlier request
+   * of the same kept-alive connection (`ticket` set) does not: each request shows its ticket again, and a ticket is
+   * never renewed from a ticket.
+   */
+  readonly identity: (AccessIdentity & { readonly serialNumber?: string | undefined; readonly ticket?: string | undefined }) | undefined;
 }
 
 type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
@@ -42,5 +46,5 @@ export function readCredentials(realm: Sources, request: RealmRequest): Credenti
   const bearer = authorization === undefined ? undefined : /^\s*(?:Bearer|(?:Application\s+)?Token)\s+(\S+)\s*$/i.exec(authorization);
   if (bearer) add('Authorization', bearer[1]);
   const id = request.identity;
-  return { authorization, tokens, certificate: id?.presented === true && id.verified ? id : undefined };
+  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined };
 }

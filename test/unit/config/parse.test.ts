@@ -15,12 +15,15 @@ function listed(r: LoadConfigResult): string[] {
   return r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.position?.line}:${d.position?.column} ${d.message}`);
 }
 
-test('the Kaazing distribution file lists its directory and amqp.proxy types by position; its realm is read', () => {
+test('the Kaazing distribution file lists its missing web directories and its amqp.proxy type, by position; its realm is read', () => {
   const file = corpus('distribution_conf__gateway-config');
   const r = loadConfig(file, { hostname: 'h' });
   assert.equal(r.ok, false);
+  // GATEWAY_HOME is the parent of the configuration's folder: the pages are in its web/ folder.
+  const home = repoPath('test', 'fixtures');
   assert.deepEqual(listed(r), [
-    "error GW_ERR_CONFIG_UNSUPPORTED 53:5 service type 'directory' is not supported by this gateway",
+    `error GW_ERR_CONFIG_VALUE 56:7 <directory> "/welcome" names ${join(home, 'web', 'welcome')}, which does not exist or cannot be read (ENOENT)`,
+    `error GW_ERR_CONFIG_VALUE 58:7 <error-pages-directory> "/error-pages" names ${join(home, 'error-pages')}, which does not exist or cannot be read (ENOENT)`,
     "error GW_ERR_CONFIG_UNSUPPORTED 87:5 service type 'amqp.proxy' is not supported by this gateway",
     "warning GW_ERR_CONFIG_WARNING 118:7 <user-principal-class>org.kaazing.gateway.security.auth.config.UserConfig</user-principal-class> is ignored: it names a Java class for Kaazing's management notifications",
   ]);
