@@ -1,13 +1,14 @@
 /**
- * Realms end to end, with real WebSocket clients against `bin/gateway`: Basic credentials through a `file` realm,
- * a certificate ticket issued to a client with a certificate and then used without one (tampered with, expired,
- * from another realm), and a token directory changed while the gateway runs. No password, secret, ticket or
- * token may appear in the log.
+ * Realms end to end, with real HTTP and WebSocket clients against `bin/gateway`: Basic credentials through a
+ * `file` realm (upgrades and pages), a certificate ticket issued by an https:// directory service to a client with
+ * a certificate and then used on a wss:// upgrade without one (tampered with, expired, from another realm), and a
+ * token directory changed while the gateway runs. No password, secret, ticket or token may appear in the log.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -54,6 +55,23 @@ function attempt(url: string, options: ClientOptions = {}): Promise<Outcome> {
 }
 
 const cert = (c: Issued): ClientOptions => ({ cert: c.cert, key: c.key });
+
+/** An https GET: status, headers and body. */
+function get(url: string, client: Issued | undefined, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return withDeadline(
+    new Promise((resolve, reject) => {
+      const req = request(url, { ca: pki.ca.cert, headers, agent: false, ...(client ? { cert: client.cert, key: client.key } : {}) }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    }),
+    WAIT_MS,
+    `GET ${url}`,
+  );
+}
 const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 describe('realms: file, certificate-ticket, token-directory', () => {
@@ -82,19 +100,39 @@ describe('realms: file, certificate-ticket, token-directory', () => {
         if (rest.length > 0) s.write(rest);
       });
     });
+    // GATEWAY_HOME is the workspace: conf/ holds the configuration and the realm files, web/ the pages.
+    for (const d of ['conf', 'web/app']) mkdirSync(join(space.dir, d), { recursive: true });
+    space.write('web/app/index.html', '<!DOCTYPE html><h1>app</h1>');
     space.write(
-      'jaas-config.xml',
+      'conf/jaas-config.xml',
       `<jaas-config xmlns="${USERS_NAMESPACE}">
   <user><name>joe</name><password>${PASSWORD}</password><role-name>AUTHORIZED</role-name></user>
   <user><name>guest</name><password>guest-password</password></user>
 </jaas-config>`,
     );
-    space.write('ticket.secret', `${SECRET}\n`);
-    tokens = join(space.dir, 'tokens');
+    space.write('conf/ticket.secret', `${SECRET}\n`);
+    tokens = join(space.dir, 'conf', 'tokens');
     mkdirSync(tokens);
     const optional = '<accept-options><ssl.verify-client>optional</ssl.verify-client></accept-options>';
-    gw = await GatewayProcess.start(
-      space.config(`
+    const config = space.config(
+      `
+  <service>
+    <name>pages</name>
+    <accept>https://localhost:${pagesPort}/</accept>
+    <type>directory</type>
+    <properties><directory>/app</directory></properties>
+    ${optional}
+    <realm-name>ios</realm-name>
+  </service>
+  <service>
+    <name>private</name>
+    <accept>https://localhost:${pagesPort}/private</accept>
+    <type>directory</type>
+    <properties><directory>/app</directory></properties>
+    ${optional}
+    <realm-name>users</realm-name>
+    <authorization-constraint><require-role>AUTHORIZED</require-role></authorization-constraint>
+  </service>
   <service>
     <name>users</name>
     <accept>wss://localhost:${pagesPort}/users</accept>
@@ -127,8 +165,8 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     <authorization-constraint><require-role>viewer</require-role></authorization-constraint>
   </service>
   <security>
-    <keystore><type>PEM</type><file>server.pem</file></keystore>
-    <truststore><type>PEM</type><file>ca.pem</file></truststore>
+    <keystore><type>PEM</type><file>../server.pem</file></keystore>
+    <truststore><type>PEM</type><file>../ca.pem</file></truststore>
     <realm>
       <name>users</name>
       <description>Users</description>
@@ -158,8 +196,10 @@ describe('realms: file, certificate-ticket, token-directory', () => {
         </login-modules>
       </authentication>
     </realm>
-  </security>`),
+  </security>`,
+      'conf/gateway-config.xml',
     );
+    gw = await GatewayProcess.start(config);
   });
 
   after(async () => {
@@ -185,7 +225,35 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /wrong password for "joe"/.test(String(l['reason'])));
   });
 
+  test('file realm on pages: Basic credentials get the page; none get 401 with Basic (not Application Basic), as Kaazing answered HTTP', async () => {
+    const url = `https://localhost:${pagesPort}/private/index.html`;
+    const none = await get(url, undefined);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Basic realm="Users"');
+    assert.equal((await get(url, undefined, basic('guest', 'guest-password'))).status, 403);
+    const ok = await get(url, undefined, basic('joe', PASSWORD));
+    assert.deepEqual([ok.status, ok.body], [200, '<!DOCTYPE html><h1>app</h1>']);
+  });
+
+  test('a page loaded with a certificate sets the ticket cookie; without a certificate a page needs the ticket', async () => {
+    const url = `https://localhost:${pagesPort}/index.html`;
+    const page = await get(url, pki.client);
+    assert.equal(page.status, 200);
+    const setCookie = String(page.headers['set-cookie'] ?? '');
+    assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    const none = await get(url, undefined);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Basic realm="ios"');
+    const ticket = parseCookies(setCookie)['TICKET'] as string;
+    const byTicket = await get(url, undefined, { Cookie: `TICKET=${ticket}` });
+    assert.equal(byTicket.status, 200);
+    assert.equal(byTicket.headers['set-cookie'], undefined, 'a ticket is not renewed by a ticket');
+    const ws = await attempt(`wss://localhost:${wsPort}/ios/device-1`, { headers: { Cookie: `TICKET=${ticket}` } });
+    assert.equal(ws.status, 'open', 'the ticket a page set admits the WebSocket on another port');
+  });
+
   test('certificate ticket: issued to a certificate, used without one as that identity (access, logs, PROXY v2), refused when tampered with, expired or from another realm', async () => {
+    // Issued on an upgrade too: a wss:// service with the realm answers a certificate's 101 with the cookie.
     const minted = await attempt(`wss://localhost:${pagesPort}/mint`, cert(pki.client));
     assert.equal(minted.status, 'open');
     const setCookie = String(minted.headers['set-cookie'] ?? '');
