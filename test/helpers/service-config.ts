@@ -30,6 +30,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
     realmName: undefined,
     authorization: undefined,
     directory: undefined,
+    redirect: undefined,
     mimeMappings: [],
     position: { file: 'test.xml', line: 1, column: 1 },
     ...overrides,
