@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   // ── listener / gateway ───────────────────────────────────────────────────────────────────────────────────
   GW_ERR_BIND: 'a listening address cannot be bound',
   GW_ERR_STATE: 'a lifecycle call made in the wrong state',
+  GW_ERR_RELOAD: 'a reload was refused or failed; the configuration in force before it stays in force',
+  GW_ERR_SESSION_CLOSED: 'a live connection was closed because the rules now in force refuse it (revoked, untrusted, access-constraint)',
   // (gateway codes end)
 
   // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -73,6 +75,14 @@ export const ERROR_CODES = {
   GW_ERR_PROXY_PROTOCOL: 'a connection did not start with a well-formed PROXY protocol header of the configured version',
   GW_ERR_PROXY_PROTOCOL_ENCODE: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses or names',
   // (auth codes end)
+
+  // ── metrics / management ─────────────────────────────────────────────────────────────────────────────────
+  GW_ERR_METRICS: 'the metrics of the workers could not be gathered',
+  GW_ERR_MANAGEMENT_REQUEST: 'a management API request was refused: wrong method, content type, or a cross-site request',
+  GW_ERR_MANAGEMENT_CONNECT: 'the management API cannot be reached from the command line',
+  GW_ERR_MANAGEMENT_RESPONSE: 'the management API answered a command with an error',
+  GW_ERR_SESSION_NOT_FOUND: 'no live connection has the id given',
+  // (management codes end)
 } as const;
 
 export type GatewayErrorCode = keyof typeof ERROR_CODES;
@@ -134,4 +144,20 @@ export function toGatewayError(e: unknown, code: GatewayErrorCode, message: stri
   }
   const detail = e instanceof Error ? e.message : String(e);
   return new GatewayError(code, `${message}: ${detail}`, { cause: e, position });
+}
+
+/** Why a file could not be read, in words (`no such file`), from the error Node's fs raised. */
+export function fileErrorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return code ?? (e instanceof Error ? e.message : String(e));
+  }
 }

@@ -12,8 +12,8 @@ export interface KeystoreListOptions {
 
 /** `gateway keystore list FILE`: what keytool -list -v shows, for every format the gateway reads. */
 export function keystoreList(file: string, opts: KeystoreListOptions, out: (line: string) => void): number {
+  let password: string | undefined;
   try {
-    let password: string | undefined;
     if (opts.passwordEnv !== undefined) {
       password = process.env[opts.passwordEnv];
       if (password === undefined) {
@@ -27,8 +27,13 @@ export function keystoreList(file: string, opts: KeystoreListOptions, out: (line
     return EXIT.OK;
   } catch (e) {
     if (!isGatewayError(e)) throw e;
+    const noPassword = password === undefined && opts.passwordFile === undefined;
+    const shown =
+      e.code === 'GW_ERR_STORE_PASSWORD' && noPassword
+        ? new GatewayError(e.code, e.message, { hint: "give --password-file FILE or --password-env VAR; keytool's default password is changeit" })
+        : e;
     // The store module speaks in config terms; on this command line the type is an option.
-    process.stderr.write(e.format().replace(/<type>(\w+)<\/type>/g, '--type $1') + '\n');
+    process.stderr.write(shown.format().replace(/<type>(\w+)<\/type>/g, '--type $1') + '\n');
     return e.code === 'GW_ERR_USAGE' ? EXIT.USAGE : EXIT.INVALID;
   }
 }

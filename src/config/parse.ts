@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileErrorReason } from '../errors.js';
 import { Diagnostics } from './diagnostics.js';
 import { readDocument } from './document.js';
 import { deepFreeze } from './freeze.js';
@@ -20,8 +21,9 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadC
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `Cannot read the configuration file ${file}: ${reason}`, position: { file }, hint: undefined }]);
+    const reason = fileErrorReason(e);
+    const hint = reason === 'no such file' ? 'name the configuration file with -c PATH' : undefined;
+    return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `cannot read the configuration file "${file}": ${reason}`, position: undefined, hint }]);
   }
   return parseConfig(text, file, options);
 }

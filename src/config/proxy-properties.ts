@@ -5,7 +5,7 @@
 import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
 import { parseDataSize, parseEnum, parseNonNegativeInteger, parseSeconds } from './grammar.js';
-import { anyOrder, checkChildren, first, leafText } from './structure.js';
+import { anyOrder, checkChildren, first, leafText, reportUnrecognised } from './structure.js';
 import type { ConnectStrategy, ProxyProperties, ServiceType } from './types.js';
 import type { XmlElement } from './xml.js';
 
@@ -15,6 +15,8 @@ export const PROXY_DEFAULTS: ProxyProperties = {
   connectStrategy: 'immediate',
   preparedConnectionCount: 0,
 };
+
+const ECHO_KAAZING_PROPERTY = 'repeat';
 
 const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'connect*');
 
@@ -30,7 +32,10 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
     // Legacy connects are returned so the service reports them as connects on an echo service.
     const connects = block.children.filter((c) => c.name === 'connect');
     for (const c of block.children) {
-      if (c.name !== 'connect') diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `Unknown element <${c.name}> in <properties>: an echo service has no properties`, c.position);
+      if (c.name === 'connect') continue;
+      // <repeat> is Kaazing's one echo property; other names belong to other service types.
+      if (c.name === ECHO_KAAZING_PROPERTY) reportUnrecognised(block, c, [], diags);
+      else diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `Unknown element <${c.name}> in <properties>: an echo service has no properties`, c.position);
     }
     return { values: PROXY_DEFAULTS, legacyConnects: connects };
   }

@@ -4,6 +4,7 @@
  */
 import type { Diagnostics } from './diagnostics.js';
 import { describePosition } from './diagnostics.js';
+import { isKaazingName, kaazingNamesIn, kaazingPlacesOf, unsupportedKaazingName } from './kaazing-names.js';
 import { didYouMean } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
@@ -64,8 +65,7 @@ export function checkChildren(parent: XmlElement, rules: readonly ChildRule[], d
         addTo(found, child.name, child);
         continue;
       }
-      const allowed = [...byName.keys(), ...(options.aliases?.keys() ?? [])];
-      diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `Unknown element <${child.name}> in <${parent.name}>`, child.position, didYouMean(child.name, allowed));
+      reportUnrecognised(parent, child, [...byName.keys(), ...(options.aliases?.keys() ?? [])], diags);
       continue;
     }
     if (highest !== undefined && r.rank < highest.rank) {
@@ -92,6 +92,21 @@ export function checkChildren(parent: XmlElement, rules: readonly ChildRule[], d
     }
   }
   return found;
+}
+
+/**
+ * A child the content model does not take: a Kaazing name this gateway does not serve, or a name Kaazing never had
+ * there (a typo, or a name that belongs in another element).
+ */
+export function reportUnrecognised(parent: XmlElement, child: XmlElement, allowed: readonly string[], diags: Diagnostics): void {
+  if (isKaazingName(parent.name, child.name)) {
+    const { message, hint } = unsupportedKaazingName(parent.name, child.name);
+    diags.error('GW_ERR_CONFIG_UNSUPPORTED', message, child.position, hint);
+    return;
+  }
+  const places = kaazingPlacesOf(child.name, parent.name);
+  const hint = didYouMean(child.name, [...allowed, ...kaazingNamesIn(parent.name)]) ?? (places.length > 0 ? `<${child.name}> belongs in ${places.map((p) => `<${p}>`).join(' or ')}` : undefined);
+  diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `Unknown element <${child.name}> in <${parent.name}>`, child.position, hint);
 }
 
 function addTo(map: ChildMap, name: string, element: XmlElement): void {

@@ -9,6 +9,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Diagnostics } from './diagnostics.js';
 import type { SourcePosition } from './types.js';
+import { describeXmlError } from './xml-errors.js';
 
 export interface XmlElement {
   readonly name: string;
@@ -105,10 +106,8 @@ export function parseXml(text: string, file: string, diags: Diagnostics): XmlEle
   }
   const valid = XMLValidator.validate(source, { allowBooleanAttributes: false });
   if (valid !== true) {
-    const { line, col, msg } = valid.err;
-    const position: SourcePosition =
-      line === undefined ? { file } : col === undefined ? { file, line } : { file, line, column: col };
-    diags.error('GW_ERR_CONFIG_XML', `Not well-formed XML: ${msg}`, position);
+    const problem = describeXmlError(source, valid.err, file, at);
+    diags.error('GW_ERR_CONFIG_XML', problem.message, problem.position, problem.hint);
     return undefined;
   }
 

@@ -4,8 +4,8 @@
  * (password files, truststores without a password) around it.
  */
 import { readFileSync } from 'node:fs';
-import { GatewayError, toGatewayError } from '../errors.js';
-import { detectFormat } from './detect.js';
+import { fileErrorReason, GatewayError, isGatewayError, toGatewayError } from '../errors.js';
+import { detectFormat, sniffFormat } from './detect.js';
 import { storeError } from './fail.js';
 import { readJavaKeyStore } from './jks.js';
 import { readPem } from './pem.js';
@@ -39,9 +39,7 @@ function readFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code ?? e);
-    throw new GatewayError('GW_ERR_FILE_READ', `cannot read ${what} "${path}": ${why}`, { cause: e });
+    throw new GatewayError('GW_ERR_FILE_READ', `cannot read ${what} "${path}": ${fileErrorReason(e)}`, { cause: e });
   }
 }
 
@@ -62,11 +60,32 @@ export function loadStoreFile(args: {
 }): StoreContents {
   const bytes = readFile(args.file, args.role);
   const password = args.password ?? (args.passwordFile !== undefined ? readPasswordFile(args.passwordFile) : undefined);
-  const contents = readStore(bytes, { fileName: args.file, type: args.type, password });
+  let contents: StoreContents;
+  try {
+    contents = readStore(bytes, { fileName: args.file, type: args.type, password });
+  } catch (e) {
+    if (password !== undefined || args.role === 'store' || !isGatewayError(e)) throw e;
+    // Kaazing's docs make stores with `keytool -importcert` and show no password file: on Java 9 and later that
+    // makes a PKCS12 store, which (unlike JKS) cannot be read without its password. Say how to finish the job.
+    if (e.code === 'GW_ERR_STORE_PASSWORD') throw withHint(e, passwordFileHint(args.role));
+    if (e.code === 'GW_ERR_STORE_FORMAT' && sniffFormat(bytes) === 'PKCS12') {
+      throw withHint(e, `write <type>PKCS12</type> (or leave <type> out) and ${passwordFileHint(args.role)}`);
+    }
+    throw e;
+  }
   if (password === undefined && args.role === 'keystore' && contents.format !== 'PEM') {
     // Checked after reading so that a file that is no store at all is reported as that first.
     throw storeError('GW_ERR_STORE_PASSWORD', args.file, `a ${contents.format} keystore needs its password to read its private keys`,
-      undefined, 'add <password-file> to <keystore>');
+      undefined, passwordFileHint('keystore'));
   }
   return contents;
+}
+
+/** What to add to the configuration for a store that needs its password. */
+function passwordFileHint(role: 'keystore' | 'truststore'): string {
+  return `add <password-file> to <${role}>, naming a file whose first line is the store's password: keytool's default is changeit, and keytool makes PKCS12 stores since Java 9`;
+}
+
+function withHint(e: GatewayError, hint: string): GatewayError {
+  return new GatewayError(e.code, e.message, { cause: e.cause ?? e, position: e.position, hint });
 }

@@ -1,11 +1,12 @@
 /**
  * One listening address (host:port) of the gateway: a TCP server whose connections go through, in order, the
  * connection limits, a trusted load balancer's PROXY header, the TLS handshake with the client certificate judged,
- * and an HTTP parser that only does WebSocket upgrades, routed to the service whose accept matches by Host and path.
- * Everything before the upgrade runs against one deadline (`ws.handshake.timeout`), so a client that connects and
- * stalls anywhere on the way is closed when it expires.
+ * and an HTTP parser: WebSocket upgrades are routed to the WebSocket service whose accept matches by Host and path,
+ * plain requests to the HTTP service whose accept matches (plain-request.ts). Everything before the upgrade or the
+ * request runs against one deadline (`ws.handshake.timeout`), so a client that connects and stalls anywhere on the
+ * way is closed when it expires.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -14,21 +15,25 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
-import type { SessionRegistry } from '../services/sessions.js';
+import type { Session, SessionRegistry } from '../services/sessions.js';
 import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
+import { certificateRefusal } from '../metrics/reasons.js';
+import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
+import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
-import { DownstreamConnection, type HttpRefusal } from './connection.js';
+import { DownstreamConnection } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { admits } from './admission.js';
+import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
@@ -52,8 +57,22 @@ export interface ListenerOptions {
   /** `tcp.maximum.connections.per.address`: connections open at once from one client address; undefined = any. */
   readonly maximumConnectionsPerAddress: number | undefined;
   readonly log: Logger;
+  /** Where refusals and failed handshakes are counted. */
+  readonly meter: ListenerMeter;
   /** The gateway's live sessions: each client is registered when its service takes it over. */
   readonly sessions: SessionRegistry;
+}
+
+/** A live session that the rules now in force would refuse, and which rule refuses it. */
+export interface LiveRefusal {
+  readonly session: Session;
+  /**
+   * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
+   * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
+   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
+   */
+  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
+  readonly reason: string;
 }
 
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
@@ -70,13 +89,13 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 const NO_CERTIFICATE = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 
 export class Listener {
-  readonly #options: ListenerOptions;
-  readonly #routes: RouteTable;
+  #options: ListenerOptions;
+  #routes: RouteTable;
   readonly #server: NetServer;
   readonly #http: HttpServer;
   readonly #limits: ConnectionLimits;
   readonly #refusals: RefusalLog;
-  readonly #handshakeDeadlines: DeadlineList;
+  #handshakeDeadlines: DeadlineList;
   readonly #closeGrace = new DeadlineList(CLOSE_GRACE_MS);
   /** Every connection from accept to close. */
   readonly #connections = new Set<DownstreamConnection>();
@@ -86,28 +105,55 @@ export class Listener {
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
+  /** What the plain-request path (plain-request.ts) sees of this listener. */
+  readonly #requestListener: RequestListener;
+  /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
+  readonly #soleService: string | undefined;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#routes = new RouteTable(options.routes);
     this.#stream = options.stream;
     this.#tls = options.tls;
+    const names = new Set(options.routes.map((r) => r.service.config.name));
+    this.#soleService = names.size === 1 ? [...names][0] : undefined;
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
     this.#handshakeDeadlines = new DeadlineList(options.handshakeTimeoutMs);
+    const listener = this;
+    // Getters: a reload (reconfigure) replaces the routes, TLS and options that later requests are served with.
+    this.#requestListener = {
+      get routes() {
+        return listener.#routes;
+      },
+      get tls() {
+        return listener.#tls;
+      },
+      get listening() {
+        return listener.#state === 'listening';
+      },
+      get log() {
+        return listener.#options.log;
+      },
+      refused: (conn, counted) => {
+        if (counted) this.#count(counted.why, conn, counted.message, counted.service);
+        this.#refused(conn, conn.httpSocket);
+      },
+      requestBegins: (conn) => {
+        conn.phase = 'http';
+        conn.deadline = this.#handshakeDeadlines.add(() => this.#expired(conn));
+      },
+      requestArrived: (conn) => {
+        conn.deadline?.cancel();
+        conn.deadline = undefined;
+      },
+    };
     this.#http = createHttpServer();
     this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
-    this.#http.on('request', (req, res) => {
+    this.#http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const conn = this.#bySocket.get(req.socket);
-      const refusal = conn?.refusal ?? this.#answerFor(req);
-      if (conn) this.#refused(conn, req.socket);
-      // This address serves upgrades only: whatever a plain request gets, the connection closes after it.
-      res.writeHead(refusal.status, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        Connection: 'close',
-        ...(refusal.status === 426 ? { Upgrade: 'websocket' } : {}),
-      });
-      res.end(`${refusal.message}\n`);
+      if (conn) servePlainRequest(req, res, conn, this.#requestListener);
+      else req.socket.destroy();
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -148,6 +194,70 @@ export class Listener {
   /** Connections open on this address, from accept to close. */
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  get options(): ListenerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Why this listener cannot take `next` (a reloaded configuration of the same address) without being bound
+   * again, or undefined when it can: turning TLS on or off, or switching between HTTP and a byte stream, changes
+   * what the bound socket's connections are from their first byte.
+   */
+  incompatibility(next: ListenerOptions): string | undefined {
+    if ((next.tls === undefined) !== (this.#tls === undefined)) {
+      return `${this.where} would change from ${this.#tls ? 'TLS to plain' : 'plain to TLS'}`;
+    }
+    if (next.stream !== this.#options.stream) {
+      return `${this.where} would change from ${this.#options.stream ? 'a byte stream to HTTP' : 'HTTP to a byte stream'}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes a reloaded configuration of the same address, keeping the bound socket: new handshakes get the new TLS
+   * material and verify-client settings, new requests the new routes, new connections the new limits, deadlines
+   * and PROXY protocol rules. Connections already accepted keep their deadline; established ones their service.
+   * The caller checked incompatibility() first.
+   */
+  reconfigure(next: ListenerOptions): void {
+    const problem = this.incompatibility(next);
+    if (problem !== undefined) throw new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`);
+    this.#options = next;
+    this.#routes = new RouteTable(next.routes);
+    this.#tls = next.tls;
+    this.#limits.setMaximums(next.maximumConnections, next.maximumConnectionsPerAddress);
+    // Pending handshake deadlines keep the list they were set on (its timer runs until they are done).
+    if (next.handshakeTimeoutMs !== this.#handshakeDeadlines.durationMs) this.#handshakeDeadlines = new DeadlineList(next.handshakeTimeoutMs);
+    this.#http.keepAliveTimeout = next.keepAliveTimeoutMs;
+  }
+
+  /**
+   * Judges every live session on this address again, as its handshake and upgrade were judged, under the TLS trust
+   * and access-constraints in force now (after a reload or a CRL update): the client certificate against the trust
+   * anchors and CRLs (tls/reverify.ts), then verify-client and verify-depth (refusalReason), then the
+   * access-constraints of the accept it came in on. Returns the sessions that would now be refused, with the rule
+   * and reason; closing them is the caller's. A session whose accept is gone is not judged (it is being drained).
+   */
+  rejudge(): LiveRefusal[] {
+    const refused: LiveRefusal[] = [];
+    for (const conn of this.#connections) {
+      const session = conn.session;
+      if (!session || session.closing) continue;
+      const route = this.#routes.routes.find((r) => r.accept.uri === session.accept);
+      if (!route) continue;
+      const identity = conn.identity ? reverify(conn.identity, this.#tls?.trust) : undefined;
+      const reason = identity ? refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth) : undefined;
+      if (reason !== undefined) {
+        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'certificate';
+        refused.push({ session, rule, reason });
+        continue;
+      }
+      const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
+      if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
+    }
+    return refused;
   }
 
   /**
@@ -215,7 +325,7 @@ export class Listener {
     socket.on('error', () => socket.destroy());
     if (!this.#limits.takeConnection()) {
       // Full: refused before a byte is read or a handshake paid for.
-      this.#refuse('connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
+      this.#refuse('limits', 'connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
         limit: this.#options.maximumConnections,
       });
       socket.destroy();
@@ -236,7 +346,7 @@ export class Listener {
         },
         (err: unknown) => {
           if (conn.phase !== 'proxy-header') return; // the deadline already closed it, and said so
-          this.#refuse('PROXY protocol header refused', (err as Error).message, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL' });
+          this.#refuse('proxy_header', 'PROXY protocol header refused', (err as Error).message, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL' });
           socket.destroy();
         },
       );
@@ -259,7 +369,7 @@ export class Listener {
     if (this.#limits.takeShare(address)) conn.share = address;
     else {
       // A 503 tells the client what happened; the share is not taken, so refusals never crowd out its own.
-      this.#refuse('connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
+      this.#refuse('limits', 'connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
         limit: this.#options.maximumConnectionsPerAddress,
       });
       conn.refusal = { status: 503, message: 'Too many connections from your address.' };
@@ -290,12 +400,14 @@ export class Listener {
     conn.phase = 'refused';
     if (err.code === NO_CERTIFICATE) {
       // OpenSSL has sent the alert (certificate_required in TLS 1.3, handshake_failure in 1.2).
-      this.#refuse('client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
+      this.#options.meter.handshakeFailed(NO_CERTIFICATE);
+      this.#refuse('no_certificate', 'client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
     } else if (err.code === 'ECONNRESET' && conn.socket.bytesRead === 0) {
       // Connected and left without a byte: a load balancer's TCP health check, not a failed handshake.
       this.#options.log.debug({ downstream: conn.downstream }, 'connection closed before the TLS handshake began');
     } else {
-      this.#refuse('TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
+      this.#options.meter.handshakeFailed(err.code ?? 'error');
+      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
     }
     socket.destroy();
   }
@@ -314,6 +426,7 @@ export class Listener {
       // Grouped by OpenSSL's code: the rest names the certificate, which a scanner can vary at will.
       const code = reason.split(':')[0] ?? reason;
       this.#refuse(
+        certificateRefusal(reason),
         'client certificate refused',
         code,
         conn.downstream,
@@ -345,8 +458,9 @@ export class Listener {
   #expired(conn: DownstreamConnection): void {
     conn.deadline = undefined;
     const phase = conn.phase;
-    // A backend being connected for this client has its own deadline, and its failure its own answer (502).
-    if (phase === 'connecting') return;
+    // A backend being connected for this client has its own deadline, and its failure its own answer (502); a
+    // request being answered or a kept-alive connection between requests has no deadline of the listener's.
+    if (phase === 'connecting' || phase === 'serving' || phase === 'idle') return;
     if (phase === 'refused' || phase === 'upgraded') {
       conn.tls?.destroy();
       conn.socket.destroy();
@@ -355,7 +469,8 @@ export class Listener {
     const started = phase === 'http' && conn.requestStarted;
     const what =
       phase === 'proxy-header' ? 'no PROXY header' : phase === 'tls' ? 'TLS handshake not completed' : started ? 'HTTP request not completed' : 'no HTTP request';
-    this.#refuse('handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
+    if (phase === 'tls') this.#options.meter.handshakeFailed('timeout');
+    this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {
       const socket = conn.httpSocket;
       this.#refused(conn, socket);
@@ -377,17 +492,25 @@ export class Listener {
     this.#closeGrace.add(() => socket.destroy());
   }
 
-  #refuse(kind: string, reason: string, downstream: string, fields: Record<string, unknown>, message = `${kind}: ${reason}`): void {
+  #refuse(
+    why: RefusalReason,
+    kind: string,
+    reason: string,
+    downstream: string,
+    fields: Record<string, unknown>,
+    message = `${kind}: ${reason}`,
+    service = this.#soleService,
+  ): void {
     this.#refusals.note({ kind, reason, message, fields: { downstream, ...fields } });
+    const subject = typeof fields['subject'] === 'string' ? fields['subject'] : undefined;
+    const fingerprint = typeof fields['fingerprint'] === 'string' ? fields['fingerprint'] : undefined;
+    this.#options.meter.refused(why, service, { downstream, message, subject, fingerprint });
   }
 
-  /** What a plain HTTP request (not an upgrade) is told: 426 where a service would upgrade it, else 404. */
-  #answerFor(req: IncomingMessage): HttpRefusal {
-    const route = this.#routes.match(req.headers.host, pathOf(req.url));
-    if (route && route.service.available) {
-      return { status: 426, message: `This address serves WebSocket connections for service "${route.service.config.name}"; connect with a WebSocket client.` };
-    }
-    return { status: 404, message: `No service accepts ${req.url ?? '/'} here.` };
+  /** Counts a refusal at the HTTP layer (logged where it is decided), with the connection's identity if any. */
+  #count(why: RefusalReason, conn: DownstreamConnection, message: string, service: string | undefined): void {
+    const id = conn.identity?.presented ? conn.identity : undefined;
+    this.#options.meter.refused(why, service ?? this.#soleService, { downstream: conn.downstream, message, subject: id?.subject, fingerprint: id?.fingerprint256 });
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -398,7 +521,9 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const refuse = (status: number, message: string) => {
+    // `why`: the refusal is counted here (one decided earlier, such as a refused certificate, was counted then).
+    const refuse = (status: number, message: string, why?: RefusalReason, service?: string) => {
+      if (why !== undefined) this.#count(why, conn, `${status} ${message}`, service);
       this.#refused(conn, socket);
       refuseUpgrade(socket, status, message);
     };
@@ -408,7 +533,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.');
+    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path);
     const log = this.#options.log;
@@ -416,21 +541,21 @@ export class Listener {
     if (!route || !route.service.available) {
       if (route) log.info({ downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
       else log.info({ downstream, path }, 'no service for path: upgrade refused');
-      return refuse(404, `No service accepts ${path} here.`);
+      return refuse(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
     }
     const servername = conn.tls?.servername || undefined;
     if (this.#tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
       log.info({ downstream, path, servername, host: req.headers.host }, 'SNI and Host name different services or certificates: upgrade refused');
-      return refuse(421, `Misdirected request: this connection was set up for ${servername}.`);
+      return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
     const { service, accept } = route;
     const refusal = originRefusal(req.headers.origin, accept, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
-      return refuse(403, `Forbidden: ${refusal}.`);
+      return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
     }
-    if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.');
-    const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }));
+    if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.', 'access', service.config.name);
+    const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }), route.meter);
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
     const upgrade = (upstream: End | undefined): void => {
@@ -446,7 +571,7 @@ export class Listener {
     };
     if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) return upgrade(undefined);
     const problem = upgradeProblem(req);
-    if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`);
+    if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`, 'bad_request', service.config.name);
     // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
     conn.phase = 'connecting';
     const abort = new AbortController();
@@ -457,14 +582,14 @@ export class Listener {
         socket.off('close', gone);
         if (socket.destroyed || this.#state !== 'listening') {
           end.destroy();
-          return refuse(503, 'The gateway is shutting down.');
+          return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
         chooseProtocol(req, protocol);
         upgrade(end);
       },
       (err: unknown) => {
         socket.off('close', gone);
-        refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`);
+        refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`, 'upstream', service.config.name);
       },
     );
   }
@@ -498,6 +623,7 @@ export class Listener {
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (conn.refusal || this.#state !== 'listening' || !route) {
+      if (!conn.refusal) this.#count('shutting_down', conn, 'the gateway is shutting down', undefined);
       conn.phase = 'refused';
       socket.destroy();
       return;
@@ -505,16 +631,18 @@ export class Listener {
     const { service, accept } = route;
     if (!service.available) {
       log.info({ downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
+      this.#count('unavailable', conn, 'service unavailable while its backend recovers', service.config.name);
       conn.phase = 'refused';
       socket.destroy();
       return;
     }
     if (!admits(route, conn, '/', this.#options.log)) {
+      this.#count('access', conn, 'access-constraint not satisfied', service.config.name);
       conn.phase = 'refused';
       socket.destroy();
       return;
     }
-    const ctx = conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name }));
+    const ctx = conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name }), route.meter);
     const end = new StreamEnd(socket);
     this.#handOver(conn, service, ctx, end);
     service.handle(end, ctx);

@@ -1,6 +1,7 @@
 /**
  * The two log lines every connection writes: one when it opens and one when it closes. Their field names are public
  * API (operators build dashboards and alerts on them): `downstream` is the client side, `upstream` the backend.
+ * The service's metrics are told at the same two moments, from the same summary, so log and metrics agree.
  */
 import type { ConnectionContext } from './types.js';
 
@@ -19,6 +20,7 @@ function identityFields(ctx: ConnectionContext): Record<string, unknown> {
 }
 
 export function logOpened(ctx: ConnectionContext, upstream?: string): void {
+  ctx.meter.opened();
   ctx.log.info(
     {
       event: 'open',
@@ -33,6 +35,8 @@ export function logOpened(ctx: ConnectionContext, upstream?: string): void {
 }
 
 export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
+  const durationMs = Date.now() - ctx.openedAt;
+  ctx.meter.closed(summary.bytesDownstreamToUpstream, summary.bytesUpstreamToDownstream, durationMs);
   ctx.log.info(
     {
       event: 'close',
@@ -41,7 +45,7 @@ export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
       ...(summary.upstream ? { upstream: summary.upstream } : {}),
       bytesIn: summary.bytesDownstreamToUpstream,
       bytesOut: summary.bytesUpstreamToDownstream,
-      durationMs: Date.now() - ctx.openedAt,
+      durationMs,
       reason: summary.reason,
       ...(summary.code !== undefined ? { code: summary.code } : {}),
     },

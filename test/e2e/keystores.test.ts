@@ -188,3 +188,57 @@ describe('keystore list and check on Java stores', () => {
     assert.match(r.stdout, /GW_ERR_STORE_FORMAT: .*<type>JKS<\/type>/);
   });
 });
+
+/**
+ * Kaazing's docs make the truststore with `keytool -importcert -keystore truststore.db` and show no password
+ * file; keytool on Java 9 and later then writes PKCS12 (truststore-jdk.p12 is such a file, password changeit).
+ */
+describe('the Kaazing truststore flow with a keytool-made PKCS12 truststore', () => {
+  const space = workspace();
+  after(() => space.cleanup());
+  const config = (truststore: string, name: string) =>
+    space.config(`
+  <service>
+    <name>echo</name>
+    <accept>wss://localhost:0/echo</accept>
+    <type>echo</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  </service>
+  <security>
+    <keystore><type>JCEKS</type><file>keystore.db</file><password-file>keystore.pw</password-file></keystore>
+    <truststore>${truststore}</truststore>
+  </security>`, name);
+
+  before(() => {
+    copyFileSync(join(STORES, 'gateway.jceks'), join(space.dir, 'keystore.db'));
+    copyFileSync(join(STORES, 'truststore-jdk.p12'), join(space.dir, 'truststore.db'));
+    space.write('keystore.pw', 'jceks-pass\n');
+    space.write('truststore.pw', 'changeit\n');
+  });
+
+  test('without <password-file>, check says which element to add and that keytool\'s default is changeit', async () => {
+    const r = await runGateway(['check', '--config', config('<file>truststore.db</file>', 'no-password.xml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /no-password\.xml:12:5: error GW_ERR_STORE_PASSWORD: store ".*truststore\.db": .*cannot be read without its password \(add <password-file> to <truststore>, .*keytool's default is changeit/);
+  });
+
+  test('declared JKS as Kaazing\'s docs have it, check says both what to write for the type and the password file', async () => {
+    const r = await runGateway(['check', '--config', config('<type>JKS</type><file>truststore.db</file>', 'jks-declared.xml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /error GW_ERR_STORE_FORMAT: .*is declared JKS but is a PKCS12 store \(write <type>PKCS12<\/type> \(or leave <type> out\) and add <password-file> to <truststore>.*changeit/);
+  });
+
+  test('with <password-file> holding changeit, the same file is valid', async () => {
+    const r = await runGateway(['check', '--config', config('<file>truststore.db</file><password-file>truststore.pw</password-file>', 'with-password.xml')]);
+    assert.equal(r.code, 0, r.stdout);
+  });
+
+  test('keystore list without a password says how to give one', async () => {
+    const r = await runGateway(['keystore', 'list', join(space.dir, 'truststore.db')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /GW_ERR_STORE_PASSWORD: .*\(give --password-file FILE or --password-env VAR; keytool's default password is changeit\)/);
+    const listed = await runGateway(['keystore', 'list', join(space.dir, 'truststore.db'), '--password-file', join(space.dir, 'truststore.pw')]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /Entry type: trustedCertEntry/);
+  });
+});

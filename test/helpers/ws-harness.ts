@@ -8,6 +8,7 @@ import type { Service, ConnectionContext } from '../../src/services/types.js';
 import { memoryLog, type MemoryLog } from './memory-log.js';
 import { WAIT_MS, event, withDeadline } from './deadline.js';
 import { WebSocketEnd } from '../../src/pipe/ends.js';
+import { NO_METRICS } from '../../src/metrics/types.js';
 
 export interface Harness {
   readonly url: string;
@@ -33,6 +34,7 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
         tlsVersion: undefined,
         servername: undefined,
         accept: 'ws://127.0.0.1:0/',
+        meter: NO_METRICS.service('harness'),
         path: req.url ?? '/',
         identity: undefined,
         log: logs.log.child({ conn: id, service: service.config.name }),

@@ -8,6 +8,7 @@ import { compileAccessRules } from '../../../src/auth/access.js';
 import type { AcceptUri } from '../../../src/config/types.js';
 import { Listener, type ListenerOptions } from '../../../src/listener/listener.js';
 import { EchoService } from '../../../src/services/echo.js';
+import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
 import { SessionRegistry } from '../../../src/services/sessions.js';
 import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
@@ -24,19 +25,28 @@ function acceptFor(host: string, path = '/echo', scheme: 'ws' | 'wss' = 'ws'): A
   return { uri: `${scheme}://${host}:0${path}`, scheme, host, port: 0, path, listen: { host: '127.0.0.1', port: 0 }, position: { file: 't.xml' } };
 }
 
+/** The value of gateway_refusals_total for one reason (and service, when given). */
+async function refusals(metrics: PrometheusMetrics, reason: string, service?: string): Promise<number> {
+  const values = (await metrics.registry.getSingleMetric('gateway_refusals_total')?.get())?.values ?? [];
+  return values.filter((v) => v.labels['reason'] === reason && (service === undefined || v.labels['service'] === service)).reduce((n, v) => n + v.value, 0);
+}
+
 interface Rig {
   readonly listener: Listener;
   readonly port: number;
   readonly log: MemoryLog;
+  readonly metrics: PrometheusMetrics;
 }
 
 async function start(t: { after(fn: () => unknown): void }, overrides: Partial<ListenerOptions> = {}, accepts = [acceptFor('127.0.0.1')]): Promise<Rig> {
   const log = memoryLog();
+  const metrics = new PrometheusMetrics({ processMetrics: false });
   const routes = accepts.map((accept) => ({
     accept,
     service: new EchoService(serviceConfig({ name: `echo-${accept.host}`, type: 'echo' })),
     wss: new WebSocketServer({ noServer: true }),
     access: compileAccessRules([]),
+    meter: metrics.service(`echo-${accept.host}`),
   }));
   const listener = new Listener({
     listen: { host: '127.0.0.1', port: 0 },
@@ -51,6 +61,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     maximumConnectionsPerAddress: undefined,
     routes,
     log: log.log,
+    meter: metrics.listener('127.0.0.1:0'),
     sessions: new SessionRegistry(),
     ...overrides,
   });
@@ -61,7 +72,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     await closed;
     await Promise.all(routes.map((r) => r.service.stop()));
   });
-  return { listener, port, log };
+  return { listener, port, log, metrics };
 }
 
 function serverTls(overrides: Partial<ServerTlsSettings> = {}) {
@@ -193,13 +204,14 @@ test('a request header past the size limit gets 431', async (t) => {
 });
 
 test('tcp.maximum.connections: a connection over the limit is closed at once, before any byte', async (t) => {
-  const { port, log } = await start(t, { maximumConnections: 2 });
+  const { port, log, metrics } = await start(t, { maximumConnections: 2 });
   const a = await opened(port);
   const b = await opened(port);
   const c = await opened(port);
   assert.equal(await within(readAll(c), 'the third connection to be closed'), '');
   const line = await within(log.waitFor((l) => l['kind'] === 'connection refused'), 'the refusal line');
   assert.equal(line['reason'], 'tcp.maximum.connections reached');
+  assert.equal(await refusals(metrics, 'limits'), 1);
   a.destroy();
   await within(once(a, 'close'), 'a to close');
   // The slot a held is free again (the listener counts on its own close, so allow it a moment to see it).
@@ -240,11 +252,14 @@ function tlsOutcome(socket: tls.TLSSocket): Promise<{ error: (Error & { code?: s
 }
 
 test('wss: a client without a certificate gets the certificate_required alert (TLS 1.3)', async (t) => {
-  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const { port, log, metrics } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
   const outcome = await tlsOutcome(tlsClient(port, {}));
   assert.equal(outcome.error?.code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
   const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
   assert.equal(line['reason'], 'no client certificate sent');
+  assert.equal(await refusals(metrics, 'no_certificate'), 1);
+  const failures = (await metrics.registry.getSingleMetric('gateway_tls_handshake_failures_total')?.get())?.values ?? [];
+  assert.deepEqual(failures.map((v) => [v.labels['reason'], v.value]), [['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 1]]);
 });
 
 test('wss: a client without a certificate gets a handshake_failure alert (TLS 1.2)', async (t) => {
@@ -254,7 +269,7 @@ test('wss: a client without a certificate gets a handshake_failure alert (TLS 1.
 });
 
 test('wss: a certificate that does not verify is answered 403 naming the cause', async (t) => {
-  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const { port, log, metrics } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
   const { expiredClient } = testPki();
   const socket = tlsClient(port, { cert: expiredClient.cert, key: expiredClient.key });
   socket.once('secureConnect', () => socket.write(upgradeRequest('/echo', 'localhost')));
@@ -263,6 +278,10 @@ test('wss: a certificate that does not verify is answered 403 naming the cause',
   assert.match(outcome.text, /CERT_HAS_EXPIRED/);
   const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
   assert.equal(line['subject'], 'CN=expired-device, OU=devices, O=Acme');
+  assert.equal(await refusals(metrics, 'expired', 'echo-localhost'), 1);
+  const [recent] = metrics.recentRefusals.list();
+  assert.equal(recent?.reason, 'expired');
+  assert.equal(recent?.subject, 'CN=expired-device, OU=devices, O=Acme');
 });
 
 test('wss: a client that never finishes its TLS handshake is closed at the deadline', async (t) => {

@@ -5,10 +5,11 @@ import type { AcceptUri } from '../../../src/config/types.js';
 import { compileAccessRules } from '../../../src/auth/access.js';
 import { hostOf, pathMatches, RouteTable, type Route } from '../../../src/listener/routes.js';
 import type { Service } from '../../../src/services/types.js';
+import { NO_METRICS } from '../../../src/metrics/types.js';
 
 function route(host: string, path: string, name: string): Route {
   const accept = { uri: `wss://${host}:443${path}`, scheme: 'wss', host, port: 443, path } as AcceptUri;
-  return { accept, service: { config: { name } } as unknown as Service, wss: {} as WebSocketServer, access: compileAccessRules([]) };
+  return { accept, service: { config: { name } } as unknown as Service, wss: {} as WebSocketServer, access: compileAccessRules([]), meter: NO_METRICS.service(name) };
 }
 
 test('hostOf strips the port and IPv6 brackets and lower-cases', () => {

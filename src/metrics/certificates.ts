@@ -1,0 +1,26 @@
+/**
+ * The certificates whose remaining lifetime the metrics and the status page show, read from the loaded stores and
+ * CRLs: every server certificate, the trusted CA that expires first, and the CRL whose nextUpdate comes first.
+ */
+import type { StoreContents } from '../keystore/types.js';
+import type { CrlSummary } from '../tls/crl.js';
+import type { CertificateReport } from './types.js';
+
+export function certificateReport(keystore: StoreContents | undefined, truststore: StoreContents | undefined, crls: readonly CrlSummary[]): CertificateReport {
+  const server = (keystore?.keys ?? []).flatMap((k) => {
+    const leaf = k.chain[0];
+    return leaf ? [{ alias: k.alias, subject: leaf.subject.replaceAll('\n', ', '), validTo: new Date(leaf.validTo) }] : [];
+  });
+  let soonestClientCa: CertificateReport['soonestClientCa'];
+  for (const t of truststore?.trusted ?? []) {
+    const validTo = new Date(t.certificate.validTo);
+    if (!soonestClientCa || validTo < soonestClientCa.validTo) soonestClientCa = { subject: t.certificate.subject.replaceAll('\n', ', '), validTo };
+  }
+  let soonestCrl: CertificateReport['soonestCrl'];
+  for (const c of crls) {
+    if (c.nextUpdate === undefined) continue;
+    const nextUpdate = new Date(c.nextUpdate);
+    if (!soonestCrl || nextUpdate < soonestCrl.nextUpdate) soonestCrl = { issuer: c.issuer, nextUpdate };
+  }
+  return { server, soonestClientCa, soonestCrl };
+}

@@ -1,0 +1,73 @@
+/**
+ * Metrics summed over `--workers`. Each worker keeps its own registry; a worker asked for /metrics asks the primary,
+ * which gathers every worker's registry with prom-client's AggregatorRegistry (its own IPC messages) and answers
+ * with the sum. Outside a cluster a process answers from its own registry.
+ */
+import cluster from 'node:cluster';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import { GatewayError } from '../errors.js';
+
+const REQUEST = 'gateway:metrics-request';
+const RESPONSE = 'gateway:metrics-response';
+/** prom-client gives up on a worker after 5 s; the primary's answer gets a little longer. */
+const RESPONSE_DEADLINE_MS = 6000;
+
+interface MetricsRequest {
+  readonly type: typeof REQUEST;
+  readonly id: number;
+}
+
+interface MetricsResponse {
+  readonly type: typeof RESPONSE;
+  readonly id: number;
+  readonly text?: string;
+  readonly error?: string;
+}
+
+function isMessage<T extends { type: string }>(message: unknown, type: T['type']): message is T {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
+}
+
+/** In the primary: answers the workers' requests for the metrics of all of them. */
+export function serveClusterMetrics(): () => void {
+  const aggregator = new AggregatorRegistry();
+  const onMessage = (worker: { send(message: MetricsResponse): boolean }, message: unknown): void => {
+    if (!isMessage<MetricsRequest>(message, REQUEST)) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: RESPONSE, id: message.id, text }),
+      (err: unknown) => worker.send({ type: RESPONSE, id: message.id, error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  cluster.on('message', onMessage);
+  return () => cluster.off('message', onMessage);
+}
+
+let nextId = 0;
+
+/**
+ * How this process reads its metrics as Prometheus text: in a worker, every worker's summed by the primary (this
+ * worker's registry is the one offered to it); otherwise its own registry.
+ */
+export function metricsReader(registry: Registry): () => Promise<string> {
+  if (!cluster.isWorker || !process.send) return () => registry.metrics();
+  new AggregatorRegistry(); // installs the worker's side of prom-client's IPC (idempotent)
+  AggregatorRegistry.setRegistries([registry]);
+  const send = process.send.bind(process);
+  return () =>
+    new Promise<string>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        process.off('message', onMessage);
+        reject(new GatewayError('GW_ERR_METRICS', `the primary did not answer a request for metrics within ${RESPONSE_DEADLINE_MS} ms`));
+      }, RESPONSE_DEADLINE_MS);
+      const onMessage = (message: unknown): void => {
+        if (!isMessage<MetricsResponse>(message, RESPONSE) || message.id !== id) return;
+        clearTimeout(timer);
+        process.off('message', onMessage);
+        if (message.text !== undefined) resolve(message.text);
+        else reject(new GatewayError('GW_ERR_METRICS', `gathering the workers' metrics failed: ${message.error ?? 'no answer'}`));
+      };
+      process.on('message', onMessage);
+      send({ type: REQUEST, id } satisfies MetricsRequest);
+    });
+}

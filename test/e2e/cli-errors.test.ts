@@ -1,0 +1,73 @@
+/** What a user sees for a wrong command line, a missing file and a truncated one: one coded line, a documented exit code. */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { runGateway } from '../helpers/gateway-process.js';
+import { workspace } from '../helpers/e2e-setup.js';
+import { repoPath } from '../helpers/paths.js';
+
+const USAGE = /^error GW_ERR_USAGE: .+$/m;
+
+describe('command-line and file errors', () => {
+  const ws = workspace();
+  after(() => ws.cleanup());
+
+  test('an unknown option is GW_ERR_USAGE with a did-you-mean, exit 2', async () => {
+    const r = await runGateway(['check', '--log-levl', 'debug']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), "error GW_ERR_USAGE: unknown option '--log-levl' (did you mean --log-level?)");
+  });
+
+  test('an unknown command, a missing argument and a bad choice are GW_ERR_USAGE, exit 2', async () => {
+    for (const args of [['chek'], ['keystore', 'list'], ['start', '--log-level', 'loud'], ['start', '--workers', 'many']]) {
+      const r = await runGateway(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, USAGE, args.join(' '));
+      assert.doesNotMatch(r.stderr, /^error: /m);
+    }
+  });
+
+  test('no command shows the help and is a usage error', async () => {
+    const r = await runGateway([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^Usage: gateway/m);
+    assert.match(r.stderr, /^error GW_ERR_USAGE: a command is needed/m);
+  });
+
+  test('--help and --version exit 0', async () => {
+    assert.equal((await runGateway(['--help'])).code, 0);
+    const version = await runGateway(['--version']);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  test('a missing configuration file is one coded line, without Node internals', async () => {
+    const missing = `${ws.dir}/nope.xml`;
+    const check = await runGateway(['check', '--config', missing]);
+    assert.equal(check.code, 1);
+    assert.equal(check.stdout.split('\n')[0], `error GW_ERR_FILE_READ: cannot read the configuration file "${missing}": no such file (name the configuration file with -c PATH)`);
+    assert.doesNotMatch(check.stdout + check.stderr, /ENOENT|errno|open '/);
+    const start = await runGateway(['start', '--config', missing, '--log-format', 'text']);
+    assert.equal(start.code, 1);
+    assert.match(start.stdout + start.stderr, /GW_ERR_FILE_READ: cannot read the configuration file ".*nope\.xml": no such file/);
+    assert.doesNotMatch(start.stdout + start.stderr, /ENOENT/);
+  });
+
+  test('a directory given as the configuration file says so', async () => {
+    const r = await runGateway(['check', '--config', ws.dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /GW_ERR_FILE_READ: cannot read the configuration file ".*": it is a directory/);
+  });
+
+  test('a truncated file is reported where it ends, with the elements left open', async () => {
+    const whole = readFileSync(repoPath('conf', 'gateway-config.xml'), 'utf8');
+    const cut = whole.slice(0, whole.indexOf('</service>'));
+    const file = ws.write('truncated.xml', cut);
+    const lastLine = cut.trimEnd().split('\n').length;
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 1);
+    const [first] = r.stdout.split('\n');
+    assert.match(first ?? '', new RegExp(`truncated\\.xml:${lastLine}:\\d+: error GW_ERR_CONFIG_XML: Not well-formed XML: the file ends with these elements still open: <service> \\(opened at \\d+:3\\), <gateway-config> \\(opened at \\d+:1\\)`));
+    assert.doesNotMatch(r.stdout, /Invalid '\[/);
+  });
+});
