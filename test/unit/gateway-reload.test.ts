@@ -112,6 +112,8 @@ test('an access-constraint that no longer admits a live connection closes it wit
   assert.equal(gateway.policyCloses.get('access'), 1);
   const line = logs.lines.find((l) => l['code'] === 'GW_ERR_SESSION_CLOSED');
   assert.equal(line?.['rule'], 'access');
+  const closeLine = await logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closeLine['reason'], 'closed by the gateway (1008): access-constraint no longer satisfied');
 });
 
 test('readiness is empty once started, names a draining gateway, and a drain ends stopped', async (t) => {
