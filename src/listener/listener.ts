@@ -520,7 +520,7 @@ export class Listener {
       return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
     const { service, accept } = route;
-    const refusal = originRefusal(req.headers.origin, accept, service.config.crossSiteConstraints);
+    const refusal = originRefusal(req.headers.origin, { accept, hostHeader: req.headers.host, secure: conn.tls !== undefined }, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
