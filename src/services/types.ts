@@ -42,6 +42,8 @@ export interface ConnectionContext {
   readonly openedAt: number;
   /** Payload bytes carried so far, which the service adds to as they flow (the live session shows them). */
   readonly traffic: Traffic;
+  /** The code and reason the gateway closed the client with (a drain, a reload, live policy), once it has. */
+  readonly closedByGateway: () => { readonly code: number; readonly reason: string } | undefined;
 }
 
 /** A client that passed a realm: its name as logs show it (never a password or token), the realm, its roles. */
