@@ -82,15 +82,33 @@ interface Stores {
   readonly truststore: StoreContents | undefined;
 }
 
-function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[]): StoreContents | undefined {
+/**
+ * `pending`: what cannot be checked while this store cannot be read (said with its error, so that a user who fixes
+ * it knows more may follow), or undefined when nothing depends on it.
+ */
+function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[], pending: string | undefined): StoreContents | undefined {
   if (!store) return undefined;
   try {
     return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
   } catch (e) {
     // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
-    errors.push(toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position));
+    const error = toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position);
+    const message = pending === undefined ? error.message : `${error.message}; ${pending} once it can be read`;
+    errors.push(new GatewayError(error.code, message, { position: error.position, hint: error.hint, cause: error.cause ?? error }));
     return undefined;
   }
+}
+
+/** What depends on each store, for the message of a store that cannot be read. */
+function dependents(config: GatewayConfig): { keystore: string | undefined; truststore: string | undefined } {
+  const tlsAccepts = config.listeners.some((l) => l.tls);
+  const verifies = config.listeners.some((l) => l.tls && l.options.sslVerifyClient !== 'none');
+  const tlsConnects = config.services.some((s) => s.connect?.scheme === 'ssl' || s.connect?.scheme === 'wss');
+  const checked = (what: string[]): string | undefined => (what.length === 0 ? undefined : `${what.join(' and ')} are checked`);
+  return {
+    keystore: checked(tlsAccepts ? ['the certificates for the TLS accepts'] : []),
+    truststore: checked([...(verifies ? ['client verification'] : []), ...(tlsConnects ? ['backend certificates'] : [])]),
+  };
 }
 
 function errorText(err: unknown): string {
@@ -164,9 +182,10 @@ export class Gateway {
   static prepare(config: GatewayConfig, deps: GatewayDependencies): PrepareResult {
     const errors: GatewayError[] = [];
     const metrics = deps.metrics ?? NO_METRICS;
+    const pending = dependents(config);
     const stores: Stores = {
-      keystore: loadStore(config.security.keystore, 'keystore', errors),
-      truststore: loadStore(config.security.truststore, 'truststore', errors),
+      keystore: loadStore(config.security.keystore, 'keystore', errors, pending.keystore),
+      truststore: loadStore(config.security.truststore, 'truststore', errors, pending.truststore),
     };
     const warnings: Diagnostic[] = [];
     for (const [contents, store] of [

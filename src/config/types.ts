@@ -241,7 +241,17 @@ export interface LoadConfigOptions {
   readonly hostname?: string;
 }
 
-/** Either a config or every problem found; never both a config and errors. */
+/**
+ * Either a config or every problem found; never both a config and errors. With errors, `partial` holds the
+ * security and the services that were read without one, so that their stores and certificates can still be
+ * checked in the same round (undefined when the file could not be read as a gateway configuration at all).
+ */
 export type LoadConfigResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly diagnostics: readonly Diagnostic[] }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly partial?: PartialConfig | undefined };
+
+export interface PartialConfig {
+  readonly config: GatewayConfig;
+  /** Services with errors, left out of `config`: what depends on them is checked once they are fixed. */
+  readonly incomplete: readonly string[];
+}
