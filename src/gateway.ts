@@ -107,7 +107,7 @@ function dependents(config: GatewayConfig): { keystore: string | undefined; trus
   const checked = (what: string[]): string | undefined => (what.length === 0 ? undefined : `${what.join(' and ')} are checked`);
   return {
     keystore: checked(tlsAccepts ? ['the certificates for the TLS accepts'] : []),
-    truststore: checked([...(verifies ? ['client verification'] : []), ...(tlsConnects ? ['backend certificates'] : [])]),
+    truststore: checked([...(verifies ? ['client certificates'] : []), ...(tlsConnects ? ['backend certificates'] : [])]),
   };
 }
 
