@@ -4,14 +4,18 @@ import { launch } from './launch.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
 
-/** Runs the gateway until SIGINT/SIGTERM. Resolves with the exit code when it has stopped or failed to launch. */
+/**
+ * Runs the gateway until SIGINT/SIGTERM, reloading on SIGHUP. Resolves with the exit code when it has stopped or
+ * failed to launch.
+ */
 export async function start(
   configPath: string | undefined,
   defines: Record<string, string>,
   log: Logger,
-  onStarted: () => void = () => {},
+  options: { readonly onStarted?: () => void; readonly drainTimeoutMs?: number } = {},
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  return launch(prepare(configPath, defines, log, new PrometheusMetrics()), log, { began, onStarted });
+  const prepared = prepare(configPath, defines, log, { metrics: new PrometheusMetrics(), ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
+  return launch(prepared, log, { began, reload: { configPath, defines }, ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
 }
