@@ -188,9 +188,11 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
   const crlSummaries: (readonly CrlSummary[])[] = [];
   for (const lc of config.listeners) {
-    const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
+    const members = lc.accepts.map((a) => ({ accept: a.accept, secure: a.secure, config: byName.get(a.service) as ServiceConfig }));
     const first = members[0];
     if (!first) continue;
+    // TLS problems are told at the first TLS accept (an address may serve ws:// before wss://).
+    const firstTls = members.find((m) => m.secure) ?? first;
     const options = lc.options;
     const where = lc.address;
     const secure = lc.tls;
@@ -198,7 +200,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
     if (secure) {
       if (!stores.keystore) {
         if (!config.security.keystore) {
-          errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${first.accept.uri} needs a <keystore> in <security>`, { position: first.accept.position }));
+          errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${firstTls.accept.uri} needs a <keystore> in <security>`, { position: firstTls.accept.position }));
         }
         continue;
       }
@@ -206,7 +208,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
       const settings: ServerTlsSettings = {
         keystore: stores.keystore,
         truststore: stores.truststore,
-        hostnames: [...new Set(members.map((m) => m.accept.host))],
+        hostnames: [...new Set(members.filter((m) => m.secure).map((m) => m.accept.host))],
         verifyClient: options.sslVerifyClient,
         ciphers: options.sslCiphers,
         protocols: options.sslProtocols,
@@ -218,10 +220,10 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;
-        for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
+        for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));
         if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
       } catch (e) {
-        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
+        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${firstTls.accept.uri}`, firstTls.accept.position));
         continue;
       }
     }
@@ -253,13 +255,14 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         });
         upgraders.set(m.config, wss);
       }
-      routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name) });
+      routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name), secure: m.secure });
     }
     listeners.push(
       new Listener({
         listen: lc.listen,
         stream: lc.stream,
         tls: prepared,
+        plain: lc.plain,
         verifyClient: secure ? options.sslVerifyClient : 'none',
         verifyDepth: secure ? options.sslVerifyDepth : undefined,
         keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,

@@ -216,10 +216,17 @@ export interface ListenerConfig {
   readonly address: string;
   /** TLS towards clients: wss:// or ssl:// without `ssl.encryption disabled`. */
   readonly tls: boolean;
+  /**
+   * With `tls`: plain ws:// accepts share the address too (Kaazing allows ws:// and wss:// on one port); the
+   * first byte of each connection tells TLS from plain HTTP.
+   */
+  readonly plain: boolean;
   /** tcp:// or ssl://: clients are byte streams, for the one service of the address. */
   readonly stream: boolean;
+  /** The options the address's server holds: those of its first TLS accept's service, if any, else its first's. */
   readonly options: AcceptOptions;
-  readonly accepts: readonly { readonly accept: AcceptUri; readonly service: string }[];
+  /** `secure`: served over TLS (on an address shared by ws:// and wss://, each is routed among its own kind). */
+  readonly accepts: readonly { readonly accept: AcceptUri; readonly service: string; readonly secure: boolean }[];
 }
 
 export interface GatewayConfig {

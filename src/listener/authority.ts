@@ -21,5 +21,5 @@ export function misdirected(
   const host = hostOf(hostHeader);
   if (host === undefined || host === sni) return false;
   if (contextForServername(tls, sni) !== contextForServername(tls, host)) return true;
-  return routes.match(sni, path) !== routes.match(host, path);
+  return routes.match(sni, path, true) !== routes.match(host, path, true);
 }

@@ -22,11 +22,12 @@ export interface Endpoints {
 }
 
 /**
- * How far a connection got: reading a load balancer's PROXY header, the TLS handshake, the HTTP request, waiting
- * for its WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a
- * refusal and waiting to close.
+ * How far a connection got: reading a load balancer's PROXY header, waiting for the first byte that tells TLS from
+ * plain HTTP (on an address shared by ws:// and wss://), the TLS handshake, the HTTP request, waiting for its
+ * WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a refusal and
+ * waiting to close.
  */
-export type Phase = 'proxy-header' | 'tls' | 'http' | 'connecting' | 'upgraded' | 'refused';
+export type Phase = 'proxy-header' | 'sniff' | 'tls' | 'http' | 'connecting' | 'upgraded' | 'refused';
 
 /** An answer the listener owes a client at the HTTP layer, instead of routing its request. */
 export interface HttpRefusal {

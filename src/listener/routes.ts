@@ -17,6 +17,11 @@ export interface Route {
   readonly access: AccessRules;
   /** The service's metrics, bound once. */
   readonly meter: ServiceMeter;
+  /**
+   * Whether the accept is served over TLS. On an address shared by ws:// and wss:// accepts, a connection is
+   * routed among the accepts of its own transport only.
+   */
+  readonly secure?: boolean;
 }
 
 /** The host part of a Host header, lower case, without port or IPv6 brackets. */
@@ -60,10 +65,11 @@ export class RouteTable {
    * Accepts whose host equals the Host header win; when no accept on this address names that host (a client that
    * dialled an IP address, say), every accept is a candidate and the path alone decides.
    */
-  match(hostHeader: string | undefined, path: string): Route | undefined {
+  match(hostHeader: string | undefined, path: string, secure?: boolean): Route | undefined {
     const host = hostOf(hostHeader);
-    const named = this.#routes.filter((r) => r.accept.host === host);
-    const candidates = named.length > 0 ? named : this.#routes;
+    const routes = secure === undefined ? this.#routes : this.#routes.filter((r) => r.secure === undefined || r.secure === secure);
+    const named = routes.filter((r) => r.accept.host === host);
+    const candidates = named.length > 0 ? named : routes;
     return candidates.find((r) => pathMatches(r.accept.path, path));
   }
 }
