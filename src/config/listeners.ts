@@ -5,7 +5,7 @@
  */
 import { formatHostPort } from './rules.js';
 import type { ListenerConfig, ServiceConfig } from './types.js';
-import { isTlsScheme, isWebSocketScheme } from './uris.js';
+import { isStreamScheme, isTlsScheme } from './uris.js';
 
 export function listenersOf(services: readonly ServiceConfig[]): ListenerConfig[] {
   const byAddress = new Map<string, { accept: ServiceConfig['accepts'][number]; service: ServiceConfig }[]>();
@@ -25,7 +25,7 @@ export function listenersOf(services: readonly ServiceConfig[]): ListenerConfig[
       address,
       tls: tlsFirst !== undefined,
       plain: tlsFirst !== undefined && members.some((m) => !secure(m)),
-      stream: !isWebSocketScheme(first.accept.scheme),
+      stream: isStreamScheme(first.accept.scheme),
       options: (tlsFirst ?? first).service.acceptOptions,
       accepts: members.map((m) => ({ accept: m.accept, service: m.service.name, secure: secure(m) })),
     };

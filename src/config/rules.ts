@@ -4,7 +4,7 @@
  */
 import { describePosition, type Diagnostics } from './diagnostics.js';
 import { ACCEPT_DEFAULTS, clientCheckOptions } from './options.js';
-import { isTlsScheme, isWebSocketScheme } from './uris.js';
+import { isHttpScheme, isStreamScheme, isTlsScheme } from './uris.js';
 import type { ServiceDraft } from './service.js';
 import type { AcceptUri, HostPort } from './types.js';
 
@@ -44,7 +44,7 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
       service: config.name,
       accept,
       tls: isTlsScheme(accept.scheme) && acceptOptions.encryption?.value !== false,
-      stream: !isWebSocketScheme(accept.scheme),
+      stream: isStreamScheme(accept.scheme),
       verifyClient: acceptOptions.verifyClient?.value ?? 'none',
       ciphers: acceptOptions.ciphers?.value,
       protocols: acceptOptions.protocols ? [...acceptOptions.protocols.value].sort().join(',') : undefined,
@@ -96,7 +96,7 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
       };
       if (head.stream || other.stream) {
         // Without HTTP there is no Host or path to tell two services apart: a stream listener serves one accept.
-        const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `WebSocket (${p.accept.scheme}://)`);
+        const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `HTTP (${p.accept.scheme}://)`);
         conflict('the service it serves', kind(head), kind(other));
         continue;
       }
@@ -126,12 +126,16 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
   }
 }
 
-/** Two accepts with the same host, port and path: a request could not tell which service it is for. */
+/**
+ * Two accepts with the same host, port and path and of the same kind: a request could not tell which service it is
+ * for. A WebSocket accept and an HTTP one may share a path (upgrades go to the one, plain requests to the other).
+ */
 function checkDuplicateRoutes(placed: readonly Placed[], diags: Diagnostics): void {
   const seen = new Map<string, Placed>();
   for (const p of placed) {
-    // ws:// and wss:// on one address are told apart before routing, so the same path may be in each.
-    const key = `${p.tls ? 'tls' : 'plain'} ${formatHostPort(p.accept)}${p.accept.path}`;
+    // ws:// and wss:// (http:// and https://) on one address are told apart before routing, so the same path may
+    // be in each; an upgrade and a plain request to one path go to different services.
+    const key = `${p.tls ? 'tls' : 'plain'} ${isHttpScheme(p.accept.scheme) ? 'http' : 'ws'} ${formatHostPort(p.accept)}${p.accept.path}`;
     const before = seen.get(key);
     if (before === undefined) {
       seen.set(key, p);
