@@ -52,12 +52,25 @@ function error(res: ServerResponse, status: number, code: GatewayErrorCode, mess
 }
 
 /** A whole number from the query, within bounds, or the default. */
-function whole(query: URLSearchParams, name: string, fallback: number, max: number): number | GatewayError {
+function whole(query: URLSearchParams, name: string, fallback: number, max: number): number {
   const raw = query.get(name);
   if (raw === null || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > max) return new GatewayError('GW_ERR_MANAGEMENT_REQUEST', `${name} must be a whole number from 0 to ${max}, not "${raw}"`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new GatewayError('GW_ERR_MANAGEMENT_REQUEST', `${name} must be a whole number from 0 to ${max}, not "${raw}"`);
   return n;
+}
+
+/** `offset` and `limit` from the query; throws GW_ERR_MANAGEMENT_REQUEST naming a bad one. */
+function paging(query: URLSearchParams): { offset: number; limit: number } {
+  return { offset: whole(query, 'offset', 0, Number.MAX_SAFE_INTEGER), limit: whole(query, 'limit', DEFAULT_PAGE, MAXIMUM_PAGE) };
+}
+
+function connectionId(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new GatewayError('GW_ERR_MANAGEMENT_REQUEST', `"${encoded}" is not a well-formed connection id`);
+  }
 }
 
 export class ManagementService implements Service {
@@ -79,6 +92,15 @@ export class ManagementService implements Service {
   }
 
   handleRequest(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
+    try {
+      this.#route(req, res, ctx);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || res.headersSent) throw err;
+      error(res, 400, err.code, err.message);
+    }
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
     const url = new URL(req.url ?? '/', 'http://management');
     const base = new URL(ctx.accept).pathname.replace(/\/+$/, '');
     const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) || '/' : url.pathname;
@@ -113,7 +135,7 @@ export class ManagementService implements Service {
       return;
     }
     if (path === '/api/connections' || path.startsWith('/api/connections/')) {
-      const id = path === '/api/connections' ? undefined : decodeURIComponent(path.slice('/api/connections/'.length));
+      const id = path === '/api/connections' ? undefined : connectionId(path.slice('/api/connections/'.length));
       if (!only('GET, HEAD, DELETE')) return;
       if (!reading) {
         const problem = mutationProblem(req);
@@ -123,10 +145,7 @@ export class ManagementService implements Service {
     }
     if (path === '/status/events') {
       if (!only('GET')) return;
-      const offset = whole(url.searchParams, 'offset', 0, Number.MAX_SAFE_INTEGER);
-      const limit = whole(url.searchParams, 'limit', DEFAULT_PAGE, MAXIMUM_PAGE);
-      if (offset instanceof GatewayError) return error(res, 400, 'GW_ERR_MANAGEMENT_REQUEST', offset.message);
-      if (limit instanceof GatewayError) return error(res, 400, 'GW_ERR_MANAGEMENT_REQUEST', limit.message);
+      const { offset, limit } = paging(url.searchParams);
       this.#feed.open(res, filterFrom(url.searchParams), offset, limit);
       return;
     }
@@ -141,10 +160,7 @@ export class ManagementService implements Service {
   #connections(res: ServerResponse, query: URLSearchParams, reading: boolean, ctx: ConnectionContext): void {
     const filter = filterFrom(query);
     if (reading) {
-      const offset = whole(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
-      const limit = whole(query, 'limit', DEFAULT_PAGE, MAXIMUM_PAGE);
-      if (offset instanceof GatewayError) return error(res, 400, 'GW_ERR_MANAGEMENT_REQUEST', offset.message);
-      if (limit instanceof GatewayError) return error(res, 400, 'GW_ERR_MANAGEMENT_REQUEST', limit.message);
+      const { offset, limit } = paging(query);
       return json(res, 200, page(this.#source.sessions, filter, offset, limit));
     }
     if (isEmptyFilter(filter)) {
