@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { launch } from './launch.js';
@@ -13,5 +14,7 @@ export async function start(
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  return launch(prepare(configPath, defines, log, new PrometheusMetrics()), log, { began, onStarted });
+  // In a worker, /metrics is every worker's, summed by the primary.
+  const metrics = new PrometheusMetrics({ cluster: cluster.isWorker });
+  return launch(prepare(configPath, defines, log, metrics), log, { began, onStarted });
 }

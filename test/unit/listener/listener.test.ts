@@ -279,7 +279,7 @@ test('wss: a certificate that does not verify is answered 403 naming the cause',
   const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
   assert.equal(line['subject'], 'CN=expired-device, OU=devices, O=Acme');
   assert.equal(await refusals(metrics, 'expired', 'echo-localhost'), 1);
-  const [recent] = metrics.recentRefusals.list();
+  const [recent] = metrics.recentRefusals();
   assert.equal(recent?.reason, 'expired');
   assert.equal(recent?.subject, 'CN=expired-device, OU=devices, O=Acme');
 });
