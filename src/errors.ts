@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   // ── listener / gateway ───────────────────────────────────────────────────────────────────────────────────
   GW_ERR_BIND: 'a listening address cannot be bound',
   GW_ERR_STATE: 'a lifecycle call made in the wrong state',
+  GW_ERR_RELOAD: 'a reload was refused or failed; the configuration in force before it stays in force',
+  GW_ERR_SESSION_CLOSED: 'a live connection was closed because the rules now in force refuse it (revoked, untrusted, access-constraint)',
   // (gateway codes end)
 
   // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────

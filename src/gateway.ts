@@ -1,50 +1,29 @@
 /**
- * The gateway's lifecycle: from a validated config, load every store and build every TLS context, service and
- * listener (prepare: nothing is bound yet, so `gateway check` runs exactly this); then bind (start) and stop.
- * A problem found while preparing is collected with the others, so a user sees all of them at once.
+ * The gateway's lifecycle: prepare a State from a validated config (state.ts: stores, TLS contexts, services,
+ * listeners, nothing bound, so `gateway check` runs exactly this); bind it (start); swap a newly prepared State in
+ * whole (reload); close its connections spread over time (drain); stop.
+ *
+ * A reload keeps every bound socket whose address is still configured and hands it the new routes, TLS material,
+ * limits and options; binds the addresses that appear (before anything changes, so a failed bind changes nothing);
+ * stops accepting on the ones that disappear. Established connections keep the service instance they started
+ * with; an old instance is stopped once its last connection has closed. Connections whose accept is gone are
+ * closed with 1001, spread over the drain timeout; live connections that the new rules refuse are closed with 1008.
  */
-import type { X509Certificate } from 'node:crypto';
-import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
-import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
-import { isWebSocketScheme } from './config/uris.js';
-import { loadStoreFile } from './keystore/index.js';
-import type { StoreContents } from './keystore/types.js';
-import { compileAccessRules, type AccessRules } from './auth/access.js';
-import { compileAddressList } from './auth/cidr.js';
-import { Listener, type ListenerOptions } from './listener/listener.js';
-import { handleProtocols } from './listener/subprotocol.js';
-import type { Route } from './listener/routes.js';
-import { EchoService } from './services/echo.js';
-import { ProxyService } from './services/proxy.js';
-import { streamUpstream } from './services/stream-upstream.js';
-import { SessionRegistry } from './services/sessions.js';
+import type { Diagnostic, GatewayConfig } from './config/types.js';
+import { GatewayError } from './errors.js';
+import type { LiveRefusal, Listener } from './listener/listener.js';
+import { closeReason } from './pipe/close.js';
+import { SESSION_CLOSE_GRACE_MS, SessionRegistry, type Session } from './services/sessions.js';
 import type { Service } from './services/types.js';
-import { prepareClientTls } from './tls/client.js';
-import { loadCrls, type CrlSummary } from './tls/crl.js';
-import { watchCrl } from './tls/crl-watch.js';
-import { trustAnchors } from './tls/material.js';
-import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
-import { createConnector, type Connector } from './upstream/connector.js';
-import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
-import { webSocketUpstream } from './services/websocket-upstream.js';
-import { meteredUpstream } from './services/metered-upstream.js';
-import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
 import { certificateReport } from './metrics/certificates.js';
+import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
+import { buildState, type CrlWatch, type GatewayDependencies, type State } from './state.js';
+import { watchCrl } from './tls/crl-watch.js';
+import { prepareServerTls } from './tls/server.js';
+import { spread, type Spread } from './timers/spread.js';
 
-export interface GatewayDependencies {
-  readonly log: Logger;
-  /** How backends are reached; tests wrap it. */
-  readonly connector?: Connector;
-  /** How WebSocket backends are reached; tests wrap it. */
-  readonly webSocketConnector?: WebSocketConnector;
-  /** Where connections, refusals and certificate lifetimes are counted; nothing by default. */
-  readonly metrics?: GatewayMetrics;
-  /** The live sessions the listeners register clients in; a new registry when not given. */
-  readonly sessions?: SessionRegistry;
-}
+export type { GatewayDependencies } from './state.js';
 
 export interface BoundAccept {
   readonly service: string;
@@ -58,244 +37,76 @@ export type PrepareResult =
   | { readonly ok: true; readonly gateway: Gateway; readonly warnings: readonly Diagnostic[] }
   | { readonly ok: false; readonly errors: readonly GatewayError[]; readonly warnings: readonly Diagnostic[] };
 
-function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
-  return { severity: 'warning', code, message, position, hint: undefined };
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** The last reload: when (Date.now()), how it ended, and why it failed. */
+export interface ReloadRecord {
+  readonly at: number;
+  readonly result: 'success' | 'failure';
+  readonly error: string | undefined;
 }
 
-/** A listener whose CRL is re-read when its file changes, and what its TLS contexts are rebuilt from. */
-interface CrlWatch {
-  readonly path: string;
-  readonly settings: ServerTlsSettings;
-  readonly anchors: readonly X509Certificate[];
-  readonly listenerIndex: number;
-}
+/** Why live connections were closed by policy: the rule that refused them (see Listener.rejudge). */
+export type PolicyRule = LiveRefusal['rule'];
 
-/** What the certificate lifetimes reported to the metrics are read from; a listener's CRLs change as they reload. */
-interface Certificates {
-  readonly keystore: StoreContents | undefined;
-  readonly truststore: StoreContents | undefined;
-  readonly crls: (readonly CrlSummary[])[];
-}
+/** What a WebSocket client is told when the rules in force refuse it (1008). */
+const POLICY_CLOSE_REASONS: Readonly<Record<PolicyRule, string>> = {
+  revoked: 'certificate revoked',
+  untrusted: 'certificate no longer trusted',
+  certificate: 'certificate refused',
+  access: 'access-constraint no longer satisfied',
+};
 
-interface Stores {
-  readonly keystore: StoreContents | undefined;
-  readonly truststore: StoreContents | undefined;
-}
-
-function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[]): StoreContents | undefined {
-  if (!store) return undefined;
-  try {
-    return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
-  } catch (e) {
-    // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
-    errors.push(toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position));
-    return undefined;
-  }
-}
+type LifecycleState = 'prepared' | 'starting' | 'started' | 'draining' | 'stopping' | 'stopped';
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function createService(
-  config: ServiceConfig,
-  stores: Stores,
-  deps: GatewayDependencies,
-  connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector },
-  warnings: Diagnostic[],
-): Service {
-  if (config.type === 'echo') return new EchoService(config);
-  let upstreamTls: ConnectionOptions | undefined;
-  if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
-    const prepared = prepareClientTls({
-      host: config.connect.host,
-      truststore: stores.truststore,
-      keystore: stores.keystore,
-      alias: config.connectOptions.sslKeystoreAlias,
-      ciphers: config.connectOptions.sslCiphers,
-      protocols: config.connectOptions.sslProtocols,
-      where: config.connect.uri,
-    });
-    for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
-    upstreamTls = prepared.options;
-  }
-  const log = deps.log.child({ service: config.name });
-  const metrics = deps.metrics ?? NO_METRICS;
-  const scheme = config.connect?.scheme;
-  const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
-  return new ProxyService(config, { ...upstream, open: meteredUpstream(upstream.open, metrics.service(config.name)), log });
-}
-
 export class Gateway {
-  readonly #config: GatewayConfig;
-  readonly #services: readonly Service[];
-  readonly #listeners: readonly Listener[];
-  readonly #crlWatches: readonly CrlWatch[];
-  readonly #stopWatching: (() => void)[] = [];
+  #state: State;
   readonly #sessions: SessionRegistry;
   readonly #log: Logger;
-  readonly #certificates: Certificates;
+  readonly #drainTimeoutMs: number;
   readonly #metrics: GatewayMetrics;
-  #state: 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped' = 'prepared';
+  readonly #stopWatching: (() => void)[] = [];
+  #lifecycle: LifecycleState = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
   #stopping: Promise<void> | undefined;
+  #draining: Promise<void> | undefined;
+  /** Closes in progress, spread over time (a drain, accepts removed by a reload); a stop cancels them. */
+  readonly #spreads = new Set<Spread>();
+  /** Service instances replaced by a reload that still serve connections. */
+  readonly #retiring = new Set<Service>();
+  /** Listeners whose address a reload removed, until their last connection is gone. */
+  readonly #retiredListeners = new Set<Listener>();
+  readonly #reloads = { success: 0, failure: 0 };
+  #lastReload: ReloadRecord | undefined;
+  readonly #policyCloses = new Map<PolicyRule, number>();
 
-  private constructor(
-    config: GatewayConfig,
-    services: readonly Service[],
-    listeners: readonly Listener[],
-    crlWatches: readonly CrlWatch[],
-    sessions: SessionRegistry,
-    certificates: Certificates,
-    metrics: GatewayMetrics,
-    log: Logger,
-  ) {
-    this.#certificates = certificates;
-    this.#metrics = metrics;
-    this.#config = config;
-    this.#services = services;
-    this.#listeners = listeners;
-    this.#crlWatches = crlWatches;
+  private constructor(state: State, sessions: SessionRegistry, deps: GatewayDependencies) {
+    this.#state = state;
     this.#sessions = sessions;
-    this.#log = log;
+    this.#log = deps.log;
+    this.#drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.#metrics = deps.metrics ?? NO_METRICS;
   }
 
-  /** Loads stores and builds every context, service and listener without binding anything. */
+  /**
+   * Loads stores and builds every context, service and listener without binding anything. For a reload, `deps`
+   * carries the running gateway's `metrics` and `sessions`, so that the new listeners and services count and
+   * register where the old ones did.
+   */
   static prepare(config: GatewayConfig, deps: GatewayDependencies): PrepareResult {
-    const errors: GatewayError[] = [];
-    const metrics = deps.metrics ?? NO_METRICS;
-    const stores: Stores = {
-      keystore: loadStore(config.security.keystore, 'keystore', errors),
-      truststore: loadStore(config.security.truststore, 'truststore', errors),
-    };
-    const warnings: Diagnostic[] = [];
-    for (const [contents, store] of [
-      [stores.keystore, config.security.keystore],
-      [stores.truststore, config.security.truststore],
-    ] as const) {
-      for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
-    }
-    const connectors = { stream: deps.connector ?? createConnector(), webSocket: deps.webSocketConnector ?? createWebSocketConnector() };
-    const services = new Map<ServiceConfig, Service>();
-    for (const sc of config.services) {
-      try {
-        services.set(sc, createService(sc, stores, deps, connectors, warnings));
-      } catch (e) {
-        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
-      }
-    }
-
-    const byName = new Map(config.services.map((sc) => [sc.name, sc]));
-    const upgraders = new Map<ServiceConfig, WebSocketServer>();
-    const access = new Map<ServiceConfig, AccessRules>();
-    for (const sc of config.services) {
-      try {
-        access.set(sc, compileAccessRules(sc.accessConstraints));
-      } catch (e) {
-        errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', `access-constraint of service "${sc.name}"`, sc.accessConstraints[0]?.position ?? sc.position));
-      }
-    }
     const sessions = deps.sessions ?? new SessionRegistry();
-    metrics.liveTraffic(() => sessions);
-    const listeners: Listener[] = [];
-    const crlWatches: CrlWatch[] = [];
-    /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
-    const crlSummaries: (readonly CrlSummary[])[] = [];
-    for (const lc of config.listeners) {
-      const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
-      const first = members[0];
-      if (!first) continue;
-      const options = lc.options;
-      const where = lc.address;
-      const secure = lc.tls;
-      let prepared: PreparedServerTls | undefined;
-      if (secure) {
-        if (!stores.keystore) {
-          if (!config.security.keystore) {
-            errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${first.accept.uri} needs a <keystore> in <security>`, { position: first.accept.position }));
-          }
-          continue;
-        }
-        if (config.security.truststore && !stores.truststore && options.sslVerifyClient !== 'none') continue; // already reported
-        const settings: ServerTlsSettings = {
-          keystore: stores.keystore,
-          truststore: stores.truststore,
-          hostnames: [...new Set(members.map((m) => m.accept.host))],
-          verifyClient: options.sslVerifyClient,
-          ciphers: options.sslCiphers,
-          protocols: options.sslProtocols,
-          where,
-          verifyDepth: options.sslVerifyDepth,
-        };
-        try {
-          const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
-          const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
-          prepared = prepareServerTls({ ...settings, crl });
-          if (crl) crlSummaries[listeners.length] = crl.summary;
-          for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
-          if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
-        } catch (e) {
-          errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
-          continue;
-        }
-      }
-      let proxyProtocol: ListenerOptions['proxyProtocol'];
-      if (options.tcpProxyProtocol !== 'none') {
-        try {
-          proxyProtocol = {
-            version: options.tcpProxyProtocol,
-            trusted: compileAddressList(options.tcpProxyProtocolTrusted, 'tcp.proxy-protocol.trusted', first.accept.position),
-          };
-        } catch (e) {
-          errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', 'tcp.proxy-protocol.trusted', first.accept.position));
-          continue;
-        }
-      }
-      const routes: Route[] = [];
-      for (const m of members) {
-        const service = services.get(m.config);
-        const rules = access.get(m.config);
-        if (!service || !rules) continue;
-        let wss = upgraders.get(m.config);
-        if (!wss && isWebSocketScheme(m.accept.scheme)) {
-          wss = new WebSocketServer({
-            noServer: true,
-            clientTracking: false,
-            perMessageDeflate: false,
-            maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
-            handleProtocols,
-          });
-          upgraders.set(m.config, wss);
-        }
-        routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name) });
-      }
-      listeners.push(
-        new Listener({
-          listen: lc.listen,
-          stream: lc.stream,
-          tls: prepared,
-          verifyClient: secure ? options.sslVerifyClient : 'none',
-          verifyDepth: secure ? options.sslVerifyDepth : undefined,
-          keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,
-          handshakeTimeoutMs: options.wsHandshakeTimeoutMs,
-          maximumConnections: options.tcpMaximumConnections,
-          maximumConnectionsPerAddress: options.tcpMaximumConnectionsPerAddress,
-          proxyProtocol,
-          routes,
-          log: deps.log,
-          meter: metrics.listener(`${lc.listen.host}:${lc.listen.port}`),
-          sessions,
-        }),
-      );
-    }
-    if (errors.length > 0) return { ok: false, errors, warnings };
-
-    const certificates = { keystore: stores.keystore, truststore: stores.truststore, crls: crlSummaries };
-    return { ok: true, gateway: new Gateway(config, [...services.values()], listeners, crlWatches, sessions, certificates, metrics, deps.log), warnings };
+    (deps.metrics ?? NO_METRICS).liveTraffic(() => sessions);
+    const built = buildState(config, deps, sessions);
+    if (!built.ok) return built;
+    return { ok: true, gateway: new Gateway(built.state, sessions, deps), warnings: built.warnings };
   }
 
   get config(): GatewayConfig {
-    return this.#config;
+    return this.#state.config;
   }
 
   /**
@@ -306,6 +117,26 @@ export class Gateway {
     return this.#sessions;
   }
 
+  /** Reloads so far by result (`success`, `failure`), and the last one. */
+  get reloads(): { readonly success: number; readonly failure: number; readonly last: ReloadRecord | undefined } {
+    return { success: this.#reloads.success, failure: this.#reloads.failure, last: this.#lastReload };
+  }
+
+  /** Live connections closed because the rules in force refused them, by rule. */
+  get policyCloses(): ReadonlyMap<PolicyRule, number> {
+    return this.#policyCloses;
+  }
+
+  /** Where this gateway counts what it does: a reload prepares its new configuration with the same. */
+  get metrics(): GatewayMetrics {
+    return this.#metrics;
+  }
+
+  /** How long a drain spreads its closes over. */
+  get drainTimeoutMs(): number {
+    return this.#drainTimeoutMs;
+  }
+
   /**
    * Why the gateway should not be sent new clients (a readiness probe): empty when it is started, every listener is
    * bound, it is not draining and every service is available (a proxy whose backend is down takes its accepts
@@ -313,70 +144,259 @@ export class Gateway {
    */
   readiness(): string[] {
     const reasons: string[] = [];
-    if (this.#state !== 'started') reasons.push(`gateway is ${this.#state}`);
-    for (const l of this.#listeners) if (!l.listening) reasons.push(`listener ${l.where} is not bound`);
-    for (const s of this.#services) if (!s.available) reasons.push(`service "${s.config.name}" is unavailable`);
+    if (this.#lifecycle !== 'started') reasons.push(`gateway is ${this.#lifecycle}`);
+    for (const l of this.#state.listeners) if (!l.listening) reasons.push(`listener ${l.where} is not bound`);
+    for (const s of this.#state.services) if (!s.available) reasons.push(`service "${s.config.name}" is unavailable`);
     return reasons;
   }
 
   /** Binds every listener; if one cannot bind, the ones already bound are closed again and the error thrown. */
   async start(): Promise<BoundAccept[]> {
-    if (this.#state !== 'prepared') throw new GatewayError('GW_ERR_STATE', `cannot start a gateway that is ${this.#state}`);
-    this.#state = 'starting';
+    if (this.#lifecycle !== 'prepared') throw new GatewayError('GW_ERR_STATE', `cannot start a gateway that is ${this.#lifecycle}`);
+    this.#lifecycle = 'starting';
     this.#log.info('Starting services');
+    const { listeners, services } = this.#state;
     const bound: BoundAccept[] = [];
     try {
-      for (const listener of this.#listeners) {
-        const address = await listener.listen();
-        for (const r of listener.routes) {
-          const b = { service: r.service.config.name, accept: r.accept.uri, address: address.address, port: address.port };
-          bound.push(b);
-          this.#log.info({ event: 'listening', ...b }, `  ${r.accept.uri} (${address.address}:${address.port})`);
-        }
+      for (const listener of listeners) {
+        await listener.listen();
+        bound.push(...this.#announce(listener));
       }
     } catch (e) {
-      this.#state = 'stopped';
-      await Promise.all(this.#listeners.map((l) => l.close()));
-      await Promise.all(this.#services.map((s) => s.stop()));
-      for (const l of this.#listeners) l.destroyConnections();
+      this.#lifecycle = 'stopped';
+      await Promise.all(listeners.map((l) => l.close()));
+      await Promise.all(services.map((s) => s.stop()));
+      for (const l of listeners) l.destroyConnections();
       throw e;
     }
-    this.#state = 'started';
+    this.#lifecycle = 'started';
     this.#reportCertificates();
-    for (const s of this.#services) s.start?.();
-    for (const w of this.#crlWatches) this.#stopWatching.push(this.#watchCrl(w));
+    for (const s of services) s.start?.();
+    this.#watchCrls();
     this.#log.info('Started services');
     return bound;
   }
 
-  #reportCertificates(): void {
-    const c = this.#certificates;
-    this.#metrics.certificates(certificateReport(c.keystore, c.truststore, c.crls.flat()));
+  #announce(listener: Listener): BoundAccept[] {
+    const address = listener.address;
+    return listener.routes.map((r) => {
+      const b = { service: r.service.config.name, accept: r.accept.uri, address: address.address, port: address.port };
+      this.#log.info({ event: 'listening', ...b }, `  ${r.accept.uri} (${address.address}:${address.port})`);
+      return b;
+    });
   }
 
   /**
-   * Re-reads a CRL when its file changes and rebuilds the listener's TLS contexts with it. A file that does not
-   * load, or contexts that cannot be built, leave the listener serving with the CRL it had.
+   * Swaps in the state `next` was prepared with (see the header), or throws a GatewayError and changes nothing.
+   * Either way the outcome is counted in `reloads`. `next` is used up: only its parts live on.
+   */
+  async reload(next: Gateway): Promise<BoundAccept[]> {
+    try {
+      const bound = await this.#swap(next);
+      this.#recordReload('success', undefined);
+      return bound;
+    } catch (e) {
+      this.#recordReload('failure', e);
+      throw e;
+    }
+  }
+
+  /** Counts a reload whose configuration could not be prepared (nothing was swapped). */
+  reloadFailed(err: unknown): void {
+    this.#recordReload('failure', err);
+  }
+
+  #recordReload(result: 'success' | 'failure', err: unknown): void {
+    this.#reloads[result]++;
+    this.#metrics.reloaded(result);
+    this.#lastReload = { at: Date.now(), result, error: err === undefined ? undefined : errorText(err) };
+  }
+
+  async #swap(nextGateway: Gateway): Promise<BoundAccept[]> {
+    if (this.#lifecycle !== 'started') throw new GatewayError('GW_ERR_RELOAD', `cannot reload a gateway that is ${this.#lifecycle}`);
+    if (nextGateway.#lifecycle !== 'prepared') throw new GatewayError('GW_ERR_STATE', 'a reload needs a gateway that was prepared and never started');
+    nextGateway.#lifecycle = 'stopped';
+    const next = nextGateway.#state;
+    const current = this.#state;
+    const byAddress = new Map(current.listeners.map((l) => [l.where, l]));
+    /** Each listener of `next` → the bound one that takes its place. */
+    const kept = new Map<Listener, Listener>();
+    const added: Listener[] = [];
+    const problems: string[] = [];
+    for (const l of next.listeners) {
+      const bound = byAddress.get(l.where);
+      if (!bound) {
+        added.push(l);
+        continue;
+      }
+      const problem = bound.incompatibility(l.options);
+      if (problem !== undefined) problems.push(`${problem}: that needs a restart`);
+      kept.set(l, bound);
+    }
+    if (problems.length > 0) throw new GatewayError('GW_ERR_RELOAD', problems.join('; '));
+
+    // New addresses are bound before anything changes, so that a failed bind leaves the old state whole.
+    const bound: BoundAccept[] = [];
+    const opened: Listener[] = [];
+    try {
+      for (const l of added) {
+        l.reconfigure({ ...l.options, sessions: this.#sessions });
+        await l.listen();
+        opened.push(l);
+      }
+      if (this.#lifecycle !== 'started') throw new GatewayError('GW_ERR_RELOAD', `the gateway began ${this.#lifecycle} during the reload`);
+    } catch (e) {
+      await Promise.all(opened.map((l) => l.close()));
+      throw e;
+    }
+
+    // From here on nothing throws: the new state is swapped in whole.
+    for (const [l, boundListener] of kept) boundListener.reconfigure({ ...l.options, sessions: this.#sessions });
+    const keptSet = new Set(kept.values());
+    const removed = current.listeners.filter((l) => !keptSet.has(l));
+    // In the order of `next`, so that each CRL watch's listenerIndex stays right.
+    this.#state = { ...next, listeners: next.listeners.map((l) => kept.get(l) ?? l) };
+    this.#reportCertificates();
+    for (const l of opened) bound.push(...this.#announce(l));
+    for (const s of next.services) s.start?.();
+    for (const s of current.services) this.#retire(s);
+    this.#watchCrls();
+
+    for (const l of removed) {
+      this.#retiredListeners.add(l);
+      void l.close();
+      this.#log.info({ event: 'unbound', address: l.where }, `  ${l.where} no longer configured: not accepting`);
+    }
+    const accepts = new Set(next.config.services.flatMap((s) => s.accepts.map((a) => a.uri)));
+    const orphans = [...this.#sessions].filter((s) => !accepts.has(s.accept));
+    if (orphans.length > 0) {
+      this.#log.info({ connections: orphans.length, drainTimeoutMs: this.#drainTimeoutMs }, `${orphans.length} connections on accepts no longer configured: closing them (1001) over ${this.#drainTimeoutMs / 1000} s`);
+    }
+    this.#closeSpread(orphans, 'accept removed', () => {
+      for (const l of removed) {
+        l.destroyConnections();
+        this.#retiredListeners.delete(l);
+      }
+    });
+    this.#enforce(this.#state.listeners.flatMap((l) => l.rejudge()));
+    return bound;
+  }
+
+  /** A service instance replaced by a reload is stopped once it serves nobody (its prepared connections, recovery). */
+  #retire(service: Service): void {
+    this.#retiring.add(service);
+    this.#sessions.whenEmpty(service, () => {
+      if (!this.#retiring.delete(service)) return;
+      service.stop().catch((err: unknown) => this.#log.error({ err, service: service.config.name }, 'error while stopping a replaced service'));
+    });
+  }
+
+  /** Closes live sessions that the rules in force refuse (1008), one log line each, counted by rule. */
+  #enforce(refusals: readonly LiveRefusal[]): void {
+    for (const { session, rule, reason } of refusals) {
+      const id = session.identity;
+      this.#log.warn(
+        {
+          code: 'GW_ERR_SESSION_CLOSED',
+          conn: session.id,
+          service: session.serviceName,
+          downstream: `${session.downstreamAddress}:${session.downstreamPort}`,
+          rule,
+          reason,
+          ...(id?.presented ? { subject: id.subject, fingerprint: id.fingerprint256 } : {}),
+        },
+        `live connection closed (1008): ${rule}: ${reason}`,
+      );
+      this.#policyCloses.set(rule, (this.#policyCloses.get(rule) ?? 0) + 1);
+      this.#metrics.policyClosed(rule);
+      session.close(1008, closeReason(POLICY_CLOSE_REASONS[rule]));
+    }
+  }
+
+  /**
+   * Closes `sessions` with 1001, spread over the drain timeout; `done` runs once they are all gone, or a close grace
+   * after the timeout (what is left then is dropped by whoever called).
+   */
+  #closeSpread(sessions: readonly Session[], reason: string, done: () => void): Promise<void> {
+    return new Promise((resolve) => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(deadline);
+        this.#spreads.delete(closing);
+        done();
+        resolve();
+      };
+      const closing = spread(sessions, this.#drainTimeoutMs, (s) => s.close(1001, reason));
+      this.#spreads.add(closing);
+      const deadline = setTimeout(finish, this.#drainTimeoutMs + SESSION_CLOSE_GRACE_MS);
+      deadline.unref();
+      let left = sessions.filter((s) => this.#sessions.has(s)).length;
+      if (left === 0) return finish();
+      for (const s of sessions) {
+        if (!this.#sessions.has(s)) continue;
+        this.#sessions.whenReleased(s, () => {
+          if (--left === 0) finish();
+        });
+      }
+    });
+  }
+
+  #reportCertificates(): void {
+    const c = this.#state.certificates;
+    this.#metrics.certificates(certificateReport(c.keystore, c.truststore, c.crls.flat()));
+  }
+
+  /** Starts re-reading each listener's CRL when its file changes (stopping the watches of a previous state). */
+  #watchCrls(): void {
+    for (const stop of this.#stopWatching.splice(0)) stop();
+    for (const w of this.#state.crlWatches) this.#stopWatching.push(this.#watchCrl(w));
+  }
+
+  /**
+   * Re-reads a CRL when its file changes, rebuilds the listener's TLS contexts with it and closes the live
+   * connections it now revokes. A file that does not load, or contexts that cannot be built, leave the listener
+   * serving with the CRL it had.
    */
   #watchCrl(w: CrlWatch): () => void {
-    const listener = this.#listeners[w.listenerIndex] as Listener;
+    const listener = this.#state.listeners[w.listenerIndex] as Listener;
+    const certificates = this.#state.certificates;
     return watchCrl(
       w.path,
       (crl) => {
         try {
           const prepared = prepareServerTls({ ...w.settings, crl });
           listener.updateTls(prepared);
-          this.#certificates.crls[w.listenerIndex] = crl.summary;
-          this.#reportCertificates();
+          certificates.crls[w.listenerIndex] = crl.summary;
+          if (this.#state.certificates === certificates) this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn(warning);
           this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
         } catch (err) {
           this.#log.error({ crl: w.path, reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${w.path}`);
+          return;
         }
+        this.#enforce(listener.rejudge());
       },
       (err) => this.#log.error({ crl: w.path, reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${w.path}`),
       { trustAnchors: w.anchors },
     );
+  }
+
+  /**
+   * Drains (SIGTERM): stops accepting at once (readiness() then says so), closes every connection with 1001
+   * spread over the drain timeout so that clients do not all reconnect elsewhere in the same second, then stops.
+   * Every call returns the same promise; stop() during a drain closes what is left at once.
+   */
+  drain(): Promise<void> {
+    if (this.#lifecycle !== 'started') return this.#draining ?? this.stop();
+    this.#lifecycle = 'draining';
+    const sessions = [...this.#sessions];
+    this.#log.info({ connections: sessions.length, drainTimeoutMs: this.#drainTimeoutMs }, `Draining: not accepting; closing ${sessions.length} connections (1001) over ${this.#drainTimeoutMs / 1000} s`);
+    for (const stop of this.#stopWatching.splice(0)) stop();
+    for (const l of this.#state.listeners) void l.close();
+    this.#draining = this.#closeSpread(sessions, 'gateway shutting down', () => undefined).then(() => this.stop());
+    return this.#draining;
   }
 
   /**
@@ -386,20 +406,24 @@ export class Gateway {
    */
   stop(): Promise<void> {
     // A start that failed has closed everything already.
-    this.#stopping ??= this.#state === 'stopped' ? Promise.resolve() : this.#stop();
+    this.#stopping ??= this.#lifecycle === 'stopped' ? Promise.resolve() : this.#stop();
     return this.#stopping;
   }
 
   async #stop(): Promise<void> {
-    this.#state = 'stopping';
+    this.#lifecycle = 'stopping';
     for (const stop of this.#stopWatching.splice(0)) stop();
+    for (const s of this.#spreads) s.cancel();
+    const listeners = [...this.#state.listeners, ...this.#retiredListeners];
+    const services = [...this.#state.services, ...this.#retiring];
+    this.#retiring.clear();
     // Stop accepting first, so no client is upgraded into a service that is closing its connections.
-    const closing = Promise.all(this.#listeners.map((l) => l.close()));
-    await Promise.all(this.#services.map((s) => s.stop()));
-    for (const l of this.#listeners) l.destroyConnections();
+    const closing = Promise.all(listeners.map((l) => l.close()));
+    await Promise.all(services.map((s) => s.stop()));
+    for (const l of listeners) l.destroyConnections();
     await closing;
     this.#sessions.clear();
-    this.#state = 'stopped';
+    this.#lifecycle = 'stopped';
     this.#log.info('Stopped server');
   }
 }

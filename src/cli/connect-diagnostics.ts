@@ -27,7 +27,9 @@ function inFlagWords(text: string, storeFlag: string): string {
     .replace(ALIAS_ELEMENT, '--alias $1')
     .replace(/\bssl\.keystore\.alias\b/g, '--alias')
     .replace(/you may need to specify <type>([^<]*)<\/type>/g, `give ${storeFlag}-type $1`)
-    .replace(/add <password-file> to <keystore>/g, 'give --password-file');
+    .replace(/write <type>([^<]*)<\/type> \(or leave <type> out\)/g, `give ${storeFlag}-type $1 (or leave it out)`)
+    .replace(/add <password-file> to <keystore>/g, 'give --password-file')
+    .replace(/add <password-file> to <truststore>/g, 'give --truststore-password-file');
 }
 
 /** How `connect` shows a diagnostic; those not about its own configuration are shown as `start` shows them. */

@@ -6,7 +6,9 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { parseTimeInterval } from '../config/grammar.js';
 import { GatewayError, isGatewayError } from '../errors.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../gateway.js';
 import { check } from './check.js';
 import { connect } from './connect.js';
 import type { ConnectFlags } from './connect-args.js';
@@ -29,6 +31,7 @@ interface CommonOptions {
 
 interface StartOptions extends CommonOptions {
   workers: number;
+  drainTimeout: number;
 }
 
 interface ConnectOptions extends ConnectFlags {
@@ -40,6 +43,18 @@ function parseWorkers(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new GatewayError('GW_ERR_USAGE', `--workers expects a whole number from 1 to 256, got "${value}"`);
   return n;
+}
+
+/** `--drain-timeout`: a time interval as the configuration writes them (30, 30s, 1500ms, 2 minutes), 0 to 1 hour. */
+function parseDrainTimeout(value: string): number {
+  let ms: number;
+  try {
+    ms = parseTimeInterval(value);
+  } catch {
+    throw new GatewayError('GW_ERR_USAGE', `--drain-timeout expects a time interval such as 30s, 1500ms or 2m, got "${value}"`);
+  }
+  if (ms > 3_600_000) throw new GatewayError('GW_ERR_USAGE', `--drain-timeout is at most 1 hour, got "${value}"`);
+  return ms;
 }
 
 function collectDefine(value: string, previous: Record<string, string>): Record<string, string> {
@@ -122,13 +137,22 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   withCommonOptions(program.command('start').description('run the gateway until SIGINT or SIGTERM'))
     .option('-w, --workers <n>', 'processes sharing the listening ports (a crashed one is replaced)', parseWorkers, 1)
+    .option('--drain-timeout <interval>', 'on SIGTERM, close open connections spread over this long, then exit (e.g. 30s, 1500ms, 2m)', parseDrainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)
+    .addHelpText(
+      'after',
+      `
+Signals: SIGHUP reloads the configuration (so does saving the XML, a store or a
+password file); SIGTERM drains: new connections are refused and open ones closed
+(1001) spread over --drain-timeout, a second SIGTERM closes them all at once;
+SIGINT stops at once.`,
+    )
     .action(async (opts: StartOptions) => {
       if (opts.workers > 1 && cluster.isPrimary) {
-        exitCode = await runPrimary(opts.workers, opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, { role: 'primary' }));
+        exitCode = await runPrimary(opts.workers, { configPath: opts.config, defines: opts.define }, opts.drainTimeout, createLogger(opts.logFormat, opts.logLevel, { role: 'primary' }));
         return;
       }
       const bindings = cluster.isWorker ? { worker: cluster.worker?.id } : undefined;
-      exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, bindings), reportStarted);
+      exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, bindings), { onStarted: reportStarted, drainTimeoutMs: opts.drainTimeout });
     });
 
   withCommonOptions(

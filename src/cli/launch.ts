@@ -1,6 +1,8 @@
 /**
  * Runs a prepared gateway until SIGINT/SIGTERM: what `start` does once its file is read, and what `connect` does
- * with the configuration it makes from its flags, so both report, start, stop and exit alike.
+ * with the configuration it makes from its flags, so both report, start, stop and exit alike. SIGINT stops at once;
+ * SIGTERM drains (Gateway.drain) and a second SIGTERM stops at once; SIGHUP reloads a configuration read from a
+ * file (reload.ts).
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
@@ -8,7 +10,8 @@ import type { Diagnostic } from '../config/types.js';
 import { formatDiagnostic, isGatewayError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import type { Prepared } from './prepare.js';
-import { WORKER_SHUTDOWN } from './workers.js';
+import { Reloader, type ReloadSource } from './reload.js';
+import { WORKER_DRAIN, WORKER_RELOAD, WORKER_RELOADED, WORKER_SHUTDOWN } from './workers.js';
 
 export interface LaunchOptions {
   /** When the command began (process.hrtime.bigint()), for the `Started server successfully in X secs` line. */
@@ -17,6 +20,8 @@ export interface LaunchOptions {
   readonly onStarted?: () => void;
   /** How a problem found while preparing is shown; by default `FILE:LINE:COL: severity CODE: message`. */
   readonly describe?: (d: Diagnostic) => string;
+  /** Where the configuration was read from, so that SIGHUP and changed files reload it; none for `connect`. */
+  readonly reload?: ReloadSource;
 }
 
 function describeAtPosition(d: Diagnostic): string {
@@ -47,13 +52,13 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
   log.info(`Started server successfully in ${secs.toFixed(3)} secs`);
   options.onStarted?.();
 
+  const reloader = options.reload ? new Reloader(gateway, options.reload, log, { watch: !cluster.isWorker }) : undefined;
+
   return new Promise((resolve) => {
     let stopping = false;
-    const stop = (why: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${why}: stopping server`);
-      gateway.stop().then(
+    let draining = false;
+    const finished = (done: Promise<void>): void => {
+      done.then(
         () => resolve(EXIT.OK),
         (err: unknown) => {
           log.error({ err }, 'error while stopping');
@@ -61,15 +66,36 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
         },
       );
     };
+    /** Closes every connection at once (1001) and stops. */
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      reloader?.stop();
+      log.info(`${why}: stopping server`);
+      finished(gateway.stop());
+    };
+    /** Stops accepting and closes the connections spread over the drain timeout, then stops. */
+    const drain = (why: string): void => {
+      if (draining || stopping) return;
+      draining = true;
+      reloader?.stop();
+      log.info(`${why}: draining (new connections refused; open ones closed over ${gateway.drainTimeoutMs / 1000} s)`);
+      finished(gateway.drain());
+    };
     if (cluster.isWorker) {
-      // The primary decides when workers stop: a Ctrl-C reaches the whole process group, and a worker that took it
-      // (and then the primary's request) as two signals would drop its connections instead of closing them.
+      // The primary decides when workers stop or reload: a Ctrl-C reaches the whole process group, and a worker that
+      // took it (and then the primary's request) as two signals would drop its connections instead of closing them.
       process.on('message', (message: unknown) => {
         if (message === WORKER_SHUTDOWN) stop('stop requested by the primary');
+        else if (message === WORKER_DRAIN) drain('drain requested by the primary');
+        else if (message === WORKER_RELOAD && reloader && !draining && !stopping) {
+          void reloader.request('requested by the primary').then((ok) => process.send?.({ event: WORKER_RELOADED, ok }));
+        }
       });
       process.once('disconnect', () => stop('the primary went away'));
       process.on('SIGINT', () => {});
       process.on('SIGTERM', () => {});
+      process.on('SIGHUP', () => {});
       return;
     }
     const onSignal = (signal: NodeJS.Signals) => {
@@ -78,9 +104,15 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
         resolve(EXIT.OK);
         return;
       }
-      stop(`${signal} received`);
+      if (signal === 'SIGTERM' && !draining) drain('SIGTERM received');
+      else stop(draining ? `${signal} during the drain: closing every connection now` : `${signal} received`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (reloader) {
+      process.on('SIGHUP', () => {
+        if (!draining && !stopping) void reloader.request('SIGHUP');
+      });
+    }
   });
 }

@@ -7,8 +7,7 @@ import { loadConfig } from '../config/index.js';
 import type { Diagnostic, GatewayConfig, LoadConfigResult } from '../config/types.js';
 import { ensureDevPki } from '../devpki/dev-pki.js';
 import type { GatewayError } from '../errors.js';
-import { Gateway } from '../gateway.js';
-import type { GatewayMetrics } from '../metrics/types.js';
+import { Gateway, type GatewayDependencies } from '../gateway.js';
 import { DEFAULT_CONFIG, DEV_PKI_DIR, displayPath } from './paths.js';
 
 export interface Prepared {
@@ -22,8 +21,13 @@ function toDiagnostic(e: GatewayError): Diagnostic {
   return { severity: 'error', code: e.code, message: e.message, position: e.position, hint: e.hint };
 }
 
-/** `metrics`: where the gateway counts what it does (none when only checking). */
-export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, metrics?: GatewayMetrics): Prepared {
+/**
+ * What the gateway is given besides its configuration: where it counts what it does (none when only checking),
+ * `start --drain-timeout`, and for a reload the running gateway's live sessions.
+ */
+export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions'>;
+
+export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}): Prepared {
   const file = configPath ?? DEFAULT_CONFIG;
   if (configPath === undefined) {
     // The default configuration serves TLS with a development PKI made on first use, so a fresh clone runs.
@@ -32,16 +36,16 @@ export function prepare(configPath: string | undefined, defines: Record<string, 
       log.warn(`Created a development CA and certificates in ${displayPath(made.dir)}: for trying the gateway only, never for production`);
     }
   }
-  return prepareLoaded(loadConfig(displayPath(file), { defines }), log, metrics);
+  return prepareLoaded(loadConfig(displayPath(file), { defines }), log, options);
 }
 
 /** Prepares a gateway from a configuration already read (from a file, or made from `connect`'s flags). */
-export function prepareLoaded(result: LoadConfigResult, log: Logger, metrics?: GatewayMetrics): Prepared {
+export function prepareLoaded(result: LoadConfigResult, log: Logger, options: PrepareOptions = {}): Prepared {
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (!result.ok) {
     return { config: undefined, gateway: undefined, errors: result.diagnostics.filter((d) => d.severity === 'error'), warnings };
   }
-  const prepared = Gateway.prepare(result.config, { log, ...(metrics ? { metrics } : {}) });
+  const prepared = Gateway.prepare(result.config, { ...options, log });
   const allWarnings = [...warnings, ...prepared.warnings];
   if (!prepared.ok) return { config: result.config, gateway: undefined, errors: prepared.errors.map(toDiagnostic), warnings: allWarnings };
   return { config: result.config, gateway: prepared.gateway, errors: [], warnings: allWarnings };

@@ -5,16 +5,19 @@ import { launch } from './launch.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
 
-/** Runs the gateway until SIGINT/SIGTERM. Resolves with the exit code when it has stopped or failed to launch. */
+/**
+ * Runs the gateway until SIGINT/SIGTERM, reloading on SIGHUP. Resolves with the exit code when it has stopped or
+ * failed to launch.
+ */
 export async function start(
   configPath: string | undefined,
   defines: Record<string, string>,
   log: Logger,
-  onStarted: () => void = () => {},
+  options: { readonly onStarted?: () => void; readonly drainTimeoutMs?: number } = {},
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
   // In a worker, /metrics is every worker's, summed by the primary.
-  const metrics = new PrometheusMetrics({ cluster: cluster.isWorker });
-  return launch(prepare(configPath, defines, log, metrics), log, { began, onStarted });
+  const prepared = prepare(configPath, defines, log, { metrics: new PrometheusMetrics({ cluster: cluster.isWorker }), ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
+  return launch(prepared, log, { began, reload: { configPath, defines }, ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
 }

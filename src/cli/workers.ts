@@ -3,6 +3,11 @@
  * accepts and hands connections to the workers in turn, so they spread evenly). The primary checks the configuration
  * first, so a broken file fails once instead of in every worker; a worker that dies after starting is replaced, one
  * that dies while starting stops the whole gateway (it would only die again).
+ *
+ * Reload: on SIGHUP or a changed file the primary checks the configuration once; only when it prepares does it tell
+ * every worker, and each worker prepares it again itself before swapping it in (the file may have changed since
+ * the check) and reports back whether it did. Drain: SIGTERM is passed on as a drain, a second SIGTERM or SIGINT
+ * as a stop; a worker still running drain-timeout plus a margin later is killed.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
@@ -10,19 +15,32 @@ import { formatDiagnostic } from '../errors.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
+import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
+import { watchFiles } from './watch-files.js';
 
 export const WORKER_STARTED = 'gateway:started';
+/** Close every connection now and exit. */
 export const WORKER_SHUTDOWN = 'gateway:shutdown';
-/** How long a worker may take to close its connections before it is killed. */
-const WORKER_STOP_DEADLINE_MS = 15_000;
+/** Stop accepting, close connections spread over the drain timeout, exit. */
+export const WORKER_DRAIN = 'gateway:drain';
+/** Prepare the configuration file again and swap it in. */
+export const WORKER_RELOAD = 'gateway:reload';
+/** A worker's answer to WORKER_RELOAD: `{ event: WORKER_RELOADED, ok }`. */
+export const WORKER_RELOADED = 'gateway:reloaded';
+/** How long a worker may take to close its connections before it is killed, beyond its drain timeout. */
+const WORKER_STOP_MARGIN_MS = 15_000;
 
 /** Tells the primary that this worker's listeners are bound; a no-op outside a cluster. */
 export function reportStarted(): void {
   if (cluster.isWorker && process.send) process.send(WORKER_STARTED);
 }
 
-export function runPrimary(count: number, configPath: string | undefined, defines: Record<string, string>, log: Logger): Promise<number> {
-  const checked = prepare(configPath, defines, log);
+function isReloaded(message: unknown): message is { event: string; ok: boolean } {
+  return typeof message === 'object' && message !== null && (message as { event?: unknown }).event === WORKER_RELOADED;
+}
+
+export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: number, log: Logger): Promise<number> {
+  const checked = prepare(source.configPath, source.defines, log);
   if (!checked.gateway) {
     for (const e of checked.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
     log.fatal('Gateway failed to launch');
@@ -32,52 +50,88 @@ export function runPrimary(count: number, configPath: string | undefined, define
   // A worker asked for /metrics asks here, and is answered with every worker's metrics summed.
   serveClusterMetrics();
   const started = new Set<Worker>();
-  let stopping = false;
+  let stopping: 'drain' | 'stop' | undefined;
+  let stopWatching: (() => void) | undefined;
 
   return new Promise((resolve) => {
-    const stopAll = (code: number) => {
-      if (stopping) return;
-      stopping = true;
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    let exitsWatched = false;
+    const stopAll = (code: number, how: 'drain' | 'stop') => {
+      if (stopping === 'stop' || stopping === how) return;
+      stopping = how;
+      stopWatching?.();
+      const workers = live();
       if (workers.length === 0) return resolve(code);
       let left = workers.length;
+      const deadlineMs = (how === 'drain' ? drainTimeoutMs : 0) + WORKER_STOP_MARGIN_MS;
       for (const w of workers) {
-        const deadline = setTimeout(() => w.process.kill('SIGKILL'), WORKER_STOP_DEADLINE_MS);
+        const deadline = setTimeout(() => w.process.kill('SIGKILL'), deadlineMs);
         deadline.unref();
-        w.once('exit', () => {
-          clearTimeout(deadline);
-          if (--left === 0) resolve(code);
-        });
-        w.send(WORKER_SHUTDOWN);
+        w.once('exit', () => clearTimeout(deadline));
+        if (!exitsWatched) w.once('exit', () => --left === 0 && resolve(code));
+        if (w.isConnected()) w.send(how === 'drain' ? WORKER_DRAIN : WORKER_SHUTDOWN);
       }
+      exitsWatched = true;
     };
+
+    const reload = (why: string): void => {
+      if (stopping) return;
+      log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
+      const again = prepareAgain(source, log);
+      if (!again.gateway) {
+        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload refused, the workers keep the configuration in force: ${describeFailure(again)}`);
+        return;
+      }
+      watch(again.config);
+      for (const w of started) if (w.isConnected()) w.send(WORKER_RELOAD);
+    };
+    const watch = (config: typeof checked.config): void => {
+      stopWatching?.();
+      stopWatching = watchFiles(configurationFiles(source, config), (changed) => reload(`changed: ${changed.join(', ')}`), {
+        onWatchError: (dir, err) => log.warn({ dir, reason: err instanceof Error ? err.message : String(err) }, `cannot watch ${dir} for changes; SIGHUP still reloads`),
+      });
+    };
+
     const fork = () => {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
+        if (isReloaded(message)) {
+          if (message.ok) log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
+          else log.error({ worker: worker.id, event: 'reload', result: 'failure' }, `worker ${worker.id} could not reload and keeps its configuration (see its log)`);
+          return;
+        }
         if (message !== WORKER_STARTED) return;
         started.add(worker);
         log.info({ worker: worker.id, pid: worker.process.pid }, `worker ${worker.id} started`);
       });
       worker.once('exit', (code, signal) => {
+        const wasStarted = started.delete(worker);
         if (stopping) return;
         const how = signal ? `signal ${signal}` : `code ${code}`;
-        if (!started.has(worker)) {
+        if (!wasStarted) {
           log.fatal({ worker: worker.id }, `worker ${worker.id} exited with ${how} while starting: Gateway failed to launch`);
-          stopAll(code === EXIT.INVALID ? EXIT.INVALID : EXIT.RUNTIME);
+          stopAll(code === EXIT.INVALID ? EXIT.INVALID : EXIT.RUNTIME, 'stop');
           return;
         }
-        started.delete(worker);
         log.error({ worker: worker.id }, `worker ${worker.id} exited with ${how}: starting a replacement`);
         fork();
       });
     };
     for (let i = 0; i < count; i++) fork();
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
+    watch(checked.config);
+    process.on('SIGINT', (signal) => {
       log.info(`${signal} received: stopping ${count} workers`);
-      stopAll(EXIT.OK);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+      stopAll(EXIT.OK, 'stop');
+    });
+    process.on('SIGTERM', (signal) => {
+      if (stopping === 'drain') {
+        log.info(`${signal} again: stopping ${count} workers now`);
+        stopAll(EXIT.OK, 'stop');
+        return;
+      }
+      log.info(`${signal} received: draining ${count} workers (at most ${drainTimeoutMs / 1000} s)`);
+      stopAll(EXIT.OK, 'drain');
+    });
+    process.on('SIGHUP', () => reload('SIGHUP'));
   });
 }

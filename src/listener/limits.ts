@@ -6,12 +6,21 @@
  */
 
 export class ConnectionLimits {
-  readonly #maximum: number;
-  readonly #perAddress: number | undefined;
+  #maximum: number;
+  #perAddress: number | undefined;
   readonly #byAddress = new Map<string, number>();
   #open = 0;
 
   constructor(maximum: number, perAddress: number | undefined) {
+    this.#maximum = maximum;
+    this.#perAddress = perAddress;
+  }
+
+  /**
+   * New maximums from a reload: they apply to connections accepted from now on; those open stay counted. A
+   * connection that took no share (there was no per-address limit) never releases one.
+   */
+  setMaximums(maximum: number, perAddress: number | undefined): void {
     this.#maximum = maximum;
     this.#perAddress = perAddress;
   }
@@ -41,7 +50,6 @@ export class ConnectionLimits {
   }
 
   releaseShare(address: string): void {
-    if (this.#perAddress === undefined) return;
     const held = (this.#byAddress.get(address) ?? 1) - 1;
     if (held <= 0) this.#byAddress.delete(address);
     else this.#byAddress.set(address, held);

@@ -14,7 +14,7 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
-import type { SessionRegistry } from '../services/sessions.js';
+import type { Session, SessionRegistry } from '../services/sessions.js';
 import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
 import { certificateRefusal } from '../metrics/reasons.js';
@@ -22,6 +22,7 @@ import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
+import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
@@ -60,6 +61,18 @@ export interface ListenerOptions {
   readonly sessions: SessionRegistry;
 }
 
+/** A live session that the rules now in force would refuse, and which rule refuses it. */
+export interface LiveRefusal {
+  readonly session: Session;
+  /**
+   * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
+   * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
+   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
+   */
+  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
+  readonly reason: string;
+}
+
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -74,13 +87,13 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 const NO_CERTIFICATE = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 
 export class Listener {
-  readonly #options: ListenerOptions;
-  readonly #routes: RouteTable;
+  #options: ListenerOptions;
+  #routes: RouteTable;
   readonly #server: NetServer;
   readonly #http: HttpServer;
   readonly #limits: ConnectionLimits;
   readonly #refusals: RefusalLog;
-  readonly #handshakeDeadlines: DeadlineList;
+  #handshakeDeadlines: DeadlineList;
   readonly #closeGrace = new DeadlineList(CLOSE_GRACE_MS);
   /** Every connection from accept to close. */
   readonly #connections = new Set<DownstreamConnection>();
@@ -156,6 +169,70 @@ export class Listener {
   /** Connections open on this address, from accept to close. */
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  get options(): ListenerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Why this listener cannot take `next` (a reloaded configuration of the same address) without being bound
+   * again, or undefined when it can: turning TLS on or off, or switching between HTTP and a byte stream, changes
+   * what the bound socket's connections are from their first byte.
+   */
+  incompatibility(next: ListenerOptions): string | undefined {
+    if ((next.tls === undefined) !== (this.#tls === undefined)) {
+      return `${this.where} would change from ${this.#tls ? 'TLS to plain' : 'plain to TLS'}`;
+    }
+    if (next.stream !== this.#options.stream) {
+      return `${this.where} would change from ${this.#options.stream ? 'a byte stream to HTTP' : 'HTTP to a byte stream'}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes a reloaded configuration of the same address, keeping the bound socket: new handshakes get the new TLS
+   * material and verify-client settings, new requests the new routes, new connections the new limits, deadlines
+   * and PROXY protocol rules. Connections already accepted keep their deadline; established ones their service.
+   * The caller checked incompatibility() first.
+   */
+  reconfigure(next: ListenerOptions): void {
+    const problem = this.incompatibility(next);
+    if (problem !== undefined) throw new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`);
+    this.#options = next;
+    this.#routes = new RouteTable(next.routes);
+    this.#tls = next.tls;
+    this.#limits.setMaximums(next.maximumConnections, next.maximumConnectionsPerAddress);
+    // Pending handshake deadlines keep the list they were set on (its timer runs until they are done).
+    if (next.handshakeTimeoutMs !== this.#handshakeDeadlines.durationMs) this.#handshakeDeadlines = new DeadlineList(next.handshakeTimeoutMs);
+    this.#http.keepAliveTimeout = next.keepAliveTimeoutMs;
+  }
+
+  /**
+   * Judges every live session on this address again, as its handshake and upgrade were judged, under the TLS trust
+   * and access-constraints in force now (after a reload or a CRL update): the client certificate against the trust
+   * anchors and CRLs (tls/reverify.ts), then verify-client and verify-depth (refusalReason), then the
+   * access-constraints of the accept it came in on. Returns the sessions that would now be refused, with the rule
+   * and reason; closing them is the caller's. A session whose accept is gone is not judged (it is being drained).
+   */
+  rejudge(): LiveRefusal[] {
+    const refused: LiveRefusal[] = [];
+    for (const conn of this.#connections) {
+      const session = conn.session;
+      if (!session || session.closing) continue;
+      const route = this.#routes.routes.find((r) => r.accept.uri === session.accept);
+      if (!route) continue;
+      const identity = conn.identity ? reverify(conn.identity, this.#tls?.trust) : undefined;
+      const reason = identity ? refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth) : undefined;
+      if (reason !== undefined) {
+        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'certificate';
+        refused.push({ session, rule, reason });
+        continue;
+      }
+      const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
+      if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
+    }
+    return refused;
   }
 
   /**

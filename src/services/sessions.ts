@@ -117,6 +117,7 @@ export class SessionRegistry {
   readonly #perService = new Map<Service, number>();
   readonly #grace: DeadlineList;
   readonly #emptied = new Map<Service, (() => void)[]>();
+  readonly #released = new Map<Session, (() => void)[]>();
 
   constructor(options: { readonly closeGraceMs?: number; readonly clock?: Clock } = {}) {
     this.#grace = new DeadlineList(options.closeGraceMs ?? SESSION_CLOSE_GRACE_MS, options.clock);
@@ -135,6 +136,11 @@ export class SessionRegistry {
     if (this.#byId.get(session.id) !== session) return;
     this.#byId.delete(session.id);
     session.released();
+    const watchers = this.#released.get(session);
+    if (watchers) {
+      this.#released.delete(session);
+      for (const fn of watchers) fn();
+    }
     const left = (this.#perService.get(session.service) ?? 1) - 1;
     if (left > 0) {
       this.#perService.set(session.service, left);
@@ -183,13 +189,26 @@ export class SessionRegistry {
     else this.#emptied.set(service, [fn]);
   }
 
+  /** Calls `fn` once `session` is released (at once if it is not live). */
+  whenReleased(session: Session, fn: () => void): void {
+    if (!this.has(session)) {
+      fn();
+      return;
+    }
+    const list = this.#released.get(session);
+    if (list) list.push(fn);
+    else this.#released.set(session, [fn]);
+  }
+
   /** A close-grace deadline on the shared list. */
   graceFor(onExpire: () => void): Deadline {
     return this.#grace.add(onExpire);
   }
 
-  /** Cancels every pending close deadline (the gateway has stopped). */
+  /** Cancels every pending close deadline and watcher (the gateway has stopped). */
   clear(): void {
     this.#grace.clear();
+    this.#released.clear();
+    this.#emptied.clear();
   }
 }

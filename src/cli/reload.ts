@@ -1,0 +1,124 @@
+/**
+ * Reloading a running gateway from its configuration file: on SIGHUP, when a file behind the configuration changes
+ * (watch-files.ts), or when the primary of `--workers` says so. The file is prepared exactly as `check` and `start`
+ * prepare it (prepare.ts); only a configuration that prepares without error is swapped in (Gateway.reload), and
+ * anything that fails leaves the gateway as it was, with one log line per problem at its FILE:LINE:COL.
+ *
+ * Requests that arrive while a reload runs are coalesced into one more reload after it, so a burst of saves costs
+ * at most two.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.js';
+import { formatDiagnostic, isGatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import { DEFAULT_CONFIG } from './paths.js';
+import { prepare, type Prepared } from './prepare.js';
+import { watchFiles } from './watch-files.js';
+
+export interface ReloadSource {
+  /** As given to `start -c`; undefined for the default configuration. */
+  readonly configPath: string | undefined;
+  readonly defines: Record<string, string>;
+}
+
+/** The files a configuration is read from: the XML itself, the stores and their password files. */
+export function configurationFiles(source: ReloadSource, config: GatewayConfig | undefined): string[] {
+  const files = [source.configPath ?? DEFAULT_CONFIG];
+  for (const store of [config?.security.keystore, config?.security.truststore]) {
+    if (!store) continue;
+    files.push(store.file);
+    if (store.passwordFile !== undefined) files.push(store.passwordFile);
+  }
+  return files;
+}
+
+/**
+ * Prepares the configuration again, logging each problem at its position; the gateway only when it prepared.
+ * `running`: the gateway it is for, whose metrics and live sessions the new listeners and services share.
+ */
+export function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Prepared {
+  const prepared = prepare(source.configPath, source.defines, log, running ? { metrics: running.metrics, sessions: running.sessions } : {});
+  for (const w of prepared.warnings) log.warn({ code: w.code }, formatDiagnostic(w.severity, w.code, w.message, w.position, w.hint));
+  for (const e of prepared.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
+  return prepared;
+}
+
+export function describeFailure(prepared: Prepared): string {
+  const first = prepared.errors[0];
+  if (!first) return 'the configuration did not prepare';
+  const at = first.position ? `${first.position.file}${first.position.line !== undefined ? `:${first.position.line}:${first.position.column ?? 1}` : ''}: ` : '';
+  return `${at}${first.code}: ${first.message}${prepared.errors.length > 1 ? ` (and ${prepared.errors.length - 1} more)` : ''}`;
+}
+
+export class Reloader {
+  readonly #gateway: Gateway;
+  readonly #source: ReloadSource;
+  readonly #log: Logger;
+  readonly #watch: boolean;
+  #stopWatching: (() => void) | undefined;
+  #running: Promise<boolean> | undefined;
+  #again: Promise<boolean> | undefined;
+  #stopped = false;
+
+  /** `watch`: reload when a file behind the configuration changes (off in a worker: its primary decides). */
+  constructor(gateway: Gateway, source: ReloadSource, log: Logger, options: { readonly watch: boolean }) {
+    this.#gateway = gateway;
+    this.#source = source;
+    this.#log = log;
+    this.#watch = options.watch;
+    this.#rewatch();
+  }
+
+  /** Reloads now, or once the reload in progress is done; resolves true when the new configuration is in force. */
+  request(why: string): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false);
+    if (!this.#running) {
+      this.#running = this.#reload(why).finally(() => (this.#running = undefined));
+      return this.#running;
+    }
+    this.#again ??= this.#running.then(() => {
+      this.#again = undefined;
+      return this.request(why);
+    });
+    return this.#again;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+  }
+
+  async #reload(why: string): Promise<boolean> {
+    this.#log.info({ event: 'reload', why }, `Reloading the configuration (${why})`);
+    const prepared = prepareAgain(this.#source, this.#log, this.#gateway);
+    if (!prepared.gateway) {
+      const reason = describeFailure(prepared);
+      this.#gateway.reloadFailed(new Error(reason));
+      this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
+      return false;
+    }
+    try {
+      await this.#gateway.reload(prepared.gateway);
+    } catch (err) {
+      const reason = isGatewayError(err) ? `${err.code}: ${err.message}` : String(err);
+      this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
+      return false;
+    }
+    this.#log.info({ event: 'reload', result: 'success' }, 'Reloaded the configuration');
+    this.#rewatch();
+    return true;
+  }
+
+  /** Watches the files of the configuration now in force (a reload may name other stores). */
+  #rewatch(): void {
+    if (!this.#watch || this.#stopped) return;
+    this.#stopWatching?.();
+    const files = configurationFiles(this.#source, this.#gateway.config);
+    this.#stopWatching = watchFiles(
+      files,
+      (changed) => void this.request(`changed: ${changed.join(', ')}`),
+      { onWatchError: (dir, err) => this.#log.warn({ dir, reason: err instanceof Error ? err.message : String(err) }, `cannot watch ${dir} for changes; SIGHUP still reloads`) },
+    );
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Preparing a configuration: load every store and build every TLS context, service and listener, binding nothing.
+ * `gateway check`, `start` and every reload run exactly this (through Gateway.prepare), so a reload accepts what
+ * `check` accepts and refuses what it refuses.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
+import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
+import { isWebSocketScheme } from './config/uris.js';
+import { loadStoreFile } from './keystore/index.js';
+import type { StoreContents } from './keystore/types.js';
+import { compileAccessRules, type AccessRules } from './auth/access.js';
+import { compileAddressList } from './auth/cidr.js';
+import { Listener, type ListenerOptions } from './listener/listener.js';
+import { handleProtocols } from './listener/subprotocol.js';
+import type { Route } from './listener/routes.js';
+import { EchoService } from './services/echo.js';
+import { ProxyService } from './services/proxy.js';
+import { streamUpstream } from './services/stream-upstream.js';
+import type { SessionRegistry } from './services/sessions.js';
+import type { Service } from './services/types.js';
+import { prepareClientTls } from './tls/client.js';
+import { loadCrls, type CrlSummary } from './tls/crl.js';
+import { trustAnchors } from './tls/material.js';
+import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
+import { createConnector, type Connector } from './upstream/connector.js';
+import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
+import { webSocketUpstream } from './services/websocket-upstream.js';
+import { meteredUpstream } from './services/metered-upstream.js';
+import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
+
+export interface GatewayDependencies {
+  readonly log: Logger;
+  /** How backends are reached; tests wrap it. */
+  readonly connector?: Connector;
+  /** How WebSocket backends are reached; tests wrap it. */
+  readonly webSocketConnector?: WebSocketConnector;
+  /** Where connections, refusals and certificate lifetimes are counted; nothing by default. */
+  readonly metrics?: GatewayMetrics;
+  /** The live sessions the listeners register clients in (a reload's: the running gateway's); a new registry when not given. */
+  readonly sessions?: SessionRegistry;
+  /** How long a drain (SIGTERM, an accept removed by a reload) spreads its closes over; default 30 s. */
+  readonly drainTimeoutMs?: number;
+}
+
+function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
+  return { severity: 'warning', code, message, position, hint: undefined };
+}
+
+/** A listener whose CRL is re-read when its file changes, and what its TLS contexts are rebuilt from. */
+export interface CrlWatch {
+  readonly path: string;
+  readonly settings: ServerTlsSettings;
+  readonly anchors: readonly X509Certificate[];
+  readonly listenerIndex: number;
+}
+
+/** What the certificate lifetimes reported to the metrics are read from; a listener's CRLs change as they reload. */
+export interface Certificates {
+  readonly keystore: StoreContents | undefined;
+  readonly truststore: StoreContents | undefined;
+  readonly crls: (readonly CrlSummary[])[];
+}
+
+interface Stores {
+  readonly keystore: StoreContents | undefined;
+  readonly truststore: StoreContents | undefined;
+}
+
+function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[]): StoreContents | undefined {
+  if (!store) return undefined;
+  try {
+    return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
+  } catch (e) {
+    // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
+    errors.push(toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position));
+    return undefined;
+  }
+}
+
+function createService(
+  config: ServiceConfig,
+  stores: Stores,
+  deps: GatewayDependencies,
+  connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector },
+  warnings: Diagnostic[],
+): Service {
+  if (config.type === 'echo') return new EchoService(config);
+  let upstreamTls: ConnectionOptions | undefined;
+  if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
+    const prepared = prepareClientTls({
+      host: config.connect.host,
+      truststore: stores.truststore,
+      keystore: stores.keystore,
+      alias: config.connectOptions.sslKeystoreAlias,
+      ciphers: config.connectOptions.sslCiphers,
+      protocols: config.connectOptions.sslProtocols,
+      where: config.connect.uri,
+    });
+    for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
+    upstreamTls = prepared.options;
+  }
+  const log = deps.log.child({ service: config.name });
+  const metrics = deps.metrics ?? NO_METRICS;
+  const scheme = config.connect?.scheme;
+  const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
+  return new ProxyService(config, { ...upstream, open: meteredUpstream(upstream.open, metrics.service(config.name)), log });
+}
+
+/** What a configuration prepares into, ready to bind: what a running gateway swaps in whole on a reload. */
+export interface State {
+  readonly config: GatewayConfig;
+  readonly services: readonly Service[];
+  readonly listeners: readonly Listener[];
+  readonly crlWatches: readonly CrlWatch[];
+  /** What the certificate lifetimes reported to the metrics are read from. */
+  readonly certificates: Certificates;
+}
+
+export type BuildResult =
+  | { readonly ok: true; readonly state: State; readonly warnings: readonly Diagnostic[] }
+  | { readonly ok: false; readonly errors: readonly GatewayError[]; readonly warnings: readonly Diagnostic[] };
+
+/**
+ * Loads stores and builds every context, service and listener of `config` without binding anything; every problem
+ * found is collected with the others, so a user sees all of them at once. Listeners register their clients in
+ * `sessions`.
+ */
+export function buildState(config: GatewayConfig, deps: GatewayDependencies, sessions: SessionRegistry): BuildResult {
+  const errors: GatewayError[] = [];
+  const metrics = deps.metrics ?? NO_METRICS;
+  const stores: Stores = {
+    keystore: loadStore(config.security.keystore, 'keystore', errors),
+    truststore: loadStore(config.security.truststore, 'truststore', errors),
+  };
+  const warnings: Diagnostic[] = [];
+  for (const [contents, store] of [
+    [stores.keystore, config.security.keystore],
+    [stores.truststore, config.security.truststore],
+  ] as const) {
+    for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
+  }
+  const connectors = { stream: deps.connector ?? createConnector(), webSocket: deps.webSocketConnector ?? createWebSocketConnector() };
+  const services = new Map<ServiceConfig, Service>();
+  for (const sc of config.services) {
+    try {
+      services.set(sc, createService(sc, stores, deps, connectors, warnings));
+    } catch (e) {
+      errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
+    }
+  }
+
+  const byName = new Map(config.services.map((sc) => [sc.name, sc]));
+  const upgraders = new Map<ServiceConfig, WebSocketServer>();
+  const access = new Map<ServiceConfig, AccessRules>();
+  for (const sc of config.services) {
+    try {
+      access.set(sc, compileAccessRules(sc.accessConstraints));
+    } catch (e) {
+      errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', `access-constraint of service "${sc.name}"`, sc.accessConstraints[0]?.position ?? sc.position));
+    }
+  }
+  metrics.liveTraffic(() => sessions);
+  const listeners: Listener[] = [];
+  const crlWatches: CrlWatch[] = [];
+  /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
+  const crlSummaries: (readonly CrlSummary[])[] = [];
+  for (const lc of config.listeners) {
+    const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
+    const first = members[0];
+    if (!first) continue;
+    const options = lc.options;
+    const where = lc.address;
+    const secure = lc.tls;
+    let prepared: PreparedServerTls | undefined;
+    if (secure) {
+      if (!stores.keystore) {
+        if (!config.security.keystore) {
+          errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${first.accept.uri} needs a <keystore> in <security>`, { position: first.accept.position }));
+        }
+        continue;
+      }
+      if (config.security.truststore && !stores.truststore && options.sslVerifyClient !== 'none') continue; // already reported
+      const settings: ServerTlsSettings = {
+        keystore: stores.keystore,
+        truststore: stores.truststore,
+        hostnames: [...new Set(members.map((m) => m.accept.host))],
+        verifyClient: options.sslVerifyClient,
+        ciphers: options.sslCiphers,
+        protocols: options.sslProtocols,
+        where,
+        verifyDepth: options.sslVerifyDepth,
+      };
+      try {
+        const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
+        const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
+        prepared = prepareServerTls({ ...settings, crl });
+        if (crl) crlSummaries[listeners.length] = crl.summary;
+        for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
+        if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
+      } catch (e) {
+        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
+        continue;
+      }
+    }
+    let proxyProtocol: ListenerOptions['proxyProtocol'];
+    if (options.tcpProxyProtocol !== 'none') {
+      try {
+        proxyProtocol = {
+          version: options.tcpProxyProtocol,
+          trusted: compileAddressList(options.tcpProxyProtocolTrusted, 'tcp.proxy-protocol.trusted', first.accept.position),
+        };
+      } catch (e) {
+        errors.push(toGatewayError(e, 'GW_ERR_CONFIG_VALUE', 'tcp.proxy-protocol.trusted', first.accept.position));
+        continue;
+      }
+    }
+    const routes: Route[] = [];
+    for (const m of members) {
+      const service = services.get(m.config);
+      const rules = access.get(m.config);
+      if (!service || !rules) continue;
+      let wss = upgraders.get(m.config);
+      if (!wss && isWebSocketScheme(m.accept.scheme)) {
+        wss = new WebSocketServer({
+          noServer: true,
+          clientTracking: false,
+          perMessageDeflate: false,
+          maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
+          handleProtocols,
+        });
+        upgraders.set(m.config, wss);
+      }
+      routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name) });
+    }
+    listeners.push(
+      new Listener({
+        listen: lc.listen,
+        stream: lc.stream,
+        tls: prepared,
+        verifyClient: secure ? options.sslVerifyClient : 'none',
+        verifyDepth: secure ? options.sslVerifyDepth : undefined,
+        keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,
+        handshakeTimeoutMs: options.wsHandshakeTimeoutMs,
+        maximumConnections: options.tcpMaximumConnections,
+        maximumConnectionsPerAddress: options.tcpMaximumConnectionsPerAddress,
+        proxyProtocol,
+        routes,
+        log: deps.log,
+        meter: metrics.listener(`${lc.listen.host}:${lc.listen.port}`),
+        sessions,
+      }),
+    );
+  }
+  if (errors.length > 0) return { ok: false, errors, warnings };
+
+  const certificates: Certificates = { keystore: stores.keystore, truststore: stores.truststore, crls: crlSummaries };
+  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches, certificates }, warnings };
+}

@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { WebSocket } from 'ws';
+import { Gateway } from '../../src/gateway.js';
+import { config, doc, parse } from '../helpers/config.js';
+import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
+import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
+
+const within = <T>(p: Promise<T>, what: string): Promise<T> => withDeadline(p, WAIT_MS, what);
+
+const echo = (name: string, accept: string, extra = ''): string[] => ['  <service>', `    <name>${name}</name>`, `    <accept>${accept}</accept>`, '    <type>echo</type>', extra, '  </service>'];
+
+function prepared(text: string, logs: MemoryLog, drainTimeoutMs = 1000): Gateway {
+  const result = Gateway.prepare(config(parse(text)), { log: logs.log, drainTimeoutMs });
+  assert.ok(result.ok);
+  return result.gateway;
+}
+
+async function started(t: { after(fn: () => unknown): void }, text: string): Promise<{ gateway: Gateway; logs: MemoryLog; port: number }> {
+  const logs = memoryLog();
+  const gateway = prepared(text, logs);
+  const [bound] = await within(gateway.start(), 'the gateway to start');
+  assert.ok(bound);
+  t.after(() => gateway.stop());
+  return { gateway, logs, port: bound.port };
+}
+
+async function opened(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await event(ws, 'open', `${url} to open`);
+  return ws;
+}
+
+async function roundTrip(ws: WebSocket, text: string): Promise<string> {
+  const reply = event<[Buffer]>(ws, 'message', `the echo of ${text}`);
+  ws.send(text);
+  return (await reply)[0].toString();
+}
+
+function status(url: string): Promise<number | 'open'> {
+  const ws = new WebSocket(url);
+  ws.on('error', () => undefined);
+  return within(
+    new Promise((resolve) => {
+      ws.once('open', () => {
+        ws.close();
+        resolve('open');
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        ws.terminate();
+        resolve(res.statusCode ?? 0);
+      });
+    }),
+    `${url} to be answered`,
+  );
+}
+
+test('a reload keeps the bound socket of an address still configured and gives it the new routes; open connections keep their service instance', async (t) => {
+  const { gateway, logs, port } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
+  const old = await opened(`ws://127.0.0.1:${port}/a`);
+  const [oldSession] = [...gateway.sessions];
+  assert.ok(oldSession);
+  const closed = event<[number]>(old, 'close', 'the connection on the removed accept to be closed');
+
+  const bound = await within(gateway.reload(prepared(doc(...echo('second', 'ws://127.0.0.1:0/b')), logs)), 'the reload');
+  assert.deepEqual(bound, [], 'nothing new was bound');
+  assert.equal(await status(`ws://127.0.0.1:${port}/b`), 'open', 'the same port serves the new accept');
+  assert.equal(await status(`ws://127.0.0.1:${port}/a`), 404, 'and no longer the old one');
+  assert.equal(gateway.config.services[0]?.name, 'second');
+  assert.equal(oldSession.serviceName, 'first', 'the open connection keeps the service it started with');
+  // Its accept is gone: it is closed with 1001 within the drain timeout.
+  assert.equal((await closed)[0], 1001);
+  assert.deepEqual(gateway.reloads.success, 1);
+  assert.equal(gateway.reloads.last?.result, 'success');
+});
+
+test('a change that needs a rebind (plain to TLS) or a new address that cannot be bound is refused and changes nothing', async (t) => {
+  const { gateway, logs, port } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
+  const tls = doc(...echo('first', 'wss://127.0.0.1:0/a'), '  <security><keystore><file>missing.p12</file></keystore></security>');
+  // The keystore is missing, so this does not even prepare: the CLI counts that through reloadFailed().
+  assert.equal(Gateway.prepare(config(parse(tls)), { log: logs.log }).ok, false);
+  gateway.reloadFailed(new Error('keystore missing'));
+
+  const blocker = createServer();
+  blocker.listen(0, '127.0.0.2');
+  await event(blocker, 'listening');
+  t.after(() => blocker.close());
+  const taken = (blocker.address() as { port: number }).port;
+  const next = prepared(doc(...echo('first', 'ws://127.0.0.1:0/a'), ...echo('other', `ws://127.0.0.2:${taken}/x`)), logs);
+  await assert.rejects(gateway.reload(next), (e: Error & { code?: string }) => e.code === 'GW_ERR_BIND');
+  assert.equal(await status(`ws://127.0.0.1:${port}/a`), 'open', 'the old state is in force');
+  assert.deepEqual({ success: gateway.reloads.success, failure: gateway.reloads.failure }, { success: 0, failure: 2 });
+  assert.equal(gateway.reloads.last?.result, 'failure');
+});
+
+test('a listener switching between a WebSocket and a byte-stream accept is refused with GW_ERR_RELOAD', async (t) => {
+  const { gateway, logs } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
+  const stream = prepared(doc(...echo('first', 'tcp://127.0.0.1:0')), logs);
+  await assert.rejects(gateway.reload(stream), (e: Error & { code?: string }) => e.code === 'GW_ERR_RELOAD' && /HTTP to a byte stream: that needs a restart/.test(e.message));
+});
+
+test('an access-constraint that no longer admits a live connection closes it with 1008, logged and counted', async (t) => {
+  const { gateway, logs, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a')));
+  const live = await opened(`ws://127.0.0.1:${port}/a`);
+  assert.equal(await roundTrip(live, 'x'), 'x');
+  const closed = event<[number, Buffer]>(live, 'close', 'the refused connection to be closed');
+  await gateway.reload(prepared(doc(...echo('svc', 'ws://127.0.0.1:0/a', '    <access-constraint><client-address>10.0.0.0/8</client-address></access-constraint>')), logs));
+  const [code, reason] = await closed;
+  assert.equal(code, 1008);
+  assert.equal(reason.toString(), 'access-constraint no longer satisfied');
+  assert.equal(gateway.policyCloses.get('access'), 1);
+  const line = logs.lines.find((l) => l['code'] === 'GW_ERR_SESSION_CLOSED');
+  assert.equal(line?.['rule'], 'access');
+});
+
+test('readiness is empty once started, names a draining gateway, and a drain ends stopped', async (t) => {
+  const { gateway, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a')));
+  assert.deepEqual(gateway.readiness(), []);
+  const ws = await opened(`ws://127.0.0.1:${port}/a`);
+  const closed = event<[number]>(ws, 'close', 'the client to be closed by the drain');
+  const drained = gateway.drain();
+  assert.equal(gateway.drain(), drained, 'one drain');
+  assert.deepEqual(gateway.readiness().slice(0, 1), ['gateway is draining']);
+  assert.equal((await closed)[0], 1001);
+  await within(drained, 'the drain to finish');
+  assert.ok(gateway.readiness().includes('gateway is stopped'));
+});
