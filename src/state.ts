@@ -17,6 +17,7 @@ import { compileAddressList } from './auth/cidr.js';
 import { Listener, type ListenerOptions } from './listener/listener.js';
 import { handleProtocols } from './listener/subprotocol.js';
 import type { Route } from './listener/routes.js';
+import { DirectoryService } from './services/directory.js';
 import { EchoService } from './services/echo.js';
 import { ProxyService } from './services/proxy.js';
 import { streamUpstream } from './services/stream-upstream.js';
@@ -89,6 +90,7 @@ function createService(
   warnings: Diagnostic[],
 ): Service {
   if (config.type === 'echo') return new EchoService(config);
+  if (config.type === 'directory') return new DirectoryService(config);
   let upstreamTls: ConnectionOptions | undefined;
   if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
     const prepared = prepareClientTls({

@@ -58,10 +58,10 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
 }
 
 function readServiceDefaults(element: XmlElement | undefined, configDir: string, diags: Diagnostics): ServiceDefaults {
-  if (element === undefined) return { accept: { binds: {} }, connect: {} };
+  if (element === undefined) return { accept: { binds: {} }, connect: {}, mimeMappings: [] };
   const children = checkChildren(element, sequence('accept-options?', 'connect-options?', 'mime-mapping*'), diags);
-  for (const e of children.get('mime-mapping') ?? []) readMimeMapping(e, diags);
   return {
+    mimeMappings: (children.get('mime-mapping') ?? []).flatMap((e) => readMimeMapping(e, diags) ?? []),
     accept: readAcceptOptions(first(children, 'accept-options'), true, configDir, diags),
     connect: readConnectOptions(first(children, 'connect-options'), true, diags),
   };

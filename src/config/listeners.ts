@@ -5,7 +5,7 @@
  */
 import { formatHostPort } from './rules.js';
 import type { ListenerConfig, ServiceConfig } from './types.js';
-import { isTlsScheme, isWebSocketScheme } from './uris.js';
+import { isStreamScheme, isTlsScheme } from './uris.js';
 
 export function listenersOf(services: readonly ServiceConfig[]): ListenerConfig[] {
   const byAddress = new Map<string, { accept: ServiceConfig['accepts'][number]; service: ServiceConfig }[]>();
@@ -22,7 +22,7 @@ export function listenersOf(services: readonly ServiceConfig[]): ListenerConfig[
       listen: first.accept.listen,
       address,
       tls: isTlsScheme(first.accept.scheme) && options.sslEncryption,
-      stream: !isWebSocketScheme(first.accept.scheme),
+      stream: isStreamScheme(first.accept.scheme),
       options,
       accepts: members.map((m) => ({ accept: m.accept, service: m.service.name })),
     };

@@ -268,6 +268,8 @@ export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet):
 const BIND_CHAINS: Readonly<Record<Scheme, readonly BindOption[]>> = {
   ws: ['tcp.bind', 'http.bind', 'ws.bind'],
   wss: ['tcp.bind', 'ssl.bind', 'https.bind', 'wss.bind'],
+  http: ['tcp.bind', 'http.bind'],
+  https: ['tcp.bind', 'ssl.bind', 'https.bind'],
   tcp: ['tcp.bind'],
   ssl: ['tcp.bind', 'ssl.bind'],
 };

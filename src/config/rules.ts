@@ -4,7 +4,7 @@
  */
 import { describePosition, type Diagnostics } from './diagnostics.js';
 import { ACCEPT_DEFAULTS, clientCheckOptions } from './options.js';
-import { isTlsScheme, isWebSocketScheme } from './uris.js';
+import { isHttpScheme, isStreamScheme, isTlsScheme } from './uris.js';
 import type { ServiceDraft } from './service.js';
 import type { AcceptUri, HostPort } from './types.js';
 
@@ -44,7 +44,7 @@ function place(drafts: readonly ServiceDraft[]): Placed[] {
       service: config.name,
       accept,
       tls: isTlsScheme(accept.scheme) && acceptOptions.encryption?.value !== false,
-      stream: !isWebSocketScheme(accept.scheme),
+      stream: isStreamScheme(accept.scheme),
       verifyClient: acceptOptions.verifyClient?.value ?? 'none',
       ciphers: acceptOptions.ciphers?.value,
       protocols: acceptOptions.protocols ? [...acceptOptions.protocols.value].sort().join(',') : undefined,
@@ -91,12 +91,13 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
       };
       if (head.stream || other.stream) {
         // Without HTTP there is no Host or path to tell two services apart: a stream listener serves one accept.
-        const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `WebSocket (${p.accept.scheme}://)`);
+        const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `HTTP (${p.accept.scheme}://)`);
         conflict('the service it serves', kind(head), kind(other));
         continue;
       }
       if (head.tls !== other.tls) {
-        conflict('TLS', head.tls ? 'TLS (wss://)' : 'plain (ws://)', other.tls ? 'TLS (wss://)' : 'plain (ws://)');
+        const kind = (p: Placed): string => `${p.tls ? 'TLS' : 'plain'} (${p.accept.scheme}://)`;
+        conflict('TLS', kind(head), kind(other));
         continue;
       }
       // An option that did not parse is already reported where it is; comparing its default would blame the other.
@@ -118,11 +119,14 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
   }
 }
 
-/** Two accepts with the same host, port and path: a request could not tell which service it is for. */
+/**
+ * Two accepts with the same host, port and path and of the same kind: a request could not tell which service it is
+ * for. A WebSocket accept and an HTTP one may share a path (upgrades go to the one, plain requests to the other).
+ */
 function checkDuplicateRoutes(placed: readonly Placed[], diags: Diagnostics): void {
   const seen = new Map<string, Placed>();
   for (const p of placed) {
-    const key = `${formatHostPort(p.accept)}${p.accept.path}`;
+    const key = `${isHttpScheme(p.accept.scheme) ? 'http' : 'ws'} ${formatHostPort(p.accept)}${p.accept.path}`;
     const before = seen.get(key);
     if (before === undefined) {
       seen.set(key, p);

@@ -5,10 +5,11 @@
 import { readAccessConstraint } from './access-constraint.js';
 import { attempt, describePosition, type Diagnostics } from './diagnostics.js';
 import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet, type Located } from './options.js';
-import { readProxyProperties } from './proxy-properties.js';
+import { readDirectoryProperties } from './directory-properties.js';
+import { PROXY_DEFAULTS, readProxyProperties } from './proxy-properties.js';
 import { checkChildren, first, leafText, sequence } from './structure.js';
-import type { AcceptUri, ConnectUri, CrossSiteConstraint, ServiceConfig, ServiceType, SourcePosition } from './types.js';
-import { isTlsScheme, isWebSocketScheme, parseAcceptUri, parseConnectUri } from './uris.js';
+import type { AcceptUri, ConnectUri, CrossSiteConstraint, MimeMapping, ServiceConfig, ServiceType, SourcePosition } from './types.js';
+import { isHttpScheme, isStreamScheme, isTlsScheme, isWebSocketScheme, parseAcceptUri, parseConnectUri } from './uris.js';
 import { KAAZING_ONLY_SERVICE_TYPES, RETIRED_SERVICE_TYPES, SERVED_SERVICE_TYPES, nearestName } from './vocabulary.js';
 import { parseSeconds } from './grammar.js';
 import type { XmlElement } from './xml.js';
@@ -34,7 +35,11 @@ const SERVICE_CONTENT = sequence(
 export interface ServiceDefaults {
   readonly accept: AcceptOptionSet;
   readonly connect: ConnectOptionSet;
+  readonly mimeMappings: readonly MimeMapping[];
 }
+
+/** The service types that answer plain HTTP requests on http:// and https:// accepts, and only those. */
+const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory'];
 
 /** What the document-level rules need besides the ServiceConfig itself. */
 export interface ServiceDraft {
@@ -60,6 +65,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   const label = name ? `service "${name}"` : 'this service';
 
   const realmNames = refuseUnservedFeatures(children, label, diags);
+  const ownMappings = (children.get('mime-mapping') ?? []).flatMap((e) => readMimeMapping(e, diags) ?? []);
   const acceptOptions = mergeAccept(readAcceptOptions(first(children, 'accept-options'), false, configDir, diags), defaults.accept);
   const connectOptions = mergeConnect(readConnectOptions(first(children, 'connect-options'), false, diags), defaults.connect);
   const crossSiteConstraints = (children.get('cross-site-constraint') ?? []).flatMap((e) => readCrossSite(e, diags));
@@ -73,19 +79,23 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   if (type === undefined) return { draft: undefined, name: nameResult, realmNames };
 
   const accepts = readAccepts(children.get('accept') ?? [], acceptOptions, diags);
+  if (accepts !== undefined && !acceptsFitType(accepts, type, label, diags)) return { draft: undefined, name: nameResult, realmNames };
   checkClientCheckOptions(acceptOptions, label, diags);
   if ((children.get('accept') ?? []).length === 0) {
     diags.error('GW_ERR_CONFIG_MISSING', `Missing required element: <accept> in ${label} (a ${type} service needs at least one)`, element.position);
   }
-  const properties = readProxyProperties(first(children, 'properties'), type, diags);
+  const propertiesElement = first(children, 'properties');
+  const properties = type === 'directory' ? { values: PROXY_DEFAULTS, legacyConnects: [] } : readProxyProperties(propertiesElement, type, diags);
+  const directory = type === 'directory' ? readDirectoryProperties(propertiesElement, element, configDir, diags) : undefined;
   const connectElements = [...(children.get('connect') ?? []), ...properties.legacyConnects].sort(byPosition);
   let connect: ConnectUri | undefined;
-  if (type === 'echo') {
-    for (const c of connectElements) diags.error('GW_ERR_CONFIG_URI', `An echo service takes no <connect>: it answers the client itself`, c.position, 'remove the <connect>, or make the service a proxy');
+  if (type !== 'proxy') {
+    const why = type === 'echo' ? 'it answers the client itself' : 'it answers requests itself';
+    for (const c of connectElements) diags.error('GW_ERR_CONFIG_URI', `An ${type} service takes no <connect>: ${why}`, c.position, type === 'echo' ? 'remove the <connect>, or make the service a proxy' : 'remove the <connect>');
   } else {
     connect = readConnects(connectElements, label, element, diags);
   }
-  if (accepts === undefined || (type === 'proxy' && connect === undefined) || nameResult === undefined) {
+  if (accepts === undefined || (type === 'proxy' && connect === undefined) || (type === 'directory' && directory === undefined) || nameResult === undefined) {
     return { draft: undefined, name: nameResult, realmNames };
   }
   const config: ServiceConfig = {
@@ -99,6 +109,8 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     connectOptions: toConnectOptions(connectOptions),
     crossSiteConstraints,
     accessConstraints,
+    directory,
+    mimeMappings: mergeMimeMappings(ownMappings, defaults.mimeMappings),
     position: element.position,
   };
   checkTransportFit(config, connectOptions, acceptOptions.inactivityTimeoutMs, diags);
@@ -112,8 +124,8 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
 function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionSet, acceptInactivity: Located<number> | undefined, diags: Diagnostics): void {
   const label = `service "${config.name}"`;
   const own = (located: { inherited: boolean } | undefined): boolean => located !== undefined && !located.inherited;
-  const streamAccept = config.accepts.find((a) => !isWebSocketScheme(a.scheme));
-  if (streamAccept !== undefined && config.accepts.every((a) => !isWebSocketScheme(a.scheme)) && own(acceptInactivity) && (acceptInactivity?.value ?? 0) > 0) {
+  const streamAccept = config.accepts.find((a) => isStreamScheme(a.scheme));
+  if (streamAccept !== undefined && config.accepts.every((a) => isStreamScheme(a.scheme)) && own(acceptInactivity) && (acceptInactivity?.value ?? 0) > 0) {
     diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<ws.inactivity.timeout> in the <accept-options> of ${label} is not supported on ${streamAccept.uri}: a byte-stream client cannot be pinged`, (acceptInactivity as Located<unknown>).position, 'remove it; TCP keep-alive finds clients that vanished');
   }
   if (streamAccept !== undefined) {
@@ -171,7 +183,7 @@ function readType(element: XmlElement, diags: Diagnostics): ServiceType | undefi
   return undefined;
 }
 
-/** Refuses the service parts that would make the gateway weaker than the file (auth, balancing); warns on mime-mapping. */
+/** Refuses the service parts that would make the gateway weaker than the file (auth, balancing). */
 function refuseUnservedFeatures(children: Map<string, XmlElement[]>, label: string, diags: Diagnostics): string[] {
   const realmNames: string[] = [];
   for (const e of children.get('realm-name') ?? []) {
@@ -187,14 +199,51 @@ function refuseUnservedFeatures(children: Map<string, XmlElement[]>, label: stri
       diags.error('GW_ERR_CONFIG_UNSUPPORTED', `<${tag}> in ${label} is not supported: this gateway has no cluster balancing or notification`, e.position);
     }
   }
-  for (const e of children.get('mime-mapping') ?? []) readMimeMapping(e, diags);
   return realmNames;
 }
 
-export function readMimeMapping(element: XmlElement, diags: Diagnostics): void {
+/** One `<mime-mapping>` (service or service-defaults); it applies to what a directory service serves. */
+export function readMimeMapping(element: XmlElement, diags: Diagnostics): MimeMapping | undefined {
   const children = checkChildren(element, sequence('extension', 'mime-type'), diags);
-  const extension = first(children, 'extension');
-  diags.warning(`<mime-mapping>${extension ? ` for "${extension.text.trim()}"` : ''} is ignored: this gateway serves no files over HTTP`, element.position);
+  const extensionElement = first(children, 'extension');
+  const typeElement = first(children, 'mime-type');
+  if (extensionElement === undefined || typeElement === undefined) return undefined;
+  const extension = leafText(extensionElement, diags).replace(/^\./, '').toLowerCase();
+  const mimeType = leafText(typeElement, diags);
+  let ok = true;
+  if (!/^[a-z0-9_+~-][a-z0-9_.+~-]*$/.test(extension)) {
+    diags.error('GW_ERR_CONFIG_VALUE', `Invalid <extension> "${extensionElement.text.trim()}": expected a file extension such as html`, extensionElement.position);
+    ok = false;
+  }
+  // A media type as RFC 9110 §8.3.1 writes it, parameters allowed (text/html; charset=utf-8).
+  if (!/^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;\s*[\w!#$&^.+-]+=("[^"\r\n]*"|[\w!#$&^.+-]+))*$/.test(mimeType)) {
+    diags.error('GW_ERR_CONFIG_VALUE', `Invalid <mime-type> "${mimeType}": expected a media type such as text/html or text/plain; charset=utf-8`, typeElement.position);
+    ok = false;
+  }
+  return ok ? { extension, mimeType, position: element.position } : undefined;
+}
+
+/** The service's own mappings win over service-defaults', extension by extension; a later one wins in a list. */
+function mergeMimeMappings(own: readonly MimeMapping[], defaults: readonly MimeMapping[]): MimeMapping[] {
+  const byExtension = new Map<string, MimeMapping>();
+  for (const m of [...defaults, ...own]) byExtension.set(m.extension, m);
+  return [...byExtension.values()];
+}
+
+/**
+ * HTTP services (directory) answer plain requests, so they accept on http:// and https:// only; WebSocket and
+ * byte-stream services never on those.
+ */
+function acceptsFitType(accepts: readonly AcceptUri[], type: ServiceType, label: string, diags: Diagnostics): boolean {
+  const http = HTTP_SERVICE_TYPES.includes(type);
+  let fits = true;
+  for (const a of accepts) {
+    if (isHttpScheme(a.scheme) === http) continue;
+    fits = false;
+    if (http) diags.error('GW_ERR_CONFIG_URI', `A ${type} service answers HTTP requests: its accept must be http:// or https://, not ${a.uri} (${label})`, a.position, `write ${a.scheme === 'wss' || a.scheme === 'ssl' ? 'https' : 'http'}://${a.uri.replace(/^[a-z]+:\/\//i, '')}`);
+    else diags.error('GW_ERR_CONFIG_URI', `A ${type} service serves ${type === 'proxy' ? 'WebSocket and byte-stream' : 'WebSocket'} clients: ${a.uri} is for HTTP services such as directory (${label})`, a.position, `write ${a.scheme === 'https' ? 'wss' : 'ws'}://${a.uri.replace(/^[a-z]+:\/\//i, '')}`);
+  }
+  return fits;
 }
 
 function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, diags: Diagnostics): AcceptUri[] | undefined {

@@ -11,7 +11,7 @@ export type { SourcePosition };
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
-export type ServiceType = 'proxy' | 'echo';
+export type ServiceType = 'proxy' | 'echo' | 'directory';
 export type ConnectStrategy = 'immediate' | 'deferred' | 'prepared';
 export type { Scheme } from './uris.js';
 /** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */
@@ -167,6 +167,47 @@ export interface AccessConstraintConfig {
   readonly position: SourcePosition;
 }
 
+/** A parsed `<cache-control>` (config/cache-control.ts). */
+export interface CacheControl {
+  /** Directives without a value (`no-cache`, `public`, …), as written, lower case. */
+  readonly flags: readonly string[];
+  /** Valued directives other than max-age (`s-maxage`), in seconds. */
+  readonly values: readonly { readonly name: string; readonly seconds: number }[];
+  /** `max-age=N`, in seconds. */
+  readonly maxAgeS: number | undefined;
+  /** `max-age=m+N`: N seconds after the file was last modified. */
+  readonly maxAgeAfterModifiedS: number | undefined;
+}
+
+/** One `<location>` of a directory service: files matching any of its patterns get its cache-control. */
+export interface DirectoryLocation {
+  /** Ant-style patterns (`**\/*.js`), matched case-insensitively against the path below the directory. */
+  readonly patterns: readonly string[];
+  readonly cacheControl: CacheControl;
+  readonly position: SourcePosition;
+}
+
+/** A directory service's `<properties>`. */
+export interface DirectoryProperties {
+  /** Absolute path of the directory served (`directory`, resolved as docs/configuration.md says). */
+  readonly directory: string;
+  /** `welcome-file`: the file served for a request naming a directory (no default: Kaazing has none). */
+  readonly welcomeFile: string | undefined;
+  /** `error-pages-directory`: absolute path of a directory holding `404.html` and the like. */
+  readonly errorPagesDirectory: string | undefined;
+  /** `options` `indexes`: a directory without a welcome file is listed. */
+  readonly indexes: boolean;
+  readonly locations: readonly DirectoryLocation[];
+}
+
+/** `<mime-mapping>`: the Content-Type for files with an extension. */
+export interface MimeMapping {
+  /** Lower case, without a leading dot. */
+  readonly extension: string;
+  readonly mimeType: string;
+  readonly position: SourcePosition;
+}
+
 export interface ServiceConfig {
   readonly name: string;
   readonly description: string | undefined;
@@ -180,6 +221,10 @@ export interface ServiceConfig {
   readonly crossSiteConstraints: readonly CrossSiteConstraint[];
   /** In document order; empty = no constraint beyond TLS. */
   readonly accessConstraints: readonly AccessConstraintConfig[];
+  /** A directory service's properties; undefined for other types. */
+  readonly directory: DirectoryProperties | undefined;
+  /** The service's `<mime-mapping>`s over those of `<service-defaults>` (the service's own win, by extension). */
+  readonly mimeMappings: readonly MimeMapping[];
   readonly position: SourcePosition;
 }
 

@@ -1,16 +1,17 @@
 /**
  * Accept and connect URIs. Both sides take `ws://` and `wss://` (WebSocket, with a path) and `tcp://` and
- * `ssl://` (a byte stream: host and port, no path); other Kaazing schemes are refused as unsupported.
+ * `ssl://` (a byte stream: host and port, no path); accepts also take `http://` and `https://` (plain HTTP
+ * requests, with a path, for the HTTP services). Other Kaazing schemes are refused as unsupported.
  */
 import { GatewayError } from '../errors.js';
 
-export type Scheme = 'ws' | 'wss' | 'tcp' | 'ssl';
+export type Scheme = 'ws' | 'wss' | 'tcp' | 'ssl' | 'http' | 'https';
 
 export interface ParsedAccept {
   readonly scheme: Scheme;
   readonly host: string;
   readonly port: number;
-  /** The WebSocket path; `/` for tcp:// and ssl://. */
+  /** The request path routed by (WebSocket or HTTP); `/` for tcp:// and ssl://. */
   readonly path: string;
 }
 
@@ -22,7 +23,8 @@ export interface ParsedConnect {
   readonly path: string;
 }
 
-const SCHEMES: readonly Scheme[] = ['ws', 'wss', 'tcp', 'ssl'];
+const SCHEMES: readonly Scheme[] = ['ws', 'wss', 'tcp', 'ssl', 'http', 'https'];
+const CONNECT_SCHEMES: readonly Scheme[] = ['ws', 'wss', 'tcp', 'ssl'];
 
 function isScheme(s: string): s is Scheme {
   return (SCHEMES as readonly string[]).includes(s);
@@ -33,9 +35,24 @@ export function isWebSocketScheme(scheme: Scheme): scheme is 'ws' | 'wss' {
   return scheme === 'ws' || scheme === 'wss';
 }
 
+/** True for the schemes whose requests are plain HTTP requests, answered by an HTTP service (`directory`, …). */
+export function isHttpScheme(scheme: Scheme): scheme is 'http' | 'https' {
+  return scheme === 'http' || scheme === 'https';
+}
+
+/** True for tcp:// and ssl://: a byte stream with no HTTP, so no Host or path to route by. */
+export function isStreamScheme(scheme: Scheme): scheme is 'tcp' | 'ssl' {
+  return scheme === 'tcp' || scheme === 'ssl';
+}
+
 /** The schemes that run TLS (towards the client on an accept, unless `ssl.encryption disabled`). */
 export function isTlsScheme(scheme: Scheme): boolean {
-  return scheme === 'wss' || scheme === 'ssl';
+  return scheme === 'wss' || scheme === 'ssl' || scheme === 'https';
+}
+
+/** The port a URI without one means. */
+function defaultPort(scheme: Scheme): number {
+  return scheme === 'ws' || scheme === 'http' ? 80 : 443;
 }
 
 /** A path on a byte-stream URI would suggest routing that a stream cannot have. */
@@ -72,13 +89,11 @@ export function parseAcceptUri(text: string): ParsedAccept {
   const url = parseUrl(text, 'accept');
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (!isScheme(scheme)) {
-    throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Accept scheme "${scheme}://" is not supported: this gateway accepts ws://, wss://, tcp:// and ssl://`, {
-      hint: scheme === 'http' || scheme === 'https' ? 'HTTP file and API serving is not provided' : undefined,
-    });
+    throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Accept scheme "${scheme}://" is not supported: this gateway accepts ws://, wss://, http://, https://, tcp:// and ssl://`);
   }
   rejectExtras(url, text, 'accept');
-  if (isWebSocketScheme(scheme)) {
-    const port = url.port === '' ? (scheme === 'ws' ? 80 : 443) : Number(url.port);
+  if (!isStreamScheme(scheme)) {
+    const port = url.port === '' ? defaultPort(scheme) : Number(url.port);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     return { scheme, host: bareHost(url), port, path };
   }
@@ -89,7 +104,7 @@ export function parseAcceptUri(text: string): ParsedAccept {
 export function parseConnectUri(text: string): ParsedConnect {
   const url = parseUrl(text, 'connect');
   const scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (!isScheme(scheme)) {
+  if (!isScheme(scheme) || !CONNECT_SCHEMES.includes(scheme)) {
     throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Connect scheme "${scheme}://" is not supported: this gateway connects to tcp://, ssl://, ws:// and wss:// backends`);
   }
   rejectExtras(url, text, 'connect');

@@ -6,7 +6,7 @@
  */
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { normaliseHostname } from '../tls/select.js';
-import { hostOf, type RouteTable } from './routes.js';
+import { hostOf, type RouteKind, type RouteTable } from './routes.js';
 
 export function misdirected(
   tls: PreparedServerTls,
@@ -14,6 +14,7 @@ export function misdirected(
   servername: string | undefined,
   hostHeader: string | undefined,
   path: string,
+  kind: RouteKind = 'upgrade',
 ): boolean {
   // No SNI (a client that dialled an address, or one too old to send it): the Host header alone decides.
   if (!servername) return false;
@@ -21,5 +22,5 @@ export function misdirected(
   const host = hostOf(hostHeader);
   if (host === undefined || host === sni) return false;
   if (contextForServername(tls, sni) !== contextForServername(tls, host)) return true;
-  return routes.match(sni, path) !== routes.match(host, path);
+  return routes.match(sni, path, kind) !== routes.match(host, path, kind);
 }

@@ -24,9 +24,10 @@ export interface Endpoints {
 /**
  * How far a connection got: reading a load balancer's PROXY header, the TLS handshake, the HTTP request, waiting
  * for its WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a
- * refusal and waiting to close.
+ * refusal and waiting to close. A connection to an HTTP service goes from `http` to `serving` (requests being
+ * answered) to `idle` (kept alive between requests) and back to `http` when the next request begins.
  */
-export type Phase = 'proxy-header' | 'tls' | 'http' | 'connecting' | 'upgraded' | 'refused';
+export type Phase = 'proxy-header' | 'tls' | 'http' | 'serving' | 'idle' | 'connecting' | 'upgraded' | 'refused';
 
 /** An answer the listener owes a client at the HTTP layer, instead of routing its request. */
 export interface HttpRefusal {
@@ -58,6 +59,8 @@ export class DownstreamConnection {
   session: Session | undefined;
   /** What the HTTP layer's socket had read when it got the connection: more means a request has started. */
   httpBytesAtStart = 0;
+  /** Plain HTTP requests being answered on this connection (more than one when a client pipelines). */
+  requestsInFlight = 0;
 
   constructor(readonly socket: Socket) {
     this.phase = 'tls';

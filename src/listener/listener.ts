@@ -1,11 +1,12 @@
 /**
  * One listening address (host:port) of the gateway: a TCP server whose connections go through, in order, the
  * connection limits, a trusted load balancer's PROXY header, the TLS handshake with the client certificate judged,
- * and an HTTP parser that only does WebSocket upgrades, routed to the service whose accept matches by Host and path.
- * Everything before the upgrade runs against one deadline (`ws.handshake.timeout`), so a client that connects and
- * stalls anywhere on the way is closed when it expires.
+ * and an HTTP parser: WebSocket upgrades are routed to the WebSocket service whose accept matches by Host and path,
+ * plain requests to the HTTP service whose accept matches (plain-request.ts). Everything before the upgrade or the
+ * request runs against one deadline (`ws.handshake.timeout`), so a client that connects and stalls anywhere on the
+ * way is closed when it expires.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -26,12 +27,13 @@ import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
-import { DownstreamConnection, type HttpRefusal } from './connection.js';
+import { DownstreamConnection } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { admits } from './admission.js';
+import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
@@ -103,6 +105,8 @@ export class Listener {
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
   #state: 'new' | 'listening' | 'closed' = 'new';
+  /** What the plain-request path (plain-request.ts) sees of this listener. */
+  readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
   readonly #soleService: string | undefined;
 
@@ -116,19 +120,40 @@ export class Listener {
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
     this.#handshakeDeadlines = new DeadlineList(options.handshakeTimeoutMs);
+    const listener = this;
+    // Getters: a reload (reconfigure) replaces the routes, TLS and options that later requests are served with.
+    this.#requestListener = {
+      get routes() {
+        return listener.#routes;
+      },
+      get tls() {
+        return listener.#tls;
+      },
+      get listening() {
+        return listener.#state === 'listening';
+      },
+      get log() {
+        return listener.#options.log;
+      },
+      refused: (conn, counted) => {
+        if (counted) this.#count(counted.why, conn, counted.message, counted.service);
+        this.#refused(conn, conn.httpSocket);
+      },
+      requestBegins: (conn) => {
+        conn.phase = 'http';
+        conn.deadline = this.#handshakeDeadlines.add(() => this.#expired(conn));
+      },
+      requestArrived: (conn) => {
+        conn.deadline?.cancel();
+        conn.deadline = undefined;
+      },
+    };
     this.#http = createHttpServer();
     this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
-    this.#http.on('request', (req, res) => {
+    this.#http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const conn = this.#bySocket.get(req.socket);
-      const refusal = conn?.refusal ?? this.#answerFor(req);
-      if (conn) this.#refused(conn, req.socket);
-      // This address serves upgrades only: whatever a plain request gets, the connection closes after it.
-      res.writeHead(refusal.status, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        Connection: 'close',
-        ...(refusal.status === 426 ? { Upgrade: 'websocket' } : {}),
-      });
-      res.end(`${refusal.message}\n`);
+      if (conn) servePlainRequest(req, res, conn, this.#requestListener);
+      else req.socket.destroy();
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -433,8 +458,9 @@ export class Listener {
   #expired(conn: DownstreamConnection): void {
     conn.deadline = undefined;
     const phase = conn.phase;
-    // A backend being connected for this client has its own deadline, and its failure its own answer (502).
-    if (phase === 'connecting') return;
+    // A backend being connected for this client has its own deadline, and its failure its own answer (502); a
+    // request being answered or a kept-alive connection between requests has no deadline of the listener's.
+    if (phase === 'connecting' || phase === 'serving' || phase === 'idle') return;
     if (phase === 'refused' || phase === 'upgraded') {
       conn.tls?.destroy();
       conn.socket.destroy();
@@ -485,15 +511,6 @@ export class Listener {
   #count(why: RefusalReason, conn: DownstreamConnection, message: string, service: string | undefined): void {
     const id = conn.identity?.presented ? conn.identity : undefined;
     this.#options.meter.refused(why, service ?? this.#soleService, { downstream: conn.downstream, message, subject: id?.subject, fingerprint: id?.fingerprint256 });
-  }
-
-  /** What a plain HTTP request (not an upgrade) is told: 426 where a service would upgrade it, else 404. */
-  #answerFor(req: IncomingMessage): HttpRefusal {
-    const route = this.#routes.match(req.headers.host, pathOf(req.url));
-    if (route && route.service.available) {
-      return { status: 426, message: `This address serves WebSocket connections for service "${route.service.config.name}"; connect with a WebSocket client.` };
-    }
-    return { status: 404, message: `No service accepts ${req.url ?? '/'} here.` };
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

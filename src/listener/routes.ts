@@ -5,6 +5,7 @@
 import type { WebSocketServer } from 'ws';
 import type { AccessRules } from '../auth/access.js';
 import type { AcceptUri } from '../config/types.js';
+import { isHttpScheme } from '../config/uris.js';
 import type { ServiceMeter } from '../metrics/types.js';
 import type { Service } from '../services/types.js';
 
@@ -44,6 +45,13 @@ export function pathMatches(acceptPath: string, requestPath: string): boolean {
   return requestPath === acceptPath || requestPath.startsWith(acceptPath + '/');
 }
 
+/** What a route serves: WebSocket upgrades (ws://, wss://, and the byte streams of tcp://, ssl://) or plain HTTP requests. */
+export type RouteKind = 'upgrade' | 'request';
+
+export function routeKind(route: Route): RouteKind {
+  return isHttpScheme(route.accept.scheme) ? 'request' : 'upgrade';
+}
+
 export class RouteTable {
   readonly #routes: readonly Route[];
 
@@ -58,12 +66,14 @@ export class RouteTable {
 
   /**
    * Accepts whose host equals the Host header win; when no accept on this address names that host (a client that
-   * dialled an IP address, say), every accept is a candidate and the path alone decides.
+   * dialled an IP address, say), every accept is a candidate and the path alone decides. Upgrades are routed among
+   * the WebSocket accepts only, plain requests among the HTTP ones.
    */
-  match(hostHeader: string | undefined, path: string): Route | undefined {
+  match(hostHeader: string | undefined, path: string, kind: RouteKind = 'upgrade'): Route | undefined {
     const host = hostOf(hostHeader);
-    const named = this.#routes.filter((r) => r.accept.host === host);
-    const candidates = named.length > 0 ? named : this.#routes;
+    const ofKind = this.#routes.filter((r) => routeKind(r) === kind);
+    const named = ofKind.filter((r) => r.accept.host === host);
+    const candidates = named.length > 0 ? named : ofKind;
     return candidates.find((r) => pathMatches(r.accept.path, path));
   }
 }

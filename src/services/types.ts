@@ -3,7 +3,11 @@
  * end (src/pipe/ends.ts: a WebSocket or a byte stream), together with what is known of the connection; the service
  * owns the connection from then on, and reports how it ended through the connection's logger (one line when it
  * opens, one when it closes).
+ *
+ * Services on http:// and https:// accepts (`directory`) answer plain HTTP requests instead: the listener keeps the
+ * connection (keep-alive, deadlines, refusals) and hands the service one request at a time (`handleRequest`).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import type { ServiceMeter } from '../metrics/types.js';
@@ -64,6 +68,15 @@ export interface Service {
   /** Set when the backend must be connected before a WebSocket client's upgrade is answered (see proxy.ts). */
   readonly connectsBeforeUpgrade?: boolean;
   prepareUpgrade?(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream>;
+  /**
+   * Answers one plain HTTP request routed to an http:// or https:// accept of the service. The listener has already
+   * applied what it applies to upgrades (the client certificate's verdict, SNI against Host, the access-constraints)
+   * and owns the connection: the service writes one complete response through `res` (status, headers, body) and
+   * never touches the socket, so keep-alive (`http.keepalive.timeout`) and the request deadline stay the listener's.
+   * The listener logs one line per request (method, path, status, bytes, duration); `ctx` is the connection's, as
+   * an upgrade would get it, with `path` the request's.
+   */
+  handleRequest?(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void;
   /** Starts what runs ahead of clients (prepared connections); called once the listeners are bound. */
   start?(): void;
   /** Closes every connection the service owns (1001, going away, to WebSocket clients). Safe to call twice. */

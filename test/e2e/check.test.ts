@@ -50,7 +50,7 @@ describe('gateway check', () => {
         '  <service>',
         '    <name>two</name>',
         '    <accept>ws://127.0.0.1:0/two</accept>',
-        '    <type>directory</type>',
+        '    <type>broadcast</type>',
         '  </service>',
         '</gateway-config>',
       ].join('\n'),
@@ -61,7 +61,7 @@ describe('gateway check', () => {
     const at = (line: number) => lines.find((l) => l.includes(`broken.xml:${line}:`));
     assert.match(at(8) ?? '', /error GW_ERR_CONFIG_VALUE: .*128kB/);
     assert.match(at(9) ?? '', /error GW_ERR_CONFIG_UNKNOWN_ELEMENT: .*ssl\.cipher.*ssl\.ciphers/);
-    assert.match(at(15) ?? '', /error GW_ERR_CONFIG_UNSUPPORTED: .*directory/);
+    assert.match(at(15) ?? '', /error GW_ERR_CONFIG_UNSUPPORTED: .*broadcast/);
   });
 
   test('a missing store and a wrong password are reported at the <security> element that names them', async () => {

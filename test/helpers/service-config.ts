@@ -27,6 +27,8 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
     connectOptions: { sslKeystoreAlias: undefined, httpHeaders: [], wsInactivityTimeoutMs: 0, sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' },
     crossSiteConstraints: [],
     accessConstraints: [],
+    directory: undefined,
+    mimeMappings: [],
     position: { file: 'test.xml', line: 1, column: 1 },
     ...overrides,
   };

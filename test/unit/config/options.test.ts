@@ -125,8 +125,9 @@ test('service-defaults apply option by option where the service sets nothing', (
   assert.equal(service?.acceptOptions.wsInactivityTimeoutMs, 9000);
   assert.equal(service?.acceptOptions.wsMaximumMessageSize, 65536);
   assert.deepEqual(service?.connectOptions.tcpBind, { host: '10.0.0.2', port: 0 });
-  assert.deepEqual(where(r), ['warning GW_ERR_CONFIG_WARNING 5:5']);
-  assert.equal(config(r).warnings.length, 1);
+  assert.deepEqual(where(r), []);
+  assert.deepEqual(service?.mimeMappings.map((m) => m.extension), ['html']);
+  assert.equal(config(r).warnings.length, 0);
 });
 
 test('ssl.verify-client from service-defaults does not make ws:// accepts fail; set on the service it does', () => {

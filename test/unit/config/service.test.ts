@@ -70,7 +70,7 @@ test('a service needs an accept', () => {
 
 test('service types: Kaazing-only types are unsupported, retired ones no longer supported, others unrecognized', () => {
   const typed = (t: string) => parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', `<type>${t}</type>`)));
-  for (const t of ['amqp.proxy', 'http.proxy', 'directory', 'broadcast', 'balancer', 'http.redirect', 'turn.rest', 'update.check', 'management.jmx']) {
+  for (const t of ['amqp.proxy', 'http.proxy', 'broadcast', 'balancer', 'http.redirect', 'turn.rest', 'update.check', 'management.jmx']) {
     const r = typed(t);
     assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5'], t);
     assert.equal(r.diagnostics[0]?.message, `service type '${t}' is not supported by this gateway`);
@@ -100,20 +100,33 @@ test('realm-name, authorization-constraint, balance and notify are unsupported a
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_UNSUPPORTED 8:5', 'error GW_ERR_CONFIG_UNSUPPORTED 9:5', 'error GW_ERR_CONFIG_UNSUPPORTED 10:5']);
 });
 
-test('mime-mapping is accepted and ignored with a warning', () => {
-  const r = parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', '<type>echo</type>', '<mime-mapping><extension>js</extension><mime-type>text/javascript</mime-type></mime-mapping>')));
-  assert.equal(r.ok, true);
-  assert.deepEqual(where(r), ['warning GW_ERR_CONFIG_WARNING 6:5']);
+test('mime-mapping: the service\'s own win over service-defaults\' by extension; bad extensions and types are errors', () => {
+  const r = parse(
+    doc(
+      '  <service-defaults>',
+      '    <mime-mapping><extension>js</extension><mime-type>text/javascript</mime-type></mime-mapping>',
+      '    <mime-mapping><extension>wasm</extension><mime-type>application/wasm</mime-type></mime-mapping>',
+      '  </service-defaults>',
+      ...service('<name>s</name>', '<accept>ws://h/</accept>', '<type>echo</type>', '<mime-mapping><extension>.JS</extension><mime-type>application/x-js; charset=utf-8</mime-type></mime-mapping>'),
+    ),
+  );
+  assert.deepEqual(where(r), []);
+  assert.deepEqual(config(r).services[0]?.mimeMappings.map((m) => `${m.extension} ${m.mimeType}`), ['js application/x-js; charset=utf-8', 'wasm application/wasm']);
+  const bad = parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', '<type>echo</type>', '<mime-mapping><extension>a/b</extension><mime-type>text</mime-type></mime-mapping>')));
+  assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_VALUE 6:19', 'error GW_ERR_CONFIG_VALUE 6:45']);
 });
 
-test('accept URIs: http and sse are unsupported, nonsense is invalid; connect URIs need a port', () => {
+test('accept URIs: sse is unsupported, nonsense is invalid, http:// is for HTTP services; connect URIs need a port', () => {
   const r = parse(
     doc(
       ...service('<name>a</name>', '<accept>http://h/</accept>', '<accept>sse://h/</accept>', '<accept>udp://h:1</accept>', '<accept>not a uri</accept>', '<type>echo</type>'),
       ...service('<name>b</name>', '<accept>ws://h/b</accept>', '<connect>tcp://backend</connect>', '<type>proxy</type>'),
     ),
   );
-  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 4:5', 'error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_URI 7:5', 'error GW_ERR_CONFIG_URI 13:5']);
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNSUPPORTED 6:5', 'error GW_ERR_CONFIG_URI 7:5', 'error GW_ERR_CONFIG_URI 13:5']);
+  const http = parse(doc(...service('<name>a</name>', '<accept>http://h/</accept>', '<type>echo</type>')));
+  assert.deepEqual(where(http), ['error GW_ERR_CONFIG_URI 4:5']);
+  assert.match(http.diagnostics[0]?.message ?? '', /http:\/\/h\/ is for HTTP services such as directory/);
 });
 
 test('service names are unique and non-empty', () => {
@@ -134,7 +147,7 @@ test('wss:// with ssl.encryption disabled serves plain ws and needs no keystore'
 });
 
 test('a service of an unsupported type still has its options checked', () => {
-  const r = parse(doc(...service('<name>s</name>', '<accept>http://h/</accept>', '<type>directory</type>', '<accept-options><ssl.cipher>x</ssl.cipher></accept-options>'), ...KEYSTORE));
+  const r = parse(doc(...service('<name>s</name>', '<accept>http://h/</accept>', '<type>http.proxy</type>', '<accept-options><ssl.cipher>x</ssl.cipher></accept-options>'), ...KEYSTORE));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 6:21']);
 });
 
@@ -217,5 +230,5 @@ test('what needs HTTP is refused on tcp:// and ssl:// accepts; what fits one kin
 test('a tcp:// or ssl:// accept is alone on its address', () => {
   const r = parse(doc(...service('<name>a</name>', '<accept>tcp://h:5000</accept>', '<type>echo</type>'), ...service('<name>b</name>', '<accept>ws://h:5000/b</accept>', '<type>echo</type>')));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 9:5']);
-  assert.match(r.diagnostics[0]?.message ?? '', /disagree on the service it serves: a byte stream \(tcp:\/\/\) vs WebSocket \(ws:\/\/\)/);
+  assert.match(r.diagnostics[0]?.message ?? '', /disagree on the service it serves: a byte stream \(tcp:\/\/\) vs HTTP \(ws:\/\/\)/);
 });

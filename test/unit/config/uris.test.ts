@@ -23,7 +23,9 @@ test('accept URIs: tcp:// and ssl:// are a host and port; other schemes are unsu
   assert.deepEqual(parseAcceptUri('tcp://127.0.0.1:5000'), { scheme: 'tcp', host: '127.0.0.1', port: 5000, path: '/' });
   assert.deepEqual(parseAcceptUri('SSL://Gateway:7443/'), { scheme: 'ssl', host: 'gateway', port: 7443, path: '/' });
   for (const u of ['tcp://h', 'tcp://h:1/path']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_URI', u);
-  for (const u of ['http://h/', 'https://h/', 'sse://h/', 'udp://h:1']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
+  for (const u of ['sse://h/', 'udp://h:1']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_UNSUPPORTED', u);
+  assert.deepEqual(parseAcceptUri('http://h/app/'), { scheme: 'http', host: 'h', port: 80, path: '/app' });
+  assert.deepEqual(parseAcceptUri('HTTPS://h:8443'), { scheme: 'https', host: 'h', port: 8443, path: '/' });
   for (const u of ['ws://h/?q=1', 'ws://u:p@h/', 'ws://h/#f', 'h:80/x', 'ws://h:99999/', '']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_URI', u);
 });
 

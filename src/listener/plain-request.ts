@@ -1,0 +1,142 @@
+/**
+ * Plain HTTP requests (not upgrades) on a listener: routed among the http:// and https:// accepts by Host and path,
+ * admitted as upgrades are (the client certificate's verdict, SNI against Host, access-constraints), then answered
+ * by the service. The connection stays the listener's: it is kept alive between requests (`http.keepalive.timeout`,
+ * run by node's HTTP server) and each request, from its first byte to its last header, is bounded by the handshake
+ * deadline (`ws.handshake.timeout`). What no HTTP service takes is answered as before, and the connection closed:
+ * 426 where a WebSocket service would take an upgrade, else 404.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { RefusalReason } from '../metrics/types.js';
+import type { PreparedServerTls } from '../tls/server.js';
+import { admits } from './admission.js';
+import { misdirected } from './authority.js';
+import type { DownstreamConnection, HttpRefusal } from './connection.js';
+import { pathOf, type Route, type RouteTable } from './routes.js';
+
+/** What the listener lends the plain-request path: its routes and state, and its hold on each connection. */
+export interface RequestListener {
+  readonly routes: RouteTable;
+  readonly tls: PreparedServerTls | undefined;
+  readonly listening: boolean;
+  readonly log: Logger;
+  /**
+   * The client is being answered with a refusal: nothing more is served, and its socket closes after a grace. `why`:
+   * the refusal is counted (one decided before the request, such as a refused certificate, was counted then).
+   */
+  refused(conn: DownstreamConnection, counted: Counted | undefined): void;
+  /** A kept-alive connection's next request has begun: the handshake deadline bounds it again. */
+  requestBegins(conn: DownstreamConnection): void;
+  /** A request's headers are complete: the deadline is done with. */
+  requestArrived(conn: DownstreamConnection): void;
+}
+
+export function servePlainRequest(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, listener: RequestListener): void {
+  // Answered already (a 408 to a client that then finished its request): nothing more is served.
+  if (conn.phase === 'refused' && conn.refusal === undefined) {
+    req.socket.destroy();
+    return;
+  }
+  const admitted: Admission = conn.refusal ? { refusal: conn.refusal, counted: undefined } : admission(req, conn, listener);
+  if ('refusal' in admitted) {
+    listener.refused(conn, admitted.counted);
+    refuse(res, admitted.refusal);
+    return;
+  }
+  const { route, path } = admitted;
+  const { service, accept } = route;
+  const handleRequest = service.handleRequest?.bind(service);
+  if (handleRequest === undefined) {
+    listener.refused(conn, undefined);
+    refuse(res, { status: 500, message: 'This accept serves no HTTP requests.' });
+    return;
+  }
+  listener.requestArrived(conn);
+  conn.phase = 'serving';
+  conn.requestsInFlight++;
+  const log = listener.log.child({ conn: conn.id, service: service.config.name });
+  const startedAt = Date.now();
+  const socket = req.socket;
+  const bytesBefore = socket.bytesWritten;
+  res.once('close', () => {
+    conn.requestsInFlight--;
+    log.info(
+      {
+        event: 'request',
+        downstream: conn.downstream,
+        method: req.method,
+        path,
+        status: res.statusCode,
+        bytesOut: socket.bytesWritten - bytesBefore,
+        durationMs: Date.now() - startedAt,
+        completed: res.writableFinished,
+        ...(conn.identity?.presented ? { subject: conn.identity.subject, fingerprint: conn.identity.fingerprint256 } : {}),
+      },
+      `${req.method ?? ''} ${path} ${res.statusCode}`,
+    );
+    if (conn.requestsInFlight > 0 || conn.phase !== 'serving' || socket.destroyed) return;
+    // Kept alive: idle until the next request's first byte, which starts its deadline again.
+    conn.phase = 'idle';
+    conn.httpBytesAtStart = socket.bytesRead;
+    socket.once('data', () => {
+      if (conn.phase === 'idle') listener.requestBegins(conn);
+    });
+  });
+  try {
+    handleRequest(req, res, conn.context(accept.uri, path, log, route.meter));
+  } catch (err) {
+    log.error({ err }, 'HTTP service failed on a request');
+    if (!res.headersSent) refuse(res, { status: 500, message: 'Internal server error.' });
+    else res.destroy();
+  }
+}
+
+/** How a refusal is counted in the metrics: its reason and the service it belongs to, if known. */
+export interface Counted {
+  readonly why: RefusalReason;
+  readonly service: string | undefined;
+  readonly message: string;
+}
+
+type Admission = { readonly refusal: HttpRefusal; readonly counted: Counted | undefined } | { readonly route: Route; readonly path: string };
+
+function refusal(status: number, message: string, why: RefusalReason | undefined, service?: string): Admission {
+  return { refusal: { status, message }, counted: why === undefined ? undefined : { why, service, message: `${status} ${message}` } };
+}
+
+/** The route a request is served by, or the refusal it gets instead; refusals are logged. */
+function admission(req: IncomingMessage, conn: DownstreamConnection, listener: RequestListener): Admission {
+  if (!listener.listening) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
+  const path = pathOf(req.url);
+  const host = req.headers.host;
+  const route = listener.routes.match(host, path, 'request');
+  const log = listener.log;
+  if (!route || !route.service.available) {
+    const upgrade = listener.routes.match(host, path, 'upgrade');
+    if (upgrade && upgrade.service.available) {
+      return refusal(426, `This address serves WebSocket connections for service "${upgrade.service.config.name}"; connect with a WebSocket client.`, undefined);
+    }
+    log.debug({ downstream: conn.downstream, path }, 'no service for path: request refused');
+    return refusal(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
+  }
+  const servername = conn.tls?.servername || undefined;
+  if (listener.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {
+    log.info({ downstream: conn.downstream, path, servername, host }, 'SNI and Host name different services or certificates: request refused');
+    return refusal(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
+  }
+  if (!admits(route, conn, path, log)) return refusal(403, 'Forbidden: access-constraint not satisfied.', 'access', route.service.config.name);
+  return { route, path };
+}
+
+/** A refusal closes the connection: what the client sends after it is not served. */
+function refuse(res: ServerResponse, refusal: HttpRefusal): void {
+  const body = `${refusal.message}\n`;
+  res.writeHead(refusal.status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+    ...(refusal.status === 426 ? { Upgrade: 'websocket' } : {}),
+  });
+  res.end(body);
+}
