@@ -39,7 +39,7 @@ export interface ServiceDefaults {
 }
 
 /** The service types that answer plain HTTP requests on http:// and https:// accepts, and only those. */
-const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory'];
+const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory', 'management.http'];
 
 /** What the document-level rules need besides the ServiceConfig itself. */
 export interface ServiceDraft {
@@ -85,7 +85,10 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     diags.error('GW_ERR_CONFIG_MISSING', `Missing required element: <accept> in ${label} (a ${type} service needs at least one)`, element.position);
   }
   const propertiesElement = first(children, 'properties');
-  const properties = type === 'directory' ? { values: PROXY_DEFAULTS, legacyConnects: [] } : readProxyProperties(propertiesElement, type, diags);
+  if (type === 'management.http' && propertiesElement !== undefined) {
+    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `A management.http service takes no <properties> (${label})`, propertiesElement.position, 'remove the <properties>');
+  }
+  const properties = type === 'directory' || type === 'management.http' ? { values: PROXY_DEFAULTS, legacyConnects: [] } : readProxyProperties(propertiesElement, type, diags);
   const directory = type === 'directory' ? readDirectoryProperties(propertiesElement, element, configDir, diags) : undefined;
   const connectElements = [...(children.get('connect') ?? []), ...properties.legacyConnects].sort(byPosition);
   let connect: ConnectUri | undefined;

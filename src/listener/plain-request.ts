@@ -19,7 +19,8 @@ import { pathOf, type Route, type RouteTable } from './routes.js';
 export interface RequestListener {
   readonly routes: RouteTable;
   readonly tls: PreparedServerTls | undefined;
-  readonly listening: boolean;
+  /** True until the listener closes: a draining one still serves the connections it had accepted. */
+  readonly serving: boolean;
   readonly log: Logger;
   /**
    * The client is being answered with a refusal: nothing more is served, and its socket closes after a grace. `why`:
@@ -107,7 +108,7 @@ function refusal(status: number, message: string, why: RefusalReason | undefined
 
 /** The route a request is served by, or the refusal it gets instead; refusals are logged. */
 function admission(req: IncomingMessage, conn: DownstreamConnection, listener: RequestListener): Admission {
-  if (!listener.listening) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
+  if (!listener.serving) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
   const path = pathOf(req.url);
   const host = req.headers.host;
   const route = listener.routes.match(host, path, 'request');
