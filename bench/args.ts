@@ -1,44 +1,70 @@
 /** The command line of `npm run bench`, and the size of each scenario in quick and full runs. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIO_GROUPS = ['bulk', 'churn', 'idle', 'latency', 'keystore'] as const;
+export const SCENARIO_GROUPS = ['bulk', 'churn', 'resume', 'idle', 'latency', 'workers', 'keystore'] as const;
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
 
 export interface Profile {
+  /** Interleaved repetitions of every scenario: the report gives their median and range. */
+  readonly repetitions: number;
+  /** Message sizes of the bulk scenario, in bytes. */
+  readonly bulkSizes: readonly number[];
   /** Bytes written per bulk run (the run also stops at bulkMaxSeconds). */
   readonly bulkBytes: number;
   readonly bulkMaxSeconds: number;
   readonly bulkWarmupBytes: number;
   readonly churnSeconds: number;
+  /** Clients connecting at once in churn and resume. */
+  readonly churnConcurrency: number;
   readonly idleConnections: number;
   readonly latencySeconds: number;
+  readonly latencyWarmupMs: number;
   readonly latencyConnections: number;
   /** Messages per second over all latency connections. */
   readonly latencyRate: number;
+  readonly workersSeconds: number;
+  readonly workersConnections: number;
+  /** Systems run when --systems does not say (undefined: all). */
+  readonly defaultSystems: readonly string[] | undefined;
 }
 
 const MiB = 1024 * 1024;
 
 export const PROFILES: Record<'quick' | 'full', Profile> = {
   quick: {
-    bulkBytes: 128 * MiB,
-    bulkMaxSeconds: 3,
-    bulkWarmupBytes: 8 * MiB,
-    churnSeconds: 3,
-    idleConnections: 1000,
-    latencySeconds: 5,
-    latencyConnections: 100,
+    repetitions: 3,
+    bulkSizes: [64 * 1024, 4 * 1024],
+    bulkBytes: 64 * MiB,
+    bulkMaxSeconds: 1,
+    bulkWarmupBytes: 4 * MiB,
+    churnSeconds: 1.5,
+    churnConcurrency: 16,
+    idleConnections: 300,
+    latencySeconds: 2,
+    latencyWarmupMs: 500,
+    latencyConnections: 50,
     latencyRate: 2000,
+    workersSeconds: 1.5,
+    workersConnections: 16,
+    // websockify forks a process per connection and is slow to open many; the floor adds nothing to a quick look.
+    defaultSystems: ['gateway', 'tls-relay', 'naive', 'nginx-stream'],
   },
   full: {
-    bulkBytes: 512 * MiB,
-    bulkMaxSeconds: 20,
-    bulkWarmupBytes: 32 * MiB,
-    churnSeconds: 15,
-    idleConnections: 5000,
-    latencySeconds: 30,
+    repetitions: 3,
+    bulkSizes: [64 * 1024, 4 * 1024, 512],
+    bulkBytes: 1024 * MiB,
+    bulkMaxSeconds: 3,
+    bulkWarmupBytes: 16 * MiB,
+    churnSeconds: 5,
+    churnConcurrency: 16,
+    idleConnections: 2000,
+    latencySeconds: 6,
+    latencyWarmupMs: 1000,
     latencyConnections: 100,
     latencyRate: 2000,
+    workersSeconds: 5,
+    workersConnections: 16,
+    defaultSystems: undefined,
   },
 };
 
@@ -46,29 +72,40 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly profile: Profile;
   readonly only: readonly ScenarioGroup[];
-  /** Systems to run, by name; empty means every known one. */
+  /** Systems to run, by name; empty means the profile's default. */
   readonly systems: readonly string[];
   /** Endpoints started elsewhere, `name=wss://host:port/path` or `name=tls://host:port`. */
   readonly endpoints: readonly string[];
   /** A fixed port for the sink, so that an endpoint started elsewhere can forward to it. */
   readonly sinkPort: number | undefined;
-  /** `bin/gateway start --workers N`; 1 runs it as a single process, its default. */
-  readonly gatewayWorkers: number;
+  /** Worker processes of the systems in the `workers` scenario. */
+  readonly workers: number;
+  /** Pin each system under test to a core of its own (default); false with --no-pin. */
+  readonly pin: boolean;
   readonly help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only bulk,churn,idle,latency,keystore] [--systems gateway,websockify,nginx-stream,tcp]
+export const USAGE = `usage: npm run bench -- [--quick] [--only LIST] [--systems LIST] [--repetitions N] [--no-pin]
 
   --quick            smaller scenarios, the whole run under three minutes
-  --only LIST        run only these scenarios
-  --systems LIST     run only these systems (the gateway, the peers, and tcp: raw TCP, the floor)
+  --only LIST        run only these scenarios: ${SCENARIO_GROUPS.join(', ')}
+  --systems LIST     run only these systems: gateway, tls-relay, naive, nginx-stream, websockify, tcp (the floor)
+  --repetitions N    interleaved repetitions of every scenario (default 3); the report gives medians and ranges
+  --no-pin           leave every process unpinned (default: each system under test alone on a core, the client
+                     and the sink on the others)
+  --workers N        worker processes of the gateway and nginx in the workers scenario (default 2)
   --endpoint NAME=URL
                      also measure an endpoint already running (wss://host:port/path, or tls://host:port for bare
                      TLS) that forwards to the sink; repeatable; it cannot be part of the idle memory scenario
   --sink-port N      listen for the sink on this port (default: any free port)
-  --gateway-workers N
-                     the gateway-Nw column: the gateway started with --workers N (default 2; 1 leaves the column out)
 `;
+
+function count(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n >= 1 && n <= max)) throw new Error(`${flag}: "${text}" is not a number from 1 to ${max}`);
+  return n;
+}
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -85,9 +122,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       systems: { type: 'string' },
+      repetitions: { type: 'string' },
+      'no-pin': { type: 'boolean', default: false },
+      workers: { type: 'string' },
       endpoint: { type: 'string', multiple: true },
       'sink-port': { type: 'string' },
-      'gateway-workers': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -103,15 +142,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (sinkPort !== undefined && !(Number.isInteger(sinkPort) && sinkPort > 0 && sinkPort < 65536)) {
     throw new Error(`--sink-port: "${sinkPortText}" is not a port number`);
   }
-  const workersText = values['gateway-workers'];
-  const gatewayWorkers = workersText === undefined ? 2 : Number(workersText);
-  if (!(Number.isInteger(gatewayWorkers) && gatewayWorkers >= 1 && gatewayWorkers <= 256)) {
-    throw new Error(`--gateway-workers: "${workersText}" is not a number from 1 to 256`);
-  }
+  const base = quick ? PROFILES.quick : PROFILES.full;
+  const repetitions = count('--repetitions', values.repetitions, base.repetitions, 100);
   return {
     quick,
-    gatewayWorkers,
-    profile: quick ? PROFILES.quick : PROFILES.full,
+    workers: count('--workers', values.workers, 2, 256),
+    pin: values['no-pin'] !== true,
+    profile: repetitions === base.repetitions ? base : { ...base, repetitions },
     only: (only.length > 0 ? only : [...SCENARIO_GROUPS]) as ScenarioGroup[],
     systems: list(values.systems),
     endpoints: values.endpoint ?? [],

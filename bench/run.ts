@@ -4,17 +4,20 @@
  * SVG chart under bench/results/) with the gateway's ratios and the project's goals. A benchmark, not a test: it
  * exits 0 whether goals are met or not, and non-zero only when it could not run.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { parseBenchArgs, SCENARIO_GROUPS, USAGE, type BenchOptions } from './args.js';
 import type { TLSSocket } from 'node:tls';
 import { openLink, type ClientTls, type Endpoint } from './client/link.js';
 import { describeMachine } from './machine.js';
-import { RESULTS_DIR } from './paths.js';
+import { PERFORMANCE_DOC, RESULTS_DIR } from './paths.js';
+import { moveProcess, placement } from './pin.js';
 import { makeBenchPki } from './pki.js';
 import { harnessOptions, runWithProcessGroup, type ProcessGroup } from './procs.js';
+import { aggregate } from './report/aggregate.js';
 import { renderDocument } from './report/document.js';
+import { readFindings, renderPerformance, RATIO_PEERS } from './report/performance.js';
 import { evaluateGoals } from './report/goals.js';
 import { renderGoals, renderTable } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
@@ -22,20 +25,21 @@ import { systemsOf } from './report/table.js';
 import type { Row } from './report/types.js';
 import { writeResults, type RunRecord } from './report/write.js';
 import { bulk } from './scenarios/bulk.js';
-import { churn } from './scenarios/churn.js';
+import { churn, resume } from './scenarios/churn.js';
 import { idle } from './scenarios/idle.js';
 import { keystoreRows, loadKeystoreBench } from './scenarios/keystore.js';
 import { latency } from './scenarios/latency.js';
 import type { Scenario, ScenarioContext } from './scenarios/types.js';
+import { workers } from './scenarios/workers.js';
 import { Sink } from './sink-client.js';
 import { externalSystem } from './systems/external.js';
-import { gatewaySystem } from './systems/gateway.js';
 import { SYSTEMS } from './systems/index.js';
 import { ownFileLimits, rerunWithFileLimit } from './systems/limits.js';
 import type { SystemSpec } from './systems/types.js';
+import { rotate } from './stats.js';
 import { within } from './timeout.js';
 
-const SCENARIOS: readonly Scenario[] = [bulk, churn, idle, latency];
+const SCENARIOS: readonly Scenario[] = [bulk, churn, resume, latency, idle, workers];
 const REEXEC_ENV = 'WSS_BENCH_FILE_LIMIT_RAISED';
 
 function say(text: string): void {
@@ -44,15 +48,15 @@ function say(text: string): void {
 
 function selectSystems(opts: BenchOptions): SystemSpec[] {
   const external = opts.endpoints.map(externalSystem);
-  const builtIn = SYSTEMS.flatMap((s) => (s.name === 'gateway' && opts.gatewayWorkers > 1 ? [s, gatewaySystem(opts.gatewayWorkers)] : [s]));
-  const all = [...builtIn, ...external];
+  const all = [...SYSTEMS, ...external];
   const names = all.map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new Error(`--endpoint: the name "${twice}" is taken`);
-  if (opts.systems.length === 0) return all;
-  const unknown = opts.systems.filter((n) => !names.includes(n));
+  const wanted = opts.systems.length > 0 ? opts.systems : opts.profile.defaultSystems;
+  if (wanted === undefined) return all;
+  const unknown = wanted.filter((n) => !names.includes(n));
   if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')} (known: ${names.join(', ')})`);
-  return [...builtIn.filter((s) => opts.systems.includes(s.name)), ...external];
+  return [...SYSTEMS.filter((s) => wanted.includes(s.name)), ...external];
 }
 
 /** Notes what TLS a system negotiates with the client, since the cipher decides much of the bulk cost. */
@@ -84,6 +88,10 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
     const chosen = selectSystems(opts);
+    const place = placement(opts.pin);
+    say(place.description);
+    // Children inherit the harness's CPUs: the sink shares the client's; each system is started on its own.
+    if (place.client !== undefined) moveProcess(process.pid, place.client);
     const sink = await Sink.start(procs, opts.sinkPort ?? 0);
     if (opts.endpoints.length > 0) say(`the sink listens on 127.0.0.1:${sink.port}`);
     const fileLimit = Math.min(ownFileLimits().hard, opts.profile.idleConnections * 2 + 1024);
@@ -96,36 +104,68 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
     }
     const available = systems.filter((s) => s.skipped === undefined).map((s) => s.spec);
     const ctx: ScenarioContext = { sink, tls, profile: opts.profile, note: (t) => say(`  ${t}`) };
-    const scenarioTimeoutMs = (opts.quick ? 90 : 400) * 1000;
+    const scenarioTimeoutMs = (opts.quick ? 90 : 300) * 1000;
+    const chosenScenarios = SCENARIOS.filter((s) => opts.only.includes(s.group as never));
+    const shared = chosenScenarios.filter((s) => !s.ownStart && !s.workers);
+    const ownStart = chosenScenarios.filter((s) => s.ownStart && !s.workers);
+    const multi = chosenScenarios.filter((s) => s.workers);
+    const multiSystems = available.flatMap((s) => (s.workers ? [s.workers(opts.workers)] : []));
+    for (const s of chosenScenarios) say(`${s.group}: ${s.description}`);
 
-    const rows: Row[] = [];
+    const samples: Row[] = [];
     const described = new Set<string>();
-    for (const scenario of SCENARIOS.filter((s) => opts.only.includes(s.group as never))) {
-      say(`\n${scenario.group}: ${scenario.description}`);
-      for (const spec of available) {
-        if (scenario.needsServer && spec.noServer) continue;
-        const workDir = join(work, `${spec.name}-${scenario.group}`);
-        mkdirSync(workDir);
-        let running;
-        try {
-          running = await spec.start({ pki, sinkPort: sink.port, workDir, procs, fileLimit });
-        } catch (err) {
-          note(`${spec.name} did not start for ${scenario.group}: ${(err as Error).message}`);
-          continue;
-        }
+    let sessions = 0;
+    /** One start of `spec` on `cpus`, running `scenarios` in turn. */
+    const session = async (spec: SystemSpec, scenarios: readonly Scenario[], cpus: string | undefined): Promise<void> => {
+      const runnable = scenarios.filter((s) => !(s.needsServer && spec.noServer));
+      if (runnable.length === 0) return;
+      const workDir = join(work, `${spec.name}-${++sessions}`);
+      mkdirSync(workDir);
+      let running;
+      try {
+        running = await spec.start({ pki, sinkPort: sink.port, workDir, procs, fileLimit, cpus });
+      } catch (err) {
+        note(`${spec.name} did not start for ${runnable.map((s) => s.group).join(', ')}: ${(err as Error).message}`);
+        return;
+      }
+      try {
         if (!described.has(spec.name)) {
           described.add(spec.name);
           await describeTls(spec.name, running.endpoint, tls, note);
         }
-        try {
-          rows.push(...(await within(scenario.run(running, spec, { ...ctx, note }), scenarioTimeoutMs, `${scenario.group} on ${spec.name}`)));
-        } catch (err) {
-          note(`${scenario.group} failed on ${spec.name}: ${(err as Error).message}`);
-        } finally {
-          await running.stop();
+        for (const scenario of runnable) {
+          if (scenario.needsTls && running.endpoint.protocol !== 'ws' && running.endpoint.protocol !== 'tls') continue;
+          try {
+            samples.push(...(await within(scenario.run(running, spec, { ...ctx, note }), scenarioTimeoutMs, `${scenario.group} on ${spec.name}`)));
+          } catch (err) {
+            note(`${scenario.group} failed on ${spec.name}: ${(err as Error).message}`);
+          }
+        }
+      } finally {
+        await running.stop();
+      }
+    };
+
+    const repetitions = opts.profile.repetitions;
+    for (let rep = 0; rep < repetitions; rep++) {
+      say(`\nrepetition ${rep + 1} of ${repetitions}`);
+      const order = rotate(available, rep);
+      for (const spec of order) await session(spec, shared, place.system);
+      for (const scenario of ownStart) for (const spec of order) await session(spec, [scenario], place.system);
+      if (multi.length > 0 && multiSystems.length > 0) {
+        // Both cores for everyone: the client and the sink too, then back to their own.
+        if (place.client !== undefined) {
+          moveProcess(process.pid, undefined);
+          moveProcess(sink.pid, undefined);
+        }
+        for (const spec of rotate(multiSystems, rep)) await session(spec, multi, undefined);
+        if (place.client !== undefined) {
+          moveProcess(process.pid, place.client);
+          moveProcess(sink.pid, place.client);
         }
       }
     }
+    const rows = aggregate(samples);
 
     if (opts.only.includes('keystore')) {
       say('\nkeystore: the gateway loading a JCEKS key and a 150-certificate truststore');
@@ -146,17 +186,24 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       startedAt,
       mode,
       machine,
+      placement: place.description,
+      repetitions,
+      samples,
       systems: systems.map(({ spec, skipped }) => (skipped ? { name: spec.name, description: spec.description, skipped } : { name: spec.name, description: spec.description })),
       notes,
       rows,
     };
     // Keystore rows are the gateway's even when --systems leaves it out of the connection scenarios.
-    const columns = systemsOf(rows, [...new Set([...SYSTEMS, ...chosen].map((s) => s.name))]);
-    const peers = available.filter((s) => s.peer).map((s) => s.name);
+    const columns = systemsOf(rows, [...new Set([...SYSTEMS, ...chosen, ...multiSystems].map((s) => s.name))]);
+    const peers = RATIO_PEERS.filter((p) => available.some((s) => s.name === p));
     const goals = evaluateGoals(rows);
     const svg = renderSvg(rows, columns, `WebSocket gateway benchmark (${mode}), ${machine.cpus} × ${machine.cpuModel}`);
     const markdown = renderDocument(record, goals, columns, peers, `latest-${mode}.svg`);
     const written = writeResults(RESULTS_DIR, record, markdown, svg);
+    if (mode === 'full' && opts.systems.length === 0 && opts.only.length === SCENARIO_GROUPS.length) {
+      writeFileSync(PERFORMANCE_DOC, renderPerformance(record, goals, columns, peers, readFindings()));
+      say(`written: ${PERFORMANCE_DOC}`);
+    }
 
     say(`\n${renderTable(rows, { systems: columns, peers })}\n`);
     say(renderGoals(goals));

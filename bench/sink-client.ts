@@ -32,6 +32,10 @@ export class Sink {
     return this.#child;
   }
 
+  get pid(): number {
+    return this.#child.pid as number;
+  }
+
   #request(req: SinkRequest, until: (r: SinkReply) => boolean): Promise<SinkReply> {
     return new Promise((resolve, reject) => {
       const onMessage = (m: SinkReply) => {

@@ -19,6 +19,7 @@ import { handleProtocols } from './listener/subprotocol.js';
 import type { Route } from './listener/routes.js';
 import { DirectoryService } from './services/directory.js';
 import { EchoService } from './services/echo.js';
+import { RedirectService } from './services/redirect.js';
 import { ProxyService } from './services/proxy.js';
 import { streamUpstream } from './services/stream-upstream.js';
 import type { SessionRegistry } from './services/sessions.js';
@@ -95,6 +96,7 @@ function createService(
 ): Service {
   if (config.type === 'echo') return new EchoService(config);
   if (config.type === 'directory') return new DirectoryService(config);
+  if (config.type === 'http.redirect') return new RedirectService(config);
   if (config.type === 'management.http') {
     if (!deps.management) throw new GatewayError('GW_ERR_INTERNAL', `service "${config.name}": a management service was prepared without the gateway it manages`);
     return new ManagementService(config, deps.management);

@@ -42,6 +42,10 @@ export interface Link {
   destroy(): void;
   /** The close frame the far side sent (WebSocket only): its status code (undefined when it carried none) and reason. */
   readonly peerClose: { readonly code: number | undefined; readonly reason: string } | undefined;
+  /** The last TLS session the server sent (a ticket to resume with), once it has sent one. */
+  readonly tlsSession: Buffer | undefined;
+  /** The TLS handshake resumed the session it was given. */
+  readonly resumed: boolean;
 }
 
 export interface LinkOptions {
@@ -50,6 +54,8 @@ export interface LinkOptions {
    * checking a server's inactivity timeout.
    */
   readonly answerPings?: boolean;
+  /** A TLS session to resume (from an earlier link's tlsSession). */
+  readonly session?: Buffer | undefined;
 }
 
 /**
@@ -70,7 +76,15 @@ function contextFor(tls: ClientTls): SecureContext {
 /** The protocol's own handshake must finish within this, or the connection counts as failed. */
 const HANDSHAKE_TIMEOUT_MS = 30000;
 
-function rawSocket(ep: Endpoint, tls: ClientTls): Promise<Socket> {
+interface Raw {
+  readonly socket: Socket;
+  /** Updated as the server sends session tickets (TLS 1.2 in the handshake, TLS 1.3 after it). */
+  readonly sessions: { latest: Buffer | undefined };
+  readonly resumed: boolean;
+}
+
+function rawSocket(ep: Endpoint, tls: ClientTls, session: Buffer | undefined): Promise<Raw> {
+  const sessions: { latest: Buffer | undefined } = { latest: undefined };
   return new Promise((resolve, reject) => {
     let socket: Socket | TLSSocket;
     if (!overTls(ep.protocol)) {
@@ -79,7 +93,8 @@ function rawSocket(ep: Endpoint, tls: ClientTls): Promise<Socket> {
     } else {
       // The chain is still verified against the CA; the host-name check is skipped because Node does it by turning
       // the whole peer certificate into JS objects, a sixth of the client's time per handshake.
-      socket = tlsConnect({ host: ep.host, port: ep.port, secureContext: contextFor(tls), checkServerIdentity: () => undefined });
+      socket = tlsConnect({ host: ep.host, port: ep.port, secureContext: contextFor(tls), checkServerIdentity: () => undefined, ...(session ? { session } : {}) });
+      socket.on('session', (s: Buffer) => (sessions.latest = s));
       socket.setNoDelay(true);
       socket.once('secureConnect', () => settle());
     }
@@ -96,7 +111,7 @@ function rawSocket(ep: Endpoint, tls: ClientTls): Promise<Socket> {
       clearTimeout(timer);
       socket.off('error', fail);
       socket.off('close', onClose);
-      resolve(socket);
+      resolve({ socket, sessions, resumed: 'isSessionReused' in socket ? (socket as TLSSocket).isSessionReused() : false });
     }
   });
 }
@@ -145,7 +160,7 @@ function closed(socket: Socket): Promise<void> {
 }
 
 export async function openLink(ep: Endpoint, tls: ClientTls, options: LinkOptions = {}): Promise<Link> {
-  const socket = await rawSocket(ep, tls);
+  const { socket, sessions, resumed } = await rawSocket(ep, tls, options.session);
   // Resets when the far side goes first are routine for a load client; failures show up as missing replies.
   socket.on('error', () => socket.destroy());
   if (ep.protocol !== 'ws' && ep.protocol !== 'ws-plain') {
@@ -159,6 +174,10 @@ export async function openLink(ep: Endpoint, tls: ClientTls, options: LinkOption
       },
       destroy: () => socket.destroy(),
       peerClose: undefined,
+      get tlsSession() {
+        return sessions.latest;
+      },
+      resumed,
     };
     socket.on('data', (chunk: Buffer) => link.onBytes(chunk));
     return link;
@@ -185,6 +204,10 @@ export async function openLink(ep: Endpoint, tls: ClientTls, options: LinkOption
     get peerClose() {
       return peerClose;
     },
+    get tlsSession() {
+      return sessions.latest;
+    },
+    resumed,
   };
   const reader = new FrameReader({
     data: (chunk) => link.onBytes(chunk),

@@ -12,6 +12,8 @@ export function renderDocument(record: RunRecord, goals: readonly GoalResult[], 
 
 ## Machine
 ${machineMarkdown(record.machine)}
+- placement: ${record.placement}
+- repetitions: ${record.repetitions}, interleaved; medians with (min–max)
 
 ## Systems
 ${systemLines.join('\n')}
@@ -19,8 +21,8 @@ ${systemLines.join('\n')}
 ## Results
 ${renderTable(record.rows, { systems, peers })}
 
-Ratio columns: the gateway's value divided by the peer's. Above 1 is better for rates (MiB/s, conn/s); below 1 is
-better for times (ms) and memory (KiB, MiB).
+Ratio columns: the gateway's median divided by the peer's. Above 1 is better for rates (MiB/s, conn/s); below 1 is
+better for costs (ms/MiB, µs/msg, ms/conn), times (ms) and memory (KiB, MiB).
 
 ![chart of the results](${svgName})
 

@@ -14,14 +14,20 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
+/** The value, and over several repetitions their range: `230 (190–250)`. */
+export function valueWithRange(row: Row): string {
+  if (row.n === undefined || row.n < 2 || row.min === undefined || row.max === undefined) return fmt(row.value);
+  return `${fmt(row.value)} (${fmt(row.min)}–${fmt(row.max)})`;
+}
+
 export function renderTable(rows: readonly Row[], opts: MarkdownOptions): string {
   const peers = opts.systems.includes(GATEWAY) ? opts.peers.filter((p) => opts.systems.includes(p)) : [];
   const header = ['scenario', 'metric', 'unit', ...opts.systems, ...peers.map((p) => `${GATEWAY} ÷ ${p}`)];
   const out = [`| ${header.map(cell).join(' | ')} |`, `|${header.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`];
   for (const line of toLines(rows)) {
     const values = opts.systems.map((s) => {
-      const v = line.values.get(s);
-      return v === undefined ? '' : fmt(v);
+      const row = line.rows.get(s);
+      return row === undefined ? '' : valueWithRange(row);
     });
     const mine = line.values.get(GATEWAY);
     const ratios = peers.map((p) => {

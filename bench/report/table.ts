@@ -7,19 +7,22 @@ export interface Line {
   readonly unit: string;
   /** system → value, for the systems that measured this line. */
   readonly values: ReadonlyMap<string, number>;
+  /** system → its row, for the range over repetitions. */
+  readonly rows: ReadonlyMap<string, Row>;
 }
 
 /** One line per (scenario, metric), in the order the rows first name them. */
 export function toLines(rows: readonly Row[]): Line[] {
-  const lines = new Map<string, { scenario: string; metric: string; unit: string; values: Map<string, number> }>();
+  const lines = new Map<string, { scenario: string; metric: string; unit: string; values: Map<string, number>; rows: Map<string, Row> }>();
   for (const r of rows) {
     const key = `${r.scenario}\u0000${r.metric}`;
     let line = lines.get(key);
     if (!line) {
-      line = { scenario: r.scenario, metric: r.metric, unit: r.unit, values: new Map() };
+      line = { scenario: r.scenario, metric: r.metric, unit: r.unit, values: new Map(), rows: new Map() };
       lines.set(key, line);
     }
     line.values.set(r.system, r.value);
+    line.rows.set(r.system, r);
   }
   return [...lines.values()];
 }

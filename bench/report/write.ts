@@ -8,6 +8,11 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly mode: 'quick' | 'full';
   readonly machine: Machine;
+  /** Where the systems, the client and the sink ran (pin.ts). */
+  readonly placement: string;
+  readonly repetitions: number;
+  /** Every repetition's measurements; `rows` are their medians. */
+  readonly samples: readonly Row[];
   readonly systems: readonly { name: string; description: string; skipped?: string }[];
   readonly notes: readonly string[];
   readonly rows: readonly Row[];

@@ -5,6 +5,8 @@
  * parses and unmasks each frame.
  */
 import { openLink, REPLY_TIMEOUT_MS } from '../client/link.js';
+import { cpuMeter } from '../cpu.js';
+import { perUnit } from '../stats.js';
 import { within } from '../timeout.js';
 import type { Row } from '../report/types.js';
 import type { Scenario, ScenarioContext } from './types.js';
@@ -12,15 +14,27 @@ import type { RunningSystem, SystemSpec } from '../systems/types.js';
 
 const MiB = 1024 * 1024;
 const BATCH_BYTES = 64 * 1024;
+const QUIET_MS = 200;
 
-export const BULK_SIZES: readonly { label: string; bytes: number }[] = [
-  { label: '64 KiB', bytes: 64 * 1024 },
-  { label: '4 KiB', bytes: 4 * 1024 },
-  { label: '512 B', bytes: 512 },
-];
+/** `64 KiB`, `4 KiB`, `512 B`: the scenario's name for a message size. */
+export function sizeLabel(bytes: number): string {
+  return bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}
+
+/** The rows of one bulk measurement: the rate, and (for a system with processes of its own) its CPU per unit. */
+export function bulkRows(scenario: string, system: string, r: BulkResult, measuresCpu: boolean): Row[] {
+  const rows: Row[] = [{ scenario, system, metric: 'throughput', value: r.rate, unit: 'MiB/s' }];
+  if (measuresCpu) {
+    rows.push(
+      { scenario, system, metric: 'cpu per MiB', value: perUnit(r.cpuMs, r.mib), unit: 'ms/MiB' },
+      { scenario, system, metric: 'cpu per message', value: perUnit(r.cpuMs * 1000, r.messages), unit: 'µs/msg' },
+    );
+  }
+  return rows;
+}
 
 /** Writes `batch` until `payloadTarget` payload bytes are written or the deadline passes; returns payload bytes written. */
-async function pump(socket: import('node:net').Socket, batch: Buffer, payloadPerBatch: number, payloadTarget: number, deadline: number): Promise<number> {
+export async function pump(socket: import('node:net').Socket, batch: Buffer, payloadPerBatch: number, payloadTarget: number, deadline: number): Promise<number> {
   let sent = 0;
   while (sent < payloadTarget && performance.now() < deadline) {
     if (socket.destroyed) throw new Error(`the connection closed after ${sent} payload bytes`);
@@ -40,7 +54,29 @@ async function pump(socket: import('node:net').Socket, batch: Buffer, payloadPer
   return sent;
 }
 
-async function bulkOne(system: RunningSystem, ctx: ScenarioContext, messageBytes: number): Promise<number> {
+/**
+ * The payload the sink has once it has all `sent` bytes, or at the deadline with what it has by then: a proxy that
+ * queues without bound (websockify) accepts far more than it forwards, and only the sink's count is honest.
+ */
+export async function receivedBy(ctx: ScenarioContext, sent: number, deadline: number): Promise<number> {
+  const all = ctx.sink.reached(sent).then(() => sent);
+  let timer: NodeJS.Timeout | undefined;
+  const atDeadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), Math.max(0, deadline - performance.now()))));
+  const first = await Promise.race([all, atDeadline]);
+  clearTimeout(timer);
+  return first === 'deadline' ? await ctx.sink.count() : first;
+}
+
+export interface BulkResult {
+  /** MiB/s of payload the sink received. */
+  readonly rate: number;
+  readonly mib: number;
+  readonly messages: number;
+  /** CPU the system under test used meanwhile, in milliseconds. */
+  readonly cpuMs: number;
+}
+
+async function bulkOne(system: RunningSystem, ctx: ScenarioContext, messageBytes: number): Promise<BulkResult> {
   await ctx.sink.mode('discard');
   const link = await openLink(system.endpoint, ctx.tls);
   try {
@@ -56,19 +92,14 @@ async function bulkOne(system: RunningSystem, ctx: ScenarioContext, messageBytes
     await within(ctx.sink.reached(warm), REPLY_TIMEOUT_MS, `the sink receiving the ${warm} warm-up bytes`);
 
     await ctx.sink.reset();
+    const cpu = cpuMeter(system.pids);
     const start = performance.now();
     const deadline = start + ctx.profile.bulkMaxSeconds * 1000;
     const sent = await pump(link.socket, batch, payloadPerBatch, ctx.profile.bulkBytes, deadline);
-    // The clock stops when the sink has everything, or at the deadline with what it has by then: a proxy that
-    // queues without bound (websockify) accepts far more than it forwards, and only the sink's count is honest.
-    const all = ctx.sink.reached(sent).then(() => sent);
-    let timer: NodeJS.Timeout | undefined;
-    const atDeadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), Math.max(0, deadline - performance.now()))));
-    const first = await Promise.race([all, atDeadline]);
-    clearTimeout(timer);
-    const received = first === 'deadline' ? await ctx.sink.count() : first;
+    const received = await receivedBy(ctx, sent, deadline);
     const seconds = (performance.now() - start) / 1000;
-    return received / MiB / seconds;
+    const cpuMs = cpu();
+    return { rate: received / MiB / seconds, mib: received / MiB, messages: received / messageBytes, cpuMs };
   } finally {
     link.destroy();
     await quiet(ctx);
@@ -76,10 +107,10 @@ async function bulkOne(system: RunningSystem, ctx: ScenarioContext, messageBytes
 }
 
 /** Waits until bytes a proxy still had queued stop arriving, so that they are not counted in the next run. */
-async function quiet(ctx: ScenarioContext): Promise<void> {
+export async function quiet(ctx: ScenarioContext): Promise<void> {
   let last = await ctx.sink.count();
   for (let i = 0; i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, QUIET_MS));
     const now = await ctx.sink.count();
     if (now === last) return;
     last = now;
@@ -88,13 +119,13 @@ async function quiet(ctx: ScenarioContext): Promise<void> {
 
 export const bulk: Scenario = {
   group: 'bulk',
-  description: 'one connection, client → backend, messages of 64 KiB, 4 KiB and 512 B; MiB/s of payload received by the sink',
+  description: 'one connection, client → backend, messages of 64 KiB, 4 KiB (and 512 B); MiB/s of payload received by the sink, and the CPU the system used per MiB and per message',
   async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
     const rows: Row[] = [];
-    for (const size of BULK_SIZES) {
-      const value = await bulkOne(system, ctx, size.bytes);
-      rows.push({ scenario: `bulk ${size.label}`, system: spec.name, metric: 'throughput', value, unit: 'MiB/s' });
-      ctx.note(`${spec.name}: bulk ${size.label}: ${value.toFixed(1)} MiB/s`);
+    for (const bytes of ctx.profile.bulkSizes) {
+      const r = await bulkOne(system, ctx, bytes);
+      rows.push(...bulkRows(`bulk ${sizeLabel(bytes)}`, spec.name, r, system.pids.length > 0));
+      ctx.note(`${spec.name}: bulk ${sizeLabel(bytes)}: ${r.rate.toFixed(1)} MiB/s, ${perUnit(r.cpuMs, r.mib).toFixed(2)} ms CPU per MiB`);
     }
     return rows;
   },

@@ -1,61 +1,85 @@
 /**
  * Connection churn: each worker loops over new mutual-TLS connection → upgrade → one 32-byte message → its echo →
  * close. Latency is from the start of the connect to the echo; the rate counts connections completed, close
- * included. The client never resumes TLS sessions, so every connection is a full handshake with certificates.
+ * included. In `churn` every connection is a full handshake with certificates; in `resume` each worker offers the
+ * TLS session its previous connection was given, as a device that reconnects does.
  */
 import { openLink, receive, type ClientTls, type Endpoint, type Link } from '../client/link.js';
-import { percentiles } from '../stats.js';
+import { cpuMeter } from '../cpu.js';
+import { percentiles, perUnit } from '../stats.js';
 import type { Row } from '../report/types.js';
 import type { RunningSystem, SystemSpec } from '../systems/types.js';
 import type { Scenario, ScenarioContext } from './types.js';
 
-export const CHURN_CONCURRENCY: readonly number[] = [16, 64];
 const MESSAGE = Buffer.alloc(32, 0x62);
 
 interface ChurnResult {
   /** CPU the client itself used, in percent of one core: near 100 means the client set the pace. */
   readonly clientCpu: number;
+  /** CPU the system under test used, in milliseconds. */
+  readonly cpuMs: number;
   readonly completed: number;
+  /** Connections whose TLS session was resumed. */
+  readonly resumed: number;
   readonly failed: number;
   readonly seconds: number;
   readonly latenciesMs: number[];
   readonly firstError: Error | undefined;
 }
 
+export interface ChurnVisit {
+  readonly latencyMs: number;
+  /** The session to offer next time, when the server sent one. */
+  readonly session: Buffer | undefined;
+  readonly resumed: boolean;
+}
+
 /**
- * One connection's whole life: connect (TLS handshake included), upgrade, one message and its echo, a polite close.
- * Resolves with the time from the start to the echo.
+ * One connection's whole life: connect (TLS handshake included, resuming `session` when given), upgrade, one
+ * message and its echo, a polite close. Resolves with the time from the start to the echo.
  */
-export async function churnOnce(endpoint: Endpoint, tls: ClientTls): Promise<number> {
+export async function churnVisit(endpoint: Endpoint, tls: ClientTls, session?: Buffer): Promise<ChurnVisit> {
   const start = performance.now();
   let link: Link | undefined;
   try {
-    link = await openLink(endpoint, tls);
+    link = await openLink(endpoint, tls, { session });
     const echoed = receive(link, MESSAGE.length);
     link.socket.write(link.frame(MESSAGE));
     await echoed;
-    const latency = performance.now() - start;
+    const latencyMs = performance.now() - start;
     await link.close();
-    return latency;
+    return { latencyMs, session: link.tlsSession, resumed: link.resumed };
   } catch (err) {
     link?.destroy();
     throw err;
   }
 }
 
-export async function churnRun(system: RunningSystem, ctx: ScenarioContext, concurrency: number, seconds: number): Promise<ChurnResult> {
+/** churnVisit without resumption, resolving with the latency alone. */
+export async function churnOnce(endpoint: Endpoint, tls: ClientTls): Promise<number> {
+  return (await churnVisit(endpoint, tls)).latencyMs;
+}
+
+export async function churnRun(system: RunningSystem, ctx: ScenarioContext, concurrency: number, seconds: number, resume: boolean): Promise<ChurnResult> {
   const latenciesMs: number[] = [];
   let failed = 0;
+  let resumed = 0;
   let firstError: Error | undefined;
+  const cpu = cpuMeter(system.pids);
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const deadline = start + seconds * 1000;
   const worker = async () => {
+    let session: Buffer | undefined;
     while (performance.now() < deadline) {
       try {
-        latenciesMs.push(await churnOnce(system.endpoint, ctx.tls));
+        const visit = await churnVisit(system.endpoint, ctx.tls, resume ? session : undefined);
+        latenciesMs.push(visit.latencyMs);
+        if (visit.resumed) resumed++;
+        session = visit.session ?? session;
       } catch (err) {
         failed++;
+        session = undefined;
         firstError ??= err as Error;
         // A system that refuses everything would spin here: give up on this worker after many failures in a row.
         if (failed > 100 && failed > latenciesMs.length) return;
@@ -64,35 +88,45 @@ export async function churnRun(system: RunningSystem, ctx: ScenarioContext, conc
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpuStart);
-  const clientCpu = ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
-  return { clientCpu, completed: latenciesMs.length, failed, seconds: elapsedMs / 1000, latenciesMs, firstError };
+  const cpuMs = cpu();
+  const clientUsage = process.cpuUsage(cpuStart);
+  const clientCpu = ((clientUsage.user + clientUsage.system) / 1000 / elapsedMs) * 100;
+  return { clientCpu, cpuMs, completed: latenciesMs.length, resumed, failed, seconds: elapsedMs / 1000, latenciesMs, firstError };
 }
 
-export const churn: Scenario = {
-  group: 'churn',
-  description: 'new mutual-TLS connection, upgrade, one 32-byte message and its echo, close; 16 and 64 at a time',
-  async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
-    await ctx.sink.mode('echo');
-    const rows: Row[] = [];
-    for (const concurrency of CHURN_CONCURRENCY) {
-      const r = await churnRun(system, ctx, concurrency, ctx.profile.churnSeconds);
+function churnScenario(group: 'churn' | 'resume', description: string): Scenario {
+  const resume = group === 'resume';
+  return {
+    group,
+    description,
+    needsTls: resume,
+    async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
+      await ctx.sink.mode('echo');
+      const concurrency = ctx.profile.churnConcurrency;
+      const r = await churnRun(system, ctx, concurrency, ctx.profile.churnSeconds, resume);
+      const scenario = `${group} c${concurrency}`;
       if (r.completed === 0) throw new Error(`no connection completed (${r.failed} failed): ${r.firstError?.message ?? 'unknown error'}`);
-      if (r.failed > 0) ctx.note(`${spec.name}: churn c${concurrency}: ${r.failed} connections failed, first: ${r.firstError?.message}`);
+      if (r.failed > 0) ctx.note(`${spec.name}: ${scenario}: ${r.failed} connections failed, first: ${r.firstError?.message}`);
       const [p50, p99] = percentiles(r.latenciesMs, [50, 99]) as [number, number];
-      const scenario = `churn c${concurrency}`;
       const rate = r.completed / r.seconds;
-      rows.push(
+      const rows: Row[] = [
         { scenario, system: spec.name, metric: 'connections', value: rate, unit: 'conn/s' },
         { scenario, system: spec.name, metric: 'p50', value: p50, unit: 'ms' },
         { scenario, system: spec.name, metric: 'p99', value: p99, unit: 'ms' },
-      );
+      ];
+      if (system.pids.length > 0) rows.push({ scenario, system: spec.name, metric: 'cpu per connection', value: perUnit(r.cpuMs, r.completed), unit: 'ms/conn' });
+      if (resume) rows.push({ scenario, system: spec.name, metric: 'resumed', value: (r.resumed / r.completed) * 100, unit: '%' });
       if (r.failed > 0) rows.push({ scenario, system: spec.name, metric: 'failed', value: r.failed, unit: 'conn' });
       ctx.note(
-        `${spec.name}: ${scenario}: ${rate.toFixed(0)} conn/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms ` +
-          `(client CPU ${r.clientCpu.toFixed(0)}% of a core)`,
+        `${spec.name}: ${scenario}: ${rate.toFixed(0)} conn/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ` +
+          `${perUnit(r.cpuMs, r.completed).toFixed(2)} ms CPU per connection` +
+          (resume ? `, ${r.resumed} of ${r.completed} resumed` : '') +
+          ` (client CPU ${r.clientCpu.toFixed(0)}% of a core)`,
       );
-    }
-    return rows;
-  },
-};
+      return rows;
+    },
+  };
+}
+
+export const churn: Scenario = churnScenario('churn', 'new mutual-TLS connection, upgrade, one 32-byte message and its echo, close; every connection a full handshake');
+export const resume: Scenario = churnScenario('resume', 'as churn, but each client offers the TLS session its previous connection was given (a device reconnecting)');

@@ -47,6 +47,7 @@ export const idle: Scenario = {
   group: 'idle',
   description: 'resident memory of the serving process tree before and after N open, proxied, idle connections',
   needsServer: true,
+  ownStart: true,
   async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
     await ctx.sink.mode('echo');
     const count = Math.max(1, Math.round(ctx.profile.idleConnections * (spec.idleShare ?? 1)));

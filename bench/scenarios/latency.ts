@@ -1,17 +1,17 @@
 /**
  * Latency under a steady load: N connections share a fixed rate of 32-byte messages, sent open-loop (on a clock,
  * not after the previous reply) so a slow reply cannot hide the ones queued behind it. Each reply is timed from the
- * moment its message was written. The first second is a warm-up and not counted.
+ * moment its message was written. The first moments (the profile's warm-up) are not counted.
  */
 import { openLink, type Link } from '../client/link.js';
-import { percentiles } from '../stats.js';
+import { cpuMeter } from '../cpu.js';
+import { percentiles, perUnit } from '../stats.js';
 import type { Row } from '../report/types.js';
 import type { RunningSystem, SystemSpec } from '../systems/types.js';
 import type { Scenario, ScenarioContext } from './types.js';
 
 const MESSAGE_BYTES = 32;
 const TICK_MS = 1;
-const WARMUP_MS = 1000;
 const DRAIN_TIMEOUT_MS = 10000;
 
 class Timed {
@@ -27,7 +27,13 @@ class Timed {
   }
 }
 
-export async function latencyRun(system: RunningSystem, ctx: ScenarioContext, connections: number, rate: number, seconds: number): Promise<{ samples: number[]; lost: number }> {
+export async function latencyRun(
+  system: RunningSystem,
+  ctx: ScenarioContext,
+  connections: number,
+  rate: number,
+  seconds: number,
+): Promise<{ samples: number[]; lost: number; sent: number; cpuMs: number }> {
   const samples: number[] = [];
   // Set once every connection is open: opening 100 mutual-TLS connections can take longer than the warm-up.
   let measureFrom = Number.POSITIVE_INFINITY;
@@ -47,8 +53,9 @@ export async function latencyRun(system: RunningSystem, ctx: ScenarioContext, co
       };
       timed.push(t);
     }
+    const cpu = cpuMeter(system.pids);
     const start = performance.now();
-    measureFrom = start + WARMUP_MS;
+    measureFrom = start + ctx.profile.latencyWarmupMs;
     const end = measureFrom + seconds * 1000;
     let sent = 0;
     let next = 0;
@@ -69,8 +76,9 @@ export async function latencyRun(system: RunningSystem, ctx: ScenarioContext, co
       }, TICK_MS);
     });
     await drained(timed);
+    const cpuMs = cpu();
     const lost = timed.reduce((n, t) => n + t.outstanding, 0);
-    return { samples, lost };
+    return { samples, lost, sent, cpuMs };
   } finally {
     await Promise.all(timed.map((t) => t.link.close()));
   }
@@ -105,6 +113,7 @@ export const latency: Scenario = {
       { scenario, system: spec.name, metric: 'p99', value: p99, unit: 'ms' },
       { scenario, system: spec.name, metric: 'p99.9', value: p999, unit: 'ms' },
     ];
+    if (system.pids.length > 0) rows.push({ scenario, system: spec.name, metric: 'cpu per message', value: perUnit(r.cpuMs * 1000, r.sent), unit: 'µs/msg' });
     if (r.lost > 0) rows.push({ scenario, system: spec.name, metric: 'lost', value: r.lost, unit: 'messages' });
     return rows;
   },

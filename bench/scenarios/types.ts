@@ -18,5 +18,14 @@ export interface Scenario {
   readonly description: string;
   /** Skip systems with no serving process of their own (the idle scenario measures that process). */
   readonly needsServer?: boolean;
+  /** Skip systems the client reaches without TLS (the floor). */
+  readonly needsTls?: boolean;
+  /**
+   * Runs the systems' `workers` variants, unpinned, with the client free to use every core too; systems without
+   * such a variant are left out.
+   */
+  readonly workers?: boolean;
+  /** Starts each system afresh rather than sharing a start with the other scenarios (its numbers need a clean process). */
+  readonly ownStart?: boolean;
   run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]>;
 }

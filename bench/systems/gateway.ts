@@ -4,6 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../paths.js';
+import { onCpus } from '../pin.js';
 import { captureOutput, type ProcessGroup } from '../procs.js';
 import { withFileLimit } from './limits.js';
 import type { RunningSystem, SystemContext, SystemSpec } from './types.js';
@@ -47,6 +48,8 @@ export interface GatewayLaunch {
   readonly fileLimit: number;
   /** Processes that must each report their start (`--workers N`); default 1. */
   readonly workers?: number;
+  /** CPUs to run on (taskset -c); undefined: unpinned. */
+  readonly cpus?: string | undefined;
   /** Every line the gateway writes, stdout's and stderr's; without it the output is drained unread once it started. */
   readonly onLine?: (text: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -64,7 +67,7 @@ export interface LaunchedGateway {
 /** Starts `bin/gateway start …` with JSON logs and resolves once every process reported its start. */
 export async function launchGateway(launch: GatewayLaunch): Promise<LaunchedGateway> {
   const workers = launch.workers ?? 1;
-  const [cmd, args] = withFileLimit(process.execPath, [join(REPO_ROOT, 'bin', 'gateway'), 'start', ...launch.args], launch.fileLimit);
+  const [cmd, args] = onCpus(...withFileLimit(process.execPath, [join(REPO_ROOT, 'bin', 'gateway'), 'start', ...launch.args], launch.fileLimit), launch.cpus);
   const child = launch.procs.spawn(cmd, args, { cwd: launch.cwd });
   const output = captureOutput(child);
   const ports = new Map<string, number>();
@@ -108,8 +111,8 @@ export async function launchGateway(launch: GatewayLaunch): Promise<LaunchedGate
 }
 
 /**
- * The gateway as `bin/gateway start` runs it; `workers` > 1 adds `--workers N` (processes sharing the port) and
- * makes a column of its own, `gateway-Nw`, next to the single-process gateway that the goals are measured on.
+ * The gateway as `bin/gateway start` runs it; `workers` > 1 adds `--workers N` (processes sharing the port), named
+ * `gateway-Nw`, for the `workers` scenario.
  */
 export function gatewaySystem(workers = 1): SystemSpec {
   return {
@@ -125,7 +128,7 @@ export function gatewaySystem(workers = 1): SystemSpec {
       const config = join(ctx.workDir, 'gateway-config.xml');
       writeFileSync(config, gatewayConfig(ctx.sinkPort, ctx.pki.files.serverBundle, ctx.pki.files.ca));
       const args = ['--config', config, '--log-format', 'json', ...(workers > 1 ? ['--workers', String(workers)] : [])];
-      const gw = await launchGateway({ procs: ctx.procs, args, cwd: ctx.workDir, fileLimit: ctx.fileLimit, workers });
+      const gw = await launchGateway({ procs: ctx.procs, args, cwd: ctx.workDir, fileLimit: ctx.fileLimit, workers, cpus: ctx.cpus });
       const port = gw.ports.get(ACCEPT);
       if (port === undefined) {
         await gw.stop();
@@ -137,6 +140,7 @@ export function gatewaySystem(workers = 1): SystemSpec {
         stop: () => gw.stop(),
       };
     },
+    workers: (n) => gatewaySystem(n),
   };
 }
 

@@ -1,12 +1,12 @@
 /**
  * nginx stream TLS termination with `ssl_verify_client on` (Debian packages `nginx` and `libnginx-mod-stream`).
  * It does no WebSocket framing, so the client speaks bare TLS to it: the limit a TLS terminator written in C
- * reaches. Run from a generated configuration in its own directory, in the foreground, with Debian's
- * `worker_processes auto`.
+ * reaches. Run from a generated configuration in its own directory, in the foreground.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { onCpus } from '../pin.js';
 import { captureOutput, freePort, waitForPort } from '../procs.js';
 import type { RunningSystem, SystemContext, SystemSpec } from './types.js';
 import { which } from './which.js';
@@ -41,11 +41,13 @@ export interface NginxConfigInput {
   readonly key: string;
   readonly ca: string;
   readonly fileLimit: number;
+  /** worker_processes. */
+  readonly workers: number;
 }
 
 export function nginxConfig(c: NginxConfigInput): string {
   return `${c.module ? `load_module ${c.module};\n` : ''}daemon off;
-worker_processes auto;
+worker_processes ${c.workers};
 worker_rlimit_nofile ${c.fileLimit};
 pid ${join(c.dir, 'nginx.pid')};
 error_log ${join(c.dir, 'error.log')} warn;
@@ -65,9 +67,14 @@ stream {
 `;
 }
 
-export const nginxStream: SystemSpec = {
-  name: 'nginx-stream',
-  description: 'nginx stream TLS termination, ssl_verify_client on, worker_processes auto (TLS only, no WebSocket)',
+/**
+ * nginx stream with `workers` worker processes: one for the pinned scenarios (its core is the system's one core),
+ * two (`nginx-stream-2w`) for the unpinned `workers` scenario.
+ */
+export function nginxSystem(workers = 1): SystemSpec {
+  return {
+  name: workers > 1 ? `nginx-stream-${workers}w` : 'nginx-stream',
+  description: `nginx stream TLS termination, ssl_verify_client on, worker_processes ${workers} (TLS only, no WebSocket)`,
   peer: true,
   async detect() {
     const found = findNginx();
@@ -89,10 +96,11 @@ export const nginxStream: SystemSpec = {
         key: ctx.pki.files.serverKey,
         ca: ctx.pki.files.ca,
         fileLimit: ctx.fileLimit,
+        workers,
       }),
     );
     // -e: the error log before the configuration is read (otherwise the packaged path under /var/log is used).
-    const child = ctx.procs.spawn(found.bin, ['-p', ctx.workDir, '-c', file, '-e', join(ctx.workDir, 'error.log')], { cwd: ctx.workDir });
+    const child = ctx.procs.spawn(...onCpus(found.bin, ['-p', ctx.workDir, '-c', file, '-e', join(ctx.workDir, 'error.log')], ctx.cpus), { cwd: ctx.workDir });
     const output = captureOutput(child);
     try {
       await waitForPort(port, child, 'nginx');
@@ -106,4 +114,8 @@ export const nginxStream: SystemSpec = {
       stop: () => ctx.procs.stop(child),
     };
   },
-};
+  workers: (n) => nginxSystem(n),
+  };
+}
+
+export const nginxStream: SystemSpec = nginxSystem();

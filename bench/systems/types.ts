@@ -11,6 +11,8 @@ export interface SystemContext {
   readonly procs: ProcessGroup;
   /** File descriptors a serving process may need (two per proxied connection, and some). */
   readonly fileLimit: number;
+  /** CPUs the serving processes run on (taskset -c); undefined: unpinned. */
+  readonly cpus: string | undefined;
 }
 
 export interface RunningSystem {
@@ -36,4 +38,6 @@ export interface SystemSpec {
   readonly idleShare?: number;
   /** The serving side has no process of its own to measure (the floor). */
   readonly noServer?: boolean;
+  /** The same system with `n` worker processes, for the `workers` scenario; absent when it has no such mode. */
+  workers?(n: number): SystemSpec;
 }

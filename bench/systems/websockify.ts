@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { freePort, waitForPort, captureOutput } from '../procs.js';
+import { onCpus } from '../pin.js';
 import { withFileLimit } from './limits.js';
 import type { RunningSystem, SystemContext, SystemSpec } from './types.js';
 import { which } from './which.js';
@@ -40,7 +41,7 @@ export const websockify: SystemSpec = {
   async start(ctx: SystemContext): Promise<RunningSystem> {
     const bin = which('websockify', ['/usr/bin']) as string;
     const port = await freePort();
-    const [cmd, args] = withFileLimit(
+    const [cmd, args] = onCpus(...withFileLimit(
       bin,
       [
         '--ssl-only',
@@ -55,7 +56,7 @@ export const websockify: SystemSpec = {
         `127.0.0.1:${ctx.sinkPort}`,
       ],
       ctx.fileLimit,
-    );
+    ), ctx.cpus);
     const child = ctx.procs.spawn(cmd, args, { cwd: ctx.workDir });
     const output = captureOutput(child);
     try {

@@ -27,16 +27,19 @@ export const WORKER_DRAIN = 'gateway:drain';
 export const WORKER_RELOAD = 'gateway:reload';
 /** A worker's answer to WORKER_RELOAD: `{ event: WORKER_RELOADED, ok }`. */
 export const WORKER_RELOADED = 'gateway:reloaded';
+/** The primary refused a reload (the configuration did not prepare): `{ event: WORKER_RELOAD_REFUSED, reason }`, so each worker counts the failure. */
+export const WORKER_RELOAD_REFUSED = 'gateway:reload-refused';
+
+/** A message `{ event, … }` of the given event, from the primary or a worker. */
+export function isEvent<T extends object>(message: unknown, event: string): message is { event: string } & T {
+  return typeof message === 'object' && message !== null && (message as { event?: unknown }).event === event;
+}
 /** How long a worker may take to close its connections before it is killed, beyond its drain timeout. */
 const WORKER_STOP_MARGIN_MS = 15_000;
 
 /** Tells the primary that this worker's listeners are bound; a no-op outside a cluster. */
 export function reportStarted(): void {
   if (cluster.isWorker && process.send) process.send(WORKER_STARTED);
-}
-
-function isReloaded(message: unknown): message is { event: string; ok: boolean } {
-  return typeof message === 'object' && message !== null && (message as { event?: unknown }).event === WORKER_RELOADED;
 }
 
 export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: number, log: Logger): Promise<number> {
@@ -79,7 +82,9 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
       const again = prepareAgain(source, log);
       if (!again.gateway) {
-        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload refused, the workers keep the configuration in force: ${describeFailure(again)}`);
+        const reason = describeFailure(again);
+        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload refused, the workers keep the configuration in force: ${reason}`);
+        for (const w of started) if (w.isConnected()) w.send({ event: WORKER_RELOAD_REFUSED, reason });
         return;
       }
       watch(again.config);
@@ -95,7 +100,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
     const fork = () => {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
-        if (isReloaded(message)) {
+        if (isEvent<{ ok: boolean }>(message, WORKER_RELOADED)) {
           if (message.ok) log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
           else log.error({ worker: worker.id, event: 'reload', result: 'failure' }, `worker ${worker.id} could not reload and keeps its configuration (see its log)`);
           return;

@@ -6,6 +6,7 @@ import { readAccessConstraint } from './access-constraint.js';
 import { attempt, describePosition, type Diagnostics } from './diagnostics.js';
 import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet, type Located } from './options.js';
 import { readDirectoryProperties } from './directory-properties.js';
+import { readRedirectProperties } from './redirect-properties.js';
 import { PROXY_DEFAULTS, readProxyProperties } from './proxy-properties.js';
 import { checkChildren, first, leafText, sequence } from './structure.js';
 import type { AcceptUri, ConnectUri, CrossSiteConstraint, MimeMapping, ServiceConfig, ServiceType, SourcePosition } from './types.js';
@@ -39,7 +40,7 @@ export interface ServiceDefaults {
 }
 
 /** The service types that answer plain HTTP requests on http:// and https:// accepts, and only those. */
-const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory', 'management.http'];
+const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory', 'http.redirect', 'management.http'];
 
 /** What the document-level rules need besides the ServiceConfig itself. */
 export interface ServiceDraft {
@@ -85,11 +86,10 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     diags.error('GW_ERR_CONFIG_MISSING', `Missing required element: <accept> in ${label} (a ${type} service needs at least one)`, element.position);
   }
   const propertiesElement = first(children, 'properties');
-  if (type === 'management.http' && propertiesElement !== undefined) {
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `A management.http service takes no <properties> (${label})`, propertiesElement.position, 'remove the <properties>');
-  }
-  const properties = type === 'directory' || type === 'management.http' ? { values: PROXY_DEFAULTS, legacyConnects: [] } : readProxyProperties(propertiesElement, type, diags);
+  const http = HTTP_SERVICE_TYPES.includes(type);
+  const properties = http ? { values: PROXY_DEFAULTS, legacyConnects: [] } : readProxyProperties(propertiesElement, type, diags);
   const directory = type === 'directory' ? readDirectoryProperties(propertiesElement, element, configDir, diags) : undefined;
+  const redirect = type === 'http.redirect' ? readRedirectProperties(propertiesElement, element, diags) : undefined;
   const connectElements = [...(children.get('connect') ?? []), ...properties.legacyConnects].sort(byPosition);
   let connect: ConnectUri | undefined;
   if (type !== 'proxy') {
@@ -98,7 +98,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   } else {
     connect = readConnects(connectElements, label, element, diags);
   }
-  if (accepts === undefined || (type === 'proxy' && connect === undefined) || (type === 'directory' && directory === undefined) || nameResult === undefined) {
+  if (accepts === undefined || (type === 'proxy' && connect === undefined) || (type === 'directory' && directory === undefined) || (type === 'http.redirect' && redirect === undefined) || nameResult === undefined) {
     return { draft: undefined, name: nameResult, realmNames };
   }
   const config: ServiceConfig = {
@@ -113,6 +113,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     crossSiteConstraints,
     accessConstraints,
     directory,
+    redirect,
     mimeMappings: mergeMimeMappings(ownMappings, defaults.mimeMappings),
     position: element.position,
   };

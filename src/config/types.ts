@@ -11,7 +11,7 @@ export type { SourcePosition };
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
-export type ServiceType = 'proxy' | 'echo' | 'directory' | 'management.http';
+export type ServiceType = 'proxy' | 'echo' | 'directory' | 'http.redirect' | 'management.http';
 export type ConnectStrategy = 'immediate' | 'deferred' | 'prepared';
 export type { Scheme } from './uris.js';
 /** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */
@@ -200,6 +200,16 @@ export interface DirectoryProperties {
   readonly locations: readonly DirectoryLocation[];
 }
 
+/** An http.redirect service's `<properties>`. */
+export interface RedirectProperties {
+  /** An absolute http(s) URL without query, fragment or trailing slash: the request's path and query follow it. */
+  readonly location: string;
+  /** 300–399; 301 unless `status-code` says otherwise. */
+  readonly statusCode: number;
+  /** The `cache-control` values joined with `, `; undefined when none was given. */
+  readonly cacheControl: string | undefined;
+}
+
 /** `<mime-mapping>`: the Content-Type for files with an extension. */
 export interface MimeMapping {
   /** Lower case, without a leading dot. */
@@ -223,6 +233,8 @@ export interface ServiceConfig {
   readonly accessConstraints: readonly AccessConstraintConfig[];
   /** A directory service's properties; undefined for other types. */
   readonly directory: DirectoryProperties | undefined;
+  /** An http.redirect service's properties; undefined for other types. */
+  readonly redirect: RedirectProperties | undefined;
   /** The service's `<mime-mapping>`s over those of `<service-defaults>` (the service's own win, by extension). */
   readonly mimeMappings: readonly MimeMapping[];
   readonly position: SourcePosition;

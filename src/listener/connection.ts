@@ -109,6 +109,7 @@ export class DownstreamConnection {
       meter,
       openedAt: Date.now(),
       traffic: { bytesIn: 0, bytesOut: 0 },
+      closedByGateway: () => this.session?.closing,
     };
   }
 

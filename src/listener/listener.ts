@@ -15,7 +15,7 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
-import type { Session, SessionRegistry } from '../services/sessions.js';
+import type { SessionRegistry } from '../services/sessions.js';
 import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
 import { certificateRefusal } from '../metrics/reasons.js';
@@ -23,7 +23,6 @@ import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { identify, refusalReason } from '../tls/identity.js';
-import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
@@ -33,9 +32,12 @@ import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { admits } from './admission.js';
+import { judgeAgain, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
+
+export type { LiveRefusal } from './live-policy.js';
 
 export interface ListenerOptions {
   readonly listen: HostPort;
@@ -61,18 +63,6 @@ export interface ListenerOptions {
   readonly meter: ListenerMeter;
   /** The gateway's live sessions: each client is registered when its service takes it over. */
   readonly sessions: SessionRegistry;
-}
-
-/** A live session that the rules now in force would refuse, and which rule refuses it. */
-export interface LiveRefusal {
-  readonly session: Session;
-  /**
-   * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
-   * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
-   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
-   */
-  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
-  readonly reason: string;
 }
 
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
@@ -111,15 +101,14 @@ export class Listener {
   /** What the plain-request path (plain-request.ts) sees of this listener. */
   readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
-  readonly #soleService: string | undefined;
+  #soleService: string | undefined;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#routes = new RouteTable(options.routes);
     this.#stream = options.stream;
     this.#tls = options.tls;
-    const names = new Set(options.routes.map((r) => r.service.config.name));
-    this.#soleService = names.size === 1 ? [...names][0] : undefined;
+    this.#soleService = soleService(options.routes);
     this.#limits = new ConnectionLimits(options.maximumConnections, options.maximumConnectionsPerAddress);
     this.#refusals = new RefusalLog(options.log);
     this.#handshakeDeadlines = new DeadlineList(options.handshakeTimeoutMs);
@@ -229,6 +218,7 @@ export class Listener {
     if (problem !== undefined) throw new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`);
     this.#options = next;
     this.#routes = new RouteTable(next.routes);
+    this.#soleService = soleService(next.routes);
     this.#tls = next.tls;
     this.#limits.setMaximums(next.maximumConnections, next.maximumConnectionsPerAddress);
     // Pending handshake deadlines keep the list they were set on (its timer runs until they are done).
@@ -237,30 +227,11 @@ export class Listener {
   }
 
   /**
-   * Judges every live session on this address again, as its handshake and upgrade were judged, under the TLS trust
-   * and access-constraints in force now (after a reload or a CRL update): the client certificate against the trust
-   * anchors and CRLs (tls/reverify.ts), then verify-client and verify-depth (refusalReason), then the
-   * access-constraints of the accept it came in on. Returns the sessions that would now be refused, with the rule
-   * and reason; closing them is the caller's. A session whose accept is gone is not judged (it is being drained).
+   * The live sessions on this address that the rules in force now (after a reload or a CRL update) would refuse,
+   * judged as their handshake and upgrade were (live-policy.ts); closing them is the caller's.
    */
   rejudge(): LiveRefusal[] {
-    const refused: LiveRefusal[] = [];
-    for (const conn of this.#connections) {
-      const session = conn.session;
-      if (!session || session.closing) continue;
-      const route = this.#routes.routes.find((r) => r.accept.uri === session.accept);
-      if (!route) continue;
-      const identity = conn.identity ? reverify(conn.identity, this.#tls?.trust) : undefined;
-      const reason = identity ? refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth) : undefined;
-      if (reason !== undefined) {
-        const rule = identity?.error === 'CERT_REVOKED' ? 'revoked' : identity?.error === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || identity?.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'untrusted' : 'certificate';
-        refused.push({ session, rule, reason });
-        continue;
-      }
-      const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
-      if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
-    }
-    return refused;
+    return judgeAgain(this.#connections, this.#routes.routes, this.#tls?.trust, this.#options);
   }
 
   /**
@@ -569,7 +540,7 @@ export class Listener {
       return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
     const { service, accept } = route;
-    const refusal = originRefusal(req.headers.origin, accept, service.config.crossSiteConstraints);
+    const refusal = originRefusal(req.headers.origin, { accept, hostHeader: req.headers.host, secure: conn.tls !== undefined }, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
       log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
@@ -668,6 +639,11 @@ export class Listener {
     service.handle(end, ctx);
   }
 
+}
+
+function soleService(routes: readonly Route[]): string | undefined {
+  const names = new Set(routes.map((r) => r.service.config.name));
+  return names.size === 1 ? [...names][0] : undefined;
 }
 
 function errorCode(err: unknown): string {

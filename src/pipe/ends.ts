@@ -101,16 +101,29 @@ export class StreamEnd implements End {
 
   write(payload: Buffer | readonly Buffer[], _binary: boolean, done: () => void): void {
     const s = this.#socket;
+    // The messages of one read of the other side arrive here in one synchronous run: held (corked) until that run
+    // is over, they leave in one writev, a single system call, rather than one each.
+    if (!this.#corked) {
+      this.#corked = true;
+      s.cork();
+      process.nextTick(this.#uncork);
+    }
     if (Buffer.isBuffer(payload)) {
       s.write(payload, done);
       return;
     }
-    // A fragmented message goes out as one writev rather than joined; the last write's completion is the message's.
-    s.cork();
+    // A fragmented message is written fragment by fragment rather than joined; the last one's completion is the message's.
     const last = payload.length - 1;
-    payload.forEach((fragment, i) => s.write(fragment, i === last ? done : noop));
-    s.uncork();
+    for (let i = 0; i < last; i++) s.write(payload[i] as Buffer, noop);
+    s.write(payload[last] as Buffer, done);
   }
+
+  #corked = false;
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   pause(): void {
     this.#socket.pause();

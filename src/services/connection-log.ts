@@ -34,8 +34,13 @@ export function logOpened(ctx: ConnectionContext, upstream?: string): void {
   );
 }
 
+/**
+ * The close line. A client the gateway closed (drained, its accept removed, refused by live policy) says so, with
+ * the code and reason it was sent, rather than the client's answer to it.
+ */
 export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
   const durationMs = Date.now() - ctx.openedAt;
+  const byGateway = ctx.closedByGateway();
   ctx.meter.closed(summary.bytesDownstreamToUpstream, summary.bytesUpstreamToDownstream, durationMs);
   ctx.log.info(
     {
@@ -46,7 +51,7 @@ export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
       bytesIn: summary.bytesDownstreamToUpstream,
       bytesOut: summary.bytesUpstreamToDownstream,
       durationMs,
-      reason: summary.reason,
+      reason: byGateway ? `closed by the gateway (${byGateway.code}): ${byGateway.reason}` : summary.reason,
       ...(summary.code !== undefined ? { code: summary.code } : {}),
     },
     'connection closed',

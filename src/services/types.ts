@@ -40,6 +40,8 @@ export interface ConnectionContext {
   readonly openedAt: number;
   /** Payload bytes carried so far, which the service adds to as they flow (the live session shows them). */
   readonly traffic: Traffic;
+  /** The code and reason the gateway closed the client with (a drain, a reload, live policy), once it has. */
+  readonly closedByGateway: () => { readonly code: number; readonly reason: string } | undefined;
 }
 
 /** What a WebSocket client asked for in its upgrade request, for a WebSocket backend to be asked the same. */

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
-import { judgeChain, type TrustState } from './resumed.js';
+import { judgeChain, verdictUntil, type TrustState } from './resumed.js';
 import type { SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
 
@@ -95,16 +95,25 @@ const certificates = new CertificateCache();
 /**
  * A resumed session's certificate, judged again against the listener's current trust (resumed.ts): along the
  * chain Node completed from the current truststore, else along the one a full handshake last verified it with.
+ * A chain that verified is not judged again against the same trust until time alone could change the verdict.
  */
 function judgeResumed(known: KnownCertificate, walked: readonly Buffer[], trust: TrustState): { error: string | undefined; chain: readonly Buffer[] } {
+  const now = Date.now();
+  const last = known.resumed;
+  if (last !== undefined && last.trust === trust && now <= last.until) return { error: undefined, chain: last.chain };
   const leaf = new X509Certificate(known.der);
   const candidates = known.verifiedChain !== undefined ? [walked, known.verifiedChain] : [walked];
   let first: string | undefined;
   for (const chain of candidates) {
-    const error = judgeChain([leaf, ...chain.map((der) => new X509Certificate(der))], trust);
-    if (error === undefined) return { error, chain };
+    const certs = [leaf, ...chain.map((der) => new X509Certificate(der))];
+    const error = judgeChain(certs, trust, now);
+    if (error === undefined) {
+      known.resumed = { trust, chain, until: verdictUntil(certs, trust) };
+      return { error, chain };
+    }
     first ??= error;
   }
+  known.resumed = undefined;
   return { error: first, chain: walked };
 }
 

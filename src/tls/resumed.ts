@@ -61,3 +61,15 @@ export function judgeChain(chain: readonly X509Certificate[], trust: TrustState,
   }
   return undefined;
 }
+
+/**
+ * Until when a chain that verified against `trust` keeps verifying with nothing but time passing: the first end of
+ * validity of its certificates or of a CRL's currency. Only time can change the verdict while `trust` stays the
+ * same object (a rebuilt listener has a new one), so a verdict may be reused until then.
+ */
+export function verdictUntil(chain: readonly X509Certificate[], trust: TrustState): number {
+  let until = Number.POSITIVE_INFINITY;
+  for (const cert of chain) until = Math.min(until, Date.parse(cert.validTo));
+  for (const r of trust.revocations ?? []) if (r.nextUpdate !== undefined) until = Math.min(until, r.nextUpdate);
+  return until;
+}

@@ -28,6 +28,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
     crossSiteConstraints: [],
     accessConstraints: [],
     directory: undefined,
+    redirect: undefined,
     mimeMappings: [],
     position: { file: 'test.xml', line: 1, column: 1 },
     ...overrides,

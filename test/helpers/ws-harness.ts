@@ -40,6 +40,7 @@ export async function serve(service: Service, maxPayload = 128 * 1024): Promise<
         log: logs.log.child({ conn: id, service: service.config.name }),
         openedAt: Date.now(),
         traffic: { bytesIn: 0, bytesOut: 0 },
+        closedByGateway: () => undefined,
       };
       service.handle(new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs }), ctx);
     });

@@ -75,11 +75,11 @@ test('a reload keeps the bound socket of an address still configured and gives i
   assert.equal(gateway.reloads.last?.result, 'success');
 });
 
-test('a change that needs a rebind (plain to TLS) or a new address that cannot be bound is refused and changes nothing', async (t) => {
+test('a configuration that does not prepare, or a new address that cannot be bound, changes nothing and counts as a failed reload', async (t) => {
   const { gateway, logs, port } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
-  const tls = doc(...echo('first', 'wss://127.0.0.1:0/a'), '  <security><keystore><file>missing.p12</file></keystore></security>');
+  const broken = doc(...echo('first', 'wss://127.0.0.1:0/a'), '  <security><keystore><file>missing.p12</file></keystore></security>');
   // The keystore is missing, so this does not even prepare: the CLI counts that through reloadFailed().
-  assert.equal(Gateway.prepare(config(parse(tls)), { log: logs.log }).ok, false);
+  assert.equal(Gateway.prepare(config(parse(broken)), { log: logs.log }).ok, false);
   gateway.reloadFailed(new Error('keystore missing'));
 
   const blocker = createServer();
@@ -112,6 +112,8 @@ test('an access-constraint that no longer admits a live connection closes it wit
   assert.equal(gateway.policyCloses.get('access'), 1);
   const line = logs.lines.find((l) => l['code'] === 'GW_ERR_SESSION_CLOSED');
   assert.equal(line?.['rule'], 'access');
+  const closeLine = await logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closeLine['reason'], 'closed by the gateway (1008): access-constraint no longer satisfied');
 });
 
 test('readiness is empty once started, names a draining gateway, and a drain ends stopped', async (t) => {

@@ -10,8 +10,10 @@ test('no arguments: the full run of every scenario on every system', () => {
   assert.deepEqual(o.systems, []);
   assert.deepEqual(o.endpoints, []);
   assert.equal(o.sinkPort, undefined);
-  assert.equal(o.gatewayWorkers, 2);
-  assert.equal(o.profile.idleConnections, 5000);
+  assert.equal(o.workers, 2);
+  assert.equal(o.pin, true);
+  assert.equal(o.profile.repetitions, 3);
+  assert.equal(o.profile.idleConnections, 2000);
 });
 
 test('--quick, --only and --systems', () => {
@@ -33,7 +35,16 @@ test('--endpoint repeats and --sink-port takes a port number', () => {
   assert.throws(() => parseBenchArgs(['--sink-port', '70000']), /--sink-port: "70000" is not a port number/);
 });
 
-test('--gateway-workers takes a worker count', () => {
-  assert.equal(parseBenchArgs(['--gateway-workers', '2']).gatewayWorkers, 2);
-  assert.throws(() => parseBenchArgs(['--gateway-workers', '0']), /--gateway-workers: "0" is not a number from 1 to 256/);
+test('--workers takes a worker count', () => {
+  assert.equal(parseBenchArgs(['--workers', '4']).workers, 4);
+  assert.throws(() => parseBenchArgs(['--workers', '0']), /--workers: "0" is not a number from 1 to 256/);
+});
+
+test('--repetitions changes the profile\'s count and nothing else; --no-pin leaves everything unpinned', () => {
+  const o = parseBenchArgs(['--quick', '--repetitions', '5', '--no-pin']);
+  assert.equal(o.profile.repetitions, 5);
+  assert.equal(o.profile.bulkBytes, PROFILES.quick.bulkBytes);
+  assert.equal(o.pin, false);
+  assert.equal(parseBenchArgs(['--quick']).profile, PROFILES.quick);
+  assert.throws(() => parseBenchArgs(['--repetitions', '1.5']), /--repetitions: "1.5" is not a number from 1 to 100/);
 });

@@ -70,7 +70,7 @@ test('a service needs an accept', () => {
 
 test('service types: Kaazing-only types are unsupported, retired ones no longer supported, others unrecognized', () => {
   const typed = (t: string) => parse(doc(...service('<name>s</name>', '<accept>ws://h/</accept>', `<type>${t}</type>`)));
-  for (const t of ['amqp.proxy', 'http.proxy', 'broadcast', 'balancer', 'http.redirect', 'turn.rest', 'update.check', 'management.jmx']) {
+  for (const t of ['amqp.proxy', 'http.proxy', 'broadcast', 'balancer', 'turn.rest', 'update.check', 'management.jmx']) {
     const r = typed(t);
     assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5'], t);
     assert.equal(r.diagnostics[0]?.message, `service type '${t}' is not supported by this gateway`);

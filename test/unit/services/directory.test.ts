@@ -51,7 +51,7 @@ async function serve(t: { after(fn: () => unknown): void }, properties: string[]
   const log = memoryLog().log;
   const meter = new PrometheusMetrics({ processMetrics: false }).service('pages');
   const server = createServer((req, res) => {
-    const ctx: ConnectionContext = { id: '1', downstreamAddress: '127.0.0.1', downstreamPort: 1, localAddress: '127.0.0.1', localPort: 2, tlsVersion: undefined, servername: undefined, accept: sc.accepts[0]?.uri ?? '', path: req.url ?? '/', identity: undefined, log, openedAt: Date.now(), traffic: { bytesIn: 0, bytesOut: 0 }, meter };
+    const ctx: ConnectionContext = { id: '1', downstreamAddress: '127.0.0.1', downstreamPort: 1, localAddress: '127.0.0.1', localPort: 2, tlsVersion: undefined, servername: undefined, accept: sc.accepts[0]?.uri ?? '', path: req.url ?? '/', identity: undefined, log, openedAt: Date.now(), traffic: { bytesIn: 0, bytesOut: 0 }, meter, closedByGateway: () => undefined };
     service.handleRequest(req, res, ctx);
   });
   server.listen(0, '127.0.0.1');

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCrls } from '../../../src/tls/crl.js';
-import { judgeChain, trustState } from '../../../src/tls/resumed.js';
+import { judgeChain, trustState, verdictUntil } from '../../../src/tls/resumed.js';
 import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki } from '../../helpers/pki.js';
 
@@ -61,4 +61,14 @@ test('with CRLs, every certificate below the anchor is looked up on its issuer\'
   assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(stale))), 'CRL_HAS_EXPIRED');
   const early = makeCrl(ca, { thisUpdate: new Date(Date.now() + DAY), nextUpdate: new Date(Date.now() + 3 * DAY) });
   assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(early))), 'CRL_NOT_YET_VALID');
+});
+
+test('a verdict holds until the first certificate of the chain or CRL of the trust runs out', () => {
+  const { ca, client } = testPki();
+  const chain = [client.x509, ca.x509];
+  const ends = Math.min(Date.parse(client.x509.validTo), Date.parse(ca.x509.validTo));
+  assert.equal(verdictUntil(chain, trustState([ca.x509], undefined)), ends);
+  const nextUpdate = new Date(Date.now() + DAY);
+  const crl = makeCrl(ca, { nextUpdate });
+  assert.equal(verdictUntil(chain, trustState([ca.x509], revocations(crl))), Math.floor(nextUpdate.getTime() / 1000) * 1000);
 });

@@ -9,7 +9,7 @@ test('a ratio goal is met at or above its minimum and not below', () => {
   const goal: Goal = { kind: 'ratio-at-least', scenario: 'bulk 64 KiB', metric: 'throughput', peer: 'websockify', min: 2 };
   const rows = (mine: number) => [row('bulk 64 KiB', 'gateway', 'throughput', mine, 'MiB/s'), row('bulk 64 KiB', 'websockify', 'throughput', 100, 'MiB/s')];
   assert.equal(evaluateGoal(goal, rows(200)).status, 'met');
-  assert.equal(evaluateGoal(goal, rows(200)).measured, '2.00×');
+  assert.equal(evaluateGoal(goal, rows(200)).measured, '2.00× (200 against 100 MiB/s)');
   assert.equal(evaluateGoal(goal, rows(199)).status, 'not met');
   assert.equal(evaluateGoal(goal, rows(199)).text, 'bulk 64 KiB, throughput: ≥ 2× websockify');
 });
@@ -38,9 +38,9 @@ test('a goal without its numbers is "not measured", never met', () => {
   const results = evaluateGoals(rows);
   assert.equal(results.length, GOALS.length);
   assert.ok(results.every((r) => r.status === 'not measured'));
-  const nan = [row('churn c16', 'gateway', 'connections', Number.NaN, 'conn/s'), row('churn c16', 'websockify', 'connections', 10, 'conn/s')];
+  const nan = [row('resume c16', 'gateway', 'connections', Number.NaN, 'conn/s'), row('resume c16', 'nginx-stream', 'connections', 10, 'conn/s')];
   assert.equal(evaluateGoal(GOALS[3] as Goal, nan).status, 'not measured');
-  const zeroPeer = [row('churn c16', 'gateway', 'connections', 5, 'conn/s'), row('churn c16', 'websockify', 'connections', 0, 'conn/s')];
+  const zeroPeer = [row('resume c16', 'gateway', 'connections', 5, 'conn/s'), row('resume c16', 'nginx-stream', 'connections', 0, 'conn/s')];
   assert.equal(evaluateGoal(GOALS[3] as Goal, zeroPeer).status, 'not measured');
 });
 
@@ -48,15 +48,31 @@ test('the goals are the issue\'s', () => {
   assert.deepEqual(
     evaluateGoals([]).map((r) => r.text),
     [
-      'bulk 64 KiB, throughput: ≥ 2× websockify',
-      'bulk 64 KiB, throughput: ≥ 0.7× nginx-stream',
-      'bulk 4 KiB, throughput: ≥ 2.5× websockify',
-      'churn c16, connections: ≥ 3.5× websockify',
-      'churn c16, connections: ≥ 0.9× nginx-stream',
-      'idle, rss per connection: ≤ 40 KiB',
+      'bulk 64 KiB, cpu per MiB: ≤ 1.15× tls-relay',
+      'bulk 4 KiB, cpu per MiB: ≤ 1.5× tls-relay',
+      'churn c16, cpu per connection: ≤ 1.2× tls-relay',
+      'resume c16, connections: ≥ 1× nginx-stream',
+      'idle, rss per connection: ≤ 44 KiB',
       'latency, p99: within 1 ms of nginx-stream',
+      'workers 16×64 KiB, throughput of gateway-2w: ≥ 0.8× nginx-stream-2w',
+      'bulk 64 KiB, cpu per MiB: ≤ 1× naive',
+      'bulk 4 KiB, cpu per MiB: ≤ 1× naive',
+      'churn c16, cpu per connection: ≤ 1× naive',
+      'idle, rss per connection: ≤ 1× naive',
     ],
   );
+});
+
+test('a cost goal is met at or below its ratio to the peer, and a goal may judge another system than the gateway', () => {
+  const goal: Goal = { kind: 'ratio-at-most', scenario: 'bulk 4 KiB', metric: 'cpu per MiB', peer: 'tls-relay', max: 1.5 };
+  const rows = (mine: number) => [row('bulk 4 KiB', 'gateway', 'cpu per MiB', mine, 'ms/MiB'), row('bulk 4 KiB', 'tls-relay', 'cpu per MiB', 2, 'ms/MiB')];
+  assert.equal(evaluateGoal(goal, rows(3)).status, 'met');
+  assert.equal(evaluateGoal(goal, rows(3.1)).status, 'not met');
+  assert.equal(evaluateGoal(goal, rows(3.1)).measured, '1.55× (3.10 against 2.00 ms/MiB)');
+  const workers: Goal = { kind: 'ratio-at-least', scenario: 'workers', metric: 'throughput', system: 'gateway-2w', peer: 'nginx-stream-2w', min: 0.8 };
+  const w = [row('workers', 'gateway', 'throughput', 1, 'MiB/s'), row('workers', 'gateway-2w', 'throughput', 400, 'MiB/s'), row('workers', 'nginx-stream-2w', 'throughput', 450, 'MiB/s')];
+  assert.equal(evaluateGoal(workers, w).status, 'met');
+  assert.equal(evaluateGoal(workers, w).text, 'workers, throughput of gateway-2w: ≥ 0.8× nginx-stream-2w');
 });
 
 test('fmt keeps three significant digits without exponents', () => {

@@ -44,3 +44,12 @@ test('goals are listed with what was measured and whether they are met', () => {
     ['| goal | measured | status |', '|---|---:|---|', '| idle, rss per connection: ≤ 40 KiB | 30.3 KiB | met |', '| s, m: ≥ 2× p | — | not measured |'].join('\n'),
   );
 });
+
+test('over several repetitions a cell gives the median and the range', () => {
+  const repeated: Row[] = [
+    { scenario: 'churn c16', system: 'gateway', metric: 'cpu per connection', value: 2.5, unit: 'ms/conn', min: 2.25, max: 3.5, n: 3 },
+    { scenario: 'churn c16', system: 'tls-relay', metric: 'cpu per connection', value: 2, unit: 'ms/conn', min: 2, max: 2, n: 1 },
+  ];
+  const md = renderTable(repeated, { systems: ['gateway', 'tls-relay'], peers: ['tls-relay'] });
+  assert.equal(md.split('\n')[2], '| churn c16 | cpu per connection | ms/conn | 2.50 (2.25–3.50) | 2.00 | 1.25× |');
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nginxConfig } from '../../../../bench/systems/nginx.js';
 
-const input = { module: '/usr/lib/nginx/modules/ngx_stream_module.so', dir: '/tmp/x', port: 8443, sinkPort: 9000, cert: '/c.pem', key: '/k.pem', ca: '/ca.pem', fileLimit: 12000 };
+const input = { module: '/usr/lib/nginx/modules/ngx_stream_module.so', dir: '/tmp/x', port: 8443, sinkPort: 9000, cert: '/c.pem', key: '/k.pem', ca: '/ca.pem', workers: 1, fileLimit: 12000 };
 
 test('the stream server terminates TLS, requires a client certificate and forwards to the sink', () => {
   const conf = nginxConfig(input);
@@ -21,4 +21,9 @@ test('the stream server terminates TLS, requires a client certificate and forwar
 
 test('a stream module built in needs no load_module', () => {
   assert.doesNotMatch(nginxConfig({ ...input, module: undefined }), /load_module/);
+});
+
+test('worker_processes is the count asked for: one on its pinned core, more for the workers scenario', () => {
+  assert.match(nginxConfig(input), /^worker_processes 1;$/m);
+  assert.match(nginxConfig({ ...input, workers: 2 }), /^worker_processes 2;$/m);
 });

@@ -1,0 +1,115 @@
+/**
+ * docs/PERFORMANCE.md, written whole by a full run: how to reproduce it, how it measures, the latest numbers and
+ * goals, and what profiles found (bench/findings.md, kept by hand). The numbers and the text that explains them
+ * are written together, so the document never describes a harness other than the one that made its numbers.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { PROFILES, type Profile } from '../args.js';
+import { machineMarkdown } from '../machine.js';
+import { FINDINGS } from '../paths.js';
+import { sizeLabel } from '../scenarios/bulk.js';
+import type { GoalResult } from './goals.js';
+import { renderGoals, renderTable } from './markdown.js';
+import type { RunRecord } from './write.js';
+
+/** The peers the gateway's ratio columns divide by: Node's floor, what Node gives for free, and nginx. */
+export const RATIO_PEERS: readonly string[] = ['tls-relay', 'naive', 'nginx-stream'];
+
+export function readFindings(path = FINDINGS): string {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : '_No findings recorded (bench/findings.md)._';
+}
+
+function scenarioTable(): string {
+  const q = PROFILES.quick;
+  const f = PROFILES.full;
+  const row = (name: string, what: string, pick: (p: Profile) => string) => `| ${name} | ${what} | ${pick(q)} | ${pick(f)} |`;
+  const MiB = 1024 * 1024;
+  return [
+    '| scenario | what is measured | quick | full |',
+    '|---|---|---|---|',
+    row('bulk', 'one connection, client → backend, messages of one size written as fast as the system takes them: MiB/s received by the sink, and the system\'s CPU per MiB and per message', (p) => `${p.bulkSizes.map(sizeLabel).join(', ')}; ${p.bulkBytes / MiB} MiB or ${p.bulkMaxSeconds} s each`),
+    row('churn', 'clients each looping over a new mutual-TLS connection, upgrade, one 32-byte message and its echo, close: connections/s, p50/p99 of connect → echo, CPU per connection', (p) => `${p.churnConcurrency} clients, ${p.churnSeconds} s`),
+    row('resume', 'as churn, each client offering the TLS session (ticket) its previous connection was given; the share of connections resumed', (p) => `${p.churnConcurrency} clients, ${p.churnSeconds} s`),
+    row('latency', 'connections sharing a steady rate of 32-byte messages sent on a clock (open loop); each echo timed from its write; CPU per message', (p) => `${p.latencyConnections} connections, ${p.latencyRate}/s, ${p.latencySeconds} s after ${p.latencyWarmupMs} ms`),
+    row('idle', 'resident memory of the serving process tree before and after N proxied, idle connections (each carried one message to the sink and back), per connection', (p) => `N = ${p.idleConnections}`),
+    row('workers', 'the multi-process modes (gateway `--workers N`, nginx `worker_processes N`), unpinned: 16 connections writing 64 KiB messages at once; MiB/s received', (p) => `${p.workersConnections} connections, ${p.workersSeconds} s`),
+    row('keystore', 'the gateway alone: deriving a JCEKS key and loading a 150-certificate truststore', () => 'same'),
+  ].join('\n');
+}
+
+export function renderPerformance(record: RunRecord, goals: readonly GoalResult[], columns: readonly string[], peers: readonly string[], findings: string): string {
+  const systems = record.systems.map((s) => `| \`${s.name}\` | ${s.skipped ? `skipped: ${s.skipped}` : s.description} |`).join('\n');
+  const notes = record.notes.length > 0 ? record.notes.map((n) => `- ${n}`).join('\n') : '- none';
+  return `# Performance
+
+What the gateway costs per MiB, per message and per connection, next to Node's own floor for a TLS relay, the
+proxy Node gives for free, nginx and websockify; how the numbers are made; and the latest full run. This file is
+written by \`npm run bench\` (a full run of every scenario and system); the findings at the end are kept by hand in
+\`bench/findings.md\`.
+
+## Reproducing a run
+
+\`\`\`sh
+# The peers are optional: a missing one is skipped, and the benchmark prints the line that installs it.
+apt-get install -y websockify python3-numpy nginx libnginx-mod-stream
+
+npm ci
+npm run bench                 # the full run (about 15 minutes on 2 cores); writes this file
+npm run bench -- --quick      # smaller scenarios, under three minutes (also: npm run bench:quick)
+npm run bench -- --only bulk,churn --systems gateway,tls-relay
+\`\`\`
+
+\`--only LIST\` (scenarios), \`--systems LIST\`, \`--repetitions N\` (default 3), \`--no-pin\`, \`--workers N\` (the
+\`workers\` scenario's process count, default 2), \`--endpoint NAME=URL\` and \`--sink-port N\` (an endpoint running
+elsewhere); \`npm run bench -- --help\` says more. Each run writes \`bench/results/latest-<mode>.md\`, \`.svg\` and
+\`.json\` (every repetition's measurements as rows; JSON files are not committed).
+
+## How it measures
+
+- **Pinned.** By default each system under test runs alone on the last core (\`taskset -c\`) and the load client
+  and the sink share the others, so a system's numbers are not moved by the client's work or by the scheduler.
+  The \`workers\` scenario alone runs unpinned, with every process free to use both cores.
+- **Interleaved repetitions.** Every scenario runs ${record.repetitions} times; each repetition runs every system
+  once, in a rotated order. The tables give the median, and the range (smallest–largest) in parentheses.
+- **CPU per unit of work.** The CPU time of the system's whole process tree (user + system, from
+  \`/proc/PID/stat\`, exited children included) over the measured interval, divided by the MiB, messages or
+  connections it carried. On a shared machine this is far steadier than a rate.
+- **Same client, same certificates.** One load client written for the purpose (\`bench/client/\`) speaks
+  WebSocket over mutual TLS (gateway, naive, websockify), bare mutual TLS (tls-relay, nginx stream) or TCP (the
+  floor); for bulk it writes pre-built batches of masked frames, so its own cost per message is a copy. A CA, a
+  server certificate and a client certificate (RSA 2048) are made at the start of each run; every system
+  verifies the client against the CA and forwards to the same TCP sink (a Node process of its own that discards
+  or echoes).
+
+| system | how it runs |
+|---|---|
+${systems}
+
+${scenarioTable()}
+
+## Latest full run
+
+\`npm run bench\`, started ${record.startedAt}.
+
+${machineMarkdown(record.machine)}
+- placement: ${record.placement}
+- repetitions: ${record.repetitions}, interleaved; medians with (min–max)
+
+${renderTable(record.rows, { systems: columns, peers })}
+
+The ratio columns divide the gateway's median by the peer's: below 1 is better for costs (ms/MiB, µs/msg,
+ms/conn, ms, KiB), above 1 for rates (MiB/s, conn/s).
+
+### Goals
+
+${renderGoals(goals)}
+
+### Notes from the run
+
+${notes}
+
+## What the profiles show
+
+${findings}
+`;
+}

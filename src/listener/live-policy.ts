@@ -1,0 +1,55 @@
+/**
+ * Judging live sessions again when the rules change under them (a reload, a CRL update), with the handshake's and
+ * the upgrade's own rules: the client certificate against the trust in force (tls/reverify.ts), then verify-client
+ * and verify-depth (refusalReason), then the access-constraints of the accept the session came in on.
+ */
+import type { VerifyClient } from '../config/types.js';
+import type { Session } from '../services/sessions.js';
+import { refusalReason } from '../tls/identity.js';
+import type { TrustState } from '../tls/resumed.js';
+import { reverify } from '../tls/reverify.js';
+import type { DownstreamConnection } from './connection.js';
+import type { Route } from './routes.js';
+
+/** A live session that the rules now in force would refuse, and which rule refuses it. */
+export interface LiveRefusal {
+  readonly session: Session;
+  /**
+   * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
+   * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
+   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
+   */
+  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
+  readonly reason: string;
+}
+
+const UNTRUSTED = new Set(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+/**
+ * The sessions among `connections` that the rules would refuse now. A session already closing, or whose accept is
+ * gone (it is being drained), is not judged.
+ */
+export function judgeAgain(
+  connections: Iterable<DownstreamConnection>,
+  routes: readonly Route[],
+  trust: TrustState | undefined,
+  rules: { readonly verifyClient: VerifyClient; readonly verifyDepth: number | undefined },
+): LiveRefusal[] {
+  const refused: LiveRefusal[] = [];
+  for (const conn of connections) {
+    const session = conn.session;
+    if (!session || session.closing) continue;
+    const route = routes.find((r) => r.accept.uri === session.accept);
+    if (!route) continue;
+    const identity = conn.identity ? reverify(conn.identity, trust) : undefined;
+    const reason = identity ? refusalReason(identity, rules.verifyClient, rules.verifyDepth) : undefined;
+    if (reason !== undefined) {
+      const code = identity?.error ?? '';
+      refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : UNTRUSTED.has(code) ? 'untrusted' : 'certificate', reason });
+      continue;
+    }
+    const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
+    if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
+  }
+  return refused;
+}
