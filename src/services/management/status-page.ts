@@ -17,6 +17,7 @@ const HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Gateway status</title>
 <link rel="stylesheet" href="status/app.css">
+<link rel="icon" href="status/icon.svg" type="image/svg+xml">
 <script src="status/app.js" defer></script>
 </head>
 <body>
@@ -281,8 +282,12 @@ const JS = `'use strict';
 })();
 `;
 
+/** Its own icon, so that the browser does not ask the gateway for /favicon.ico. */
+const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="#1a7f37"/></svg>\n';
+
 export const STATUS_ASSETS: ReadonlyMap<string, { readonly type: string; readonly body: string }> = new Map([
   ['/status', { type: 'text/html; charset=utf-8', body: HTML }],
   ['/status/app.css', { type: 'text/css; charset=utf-8', body: CSS }],
   ['/status/app.js', { type: 'text/javascript; charset=utf-8', body: JS }],
+  ['/status/icon.svg', { type: 'image/svg+xml', body: ICON }],
 ]);
