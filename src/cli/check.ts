@@ -20,7 +20,7 @@ export function check(configPath: string | undefined, defines: Record<string, st
   const config = prepared.config;
   out(`${config.file}: valid (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
   for (const s of config.services) {
-    out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}${s.directory ? ` serving ${s.directory.directory}` : ''}`);
+    out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}${s.directory ? ` serving ${s.directory.directory}` : ''}${s.redirect ? ` redirecting to ${s.redirect.location} (${s.redirect.statusCode})` : ''}`);
     for (const a of s.accepts) {
       const verify = a.scheme === 'wss' || a.scheme === 'https' ? `, verify-client ${s.acceptOptions.sslVerifyClient}` : '';
       out(`    ${a.uri}  [listen ${a.listen.host}:${a.listen.port}${verify}]`);
