@@ -292,9 +292,7 @@ export class Listener {
   stopAccepting(): void {
     if (this.#state !== 'listening') return;
     this.#state = 'draining';
-    // Closing a listening socket resets the connections the kernel has completed but Node has not yet taken from
-    // its queue: clients that had connected. One more turn of the event loop, whose poll takes them all, first.
-    setImmediate(() => setImmediate(() => this.#closeServer()));
+    this.#closeServer();
   }
 
   #closeServer(): void {

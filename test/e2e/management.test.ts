@@ -9,10 +9,10 @@ import { request as httpsRequest } from 'node:https';
 import { WebSocket } from 'ws';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { ECHO, echoAndManagementConfig } from '../helpers/management-gateway.js';
 import { testPki } from '../helpers/pki.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
-const ECHO = 'ws://127.0.0.1:0/echo';
 const MANAGEMENT = 'http://127.0.0.1:0/manage';
 const SECURE = 'https://localhost:0/ops';
 let space: Workspace;
@@ -26,18 +26,10 @@ before(async () => {
   space.write('operator.pem', pki.client.key + pki.client.cert);
   space.write('intruder.pem', pki.client2.key + pki.client2.cert);
   gw = await GatewayProcess.start(
-    space.config(`
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-  </service>
-  <service>
-    <name>management</name>
-    <accept>${MANAGEMENT}</accept>
-    <type>management.http</type>
-  </service>
-  <service>
+    echoAndManagementConfig(
+      space,
+      MANAGEMENT,
+      `  <service>
     <name>operations</name>
     <accept>${SECURE}</accept>
     <type>management.http</type>
@@ -48,7 +40,8 @@ before(async () => {
       <client-subject>CN=device-1</client-subject>
     </access-constraint>
   </service>
-${PEM_SECURITY}`),
+${PEM_SECURITY}`,
+    ),
   );
   base = `http://127.0.0.1:${gw.port(MANAGEMENT)}/manage`;
   secure = `https://localhost:${gw.port(SECURE)}/ops`;

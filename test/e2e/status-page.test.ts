@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { browserSkipReason, launchBrowser, type LaunchedBrowser } from '../helpers/browser.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { ECHO, echoAndManagementConfig } from '../helpers/management-gateway.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { WAIT_MS, event } from '../helpers/deadline.js';
 
-const ECHO = 'ws://127.0.0.1:0/echo';
 const MANAGEMENT = 'http://127.0.0.1:0/manage';
 const skip = browserSkipReason();
 
@@ -23,19 +23,7 @@ describe('the status page', { skip: skip ?? false }, () => {
 
   before(async () => {
     space = workspace();
-    gw = await GatewayProcess.start(
-      space.config(`
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-  </service>
-  <service>
-    <name>management</name>
-    <accept>${MANAGEMENT}</accept>
-    <type>management.http</type>
-  </service>`),
-    );
+    gw = await GatewayProcess.start(echoAndManagementConfig(space, MANAGEMENT));
     browser = await launchBrowser();
     // A CSP violation or a script error shows on the console.
     browser.page.on('console', (m) => {

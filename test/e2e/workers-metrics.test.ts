@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { ECHO, echoAndManagementConfig } from '../helpers/management-gateway.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
-const ECHO = 'ws://127.0.0.1:0/echo';
 const MANAGEMENT = 'http://127.0.0.1:0/';
 let space: Workspace;
 let gw: GatewayProcess;
@@ -14,17 +14,7 @@ let gw: GatewayProcess;
 before(async () => {
   space = workspace();
   gw = await GatewayProcess.start(
-    space.config(`
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-  </service>
-  <service>
-    <name>management</name>
-    <accept>${MANAGEMENT}</accept>
-    <type>management.http</type>
-  </service>`),
+    echoAndManagementConfig(space, MANAGEMENT),
     ['--workers', '2'],
   );
   await gw.waitFor((l) => l.msg === 'worker 1 started');
