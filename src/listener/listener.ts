@@ -31,6 +31,7 @@ import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
+import { sniffTransport } from './sniff.js';
 import { admits } from './admission.js';
 import { judgeAgain, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
@@ -43,6 +44,11 @@ export interface ListenerOptions {
   readonly listen: HostPort;
   /** Server TLS (from src/tls); undefined for a plain ws:// listener. Replaced later by updateTls(). */
   readonly tls: PreparedServerTls | undefined;
+  /**
+   * With `tls`: the address also serves plain HTTP (ws:// and wss:// accepts share it, as Kaazing allows); the
+   * first byte of each connection decides which (sniff.ts).
+   */
+  readonly plain?: boolean;
   readonly verifyClient: VerifyClient;
   readonly keepAliveTimeoutMs: number;
   readonly routes: readonly Route[];
@@ -345,11 +351,24 @@ export class Listener {
       });
       conn.refusal = { status: 503, message: 'Too many connections from your address.' };
     }
-    const tls = this.#tls;
-    if (!tls) {
+    if (!this.#tls) {
       this.#toHttp(conn);
       return;
     }
+    if (!this.#options.plain) {
+      this.#startTls(conn);
+      return;
+    }
+    conn.phase = 'sniff';
+    sniffTransport(conn.socket, (transport) => {
+      if (conn.phase !== 'sniff') return; // closed by its deadline, which said so
+      if (transport === 'tls') this.#startTls(conn);
+      else this.#toHttp(conn);
+    });
+  }
+
+  #startTls(conn: DownstreamConnection): void {
+    const tls = this.#tls as PreparedServerTls;
     conn.phase = 'tls';
     conn.tls = acceptTls(
       conn.socket,
@@ -439,7 +458,15 @@ export class Listener {
     }
     const started = phase === 'http' && conn.requestStarted;
     const what =
-      phase === 'proxy-header' ? 'no PROXY header' : phase === 'tls' ? 'TLS handshake not completed' : started ? 'HTTP request not completed' : 'no HTTP request';
+      phase === 'proxy-header'
+        ? 'no PROXY header'
+        : phase === 'sniff'
+          ? 'nothing sent'
+          : phase === 'tls'
+            ? 'TLS handshake not completed'
+            : started
+              ? 'HTTP request not completed'
+              : 'no HTTP request';
     if (phase === 'tls') this.#options.meter.handshakeFailed('timeout');
     this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {
@@ -506,7 +533,7 @@ export class Listener {
     }
     if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     const path = pathOf(req.url);
-    const route = this.#routes.match(req.headers.host, path);
+    const route = this.#routes.match(req.headers.host, path, 'upgrade', conn.tls !== undefined);
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (!route || !route.service.available) {
@@ -515,7 +542,7 @@ export class Listener {
       return refuse(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
     }
     const servername = conn.tls?.servername || undefined;
-    if (this.#tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
+    if (this.#tls && conn.tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
       log.info({ downstream, path, servername, host: req.headers.host }, 'SNI and Host name different services or certificates: upgrade refused');
       return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
