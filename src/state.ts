@@ -23,6 +23,8 @@ import { RedirectService } from './services/redirect.js';
 import { ProxyService } from './services/proxy.js';
 import { streamUpstream } from './services/stream-upstream.js';
 import type { SessionRegistry } from './services/sessions.js';
+import { ManagementService } from './services/management/service.js';
+import type { ManagementSource } from './services/management/types.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls, type CrlSummary } from './tls/crl.js';
@@ -44,6 +46,8 @@ export interface GatewayDependencies {
   readonly metrics?: GatewayMetrics;
   /** The live sessions the listeners register clients in (a reload's: the running gateway's); a new registry when not given. */
   readonly sessions?: SessionRegistry;
+  /** What a management.http service reads and acts on: the gateway it serves (a reload's: the running one). */
+  readonly management?: ManagementSource;
   /** How long a drain (SIGTERM, an accept removed by a reload) spreads its closes over; default 30 s. */
   readonly drainTimeoutMs?: number;
 }
@@ -72,15 +76,33 @@ interface Stores {
   readonly truststore: StoreContents | undefined;
 }
 
-function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[]): StoreContents | undefined {
+/**
+ * `pending`: what cannot be checked while this store cannot be read (said with its error, so that a user who fixes
+ * it knows more may follow), or undefined when nothing depends on it.
+ */
+function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[], pending: string | undefined): StoreContents | undefined {
   if (!store) return undefined;
   try {
     return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
   } catch (e) {
     // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
-    errors.push(toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position));
+    const error = toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position);
+    const message = pending === undefined ? error.message : `${error.message}; ${pending} once it can be read`;
+    errors.push(new GatewayError(error.code, message, { position: error.position, hint: error.hint, cause: error.cause ?? error }));
     return undefined;
   }
+}
+
+/** What depends on each store, for the message of a store that cannot be read. */
+function dependents(config: GatewayConfig): { keystore: string | undefined; truststore: string | undefined } {
+  const tlsAccepts = config.listeners.some((l) => l.tls);
+  const verifies = config.listeners.some((l) => l.tls && l.options.sslVerifyClient !== 'none');
+  const tlsConnects = config.services.some((s) => s.connect?.scheme === 'ssl' || s.connect?.scheme === 'wss');
+  const checked = (what: string[]): string | undefined => (what.length === 0 ? undefined : `${what.join(' and ')} are checked`);
+  return {
+    keystore: checked(tlsAccepts ? ['the certificates for the TLS accepts'] : []),
+    truststore: checked([...(verifies ? ['client certificates'] : []), ...(tlsConnects ? ['backend certificates'] : [])]),
+  };
 }
 
 function createService(
@@ -93,6 +115,10 @@ function createService(
   if (config.type === 'echo') return new EchoService(config);
   if (config.type === 'directory') return new DirectoryService(config);
   if (config.type === 'http.redirect') return new RedirectService(config);
+  if (config.type === 'management.http') {
+    if (!deps.management) throw new GatewayError('GW_ERR_INTERNAL', `service "${config.name}": a management service was prepared without the gateway it manages`);
+    return new ManagementService(config, deps.management);
+  }
   let upstreamTls: ConnectionOptions | undefined;
   if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
     const prepared = prepareClientTls({
@@ -136,9 +162,10 @@ export type BuildResult =
 export function buildState(config: GatewayConfig, deps: GatewayDependencies, sessions: SessionRegistry): BuildResult {
   const errors: GatewayError[] = [];
   const metrics = deps.metrics ?? NO_METRICS;
+  const pending = dependents(config);
   const stores: Stores = {
-    keystore: loadStore(config.security.keystore, 'keystore', errors),
-    truststore: loadStore(config.security.truststore, 'truststore', errors),
+    keystore: loadStore(config.security.keystore, 'keystore', errors, pending.keystore),
+    truststore: loadStore(config.security.truststore, 'truststore', errors, pending.truststore),
   };
   const warnings: Diagnostic[] = [];
   for (const [contents, store] of [
@@ -173,9 +200,11 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
   const crlSummaries: (readonly CrlSummary[])[] = [];
   for (const lc of config.listeners) {
-    const members = lc.accepts.map((a) => ({ accept: a.accept, config: byName.get(a.service) as ServiceConfig }));
+    const members = lc.accepts.map((a) => ({ accept: a.accept, secure: a.secure, config: byName.get(a.service) as ServiceConfig }));
     const first = members[0];
     if (!first) continue;
+    // TLS problems are told at the first TLS accept (an address may serve ws:// before wss://).
+    const firstTls = members.find((m) => m.secure) ?? first;
     const options = lc.options;
     const where = lc.address;
     const secure = lc.tls;
@@ -183,7 +212,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
     if (secure) {
       if (!stores.keystore) {
         if (!config.security.keystore) {
-          errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${first.accept.uri} needs a <keystore> in <security>`, { position: first.accept.position }));
+          errors.push(new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `${firstTls.accept.uri} needs a <keystore> in <security>`, { position: firstTls.accept.position }));
         }
         continue;
       }
@@ -191,7 +220,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
       const settings: ServerTlsSettings = {
         keystore: stores.keystore,
         truststore: stores.truststore,
-        hostnames: [...new Set(members.map((m) => m.accept.host))],
+        hostnames: [...new Set(members.filter((m) => m.secure).map((m) => m.accept.host))],
         verifyClient: options.sslVerifyClient,
         ciphers: options.sslCiphers,
         protocols: options.sslProtocols,
@@ -203,10 +232,10 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;
-        for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, first.accept.position));
+        for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));
         if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
       } catch (e) {
-        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${first.accept.uri}`, first.accept.position));
+        errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${firstTls.accept.uri}`, firstTls.accept.position));
         continue;
       }
     }
@@ -238,13 +267,14 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         });
         upgraders.set(m.config, wss);
       }
-      routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name) });
+      routes.push({ accept: m.accept, service, wss, access: rules, meter: metrics.service(m.config.name), secure: m.secure });
     }
     listeners.push(
       new Listener({
         listen: lc.listen,
         stream: lc.stream,
         tls: prepared,
+        plain: lc.plain,
         verifyClient: secure ? options.sslVerifyClient : 'none',
         verifyDepth: secure ? options.sslVerifyDepth : undefined,
         keepAliveTimeoutMs: options.httpKeepaliveTimeoutMs,

@@ -14,13 +14,18 @@ export function check(configPath: string | undefined, defines: Record<string, st
   }
   if (prepared.errors.length > 0 || !prepared.config) {
     const n = prepared.errors.length;
+    const incomplete = prepared.incomplete ?? [];
+    if (incomplete.length > 0) {
+      const which = incomplete.length === 1 ? `service ${incomplete[0]} has errors` : `services ${incomplete.join(', ')} have errors`;
+      out(`Not yet checked: ${which} of its own; the certificates for its accepts are checked once they are fixed`.replace(/its/g, incomplete.length === 1 ? 'its' : 'their'));
+    }
     out(`${n} error${n === 1 ? '' : 's'}: the gateway would not start`);
     return EXIT.INVALID;
   }
   const config = prepared.config;
   out(`${config.file}: valid (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
   for (const s of config.services) {
-    out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}${s.directory ? ` serving ${s.directory.directory}` : ''}`);
+    out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}${s.directory ? ` serving ${s.directory.directory}` : ''}${s.redirect ? ` redirecting to ${s.redirect.location} (${s.redirect.statusCode})` : ''}`);
     for (const a of s.accepts) {
       const verify = a.scheme === 'wss' || a.scheme === 'https' ? `, verify-client ${s.acceptOptions.sslVerifyClient}` : '';
       out(`    ${a.uri}  [listen ${a.listen.host}:${a.listen.port}${verify}]`);

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/index.js';
-import type { Diagnostic, GatewayConfig, LoadConfigResult } from '../config/types.js';
+import type { Diagnostic, GatewayConfig, LoadConfigResult, PartialConfig } from '../config/types.js';
 import { ensureDevPki } from '../devpki/dev-pki.js';
 import type { GatewayError } from '../errors.js';
 import { Gateway, type GatewayDependencies } from '../gateway.js';
@@ -15,6 +15,8 @@ export interface Prepared {
   readonly gateway: Gateway | undefined;
   readonly errors: readonly Diagnostic[];
   readonly warnings: readonly Diagnostic[];
+  /** Services with errors of their own, whose stores, certificates and ports are checked once they are fixed. */
+  readonly incomplete?: readonly string[];
 }
 
 function toDiagnostic(e: GatewayError): Diagnostic {
@@ -23,9 +25,9 @@ function toDiagnostic(e: GatewayError): Diagnostic {
 
 /**
  * What the gateway is given besides its configuration: where it counts what it does (none when only checking),
- * `start --drain-timeout`, and for a reload the running gateway's live sessions.
+ * `start --drain-timeout`, and for a reload the running gateway's live sessions and what its management services read.
  */
-export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions'>;
+export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management'>;
 
 export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}): Prepared {
   const file = configPath ?? DEFAULT_CONFIG;
@@ -43,10 +45,33 @@ export function prepare(configPath: string | undefined, defines: Record<string, 
 export function prepareLoaded(result: LoadConfigResult, log: Logger, options: PrepareOptions = {}): Prepared {
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (!result.ok) {
-    return { config: undefined, gateway: undefined, errors: result.diagnostics.filter((d) => d.severity === 'error'), warnings };
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    if (result.partial === undefined) return { config: undefined, gateway: undefined, errors, warnings };
+    const checked = checkPartial(result.partial, errors, log);
+    return { config: undefined, gateway: undefined, errors: inFileOrder([...errors, ...checked.errors]), warnings: inFileOrder([...warnings, ...checked.warnings]), incomplete: result.partial.incomplete };
   }
   const prepared = Gateway.prepare(result.config, { ...options, log });
   const allWarnings = [...warnings, ...prepared.warnings];
   if (!prepared.ok) return { config: result.config, gateway: undefined, errors: prepared.errors.map(toDiagnostic), warnings: allWarnings };
   return { config: result.config, gateway: prepared.gateway, errors: [], warnings: allWarnings };
+}
+
+/**
+ * The stores, certificates and TLS settings of a file that has errors, from the parts that were read without one,
+ * so that one round lists them too. Nothing is bound. "A store is missing" is left out: in a file with errors it
+ * is either reported already (no <keystore> declared) or follows from a store element reported where it is.
+ */
+function checkPartial(partial: PartialConfig, known: readonly Diagnostic[], log: Logger): { errors: Diagnostic[]; warnings: readonly Diagnostic[] } {
+  const prepared = Gateway.prepare(partial.config, { log });
+  if (prepared.ok) return { errors: [], warnings: prepared.warnings };
+  const at = (d: Diagnostic): string => `${d.position?.file}:${d.position?.line}:${d.position?.column}`;
+  const reported = new Set(known.map(at));
+  const errors = prepared.errors.map(toDiagnostic).filter((d) => d.code !== 'GW_ERR_TLS_NO_KEYSTORE' && !reported.has(at(d)));
+  return { errors, warnings: prepared.warnings };
+}
+
+/** Problems without a line first, then by line and column, as the config reader orders its own. */
+function inFileOrder(list: readonly Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic): [number, number] => [d.position?.line ?? 0, d.position?.column ?? 0];
+  return [...list].sort((a, b) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1]);
 }

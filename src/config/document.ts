@@ -19,6 +19,10 @@ const ROOT_CONTENT: ChildRule[] = [
 export interface DocumentResult {
   readonly services: readonly ServiceDraft[];
   readonly security: SecurityConfig;
+  /** The services read without an error of their own (all of `services` when the file has no error). */
+  readonly clean: readonly ServiceDraft[];
+  /** Names (or positions) of the services with errors of their own. */
+  readonly incomplete: readonly string[];
 }
 
 export function readDocument(root: XmlElement, configDir: string, diags: Diagnostics): DocumentResult {
@@ -30,20 +34,27 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
   const { security, declared, realms } = readSecurity(first(children, 'security'), configDir, diags);
 
   const drafts: ServiceDraft[] = [];
+  const clean: ServiceDraft[] = [];
+  const incomplete: string[] = [];
   const names = new Map<string, SourcePosition>();
   const namedRealms = new Set<string>();
   for (const element of children.get('service') ?? []) {
+    const errorsBefore = diags.errorCount;
     const { draft, name, realmNames } = readService(element, defaults, configDir, diags);
     for (const realm of realmNames) namedRealms.add(realm);
+    const label = name !== undefined ? `"${name.value}"` : `at ${describePosition(element.position)}`;
     if (name !== undefined) {
       const before = names.get(name.value);
       if (before !== undefined) {
         diags.error('GW_ERR_CONFIG_DUPLICATE', `Service name "${name.value}" is already used (${describePosition(before)})`, name.position, 'service names must be unique');
+        incomplete.push(label);
         continue;
       }
       names.set(name.value, name.position);
     }
     if (draft !== undefined) drafts.push(draft);
+    if (draft !== undefined && diags.errorCount === errorsBefore) clean.push(draft);
+    else incomplete.push(label);
   }
   if ((children.get('service') ?? []).length === 0) diags.warning('The configuration defines no <service>: the gateway will serve nothing', root.position);
 
@@ -54,7 +65,7 @@ export function readDocument(root: XmlElement, configDir: string, diags: Diagnos
   if (cluster !== undefined) diags.warning('<cluster> is ignored: this gateway runs as a single member', cluster.position);
 
   checkRules(drafts, declared, diags);
-  return { services: drafts, security };
+  return { services: drafts, security, clean, incomplete };
 }
 
 function readServiceDefaults(element: XmlElement | undefined, configDir: string, diags: Diagnostics): ServiceDefaults {

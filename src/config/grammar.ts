@@ -5,6 +5,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { GatewayError } from '../errors.js';
+import { resolveInterface, splitInterfaceHost, type Interfaces } from './interfaces.js';
 import type { HostPort } from './types.js';
 
 function valueError(message: string, hint?: string): GatewayError {
@@ -82,10 +83,16 @@ export function parsePort(text: string): number {
  * A bind address: `port` (all IPv4 interfaces), `host:port`, or `[v6address]:port`. The host is lower-cased and an
  * IPv6 host is returned without brackets.
  */
-export function parseBind(text: string): HostPort {
+export function parseBind(text: string, interfaces?: Interfaces): HostPort {
   const t = text.trim();
-  const hint = 'write 8080, 127.0.0.1:8080, example.com:8080 or [::1]:8080';
+  const hint = 'write 8080, 127.0.0.1:8080, example.com:8080, [::1]:8080 or [@eth0]:8080';
   if (/^\d+$/.test(t)) return { host: '0.0.0.0', port: parsePort(t) };
+  const iface = splitInterfaceHost(t);
+  if (iface) {
+    const port = /^:(\d+)$/.exec(iface.rest);
+    if (!port) throw valueError(`Invalid bind address "${t}": expected [@interface]:port`, hint);
+    return { host: resolveInterface(iface.name, interfaces), port: parsePort(port[1] as string) };
+  }
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(t);
   if (v6) return { host: (v6[1] as string).toLowerCase(), port: parsePort(v6[2] as string) };
   const hp = /^([A-Za-z0-9._-]+):(\d+)$/.exec(t);

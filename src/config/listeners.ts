@@ -1,7 +1,7 @@
 /**
  * The addresses the gateway listens on: accepts grouped by the address they bind (after binds), each group with
- * the options its listener holds. rules.ts has checked that the accepts of one address agree on those options, so
- * the first accept's service speaks for all.
+ * the options its listener holds. An address may hold ws:// and wss:// accepts together (its connections are told
+ * apart by their first byte).
  */
 import { formatHostPort } from './rules.js';
 import type { ListenerConfig, ServiceConfig } from './types.js';
@@ -17,14 +17,17 @@ export function listenersOf(services: readonly ServiceConfig[]): ListenerConfig[
   }
   return [...byAddress].map(([address, members]) => {
     const first = members[0] as (typeof members)[number];
-    const options = first.service.acceptOptions;
+    const secure = (m: (typeof members)[number]): boolean => isTlsScheme(m.accept.scheme) && m.service.acceptOptions.sslEncryption;
+    // rules.ts has checked that the TLS accepts agree on the TLS options, and all on the others.
+    const tlsFirst = members.find(secure);
     return {
       listen: first.accept.listen,
       address,
-      tls: isTlsScheme(first.accept.scheme) && options.sslEncryption,
+      tls: tlsFirst !== undefined,
+      plain: tlsFirst !== undefined && members.some((m) => !secure(m)),
       stream: isStreamScheme(first.accept.scheme),
-      options,
-      accepts: members.map((m) => ({ accept: m.accept, service: m.service.name })),
+      options: (tlsFirst ?? first).service.acceptOptions,
+      accepts: members.map((m) => ({ accept: m.accept, service: m.service.name, secure: secure(m) })),
     };
   });
 }

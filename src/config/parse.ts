@@ -10,7 +10,7 @@ import { readDocument } from './document.js';
 import { deepFreeze } from './freeze.js';
 import { substituteTree } from './properties.js';
 import { checkAttributes } from './structure.js';
-import type { GatewayConfig, LoadConfigOptions, LoadConfigResult } from './types.js';
+import type { GatewayConfig, LoadConfigOptions, LoadConfigResult, PartialConfig } from './types.js';
 import { NAMESPACES } from './vocabulary.js';
 import { parseXml, type XmlElement } from './xml.js';
 import { listenersOf } from './listeners.js';
@@ -34,23 +34,34 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadC
  */
 export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadConfigResult {
   const diags = new Diagnostics();
-  let config: GatewayConfig | undefined;
+  let built: Built | undefined;
   try {
-    config = build(text, file, options, diags);
+    built = build(text, file, options, diags);
   } catch (e) {
     // A bug in this module must not take the caller down; it is reported like any other problem, with its stack.
     const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
     diags.error('GW_ERR_INTERNAL', `Reading the configuration failed unexpectedly: ${detail}`, { file });
   }
-  if (config === undefined || diags.hasErrors) return fail(diags.all);
-  return deepFreeze({ ok: true, config, diagnostics: [...diags.all] });
+  if (built === undefined) return fail(diags.all);
+  if (diags.hasErrors) {
+    // Only the problems of the file itself are known here; what the stores and certificates say is the caller's
+    // to add, from the parts that were read without error.
+    const config = { ...built.config, warnings: [...diags.warnings] };
+    return fail(diags.all, { config, incomplete: built.incomplete });
+  }
+  return deepFreeze({ ok: true, config: built.config, diagnostics: [...diags.all] });
 }
 
-function fail(diagnostics: LoadConfigResult['diagnostics']): LoadConfigResult {
-  return deepFreeze({ ok: false, diagnostics: [...diagnostics] });
+function fail(diagnostics: LoadConfigResult['diagnostics'], partial?: PartialConfig): LoadConfigResult {
+  return deepFreeze({ ok: false, diagnostics: [...diagnostics], partial });
 }
 
-function build(text: string, file: string, options: LoadConfigOptions, diags: Diagnostics): GatewayConfig | undefined {
+interface Built {
+  readonly config: GatewayConfig;
+  readonly incomplete: readonly string[];
+}
+
+function build(text: string, file: string, options: LoadConfigOptions, diags: Diagnostics): Built | undefined {
   const root = parseXml(text, file, diags);
   if (root === undefined) return undefined;
   const namespace = checkRoot(root, diags);
@@ -59,10 +70,11 @@ function build(text: string, file: string, options: LoadConfigOptions, diags: Di
   substituteTree(root, options, diags);
 
   const absolute = resolve(file);
-  const { services, security } = readDocument(root, dirname(absolute), diags);
-  if (diags.hasErrors) return undefined;
-  const configs = services.map((s) => s.config);
-  return { file: absolute, namespace, services: configs, listeners: listenersOf(configs), security, warnings: [...diags.warnings] };
+  const { services, security, clean, incomplete } = readDocument(root, dirname(absolute), diags);
+  // With errors, only the services without one of their own are passed on (for their stores and certificates).
+  const configs = (diags.hasErrors ? clean : services).map((s) => s.config);
+  const config: GatewayConfig = { file: absolute, namespace, services: configs, listeners: listenersOf(configs), security, warnings: [...diags.warnings] };
+  return { config, incomplete };
 }
 
 /** The root and its namespace; on a foreign root or namespace nothing else in the file can be interpreted. */

@@ -9,6 +9,9 @@ import { describePosition } from './diagnostics.js';
 import type { XmlElement } from './xml.js';
 import type { LoadConfigOptions, SourcePosition } from './types.js';
 
+/** Kaazing's built-in properties on AWS: known names, not served. */
+const KAAZING_CLOUD_PROPERTIES: readonly string[] = ['cloud.host', 'cloud.instanceId'];
+
 interface Definition {
   readonly raw: string;
   readonly position: SourcePosition;
@@ -69,7 +72,10 @@ export class PropertyTable {
       }
       const value = this.lookup(key);
       if (value === undefined) {
-        if (!this.definitions.has(key)) {
+        if (KAAZING_CLOUD_PROPERTIES.includes(key)) {
+          // Kaazing read these from the AWS instance metadata service; this gateway does not query it.
+          this.diags.error('GW_ERR_CONFIG_UNSUPPORTED', `\${${key}} is a Kaazing built-in property (from AWS instance metadata) this gateway does not support`, position, `pass it with -D ${key}=VALUE`);
+        } else if (!this.definitions.has(key)) {
           this.diags.error('GW_ERR_CONFIG_PROPERTY', `Unresolved property \${${key}}: no -D define, <property> or built-in has that name`, position, didYouMeanProperty(key, this));
         }
         failed = true;

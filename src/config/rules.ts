@@ -71,7 +71,11 @@ export function checkRules(drafts: readonly ServiceDraft[], stores: DeclaredStor
   checkStores(placed, stores, diags);
 }
 
-/** Accepts on one host:port share one server: TLS or not, and one set of TLS settings. */
+/**
+ * Accepts on one host:port share one server. ws:// and wss:// may share it, as in Kaazing: the first bytes of a
+ * connection tell TLS from plain HTTP (listener/sniff.ts). What applies before that is known (PROXY header,
+ * deadline, limits) must agree across the address; the TLS settings must agree among its TLS accepts.
+ */
 function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): void {
   const groups = new Map<string, Placed[]>();
   for (const p of placed) {
@@ -80,11 +84,12 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
   }
   for (const [address, group] of groups) {
     const [head, ...rest] = group as [Placed, ...Placed[]];
+    let tlsHead = head.tls ? head : undefined;
     for (const other of rest) {
-      const conflict = (what: string, a: string, b: string): void => {
+      const conflict = (what: string, a: string, b: string, first = head): void => {
         diags.error(
           'GW_ERR_CONFIG_CONFLICT',
-          `Accepts ${describe(head)} and ${other.accept.uri} (service "${other.service}") both listen on ${address} but disagree on ${what}: ${a} vs ${b}`,
+          `Accepts ${describe(first)} and ${other.accept.uri} (service "${other.service}") both listen on ${address} but disagree on ${what}: ${a} vs ${b}`,
           other.accept.position,
           'accepts sharing an address share one server: make them agree, or bind them to different ports',
         );
@@ -93,11 +98,6 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
         // Without HTTP there is no Host or path to tell two services apart: a stream listener serves one accept.
         const kind = (p: Placed): string => (p.stream ? `a byte stream (${p.accept.scheme}://)` : `HTTP (${p.accept.scheme}://)`);
         conflict('the service it serves', kind(head), kind(other));
-        continue;
-      }
-      if (head.tls !== other.tls) {
-        const kind = (p: Placed): string => `${p.tls ? 'TLS' : 'plain'} (${p.accept.scheme}://)`;
-        conflict('TLS', kind(head), kind(other));
         continue;
       }
       // An option that did not parse is already reported where it is; comparing its default would blame the other.
@@ -109,12 +109,19 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
       if (head.handshakeTimeoutMs !== other.handshakeTimeoutMs) conflict('ws.handshake.timeout', `${head.handshakeTimeoutMs} ms`, `${other.handshakeTimeoutMs} ms`);
       if (head.maximumConnections !== other.maximumConnections) conflict('tcp.maximum.connections', String(head.maximumConnections), String(other.maximumConnections));
       if (head.maximumConnectionsPerAddress !== other.maximumConnectionsPerAddress) conflict('tcp.maximum.connections.per.address', String(head.maximumConnectionsPerAddress ?? '(no limit)'), String(other.maximumConnectionsPerAddress ?? '(no limit)'));
-      if (!head.tls) continue;
-      if (head.verifyClient !== other.verifyClient) conflict('ssl.verify-client', head.verifyClient, other.verifyClient);
-      if (head.ciphers !== other.ciphers) conflict('ssl.ciphers', head.ciphers ?? '(default)', other.ciphers ?? '(default)');
-      if (head.protocols !== other.protocols) conflict('ssl.protocols', head.protocols ?? '(default)', other.protocols ?? '(default)');
-      if (head.crl !== other.crl) conflict('ssl.crl', head.crl ?? '(none)', other.crl ?? '(none)');
-      if (head.verifyDepth !== other.verifyDepth) conflict('ssl.verify-depth', String(head.verifyDepth ?? '(no limit)'), String(other.verifyDepth ?? '(no limit)'));
+      if (!other.tls) continue;
+      if (tlsHead === undefined) {
+        tlsHead = other;
+        continue;
+      }
+      // One TLS server per address: its TLS accepts share one set of settings.
+      const t = tlsHead;
+      if (t.uncertain) continue;
+      if (t.verifyClient !== other.verifyClient) conflict('ssl.verify-client', t.verifyClient, other.verifyClient, t);
+      if (t.ciphers !== other.ciphers) conflict('ssl.ciphers', t.ciphers ?? '(default)', other.ciphers ?? '(default)', t);
+      if (t.protocols !== other.protocols) conflict('ssl.protocols', t.protocols ?? '(default)', other.protocols ?? '(default)', t);
+      if (t.crl !== other.crl) conflict('ssl.crl', t.crl ?? '(none)', other.crl ?? '(none)', t);
+      if (t.verifyDepth !== other.verifyDepth) conflict('ssl.verify-depth', String(t.verifyDepth ?? '(no limit)'), String(other.verifyDepth ?? '(no limit)'), t);
     }
   }
 }
@@ -126,7 +133,9 @@ function checkSharedListeners(placed: readonly Placed[], diags: Diagnostics): vo
 function checkDuplicateRoutes(placed: readonly Placed[], diags: Diagnostics): void {
   const seen = new Map<string, Placed>();
   for (const p of placed) {
-    const key = `${isHttpScheme(p.accept.scheme) ? 'http' : 'ws'} ${formatHostPort(p.accept)}${p.accept.path}`;
+    // ws:// and wss:// (http:// and https://) on one address are told apart before routing, so the same path may
+    // be in each; an upgrade and a plain request to one path go to different services.
+    const key = `${p.tls ? 'tls' : 'plain'} ${isHttpScheme(p.accept.scheme) ? 'http' : 'ws'} ${formatHostPort(p.accept)}${p.accept.path}`;
     const before = seen.get(key);
     if (before === undefined) {
       seen.set(key, p);

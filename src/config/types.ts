@@ -11,7 +11,7 @@ export type { SourcePosition };
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
-export type ServiceType = 'proxy' | 'echo' | 'directory' | 'http.redirect';
+export type ServiceType = 'proxy' | 'echo' | 'directory' | 'http.redirect' | 'management.http';
 export type ConnectStrategy = 'immediate' | 'deferred' | 'prepared';
 export type { Scheme } from './uris.js';
 /** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */
@@ -273,10 +273,17 @@ export interface ListenerConfig {
   readonly address: string;
   /** TLS towards clients: wss:// or ssl:// without `ssl.encryption disabled`. */
   readonly tls: boolean;
+  /**
+   * With `tls`: plain ws:// accepts share the address too (Kaazing allows ws:// and wss:// on one port); the
+   * first byte of each connection tells TLS from plain HTTP.
+   */
+  readonly plain: boolean;
   /** tcp:// or ssl://: clients are byte streams, for the one service of the address. */
   readonly stream: boolean;
+  /** The options the address's server holds: those of its first TLS accept's service, if any, else its first's. */
   readonly options: AcceptOptions;
-  readonly accepts: readonly { readonly accept: AcceptUri; readonly service: string }[];
+  /** `secure`: served over TLS (on an address shared by ws:// and wss://, each is routed among its own kind). */
+  readonly accepts: readonly { readonly accept: AcceptUri; readonly service: string; readonly secure: boolean }[];
 }
 
 export interface GatewayConfig {
@@ -298,7 +305,17 @@ export interface LoadConfigOptions {
   readonly hostname?: string;
 }
 
-/** Either a config or every problem found; never both a config and errors. */
+/**
+ * Either a config or every problem found; never both a config and errors. With errors, `partial` holds the
+ * security and the services that were read without one, so that their stores and certificates can still be
+ * checked in the same round (undefined when the file could not be read as a gateway configuration at all).
+ */
 export type LoadConfigResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly diagnostics: readonly Diagnostic[] }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly partial?: PartialConfig | undefined };
+
+export interface PartialConfig {
+  readonly config: GatewayConfig;
+  /** Services with errors, left out of `config`: what depends on them is checked once they are fixed. */
+  readonly incomplete: readonly string[];
+}

@@ -4,6 +4,7 @@
  * requests, with a path, for the HTTP services). Other Kaazing schemes are refused as unsupported.
  */
 import { GatewayError } from '../errors.js';
+import { resolveInterface, splitInterfaceHost, type Interfaces } from './interfaces.js';
 
 export type Scheme = 'ws' | 'wss' | 'tcp' | 'ssl' | 'http' | 'https';
 
@@ -85,8 +86,18 @@ function rejectExtras(url: URL, text: string, what: string): void {
   if (url.hostname === '') throw uriError(`The ${what} URI "${text}" has no host`);
 }
 
-export function parseAcceptUri(text: string): ParsedAccept {
-  const url = parseUrl(text, 'accept');
+/** An accept URI whose host names a network interface (`tcp://[@eth0]:8080`), with the host resolved. */
+function withInterfaceResolved(text: string, interfaces: Interfaces | undefined): string {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)(.*)$/s.exec(text);
+  const iface = m ? splitInterfaceHost(m[2] as string) : undefined;
+  if (!m || !iface) return text;
+  const address = resolveInterface(iface.name, interfaces);
+  return `${m[1]}${address.includes(':') ? `[${address}]` : address}${iface.rest}`;
+}
+
+/** `interfaces`: the machine's network interfaces, for `[@name]` hosts (os.networkInterfaces() by default). */
+export function parseAcceptUri(text: string, interfaces?: Interfaces): ParsedAccept {
+  const url = parseUrl(withInterfaceResolved(text, interfaces), 'accept');
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (!isScheme(scheme)) {
     throw new GatewayError('GW_ERR_CONFIG_UNSUPPORTED', `Accept scheme "${scheme}://" is not supported: this gateway accepts ws://, wss://, http://, https://, tcp:// and ssl://`);

@@ -22,5 +22,5 @@ export function misdirected(
   const host = hostOf(hostHeader);
   if (host === undefined || host === sni) return false;
   if (contextForServername(tls, sni) !== contextForServername(tls, host)) return true;
-  return routes.match(sni, path, kind) !== routes.match(host, path, kind);
+  return routes.match(sni, path, kind, true) !== routes.match(host, path, kind, true);
 }

@@ -22,12 +22,13 @@ export interface Endpoints {
 }
 
 /**
- * How far a connection got: reading a load balancer's PROXY header, the TLS handshake, the HTTP request, waiting
- * for its WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a
- * refusal and waiting to close. A connection to an HTTP service goes from `http` to `serving` (requests being
- * answered) to `idle` (kept alive between requests) and back to `http` when the next request begins.
+ * How far a connection got: reading a load balancer's PROXY header, waiting for the first byte that tells TLS from
+ * plain HTTP (on an address shared by ws:// and wss://), the TLS handshake, the HTTP request, waiting for its
+ * WebSocket backend before its upgrade is answered, upgraded (handed to a service), or answered with a refusal and
+ * waiting to close. A connection to an HTTP service goes from `http` to `serving` (requests being answered) to
+ * `idle` (kept alive between requests) and back to `http` when the next request begins.
  */
-export type Phase = 'proxy-header' | 'tls' | 'http' | 'serving' | 'idle' | 'connecting' | 'upgraded' | 'refused';
+export type Phase = 'proxy-header' | 'sniff' | 'tls' | 'http' | 'serving' | 'idle' | 'connecting' | 'upgraded' | 'refused';
 
 /** An answer the listener owes a client at the HTTP layer, instead of routing its request. */
 export interface HttpRefusal {

@@ -31,6 +31,7 @@ import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
+import { sniffTransport } from './sniff.js';
 import { admits } from './admission.js';
 import { judgeAgain, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
@@ -43,6 +44,11 @@ export interface ListenerOptions {
   readonly listen: HostPort;
   /** Server TLS (from src/tls); undefined for a plain ws:// listener. Replaced later by updateTls(). */
   readonly tls: PreparedServerTls | undefined;
+  /**
+   * With `tls`: the address also serves plain HTTP (ws:// and wss:// accepts share it, as Kaazing allows); the
+   * first byte of each connection decides which (sniff.ts).
+   */
+  readonly plain?: boolean;
   readonly verifyClient: VerifyClient;
   readonly keepAliveTimeoutMs: number;
   readonly routes: readonly Route[];
@@ -94,7 +100,10 @@ export class Listener {
   /** A tcp:// or ssl:// listener: connections go to its one service as byte streams, with no HTTP. */
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
-  #state: 'new' | 'listening' | 'closed' = 'new';
+  /** `draining`: no new connection is accepted, but those accepted before are still served (stopAccepting). */
+  #state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
+  /** Settles once the TCP server has stopped accepting and its last connection has ended. */
+  #serverClosed: Promise<void> | undefined;
   /** What the plain-request path (plain-request.ts) sees of this listener. */
   readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
@@ -118,8 +127,8 @@ export class Listener {
       get tls() {
         return listener.#tls;
       },
-      get listening() {
-        return listener.#state === 'listening';
+      get serving() {
+        return listener.#state === 'listening' || listener.#state === 'draining';
       },
       get log() {
         return listener.#options.log;
@@ -274,11 +283,26 @@ export class Listener {
    */
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
-    const wasListening = this.#state === 'listening';
+    const wasOpen = this.#state === 'listening' || this.#state === 'draining';
+    if (wasOpen) this.#closeServer();
     this.#state = 'closed';
     this.#refusals.flush();
-    if (!wasListening) return Promise.resolve();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    return wasOpen ? (this.#serverClosed ?? Promise.resolve()) : Promise.resolve();
+  }
+
+  /**
+   * A drain: no new connection is accepted (the port is released), while the connections already accepted finish
+   * their handshakes and are served: a client that had connected before the drain began is never answered 503.
+   * close() ends what is left.
+   */
+  stopAccepting(): void {
+    if (this.#state !== 'listening') return;
+    this.#state = 'draining';
+    this.#closeServer();
+  }
+
+  #closeServer(): void {
+    this.#serverClosed ??= new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
   /** Drops every connection still open (after the services had their chance to close them cleanly). */
@@ -345,11 +369,24 @@ export class Listener {
       });
       conn.refusal = { status: 503, message: 'Too many connections from your address.' };
     }
-    const tls = this.#tls;
-    if (!tls) {
+    if (!this.#tls) {
       this.#toHttp(conn);
       return;
     }
+    if (!this.#options.plain) {
+      this.#startTls(conn);
+      return;
+    }
+    conn.phase = 'sniff';
+    sniffTransport(conn.socket, (transport) => {
+      if (conn.phase !== 'sniff') return; // closed by its deadline, which said so
+      if (transport === 'tls') this.#startTls(conn);
+      else this.#toHttp(conn);
+    });
+  }
+
+  #startTls(conn: DownstreamConnection): void {
+    const tls = this.#tls as PreparedServerTls;
     conn.phase = 'tls';
     conn.tls = acceptTls(
       conn.socket,
@@ -439,7 +476,15 @@ export class Listener {
     }
     const started = phase === 'http' && conn.requestStarted;
     const what =
-      phase === 'proxy-header' ? 'no PROXY header' : phase === 'tls' ? 'TLS handshake not completed' : started ? 'HTTP request not completed' : 'no HTTP request';
+      phase === 'proxy-header'
+        ? 'no PROXY header'
+        : phase === 'sniff'
+          ? 'nothing sent'
+          : phase === 'tls'
+            ? 'TLS handshake not completed'
+            : started
+              ? 'HTTP request not completed'
+              : 'no HTTP request';
     if (phase === 'tls') this.#options.meter.handshakeFailed('timeout');
     this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {
@@ -504,9 +549,9 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
+    if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     const path = pathOf(req.url);
-    const route = this.#routes.match(req.headers.host, path);
+    const route = this.#routes.match(req.headers.host, path, 'upgrade', conn.tls !== undefined);
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (!route || !route.service.available) {
@@ -515,7 +560,7 @@ export class Listener {
       return refuse(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
     }
     const servername = conn.tls?.servername || undefined;
-    if (this.#tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
+    if (this.#tls && conn.tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
       log.info({ downstream, path, servername, host: req.headers.host }, 'SNI and Host name different services or certificates: upgrade refused');
       return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
@@ -551,7 +596,7 @@ export class Listener {
     service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, abort.signal).then(
       ({ end, protocol }) => {
         socket.off('close', gone);
-        if (socket.destroyed || this.#state !== 'listening') {
+        if (socket.destroyed || this.#state === 'closed') {
           end.destroy();
           return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
@@ -593,7 +638,7 @@ export class Listener {
     const socket = conn.httpSocket;
     const log = this.#options.log;
     const downstream = conn.downstream;
-    if (conn.refusal || this.#state !== 'listening' || !route) {
+    if (conn.refusal || this.#state === 'closed' || !route) {
       if (!conn.refusal) this.#count('shutting_down', conn, 'the gateway is shutting down', undefined);
       conn.phase = 'refused';
       socket.destroy();

@@ -19,7 +19,8 @@ import { pathOf, type Route, type RouteTable } from './routes.js';
 export interface RequestListener {
   readonly routes: RouteTable;
   readonly tls: PreparedServerTls | undefined;
-  readonly listening: boolean;
+  /** True until the listener closes: a draining one still serves the connections it had accepted. */
+  readonly serving: boolean;
   readonly log: Logger;
   /**
    * The client is being answered with a refusal: nothing more is served, and its socket closes after a grace. `why`:
@@ -107,13 +108,15 @@ function refusal(status: number, message: string, why: RefusalReason | undefined
 
 /** The route a request is served by, or the refusal it gets instead; refusals are logged. */
 function admission(req: IncomingMessage, conn: DownstreamConnection, listener: RequestListener): Admission {
-  if (!listener.listening) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
+  if (!listener.serving) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
   const path = pathOf(req.url);
   const host = req.headers.host;
-  const route = listener.routes.match(host, path, 'request');
+  // On an address shared by http:// and https:// (ws:// and wss://) accepts, a request is served by its own kind.
+  const secure = conn.tls !== undefined;
+  const route = listener.routes.match(host, path, 'request', secure);
   const log = listener.log;
   if (!route || !route.service.available) {
-    const upgrade = listener.routes.match(host, path, 'upgrade');
+    const upgrade = listener.routes.match(host, path, 'upgrade', secure);
     if (upgrade && upgrade.service.available) {
       return refusal(426, `This address serves WebSocket connections for service "${upgrade.service.config.name}"; connect with a WebSocket client.`, undefined);
     }
@@ -121,7 +124,7 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
     return refusal(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
   }
   const servername = conn.tls?.servername || undefined;
-  if (listener.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {
+  if (listener.tls && conn.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {
     log.info({ downstream: conn.downstream, path, servername, host }, 'SNI and Host name different services or certificates: request refused');
     return refusal(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
   }

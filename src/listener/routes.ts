@@ -18,6 +18,11 @@ export interface Route {
   readonly access: AccessRules;
   /** The service's metrics, bound once. */
   readonly meter: ServiceMeter;
+  /**
+   * Whether the accept is served over TLS. On an address shared by ws:// and wss:// accepts, a connection is
+   * routed among the accepts of its own transport only.
+   */
+  readonly secure?: boolean;
 }
 
 /** The host part of a Host header, lower case, without port or IPv6 brackets. */
@@ -69,9 +74,9 @@ export class RouteTable {
    * dialled an IP address, say), every accept is a candidate and the path alone decides. Upgrades are routed among
    * the WebSocket accepts only, plain requests among the HTTP ones.
    */
-  match(hostHeader: string | undefined, path: string, kind: RouteKind = 'upgrade'): Route | undefined {
+  match(hostHeader: string | undefined, path: string, kind: RouteKind = 'upgrade', secure?: boolean): Route | undefined {
     const host = hostOf(hostHeader);
-    const ofKind = this.#routes.filter((r) => routeKind(r) === kind);
+    const ofKind = this.#routes.filter((r) => routeKind(r) === kind && (secure === undefined || r.secure === undefined || r.secure === secure));
     const named = ofKind.filter((r) => r.accept.host === host);
     const candidates = named.length > 0 ? named : ofKind;
     return candidates.find((r) => pathMatches(r.accept.path, path));

@@ -18,6 +18,7 @@ import type { End } from '../pipe/ends.js';
 import { cacheControlHeader } from './cache-control.js';
 import { directoryListing } from './directory-listing.js';
 import { requestTarget } from './directory-path.js';
+import { requestPath } from './request-path.js';
 import type { ConnectionContext, Service } from './types.js';
 
 const MESSAGES: Readonly<Record<number, string>> = {
@@ -76,12 +77,7 @@ export class DirectoryService implements Service {
       res.setHeader('Allow', 'GET, HEAD');
       return this.#error(req, res, 405);
     }
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q >= 0 ? url.slice(0, q) : url;
-    const query = q >= 0 ? url.slice(q) : '';
-    const acceptPath = this.config.accepts.find((a) => a.uri === ctx.accept)?.path ?? '/';
-    const below = acceptPath === '/' ? rawPath : rawPath.slice(acceptPath.length);
+    const { path: rawPath, query, below } = requestPath(req.url, this.config, ctx);
     const target = requestTarget(below);
     if (!target.ok) {
       ctx.log.debug({ path: rawPath, reason: target.reason }, 'request path refused');

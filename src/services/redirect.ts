@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RedirectProperties, ServiceConfig } from '../config/types.js';
 import type { End } from '../pipe/ends.js';
+import { requestPath } from './request-path.js';
 import type { ConnectionContext, Service } from './types.js';
 
 const EPOCH = new Date(0).toUTCString();
@@ -26,12 +27,7 @@ export class RedirectService implements Service {
   }
 
   handleRequest(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q >= 0 ? url.slice(0, q) : url;
-    const query = q >= 0 ? url.slice(q) : '';
-    const acceptPath = this.config.accepts.find((a) => a.uri === ctx.accept)?.path ?? '/';
-    const below = acceptPath === '/' ? rawPath : rawPath.slice(acceptPath.length);
+    const { query, below } = requestPath(req.url, this.config, ctx);
     // The path is sent on as the client wrote it (still percent-encoded); only a path that is not one is dropped.
     const path = below.startsWith('/') ? below : '';
     const location = `${this.#properties.location}${path}${query}`;

@@ -6,16 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { browserSkipReason, launchBrowser, type LaunchedBrowser } from '../helpers/browser.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
+import { PAGES, pagesAndEchoConfig } from '../helpers/pages-gateway.js';
 import { testPki } from '../helpers/pki.js';
 import { WAIT_MS } from '../helpers/deadline.js';
-
-const PAGES = 'https://127.0.0.1:0/';
-const ECHO = 'wss://127.0.0.1:0/echo';
 
 /** The page: opens a WebSocket to its own address, sends one message and shows what came back. */
 const PAGE = `<!DOCTYPE html>
@@ -40,36 +36,9 @@ describe('a browser with a client certificate loads a page and echoes through it
 
   before(async () => {
     space = workspace();
-    for (const d of ['conf', 'web']) mkdirSync(join(space.dir, d), { recursive: true });
+    const file = pagesAndEchoConfig(space, '<directory>/</directory><welcome-file>index.html</welcome-file>');
     space.write('web/index.html', PAGE);
-    writeFileSync(
-      join(space.dir, 'conf', 'gateway-config.xml'),
-      `<?xml version="1.0" encoding="UTF-8"?>
-<gateway-config xmlns="http://xmlns.kaazing.org/2016/06/gateway">
-  <service>
-    <name>pages</name>
-    <accept>${PAGES}</accept>
-    <type>directory</type>
-    <properties>
-      <directory>/</directory>
-      <welcome-file>index.html</welcome-file>
-    </properties>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-  </service>
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-  </service>
-  <security>
-    <keystore><type>PEM</type><file>../server.pem</file></keystore>
-    <truststore><type>PEM</type><file>../ca.pem</file></truststore>
-  </security>
-</gateway-config>
-`,
-    );
-    gw = await GatewayProcess.start(join(space.dir, 'conf', 'gateway-config.xml'));
+    gw = await GatewayProcess.start(file);
     browser = await launchBrowser({ trustedCa: pki.ca.cert, clientCertificate: { cert: pki.client.cert, key: pki.client.key } });
   });
 

@@ -1,7 +1,7 @@
 /** `bin/gateway check`: every problem with its position, the real Kaazing files, and the default configuration. */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { runGateway } from '../helpers/gateway-process.js';
 import { PEM_SECURITY, workspace } from '../helpers/e2e-setup.js';
 import { repoPath } from '../helpers/paths.js';
@@ -91,16 +91,42 @@ describe('gateway check', () => {
     assert.match(r.stdout, /http-accept\.xml:\d+:\d+: error GW_ERR_CONFIG_(URI|UNSUPPORTED): .*http:\/\//);
   });
 
-  const corpus = repoPath('test', 'fixtures', 'kaazing-configs');
-  for (const name of readdirSync(corpus).filter((f) => f.endsWith('.xml'))) {
-    test(`the Kaazing file ${name} is read without a crash`, async () => {
-      const r = await runGateway(['check', '--config', `${corpus}/${name}`]);
-      assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
-      assert.doesNotMatch(r.stdout + r.stderr, /GW_ERR_INTERNAL|\n\s+at /);
-      if (r.code === 1) {
-        const diagnostics = r.stdout.split('\n').filter((l) => DIAGNOSTIC.test(l) && l.includes(' error '));
-        assert.ok(diagnostics.length > 0, `exit 1 but no positioned error:\n${r.stdout}`);
-      }
-    });
-  }
+  test('one round: a structure error, both stores and a certificate are reported together, and what waits says so', async () => {
+    copyFileSync(repoPath('test', 'fixtures', 'stores', 'keystore.jks'), `${ws.dir}/keystore.jks`);
+    copyFileSync(repoPath('test', 'fixtures', 'stores', 'truststore-jdk.p12'), `${ws.dir}/truststore.db`);
+    ws.write('wrong.pw', 'not-changeit\n');
+    ws.write('changeit.pw', 'changeit\n');
+    const body = (keystorePassword: string) => `
+  <service>
+    <name>devices</name>
+    <accept>wss://localhost:0/devices</accept>
+    <type>echo</type>
+    <accept-options>
+      <ssl.verify-client>required</ssl.verify-client>
+      <ssl.cipher>HIGH</ssl.cipher>
+    </accept-options>
+  </service>
+  <service>
+    <name>public</name>
+    <accept>wss://nothere.example.com:0/public</accept>
+    <type>echo</type>
+  </service>
+  <security>
+    <keystore><file>keystore.jks</file><password-file>${keystorePassword}</password-file></keystore>
+    <truststore><file>truststore.db</file></truststore>
+  </security>`;
+    const first = await runGateway(['check', '--config', ws.config(body('wrong.pw'), 'round-1.xml')]);
+    assert.equal(first.code, 1);
+    const errors = first.stdout.split('\n').filter((l) => / error GW_ERR_/.test(l));
+    assert.deepEqual(errors.map((l) => /(GW_ERR_[A-Z_]+)/.exec(l)?.[1]), ['GW_ERR_CONFIG_UNKNOWN_ELEMENT', 'GW_ERR_STORE_PASSWORD', 'GW_ERR_STORE_PASSWORD'], first.stdout);
+    assert.match(errors[1] ?? '', /keystore\.jks.*wrong password.*; the certificates for the TLS accepts are checked once it can be read/);
+    assert.match(errors[2] ?? '', /truststore\.db.*add <password-file> to <truststore>/);
+    assert.match(first.stdout, /^Not yet checked: service "devices" has errors of its own; the certificates for its accepts are checked once they are fixed$/m);
+
+    // With the keystore readable, the certificate problem of the service without errors appears with the others.
+    const second = await runGateway(['check', '--config', ws.config(body('changeit.pw'), 'round-2.xml')]);
+    assert.equal(second.code, 1);
+    assert.match(second.stdout, /round-2\.xml:\d+:\d+: error GW_ERR_TLS_NO_CERTIFICATE: .*nothere\.example\.com/);
+    assert.match(second.stdout, /round-2\.xml:\d+:\d+: error GW_ERR_CONFIG_UNKNOWN_ELEMENT: /);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
@@ -13,13 +13,12 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
+import { ECHO, PAGES, pagesAndEchoConfig } from '../helpers/pages-gateway.js';
 import { testPki, type Issued } from '../helpers/pki.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 
 const pki = testPki();
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
-const PAGES = 'https://127.0.0.1:0/';
-const ECHO = 'wss://127.0.0.1:0/echo';
 
 interface Reply {
   readonly status: number;
@@ -73,42 +72,18 @@ describe('a directory service and a WebSocket service on one https:// and wss://
   before(async () => {
     space = workspace();
     // GATEWAY_HOME is the workspace: conf/ holds the configuration, web/ the pages, errors/ the error pages.
-    for (const d of ['conf', 'web/app', 'errors']) mkdirSync(join(space.dir, d), { recursive: true });
+    const file = pagesAndEchoConfig(
+      space,
+      `<directory>/app</directory><welcome-file>index.html</welcome-file><error-pages-directory>errors</error-pages-directory>
+      <location><patterns>**/*.html</patterns><cache-control>no-cache</cache-control></location>`,
+      '<mime-mapping><extension>bin</extension><mime-type>application/x-digits</mime-type></mime-mapping>',
+    );
+    for (const d of ['web/app', 'errors']) mkdirSync(join(space.dir, d), { recursive: true });
     space.write('web/app/index.html', '<!DOCTYPE html><h1>app</h1>');
     space.write('web/app/data.bin', '0123456789');
     space.write('errors/404.html', '<h1>no such page</h1>');
     space.write('conf/secret.pw', 'the keystore password');
-    writeFileSync(
-      join(space.dir, 'conf', 'gateway-config.xml'),
-      `<?xml version="1.0" encoding="UTF-8"?>
-<gateway-config xmlns="http://xmlns.kaazing.org/2016/06/gateway">
-  <service>
-    <name>pages</name>
-    <accept>${PAGES}</accept>
-    <type>directory</type>
-    <properties>
-      <directory>/app</directory>
-      <welcome-file>index.html</welcome-file>
-      <error-pages-directory>errors</error-pages-directory>
-      <location><patterns>**/*.html</patterns><cache-control>no-cache</cache-control></location>
-    </properties>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-    <mime-mapping><extension>bin</extension><mime-type>application/x-digits</mime-type></mime-mapping>
-  </service>
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-  </service>
-  <security>
-    <keystore><type>PEM</type><file>../server.pem</file></keystore>
-    <truststore><type>PEM</type><file>../ca.pem</file></truststore>
-  </security>
-</gateway-config>
-`,
-    );
-    gw = await GatewayProcess.start(join(space.dir, 'conf', 'gateway-config.xml'));
+    gw = await GatewayProcess.start(file);
     port = gw.port(PAGES);
   });
 

@@ -19,7 +19,7 @@ afterEach(async () => {
   gw = space = undefined;
 });
 
-async function started(drainTimeout: string): Promise<GatewayProcess> {
+async function started(drainTimeout: string, extra: string[] = []): Promise<GatewayProcess> {
   space = workspace();
   gw = await GatewayProcess.start(
     space.config(`
@@ -28,7 +28,7 @@ async function started(drainTimeout: string): Promise<GatewayProcess> {
     <accept>${ECHO}</accept>
     <type>echo</type>
   </service>`),
-    ['--drain-timeout', drainTimeout],
+    ['--drain-timeout', drainTimeout, ...extra],
   );
   return gw;
 }
@@ -87,6 +87,18 @@ test('a second SIGTERM closes every connection at once', async () => {
   for (const c of rest) assert.equal(c.code, 1001);
   assert.ok(gateway.lines.some((l) => l.msg === 'SIGTERM during the drain: closing every connection now: stopping server'));
   assert.equal(await withDeadline(gateway.exited, WAIT_MS, 'the gateway to exit'), 0);
+});
+
+test('--workers: SIGTERM drains every worker: its clients are closed with 1001 and the primary exits 0', async () => {
+  const gateway = await started('1s', ['--workers', '2']);
+  await gateway.waitFor((l) => l.msg === 'worker 1 started');
+  await gateway.waitFor((l) => l.msg === 'worker 2 started');
+  const open = await clients(gateway.port(ECHO), 4);
+  process.kill(gateway.pid, 'SIGTERM');
+  await gateway.waitFor((l) => l.msg.startsWith('SIGTERM received: draining 2 workers'));
+  for (const c of await Promise.all(open.map((o) => o.closed))) assert.equal(c.code, 1001);
+  assert.equal(await withDeadline(gateway.exited, 4 * WAIT_MS, 'the primary to exit'), 0);
+  assert.equal(gateway.lines.filter((l) => l.msg === 'drain requested by the primary: draining (new connections refused; open ones closed over 1 s)').length, 2);
 });
 
 test('--drain-timeout is validated', async () => {

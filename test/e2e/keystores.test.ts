@@ -219,13 +219,13 @@ describe('the Kaazing truststore flow with a keytool-made PKCS12 truststore', ()
   test('without <password-file>, check says which element to add and that keytool\'s default is changeit', async () => {
     const r = await runGateway(['check', '--config', config('<file>truststore.db</file>', 'no-password.xml')]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /no-password\.xml:12:5: error GW_ERR_STORE_PASSWORD: store ".*truststore\.db": .*cannot be read without its password \(add <password-file> to <truststore>, .*keytool's default is changeit/);
+    assert.match(r.stdout, /no-password\.xml:12:5: error GW_ERR_STORE_PASSWORD: store ".*truststore\.db": .*cannot be read without its password; client certificates are checked once it can be read \(add <password-file> to <truststore>, .*keytool's default is changeit/);
   });
 
   test('declared JKS as Kaazing\'s docs have it, check says both what to write for the type and the password file', async () => {
     const r = await runGateway(['check', '--config', config('<type>JKS</type><file>truststore.db</file>', 'jks-declared.xml')]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /error GW_ERR_STORE_FORMAT: .*is declared JKS but is a PKCS12 store \(write <type>PKCS12<\/type> \(or leave <type> out\) and add <password-file> to <truststore>.*changeit/);
+    assert.match(r.stdout, /error GW_ERR_STORE_FORMAT: .*is declared JKS but is a PKCS12 store; client certificates are checked once it can be read \(write <type>PKCS12<\/type> \(or leave <type> out\) and add <password-file> to <truststore>.*changeit/);
   });
 
   test('with <password-file> holding changeit, the same file is valid', async () => {

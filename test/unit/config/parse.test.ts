@@ -141,3 +141,26 @@ test('arbitrary mutations of a valid file never throw: they return diagnostics, 
     { numRuns: 400 },
   );
 });
+
+test('a file with errors passes on its security and the services read without an error of their own', () => {
+  const r = parse(
+    doc(
+      ...proxy('good', 'ws://h:80/a'),
+      ...proxy('bad', 'ws://h:80/b', 'tcp://b:1', ['    <accept-options><ssl.cipher>HIGH</ssl.cipher></accept-options>']),
+      '  <service>',
+      '    <name>unserved</name>',
+      '    <accept>ws://h:80/c</accept>',
+      '    <type>directory</type>',
+      '  </service>',
+      ...KEYSTORE,
+    ),
+  );
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.deepEqual(r.partial?.config.services.map((s) => s.name), ['good']);
+  assert.deepEqual(r.partial?.incomplete, ['"bad"', '"unserved"']);
+  assert.match(r.partial?.config.security.keystore?.file ?? '', /keystore\.db$/);
+  const foreign = parse('<gateway-config xmlns="x"/>');
+  assert.equal(foreign.ok, false);
+  assert.equal(foreign.ok ? 'ok' : foreign.partial, undefined, 'a file that is not a gateway configuration has nothing to pass on');
+});

@@ -20,7 +20,7 @@ test('a mistyped option is reported once, not again as a disagreement with the a
   assert.deepEqual(where(badValue).map((w) => w.split(' ')[1]), ['GW_ERR_CONFIG_VALUE']);
 });
 
-test('accepts on one host:port must agree on ciphers, protocols and TLS; different ports are independent', () => {
+test('TLS accepts on one host:port must agree on ciphers and protocols; a ws:// accept may share it; different ports are independent', () => {
   const r = parse(
     doc(
       ...proxy('a', 'wss://h:9443/a', undefined, opts('<ssl.ciphers>HIGH</ssl.ciphers><ssl.protocols>TLSv1.2,TLSv1.3</ssl.protocols>')),
@@ -31,10 +31,29 @@ test('accepts on one host:port must agree on ciphers, protocols and TLS; differe
       ...KEYSTORE,
     ),
   );
-  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 25:5']);
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 11:5', 'error GW_ERR_CONFIG_CONFLICT 11:5']);
   assert.match(r.diagnostics[0]?.message ?? '', /ssl.ciphers: HIGH vs MEDIUM/);
   assert.match(r.diagnostics[1]?.message ?? '', /ssl.protocols: TLSv1.2,TLSv1.3 vs TLSv1.3/);
-  assert.match(r.diagnostics[2]?.message ?? '', /TLS: TLS \(wss:\/\/\) vs plain \(ws:\/\/\)/);
+  const listener = config(parse(doc(...proxy('a', 'ws://h:9443/a'), ...proxy('b', 'wss://h:9443/b'), ...KEYSTORE))).listeners;
+  assert.deepEqual(listener.map((l) => [l.address, l.tls, l.plain, l.accepts.map((a) => a.secure)]), [['h:9443', true, true, [false, true]]]);
+});
+
+test('ws:// and wss:// on one port: TLS options are compared among the TLS accepts, the others across all', () => {
+  const r = parse(
+    doc(
+      ...proxy('plain', 'ws://h:9443/x', undefined, opts('<ws.handshake.timeout>5s</ws.handshake.timeout>')),
+      ...proxy('one', 'wss://h:9443/x', undefined, opts('<ssl.verify-client>required</ssl.verify-client>')),
+      ...proxy('two', 'wss://h:9443/y', undefined, opts('<ssl.verify-client>optional</ssl.verify-client>')),
+      ...KEYSTORE,
+    ),
+  );
+  // The same path over each transport is no duplicate; verify-client is compared between the wss:// accepts only.
+  const conflicts = only(r, 'GW_ERR_CONFIG_CONFLICT').map((d) => d.message);
+  assert.equal(conflicts.length, 3, conflicts.join('\n'));
+  assert.match(conflicts[0] ?? '', /ws:\/\/h:9443\/x .* and wss:\/\/h:9443\/x .* ws.handshake.timeout: 5000 ms vs 10000 ms/);
+  assert.match(conflicts[1] ?? '', /ws.handshake.timeout/);
+  assert.match(conflicts[2] ?? '', /Accepts wss:\/\/h:9443\/x .* and wss:\/\/h:9443\/y .*ssl.verify-client: required vs optional/);
+  assert.equal(only(r, 'GW_ERR_CONFIG_DUPLICATE').length, 0);
 });
 
 test('binds group accepts by where they listen, not by their URI', () => {

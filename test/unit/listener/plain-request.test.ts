@@ -46,6 +46,14 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     { accept: accept('ws', '/'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') },
     { accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') },
   ];
+  const rig = await listen(t, routes, overrides);
+  t.after(() => echo.stop());
+  return rig;
+}
+
+/** A listener on 127.0.0.1:0 for `routes`, closed after the test. */
+async function listen(t: { after(fn: () => unknown): void }, routes: Route[], overrides: Partial<ListenerOptions> = {}): Promise<Rig> {
+  const metrics = new PrometheusMetrics({ processMetrics: false });
   const log = memoryLog();
   const listener = new Listener({
     listen: { host: '127.0.0.1', port: 0 },
@@ -69,7 +77,6 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     const closed = listener.close();
     listener.destroyConnections();
     await closed;
-    await echo.stop();
   });
   return { port, log };
 }
@@ -183,31 +190,8 @@ test('what no HTTP service takes gets 426 where a WebSocket service would upgrad
 /** A listener with only WebSocket routes, to see the listener's answers to plain requests. */
 async function startWithout(t: { after(fn: () => unknown): void }): Promise<Rig> {
   const echo = new EchoService(serviceConfig({ name: 'echo', type: 'echo' }));
-  const log = memoryLog();
   const metrics = new PrometheusMetrics({ processMetrics: false });
-  const listener = new Listener({
-    listen: { host: '127.0.0.1', port: 0 },
-    stream: false,
-    tls: undefined,
-    verifyClient: 'none',
-    verifyDepth: undefined,
-    keepAliveTimeoutMs: 5000,
-    proxyProtocol: undefined,
-    handshakeTimeoutMs: 10_000,
-    maximumConnections: 10_000,
-    maximumConnectionsPerAddress: undefined,
-    routes: [{ accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') }],
-    log: log.log,
-    sessions: new SessionRegistry(),
-    meter: metrics.listener('127.0.0.1:0'),
-  });
-  const { port } = await listener.listen();
-  t.after(async () => {
-    const closed = listener.close();
-    listener.destroyConnections();
-    await closed;
-  });
-  return { port, log };
+  return listen(t, [{ accept: accept('ws', '/echo'), service: echo, wss: new WebSocketServer({ noServer: true }), access: compileAccessRules([]), meter: metrics.service('echo') }]);
 }
 
 test('http.keepalive.timeout closes an idle kept-alive connection', async (t) => {

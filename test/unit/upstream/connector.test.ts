@@ -135,8 +135,10 @@ test('aborting during the TLS handshake destroys the socket and rejects', async 
   const server = net.createServer();
   const port = await listen(server);
   const controller = new AbortController();
+  // The test PKI is made before the wait starts: making it is slow on a loaded machine.
+  const ca = testPki().ca.cert;
   const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
-  const pending = createConnector()(ssl(port, { ca: testPki().ca.cert }), controller.signal);
+  const pending = createConnector()(ssl(port, { ca }), controller.signal);
   const [peer] = await serverSide;
   const hello = event(peer, 'data');
   tolerate(peer);
@@ -154,8 +156,9 @@ test('ssl://: a handshake that outlives connectTimeoutMs rejects with GW_ERR_UPS
   const server = net.createServer();
   const port = await listen(server);
   const timer = manualTimer();
+  const ca = testPki().ca.cert;
   const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
-  const pending = createConnector({ setTimer: timer.setTimer })(ssl(port, { ca: testPki().ca.cert }));
+  const pending = createConnector({ setTimer: timer.setTimer })(ssl(port, { ca }));
   const [peer] = await serverSide;
   const hello = event(peer, 'data');
   tolerate(peer);
