@@ -9,6 +9,7 @@
  * with; an old instance is stopped once its last connection has closed. Connections whose accept is gone are
  * closed with 1001, spread over the drain timeout; live connections that the new rules refuse are closed with 1008.
  */
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
@@ -17,7 +18,8 @@ import { closeReason } from './pipe/close.js';
 import { SESSION_CLOSE_GRACE_MS, SessionRegistry, type Session } from './services/sessions.js';
 import type { Service } from './services/types.js';
 import { certificateReport } from './metrics/certificates.js';
-import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
+import { NO_METRICS, type CertificateReport, type GatewayMetrics } from './metrics/types.js';
+import type { ListenerOverview, ManagementSource, ServiceOverview } from './services/management/types.js';
 import { buildState, type CrlWatch, type GatewayDependencies, type State } from './state.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { prepareServerTls } from './tls/server.js';
@@ -59,6 +61,23 @@ const POLICY_CLOSE_REASONS: Readonly<Record<PolicyRule, string>> = {
 
 type LifecycleState = 'prepared' | 'starting' | 'started' | 'draining' | 'stopping' | 'stopped';
 
+function boundAddress(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** The management services' view of a gateway, read through `gateway()` at each call so that it follows reloads. */
+function managementSource(gateway: () => Gateway | undefined, sessions: SessionRegistry, metrics: GatewayMetrics): ManagementSource {
+  return {
+    sessions,
+    readiness: () => gateway()?.readiness() ?? ['gateway is not prepared'],
+    metrics: () => metrics.text(),
+    refusals: () => metrics.recentRefusals(),
+    services: () => gateway()?.serviceOverview() ?? [],
+    listeners: () => gateway()?.listenerOverview() ?? [],
+    certificates: () => gateway()?.certificateReport() ?? certificateReport(undefined, undefined, []),
+  };
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -69,6 +88,7 @@ export class Gateway {
   readonly #log: Logger;
   readonly #drainTimeoutMs: number;
   readonly #metrics: GatewayMetrics;
+  readonly #management: ManagementSource;
   readonly #stopWatching: (() => void)[] = [];
   #lifecycle: LifecycleState = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
@@ -90,6 +110,7 @@ export class Gateway {
     this.#log = deps.log;
     this.#drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.#metrics = deps.metrics ?? NO_METRICS;
+    this.#management = deps.management ?? managementSource(() => this, sessions, this.#metrics);
   }
 
   /**
@@ -99,10 +120,36 @@ export class Gateway {
    */
   static prepare(config: GatewayConfig, deps: GatewayDependencies): PrepareResult {
     const sessions = deps.sessions ?? new SessionRegistry();
-    (deps.metrics ?? NO_METRICS).liveTraffic(() => sessions);
-    const built = buildState(config, deps, sessions);
+    const metrics = deps.metrics ?? NO_METRICS;
+    metrics.liveTraffic(() => sessions);
+    // A management service reads the gateway prepared here, once it exists (a reload's reads the running one).
+    let gateway: Gateway | undefined;
+    const management = deps.management ?? managementSource(() => gateway, sessions, metrics);
+    const built = buildState(config, { ...deps, management }, sessions);
     if (!built.ok) return built;
-    return { ok: true, gateway: new Gateway(built.state, sessions, deps), warnings: built.warnings };
+    gateway = new Gateway(built.state, sessions, { ...deps, management });
+    return { ok: true, gateway, warnings: built.warnings };
+  }
+
+  /** What management services read and act on: this gateway, whatever state a reload has put in place. */
+  get management(): ManagementSource {
+    return this.#management;
+  }
+
+  /** Every server certificate, the trusted CA and the CRL that expire first, as loaded now. */
+  certificateReport(): CertificateReport {
+    const c = this.#state.certificates;
+    return certificateReport(c.keystore, c.truststore, c.crls.flat());
+  }
+
+  /** The services in force with their accepts and whether they take clients now. */
+  serviceOverview(): ServiceOverview[] {
+    return this.#state.services.map((s) => ({ name: s.config.name, type: s.config.type, accepts: s.config.accepts.map((a) => a.uri), available: s.available }));
+  }
+
+  /** Each listening address, as bound (port 0 in the configuration shows the port chosen), and whether it accepts. */
+  listenerOverview(): ListenerOverview[] {
+    return this.#state.listeners.map((l) => ({ address: l.listening ? boundAddress(l.address) : l.where, listening: l.listening }));
   }
 
   get config(): GatewayConfig {
@@ -344,8 +391,7 @@ export class Gateway {
   }
 
   #reportCertificates(): void {
-    const c = this.#state.certificates;
-    this.#metrics.certificates(certificateReport(c.keystore, c.truststore, c.crls.flat()));
+    this.#metrics.certificates(this.certificateReport());
   }
 
   /** Starts re-reading each listener's CRL when its file changes (stopping the watches of a previous state). */
@@ -384,7 +430,8 @@ export class Gateway {
   }
 
   /**
-   * Drains (SIGTERM): stops accepting at once (readiness() then says so), closes every connection with 1001
+   * Drains (SIGTERM): stops accepting at once (readiness() then says so, on the management accepts, which keep
+   * answering until the stop), closes every connection with 1001
    * spread over the drain timeout so that clients do not all reconnect elsewhere in the same second, then stops.
    * Every call returns the same promise; stop() during a drain closes what is left at once.
    */
@@ -394,7 +441,9 @@ export class Gateway {
     const sessions = [...this.#sessions];
     this.#log.info({ connections: sessions.length, drainTimeoutMs: this.#drainTimeoutMs }, `Draining: not accepting; closing ${sessions.length} connections (1001) over ${this.#drainTimeoutMs / 1000} s`);
     for (const stop of this.#stopWatching.splice(0)) stop();
-    for (const l of this.#state.listeners) void l.close();
+    // A listener of management services only keeps answering (/readyz says 503 now) until the stop; the others take
+    // no new connection but finish the handshakes already under way, so that no client that had connected is lost.
+    for (const l of this.#state.listeners) if (!l.routes.every((r) => r.service.config.type === 'management.http')) l.stopAccepting();
     this.#draining = this.#closeSpread(sessions, 'gateway shutting down', () => undefined).then(() => this.stop());
     return this.#draining;
   }

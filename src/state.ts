@@ -24,6 +24,8 @@ import { RedirectService } from './services/redirect.js';
 import { ProxyService } from './services/proxy.js';
 import { streamUpstream } from './services/stream-upstream.js';
 import type { SessionRegistry } from './services/sessions.js';
+import { ManagementService } from './services/management/service.js';
+import type { ManagementSource } from './services/management/types.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls, type CrlSummary } from './tls/crl.js';
@@ -45,6 +47,8 @@ export interface GatewayDependencies {
   readonly metrics?: GatewayMetrics;
   /** The live sessions the listeners register clients in (a reload's: the running gateway's); a new registry when not given. */
   readonly sessions?: SessionRegistry;
+  /** What a management.http service reads and acts on: the gateway it serves (a reload's: the running one). */
+  readonly management?: ManagementSource;
   /** How long a drain (SIGTERM, an accept removed by a reload) spreads its closes over; default 30 s. */
   readonly drainTimeoutMs?: number;
 }
@@ -112,6 +116,10 @@ function createService(
   if (config.type === 'echo') return new EchoService(config);
   if (config.type === 'directory') return new DirectoryService(config);
   if (config.type === 'http.redirect') return new RedirectService(config);
+  if (config.type === 'management.http') {
+    if (!deps.management) throw new GatewayError('GW_ERR_INTERNAL', `service "${config.name}": a management service was prepared without the gateway it manages`);
+    return new ManagementService(config, deps.management);
+  }
   let upstreamTls: ConnectionOptions | undefined;
   if (config.connect?.scheme === 'ssl' || config.connect?.scheme === 'wss') {
     const prepared = prepareClientTls({

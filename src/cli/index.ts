@@ -18,6 +18,8 @@ import { createLogger, type LogFormat } from './logger.js';
 import { GATEWAY_HOME } from './paths.js';
 import { start } from './start.js';
 import { devPki } from './dev-pki.js';
+import { MANAGEMENT_URL_ENV } from './management-client.js';
+import { sessionsClose, sessionsList, status, type Output } from './management-commands.js';
 import { reportStarted, runPrimary } from './workers.js';
 
 interface CommonOptions {
@@ -70,6 +72,26 @@ function withLogOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--log-format <format>', 'log format (default: text on a terminal, json otherwise)').choices(['json', 'text']))
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
+}
+
+/** Where the management API is and, for https://, the certificate to present and the CAs to trust. */
+function withManagementOptions(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', `the management.http service's accept, e.g. https://localhost:9443/manage (default: $${MANAGEMENT_URL_ENV})`)
+    .option('--keystore <file>', 'the client certificate and key to present (https://)')
+    .option('--password-file <file>', "file whose first line is the keystore's password")
+    .option('--keystore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)')
+    .option('--alias <alias>', 'the keystore entry to present (default: the first key entry)')
+    .option('--truststore <file>', "CAs the gateway's certificate must chain to (default: the CAs Node trusts)")
+    .option('--truststore-password-file <file>', "file whose first line is the truststore's password")
+    .option('--truststore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)');
+}
+
+function withSessionFilter(cmd: Command): Command {
+  return cmd
+    .option('--service <name>', 'only connections of this service')
+    .option('--subject <dn>', 'only connections whose certificate has this subject, as listed')
+    .option('--fingerprint <sha256>', 'only connections whose certificate has this SHA-256 fingerprint (colons optional)');
 }
 
 function withCommonOptions(cmd: Command): Command {
@@ -172,6 +194,27 @@ SIGINT stops at once.`,
     .option('--json', 'print JSON instead of text')
     .action((file: string, opts: { type?: string; passwordFile?: string; passwordEnv?: string; json?: boolean }) => {
       exitCode = keystoreList(file, opts, (line) => process.stdout.write(line + '\n'));
+    });
+
+  const io: Output = { out: (line) => process.stdout.write(line + '\n'), err: (line) => process.stderr.write(line + '\n') };
+  withManagementOptions(program.command('status').description('ask a running gateway how it is: readiness, services, listeners, certificates, refusals'))
+    .option('--json', 'print the API\'s JSON')
+    .action(async (opts: Parameters<typeof status>[0]) => {
+      exitCode = await status(opts, io);
+    });
+  const sessions = program.command('sessions').description('list or close the live connections of a running gateway');
+  withSessionFilter(withManagementOptions(sessions.command('list').description('list live connections, oldest first')))
+    .option('--limit <n>', 'how many to list (at most 1000)', '100')
+    .option('--offset <n>', 'how many to skip', '0')
+    .option('--json', 'print the API\'s JSON')
+    .action(async (opts: Parameters<typeof sessionsList>[0]) => {
+      exitCode = await sessionsList(opts, io);
+    });
+  withSessionFilter(withManagementOptions(sessions.command('close').description('close a connection by id, or every connection a filter matches (1008)')))
+    .argument('[id]', 'the connection id (as listed, and on its log lines)')
+    .option('--json', 'print the API\'s JSON')
+    .action(async (id: string | undefined, opts: Parameters<typeof sessionsClose>[1]) => {
+      exitCode = await sessionsClose(id, opts, io);
     });
 
   program

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { launch } from './launch.js';
@@ -16,6 +17,7 @@ export async function start(
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  const prepared = prepare(configPath, defines, log, { metrics: new PrometheusMetrics(), ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
+  // In a worker, /metrics is every worker's, summed by the primary.
+  const prepared = prepare(configPath, defines, log, { metrics: new PrometheusMetrics({ cluster: cluster.isWorker }), ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
   return launch(prepared, log, { began, reload: { configPath, defines }, ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
 }

@@ -40,7 +40,7 @@ export interface ServiceDefaults {
 }
 
 /** The service types that answer plain HTTP requests on http:// and https:// accepts, and only those. */
-const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory', 'http.redirect'];
+const HTTP_SERVICE_TYPES: readonly ServiceType[] = ['directory', 'http.redirect', 'management.http'];
 
 /** What the document-level rules need besides the ServiceConfig itself. */
 export interface ServiceDraft {

@@ -11,7 +11,7 @@ export type { SourcePosition };
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 export type StoreType = 'JKS' | 'JCEKS' | 'PKCS12' | 'PEM';
-export type ServiceType = 'proxy' | 'echo' | 'directory' | 'http.redirect';
+export type ServiceType = 'proxy' | 'echo' | 'directory' | 'http.redirect' | 'management.http';
 export type ConnectStrategy = 'immediate' | 'deferred' | 'prepared';
 export type { Scheme } from './uris.js';
 /** PROXY protocol version read from downstream (accept) or sent upstream (connect); `none` = no header. */

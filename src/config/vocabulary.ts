@@ -12,7 +12,7 @@ export const NAMESPACES = {
 } as const;
 
 /** Served types, then the types Kaazing has that this gateway refuses, by the message each gets. */
-export const SERVED_SERVICE_TYPES = ['proxy', 'echo', 'directory', 'http.redirect'] as const;
+export const SERVED_SERVICE_TYPES = ['proxy', 'echo', 'directory', 'http.redirect', 'management.http'] as const;
 export const KAAZING_ONLY_SERVICE_TYPES = [
   'amqp.proxy',
   'http.proxy',

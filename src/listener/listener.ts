@@ -105,7 +105,10 @@ export class Listener {
   /** A tcp:// or ssl:// listener: connections go to its one service as byte streams, with no HTTP. */
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
-  #state: 'new' | 'listening' | 'closed' = 'new';
+  /** `draining`: no new connection is accepted, but those accepted before are still served (stopAccepting). */
+  #state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
+  /** Settles once the TCP server has stopped accepting and its last connection has ended. */
+  #serverClosed: Promise<void> | undefined;
   /** What the plain-request path (plain-request.ts) sees of this listener. */
   readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
@@ -129,8 +132,8 @@ export class Listener {
       get tls() {
         return listener.#tls;
       },
-      get listening() {
-        return listener.#state === 'listening';
+      get serving() {
+        return listener.#state === 'listening' || listener.#state === 'draining';
       },
       get log() {
         return listener.#options.log;
@@ -288,11 +291,26 @@ export class Listener {
    */
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
-    const wasListening = this.#state === 'listening';
+    const wasOpen = this.#state === 'listening' || this.#state === 'draining';
+    if (wasOpen) this.#closeServer();
     this.#state = 'closed';
     this.#refusals.flush();
-    if (!wasListening) return Promise.resolve();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    return wasOpen ? (this.#serverClosed ?? Promise.resolve()) : Promise.resolve();
+  }
+
+  /**
+   * A drain: no new connection is accepted (the port is released), while the connections already accepted finish
+   * their handshakes and are served: a client that had connected before the drain began is never answered 503.
+   * close() ends what is left.
+   */
+  stopAccepting(): void {
+    if (this.#state !== 'listening') return;
+    this.#state = 'draining';
+    this.#closeServer();
+  }
+
+  #closeServer(): void {
+    this.#serverClosed ??= new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
   /** Drops every connection still open (after the services had their chance to close them cleanly). */
@@ -540,7 +558,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
+    if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path, 'upgrade', conn.tls !== undefined);
     const log = this.#options.log;
@@ -625,7 +643,7 @@ export class Listener {
     service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, abort.signal).then(
       ({ end, protocol }) => {
         socket.off('close', gone);
-        if (socket.destroyed || this.#state !== 'listening') {
+        if (socket.destroyed || this.#state === 'closed') {
           end.destroy();
           return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
@@ -684,7 +702,7 @@ export class Listener {
     const socket = conn.httpSocket;
     const log = this.#options.log;
     const downstream = conn.downstream;
-    if (conn.refusal || this.#state !== 'listening' || !route) {
+    if (conn.refusal || this.#state === 'closed' || !route) {
       if (!conn.refusal) this.#count('shutting_down', conn, 'the gateway is shutting down', undefined);
       conn.phase = 'refused';
       socket.destroy();

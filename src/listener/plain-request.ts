@@ -21,7 +21,8 @@ import { pathOf, type Route, type RouteTable } from './routes.js';
 export interface RequestListener {
   readonly routes: RouteTable;
   readonly tls: PreparedServerTls | undefined;
-  readonly listening: boolean;
+  /** True until the listener closes: a draining one still serves the connections it had accepted. */
+  readonly serving: boolean;
   readonly log: Logger;
   /** The listener's `ssl.verify-client`, which decides whether a certificate passes a realm by itself. */
   readonly verifyClient: VerifyClient;
@@ -134,7 +135,7 @@ function refusal(status: number, message: string, why: RefusalReason | undefined
 
 /** The route a request is served by, or the refusal it gets instead; refusals are logged. */
 function admission(req: IncomingMessage, conn: DownstreamConnection, listener: RequestListener): Admission {
-  if (!listener.listening) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
+  if (!listener.serving) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
   const path = pathOf(req.url);
   const host = req.headers.host;
   // On an address shared by http:// and https:// (ws:// and wss://) accepts, a request is served by its own kind.

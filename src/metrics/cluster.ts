@@ -50,7 +50,9 @@ let nextId = 0;
  */
 export function metricsReader(registry: Registry): () => Promise<string> {
   if (!cluster.isWorker || !process.send) return () => registry.metrics();
-  new AggregatorRegistry(); // installs the worker's side of prom-client's IPC (idempotent)
+  // The primary gathers through prom-client's AggregatorRegistry, which asks each worker for the registries given
+  // here; constructing one installs the worker's side of that exchange.
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
   const send = process.send.bind(process);
   return () =>

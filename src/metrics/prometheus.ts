@@ -13,12 +13,15 @@
  * worker reports alike (certificate lifetimes) are aggregated with `min` rather than summed.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { RecentRefusals } from './recent-refusals.js';
+import { metricsReader } from './cluster.js';
+import { RecentRefusals, type RecentRefusal } from './recent-refusals.js';
 import type { CertificateReport, GatewayMetrics, ListenerMeter, LiveTraffic, RefusalReason, ServiceMeter } from './types.js';
 
 export interface PrometheusOptions {
   /** Adds prom-client's process and Node.js metrics (`process_*`, `nodejs_*`). Default true. */
   readonly processMetrics?: boolean;
+  /** In a `--workers` worker, text() answers with every worker's metrics summed by the primary (cluster.ts). */
+  readonly cluster?: boolean;
 }
 
 const DURATION_BUCKETS_S = [1, 10, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600];
@@ -43,8 +46,8 @@ interface ListenerCounts {
 
 export class PrometheusMetrics implements GatewayMetrics {
   readonly registry = new Registry();
-  /** The last refusals, for the status page. */
-  readonly recentRefusals = new RecentRefusals();
+  readonly #recent = new RecentRefusals();
+  #read: () => Promise<string>;
   readonly #durations: Histogram<'service'>;
   readonly #connectTime: Histogram<'service'>;
   readonly #reloads: Counter<'result'>;
@@ -201,6 +204,11 @@ export class PrometheusMetrics implements GatewayMetrics {
     });
     for (const result of ['success', 'failure'] as const) this.#reloads.labels(result);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.#read = options.cluster ? metricsReader(this.registry) : () => this.registry.metrics();
+  }
+
+  recentRefusals(): readonly RecentRefusal[] {
+    return this.#recent.list();
   }
 
   liveTraffic(source: LiveTraffic): void {
@@ -212,7 +220,7 @@ export class PrometheusMetrics implements GatewayMetrics {
     if (meter) return meter;
     const counts: ListenerCounts = { refusals: new Map(), handshakeFailures: new Map() };
     this.#listenerCounts.set(address, counts);
-    const recent = this.recentRefusals;
+    const recent = this.#recent;
     meter = {
       refused(reason, service, detail) {
         const key = service === undefined ? reason : `${reason} ${service}`;
@@ -280,8 +288,7 @@ export class PrometheusMetrics implements GatewayMetrics {
     this.#policyCloses.labels(reason).inc();
   }
 
-  /** The Prometheus text of this process's registry. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return this.#read();
   }
 }

@@ -5,6 +5,8 @@
  * leaf: it imports nothing, so every room may report through it.
  */
 
+import type { RecentRefusal } from './recent-refusals.js';
+
 /**
  * Why a client was refused, in a bounded set of words (the `reason` label of `gateway_refusals_total`):
  * - `no_certificate`, `expired`, `unknown_ca`, `revoked`, `depth`, `certificate` (any other verification failure):
@@ -92,6 +94,10 @@ export interface GatewayMetrics {
   reloaded(result: 'success' | 'failure'): void;
   /** A live connection was closed by policy (1008): `revoked`, `untrusted`, `access`. */
   policyClosed(reason: string): void;
+  /** The last refusals, newest first, for the status page. */
+  recentRefusals(): readonly RecentRefusal[];
+  /** The metrics as Prometheus text: this process's, or with `--workers` every worker's summed. */
+  text(): Promise<string>;
 }
 
 const NO_LISTENER: ListenerMeter = { refused: () => undefined, handshakeFailed: () => undefined };
@@ -110,4 +116,6 @@ export const NO_METRICS: GatewayMetrics = {
   certificates: () => undefined,
   reloaded: () => undefined,
   policyClosed: () => undefined,
+  recentRefusals: () => [],
+  text: async () => '',
 };

@@ -100,11 +100,6 @@ export class Session {
     this.#grace = this.#registry.graceFor(() => this.#end.destroy());
   }
 
-  /** Drops the connection at once. */
-  destroy(): void {
-    this.#end.destroy();
-  }
-
   /** Called by the registry when the connection has closed. */
   released(): void {
     this.#grace?.cancel();

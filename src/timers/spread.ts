@@ -19,9 +19,9 @@ const unrefTimer: SetTimer = (callback, ms) => {
 export interface Spread {
   /** Acts on every item not yet acted on, now (a second SIGTERM). */
   finish(): void;
-  /** Stops without acting on the rest. */
+  /** Stops without acting on the rest (finish() then does nothing). */
   cancel(): void;
-  /** Items not yet acted on. */
+  /** Items not acted on. */
   readonly left: number;
 }
 
@@ -35,9 +35,10 @@ export function spreadPlan(count: number, overMs: number): { ticks: number; batc
 export function spread<T>(items: readonly T[], overMs: number, act: (item: T) => void, setTimer: SetTimer = unrefTimer): Spread {
   const { batch, tickMs } = spreadPlan(items.length, overMs);
   let next = 0;
+  let cancelled = false;
   let cancelTimer: (() => void) | undefined;
   const run = (upTo: number): void => {
-    while (next < upTo) act(items[next++] as T);
+    while (next < upTo && !cancelled) act(items[next++] as T);
   };
   const tick = (): void => {
     cancelTimer = undefined;
@@ -54,7 +55,7 @@ export function spread<T>(items: readonly T[], overMs: number, act: (item: T) =>
     cancel: () => {
       cancelTimer?.();
       cancelTimer = undefined;
-      next = items.length;
+      cancelled = true;
     },
     get left() {
       return items.length - next;

@@ -140,6 +140,20 @@ test('a closed listener answers upgrades still in flight with 503 and releases i
   await closed;
 });
 
+test('a draining listener takes no new connection but upgrades the ones it had accepted', async (t) => {
+  const { listener, port } = await start(t);
+  const s = await opened(port);
+  listener.stopAccepting();
+  assert.equal(listener.listening, false);
+  const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString().split('\r\n')[0] ?? ''))), 'the 101');
+  s.write(upgradeRequest('/echo'));
+  assert.equal(await reply, 'HTTP/1.1 101 Switching Protocols');
+  const refused = connect(port, '127.0.0.1');
+  const [err] = await within(once(refused, 'error') as Promise<[NodeJS.ErrnoException]>, 'a new connection to be refused');
+  assert.equal(err.code, 'ECONNREFUSED');
+  s.destroy();
+});
+
 test('a silent client is closed when ws.handshake.timeout expires, and the close is logged', async (t) => {
   const { port, log } = await start(t, { handshakeTimeoutMs: 300 });
   const s = await opened(port);
@@ -279,7 +293,7 @@ test('wss: a certificate that does not verify is answered 403 naming the cause',
   const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
   assert.equal(line['subject'], 'CN=expired-device, OU=devices, O=Acme');
   assert.equal(await refusals(metrics, 'expired', 'echo-localhost'), 1);
-  const [recent] = metrics.recentRefusals.list();
+  const [recent] = metrics.recentRefusals();
   assert.equal(recent?.reason, 'expired');
   assert.equal(recent?.subject, 'CN=expired-device, OU=devices, O=Acme');
 });

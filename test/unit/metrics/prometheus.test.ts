@@ -69,7 +69,7 @@ test('refusals are counted by listener, service and reason, and kept in the rece
     ['0.0.0.0:443', '', 'limits', 1],
   ]);
   assert.deepEqual(
-    metrics.recentRefusals.list().map((r) => r.downstream),
+    metrics.recentRefusals().map((r) => r.downstream),
     ['10.0.0.1:5001', '10.0.0.2:5000', '10.0.0.1:5000'],
   );
 });

@@ -48,7 +48,9 @@ test('finish() acts on the rest at once; cancel() stops without acting; a zero p
   const other: number[] = [];
   const c = spread([1, 2, 3], 3000, (n) => other.push(n), timers.setTimer);
   c.cancel();
+  c.finish();
   assert.deepEqual(other, [1]);
+  assert.equal(c.left, 2);
   assert.equal(timers.armed, false);
 
   const all: number[] = [];

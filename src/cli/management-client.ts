@@ -1,0 +1,117 @@
+/**
+ * How `bin/gateway status` and `sessions` reach the management API: an HTTP or HTTPS request to the accept of a
+ * `management.http` service, presenting a client certificate from any store the gateway reads when the service
+ * verifies clients. Every failure is a GatewayError: GW_ERR_MANAGEMENT_CONNECT when the API cannot be reached,
+ * GW_ERR_MANAGEMENT_RESPONSE (or the API's own code) when it answers with an error.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { GatewayError, isGatewayError, type GatewayErrorCode, ERROR_CODES } from '../errors.js';
+import { loadStoreFile } from '../keystore/index.js';
+import { prepareClientTls } from '../tls/client.js';
+
+export const MANAGEMENT_URL_ENV = 'GATEWAY_MANAGEMENT_URL';
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface ManagementOptions {
+  readonly url?: string | undefined;
+  readonly keystore?: string | undefined;
+  readonly passwordFile?: string | undefined;
+  readonly keystoreType?: string | undefined;
+  readonly alias?: string | undefined;
+  readonly truststore?: string | undefined;
+  readonly truststorePasswordFile?: string | undefined;
+  readonly truststoreType?: string | undefined;
+}
+
+export interface ManagementClient {
+  /** Sends the request and resolves with the parsed JSON answer of a 2xx status. */
+  call(method: 'GET' | 'DELETE', path: string, query?: Record<string, string | undefined>): Promise<unknown>;
+  readonly url: URL;
+}
+
+function baseUrl(raw: string | undefined): URL {
+  const text = raw ?? process.env[MANAGEMENT_URL_ENV];
+  if (text === undefined || text === '') {
+    throw new GatewayError('GW_ERR_USAGE', `give --url, the address of the management.http service's accept (or set ${MANAGEMENT_URL_ENV})`, {
+      hint: 'for example --url https://localhost:9443/manage',
+    });
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatewayError('GW_ERR_USAGE', `--url "${text}" is not a URL`, { hint: 'for example --url https://localhost:9443/manage' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new GatewayError('GW_ERR_USAGE', `--url must be http:// or https://, not ${url.protocol}//`);
+  return url;
+}
+
+function tlsOptions(url: URL, opts: ManagementOptions): ConnectionOptions | undefined {
+  if (url.protocol !== 'https:') {
+    if (opts.keystore !== undefined || opts.truststore !== undefined) throw new GatewayError('GW_ERR_USAGE', '--keystore and --truststore need an https:// --url');
+    return undefined;
+  }
+  const keystore = opts.keystore === undefined ? undefined : loadStoreFile({ file: opts.keystore, type: opts.keystoreType, passwordFile: opts.passwordFile, role: 'keystore' });
+  const truststore =
+    opts.truststore === undefined ? undefined : loadStoreFile({ file: opts.truststore, type: opts.truststoreType, passwordFile: opts.truststorePasswordFile, role: 'truststore' });
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return prepareClientTls({ host, keystore, truststore, alias: opts.alias, ciphers: undefined, protocols: undefined, where: url.origin }).options;
+}
+
+function isCode(code: unknown): code is GatewayErrorCode {
+  return typeof code === 'string' && code in ERROR_CODES;
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (body += d));
+    res.on('end', () => resolve(body));
+    res.on('error', reject);
+  });
+}
+
+export function managementClient(opts: ManagementOptions): ManagementClient {
+  const url = baseUrl(opts.url);
+  const tls = tlsOptions(url, opts);
+  const base = url.pathname.replace(/\/+$/, '');
+  return {
+    url,
+    call: (method, path, query = {}) =>
+      new Promise((resolve, reject) => {
+        const target = new URL(url.href);
+        target.pathname = `${base}${path}`;
+        for (const [k, v] of Object.entries(query)) if (v !== undefined) target.searchParams.set(k, v);
+        const headers: Record<string, string> = { Accept: 'application/json' };
+        // What request-guard.ts asks of a request that changes something.
+        if (method !== 'GET') Object.assign(headers, { 'X-Gateway-Request': '1', 'Content-Type': 'application/json' });
+        const send = tls ? httpsRequest : httpRequest;
+        const req = send(target, { method, headers, timeout: REQUEST_TIMEOUT_MS, ...(tls ?? {}) }, (res) => {
+          readBody(res).then((body) => {
+            const status = res.statusCode ?? 0;
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(body);
+            } catch {
+              parsed = undefined;
+            }
+            if (status >= 200 && status < 300 && parsed !== undefined) return resolve(parsed);
+            const apiError = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+            const message = typeof apiError?.message === 'string' ? apiError.message : body.trim().slice(0, 200) || res.statusMessage || 'no body';
+            const code = isCode(apiError?.code) ? apiError.code : 'GW_ERR_MANAGEMENT_RESPONSE';
+            reject(new GatewayError(code, `${method} ${target.pathname} answered ${status}: ${message}`));
+          }, reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          if (isGatewayError(err)) return reject(err);
+          const why = err.code ? `${err.code}: ${err.message}` : err.message;
+          reject(new GatewayError('GW_ERR_MANAGEMENT_CONNECT', `cannot reach the management API at ${url.origin}: ${why}`, { cause: err }));
+        });
+        req.end();
+      }),
+  };
+}

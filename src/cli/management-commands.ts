@@ -1,0 +1,139 @@
+/**
+ * `bin/gateway status` and `bin/gateway sessions list|close`: the management API (docs/management.md) for a
+ * terminal. Text by default, the API's JSON with --json. Exit codes: 0 done (status: ready), 1 not ready or nothing
+ * matched, 2 a wrong command line, 3 the API could not be reached or answered with an error.
+ */
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { ConnectionPage, ConnectionRow } from '../services/management/connections.js';
+import type { Overview } from '../services/management/overview.js';
+import { EXIT } from './exit-codes.js';
+import { managementClient, type ManagementOptions } from './management-client.js';
+
+export interface Output {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export interface SessionFilterOptions {
+  readonly service?: string | undefined;
+  readonly subject?: string | undefined;
+  readonly fingerprint?: string | undefined;
+}
+
+function failed(e: unknown, io: Output): number {
+  if (!isGatewayError(e)) throw e;
+  io.err(e.format());
+  return e.code === 'GW_ERR_USAGE' ? EXIT.USAGE : EXIT.RUNTIME;
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function age(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(seconds / 86400)}d${String(Math.floor((seconds % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** Columns padded to their widest cell; the last column is left ragged. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+export async function status(opts: ManagementOptions & { readonly json?: boolean | undefined }, io: Output): Promise<number> {
+  try {
+    const o = (await managementClient(opts).call('GET', '/api/status')) as Overview;
+    if (opts.json) io.out(JSON.stringify(o, null, 2));
+    else {
+      io.out(o.ready ? 'ready' : `not ready: ${o.reasons.join('; ')}`);
+      io.out(`${o.connections} connection${o.connections === 1 ? '' : 's'} (pid ${o.pid})`);
+      io.out('');
+      for (const l of table(
+        ['SERVICE', 'TYPE', 'STATE', 'CONNECTIONS', 'ACCEPTS'],
+        o.services.map((s) => [s.name, s.type, s.available ? 'available' : 'unavailable', String(s.connections), s.accepts.join(' ')]),
+      )) {
+        io.out(l);
+      }
+      io.out('');
+      for (const l of table(['LISTENER', 'STATE'], o.listeners.map((l) => [l.address, l.listening ? 'listening' : 'not listening']))) io.out(l);
+      if (o.certificates.length > 0) {
+        io.out('');
+        for (const l of table(['DAYS LEFT', 'KIND', 'UNTIL', 'NAME'], o.certificates.map((c) => [String(c.daysLeft), c.kind, c.until.slice(0, 10), c.name]))) io.out(l);
+      }
+      if (o.refusals.length > 0) {
+        io.out('');
+        io.out('recent refusals:');
+        for (const l of table(['TIME', 'REASON', 'CLIENT', 'SERVICE', 'DETAIL'], o.refusals.slice(0, 10).map((r) => [r.at.slice(11, 19), r.reason, r.downstream, r.service ?? '', r.message]))) {
+          io.out(l);
+        }
+      }
+    }
+    return o.ready ? EXIT.OK : EXIT.INVALID;
+  } catch (e) {
+    return failed(e, io);
+  }
+}
+
+function rowCells(c: ConnectionRow): string[] {
+  return [c.id, c.service, `${c.address}:${c.port}`, age(c.ageSeconds), bytes(c.bytesIn), bytes(c.bytesOut), c.subject ?? (c.fingerprint ? c.fingerprint : '-')];
+}
+
+export async function sessionsList(
+  opts: ManagementOptions & SessionFilterOptions & { readonly limit?: string | undefined; readonly offset?: string | undefined; readonly json?: boolean | undefined },
+  io: Output,
+): Promise<number> {
+  try {
+    const p = (await managementClient(opts).call('GET', '/api/connections', {
+      service: opts.service,
+      subject: opts.subject,
+      fingerprint: opts.fingerprint,
+      limit: opts.limit,
+      offset: opts.offset,
+    })) as ConnectionPage;
+    if (opts.json) io.out(JSON.stringify(p, null, 2));
+    else {
+      for (const l of table(['ID', 'SERVICE', 'CLIENT', 'AGE', 'IN', 'OUT', 'SUBJECT'], p.connections.map(rowCells))) io.out(l);
+      const shown = p.connections.length;
+      if (shown < p.total) io.out(`(${shown} of ${p.total} shown from ${p.offset}; see --offset and --limit)`);
+      else io.out(`(${p.total} connection${p.total === 1 ? '' : 's'})`);
+    }
+    return EXIT.OK;
+  } catch (e) {
+    return failed(e, io);
+  }
+}
+
+export async function sessionsClose(id: string | undefined, opts: ManagementOptions & SessionFilterOptions & { readonly json?: boolean | undefined }, io: Output): Promise<number> {
+  try {
+    const byFilter = opts.service !== undefined || opts.subject !== undefined || opts.fingerprint !== undefined;
+    if (id === undefined && !byFilter) throw new GatewayError('GW_ERR_USAGE', 'sessions close needs a connection id, or --service, --subject or --fingerprint');
+    if (id !== undefined && byFilter) throw new GatewayError('GW_ERR_USAGE', 'sessions close takes a connection id or a filter, not both');
+    const client = managementClient(opts);
+    const answer = (
+      id !== undefined
+        ? await client.call('DELETE', `/api/connections/${encodeURIComponent(id)}`)
+        : await client.call('DELETE', '/api/connections', { service: opts.service, subject: opts.subject, fingerprint: opts.fingerprint })
+    ) as { closed: string[]; code: number; reason: string };
+    if (opts.json) io.out(JSON.stringify(answer, null, 2));
+    else if (answer.closed.length === 0) io.out('no live connection matched');
+    else io.out(`closed ${answer.closed.length} connection${answer.closed.length === 1 ? '' : 's'} (${answer.code}, "${answer.reason}"): ${answer.closed.join(' ')}`);
+    return answer.closed.length > 0 ? EXIT.OK : EXIT.INVALID;
+  } catch (e) {
+    return failed(e, io);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The status page's live feed: server-sent events. Each viewer asks for one page of connections (its filter, offset
+ * and size); once a second its snapshot (the overview and that page) is rebuilt and sent only if it changed, so a
+ * gateway with 10,000 clients sends each viewer a page, never the whole list, and an idle gateway sends nothing but
+ * a comment every 15 s that keeps proxies from closing the stream. One timer serves every viewer.
+ */
+import type { ServerResponse } from 'node:http';
+import { page, type ConnectionFilter } from './connections.js';
+import { overview } from './overview.js';
+import type { ManagementSource } from './types.js';
+
+export const SNAPSHOT_INTERVAL_MS = 1000;
+const KEEPALIVE_EVERY = 15;
+
+interface Viewer {
+  readonly res: ServerResponse;
+  readonly filter: ConnectionFilter;
+  readonly offset: number;
+  readonly limit: number;
+  last: string;
+  quiet: number;
+}
+
+export class StatusFeed {
+  readonly #source: ManagementSource;
+  readonly #viewers = new Set<Viewer>();
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(source: ManagementSource, intervalMs = SNAPSHOT_INTERVAL_MS) {
+    this.#source = source;
+    this.#intervalMs = intervalMs;
+  }
+
+  get viewers(): number {
+    return this.#viewers.size;
+  }
+
+  /** Starts the feed on `res`: headers, the first snapshot at once, then changes until the client leaves. */
+  open(res: ServerResponse, filter: ConnectionFilter, offset: number, limit: number): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      // Proxies such as nginx would otherwise hold the events back in their buffers.
+      'X-Accel-Buffering': 'no',
+    });
+    const viewer: Viewer = { res, filter, offset, limit, last: '', quiet: 0 };
+    this.#viewers.add(viewer);
+    res.once('close', () => {
+      this.#viewers.delete(viewer);
+      if (this.#viewers.size === 0) this.#stopTimer();
+    });
+    this.#send(viewer, Date.now());
+    this.#timer ??= setInterval(() => this.#tick(), this.#intervalMs);
+  }
+
+  /** Ends every stream (the gateway is stopping). */
+  close(): void {
+    this.#stopTimer();
+    for (const v of this.#viewers) v.res.end();
+    this.#viewers.clear();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const v of this.#viewers) this.#send(v, now);
+  }
+
+  #send(viewer: Viewer, now: number): void {
+    // A viewer that does not read (a sleeping phone) is not sent more: its snapshot is rebuilt when it drains.
+    if (viewer.res.writableNeedDrain) return;
+    const snapshot = JSON.stringify({ overview: overview(this.#source, now), page: page(this.#source.sessions, viewer.filter, viewer.offset, viewer.limit, now) });
+    // Ages change every second; compare without them so that an idle gateway is quiet.
+    const key = snapshot.replace(/"ageSeconds":\d+/g, '');
+    if (key === viewer.last) {
+      if (++viewer.quiet >= KEEPALIVE_EVERY) {
+        viewer.quiet = 0;
+        viewer.res.write(': keep-alive\n\n');
+      }
+      return;
+    }
+    viewer.last = key;
+    viewer.quiet = 0;
+    viewer.res.write(`event: snapshot\ndata: ${snapshot}\n\n`);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * `<type>management.http</type>`: the gateway's own HTTP API and status page, on an http:// or https:// accept,
+ * protected like any service (`ssl.verify-client`, `access-constraint`), which the listener applies before a request
+ * gets here. Paths are relative to the accept's path:
+ *
+ *   GET    /healthz                  the process is alive
+ *   GET    /readyz                   200 when ready for new clients, 503 naming why not
+ *   GET    /metrics                  Prometheus text (summed over --workers)
+ *   GET    /api/status               the overview (overview.ts)
+ *   GET    /api/connections          live connections: ?service= &subject= &fingerprint= &q= &offset= &limit=
+ *   GET    /api/connections/ID       one connection
+ *   DELETE /api/connections/ID       closes it (1008)
+ *   DELETE /api/connections?…        closes every connection the filter matches (a filter is required)
+ *   GET    /status                   the live status page; /status/events is its feed (events.ts)
+ *
+ * Requests that change something pass request-guard.ts first. Every answer is JSON except /metrics and the page,
+ * and none may be cached or framed. docs/management.md is the user's description.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServiceConfig } from '../../config/types.js';
+import { GatewayError, type GatewayErrorCode } from '../../errors.js';
+import type { End } from '../../pipe/ends.js';
+import type { ConnectionContext, Service } from '../types.js';
+import { closeMatching, DEFAULT_PAGE, filterFrom, isEmptyFilter, MAXIMUM_PAGE, OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON, page, row } from './connections.js';
+import { StatusFeed } from './events.js';
+import { overview } from './overview.js';
+import { mutationProblem } from './request-guard.js';
+import { STATUS_ASSETS, STATUS_CSP } from './status-page.js';
+import type { ManagementSource } from './types.js';
+
+const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const COMMON_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+} as const;
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function error(res: ServerResponse, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
+  const body = `${JSON.stringify({ error: { code, message } }, null, 2)}\n`;
+  send(res, status, 'application/json; charset=utf-8', body, headers);
+}
+
+/** A whole number from the query, within bounds, or the default. */
+function whole(query: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new GatewayError('GW_ERR_MANAGEMENT_REQUEST', `${name} must be a whole number from 0 to ${max}, not "${raw}"`);
+  return n;
+}
+
+/** `offset` and `limit` from the query; throws GW_ERR_MANAGEMENT_REQUEST naming a bad one. */
+function paging(query: URLSearchParams): { offset: number; limit: number } {
+  return { offset: whole(query, 'offset', 0, Number.MAX_SAFE_INTEGER), limit: whole(query, 'limit', DEFAULT_PAGE, MAXIMUM_PAGE) };
+}
+
+function connectionId(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new GatewayError('GW_ERR_MANAGEMENT_REQUEST', `"${encoded}" is not a well-formed connection id`);
+  }
+}
+
+export class ManagementService implements Service {
+  readonly available = true;
+  readonly #source: ManagementSource;
+  readonly #feed: StatusFeed;
+
+  constructor(
+    readonly config: ServiceConfig,
+    source: ManagementSource,
+  ) {
+    this.#source = source;
+    this.#feed = new StatusFeed(source);
+  }
+
+  /** The management service answers HTTP requests only; an upgrade that reached it is closed. */
+  handle(downstream: End): void {
+    downstream.close(1008, 'management.http serves no WebSocket connections');
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
+    try {
+      this.#route(req, res, ctx);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || res.headersSent) throw err;
+      error(res, 400, err.code, err.message);
+    }
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
+    const url = new URL(req.url ?? '/', 'http://management');
+    const base = new URL(ctx.accept).pathname.replace(/\/+$/, '');
+    const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) || '/' : url.pathname;
+    const method = req.method ?? 'GET';
+    const reading = method === 'GET' || method === 'HEAD';
+    const only = (allowed: string): boolean => {
+      if (allowed.split(', ').includes(method)) return true;
+      error(res, 405, 'GW_ERR_MANAGEMENT_REQUEST', `${method} is not allowed on ${path}`, { Allow: allowed });
+      return false;
+    };
+    if (path === '/' && only('GET, HEAD')) return send(res, 302, 'text/plain; charset=utf-8', 'See the status page.\n', { Location: `${base}/status` });
+    if (path === '/healthz') {
+      if (only('GET, HEAD')) json(res, 200, { status: 'alive', pid: process.pid });
+      return;
+    }
+    if (path === '/readyz') {
+      if (!only('GET, HEAD')) return;
+      const reasons = this.#source.readiness();
+      json(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
+      return;
+    }
+    if (path === '/metrics') {
+      if (!only('GET, HEAD')) return;
+      this.#source.metrics().then(
+        (text) => send(res, 200, PROMETHEUS_TYPE, text),
+        (err: unknown) => error(res, 503, 'GW_ERR_METRICS', err instanceof Error ? err.message : String(err)),
+      );
+      return;
+    }
+    if (path === '/api/status') {
+      if (only('GET, HEAD')) json(res, 200, overview(this.#source));
+      return;
+    }
+    if (path === '/api/connections' || path.startsWith('/api/connections/')) {
+      const id = path === '/api/connections' ? undefined : connectionId(path.slice('/api/connections/'.length));
+      if (!only('GET, HEAD, DELETE')) return;
+      if (!reading) {
+        const problem = mutationProblem(req);
+        if (problem !== undefined) return error(res, 403, 'GW_ERR_MANAGEMENT_REQUEST', problem);
+      }
+      return id === undefined ? this.#connections(res, url.searchParams, reading, ctx) : this.#connection(res, id, reading, ctx);
+    }
+    if (path === '/status/events') {
+      if (!only('GET')) return;
+      const { offset, limit } = paging(url.searchParams);
+      this.#feed.open(res, filterFrom(url.searchParams), offset, limit);
+      return;
+    }
+    const asset = STATUS_ASSETS.get(path);
+    if (asset) {
+      if (only('GET, HEAD')) send(res, 200, asset.type, asset.body, asset.type.startsWith('text/html') ? { 'Content-Security-Policy': STATUS_CSP } : {});
+      return;
+    }
+    error(res, 404, 'GW_ERR_MANAGEMENT_REQUEST', `no management resource at ${path}`);
+  }
+
+  #connections(res: ServerResponse, query: URLSearchParams, reading: boolean, ctx: ConnectionContext): void {
+    const filter = filterFrom(query);
+    if (reading) {
+      const { offset, limit } = paging(query);
+      return json(res, 200, page(this.#source.sessions, filter, offset, limit));
+    }
+    if (isEmptyFilter(filter)) {
+      return error(res, 400, 'GW_ERR_MANAGEMENT_REQUEST', 'closing connections needs a filter (service, subject, fingerprint or q); to close one, DELETE /api/connections/ID');
+    }
+    const closed = closeMatching(this.#source.sessions, filter);
+    ctx.log.info({ closed, filter }, `${closed.length} connection(s) closed from the management API`);
+    json(res, 200, { closed, code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
+  }
+
+  #connection(res: ServerResponse, id: string, reading: boolean, ctx: ConnectionContext): void {
+    const session = this.#source.sessions.get(id);
+    if (!session) return error(res, 404, 'GW_ERR_SESSION_NOT_FOUND', `no live connection has the id "${id}"`);
+    if (reading) return json(res, 200, row(session, Date.now()));
+    ctx.log.info({ closed: id, subject: session.identity?.subject }, `connection ${id} closed from the management API`);
+    session.close(OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON);
+    json(res, 200, { closed: [id], code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
+  }
+
+  async stop(): Promise<void> {
+    this.#feed.close();
+  }
+}

@@ -1,0 +1,249 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import { Gateway } from '../../../src/gateway.js';
+import { NO_METRICS } from '../../../src/metrics/types.js';
+import { ManagementService } from '../../../src/services/management/service.js';
+import type { ManagementSource } from '../../../src/services/management/types.js';
+import type { ConnectionContext } from '../../../src/services/types.js';
+import { config, doc, parse } from '../../helpers/config.js';
+import { memoryLog } from '../../helpers/memory-log.js';
+import { serviceConfig } from '../../helpers/service-config.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+
+const within = <T>(p: Promise<T>, what: string): Promise<T> => withDeadline(p, WAIT_MS, what);
+
+const ECHO = doc('  <service>', '    <name>echo</name>', '    <accept>ws://127.0.0.1:0/echo</accept>', '    <type>echo</type>', '  </service>');
+
+interface Rig {
+  readonly gateway: Gateway;
+  readonly echoPort: number;
+  readonly url: string;
+  readonly ready: string[];
+}
+
+/** A gateway with an echo service, and the management service answering on a plain HTTP server under /manage. */
+async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
+  const logs = memoryLog();
+  const prepared = Gateway.prepare(config(parse(ECHO)), { log: logs.log });
+  assert.ok(prepared.ok);
+  const gateway = prepared.gateway;
+  const [bound] = await within(gateway.start(), 'the gateway to start');
+  assert.ok(bound);
+  const ready: string[] = [];
+  const source: ManagementSource = {
+    sessions: gateway.sessions,
+    readiness: () => ready,
+    metrics: async () => 'gateway_connections_open{service="echo"} 1\n',
+    refusals: () => [],
+    services: () => [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: true }],
+    listeners: () => [{ address: '127.0.0.1:0', listening: true }],
+    certificates: () => ({ server: [], soonestClientCa: undefined, soonestCrl: undefined }),
+  };
+  const management = new ManagementService(serviceConfig({ name: 'management', type: 'echo' }), source);
+  const server = createServer((req, res) => {
+    const ctx = { accept: 'http://127.0.0.1:0/manage', log: logs.log, meter: NO_METRICS.service('management') } as unknown as ConnectionContext;
+    management.handleRequest(req, res, ctx);
+  });
+  server.listen(0, '127.0.0.1');
+  await event(server, 'listening', 'the management server to listen');
+  t.after(async () => {
+    await management.stop();
+    server.closeAllConnections();
+    server.close();
+    await gateway.stop();
+  });
+  return { gateway, echoPort: bound.port, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manage`, ready };
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+function call(url: string, method = 'GET', headers: Record<string, string> = {}): Promise<Answer> {
+  return within(
+    new Promise<Answer>((resolve, reject) => {
+      const req = request(url, { method, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    }),
+    `${method} ${url}`,
+  );
+}
+
+const MUTATE = { 'X-Gateway-Request': '1', 'Content-Type': 'application/json' };
+
+async function client(port: number): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`);
+  await event(ws, 'open', 'a client to open');
+  return ws;
+}
+
+test('healthz is alive; readyz is 200 when ready and 503 naming why when not', async (t) => {
+  const { url, ready } = await rig(t);
+  const health = await call(`${url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal(JSON.parse(health.body).status, 'alive');
+  assert.equal((await call(`${url}/readyz`)).status, 200);
+  ready.push('gateway is draining');
+  const notReady = await call(`${url}/readyz`);
+  assert.equal(notReady.status, 503);
+  assert.deepEqual(JSON.parse(notReady.body), { ready: false, reasons: ['gateway is draining'] });
+  assert.equal(notReady.headers['cache-control'], 'no-store');
+});
+
+test('metrics are Prometheus text', async (t) => {
+  const { url } = await rig(t);
+  const answer = await call(`${url}/metrics`);
+  assert.equal(answer.status, 200);
+  assert.match(String(answer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  assert.match(answer.body, /gateway_connections_open/);
+});
+
+test('connections are listed, filtered and paged', async (t) => {
+  const { url, echoPort, gateway } = await rig(t);
+  const clients = [await client(echoPort), await client(echoPort), await client(echoPort)];
+  t.after(() => clients.forEach((c) => c.terminate()));
+  const all = JSON.parse((await call(`${url}/api/connections`)).body);
+  assert.equal(all.total, 3);
+  assert.equal(all.connections.length, 3);
+  assert.equal(all.connections[0].service, 'echo');
+  assert.equal(all.connections[0].address, '127.0.0.1');
+  assert.equal(all.connections[0].subject, null);
+  const second = JSON.parse((await call(`${url}/api/connections?offset=1&limit=1`)).body);
+  assert.equal(second.total, 3);
+  assert.deepEqual(second.connections.map((c: { id: string }) => c.id), [all.connections[1].id]);
+  assert.equal(JSON.parse((await call(`${url}/api/connections?service=other`)).body).total, 0);
+  const [first] = [...gateway.sessions];
+  assert.ok(first);
+  const one = await call(`${url}/api/connections/${first.id}`);
+  assert.equal(JSON.parse(one.body).id, first.id);
+  const bad = await call(`${url}/api/connections?limit=100000`);
+  assert.equal(bad.status, 400);
+  assert.equal(JSON.parse(bad.body).error.code, 'GW_ERR_MANAGEMENT_REQUEST');
+});
+
+test('DELETE closes one connection with 1008; an unknown id is GW_ERR_SESSION_NOT_FOUND', async (t) => {
+  const { url, echoPort, gateway } = await rig(t);
+  const ws = await client(echoPort);
+  const [session] = [...gateway.sessions];
+  assert.ok(session);
+  const closed = event<[number, Buffer]>(ws, 'close', 'the client to be closed');
+  const answer = await call(`${url}/api/connections/${session.id}`, 'DELETE', MUTATE);
+  assert.equal(answer.status, 200);
+  assert.deepEqual(JSON.parse(answer.body).closed, [session.id]);
+  const [code, reason] = await closed;
+  assert.equal(code, 1008);
+  assert.equal(reason.toString(), 'closed by the gateway operator');
+  const missing = await call(`${url}/api/connections/nope`, 'DELETE', MUTATE);
+  assert.equal(missing.status, 404);
+  assert.equal(JSON.parse(missing.body).error.code, 'GW_ERR_SESSION_NOT_FOUND');
+});
+
+test('DELETE with a filter closes every match; without a filter it closes nothing', async (t) => {
+  const { url, echoPort } = await rig(t);
+  const clients = [await client(echoPort), await client(echoPort)];
+  const closes = clients.map((c) => event<[number]>(c, 'close', 'a client to be closed'));
+  const refused = await call(`${url}/api/connections`, 'DELETE', MUTATE);
+  assert.equal(refused.status, 400);
+  const answer = await call(`${url}/api/connections?service=echo`, 'DELETE', MUTATE);
+  assert.equal(answer.status, 200);
+  assert.equal(JSON.parse(answer.body).closed.length, 2);
+  assert.deepEqual((await Promise.all(closes)).map(([code]) => code), [1008, 1008]);
+});
+
+test('a mutating request needs the custom header, JSON, and no cross-site origin', async (t) => {
+  const { url, echoPort, gateway } = await rig(t);
+  const ws = await client(echoPort);
+  t.after(() => ws.terminate());
+  const [session] = [...gateway.sessions];
+  assert.ok(session);
+  const target = `${url}/api/connections/${session.id}`;
+  const host = new URL(url).host;
+  for (const [headers, words] of [
+    [{ 'Content-Type': 'application/json' }, /X-Gateway-Request/],
+    [{ 'X-Gateway-Request': '1' }, /Content-Type: application\/json/],
+    [{ 'X-Gateway-Request': '1', 'Content-Type': 'text/plain' }, /Content-Type: application\/json/],
+    [{ ...MUTATE, 'Sec-Fetch-Site': 'cross-site' }, /cross-site request/],
+    [{ ...MUTATE, Origin: 'https://evil.example' }, /evil\.example/],
+  ] as const) {
+    const answer = await call(target, 'DELETE', headers);
+    assert.equal(answer.status, 403, JSON.stringify(headers));
+    assert.match(JSON.parse(answer.body).error.message, words);
+  }
+  assert.equal(session.closing, undefined, 'nothing was closed');
+  const sameOrigin = await call(target, 'DELETE', { ...MUTATE, Origin: `http://${host}`, 'Sec-Fetch-Site': 'same-origin' });
+  assert.equal(sameOrigin.status, 200);
+  assert.equal((await call(`${url}/api/connections`, 'POST', MUTATE)).status, 405);
+  assert.equal((await call(`${url}/healthz`, 'DELETE', MUTATE)).status, 405);
+});
+
+test('the status page is served with a strict Content-Security-Policy and no inline code', async (t) => {
+  const { url } = await rig(t);
+  const page = await call(`${url}/status`);
+  assert.equal(page.status, 200);
+  const csp = String(page.headers['content-security-policy']);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  assert.doesNotMatch(page.body, /<script>|<style>|\sstyle="|\son[a-z]+="/i, 'no inline script, style or handler');
+  assert.doesNotMatch(page.body, /https?:\/\//, 'nothing external');
+  for (const asset of ['status/app.js', 'status/app.css']) {
+    assert.match(page.body, new RegExp(asset.replace('.', '\\.')));
+    assert.equal((await call(`${url}/${asset}`)).status, 200);
+  }
+  const root = await call(`${url}/`);
+  assert.equal(root.status, 302);
+  assert.equal(root.headers.location, '/manage/status');
+});
+
+test('the status feed sends a snapshot at once, and another when a connection opens', async (t) => {
+  const { url, echoPort } = await rig(t);
+  const events: string[] = [];
+  let notify: () => void = () => undefined;
+  const req = request(`${url}/status/events?limit=10`);
+  req.on('response', (res) => {
+    res.setEncoding('utf8');
+    let buffer = '';
+    res.on('data', (d: string) => {
+      buffer += d;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data) events.push(data.slice(6));
+        notify();
+      }
+    });
+  });
+  req.end();
+  t.after(() => req.destroy());
+  const next = (count: number): Promise<void> =>
+    within(
+      new Promise<void>((resolve) => {
+        notify = () => events.length >= count && resolve();
+        notify();
+      }),
+      `snapshot ${count}`,
+    );
+  await next(1);
+  const first = JSON.parse(events[0] ?? '{}');
+  assert.equal(first.page.total, 0);
+  assert.equal(first.overview.services[0].name, 'echo');
+  const ws = await client(echoPort);
+  t.after(() => ws.terminate());
+  await next(2);
+  const second = JSON.parse(events[1] ?? '{}');
+  assert.equal(second.page.total, 1);
+  assert.equal(second.overview.connections, 1);
+});
