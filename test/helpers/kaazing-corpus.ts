@@ -18,6 +18,8 @@ const DELIBERATE: Readonly<Record<string, readonly string[]>> = {
   'server-test-parse__gateway-config-invalid-ws-inactivity-timeout-connect.xml': ['GW_ERR_CONFIG_VALUE'],
   'server-test-parse__gateway-config-unknownservice.xml': ['GW_ERR_CONFIG_VALUE'],
   'server-test-parse__gateway-config-multiple-cluster.xml': ['GW_ERR_CONFIG_DUPLICATE'],
+  // Two realms named demo: Kaazing refuses it too ("Found demo duplicate <realm> elements", KG-7237).
+  'server-test-context__gateway-config-duplicate-realms.xml': ['GW_ERR_CONFIG_DUPLICATE'],
   'server-test-parse__gateway-config-in-sequence-accept-options.xml': ['GW_ERR_CONFIG_DUPLICATE'],
   'server-test-parse__gateway-config-out-of-sequence-accept-options.xml': ['GW_ERR_CONFIG_DUPLICATE'],
   // A test extension's service type, `testService-extension`.
