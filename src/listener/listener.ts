@@ -608,7 +608,7 @@ export class Listener {
     };
     const log = this.#options.log;
     const { service, accept } = route;
-    if (this.#state !== 'listening') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
+    if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.', 'access', service.config.name);
     const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }), route.meter);
     const upgrader = route.wss;
