@@ -6,8 +6,7 @@ import type { Logger } from 'pino';
 import type { DownstreamConnection } from './connection.js';
 import type { Route } from './routes.js';
 
-export function admits(route: Route, conn: DownstreamConnection, path: string, log: Logger): boolean {
-  const identity = conn.identity;
+export function admits(route: Route, conn: DownstreamConnection, path: string, log: Logger, identity = conn.identity): boolean {
   const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: path });
   if (denial === undefined) return true;
   log.warn(

@@ -95,7 +95,7 @@ export class DownstreamConnection {
   }
 
   /** What the service that takes the connection over is told of it. */
-  context(accept: string, path: string, log: Logger, meter: ServiceMeter): ConnectionContext {
+  context(accept: string, path: string, log: Logger, meter: ServiceMeter, who: { readonly identity: ClientIdentity | undefined; readonly principal: Principal | undefined } = this): ConnectionContext {
     const from = this.endpoints;
     return {
       id: this.id,
@@ -107,8 +107,8 @@ export class DownstreamConnection {
       servername: this.tls?.servername || undefined,
       accept,
       path,
-      identity: this.identity,
-      principal: this.principal,
+      identity: who.identity,
+      principal: who.principal,
       log,
       meter,
       openedAt: Date.now(),

@@ -33,7 +33,7 @@ import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { sniffTransport } from './sniff.js';
 import { admits } from './admission.js';
-import { admitByRealm } from './realm-admission.js';
+import { admitByRealm, credentialsOf } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
 import { judgeAgain, type LiveRefusal } from './live-policy.js';
@@ -609,6 +609,8 @@ export class Listener {
     const log = this.#options.log;
     const { service, accept } = route;
     if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
+    // The upgrade is the connection's last request: from here on, the connection is whom its realm admitted.
+    if (realm !== undefined) ({ identity: conn.identity, principal: conn.principal } = credentialsOf(realm, route.realm?.config.name ?? '', conn));
     if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.', 'access', service.config.name);
     const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }), route.meter);
     const upgrader = route.wss;

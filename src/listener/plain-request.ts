@@ -12,7 +12,7 @@ import type { RefusalReason } from '../metrics/types.js';
 import type { PreparedServerTls } from '../tls/server.js';
 import type { VerifyClient } from '../config/types.js';
 import { admits } from './admission.js';
-import { admitByRealm } from './realm-admission.js';
+import { admitByRealm, credentialsOf, type RequestCredentials } from './realm-admission.js';
 import { misdirected } from './authority.js';
 import type { DownstreamConnection, HttpRefusal } from './connection.js';
 import { pathOf, type Route, type RouteTable } from './routes.js';
@@ -50,12 +50,12 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
     return;
   }
   const realm = admitted.route.realm;
-  if (realm === undefined) return serve(req, res, conn, listener, admitted, undefined);
+  if (realm === undefined) return serve(req, res, conn, listener, admitted, undefined, { identity: conn.identity, principal: undefined });
   const service = admitted.route.service.config;
   // The request's deadline still runs while the login modules do.
   void admitByRealm({ realm, authorization: service.authorization, verifyClient: listener.verifyClient, service: service.name, kind: 'http' }, conn, req, listener.log).then((decision) => {
     if (req.socket.destroyed || res.writableEnded || conn.phase === 'refused') return;
-    if (decision.ok) return serve(req, res, conn, listener, admitted, decision.setCookie);
+    if (decision.ok) return serve(req, res, conn, listener, admitted, decision.setCookie, credentialsOf(decision, realm.config.name, conn));
     const message = decision.status === 401 ? `Unauthorized: realm "${realm.config.name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${realm.config.name}" is missing.`;
     listener.refused(conn, { why: 'realm', service: service.name, message: `${decision.status} ${message}` });
     refuse(res, { status: decision.status, message }, decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {});
@@ -63,10 +63,19 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
 }
 
 /** Origin, route and realm passed: the access-constraints (which see a ticket's identity), then the service. */
-function serve(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, listener: RequestListener, admitted: { readonly route: Route; readonly path: string }, setCookie: string | undefined): void {
+function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  conn: DownstreamConnection,
+  listener: RequestListener,
+  admitted: { readonly route: Route; readonly path: string },
+  setCookie: string | undefined,
+  who: RequestCredentials,
+): void {
   const { route, path } = admitted;
   const { service, accept } = route;
-  if (!admits(route, conn, path, listener.log)) {
+  const identity = who.identity;
+  if (!admits(route, conn, path, listener.log, identity)) {
     const message = 'Forbidden: access-constraint not satisfied.';
     listener.refused(conn, { why: 'access', service: service.config.name, message: `403 ${message}` });
     refuse(res, { status: 403, message });
@@ -99,7 +108,7 @@ function serve(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnec
         bytesOut: socket.bytesWritten - bytesBefore,
         durationMs: Date.now() - startedAt,
         completed: res.writableFinished,
-        ...(conn.identity?.presented ? { subject: conn.identity.subject, fingerprint: conn.identity.fingerprint256 } : {}),
+        ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
       },
       `${req.method ?? ''} ${path} ${res.statusCode}`,
     );
@@ -112,7 +121,7 @@ function serve(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnec
     });
   });
   try {
-    handleRequest(req, res, conn.context(accept.uri, path, log, route.meter));
+    handleRequest(req, res, conn.context(accept.uri, path, log, route.meter, who));
   } catch (err) {
     log.error({ err }, 'HTTP service failed on a request');
     if (!res.headersSent) refuse(res, { status: 500, message: 'Internal server error.' });

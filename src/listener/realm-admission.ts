@@ -1,8 +1,10 @@
 /**
  * The realm of the service a request is routed to (`<realm-name>`), applied to one request: the decision
- * (auth/realm/realm.ts), its log line, and what it changes about the connection. A client admitted by a
- * certificate ticket becomes that certificate's identity on the connection record, so the access-constraints,
- * the log lines and what backends are told (PROXY header, `http.header`) all see the certificate it stands for.
+ * (auth/realm/realm.ts), its log line, and who the request is from. A client admitted by a certificate ticket
+ * is that certificate's identity for this request, so the access-constraints, the log lines and what backends are
+ * told (PROXY header, `http.header`) all see the certificate it stands for. It is never written on the connection
+ * record by a plain request: a kept-alive connection's next request (perhaps to a service without a realm) must
+ * be judged on its own credentials, not on a ticket an earlier request carried.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -10,6 +12,7 @@ import { decide, type Realm, type RealmDecision, type RequestKind } from '../aut
 import type { TicketIdentity } from '../auth/realm/ticket.js';
 import type { AuthorizationConstraintConfig, VerifyClient } from '../config/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { Principal } from '../services/types.js';
 import type { DownstreamConnection } from './connection.js';
 
 export interface RealmAdmission {
@@ -40,9 +43,24 @@ export function ticketClientIdentity(ticket: TicketIdentity, realm: string): Cli
   };
 }
 
+/** Who a request is from: the TLS identity, or the one a ticket stands for; the realm's principal if it named one. */
+export interface RequestCredentials {
+  readonly identity: ClientIdentity | undefined;
+  readonly principal: Principal | undefined;
+}
+
+/** Who a request admitted by its realm is from. */
+export function credentialsOf(decision: RealmDecision, realmName: string, conn: DownstreamConnection): RequestCredentials {
+  if (!decision.ok) return { identity: conn.identity, principal: undefined };
+  return {
+    identity: decision.ticketIdentity !== undefined ? ticketClientIdentity(decision.ticketIdentity, realmName) : conn.identity,
+    principal: decision.principal !== undefined ? { name: decision.principal.name, realm: realmName, roles: decision.roles } : undefined,
+  };
+}
+
 /**
- * Decides and logs; on admission by a ticket, sets the connection's identity and principal. Never throws: a
- * failure inside a login module is a 401, logged with its reason.
+ * Decides and logs; the connection record is not changed (see credentialsOf). Never throws: a failure inside a
+ * login module is a 401, logged with its reason.
  */
 export async function admitByRealm(admission: RealmAdmission, conn: DownstreamConnection, req: IncomingMessage, log: Logger): Promise<RealmDecision> {
   const { realm } = admission;
@@ -60,8 +78,6 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
     log.warn({ ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
     return decision;
   }
-  if (decision.ticketIdentity !== undefined) conn.identity = ticketClientIdentity(decision.ticketIdentity, realmName);
-  if (decision.principal !== undefined) conn.principal = { name: decision.principal.name, realm: realmName, roles: decision.roles };
   log.debug({ ...fields, by: decision.by, principal: decision.principal?.name, ticket: decision.ticketIdentity !== undefined, ticketIssued: decision.setCookie !== undefined }, 'realm passed');
   return decision;
 }

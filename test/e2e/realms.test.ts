@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -57,13 +57,18 @@ function attempt(url: string, options: ClientOptions = {}): Promise<Outcome> {
 const cert = (c: Issued): ClientOptions => ({ cert: c.cert, key: c.key });
 
 /** An https GET: status, headers and body. */
-function get(url: string, client: Issued | undefined, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function get(
+  url: string,
+  client: Issued | undefined,
+  headers: Record<string, string> = {},
+  agent: Agent | false = false,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; reused: boolean }> {
   return withDeadline(
     new Promise((resolve, reject) => {
-      const req = request(url, { ca: pki.ca.cert, headers, agent: false, ...(client ? { cert: client.cert, key: client.key } : {}) }, (res) => {
+      const req = request(url, { ca: pki.ca.cert, headers, agent, ...(client ? { cert: client.cert, key: client.key } : {}) }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }));
       });
       req.on('error', reject);
       req.end();
@@ -132,6 +137,14 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     ${optional}
     <realm-name>users</realm-name>
     <authorization-constraint><require-role>AUTHORIZED</require-role></authorization-constraint>
+  </service>
+  <service>
+    <name>devices</name>
+    <accept>https://localhost:${pagesPort}/devices</accept>
+    <type>directory</type>
+    <properties><directory>/app</directory></properties>
+    ${optional}
+    <access-constraint><client-subject>OU=devices, O=Acme</client-subject></access-constraint>
   </service>
   <service>
     <name>users</name>
@@ -250,6 +263,20 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     assert.equal(byTicket.headers['set-cookie'], undefined, 'a ticket is not renewed by a ticket');
     const ws = await attempt(`wss://localhost:${wsPort}/ios/device-1`, { headers: { Cookie: `TICKET=${ticket}` } });
     assert.equal(ws.status, 'open', 'the ticket a page set admits the WebSocket on another port');
+  });
+
+  test('a ticket admits only the request that carries it: the next request on the kept-alive connection is judged on its own', async () => {
+    const ticket = parseCookies((await get(`https://localhost:${pagesPort}/index.html`, pki.client)).headers['set-cookie']?.[0] ?? '')['TICKET'] as string;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: pki.ca.cert });
+    try {
+      const first = await get(`https://localhost:${pagesPort}/index.html`, undefined, { Cookie: `TICKET=${ticket}` }, agent);
+      assert.equal(first.status, 200, 'the ticket admits the page of its realm');
+      const next = await get(`https://localhost:${pagesPort}/devices/index.html`, undefined, {}, agent);
+      assert.equal(next.reused, true, 'the second request went over the same connection');
+      assert.equal(next.status, 403, "a service without the realm does not see the earlier request's ticket identity");
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('certificate ticket: issued to a certificate, used without one as that identity (access, logs, PROXY v2), refused when tampered with, expired or from another realm', async () => {
