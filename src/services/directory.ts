@@ -91,7 +91,8 @@ export class DirectoryService implements Service {
     if (stats.isDirectory()) {
       // Relative links in the page resolve against the directory only when its URL ends in a slash.
       if (!target.trailingSlash) {
-        res.writeHead(302, { Location: `${rawPath}/${query}`, 'Content-Length': 0 });
+        // One leading slash only: `//name/` would send the browser to the host `name`.
+        res.writeHead(302, { Location: `${rawPath.replace(/^\/+/, '/')}/${query}`, 'Content-Length': 0 });
         res.end();
         return;
       }

@@ -133,6 +133,7 @@ test('a directory: redirected to its slash (query kept), then its welcome file, 
   const redirect = await get(port, '/sub?x=1');
   assert.equal(redirect.status, 302);
   assert.equal(redirect.headers.location, '/sub/?x=1');
+  assert.equal((await get(port, '//sub')).headers.location, '/sub/', 'never a protocol-relative redirect to another host');
   assert.equal((await get(port, '/')).body, '<h1>welcome</h1>');
   const listing = await get(port, '/sub/');
   assert.equal(listing.status, 200);
