@@ -6,12 +6,12 @@ import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { compileAccessRules } from '../../../src/auth/access.js';
 import type { AcceptUri } from '../../../src/config/types.js';
-import { Listener, type ListenerOptions } from '../../../src/listener/listener.js';
+import type { Listener, ListenerOptions } from '../../../src/listener/listener.js';
 import { EchoService } from '../../../src/services/echo.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
-import { SessionRegistry } from '../../../src/services/sessions.js';
 import { prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
+import { startTestListener } from '../../helpers/test-listener.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
@@ -48,30 +48,8 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
     access: compileAccessRules([]),
     meter: metrics.service(`echo-${accept.host}`),
   }));
-  const listener = new Listener({
-    listen: { host: '127.0.0.1', port: 0 },
-    stream: false,
-    tls: undefined,
-    verifyClient: 'none',
-    verifyDepth: undefined,
-    keepAliveTimeoutMs: 5000,
-    proxyProtocol: undefined,
-    handshakeTimeoutMs: 10_000,
-    maximumConnections: 10_000,
-    maximumConnectionsPerAddress: undefined,
-    routes,
-    log: log.log,
-    meter: metrics.listener('127.0.0.1:0'),
-    sessions: new SessionRegistry(),
-    ...overrides,
-  });
-  const { port } = await listener.listen();
-  t.after(async () => {
-    const closed = listener.close();
-    listener.destroyConnections();
-    await closed;
-    await Promise.all(routes.map((r) => r.service.stop()));
-  });
+  const { listener, port } = await startTestListener(t, routes, log, metrics, overrides);
+  t.after(() => Promise.all(routes.map((r) => r.service.stop())));
   return { listener, port, log, metrics };
 }
 

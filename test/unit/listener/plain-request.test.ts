@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { compileAccessRules } from '../../../src/auth/access.js';
 import type { AcceptUri } from '../../../src/config/types.js';
-import { Listener, type ListenerOptions } from '../../../src/listener/listener.js';
+import type { ListenerOptions } from '../../../src/listener/listener.js';
 import type { Route } from '../../../src/listener/routes.js';
 import { DirectoryService } from '../../../src/services/directory.js';
 import { EchoService } from '../../../src/services/echo.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
-import { SessionRegistry } from '../../../src/services/sessions.js';
 import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
+import { startTestListener } from '../../helpers/test-listener.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
@@ -55,29 +55,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
 async function listen(t: { after(fn: () => unknown): void }, routes: Route[], overrides: Partial<ListenerOptions> = {}): Promise<Rig> {
   const metrics = new PrometheusMetrics({ processMetrics: false });
   const log = memoryLog();
-  const listener = new Listener({
-    listen: { host: '127.0.0.1', port: 0 },
-    stream: false,
-    tls: undefined,
-    verifyClient: 'none',
-    verifyDepth: undefined,
-    keepAliveTimeoutMs: 5000,
-    proxyProtocol: undefined,
-    handshakeTimeoutMs: 10_000,
-    maximumConnections: 10_000,
-    maximumConnectionsPerAddress: undefined,
-    routes,
-    log: log.log,
-    sessions: new SessionRegistry(),
-    meter: metrics.listener('127.0.0.1:0'),
-    ...overrides,
-  });
-  const { port } = await listener.listen();
-  t.after(async () => {
-    const closed = listener.close();
-    listener.destroyConnections();
-    await closed;
-  });
+  const { port } = await startTestListener(t, routes, log, metrics, overrides);
   return { port, log };
 }
 
