@@ -34,5 +34,5 @@ EXPOSE 8443 9443
 # SIGTERM drains (readiness false, connections closed over --drain-timeout); docker stop's default 10 s grace is too
 # short for that: run with `docker stop -t 45` or lower --drain-timeout.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/opt/gateway/bin/gateway"]
+ENTRYPOINT ["/opt/gateway/bin/gateway"]
 CMD ["start", "--config", "/etc/gateway/gateway-config.xml", "--log-format", "json", "--drain-timeout", "30s"]

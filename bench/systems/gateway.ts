@@ -1,7 +1,7 @@
 /** This project's gateway: `bin/gateway start` with a proxy service in front of the sink, mutual TLS required. */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../paths.js';
 import { onCpus } from '../pin.js';
@@ -67,8 +67,11 @@ export interface LaunchedGateway {
 /** Starts `bin/gateway start …` with JSON logs and resolves once every process reported its start. */
 export async function launchGateway(launch: GatewayLaunch): Promise<LaunchedGateway> {
   const workers = launch.workers ?? 1;
-  const [cmd, args] = onCpus(...withFileLimit(process.execPath, [join(REPO_ROOT, 'bin', 'gateway'), 'start', ...launch.args], launch.fileLimit), launch.cpus);
-  const child = launch.procs.spawn(cmd, args, { cwd: launch.cwd });
+  // Run as an operator runs it: the launcher sets the allocator's thresholds (bin/gateway) before it becomes Node,
+  // the Node that runs this harness.
+  const [cmd, args] = onCpus(...withFileLimit(join(REPO_ROOT, 'bin', 'gateway'), ['start', ...launch.args], launch.fileLimit), launch.cpus);
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
+  const child = launch.procs.spawn(cmd, args, { cwd: launch.cwd, env });
   const output = captureOutput(child);
   const ports = new Map<string, number>();
   await new Promise<void>((resolve, reject) => {

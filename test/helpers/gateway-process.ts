@@ -4,6 +4,7 @@
  * lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoPath } from './paths.js';
 import { WAIT_MS, withDeadline } from './deadline.js';
@@ -103,13 +104,19 @@ export class GatewayProcess {
     return GatewayProcess.launch(['connect', ...args], cwd);
   }
 
-  /** Runs `bin/gateway COMMAND ARGS --log-format json` until it logs that it started; one that exits first fails. */
-  static async launch(commandAndArgs: string[], cwd?: string): Promise<GatewayProcess> {
+  /**
+   * Runs `bin/gateway COMMAND ARGS --log-format json` until it logs that it started; one that exits first fails.
+   * With `program`, bin/gateway is run itself, through its shell line (with this Node first on PATH), as an operator
+   * runs it; otherwise as `node bin/gateway`.
+   */
+  static async launch(commandAndArgs: string[], cwd?: string, options: { program?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<GatewayProcess> {
     const [command, ...args] = commandAndArgs;
-    const child = spawn(process.execPath, [repoPath('bin/gateway'), command ?? 'start', '--log-format', 'json', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd,
-    });
+    const argv = [command ?? 'start', '--log-format', 'json', ...args];
+    const env = { ...process.env, ...options.env };
+    if (options.program) env['PATH'] = `${dirname(process.execPath)}${delimiter}${env['PATH'] ?? ''}`;
+    const child = options.program
+      ? spawn(repoPath('bin/gateway'), argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env })
+      : spawn(process.execPath, [repoPath('bin/gateway'), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd, env });
     const gw = new GatewayProcess(child);
     try {
       await gw.waitFor((l) => l.msg.startsWith('Started server successfully'), PROCESS_MS);
