@@ -9,7 +9,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
@@ -326,7 +326,7 @@ export class Listener {
   #accept(socket: Socket): void {
     // A reset from a client is routine; without a listener it would be thrown and end the process (the HTTP and
     // TLS layers add their own while they own the socket, and remove them on upgrade).
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if (!this.#limits.takeConnection()) {
       // Full: refused before a byte is read or a handshake paid for.
       this.#refuse('limits', 'connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
@@ -394,6 +394,12 @@ export class Listener {
     });
   }
 
+  /**
+   * The certificate for a client's SNI name, from the TLS in force: one function for every connection, since each
+   * TLS socket keeps the one it was given for its life. A TLS listener stays one (incompatibility()).
+   */
+  readonly #contextFor = (servername: string): SecureContext => contextForServername(this.#tls as PreparedServerTls, servername);
+
   #startTls(conn: DownstreamConnection): void {
     const tls = this.#tls as PreparedServerTls;
     conn.phase = 'tls';
@@ -401,7 +407,7 @@ export class Listener {
       conn.socket,
       {
         context: tls.context,
-        contextFor: (servername) => contextForServername(this.#tls ?? tls, servername),
+        contextFor: this.#contextFor,
         verifyClient: this.#options.verifyClient,
         tickets: tls.tickets,
       },
@@ -540,7 +546,7 @@ export class Listener {
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // The HTTP server drops its own error handler when it hands the socket over; a refusal below writes to it.
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const conn = this.#bySocket.get(req.socket);
     if (!conn) {
       socket.destroy();
@@ -612,7 +618,7 @@ export class Listener {
     // The upgrade is the connection's last request: from here on, the connection is whom its realm admitted.
     if (realm !== undefined) ({ identity: conn.identity, principal: conn.principal } = credentialsOf(realm, route.realm?.config.name ?? '', conn));
     if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.', 'access', service.config.name);
-    const ctx = conn.context(accept.uri, path, log.child({ conn: conn.id, service: service.config.name }), route.meter);
+    const ctx = conn.context(accept.uri, path, log, route.meter, conn, service.config.name);
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
     const setCookie = realm?.ok === true ? realm.setCookie : undefined;
@@ -724,12 +730,17 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const ctx = conn.context(accept.uri, '/', this.#options.log.child({ conn: conn.id, service: service.config.name }), route.meter);
+    const ctx = conn.context(accept.uri, '/', this.#options.log, route.meter, conn, service.config.name);
     const end = new StreamEnd(socket);
     this.#handOver(conn, service, ctx, end);
     service.handle(end, ctx);
   }
 
+}
+
+/** A socket's error ends it; one function for every socket rather than a closure each, which would keep its scope. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function soleService(routes: readonly Route[]): string | undefined {

@@ -47,6 +47,26 @@ function internals(socket: TLSSocket): TlsInternals | undefined {
   return typeof s._releaseControl === 'function' && typeof s._handle?.verifyError === 'function' ? (s as TlsInternals) : undefined;
 }
 
+type SniCallback = (servername: string, callback: (err: Error | null, context?: SecureContext) => void) => void;
+
+/**
+ * The socket keeps its options, SNI callback included, for its whole life: one callback per `contextFor` rather
+ * than one per connection, which would also keep everything the handshake's closures hold.
+ */
+const sniCallbacks = new WeakMap<ServerHandshake['contextFor'], SniCallback>();
+
+function sniCallback(contextFor: ServerHandshake['contextFor']): SniCallback {
+  let callback = sniCallbacks.get(contextFor);
+  if (callback === undefined) {
+    callback = (servername, done) => done(null, contextFor(servername));
+    sniCallbacks.set(contextFor, callback);
+  }
+  return callback;
+}
+
+/** Errors after the handshake, once the outcome is settled: their owner (HTTP, the WebSocket, the pipe) hears them too. */
+function settledError(): void {}
+
 export function acceptTls(socket: Socket, handshake: ServerHandshake, outcome: HandshakeOutcome): TLSSocket {
   const requestCert = handshake.verifyClient !== 'none';
   handshake.tickets?.refresh();
@@ -56,7 +76,7 @@ export function acceptTls(socket: Socket, handshake: ServerHandshake, outcome: H
     requestCert,
     // Sets SSL_VERIFY_FAIL_IF_NO_PEER_CERT: OpenSSL refuses a client without a certificate, with an alert.
     rejectUnauthorized: handshake.verifyClient === 'required',
-    SNICallback: (servername, callback) => callback(null, handshake.contextFor(servername)),
+    SNICallback: sniCallback(handshake.contextFor),
   });
   // The gateway never renegotiates, and a client asking to is refused (the contexts also set
   // SSL_OP_NO_RENEGOTIATION where OpenSSL has it).
@@ -66,6 +86,12 @@ export function acceptTls(socket: Socket, handshake: ServerHandshake, outcome: H
     if (settled) return;
     settled = true;
     outcome.failed(tlsSocket, err);
+  };
+  // A client that hangs up before the handshake completes closes the socket without an error.
+  const onClose = (): void => {
+    const err: NodeJS.ErrnoException = new Error('connection closed during the TLS handshake');
+    err.code = 'ECONNRESET';
+    fail(err);
   };
   tlsSocket.once('secure', () => {
     if (settled) return;
@@ -79,6 +105,11 @@ export function acceptTls(socket: Socket, handshake: ServerHandshake, outcome: H
       return;
     }
     settled = true;
+    // The handshake's listeners would keep it (and the caller's outcome) for the connection's life: the close one
+    // has nothing left to report, and errors keep a listener that does nothing, as this one now would.
+    tlsSocket.removeListener('close', onClose);
+    tlsSocket.removeListener('error', fail);
+    tlsSocket.on('error', settledError);
     if (requestCert) {
       const verifyError = inner._handle?.verifyError() ?? null;
       if (verifyError) tlsSocket.authorizationError = (verifyError.code ?? verifyError.message) as unknown as Error;
@@ -89,13 +120,8 @@ export function acceptTls(socket: Socket, handshake: ServerHandshake, outcome: H
     inner._releaseControl();
     outcome.secure(tlsSocket);
   });
-  // Before the handshake completes, Node reports a failure by destroying the socket with it; a client that hangs
-  // up closes it without one.
-  tlsSocket.on('error', (err: NodeJS.ErrnoException) => fail(err));
-  tlsSocket.once('close', () => {
-    const err: NodeJS.ErrnoException = new Error('connection closed during the TLS handshake');
-    err.code = 'ECONNRESET';
-    fail(err);
-  });
+  // Before the handshake completes, Node reports a failure by destroying the socket with it.
+  tlsSocket.on('error', fail);
+  tlsSocket.once('close', onClose);
   return tlsSocket;
 }
