@@ -33,6 +33,12 @@ export interface ProxyDependencies {
 
 type Payload = { readonly data: Buffer | readonly Buffer[]; readonly binary: boolean };
 
+/** A backend connected for a client, and what the client sent while it was being connected (written first). */
+interface Connected {
+  readonly upstream: End;
+  readonly early: readonly Payload[];
+}
+
 export class ProxyService implements Service {
   readonly #deps: ProxyDependencies;
   readonly #upstream: string;
@@ -116,14 +122,19 @@ export class ProxyService implements Service {
   handle(downstream: End, ctx: ConnectionContext, upstream?: End): void {
     this.#open.add(downstream);
     logOpened(ctx, this.#upstream);
-    const run = this.#run(downstream, ctx, upstream).finally(() => {
-      this.#open.delete(downstream);
-      this.#runs.delete(run);
-    });
+    // Connecting and piping are two steps: the connect's state (what the client sent meanwhile, its abort signal,
+    // the frame of the async function) is let go once the pipe runs, rather than kept for the connection's life.
+    const run = this.#connect(downstream, ctx, upstream)
+      .then((connected) => (connected === undefined ? undefined : this.#pipe(downstream, ctx, connected)))
+      .finally(() => {
+        this.#open.delete(downstream);
+        this.#runs.delete(run);
+      });
     this.#runs.add(run);
   }
 
-  async #run(downstream: End, ctx: ConnectionContext, opened: End | undefined): Promise<void> {
+  /** The backend for `downstream`, and what the client sent meanwhile; undefined when there is nothing to pipe (logged). */
+  async #connect(downstream: End, ctx: ConnectionContext, opened: End | undefined): Promise<Connected | undefined> {
     const closedBeforePipe = (reason: string, code: number | undefined) =>
       logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, code });
 
@@ -178,31 +189,37 @@ export class ProxyService implements Service {
       downstream.detach();
       if (gone) {
         closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
-        return;
+        return undefined;
       }
       const message = `Connection to ${this.#upstream} failed`;
       this.#connectFailed(ctx, err);
       const code = await closeWithDeadline(downstream, 1011, closeReason(message));
       closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, code);
-      return;
+      return undefined;
     }
     downstream.detach();
     if (gone) {
       upstream.destroy();
       closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
-      return;
+      return undefined;
     }
-    const result = await fuse(downstream, upstream, {
+    return { upstream, early };
+  }
+
+  /** Pipes until both sides have closed, then writes the close line. */
+  #pipe(downstream: End, ctx: ConnectionContext, { upstream, early }: Connected): Promise<void> {
+    return fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
-      initial: early,
+      initial: early.length > 0 ? early : undefined,
       traffic: ctx.traffic,
-    });
-    logClosed(ctx, {
-      upstream: this.#upstream,
-      bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
-      bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
-      reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
-      code: result.code,
+    }).then((result) => {
+      logClosed(ctx, {
+        upstream: this.#upstream,
+        bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
+        bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
+        reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
+        code: result.code,
+      });
     });
   }
 
