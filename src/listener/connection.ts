@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServiceMeter } from '../metrics/types.js';
-import type { Session } from '../services/sessions.js';
+import type { Session, Traffic } from '../services/sessions.js';
 import type { ConnectionContext, Principal } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import type { Deadline } from '../timers/deadlines.js';
@@ -94,31 +94,70 @@ export class DownstreamConnection {
     };
   }
 
-  /** What the service that takes the connection over is told of it. */
-  context(accept: string, path: string, log: Logger, meter: ServiceMeter, who: { readonly identity: ClientIdentity | undefined; readonly principal: Principal | undefined } = this): ConnectionContext {
-    const from = this.endpoints;
-    return {
-      id: this.id,
-      downstreamAddress: from.address,
-      downstreamPort: from.port,
-      localAddress: from.localAddress,
-      localPort: from.localPort,
-      tlsVersion: this.tls?.getProtocol() ?? undefined,
-      servername: this.tls?.servername || undefined,
-      accept,
-      path,
-      identity: who.identity,
-      principal: who.principal,
-      log,
-      meter,
-      openedAt: Date.now(),
-      traffic: { bytesIn: 0, bytesOut: 0 },
-      closedByGateway: () => this.session?.closing,
-    };
+  /**
+   * What the service that takes the connection over is told of it. `log` is the connection's logger, or with
+   * `service` the logger its own is made from (bound to the connection's id and the service's name).
+   */
+  context(accept: string, path: string, log: Logger, meter: ServiceMeter, who: { readonly identity: ClientIdentity | undefined; readonly principal: Principal | undefined } = this, service?: string): ConnectionContext {
+    return new ServiceContext(this, accept, path, log, service, meter, who);
   }
 
   /** True once the client has sent any byte of an HTTP request. */
   get requestStarted(): boolean {
     return this.httpSocket.bytesRead > this.httpBytesAtStart;
+  }
+}
+
+/**
+ * A ConnectionContext that lives as long as its connection. Its logger is made on each use rather than kept: a
+ * connection logs when it opens and closes, and a child logger kept for the hours in between costs more memory
+ * than making it twice costs time. A class, so that the getter and closedByGateway are shared, not closures each.
+ */
+class ServiceContext implements ConnectionContext {
+  readonly id: string;
+  readonly downstreamAddress: string;
+  readonly downstreamPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly tlsVersion: string | undefined;
+  readonly servername: string | undefined;
+  readonly identity: ClientIdentity | undefined;
+  readonly principal: Principal | undefined;
+  readonly openedAt = Date.now();
+  readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0 };
+  readonly #conn: DownstreamConnection;
+  readonly #log: Logger;
+  readonly #service: string | undefined;
+
+  constructor(
+    conn: DownstreamConnection,
+    readonly accept: string,
+    readonly path: string,
+    log: Logger,
+    service: string | undefined,
+    readonly meter: ServiceMeter,
+    who: { readonly identity: ClientIdentity | undefined; readonly principal: Principal | undefined },
+  ) {
+    const from = conn.endpoints;
+    this.id = conn.id;
+    this.downstreamAddress = from.address;
+    this.downstreamPort = from.port;
+    this.localAddress = from.localAddress;
+    this.localPort = from.localPort;
+    this.tlsVersion = conn.tls?.getProtocol() ?? undefined;
+    this.servername = conn.tls?.servername || undefined;
+    this.identity = who.identity;
+    this.principal = who.principal;
+    this.#conn = conn;
+    this.#log = log;
+    this.#service = service;
+  }
+
+  get log(): Logger {
+    return this.#service === undefined ? this.#log : this.#log.child({ conn: this.id, service: this.#service });
+  }
+
+  closedByGateway(): { readonly code: number; readonly reason: string } | undefined {
+    return this.#conn.session?.closing;
   }
 }
