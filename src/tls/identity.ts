@@ -38,7 +38,7 @@ export interface ClientIdentity {
   /**
    * DER of the certificates its chain was verified along, after the client's own: its issuer first, then that
    * one's, up to and including the trust anchor (TLS order, RFC 9440 Client-Cert-Chain). Empty for a self-signed
-   * leaf or without a certificate. Node already holds these buffers; they are not copied.
+   * leaf or without a certificate. Each is the certificate cache's buffer, shared by every connection whose chain holds it.
    */
   chainDer: readonly Buffer[];
   /**
@@ -88,7 +88,9 @@ function walkChain(leaf: DetailedPeerCertificate): Buffer[] {
     seen.add(cert.fingerprint256);
     const issuer: DetailedPeerCertificate | undefined = cert.issuerCertificate;
     if (issuer === undefined || issuer.raw === undefined || seen.has(issuer.fingerprint256)) break;
-    ders.push(issuer.raw);
+    // The issuers' DER, kept with the connection's identity for its life (live policy judges the chain again), is
+    // the same for every client of a CA: one buffer per certificate from the cache, not a copy per connection.
+    ders.push(certificates.lookup(issuer.fingerprint256, issuer.raw)?.der ?? issuer.raw);
     cert = issuer;
   }
   return ders;
