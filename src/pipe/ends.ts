@@ -178,9 +178,9 @@ export class WebSocketEnd implements End {
     this.#ws = ws;
     this.#savedBinaryType = ws.binaryType;
     const timeoutMs = options.inactivityTimeoutMs ?? 0;
-    this.#stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, this.#onInactive, () => this.#paused) : noop;
+    this.#stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => this.#onInactive(), () => this.#paused) : noop;
     // Until attached, errors are read from the close that follows them (ws always emits 'close' after 'error').
-    ws.on('error', this.#ignoreError);
+    ws.on('error', noop);
     ws.once('close', this.#onCloseSeen);
     // Given one already closed, how is not known: taken as lost, so that nothing takes it for a clean end.
     if (ws.readyState === WebSocket.CLOSED) this.#onCloseSeen(CLOSE_ABNORMAL, Buffer.alloc(0));
@@ -218,13 +218,11 @@ export class WebSocketEnd implements End {
     this.#sink = undefined;
   }
 
-  readonly #ignoreError = (): void => {};
-
   readonly #onCloseSeen = (code: number, reason: Buffer): void => {
     this.#closeSeen = { code, reason: reason.toString() };
     this.#stopKeepAlive();
     // Nothing can fail any more: the WebSocket is left with no listener of this end's.
-    this.#ws.removeListener('error', this.#ignoreError);
+    this.#ws.removeListener('error', noop);
   };
 
   readonly #onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
@@ -247,14 +245,14 @@ export class WebSocketEnd implements End {
     sink.closed();
   };
 
-  readonly #onInactive = (): void => {
+  #onInactive(): void {
     if (!this.#sink) {
       this.#timedOut = true;
       return;
     }
     this.#timedOut = false;
     this.#sink.failed(undefined, INACTIVITY_CLOSE_REASON, INACTIVITY_CLOSE_CODE);
-  };
+  }
 
   write(payload: Buffer | readonly Buffer[], binary: boolean, done: () => void): void {
     const data = Buffer.isBuffer(payload) ? payload : payload.length === 1 ? (payload[0] as Buffer) : Buffer.concat(payload);

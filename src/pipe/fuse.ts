@@ -99,7 +99,8 @@ class Fuse {
   readonly #max: number;
   readonly #resumeAt: number;
   readonly #closeTimeoutMs: number;
-  readonly #initial: NonNullable<PipeOptions['initial']>;
+  /** Written first at start(), then let go. */
+  #initial: PipeOptions['initial'];
   readonly #traffic: PipeOptions['traffic'];
   /** downstream → upstream, and back. */
   readonly #toUpstream: Direction;
@@ -107,7 +108,8 @@ class Fuse {
   #downstreamDone = false;
   #upstreamDone = false;
   /** Sides that have reported how they ended (cleanly, lost or failed): their 'closed' is then no abort. */
-  readonly #settled = new Set<Side>();
+  #downstreamSettled = false;
+  #upstreamSettled = false;
   #closeDeadline: Deadline | undefined;
   #finished = false;
 
@@ -124,7 +126,7 @@ class Fuse {
     this.#max = Math.max(0, options.maximumPendingBytes);
     this.#resumeAt = Math.floor(this.#max / 2);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    this.#initial = options.initial ?? [];
+    this.#initial = options.initial;
     this.#traffic = options.traffic;
     this.#toUpstream = new Direction(down, up);
     this.#toDownstream = new Direction(up, down);
@@ -133,19 +135,41 @@ class Fuse {
   start(): void {
     this.#up.attach(this.#sink('upstream'));
     // What the client sent while the backend was being connected goes first, ahead of what it sends next.
-    for (const m of this.#initial) this.#forward(this.#toUpstream, m.data, m.binary);
+    const initial = this.#initial;
+    this.#initial = undefined;
+    for (const m of initial ?? []) this.#forward(this.#toUpstream, m.data, m.binary);
     this.#down.attach(this.#sink('downstream'));
   }
 
   #sink(side: Side): EndSink {
-    const direction = side === 'downstream' ? this.#toUpstream : this.#toDownstream;
-    return {
-      data: (payload, binary) => this.#forward(direction, payload, binary),
-      ended: (ending) => this.#ended(side, ending),
-      failed: (err, description, code) => this.#failed(side, err, description, code),
-      closed: () => this.#closed(side),
-    };
+    return new Fuse.#Sink(this, side, side === 'downstream' ? this.#toUpstream : this.#toDownstream);
   }
+
+  /** What one side reports to: a class, so that its four methods are shared by every pipe rather than closures each. */
+  static readonly #Sink = class implements EndSink {
+    constructor(
+      readonly fuse: Fuse,
+      readonly side: Side,
+      /** The direction this side reads for. */
+      readonly direction: Direction,
+    ) {}
+
+    data(payload: Buffer | readonly Buffer[], binary: boolean): void {
+      this.fuse.#forward(this.direction, payload, binary);
+    }
+
+    ended(ending: Ending): void {
+      this.fuse.#ended(this.side, ending);
+    }
+
+    failed(err: unknown, description: string, code: number | undefined): void {
+      this.fuse.#failed(this.side, err, description, code);
+    }
+
+    closed(): void {
+      this.fuse.#closed(this.side);
+    }
+  };
 
   // ── copying ───────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -214,8 +238,13 @@ class Fuse {
 
   /** Records that `side` reported its end; true if it already had (what follows is a consequence). */
   #settle(side: Side): boolean {
-    if (this.#settled.has(side)) return true;
-    this.#settled.add(side);
+    if (side === 'downstream') {
+      if (this.#downstreamSettled) return true;
+      this.#downstreamSettled = true;
+    } else {
+      if (this.#upstreamSettled) return true;
+      this.#upstreamSettled = true;
+    }
     return false;
   }
 

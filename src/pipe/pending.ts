@@ -12,8 +12,11 @@
 export const WRITE_OVERHEAD_BYTES = 64;
 
 export class PendingWrites {
-  /** Ring buffer of lengths; its size is a power of two so that wrapping is a mask. */
-  #lengths = new Array<number>(16).fill(0);
+  /**
+   * Ring buffer of lengths; its size is a power of two so that wrapping is a mask. Small to begin with: an idle
+   * connection holds one per direction for its whole life, and a busy one grows it in a few doublings.
+   */
+  #lengths = new Array<number>(4).fill(0);
   #head = 0;
   #count = 0;
   #bytes = 0;
