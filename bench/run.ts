@@ -199,8 +199,9 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
     const goals = evaluateGoals(rows);
     const svg = renderSvg(rows, columns, `WebSocket gateway benchmark (${mode}), ${machine.cpus} × ${machine.cpuModel}`);
     const markdown = renderDocument(record, goals, columns, peers, `latest-${mode}.svg`);
-    const written = writeResults(RESULTS_DIR, record, markdown, svg);
-    if (mode === 'full' && opts.systems.length === 0 && opts.only.length === SCENARIO_GROUPS.length) {
+    const whole = opts.systems.length === 0 && opts.only.length === SCENARIO_GROUPS.length;
+    const written = writeResults(RESULTS_DIR, record, markdown, svg, !whole);
+    if (mode === 'full' && whole) {
       writeFileSync(PERFORMANCE_DOC, renderPerformance(record, goals, columns, peers, readFindings()));
       say(`written: ${PERFORMANCE_DOC}`);
     }

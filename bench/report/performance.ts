@@ -62,7 +62,8 @@ npm run bench -- --only bulk,churn --systems gateway,tls-relay
 \`--only LIST\` (scenarios), \`--systems LIST\`, \`--repetitions N\` (default 3), \`--no-pin\`, \`--workers N\` (the
 \`workers\` scenario's process count, default 2), \`--endpoint NAME=URL\` and \`--sink-port N\` (an endpoint running
 elsewhere); \`npm run bench -- --help\` says more. Each run writes \`bench/results/latest-<mode>.md\`, \`.svg\` and
-\`.json\` (every repetition's measurements as rows; JSON files are not committed).
+\`.json\` (every repetition's measurements as rows; JSON files are not committed); a run that \`--only\` or
+\`--systems\` narrowed writes \`latest-<mode>-partial.*\` instead, which are not committed either.
 
 ## How it measures
 

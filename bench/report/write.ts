@@ -24,13 +24,18 @@ export interface Written {
   readonly svg: string;
 }
 
-/** `<stamp>-<mode>.json` keeps every run's rows; `latest-<mode>.*` is overwritten by the next run of that mode. */
-export function writeResults(dir: string, record: RunRecord, markdown: string, svg: string): Written {
+/**
+ * `<stamp>-<name>.json` keeps every run's rows; `latest-<name>.*` is overwritten by the next run of that name. The
+ * name is the mode, with `-partial` when `--only` or `--systems` left something out, so that a partial run never
+ * replaces the results of a whole one.
+ */
+export function writeResults(dir: string, record: RunRecord, markdown: string, svg: string, partial: boolean): Written {
   mkdirSync(dir, { recursive: true });
   const stamp = record.startedAt.replace(/[:.]/g, '-');
+  const name = partial ? `${record.mode}-partial` : record.mode;
   const json = JSON.stringify(record, null, 2) + '\n';
-  writeFileSync(join(dir, `${stamp}-${record.mode}.json`), json);
-  const latest = join(dir, `latest-${record.mode}`);
+  writeFileSync(join(dir, `${stamp}-${name}.json`), json);
+  const latest = join(dir, `latest-${name}`);
   writeFileSync(`${latest}.json`, json);
   writeFileSync(`${latest}.md`, markdown);
   writeFileSync(`${latest}.svg`, svg);

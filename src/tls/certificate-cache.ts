@@ -24,6 +24,8 @@ export interface KnownCertificate {
   readonly validTo: string;
   /** DER of the issuers a full handshake last verified this certificate along (TLS order); undefined until one has. */
   verifiedChain: readonly Buffer[] | undefined;
+  /** The listener trust `verifiedChain` was verified under (undefined: a listener that judges nothing again). */
+  verifiedUnder: object | undefined;
   /** The last verdict on a resumed session of this certificate: good against `trust` along `chain` until `until`. */
   resumed: { readonly trust: object; readonly chain: readonly Buffer[]; readonly until: number } | undefined;
 }
@@ -42,6 +44,7 @@ function read(der: Buffer): KnownCertificate | undefined {
     serialNumber: cert.serialNumber,
     validTo: Number.isNaN(validTo) ? cert.validTo : new Date(validTo).toISOString(),
     verifiedChain: undefined,
+    verifiedUnder: undefined,
     resumed: undefined,
   };
   try {

@@ -4,7 +4,7 @@
  * the reason OpenSSL gave.
  */
 import { X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
 import { judgeChain, verdictUntil, type TrustState } from './resumed.js';
 import type { SanType } from './x509-names.js';
@@ -80,11 +80,11 @@ const MAX_CHAIN = 64;
  * client sent and completes it from the context's trust store, ending with a trust anchor that links to itself.
  * Returns the DER of each certificate after the client's, in the order walked.
  */
-function walkChain(leaf: DetailedPeerCertificate): Buffer[] {
-  let cert = leaf;
+function linkedChain(socket: TLSSocket): Buffer[] {
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const ders: Buffer[] = [];
   const seen = new Set<string>();
-  while (ders.length < MAX_CHAIN) {
+  while (cert !== undefined && ders.length < MAX_CHAIN) {
     seen.add(cert.fingerprint256);
     const issuer: DetailedPeerCertificate | undefined = cert.issuerCertificate;
     if (issuer === undefined || issuer.raw === undefined || seen.has(issuer.fingerprint256)) break;
@@ -104,10 +104,11 @@ const certificates = new CertificateCache();
  * chain Node completed from the current truststore, else along the one a full handshake last verified it with.
  * A chain that verified is not judged again against the same trust until time alone could change the verdict.
  */
-function judgeResumed(known: KnownCertificate, walked: readonly Buffer[], trust: TrustState): { error: string | undefined; chain: readonly Buffer[] } {
+function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustState): { error: string | undefined; chain: readonly Buffer[] } {
   const now = Date.now();
   const last = known.resumed;
   if (last !== undefined && last.trust === trust && now <= last.until) return { error: undefined, chain: last.chain };
+  const walked = linkedChain(socket);
   const leaf = new X509Certificate(known.der);
   const candidates = known.verifiedChain !== undefined ? [walked, known.verifiedChain] : [walked];
   let first: string | undefined;
@@ -133,20 +134,29 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
   // The certificate comes from getPeerCertificate()'s DER: on Node 20, socket.getPeerX509Certificate() on a
   // server socket keeps about 4 KiB of native memory per call for good (measured: RSS grows by that per
   // connection), and once it has run getPeerCertificate(true) no longer links the client's intermediates.
-  const peer: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  // The client's certificate alone first: linking its chain costs about eight times as much (Node completes it
+  // from the context's store and converts every link), and is done only for a certificate not yet known.
+  const peer: PeerCertificate | undefined = socket.getPeerCertificate(false);
   if (peer === undefined || peer.raw === undefined) return { ...ANONYMOUS };
   const known = certificates.lookup(peer.fingerprint256, peer.raw);
   if (known === undefined) return { ...ANONYMOUS };
-  let chain: readonly Buffer[] = walkChain(peer);
   let verified = socket.authorized === true;
   let error = verified ? undefined : verifyCode(socket);
+  let chain: readonly Buffer[];
   if (verified && trust !== undefined && socket.isSessionReused()) {
-    const judged = judgeResumed(known, chain, trust);
+    const judged = judgeResumed(known, socket, trust);
     chain = judged.chain;
     error = judged.error;
     verified = error === undefined;
   } else if (verified && !socket.isSessionReused()) {
+    // OpenSSL has just verified this certificate under the listener's trust; while that trust is the same, the
+    // chain a full handshake linked for it before leads to the same anchor and is used again.
+    const again = trust !== undefined && known.verifiedUnder === trust ? known.verifiedChain : undefined;
+    chain = again ?? linkedChain(socket);
     known.verifiedChain = chain;
+    known.verifiedUnder = trust;
+  } else {
+    chain = linkedChain(socket);
   }
   return {
     presented: true,

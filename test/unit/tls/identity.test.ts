@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
+import { trustState } from '../../../src/tls/resumed.js';
 import { buildServerTls, type VerifyClient } from '../../../src/tls/server.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
@@ -270,4 +271,42 @@ test('refusal reasons for revocation say revoked, and CRL expired, naming the cl
     refusalReason({ ...base, error: 'UNABLE_TO_GET_CRL' }, 'required', 5),
     'UNABLE_TO_GET_CRL: unable to get certificate CRL: no CRL from "CN=Test Root CA, O=Acme" or from another CA of the chain is loaded (ssl.crl)',
   );
+});
+
+test("a certificate's chain is linked once per trust: the next full handshake under the same trust reuses it", async () => {
+  const { server, ca } = testPki();
+  const { root, cas, leaf } = chainOf(1);
+  const options = buildServerTls({
+    keystore: keyStore(keyEntry('server', server, ca)),
+    truststore: trustStore(root),
+    hostnames: ['localhost'],
+    verifyClient: 'required',
+    ciphers: undefined,
+    protocols: undefined,
+  });
+  const client = { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert: [leaf.cert, ...cas.map((c) => c.cert)].join('') };
+  /** identify() under `trust`, counting the calls that link the whole chain. */
+  const identifyCounting = (trust: ReturnType<typeof trustState>) => async () => {
+    let linked = 0;
+    const result = await handshake(options, client, (socket) => {
+      const original = socket.getPeerCertificate.bind(socket);
+      socket.getPeerCertificate = ((detailed?: boolean) => {
+        if (detailed === true) linked++;
+        return original(detailed as true);
+      }) as typeof socket.getPeerCertificate;
+      return identify(socket, trust);
+    });
+    assert.ok(result.server);
+    return { id: result.server, linked };
+  };
+  const first = trustState([root.x509], undefined);
+  const expected = [...cas, root].map((c) => c.x509.raw);
+
+  const a = await identifyCounting(first)();
+  assert.deepEqual([a.linked, a.id.verified, a.id.chainDer], [1, true, expected]);
+  const b = await identifyCounting(first)();
+  assert.deepEqual([b.linked, b.id.verified, b.id.chainDepth, b.id.chainDer], [0, true, 2, expected], 'the same trust: the chain is reused');
+  // A reload or a changed CRL makes a new trust object: the chain is linked again under it.
+  const c = await identifyCounting(trustState([root.x509], undefined))();
+  assert.deepEqual([c.linked, c.id.chainDer], [1, expected]);
 });
