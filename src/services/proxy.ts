@@ -45,9 +45,10 @@ export class ProxyService implements Service {
   readonly #recovery: Recovery | undefined;
   /** `connect.strategy prepared`: backend connections kept open ahead of clients. */
   readonly #prepared: PreparedConnections<End> | undefined;
+  /** Each client from handle() until its close line is written, so stop() returns only once every one is. */
   readonly #open = new Set<End>();
-  /** Each connection's whole life, so stop() returns only once every close line is written. */
-  readonly #runs = new Set<Promise<void>>();
+  /** Called once #open is empty (stop() waiting for the last close line). */
+  readonly #whenEmpty: (() => void)[] = [];
   #stopping = false;
 
   constructor(
@@ -123,14 +124,24 @@ export class ProxyService implements Service {
     this.#open.add(downstream);
     logOpened(ctx, this.#upstream);
     // Connecting and piping are two steps: the connect's state (what the client sent meanwhile, its abort signal,
-    // the frame of the async function) is let go once the pipe runs, rather than kept for the connection's life.
-    const run = this.#connect(downstream, ctx, upstream)
-      .then((connected) => (connected === undefined ? undefined : this.#pipe(downstream, ctx, connected)))
-      .finally(() => {
-        this.#open.delete(downstream);
-        this.#runs.delete(run);
-      });
-    this.#runs.add(run);
+    // the frame of the async function) is let go once the pipe runs, rather than kept for the connection's life;
+    // a piped connection then holds one promise, the pipe's, and its continuation.
+    void this.#connect(downstream, ctx, upstream).then(
+      (connected) => {
+        if (connected === undefined) this.#finished(downstream);
+        else this.#pipe(downstream, ctx, connected);
+      },
+      (err: unknown) => {
+        this.#finished(downstream);
+        throw err;
+      },
+    );
+  }
+
+  #finished(downstream: End): void {
+    this.#open.delete(downstream);
+    if (this.#open.size > 0) return;
+    for (const fn of this.#whenEmpty.splice(0)) fn();
   }
 
   /** The backend for `downstream`, and what the client sent meanwhile; undefined when there is nothing to pipe (logged). */
@@ -207,19 +218,23 @@ export class ProxyService implements Service {
   }
 
   /** Pipes until both sides have closed, then writes the close line. */
-  #pipe(downstream: End, ctx: ConnectionContext, { upstream, early }: Connected): Promise<void> {
-    return fuse(downstream, upstream, {
+  #pipe(downstream: End, ctx: ConnectionContext, { upstream, early }: Connected): void {
+    void fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
       initial: early.length > 0 ? early : undefined,
       traffic: ctx.traffic,
     }).then((result) => {
-      logClosed(ctx, {
-        upstream: this.#upstream,
-        bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
-        bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
-        reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
-        code: result.code,
-      });
+      try {
+        logClosed(ctx, {
+          upstream: this.#upstream,
+          bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
+          bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
+          reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
+          code: result.code,
+        });
+      } finally {
+        this.#finished(downstream);
+      }
     });
   }
 
@@ -234,6 +249,6 @@ export class ProxyService implements Service {
     this.#prepared?.stop();
     // Each is either piped (the pipe sees the close and ends the backend too) or still connecting (it sees the
     // client go and gives up): either way its run then finishes.
-    await closeAll(this.#open, () => Promise.all(this.#runs));
+    await closeAll(this.#open, () => (this.#open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve))));
   }
 }
