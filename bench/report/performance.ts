@@ -32,7 +32,7 @@ function scenarioTable(): string {
     row('resume', 'as churn, each client offering the TLS session (ticket) its previous connection was given; the share of connections resumed', (p) => `${p.churnConcurrency} clients, ${p.churnSeconds} s`),
     row('latency', 'connections sharing a steady rate of 32-byte messages sent on a clock (open loop); each echo timed from its write; CPU per message', (p) => `${p.latencyConnections} connections, ${p.latencyRate}/s, ${p.latencySeconds} s after ${p.latencyWarmupMs} ms`),
     row('idle', 'resident memory of the serving process tree before and after N proxied, idle connections (each carried one message to the sink and back), per connection', (p) => `N = ${p.idleConnections}`),
-    row('workers', 'the multi-process modes (gateway `--workers N`, nginx `worker_processes N`), unpinned: 16 connections writing 64 KiB messages at once; MiB/s received', (p) => `${p.workersConnections} connections, ${p.workersSeconds} s`),
+    row('workers', 'the multi-process modes (gateway `--workers N`, nginx `worker_processes N`, tls-relay as N processes sharing its port), unpinned: 16 connections writing 64 KiB messages at once; MiB/s received', (p) => `${p.workersConnections} connections, ${p.workersSeconds} s`),
     row('keystore', 'the gateway alone: deriving a JCEKS key and loading a 150-certificate truststore', () => 'same'),
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 /**
- * Two cores' worth: the systems' multi-process modes (`bin/gateway start --workers N`, nginx `worker_processes N`),
+ * Two cores' worth: the systems' multi-process modes (`bin/gateway start --workers N`, nginx `worker_processes N`, the
+ * bare relay as N processes under node:cluster),
  * unpinned, with the client free to use every core too. Sixteen connections write 64 KiB messages at once; the
  * rate is the payload the sink received from all of them.
  */

@@ -13,8 +13,8 @@ import type { RunningSystem, SystemContext, SystemSpec } from './types.js';
 
 const START_TIMEOUT_MS = 15000;
 
-function nodePeer(name: string, script: string, protocol: 'ws' | 'tls', description: string): SystemSpec {
-  return {
+function nodePeer(name: string, script: string, protocol: 'ws' | 'tls', description: string, processes = 1, multiProcess = false): SystemSpec {
+  const spec: SystemSpec = {
     name,
     description,
     peer: true,
@@ -23,7 +23,7 @@ function nodePeer(name: string, script: string, protocol: 'ws' | 'tls', descript
     },
     async start(ctx: SystemContext): Promise<RunningSystem> {
       const { files } = ctx.pki;
-      const [limited, limitedArgs] = withFileLimit(process.execPath, [join(BENCH_DIST, 'peers', script), files.serverCert, files.serverKey, files.ca, String(ctx.sinkPort)], ctx.fileLimit);
+      const [limited, limitedArgs] = withFileLimit(process.execPath, [join(BENCH_DIST, 'peers', script), files.serverCert, files.serverKey, files.ca, String(ctx.sinkPort), String(processes)], ctx.fileLimit);
       const [cmd, args] = onCpus(limited, limitedArgs, ctx.cpus);
       const child = ctx.procs.spawn(cmd, args, { cwd: ctx.workDir });
       const output = captureOutput(child);
@@ -49,7 +49,9 @@ function nodePeer(name: string, script: string, protocol: 'ws' | 'tls', descript
       };
     },
   };
+  if (multiProcess) spec.workers = (n: number) => nodePeer(`${name}-${n}w`, script, protocol, `${description}, ${n} processes (node:cluster)`, n);
+  return spec;
 }
 
 export const naive = nodePeer('naive', 'naive.js', 'ws', 'https.createServer({requestCert}) + ws + net.connect in 20 lines (bench/peers/naive.ts): what Node gives for free');
-export const tlsRelay = nodePeer('tls-relay', 'tls-relay.js', 'tls', 'tls.createServer({requestCert}) piped to the backend, no WebSocket (bench/peers/tls-relay.ts): the floor for Node\'s TLS');
+export const tlsRelay = nodePeer('tls-relay', 'tls-relay.js', 'tls', 'tls.createServer({requestCert}) piped to the backend, no WebSocket (bench/peers/tls-relay.ts): the floor for Node\'s TLS', 1, true);
