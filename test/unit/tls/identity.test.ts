@@ -7,17 +7,16 @@ import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
 
+/** The server side of these tests: testPki()'s server certificate, `truststore`, clients judged under `verifyClient`. */
+function serverOptions(truststore: Parameters<typeof buildServerTls>[0]['truststore'], verifyClient: VerifyClient = 'required'): ReturnType<typeof buildServerTls> {
+  const { server, ca } = testPki();
+  return buildServerTls({ keystore: keyStore(keyEntry('server', server, ca)), truststore, hostnames: ['localhost'], verifyClient, ciphers: undefined, protocols: undefined });
+}
+
 /** Connects with `clientCert` (or none) to a server under `verifyClient`; returns what the gateway sees. */
 async function connectAs(verifyClient: VerifyClient, clientCert: Issued | undefined): Promise<ClientIdentity> {
-  const { server, ca } = testPki();
-  const options = buildServerTls({
-    keystore: keyStore(keyEntry('server', server, ca)),
-    truststore: trustStore(ca),
-    hostnames: ['localhost'],
-    verifyClient,
-    ciphers: undefined,
-    protocols: undefined,
-  });
+  const { ca } = testPki();
+  const options = serverOptions(trustStore(ca), verifyClient);
   const credentials = clientCert ? { key: clientCert.key, cert: clientCert.cert } : {};
   const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', ...credentials }, identify);
   assert.equal(result.clientError, undefined, result.clientError?.message);
@@ -112,16 +111,9 @@ test('a self-signed client certificate is refused as such', async () => {
 });
 
 test('a Java-style truststore holding a key entry trusts that self-signed leaf', async () => {
-  const { server, ca } = testPki();
+  const { ca } = testPki();
   const selfSigned = issue({ subject: { CN: 'pinned-device' }, usage: 'client' });
-  const options = buildServerTls({
-    keystore: keyStore(keyEntry('server', server, ca)),
-    truststore: { ...trustStore(ca), keys: [keyEntry('pinned', selfSigned)] },
-    hostnames: ['localhost'],
-    verifyClient: 'required',
-    ciphers: undefined,
-    protocols: undefined,
-  });
+  const options = serverOptions({ ...trustStore(ca), keys: [keyEntry('pinned', selfSigned)] });
   const result = await handshake(
     options,
     { ca: [ca.cert], servername: 'localhost', key: selfSigned.key, cert: selfSigned.cert },
@@ -135,21 +127,14 @@ test('a Java-style truststore holding a key entry trusts that self-signed leaf',
 });
 
 test('an EC client certificate with a multi-valued RDN is verified and described', async () => {
-  const { server, ca } = testPki();
+  const { ca } = testPki();
   const ecCa = issueEc({ subject: [[['2.5.4.10', 'Acme']], [['2.5.4.3', 'EC Devices CA']]], isCA: true, notAfterDays: 3650 });
   const device = issueEc({
     subject: [[['2.5.4.10', 'Acme']], [['2.5.4.11', 'fleet-a'], ['0.9.2342.19200300.100.1.1', 'u-17']], [['2.5.4.3', 'sensor-17']]],
     sans: ['URI:urn:device:17', 'IP:2001:db8::17'],
     issuer: ecCa,
   });
-  const options = buildServerTls({
-    keystore: keyStore(keyEntry('server', server, ca)),
-    truststore: trustStore(ca, ecCa),
-    hostnames: ['localhost'],
-    verifyClient: 'required',
-    ciphers: undefined,
-    protocols: undefined,
-  });
+  const options = serverOptions(trustStore(ca, ecCa));
   const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: device.key, cert: device.cert }, identify);
   const id = result.server;
   assert.ok(id);
@@ -197,19 +182,12 @@ function chainOf(intermediates: number): { root: Issued; cas: Issued[]; leaf: Is
 }
 
 test('chainDepth counts as OpenSSL does; ssl.verify-depth N admits up to N intermediate CAs', async () => {
-  const { server, ca } = testPki();
+  const { ca } = testPki();
   // Expected admissions were checked against `openssl verify -verify_depth N`: a leaf under two intermediates
   // fails at depths 0 and 1 and passes at 2; a leaf issued by the root passes at 0.
   for (const intermediates of [0, 1, 2]) {
     const { root, cas, leaf } = chainOf(intermediates);
-    const options = buildServerTls({
-      keystore: keyStore(keyEntry('server', server, ca)),
-      truststore: trustStore(root),
-      hostnames: ['localhost'],
-      verifyClient: 'required',
-      ciphers: undefined,
-      protocols: undefined,
-    });
+    const options = serverOptions(trustStore(root));
     const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert: [leaf.cert, ...cas.map((c) => c.cert)].join('') }, identify);
     const id = result.server;
     assert.ok(id);
@@ -229,16 +207,9 @@ test('chainDepth counts as OpenSSL does; ssl.verify-depth N admits up to N inter
 });
 
 test('extra certificates a client sends do not count towards its chain depth', async () => {
-  const { server, ca, client2 } = testPki();
+  const { ca, client2 } = testPki();
   const { root, cas, leaf } = chainOf(1);
-  const options = buildServerTls({
-    keystore: keyStore(keyEntry('server', server, ca)),
-    truststore: trustStore(root),
-    hostnames: ['localhost'],
-    verifyClient: 'required',
-    ciphers: undefined,
-    protocols: undefined,
-  });
+  const options = serverOptions(trustStore(root));
   const cert = [leaf.cert, ...cas.map((c) => c.cert), client2.cert, ca.cert].join('');
   const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert }, identify);
   assert.equal(result.server?.verified, true);
@@ -274,16 +245,9 @@ test('refusal reasons for revocation say revoked, and CRL expired, naming the cl
 });
 
 test("a certificate's chain is linked once per trust: the next full handshake under the same trust reuses it", async () => {
-  const { server, ca } = testPki();
+  const { ca } = testPki();
   const { root, cas, leaf } = chainOf(1);
-  const options = buildServerTls({
-    keystore: keyStore(keyEntry('server', server, ca)),
-    truststore: trustStore(root),
-    hostnames: ['localhost'],
-    verifyClient: 'required',
-    ciphers: undefined,
-    protocols: undefined,
-  });
+  const options = serverOptions(trustStore(root));
   const client = { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert: [leaf.cert, ...cas.map((c) => c.cert)].join('') };
   /** identify() under `trust`, counting the calls that link the whole chain. */
   const identifyCounting = (trust: ReturnType<typeof trustState>) => async () => {
