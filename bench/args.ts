@@ -89,7 +89,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only LIST] [--systems
 
   --quick            smaller scenarios, the whole run under three minutes
   --only LIST        run only these scenarios: ${SCENARIO_GROUPS.join(', ')}
-  --systems LIST     run only these systems: gateway, tls-relay, naive, nginx-stream, websockify, tcp (the floor)
+  --systems LIST     run only these systems: gateway, tls-relay, ws-relay, naive, nginx-stream, websockify,
+                     tcp (the floor)
   --repetitions N    interleaved repetitions of every scenario (default 3); the report gives medians and ranges
   --no-pin           leave every process unpinned (default: each system under test alone on a core, the client
                      and the sink on the others)

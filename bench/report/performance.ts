@@ -12,8 +12,11 @@ import type { GoalResult } from './goals.js';
 import { renderGoals, renderTable } from './markdown.js';
 import type { RunRecord } from './write.js';
 
-/** The peers the gateway's ratio columns divide by: Node's floor, what Node gives for free, and nginx. */
-export const RATIO_PEERS: readonly string[] = ['tls-relay', 'naive', 'nginx-stream'];
+/**
+ * The peers the gateway's ratio columns divide by: Node's floor for TLS and for a WebSocket relay, what Node gives
+ * for free, and nginx.
+ */
+export const RATIO_PEERS: readonly string[] = ['tls-relay', 'ws-relay', 'naive', 'nginx-stream'];
 
 export function readFindings(path = FINDINGS): string {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : '_No findings recorded (bench/findings.md)._';
@@ -76,7 +79,7 @@ elsewhere); \`npm run bench -- --help\` says more. Each run writes \`bench/resul
   \`/proc/PID/stat\`, exited children included) over the measured interval, divided by the MiB, messages or
   connections it carried. On a shared machine this is far steadier than a rate.
 - **Same client, same certificates.** One load client written for the purpose (\`bench/client/\`) speaks
-  WebSocket over mutual TLS (gateway, naive, websockify), bare mutual TLS (tls-relay, nginx stream) or TCP (the
+  WebSocket over mutual TLS (gateway, ws-relay, naive, websockify), bare mutual TLS (tls-relay, nginx stream) or TCP (the
   floor); for bulk it writes pre-built batches of masked frames, so its own cost per message is a copy. A CA, a
   server certificate and a client certificate (RSA 2048) are made at the start of each run; every system
   verifies the client against the CA and forwards to the same TCP sink (a Node process of its own that discards

@@ -54,4 +54,5 @@ function nodePeer(name: string, script: string, protocol: 'ws' | 'tls', descript
 }
 
 export const naive = nodePeer('naive', 'naive.js', 'ws', 'https.createServer({requestCert}) + ws + net.connect in 20 lines (bench/peers/naive.ts): what Node gives for free');
+export const wsRelay = nodePeer('ws-relay', 'ws-relay.js', 'ws', 'tls.createServer({requestCert}) with the upgrade read by hand and frames (un)masked by hand, no http, no ws (bench/peers/ws-relay.ts): the floor for a WebSocket relay on Node\'s TLS');
 export const tlsRelay = nodePeer('tls-relay', 'tls-relay.js', 'tls', 'tls.createServer({requestCert}) piped to the backend, no WebSocket (bench/peers/tls-relay.ts): the floor for Node\'s TLS', 1, true);
