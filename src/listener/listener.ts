@@ -640,7 +640,16 @@ export class Listener {
       // ws refused the request (a malformed key, say) and closed the socket: the backend has no client.
       if (!taken && upstream) socket.once('close', () => taken || upstream.destroy());
     };
-    if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) return upgrade(undefined);
+    if (!service.connectsBeforeUpgrade || !service.prepareUpgrade) {
+      // Answered a turn later, outside the read that brought the request: a write to a TLS socket from inside its
+      // own read keeps one of OpenSSL's 16 KiB record buffers for the connection's life (bench/findings.md).
+      setImmediate(() => {
+        if (conn.phase === 'refused') return; // the handshake deadline answered it meanwhile
+        if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
+        upgrade(undefined);
+      });
+      return;
+    }
     const problem = upgradeProblem(req);
     if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`, 'bad_request', service.config.name);
     // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
