@@ -148,11 +148,11 @@ SIGINT stops at once.`,
     )
     .action(async (opts: StartOptions) => {
       if (opts.workers > 1 && cluster.isPrimary) {
-        exitCode = await runPrimary(opts.workers, { configPath: opts.config, defines: opts.define }, opts.drainTimeout, createLogger(opts.logFormat, opts.logLevel, { role: 'primary' }));
+        exitCode = await runPrimary(opts.workers, { configPath: opts.config, defines: opts.define }, opts.drainTimeout, createLogger(opts.logFormat, opts.logLevel, { bindings: { role: 'primary' }, nonBlocking: true }));
         return;
       }
       const bindings = cluster.isWorker ? { worker: cluster.worker?.id } : undefined;
-      exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, bindings), { onStarted: reportStarted, drainTimeoutMs: opts.drainTimeout });
+      exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, { bindings, nonBlocking: true }), { onStarted: reportStarted, drainTimeoutMs: opts.drainTimeout });
     });
 
   withCommonOptions(
@@ -180,7 +180,7 @@ SIGINT stops at once.`,
       .option('--prepared <n>', 'connections kept open to the target ahead of local clients (default: 0, connect per client)')
       .addHelpText('after', CONNECT_HELP),
   ).action(async (opts: ConnectOptions) => {
-    exitCode = await connect(opts, createLogger(opts.logFormat, opts.logLevel));
+    exitCode = await connect(opts, createLogger(opts.logFormat, opts.logLevel, { nonBlocking: true }));
   });
 
   const keystore = program.command('keystore').description('inspect key and trust stores');

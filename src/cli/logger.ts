@@ -2,23 +2,53 @@
  * The one logger of the process. JSON lines (pino) when stdout is not a terminal or `--log-format json` is given,
  * readable text on a terminal. Library code receives this logger and never prints.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { logDestination } from './log-destination.js';
 
 export type LogFormat = 'json' | 'text';
 
-/** `bindings` go on every line (which worker of a `--workers` gateway wrote it, say). */
-export function createLogger(format: LogFormat | undefined, level = 'info', bindings?: Record<string, unknown>): Logger {
+export interface LoggerOptions {
+  /** Fields on every line (which worker of a `--workers` gateway wrote it, say). */
+  readonly bindings?: Record<string, unknown>;
+  /**
+   * For commands that run until stopped (`start`, `connect`): lines are written without blocking the process, and
+   * dropped (then counted) when stdout is not read for long (log-destination.ts). One-shot commands write
+   * synchronously, in order with what they print.
+   */
+  readonly nonBlocking?: boolean;
+}
+
+export function createLogger(format: LogFormat | undefined, level = 'info', options: LoggerOptions = {}): Logger {
   const chosen = format ?? (process.stdout.isTTY ? 'text' : 'json');
-  const options = {
+  const pinoOptions = {
     level,
-    base: bindings ?? undefined,
+    base: options.bindings ?? undefined,
     serializers: { err: pino.stdSerializers.err },
     // Logs from one process are read together; the pid and host name are noise on every line.
   };
-  if (chosen === 'json') return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime });
-  return pino(
-    options,
-    pretty({ sync: true, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
+  let logger: Logger | undefined;
+  let destination: DestinationStream | undefined;
+  if (options.nonBlocking) {
+    // Making process.stdout puts a pipe or socket stdout in non-blocking mode (libuv does so for every stream it
+    // opens): a write to a full pipe then fails with EAGAIN, which the destination waits out, where it would
+    // otherwise block a thread of the pool, and the exit flush, until the reader came back.
+    void process.stdout;
+    const stdout = logDestination({
+      fd: 1,
+      onDropped: (dropped) => logger?.warn({ code: 'GW_ERR_LOG_DROPPED', dropped }, `${dropped} log lines dropped: stdout was not read for a while`),
+    });
+    process.once('exit', () => stdout.flushAtExit());
+    destination = stdout.stream;
+  }
+  if (chosen === 'json') {
+    const jsonOptions = { ...pinoOptions, timestamp: pino.stdTimeFunctions.isoTime };
+    logger = destination ? pino(jsonOptions, destination) : pino(jsonOptions);
+    return logger;
+  }
+  logger = pino(
+    pinoOptions,
+    pretty({ sync: true, destination, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
   );
+  return logger;
 }

@@ -57,6 +57,7 @@ export class GatewayProcess {
   readonly lines: LogLine[] = [];
   stderr = '';
   readonly #child: ChildProcess;
+  readonly #output: ReturnType<typeof createInterface>;
   readonly #waiters = new Set<Waiter>();
   /** How the gateway exited, once it has and its output is all read. */
   #ended: string | undefined;
@@ -65,6 +66,7 @@ export class GatewayProcess {
   private constructor(child: ChildProcess) {
     this.#child = child;
     const rl = createInterface({ input: child.stdout! });
+    this.#output = rl;
     rl.on('line', (text) => {
       let line: LogLine;
       try {
@@ -125,6 +127,15 @@ export class GatewayProcess {
       throw new Error(`gateway did not start: ${(err as Error).message}\nstderr:\n${gw.stderr}`);
     }
     return gw;
+  }
+
+  /** Stops reading the gateway's stdout, as a log reader that hangs does: the pipe fills up and stays full. */
+  pauseOutput(): void {
+    this.#output.pause();
+  }
+
+  resumeOutput(): void {
+    this.#output.resume();
   }
 
   get pid(): number {
