@@ -14,7 +14,7 @@ import sonicBoom, { type SonicBoom } from 'sonic-boom';
 const SonicBoomStream = sonicBoom.SonicBoom;
 
 /** Lines held while the reader is away, at most: about 50,000 lines of a gateway's log. */
-export const DEFAULT_LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+const DEFAULT_LOG_BUFFER_BYTES = 16 * 1024 * 1024;
 const DEFAULT_EXIT_FLUSH_MS = 2000;
 
 export interface LogDestinationOptions {
