@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
-import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { echoService, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 const ECHO = 'ws://127.0.0.1:0/echo';
@@ -22,12 +22,7 @@ afterEach(async () => {
 async function started(drainTimeout: string, extra: string[] = []): Promise<GatewayProcess> {
   space = workspace();
   gw = await GatewayProcess.start(
-    space.config(`
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-  </service>`),
+    space.config(echoService(ECHO)),
     ['--drain-timeout', drainTimeout, ...extra],
   );
   return gw;

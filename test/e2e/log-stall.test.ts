@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
-import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { echoService, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { event } from '../helpers/deadline.js';
 
 const ECHO = 'ws://127.0.0.1:0/echo';
@@ -39,12 +39,7 @@ async function visit(port: number, i: number): Promise<void> {
 test('with stdout no longer read, the gateway keeps serving and exits on SIGTERM', async () => {
   space = workspace();
   gw = await GatewayProcess.start(
-    space.config(`
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-  </service>`),
+    space.config(echoService(ECHO)),
   );
   const port = gw.port(ECHO);
   // What one visit logs (its open and close lines), measured with stdout still read.

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
-import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { echoService, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { event } from '../helpers/deadline.js';
 
 const ECHO = 'ws://127.0.0.1:0/echo';
@@ -24,12 +24,7 @@ async function echoOnce(port: number): Promise<void> {
 before(async () => {
   space = workspace();
   gw = await GatewayProcess.start(
-    space.config(`
-  <service>
-    <name>echo</name>
-    <accept>${ECHO}</accept>
-    <type>echo</type>
-  </service>`),
+    space.config(echoService(ECHO)),
     ['--workers', '2'],
   );
   await gw.waitFor((l) => l.msg === 'worker 1 started');

@@ -21,6 +21,16 @@ export const PEM_SECURITY = `
     <truststore><type>PEM</type><file>ca.pem</file></truststore>
   </security>`;
 
+/** A config body with one echo service, named `echo`, on `accept`. */
+export function echoService(accept: string): string {
+  return `
+  <service>
+    <name>echo</name>
+    <accept>${accept}</accept>
+    <type>echo</type>
+  </service>`;
+}
+
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
   const pki = testPki();
