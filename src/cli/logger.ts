@@ -2,9 +2,10 @@
  * The one logger of the process. JSON lines (pino) when stdout is not a terminal or `--log-format json` is given,
  * readable text on a terminal. Library code receives this logger and never prints.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { logDestination } from './log-destination.js';
+import { LogDestination } from './log-destination.js';
 
 export type LogFormat = 'json' | 'text';
 
@@ -28,27 +29,35 @@ export function createLogger(format: LogFormat | undefined, level = 'info', opti
     // Logs from one process are read together; the pid and host name are noise on every line.
   };
   let logger: Logger | undefined;
-  let destination: DestinationStream | undefined;
+  let stdout: LogDestination | undefined;
   if (options.nonBlocking) {
     // Making process.stdout puts a pipe or socket stdout in non-blocking mode (libuv does so for every stream it
-    // opens): a write to a full pipe then fails with EAGAIN, which the destination waits out, where it would
-    // otherwise block a thread of the pool, and the exit flush, until the reader came back.
+    // opens), which the destination needs to see a full pipe rather than wait on it.
     void process.stdout;
-    const stdout = logDestination({
+    const destination = new LogDestination({
       fd: 1,
       onDropped: (dropped) => logger?.warn({ code: 'GW_ERR_LOG_DROPPED', dropped }, `${dropped} log lines dropped: stdout was not read for a while`),
     });
-    process.once('exit', () => stdout.flushAtExit());
-    destination = stdout.stream;
+    process.once('exit', () => destination.flushAtExit());
+    stdout = destination;
   }
   if (chosen === 'json') {
     const jsonOptions = { ...pinoOptions, timestamp: pino.stdTimeFunctions.isoTime };
-    logger = destination ? pino(jsonOptions, destination) : pino(jsonOptions);
+    logger = stdout ? pino(jsonOptions, stdout) : pino(jsonOptions);
     return logger;
   }
+  // pino-pretty pipes into a stream: one that hands each line on and is done with it at once.
+  const prettyOut = stdout
+    ? new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          stdout.write(chunk.toString());
+          done();
+        },
+      })
+    : undefined;
   logger = pino(
     pinoOptions,
-    pretty({ sync: true, destination, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
+    pretty({ sync: true, destination: prettyOut, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
   );
   return logger;
 }

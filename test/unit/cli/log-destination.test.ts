@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logDestination, type LogDestination } from '../../../src/cli/log-destination.js';
+import { LogDestination } from '../../../src/cli/log-destination.js';
 import { event } from '../../helpers/deadline.js';
 
 const LINE_BYTES = 100;
@@ -28,8 +28,13 @@ function pipe(): { reader: number; writer: number } {
   const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
   cleanup = () => {
-    closeSync(reader);
-    closeSync(writer);
+    for (const fd of [reader, writer]) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closed by the test itself
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   return { reader, writer };
@@ -58,32 +63,38 @@ function line(i: number): string {
 
 /** Reads until `done` holds of what was read, waiting on the destination's writes (each wait with a deadline). */
 async function readUntil(reader: number, dest: LogDestination, done: (text: string) => boolean): Promise<string> {
-  let text = '';
-  for (;;) {
-    // Listened for before reading, so that a write made in between is not missed.
-    const wrote = event(dest.stream, 'write', 'the destination to write again');
-    text += drain(reader);
-    if (done(text)) {
-      wrote.catch(() => {});
-      return text;
+  // The destination's retry timer does not hold the process open (by design); this wait must.
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    let text = '';
+    for (;;) {
+      // Listened for before reading, so that a write made in between is not missed.
+      const wrote = event(dest, 'write', 'the destination to write again');
+      text += drain(reader);
+      if (done(text)) {
+        wrote.catch(() => {});
+        return text;
+      }
+      await wrote;
     }
-    await wrote;
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 
 test('a reader that stops reading blocks no write; lines past the buffer are dropped, counted and reported', { timeout: 20_000 }, async () => {
   const { reader, writer } = pipe();
   const reports: number[] = [];
-  const dest = logDestination({
+  const dest: LogDestination = new LogDestination({
     fd: writer,
     maxBufferBytes: 64 * 1024,
     onDropped: (count) => {
       reports.push(count);
-      dest.stream.write(`dropped ${count}\n`);
+      dest.write(`dropped ${count}\n`);
     },
   });
   const total = 4000; // 400 KB: a pipe (64 KiB) and the buffer (64 KiB) hold far less
-  for (let i = 0; i < total; i++) dest.stream.write(line(i));
+  for (let i = 0; i < total; i++) dest.write(line(i));
   assert.ok(dest.dropped > 0, 'lines were dropped while nobody read');
 
   const text = await readUntil(reader, dest, (t) => t.includes('dropped '));
@@ -95,21 +106,34 @@ test('a reader that stops reading blocks no write; lines past the buffer are dro
   assert.equal(dest.dropped, 0, 'the count starts again once reported');
 });
 
-test('the exit flush writes out every buffered line when the reader keeps up', () => {
+test('lines a full pipe did not take are all written by the exit flush once there is room', () => {
   const { reader, writer } = pipe();
-  const dest = logDestination({ fd: writer, onDropped: () => assert.fail('nothing is dropped') });
-  // Fewer bytes than the pipe holds, all but the first still buffered: writes are asynchronous.
-  for (let i = 0; i < 300; i++) dest.stream.write(line(i));
+  const dest = new LogDestination({ fd: writer, onDropped: () => assert.fail('nothing is dropped') });
+  // 100 KB: the pipe takes 64 KiB, the rest waits in the buffer.
+  for (let i = 0; i < 1000; i++) dest.write(line(i));
+  const first = drain(reader);
+  assert.ok(first.length < 1000 * LINE_BYTES, 'the pipe did not take every line');
   dest.flushAtExit();
-  const lines = drain(reader).split('\n').filter((l) => l.length > 0);
-  assert.equal(lines.length, 300);
-  assert.equal(lines.at(-1), line(299).trimEnd());
+  const lines = (first + drain(reader)).split('\n').filter((l) => l.length > 0);
+  assert.equal(lines.length, 1000);
+  assert.deepEqual(lines.slice(-2), [line(998).trimEnd(), line(999).trimEnd()]);
+});
+
+test('a reader that closed its end ends all writing, and the exit flush returns at once', { timeout: 20_000 }, () => {
+  const { reader, writer } = pipe();
+  const dest = new LogDestination({ fd: writer, exitFlushMs: 60_000, onDropped: () => {} });
+  for (let i = 0; i < 1000; i++) dest.write(line(i)); // the pipe fills, the rest is buffered
+  closeSync(reader);
+  dest.write(line(1000)); // EPIPE on the next attempt
+  dest.flushAtExit(); // returns: with the reader gone there is nothing to wait for
+  dest.write(line(1001));
+  assert.equal(dest.dropped, 0, 'writes after the reader left are discarded, not counted for a report that cannot come');
 });
 
 test('the exit flush gives up on a reader that does not read within its deadline', { timeout: 20_000 }, () => {
   const { reader, writer } = pipe();
-  const dest = logDestination({ fd: writer, exitFlushMs: 300, onDropped: () => {} });
-  for (let i = 0; i < 2000; i++) dest.stream.write(line(i)); // 200 KB: the pipe fills, the rest stays buffered
+  const dest = new LogDestination({ fd: writer, exitFlushMs: 300, onDropped: () => {} });
+  for (let i = 0; i < 2000; i++) dest.write(line(i)); // 200 KB: the pipe fills, the rest stays buffered
   dest.flushAtExit(); // returns: the test would time out otherwise
   const written = drain(reader).split('\n').filter((l) => l.length > 0).length;
   assert.ok(written < 2000, `only what the pipe held was written (${written} lines)`);
