@@ -40,6 +40,9 @@ test('the plain echo service answers', async () => {
   ws.send('ping');
   const [reply] = await event<[Buffer]>(ws, 'message', 'the echo of "ping"');
   assert.equal(reply.toString(), 'ping');
+  ws.ping('are you there');
+  const [pong] = await event<[Buffer]>(ws, 'pong', 'the pong to a ping');
+  assert.equal(pong.toString(), 'are you there');
   ws.close();
 });
 
@@ -51,5 +54,8 @@ test('the development client certificate reaches the TCP backend through the mut
   ws.send(Buffer.from('through the proxy'));
   const [reply] = await event<[Buffer]>(ws, 'message', 'the echo through the proxy');
   assert.equal(reply.toString(), 'through the proxy');
+  ws.ping('over TLS');
+  const [pong] = await event<[Buffer]>(ws, 'pong', 'the pong to a ping');
+  assert.equal(pong.toString(), 'over TLS');
   ws.close();
 });
