@@ -2,12 +2,11 @@
  * What a client certificate says, read once per certificate rather than once per connection: a device reconnects
  * with the same certificate, and reading its names (node-forge, DER) costs more than the rest of identify(). The
  * CA certificates of client chains are kept here too, so that every connection's chain shares their DER.
- * Keyed by the SHA-256 of the DER, which Node has already computed for getPeerCertificate(); bounded, the least
- * recently used entry leaving first. Everything here follows from the DER alone, except the chain last verified
+ * Keyed by the SHA-256 of the DER; bounded, the least recently used entry leaving first. Everything here follows from the DER alone, except the chain last verified
  * for it, which a resumed session needs (a session ticket does not hold the client's intermediate CAs) and which
  * is judged again against the current trust before it is used (resumed.ts).
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { dnAttributes, formatDn, readCertificateNames, type SanType } from './x509-names.js';
 
 /** Certificates remembered at once: a few MiB at most (the DER, its names and a chain each). */
@@ -76,21 +75,19 @@ export class CertificateCache {
     return this.#entries.size;
   }
 
-  /**
-   * The certificate whose DER is `der` and SHA-256 fingerprint (colon hex, as Node gives it) is `fingerprint256`;
-   * undefined when the DER does not parse.
-   */
-  lookup(fingerprint256: string, der: Buffer): KnownCertificate | undefined {
-    const hit = this.#entries.get(fingerprint256);
-    if (hit !== undefined && hit.der.equals(der)) {
+  /** The certificate whose DER is `der` (kept when it is new); undefined when it does not parse. */
+  lookup(der: Buffer): KnownCertificate | undefined {
+    const key = createHash('sha256').update(der).digest('base64');
+    const hit = this.#entries.get(key);
+    if (hit !== undefined) {
       // Map order is insertion order: re-inserting makes it the most recently used.
-      this.#entries.delete(fingerprint256);
-      this.#entries.set(fingerprint256, hit);
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
       return hit;
     }
     const known = read(der);
     if (known === undefined) return undefined;
-    this.#entries.set(fingerprint256, known);
+    this.#entries.set(key, known);
     if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as string);
     return known;
   }

@@ -4,9 +4,10 @@
  * the reason OpenSSL gave.
  */
 import { X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
 import { judgeChain, verdictUntil, type TrustState } from './resumed.js';
+import { sessionPeerDer } from './session-peer.js';
 import type { SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
 
@@ -90,7 +91,7 @@ function linkedChain(socket: TLSSocket): Buffer[] {
     if (issuer === undefined || issuer.raw === undefined || seen.has(issuer.fingerprint256)) break;
     // The issuers' DER, kept with the connection's identity for its life (live policy judges the chain again), is
     // the same for every client of a CA: one buffer per certificate from the cache, not a copy per connection.
-    ders.push(certificates.lookup(issuer.fingerprint256, issuer.raw)?.der ?? issuer.raw);
+    ders.push(certificates.lookup(issuer.raw)?.der ?? issuer.raw);
     cert = issuer;
   }
   return ders;
@@ -131,14 +132,12 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
  * result it stored when the session was made.
  */
 export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity {
-  // The certificate comes from getPeerCertificate()'s DER: on Node 20, socket.getPeerX509Certificate() on a
-  // server socket keeps about 4 KiB of native memory per call for good (measured: RSS grows by that per
-  // connection), and once it has run getPeerCertificate(true) no longer links the client's intermediates.
-  // The client's certificate alone first: linking its chain costs about eight times as much (Node completes it
-  // from the context's store and converts every link), and is done only for a certificate not yet known.
-  const peer: PeerCertificate | undefined = socket.getPeerCertificate(false);
-  if (peer === undefined || peer.raw === undefined) return { ...ANONYMOUS };
-  const known = certificates.lookup(peer.fingerprint256, peer.raw);
+  // The client's certificate alone first, from the session (session-peer.ts): linking its chain costs far more
+  // (Node completes it from the context's store and converts every link), and is done only for a certificate not
+  // yet known.
+  const der = sessionPeerDer(socket) ?? socket.getPeerCertificate(false)?.raw;
+  if (der === undefined) return { ...ANONYMOUS };
+  const known = certificates.lookup(der);
   if (known === undefined) return { ...ANONYMOUS };
   let verified = socket.authorized === true;
   let error = verified ? undefined : verifyCode(socket);
