@@ -2,9 +2,10 @@
  * What a client certificate says, read once per certificate rather than once per connection: a device reconnects
  * with the same certificate, and reading its names (node-forge, DER) costs more than the rest of identify(). The
  * CA certificates of client chains are kept here too, so that every connection's chain shares their DER.
- * Keyed by the SHA-256 of the DER; bounded, the least recently used entry leaving first. Everything here follows from the DER alone, except the chain last verified
- * for it, which a resumed session needs (a session ticket does not hold the client's intermediate CAs) and which
- * is judged again against the current trust before it is used (resumed.ts).
+ * Keyed by the SHA-256 of the DER; bounded, the least recently used entry leaving first. Everything here follows
+ * from the DER alone, except the chain last verified for it, which a resumed session needs (a session ticket does
+ * not hold the client's intermediate CAs) and which is judged again against the current trust before it is used
+ * (resumed.ts).
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { dnAttributes, formatDn, readCertificateNames, type SanType } from './x509-names.js';
