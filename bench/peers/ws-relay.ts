@@ -36,6 +36,14 @@ function frameHeader(length: number, opcode: number): Buffer {
   return h;
 }
 
+/** The length of the (masked) frame header at `at` in `b`, or 0 when fewer than `end - at` bytes hold it whole. */
+function headerLength(b: Buffer, at: number, end = b.length): number {
+  if (end - at < 2) return 0;
+  const short = b[at + 1]! & 0x7f;
+  const length = 2 + (short === 126 ? 2 : short === 127 ? 8 : 0) + 4;
+  return end - at >= length ? length : 0;
+}
+
 /**
  * The client's frames, unmasked onto the backend as their bytes arrive (a large frame is never held whole); a close
  * frame is answered and ends both sides.
@@ -57,11 +65,28 @@ class Relay {
   ) {}
 
   onClientData(chunk: Buffer): void {
+    // The frames of one read leave in one write to the backend, as the gateway's do.
+    this.backend.cork();
+    try {
+      this.#read(chunk);
+    } finally {
+      this.backend.uncork();
+    }
+  }
+
+  #read(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
       if (this.#remaining < 0) {
-        this.#header[this.#headerLength++] = chunk[at++]!;
-        this.#headerDone();
+        // Usually the whole header is in this chunk: read in place. Otherwise it is gathered byte by byte.
+        const whole = this.#headerLength === 0 ? headerLength(chunk, at) : 0;
+        if (whole > 0) {
+          this.#begin(chunk, at, whole);
+          at += whole;
+        } else {
+          this.#header[this.#headerLength++] = chunk[at++]!;
+          this.#headerDone();
+        }
         continue;
       }
       const take = Math.min(this.#remaining, chunk.length - at);
@@ -84,18 +109,21 @@ class Relay {
     return Buffer.from([m[shift]!, m[(shift + 1) & 3]!, m[(shift + 2) & 3]!, m[(shift + 3) & 3]!]);
   }
 
-  /** Decodes the header once enough of it has arrived. */
+  /** Decodes the gathered header once enough of it has arrived. */
   #headerDone(): void {
-    const h = this.#header;
-    if (this.#headerLength < 2) return;
-    const short = h[1]! & 0x7f;
-    const lengthBytes = short === 126 ? 2 : short === 127 ? 8 : 0;
-    if (this.#headerLength < 2 + lengthBytes + 4) return;
-    this.#opcode = h[0]! & 0x0f;
-    this.#remaining = short === 126 ? h.readUInt16BE(2) : short === 127 ? Number(h.readBigUInt64BE(2)) : short;
-    h.copy(this.#mask, 0, 2 + lengthBytes, 2 + lengthBytes + 4);
-    this.#maskOffset = 0;
+    const length = headerLength(this.#header, 0, this.#headerLength);
+    if (length === 0) return;
     this.#headerLength = 0;
+    this.#begin(this.#header, 0, length);
+  }
+
+  /** Starts the frame whose whole header (`length` bytes) is at `at` in `h`. */
+  #begin(h: Buffer, at: number, length: number): void {
+    const short = h[at + 1]! & 0x7f;
+    this.#opcode = h[at]! & 0x0f;
+    this.#remaining = short === 126 ? h.readUInt16BE(at + 2) : short === 127 ? Number(h.readBigUInt64BE(at + 2)) : short;
+    h.copy(this.#mask, 0, at + length - 4, at + length);
+    this.#maskOffset = 0;
     if (this.#remaining === 0) this.#frameDone();
   }
 
