@@ -2,10 +2,11 @@
  * `ws.inactivity.timeout`: a connection nobody hears from is found and closed, so that half-dead peers (a phone
  * that lost its network, a NAT that dropped the mapping) do not hold a backend connection forever.
  *
- * The clock ticks every timeoutMs/2. A tick that follows a quiet half-period sends a ping; a second quiet tick in
- * a row closes the connection. So a ping goes out after timeoutMs/2 to timeoutMs of silence, and the connection
- * is closed after timeoutMs to 1.5 × timeoutMs of silence. Hearing anything (a message, a pong, a ping) starts
- * over. The message path only sets a flag: no timer is touched per message.
+ * Connections with the same timeout are ticked together every timeoutMs/2 by one timer (timers/ticker.ts). A
+ * connection's first tick after it joins starts its watch; a tick that follows a quiet half-period sends a ping; a
+ * second quiet tick in a row closes the connection. So a ping goes out after timeoutMs/2 to timeoutMs of silence,
+ * and the connection is closed after timeoutMs to 1.5 × timeoutMs of silence. Hearing anything (a message, a pong,
+ * a ping) starts over. The message path only sets a flag: no timer is touched per message or per connection.
  *
  * On timeout the peer gets a close frame with 1001 (going away: RFC 6455 §7.4.1, "a server going down" — here,
  * going away from this connection) and reason "inactivity timeout", and the connection is dropped at once
@@ -13,64 +14,102 @@
  * for timeoutMs is not expected to answer a close frame either.
  */
 import WebSocket from 'ws';
+import { Ticker } from '../timers/ticker.js';
 import { CLOSE_GOING_AWAY } from './close.js';
 
 export const INACTIVITY_CLOSE_CODE = CLOSE_GOING_AWAY;
 export const INACTIVITY_CLOSE_REASON = 'inactivity timeout';
 
+/** Tickers by period: every connection with one timeout shares one. */
+const tickers = new Map<number, Ticker>();
+
+function tickerFor(periodMs: number): Ticker {
+  let ticker = tickers.get(periodMs);
+  if (!ticker) {
+    ticker = new Ticker(periodMs);
+    tickers.set(periodMs, ticker);
+  }
+  return ticker;
+}
+
+/** The half-timeout at which a connection's silence is looked at. */
+export function keepAlivePeriodMs(timeoutMs: number): number {
+  return Math.max(1, Math.floor(timeoutMs / 2));
+}
+
 /**
  * Pings when the connection has been quiet for timeoutMs/2; closes it when nothing (message, pong) arrived for
  * timeoutMs. `timeoutMs <= 0` means off (Kaazing's default). Returns a disposer, safe to call twice; it also runs
- * by itself when the WebSocket closes. The timer is unref'd.
- */
-/**
+ * by itself when the WebSocket closes.
+ *
  * `held` says whether the gateway itself stopped reading this client (backpressure from a slow backend): then
- * nothing can be heard from it, and the quiet is the gateway's doing, not the client's.
+ * nothing can be heard from it, and the quiet is the gateway's doing, not the client's. `ticker` is for tests; its
+ * period must be keepAlivePeriodMs(timeoutMs).
  */
-export function keepAlive(ws: WebSocket, timeoutMs: number, onTimeout?: () => void, held: () => boolean = () => false): () => void {
+export function keepAlive(
+  ws: WebSocket,
+  timeoutMs: number,
+  onTimeout?: () => void,
+  held: () => boolean = () => false,
+  ticker: Ticker = tickerFor(keepAlivePeriodMs(timeoutMs)),
+): () => void {
   if (!(timeoutMs > 0) || ws.readyState === WebSocket.CLOSED) return noop;
-  let heard = false;
-  let quietTicks = 0;
-  let disposed = false;
+  const watch = new Watch(ws, ticker, onTimeout, held);
+  ticker.add(watch);
+  ws.on('message', watch.hear);
+  ws.on('pong', watch.hear);
+  ws.on('ping', watch.hear);
+  ws.on('close', watch.dispose);
+  return watch.dispose;
+}
 
-  const hear = (): void => {
-    heard = true;
+/** One connection's silence, ticked by its period's ticker. */
+class Watch {
+  /** Joins as if just heard: the first tick starts the quiet period rather than counting as quiet. */
+  #heard = true;
+  #quietTicks = 0;
+  #disposed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly ticker: Ticker,
+    readonly onTimeout: (() => void) | undefined,
+    readonly held: () => boolean,
+  ) {}
+
+  readonly hear = (): void => {
+    this.#heard = true;
   };
-  const tick = (): void => {
-    if (heard || held()) {
-      heard = false;
-      quietTicks = 0;
+
+  tick(): void {
+    if (this.#heard || this.held()) {
+      this.#heard = false;
+      this.#quietTicks = 0;
       return;
     }
-    quietTicks++;
+    this.#quietTicks++;
+    const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (quietTicks === 1) {
+    if (this.#quietTicks === 1) {
       ws.ping();
       return;
     }
-    dispose();
-    onTimeout?.();
+    this.dispose();
+    this.onTimeout?.();
     ws.close(INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON);
     ws.terminate();
-  };
-  const timer = setInterval(tick, Math.max(1, Math.floor(timeoutMs / 2)));
-  timer.unref();
-
-  function dispose(): void {
-    if (disposed) return;
-    disposed = true;
-    clearInterval(timer);
-    ws.removeListener('message', hear);
-    ws.removeListener('pong', hear);
-    ws.removeListener('ping', hear);
-    ws.removeListener('close', dispose);
   }
 
-  ws.on('message', hear);
-  ws.on('pong', hear);
-  ws.on('ping', hear);
-  ws.on('close', dispose);
-  return dispose;
+  readonly dispose = (): void => {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.ticker.delete(this);
+    const ws = this.ws;
+    ws.removeListener('message', this.hear);
+    ws.removeListener('pong', this.hear);
+    ws.removeListener('ping', this.hear);
+    ws.removeListener('close', this.dispose);
+  };
 }
 
 function noop(): void {}

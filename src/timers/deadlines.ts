@@ -10,7 +10,7 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-const SYSTEM_CLOCK: Clock = {
+export const SYSTEM_CLOCK: Clock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);

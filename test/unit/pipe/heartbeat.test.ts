@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { keepAlive, INACTIVITY_CLOSE_CODE } from '../../../src/pipe/heartbeat.js';
+import { keepAlive, keepAlivePeriodMs, INACTIVITY_CLOSE_CODE } from '../../../src/pipe/heartbeat.js';
+import { Ticker } from '../../../src/timers/ticker.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 import { listenerCounts, wsPair } from '../../helpers/ws-rig.js';
 import { event } from '../../helpers/deadline.js';
 
@@ -85,5 +87,35 @@ test('while the gateway holds a client back (backpressure), its quiet does not c
   assert.equal(checks, 4);
   assert.equal(pinged, true);
   assert.equal(code, 1001);
+  await pair.close();
+});
+
+test('connections with one timeout share one timer: the first tick starts the watch, then ping, then close', async () => {
+  const pair = await wsPair({ client: { autoPong: false } });
+  const clock = fakeClock();
+  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  let timeouts = 0;
+  // Three watches on one connection stand for three connections: what matters is that they share the timer.
+  const disposers = [keepAlive(pair.serverWs, 1000, () => timeouts++, undefined, ticker), keepAlive(pair.serverWs, 1000, undefined, undefined, ticker)];
+  keepAlive(pair.serverWs, 1000, undefined, undefined, ticker)();
+  assert.equal(ticker.size, 2);
+  assert.equal(clock.pending(), 1);
+  let pings = 0;
+  pair.client.on('ping', () => pings++);
+  clock.advance(500);
+  assert.equal(pair.serverWs.readyState, WebSocket.OPEN, 'the tick after joining only starts the watch');
+  // A second watch is taken off before the ping, so one ping and one close come from the first alone.
+  disposers[1]?.();
+  const pinged = event(pair.client, 'ping');
+  clock.advance(500);
+  await pinged;
+  const closed = event(pair.client, 'close') as Promise<[number, Buffer]>;
+  clock.advance(500);
+  const [code] = await closed;
+  assert.equal(code, INACTIVITY_CLOSE_CODE);
+  assert.equal(timeouts, 1);
+  assert.equal(pings, 1);
+  assert.equal(ticker.size, 0);
+  assert.equal(clock.pending(), 0, 'no timer is left once no connection is watched');
   await pair.close();
 });
