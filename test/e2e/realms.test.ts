@@ -177,6 +177,13 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     <realm-name>tokens</realm-name>
     <authorization-constraint><require-role>viewer</require-role></authorization-constraint>
   </service>
+  <service>
+    <name>brief</name>
+    <accept>ws://127.0.0.1:0/brief</accept>
+    <type>echo</type>
+    <realm-name>brief</realm-name>
+    <authorization-constraint><require-role>AUTHORIZED</require-role></authorization-constraint>
+  </service>
   <security>
     <keystore><type>PEM</type><file>../server.pem</file></keystore>
     <truststore><type>PEM</type><file>../ca.pem</file></truststore>
@@ -196,6 +203,16 @@ describe('realms: file, certificate-ticket, token-directory', () => {
         <http-cookie>TICKET</http-cookie>
         <login-modules>
           <login-module><type>certificate-ticket</type><success>required</success><options><secret-file>ticket.secret</secret-file><max-age>1 hour</max-age></options></login-module>
+        </login-modules>
+      </authentication>
+    </realm>
+    <realm>
+      <name>brief</name>
+      <authentication>
+        <http-challenge-scheme>Application Basic</http-challenge-scheme>
+        <authorization-timeout>1 second</authorization-timeout>
+        <login-modules>
+          <login-module><type>file</type><success>required</success><options><file>jaas-config.xml</file></options></login-module>
         </login-modules>
       </authentication>
     </realm>
@@ -328,6 +345,30 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     unlinkSync(join(tokens, TOKEN));
     assert.equal((await withToken(TOKEN)).status, 401);
     assert.equal((await withToken('../ticket.secret')).status, 401);
+  });
+
+  test('authorization-timeout: a WebSocket the realm admitted is closed with 1008 once it has passed, not before', async () => {
+    const started = performance.now();
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port('ws://127.0.0.1:0/brief')}/brief`, { headers: basic('joe', PASSWORD) });
+    const closed = withDeadline(
+      new Promise<{ code: number; reason: string; echoed: string[] }>((resolve, reject) => {
+        const echoed: string[] = [];
+        ws.on('open', () => ws.send('still authorized'));
+        ws.on('message', (data) => echoed.push(String(data)));
+        ws.on('close', (code, reason) => resolve({ code, reason: String(reason), echoed }));
+        ws.on('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+        ws.on('error', reject);
+      }),
+      WAIT_MS,
+      'the authorization-timeout to close the WebSocket',
+    );
+    const { code, reason, echoed } = await closed;
+    const elapsed = performance.now() - started;
+    assert.deepEqual(echoed, ['still authorized'], 'served until the timeout');
+    assert.equal(code, 1008);
+    assert.equal(reason, 'authorization-timeout expired');
+    // The deadline starts at admission, after the client started: it cannot end sooner than 1 s from here.
+    assert.ok(elapsed >= 1000, `closed after ${elapsed.toFixed(0)} ms, before the 1 s authorization-timeout`);
   });
 
   test('no password, secret, ticket or token appears in the log', async () => {
