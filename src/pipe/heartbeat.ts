@@ -51,9 +51,10 @@ export function keepAlive(
   timeoutMs: number,
   onTimeout?: () => void,
   held: () => boolean = () => false,
-  ticker: Ticker = tickerFor(keepAlivePeriodMs(timeoutMs)),
+  ticker?: Ticker,
 ): () => void {
   if (!(timeoutMs > 0) || ws.readyState === WebSocket.CLOSED) return noop;
+  ticker ??= tickerFor(keepAlivePeriodMs(timeoutMs));
   const watch = new Watch(ws, ticker, onTimeout, held);
   ticker.add(watch);
   ws.on('message', watch.hear);
