@@ -22,7 +22,7 @@ import { certificateRefusal } from '../metrics/reasons.js';
 import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
-import { identify, refusalReason } from '../tls/identity.js';
+import { anonymousIdentity, identify, refusalReason } from '../tls/identity.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { misdirected } from './authority.js';
@@ -441,8 +441,9 @@ export class Listener {
    * gets a 403 naming the cause, since Node cannot end the handshake with the matching alert (tls/accept.ts).
    */
   #vet(conn: DownstreamConnection, socket: TLSSocket): void {
-    // A resumed session's certificate is judged again against the trust of the TLS that resumed it.
-    const identity = identify(socket, this.#tls?.trust);
+    // A resumed session's certificate is judged again against the trust of the TLS that resumed it. A listener that
+    // asks for no certificate gets none: its sessions (which hold their secrets) are not read for one.
+    const identity = this.#options.verifyClient === 'none' ? anonymousIdentity() : identify(socket, this.#tls?.trust);
     conn.identity = identity;
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {

@@ -126,6 +126,11 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
   return { error: first, chain: walked };
 }
 
+/** The identity of a client that presented no certificate. */
+export function anonymousIdentity(): ClientIdentity {
+  return { ...ANONYMOUS };
+}
+
 /**
  * Reads the client certificate of a connected TLS socket. Never throws. With `trust` (the listener's, when it
  * verifies clients), the certificate of a resumed session is judged again against it: OpenSSL only replays the
@@ -135,10 +140,12 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
   // The client's certificate alone first, from the session (session-peer.ts): linking its chain costs far more
   // (Node completes it from the context's store and converts every link), and is done only for a certificate not
   // yet known.
-  const der = sessionPeerDer(socket) ?? socket.getPeerCertificate(false)?.raw;
-  if (der === undefined) return { ...ANONYMOUS };
+  let der = sessionPeerDer(socket);
+  // A session that could not be read is not taken to mean "no certificate": Node is asked instead.
+  if (der === undefined) der = socket.getPeerCertificate(false)?.raw ?? null;
+  if (der === null) return anonymousIdentity();
   const known = certificates.lookup(der);
-  if (known === undefined) return { ...ANONYMOUS };
+  if (known === undefined) return anonymousIdentity();
   let verified = socket.authorized === true;
   let error = verified ? undefined : verifyCode(socket);
   let chain: readonly Buffer[];

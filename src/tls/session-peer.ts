@@ -20,23 +20,32 @@ const SEQUENCE = 0x30;
 /** Context-specific, constructed, tag number 3: the session's `peer`. */
 const PEER = 0xa3;
 
-/** The client certificate's DER from a connected server socket; undefined when the session names none. */
-export function sessionPeerDer(socket: TLSSocket): Buffer | undefined {
-  const session = socket.getSession();
-  if (session === undefined) return undefined;
+/**
+ * The client certificate's DER from a connected server socket: null when its session names none, undefined when
+ * there is no session to read (a socket already closed) or it cannot be read. Never throws.
+ */
+export function sessionPeerDer(socket: TLSSocket): Buffer | null | undefined {
+  // Typed as Buffer | undefined, but null once the socket's handle is gone.
+  const session = socket.getSession() as Buffer | null | undefined;
+  if (!session) return undefined;
   try {
     const found = certificateInSession(session);
-    return found === undefined ? undefined : Buffer.from(found);
+    if (!found) return found;
+    // Memory of its own rather than a slice of Node's shared pool: the certificate cache may keep it for long, and a
+    // slice would keep its whole 8 KiB slab alive.
+    const der = Buffer.allocUnsafeSlow(found.length);
+    der.set(found);
+    return der;
   } finally {
     session.fill(0);
   }
 }
 
 /**
- * The `peer` certificate's DER inside a serialised session, as a view into `session`; undefined when it has none,
- * or when the bytes are not such a session (never throws).
+ * The `peer` certificate's DER inside a serialised session, as a view into `session`; null when the session names
+ * none, undefined when the bytes are not such a session. Never throws.
  */
-export function certificateInSession(session: Buffer): Uint8Array | undefined {
+export function certificateInSession(session: Uint8Array): Uint8Array | null | undefined {
   const outer = readTlv(session, 0);
   if (outer === undefined || outer.tag !== SEQUENCE || outer.end !== session.length) return undefined;
   let at = outer.start;
@@ -50,7 +59,7 @@ export function certificateInSession(session: Buffer): Uint8Array | undefined {
     }
     at = field.end;
   }
-  return undefined;
+  return null;
 }
 
 interface Tlv {
@@ -70,7 +79,7 @@ function readTlv(bytes: Uint8Array, at: number, limit = bytes.length): Tlv | und
   let start = at + 2;
   if (length & 0x80) {
     const octets = length & 0x7f;
-    // Four length octets are more than any session holds; zero is BER's indefinite form, not DER.
+    // More than four length octets are more than any session holds; zero is BER's indefinite form, not DER.
     if (octets === 0 || octets > 4 || start + octets > limit) return undefined;
     length = 0;
     for (let i = 0; i < octets; i++) length = length * 256 + (bytes[start + i] as number);
