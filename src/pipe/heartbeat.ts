@@ -2,10 +2,11 @@
  * `ws.inactivity.timeout`: a connection nobody hears from is found and closed, so that half-dead peers (a phone
  * that lost its network, a NAT that dropped the mapping) do not hold a backend connection forever.
  *
- * Connections with the same timeout are ticked together every timeoutMs/2 by one timer (timers/ticker.ts). A
- * connection's first tick after it joins starts its watch; a tick that follows a quiet half-period sends a ping; a
- * second quiet tick in a row closes the connection. So a ping goes out after timeoutMs/2 to timeoutMs of silence,
- * and the connection is closed after timeoutMs to 1.5 × timeoutMs of silence. Hearing anything (a message, a pong,
+ * Connections with the same timeout share one timer (timers/ticker.ts), which ticks each of them every timeoutMs/2
+ * at a point of its own in that period. A connection's first tick after it joins starts its watch; a tick that
+ * follows a quiet half-period sends a ping; a second quiet tick in a row closes the connection. So a ping goes out
+ * after timeoutMs/2 to timeoutMs of silence, and the connection is closed after timeoutMs to 1.5 × timeoutMs of
+ * silence. Hearing anything (a message, a pong,
  * a ping) starts over. The message path only sets a flag: no timer is touched per message or per connection.
  *
  * On timeout the peer gets a close frame with 1001 (going away: RFC 6455 §7.4.1, "a server going down" — here,
@@ -54,7 +55,9 @@ export function keepAlive(
   ticker?: Ticker,
 ): () => void {
   if (!(timeoutMs > 0) || ws.readyState === WebSocket.CLOSED) return noop;
-  ticker ??= tickerFor(keepAlivePeriodMs(timeoutMs));
+  const periodMs = keepAlivePeriodMs(timeoutMs);
+  if (ticker !== undefined && ticker.periodMs !== periodMs) throw new RangeError(`a ${timeoutMs} ms keep-alive needs a ${periodMs} ms ticker, not ${ticker.periodMs}`);
+  ticker ??= tickerFor(periodMs);
   const watch = new Watch(ws, ticker, onTimeout, held);
   ticker.add(watch);
   ws.on('message', watch.hear);

@@ -1,7 +1,8 @@
 /**
  * Periodic work for many members that share a period (every WebSocket of a service has the same
  * `ws.inactivity.timeout`): one timer per period ticks them all, so that joining or leaving is a set operation
- * rather than a timer, and an idle connection holds no timer of its own.
+ * rather than a timer, and an idle connection holds no timer of its own. The members are spread over slots, each
+ * ticked at its own point of the period, so that a fleet of idle connections is not pinged in one burst.
  */
 import { SYSTEM_CLOCK, type Clock } from './deadlines.js';
 
@@ -9,10 +10,18 @@ export interface Tickable {
   tick(): void;
 }
 
+/** Slots a period is divided into (fewer for a period shorter than this many milliseconds). */
+export const TICKER_SLOTS = 16;
+
 export class Ticker {
   readonly #periodMs: number;
   readonly #clock: Clock;
-  readonly #members = new Set<Tickable>();
+  readonly #slots: Set<Tickable>[];
+  readonly #slotMs: number;
+  /** The slot the next timer ticks, and the slot the next member joins (members are dealt out in turn). */
+  #next = 0;
+  #join = 0;
+  #size = 0;
   /** The pending timer; undefined while nobody is a member. */
   #timer: unknown;
 
@@ -20,6 +29,9 @@ export class Ticker {
     if (!(periodMs > 0)) throw new RangeError(`a tick period must be longer than 0 ms, not ${periodMs}`);
     this.#periodMs = periodMs;
     this.#clock = clock;
+    const slots = Math.max(1, Math.min(TICKER_SLOTS, Math.floor(periodMs)));
+    this.#slots = Array.from({ length: slots }, () => new Set<Tickable>());
+    this.#slotMs = periodMs / slots;
   }
 
   get periodMs(): number {
@@ -28,33 +40,47 @@ export class Ticker {
 
   /** How many members are ticked. */
   get size(): number {
-    return this.#members.size;
+    return this.#size;
   }
 
-  /** `member` is ticked every period from now on; its first tick comes within one period. */
+  /** `member` (not already one) is ticked once a period from now on; its first tick comes within one period. */
   add(member: Tickable): void {
-    this.#members.add(member);
+    const slot = this.#slots[this.#join] as Set<Tickable>;
+    this.#join = (this.#join + 1) % this.#slots.length;
+    slot.add(member);
+    this.#size++;
     if (this.#timer === undefined) this.#schedule();
   }
 
   /** Safe to call for a member that is not one, and from inside a tick. */
   delete(member: Tickable): void {
-    this.#members.delete(member);
-    if (this.#members.size === 0 && this.#timer !== undefined) {
+    for (const slot of this.#slots) {
+      if (slot.delete(member)) {
+        this.#size--;
+        break;
+      }
+    }
+    if (this.#size === 0 && this.#timer !== undefined) {
       this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
   }
 
   #schedule(): void {
-    this.#timer = this.#clock.setTimeout(this.#fire, this.#periodMs);
+    this.#timer = this.#clock.setTimeout(this.#fire, this.#slotMs);
   }
 
   readonly #fire = (): void => {
     this.#timer = undefined;
-    // A member that leaves during the tick is not visited again; one that joins is ticked in this same pass (the
-    // Set's iteration order), which its first tick is allowed to be.
-    for (const member of this.#members) member.tick();
-    if (this.#members.size > 0 && this.#timer === undefined) this.#schedule();
+    const slot = this.#slots[this.#next] as Set<Tickable>;
+    this.#next = (this.#next + 1) % this.#slots.length;
+    // The next tick is set before these run: a member that throws does not stop the others' ticks.
+    this.#schedule();
+    // A member that leaves during the pass is not visited again; one that joins this slot during it is.
+    for (const member of slot) member.tick();
+    if (this.#size === 0 && this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   };
 }

@@ -78,7 +78,7 @@ test('while the gateway holds a client back (backpressure), its quiet does not c
   let pinged = false;
   pair.client.on('ping', () => (pinged = true));
   const closed = event(pair.client, 'close') as Promise<[number, Buffer]>;
-  // Four ticks (two whole timeouts) pass held; only then is the client on its own again.
+  // The first tick starts the watch; four more (two whole timeouts) pass held; only then is the client on its own.
   keepAlive(pair.serverWs, 40, undefined, () => {
     if (holding && ++checks === 4) holding = false;
     return holding;
@@ -99,11 +99,17 @@ test('connections with one timeout share one timer: the first tick starts the wa
   const disposers = [keepAlive(pair.serverWs, 1000, () => timeouts++, undefined, ticker), keepAlive(pair.serverWs, 1000, undefined, undefined, ticker)];
   keepAlive(pair.serverWs, 1000, undefined, undefined, ticker)();
   assert.equal(ticker.size, 2);
+  assert.throws(() => keepAlive(pair.serverWs, 2000, undefined, undefined, ticker), RangeError, 'a ticker of another period is refused');
   assert.equal(clock.pending(), 1);
   let pings = 0;
-  pair.client.on('ping', () => pings++);
+  const ping = pair.serverWs.ping.bind(pair.serverWs);
+  pair.serverWs.ping = (...args: Parameters<WebSocket['ping']>) => {
+    pings++;
+    ping(...args);
+  };
   clock.advance(500);
-  assert.equal(pair.serverWs.readyState, WebSocket.OPEN, 'the tick after joining only starts the watch');
+  assert.equal(pings, 0, 'the tick after joining only starts the watch');
+  assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
   // A second watch is taken off before the ping, so one ping and one close come from the first alone.
   disposers[1]?.();
   const pinged = event(pair.client, 'ping');
