@@ -36,7 +36,7 @@ function frameHeader(length: number, opcode: number): Buffer {
   return h;
 }
 
-/** The length of the (masked) frame header at `at` in `b`, or 0 when fewer than `end - at` bytes hold it whole. */
+/** The length of the (masked) frame header at `at` in `b`, or 0 when the bytes from `at` to `end` do not hold it whole. */
 function headerLength(b: Buffer, at: number, end = b.length): number {
   if (end - at < 2) return 0;
   const short = b[at + 1]! & 0x7f;
