@@ -101,7 +101,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only LIST] [--systems
   --sink-port N      listen for the sink on this port (default: any free port)
 `;
 
-function count(flag: string, text: string | undefined, fallback: number, max: number): number {
+/** `text` as a whole number from 1 to `max`, or `fallback` when absent; throws naming `flag` otherwise. */
+export function count(flag: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!(Number.isInteger(n) && n >= 1 && n <= max)) throw new Error(`${flag}: "${text}" is not a number from 1 to ${max}`);

@@ -68,6 +68,13 @@ elsewhere); \`npm run bench -- --help\` says more. Each run writes \`bench/resul
 \`.json\` (every repetition's measurements as rows; JSON files are not committed); a run that \`--only\` or
 \`--systems\` narrowed writes \`latest-<mode>-partial.*\` instead, which are not committed either.
 
+Whether a change makes a connection cheaper is a smaller question than the runs above can answer: the same system
+run twice in a row moves by 10% on a shared machine. \`npm run bench:compare -- --against DIR\` (\`DIR\`: another
+checkout of the project, built) runs this checkout's gateway and that one at the same time on the same core, as
+many clients on each, and gives the ratio of their CPU per connection (\`--scenario churn\` or \`resume\`,
+\`--rounds N\`, \`--seconds N\`). Outside load slows both alike: \`--against .\` (the build against itself) stays within
+1%.
+
 ## How it measures
 
 - **Pinned.** By default each system under test runs alone on the last core (\`taskset -c\`) and the load client

@@ -41,6 +41,8 @@ interface LogLine {
 
 export interface GatewayLaunch {
   readonly procs: ProcessGroup;
+  /** The checkout whose `bin/gateway` runs; default this one. */
+  readonly root?: string | undefined;
   /** Arguments after `bin/gateway start`. */
   readonly args: readonly string[];
   readonly cwd: string;
@@ -69,7 +71,7 @@ export async function launchGateway(launch: GatewayLaunch): Promise<LaunchedGate
   const workers = launch.workers ?? 1;
   // Run as an operator runs it: the launcher sets the allocator's thresholds (bin/gateway) before it becomes Node,
   // the Node that runs this harness.
-  const [cmd, args] = onCpus(...withFileLimit(join(REPO_ROOT, 'bin', 'gateway'), ['start', ...launch.args], launch.fileLimit), launch.cpus);
+  const [cmd, args] = onCpus(...withFileLimit(join(launch.root ?? REPO_ROOT, 'bin', 'gateway'), ['start', ...launch.args], launch.fileLimit), launch.cpus);
   const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
   const child = launch.procs.spawn(cmd, args, { cwd: launch.cwd, env });
   const output = captureOutput(child);

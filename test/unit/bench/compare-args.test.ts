@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { parseCompareArgs } from '../../../bench/compare-args.js';
+
+test('--against is the only argument needed: churn, 8 s rounds, three of them, 8 clients a side', () => {
+  const o = parseCompareArgs(['--against', '../other']);
+  assert.equal(o.against, resolve('../other'));
+  assert.equal(o.resume, false);
+  assert.equal(o.seconds, 8);
+  assert.equal(o.rounds, 3);
+  assert.equal(o.clients, 8);
+  assert.equal(o.help, false);
+});
+
+test('the scenario, length, rounds and clients are taken as given', () => {
+  const o = parseCompareArgs(['--against=.', '--scenario', 'resume', '--seconds', '20', '--rounds', '5', '--clients', '16']);
+  assert.equal(o.resume, true);
+  assert.deepEqual([o.seconds, o.rounds, o.clients], [20, 5, 16]);
+});
+
+test('what cannot be run is refused, naming the argument', () => {
+  assert.throws(() => parseCompareArgs([]), /--against DIR is required/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'bulk']), /--scenario: "bulk" is neither churn nor resume/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--rounds', '0']), /--rounds: "0" is not a number from 1 to 100/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--seconds', '1.5']), /--seconds/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--fast']), /--fast/);
+  // --help needs nothing else.
+  assert.equal(parseCompareArgs(['--help']).help, true);
+});
