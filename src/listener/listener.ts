@@ -25,6 +25,7 @@ import { acceptTls } from '../tls/accept.js';
 import { anonymousIdentity, identify, refusalReason } from '../tls/identity.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
+import { Cancellation } from '../upstream/cancellation.js';
 import { misdirected } from './authority.js';
 import { DownstreamConnection } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
@@ -655,10 +656,10 @@ export class Listener {
     if (problem !== undefined) return refuse(400, `Bad request: ${problem}.`, 'bad_request', service.config.name);
     // The backend first, so that the client is told the subprotocol it chose; the connect has its own deadline.
     conn.phase = 'connecting';
-    const abort = new AbortController();
-    const gone = (): void => abort.abort();
+    const cancellation = new Cancellation();
+    const gone = (): void => cancellation.cancel();
     socket.once('close', gone);
-    service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, abort.signal).then(
+    service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, cancellation).then(
       ({ end, protocol }) => {
         socket.off('close', gone);
         if (socket.destroyed || this.#state === 'closed') {

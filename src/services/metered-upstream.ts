@@ -7,14 +7,14 @@ import type { ServiceMeter } from '../metrics/types.js';
 import type { OpenUpstream } from './proxy.js';
 
 export function meteredUpstream(open: OpenUpstream, meter: ServiceMeter): OpenUpstream {
-  return async (ctx, request, signal) => {
+  return async (ctx, request, cancellation) => {
     const began = performance.now();
     try {
-      const opened = await open(ctx, request, signal);
+      const opened = await open(ctx, request, cancellation);
       meter.upstreamConnected(performance.now() - began);
       return opened;
     } catch (err) {
-      if (!signal.aborted) {
+      if (!cancellation.cancelled) {
         const code = (err as { code?: unknown }).code;
         meter.upstreamFailed(typeof code === 'string' ? code : 'error');
       }

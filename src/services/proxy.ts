@@ -12,6 +12,7 @@ import { closeReason } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 import { fuse } from '../pipe/fuse.js';
 import { PreparedConnections } from '../upstream/prepared.js';
+import { Cancellation } from '../upstream/cancellation.js';
 import { Recovery } from '../upstream/recovery.js';
 import { closeAll, closeWithDeadline } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
@@ -21,7 +22,7 @@ import type { ClientRequest, ConnectionContext, OpenedUpstream, Service } from '
  * Opens the backend connection for one client (`ctx` undefined: a prepared connection, for no client yet). Built from the service's `<connect>` and stores by the gateway;
  * rejects with a GatewayError naming what failed.
  */
-export type OpenUpstream = (ctx: ConnectionContext | undefined, request: ClientRequest | undefined, signal: AbortSignal) => Promise<OpenedUpstream>;
+export type OpenUpstream = (ctx: ConnectionContext | undefined, request: ClientRequest | undefined, cancellation: Cancellation) => Promise<OpenedUpstream>;
 
 export interface ProxyDependencies {
   readonly open: OpenUpstream;
@@ -63,7 +64,7 @@ export class ProxyService implements Service {
       this.#prepared = new PreparedConnections<End>({
         count,
         name: upstream,
-        open: async (signal) => (await deps.open(undefined, undefined, signal)).end,
+        open: async (cancellation) => (await deps.open(undefined, undefined, cancellation)).end,
         onClose: (end, onClosed) => {
           // Idle, a backend has nothing to say before its client does: one that speaks is replaced, not misread.
           end.attach({ data: () => end.destroy(), ended: () => end.destroy(), failed: () => end.destroy(), closed: onClosed });
@@ -101,11 +102,11 @@ export class ProxyService implements Service {
   }
 
   /** Opens the backend for a client whose upgrade is still to be answered (see connectsBeforeUpgrade). */
-  async prepareUpgrade(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+  async prepareUpgrade(ctx: ConnectionContext, request: ClientRequest, cancellation: Cancellation): Promise<OpenedUpstream> {
     try {
-      return await this.#deps.open(ctx, request, signal);
+      return await this.#deps.open(ctx, request, cancellation);
     } catch (err) {
-      if (!signal.aborted) this.#connectFailed(ctx, err);
+      if (!cancellation.cancelled) this.#connectFailed(ctx, err);
       throw err;
     }
   }
@@ -123,7 +124,7 @@ export class ProxyService implements Service {
   handle(downstream: End, ctx: ConnectionContext, upstream?: End): void {
     this.#open.add(downstream);
     logOpened(ctx, this.#upstream);
-    // Connecting and piping are two steps: the connect's state (what the client sent meanwhile, its abort signal,
+    // Connecting and piping are two steps: the connect's state (what the client sent meanwhile, its cancellation,
     // the frame of the async function) is let go once the pipe runs, rather than kept for the connection's life;
     // a piped connection then holds one promise, the pipe's, and its continuation.
     void this.#connect(downstream, ctx, upstream).then(
@@ -154,7 +155,7 @@ export class ProxyService implements Service {
     // never the backend's.
     const early: Payload[] = [];
     let gone: { reason: string; code: number | undefined } | undefined;
-    const abort = new AbortController();
+    const cancellation = new Cancellation();
     let firstData: () => void = () => undefined;
     downstream.attach({
       data: (data, binary) => {
@@ -168,15 +169,15 @@ export class ProxyService implements Service {
           return;
         }
         gone ??= { reason: ending.lost ? 'downstream lost (1006)' : ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code})`, code: ending.code };
-        abort.abort();
+        cancellation.cancel();
       },
       failed: (_err, description, code) => {
         gone ??= { reason: description, code };
-        abort.abort();
+        cancellation.cancel();
       },
       closed: () => {
         gone ??= { reason: 'downstream aborted', code: undefined };
-        abort.abort();
+        cancellation.cancel();
       },
     });
 
@@ -189,12 +190,11 @@ export class ProxyService implements Service {
           await new Promise<void>((resolve, reject) => {
             firstData = resolve;
             const aborted = () => reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
-            if (abort.signal.aborted) aborted();
-            else abort.signal.addEventListener('abort', aborted, { once: true });
+            cancellation.onCancel(aborted);
           });
         }
         downstream.pause();
-        upstream = this.#prepared?.take() ?? (await this.#deps.open(ctx, undefined, abort.signal)).end;
+        upstream = this.#prepared?.take() ?? (await this.#deps.open(ctx, undefined, cancellation)).end;
       }
     } catch (err) {
       downstream.detach();

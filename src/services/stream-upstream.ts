@@ -26,11 +26,11 @@ export function streamUpstream(config: ServiceConfig, connector: Connector, tls:
   };
   const version = config.connectOptions.tcpProxyProtocol;
   return {
-    open: async (ctx, _request, signal) => {
+    open: async (ctx, _request, cancellation) => {
       // Built before connecting: a client the header cannot describe is no fault of the backend's. A prepared
       // connection has no client yet, so it carries none.
       const header = version === 'none' || ctx === undefined ? undefined : proxyHeader(version, ctx);
-      const socket = await connector(target, signal);
+      const socket = await connector(target, cancellation);
       if (header) socket.write(header);
       return { end: new StreamEnd(socket), protocol: '' };
     },

@@ -13,6 +13,7 @@ import type { ServiceConfig } from '../config/types.js';
 import type { ServiceMeter } from '../metrics/types.js';
 import type { End } from '../pipe/ends.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { Cancellation } from '../upstream/cancellation.js';
 import type { Traffic } from './sessions.js';
 
 export interface ConnectionContext {
@@ -78,7 +79,7 @@ export interface Service {
   handle(downstream: End, ctx: ConnectionContext, upstream?: End): void;
   /** Set when the backend must be connected before a WebSocket client's upgrade is answered (see proxy.ts). */
   readonly connectsBeforeUpgrade?: boolean;
-  prepareUpgrade?(ctx: ConnectionContext, request: ClientRequest, signal: AbortSignal): Promise<OpenedUpstream>;
+  prepareUpgrade?(ctx: ConnectionContext, request: ClientRequest, cancellation: Cancellation): Promise<OpenedUpstream>;
   /**
    * Answers one plain HTTP request routed to an http:// or https:// accept of the service. The listener has already
    * applied what it applies to upgrades (the client certificate's verdict, SNI against Host, the access-constraints)

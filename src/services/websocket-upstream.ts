@@ -52,8 +52,8 @@ export function webSocketUpstream(
   };
 
   return {
-    open: async (ctx, request, signal) => {
-      const { websocket, protocol } = await connector(target, { headers: headersFor(ctx, request), subprotocols: request?.protocols ?? [], maxPayload }, signal);
+    open: async (ctx, request, cancellation) => {
+      const { websocket, protocol } = await connector(target, { headers: headersFor(ctx, request), subprotocols: request?.protocols ?? [], maxPayload }, cancellation);
       return { end: new WebSocketEnd(websocket, { inactivityTimeoutMs }), protocol };
     },
     probe: async () => {

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
+import type { Cancellation } from './cancellation.js';
 import { KEEPALIVE_DELAY_MS } from './tcp-keepalive.js';
 
 export interface UpstreamTarget {
@@ -29,14 +30,14 @@ export interface UpstreamTarget {
 /**
  * Resolves once connected (after the TLS handshake for ssl://); rejects with GatewayError GW_ERR_UPSTREAM_CONNECT
  * ("Connection to tcp://h:p failed: ECONNREFUSED") or GW_ERR_UPSTREAM_TLS (naming the verification error), the
- * original error as `cause`. Honors the AbortSignal: the socket is destroyed and the promise rejects with
+ * original error as `cause`. Honors the cancellation: the socket is destroyed and the promise rejects with
  * GW_ERR_UPSTREAM_CONNECT.
  *
  * The resolved socket has Nagle's algorithm off, TCP keep-alive on (the first probe after KEEPALIVE_DELAY_MS idle,
  * as for clients), and one no-op 'error' listener, so that a reset arriving before the caller attaches its own
  * listener cannot crash the process; such an error stays readable as `socket.errored` (fuse() checks it).
  */
-export type Connector = (target: UpstreamTarget, signal?: AbortSignal) => Promise<net.Socket>;
+export type Connector = (target: UpstreamTarget, cancellation?: Cancellation) => Promise<net.Socket>;
 
 /** Schedules `callback` after `ms`; returns a function that cancels it. */
 export type SetTimer = (callback: () => void, ms: number) => () => void;
@@ -57,7 +58,7 @@ export const unrefTimer: SetTimer = (callback, ms) => {
 
 export function createConnector(options: ConnectorOptions = {}): Connector {
   const setTimer = options.setTimer ?? unrefTimer;
-  return (target, signal) => connectTo(target, signal, setTimer);
+  return (target, cancellation) => connectTo(target, cancellation, setTimer);
 }
 
 function ignoreError(): void {
@@ -98,10 +99,10 @@ function tuned(socket: net.Socket): net.Socket {
   return socket;
 }
 
-function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setTimer: SetTimer): Promise<net.Socket> {
+function connectTo(target: UpstreamTarget, cancellation: Cancellation | undefined, setTimer: SetTimer): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(aborted(target, signal.reason));
+    if (cancellation?.cancelled) {
+      reject(aborted(target, cancellation.reason));
       return;
     }
     let socket: net.Socket;
@@ -120,7 +121,7 @@ function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setT
 
     const cleanup = (): void => {
       cancelTimer();
-      signal?.removeEventListener('abort', onAbort);
+      cancellation?.offCancel(onAbort);
       socket.removeListener('connect', onTcpConnect);
       socket.removeListener(readyEvent, onReady);
       socket.removeListener('error', onError);
@@ -154,8 +155,8 @@ function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setT
           : new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: closed before it was established`),
       );
     }
-    function onAbort(): void {
-      fail(aborted(target, signal?.reason));
+    function onAbort(reason: unknown): void {
+      fail(aborted(target, reason));
     }
     function onTimeout(): void {
       fail(
@@ -166,7 +167,7 @@ function connectTo(target: UpstreamTarget, signal: AbortSignal | undefined, setT
     }
 
     const cancelTimer = setTimer(onTimeout, timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    cancellation?.onCancel(onAbort);
     socket.on('connect', onTcpConnect);
     socket.on(readyEvent, onReady);
     socket.on('error', onError);

@@ -21,13 +21,14 @@
 import { EventEmitter } from 'node:events';
 import { GatewayError } from '../errors.js';
 import { unrefTimer, type SetTimer } from './connector.js';
+import { Cancellation } from './cancellation.js';
 import { Recovery } from './recovery.js';
 
 export interface PreparedOptions<T> {
   /** How many connections to keep ready (`prepared.connection.count`), at least 1. */
   count: number;
-  /** Opens one connection; the signal aborts when the pool stops. */
-  open: (signal: AbortSignal) => Promise<T>;
+  /** Opens one connection; the cancellation fires when the pool stops. */
+  open: (cancellation: Cancellation) => Promise<T>;
   /**
    * Calls `onClosed` once when `connection` closes (at once if it already has); returns a function that removes
    * that listener.
@@ -61,14 +62,14 @@ function noop(): void {
 
 export class PreparedConnections<T> extends EventEmitter {
   readonly #count: number;
-  readonly #open: (signal: AbortSignal) => Promise<T>;
+  readonly #open: (cancellation: Cancellation) => Promise<T>;
   readonly #onClose: (connection: T, onClosed: () => void) => () => void;
   readonly #destroy: (connection: T) => void;
   readonly #minLifetimeMs: number;
   readonly #name: string;
   readonly #now: () => number;
   readonly #recovery: Recovery;
-  readonly #abort = new AbortController();
+  readonly #stopped = new Cancellation();
   /** Ready connections in the order they opened: take() hands out the oldest, so each is used in turn. */
   readonly #idle = new Map<T, Idle>();
   #opening = 0;
@@ -133,7 +134,7 @@ export class PreparedConnections<T> extends EventEmitter {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#recovery.stop();
-    this.#abort.abort(new GatewayError('GW_ERR_STATE', `the prepared connections to ${this.#name} were stopped`));
+    this.#stopped.cancel(new GatewayError('GW_ERR_STATE', `the prepared connections to ${this.#name} were stopped`));
     const idle = [...this.#idle];
     this.#idle.clear();
     for (const [connection, { stopListening }] of idle) {
@@ -156,7 +157,7 @@ export class PreparedConnections<T> extends EventEmitter {
     this.#opening++;
     let connection: T;
     try {
-      connection = await this.#open(this.#abort.signal);
+      connection = await this.#open(this.#stopped);
     } finally {
       this.#opening--;
     }

@@ -20,6 +20,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import WebSocket from 'ws';
 import { GatewayError } from '../errors.js';
+import type { Cancellation } from './cancellation.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, errorCode, openSocket, unrefTimer, type ConnectorOptions, type SetTimer } from './connector.js';
 
 export interface WebSocketTarget {
@@ -71,12 +72,12 @@ export interface UpstreamWebSocket {
  *   a malformed handshake;
  * - GW_ERR_INTERNAL: the caller asked for a header the handshake itself sets, or for a subprotocol that is not a
  *   token.
- * The original error is the `cause`. Honors the AbortSignal.
+ * The original error is the `cause`. Honors the cancellation.
  *
  * The resolved WebSocket keeps one no-op 'error' listener, so that an error arriving before the caller attaches
  * its own cannot crash the process; its 'close' event still reports what happened.
  */
-export type WebSocketConnector = (target: WebSocketTarget, upgrade: WebSocketUpgrade, signal?: AbortSignal) => Promise<UpstreamWebSocket>;
+export type WebSocketConnector = (target: WebSocketTarget, upgrade: WebSocketUpgrade, cancellation?: Cancellation) => Promise<UpstreamWebSocket>;
 
 /** Header names the handshake sets itself (lower case); asking to send one is refused. */
 export const UPGRADE_HEADER_NAMES: ReadonlySet<string> = new Set([
@@ -90,7 +91,7 @@ export const UPGRADE_HEADER_NAMES: ReadonlySet<string> = new Set([
 
 export function createWebSocketConnector(options: ConnectorOptions = {}): WebSocketConnector {
   const setTimer = options.setTimer ?? unrefTimer;
-  return (target, upgrade, signal) => connectTo(target, upgrade, signal, setTimer);
+  return (target, upgrade, cancellation) => connectTo(target, upgrade, cancellation, setTimer);
 }
 
 function ignoreError(): void {
@@ -135,12 +136,12 @@ type Phase = 'tcp' | 'tls' | 'awaiting answer' | 'answered';
 function connectTo(
   target: WebSocketTarget,
   upgrade: WebSocketUpgrade,
-  signal: AbortSignal | undefined,
+  cancellation: Cancellation | undefined,
   setTimer: SetTimer,
 ): Promise<UpstreamWebSocket> {
   return new Promise<UpstreamWebSocket>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(aborted(target, signal.reason));
+    if (cancellation?.cancelled) {
+      reject(aborted(target, cancellation.reason));
       return;
     }
     let headers: Record<string, string | string[]>;
@@ -197,7 +198,7 @@ function connectTo(
 
     const cleanup = (): void => {
       cancelTimer();
-      signal?.removeEventListener('abort', onAbort);
+      cancellation?.offCancel(onAbort);
       socket?.removeListener('connect', onTcpConnect);
       socket?.removeListener('secureConnect', onSecureConnect);
       ws.removeListener('upgrade', onUpgrade);
@@ -246,8 +247,8 @@ function connectTo(
     function onClose(): void {
       fail(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: closed before the upgrade succeeded`));
     }
-    function onAbort(): void {
-      fail(aborted(target, signal?.reason));
+    function onAbort(reason: unknown): void {
+      fail(aborted(target, reason));
     }
     function onTimeout(): void {
       fail(timedOut(target, phase(), timeoutMs));
@@ -255,7 +256,7 @@ function connectTo(
 
     const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const cancelTimer = setTimer(onTimeout, timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    cancellation?.onCancel(onAbort);
     ws.on('upgrade', onUpgrade);
     ws.on('unexpected-response', onUnexpectedResponse);
     ws.on('open', onOpen);

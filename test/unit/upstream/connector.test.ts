@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { createConnector, type UpstreamTarget } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { KEEPALIVE_DELAY_MS } from '../../../src/upstream/tcp-keepalive.js';
+import { Cancellation } from '../../../src/upstream/cancellation.js';
 import { testPki } from '../../helpers/pki.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { manualTimer } from '../../helpers/fake-timers.js';
@@ -116,13 +117,20 @@ test('tcp://: a connect that outlives connectTimeoutMs rejects and destroys the 
   await close(server);
 });
 
-test('an already aborted signal rejects without connecting', async () => {
+/** A cancellation already cancelled with `reason`. */
+function cancelled(reason: unknown): Cancellation {
+  const c = new Cancellation();
+  c.cancel(reason);
+  return c;
+}
+
+test('an already cancelled connect rejects without connecting', async () => {
   const server = net.createServer();
   let connections = 0;
   server.on('connection', () => connections++);
   const port = await listen(server);
   const reason = new Error('shutting down');
-  const err = await rejection(createConnector()(tcp(port), AbortSignal.abort(reason)));
+  const err = await rejection(createConnector()(tcp(port), cancelled(reason)));
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
   assert.equal(err.message, `Connection to tcp://127.0.0.1:${port} aborted`);
   assert.equal(err.cause, reason);
@@ -130,21 +138,21 @@ test('an already aborted signal rejects without connecting', async () => {
   assert.equal(connections, 0);
 });
 
-test('aborting during the TLS handshake destroys the socket and rejects', async () => {
+test('cancelling during the TLS handshake destroys the socket and rejects', async () => {
   // A TCP server that never answers the ClientHello keeps the handshake pending for as long as the test wants.
   const server = net.createServer();
   const port = await listen(server);
-  const controller = new AbortController();
+  const cancellation = new Cancellation();
   // The test PKI is made before the wait starts: making it is slow on a loaded machine.
   const ca = testPki().ca.cert;
   const serverSide = event(server, 'connection') as Promise<[net.Socket]>;
-  const pending = createConnector()(ssl(port, { ca }), controller.signal);
+  const pending = createConnector()(ssl(port, { ca }), cancellation);
   const [peer] = await serverSide;
   const hello = event(peer, 'data');
   tolerate(peer);
   await hello; // the ClientHello: TCP is up on both ends
   const peerClosed = event(peer, 'close');
-  controller.abort();
+  cancellation.cancel();
   const err = await rejection(pending);
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
   assert.match(err.message, /aborted$/);

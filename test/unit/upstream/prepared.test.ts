@@ -5,6 +5,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { PreparedConnections, type PreparedOptions } from '../../../src/upstream/prepared.js';
+import type { Cancellation } from '../../../src/upstream/cancellation.js';
 import { createWebSocketConnector, type UpstreamWebSocket } from '../../../src/upstream/ws-connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { within } from '../../helpers/within.js';
@@ -22,7 +23,7 @@ class FakeConnection extends EventEmitter {
 }
 
 interface Attempt {
-  readonly signal: AbortSignal;
+  readonly cancellation: Cancellation;
   readonly succeed: () => FakeConnection;
   readonly fail: (message?: string) => void;
 }
@@ -32,10 +33,10 @@ class FakeBackend {
   readonly attempts: Attempt[] = [];
   #settled = 0;
   #ids = 0;
-  readonly open = (signal: AbortSignal): Promise<FakeConnection> =>
+  readonly open = (cancellation: Cancellation): Promise<FakeConnection> =>
     new Promise<FakeConnection>((resolve, reject) => {
       this.attempts.push({
-        signal,
+        cancellation,
         succeed: () => {
           const c = new FakeConnection(++this.#ids);
           resolve(c);
@@ -220,7 +221,7 @@ test('stop() destroys idle connections, aborts opens, destroys late arrivals, st
   assert.equal(handedOut.destroyed, false, 'a taken connection is the caller’s');
   assert.equal(waiting.destroyed, true);
   assert.equal(waiting.listenerCount('close'), 0);
-  assert.ok(backend.attempts.every((a) => a.signal.aborted), 'opens in flight are aborted');
+  assert.ok(backend.attempts.every((a) => a.cancellation.cancelled), 'opens in flight are cancelled');
   const late = await backend.succeedNext();
   assert.equal(late.destroyed, true, 'a connection opened after stop() is destroyed');
   await backend.failNext();
@@ -261,7 +262,7 @@ test('with real WebSockets: ready ones are open, taken ones are replaced, stop()
   const target = { uri: `ws://127.0.0.1:${port}/`, scheme: 'ws' as const, host: '127.0.0.1', port, path: '/' };
   const p = new PreparedConnections<UpstreamWebSocket>({
     count: 2,
-    open: (signal) => connect(target, { headers: [], subprotocols: [], maxPayload: 1024 }, signal),
+    open: (cancellation) => connect(target, { headers: [], subprotocols: [], maxPayload: 1024 }, cancellation),
     onClose: ({ websocket }, onClosed) => {
       if (websocket.readyState === WebSocket.CLOSED) {
         onClosed();

@@ -13,6 +13,7 @@ import {
   type WebSocketUpgrade,
 } from '../../../src/upstream/ws-connector.js';
 import { GatewayError } from '../../../src/errors.js';
+import { Cancellation } from '../../../src/upstream/cancellation.js';
 import { prepareClientTls } from '../../../src/tls/client.js';
 import { testPki } from '../../helpers/pki.js';
 import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
@@ -306,14 +307,14 @@ async function silentServer(t: TestContext): Promise<Listening & { requests: Pro
   return { ...(await listen(t, server)), requests };
 }
 
-test('aborting while the upgrade is unanswered closes the connection and rejects', async (t) => {
+test('cancelling while the upgrade is unanswered closes the connection and rejects', async (t) => {
   const server = await silentServer(t);
-  const controller = new AbortController();
-  const pending = createWebSocketConnector()(wsTarget(server.port), upgrade(), controller.signal);
+  const cancellation = new Cancellation();
+  const pending = createWebSocketConnector()(wsTarget(server.port), upgrade(), cancellation);
   const [peer] = await within(server.requests, 'the request to reach the backend');
   const peerClosed = once(peer, 'close');
   const reason = new Error('client went away');
-  controller.abort(reason);
+  cancellation.cancel(reason);
   const err = await rejection(pending);
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
   assert.equal(err.message, `Connection to ws://127.0.0.1:${server.port}/x aborted`);
@@ -322,10 +323,12 @@ test('aborting while the upgrade is unanswered closes the connection and rejects
   await server.close();
 });
 
-test('an already aborted signal rejects without connecting', async (t) => {
+test('an already cancelled connect rejects without connecting', async (t) => {
   let connections = 0;
   const server = await listen(t, net.createServer(() => connections++));
-  const err = await rejection(createWebSocketConnector()(wsTarget(server.port), upgrade(), AbortSignal.abort(new Error('stopping'))));
+  const stopped = new Cancellation();
+  stopped.cancel(new Error('stopping'));
+  const err = await rejection(createWebSocketConnector()(wsTarget(server.port), upgrade(), stopped));
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
   assert.match(err.message, /aborted$/);
   await server.close();
