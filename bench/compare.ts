@@ -8,8 +8,7 @@
  * It ranks two builds; it does not say what either costs alone: sharing a core, both pay more than they would.
  * `--against .` compares this checkout with itself and shows the method's own spread.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientTls, Endpoint } from './client/link.js';
 import { COMPARE_USAGE, parseCompareArgs, type CompareOptions } from './compare-args.js';
@@ -17,7 +16,7 @@ import { treeCpuMs } from './cpu.js';
 import { REPO_ROOT } from './paths.js';
 import { moveProcess, placement } from './pin.js';
 import { makeBenchPki } from './pki.js';
-import { harnessOptions, runWithProcessGroup, type ProcessGroup } from './procs.js';
+import { harnessOptions, inWorkDir, runWithProcessGroup, type ProcessGroup } from './procs.js';
 import { churnVisit } from './scenarios/churn.js';
 import { Sink } from './sink-client.js';
 import { median } from './stats.js';
@@ -60,8 +59,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
   }
   const place = placement(true);
   if (place.system === undefined) throw new Error(`both gateways must share one core, and they cannot be pinned: ${place.description}`);
-  const work = mkdtempSync(join(tmpdir(), 'wss-compare-'));
-  try {
+  await inWorkDir('wss-compare-', procs, async (work) => {
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
     moveProcess(process.pid, place.client);
@@ -101,10 +99,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     }
     const sorted = [...ratios].sort((x, y) => x - y);
     say(`other ÷ this, CPU per connection: ${median(ratios).toFixed(3)} (${(sorted[0] as number).toFixed(3)}–${(sorted[sorted.length - 1] as number).toFixed(3)})`);
-  } finally {
-    await procs.stopAll();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 async function main(): Promise<number> {

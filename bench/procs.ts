@@ -4,7 +4,10 @@
  * connection, nginx has workers, and those must go too.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export class ProcessGroup {
   readonly #children = new Set<ChildProcess>();
@@ -127,6 +130,20 @@ export async function runWithProcessGroup(what: string, body: (procs: ProcessGro
   } catch (err) {
     process.stderr.write(`${what} failed: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
+  }
+}
+
+/**
+ * Runs a harness's body in a temporary directory of its own. Afterwards, whether the body succeeded or threw,
+ * stops everything `procs` started and only then removes the directory, so that no process still writes into it.
+ */
+export async function inWorkDir(prefix: string, procs: ProcessGroup, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await body(dir);
+  } finally {
+    await procs.stopAll();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -4,8 +4,7 @@
  * SVG chart under bench/results/) with the gateway's ratios and the project's goals. A benchmark, not a test: it
  * exits 0 whether goals are met or not, and non-zero only when it could not run.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBenchArgs, SCENARIO_GROUPS, USAGE, type BenchOptions } from './args.js';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +13,7 @@ import { describeMachine } from './machine.js';
 import { PERFORMANCE_DOC, RESULTS_DIR } from './paths.js';
 import { moveProcess, placement } from './pin.js';
 import { makeBenchPki } from './pki.js';
-import { harnessOptions, runWithProcessGroup, type ProcessGroup } from './procs.js';
+import { harnessOptions, inWorkDir, runWithProcessGroup, type ProcessGroup } from './procs.js';
 import { aggregate } from './report/aggregate.js';
 import { renderDocument } from './report/document.js';
 import { readFindings, renderPerformance, RATIO_PEERS } from './report/performance.js';
@@ -83,8 +82,7 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
   };
   say(`benchmark (${mode}): ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`);
 
-  const work = mkdtempSync(join(tmpdir(), 'wss-bench-'));
-  try {
+  await inWorkDir('wss-bench-', procs, async (work) => {
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
     const chosen = selectSystems(opts);
@@ -210,10 +208,7 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
     say(renderGoals(goals));
     for (const g of goals) say(`goal ${g.status === 'met' ? 'met' : g.status === 'not met' ? 'NOT met' : 'not measured'}: ${g.text} (${g.measured})`);
     say(`\nwritten: ${written.markdown}, ${written.json}, ${written.svg}`);
-  } finally {
-    await procs.stopAll();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 async function main(): Promise<number> {

@@ -4,13 +4,12 @@
  * test: it exits 0 whenever it ran (printing which scenarios failed their goals), and non-zero only when it could
  * not run. A full run of every scenario rewrites docs/RELIABILITY.md; other runs write under soak/results/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { debVersion, describeMachine, type Machine } from '../bench/machine.js';
 import { REPO_ROOT } from '../bench/paths.js';
 import { makeBenchPki } from '../bench/pki.js';
-import { harnessOptions, runWithProcessGroup, type ProcessGroup } from '../bench/procs.js';
+import { harnessOptions, inWorkDir, runWithProcessGroup, type ProcessGroup } from '../bench/procs.js';
 import { rerunWithFileLimit } from '../bench/systems/limits.js';
 import { within } from '../bench/timeout.js';
 import { parseSoakArgs, USAGE, writesDocs, type SoakOptions } from './args.js';
@@ -85,8 +84,7 @@ async function run(opts: SoakOptions, procs: ProcessGroup): Promise<void> {
   const machine = soakMachine();
   const commit = describeCommit();
   say(`soak (${mode}): ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}${commit ? `, commit ${commit.commit}` : ''}`);
-  const work = mkdtempSync(join(tmpdir(), 'wss-soak-'));
-  try {
+  await inWorkDir('wss-soak-', procs, async (work) => {
     const pki = makeBenchPki(work);
     const features = probeFeatures(work);
     if (features.unknown.length > 0) say(`the gateway does not know ${features.unknown.join(', ')}: the scenarios that set them run without them`);
@@ -119,10 +117,7 @@ async function run(opts: SoakOptions, procs: ProcessGroup): Promise<void> {
       say(`FAIL ${r.id}: ${r.error ?? failed.join('; ')}`);
     }
     say(`written: ${relative(REPO_ROOT, markdownPath)}, ${relative(REPO_ROOT, jsonPath)}`);
-  } finally {
-    await procs.stopAll();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 async function main(): Promise<number> {
