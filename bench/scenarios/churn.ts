@@ -103,6 +103,7 @@ function churnScenario(group: 'churn' | 'resume', description: string): Scenario
     async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
       await ctx.sink.mode('echo');
       const concurrency = ctx.profile.churnConcurrency;
+      await churnRun(system, ctx, concurrency, ctx.profile.churnWarmupSeconds, resume);
       const r = await churnRun(system, ctx, concurrency, ctx.profile.churnSeconds, resume);
       const scenario = `${group} c${concurrency}`;
       if (r.completed === 0) throw new Error(`no connection completed (${r.failed} failed): ${r.firstError?.message ?? 'unknown error'}`);
