@@ -87,8 +87,8 @@ many clients on each, and gives the ratio of their CPU per connection (\`--scena
   connections it carried. On a shared machine this is far steadier than a rate.
 - **Warmed up.** Each measured interval follows an unmeasured one of the same work (the scenario table says how
   long), so that what is measured is the system running, not the JIT compiling its code paths for the first
-  time: a Node process's first seconds of new connections cost it a third more CPU per connection than later
-  ones, and the more JavaScript a connection runs, the longer that lasts.
+  time: a Node process's first seconds of new connections cost it a third to a half more CPU per connection
+  than later ones, and the more JavaScript a connection runs, the longer that lasts.
 - **Same client, same certificates.** One load client written for the purpose (\`bench/client/\`) speaks
   WebSocket over mutual TLS (gateway, ws-relay, naive, websockify), bare mutual TLS (tls-relay, nginx stream) or TCP (the
   floor); for bulk it writes pre-built batches of masked frames, so its own cost per message is a copy. A CA, a
