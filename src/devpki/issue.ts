@@ -1,13 +1,17 @@
 /**
  * Issues certificates for the development PKI (`gateway dev-pki`) and for tests: CAs, server and client
- * certificates with chosen subjects, SANs and validity. Not a CA for production use: keys are generated in memory
- * and the caller decides where (if anywhere) they are written.
+ * certificates with chosen subjects, SANs, validity and key type. Not a CA for production use: keys are generated in
+ * memory and the caller decides where (if anywhere) they are written.
  *
- * Keys come from Node's native generator (fast); node-forge builds and signs the certificates.
+ * Node's crypto makes the keys and the signatures; node-forge only lays out the certificate's fields, since its own
+ * keys and signatures are RSA alone and devices commonly hold P-256 keys.
  */
-import { generateKeyPairSync, randomBytes, X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { GatewayError } from '../errors.js';
+
+/** `rsa`: RSA (2048 bits unless `bits` says); `ec`: ECDSA on NIST P-256. */
+export type KeyType = 'rsa' | 'ec';
 
 export interface Issued {
   /** PEM certificate. */
@@ -16,9 +20,8 @@ export interface Issued {
   readonly key: string;
   readonly x509: X509Certificate;
   readonly keyObject: KeyObject;
-  /** Internal: forge objects, for signing further certificates. */
-  readonly forgeCert: forge.pki.Certificate;
-  readonly forgeKey: forge.pki.rsa.PrivateKey;
+  /** The subject as forge lays it out, for the issuer field of certificates this one signs. */
+  readonly subjectFields: forge.pki.CertificateField[];
 }
 
 export interface SubjectAttrs {
@@ -40,6 +43,9 @@ export interface IssueOptions {
   notBeforeDays?: number;
   notAfterDays?: number;
   usage?: 'server' | 'client' | 'both';
+  /** Default `rsa`. */
+  keyType?: KeyType;
+  /** RSA modulus length. */
   bits?: number;
 }
 
@@ -68,15 +74,84 @@ function sanToForge(san: string): { type: number; value?: string; ip?: string } 
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+const { asn1 } = forge;
+/** forge's own API, which its type declarations leave out or narrow. */
+const forgeApi = {
+  fromDer: asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => forge.asn1.Asn1,
+  getTBSCertificate: (forge.pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate,
+};
+
+function derOf(node: forge.asn1.Asn1): Buffer {
+  return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
+}
+
+/** Bit strings are kept as bytes: forge would otherwise read an RSA key's as nested ASN.1. */
+function asn1Of(der: Buffer): forge.asn1.Asn1 {
+  return forgeApi.fromDer(der.toString('binary'), { decodeBitStrings: false });
+}
+
+/** The signature AlgorithmIdentifier for SHA-256 with the issuer's key (RFC 4055: RSA's carries NULL; RFC 5758: ECDSA's nothing). */
+function signatureAlgorithm(key: KeyObject): forge.asn1.Asn1 {
+  const oid = (dotted: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid('1.2.840.113549.1.1.11'), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]);
+    case 'ec':
+      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid('1.2.840.10045.4.3.2')]);
+    default:
+      throw new GatewayError('GW_ERR_USAGE', `cannot sign a certificate with a ${key.asymmetricKeyType ?? 'secret'} key (RSA or EC only)`);
+  }
+}
+
+/** RFC 5280 4.2.1.2, method 1: the SHA-1 of the subject public key's bits (forge would compute it from RSA keys only). */
+function subjectKeyIdentifier(publicKey: KeyObject): object {
+  const spki = asn1Of(publicKey.export({ type: 'spki', format: 'der' }));
+  const bits = (spki.value as forge.asn1.Asn1[])[1]!.value as string;
+  const digest = createHash('sha1').update(Buffer.from(bits.slice(1), 'binary')).digest();
+  return { name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, digest.toString('binary')) };
+}
+
+/**
+ * Signs a TBSCertificate with `issuerKey`, whose algorithm it names in its signature field (replaced here), and
+ * returns the certificate.
+ */
+export function signTbs(tbs: forge.asn1.Asn1, issuerKey: KeyObject): X509Certificate {
+  // TBSCertificate: [0] version, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, [3] extensions.
+  (tbs.value as forge.asn1.Asn1[])[2] = signatureAlgorithm(issuerKey);
+  const signature = sign('sha256', derOf(tbs), issuerKey);
+  const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    tbs,
+    signatureAlgorithm(issuerKey),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\0${signature.toString('binary')}`),
+  ]);
+  return new X509Certificate(derOf(certificate));
+}
+
+// forge encodes a certificate's public key and signature algorithm as RSA's; placeholders stand in for both, and the
+// real ones replace them in its output.
+const PLACEHOLDER_KEY = forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger('3'), new forge.jsbn.BigInteger('3'));
+
+/** Signs the certificate forge has laid out, for `publicKey`, with `issuerKey`. */
+export function signCertificate(cert: forge.pki.Certificate, publicKey: KeyObject, issuerKey: KeyObject): X509Certificate {
+  cert.publicKey = PLACEHOLDER_KEY;
+  cert.siginfo.algorithmOid = forge.pki.oids['sha256WithRSAEncryption']!;
+  const tbs = forgeApi.getTBSCertificate(cert);
+  (tbs.value as forge.asn1.Asn1[])[6] = asn1Of(publicKey.export({ type: 'spki', format: 'der' }));
+  return signTbs(tbs, issuerKey);
+}
+
+function generateKeys(opts: IssueOptions): { privateKey: KeyObject; publicKey: KeyObject } {
+  const type = opts.keyType ?? 'rsa';
+  if (type === 'ec') return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  if (type === 'rsa') return generateKeyPairSync('rsa', { modulusLength: opts.bits ?? 2048 });
+  throw new GatewayError('GW_ERR_USAGE', `unknown key type "${String(type)}" (use rsa or ec)`);
+}
 
 export function issue(opts: IssueOptions): Issued {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: opts.bits ?? 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const forgePub = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  const { privateKey, publicKey } = generateKeys(opts);
+  const subjectFields = subjectToForge(opts.subject);
 
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forgePub;
   // A positive serial: the high bit cleared so DER does not read it as negative.
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
@@ -84,8 +159,8 @@ export function issue(opts: IssueOptions): Issued {
   const now = Date.now();
   cert.validity.notBefore = new Date(now + (opts.notBeforeDays ?? -1) * DAY);
   cert.validity.notAfter = new Date(now + (opts.notAfterDays ?? 365) * DAY);
-  cert.setSubject(subjectToForge(opts.subject));
-  cert.setIssuer(opts.issuer ? opts.issuer.forgeCert.subject.attributes : subjectToForge(opts.subject));
+  cert.setSubject(subjectFields);
+  cert.setIssuer(opts.issuer ? opts.issuer.subjectFields : subjectFields);
 
   const extensions: object[] = [];
   if (opts.isCA) {
@@ -93,7 +168,8 @@ export function issue(opts: IssueOptions): Issued {
     extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true });
   } else {
     extensions.push({ name: 'basicConstraints', cA: false });
-    extensions.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
+    // Key encipherment is RSA key transport; an EC key only signs (RFC 5480 3).
+    extensions.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: privateKey.asymmetricKeyType === 'rsa', critical: true });
     const usage = opts.usage ?? 'both';
     extensions.push({
       name: 'extKeyUsage',
@@ -104,17 +180,15 @@ export function issue(opts: IssueOptions): Issued {
   if (opts.sans && opts.sans.length > 0) {
     extensions.push({ name: 'subjectAltName', altNames: opts.sans.map(sanToForge) });
   }
-  extensions.push({ name: 'subjectKeyIdentifier' });
+  extensions.push(subjectKeyIdentifier(publicKey));
   cert.setExtensions(extensions);
-  cert.sign(opts.issuer ? opts.issuer.forgeKey : forgeKey, forge.md.sha256.create());
 
-  const certPem = forge.pki.certificateToPem(cert);
+  const x509 = signCertificate(cert, publicKey, opts.issuer ? opts.issuer.keyObject : privateKey);
   return {
-    cert: certPem,
-    key: keyPem,
-    x509: new X509Certificate(certPem),
-    keyObject: createPrivateKey(keyPem),
-    forgeCert: cert,
-    forgeKey,
+    cert: x509.toString(),
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    x509,
+    keyObject: privateKey,
+    subjectFields,
   };
 }

@@ -1,10 +1,11 @@
 /**
- * EC (P-256) certificates for tests. node-forge signs RSA only, so the DER is assembled here with its ASN.1
- * writer and signed with Node's crypto. Supports what the TLS tests need: a subject with multi-valued RDNs,
+ * EC (P-256) certificates for tests with what `issue()` does not lay out, assembled here with node-forge's ASN.1
+ * writer and signed by the development PKI's signer. Supports what the TLS tests need: a subject with multi-valued RDNs,
  * SANs, CA or leaf, validity in days. TEST FIXTURES ONLY.
  */
-import { generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+import { signTbs } from '../../src/devpki/issue.js';
 
 const { asn1 } = forge;
 const U = asn1.Class.UNIVERSAL;
@@ -70,13 +71,13 @@ export function issueEc(opts: EcIssueOptions): EcIssued {
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   const now = Date.now();
-  const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const extensions = [extension('2.5.29.19', true, seq(...(opts.isCA ? [asn1.create(U, T.BOOLEAN, false, '\xff')] : [])))];
   if (opts.sans && opts.sans.length > 0) extensions.push(extension('2.5.29.17', false, seq(...opts.sans.map(generalName))));
   const tbs = seq(
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(U, T.INTEGER, false, '\x02')]),
     asn1.create(U, T.INTEGER, false, serial.toString('binary')),
-    ecdsaSha256,
+    // The signature algorithm: signTbs fills it in.
+    asn1.create(U, T.NULL, false, ''),
     name(opts.issuer ? opts.issuer.subjectRdns : opts.subject),
     seq(
       asn1.create(U, T.UTCTIME, false, asn1.dateToUtcTime(new Date(now + (opts.notBeforeDays ?? -1) * DAY))),
@@ -86,10 +87,7 @@ export function issueEc(opts: EcIssueOptions): EcIssued {
     asn1.fromDer(publicKey.export({ type: 'spki', format: 'der' }).toString('binary')),
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [seq(...extensions)]),
   );
-  const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = sign('sha256', tbsDer, signer);
-  const certDer = asn1.toDer(seq(tbs, ecdsaSha256, asn1.create(U, T.BITSTRING, false, `\x00${signature.toString('binary')}`)));
-  const x509 = new X509Certificate(Buffer.from(certDer.getBytes(), 'binary'));
+  const x509 = signTbs(tbs, signer);
   return {
     cert: x509.toString(),
     key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

@@ -2,8 +2,9 @@
  * Certificates with chosen Key Usage and Extended Key Usage extensions (or none), for the client-authentication
  * checks. The key pair of an existing test certificate is reused, so no key is generated. TEST FIXTURES ONLY.
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { signCertificate } from '../../src/devpki/issue.js';
 import type { Issued } from './pki.js';
 import type { TestCert } from './tls.js';
 
@@ -19,7 +20,6 @@ export interface UsageOptions {
 /** A certificate for `keyOf`'s key pair, signed by `issuer`, with the extensions asked for. */
 export function withUsage(keyOf: Issued, issuer: Issued, opts: UsageOptions): TestCert {
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(keyOf.forgeKey.n, keyOf.forgeKey.e);
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   cert.serialNumber = serial.toString('hex');
@@ -27,11 +27,10 @@ export function withUsage(keyOf: Issued, issuer: Issued, opts: UsageOptions): Te
   cert.validity.notBefore = new Date(now - 86_400_000);
   cert.validity.notAfter = new Date(now + 30 * 86_400_000);
   cert.setSubject([{ shortName: 'CN', value: opts.cn }]);
-  cert.setIssuer(issuer.forgeCert.subject.attributes);
+  cert.setIssuer(issuer.subjectFields);
   const extensions: object[] = [{ name: 'basicConstraints', cA: false }];
   if (opts.keyUsage !== null) extensions.push({ name: 'keyUsage', critical: true, ...opts.keyUsage });
   if (opts.extKeyUsage !== null) extensions.push({ name: 'extKeyUsage', ...opts.extKeyUsage });
   cert.setExtensions(extensions);
-  cert.sign(issuer.forgeKey, forge.md.sha256.create());
-  return { x509: new X509Certificate(forge.pki.certificateToPem(cert)), keyObject: keyOf.keyObject };
+  return { x509: signCertificate(cert, createPublicKey(keyOf.keyObject), issuer.keyObject), keyObject: keyOf.keyObject };
 }

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { connect, createServer, type TLSSocket } from 'node:tls';
+import { issue, type KeyType } from '../../../src/devpki/issue.js';
+import { GatewayError } from '../../../src/errors.js';
+import { withDeadline, WAIT_MS } from '../../helpers/deadline.js';
+
+/** The DER of the subjectKeyIdentifier extension RFC 5280's first method gives `x509`'s key: SHA-1 of its bits. */
+function expectedSkiExtension(x509: X509Certificate): Buffer {
+  const key = x509.publicKey;
+  let bits: Buffer;
+  if (key.asymmetricKeyType === 'ec') {
+    const { x, y } = key.export({ format: 'jwk' });
+    bits = Buffer.concat([Buffer.from([0x04]), Buffer.from(x!, 'base64url'), Buffer.from(y!, 'base64url')]);
+  } else {
+    bits = key.export({ type: 'pkcs1', format: 'der' });
+  }
+  return Buffer.concat([Buffer.from('0603551d0e04160414', 'hex'), createHash('sha1').update(bits).digest()]);
+}
+
+for (const keyType of ['rsa', 'ec'] as KeyType[]) {
+  test(`${keyType}: a CA, a server and a client certificate chain, with the names, usages and key identifier asked for`, () => {
+    const ca = issue({ subject: { CN: 'Test CA', O: 'Acme' }, isCA: true, keyType });
+    const server = issue({ subject: { CN: 'localhost' }, sans: ['DNS:localhost', 'IP:127.0.0.1'], issuer: ca, usage: 'server', keyType });
+    const client = issue({ subject: { CN: 'device-1', OU: 'devices', O: 'Acme' }, issuer: ca, usage: 'client', keyType });
+
+    assert.equal(ca.keyObject.asymmetricKeyType, keyType);
+    assert.ok(ca.x509.ca);
+    assert.ok(ca.x509.verify(ca.x509.publicKey), 'the CA signs itself');
+    for (const leaf of [server, client]) {
+      assert.equal(leaf.x509.ca, false);
+      assert.ok(leaf.x509.checkIssued(ca.x509));
+      assert.ok(leaf.x509.verify(ca.x509.publicKey), 'the CA signed the leaf');
+      assert.ok(leaf.x509.raw.includes(expectedSkiExtension(leaf.x509)));
+    }
+    assert.equal(server.x509.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1');
+    assert.deepEqual(server.x509.keyUsage, ['1.3.6.1.5.5.7.3.1']);
+    assert.deepEqual(client.x509.keyUsage, ['1.3.6.1.5.5.7.3.2']);
+    assert.equal(client.x509.subject, 'O=Acme\nOU=devices\nCN=device-1');
+    assert.equal(client.x509.issuer, ca.x509.subject);
+    assert.equal(new X509Certificate(client.cert).fingerprint256, client.x509.fingerprint256);
+    assert.match(client.key, /^-----BEGIN PRIVATE KEY-----/);
+  });
+}
+
+test('OpenSSL accepts P-256 certificates from either kind of CA in a mutual TLS handshake', async () => {
+  for (const caKey of ['rsa', 'ec'] as KeyType[]) {
+    const ca = issue({ subject: { CN: `${caKey} CA` }, isCA: true, keyType: caKey });
+    const server = issue({ subject: { CN: 'localhost' }, sans: ['DNS:localhost'], issuer: ca, usage: 'server', keyType: 'ec' });
+    const client = issue({ subject: { CN: 'device' }, issuer: ca, usage: 'client', keyType: 'ec' });
+    const tlsServer = createServer({ key: server.key, cert: server.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true });
+    const accepted = new Promise<TLSSocket>((resolve) => tlsServer.once('secureConnection', resolve));
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    const port = (tlsServer.address() as { port: number }).port;
+    const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.cert, key: client.key, cert: client.cert });
+    try {
+      await withDeadline(new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject)), WAIT_MS, 'the handshake');
+      assert.ok(socket.authorized, String(socket.authorizationError));
+      const peer = await withDeadline(accepted, WAIT_MS, 'the server side');
+      assert.ok(peer.authorized, String(peer.authorizationError));
+      assert.equal(peer.getPeerX509Certificate()?.fingerprint256, client.x509.fingerprint256);
+      peer.destroy();
+    } finally {
+      socket.destroy();
+      await new Promise((resolve) => tlsServer.close(resolve));
+    }
+  }
+});
+
+test('a key type other than rsa or ec, or a CA key that cannot sign certificates, is a usage error', () => {
+  assert.throws(() => issue({ subject: { CN: 'x' }, keyType: 'dsa' as KeyType }), (err: unknown) => err instanceof GatewayError && err.code === 'GW_ERR_USAGE' && /key type "dsa"/.test(err.message));
+  const ed = generateKeyPairSync('ed25519');
+  const ca = issue({ subject: { CN: 'CA' }, isCA: true, keyType: 'ec' });
+  assert.throws(
+    () => issue({ subject: { CN: 'x' }, issuer: { ...ca, keyObject: ed.privateKey } }),
+    (err: unknown) => err instanceof GatewayError && err.code === 'GW_ERR_USAGE' && /ed25519 key/.test(err.message),
+  );
+});
