@@ -93,8 +93,8 @@ many clients on each, and gives the ratio of their CPU per connection (\`--scena
   WebSocket over mutual TLS (gateway, ws-relay, naive, websockify), bare mutual TLS (tls-relay, nginx stream) or TCP (the
   floor); for bulk it writes pre-built batches of masked frames, so its own cost per message is a copy. A CA, a
   server certificate and a client certificate (ECDSA P-256 keys, as devices commonly hold) are made at the start of
-  each run; every system verifies the client against the CA and forwards to the same TCP sink (a Node process of its own that discards
-  or echoes).
+  each run; every system verifies the client against the CA and forwards to the same TCP sink (a Node process of
+  its own that discards or echoes).
 
 | system | how it runs |
 |---|---|
