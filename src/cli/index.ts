@@ -18,6 +18,7 @@ import { createLogger, type LogFormat } from './logger.js';
 import { GATEWAY_HOME } from './paths.js';
 import { start } from './start.js';
 import { devPki } from './dev-pki.js';
+import type { KeyType } from '../devpki/issue.js';
 import { MANAGEMENT_URL_ENV } from './management-client.js';
 import { sessionsClose, sessionsList, status, type Output } from './management-commands.js';
 import { reportStarted, runPrimary } from './workers.js';
@@ -222,8 +223,9 @@ SIGINT stops at once.`,
     .description('make a development CA, a localhost server certificate and a client certificate (PEM files)')
     .option('--dir <dir>', 'where to write them', 'conf/dev-pki')
     .option('--host <name...>', 'server host names', ['localhost'])
-    .action((opts: { dir: string; host: string[] }) => {
-      exitCode = devPki(opts.dir, opts.host, (line) => process.stdout.write(line + '\n'));
+    .addOption(new Option('--key-type <type>', 'the keys\' type: RSA (2048 bits) or EC (P-256)').choices(['rsa', 'ec']).default('rsa'))
+    .action((opts: { dir: string; host: string[]; keyType: KeyType }) => {
+      exitCode = devPki(opts.dir, opts.host, opts.keyType, (line) => process.stdout.write(line + '\n'));
     });
 
   try {

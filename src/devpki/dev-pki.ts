@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issue } from './issue.js';
+import { issue, type KeyType } from './issue.js';
 
 export const DEV_PKI_FILES = {
   ca: 'ca.pem',
@@ -21,15 +21,15 @@ export interface DevPkiResult {
   readonly created: boolean;
 }
 
-export function ensureDevPki(dir: string, hostnames: readonly string[] = ['localhost']): DevPkiResult {
+export function ensureDevPki(dir: string, hostnames: readonly string[] = ['localhost'], keyType: KeyType = 'rsa'): DevPkiResult {
   const paths = Object.values(DEV_PKI_FILES).map((f) => join(dir, f));
   if (paths.every((p) => existsSync(p))) return { dir, created: false };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ca = issue({ subject: { CN: 'Gateway Development CA', O: 'Development' }, isCA: true, notAfterDays: 3650 });
+  const ca = issue({ subject: { CN: 'Gateway Development CA', O: 'Development' }, isCA: true, notAfterDays: 3650, keyType });
   const sans = [...hostnames.map((h) => `DNS:${h}`), 'IP:127.0.0.1', 'IP:::1'];
   // 397 days in all (from a day ago): the longest validity browsers accept for a server certificate.
-  const server = issue({ subject: { CN: hostnames[0] ?? 'localhost', O: 'Development' }, sans, issuer: ca, usage: 'server', notAfterDays: 396 });
-  const client = issue({ subject: { CN: 'dev-client', OU: 'devices', O: 'Development' }, issuer: ca, usage: 'client', notAfterDays: 396 });
+  const server = issue({ subject: { CN: hostnames[0] ?? 'localhost', O: 'Development' }, sans, issuer: ca, usage: 'server', notAfterDays: 396, keyType });
+  const client = issue({ subject: { CN: 'dev-client', OU: 'devices', O: 'Development' }, issuer: ca, usage: 'client', notAfterDays: 396, keyType });
   const write = (name: string, text: string, secret: boolean) =>
     writeFileSync(join(dir, name), text, { mode: secret ? 0o600 : 0o644 });
   write(DEV_PKI_FILES.ca, ca.cert, false);

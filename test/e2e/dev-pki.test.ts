@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runGateway } from '../helpers/gateway-process.js';
+
+function inTempDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-devpki-'));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+for (const [flag, type] of [[[], 'rsa'], [['--key-type', 'ec'], 'ec']] as const) {
+  test(`dev-pki ${flag.join(' ') || '(default)'} makes a chain of ${type} keys for the host names asked for`, inTempDir(async (dir) => {
+    const pki = join(dir, 'pki');
+    const r = await runGateway(['dev-pki', '--dir', pki, '--host', 'gw.example', ...flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Created a development PKI/);
+    const ca = new X509Certificate(readFileSync(join(pki, 'ca.pem')));
+    // server.pem is the keystore: the server's key, its certificate and the CA.
+    const serverPem = readFileSync(join(pki, 'server.pem'), 'utf8');
+    const server = new X509Certificate(serverPem.slice(serverPem.indexOf('-----BEGIN CERTIFICATE-----')));
+    const client = new X509Certificate(readFileSync(join(pki, 'client.pem')));
+    for (const leaf of [server, client]) assert.ok(leaf.verify(ca.publicKey));
+    assert.equal(server.subjectAltName, 'DNS:gw.example, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    for (const file of ['ca.key', 'client.key']) assert.equal(createPrivateKey(readFileSync(join(pki, file))).asymmetricKeyType, type);
+    assert.equal(createPrivateKey(serverPem).asymmetricKeyType, type);
+  }));
+}
+
+test('dev-pki refuses a key type it does not make', inTempDir(async (dir) => {
+  const r = await runGateway(['dev-pki', '--dir', join(dir, 'pki'), '--key-type', 'dsa']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--key-type.*dsa|dsa.*--key-type/);
+}));
