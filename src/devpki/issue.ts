@@ -90,14 +90,15 @@ function asn1Of(der: Buffer): forge.asn1.Asn1 {
   return forgeApi.fromDer(der.toString('binary'), { decodeBitStrings: false });
 }
 
-/** The signature AlgorithmIdentifier for SHA-256 with the issuer's key (RFC 4055: RSA's carries NULL; RFC 5758: ECDSA's nothing). */
+/** The AlgorithmIdentifier of a SHA-256 signature by `key`: RSA's carries NULL (RFC 4055), ECDSA's nothing (RFC 5758). */
 function signatureAlgorithm(key: KeyObject): forge.asn1.Asn1 {
   const oid = (dotted: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
+  const sequence = (...items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid('1.2.840.113549.1.1.11'), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]);
+      return sequence(oid('1.2.840.113549.1.1.11'), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''));
     case 'ec':
-      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid('1.2.840.10045.4.3.2')]);
+      return sequence(oid('1.2.840.10045.4.3.2'));
     default:
       throw new GatewayError('GW_ERR_USAGE', `cannot sign a certificate with a ${key.asymmetricKeyType ?? 'secret'} key (RSA or EC only)`);
   }

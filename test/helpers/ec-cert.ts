@@ -1,7 +1,7 @@
 /**
  * EC (P-256) certificates for tests with what `issue()` does not lay out, assembled here with node-forge's ASN.1
- * writer and signed by the development PKI's signer. Supports what the TLS tests need: a subject with multi-valued RDNs,
- * SANs, CA or leaf, validity in days. TEST FIXTURES ONLY.
+ * writer and signed by the development PKI's signer. Supports what the TLS tests need: a subject with multi-valued
+ * RDNs, SANs, CA or leaf, validity in days. TEST FIXTURES ONLY.
  */
 import { generateKeyPairSync, randomBytes, type X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
