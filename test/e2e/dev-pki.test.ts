@@ -1,24 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { workspace } from '../helpers/e2e-setup.js';
 import { runGateway } from '../helpers/gateway-process.js';
 
-function inTempDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+/** Runs `fn` with a directory of its own, removed afterwards. */
+function inWorkspace(fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-devpki-'));
+    const space = workspace();
     try {
-      await fn(dir);
+      await fn(space.dir);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      space.cleanup();
     }
   };
 }
 
 for (const [flag, type] of [[[], 'rsa'], [['--key-type', 'ec'], 'ec']] as const) {
-  test(`dev-pki ${flag.join(' ') || '(default)'} makes a chain of ${type} keys for the host names asked for`, inTempDir(async (dir) => {
+  test(`dev-pki ${flag.join(' ') || '(default)'} makes a chain of ${type} keys for the host names asked for`, inWorkspace(async (dir) => {
     const pki = join(dir, 'pki');
     const r = await runGateway(['dev-pki', '--dir', pki, '--host', 'gw.example', ...flag]);
     assert.equal(r.code, 0, r.stderr);
@@ -35,7 +36,7 @@ for (const [flag, type] of [[[], 'rsa'], [['--key-type', 'ec'], 'ec']] as const)
   }));
 }
 
-test('dev-pki refuses a key type it does not make', inTempDir(async (dir) => {
+test('dev-pki refuses a key type it does not make', inWorkspace(async (dir) => {
   const r = await runGateway(['dev-pki', '--dir', join(dir, 'pki'), '--key-type', 'dsa']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--key-type.*dsa|dsa.*--key-type/);
