@@ -224,8 +224,9 @@ SIGINT stops at once.`,
     .option('--dir <dir>', 'where to write them', 'conf/dev-pki')
     .option('--host <name...>', 'server host names', ['localhost'])
     .addOption(new Option('--key-type <type>', 'the keys\' type: RSA (2048 bits) or EC (P-256)').choices(['rsa', 'ec']).default('rsa'))
-    .action((opts: { dir: string; host: string[]; keyType: KeyType }) => {
-      exitCode = devPki(opts.dir, opts.host, opts.keyType, (line) => process.stdout.write(line + '\n'));
+    .action((opts: { dir: string; host: string[]; keyType: KeyType }, command: Command) => {
+      const asked = command.getOptionValueSource('keyType') === 'cli';
+      exitCode = devPki(opts.dir, opts.host, opts.keyType, asked, (line) => process.stdout.write(line + '\n'));
     });
 
   try {

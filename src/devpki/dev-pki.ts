@@ -3,7 +3,8 @@
  * and a client certificate, written as PEM files. Made on `npm ci` and on first use, never committed. Not for
  * production: anyone with the directory holds the CA key.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issue, type KeyType } from './issue.js';
 
@@ -19,11 +20,21 @@ export interface DevPkiResult {
   readonly dir: string;
   /** False when every file was already there (nothing is overwritten). */
   readonly created: boolean;
+  /** The type of the CA's key: the one asked for when created, else the one found (undefined: unreadable). */
+  readonly keyType: string | undefined;
+}
+
+function caKeyType(dir: string): string | undefined {
+  try {
+    return new X509Certificate(readFileSync(join(dir, DEV_PKI_FILES.ca))).publicKey.asymmetricKeyType;
+  } catch {
+    return undefined;
+  }
 }
 
 export function ensureDevPki(dir: string, hostnames: readonly string[] = ['localhost'], keyType: KeyType = 'rsa'): DevPkiResult {
   const paths = Object.values(DEV_PKI_FILES).map((f) => join(dir, f));
-  if (paths.every((p) => existsSync(p))) return { dir, created: false };
+  if (paths.every((p) => existsSync(p))) return { dir, created: false, keyType: caKeyType(dir) };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = issue({ subject: { CN: 'Gateway Development CA', O: 'Development' }, isCA: true, notAfterDays: 3650, keyType });
   const sans = [...hostnames.map((h) => `DNS:${h}`), 'IP:127.0.0.1', 'IP:::1'];
@@ -38,5 +49,5 @@ export function ensureDevPki(dir: string, hostnames: readonly string[] = ['local
   write(DEV_PKI_FILES.server, server.key + server.cert + ca.cert, true);
   write(DEV_PKI_FILES.clientCert, client.cert + ca.cert, false);
   write(DEV_PKI_FILES.clientKey, client.key, true);
-  return { dir, created: true };
+  return { dir, created: true, keyType };
 }

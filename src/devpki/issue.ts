@@ -6,7 +6,7 @@
  * Node's crypto makes the keys and the signatures; node-forge only lays out the certificate's fields, since its own
  * keys and signatures are RSA alone and devices commonly hold P-256 keys.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { GatewayError } from '../errors.js';
 
@@ -45,7 +45,7 @@ export interface IssueOptions {
   usage?: 'server' | 'client' | 'both';
   /** Default `rsa`. */
   keyType?: KeyType;
-  /** RSA modulus length. */
+  /** RSA modulus length (an EC key is always P-256). */
   bits?: number;
 }
 
@@ -75,6 +75,8 @@ function sanToForge(san: string): { type: number; value?: string; ip?: string } 
 
 const DAY = 24 * 60 * 60 * 1000;
 const { asn1 } = forge;
+const oid = (dotted: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
+const sequence = (...items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
 /** forge's own API, which its type declarations leave out or narrow. */
 const forgeApi = {
   fromDer: asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => forge.asn1.Asn1,
@@ -92,24 +94,38 @@ function asn1Of(der: Buffer): forge.asn1.Asn1 {
 
 /** The AlgorithmIdentifier of a SHA-256 signature by `key`: RSA's carries NULL (RFC 4055), ECDSA's nothing (RFC 5758). */
 function signatureAlgorithm(key: KeyObject): forge.asn1.Asn1 {
-  const oid = (dotted: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
-  const sequence = (...items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
   switch (key.asymmetricKeyType) {
     case 'rsa':
       return sequence(oid('1.2.840.113549.1.1.11'), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''));
     case 'ec':
       return sequence(oid('1.2.840.10045.4.3.2'));
     default:
-      throw new GatewayError('GW_ERR_USAGE', `cannot sign a certificate with a ${key.asymmetricKeyType ?? 'secret'} key (RSA or EC only)`);
+      throw new GatewayError('GW_ERR_USAGE', `the issuer's key is ${key.asymmetricKeyType ?? 'a secret key'}: certificates are signed with RSA or EC keys only`);
   }
 }
 
-/** RFC 5280 4.2.1.2, method 1: the SHA-1 of the subject public key's bits (forge would compute it from RSA keys only). */
-function subjectKeyIdentifier(publicKey: KeyObject): object {
+/** RFC 5280 4.2.1.2, method 1: the SHA-1 of the public key's bits (forge would compute it from RSA keys only). */
+function keyIdentifier(publicKey: KeyObject): string {
   const spki = asn1Of(publicKey.export({ type: 'spki', format: 'der' }));
   const bits = (spki.value as forge.asn1.Asn1[])[1]!.value as string;
-  const digest = createHash('sha1').update(Buffer.from(bits.slice(1), 'binary')).digest();
-  return { name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, digest.toString('binary')) };
+  return createHash('sha1').update(Buffer.from(bits.slice(1), 'binary')).digest().toString('binary');
+}
+
+function subjectKeyIdentifier(publicKey: KeyObject): object {
+  return { name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(publicKey)) };
+}
+
+/** Names the issuer's key, which RFC 5280 4.2.1.1 asks of every certificate a CA issues. */
+function authorityKeyIdentifier(issuerKey: KeyObject): object {
+  const id = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyIdentifier(createPublicKey(issuerKey)));
+  return { name: 'authorityKeyIdentifier', value: sequence(id) };
+}
+
+/** A positive 128-bit serial number, in hex: the high bit cleared so DER does not read it as negative. */
+export function randomSerial(): string {
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] ?? 0) & 0x7f;
+  return serial.toString('hex');
 }
 
 /**
@@ -120,11 +136,7 @@ export function signTbs(tbs: forge.asn1.Asn1, issuerKey: KeyObject): X509Certifi
   // TBSCertificate: [0] version, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, [3] extensions.
   (tbs.value as forge.asn1.Asn1[])[2] = signatureAlgorithm(issuerKey);
   const signature = sign('sha256', derOf(tbs), issuerKey);
-  const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    tbs,
-    signatureAlgorithm(issuerKey),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\0${signature.toString('binary')}`),
-  ]);
+  const certificate = sequence(tbs, signatureAlgorithm(issuerKey), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\0${signature.toString('binary')}`));
   return new X509Certificate(derOf(certificate));
 }
 
@@ -132,7 +144,7 @@ export function signTbs(tbs: forge.asn1.Asn1, issuerKey: KeyObject): X509Certifi
 // real ones replace them in its output.
 const PLACEHOLDER_KEY = forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger('3'), new forge.jsbn.BigInteger('3'));
 
-/** Signs the certificate forge has laid out, for `publicKey`, with `issuerKey`. */
+/** Signs the certificate forge has laid out, for `publicKey`, with `issuerKey`; its public key and signature info are overwritten. */
 export function signCertificate(cert: forge.pki.Certificate, publicKey: KeyObject, issuerKey: KeyObject): X509Certificate {
   cert.publicKey = PLACEHOLDER_KEY;
   cert.siginfo.algorithmOid = forge.pki.oids['sha256WithRSAEncryption']!;
@@ -153,10 +165,7 @@ export function issue(opts: IssueOptions): Issued {
   const subjectFields = subjectToForge(opts.subject);
 
   const cert = forge.pki.createCertificate();
-  // A positive serial: the high bit cleared so DER does not read it as negative.
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
-  cert.serialNumber = serial.toString('hex');
+  cert.serialNumber = randomSerial();
   const now = Date.now();
   cert.validity.notBefore = new Date(now + (opts.notBeforeDays ?? -1) * DAY);
   cert.validity.notAfter = new Date(now + (opts.notAfterDays ?? 365) * DAY);
@@ -182,6 +191,7 @@ export function issue(opts: IssueOptions): Issued {
     extensions.push({ name: 'subjectAltName', altNames: opts.sans.map(sanToForge) });
   }
   extensions.push(subjectKeyIdentifier(publicKey));
+  if (opts.issuer) extensions.push(authorityKeyIdentifier(opts.issuer.keyObject));
   cert.setExtensions(extensions);
 
   const x509 = signCertificate(cert, publicKey, opts.issuer ? opts.issuer.keyObject : privateKey);

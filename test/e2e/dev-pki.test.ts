@@ -23,7 +23,7 @@ for (const [flag, type] of [[[], 'rsa'], [['--key-type', 'ec'], 'ec']] as const)
     const pki = join(dir, 'pki');
     const r = await runGateway(['dev-pki', '--dir', pki, '--host', 'gw.example', ...flag]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Created a development PKI/);
+    assert.match(r.stdout, new RegExp(`Created a development PKI in .*, ${type === 'ec' ? 'EC P-256' : 'RSA'} keys`));
     const ca = new X509Certificate(readFileSync(join(pki, 'ca.pem')));
     // server.pem is the keystore: the server's key, its certificate and the CA.
     const serverPem = readFileSync(join(pki, 'server.pem'), 'utf8');
@@ -40,4 +40,17 @@ test('dev-pki refuses a key type it does not make', inWorkspace(async (dir) => {
   const r = await runGateway(['dev-pki', '--dir', join(dir, 'pki'), '--key-type', 'dsa']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--key-type.*dsa|dsa.*--key-type/);
+}));
+
+test('dev-pki keeps a PKI already there, and says so when it has keys of another type than asked', inWorkspace(async (dir) => {
+  const pki = join(dir, 'pki');
+  assert.equal((await runGateway(['dev-pki', '--dir', pki])).code, 0);
+  const ca = readFileSync(join(pki, 'ca.pem'), 'utf8');
+  const again = await runGateway(['dev-pki', '--dir', pki]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /A development PKI already exists in .*, RSA keys/);
+  const other = await runGateway(['dev-pki', '--dir', pki, '--key-type', 'ec']);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /GW_ERR_USAGE: .*pki already holds a development PKI with rsa keys; remove the folder to make one with ec keys/);
+  assert.equal(readFileSync(join(pki, 'ca.pem'), 'utf8'), ca);
 }));

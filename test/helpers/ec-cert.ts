@@ -3,9 +3,9 @@
  * writer and signed by the development PKI's signer. Supports what the TLS tests need: a subject with multi-valued
  * RDNs, SANs, CA or leaf, validity in days. TEST FIXTURES ONLY.
  */
-import { generateKeyPairSync, randomBytes, type X509Certificate, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { signTbs } from '../../src/devpki/issue.js';
+import { randomSerial, signTbs } from '../../src/devpki/issue.js';
 
 const { asn1 } = forge;
 const U = asn1.Class.UNIVERSAL;
@@ -68,14 +68,12 @@ function extension(id: string, critical: boolean, value: forge.asn1.Asn1): forge
 export function issueEc(opts: EcIssueOptions): EcIssued {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const signer = opts.issuer ? opts.issuer.keyObject : privateKey;
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
   const now = Date.now();
   const extensions = [extension('2.5.29.19', true, seq(...(opts.isCA ? [asn1.create(U, T.BOOLEAN, false, '\xff')] : [])))];
   if (opts.sans && opts.sans.length > 0) extensions.push(extension('2.5.29.17', false, seq(...opts.sans.map(generalName))));
   const tbs = seq(
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(U, T.INTEGER, false, '\x02')]),
-    asn1.create(U, T.INTEGER, false, serial.toString('binary')),
+    asn1.create(U, T.INTEGER, false, Buffer.from(randomSerial(), 'hex').toString('binary')),
     // The signature algorithm: signTbs fills it in.
     asn1.create(U, T.NULL, false, ''),
     name(opts.issuer ? opts.issuer.subjectRdns : opts.subject),

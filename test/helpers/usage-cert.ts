@@ -2,9 +2,9 @@
  * Certificates with chosen Key Usage and Extended Key Usage extensions (or none), for the client-authentication
  * checks. The key pair of an existing test certificate is reused, so no key is generated. TEST FIXTURES ONLY.
  */
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import forge from 'node-forge';
-import { signCertificate } from '../../src/devpki/issue.js';
+import { randomSerial, signCertificate } from '../../src/devpki/issue.js';
 import type { Issued } from './pki.js';
 import type { TestCert } from './tls.js';
 
@@ -20,9 +20,7 @@ export interface UsageOptions {
 /** A certificate for `keyOf`'s key pair, signed by `issuer`, with the extensions asked for. */
 export function withUsage(keyOf: Issued, issuer: Issued, opts: UsageOptions): TestCert {
   const cert = forge.pki.createCertificate();
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
-  cert.serialNumber = serial.toString('hex');
+  cert.serialNumber = randomSerial();
   const now = Date.now();
   cert.validity.notBefore = new Date(now - 86_400_000);
   cert.validity.notAfter = new Date(now + 30 * 86_400_000);

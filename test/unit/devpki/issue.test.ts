@@ -6,8 +6,8 @@ import { issue, type KeyType } from '../../../src/devpki/issue.js';
 import { GatewayError } from '../../../src/errors.js';
 import { withDeadline, WAIT_MS } from '../../helpers/deadline.js';
 
-/** The DER of the subjectKeyIdentifier extension RFC 5280's first method gives `x509`'s key: SHA-1 of its bits. */
-function expectedSkiExtension(x509: X509Certificate): Buffer {
+/** RFC 5280's first method of naming a key: the SHA-1 of its bits, computed here from Node's own exports. */
+function keyId(x509: X509Certificate): Buffer {
   const key = x509.publicKey;
   let bits: Buffer;
   if (key.asymmetricKeyType === 'ec') {
@@ -16,11 +16,30 @@ function expectedSkiExtension(x509: X509Certificate): Buffer {
   } else {
     bits = key.export({ type: 'pkcs1', format: 'der' });
   }
-  return Buffer.concat([Buffer.from('0603551d0e04160414', 'hex'), createHash('sha1').update(bits).digest()]);
+  return createHash('sha1').update(bits).digest();
+}
+
+const der = (hex: string) => Buffer.from(hex.replace(/ /g, ''), 'hex');
+/** Each extension's DER as it must appear: OID, then (for key usage) critical, then the OCTET STRING around the value. */
+const subjectKeyIdExtension = (of: X509Certificate) => Buffer.concat([der('06 03 551d0e 04 16 04 14'), keyId(of)]);
+const authorityKeyIdExtension = (issuer: X509Certificate) => Buffer.concat([der('06 03 551d23 04 18 30 16 80 14'), keyId(issuer)]);
+const KEY_USAGE = {
+  // digitalSignature and keyEncipherment; a P-256 key only signs.
+  rsa: der('06 03 551d0f 01 01 ff 04 04 03 02 05 a0'),
+  ec: der('06 03 551d0f 01 01 ff 04 04 03 02 07 80'),
+};
+/** sha256WithRSAEncryption with NULL parameters (RFC 4055); ecdsa-with-SHA256 with none (RFC 5758). */
+const SIGNATURE_ALGORITHM = { rsa: der('30 0d 06 09 2a864886f70d01010b 05 00'), ec: der('30 0a 06 08 2a8648ce3d040302') };
+
+/** How many times `part` occurs in `whole`. */
+function occurrences(whole: Buffer, part: Buffer): number {
+  let count = 0;
+  for (let at = whole.indexOf(part); at !== -1; at = whole.indexOf(part, at + 1)) count++;
+  return count;
 }
 
 for (const keyType of ['rsa', 'ec'] as KeyType[]) {
-  test(`${keyType}: a CA, a server and a client certificate chain, with the names, usages and key identifier asked for`, () => {
+  test(`${keyType}: a CA, a server and a client certificate chain, with the names, usages, algorithms and key identifiers asked for`, () => {
     const ca = issue({ subject: { CN: 'Test CA', O: 'Acme' }, isCA: true, keyType });
     const server = issue({ subject: { CN: 'localhost' }, sans: ['DNS:localhost', 'IP:127.0.0.1'], issuer: ca, usage: 'server', keyType });
     const client = issue({ subject: { CN: 'device-1', OU: 'devices', O: 'Acme' }, issuer: ca, usage: 'client', keyType });
@@ -28,18 +47,24 @@ for (const keyType of ['rsa', 'ec'] as KeyType[]) {
     assert.equal(ca.keyObject.asymmetricKeyType, keyType);
     assert.ok(ca.x509.ca);
     assert.ok(ca.x509.verify(ca.x509.publicKey), 'the CA signs itself');
+    // The algorithm is named twice, inside the signed part and beside the signature.
+    assert.equal(occurrences(ca.x509.raw, SIGNATURE_ALGORITHM[keyType]), 2);
+    assert.ok(ca.x509.raw.includes(subjectKeyIdExtension(ca.x509)));
     for (const leaf of [server, client]) {
       assert.equal(leaf.x509.ca, false);
       assert.ok(leaf.x509.checkIssued(ca.x509));
       assert.ok(leaf.x509.verify(ca.x509.publicKey), 'the CA signed the leaf');
-      assert.ok(leaf.x509.raw.includes(expectedSkiExtension(leaf.x509)));
+      assert.equal(occurrences(leaf.x509.raw, SIGNATURE_ALGORITHM[keyType]), 2);
+      assert.ok(leaf.x509.raw.includes(KEY_USAGE[keyType]));
+      assert.ok(leaf.x509.raw.includes(subjectKeyIdExtension(leaf.x509)));
+      assert.ok(leaf.x509.raw.includes(authorityKeyIdExtension(ca.x509)));
     }
     assert.equal(server.x509.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1');
+    // Node's keyUsage is the extended key usage.
     assert.deepEqual(server.x509.keyUsage, ['1.3.6.1.5.5.7.3.1']);
     assert.deepEqual(client.x509.keyUsage, ['1.3.6.1.5.5.7.3.2']);
     assert.equal(client.x509.subject, 'O=Acme\nOU=devices\nCN=device-1');
     assert.equal(client.x509.issuer, ca.x509.subject);
-    assert.equal(new X509Certificate(client.cert).fingerprint256, client.x509.fingerprint256);
     assert.match(client.key, /^-----BEGIN PRIVATE KEY-----/);
   });
 }
@@ -74,6 +99,6 @@ test('a key type other than rsa or ec, or a CA key that cannot sign certificates
   const ca = issue({ subject: { CN: 'CA' }, isCA: true, keyType: 'ec' });
   assert.throws(
     () => issue({ subject: { CN: 'x' }, issuer: { ...ca, keyObject: ed.privateKey } }),
-    (err: unknown) => err instanceof GatewayError && err.code === 'GW_ERR_USAGE' && /ed25519 key/.test(err.message),
+    (err: unknown) => err instanceof GatewayError && err.code === 'GW_ERR_USAGE' && /issuer's key is ed25519/.test(err.message),
   );
 });
