@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { issue, type KeyType } from '../../../src/devpki/issue.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -65,7 +65,10 @@ for (const keyType of ['rsa', 'ec'] as KeyType[]) {
     assert.deepEqual(client.x509.keyUsage, ['1.3.6.1.5.5.7.3.2']);
     assert.equal(client.x509.subject, 'O=Acme\nOU=devices\nCN=device-1');
     assert.equal(client.x509.issuer, ca.x509.subject);
-    assert.match(client.key, /^-----BEGIN PRIVATE KEY-----/);
+    // The PEM key is PKCS#8 and is the private half of the leaf's public key.
+    const privateKey = createPrivateKey(client.key);
+    assert.equal(privateKey.asymmetricKeyDetails?.namedCurve ?? privateKey.asymmetricKeyType, keyType === 'ec' ? 'prime256v1' : 'rsa');
+    assert.ok(createPublicKey(privateKey).equals(client.x509.publicKey));
   });
 }
 
