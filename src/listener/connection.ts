@@ -3,6 +3,7 @@
  * really comes from, how far it got, who its certificate says it is, and what the listener owes it. One record,
  * so nothing about a connection is kept in side tables keyed by addresses.
  */
+import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -37,14 +38,17 @@ export interface HttpRefusal {
 }
 
 let nextId = 0;
+// Each worker of `start --workers` counts on its own; its id in front keeps a connection's id unique in the gateway,
+// which the management API, answering for every worker, looks connections up by.
+const ID_PREFIX = cluster.isWorker && cluster.worker ? `${cluster.worker.id}-` : '';
 
 function newConnectionId(): string {
   nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER;
-  return nextId.toString(36);
+  return `${ID_PREFIX}${nextId.toString(36)}`;
 }
 
 export class DownstreamConnection {
-  /** Short id, unique within this process, on every log line of the connection. */
+  /** Short id, unique within the gateway (with `--workers`, the worker's number first), on every log line of the connection. */
   readonly id = newConnectionId();
   readonly acceptedAt = Date.now();
   phase: Phase;
