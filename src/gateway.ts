@@ -66,9 +66,10 @@ function boundAddress(a: AddressInfo): string {
 }
 
 /** The management services' view of a gateway, read through `gateway()` at each call so that it follows reloads. */
-function managementSource(gateway: () => Gateway | undefined, sessions: SessionRegistry, metrics: GatewayMetrics): ManagementSource {
+function managementSource(gateway: () => Gateway | undefined, sessions: SessionRegistry, metrics: GatewayMetrics, cluster: boolean): ManagementSource {
   return {
     sessions,
+    cluster,
     readiness: () => gateway()?.readiness() ?? ['gateway is not prepared'],
     metrics: () => metrics.text(),
     refusals: () => metrics.recentRefusals(),
@@ -110,7 +111,7 @@ export class Gateway {
     this.#log = deps.log;
     this.#drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.#metrics = deps.metrics ?? NO_METRICS;
-    this.#management = deps.management ?? managementSource(() => this, sessions, this.#metrics);
+    this.#management = deps.management ?? managementSource(() => this, sessions, this.#metrics, deps.cluster ?? false);
   }
 
   /**
@@ -124,7 +125,7 @@ export class Gateway {
     metrics.liveTraffic(() => sessions);
     // A management service reads the gateway prepared here, once it exists (a reload's reads the running one).
     let gateway: Gateway | undefined;
-    const management = deps.management ?? managementSource(() => gateway, sessions, metrics);
+    const management = deps.management ?? managementSource(() => gateway, sessions, metrics, deps.cluster ?? false);
     const built = buildState(config, { ...deps, management }, sessions);
     if (!built.ok) return built;
     gateway = new Gateway(built.state, sessions, { ...deps, management });

@@ -51,6 +51,8 @@ export interface GatewayDependencies {
   readonly management?: ManagementSource;
   /** How long a drain (SIGTERM, an accept removed by a reload) spreads its closes over; default 30 s. */
   readonly drainTimeoutMs?: number;
+  /** One of the processes of `start --workers`: management.http answers for all of them (services/management/cluster.ts). */
+  readonly cluster?: boolean;
 }
 
 function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {

@@ -1,6 +1,8 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
+import { answerClusterQueries } from '../services/management/cluster.js';
+import { localView } from '../services/management/view.js';
 import { launch } from './launch.js';
 import { DEFAULT_CONFIG, displayPath } from './paths.js';
 import { prepare } from './prepare.js';
@@ -17,7 +19,14 @@ export async function start(
 ): Promise<number> {
   const began = process.hrtime.bigint();
   log.info(`Configuration file: ${displayPath(configPath ?? DEFAULT_CONFIG)}`);
-  // In a worker, /metrics is every worker's, summed by the primary.
-  const prepared = prepare(configPath, defines, log, { metrics: new PrometheusMetrics({ cluster: cluster.isWorker }), ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}) });
+  // In a worker, /metrics is every worker's, summed by the primary, and the management API answers for every worker.
+  const prepared = prepare(configPath, defines, log, {
+    metrics: new PrometheusMetrics({ cluster: cluster.isWorker }),
+    cluster: cluster.isWorker,
+    ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+  });
+  // Whichever worker a management request reaches asks the others through the primary; this worker answers from its
+  // own connections (the source follows reloads).
+  if (cluster.isWorker && prepared.gateway) answerClusterQueries(localView(prepared.gateway.management));
   return launch(prepared, log, { began, reload: { configPath, defines }, ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
 }

@@ -13,6 +13,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../errors.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
+import { serveClusterManagement } from '../services/management/cluster.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
@@ -53,6 +54,8 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
   // A worker asked for /metrics asks here, and is answered with every worker's metrics summed.
   serveClusterMetrics();
   const started = new Set<Worker>();
+  // A management request taken by one worker is put to every started one.
+  serveClusterManagement(() => started);
   let stopping: 'drain' | 'stop' | undefined;
   let stopWatching: (() => void) | undefined;
 

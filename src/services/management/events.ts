@@ -2,12 +2,13 @@
  * The status page's live feed: server-sent events. Each viewer asks for one page of connections (its filter, offset
  * and size); once a second its snapshot (the overview and that page) is rebuilt and sent only if it changed, so a
  * gateway with 10,000 clients sends each viewer a page, never the whole list, and an idle gateway sends nothing but
- * a comment every 15 s that keeps proxies from closing the stream. One timer serves every viewer.
+ * a comment every 15 s that keeps proxies from closing the stream. One timer serves every viewer. With `--workers`
+ * a snapshot is gathered from every worker (cluster.ts); a viewer whose last one is still being gathered is skipped,
+ * and one that could not be gathered is sent as an `unavailable` event with the reason.
  */
 import type { ServerResponse } from 'node:http';
-import { page, type ConnectionFilter } from './connections.js';
-import { overview } from './overview.js';
-import type { ManagementSource } from './types.js';
+import type { ConnectionFilter } from './connections.js';
+import type { ManagementView } from './view.js';
 
 export const SNAPSHOT_INTERVAL_MS = 1000;
 const KEEPALIVE_EVERY = 15;
@@ -19,16 +20,17 @@ interface Viewer {
   readonly limit: number;
   last: string;
   quiet: number;
+  gathering: boolean;
 }
 
 export class StatusFeed {
-  readonly #source: ManagementSource;
+  readonly #view: ManagementView;
   readonly #viewers = new Set<Viewer>();
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(source: ManagementSource, intervalMs = SNAPSHOT_INTERVAL_MS) {
-    this.#source = source;
+  constructor(view: ManagementView, intervalMs = SNAPSHOT_INTERVAL_MS) {
+    this.#view = view;
     this.#intervalMs = intervalMs;
   }
 
@@ -45,13 +47,13 @@ export class StatusFeed {
       // Proxies such as nginx would otherwise hold the events back in their buffers.
       'X-Accel-Buffering': 'no',
     });
-    const viewer: Viewer = { res, filter, offset, limit, last: '', quiet: 0 };
+    const viewer: Viewer = { res, filter, offset, limit, last: '', quiet: 0, gathering: false };
     this.#viewers.add(viewer);
     res.once('close', () => {
       this.#viewers.delete(viewer);
       if (this.#viewers.size === 0) this.#stopTimer();
     });
-    this.#send(viewer, Date.now());
+    this.#send(viewer);
     this.#timer ??= setInterval(() => this.#tick(), this.#intervalMs);
   }
 
@@ -68,14 +70,26 @@ export class StatusFeed {
   }
 
   #tick(): void {
-    const now = Date.now();
-    for (const v of this.#viewers) this.#send(v, now);
+    for (const v of this.#viewers) this.#send(v);
   }
 
-  #send(viewer: Viewer, now: number): void {
+  #send(viewer: Viewer): void {
     // A viewer that does not read (a sleeping phone) is not sent more: its snapshot is rebuilt when it drains.
-    if (viewer.res.writableNeedDrain) return;
-    const snapshot = JSON.stringify({ overview: overview(this.#source, now), page: page(this.#source.sessions, viewer.filter, viewer.offset, viewer.limit, now) });
+    if (viewer.res.writableNeedDrain || viewer.gathering) return;
+    viewer.gathering = true;
+    Promise.all([this.#view.overview(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
+      ([overview, page]) => {
+        viewer.gathering = false;
+        if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ overview, page }));
+      },
+      (err: unknown) => {
+        viewer.gathering = false;
+        if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ error: err instanceof Error ? err.message : String(err) }), 'unavailable');
+      },
+    );
+  }
+
+  #write(viewer: Viewer, snapshot: string, event = 'snapshot'): void {
     // Ages change every second; compare without them so that an idle gateway is quiet.
     const key = snapshot.replace(/"ageSeconds":\d+/g, '');
     if (key === viewer.last) {
@@ -87,6 +101,6 @@ export class StatusFeed {
     }
     viewer.last = key;
     viewer.quiet = 0;
-    viewer.res.write(`event: snapshot\ndata: ${snapshot}\n\n`);
+    viewer.res.write(`event: ${event}\ndata: ${snapshot}\n\n`);
   }
 }

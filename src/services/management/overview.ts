@@ -36,6 +36,8 @@ export interface Overview {
     readonly subject: string | null;
     readonly message: string;
   }[];
+  /** With `start --workers`: each worker's pid, readiness and connections (cluster.ts); absent otherwise. */
+  readonly workers?: readonly { readonly worker: number; readonly pid: number; readonly ready: boolean; readonly connections: number }[];
 }
 
 function daysLeft(until: Date, now: number): number {

@@ -21,12 +21,13 @@ import type { ServiceConfig } from '../../config/types.js';
 import { GatewayError, type GatewayErrorCode } from '../../errors.js';
 import type { End } from '../../pipe/ends.js';
 import type { ConnectionContext, Service } from '../types.js';
-import { closeMatching, DEFAULT_PAGE, filterFrom, isEmptyFilter, MAXIMUM_PAGE, OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON, page, row } from './connections.js';
+import { clusterView } from './cluster.js';
+import { DEFAULT_PAGE, filterFrom, isEmptyFilter, MAXIMUM_PAGE, OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON } from './connections.js';
 import { StatusFeed } from './events.js';
-import { overview } from './overview.js';
 import { mutationProblem } from './request-guard.js';
 import { STATUS_ASSETS, STATUS_CSP } from './status-page.js';
 import type { ManagementSource } from './types.js';
+import { localView, type ManagementView } from './view.js';
 
 const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -73,9 +74,21 @@ function connectionId(encoded: string): string {
   }
 }
 
+/** An answer that failed after the request was accepted: 503 when the workers could not all be asked. */
+function failed(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err instanceof GatewayError && err.code === 'GW_ERR_MANAGEMENT_WORKERS') return error(res, 503, err.code, err.message);
+  error(res, 500, 'GW_ERR_INTERNAL', err instanceof Error ? err.message : String(err));
+}
+
 export class ManagementService implements Service {
   readonly available = true;
   readonly #source: ManagementSource;
+  /** This process's connections, or with `--workers` every worker's. */
+  readonly #view: ManagementView;
   readonly #feed: StatusFeed;
 
   constructor(
@@ -83,7 +96,8 @@ export class ManagementService implements Service {
     source: ManagementSource,
   ) {
     this.#source = source;
-    this.#feed = new StatusFeed(source);
+    this.#view = source.cluster ? clusterView(localView(source)) : localView(source);
+    this.#feed = new StatusFeed(this.#view);
   }
 
   /** The management service answers HTTP requests only; an upgrade that reached it is closed. */
@@ -131,7 +145,7 @@ export class ManagementService implements Service {
       return;
     }
     if (path === '/api/status') {
-      if (only('GET, HEAD')) json(res, 200, overview(this.#source));
+      if (only('GET, HEAD')) this.#view.overview().then((o) => json(res, 200, o), (err: unknown) => failed(res, err));
       return;
     }
     if (path === '/api/connections' || path.startsWith('/api/connections/')) {
@@ -161,23 +175,32 @@ export class ManagementService implements Service {
     const filter = filterFrom(query);
     if (reading) {
       const { offset, limit } = paging(query);
-      return json(res, 200, page(this.#source.sessions, filter, offset, limit));
+      this.#view.page(filter, offset, limit).then((p) => json(res, 200, p), (err: unknown) => failed(res, err));
+      return;
     }
     if (isEmptyFilter(filter)) {
       return error(res, 400, 'GW_ERR_MANAGEMENT_REQUEST', 'closing connections needs a filter (service, subject, fingerprint or q); to close one, DELETE /api/connections/ID');
     }
-    const closed = closeMatching(this.#source.sessions, filter);
-    ctx.log.info({ closed, filter }, `${closed.length} connection(s) closed from the management API`);
-    json(res, 200, { closed, code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
+    this.#view.closeMatching(filter).then(
+      (closed) => {
+        ctx.log.info({ closed, filter }, `${closed.length} connection(s) closed from the management API`);
+        json(res, 200, { closed, code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
+      },
+      (err: unknown) => failed(res, err),
+    );
   }
 
   #connection(res: ServerResponse, id: string, reading: boolean, ctx: ConnectionContext): void {
-    const session = this.#source.sessions.get(id);
-    if (!session) return error(res, 404, 'GW_ERR_SESSION_NOT_FOUND', `no live connection has the id "${id}"`);
-    if (reading) return json(res, 200, row(session, Date.now()));
-    ctx.log.info({ closed: id, subject: session.identity?.subject }, `connection ${id} closed from the management API`);
-    session.close(OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON);
-    json(res, 200, { closed: [id], code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
+    const found = reading ? this.#view.get(id) : this.#view.close(id);
+    found.then(
+      (connection) => {
+        if (!connection) return error(res, 404, 'GW_ERR_SESSION_NOT_FOUND', `no live connection has the id "${id}"`);
+        if (reading) return json(res, 200, connection);
+        ctx.log.info({ closed: id, subject: connection.subject ?? undefined }, `connection ${id} closed from the management API`);
+        json(res, 200, { closed: [id], code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
+      },
+      (err: unknown) => failed(res, err),
+    );
   }
 
   async stop(): Promise<void> {

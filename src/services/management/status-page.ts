@@ -152,7 +152,7 @@ const JS = `'use strict';
 
   function renderOverview(o) {
     var s = $('state');
-    s.textContent = (o.ready ? 'Ready' : 'Not ready: ' + o.reasons.join('; ')) + ' · ' + o.connections + ' connection' + (o.connections === 1 ? '' : 's') + ' · pid ' + o.pid;
+    s.textContent = (o.ready ? 'Ready' : 'Not ready: ' + o.reasons.join('; ')) + ' · ' + o.connections + ' connection' + (o.connections === 1 ? '' : 's') + (o.workers ? ' · ' + o.workers.length + ' workers (pids ' + o.workers.map(function (w) { return w.pid; }).join(', ') + ')' : ' · pid ' + o.pid);
     s.className = 'state ' + (o.ready ? 'ok' : 'bad');
     replaceRows($('services').tBodies[0], o.services.map(function (svc) {
       var tr = el('tr');
@@ -259,6 +259,11 @@ const JS = `'use strict';
       var data = JSON.parse(e.data);
       renderOverview(data.overview);
       renderPage(data.page);
+    });
+    source.addEventListener('unavailable', function (e) {
+      var s = $('state');
+      s.textContent = 'Not every worker answered: ' + JSON.parse(e.data).error;
+      s.className = 'state bad';
     });
     source.onerror = function () {
       var s = $('state');

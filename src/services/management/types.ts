@@ -21,6 +21,8 @@ export interface ListenerOverview {
 
 export interface ManagementSource {
   readonly sessions: SessionRegistry;
+  /** This process is a worker of `start --workers`: the API answers for every worker (cluster.ts). */
+  readonly cluster: boolean;
   /** Why new clients should not be sent here; empty when ready. */
   readiness(): readonly string[];
   /** Prometheus text: this process's metrics, or every worker's summed. Rejects with GW_ERR_METRICS. */

@@ -35,6 +35,7 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
   const ready: string[] = [];
   const source: ManagementSource = {
     sessions: gateway.sessions,
+    cluster: false,
     readiness: () => ready,
     metrics: async () => 'gateway_connections_open{service="echo"} 1\n',
     refusals: () => [],

@@ -1,0 +1,262 @@
+/**
+ * The management API over `start --workers`: whichever worker takes a request answers for all of them. The worker
+ * asks the primary, the primary asks every started worker (the asking one included) the same question over the
+ * cluster's IPC channel, and hands back their answers, which the asking worker merges: connections listed across
+ * workers in the order they opened, closed wherever they are, counted in one overview.
+ *
+ * A worker that does not answer within ANSWER_DEADLINE_MS (stuck, or gone mid-question) makes the request fail with
+ * GW_ERR_MANAGEMENT_WORKERS naming it, rather than show a list that silently lacks its connections. A close that
+ * reached the other workers has happened there; the error says so, and repeating it is safe.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { GatewayError } from '../../errors.js';
+import type { ConnectionFilter, ConnectionPage, ConnectionRow } from './connections.js';
+import { REFUSALS_SHOWN, type Overview } from './overview.js';
+import type { ManagementView } from './view.js';
+
+const REQUEST = 'gateway:management-request';
+const QUERY = 'gateway:management-query';
+const ANSWER = 'gateway:management-answer';
+const RESPONSE = 'gateway:management-response';
+/** How long the primary waits for the workers; the asking worker waits a little longer for the primary. */
+export const ANSWER_DEADLINE_MS = 5000;
+const RESPONSE_DEADLINE_MS = ANSWER_DEADLINE_MS + 1000;
+
+/** One question, asked of every worker. `page` asks for the first `count` matches, oldest first. */
+export type Query =
+  | { readonly op: 'overview' }
+  | { readonly op: 'page'; readonly filter: ConnectionFilter; readonly count: number }
+  | { readonly op: 'get'; readonly id: string }
+  | { readonly op: 'close'; readonly id: string }
+  | { readonly op: 'closeMatching'; readonly filter: ConnectionFilter };
+
+/** One worker's answer to a query, as the primary collected it. */
+export interface WorkerAnswer {
+  readonly worker: number;
+  readonly pid: number;
+  readonly answer?: unknown;
+  readonly error?: string;
+}
+
+interface Request {
+  readonly type: typeof REQUEST;
+  readonly id: number;
+  readonly query: Query;
+}
+interface QueryMessage {
+  readonly type: typeof QUERY;
+  readonly id: number;
+  readonly query: Query;
+}
+interface AnswerMessage extends WorkerAnswer {
+  readonly type: typeof ANSWER;
+  readonly id: number;
+}
+interface Response {
+  readonly type: typeof RESPONSE;
+  readonly id: number;
+  readonly answers: readonly WorkerAnswer[];
+  /** Workers that did not answer in time. */
+  readonly missing: readonly number[];
+}
+
+function isMessage<T extends { type: string }>(message: unknown, type: T['type']): message is T {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
+}
+
+interface Pending {
+  readonly asker: Worker;
+  readonly requestId: number;
+  readonly waiting: Set<number>;
+  readonly answers: WorkerAnswer[];
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * In the primary: relays each worker's management request to every worker `workers()` names (those that have
+ * started) and answers it with what they said, or with who did not answer by the deadline.
+ */
+export function serveClusterManagement(workers: () => Iterable<Worker>): () => void {
+  const pending = new Map<number, Pending>();
+  let serial = 0;
+  const finish = (id: number): void => {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    clearTimeout(p.timer);
+    if (p.asker.isConnected()) p.asker.send({ type: RESPONSE, id: p.requestId, answers: p.answers, missing: [...p.waiting] } satisfies Response);
+  };
+  const onMessage = (worker: Worker, message: unknown): void => {
+    if (isMessage<AnswerMessage>(message, ANSWER)) {
+      const p = pending.get(message.id);
+      if (!p || !p.waiting.delete(worker.id)) return;
+      p.answers.push({ worker: worker.id, pid: message.pid, answer: message.answer, ...(message.error !== undefined ? { error: message.error } : {}) });
+      if (p.waiting.size === 0) finish(message.id);
+      return;
+    }
+    if (!isMessage<Request>(message, REQUEST)) return;
+    const id = serial++;
+    const asked = [...workers()].filter((w) => w.isConnected());
+    const p: Pending = { asker: worker, requestId: message.id, waiting: new Set(asked.map((w) => w.id)), answers: [], timer: setTimeout(() => finish(id), ANSWER_DEADLINE_MS) };
+    pending.set(id, p);
+    for (const w of asked) w.send({ type: QUERY, id, query: message.query } satisfies QueryMessage);
+    if (p.waiting.size === 0) finish(id);
+  };
+  cluster.on('message', onMessage);
+  return () => {
+    cluster.off('message', onMessage);
+    for (const id of [...pending.keys()]) finish(id);
+  };
+}
+
+/** What this process says to one query, from its own sessions. */
+async function answerFrom(local: ManagementView, query: Query): Promise<unknown> {
+  switch (query.op) {
+    case 'overview':
+      return local.overview();
+    case 'page':
+      return local.page(query.filter, 0, query.count);
+    case 'get':
+      return (await local.get(query.id)) ?? null;
+    case 'close':
+      return (await local.close(query.id)) ?? null;
+    case 'closeMatching':
+      return local.closeMatching(query.filter);
+  }
+}
+
+/** In a worker: answers the primary's queries from this worker's own sessions. */
+export function answerClusterQueries(local: ManagementView): () => void {
+  const worker = cluster.worker?.id ?? 0;
+  const reply = (message: AnswerMessage): void => {
+    // A primary that has gone has no one left to answer.
+    if (process.connected && process.send) process.send(message);
+  };
+  const onMessage = (message: unknown): void => {
+    if (!isMessage<QueryMessage>(message, QUERY)) return;
+    answerFrom(local, message.query).then(
+      (answer) => reply({ type: ANSWER, id: message.id, worker, pid: process.pid, answer }),
+      (err: unknown) => reply({ type: ANSWER, id: message.id, worker, pid: process.pid, error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  process.on('message', onMessage);
+  return () => process.off('message', onMessage);
+}
+
+/** This worker's requests waiting for the primary, by id; one message listener serves them all. */
+const waiting = new Map<number, (response: Response) => void>();
+let nextRequest = 0;
+
+function onResponse(message: unknown): void {
+  if (!isMessage<Response>(message, RESPONSE)) return;
+  waiting.get(message.id)?.(message);
+}
+
+/** Asks the primary to put `query` to every worker; resolves with their answers and who did not answer. */
+function ask(query: Query): Promise<Response> {
+  if (!process.connected || !process.send) {
+    return Promise.reject(new GatewayError('GW_ERR_MANAGEMENT_WORKERS', 'this worker has no primary to ask: its IPC channel is closed'));
+  }
+  const send = process.send.bind(process);
+  return new Promise((resolve, reject) => {
+    const id = nextRequest++;
+    const done = (): void => {
+      clearTimeout(timer);
+      waiting.delete(id);
+      if (waiting.size === 0) process.off('message', onResponse);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new GatewayError('GW_ERR_MANAGEMENT_WORKERS', `the primary did not answer a management request within ${RESPONSE_DEADLINE_MS} ms`));
+    }, RESPONSE_DEADLINE_MS);
+    if (waiting.size === 0) process.on('message', onResponse);
+    waiting.set(id, (response) => {
+      done();
+      resolve(response);
+    });
+    send({ type: REQUEST, id, query } satisfies Request);
+  });
+}
+
+function workerList(ids: readonly number[]): string {
+  return `${ids.length === 1 ? 'worker' : 'workers'} ${ids.join(', ')}`;
+}
+
+/**
+ * Every worker's answer, or GW_ERR_MANAGEMENT_WORKERS naming those that did not answer or failed; for a close,
+ * `done` says what did happen in the others.
+ */
+async function askAll<T>(query: Query, done?: (answers: readonly T[]) => string): Promise<{ readonly worker: number; readonly value: T }[]> {
+  const { answers, missing } = await ask(query);
+  const failed = answers.filter((a) => a.error !== undefined);
+  const values = answers.filter((a) => a.error === undefined).map((a) => ({ worker: a.worker, value: a.answer as T }));
+  if (missing.length === 0 && failed.length === 0) return values;
+  const problems = [
+    ...(missing.length > 0 ? [`${workerList(missing)} did not answer within ${ANSWER_DEADLINE_MS} ms`] : []),
+    ...failed.map((a) => `worker ${a.worker} failed: ${a.error}`),
+  ];
+  const what = done ? `; ${done(values.map((v) => v.value))} in the workers that answered` : '';
+  throw new GatewayError('GW_ERR_MANAGEMENT_WORKERS', `${problems.join('; ')}${what}`);
+}
+
+function oldestFirst(a: ConnectionRow, b: ConnectionRow): number {
+  return a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** One page out of each worker's first `offset + limit` matches, oldest first across all of them. */
+export function mergePages(pages: readonly ConnectionPage[], offset: number, limit: number): ConnectionPage {
+  const rows = pages.flatMap((p) => p.connections).sort(oldestFirst);
+  return { total: pages.reduce((sum, p) => sum + p.total, 0), offset, limit, connections: rows.slice(offset, offset + limit) };
+}
+
+/**
+ * One overview out of every worker's: connections and services summed, ready only if every worker is, refusals
+ * merged newest first. Listeners and certificates are the same configuration in every worker: `own`'s are shown.
+ */
+export function mergeOverviews(own: Overview, all: readonly { readonly worker: number; readonly overview: Overview }[]): Overview {
+  const perService = new Map<string, { connections: number; available: boolean }>();
+  for (const { overview } of all) {
+    for (const s of overview.services) {
+      const seen = perService.get(s.name);
+      perService.set(s.name, { connections: (seen?.connections ?? 0) + s.connections, available: (seen?.available ?? true) && s.available });
+    }
+  }
+  const listening = new Map<string, boolean>();
+  for (const { overview } of all) for (const l of overview.listeners) listening.set(l.address, (listening.get(l.address) ?? true) && l.listening);
+  return {
+    ...own,
+    ready: all.every(({ overview }) => overview.ready),
+    reasons: [...new Set(all.flatMap(({ overview }) => overview.reasons))],
+    connections: all.reduce((sum, { overview }) => sum + overview.connections, 0),
+    services: own.services.map((s) => ({ ...s, ...(perService.get(s.name) ?? {}) })),
+    listeners: own.listeners.map((l) => ({ ...l, listening: listening.get(l.address) ?? l.listening })),
+    refusals: all
+      .flatMap(({ overview }) => overview.refusals)
+      .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+      .slice(0, REFUSALS_SHOWN),
+    workers: [...all]
+      .sort((a, b) => a.worker - b.worker)
+      .map(({ worker, overview }) => ({ worker, pid: overview.pid, ready: overview.ready, connections: overview.connections })),
+  };
+}
+
+/** In a worker: the management view of every worker's connections, through the primary. */
+export function clusterView(local: ManagementView): ManagementView {
+  const values = <T>(answers: readonly { readonly value: T }[]): T[] => answers.map((a) => a.value);
+  return {
+    overview: async () => {
+      const all = await askAll<Overview>({ op: 'overview' });
+      return mergeOverviews(await local.overview(), all.map(({ worker, value }) => ({ worker, overview: value })));
+    },
+    page: async (filter, offset, limit) => mergePages(values(await askAll<ConnectionPage>({ op: 'page', filter, count: offset + limit })), offset, limit),
+    get: async (id) => values(await askAll<ConnectionRow | null>({ op: 'get', id })).find((r) => r !== null) ?? undefined,
+    close: async (id) => {
+      const said = (rows: readonly (ConnectionRow | null)[]) => (rows.some((r) => r !== null) ? `connection ${id} was closed` : `no connection ${id} was found`);
+      return values(await askAll<ConnectionRow | null>({ op: 'close', id }, said)).find((r) => r !== null) ?? undefined;
+    },
+    closeMatching: async (filter) => {
+      const said = (lists: readonly string[][]) => `${lists.flat().length} connection(s) were closed`;
+      return values(await askAll<string[]>({ op: 'closeMatching', filter }, said)).flat();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/** How the worker that takes a management request merges every worker's answers (services/management/cluster.ts). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeOverviews, mergePages } from '../../../src/services/management/cluster.js';
+import type { ConnectionPage, ConnectionRow } from '../../../src/services/management/connections.js';
+import type { Overview } from '../../../src/services/management/overview.js';
+
+function row(id: string, openedAt: string): ConnectionRow {
+  return {
+    id,
+    service: 'echo',
+    accept: 'ws://127.0.0.1:0/echo',
+    path: '/echo',
+    address: '127.0.0.1',
+    port: 40000,
+    subject: null,
+    fingerprint: null,
+    verified: null,
+    openedAt,
+    ageSeconds: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    closing: false,
+  };
+}
+
+/** A worker's page as it answers the primary: its first `count` matches, oldest first. */
+function workerPage(total: number, rows: readonly ConnectionRow[]): ConnectionPage {
+  return { total, offset: 0, limit: rows.length, connections: rows };
+}
+
+test('pages are merged oldest first across the workers, then cut to the offset and limit asked', () => {
+  const one = workerPage(3, [row('1-1', '2026-12-03T10:00:00.000Z'), row('1-2', '2026-12-03T10:00:02.000Z'), row('1-3', '2026-12-03T10:00:04.000Z')]);
+  const two = workerPage(2, [row('2-1', '2026-12-03T10:00:01.000Z'), row('2-2', '2026-12-03T10:00:04.000Z')]);
+  const all = mergePages([one, two], 0, 100);
+  assert.equal(all.total, 5);
+  assert.deepEqual(all.connections.map((c) => c.id), ['1-1', '2-1', '1-2', '1-3', '2-2']);
+  const middle = mergePages([two, one], 1, 3);
+  assert.deepEqual(middle.connections.map((c) => c.id), ['2-1', '1-2', '1-3'], 'the same order whichever worker answered first');
+  assert.deepEqual({ total: middle.total, offset: middle.offset, limit: middle.limit }, { total: 5, offset: 1, limit: 3 });
+  assert.deepEqual(mergePages([one, two], 10, 5).connections, []);
+});
+
+test('a page beyond what the workers sent is counted but empty', () => {
+  // Each worker sends at most offset + limit rows; the totals still count every match.
+  const merged = mergePages([workerPage(500, [row('1-1', '2026-12-03T10:00:00.000Z')])], 0, 1);
+  assert.equal(merged.total, 500);
+  assert.equal(merged.connections.length, 1);
+});
+
+function overview(pid: number, fields: Partial<Overview>): Overview {
+  return {
+    ready: true,
+    reasons: [],
+    pid,
+    connections: 0,
+    services: [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: true, connections: 0 }],
+    listeners: [{ address: '127.0.0.1:8000', listening: true }],
+    certificates: [],
+    refusals: [],
+    ...fields,
+  };
+}
+
+function refusal(at: string, message: string): Overview['refusals'][number] {
+  return { at, reason: 'deadline', listener: '127.0.0.1:8000', service: null, downstream: '127.0.0.1:1', subject: null, message };
+}
+
+test('overviews are summed: connections per service, readiness of all, refusals newest first, each worker listed', () => {
+  const own = overview(101, {
+    connections: 2,
+    services: [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: true, connections: 2 }],
+    refusals: [refusal('2026-12-03T10:00:01.000Z', 'a')],
+  });
+  const other = overview(102, {
+    ready: false,
+    reasons: ['gateway is draining'],
+    connections: 3,
+    services: [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: false, connections: 3 }],
+    listeners: [{ address: '127.0.0.1:8000', listening: false }],
+    refusals: [refusal('2026-12-03T10:00:02.000Z', 'b'), refusal('2026-12-03T10:00:00.000Z', 'c')],
+  });
+  const merged = mergeOverviews(own, [
+    { worker: 2, overview: other },
+    { worker: 1, overview: own },
+  ]);
+  assert.equal(merged.pid, 101, 'the answering worker');
+  assert.equal(merged.connections, 5);
+  assert.equal(merged.ready, false);
+  assert.deepEqual(merged.reasons, ['gateway is draining']);
+  assert.deepEqual(merged.services, [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: false, connections: 5 }]);
+  assert.deepEqual(merged.listeners, [{ address: '127.0.0.1:8000', listening: false }]);
+  assert.deepEqual(merged.refusals.map((r) => r.message), ['b', 'a', 'c']);
+  assert.deepEqual(merged.workers, [
+    { worker: 1, pid: 101, ready: true, connections: 2 },
+    { worker: 2, pid: 102, ready: false, connections: 3 },
+  ]);
+});
