@@ -99,7 +99,10 @@ function withCommonOptions(cmd: Command): Command {
   return withLogOptions(
     cmd
       .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml)')
-      .option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)', collectDefine, {}),
+      .addOption(
+        // The empty object is where repeated -D values collect, not a default worth showing.
+        new Option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)').argParser(collectDefine).default({}, 'none'),
+      ),
   );
 }
 
@@ -138,7 +141,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   withCommonOptions(program.command('start').description('run the gateway until SIGINT or SIGTERM'))
     .option('-w, --workers <n>', 'processes sharing the listening ports (a crashed one is replaced)', parseWorkers, 1)
-    .option('--drain-timeout <interval>', 'on SIGTERM, close open connections spread over this long, then exit (e.g. 30s, 1500ms, 2m)', parseDrainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)
+    .addOption(
+      new Option('--drain-timeout <interval>', 'on SIGTERM, close open connections spread over this long, then exit (e.g. 30s, 1500ms, 2m)')
+        .argParser(parseDrainTimeout)
+        // Shown as it would be typed: the value itself is in milliseconds, which the option would read as seconds.
+        .default(DEFAULT_DRAIN_TIMEOUT_MS, `${DEFAULT_DRAIN_TIMEOUT_MS / 1000}s`),
+    )
     .addHelpText(
       'after',
       `

@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import { GatewayError, isGatewayError, type GatewayErrorCode, ERROR_CODES } from '../errors.js';
 import { loadStoreFile } from '../keystore/index.js';
-import { prepareClientTls } from '../tls/client.js';
+import { missingKeyReason, prepareClientTls } from '../tls/client.js';
 
 export const MANAGEMENT_URL_ENV = 'GATEWAY_MANAGEMENT_URL';
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -54,6 +54,13 @@ function tlsOptions(url: URL, opts: ManagementOptions): ConnectionOptions | unde
     return undefined;
   }
   const keystore = opts.keystore === undefined ? undefined : loadStoreFile({ file: opts.keystore, type: opts.keystoreType, passwordFile: opts.passwordFile, role: 'keystore' });
+  // Given to present a certificate, a store with no key would only lead to the server's "certificate required".
+  const noKey = keystore && missingKeyReason(keystore);
+  if (noKey) {
+    throw new GatewayError('GW_ERR_USAGE', `--keystore ${opts.keystore} has no client certificate to present: ${noKey}`, {
+      hint: 'give a store with the key and its certificate; for PEM files, one file with both (cat client.key client.pem > client-keystore.pem)',
+    });
+  }
   const truststore =
     opts.truststore === undefined ? undefined : loadStoreFile({ file: opts.truststore, type: opts.truststoreType, passwordFile: opts.truststorePasswordFile, role: 'truststore' });
   const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -127,11 +127,15 @@ export async function sessionsClose(id: string | undefined, opts: ManagementOpti
     const client = managementClient(opts);
     const answer = (
       id !== undefined
-        ? await client.call('DELETE', `/api/connections/${encodeURIComponent(id)}`)
+        ? await client.call('DELETE', `/api/connections/${encodeURIComponent(id)}`).catch((e: unknown) => {
+            // An id that is gone matched nothing, as a filter that matches nothing does: exit 1, not an API error.
+            if (isGatewayError(e) && e.code === 'GW_ERR_SESSION_NOT_FOUND') return { closed: [] };
+            throw e;
+          })
         : await client.call('DELETE', '/api/connections', { service: opts.service, subject: opts.subject, fingerprint: opts.fingerprint })
-    ) as { closed: string[]; code: number; reason: string };
+    ) as { closed: string[]; code?: number; reason?: string };
     if (opts.json) io.out(JSON.stringify(answer, null, 2));
-    else if (answer.closed.length === 0) io.out('no live connection matched');
+    else if (answer.closed.length === 0) io.out(id !== undefined ? `no live connection has the id "${id}"` : 'no live connection matched');
     else io.out(`closed ${answer.closed.length} connection${answer.closed.length === 1 ? '' : 's'} (${answer.code}, "${answer.reason}"): ${answer.closed.join(' ')}`);
     return answer.closed.length > 0 ? EXIT.OK : EXIT.INVALID;
   } catch (e) {

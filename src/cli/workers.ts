@@ -86,7 +86,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       const again = prepareAgain(source, log);
       if (!again.gateway) {
         const reason = describeFailure(again);
-        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload refused, the workers keep the configuration in force: ${reason}`);
+        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays (in every worker): ${reason}`);
         for (const w of started) if (w.isConnected()) w.send({ event: WORKER_RELOAD_REFUSED, reason });
         return;
       }

@@ -60,8 +60,8 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
   // certificate, so the entry named by ssl.keystore.alias, else the first key entry, is the one presented.
   const entry = chooseEntry(settings, where);
   const warnings = [...policy.warnings];
-  const usageWarning = entry !== undefined ? clientAuthWarning(entry, settings, where) : undefined;
-  if (usageWarning !== undefined) warnings.push(usageWarning);
+  const usageWarning = entry !== undefined ? clientAuthWarning(entry, settings, where) : settings.keystore && noKeyWarning(settings.keystore, where);
+  if (usageWarning) warnings.push(usageWarning);
 
   let secureContext: tls.SecureContext;
   try {
@@ -88,6 +88,26 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
     ...(isIP(host) === 0 ? { servername: host } : {}),
   };
   return { options, clientAlias: entry?.alias, warnings };
+}
+
+/**
+ * What a keystore without a key entry holds instead, for the message that says no certificate can be presented
+ * from it; undefined when it has a key entry.
+ */
+export function missingKeyReason(keystore: StoreContents): string | undefined {
+  if (keystore.keys.length > 0) return undefined;
+  const locked = keystore.lockedKeys?.length ?? 0;
+  if (locked > 0) return `the key of ${locked === 1 ? `"${keystore.lockedKeys?.[0]?.alias}"` : `${locked} entries`} was not read (no password)`;
+  const trusted = keystore.trusted.length;
+  // A PEM file with certificates only reads as trusted certificates: the usual slip is a certificate without its key.
+  return trusted > 0 ? `it holds ${trusted} certificate${trusted === 1 ? '' : 's'} and no private key` : 'it holds no key entry';
+}
+
+/** A keystore given for client certificates that has none to offer: every target that asks for one refuses. */
+function noKeyWarning(keystore: StoreContents, where: string): string | undefined {
+  const reason = missingKeyReason(keystore);
+  if (reason === undefined) return undefined;
+  return `the keystore offers no client certificate to ${where}: ${reason}; a target that asks for one refuses the connection (a PEM keystore holds the private key and its certificate in one file)`;
 }
 
 function chooseEntry(settings: ClientTlsSettings, where: string): KeyEntry | undefined {

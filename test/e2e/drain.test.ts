@@ -101,4 +101,7 @@ test('--drain-timeout is validated', async () => {
   const r = await runGateway(['start', '--drain-timeout', 'soon']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--drain-timeout expects a time interval such as 30s/);
+  // The default the help shows is one the option takes as written.
+  const help = await runGateway(['start', '--help']);
+  assert.match(help.stdout, /--drain-timeout <interval>[^]*?\(default: 30s\)/);
 });

@@ -107,9 +107,10 @@ test('bin/gateway sessions list shows a live client, and sessions close closes i
   const [code, reason] = await closed;
   assert.equal(code, 1008);
   assert.equal(reason.toString(), 'closed by the gateway operator');
+  // Gone now: nothing matched, as with a filter that matches nothing.
   const again = await runGateway(['sessions', 'close', id, '--url', base]);
-  assert.equal(again.code, 3);
-  assert.match(again.stderr, /error GW_ERR_SESSION_NOT_FOUND: .*answered 404/);
+  assert.equal(again.code, 1, again.stderr);
+  assert.equal(again.stdout.trim(), `no live connection has the id "${id}"`);
 });
 
 test('bin/gateway status reports readiness and services; an unreachable URL is GW_ERR_MANAGEMENT_CONNECT', async () => {
@@ -133,6 +134,12 @@ test('over https:// the management accept admits only the certificate its access
   const refused = await runGateway(['sessions', 'list', '--url', secure, '--keystore', `${space.dir}/intruder.pem`, '--truststore', `${space.dir}/ca.pem`]);
   assert.equal(refused.code, 3);
   assert.match(refused.stderr, /error GW_ERR_MANAGEMENT_RESPONSE: GET \/ops\/api\/connections answered 403/);
+  // A certificate without its key (a PEM file of certificates only) is refused before anything is sent.
+  space.write('operator-certificate-only.pem', testPki().client.cert);
+  const certOnly = `${space.dir}/operator-certificate-only.pem`;
+  const noKey = await runGateway(['status', '--url', secure, '--keystore', certOnly, '--truststore', `${space.dir}/ca.pem`]);
+  assert.equal(noKey.code, 2);
+  assert.match(noKey.stderr, /error GW_ERR_USAGE: --keystore .*operator-certificate-only\.pem has no client certificate to present: it holds 1 certificate and no private key/);
   // A browser-like request without a certificate never gets past the TLS handshake.
   const pki = testPki();
   const outcome = await withDeadline(

@@ -231,7 +231,7 @@ describe('--workers: the primary checks, every worker reloads', () => {
   });
 
   test('a broken file is refused once by the primary; a good one reaches both workers', async () => {
-    const refused = next(gw, (l) => l.msg.startsWith('Reload refused, the workers keep the configuration in force'));
+    const refused = next(gw, (l) => l.msg.startsWith('Reload failed, the configuration in force stays (in every worker): '));
     space.config(body([A]).replace('<type>echo</type>', '<type>nope</type>'));
     const line = await refused;
     assert.match(line.msg, /gateway-config\.xml:\d+:\d+/);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type tls from 'node:tls';
+import type { StoreContents } from '../../../src/keystore/types.js';
 import { GatewayError } from '../../../src/errors.js';
 import { buildClientTls, prepareClientTls, type ClientTlsSettings } from '../../../src/tls/client.js';
 import { identify } from '../../../src/tls/identity.js';
@@ -203,4 +204,17 @@ test('certificates without usage extensions, or allowing clientAuth, give no war
   for (const entry of [keyEntry('bare', bare, ca), keyEntry('any', any, ca), keyEntry('device-1', client, ca)]) {
     assert.deepEqual(prepareClientTls(settings({ keystore: keyStore(entry) })).warnings, [], entry.alias);
   }
+});
+
+test('a keystore with no key entry is warned about: nothing can be presented from it', () => {
+  const { client } = testPki();
+  const certificatesOnly = prepareClientTls(settings({ keystore: trustStore(client), where: 'wss://gw:443/device' }));
+  assert.equal(certificatesOnly.clientAlias, undefined);
+  assert.deepEqual(certificatesOnly.warnings, [
+    'the keystore offers no client certificate to wss://gw:443/device: it holds 1 certificate and no private key; ' +
+      'a target that asks for one refuses the connection (a PEM keystore holds the private key and its certificate in one file)',
+  ]);
+  const locked: StoreContents = { ...keyStore(), lockedKeys: [{ alias: 'device-1', chain: [client.x509] }] };
+  assert.match(prepareClientTls(settings({ keystore: locked })).warnings[0] ?? '', /: the key of "device-1" was not read \(no password\);/);
+  assert.deepEqual(prepareClientTls(settings({ keystore: undefined })).warnings, [], 'no keystore, nothing to warn about');
 });
