@@ -60,8 +60,8 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
   // certificate, so the entry named by ssl.keystore.alias, else the first key entry, is the one presented.
   const entry = chooseEntry(settings, where);
   const warnings = [...policy.warnings];
-  const usageWarning = entry !== undefined ? clientAuthWarning(entry, settings, where) : settings.keystore && noKeyWarning(settings.keystore, where);
-  if (usageWarning) warnings.push(usageWarning);
+  const keyWarning = entry !== undefined ? clientAuthWarning(entry, settings, where) : settings.keystore && noKeyWarning(settings.keystore, where);
+  if (keyWarning) warnings.push(keyWarning);
 
   let secureContext: tls.SecureContext;
   try {
