@@ -90,6 +90,8 @@ export class Gateway {
   readonly #drainTimeoutMs: number;
   readonly #metrics: GatewayMetrics;
   readonly #management: ManagementSource;
+  /** With `--workers`, this process's worker number, which a reload prepares its listeners with again. */
+  readonly worker: number | undefined;
   readonly #stopWatching: (() => void)[] = [];
   #lifecycle: LifecycleState = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
@@ -111,7 +113,8 @@ export class Gateway {
     this.#log = deps.log;
     this.#drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.#metrics = deps.metrics ?? NO_METRICS;
-    this.#management = deps.management ?? managementSource(() => this, sessions, this.#metrics, deps.cluster ?? false);
+    this.worker = deps.worker;
+    this.#management = deps.management ?? managementSource(() => this, sessions, this.#metrics, deps.worker !== undefined);
   }
 
   /**
@@ -125,7 +128,7 @@ export class Gateway {
     metrics.liveTraffic(() => sessions);
     // A management service reads the gateway prepared here, once it exists (a reload's reads the running one).
     let gateway: Gateway | undefined;
-    const management = deps.management ?? managementSource(() => gateway, sessions, metrics, deps.cluster ?? false);
+    const management = deps.management ?? managementSource(() => gateway, sessions, metrics, deps.worker !== undefined);
     const built = buildState(config, { ...deps, management }, sessions);
     if (!built.ok) return built;
     gateway = new Gateway(built.state, sessions, { ...deps, management });

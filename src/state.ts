@@ -51,8 +51,11 @@ export interface GatewayDependencies {
   readonly management?: ManagementSource;
   /** How long a drain (SIGTERM, an accept removed by a reload) spreads its closes over; default 30 s. */
   readonly drainTimeoutMs?: number;
-  /** One of the processes of `start --workers`: management.http answers for all of them (services/management/cluster.ts). */
-  readonly cluster?: boolean;
+  /**
+   * This process is worker N of `start --workers`: its connection ids start with N (unique across the workers), and
+   * management.http answers for every worker (services/management/cluster.ts). Undefined for a gateway on its own.
+   */
+  readonly worker?: number | undefined;
 }
 
 function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
@@ -296,6 +299,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         maximumConnectionsPerAddress: options.tcpMaximumConnectionsPerAddress,
         proxyProtocol,
         routes,
+        idPrefix: deps.worker !== undefined ? `${deps.worker}-` : '',
         log: deps.log,
         meter: metrics.listener(`${lc.listen.host}:${lc.listen.port}`),
         sessions,

@@ -27,7 +27,7 @@ function toDiagnostic(e: GatewayError): Diagnostic {
  * What the gateway is given besides its configuration: where it counts what it does (none when only checking),
  * `start --drain-timeout`, and for a reload the running gateway's live sessions and what its management services read.
  */
-export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'cluster'>;
+export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'worker'>;
 
 export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}): Prepared {
   const file = configPath ?? DEFAULT_CONFIG;

@@ -45,7 +45,7 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
  * `running`: the gateway it is for, whose metrics and live sessions the new listeners and services share.
  */
 export function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Prepared {
-  const prepared = prepare(source.configPath, source.defines, log, running ? { metrics: running.metrics, sessions: running.sessions, management: running.management } : {});
+  const prepared = prepare(source.configPath, source.defines, log, running ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker } : {});
   for (const w of prepared.warnings) log.warn({ code: w.code }, formatDiagnostic(w.severity, w.code, w.message, w.position, w.hint));
   for (const e of prepared.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
   return prepared;

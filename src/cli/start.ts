@@ -22,7 +22,7 @@ export async function start(
   // In a worker, /metrics is every worker's, summed by the primary, and the management API answers for every worker.
   const prepared = prepare(configPath, defines, log, {
     metrics: new PrometheusMetrics({ cluster: cluster.isWorker }),
-    cluster: cluster.isWorker,
+    worker: cluster.worker?.id,
     ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
   });
   // Whichever worker a management request reaches asks the others through the primary; this worker answers from its

@@ -3,7 +3,6 @@
  * really comes from, how far it got, who its certificate says it is, and what the listener owes it. One record,
  * so nothing about a connection is kept in side tables keyed by addresses.
  */
-import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -38,18 +37,15 @@ export interface HttpRefusal {
 }
 
 let nextId = 0;
-// Each worker of `start --workers` counts on its own; its id in front keeps a connection's id unique in the gateway,
-// which the management API, answering for every worker, looks connections up by.
-const ID_PREFIX = cluster.isWorker && cluster.worker ? `${cluster.worker.id}-` : '';
 
-function newConnectionId(): string {
+function newConnectionId(prefix: string): string {
   nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER;
-  return `${ID_PREFIX}${nextId.toString(36)}`;
+  return `${prefix}${nextId.toString(36)}`;
 }
 
 export class DownstreamConnection {
   /** Short id, unique within the gateway (with `--workers`, the worker's number first), on every log line of the connection. */
-  readonly id = newConnectionId();
+  readonly id: string;
   readonly acceptedAt = Date.now();
   phase: Phase;
   endpoints: Endpoints;
@@ -69,7 +65,12 @@ export class DownstreamConnection {
   /** Plain HTTP requests being answered on this connection (more than one when a client pipelines). */
   requestsInFlight = 0;
 
-  constructor(readonly socket: Socket) {
+  /** `idPrefix`: with `--workers`, the worker's number and a dash, which keep ids unique across the workers. */
+  constructor(
+    readonly socket: Socket,
+    idPrefix = '',
+  ) {
+    this.id = newConnectionId(idPrefix);
     this.phase = 'tls';
     this.endpoints = {
       address: socket.remoteAddress ?? '',

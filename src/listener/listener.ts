@@ -56,6 +56,8 @@ export interface ListenerOptions {
   readonly verifyClient: VerifyClient;
   readonly keepAliveTimeoutMs: number;
   readonly routes: readonly Route[];
+  /** What every connection id starts with: with `--workers`, the worker's number and a dash (state.ts). */
+  readonly idPrefix?: string;
   /** Read a PROXY protocol header from connections whose peer is in `trusted` (`tcp.proxy-protocol`). */
   readonly proxyProtocol: { readonly version: 'v1' | 'v2'; readonly trusted: AddressList } | undefined;
   /** `ssl.verify-depth`: the longest chain (leaf = depth 0) a client may present. */
@@ -336,7 +338,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const conn = new DownstreamConnection(socket);
+    const conn = new DownstreamConnection(socket, this.#options.idPrefix);
     this.#connections.add(conn);
     socket.once('close', () => this.#closed(conn));
     conn.deadline = this.#handshakeDeadlines.add(() => this.#expired(conn));
