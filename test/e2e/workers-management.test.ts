@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
+import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
@@ -44,7 +44,7 @@ test('metrics are summed over the workers', async () => {
   await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 1);
   await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 2);
   const counted = async (): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${gw.port(MANAGEMENT)}/metrics`)).text();
+    const { body: text } = await alone('/metrics');
     const match = /^gateway_connections_opened_total\{service="echo"\} (\d+)$/m.exec(text);
     return Number(match?.[1] ?? -1);
   };
@@ -55,15 +55,36 @@ test('metrics are summed over the workers', async () => {
 
 const MUTATE = { 'X-Gateway-Request': '1', 'Content-Type': 'application/json' };
 
-async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  const res = await withDeadline(fetch(`http://127.0.0.1:${gw.port(MANAGEMENT)}${path}`, init), WAIT_MS, `${init.method ?? 'GET'} ${path}`);
-  return { status: res.status, body: (await res.json()) as T };
+/**
+ * A request on a connection of its own (no keep-alive): the primary hands each new connection to a free worker,
+ * so successive requests reach both workers rather than the one a kept-alive connection went to.
+ */
+function alone(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port: gw.port(MANAGEMENT), path, method, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function api<T>(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {
+  const res = await withDeadline(alone(path, init.method, init.headers), WAIT_MS, `${init.method ?? 'GET'} ${path}`);
+  return { status: res.status, body: JSON.parse(res.body) as T };
 }
 
 test('the connections of both workers are listed, counted and closed from either', async () => {
   const clients = new Map<string, WebSocket>();
   const opened: WebSocket[] = [];
   const localPorts = new Map<WebSocket, number>();
+  const mark = gw.lines.length;
+  let openLines = 0;
+  const allOpen = gw.waitFor((l) => l['event'] === 'open' && l['service'] === 'echo' && gw.lines.indexOf(l) >= mark && ++openLines === 6);
+  allOpen.catch(() => {}); // awaited below; a client that fails to open first fails the test instead
   for (let i = 0; i < 6; i++) {
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port(ECHO)}/echo`);
     ws.once('upgrade', (res) => localPorts.set(ws, res.socket.localPort as number));
@@ -71,11 +92,10 @@ test('the connections of both workers are listed, counted and closed from either
     opened.push(ws);
   }
   try {
-    // Each client's id is on its open line; the primary hands clients to the workers in turn.
-    await gw.waitFor((l) => l['event'] === 'open' && l['worker'] === 1);
-    await gw.waitFor((l) => l['event'] === 'open' && l['worker'] === 2);
-
-    // Requests are handed out in turn too: several of each kind reach both workers, and each sees all six.
+    // Each client's open line is logged once its service holds it.
+    await allOpen;
+    // Requests are handed out in turn too: several of each kind reach both workers, and each sees all six. The
+    // primary hands clients out in turn as well, so the six are held by both (each id names its worker).
     for (let i = 0; i < 3; i++) {
       const list = await api<ConnectionPage>('/api/connections?service=echo');
       assert.equal(list.status, 200);
@@ -137,18 +157,6 @@ test('the connections of both workers are listed, counted and closed from either
   }
 });
 
-/** A GET on a connection of its own (no keep-alive), so that the primary hands it to a worker of its own choice. */
-function getAlone(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port: gw.port(MANAGEMENT), path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
-
 test('a worker that does not answer makes the request fail with 503 naming it, not a list without its connections', async () => {
   const started = gw.lines.filter((l) => typeof l.msg === 'string' && /^worker \d+ started$/.test(l.msg));
   const stuck = started[started.length - 1];
@@ -159,8 +167,11 @@ test('a worker that does not answer makes the request fail with 503 naming it, n
   try {
     // The primary hands each new connection to a worker that is free: one of the two goes to the stopped worker and
     // waits for it, the other is answered by the running one once the deadline for the stopped one has passed.
-    const first = getAlone('/api/connections');
-    const second = getAlone('/api/connections');
+    const first = alone('/api/connections');
+    const second = alone('/api/connections');
+    // Either may be left unread if an assertion below fails; the gateway's stop then rejects it.
+    first.catch(() => {});
+    second.catch(() => {});
     const answered = await withDeadline(Promise.race([first, second]), WAIT_MS, 'the running worker to answer');
     assert.equal(answered.status, 503);
     const body = JSON.parse(answered.body) as { error: { code: string; message: string } };
@@ -171,5 +182,36 @@ test('a worker that does not answer makes the request fail with 503 naming it, n
     assert.ok(both.some((r) => r.status === 200), 'once resumed, the request it held is answered for both workers');
   } finally {
     process.kill(pid, 'SIGCONT');
+  }
+});
+
+test('a request for one connection asks only the worker its id names: another, stopped, does not hold it up', async () => {
+  const mark = gw.lines.length;
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port(ECHO)}/echo`);
+  await event(ws, 'open', 'a client to open');
+  try {
+    const opened = await gw.waitFor((l) => l['event'] === 'open' && l['service'] === 'echo' && gw.lines.indexOf(l) >= mark);
+    const id = String(opened['conn']);
+    const owner = Number(id.split('-')[0]);
+    const other = gw.lines.filter((l) => typeof l.msg === 'string' && /^worker \d+ started$/.test(l.msg) && l['worker'] !== owner).pop();
+    assert.ok(other, `a worker other than ${owner} is running`);
+    const pid = other['pid'] as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // As above, one request waits in the stopped worker and the other is answered by the owner at once.
+      const first = alone(`/api/connections/${id}`);
+      const second = alone(`/api/connections/${id}`);
+      first.catch(() => {});
+      second.catch(() => {});
+      const answered = await withDeadline(Promise.race([first, second]), WAIT_MS, 'the owner of the connection to answer');
+      assert.equal(answered.status, 200, answered.body);
+      assert.equal((JSON.parse(answered.body) as ConnectionRow).id, id);
+      process.kill(pid, 'SIGCONT');
+      for (const r of await withDeadline(Promise.all([first, second]), WAIT_MS, 'the stopped worker, resumed, to answer')) assert.equal(r.status, 200);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  } finally {
+    ws.terminate();
   }
 });

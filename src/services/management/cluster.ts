@@ -42,6 +42,8 @@ interface Request {
   readonly type: typeof REQUEST;
   readonly id: number;
   readonly query: Query;
+  /** Only this worker is asked (a connection id names its worker); undefined: every worker. */
+  readonly only?: number | undefined;
 }
 interface QueryMessage {
   readonly type: typeof QUERY;
@@ -74,7 +76,8 @@ interface Pending {
 
 /**
  * In the primary: relays each worker's management request to every worker `workers()` names (those that have
- * started) and answers it with what they said, or with who did not answer by the deadline.
+ * started), or to the one it names, and answers it with what they said, or with who did not answer by the deadline.
+ * A worker that exits meanwhile is not waited for: its connections are gone with it.
  */
 export function serveClusterManagement(workers: () => Iterable<Worker>): () => void {
   const pending = new Map<number, Pending>();
@@ -84,30 +87,45 @@ export function serveClusterManagement(workers: () => Iterable<Worker>): () => v
     if (!p) return;
     pending.delete(id);
     clearTimeout(p.timer);
-    if (p.asker.isConnected()) p.asker.send({ type: RESPONSE, id: p.requestId, answers: p.answers, missing: [...p.waiting] } satisfies Response);
+    // A callback, so that a worker gone before it heard is not an 'error' event on it.
+    if (p.asker.isConnected()) p.asker.send({ type: RESPONSE, id: p.requestId, answers: p.answers, missing: [...p.waiting] } satisfies Response, ignoreSendError);
+  };
+  const settle = (id: number, worker: number, answer: WorkerAnswer | undefined): void => {
+    const p = pending.get(id);
+    if (!p || !p.waiting.delete(worker)) return;
+    if (answer) p.answers.push(answer);
+    if (p.waiting.size === 0) finish(id);
   };
   const onMessage = (worker: Worker, message: unknown): void => {
     if (isMessage<AnswerMessage>(message, ANSWER)) {
-      const p = pending.get(message.id);
-      if (!p || !p.waiting.delete(worker.id)) return;
-      p.answers.push({ worker: worker.id, pid: message.pid, answer: message.answer, ...(message.error !== undefined ? { error: message.error } : {}) });
-      if (p.waiting.size === 0) finish(message.id);
+      settle(message.id, worker.id, { worker: worker.id, pid: message.pid, answer: message.answer, ...(message.error !== undefined ? { error: message.error } : {}) });
       return;
     }
     if (!isMessage<Request>(message, REQUEST)) return;
     const id = serial++;
-    const asked = [...workers()].filter((w) => w.isConnected());
+    const asked = [...workers()].filter((w) => w.isConnected() && (message.only === undefined || w.id === message.only));
     const p: Pending = { asker: worker, requestId: message.id, waiting: new Set(asked.map((w) => w.id)), answers: [], timer: setTimeout(() => finish(id), ANSWER_DEADLINE_MS) };
     pending.set(id, p);
-    for (const w of asked) w.send({ type: QUERY, id, query: message.query } satisfies QueryMessage);
+    for (const w of asked) {
+      w.send({ type: QUERY, id, query: message.query } satisfies QueryMessage, (err: Error | null) => {
+        if (err) settle(id, w.id, { worker: w.id, pid: w.process.pid ?? 0, error: `it could not be asked (${err.message})` });
+      });
+    }
     if (p.waiting.size === 0) finish(id);
   };
+  const onExit = (worker: Worker): void => {
+    for (const id of [...pending.keys()]) settle(id, worker.id, undefined);
+  };
   cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
   return () => {
     cluster.off('message', onMessage);
+    cluster.off('exit', onExit);
     for (const id of [...pending.keys()]) finish(id);
   };
 }
+
+function ignoreSendError(): void {}
 
 /** What this process says to one query, from its own sessions. */
 async function answerFrom(local: ManagementView, query: Query): Promise<unknown> {
@@ -152,8 +170,8 @@ function onResponse(message: unknown): void {
   waiting.get(message.id)?.(message);
 }
 
-/** Asks the primary to put `query` to every worker; resolves with their answers and who did not answer. */
-function ask(query: Query): Promise<Response> {
+/** Asks the primary to put `query` to every worker (or the one `only` names); resolves with their answers and who did not answer. */
+function ask(query: Query, only?: number): Promise<Response> {
   if (!process.connected || !process.send) {
     return Promise.reject(new GatewayError('GW_ERR_MANAGEMENT_WORKERS', 'this worker has no primary to ask: its IPC channel is closed'));
   }
@@ -174,7 +192,7 @@ function ask(query: Query): Promise<Response> {
       done();
       resolve(response);
     });
-    send({ type: REQUEST, id, query } satisfies Request);
+    send({ type: REQUEST, id, query, only } satisfies Request);
   });
 }
 
@@ -186,8 +204,8 @@ function workerList(ids: readonly number[]): string {
  * Every worker's answer, or GW_ERR_MANAGEMENT_WORKERS naming those that did not answer or failed; for a close,
  * `done` says what did happen in the others.
  */
-async function askAll<T>(query: Query, done?: (answers: readonly T[]) => string): Promise<{ readonly worker: number; readonly value: T }[]> {
-  const { answers, missing } = await ask(query);
+async function askAll<T>(query: Query, done?: (answers: readonly T[]) => string, only?: number): Promise<{ readonly worker: number; readonly value: T }[]> {
+  const { answers, missing } = await ask(query, only);
   const failed = answers.filter((a) => a.error !== undefined);
   const values = answers.filter((a) => a.error === undefined).map((a) => ({ worker: a.worker, value: a.answer as T }));
   if (missing.length === 0 && failed.length === 0) return values;
@@ -199,14 +217,28 @@ async function askAll<T>(query: Query, done?: (answers: readonly T[]) => string)
   throw new GatewayError('GW_ERR_MANAGEMENT_WORKERS', `${problems.join('; ')}${what}`);
 }
 
-function oldestFirst(a: ConnectionRow, b: ConnectionRow): number {
-  return a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** One page out of each worker's first `offset + limit` matches, oldest first across all of them. */
-export function mergePages(pages: readonly ConnectionPage[], offset: number, limit: number): ConnectionPage {
-  const rows = pages.flatMap((p) => p.connections).sort(oldestFirst);
-  return { total: pages.reduce((sum, p) => sum + p.total, 0), offset, limit, connections: rows.slice(offset, offset + limit) };
+/**
+ * One page out of each worker's first `offset + limit` matches, each in its own order (oldest first), merged by
+ * taking the oldest of the workers' next rows in turn. Each worker keeps its own order, so the first N rows merged
+ * depend only on each worker's first N: successive pages neither skip nor repeat a connection.
+ */
+export function mergePages(pages: readonly { readonly worker: number; readonly page: ConnectionPage }[], offset: number, limit: number): ConnectionPage {
+  const lists = [...pages].sort((a, b) => a.worker - b.worker).map((p) => p.page.connections);
+  const next = lists.map(() => 0);
+  const connections: ConnectionRow[] = [];
+  for (let taken = 0; taken < offset + limit; taken++) {
+    let from = -1;
+    for (let i = 0; i < lists.length; i++) {
+      const row = lists[i]?.[next[i] as number];
+      // Equal times go to the lower worker number, so the order is the same whoever answered first.
+      if (row !== undefined && (from < 0 || row.openedAt < (lists[from]?.[next[from] as number] as ConnectionRow).openedAt)) from = i;
+    }
+    if (from < 0) break;
+    const row = lists[from]?.[next[from] as number] as ConnectionRow;
+    next[from] = (next[from] as number) + 1;
+    if (taken >= offset) connections.push(row);
+  }
+  return { total: pages.reduce((sum, p) => sum + p.page.total, 0), offset, limit, connections };
 }
 
 /**
@@ -240,20 +272,37 @@ export function mergeOverviews(own: Overview, all: readonly { readonly worker: n
   };
 }
 
+/** The worker a connection id names (`2-1a`: worker 2), or undefined for an id no worker made. */
+export function workerOf(id: string): number | undefined {
+  const match = /^([1-9]\d*)-[0-9a-z]+$/.exec(id);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** In a worker: the management view of every worker's connections, through the primary. */
 export function clusterView(local: ManagementView): ManagementView {
   const values = <T>(answers: readonly { readonly value: T }[]): T[] => answers.map((a) => a.value);
+  /** A connection by id, from the worker the id names only: another worker being stuck does not matter to it. */
+  const byId = async (op: 'get' | 'close', id: string): Promise<ConnectionRow | undefined> => {
+    const owner = workerOf(id);
+    if (owner === undefined) return undefined;
+    const said = (rows: readonly (ConnectionRow | null)[]) => (rows.some((r) => r !== null) ? `connection ${id} was closed` : `no connection ${id} was found`);
+    return values(await askAll<ConnectionRow | null>({ op, id }, op === 'close' ? said : undefined, owner)).find((r) => r !== null) ?? undefined;
+  };
   return {
     overview: async () => {
-      const all = await askAll<Overview>({ op: 'overview' });
-      return mergeOverviews(await local.overview(), all.map(({ worker, value }) => ({ worker, overview: value })));
+      const all = (await askAll<Overview>({ op: 'overview' })).map(({ worker, value }) => ({ worker, overview: value }));
+      // This worker's own answer is among them once it has started; before that, it is read here.
+      const own = all.find((a) => a.worker === cluster.worker?.id)?.overview ?? (await local.overview());
+      return mergeOverviews(own, all);
     },
-    page: async (filter, offset, limit) => mergePages(values(await askAll<ConnectionPage>({ op: 'page', filter, count: offset + limit })), offset, limit),
-    get: async (id) => values(await askAll<ConnectionRow | null>({ op: 'get', id })).find((r) => r !== null) ?? undefined,
-    close: async (id) => {
-      const said = (rows: readonly (ConnectionRow | null)[]) => (rows.some((r) => r !== null) ? `connection ${id} was closed` : `no connection ${id} was found`);
-      return values(await askAll<ConnectionRow | null>({ op: 'close', id }, said)).find((r) => r !== null) ?? undefined;
-    },
+    page: async (filter, offset, limit) =>
+      mergePages(
+        (await askAll<ConnectionPage>({ op: 'page', filter, count: offset + limit })).map(({ worker, value }) => ({ worker, page: value })),
+        offset,
+        limit,
+      ),
+    get: (id) => byId('get', id),
+    close: (id) => byId('close', id),
     closeMatching: async (filter) => {
       const said = (lists: readonly string[][]) => `${lists.flat().length} connection(s) were closed`;
       return values(await askAll<string[]>({ op: 'closeMatching', filter }, said)).flat();

@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ConnectionFilter } from './connections.js';
+import type { Overview } from './overview.js';
 import type { ManagementView } from './view.js';
 
 export const SNAPSHOT_INTERVAL_MS = 1000;
@@ -70,14 +71,16 @@ export class StatusFeed {
   }
 
   #tick(): void {
-    for (const v of this.#viewers) this.#send(v);
+    // One overview for every viewer of this tick (with --workers, one question to the workers rather than one each).
+    let overview: Promise<Overview> | undefined;
+    for (const v of this.#viewers) this.#send(v, () => (overview ??= this.#view.overview()));
   }
 
-  #send(viewer: Viewer): void {
+  #send(viewer: Viewer, overview: () => Promise<Overview> = () => this.#view.overview()): void {
     // A viewer that does not read (a sleeping phone) is not sent more: its snapshot is rebuilt when it drains.
     if (viewer.res.writableNeedDrain || viewer.gathering) return;
     viewer.gathering = true;
-    Promise.all([this.#view.overview(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
+    Promise.all([overview(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
       ([overview, page]) => {
         viewer.gathering = false;
         if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ overview, page }));

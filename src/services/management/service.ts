@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceConfig } from '../../config/types.js';
-import { GatewayError, type GatewayErrorCode } from '../../errors.js';
+import { GatewayError, isGatewayError, type GatewayErrorCode } from '../../errors.js';
 import type { End } from '../../pipe/ends.js';
 import type { ConnectionContext, Service } from '../types.js';
 import { clusterView } from './cluster.js';
@@ -74,8 +74,12 @@ function connectionId(encoded: string): string {
   }
 }
 
-/** An answer that failed after the request was accepted: 503 when the workers could not all be asked. */
-function failed(res: ServerResponse, err: unknown): void {
+/**
+ * An answer that failed after the request was accepted: 503 when the workers could not all be asked. A close that
+ * failed so may have closed connections in the workers that answered, which `log` records.
+ */
+function failed(res: ServerResponse, err: unknown, log?: ConnectionContext['log']): void {
+  if (log) log.warn({ code: isGatewayError(err) ? err.code : undefined }, `closing from the management API did not reach every worker: ${err instanceof Error ? err.message : String(err)}`);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -186,7 +190,7 @@ export class ManagementService implements Service {
         ctx.log.info({ closed, filter }, `${closed.length} connection(s) closed from the management API`);
         json(res, 200, { closed, code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
       },
-      (err: unknown) => failed(res, err),
+      (err: unknown) => failed(res, err, ctx.log),
     );
   }
 
@@ -199,7 +203,7 @@ export class ManagementService implements Service {
         ctx.log.info({ closed: id, subject: connection.subject ?? undefined }, `connection ${id} closed from the management API`);
         json(res, 200, { closed: [id], code: OPERATOR_CLOSE_CODE, reason: OPERATOR_CLOSE_REASON });
       },
-      (err: unknown) => failed(res, err),
+      (err: unknown) => failed(res, err, reading ? undefined : ctx.log),
     );
   }
 

@@ -1,7 +1,7 @@
 /** How the worker that takes a management request merges every worker's answers (services/management/cluster.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeOverviews, mergePages } from '../../../src/services/management/cluster.js';
+import { mergeOverviews, mergePages, workerOf } from '../../../src/services/management/cluster.js';
 import type { ConnectionPage, ConnectionRow } from '../../../src/services/management/connections.js';
 import type { Overview } from '../../../src/services/management/overview.js';
 
@@ -29,23 +29,55 @@ function workerPage(total: number, rows: readonly ConnectionRow[]): ConnectionPa
   return { total, offset: 0, limit: rows.length, connections: rows };
 }
 
+const at = (second: number): string => `2026-12-03T10:00:${String(second).padStart(2, '0')}.000Z`;
+
 test('pages are merged oldest first across the workers, then cut to the offset and limit asked', () => {
-  const one = workerPage(3, [row('1-1', '2026-12-03T10:00:00.000Z'), row('1-2', '2026-12-03T10:00:02.000Z'), row('1-3', '2026-12-03T10:00:04.000Z')]);
-  const two = workerPage(2, [row('2-1', '2026-12-03T10:00:01.000Z'), row('2-2', '2026-12-03T10:00:04.000Z')]);
+  const one = { worker: 1, page: workerPage(3, [row('1-1', at(0)), row('1-2', at(2)), row('1-3', at(4))]) };
+  const two = { worker: 2, page: workerPage(2, [row('2-1', at(1)), row('2-2', at(4))]) };
   const all = mergePages([one, two], 0, 100);
   assert.equal(all.total, 5);
-  assert.deepEqual(all.connections.map((c) => c.id), ['1-1', '2-1', '1-2', '1-3', '2-2']);
+  assert.deepEqual(all.connections.map((c) => c.id), ['1-1', '2-1', '1-2', '1-3', '2-2'], 'equal times: the lower worker first');
   const middle = mergePages([two, one], 1, 3);
   assert.deepEqual(middle.connections.map((c) => c.id), ['2-1', '1-2', '1-3'], 'the same order whichever worker answered first');
   assert.deepEqual({ total: middle.total, offset: middle.offset, limit: middle.limit }, { total: 5, offset: 1, limit: 3 });
   assert.deepEqual(mergePages([one, two], 10, 5).connections, []);
 });
 
-test('a page beyond what the workers sent is counted but empty', () => {
+test("pages keep each worker's own order, so that paging neither skips nor repeats a connection", () => {
+  // A worker lists connections as they were handed to their services, which is not always the order they were
+  // accepted in (a backend connect comes between): 1-2 was accepted before 1-1 was handed over.
+  const one = [row('1-1', at(3)), row('1-2', at(1)), row('1-3', at(5))];
+  const two = [row('2-1', at(2)), row('2-2', at(4)), row('2-3', at(6))];
+  // Each worker answers with its first offset + limit rows, as it would for that page.
+  const pageOf = (offset: number, limit: number) =>
+    mergePages(
+      [
+        { worker: 1, page: workerPage(3, one.slice(0, offset + limit)) },
+        { worker: 2, page: workerPage(3, two.slice(0, offset + limit)) },
+      ],
+      offset,
+      limit,
+    ).connections.map((c) => c.id);
+  const whole = pageOf(0, 6);
+  assert.deepEqual(new Set(whole), new Set([...one, ...two].map((c) => c.id)));
+  for (const size of [1, 2, 4]) {
+    const paged: string[] = [];
+    for (let offset = 0; offset < 6; offset += size) paged.push(...pageOf(offset, size));
+    assert.deepEqual(paged, whole, `pages of ${size}`);
+  }
+});
+
+test('a page beyond what the workers sent is counted but has only the rows they sent', () => {
   // Each worker sends at most offset + limit rows; the totals still count every match.
-  const merged = mergePages([workerPage(500, [row('1-1', '2026-12-03T10:00:00.000Z')])], 0, 1);
+  const merged = mergePages([{ worker: 1, page: workerPage(500, [row('1-1', at(0))]) }], 0, 1);
   assert.equal(merged.total, 500);
   assert.equal(merged.connections.length, 1);
+});
+
+test('a connection id names its worker; an id no worker made names none', () => {
+  assert.equal(workerOf('2-1a'), 2);
+  assert.equal(workerOf('12-z'), 12);
+  for (const id of ['1a', '0-1', '-1', '2-', '2-1A', ' 2-1', '2-1/x']) assert.equal(workerOf(id), undefined, id);
 });
 
 function overview(pid: number, fields: Partial<Overview>): Overview {
