@@ -107,8 +107,9 @@ export function serveClusterManagement(workers: () => Iterable<Worker>): () => v
     const p: Pending = { asker: worker, requestId: message.id, waiting: new Set(asked.map((w) => w.id)), answers: [], timer: setTimeout(() => finish(id), ANSWER_DEADLINE_MS) };
     pending.set(id, p);
     for (const w of asked) {
+      // A query that cannot be sent found the worker's channel closed: it is exiting, and its connections with it.
       w.send({ type: QUERY, id, query: message.query } satisfies QueryMessage, (err: Error | null) => {
-        if (err) settle(id, w.id, { worker: w.id, pid: w.process.pid ?? 0, error: `it could not be asked (${err.message})` });
+        if (err) settle(id, w.id, undefined);
       });
     }
     if (p.waiting.size === 0) finish(id);
