@@ -102,6 +102,9 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
 
     const fork = () => {
       const worker = cluster.fork();
+      // A message to a worker whose channel has just closed fails with an 'error' on it, which would otherwise end
+      // the primary and every worker with it; the worker's exit is handled below.
+      worker.on('error', (err: Error) => log.debug({ worker: worker.id, reason: err.message }, `a message to worker ${worker.id} was not delivered`));
       worker.on('message', (message: unknown) => {
         if (isEvent<{ ok: boolean }>(message, WORKER_RELOADED)) {
           if (message.ok) log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
