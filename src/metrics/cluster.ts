@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { GatewayError } from '../errors.js';
+import { askPrimary, isMessage } from '../ipc.js';
 
 const REQUEST = 'gateway:metrics-request';
 const RESPONSE = 'gateway:metrics-response';
@@ -24,10 +25,6 @@ interface MetricsResponse {
   readonly error?: string;
 }
 
-function isMessage<T extends { type: string }>(message: unknown, type: T['type']): message is T {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
-}
-
 /** In the primary: answers the workers' requests for the metrics of all of them. */
 export function serveClusterMetrics(): () => void {
   const aggregator = new AggregatorRegistry();
@@ -42,8 +39,6 @@ export function serveClusterMetrics(): () => void {
   return () => cluster.off('message', onMessage);
 }
 
-let nextId = 0;
-
 /**
  * How this process reads its metrics as Prometheus text: in a worker, every worker's summed by the primary (this
  * worker's registry is the one offered to it); otherwise its own registry.
@@ -54,22 +49,15 @@ export function metricsReader(registry: Registry): () => Promise<string> {
   // here; constructing one installs the worker's side of that exchange.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  const send = process.send.bind(process);
-  return () =>
-    new Promise<string>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        process.off('message', onMessage);
-        reject(new GatewayError('GW_ERR_METRICS', `the primary did not answer a request for metrics within ${RESPONSE_DEADLINE_MS} ms`));
-      }, RESPONSE_DEADLINE_MS);
-      const onMessage = (message: unknown): void => {
-        if (!isMessage<MetricsResponse>(message, RESPONSE) || message.id !== id) return;
-        clearTimeout(timer);
-        process.off('message', onMessage);
-        if (message.text !== undefined) resolve(message.text);
-        else reject(new GatewayError('GW_ERR_METRICS', `gathering the workers' metrics failed: ${message.error ?? 'no answer'}`));
-      };
-      process.on('message', onMessage);
-      send({ type: REQUEST, id } satisfies MetricsRequest);
+  return async () => {
+    const reply = await askPrimary<MetricsResponse>({
+      request: { type: REQUEST },
+      replyType: RESPONSE,
+      deadlineMs: RESPONSE_DEADLINE_MS,
+      late: () => new GatewayError('GW_ERR_METRICS', `the primary did not answer a request for metrics within ${RESPONSE_DEADLINE_MS} ms`),
+      unreachable: () => new GatewayError('GW_ERR_METRICS', 'this worker has no primary to ask: its IPC channel is closed'),
     });
+    if (reply.text !== undefined) return reply.text;
+    throw new GatewayError('GW_ERR_METRICS', `gathering the workers' metrics failed: ${reply.error ?? 'no answer'}`);
+  };
 }

@@ -10,6 +10,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { GatewayError } from '../../errors.js';
+import { askPrimary, isMessage } from '../../ipc.js';
 import type { ConnectionFilter, ConnectionPage, ConnectionRow } from './connections.js';
 import { REFUSALS_SHOWN, type Overview } from './overview.js';
 import type { ManagementView } from './view.js';
@@ -60,10 +61,6 @@ interface Response {
   readonly answers: readonly WorkerAnswer[];
   /** Workers that did not answer in time. */
   readonly missing: readonly number[];
-}
-
-function isMessage<T extends { type: string }>(message: unknown, type: T['type']): message is T {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
 }
 
 interface Pending {
@@ -162,38 +159,14 @@ export function answerClusterQueries(local: ManagementView): () => void {
   return () => process.off('message', onMessage);
 }
 
-/** This worker's requests waiting for the primary, by id; one message listener serves them all. */
-const waiting = new Map<number, (response: Response) => void>();
-let nextRequest = 0;
-
-function onResponse(message: unknown): void {
-  if (!isMessage<Response>(message, RESPONSE)) return;
-  waiting.get(message.id)?.(message);
-}
-
 /** Asks the primary to put `query` to every worker (or the one `only` names); resolves with their answers and who did not answer. */
 function ask(query: Query, only?: number): Promise<Response> {
-  if (!process.connected || !process.send) {
-    return Promise.reject(new GatewayError('GW_ERR_MANAGEMENT_WORKERS', 'this worker has no primary to ask: its IPC channel is closed'));
-  }
-  const send = process.send.bind(process);
-  return new Promise((resolve, reject) => {
-    const id = nextRequest++;
-    const done = (): void => {
-      clearTimeout(timer);
-      waiting.delete(id);
-      if (waiting.size === 0) process.off('message', onResponse);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new GatewayError('GW_ERR_MANAGEMENT_WORKERS', `the primary did not answer a management request within ${RESPONSE_DEADLINE_MS} ms`));
-    }, RESPONSE_DEADLINE_MS);
-    if (waiting.size === 0) process.on('message', onResponse);
-    waiting.set(id, (response) => {
-      done();
-      resolve(response);
-    });
-    send({ type: REQUEST, id, query, only } satisfies Request);
+  return askPrimary<Response>({
+    request: { type: REQUEST, query, only },
+    replyType: RESPONSE,
+    deadlineMs: RESPONSE_DEADLINE_MS,
+    late: () => new GatewayError('GW_ERR_MANAGEMENT_WORKERS', `the primary did not answer a management request within ${RESPONSE_DEADLINE_MS} ms`),
+    unreachable: () => new GatewayError('GW_ERR_MANAGEMENT_WORKERS', 'this worker has no primary to ask: its IPC channel is closed'),
   });
 }
 
