@@ -76,11 +76,11 @@ export class StatusFeed {
     for (const v of this.#viewers) this.#send(v, () => (overview ??= this.#view.overview()));
   }
 
-  #send(viewer: Viewer, overview: () => Promise<Overview> = () => this.#view.overview()): void {
+  #send(viewer: Viewer, overviewOf: () => Promise<Overview> = () => this.#view.overview()): void {
     // A viewer that does not read (a sleeping phone) is not sent more: its snapshot is rebuilt when it drains.
     if (viewer.res.writableNeedDrain || viewer.gathering) return;
     viewer.gathering = true;
-    Promise.all([overview(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
+    Promise.all([overviewOf(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
       ([overview, page]) => {
         viewer.gathering = false;
         if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ overview, page }));
