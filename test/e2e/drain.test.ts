@@ -86,8 +86,7 @@ test('a second SIGTERM closes every connection at once', async () => {
 
 test('--workers: SIGTERM drains every worker: its clients are closed with 1001 and the primary exits 0', async () => {
   const gateway = await started('1s', ['--workers', '2']);
-  await gateway.waitFor((l) => l.msg === 'worker 1 started');
-  await gateway.waitFor((l) => l.msg === 'worker 2 started');
+  await gateway.workersStarted(2);
   const open = await clients(gateway.port(ECHO), 4);
   process.kill(gateway.pid, 'SIGTERM');
   await gateway.waitFor((l) => l.msg.startsWith('SIGTERM received: draining 2 workers'));

@@ -220,9 +220,7 @@ describe('--workers: the primary checks, every worker reloads', () => {
 
   before(async () => {
     space = workspace();
-    gw = await GatewayProcess.start(space.config(body([A])), ['--workers', '2']);
-    await gw.waitFor((l) => l.msg === 'worker 1 started');
-    await gw.waitFor((l) => l.msg === 'worker 2 started');
+    gw = await GatewayProcess.startWorkers(space.config(body([A])), 2);
   });
 
   after(async () => {

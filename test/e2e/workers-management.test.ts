@@ -19,12 +19,7 @@ let gw: GatewayProcess;
 
 before(async () => {
   space = workspace();
-  gw = await GatewayProcess.start(
-    echoAndManagementConfig(space, MANAGEMENT),
-    ['--workers', '2'],
-  );
-  await gw.waitFor((l) => l.msg === 'worker 1 started');
-  await gw.waitFor((l) => l.msg === 'worker 2 started');
+  gw = await GatewayProcess.startWorkers(echoAndManagementConfig(space, MANAGEMENT), 2);
 });
 
 after(async () => {

@@ -23,12 +23,7 @@ async function echoOnce(port: number): Promise<void> {
 
 before(async () => {
   space = workspace();
-  gw = await GatewayProcess.start(
-    space.config(echoService(ECHO)),
-    ['--workers', '2'],
-  );
-  await gw.waitFor((l) => l.msg === 'worker 1 started');
-  await gw.waitFor((l) => l.msg === 'worker 2 started');
+  gw = await GatewayProcess.startWorkers(space.config(echoService(ECHO)), 2);
 });
 
 after(async () => {

@@ -101,6 +101,21 @@ export class GatewayProcess {
     return GatewayProcess.launch(['start', ...config, ...extraArgs]);
   }
 
+  /**
+   * Starts `bin/gateway start --config FILE --workers COUNT` and waits until every worker has reported its start:
+   * before that, a worker would not yet take its share of connections or answer the primary.
+   */
+  static async startWorkers(configFile: string, count: number, extraArgs: string[] = []): Promise<GatewayProcess> {
+    const gw = await GatewayProcess.start(configFile, ['--workers', String(count), ...extraArgs]);
+    await gw.workersStarted(count);
+    return gw;
+  }
+
+  /** Waits until workers 1 to `count` have logged their start. */
+  async workersStarted(count: number): Promise<void> {
+    for (let n = 1; n <= count; n++) await this.waitFor((l) => l.msg === `worker ${n} started`);
+  }
+
   /** Starts `bin/gateway connect ARGS` (from `cwd`, where relative store paths are read) and waits as start does. */
   static connect(args: string[], cwd?: string): Promise<GatewayProcess> {
     return GatewayProcess.launch(['connect', ...args], cwd);
