@@ -1,0 +1,203 @@
+/**
+ * ws's frame reader (its `Receiver`) takes every field of a frame out of the chunks the socket delivered with
+ * `consume(n)`, which returns a new Buffer view for the field and makes another for the rest of the chunk: eight
+ * Buffer objects for each masked frame of 125 to 65,535 bytes, before its payload is touched. For a relay of small
+ * messages that is most of what a message costs: in the bulk benchmark at 512 B, ws's `consume` and the Buffers it
+ * makes were a fifth of the gateway's CPU, ahead of the system calls (docs/PERFORMANCE.md).
+ *
+ * `readFramesInPlace` replaces four of the reader's methods, for every WebSocket in the process:
+ * - `consume` keeps an offset into the first chunk instead of a view of its rest, so a payload costs one Buffer;
+ * - a frame's first two bytes, its 16-bit payload length and its masking key are read from the chunk in place when
+ *   it holds them (the two bytes and the key into four bytes the reader keeps), so they cost none.
+ * What the reader accepts, refuses and emits is unchanged; only how it takes bytes out of its chunks changes. The
+ * methods are ws's private ones: where the installed ws does not have them in the shape they are written for, they
+ * are left as they are and WebSockets work as before, at the old cost. Tests feed the same frames, split at random
+ * places, through the reader with and without them.
+ */
+import * as ws from 'ws';
+
+/** Buffer's own constructor of views, without the checks and species lookup of `subarray` (ws uses it too). */
+const View = (Buffer as unknown as { [Symbol.species]: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer })[Symbol.species];
+
+function view(chunk: Buffer, offset: number, length: number): Buffer {
+  return new View(chunk.buffer, chunk.byteOffset + offset, length);
+}
+
+/** The reader's private fields these methods use, and the ones they add. */
+interface ReaderState {
+  _buffers: Buffer[];
+  _bufferedBytes: number;
+  _payloadLength: number;
+  _mask: Buffer | undefined;
+  _state: number;
+  _loop: boolean;
+  haveLength(cb: unknown): void;
+  /** Bytes of `_buffers[0]` already consumed. Absent (0) on a reader that has read nothing since the change. */
+  _offset?: number;
+  /**
+   * Four bytes of the reader's own: a frame's first two bytes while ws's `getInfo` reads them, then its masking key
+   * until its payload is unmasked. The two uses never overlap: the next frame's first bytes come after the payload.
+   */
+  _scratch?: Buffer;
+  /** Set while ws's own `getInfo` runs: its one `consume(2)` is the frame's first two bytes. */
+  _readingInfo?: boolean;
+}
+
+type ReaderMethod = (this: ReaderState, ...args: never[]) => unknown;
+
+interface ReaderPrototype {
+  consume: ReaderMethod;
+  getPayloadLength16: ReaderMethod;
+  getMask: ReaderMethod;
+  getInfo: ReaderMethod;
+  haveLength: ReaderMethod;
+}
+
+interface ReaderClass {
+  prototype: ReaderPrototype;
+  new (options: { isServer: boolean }): ReaderState;
+}
+
+/** The first `n` buffered bytes, taken out: a view where one chunk holds them, a copy where they span chunks. */
+function consume(this: ReaderState, n: number): Buffer {
+  if (this._readingInfo === true) {
+    this._readingInfo = false;
+    const at = n <= 4 ? inPlace(this, n) : -1;
+    if (at >= 0) return copied(this, at, n);
+  }
+  this._bufferedBytes -= n;
+  const chunk = this._buffers[0] as Buffer;
+  const offset = this._offset ?? 0;
+  const left = chunk.length - offset;
+  if (n < left) {
+    this._offset = offset + n;
+    return view(chunk, offset, n);
+  }
+  if (n === left) {
+    this._buffers.shift();
+    this._offset = 0;
+    return offset === 0 ? chunk : view(chunk, offset, n);
+  }
+  const out = Buffer.allocUnsafe(n);
+  let at = 0;
+  let from = offset;
+  while (at < n) {
+    const next = this._buffers[0] as Buffer;
+    const take = Math.min(n - at, next.length - from);
+    next.copy(out, at, from, from + take);
+    at += take;
+    if (from + take === next.length) {
+      this._buffers.shift();
+      from = 0;
+    } else {
+      from += take;
+    }
+  }
+  this._offset = from;
+  return out;
+}
+
+/**
+ * Where the first chunk holds more than the `n` bytes asked for, their offset in it, counted as consumed; otherwise
+ * -1, and `consume` takes them (and drops the chunk it empties, as ws does: the reader counts the chunks it holds).
+ */
+function inPlace(reader: ReaderState, n: number): number {
+  const chunk = reader._buffers[0] as Buffer;
+  const offset = reader._offset ?? 0;
+  if (chunk.length - offset <= n) return -1;
+  reader._offset = offset + n;
+  reader._bufferedBytes -= n;
+  return offset;
+}
+
+/** `n` (at most 4) bytes of the first chunk from `at`, copied into the reader's scratch bytes. */
+function copied(reader: ReaderState, at: number, n: number): Buffer {
+  const scratch = (reader._scratch ??= Buffer.allocUnsafeSlow(4));
+  const chunk = reader._buffers[0] as Buffer;
+  for (let i = 0; i < n; i++) scratch[i] = chunk[at + i] as number;
+  return scratch;
+}
+
+/** The state ws's `getMask` moves to, found when the methods are installed. */
+let afterMask = -1;
+
+function getPayloadLength16(this: ReaderState, cb: unknown): void {
+  if (this._bufferedBytes < 2) {
+    this._loop = false;
+    return;
+  }
+  const at = inPlace(this, 2);
+  if (at >= 0) {
+    const chunk = this._buffers[0] as Buffer;
+    this._payloadLength = ((chunk[at] as number) << 8) | (chunk[at + 1] as number);
+  } else {
+    this._payloadLength = consume.call(this, 2).readUInt16BE(0);
+  }
+  this.haveLength(cb);
+}
+
+function getMask(this: ReaderState): void {
+  if (this._bufferedBytes < 4) {
+    this._loop = false;
+    return;
+  }
+  const at = inPlace(this, 4);
+  // ws's own key is a view of the chunk; a copy does not keep the chunk alive.
+  this._mask = at >= 0 ? copied(this, at, 4) : consume.call(this, 4);
+  this._state = afterMask;
+}
+
+let ownGetInfo: ReaderMethod | undefined;
+
+function getInfo(this: ReaderState, cb: unknown): void {
+  this._readingInfo = true;
+  try {
+    (ownGetInfo as (this: ReaderState, cb: unknown) => void).call(this, cb);
+  } finally {
+    this._readingInfo = false;
+  }
+}
+
+let installed: boolean | undefined;
+
+/**
+ * The state ws's own `getMask` moves to (it reads the payload next), found by running it on a reader of its own;
+ * undefined where the reader is not what these methods are written for.
+ */
+function stateAfterMask(Reader: ReaderClass): number | undefined {
+  const proto = Reader.prototype;
+  for (const name of ['consume', 'getInfo', 'getPayloadLength16', 'getMask', 'haveLength'] as const) {
+    if (typeof proto[name] !== 'function') return undefined;
+  }
+  const probe = new Reader({ isServer: true });
+  if (!Array.isArray(probe._buffers) || typeof probe._bufferedBytes !== 'number' || typeof probe._state !== 'number') return undefined;
+  const key = Buffer.from([1, 2, 3, 4]);
+  probe._buffers.push(Buffer.concat([key, Buffer.from([5])]));
+  probe._bufferedBytes = 5;
+  const before = probe._state;
+  (proto.getMask as (this: ReaderState) => void).call(probe);
+  const mask = probe._mask as unknown;
+  const read = Buffer.isBuffer(mask) && mask.equals(key) && probe._bufferedBytes === 1 && probe._state !== before;
+  return read ? probe._state : undefined;
+}
+
+/**
+ * Makes every ws frame reader in the process take its bytes as above. Idempotent; returns whether the methods are
+ * in place (false: the installed ws is not the shape they are written for, and is left as it is).
+ */
+export function readFramesInPlace(): boolean {
+  if (installed !== undefined) return installed;
+  // ws's ES module exports the class; its type declarations do not.
+  const Reader = (ws as unknown as { Receiver?: ReaderClass }).Receiver;
+  const state = Reader ? stateAfterMask(Reader) : undefined;
+  installed = Reader !== undefined && state !== undefined;
+  if (Reader && state !== undefined) {
+    afterMask = state;
+    Reader.prototype.consume = consume as ReaderMethod;
+    Reader.prototype.getPayloadLength16 = getPayloadLength16 as ReaderMethod;
+    Reader.prototype.getMask = getMask as ReaderMethod;
+    ownGetInfo = Reader.prototype.getInfo;
+    Reader.prototype.getInfo = getInfo as ReaderMethod;
+  }
+  return installed;
+}
