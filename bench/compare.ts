@@ -1,32 +1,41 @@
 /**
- * `npm run bench:compare -- --against DIR`: does a change make a connection cheaper? This checkout's gateway and the
- * one in DIR (another checkout of the project, built) run at the same time on the same core, and the load client
- * drives both with as many clients each. Each one's CPU per connection is read from /proc. Whatever else the machine
- * does meanwhile slows both alike, so their ratio holds to about 1%, where the same system run twice in a row moves
- * by 10% on a shared machine (docs/PERFORMANCE.md).
+ * `npm run bench:compare -- --against DIR`: does a change make a connection, or a MiB, cheaper? This checkout's
+ * gateway and the one in DIR (another checkout of the project, built) run at the same time on the same core, and the
+ * load client drives both alike: as many clients each connecting over and over (churn, resume), or one connection
+ * each writing messages of one size (bulk). Each one's CPU per connection or per MiB is read from /proc. Whatever
+ * else the machine does meanwhile slows both alike, so their ratio holds to a few percent, where the same system run
+ * twice in a row moves by 10% on a shared machine (docs/PERFORMANCE.md).
  *
  * It ranks two builds; it does not say what either costs alone: sharing a core, both pay more than they would.
  * `--against .` compares this checkout with itself and shows the method's own spread.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientTls, Endpoint } from './client/link.js';
+import { openLink, REPLY_TIMEOUT_MS, type ClientTls, type Endpoint, type Link } from './client/link.js';
 import { COMPARE_USAGE, parseCompareArgs, type CompareOptions } from './compare-args.js';
 import { treeCpuMs } from './cpu.js';
 import { REPO_ROOT } from './paths.js';
 import { moveProcess, placement } from './pin.js';
 import { makeBenchPki } from './pki.js';
 import { harnessOptions, inWorkDir, runWithProcessGroup, type ProcessGroup } from './procs.js';
+import { pump } from './scenarios/bulk.js';
 import { churnVisit } from './scenarios/churn.js';
 import { Sink } from './sink-client.js';
 import { median } from './stats.js';
 import { gatewayConfig, launchGateway } from './systems/gateway.js';
 import { ownFileLimits } from './systems/limits.js';
+import { within } from './timeout.js';
+
+const MiB = 1024 * 1024;
+/** What one write of the bulk client carries: whole frames, about this many bytes. */
+const BULK_BATCH_BYTES = 64 * 1024;
 
 interface Side {
   readonly name: string;
   readonly endpoint: Endpoint;
   readonly pid: number;
+  /** The TCP sink behind this side's gateway: it counts what reaches it, for bulk. */
+  readonly sink: Sink;
   connections: number;
   failures: number;
   firstError: Error | undefined;
@@ -52,6 +61,55 @@ async function drive(side: Side, tls: ClientTls, clients: number, deadline: numb
   await Promise.all(Array.from({ length: clients }, client));
 }
 
+/** A measured round: each side's CPU per unit of work over `seconds`. `index` is the round's number. */
+type Round = (seconds: number, index: number) => Promise<[number, number]>;
+
+interface Workload {
+  readonly round: Round;
+  /** Closes what the rounds kept open. */
+  finish(): void;
+}
+
+/** Churn or resume: each side's clients connect over and over; CPU per connection. */
+function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: CompareOptions): Workload {
+  const round: Round = async (seconds) => {
+    for (const side of sides) side.connections = 0;
+    const before = sides.map((s) => treeCpuMs([s.pid]));
+    const deadline = performance.now() + seconds * 1000;
+    await Promise.all(sides.map((s) => drive(s, tls, opts.clients, deadline, opts.scenario === 'resume')));
+    const [a, b] = sides.map((s, i) => (treeCpuMs([s.pid]) - (before[i] as number)) / Math.max(1, s.connections));
+    return [a as number, b as number];
+  };
+  return { round, finish: () => undefined };
+}
+
+/**
+ * Bulk: one connection to each side writes `size`-byte messages until the round's deadline; CPU per MiB its sink
+ * received. Which side's client starts writing first alternates from round to round.
+ */
+async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: number): Promise<Workload> {
+  const links: Link[] = [];
+  for (const side of sides) links.push(await openLink(side.endpoint, tls));
+  const perBatch = Math.max(1, Math.floor(BULK_BATCH_BYTES / size));
+  const batches = links.map((link) => Buffer.concat(Array.from({ length: perBatch }, () => link.frame(Buffer.alloc(size, 0x61)))));
+  const round: Round = async (seconds, index) => {
+    await Promise.all(sides.map((s) => s.sink.reset()));
+    const before = sides.map((s) => treeCpuMs([s.pid]));
+    const deadline = performance.now() + seconds * 1000;
+    const order = index % 2 === 0 ? [0, 1] : [1, 0];
+    const sent = [0, 0];
+    await Promise.all(
+      order.map(async (i) => {
+        sent[i] = await pump((links[i] as Link).socket, batches[i] as Buffer, perBatch * size, Number.POSITIVE_INFINITY, deadline);
+      }),
+    );
+    await Promise.all(sides.map((s, i) => within(s.sink.reached(sent[i] as number), REPLY_TIMEOUT_MS, `the ${s.name} sink receiving ${sent[i]} bytes`)));
+    const [a, b] = sides.map((s, i) => (treeCpuMs([s.pid]) - (before[i] as number)) / ((sent[i] as number) / MiB));
+    return [a as number, b as number];
+  };
+  return { round, finish: () => links.forEach((link) => link.destroy()) };
+}
+
 async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void> {
   const say = (text: string) => process.stdout.write(`${text}\n`);
   for (const root of [REPO_ROOT, opts.against]) {
@@ -63,42 +121,37 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
     moveProcess(process.pid, place.client);
-    const sink = await Sink.start(procs);
-    await sink.mode('echo');
     const fileLimit = Math.min(ownFileLimits().hard, opts.clients * 4 + 1024);
     const start = async (name: string, root: string): Promise<Side> => {
+      const sink = await Sink.start(procs);
+      await sink.mode(opts.scenario === 'bulk' ? 'discard' : 'echo');
       const config = join(work, `${name}.xml`);
       writeFileSync(config, gatewayConfig(sink.port, pki.files.serverBundle, pki.files.ca));
       const gw = await launchGateway({ procs, root, args: ['--config', config, '--log-format', 'json'], cwd: work, fileLimit, cpus: place.system });
       const port = [...gw.ports.values()][0];
       if (port === undefined) throw new Error(`the gateway of ${root} started but logged no "listening" line`);
-      return { name, endpoint: { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, pid: gw.pid, connections: 0, failures: 0, firstError: undefined };
+      return { name, endpoint: { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, pid: gw.pid, sink, connections: 0, failures: 0, firstError: undefined };
     };
     const sides = [await start('this', REPO_ROOT), await start('other', opts.against)] as const;
     say(`this: ${REPO_ROOT}\nother: ${opts.against}`);
-    say(`${opts.resume ? 'resume' : 'churn'}, ${opts.clients} clients each, both gateways on CPU ${place.system}, the client and the sink on CPU ${place.client}`);
-    const round = async (seconds: number): Promise<number[]> => {
-      for (const side of sides) side.connections = 0;
-      const before = sides.map((s) => treeCpuMs([s.pid]));
-      const deadline = performance.now() + seconds * 1000;
-      await Promise.all(sides.map((s) => drive(s, tls, opts.clients, deadline, opts.resume)));
-      return sides.map((s, i) => (treeCpuMs([s.pid]) - (before[i] as number)) / Math.max(1, s.connections));
-    };
+    const { round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
+    const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
+    const workload = opts.scenario === 'bulk' ? `bulk ${opts.size} B, one connection each` : `${opts.scenario}, ${opts.clients} clients each`;
+    say(`${workload}, both gateways on CPU ${place.system}, the client and the sinks on CPU ${place.client}`);
     const ratios: number[] = [];
     for (let r = 1; r <= opts.rounds; r++) {
-      await round(1);
-      const [mine, theirs] = (await round(opts.seconds)) as [number, number];
-      const [a, b] = sides;
+      await round(1, r);
+      const [mine, theirs] = await round(opts.seconds, r);
       ratios.push(theirs / mine);
-      say(
-        `round ${r}: this ${mine.toFixed(3)} ms/conn (${a.connections}), other ${theirs.toFixed(3)} ms/conn (${b.connections}), other ÷ this ${(theirs / mine).toFixed(3)}`,
-      );
+      say(`round ${r}: this ${mine.toFixed(3)} ${unit}, other ${theirs.toFixed(3)} ${unit}, other ÷ this ${(theirs / mine).toFixed(3)}`);
     }
+    finish();
     for (const side of sides) {
       if (side.failures > 0) say(`${side.name}: ${side.failures} connections failed, the first with: ${side.firstError?.message ?? 'no error'}`);
     }
     const sorted = [...ratios].sort((x, y) => x - y);
-    say(`other ÷ this, CPU per connection: ${median(ratios).toFixed(3)} (${(sorted[0] as number).toFixed(3)}–${(sorted[sorted.length - 1] as number).toFixed(3)})`);
+    const per = opts.scenario === 'bulk' ? 'MiB' : 'connection';
+    say(`other ÷ this, CPU per ${per}: ${median(ratios).toFixed(3)} (${(sorted[0] as number).toFixed(3)}–${(sorted[sorted.length - 1] as number).toFixed(3)})`);
   });
 }
 

@@ -71,9 +71,10 @@ elsewhere); \`npm run bench -- --help\` says more. Each run writes \`bench/resul
 Whether a change makes a connection cheaper is a smaller question than the runs above can answer: the same system
 run twice in a row moves by 10% on a shared machine. \`npm run bench:compare -- --against DIR\` (\`DIR\`: another
 checkout of the project, built) runs this checkout's gateway and that one at the same time on the same core, as
-many clients on each, and gives the ratio of their CPU per connection (\`--scenario churn\` or \`resume\`,
-\`--rounds N\`, \`--seconds N\`). Outside load slows both alike: \`--against .\` (the build against itself) stays within
-1%.
+many clients on each, and gives the ratio of their CPU per connection (\`--scenario churn\` or \`resume\`), or one
+connection on each writing messages of one size, and the ratio of their CPU per MiB (\`--scenario bulk --size BYTES\`);
+\`--rounds N\`, \`--seconds N\`. Outside load slows both alike: \`--against .\` (the build against itself) stays within
+1% for churn and within a few percent for bulk.
 
 ## How it measures
 

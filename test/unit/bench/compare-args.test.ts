@@ -6,7 +6,8 @@ import { parseCompareArgs } from '../../../bench/compare-args.js';
 test('--against is the only argument needed: churn, 8 s rounds, three of them, 8 clients a side', () => {
   const o = parseCompareArgs(['--against', '../other']);
   assert.equal(o.against, resolve('../other'));
-  assert.equal(o.resume, false);
+  assert.equal(o.scenario, 'churn');
+  assert.equal(o.size, 4096);
   assert.equal(o.seconds, 8);
   assert.equal(o.rounds, 3);
   assert.equal(o.clients, 8);
@@ -15,13 +16,20 @@ test('--against is the only argument needed: churn, 8 s rounds, three of them, 8
 
 test('the scenario, length, rounds and clients are taken as given', () => {
   const o = parseCompareArgs(['--against=.', '--scenario', 'resume', '--seconds', '20', '--rounds', '5', '--clients', '16']);
-  assert.equal(o.resume, true);
+  assert.equal(o.scenario, 'resume');
   assert.deepEqual([o.seconds, o.rounds, o.clients], [20, 5, 16]);
+});
+
+test('bulk takes a message size', () => {
+  const o = parseCompareArgs(['--against', '.', '--scenario', 'bulk', '--size', '512']);
+  assert.equal(o.scenario, 'bulk');
+  assert.equal(o.size, 512);
 });
 
 test('what cannot be run is refused, naming the argument', () => {
   assert.throws(() => parseCompareArgs([]), /--against DIR is required/);
-  assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'bulk']), /--scenario: "bulk" is neither churn nor resume/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'idle']), /--scenario: "idle" is not one of churn, resume, bulk/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'bulk', '--size', '0']), /--size: "0" is not a number/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--rounds', '0']), /--rounds: "0" is not a number from 1 to 100/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--seconds', '1.5']), /--seconds/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--fast']), /--fast/);
