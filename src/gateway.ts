@@ -15,6 +15,7 @@ import type { Diagnostic, GatewayConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
 import type { LiveRefusal, Listener } from './listener/listener.js';
 import { closeReason } from './pipe/close.js';
+import { readFramesInPlace } from './pipe/frame-reader.js';
 import { SESSION_CLOSE_GRACE_MS, SessionRegistry, type Session } from './services/sessions.js';
 import type { Service } from './services/types.js';
 import { certificateReport } from './metrics/certificates.js';
@@ -205,6 +206,8 @@ export class Gateway {
   async start(): Promise<BoundAccept[]> {
     if (this.#lifecycle !== 'prepared') throw new GatewayError('GW_ERR_STATE', `cannot start a gateway that is ${this.#lifecycle}`);
     this.#lifecycle = 'starting';
+    const frameReader = readFramesInPlace();
+    if (frameReader !== undefined) this.#log.warn(`WebSocket frames are read by ws's own reader, at its higher cost per message: the in-place reader is not installed (${frameReader})`);
     this.#log.info('Starting services');
     const { listeners, services } = this.#state;
     const bound: BoundAccept[] = [];

@@ -12,7 +12,6 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { CLOSE_ABNORMAL, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
 import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
-import { readFramesInPlace } from './frame-reader.js';
 import { quietRepeatedEnds } from './quiet-end.js';
 
 /** How an end's peer finished: a FIN (no code) or a close frame; `lost` when it went without either. */
@@ -179,7 +178,6 @@ export class WebSocketEnd implements End {
   constructor(ws: WebSocket, options: WebSocketEndOptions = {}) {
     this.#ws = ws;
     quietRepeatedEnds(ws);
-    readFramesInPlace();
     this.#savedBinaryType = ws.binaryType;
     const timeoutMs = options.inactivityTimeoutMs ?? 0;
     this.#stopKeepAlive = timeoutMs > 0 ? keepAlive(ws, timeoutMs, () => this.#onInactive(), () => this.#paused) : noop;

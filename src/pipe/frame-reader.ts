@@ -1,19 +1,21 @@
 /**
  * ws's frame reader (its `Receiver`) takes every field of a frame out of the chunks the socket delivered with
  * `consume(n)`, which returns a new Buffer view for the field and makes another for the rest of the chunk: eight
- * Buffer objects for each masked frame of 125 to 65,535 bytes, before its payload is touched. For a relay of small
- * messages that is most of what a message costs: in the bulk benchmark at 512 B, ws's `consume` and the Buffers it
- * makes were a fifth of the gateway's CPU, ahead of the system calls (docs/PERFORMANCE.md).
+ * Buffer objects for each masked frame of 126 to 65,535 bytes, before its payload is touched. For a relay of small
+ * messages that is much of what a message costs: in a CPU profile of bulk at 512 B, `consume` and the views it made
+ * were 14% of the gateway's busy time, and the garbage they left a part of the 8% spent collecting it
+ * (docs/PERFORMANCE.md).
  *
  * `readFramesInPlace` replaces four of the reader's methods, for every WebSocket in the process:
  * - `consume` keeps an offset into the first chunk instead of a view of its rest, so a payload costs one Buffer;
  * - a frame's first two bytes, its 16-bit payload length and its masking key are read from the chunk in place when
  *   it holds them (the two bytes and the key into four bytes the reader keeps), so they cost none.
  * What the reader accepts, refuses and emits is unchanged; only how it takes bytes out of its chunks changes. The
- * methods are ws's private ones: where the installed ws does not have them in the shape they are written for, they
- * are left as they are and WebSockets work as before, at the old cost. Tests feed the same frames, split at random
- * places, through the reader with and without them.
+ * methods are ws's private ones, written against ws 8.23: with another version, or a reader not in the shape they
+ * are written for, they are not installed, and WebSockets work as before, at the old cost. Tests feed the same
+ * frames, cut at random places, through the reader with and without them.
  */
+import { createRequire } from 'node:module';
 import * as ws from 'ws';
 
 /** Buffer's own constructor of views, without the checks and species lookup of `subarray` (ws uses it too). */
@@ -142,7 +144,7 @@ function getMask(this: ReaderState): void {
     return;
   }
   const at = inPlace(this, 4);
-  // ws's own key is a view of the chunk; a copy does not keep the chunk alive.
+  // Copied into bytes the reader keeps rather than viewed: a view is an object made for every frame.
   this._mask = at >= 0 ? copied(this, at, 4) : consume.call(this, 4);
   this._state = afterMask;
 }
@@ -158,7 +160,11 @@ function getInfo(this: ReaderState, cb: unknown): void {
   }
 }
 
-let installed: boolean | undefined;
+/** The ws these methods are written against: its `Receiver`'s fields and how its methods call `consume`. */
+const WRITTEN_FOR = '8.23.';
+
+/** Undefined once installed; otherwise why not. Decided on the first call. */
+let refusal: string | undefined | null = null;
 
 /**
  * The state ws's own `getMask` moves to (it reads the payload next), found by running it on a reader of its own;
@@ -181,23 +187,27 @@ function stateAfterMask(Reader: ReaderClass): number | undefined {
   return read ? probe._state : undefined;
 }
 
-/**
- * Makes every ws frame reader in the process take its bytes as above. Idempotent; returns whether the methods are
- * in place (false: the installed ws is not the shape they are written for, and is left as it is).
- */
-export function readFramesInPlace(): boolean {
-  if (installed !== undefined) return installed;
+function install(): string | undefined {
+  const version = (createRequire(import.meta.url)('ws/package.json') as { version?: unknown }).version;
+  if (typeof version !== 'string' || !version.startsWith(WRITTEN_FOR)) return `it is written for ws ${WRITTEN_FOR}x, and ws is ${String(version)}`;
   // ws's ES module exports the class; its type declarations do not.
   const Reader = (ws as unknown as { Receiver?: ReaderClass }).Receiver;
   const state = Reader ? stateAfterMask(Reader) : undefined;
-  installed = Reader !== undefined && state !== undefined;
-  if (Reader && state !== undefined) {
-    afterMask = state;
-    Reader.prototype.consume = consume as ReaderMethod;
-    Reader.prototype.getPayloadLength16 = getPayloadLength16 as ReaderMethod;
-    Reader.prototype.getMask = getMask as ReaderMethod;
-    ownGetInfo = Reader.prototype.getInfo;
-    Reader.prototype.getInfo = getInfo as ReaderMethod;
-  }
-  return installed;
+  if (Reader === undefined || state === undefined) return `ws ${version}'s frame reader is not in the shape it is written for`;
+  afterMask = state;
+  Reader.prototype.consume = consume as ReaderMethod;
+  Reader.prototype.getPayloadLength16 = getPayloadLength16 as ReaderMethod;
+  Reader.prototype.getMask = getMask as ReaderMethod;
+  ownGetInfo = Reader.prototype.getInfo;
+  Reader.prototype.getInfo = getInfo as ReaderMethod;
+  return undefined;
+}
+
+/**
+ * Makes every ws frame reader in the process take its bytes as above. Idempotent: the first call decides. Returns
+ * undefined when the methods are in place, and otherwise why they are not (ws is then left as it is).
+ */
+export function readFramesInPlace(): string | undefined {
+  if (refusal === null) refusal = install();
+  return refusal;
 }
