@@ -36,6 +36,8 @@ interface Side {
   readonly pid: number;
   /** The TCP sink behind this side's gateway: it counts what reaches it, for bulk. */
   readonly sink: Sink;
+  /** Bulk: MiB the sink received in the last round. */
+  mib: number;
   connections: number;
   failures: number;
   firstError: Error | undefined;
@@ -89,7 +91,12 @@ function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: Co
  */
 async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: number): Promise<Workload> {
   const links: Link[] = [];
-  for (const side of sides) links.push(await openLink(side.endpoint, tls));
+  try {
+    for (const side of sides) links.push(await openLink(side.endpoint, tls));
+  } catch (err) {
+    for (const link of links) link.destroy();
+    throw err;
+  }
   const perBatch = Math.max(1, Math.floor(BULK_BATCH_BYTES / size));
   const batches = links.map((link) => Buffer.concat(Array.from({ length: perBatch }, () => link.frame(Buffer.alloc(size, 0x61)))));
   const round: Round = async (seconds, index) => {
@@ -104,6 +111,7 @@ async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: nu
       }),
     );
     await Promise.all(sides.map((s, i) => within(s.sink.reached(sent[i] as number), REPLY_TIMEOUT_MS, `the ${s.name} sink receiving ${sent[i]} bytes`)));
+    sides.forEach((side, i) => (side.mib = (sent[i] as number) / MiB));
     const [a, b] = sides.map((s, i) => (treeCpuMs([s.pid]) - (before[i] as number)) / ((sent[i] as number) / MiB));
     return [a as number, b as number];
   };
@@ -130,22 +138,27 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
       const gw = await launchGateway({ procs, root, args: ['--config', config, '--log-format', 'json'], cwd: work, fileLimit, cpus: place.system });
       const port = [...gw.ports.values()][0];
       if (port === undefined) throw new Error(`the gateway of ${root} started but logged no "listening" line`);
-      return { name, endpoint: { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, pid: gw.pid, sink, connections: 0, failures: 0, firstError: undefined };
+      return { name, endpoint: { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, pid: gw.pid, sink, mib: 0, connections: 0, failures: 0, firstError: undefined };
     };
     const sides = [await start('this', REPO_ROOT), await start('other', opts.against)] as const;
     say(`this: ${REPO_ROOT}\nother: ${opts.against}`);
     const { round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
     const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
+    const done = (side: Side) => (opts.scenario === 'bulk' ? `${side.mib.toFixed(0)} MiB` : `${side.connections} connections`);
     const workload = opts.scenario === 'bulk' ? `bulk ${opts.size} B, one connection each` : `${opts.scenario}, ${opts.clients} clients each`;
     say(`${workload}, both gateways on CPU ${place.system}, the client and the sinks on CPU ${place.client}`);
     const ratios: number[] = [];
-    for (let r = 1; r <= opts.rounds; r++) {
-      await round(1, r);
-      const [mine, theirs] = await round(opts.seconds, r);
-      ratios.push(theirs / mine);
-      say(`round ${r}: this ${mine.toFixed(3)} ${unit}, other ${theirs.toFixed(3)} ${unit}, other ÷ this ${(theirs / mine).toFixed(3)}`);
+    try {
+      for (let r = 1; r <= opts.rounds; r++) {
+        await round(1, r);
+        const [mine, theirs] = await round(opts.seconds, r);
+        ratios.push(theirs / mine);
+        const [a, b] = sides;
+        say(`round ${r}: this ${mine.toFixed(3)} ${unit} (${done(a)}), other ${theirs.toFixed(3)} ${unit} (${done(b)}), other ÷ this ${(theirs / mine).toFixed(3)}`);
+      }
+    } finally {
+      finish();
     }
-    finish();
     for (const side of sides) {
       if (side.failures > 0) say(`${side.name}: ${side.failures} connections failed, the first with: ${side.firstError?.message ?? 'no error'}`);
     }
