@@ -6,17 +6,23 @@
  * were 14% of the gateway's busy time, and the garbage they left a part of the 8% spent collecting it
  * (docs/PERFORMANCE.md).
  *
- * `readFramesInPlace` replaces four of the reader's methods, for every WebSocket in the process:
+ * `readFramesInPlace` replaces five of the reader's methods, for every WebSocket in the process:
  * - `consume` keeps an offset into the first chunk instead of a view of its rest, so a payload costs one Buffer;
  * - a frame's first two bytes, its 16-bit payload length and its masking key are read from the chunk in place when
- *   it holds them (the two bytes and the key into four bytes the reader keeps), so they cost none.
- * What the reader accepts, refuses and emits is unchanged; only how it takes bytes out of its chunks changes. The
- * methods are ws's private ones, written against ws 8.23: with another version, or a reader not in the shape they
- * are written for, they are not installed, and WebSockets work as before, at the old cost. Tests feed the same
- * frames, cut at random places, through the reader with and without them.
+ *   it holds them (the two bytes and the key into four bytes the reader keeps), so they cost none;
+ * - a binary payload that spans chunks, for a WebSocket that takes messages as fragments, is unmasked piece by piece
+ *   where it lies instead of being copied into one Buffer first.
+ * What the reader accepts, refuses and emits is unchanged (as fragments, a message may come in more pieces); only
+ * how it takes bytes out of its chunks changes. The methods are ws's private ones, written against ws 8.23: with
+ * another version, or a reader not in the shape they are written for, they are not installed, and WebSockets work
+ * as before, at the old cost. Tests feed the same frames, cut at random places, through the reader with and without
+ * them.
  */
 import { createRequire } from 'node:module';
 import * as ws from 'ws';
+
+/** ws's own unmasking (native where built); it has no type declarations. */
+const { unmask } = createRequire(import.meta.url)('bufferutil') as { unmask(buffer: Buffer, mask: Buffer): void };
 
 /** Buffer's own constructor of views, without the checks and species lookup of `subarray` (ws uses it too). */
 const View = (Buffer as unknown as { [Symbol.species]: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer })[Symbol.species];
@@ -33,7 +39,17 @@ interface ReaderState {
   _mask: Buffer | undefined;
   _state: number;
   _loop: boolean;
+  _opcode: number;
+  _compressed: boolean;
+  _binaryType: string;
+  _masked: boolean;
+  _maxFragments: number;
+  _numFragments: number;
+  _messageLength: number;
+  _totalPayloadLength: number;
+  _fragments: Buffer[];
   haveLength(cb: unknown): void;
+  dataMessage(cb: unknown): void;
   /** Bytes of `_buffers[0]` already consumed. Absent (0) on a reader that has read nothing since the change. */
   _offset?: number;
   /**
@@ -52,7 +68,9 @@ interface ReaderPrototype {
   getPayloadLength16: ReaderMethod;
   getMask: ReaderMethod;
   getInfo: ReaderMethod;
+  getData: ReaderMethod;
   haveLength: ReaderMethod;
+  dataMessage: ReaderMethod;
 }
 
 interface ReaderClass {
@@ -149,6 +167,49 @@ function getMask(this: ReaderState): void {
   this._state = afterMask;
 }
 
+let ownGetData: ReaderMethod | undefined;
+
+/**
+ * A binary frame whose payload spans chunks, read by a WebSocket that takes messages as fragments (the pipe's ends
+ * do): each piece is unmasked where it lies and becomes a fragment of its own, where ws would copy the pieces into one
+ * new Buffer first. At 64 KiB a message spans four TLS reads or more, and the copy was 8% of the gateway's busy time.
+ * Anything else, including a frame that breaks the fragment limit, is ws's own.
+ */
+function getData(this: ReaderState, cb: unknown): void {
+  const n = this._payloadLength;
+  const spans = n > 0 && this._bufferedBytes >= n && (this._buffers[0] as Buffer).length - (this._offset ?? 0) < n;
+  const own = !spans || this._opcode !== 2 || this._compressed || this._binaryType !== 'fragments' || (this._maxFragments > 0 && this._numFragments + 1 > this._maxFragments);
+  if (own) {
+    (ownGetData as (this: ReaderState, cb: unknown) => void).call(this, cb);
+    return;
+  }
+  const mask = this._masked ? (this._mask as Buffer) : undefined;
+  const masked = mask !== undefined && mask.readUInt32BE(0) !== 0;
+  this._bufferedBytes -= n;
+  let taken = 0;
+  let from = this._offset ?? 0;
+  while (taken < n) {
+    const chunk = this._buffers[0] as Buffer;
+    const take = Math.min(n - taken, chunk.length - from);
+    const piece = from === 0 && take === chunk.length ? chunk : view(chunk, from, take);
+    // The key turned to where this piece starts in the payload.
+    if (masked) unmask(piece, Buffer.from([0, 1, 2, 3].map((i) => mask[(taken + i) & 3] as number)));
+    this._fragments.push(piece);
+    taken += take;
+    if (from + take === chunk.length) {
+      this._buffers.shift();
+      from = 0;
+    } else {
+      from += take;
+    }
+  }
+  this._offset = from;
+  this._mask = undefined;
+  if (this._maxFragments > 0) this._numFragments++;
+  this._messageLength = this._totalPayloadLength;
+  this.dataMessage(cb);
+}
+
 let ownGetInfo: ReaderMethod | undefined;
 
 function getInfo(this: ReaderState, cb: unknown): void {
@@ -172,7 +233,7 @@ let refusal: string | undefined | null = null;
  */
 function stateAfterMask(Reader: ReaderClass): number | undefined {
   const proto = Reader.prototype;
-  for (const name of ['consume', 'getInfo', 'getPayloadLength16', 'getMask', 'haveLength'] as const) {
+  for (const name of ['consume', 'getInfo', 'getData', 'getPayloadLength16', 'getMask', 'haveLength', 'dataMessage'] as const) {
     if (typeof proto[name] !== 'function') return undefined;
   }
   const probe = new Reader({ isServer: true });
@@ -200,6 +261,8 @@ function install(): string | undefined {
   Reader.prototype.getMask = getMask as ReaderMethod;
   ownGetInfo = Reader.prototype.getInfo;
   Reader.prototype.getInfo = getInfo as ReaderMethod;
+  ownGetData = Reader.prototype.getData;
+  Reader.prototype.getData = getData as ReaderMethod;
   return undefined;
 }
 

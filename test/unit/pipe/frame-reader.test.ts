@@ -12,7 +12,7 @@ interface Reader {
 type ReaderClass = { prototype: Record<string, Method> } & (new (options: object) => Reader);
 
 const Receiver = (ws as unknown as { Receiver: ReaderClass }).Receiver;
-const REPLACED = ['consume', 'getInfo', 'getPayloadLength16', 'getMask'] as const;
+const REPLACED = ['consume', 'getInfo', 'getData', 'getPayloadLength16', 'getMask'] as const;
 // ws's own methods, taken before the module below replaces them on the prototype.
 const own = Object.fromEntries(REPLACED.map((name) => [name, Receiver.prototype[name]]));
 const { readFramesInPlace } = await import('../../../src/pipe/frame-reader.js');
@@ -43,12 +43,13 @@ function encode(f: Frame): Buffer {
  * What a reader reports for `chunks`, fed to it one at a time as a socket would: its events, any error, and the bytes
  * it holds after each chunk.
  */
-function read(chunks: readonly Buffer[], original: boolean, isServer: boolean, maxPayload: number): string[] {
-  const reader = new Receiver({ isServer, maxPayload });
+function read(chunks: readonly Buffer[], original: boolean, isServer: boolean, maxPayload: number, binaryType = 'nodebuffer'): string[] {
+  const reader = new Receiver({ isServer, maxPayload, binaryType });
   // An instance's own properties hide the prototype's: this reader runs ws's methods as they came.
   if (original) for (const name of REPLACED) reader[name] = own[name];
   const seen: string[] = [];
-  reader.on('message', (data: Buffer, binary: boolean) => seen.push(`message ${binary} ${Buffer.from(data).toString('hex')}`));
+  // As fragments, a message may come in more pieces than ws makes of it: what counts is their bytes.
+  reader.on('message', (data: Buffer | Buffer[], binary: boolean) => seen.push(`message ${binary} ${Buffer.concat([data].flat()).toString('hex')}`));
   reader.on('ping', (data: Buffer) => seen.push(`ping ${data.toString('hex')}`));
   reader.on('pong', (data: Buffer) => seen.push(`pong ${data.toString('hex')}`));
   reader.on('conclude', (code: number, reason: Buffer) => seen.push(`conclude ${code} ${reason.toString('hex')}`));
@@ -177,11 +178,12 @@ test("a stream of frames cut anywhere reads as ws reads it, server and client: t
       fc.boolean(),
       fc.array(fc.nat(), { maxLength: 30 }),
       fc.constantFrom(0, 0, 0, 300, 70000),
-      (items, close, spoiled, isServer, at, maxPayload) => {
+      fc.constantFrom('nodebuffer', 'fragments'),
+      (items, close, spoiled, isServer, at, maxPayload, binaryType) => {
         // A server reads masked frames, a client unmasked ones.
         const chunks = cut(wire(framesOf(items, close ?? undefined, isServer), spoiled), at);
-        const theirs = read(chunks, true, isServer, maxPayload);
-        assert.deepEqual(read(chunks, false, isServer, maxPayload), theirs);
+        const theirs = read(chunks, true, isServer, maxPayload, binaryType);
+        assert.deepEqual(read(chunks, false, isServer, maxPayload, binaryType), theirs);
         if (!theirs.some((e) => e.startsWith('error'))) valid++;
       },
     ),
