@@ -99,22 +99,30 @@ function consume(this: ReaderState, n: number): Buffer {
     return offset === 0 ? chunk : view(chunk, offset, n);
   }
   const out = Buffer.allocUnsafe(n);
+  eachPiece(this, n, (piece, at) => piece.copy(out, at));
+  return out;
+}
+
+/**
+ * Walks the first `n` buffered bytes, which span chunks, as the piece each chunk holds (a view, or the chunk itself)
+ * and its offset among them, and takes them out. The caller counts them out of `_bufferedBytes`.
+ */
+function eachPiece(reader: ReaderState, n: number, each: (piece: Buffer, at: number) => void): void {
   let at = 0;
-  let from = offset;
+  let from = reader._offset ?? 0;
   while (at < n) {
-    const next = this._buffers[0] as Buffer;
-    const take = Math.min(n - at, next.length - from);
-    next.copy(out, at, from, from + take);
+    const chunk = reader._buffers[0] as Buffer;
+    const take = Math.min(n - at, chunk.length - from);
+    each(from === 0 && take === chunk.length ? chunk : view(chunk, from, take), at);
     at += take;
-    if (from + take === next.length) {
-      this._buffers.shift();
+    if (from + take === chunk.length) {
+      reader._buffers.shift();
       from = 0;
     } else {
       from += take;
     }
   }
-  this._offset = from;
-  return out;
+  reader._offset = from;
 }
 
 /**
@@ -186,24 +194,11 @@ function getData(this: ReaderState, cb: unknown): void {
   const mask = this._masked ? (this._mask as Buffer) : undefined;
   const masked = mask !== undefined && mask.readUInt32BE(0) !== 0;
   this._bufferedBytes -= n;
-  let taken = 0;
-  let from = this._offset ?? 0;
-  while (taken < n) {
-    const chunk = this._buffers[0] as Buffer;
-    const take = Math.min(n - taken, chunk.length - from);
-    const piece = from === 0 && take === chunk.length ? chunk : view(chunk, from, take);
+  eachPiece(this, n, (piece, at) => {
     // The key turned to where this piece starts in the payload.
-    if (masked) unmask(piece, Buffer.from([0, 1, 2, 3].map((i) => mask[(taken + i) & 3] as number)));
+    if (masked) unmask(piece, Buffer.from([0, 1, 2, 3].map((i) => mask[(at + i) & 3] as number)));
     this._fragments.push(piece);
-    taken += take;
-    if (from + take === chunk.length) {
-      this._buffers.shift();
-      from = 0;
-    } else {
-      from += take;
-    }
-  }
-  this._offset = from;
+  });
   this._mask = undefined;
   if (this._maxFragments > 0) this._numFragments++;
   this._messageLength = this._totalPayloadLength;
