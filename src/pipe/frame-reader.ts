@@ -178,6 +178,25 @@ function getMask(this: ReaderState): void {
 let ownGetData: ReaderMethod | undefined;
 
 /**
+ * The smallest average piece handed on as it lies. A peer that sends tiny TLS records would otherwise turn one frame
+ * into as many pieces as records, each a write of its own and an object held until written; smaller pieces are
+ * joined, as ws joins them.
+ */
+const MIN_PIECE_BYTES = 4096;
+
+/** Whether the first `n` buffered bytes lie in pieces of MIN_PIECE_BYTES or more on average. */
+function largePieces(reader: ReaderState, n: number): boolean {
+  let held = -(reader._offset ?? 0);
+  let pieces = 0;
+  for (const chunk of reader._buffers) {
+    held += chunk.length;
+    pieces++;
+    if (held >= n) break;
+  }
+  return n >= pieces * MIN_PIECE_BYTES;
+}
+
+/**
  * A binary frame whose payload spans chunks, read by a WebSocket that takes messages as fragments (the pipe's ends
  * do): each piece is unmasked where it lies and becomes a fragment of its own, where ws would copy the pieces into one
  * new Buffer first. At 64 KiB a message spans four TLS reads or more, and the copy was 8% of the gateway's busy time.
@@ -186,7 +205,13 @@ let ownGetData: ReaderMethod | undefined;
 function getData(this: ReaderState, cb: unknown): void {
   const n = this._payloadLength;
   const spans = n > 0 && this._bufferedBytes >= n && (this._buffers[0] as Buffer).length - (this._offset ?? 0) < n;
-  const own = !spans || this._opcode !== 2 || this._compressed || this._binaryType !== 'fragments' || (this._maxFragments > 0 && this._numFragments + 1 > this._maxFragments);
+  const own =
+    !spans ||
+    this._opcode !== 2 ||
+    this._compressed ||
+    this._binaryType !== 'fragments' ||
+    (this._maxFragments > 0 && this._numFragments + 1 > this._maxFragments) ||
+    !largePieces(this, n);
   if (own) {
     (ownGetData as (this: ReaderState, cb: unknown) => void).call(this, cb);
     return;
@@ -196,7 +221,7 @@ function getData(this: ReaderState, cb: unknown): void {
   this._bufferedBytes -= n;
   eachPiece(this, n, (piece, at) => {
     // The key turned to where this piece starts in the payload.
-    if (masked) unmask(piece, Buffer.from([0, 1, 2, 3].map((i) => mask[(at + i) & 3] as number)));
+    if (masked) unmask(piece, (at & 3) === 0 ? mask : Buffer.from([0, 1, 2, 3].map((i) => mask[(at + i) & 3] as number)));
     this._fragments.push(piece);
   });
   this._mask = undefined;

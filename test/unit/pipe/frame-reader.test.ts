@@ -43,8 +43,8 @@ function encode(f: Frame): Buffer {
  * What a reader reports for `chunks`, fed to it one at a time as a socket would: its events, any error, and the bytes
  * it holds after each chunk.
  */
-function read(chunks: readonly Buffer[], original: boolean, isServer: boolean, maxPayload: number, binaryType = 'nodebuffer'): string[] {
-  const reader = new Receiver({ isServer, maxPayload, binaryType });
+function read(chunks: readonly Buffer[], original: boolean, isServer: boolean, maxPayload: number, binaryType = 'nodebuffer', maxFragments = 0): string[] {
+  const reader = new Receiver({ isServer, maxPayload, binaryType, maxFragments });
   // An instance's own properties hide the prototype's: this reader runs ws's methods as they came.
   if (original) for (const name of REPLACED) reader[name] = own[name];
   const seen: string[] = [];
@@ -179,11 +179,12 @@ test("a stream of frames cut anywhere reads as ws reads it, server and client: t
       fc.array(fc.nat(), { maxLength: 30 }),
       fc.constantFrom(0, 0, 0, 300, 70000),
       fc.constantFrom('nodebuffer', 'fragments'),
-      (items, close, spoiled, isServer, at, maxPayload, binaryType) => {
+      fc.constantFrom(0, 2, 16384),
+      (items, close, spoiled, isServer, at, maxPayload, binaryType, maxFragments) => {
         // A server reads masked frames, a client unmasked ones.
         const chunks = cut(wire(framesOf(items, close ?? undefined, isServer), spoiled), at);
-        const theirs = read(chunks, true, isServer, maxPayload, binaryType);
-        assert.deepEqual(read(chunks, false, isServer, maxPayload, binaryType), theirs);
+        const theirs = read(chunks, true, isServer, maxPayload, binaryType, maxFragments);
+        assert.deepEqual(read(chunks, false, isServer, maxPayload, binaryType, maxFragments), theirs);
         if (!theirs.some((e) => e.startsWith('error'))) valid++;
       },
     ),
@@ -210,4 +211,27 @@ test('every place a 16-bit length or a masking key can be cut reads the same as 
       assert.deepEqual(events, whole, `cut at ${i} and ${j}`);
     }
   }
+});
+
+/** The fragments of the one message a masked binary frame of `size` bytes makes, fed in chunks of `chunkBytes`. */
+function fragmentsOf(size: number, chunkBytes: number): Buffer[] {
+  const payload = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31) & 0xff));
+  const frame = encode({ fin: true, rsv: 0, opcode: 2, masked: true, mask: Buffer.from([0x12, 0x34, 0x56, 0x78]), payload });
+  const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
+  const messages: Buffer[][] = [];
+  reader.on('message', (data: Buffer[]) => messages.push(data));
+  for (let at = 0; at < frame.length; at += chunkBytes) reader._write(frame.subarray(at, at + chunkBytes), 'buffer', () => undefined);
+  assert.equal(messages.length, 1);
+  const [fragments] = messages as [Buffer[]];
+  assert.deepEqual(Buffer.concat(fragments), payload);
+  return fragments;
+}
+
+test('a large binary payload read as fragments comes in the pieces TLS delivered it in, unmasked', () => {
+  // 16 KiB: what Node hands on from a TLS socket at a time. The frame's 14-byte header shifts every piece's offset.
+  assert.equal(fragmentsOf(128 * 1024, 16 * 1024).length, 9);
+});
+
+test('a payload that arrives in tiny pieces is joined, not handed on one piece per read', () => {
+  assert.equal(fragmentsOf(128 * 1024, 100).length, 1);
 });
