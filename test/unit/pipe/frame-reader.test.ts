@@ -190,8 +190,10 @@ test("a stream of frames cut anywhere reads as ws reads it, server and client: t
     ),
     { numRuns: 500 },
   );
-  // Most streams must get through whole, or the property says little about reading state across frames.
-  assert.ok(valid > 300, `only ${valid} of 500 streams were read without an error`);
+  // Many streams must get through whole, or the property says little about reading state across frames. About 300
+  // of 500 do (273–324 over 40 seeds; spoiled streams, maxPayload and the fragment limit stop the rest): 200 is far
+  // enough below that for no seed to fail it, and far above what a generator that broke every stream would give.
+  assert.ok(valid >= 200, `only ${valid} of 500 streams were read without an error`);
 });
 
 test('every place a 16-bit length or a masking key can be cut reads the same as whole', () => {
