@@ -123,7 +123,7 @@ export function gatewaySystem(workers = 1): SystemSpec {
   return {
     name: workers > 1 ? `gateway-${workers}w` : 'gateway',
     description:
-      'this project: `bin/gateway start' + (workers > 1 ? ` --workers ${workers}` : '') + '`, one proxy service, ssl.verify-client required, PEM stores, default options',
+      'this project: `bin/gateway start' + (workers > 1 ? ` --workers ${workers}` : '') + '`, one proxy service, ssl.verify-client required, PEM stores, default options, run by its launcher',
     peer: false,
     async detect() {
       if (!existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'index.js'))) return 'the gateway is not built (`npm run build`)';
