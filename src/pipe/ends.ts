@@ -11,6 +11,7 @@
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { CLOSE_ABNORMAL, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
+import { streamBinaryPayloads } from './frame-reader.js';
 import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
 import { quietRepeatedEnds } from './quiet-end.js';
 
@@ -34,6 +35,11 @@ export interface EndSink {
 
 export interface End {
   readonly kind: 'bytes' | 'messages';
+  /**
+   * The other side is a byte stream, where message boundaries are lost: a message end may then hand on a large
+   * binary message in pieces as it arrives. Called before attach().
+   */
+  forBytes?(): void;
   /** Starts reporting to `sink`; what already happened is reported at once. */
   attach(sink: EndSink): void;
   /** Removes everything attach() added. */
@@ -171,6 +177,8 @@ export class WebSocketEnd implements End {
   readonly #stopKeepAlive: () => void;
   #sink: EndSink | undefined;
   #paused = false;
+  /** Its messages go on to a byte stream (forBytes). */
+  #forBytes = false;
   /** An inactivity timeout before the pipe was attached, reported at attach. */
   #timedOut = false;
   #closeSeen: { code: number; reason: string } | undefined;
@@ -196,11 +204,16 @@ export class WebSocketEnd implements End {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
+  forBytes(): void {
+    this.#forBytes = true;
+  }
+
   attach(sink: EndSink): void {
     this.#sink = sink;
     const ws = this.#ws;
-    // Fragments as read: written to a byte stream without being joined first.
+    // Fragments as read: written to a byte stream without being joined first, and a large message not held whole.
     ws.binaryType = 'fragments';
+    if (this.#forBytes) streamBinaryPayloads(ws, true);
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
     ws.on('close', this.#onClose);
@@ -216,6 +229,7 @@ export class WebSocketEnd implements End {
     ws.removeListener('message', this.#onMessage);
     ws.removeListener('error', this.#onError);
     ws.removeListener('close', this.#onClose);
+    if (this.#forBytes) streamBinaryPayloads(ws, false);
     ws.binaryType = this.#savedBinaryType;
     this.#sink = undefined;
   }

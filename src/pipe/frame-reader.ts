@@ -11,12 +11,17 @@
  * - a frame's first two bytes, its 16-bit payload length and its masking key are read from the chunk in place when
  *   it holds them (the two bytes and the key into four bytes the reader keeps), so they cost none;
  * - a binary payload that spans chunks, for a WebSocket that takes messages as fragments, is unmasked piece by piece
- *   where it lies instead of being copied into one Buffer first.
- * What the reader accepts, refuses and emits is unchanged (as fragments, a message may come in more pieces); only
- * how it takes bytes out of its chunks changes. The methods are ws's private ones, written against ws 8.23: with
- * another version, or a reader not in the shape they are written for, they are not installed, and WebSockets work
- * as before, at the old cost. Tests feed the same frames, cut at random places, through the reader with and without
- * them.
+ *   where it lies instead of being copied into one Buffer first;
+ * - for a WebSocket whose messages go on to a byte stream (`streamBinaryPayloads`), where their boundaries are lost
+ *   anyway, a binary payload is handed on whenever STREAM_FROM_BYTES of it are held, rather than once the whole
+ *   message has arrived: how much of a large message the gateway holds is then bounded by what backpressure allows,
+ *   not by `ws.maximum.message.size`.
+ * What the reader accepts and refuses is unchanged, and so are the events it emits, except that as fragments a message
+ * may come in more pieces, and a streamed one in several 'message' events, the first before the rest has arrived (a
+ * frame that breaks the rules later then fails the connection after part of its message went on). The methods are ws's
+ * private ones, written against ws 8.23: with another version, or a reader not in the shape they are written for, they
+ * are not installed, and WebSockets work as before, at the old cost. Tests feed the same frames, cut at random places,
+ * through the reader with and without them.
  */
 import { createRequire } from 'node:module';
 import * as ws from 'ws';
@@ -48,8 +53,12 @@ interface ReaderState {
   _messageLength: number;
   _totalPayloadLength: number;
   _fragments: Buffer[];
+  _allowSynchronousEvents: boolean;
   haveLength(cb: unknown): void;
   dataMessage(cb: unknown): void;
+  emit(event: 'message', data: Buffer[], isBinary: boolean): boolean;
+  /** Hand a binary payload on once this many bytes of it are held (streamBinaryPayloads); absent or 0: never. */
+  _streamFrom?: number;
   /** Bytes of `_buffers[0]` already consumed. Absent (0) on a reader that has read nothing since the change. */
   _offset?: number;
   /**
@@ -204,6 +213,10 @@ function largePieces(reader: ReaderState, n: number): boolean {
  */
 function getData(this: ReaderState, cb: unknown): void {
   const n = this._payloadLength;
+  if (n > this._bufferedBytes && streams(this)) {
+    handOnHeld(this);
+    return;
+  }
   const spans = n > 0 && this._bufferedBytes >= n && (this._buffers[0] as Buffer).length - (this._offset ?? 0) < n;
   const own =
     !spans ||
@@ -216,18 +229,84 @@ function getData(this: ReaderState, cb: unknown): void {
     (ownGetData as (this: ReaderState, cb: unknown) => void).call(this, cb);
     return;
   }
-  const mask = this._masked ? (this._mask as Buffer) : undefined;
-  const masked = mask !== undefined && mask.readUInt32BE(0) !== 0;
   this._bufferedBytes -= n;
-  eachPiece(this, n, (piece, at) => {
-    // The key turned to where this piece starts in the payload.
-    if (masked) unmask(piece, (at & 3) === 0 ? mask : Buffer.from([0, 1, 2, 3].map((i) => mask[(at + i) & 3] as number)));
-    this._fragments.push(piece);
-  });
+  takePieces(this, n, this._fragments);
   this._mask = undefined;
   if (this._maxFragments > 0) this._numFragments++;
   this._messageLength = this._totalPayloadLength;
   this.dataMessage(cb);
+}
+
+/** The masking key, where the frame has one that changes anything. */
+function keyOf(reader: ReaderState): Buffer | undefined {
+  const mask = reader._masked ? reader._mask : undefined;
+  return mask !== undefined && mask.readUInt32BE(0) !== 0 ? mask : undefined;
+}
+
+/** `key` turned to a piece that starts `at` bytes into the payload. */
+function turned(key: Buffer, at: number): Buffer {
+  return (at & 3) === 0 ? key : Buffer.from([key[at & 3] as number, key[(at + 1) & 3] as number, key[(at + 2) & 3] as number, key[(at + 3) & 3] as number]);
+}
+
+/** Takes the first `n` buffered payload bytes (spanning chunks) out, unmasked where they lie, into `into`. */
+function takePieces(reader: ReaderState, n: number, into: Buffer[]): void {
+  const key = keyOf(reader);
+  eachPiece(reader, n, (piece, at) => {
+    if (key) unmask(piece, turned(key, at));
+    into.push(piece);
+  });
+}
+
+/**
+ * Bytes of a binary payload held before they are handed on, where the WebSocket's messages go on to a byte stream: a
+ * 64 KiB message, the common large one, still goes on whole, in one write, when it arrives in 16 KiB TLS records.
+ */
+export const STREAM_FROM_BYTES = 65536;
+
+/** Whether the part of a binary payload held so far goes on now (the rest is still to come). */
+function streams(reader: ReaderState): boolean {
+  const from = reader._streamFrom ?? 0;
+  return (
+    from > 0 &&
+    reader._bufferedBytes >= from &&
+    reader._opcode === 2 &&
+    !reader._compressed &&
+    reader._binaryType === 'fragments' &&
+    reader._allowSynchronousEvents &&
+    // A frame past the fragment limit fails once whole, as in ws, with nothing of it handed on.
+    !(reader._maxFragments > 0 && reader._numFragments + 1 > reader._maxFragments)
+  );
+}
+
+/**
+ * Hands on every byte held of a binary payload whose rest is still to come, unmasked, as one 'message' of fragments
+ * (after the earlier frames of the same message, which ws kept to hand on with its last). The key is turned for the
+ * rest, which ws's own getData or the one above reads as the payload it then is.
+ */
+function handOnHeld(reader: ReaderState): void {
+  const held = reader._bufferedBytes;
+  const key = keyOf(reader);
+  const pieces = reader._fragments;
+  reader._fragments = [];
+  if (largePieces(reader, held)) {
+    reader._bufferedBytes = 0;
+    takePieces(reader, held, pieces);
+  } else {
+    // Tiny pieces are joined first, as ws joins them (MIN_PIECE_BYTES).
+    const joined = consume.call(reader, held);
+    if (key) unmask(joined, key);
+    pieces.push(joined);
+  }
+  reader._payloadLength -= held;
+  if (key) {
+    // Kept in the reader's own four bytes: a view of the chunk would hold the whole chunk while the rest comes.
+    const next = turned(key, held);
+    const scratch = (reader._scratch ??= Buffer.allocUnsafeSlow(4));
+    if (next !== scratch) for (let i = 0; i < 4; i++) scratch[i] = next[i] as number;
+    reader._mask = scratch;
+  }
+  reader._loop = false;
+  reader.emit('message', pieces, true);
 }
 
 let ownGetInfo: ReaderMethod | undefined;
@@ -284,6 +363,16 @@ function install(): string | undefined {
   ownGetData = Reader.prototype.getData;
   Reader.prototype.getData = getData as ReaderMethod;
   return undefined;
+}
+
+/**
+ * Has `websocket` hand a binary message on in pieces of STREAM_FROM_BYTES or more as they arrive, for a side whose
+ * messages go on to a byte stream; with `on` false, as ws does. Without the methods above in place it does nothing (ws then holds
+ * a message until it is whole, as before). The WebSocket must take its messages as fragments.
+ */
+export function streamBinaryPayloads(websocket: ws.WebSocket, on: boolean): void {
+  const reader = (websocket as unknown as { _receiver?: ReaderState | null })._receiver;
+  if (reader) reader._streamFrom = on && refusal === undefined ? STREAM_FROM_BYTES : 0;
 }
 
 /**

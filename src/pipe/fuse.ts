@@ -3,7 +3,8 @@
  * a message stream. It maps between the kinds and knows nothing of the transports or the configuration. Kaazing's
  * proxy semantics (KAAZING.md "The proxy service"):
  *
- * - messages → bytes: the payload of every text and binary message is written as raw bytes; boundaries are lost.
+ * - messages → bytes: the payload of every text and binary message is written as raw bytes; boundaries are lost, so a
+ *   large binary message goes on in pieces as it arrives (ends.ts, forBytes).
  *   bytes → messages: every chunk read leaves at once as one binary message. messages → messages: type (text or
  *   binary) and boundaries are kept. bytes → bytes: chunks as read.
  * - Backpressure per direction: bytes handed to the writing end whose completion has not fired are counted; above
@@ -133,6 +134,8 @@ class Fuse {
   }
 
   start(): void {
+    if (this.#down.kind === 'bytes') this.#up.forBytes?.();
+    if (this.#up.kind === 'bytes') this.#down.forBytes?.();
     this.#up.attach(this.#sink('upstream'));
     // What the client sent while the backend was being connected goes first, ahead of what it sends next.
     const initial = this.#initial;

@@ -15,7 +15,7 @@ const Receiver = (ws as unknown as { Receiver: ReaderClass }).Receiver;
 const REPLACED = ['consume', 'getInfo', 'getData', 'getPayloadLength16', 'getMask'] as const;
 // ws's own methods, taken before the module below replaces them on the prototype.
 const own = Object.fromEntries(REPLACED.map((name) => [name, Receiver.prototype[name]]));
-const { readFramesInPlace } = await import('../../../src/pipe/frame-reader.js');
+const { readFramesInPlace, streamBinaryPayloads, STREAM_FROM_BYTES } = await import('../../../src/pipe/frame-reader.js');
 const refusal = readFramesInPlace();
 
 interface Frame {
@@ -43,10 +43,12 @@ function encode(f: Frame): Buffer {
  * What a reader reports for `chunks`, fed to it one at a time as a socket would: its events, any error, and the bytes
  * it holds after each chunk.
  */
-function read(chunks: readonly Buffer[], original: boolean, isServer: boolean, maxPayload: number, binaryType = 'nodebuffer', maxFragments = 0): string[] {
+function read(chunks: readonly Buffer[], original: boolean, isServer: boolean, maxPayload: number, binaryType = 'nodebuffer', maxFragments = 0, streamFrom = 0): string[] {
   const reader = new Receiver({ isServer, maxPayload, binaryType, maxFragments });
   // An instance's own properties hide the prototype's: this reader runs ws's methods as they came.
   if (original) for (const name of REPLACED) reader[name] = own[name];
+  // What streamBinaryPayloads sets, at a size of the test's choosing.
+  else reader['_streamFrom'] = streamFrom;
   const seen: string[] = [];
   // As fragments, a message may come in more pieces than ws makes of it: what counts is their bytes.
   reader.on('message', (data: Buffer | Buffer[], binary: boolean) => seen.push(`message ${binary} ${Buffer.concat([data].flat()).toString('hex')}`));
@@ -196,6 +198,57 @@ test("a stream of frames cut anywhere reads as ws reads it, server and client: t
   assert.ok(valid >= 200, `only ${valid} of 500 streams were read without an error`);
 });
 
+/** A reading's events by kind: its binary messages' bytes as one stream, what the bytes held were, the rest in order. */
+function byKind(events: readonly string[]): { binary: string; holds: number[]; rest: string[]; binaryMessages: number } {
+  let binary = '';
+  let binaryMessages = 0;
+  const holds: number[] = [];
+  const rest: string[] = [];
+  for (const e of events) {
+    if (e.startsWith('message true ')) {
+      binary += e.slice('message true '.length);
+      binaryMessages++;
+    } else if (e.startsWith('holds ')) holds.push(Number(e.slice('holds '.length)));
+    else rest.push(e);
+  }
+  return { binary, holds, rest, binaryMessages };
+}
+
+test('streamed to a byte stream, a binary payload goes on in pieces as it comes: the same bytes, never more held', () => {
+  let streamed = 0;
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof({ weight: 3, arbitrary: message }, { weight: 1, arbitrary: control }), { minLength: 1, maxLength: 8 }),
+      fc.option(fc.constantFrom(Buffer.alloc(0), Buffer.from([0x03, 0xe8])), { freq: 3 }),
+      spoil,
+      fc.boolean(),
+      fc.array(fc.nat(), { maxLength: 30 }),
+      fc.constantFrom(0, 0, 300, 70000),
+      fc.constantFrom(0, 2, 16384),
+      fc.constantFrom(1, 64, 1000, 4096),
+      (items, close, spoiled, isServer, at, maxPayload, maxFragments, streamFrom) => {
+        const chunks = cut(wire(framesOf(items, close ?? undefined, isServer), spoiled), at);
+        const theirs = byKind(read(chunks, true, isServer, maxPayload, 'fragments', maxFragments));
+        const ours = byKind(read(chunks, false, isServer, maxPayload, 'fragments', maxFragments, streamFrom));
+        // Text, control frames, the close and any error: as ws reads them, in the same order.
+        assert.deepEqual(ours.rest, theirs.rest);
+        // Binary bytes: the same. A stream that fails (a spoiled one, or past maxPayload or the fragment limit), or that
+        // stops inside a message (a spoiled length): what ws handed on, and perhaps part of the message it stopped in.
+        const failed = theirs.rest.some((e) => e.startsWith('error'));
+        if (spoiled === null && !failed) assert.equal(ours.binary, theirs.binary);
+        else assert.ok(ours.binary.startsWith(theirs.binary), 'what ws handed on, then at most more of the same stream');
+        assert.equal(ours.holds.length, theirs.holds.length);
+        ours.holds.forEach((held, i) => assert.ok(held <= (theirs.holds[i] as number), `after chunk ${i}: ${held} bytes held, ws ${theirs.holds[i]}`));
+        if (ours.binaryMessages > theirs.binaryMessages) streamed++;
+      },
+    ),
+    { numRuns: 500 },
+  );
+  // The property says little unless payloads do go on before they are whole: about 75 of 500 streams do (61–94 over
+  // 25 seeds).
+  assert.ok(streamed >= 20, `only ${streamed} of 500 streams handed a payload on before it was whole`);
+});
+
 test('every place a 16-bit length or a masking key can be cut reads the same as whole', () => {
   const frames: Frame[] = [
     { fin: true, rsv: 0, opcode: 2, masked: true, mask: Buffer.from([1, 2, 3, 4]), payload: Buffer.alloc(130, 9) },
@@ -237,3 +290,33 @@ test('a large binary payload read as fragments comes in the pieces TLS delivered
 test('a payload that arrives in tiny pieces is joined, not handed on one piece per read', () => {
   assert.equal(fragmentsOf(128 * 1024, 100).length, 1);
 });
+
+test('a 1 MiB binary message streamed to a byte stream is held 64 KiB at a time, not whole', () => {
+  const size = 1024 * 1024;
+  const payload = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31) & 0xff));
+  // 16,383: every piece starts at another offset into the masking key.
+  const frame = encode({ fin: true, rsv: 0, opcode: 2, masked: true, mask: Buffer.from([0x12, 0x34, 0x56, 0x78]), payload });
+  const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
+  reader['_streamFrom'] = STREAM_FROM_BYTES;
+  const messages: Buffer[] = [];
+  reader.on('message', (data: Buffer[]) => messages.push(Buffer.concat(data)));
+  let most = 0;
+  for (let at = 0; at < frame.length; at += 16383) {
+    reader._write(Buffer.from(frame.subarray(at, at + 16383)), 'buffer', () => undefined);
+    most = Math.max(most, reader['_bufferedBytes'] as number);
+  }
+  assert.deepEqual(Buffer.concat(messages), payload);
+  assert.ok(messages.length >= size / (STREAM_FROM_BYTES + 16383), `${messages.length} pieces`);
+  assert.ok(most < STREAM_FROM_BYTES, `${most} bytes held at most`);
+});
+
+test("streamBinaryPayloads turns streaming on and off on a WebSocket's reader", () => {
+  const websocket = new ws.WebSocket(null as unknown as string, undefined, { isServer: true } as never);
+  const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
+  (websocket as unknown as { _receiver: Reader })._receiver = reader;
+  streamBinaryPayloads(websocket, true);
+  assert.equal(reader['_streamFrom'], STREAM_FROM_BYTES);
+  streamBinaryPayloads(websocket, false);
+  assert.equal(reader['_streamFrom'], 0);
+});
+
