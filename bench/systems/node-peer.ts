@@ -1,11 +1,14 @@
 /**
- * The two peers kept in bench/peers/, each a Node process of its own started with the run's certificates:
- * `naive` (https + ws + net, the proxy Node gives for free) and `tls-relay` (tls.createServer piped to the
- * backend, no WebSocket: the floor for Node's TLS).
+ * The peers kept in bench/peers/, each a Node process of its own started with the run's certificates: `naive`
+ * (https + ws + net, the proxy Node gives for free), `tls-relay` (tls.createServer piped to the backend, no WebSocket:
+ * the floor for Node's TLS) and `ws-relay`. Each gets the OpenSSL settings the gateway's launcher gives the gateway
+ * (bin/openssl.cnf, or the operator's OPENSSL_CONF), so that what is compared is the code, not a setting any of them
+ * could make: one TLS 1.3 session ticket instead of two is 12 KiB per idle connection and a tenth of the gateway's
+ * CPU per full handshake (docs/PERFORMANCE.md).
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BENCH_DIST } from '../paths.js';
+import { BENCH_DIST, REPO_ROOT } from '../paths.js';
 import { onCpus } from '../pin.js';
 import { captureOutput } from '../procs.js';
 import { withFileLimit } from './limits.js';
@@ -25,7 +28,7 @@ function nodePeer(name: string, script: string, protocol: 'ws' | 'tls', descript
       const { files } = ctx.pki;
       const [limited, limitedArgs] = withFileLimit(process.execPath, [join(BENCH_DIST, 'peers', script), files.serverCert, files.serverKey, files.ca, String(ctx.sinkPort), String(processes)], ctx.fileLimit);
       const [cmd, args] = onCpus(limited, limitedArgs, ctx.cpus);
-      const child = ctx.procs.spawn(cmd, args, { cwd: ctx.workDir });
+      const child = ctx.procs.spawn(cmd, args, { cwd: ctx.workDir, env: { ...process.env, OPENSSL_CONF: process.env['OPENSSL_CONF'] ?? join(REPO_ROOT, 'bin', 'openssl.cnf') } });
       const output = captureOutput(child);
       const port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name} did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);

@@ -206,6 +206,19 @@ function largePieces(reader: ReaderState, n: number): boolean {
 }
 
 /**
+ * Whether this frame's payload may be handed on in pieces: binary, not compressed, read by a WebSocket that takes
+ * messages as fragments, and within the fragment limit (a frame past it fails once whole, as in ws).
+ */
+function piecewise(reader: ReaderState): boolean {
+  return (
+    reader._opcode === 2 &&
+    !reader._compressed &&
+    reader._binaryType === 'fragments' &&
+    !(reader._maxFragments > 0 && reader._numFragments + 1 > reader._maxFragments)
+  );
+}
+
+/**
  * A binary frame whose payload spans chunks, read by a WebSocket that takes messages as fragments (the pipe's ends
  * do): each piece is unmasked where it lies and becomes a fragment of its own, where ws would copy the pieces into one
  * new Buffer first. At 64 KiB a message spans four TLS reads or more, and the copy was 8% of the gateway's busy time.
@@ -218,13 +231,7 @@ function getData(this: ReaderState, cb: unknown): void {
     return;
   }
   const spans = n > 0 && this._bufferedBytes >= n && (this._buffers[0] as Buffer).length - (this._offset ?? 0) < n;
-  const own =
-    !spans ||
-    this._opcode !== 2 ||
-    this._compressed ||
-    this._binaryType !== 'fragments' ||
-    (this._maxFragments > 0 && this._numFragments + 1 > this._maxFragments) ||
-    !largePieces(this, n);
+  const own = !spans || !piecewise(this) || !largePieces(this, n);
   if (own) {
     (ownGetData as (this: ReaderState, cb: unknown) => void).call(this, cb);
     return;
@@ -259,23 +266,14 @@ function takePieces(reader: ReaderState, n: number, into: Buffer[]): void {
 
 /**
  * Bytes of a binary payload held before they are handed on, where the WebSocket's messages go on to a byte stream: a
- * 64 KiB message, the common large one, still goes on whole, in one write, when it arrives in 16 KiB TLS records.
+ * message of 64 KiB or less, the common large one, still goes on whole, in one write.
  */
 export const STREAM_FROM_BYTES = 65536;
 
 /** Whether the part of a binary payload held so far goes on now (the rest is still to come). */
 function streams(reader: ReaderState): boolean {
   const from = reader._streamFrom ?? 0;
-  return (
-    from > 0 &&
-    reader._bufferedBytes >= from &&
-    reader._opcode === 2 &&
-    !reader._compressed &&
-    reader._binaryType === 'fragments' &&
-    reader._allowSynchronousEvents &&
-    // A frame past the fragment limit fails once whole, as in ws, with nothing of it handed on.
-    !(reader._maxFragments > 0 && reader._numFragments + 1 > reader._maxFragments)
-  );
+  return from > 0 && reader._bufferedBytes >= from && reader._allowSynchronousEvents && piecewise(reader);
 }
 
 /**

@@ -74,10 +74,13 @@ test("bin/gateway caps V8's young generation and names its OpenSSL settings, and
   assert.equal(variable(await environOf({ NODE_OPTIONS: theirs, OPENSSL_CONF: undefined }), 'NODE_OPTIONS'), `${SEMI_SPACE} ${OPENSSL} ${theirs}`);
 });
 
-test("an operator's OPENSSL_CONF is left to Node: bin/gateway then names no OpenSSL settings of its own", { skip }, async () => {
+test("an operator's OPENSSL_CONF, --openssl-config or --openssl-shared-config is left to Node: bin/gateway then names no OpenSSL settings of its own", { skip }, async () => {
   const environ = await environOf({ NODE_OPTIONS: undefined, OPENSSL_CONF: '' });
   assert.equal(variable(environ, 'NODE_OPTIONS'), SEMI_SPACE);
   assert.equal(variable(environ, 'OPENSSL_CONF'), '');
+  for (const theirs of ['--openssl-shared-config', `--openssl-config=${realpathSync(repoPath('bin', 'openssl.cnf'))}`]) {
+    assert.equal(variable(await environOf({ NODE_OPTIONS: theirs, OPENSSL_CONF: undefined }), 'NODE_OPTIONS'), `${SEMI_SPACE} ${theirs}`);
+  }
 });
 
 /** The TLS 1.3 session tickets a client with the development certificate is sent before the 101 of its upgrade. */
@@ -103,7 +106,7 @@ async function ticketsBeforeUpgrade(program: boolean): Promise<number> {
   }
 }
 
-test('run as a program, the gateway sends one TLS 1.3 session ticket per full handshake; Node alone sends two', { skip }, async () => {
+test('run as a program, the gateway sends one TLS 1.3 session ticket per full handshake; Node alone sends two', async () => {
   assert.equal(await ticketsBeforeUpgrade(true), 1);
   assert.equal(await ticketsBeforeUpgrade(false), 2);
 });

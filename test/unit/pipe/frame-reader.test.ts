@@ -198,20 +198,27 @@ test("a stream of frames cut anywhere reads as ws reads it, server and client: t
   assert.ok(valid >= 200, `only ${valid} of 500 streams were read without an error`);
 });
 
-/** A reading's events by kind: its binary messages' bytes as one stream, what the bytes held were, the rest in order. */
-function byKind(events: readonly string[]): { binary: string; holds: number[]; rest: string[]; binaryMessages: number } {
-  let binary = '';
+/**
+ * A reading's events by kind: every message's bytes as one stream, in order (what a byte stream gets), its text
+ * messages, what the bytes held were, and the rest (control frames, the close, an error) in order.
+ */
+function byKind(events: readonly string[]): { data: string; texts: string[]; holds: number[]; rest: string[]; binaryMessages: number } {
+  let data = '';
   let binaryMessages = 0;
+  const texts: string[] = [];
   const holds: number[] = [];
   const rest: string[] = [];
   for (const e of events) {
     if (e.startsWith('message true ')) {
-      binary += e.slice('message true '.length);
+      data += e.slice('message true '.length);
       binaryMessages++;
+    } else if (e.startsWith('message false ')) {
+      data += e.slice('message false '.length);
+      texts.push(e);
     } else if (e.startsWith('holds ')) holds.push(Number(e.slice('holds '.length)));
     else rest.push(e);
   }
-  return { binary, holds, rest, binaryMessages };
+  return { data, texts, holds, rest, binaryMessages };
 }
 
 test('streamed to a byte stream, a binary payload goes on in pieces as it comes: the same bytes, never more held', () => {
@@ -230,13 +237,15 @@ test('streamed to a byte stream, a binary payload goes on in pieces as it comes:
         const chunks = cut(wire(framesOf(items, close ?? undefined, isServer), spoiled), at);
         const theirs = byKind(read(chunks, true, isServer, maxPayload, 'fragments', maxFragments));
         const ours = byKind(read(chunks, false, isServer, maxPayload, 'fragments', maxFragments, streamFrom));
-        // Text, control frames, the close and any error: as ws reads them, in the same order.
+        // Text messages, control frames, the close and any error: as ws reads them, in the same order.
+        assert.deepEqual(ours.texts, theirs.texts);
         assert.deepEqual(ours.rest, theirs.rest);
-        // Binary bytes: the same. A stream that fails (a spoiled one, or past maxPayload or the fragment limit), or that
-        // stops inside a message (a spoiled length): what ws handed on, and perhaps part of the message it stopped in.
+        // All the bytes, text and binary, in order: the same. A stream that fails (a spoiled one, or past maxPayload or
+        // the fragment limit), or that stops inside a message (a spoiled length): what ws handed on, and perhaps part
+        // of the message it stopped in.
         const failed = theirs.rest.some((e) => e.startsWith('error'));
-        if (spoiled === null && !failed) assert.equal(ours.binary, theirs.binary);
-        else assert.ok(ours.binary.startsWith(theirs.binary), 'what ws handed on, then at most more of the same stream');
+        if (spoiled === null && !failed) assert.equal(ours.data, theirs.data);
+        else assert.ok(ours.data.startsWith(theirs.data), 'what ws handed on, then at most more of the same stream');
         assert.equal(ours.holds.length, theirs.holds.length);
         ours.holds.forEach((held, i) => assert.ok(held <= (theirs.holds[i] as number), `after chunk ${i}: ${held} bytes held, ws ${theirs.holds[i]}`));
         if (ours.binaryMessages > theirs.binaryMessages) streamed++;
