@@ -296,6 +296,15 @@ test('a large binary payload read as fragments comes in the pieces TLS delivered
   assert.equal(fragmentsOf(128 * 1024, 16 * 1024).length, 9);
 });
 
+test('a payload that spans two reads comes in its two pieces, not copied into one', () => {
+  // 4 KiB in reads of 3,000 bytes: 2,992 bytes after the header, then the rest.
+  const fragments = fragmentsOf(4096, 3000);
+  assert.deepEqual(
+    fragments.map((f) => f.length),
+    [2992, 1104],
+  );
+});
+
 test('a payload that arrives in tiny pieces is joined, not handed on one piece per read', () => {
   assert.equal(fragmentsOf(128 * 1024, 100).length, 1);
 });
