@@ -189,12 +189,13 @@ let ownGetData: ReaderMethod | undefined;
 /**
  * The smallest average piece handed on as it lies, where a payload lies in more than two. A peer that sends tiny TLS
  * records would otherwise turn one frame into as many pieces as records, each a write of its own and an object held
- * until written; smaller pieces are joined, as ws joins them. Two pieces, the most a payload smaller than a TLS read
- * spans, are always handed on: joining them was a new Buffer and a copy for about one message in four at 4 KiB.
+ * until written; smaller pieces are joined, as ws joins them. Two pieces, the most a payload smaller than a full TLS
+ * read spans, are always handed on: joining them was a new Buffer and a copy for about one message in four at 4 KiB
+ * towards a byte stream (towards a WebSocket, the copy is made when the message is sent on instead).
  */
 const MIN_PIECE_BYTES = 4096;
 
-/** Whether the first `n` buffered bytes lie in two pieces, or in pieces of MIN_PIECE_BYTES or more on average. */
+/** Whether the first `n` buffered bytes lie in at most two pieces, or in pieces of MIN_PIECE_BYTES or more on average. */
 function largePieces(reader: ReaderState, n: number): boolean {
   let held = -(reader._offset ?? 0);
   let pieces = 0;

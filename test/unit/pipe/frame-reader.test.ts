@@ -277,14 +277,23 @@ test('every place a 16-bit length or a masking key can be cut reads the same as 
   }
 });
 
-/** The fragments of the one message a masked binary frame of `size` bytes makes, fed in chunks of `chunkBytes`. */
-function fragmentsOf(size: number, chunkBytes: number): Buffer[] {
+/**
+ * The fragments of the one message a masked binary frame of `size` bytes makes, fed in chunks of `chunkBytes`, each
+ * in memory of its own (its ArrayBuffer is in `chunks`), as a socket's reads are.
+ */
+function fragmentsOf(size: number, chunkBytes: number, chunks: ArrayBufferLike[] = []): Buffer[] {
   const payload = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31) & 0xff));
   const frame = encode({ fin: true, rsv: 0, opcode: 2, masked: true, mask: Buffer.from([0x12, 0x34, 0x56, 0x78]), payload });
   const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
   const messages: Buffer[][] = [];
   reader.on('message', (data: Buffer[]) => messages.push(data));
-  for (let at = 0; at < frame.length; at += chunkBytes) reader._write(frame.subarray(at, at + chunkBytes), 'buffer', () => undefined);
+  for (let at = 0; at < frame.length; at += chunkBytes) {
+    const piece = frame.subarray(at, at + chunkBytes);
+    const chunk = Buffer.allocUnsafeSlow(piece.length);
+    piece.copy(chunk);
+    chunks.push(chunk.buffer);
+    reader._write(chunk, 'buffer', () => undefined);
+  }
   assert.equal(messages.length, 1);
   const [fragments] = messages as [Buffer[]];
   assert.deepEqual(Buffer.concat(fragments), payload);
@@ -296,12 +305,17 @@ test('a large binary payload read as fragments comes in the pieces TLS delivered
   assert.equal(fragmentsOf(128 * 1024, 16 * 1024).length, 9);
 });
 
-test('a payload that spans two reads comes in its two pieces, not copied into one', () => {
-  // 4 KiB in reads of 3,000 bytes: 2,992 bytes after the header, then the rest.
-  const fragments = fragmentsOf(4096, 3000);
+test('a payload that spans two reads comes in its two pieces, unmasked where they lie, not copied', () => {
+  // 4 KiB in reads of 3,001 bytes: 2,993 bytes after the header, then the rest, which starts a byte into the key.
+  const chunks: ArrayBufferLike[] = [];
+  const fragments = fragmentsOf(4096, 3001, chunks);
   assert.deepEqual(
     fragments.map((f) => f.length),
-    [2992, 1104],
+    [2993, 1103],
+  );
+  assert.ok(
+    fragments.every((f) => chunks.includes(f.buffer)),
+    'every piece lies in the memory of the read it came in',
   );
 });
 
