@@ -1,13 +1,15 @@
 /**
- * Devices whose TLS is not Node's: Python's standard library and `openssl s_client`, both on the system's OpenSSL,
- * present a client certificate to a wss:// proxy in front of a TCP backend, as the gateway is started by its launcher
- * (`bin/gateway`, one session ticket per full handshake). Each visits twice and offers its first session on the
- * second: the gateway resumes it, and still tells who the client is.
+ * Devices whose TLS is not Node's, through a wss:// proxy in front of a TCP backend, the gateway started by its
+ * launcher (`bin/gateway`, one session ticket per full handshake):
+ * - Python's standard library and `openssl s_client`, both on the system's OpenSSL, present a client certificate,
+ *   visit twice and offer their first session on the second: the gateway resumes it and still tells who the client is;
+ * - the JDK (JSSE and its HttpClient WebSocket) with keytool-readable stores, against a gateway that serves a
+ *   Kaazing deployment's JCEKS keystore and JKS truststore.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
@@ -20,6 +22,8 @@ const ACCEPT = 'wss://127.0.0.1:0/device';
 const PYTHON = '/usr/bin/python3';
 const HAS_PYTHON = existsSync(PYTHON);
 const HAS_OPENSSL = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+const HAS_JAVA = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+const STORES = repoPath('test/fixtures/stores');
 
 interface Visit {
   readonly status?: string;
@@ -173,5 +177,62 @@ describe('devices on the system OpenSSL, through bin/gateway', { skip: HAS_PYTHO
     assert.ok(readFileSync(sessionFile, 'utf8').includes('BEGIN SSL SESSION PARAMETERS'), 's_client kept the session it was given');
     const second = await opensslVisit(gw.port(ACCEPT), space.dir, { in: sessionFile });
     assert.match(second, /^Reused, TLSv1\.3/m);
+  });
+});
+
+describe("a JDK device with keytool-readable stores, against a Kaazing deployment's JCEKS and JKS", { skip: HAS_JAVA ? false : 'java is not installed' }, () => {
+  const ACCEPT_JDK = 'wss://localhost:0/devices';
+  let space: Workspace;
+  let gw: GatewayProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await tcpEcho();
+    space = workspace();
+    const copies: Array<[string, string]> = [['gateway.jceks', 'keystore.db'], ['truststore.jks', 'truststore.db'], ['device-1.p12', 'device-1.p12']];
+    for (const [from, to] of copies) {
+      copyFileSync(join(STORES, from), join(space.dir, to));
+    }
+    space.write('keystore.pw', 'jceks-pass\n');
+    const config = space.config(`
+  <service>
+    <name>devices</name>
+    <accept>${ACCEPT_JDK}</accept>
+    <connect>tcp://127.0.0.1:${backend.port}</connect>
+    <type>proxy</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  </service>
+  <security>
+    <keystore><type>JCEKS</type><file>keystore.db</file><password-file>keystore.pw</password-file></keystore>
+    <truststore><file>truststore.db</file></truststore>
+  </security>`);
+    gw = await GatewayProcess.launch(['start', '--config', config], undefined, { program: true });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await backend?.close();
+    space?.cleanup();
+  });
+
+  const javaVisit = async (keystore: string, password: string): Promise<{ sent?: string; echo?: string; close?: number; error?: string }> => {
+    const url = `wss://localhost:${gw.port(ACCEPT_JDK)}/devices`;
+    const { code, stdout, stderr } = await run('java', [repoPath('test/fixtures/java/DeviceClient.java'), url, keystore === '-' ? '-' : join(space.dir, keystore), password, join(space.dir, 'truststore.db'), 'changeit']);
+    assert.equal(code, 0, stderr);
+    return JSON.parse(stdout.trim()) as { sent?: string; echo?: string; close?: number; error?: string };
+  };
+
+  test('device-1 (an OpenSSL-made PKCS12) reaches the TCP backend and back, and is logged as device-1', async () => {
+    const visit = await javaVisit('device-1.p12', 'changeit');
+    assert.equal(visit.error, undefined, `the JDK client failed: ${visit.error}`);
+    assert.equal(visit.echo, `binary:${visit.sent}`, "the backend's bytes come back as a binary message");
+    assert.equal(visit.close, 1000);
+    const line = await gw.waitFor((l) => l['event'] === 'close' && l['service'] === 'devices');
+    assert.equal(line['subject'], 'CN=device-1, OU=devices, O=Acme');
+  });
+
+  test('a JDK device without a certificate is refused in the handshake', async () => {
+    const visit = await javaVisit('-', '');
+    assert.match(visit.error ?? '', /certificate_required/, 'the JDK client was let in, or failed otherwise');
   });
 });
