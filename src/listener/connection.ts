@@ -50,6 +50,8 @@ export class DownstreamConnection {
   phase: Phase;
   endpoints: Endpoints;
   tls: TLSSocket | undefined;
+  /** Whether the TLS handshake resumed a session (a ticket); undefined until it completes, and without TLS. */
+  tlsResumed: boolean | undefined;
   identity: ClientIdentity | undefined;
   /** Who passed the service's realm, once one has (`<realm-name>`). */
   principal: Principal | undefined;
@@ -125,6 +127,7 @@ class ServiceContext implements ConnectionContext {
   readonly localAddress: string;
   readonly localPort: number;
   readonly tlsVersion: string | undefined;
+  readonly tlsResumed: boolean | undefined;
   readonly servername: string | undefined;
   readonly identity: ClientIdentity | undefined;
   readonly principal: Principal | undefined;
@@ -150,6 +153,7 @@ class ServiceContext implements ConnectionContext {
     this.localAddress = from.localAddress;
     this.localPort = from.localPort;
     this.tlsVersion = conn.tls?.getProtocol() ?? undefined;
+    this.tlsResumed = conn.tlsResumed;
     this.servername = conn.tls?.servername || undefined;
     this.identity = who.identity;
     this.principal = who.principal;

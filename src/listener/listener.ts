@@ -444,6 +444,8 @@ export class Listener {
    * gets a 403 naming the cause, since Node cannot end the handshake with the matching alert (tls/accept.ts).
    */
   #vet(conn: DownstreamConnection, socket: TLSSocket): void {
+    conn.tlsResumed = socket.isSessionReused();
+    this.#options.meter.handshakeCompleted(conn.tlsResumed);
     // A resumed session's certificate is judged again against the trust of the TLS that resumed it. A listener that
     // asks for no certificate gets none: its sessions (which hold their secrets) are not read for one.
     const identity = this.#options.verifyClient === 'none' ? anonymousIdentity() : identify(socket, this.#tls?.trust);

@@ -42,6 +42,8 @@ interface ServiceCounts {
 interface ListenerCounts {
   readonly refusals: Map<string, { readonly reason: RefusalReason; readonly service: string; count: number }>;
   readonly handshakeFailures: Map<string, number>;
+  fullHandshakes: number;
+  resumedHandshakes: number;
 }
 
 export class PrometheusMetrics implements GatewayMetrics {
@@ -142,6 +144,22 @@ export class PrometheusMetrics implements GatewayMetrics {
       },
     });
     new Counter({
+      name: 'gateway_tls_handshakes_total',
+      help: 'TLS handshakes completed, by listening address and whether they resumed a session (resumed="true").',
+      labelNames: ['listener', 'resumed'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [listener, l] of listeners) {
+          // Both series from a listener's first handshake on (a rate of resumption of 0 is worth seeing), none for
+          // one without TLS.
+          if (l.fullHandshakes + l.resumedHandshakes === 0) continue;
+          this.labels(listener, 'false').inc(l.fullHandshakes);
+          this.labels(listener, 'true').inc(l.resumedHandshakes);
+        }
+      },
+    });
+    new Counter({
       name: 'gateway_upstream_connect_failures_total',
       help: 'Backend connections that failed, by service and error code.',
       labelNames: ['service', 'code'],
@@ -218,7 +236,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   listener(address: string): ListenerMeter {
     let meter = this.#listeners.get(address);
     if (meter) return meter;
-    const counts: ListenerCounts = { refusals: new Map(), handshakeFailures: new Map() };
+    const counts: ListenerCounts = { refusals: new Map(), handshakeFailures: new Map(), fullHandshakes: 0, resumedHandshakes: 0 };
     this.#listenerCounts.set(address, counts);
     const recent = this.#recent;
     meter = {
@@ -241,6 +259,10 @@ export class PrometheusMetrics implements GatewayMetrics {
       },
       handshakeFailed(reason) {
         counts.handshakeFailures.set(reason, (counts.handshakeFailures.get(reason) ?? 0) + 1);
+      },
+      handshakeCompleted(resumed) {
+        if (resumed) counts.resumedHandshakes++;
+        else counts.fullHandshakes++;
       },
     };
     this.#listeners.set(address, meter);

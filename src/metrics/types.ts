@@ -57,6 +57,8 @@ export interface ListenerMeter {
   refused(reason: RefusalReason, service: string | undefined, detail: RefusalDetail): void;
   /** A TLS handshake did not complete; `reason` is OpenSSL's or Node's code (`ECONNRESET`, `timeout`, …). */
   handshakeFailed(reason: string): void;
+  /** A TLS handshake completed, full or resuming a session the client offered; the certificate is judged after. */
+  handshakeCompleted(resumed: boolean): void;
 }
 
 /** What one service reports; bound to its name once, so opening and closing a connection costs no label lookup. */
@@ -100,7 +102,7 @@ export interface GatewayMetrics {
   text(): Promise<string>;
 }
 
-const NO_LISTENER: ListenerMeter = { refused: () => undefined, handshakeFailed: () => undefined };
+const NO_LISTENER: ListenerMeter = { refused: () => undefined, handshakeFailed: () => undefined, handshakeCompleted: () => undefined };
 const NO_SERVICE: ServiceMeter = {
   opened: () => undefined,
   closed: () => undefined,

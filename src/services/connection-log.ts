@@ -28,6 +28,7 @@ export function logOpened(ctx: ConnectionContext, upstream?: string): void {
       downstream: `${ctx.downstreamAddress}:${ctx.downstreamPort}`,
       accept: ctx.accept,
       path: ctx.path,
+      ...(ctx.tlsResumed !== undefined ? { resumed: ctx.tlsResumed } : {}),
       ...identityFields(ctx),
       ...(upstream ? { upstream } : {}),
     },

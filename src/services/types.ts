@@ -28,6 +28,8 @@ export interface ConnectionContext {
   /** Negotiated TLS version (`TLSv1.3`) and the SNI name the client sent; undefined without TLS. */
   readonly tlsVersion: string | undefined;
   readonly servername: string | undefined;
+  /** Whether the TLS handshake resumed a session the client offered (a ticket); undefined without TLS. */
+  readonly tlsResumed?: boolean | undefined;
   /** The accept URI the connection came in on. */
   readonly accept: string;
   /** The request path (without query) as the client sent it; `/` on tcp:// and ssl:// accepts. */

@@ -254,6 +254,49 @@ test('wss: a client without a certificate gets the certificate_required alert (T
   assert.deepEqual(failures.map((v) => [v.labels['reason'], v.value]), [['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 1]]);
 });
 
+test('wss: every completed handshake is counted, full or resumed, and the open line says which', async (t) => {
+  const { port, log, metrics } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const { client } = testPki();
+  /** Upgrades, leaves once answered, and gives the session the gateway sent and whether this one was resumed. */
+  const visit = (session?: Buffer): Promise<{ session: Buffer | undefined; reused: boolean }> =>
+    within(
+      new Promise((resolve, reject) => {
+        let sent: Buffer | undefined;
+        let reused = false;
+        const socket = tlsClient(port, { cert: client.cert, key: client.key, ...(session ? { session } : {}) });
+        socket.on('session', (s: Buffer) => (sent = s));
+        socket.once('secureConnect', () => {
+          reused = socket.isSessionReused();
+          socket.write(upgradeRequest('/echo', 'localhost'));
+        });
+        socket.once('data', () => socket.end());
+        socket.on('error', reject);
+        socket.once('close', () => resolve({ session: sent, reused }));
+      }),
+      'a TLS visit',
+    );
+  const first = await visit();
+  assert.ok(first.session, 'the gateway sent a session ticket');
+  const second = await visit(first.session);
+  assert.equal(second.reused, true);
+  await within(log.waitFor((l) => l['event'] === 'open' && l['resumed'] === true), 'the resumed open line');
+  const opens = log.lines.filter((l) => l['event'] === 'open');
+  assert.deepEqual(opens.map((l) => l['resumed']), [false, true]);
+  const handshakes = (await metrics.registry.getSingleMetric('gateway_tls_handshakes_total')?.get())?.values ?? [];
+  assert.deepEqual(handshakes.map((v) => [v.labels['resumed'], v.value]).sort(), [['false', 1], ['true', 1]]);
+});
+
+test('ws: a connection without TLS has no resumed field and counts no handshake', async (t) => {
+  const { port, log, metrics } = await start(t);
+  const s = await opened(port);
+  s.write(upgradeRequest('/echo'));
+  const line = await within(log.waitFor((l) => l['event'] === 'open'), 'the open line');
+  s.destroy();
+  assert.equal('resumed' in line, false);
+  const handshakes = (await metrics.registry.getSingleMetric('gateway_tls_handshakes_total')?.get())?.values ?? [];
+  assert.deepEqual(handshakes, []);
+});
+
 test('wss: a client without a certificate gets a handshake_failure alert (TLS 1.2)', async (t) => {
   const { port } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
   const outcome = await tlsOutcome(tlsClient(port, { maxVersion: 'TLSv1.2' }));
