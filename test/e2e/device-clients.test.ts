@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { mtlsProxyService, PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess, type LogLine } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
@@ -127,15 +127,7 @@ describe('devices on the system OpenSSL, through bin/gateway', { skip: HAS_PYTHO
     space = workspace();
     space.write('client.pem', pki.client.cert);
     space.write('client.key', pki.client.key);
-    const config = space.config(`
-  <service>
-    <name>devices</name>
-    <accept>${ACCEPT}</accept>
-    <connect>tcp://127.0.0.1:${backend.port}</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-  </service>
-  ${PEM_SECURITY}`);
+    const config = space.config(mtlsProxyService('devices', ACCEPT, `tcp://127.0.0.1:${backend.port}`) + PEM_SECURITY);
     gw = await GatewayProcess.launch(['start', '--config', config], undefined, { program: true });
   });
 
@@ -209,14 +201,7 @@ describe("a JDK device with keytool-readable stores, against a Kaazing deploymen
       copyFileSync(join(STORES, from), join(space.dir, to));
     }
     space.write('keystore.pw', 'jceks-pass\n');
-    const config = space.config(`
-  <service>
-    <name>devices</name>
-    <accept>${ACCEPT_JDK}</accept>
-    <connect>tcp://127.0.0.1:${backend.port}</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
-  </service>
+    const config = space.config(`${mtlsProxyService('devices', ACCEPT_JDK, `tcp://127.0.0.1:${backend.port}`)}
   <security>
     <keystore><type>JCEKS</type><file>keystore.db</file><password-file>keystore.pw</password-file></keystore>
     <truststore><file>truststore.db</file></truststore>

@@ -31,6 +31,18 @@ export function echoService(accept: string): string {
   </service>`;
 }
 
+/** A config body with one proxy service that requires a client certificate, from `accept` to `connect`. */
+export function mtlsProxyService(name: string, accept: string, connect: string): string {
+  return `
+  <service>
+    <name>${name}</name>
+    <accept>${accept}</accept>
+    <connect>${connect}</connect>
+    <type>proxy</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  </service>`;
+}
+
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
   const pki = testPki();
