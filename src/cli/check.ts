@@ -27,7 +27,7 @@ export function check(configPath: string | undefined, defines: Record<string, st
   for (const s of config.services) {
     out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}${s.directory ? ` serving ${s.directory.directory}` : ''}${s.redirect ? ` redirecting to ${s.redirect.location} (${s.redirect.statusCode})` : ''}`);
     for (const a of s.accepts) {
-      const verify = a.scheme === 'wss' || a.scheme === 'https' ? `, verify-client ${s.acceptOptions.sslVerifyClient}` : '';
+      const verify = a.scheme === 'wss' || a.scheme === 'https' || a.scheme === 'ssl' ? `, verify-client ${s.acceptOptions.sslVerifyClient}` : '';
       out(`    ${a.uri}  [listen ${a.listen.host}:${a.listen.port}${verify}]`);
     }
   }

@@ -25,11 +25,19 @@ describe('gateway check', () => {
     <accept>wss://127.0.0.1:0/echo</accept>
     <type>echo</type>
     <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  </service>
+  <service>
+    <name>devices</name>
+    <accept>ssl://localhost:0</accept>
+    <connect>tcp://127.0.0.1:7000</connect>
+    <type>proxy</type>
+    <accept-options><ssl.verify-client>optional</ssl.verify-client></accept-options>
   </service>${PEM_SECURITY}`, 'valid.xml');
     const r = await runGateway(['check', '--config', file]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /echo \(echo\)/);
     assert.match(r.stdout, /wss:\/\/127\.0\.0\.1:0\/echo .*verify-client required/);
+    assert.match(r.stdout, /ssl:\/\/localhost:0 .*verify-client optional/);
   });
 
   test('every problem is listed with its line and column, not only the first', async () => {
