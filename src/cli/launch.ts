@@ -42,8 +42,9 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
   try {
     await gateway.start();
   } catch (err) {
-    // A GatewayError's message says all a user needs (Address already in use, …); other errors keep their stack.
-    if (isGatewayError(err)) log.error({ code: err.code }, err.message);
+    // A GatewayError says all a user needs (Address already in use, the accept that wanted it, …); other errors keep
+    // their stack.
+    if (isGatewayError(err)) log.error({ code: err.code }, describe({ severity: 'error', code: err.code, message: err.message, position: err.position, hint: err.hint }));
     else log.error({ err }, (err as Error).message);
     log.fatal('Gateway failed to launch');
     return EXIT.RUNTIME;

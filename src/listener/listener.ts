@@ -266,9 +266,14 @@ export class Listener {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         this.#state = 'closed';
+        // Kaazing's message, then which accepts wanted the address and where the first of them is written.
+        const routes = this.#routes.routes;
+        const wanted = routes.map((r) => `${r.accept.uri} of service "${r.service.config.name}"`).join(', ');
         reject(
           new GatewayError('GW_ERR_BIND', `Unable to bind to resource: ${host}:${port} cause: ${bindReason(err)}`, {
             cause: err,
+            position: routes[0]?.accept.position,
+            hint: wanted === '' ? undefined : `wanted by ${wanted}`,
           }),
         );
       };

@@ -2,6 +2,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { runGateway } from '../helpers/gateway-process.js';
 import { workspace } from '../helpers/e2e-setup.js';
 import { repoPath } from '../helpers/paths.js';
@@ -69,5 +70,23 @@ describe('command-line and file errors', () => {
     const [first] = r.stdout.split('\n');
     assert.match(first ?? '', new RegExp(`truncated\\.xml:${lastLine}:\\d+: error GW_ERR_CONFIG_XML: Not well-formed XML: the file ends with these elements still open: <service> \\(opened at \\d+:3\\), <gateway-config> \\(opened at \\d+:1\\)`));
     assert.doesNotMatch(r.stdout, /Invalid '\[/);
+  });
+
+  test('an address in use names the accept that wanted it, where it is written, exit 3', async (t) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    t.after(() => taken.close());
+    const port = (taken.address() as AddressInfo).port;
+    const file = ws.config(`
+  <service>
+    <name>echo</name>
+    <accept>ws://127.0.0.1:${port}/echo</accept>
+    <type>echo</type>
+  </service>`, 'in-use.xml');
+    const r = await runGateway(['start', '--config', file, '--log-format', 'json']);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.includes('GW_ERR_BIND')) ?? '';
+    const msg = (JSON.parse(line) as { msg: string }).msg;
+    assert.equal(msg, `${file}:6:5: error GW_ERR_BIND: Unable to bind to resource: 127.0.0.1:${port} cause: Address already in use (wanted by ws://127.0.0.1:${port}/echo of service "echo")`);
   });
 });
