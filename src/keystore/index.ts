@@ -64,6 +64,10 @@ export function loadStoreFile(args: {
   try {
     contents = readStore(bytes, { fileName: args.file, type: args.type, password });
   } catch (e) {
+    if (isGatewayError(e) && e.code === 'GW_ERR_STORE_PASSWORD' && args.password === undefined && args.passwordFile !== undefined) {
+      // The store is right and the file is wrong more often than not: say which file the password came from.
+      throw withHint(e, `the password is the first line of ${args.passwordFile}`);
+    }
     if (password !== undefined || args.role === 'store' || !isGatewayError(e)) throw e;
     // Kaazing's docs make stores with `keytool -importcert` and show no password file: on Java 9 and later that
     // makes a PKCS12 store, which (unlike JKS) cannot be read without its password. Say how to finish the job.

@@ -51,6 +51,13 @@ test('loadStoreFile: password file, role rules, and errors naming the file as gi
     e.code === 'GW_ERR_FILE_READ' && e.message.includes('conf/nope.jks'));
   assert.throws(() => loadStoreFile({ file: storePath('keystore.jks'), password: 'x', type: 'JCEKS', role: 'keystore' }),
     { code: 'GW_ERR_STORE_PASSWORD' });
+  // A wrong password from a file names the file, in the keystore and in the truststore.
+  const wrong = join(dir, 'wrong.pw');
+  writeFileSync(wrong, 'not-changeit\n');
+  for (const [file, role] of [['keystore.jks', 'keystore'], ['truststore-jdk.p12', 'truststore']] as const) {
+    assert.throws(() => loadStoreFile({ file: storePath(file), passwordFile: wrong, role }), (e: GatewayError) =>
+      e.code === 'GW_ERR_STORE_PASSWORD' && e.message.includes(file) && e.hint === `the password is the first line of ${wrong}`);
+  }
   assert.throws(() => loadStoreFile({ file: storePath('gateway.jceks'), password: 'jceks-pass', type: 'JKS', role: 'keystore' }),
     { code: 'GW_ERR_STORE_FORMAT' });
 });
