@@ -3,7 +3,7 @@
  * and a client certificate, written as PEM files. Made on `npm ci` and on first use, never committed. Not for
  * production: anyone with the directory holds the CA key.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issue, type KeyType } from './issue.js';
@@ -36,7 +36,9 @@ export function ensureDevPki(dir: string, hostnames: readonly string[] = ['local
   const paths = Object.values(DEV_PKI_FILES).map((f) => join(dir, f));
   if (paths.every((p) => existsSync(p))) return { dir, created: false, keyType: caKeyType(dir) };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ca = issue({ subject: { CN: 'Gateway Development CA', O: 'Development' }, isCA: true, notAfterDays: 3650, keyType });
+  // A name of its own: a client from another clone's development CA is refused as "not in the truststore", which
+  // would be puzzling if both CAs had the same name.
+  const ca = issue({ subject: { CN: `Gateway Development CA ${randomBytes(4).toString('hex')}`, O: 'Development' }, isCA: true, notAfterDays: 3650, keyType });
   const sans = [...hostnames.map((h) => `DNS:${h}`), 'IP:127.0.0.1', 'IP:::1'];
   // 397 days in all (from a day ago): the longest validity browsers accept for a server certificate.
   const server = issue({ subject: { CN: hostnames[0] ?? 'localhost', O: 'Development' }, sans, issuer: ca, usage: 'server', notAfterDays: 396, keyType });
