@@ -446,7 +446,7 @@ export class Gateway {
     if (this.#lifecycle !== 'started') return this.#draining ?? this.stop();
     this.#lifecycle = 'draining';
     const sessions = [...this.#sessions];
-    this.#log.info({ connections: sessions.length, drainTimeoutMs: this.#drainTimeoutMs }, `Draining: not accepting; closing ${sessions.length} connections (1001) over ${this.#drainTimeoutMs / 1000} s`);
+    this.#log.info({ connections: sessions.length, drainTimeoutMs: this.#drainTimeoutMs }, `Draining: not accepting; closing ${sessions.length} connection${sessions.length === 1 ? '' : 's'} (1001) over ${this.#drainTimeoutMs / 1000} s`);
     for (const stop of this.#stopWatching.splice(0)) stop();
     // A listener of management services only keeps answering (/readyz says 503 now) until the stop; the others take
     // no new connection but finish the handshakes already under way, so that no client that had connected is lost.
