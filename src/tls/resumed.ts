@@ -4,8 +4,8 @@
  * in a session ticket at all. A certificate revoked, expired or no longer trusted since then would still pass.
  * So the chain a resumed client's certificate was verified along is checked here against the listener's trust as
  * it is now: every link signed by the next, every certificate within its validity, the chain ending at a
- * certificate of the current truststore, and (with ssl.crl) every certificate below that anchor absent from a
- * current CRL of its issuer. The answer is an OpenSSL verify code, as a full handshake would give.
+ * root of the current truststore, and (with ssl.crl) every certificate below that root absent from a current CRL of
+ * its issuer. The answer is an OpenSSL verify code, as a full handshake would give.
  *
  * Access rules need nothing here: they are applied to every upgrade, resumed or not, from the identity.
  */
@@ -45,8 +45,14 @@ function revocation(cert: X509Certificate, issuer: X509Certificate, revocations:
  */
 export function judgeChain(chain: readonly X509Certificate[], trust: TrustState, now = Date.now()): string | undefined {
   const anchors = new Set(trust.anchors.map((a) => a.fingerprint256));
-  const top = chain.findIndex((c) => anchors.has(c.fingerprint256));
+  // The anchor is the highest certificate of the chain in the truststore, and must be a root: OpenSSL (which is not
+  // given partial chains) trusts only a self-issued one. A CA of the truststore below it is judged like any other
+  // link, against its issuer's CRL included, as OpenSSL's X509_V_FLAG_CRL_CHECK_ALL has it.
+  let top = -1;
+  for (let i = chain.length - 1; i >= 0 && top < 0; i--) if (anchors.has((chain[i] as X509Certificate).fingerprint256)) top = i;
   if (top < 0) return chain.length > 1 ? 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' : 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+  const anchor = chain[top] as X509Certificate;
+  if (!anchor.checkIssued(anchor)) return 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
   for (let i = 0; i <= top; i++) {
     const cert = chain[i] as X509Certificate;
     const expired = validity(cert, now);

@@ -54,6 +54,20 @@ test('a revoked intermediate CA revokes the certificates below it', (t) => {
   assert.equal(reverify(verified(leaf, intermediate, pki.ca), trustState([pki.ca.x509], crl.revocations)).error, 'CERT_REVOKED');
 });
 
+test('a CA of the truststore below its root is judged against the root\'s CRL, and the chain must end at a root', (t) => {
+  const intermediate = issue({ subject: { CN: 'Trusted Intermediate', O: 'Acme' }, isCA: true, issuer: pki.ca });
+  const leaf = issue({ subject: { CN: 'device-10' }, issuer: intermediate, usage: 'client' });
+  const identity = verified(leaf, intermediate, pki.ca);
+  const revoked = crlFile(t, makeCrl(pki.ca, { revoked: [{ serial: intermediate.x509.serialNumber }] }).pem + makeCrl(intermediate).pem);
+  // The whole chain imported into the truststore: OpenSSL still checks the intermediate against the root's CRL.
+  assert.equal(reverify(identity, trustState([pki.ca.x509, intermediate.x509], revoked.revocations)).error, 'CERT_REVOKED');
+  const current = crlFile(t, makeCrl(pki.ca).pem + makeCrl(intermediate).pem);
+  assert.equal(reverify(identity, trustState([pki.ca.x509, intermediate.x509], current.revocations)), identity);
+  // Without the root, the intermediate alone anchors nothing: OpenSSL is not given partial chains.
+  assert.equal(reverify(identity, trustState([intermediate.x509], current.revocations)).error, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+  assert.equal(reverify(verified(leaf, intermediate), trustState([pki.ca.x509, intermediate.x509], undefined)).error, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+});
+
 test('a truststore without the anchor of the verified chain no longer verifies it; unverified identities are left as they are', () => {
   const identity = verified(pki.client, pki.ca);
   const gone = reverify(identity, trustState([pki.otherCa.x509], undefined));
