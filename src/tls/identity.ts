@@ -76,25 +76,55 @@ function verifyCode(socket: TLSSocket): string {
 // More links than any real chain: a guard against a cycle, not a policy.
 const MAX_CHAIN = 64;
 
+/** The chain Node linked for the client's certificate, as far as it holds, and why it stops short when it does. */
+interface LinkedChain {
+  /** DER of each certificate after the client's, in the order walked; none when `error` is set. */
+  readonly ders: Buffer[];
+  /** An OpenSSL verify code when a link is not a real one or the chain does not end in the truststore. */
+  readonly error: string | undefined;
+}
+
+function x509(der: Buffer): X509Certificate | undefined {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Walks issuerCertificate links from the client certificate. On the server, Node builds them from the chain the
  * client sent and completes it from the context's trust store, ending with a trust anchor that links to itself.
- * Returns the DER of each certificate after the client's, in the order walked.
+ * Node links a certificate to the first one whose name and key identifier match (X509_check_issued), the client's
+ * before the truststore's, and checks no signature: a client can send a look-alike of one of its CAs that OpenSSL
+ * passes over (signed by another key, or expired) and Node links, making the chain look shorter or longer than the
+ * one OpenSSL verified. So every link is checked here to be signed by the next certificate, and with `trust` the
+ * chain must end at one of its certificates; where it fails, no link is kept and the code says why.
  */
-function linkedChain(socket: TLSSocket): Buffer[] {
+function linkedChain(socket: TLSSocket, trust: TrustState | undefined): LinkedChain {
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  if (cert?.raw === undefined) return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
+  let child = x509(cert.raw);
   const ders: Buffer[] = [];
   const seen = new Set<string>();
-  while (cert !== undefined && ders.length < MAX_CHAIN) {
+  while (ders.length < MAX_CHAIN) {
     seen.add(cert.fingerprint256);
     const issuer: DetailedPeerCertificate | undefined = cert.issuerCertificate;
     if (issuer === undefined || issuer.raw === undefined || seen.has(issuer.fingerprint256)) break;
+    const signer = x509(issuer.raw);
+    if (child === undefined || signer === undefined || !child.checkIssued(signer) || !child.verify(signer.publicKey)) {
+      return { ders: [], error: 'CERT_SIGNATURE_FAILURE' };
+    }
     // The issuers' DER, kept with the connection's identity for its life (live policy judges the chain again), is
     // the same for every client of a CA: one buffer per certificate from the cache, not a copy per connection.
     ders.push(certificates.lookup(issuer.raw)?.der ?? issuer.raw);
     cert = issuer;
+    child = signer;
   }
-  return ders;
+  if (trust !== undefined && !trust.anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) {
+    return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
+  }
+  return { ders, error: undefined };
 }
 
 /** One cache for the process: what a certificate says does not depend on the listener that received it. */
@@ -109,7 +139,8 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
   const now = Date.now();
   const last = known.resumed;
   if (last !== undefined && last.trust === trust && now <= last.until) return { error: undefined, chain: last.chain };
-  const walked = linkedChain(socket);
+  // judgeChain finds the chain's anchor itself, and names what is missing when there is none.
+  const walked = linkedChain(socket, undefined).ders;
   const leaf = new X509Certificate(known.der);
   const candidates = known.verifiedChain !== undefined ? [walked, known.verifiedChain] : [walked];
   let first: string | undefined;
@@ -158,11 +189,18 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
     // OpenSSL has just verified this certificate under the listener's trust; while that trust is the same, the
     // chain a full handshake linked for it before leads to the same anchor and is used again.
     const again = trust !== undefined && known.verifiedUnder === trust ? known.verifiedChain : undefined;
-    chain = again ?? linkedChain(socket);
-    known.verifiedChain = chain;
-    known.verifiedUnder = trust;
+    const linked = again === undefined ? linkedChain(socket, trust) : { ders: again, error: undefined };
+    chain = linked.ders;
+    if (linked.error === undefined) {
+      known.verifiedChain = chain;
+      known.verifiedUnder = trust;
+    } else {
+      // Node gives no other chain than the one it linked: the one OpenSSL verified, its depth, cannot be known.
+      verified = false;
+      error = linked.error;
+    }
   } else {
-    chain = linkedChain(socket);
+    chain = linkedChain(socket, trust).ders;
   }
   return {
     presented: true,

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { signCertificate } from '../../../src/devpki/issue.js';
 import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
 import { trustState } from '../../../src/tls/resumed.js';
 import { buildServerTls, type VerifyClient } from '../../../src/tls/server.js';
@@ -215,6 +218,52 @@ test('extra certificates a client sends do not count towards its chain depth', a
   assert.equal(result.server?.verified, true);
   assert.equal(result.server?.chainDepth, 2);
   assert.deepEqual(result.server?.chainDer, [...cas, root].map((c) => c.x509.raw));
+});
+
+/**
+ * A look-alike of `ca` signed by a key of no CA: its subject and key identifier, `root` named as its issuer, expired,
+ * with `publicKey` (a throw-away one, or the real CA's). Node links a certificate to such a one by name and key
+ * identifier; OpenSSL, which checks signatures and validity, passes it over.
+ */
+function lookAlike(ca: Issued, root: Issued, publicKey: KeyObject): string {
+  const real = forge.pki.certificateFromPem(ca.cert);
+  const skid = real.getExtension('subjectKeyIdentifier') as { value: string };
+  const cert = forge.pki.createCertificate();
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 10 * 86_400_000);
+  cert.validity.notAfter = new Date(Date.now() - 5 * 86_400_000);
+  cert.setSubject(real.subject.attributes);
+  cert.setIssuer(forge.pki.certificateFromPem(root.cert).subject.attributes);
+  const asn1 = forge.asn1;
+  const keyId = asn1.fromDer(skid.value).value as string;
+  cert.setExtensions([{ name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyId) }]);
+  const signer = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return signCertificate(cert, publicKey, signer.privateKey).toString();
+}
+
+test('a look-alike of one of its CAs that a client sends is not taken for its chain, whose depth would be wrong', async () => {
+  const { ca } = testPki();
+  const { root, cas, leaf } = chainOf(2);
+  const options = serverOptions(trustStore(root));
+  const trust = trustState([root.x509], undefined);
+  const issuerKey = new X509Certificate(cas[0]!.cert).publicKey;
+  const throwAway = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+  for (const [what, extra] of [['signed by another key', lookAlike(cas[0]!, root, throwAway)], ["with the CA's own public key", lookAlike(cas[0]!, root, issuerKey)]] as const) {
+    // OpenSSL verifies the real chain, through two intermediates; Node would link the look-alike, through none.
+    const cert = [leaf.cert, extra, ...cas.map((c) => c.cert)].join('');
+    const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert }, (s) => ({ authorized: s.authorized, id: identify(s, trust) }));
+    assert.equal(result.server?.authorized, true, what);
+    const id = result.server.id;
+    assert.equal(id.verified, false, what);
+    assert.equal(id.error, 'CERT_SIGNATURE_FAILURE', what);
+    assert.equal(refusalReason(id, 'required', 1), 'CERT_SIGNATURE_FAILURE: certificate signature failure', what);
+    assert.ok(!id.chainDer.some((der) => der.equals(new X509Certificate(extra).raw)), `${what}: the look-alike is not reported as a CA of the chain`);
+  }
+  // The same client without the look-alike: its real chain, two intermediates deep.
+  const plain = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: leaf.key, cert: [leaf.cert, ...cas.map((c) => c.cert)].join('') }, (s) => identify(s, trust));
+  assert.equal(plain.server?.verified, true);
+  assert.equal(plain.server?.chainDepth, 3);
+  assert.match(refusalReason(plain.server, 'required', 1) ?? '', /^CERT_CHAIN_TOO_LONG/);
 });
 
 test('refusal reasons for revocation say revoked, and CRL expired, naming the client', () => {
