@@ -10,6 +10,7 @@ import type { ServiceMeter } from '../metrics/types.js';
 import type { Session, Traffic } from '../services/sessions.js';
 import type { ConnectionContext, Principal } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { TrustState } from '../tls/resumed.js';
 import type { Deadline } from '../timers/deadlines.js';
 import type { ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 
@@ -53,6 +54,8 @@ export class DownstreamConnection {
   /** Whether the TLS handshake resumed a session (a ticket); undefined until it completes, and without TLS. */
   tlsResumed: boolean | undefined;
   identity: ClientIdentity | undefined;
+  /** The listener's trust `identity` was last judged under (the one its TLS handshake began with, at first). */
+  judgedUnder: TrustState | undefined;
   /** Who passed the service's realm, once one has (`<realm-name>`). */
   principal: Principal | undefined;
   refusal: HttpRefusal | undefined;

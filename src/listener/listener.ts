@@ -23,6 +23,7 @@ import type { ListenerMeter, RefusalReason } from '../metrics/types.js';
 import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { anonymousIdentity, identify, refusalReason } from '../tls/identity.js';
+import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { Cancellation } from '../upstream/cancellation.js';
@@ -161,8 +162,12 @@ export class Listener {
     this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
     this.#http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const conn = this.#bySocket.get(req.socket);
-      if (conn) servePlainRequest(req, res, conn, this.#requestListener);
-      else req.socket.destroy();
+      if (!conn) {
+        req.socket.destroy();
+        return;
+      }
+      this.#judge(conn);
+      servePlainRequest(req, res, conn, this.#requestListener);
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -411,6 +416,7 @@ export class Listener {
   #startTls(conn: DownstreamConnection): void {
     const tls = this.#tls as PreparedServerTls;
     conn.phase = 'tls';
+    conn.judgedUnder = tls.trust;
     conn.tls = acceptTls(
       conn.socket,
       {
@@ -453,8 +459,23 @@ export class Listener {
     this.#options.meter.handshakeCompleted(conn.tlsResumed);
     // A resumed session's certificate is judged again against the trust of the TLS that resumed it. A listener that
     // asks for no certificate gets none: its sessions (which hold their secrets) are not read for one.
-    const identity = this.#options.verifyClient === 'none' ? anonymousIdentity() : identify(socket, this.#tls?.trust);
-    conn.identity = identity;
+    conn.identity = this.#options.verifyClient === 'none' ? anonymousIdentity() : identify(socket, this.#tls?.trust);
+    this.#judge(conn);
+    this.#toHttp(conn);
+  }
+
+  /**
+   * The client's certificate under the rules in force, until a service takes the connection over: after the
+   * handshake, and again before each request and the upgrade. OpenSSL verified the handshake under the trust it
+   * began with; a CRL re-read or a reload since (on a kept-alive connection, any time before) is applied here, as
+   * rejudge() applies it to live sessions. A refusal is owed from then on (`conn.refusal`).
+   */
+  #judge(conn: DownstreamConnection): void {
+    if (conn.refusal !== undefined || conn.tls === undefined) return;
+    const trust = this.#tls?.trust;
+    if (conn.identity !== undefined && conn.judgedUnder !== trust) conn.identity = reverify(conn.identity, trust);
+    conn.judgedUnder = trust;
+    const identity = conn.identity ?? anonymousIdentity();
     const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
     if (reason !== undefined) {
       // Grouped by OpenSSL's code: the rest names the certificate, which a scanner can vary at will.
@@ -469,7 +490,6 @@ export class Listener {
       );
       conn.refusal = { status: 403, message: `Forbidden: client certificate refused (${code}).` };
     }
-    this.#toHttp(conn);
   }
 
   #toHttp(conn: DownstreamConnection): void {
@@ -563,6 +583,7 @@ export class Listener {
       socket.destroy();
       return;
     }
+    this.#judge(conn);
     // `why`: the refusal is counted here (one decided earlier, such as a refused certificate, was counted then).
     const refuse = (status: number, message: string, why?: RefusalReason, service?: string) => {
       if (why !== undefined) this.#count(why, conn, `${status} ${message}`, service);

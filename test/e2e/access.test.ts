@@ -139,11 +139,31 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     await gw.waitFor((l) => String(l.msg).startsWith('CRL reload failed'));
     assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 'open');
 
+    // Connections whose TLS handshake was over before the new CRL came, their request not yet sent.
+    const early = await Promise.all(
+      [0, 1].map(async () => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: gw.port(DEVICES), ...tlsOptions(pki.client) });
+        await event(socket, 'secureConnect', 'a TLS handshake before the new CRL');
+        return socket;
+      }),
+    );
     const both = makeCrl(pki.ca, { revoked: [{ serial: pki.client.x509.serialNumber }, { serial: pki.client2.x509.serialNumber }], number: 2 });
     space.write('crl.next', both.pem);
     renameSync(`${space.dir}/crl.next`, `${space.dir}/crl.pem`);
     await gw.waitFor((l) => String(l.msg).startsWith('CRL reloaded'));
     assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 403);
+    // Their upgrade, or any request, is judged under the CRL in force when it arrives.
+    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+    const requests = [`GET /v1/devices/device-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n${upgrade}\r\n`, 'GET /v1/devices/device-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'];
+    const statuses = await Promise.all(
+      early.map((socket, i) => {
+        const status = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString('latin1').split('\r\n')[0] ?? '')));
+        socket.write(requests[i] as string);
+        return withDeadline(status, WAIT_MS, 'the answer to a request sent after the new CRL');
+      }),
+    );
+    for (const socket of early) socket.destroy();
+    assert.deepEqual(statuses, ['HTTP/1.1 403 Forbidden', 'HTTP/1.1 403 Forbidden']);
   });
 });
 
