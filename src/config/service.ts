@@ -152,6 +152,14 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
   if (connect === undefined) return;
   const toWebSocket = isWebSocketScheme(connect.scheme);
   if (!toWebSocket) {
+    const proxyProtocol = connectOptions.proxyProtocol;
+    if (config.properties.connectStrategy === 'prepared' && proxyProtocol !== undefined && proxyProtocol.value !== 'none') {
+      // A connection opened ahead of its client carries no PROXY header: the backend, which expects one, would take
+      // the client's first bytes for it, and believe whatever address and certificate the client wrote there.
+      // Inherited from <service-defaults> it applies all the same, so it is refused all the same, at the service.
+      const from = own(proxyProtocol) ? '' : ' (from <service-defaults>)';
+      diags.error('GW_ERR_CONFIG_UNSUPPORTED', `connect.strategy prepared cannot be combined with <tcp.proxy-protocol> ${proxyProtocol.value}${from} in ${label}: a connection opened ahead of its client carries no PROXY header, so the client's first bytes would be read as one`, own(proxyProtocol) ? proxyProtocol.position : config.position, 'use connect.strategy immediate (the default) with tcp.proxy-protocol, or drop one of the two');
+    }
     if (own(connectOptions.httpHeaders)) {
       diags.error('GW_ERR_CONFIG_VALUE', `<http.header> in ${label} has no meaning for ${connect.uri}: headers go to ws:// and wss:// backends`, (connectOptions.httpHeaders as Located<unknown>).position, 'use tcp.proxy-protocol to tell a tcp:// or ssl:// backend who the client is');
     }

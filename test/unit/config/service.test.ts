@@ -228,6 +228,25 @@ test('what needs HTTP is refused on tcp:// and ssl:// accepts; what fits one kin
   }
 });
 
+test('a prepared connection cannot carry a PROXY header: connect.strategy prepared with tcp.proxy-protocol is refused', () => {
+  const props = '<properties><connect.strategy>prepared</connect.strategy><prepared.connection.count>2</prepared.connection.count></properties>';
+  for (const accept of ['tcp://h:5000', 'ws://h:8000/x']) {
+    const r = parse(doc(...service('<name>p</name>', `<accept>${accept}</accept>`, '<connect>tcp://b:7000</connect>', '<type>proxy</type>', props, '<connect-options><tcp.proxy-protocol>v2</tcp.proxy-protocol></connect-options>')));
+    const d = r.diagnostics.find((x) => /connect.strategy prepared cannot be combined with <tcp.proxy-protocol> v2/.test(x.message));
+    assert.ok(d, `${accept}: ${r.diagnostics.map((x) => x.message).join('\n')}`);
+    assert.equal(d.code, 'GW_ERR_CONFIG_UNSUPPORTED');
+    assert.match(d.message, /the client's first bytes would be read as one/);
+  }
+  const none = parse(doc(...service('<name>p</name>', '<accept>tcp://h:5000</accept>', '<connect>tcp://b:7000</connect>', '<type>proxy</type>', props, '<connect-options><tcp.proxy-protocol>none</tcp.proxy-protocol></connect-options>')));
+  assert.deepEqual(none.diagnostics.filter((x) => x.severity === 'error'), []);
+  // From <service-defaults> it applies all the same: refused at the service that asks for prepared connections.
+  const inherited = parse(
+    doc('  <service-defaults>', '    <connect-options><tcp.proxy-protocol>v1</tcp.proxy-protocol></connect-options>', '  </service-defaults>', ...service('<name>p</name>', '<accept>tcp://h:5000</accept>', '<connect>tcp://b:7000</connect>', '<type>proxy</type>', props)),
+  );
+  assert.deepEqual(where(inherited), ['error GW_ERR_CONFIG_UNSUPPORTED 5:3']);
+  assert.match(inherited.diagnostics[0]?.message ?? '', /<tcp.proxy-protocol> v1 \(from <service-defaults>\)/);
+});
+
 test('a tcp:// or ssl:// accept is alone on its address', () => {
   const r = parse(doc(...service('<name>a</name>', '<accept>tcp://h:5000</accept>', '<type>echo</type>'), ...service('<name>b</name>', '<accept>ws://h:5000/b</accept>', '<type>echo</type>')));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_CONFLICT 9:5']);
