@@ -62,7 +62,15 @@ function addEntry(list: BlockList, text: string): string | undefined {
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
     return `the prefix length "${prefixText}" is not a number from 0 to ${max}`;
   }
-  list.addSubnet(address, Number(prefixText), type);
+  const prefix = Number(prefixText);
+  // BlockList reads ::ffff:10.0.0.0/8 as the IPv6 block ::/8, which holds every IPv4 client: an IPv4-mapped
+  // address only means what it seems to with at least its 96 mapping bits.
+  if (type === 'ipv6' && prefix < 96 && /^::ffff:/i.test(address)) {
+    const ipv4 = address.slice(7);
+    const example = isIP(ipv4) === 4 ? `write ${ipv4}/${prefix} (or ${address}/${96 + prefix})` : 'write the IPv4 block itself, as 10.0.0.0/8';
+    return `the prefix /${prefix} of the IPv4-mapped address ${address} is shorter than its 96 mapping bits, and would take in every IPv4 client: ${example}`;
+  }
+  list.addSubnet(address, prefix, type);
   return undefined;
 }
 

@@ -73,6 +73,9 @@ test('a bad entry is a GW_ERR_CONFIG_VALUE naming it', () => {
     ['fe80::1%eth0', /zone index/],
     ['[::1]', /without brackets/],
     ['', /"" is not an IPv4/],
+    // BlockList would read these as ::/8 and ::/0, every IPv4 client included.
+    ['::ffff:10.0.0.0/8', /prefix \/8 of the IPv4-mapped address ::ffff:10\.0\.0\.0 is shorter than its 96 mapping bits.*write 10\.0\.0\.0\/8 \(or ::ffff:10\.0\.0\.0\/104\)/],
+    ['::FFFF:a00:0/0', /shorter than its 96 mapping bits.*write the IPv4 block itself/],
   ];
   for (const [text, why] of bad) {
     assert.throws(
