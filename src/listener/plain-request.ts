@@ -15,7 +15,7 @@ import { admits } from './admission.js';
 import { admitByRealm, credentialsOf, type RequestCredentials } from './realm-admission.js';
 import { misdirected } from './authority.js';
 import type { DownstreamConnection, HttpRefusal } from './connection.js';
-import { pathOf, type Route, type RouteTable } from './routes.js';
+import { decodedPath, pathOf, type Route, type RouteTable } from './routes.js';
 
 /** What the listener lends the plain-request path: its routes and state, and its hold on each connection. */
 export interface RequestListener {
@@ -158,6 +158,14 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
     }
     log.debug({ downstream: conn.downstream, path }, 'no service for path: request refused');
     return refusal(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
+  }
+  // Routes compare the path as sent; a service may read it decoded. One that would route elsewhere once decoded
+  // (`/%61dmin`, `//admin` beside an `/admin` accept) is refused, or it would reach what that other service serves
+  // (a directory nested in this one's) past that service's realm and rules.
+  const decoded = decodedPath(path);
+  if (decoded !== undefined && decoded !== path && listener.routes.match(host, decoded, 'request', secure) !== route) {
+    log.info({ downstream: conn.downstream, path, decoded }, 'path names another service once decoded: request refused');
+    return refusal(400, `Bad request: ${path} is another service's path once decoded.`, 'bad_request', route.service.config.name);
   }
   const servername = conn.tls?.servername || undefined;
   if (listener.tls && conn.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {

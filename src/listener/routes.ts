@@ -48,6 +48,23 @@ export function pathOf(url: string | undefined): string {
   return raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw || '/';
 }
 
+/**
+ * A request path as a service that decodes it reads it (a directory does): each segment percent-decoded, empty
+ * segments dropped. Undefined when a segment does not decode (the service refuses such a path itself).
+ */
+export function decodedPath(path: string): string | undefined {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '') continue;
+    try {
+      segments.push(decodeURIComponent(segment));
+    } catch {
+      return undefined;
+    }
+  }
+  return `/${segments.join('/')}`;
+}
+
 export function pathMatches(acceptPath: string, requestPath: string): boolean {
   if (acceptPath === '/') return true;
   return requestPath === acceptPath || requestPath.startsWith(acceptPath + '/');
