@@ -40,15 +40,19 @@ export class ConnectionLimits {
     this.#open--;
   }
 
-  /** Counts a connection against `address`'s share, or returns false when that share is used up. */
-  takeShare(address: string): boolean {
-    if (this.#perAddress === undefined) return true;
+  /**
+   * Counts a connection against `address`'s share: `counted` (release it with releaseShare), `unlimited` (there is
+   * no per-address limit, and nothing to release), or `full` when that share is used up.
+   */
+  takeShare(address: string): 'counted' | 'unlimited' | 'full' {
+    if (this.#perAddress === undefined) return 'unlimited';
     const held = this.#byAddress.get(address) ?? 0;
-    if (held >= this.#perAddress) return false;
+    if (held >= this.#perAddress) return 'full';
     this.#byAddress.set(address, held + 1);
-    return true;
+    return 'counted';
   }
 
+  /** Gives back a share takeShare counted; only those, or a connection opened before a limit would free another's. */
   releaseShare(address: string): void {
     const held = (this.#byAddress.get(address) ?? 1) - 1;
     if (held <= 0) this.#byAddress.delete(address);

@@ -363,7 +363,11 @@ export class Listener {
         },
         (err: unknown) => {
           if (conn.phase !== 'proxy-header') return; // the deadline already closed it, and said so
-          this.#refuse('proxy_header', 'PROXY protocol header refused', (err as Error).message, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL' });
+          // Grouped by what is wrong ("malformed PROXY protocol v1 header"), not by the client's bytes the detail
+          // quotes: each new garbage prefix would otherwise get a warning line of its own.
+          const detail = (err as Error).message;
+          const reason = detail.split(': ')[0] ?? detail;
+          this.#refuse('proxy_header', 'PROXY protocol header refused', reason, conn.downstream, { code: 'GW_ERR_PROXY_PROTOCOL', detail }, `PROXY protocol header refused: ${detail}`);
           socket.destroy();
         },
       );
@@ -383,8 +387,9 @@ export class Listener {
   /** Where the connection comes from is known: its share of the per-address limit, then TLS or HTTP. */
   #admit(conn: DownstreamConnection): void {
     const address = conn.endpoints.address;
-    if (this.#limits.takeShare(address)) conn.share = address;
-    else {
+    const share = this.#limits.takeShare(address);
+    if (share === 'counted') conn.share = address;
+    else if (share === 'full') {
       // A 503 tells the client what happened; the share is not taken, so refusals never crowd out its own.
       this.#refuse('limits', 'connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
         limit: this.#options.maximumConnectionsPerAddress,
@@ -500,7 +505,9 @@ export class Listener {
     // A client that is owed a refusal is answered whatever it sends, and never waited for as a request.
     conn.phase = conn.refusal ? 'refused' : 'http';
     const socket = conn.httpSocket;
-    conn.httpBytesAtStart = socket.bytesRead;
+    // What the sniff or the PROXY header reader put back is counted as read but has not reached the HTTP parser:
+    // it is the request's first bytes, so a client that stalls after them is owed a 408 like any other.
+    conn.httpBytesAtStart = socket.bytesRead - socket.readableLength;
     this.#bySocket.set(socket, conn);
     this.#http.emit('connection', socket);
     // A plain socket paused after its PROXY header must flow again for the HTTP parser; TLS resumes it itself (and

@@ -230,4 +230,19 @@ describe('a local network without certificates, beside a service that requires o
     assert.equal(line['downstream'], '203.0.113.9:40000');
     assert.equal(await outcome(viaBalancer('127.0.0.9')), 'open');
   });
+
+  test('malformed PROXY headers are logged once, however many different ones arrive', async () => {
+    const port = gw.port(LOCAL);
+    for (const garbage of ['PROXY TCP4 1.2.3.4\r\n', 'PROXY TCP9 a b c d\r\n', 'PROXY TCP4 x 127.0.0.1 1 2\r\n']) {
+      const raw = netConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+      raw.on('error', () => undefined);
+      raw.end(garbage);
+      raw.resume();
+      await event(raw, 'close', 'the connection with a malformed PROXY header to be closed');
+    }
+    const first = await gw.waitFor((l) => String(l.msg).startsWith('PROXY protocol header refused'));
+    assert.equal(first['reason'], 'malformed PROXY protocol v1 header');
+    assert.match(String(first['detail']), /six fields/);
+    assert.equal(gw.lines.filter((l) => String(l.msg).startsWith('PROXY protocol header refused')).length, 1);
+  });
 });

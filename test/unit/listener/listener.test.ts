@@ -153,6 +153,15 @@ test('half a request gets 408 at the deadline; a whole one within it is upgraded
   assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 101 Switching Protocols');
 });
 
+test('half a request gets 408 on an address that serves plain and TLS, though its first bytes told the two apart', async (t) => {
+  const { port, log } = await start(t, { handshakeTimeoutMs: 300, tls: serverTls({ verifyClient: 'none' }), plain: true });
+  const s = await opened(port);
+  const text = readAll(s);
+  s.write('GET /echo HTTP/1.1\r\n');
+  assert.match(await within(text, 'the 408'), /^HTTP\/1\.1 408 Request Timeout/);
+  assert.equal((await log.waitFor((l) => l['kind'] === 'handshake timeout'))['reason'], 'HTTP request not completed');
+});
+
 test('a client answered 408 is not served when it finishes its request afterwards', async (t) => {
   const { port } = await start(t, { handshakeTimeoutMs: 300 });
   const s = await opened(port);
@@ -224,6 +233,30 @@ test('tcp.maximum.connections.per.address: over one address share gets 503; the 
   assert.equal(line['reason'], 'tcp.maximum.connections.per.address reached');
   assert.equal(held.destroyed, false);
   held.destroy();
+});
+
+test('a per-address limit set by a reload counts only what it admits: connections from before it free no share', async (t) => {
+  const { listener, port } = await start(t);
+  const upgraded = async (): Promise<Socket> => {
+    const s = await opened(port);
+    const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString()))), 'the 101');
+    s.write(upgradeRequest('/echo'));
+    assert.match(await reply, /^HTTP\/1\.1 101/);
+    return s;
+  };
+  const before = [await upgraded(), await upgraded(), await upgraded()];
+  listener.reconfigure({ ...listener.options, maximumConnectionsPerAddress: 2 });
+  const after = [await upgraded(), await upgraded()];
+  for (const s of before) s.destroy();
+  // The listener has seen the three close.
+  await within(
+    (async () => {
+      while (listener.connectionCount > 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    })(),
+    'the connections from before the reload to close',
+  );
+  assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 503 Service Unavailable');
+  for (const s of after) s.destroy();
 });
 
 function tlsClient(port: number, options: tls.ConnectionOptions): tls.TLSSocket {
