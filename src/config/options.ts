@@ -12,6 +12,9 @@ import type { AcceptOptions, ConnectOptions, HostPort, HttpHeaderConfig, ProxyPr
 import { ACCEPT_OPTIONS, CONNECT_OPTIONS, PROXY_PROTOCOLS, TLS_ALIASED, isTransportOption, type BindOption } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
+/** The largest `ws.maximum.message.size`: ws holds it as a 32-bit signed integer. */
+const MAXIMUM_MESSAGE_SIZE = 2 ** 31 - 1;
+
 export interface Located<T> {
   readonly value: T;
   readonly position: SourcePosition;
@@ -100,6 +103,10 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
         set.maximumMessageSize = at(() => {
           const size = parseDataSize(text);
           if (size === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${element.name}> must be at least 1 byte`, { hint: 'the default is 128k' });
+          // ws keeps the limit as a 32-bit signed integer: 2 GiB and more would wrap round to no limit at all.
+          if (size > MAXIMUM_MESSAGE_SIZE) {
+            throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${element.name}> ${text} is more than the largest message size the gateway can enforce, ${MAXIMUM_MESSAGE_SIZE} bytes (2 GiB less one)`, { hint: 'the default is 128k' });
+          }
           return size;
         });
         break;

@@ -155,8 +155,15 @@ test('AcceptOptions.bind is set only when every accept of the service resolves t
   assert.deepEqual(service?.accepts.map((a) => a.listen), [{ host: '0.0.0.0', port: 8080 }, { host: 'h', port: 443 }]);
 });
 
-test('ws.maximum.message.size 0 is refused', () => {
+test('ws.maximum.message.size 0 is refused, and so is 2 GiB or more, which ws would wrap round to no limit', () => {
   assert.deepEqual(only(parse(doc(...withAcceptOptions('ws://h/', '<ws.maximum.message.size>0</ws.maximum.message.size>'))), 'GW_ERR_CONFIG_VALUE').length, 1);
+  for (const size of ['2048m', '4096m', '2147483648']) {
+    const errors = only(parse(doc(...withAcceptOptions('ws://h/', `<ws.maximum.message.size>${size}</ws.maximum.message.size>`))), 'GW_ERR_CONFIG_VALUE');
+    assert.equal(errors.length, 1, size);
+    assert.match(errors[0]?.message ?? '', new RegExp(`${size} is more than the largest message size the gateway can enforce, 2147483647 bytes`));
+  }
+  const largest = config(parse(doc(...withAcceptOptions('ws://h/', '<ws.maximum.message.size>2147483647</ws.maximum.message.size>'))));
+  assert.equal(largest.services[0]?.acceptOptions.wsMaximumMessageSize, 2147483647);
 });
 
 test('ssl.crl resolves against the config file\'s directory; ssl.verify-depth is a whole number; tls.* aliases', () => {
