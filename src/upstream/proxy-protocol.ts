@@ -226,6 +226,8 @@ function parseV2(buf: Buffer): 'incomplete' | ParsedProxyHeader {
   // LOCAL: the proxy speaking for itself (health checks); the specification says to ignore the rest.
   if (command === 0) return { info: 'local', length };
   if (transport === 2) throw malformed('v2', 'it describes a UDP (DGRAM) connection, not a stream');
+  // AF_UNSPEC: the specification leaves the block unspecified, so what follows may be anything, not TLVs.
+  if (family === 0) return { info: 'local', length };
   const extras = readTlvs(header, 16 + addressLength);
   if (family !== 1 && family !== 2) return { info: 'local', length };
   if (transport !== 1) return { info: 'local', length };

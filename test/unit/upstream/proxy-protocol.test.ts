@@ -243,6 +243,8 @@ const endpoints = { sourceAddress: '10.1.2.3', sourcePort: 12345, destinationAdd
 test('v2: LOCAL ignores its addresses and TLVs; AF_UNSPEC and AF_UNIX mean the connection\'s own addresses', () => {
   assert.deepEqual(parseProxyHeader(v2(0x20, 0x11, Buffer.concat([ipv4Body, Buffer.from('ffff', 'hex')])), 'v2'), { info: 'local', length: 30 });
   assert.deepEqual(parseProxyHeader(v2(0x21, 0x00, Buffer.alloc(0)), 'v2'), { info: 'local', length: 16 });
+  // An unspecified block is ignored, whatever it holds (here bytes that are no TLV).
+  assert.deepEqual(parseProxyHeader(v2(0x21, 0x00, Buffer.from('0100ff', 'hex')), 'v2'), { info: 'local', length: 19 });
   assert.deepEqual(parseProxyHeader(v2(0x21, 0x31, Buffer.alloc(216)), 'v2'), { info: 'local', length: 232 });
   assert.deepEqual(parseProxyHeader(v2(0x21, 0x10, ipv4Body), 'v2'), { info: 'local', length: 28 });
 });
