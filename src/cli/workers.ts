@@ -37,6 +37,10 @@ export function isEvent<T extends object>(message: unknown, event: string): mess
 }
 /** How long a worker may take to close its connections before it is killed, beyond its drain timeout. */
 const WORKER_STOP_MARGIN_MS = 15_000;
+/** A worker that lived less than this counts as a crash in a row: the next replacement waits longer. */
+const WORKER_STABLE_MS = 10_000;
+const REPLACEMENT_FIRST_DELAY_MS = 250;
+const REPLACEMENT_MAX_DELAY_MS = 30_000;
 
 /** Tells the primary that this worker's listeners are bound; a no-op outside a cluster. */
 export function reportStarted(): void {
@@ -58,6 +62,9 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
   serveClusterManagement(() => started);
   let stopping: 'drain' | 'stop' | undefined;
   let stopWatching: (() => void) | undefined;
+  /** Workers lost in a row, each soon after it was forked: how long the next replacement waits. */
+  let crashes = 0;
+  let replacing: NodeJS.Timeout | undefined;
 
   return new Promise((resolve) => {
     const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
@@ -66,6 +73,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       if (stopping === 'stop' || stopping === how) return;
       stopping = how;
       stopWatching?.();
+      clearTimeout(replacing);
       const workers = live();
       if (workers.length === 0) return resolve(code);
       let left = workers.length;
@@ -100,8 +108,14 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       });
     };
 
-    const fork = () => {
+    /**
+     * `replacement`: forked for a worker that was lost after the gateway had started. Until every first worker has
+     * started, a worker that fails to start means the gateway cannot launch; after, the others serve on, and one that
+     * fails (a configuration broken on disk since, whose reload was refused) is tried again, each time later.
+     */
+    const fork = (replacement: boolean) => {
       const worker = cluster.fork();
+      const forkedAt = Date.now();
       // A message to a worker whose channel has just closed fails with an 'error' on it, which would otherwise end
       // the primary and every worker with it; the worker's exit is handled below.
       worker.on('error', (err: Error) => log.debug({ worker: worker.id, reason: err.message }, `a message to worker ${worker.id} was not delivered`));
@@ -114,21 +128,29 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
         if (message !== WORKER_STARTED) return;
         started.add(worker);
         log.info({ worker: worker.id, pid: worker.process.pid }, `worker ${worker.id} started`);
+        // A stop or drain sent while it was starting came before it listened for one: it is told again.
+        if (stopping && worker.isConnected()) worker.send(stopping === 'drain' ? WORKER_DRAIN : WORKER_SHUTDOWN);
       });
       worker.once('exit', (code, signal) => {
         const wasStarted = started.delete(worker);
         if (stopping) return;
         const how = signal ? `signal ${signal}` : `code ${code}`;
-        if (!wasStarted) {
+        if (!wasStarted && !replacement) {
           log.fatal({ worker: worker.id }, `worker ${worker.id} exited with ${how} while starting: Gateway failed to launch`);
           stopAll(code === EXIT.INVALID ? EXIT.INVALID : EXIT.RUNTIME, 'stop');
           return;
         }
-        log.error({ worker: worker.id }, `worker ${worker.id} exited with ${how}: starting a replacement`);
-        fork();
+        crashes = Date.now() - forkedAt < WORKER_STABLE_MS ? crashes + 1 : 0;
+        // The first loss is replaced at once; losses in a row wait 0.25, 0.5, 1 … 30 s.
+        const delayMs = crashes < 2 ? 0 : Math.min(REPLACEMENT_MAX_DELAY_MS, REPLACEMENT_FIRST_DELAY_MS * 2 ** (crashes - 2));
+        const what = wasStarted ? `exited with ${how}` : `exited with ${how} while starting (see its log)`;
+        log.error({ worker: worker.id, delayMs }, `worker ${worker.id} ${what}: starting a replacement${delayMs > 0 ? ` in ${delayMs / 1000} s` : ''}`);
+        replacing = setTimeout(() => {
+          if (!stopping) fork(true);
+        }, delayMs);
       });
     };
-    for (let i = 0; i < count; i++) fork();
+    for (let i = 0; i < count; i++) fork(false);
     watch(checked.config);
     process.on('SIGINT', (signal) => {
       log.info(`${signal} received: stopping ${count} workers`);

@@ -48,6 +48,21 @@ test('a worker that dies is replaced and the port keeps serving', async () => {
   await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 3);
 });
 
+test('a worker lost while the file on disk is broken is replaced once it is fixed; the others serve meanwhile', async () => {
+  space.config('<service><name>echo</name><type>no-such-type</type></service>');
+  await gw.waitFor((l) => String(l.msg).startsWith('Reload failed, the configuration in force stays'));
+  const second = await gw.waitFor((l) => l.msg === 'worker 2 started');
+  process.kill(second['pid'] as number, 'SIGKILL');
+  await gw.waitFor((l) => String(l.msg).startsWith('worker 2 exited with signal SIGKILL: starting a replacement'));
+  // The replacement reads the broken file and cannot start: it is tried again, later each time, and worker 3 serves on.
+  const failed = await gw.waitFor((l) => /^worker \d+ exited with code \d+ while starting \(see its log\): starting a replacement in \d/.test(String(l.msg)));
+  assert.ok(Number(failed['delayMs']) > 0, String(failed['msg']));
+  for (let i = 0; i < 3; i++) await echoOnce(gw.port(ECHO));
+  space.config(echoService(ECHO));
+  await gw.waitFor((l) => /^worker (?![13] )\d+ started$/.test(String(l.msg)));
+  for (let i = 0; i < 3; i++) await echoOnce(gw.port(ECHO));
+});
+
 test('SIGTERM stops every worker and the primary exits 0', async () => {
   assert.equal(await gw.stop(), 0);
 });
