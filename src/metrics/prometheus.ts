@@ -176,7 +176,8 @@ export class PrometheusMetrics implements GatewayMetrics {
       buckets: CONNECT_BUCKETS_S,
       registers,
     });
-    this.#reloads = new Counter({ name: 'gateway_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'], registers });
+    // With --workers every worker makes the same reload: across them it is counted once (the most any counted).
+    this.#reloads = new Counter({ name: 'gateway_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'], registers, aggregator: 'max' });
     this.#policyCloses = new Counter({
       name: 'gateway_policy_closes_total',
       help: 'Live connections closed (1008) because policy no longer admits them, by reason.',

@@ -46,6 +46,12 @@ test('metrics are summed over the workers', async () => {
   // Two scrapes, likely taken by different workers: both see all six.
   assert.equal(await withDeadline(counted(), WAIT_MS, 'a scrape'), 6);
   assert.equal(await withDeadline(counted(), WAIT_MS, 'a second scrape'), 6);
+  // One reload, which every worker makes: counted once, not once per worker.
+  process.kill(gw.pid, 'SIGHUP');
+  await gw.waitFor((l) => l.msg === 'worker 1 reloaded');
+  await gw.waitFor((l) => l.msg === 'worker 2 reloaded');
+  const { body } = await withDeadline(alone('/metrics'), WAIT_MS, 'a scrape after the reload');
+  assert.match(body, /^gateway_reloads_total\{result="success"\} 1$/m);
 });
 
 const MUTATE = { 'X-Gateway-Request': '1', 'Content-Type': 'application/json' };
