@@ -239,6 +239,9 @@ function connectTo(
       settled = true;
       cleanup();
       ws.on('error', ignoreError);
+      // Paused until whoever takes it attaches (ends.ts resumes it then): a backend that speaks first may have sent
+      // its first message with the 101, and it would be read, and lost, before anyone listens for messages.
+      ws.pause();
       resolve({ websocket: ws, protocol: chosen });
     }
     function onError(err: Error): void {

@@ -125,8 +125,10 @@ test('ws://: resolves once upgraded, with the path, no compression, and messages
   assert.ok(timer.cancelled(), 'the timeout is cancelled once upgraded');
   assert.equal(websocket.listenerCount('error'), 1, 'one no-op error listener stays');
   assert.equal(websocket.listenerCount('close'), 0);
+  assert.equal(websocket.isPaused, true, 'paused until someone listens for its messages');
 
   peer.send('from backend');
+  websocket.resume();
   const [data] = (await within(once(websocket, 'message'), 'the message from the backend')) as [Buffer];
   assert.equal(data.toString(), 'from backend');
   websocket.send('from gateway');
@@ -358,6 +360,23 @@ test('timeout: before TCP is up, and while the upgrade is unanswered, naming the
   await server.close();
 });
 
+test('a message the backend sends with its 101 is kept for whoever takes the WebSocket', async (t) => {
+  const server = await backend(t);
+  // Sent as soon as the backend has the connection: it may travel in the same packet as the 101.
+  server.wss.on('connection', (peer: WebSocket) => peer.send('greeting'));
+  for (let i = 0; i < 10; i++) {
+    const { websocket } = await within(createWebSocketConnector()(wsTarget(server.port), upgrade()), 'the upgrade to succeed');
+    // Taken a moment later, as the proxy takes it once the client's side is ready.
+    await new Promise((resolve) => setImmediate(resolve));
+    const message = once(websocket, 'message') as Promise<[Buffer]>;
+    websocket.resume();
+    const [data] = await within(message, 'the greeting');
+    assert.equal(data.toString(), 'greeting');
+    await closeClient(websocket);
+  }
+  await server.close();
+});
+
 test('maxPayload: a larger message from the backend closes the WebSocket with 1009', async (t) => {
   const server = await backend(t);
   const accepted = server.nextConnection();
@@ -366,6 +385,7 @@ test('maxPayload: a larger message from the backend closes the WebSocket with 10
   // Not events.once on the gateway's side: it rejects on the 'error' that reports the oversized message.
   const closed = new Promise<void>((resolve) => websocket.once('close', () => resolve()));
   const told = once(peer, 'close') as Promise<[number, Buffer]>;
+  websocket.resume();
   peer.send(Buffer.alloc(17));
   await within(closed, 'the WebSocket to close');
   const [code] = await within(told, 'the backend to be told why');
