@@ -74,13 +74,16 @@ export function openSocket(target: UpstreamTarget): net.Socket {
     const given = target.tls ?? {};
     // Node refuses an IP address as SNI name (RFC 6066 §3), so only host names are sent by default.
     const servername = given.servername ?? (net.isIP(target.host) === 0 ? target.host : undefined);
-    // tls.connect hands its options to net.Socket#connect, which reads localAddress; the typings omit it.
-    const options: tls.ConnectionOptions & { localAddress?: string | undefined } = {
+    // tls.connect hands its options to net.Socket#connect, which reads localAddress, and to the socket it makes,
+    // which reads allowHalfOpen; the typings omit both.
+    const options: tls.ConnectionOptions & { localAddress?: string | undefined; allowHalfOpen: boolean } = {
       ...given,
       servername,
       host: target.host,
       port: target.port,
       localAddress: target.localAddress,
+      // As for tcp:// below: a backend that ends its side first still gets what the client sends after.
+      allowHalfOpen: true,
     };
     const socket = tls.connect(options);
     // A TLSSocket takes no socket options of its own, and options set before it connects are applied twice, once

@@ -208,6 +208,29 @@ test('ssl://: resolves after a verified handshake, sending the host name as SNI'
   await close(server);
 });
 
+test('ssl://: after the backend ends its side, what the client still sends reaches it (half-open, as tcp://)', async () => {
+  const pki = testPki();
+  const received: Buffer[] = [];
+  const got = new Promise<string>((resolve) => {
+    const server = tls.createServer({ key: pki.server.key, cert: pki.server.cert, allowHalfOpen: true }, (s) => {
+      tolerate(s);
+      s.end('banner');
+      s.on('data', (d: Buffer) => received.push(d));
+      s.on('end', () => {
+        resolve(Buffer.concat(received).toString());
+        void close(server);
+      });
+    });
+    void listen(server).then(async (port) => {
+      const socket = await createConnector()({ uri: `ssl://localhost:${port}`, scheme: 'ssl', host: 'localhost', port, tls: { ca: pki.ca.cert } });
+      socket.resume();
+      await event(socket, 'end', 'the backend to end its side');
+      socket.end('after the banner');
+    });
+  });
+  assert.equal(await withDeadline(got, WAIT_MS, 'the backend to receive what was sent after its FIN'), 'after the banner');
+});
+
 test('ssl://: a certificate that does not chain to the trusted CA is GW_ERR_UPSTREAM_TLS naming the reason', async () => {
   const server = tlsServer();
   const port = await listen(server);
