@@ -92,6 +92,10 @@ export class PreparedConnections<T> extends EventEmitter {
       probe: () => this.#openOne(),
       maxIntervalMs: opts.maxRetryIntervalMs ?? DEFAULT_MAX_RETRY_INTERVAL_MS,
       setTimer: opts.setTimer ?? unrefTimer,
+      // A retry succeeds when its connection opens; one the backend then closes at once is no recovery, and the
+      // waits go on growing (1, 2, 4 … s) rather than starting again from 1 s.
+      stableMs: this.#minLifetimeMs,
+      now: this.#now,
     });
     this.#recovery.on('down', (err: unknown) => this.emit('down', err));
     this.#recovery.on('retry', (err: unknown, delayMs: number) => this.emit('retry', err, delayMs));

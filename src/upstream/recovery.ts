@@ -20,6 +20,13 @@ export interface RecoveryOptions {
   maxIntervalMs: number;
   /** Timer used between probes (default: an unref'd setTimeout); injected by tests. */
   setTimer?: SetTimer | undefined;
+  /**
+   * A failure this soon (ms) after a probe brought the service up goes on with the backoff instead of starting it
+   * again from 1 s: the probe's success did not last. Default 0.
+   */
+  stableMs?: number | undefined;
+  /** The clock `stableMs` is measured with (ms); default performance.now. */
+  now?: (() => number) | undefined;
 }
 
 const FIRST_INTERVAL_MS = 1000;
@@ -34,6 +41,10 @@ export class Recovery extends EventEmitter {
   #cancelTimer: (() => void) | undefined;
   /** Bumped by stop() and by every state change, so that a probe settling late is ignored. */
   #generation = 0;
+  readonly #stableMs: number;
+  readonly #now: () => number;
+  /** When a probe last brought the service up. */
+  #upAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: RecoveryOptions) {
     super();
@@ -43,6 +54,8 @@ export class Recovery extends EventEmitter {
     this.#probe = opts.probe;
     this.#maxIntervalMs = opts.maxIntervalMs;
     this.#setTimer = opts.setTimer ?? unrefTimer;
+    this.#stableMs = opts.stableMs ?? 0;
+    this.#now = opts.now ?? (() => performance.now());
   }
 
   /** True until a failure is reported, and again once a probe succeeds. */
@@ -54,7 +67,7 @@ export class Recovery extends EventEmitter {
   reportFailure(err: unknown): void {
     if (this.#stopped || !this.#up) return;
     this.#up = false;
-    this.#nextDelayMs = FIRST_INTERVAL_MS;
+    if (this.#now() - this.#upAt >= this.#stableMs) this.#nextDelayMs = FIRST_INTERVAL_MS;
     this.emit('down', err);
     this.#schedule();
   }
@@ -90,6 +103,7 @@ export class Recovery extends EventEmitter {
         if (generation !== this.#generation) return;
         this.#generation++;
         this.#up = true;
+        this.#upAt = this.#now();
         this.emit('up');
       },
       (err: unknown) => {

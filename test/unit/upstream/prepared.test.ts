@@ -191,6 +191,33 @@ test('a connection that closes right after opening counts as a failed open, so r
   p.stop();
 });
 
+test('a backend that accepts and hangs up every time is reconnected to after 1, 2, 4 … s, not every second', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, timers, clock, events } = pool(backend, { count: 1, minLifetimeMs: 1000 });
+  p.start();
+  let c = await backend.succeedNext();
+  for (let i = 0; i < 4; i++) {
+    clock.now += 5;
+    c.close();
+    assert.equal(backend.unsettled, 0, 'no immediate reconnect');
+    timers.fire();
+    clock.now += timers.delays.at(-1) ?? 0;
+    c = await backend.succeedNext();
+  }
+  assert.deepEqual(timers.delays, [1000, 2000, 4000, 8000]);
+  assert.equal(events.filter((e) => e === 'up').length, 4);
+  // After one that lasted (replaced at once when it closes), the next failure starts the backoff again from 1 s.
+  clock.now += 60_000;
+  c.close();
+  c = await backend.succeedNext();
+  clock.now += 5;
+  c.close();
+  timers.fire();
+  await backend.succeedNext();
+  assert.equal(timers.delays.at(-1), 1000);
+  p.stop();
+});
+
 test('an adapter may report a connection that closed already, at once', async () => {
   const backend = new FakeBackend();
   const { pool: p, clock } = pool(backend, {
