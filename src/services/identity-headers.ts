@@ -96,14 +96,28 @@ function describe(part: TemplatePart): string {
   return part.kind === 'variable' ? `{${part.variable}}` : `{ssl.client.${part.attribute}}`;
 }
 
-/** The value of one template, undefined when it is left out, or the reason it is refused. */
-function render(parts: readonly TemplatePart[], client: ClientFacts): { value: string } | { reason: string } | undefined {
+/**
+ * The templates without a variable (an API key, say), which are the same for every client: what a connection
+ * opened before its client is known (a prepared connection, a recovery probe) is sent. Never throws.
+ */
+export function staticIdentityHeaders(templates: readonly HttpHeaderConfig[]): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const template of templates) {
+    if (template.parts.some((part) => part.kind !== 'text')) continue;
+    const result = render(template.parts, undefined);
+    if (result !== undefined && 'value' in result) headers[template.name] = result.value;
+  }
+  return headers;
+}
+
+/** The value of one template, undefined when it is left out, or the reason it is refused; no client, no variables. */
+function render(parts: readonly TemplatePart[], client: ClientFacts | undefined): { value: string } | { reason: string } | undefined {
   let value = '';
   let variables = 0;
   let filled = 0;
   let reason: string | undefined;
   for (const part of parts) {
-    const piece = part.kind === 'text' ? part.text : variableValue(part, client);
+    const piece = part.kind === 'text' ? part.text : client === undefined ? '' : variableValue(part, client);
     if (part.kind !== 'text') {
       variables++;
       if (piece !== '') filled++;

@@ -10,7 +10,7 @@ import { WebSocketEnd } from '../pipe/ends.js';
 import type { UpgradeHeader, WebSocketConnector, WebSocketTarget } from '../upstream/ws-connector.js';
 import type { ConnectionOptions } from 'node:tls';
 import { forwardedHeaders } from './forwarded-headers.js';
-import { renderIdentityHeaders } from './identity-headers.js';
+import { renderIdentityHeaders, staticIdentityHeaders } from './identity-headers.js';
 import type { OpenUpstream } from './proxy.js';
 import type { ClientRequest, ConnectionContext } from './types.js';
 
@@ -47,6 +47,8 @@ export function webSocketUpstream(
       const rendered = renderIdentityHeaders(templates, ctx);
       for (const refused of rendered.refused) ctx.log.warn({ header: refused.name, reason: refused.reason }, `header ${refused.name} not sent to the backend: ${refused.reason}`);
       for (const [name, value] of Object.entries(rendered.headers)) headers.push({ name, value });
+    } else {
+      for (const [name, value] of Object.entries(staticIdentityHeaders(templates))) headers.push({ name, value });
     }
     return headers;
   };
@@ -57,8 +59,14 @@ export function webSocketUpstream(
       return { end: new WebSocketEnd(websocket, { inactivityTimeoutMs }), protocol };
     },
     probe: async () => {
-      const { websocket } = await connector(target, { headers: headersFor(undefined, undefined), subprotocols: [], maxPayload });
-      websocket.terminate();
+      try {
+        const { websocket } = await connector(target, { headers: headersFor(undefined, undefined), subprotocols: [], maxPayload });
+        websocket.terminate();
+      } catch (err) {
+        // A backend that answers the upgrade, even with a refusal (it wants what only a client's headers carry), is
+        // reachable again, as it is when it refuses a client's upgrade (proxy.ts).
+        if ((err as { code?: unknown }).code !== 'GW_ERR_UPSTREAM_HANDSHAKE') throw err;
+      }
     },
   };
 }

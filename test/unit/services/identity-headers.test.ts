@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { Diagnostics } from '../../../src/config/diagnostics.js';
 import { parseHttpHeader } from '../../../src/config/http-header.js';
 import type { HeaderVariable, HttpHeaderConfig, TemplatePart } from '../../../src/config/types.js';
-import { renderIdentityHeaders, type ClientFacts } from '../../../src/services/identity-headers.js';
+import { renderIdentityHeaders, staticIdentityHeaders, type ClientFacts } from '../../../src/services/identity-headers.js';
 import { identify, type ClientIdentity } from '../../../src/tls/identity.js';
 import { buildServerTls } from '../../../src/tls/server.js';
 import { dnAttributes, formatDn, readCertificateNames } from '../../../src/tls/x509-names.js';
@@ -131,6 +131,14 @@ test('without a certificate: a header whose variables are all empty is left out;
       ['X-Empty', ''],
     ]);
   }
+});
+
+test('with no client yet (a prepared connection, a probe): only the headers without a variable are sent', () => {
+  const set = templates('clientId: {ssl.client.CN}', 'X-Verified: {ssl.client.verified}', 'X-Api-Key:  k1 ', 'X-Who: gw@{client.address}', 'X-Empty:');
+  assert.deepEqual(Object.entries(staticIdentityHeaders(set)), [
+    ['X-Api-Key', 'k1'],
+    ['X-Empty', ''],
+  ]);
 });
 
 test('a certificate the gateway did not verify names nobody', () => {
