@@ -321,10 +321,13 @@ export class Gateway {
       void l.close();
       this.#log.info({ event: 'unbound', address: l.where }, `  ${l.where} no longer configured: not accepting`);
     }
+    // Sessions whose accept is gone, and those on an address no longer bound (an accept moved to another
+    // address by a *.bind option keeps its URI): each is closed gently, before what is left of it is destroyed.
     const accepts = new Set(next.config.services.flatMap((s) => s.accepts.map((a) => a.uri)));
-    const orphans = [...this.#sessions].filter((s) => !accepts.has(s.accept));
+    const onRemoved = new Set(removed.flatMap((l) => l.sessions()));
+    const orphans = [...this.#sessions].filter((s) => !accepts.has(s.accept) || onRemoved.has(s));
     if (orphans.length > 0) {
-      this.#log.info({ connections: orphans.length, drainTimeoutMs: this.#drainTimeoutMs }, `${orphans.length} connections on accepts no longer configured: closing them (1001) over ${this.#drainTimeoutMs / 1000} s`);
+      this.#log.info({ connections: orphans.length, drainTimeoutMs: this.#drainTimeoutMs }, `${orphans.length} connection${orphans.length === 1 ? '' : 's'} on accepts or addresses no longer configured: closing them (1001) over ${this.#drainTimeoutMs / 1000} s`);
     }
     this.#closeSpread(orphans, 'accept removed', () => {
       for (const l of removed) {

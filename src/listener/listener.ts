@@ -15,7 +15,7 @@ import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
-import type { SessionRegistry } from '../services/sessions.js';
+import type { Session, SessionRegistry } from '../services/sessions.js';
 import type { ConnectionContext, Service } from '../services/types.js';
 import { GatewayError } from '../errors.js';
 import { certificateRefusal } from '../metrics/reasons.js';
@@ -252,6 +252,13 @@ export class Listener {
    * The live sessions on this address that the rules in force now (after a reload or a CRL update) would refuse,
    * judged as their handshake and upgrade were (live-policy.ts); closing them is the caller's.
    */
+  /** The live sessions of this address's connections. */
+  sessions(): Session[] {
+    const sessions: Session[] = [];
+    for (const c of this.#connections) if (c.session) sessions.push(c.session);
+    return sessions;
+  }
+
   rejudge(): LiveRefusal[] {
     return judgeAgain(this.#connections, this.#routes.routes, this.#tls?.trust, this.#options);
   }

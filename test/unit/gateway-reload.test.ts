@@ -75,6 +75,18 @@ test('a reload keeps the bound socket of an address still configured and gives i
   assert.equal(gateway.reloads.last?.result, 'success');
 });
 
+test('an accept moved to another address by ws.bind closes its open connections gently (1001), not at once', async (t) => {
+  const { gateway, logs, port } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
+  const old = await opened(`ws://127.0.0.1:${port}/a`);
+  const closed = event<[number, Buffer]>(old, 'close', 'the connection on the address no longer bound to be closed');
+  const moved = doc(...echo('first', 'ws://127.0.0.1:0/a', '<accept-options><ws.bind>127.0.0.2:0</ws.bind></accept-options>'));
+  const [bound] = await within(gateway.reload(prepared(moved, logs)), 'the reload');
+  assert.equal(bound?.address, '127.0.0.2');
+  const [code, reason] = await closed;
+  assert.equal(code, 1001);
+  assert.equal(reason.toString(), 'accept removed');
+});
+
 test('a configuration that does not prepare, or a new address that cannot be bound, changes nothing and counts as a failed reload', async (t) => {
   const { gateway, logs, port } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
   const broken = doc(...echo('first', 'wss://127.0.0.1:0/a'), '  <security><keystore><file>missing.p12</file></keystore></security>');
