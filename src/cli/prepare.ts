@@ -17,6 +17,8 @@ export interface Prepared {
   readonly warnings: readonly Diagnostic[];
   /** Services with errors of their own, whose stores, certificates and ports are checked once they are fixed. */
   readonly incomplete?: readonly string[];
+  /** With errors in the file: the configuration without the parts in error (the files it names can be watched). */
+  readonly partial?: GatewayConfig | undefined;
 }
 
 function toDiagnostic(e: GatewayError): Diagnostic {
@@ -48,7 +50,7 @@ export function prepareLoaded(result: LoadConfigResult, log: Logger, options: Pr
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (result.partial === undefined) return { config: undefined, gateway: undefined, errors, warnings };
     const checked = checkPartial(result.partial, errors, log);
-    return { config: undefined, gateway: undefined, errors: inFileOrder([...errors, ...checked.errors]), warnings: inFileOrder([...warnings, ...checked.warnings]), incomplete: result.partial.incomplete };
+    return { config: undefined, gateway: undefined, errors: inFileOrder([...errors, ...checked.errors]), warnings: inFileOrder([...warnings, ...checked.warnings]), incomplete: result.partial.incomplete, partial: result.partial.config };
   }
   const prepared = Gateway.prepare(result.config, { ...options, log });
   const allWarnings = [...warnings, ...prepared.warnings];

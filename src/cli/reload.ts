@@ -7,6 +7,7 @@
  * Requests that arrive while a reload runs are coalesced into one more reload after it, so a burst of saves costs
  * at most two.
  */
+import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import { formatDiagnostic, isGatewayError } from '../errors.js';
@@ -38,6 +39,26 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
     }
   }
   return files;
+}
+
+/** What each file is like now (its size and time of change, or missing), to tell later whether any has changed. */
+export function fileStates(files: readonly string[]): Map<string, string> {
+  const states = new Map<string, string>();
+  for (const file of files) {
+    try {
+      const st = statSync(file);
+      states.set(file, `${st.size}:${st.mtimeMs}:${st.ino}`);
+    } catch {
+      states.set(file, 'missing');
+    }
+  }
+  return states;
+}
+
+/** The files of `states` that have changed since. */
+export function changedSince(states: ReadonlyMap<string, string>): string[] {
+  const now = fileStates([...states.keys()]);
+  return [...states].filter(([file, state]) => now.get(file) !== state).map(([file]) => file);
 }
 
 /**
@@ -99,11 +120,16 @@ export class Reloader {
 
   async #reload(why: string): Promise<boolean> {
     this.#log.info({ event: 'reload', why }, `Reloading the configuration (${why})`);
+    const before = fileStates(configurationFiles(this.#source, this.#gateway.config));
     const prepared = prepareAgain(this.#source, this.#log, this.#gateway);
     if (!prepared.gateway) {
       const reason = describeFailure(prepared);
       this.#gateway.reloadFailed(new Error(reason));
+      // The files the failed configuration names are watched too: a store it could not read yet, once written,
+      // reloads it. Watched before the line is logged, which someone may be waiting for to write it.
+      this.#rewatch(prepared.config ?? prepared.partial);
       this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
+      this.#againIfChanged(before);
       return false;
     }
     try {
@@ -113,16 +139,23 @@ export class Reloader {
       this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
       return false;
     }
-    this.#log.info({ event: 'reload', result: 'success' }, 'Reloaded the configuration');
     this.#rewatch();
+    this.#log.info({ event: 'reload', result: 'success' }, 'Reloaded the configuration');
+    this.#againIfChanged(before);
     return true;
   }
 
-  /** Watches the files of the configuration now in force (a reload may name other stores). */
-  #rewatch(): void {
+  /** A change made while a reload ran may have been seen only by the watcher just replaced, and lost with it. */
+  #againIfChanged(before: ReadonlyMap<string, string>): void {
+    const changed = this.#watch ? changedSince(before) : [];
+    if (changed.length > 0) void this.request(`changed during the reload: ${changed.join(', ')}`);
+  }
+
+  /** Watches the files of the configuration now in force (a reload may name other stores), and of `attempted`. */
+  #rewatch(attempted?: GatewayConfig): void {
     if (!this.#watch || this.#stopped) return;
     this.#stopWatching?.();
-    const files = configurationFiles(this.#source, this.#gateway.config);
+    const files = [...new Set([...configurationFiles(this.#source, this.#gateway.config), ...(attempted ? configurationFiles(this.#source, attempted) : [])])];
     this.#stopWatching = watchFiles(
       files,
       (changed) => void this.request(`changed: ${changed.join(', ')}`),

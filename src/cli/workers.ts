@@ -16,7 +16,7 @@ import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement } from '../services/management/cluster.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
-import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
+import { changedSince, configurationFiles, describeFailure, fileStates, prepareAgain, type ReloadSource } from './reload.js';
 import { watchFiles } from './watch-files.js';
 
 export const WORKER_STARTED = 'gateway:started';
@@ -88,22 +88,35 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       exitsWatched = true;
     };
 
+    let inForce = checked.config;
     const reload = (why: string): void => {
       if (stopping) return;
       log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
+      const before = fileStates(configurationFiles(source, inForce));
       const again = prepareAgain(source, log);
       if (!again.gateway) {
         const reason = describeFailure(again);
+        // As reload.ts does: what the failed configuration names is watched too, from before the line is logged.
+        watch(inForce, again.config ?? again.partial);
         log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays (in every worker): ${reason}`);
         for (const w of started) if (w.isConnected()) w.send({ event: WORKER_RELOAD_REFUSED, reason });
+        againIfChanged(before);
         return;
       }
-      watch(again.config);
+      inForce = again.config;
+      watch(inForce);
       for (const w of started) if (w.isConnected()) w.send(WORKER_RELOAD);
+      againIfChanged(before);
     };
-    const watch = (config: typeof checked.config): void => {
+    /** A change made while the files were read may have been seen only by the watcher just replaced. */
+    const againIfChanged = (before: ReadonlyMap<string, string>): void => {
+      const changed = changedSince(before);
+      if (changed.length > 0) setImmediate(() => reload(`changed during the reload: ${changed.join(', ')}`));
+    };
+    const watch = (config: typeof checked.config, attempted?: typeof checked.config): void => {
       stopWatching?.();
-      stopWatching = watchFiles(configurationFiles(source, config), (changed) => reload(`changed: ${changed.join(', ')}`), {
+      const files = [...new Set([...configurationFiles(source, config), ...(attempted ? configurationFiles(source, attempted) : [])])];
+      stopWatching = watchFiles(files, (changed) => reload(`changed: ${changed.join(', ')}`), {
         onWatchError: (dir, err) => log.warn({ dir, reason: err instanceof Error ? err.message : String(err) }, `cannot watch ${dir} for changes; SIGHUP still reloads`),
       });
     };

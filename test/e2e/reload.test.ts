@@ -199,6 +199,19 @@ describe('accepts added and removed by a reload', () => {
     await echo(onB, 'on the new accept');
     onB.close();
   });
+
+  test('a reload refused for a store not written yet is made once the store is written', async () => {
+    const C = 'wss://127.0.0.1:0/c';
+    const refused = next(gw, reloadFailed);
+    space.config(`${service('b', B)}${service('c', C)}
+  <security><keystore><type>PEM</type><file>later.pem</file></keystore></security>`);
+    await refused;
+    const done = next(gw, reloaded);
+    space.write('later.pem', pki.server.key + pki.server.cert + pki.ca.cert);
+    await done;
+    const onC = await openEcho(`wss://127.0.0.1:${gw.port(C)}/c`, { ca: pki.ca.cert, servername: 'localhost' });
+    onC.close();
+  });
 });
 
 describe('--workers: the primary checks, every worker reloads', () => {
