@@ -248,10 +248,6 @@ export class Listener {
     this.#http.keepAliveTimeout = next.keepAliveTimeoutMs;
   }
 
-  /**
-   * The live sessions on this address that the rules in force now (after a reload or a CRL update) would refuse,
-   * judged as their handshake and upgrade were (live-policy.ts); closing them is the caller's.
-   */
   /** The live sessions of this address's connections. */
   sessions(): Session[] {
     const sessions: Session[] = [];
@@ -259,6 +255,10 @@ export class Listener {
     return sessions;
   }
 
+  /**
+   * The live sessions on this address that the rules in force now (after a reload or a CRL update) would refuse,
+   * judged as their handshake and upgrade were (live-policy.ts); closing them is the caller's.
+   */
   rejudge(): LiveRefusal[] {
     return judgeAgain(this.#connections, this.#routes.routes, this.#tls?.trust, this.#options);
   }
