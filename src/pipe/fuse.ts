@@ -270,6 +270,12 @@ class Fuse {
       other.close(undefined, '');
       return;
     }
+    if (end.kind === 'bytes' && end.writable) {
+      // A byte stream's half-close towards a WebSocket: the WebSocket is sent its close, and what it still sends
+      // before its own close comes back is delivered (a request, then its response); the FIN follows it then.
+      this.#closeGracefully(other, side, code, ending.reason);
+      return;
+    }
     // A close frame is answered by the WebSocket itself; a FIN needs ours (a socket made with allowHalfOpen would
     // otherwise keep its side open).
     end.close(undefined, '');
