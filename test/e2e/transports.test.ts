@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
-import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { mtlsProxyService, PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { repoPath } from '../helpers/paths.js';
@@ -26,19 +26,13 @@ const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadlin
 
 /** A mutual-TLS proxy to a WebSocket backend that tells it who the client is, as the issue's deployments do. */
 function identityProxy(name: string, accept: string, connect: string): string {
-  return `
-  <service>
-    <name>${name}</name>
-    <accept>${accept}</accept>
-    <connect>${connect}</connect>
-    <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+  const headers = `
     <connect-options>
       <http.header>clientId: {ssl.client.CN}</http.header>
       <http.header>X-Client-IP: {client.address}</http.header>
       <http.header>Client-Cert: {ssl.client.cert}</http.header>
-    </connect-options>
-  </service>
+    </connect-options>`;
+  return `${mtlsProxyService(name, accept, connect, headers)}
   ${PEM_SECURITY}`;
 }
 

@@ -31,15 +31,18 @@ export function echoService(accept: string): string {
   </service>`;
 }
 
-/** A config body with one proxy service that requires a client certificate, from `accept` to `connect`. */
-export function mtlsProxyService(name: string, accept: string, connect: string): string {
+/**
+ * A config body with one proxy service that requires a client certificate, from `accept` to `connect`; `more`: its
+ * further elements (`<connect-options>`, say).
+ */
+export function mtlsProxyService(name: string, accept: string, connect: string, more = ''): string {
   return `
   <service>
     <name>${name}</name>
     <accept>${accept}</accept>
     <connect>${connect}</connect>
     <type>proxy</type>
-    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>
+    <accept-options><ssl.verify-client>required</ssl.verify-client></accept-options>${more}
   </service>`;
 }
 
