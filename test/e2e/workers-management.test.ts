@@ -216,3 +216,47 @@ test('a request for one connection asks only the worker its id names: another, s
     ws.terminate();
   }
 });
+
+test('a worker that dies leaves its counts in the sum, so counters never fall, and its open connections out of it', async () => {
+  const sample = (text: string, name: string): number => {
+    const match = new RegExp(`^${name}\\{service="echo"\\} (\\d+)$`, 'm').exec(text);
+    return Number(match?.[1] ?? -1);
+  };
+  const mark = gw.lines.length;
+  let opens = 0;
+  const allOpen = gw.waitFor((l) => l['event'] === 'open' && l['service'] === 'echo' && gw.lines.indexOf(l) >= mark && ++opens === 4);
+  allOpen.catch(() => {});
+  // Four clients held open: handed out in turn, both workers hold some.
+  const held: WebSocket[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${gw.port(ECHO)}/echo`);
+      ws.on('error', () => {}); // the killed worker's clients lose their connection
+      await event(ws, 'open', 'a client to open');
+      held.push(ws);
+    }
+    const openLines = (await allOpen, gw.lines.slice(mark).filter((l) => l['event'] === 'open' && l['service'] === 'echo'));
+    const before = (await withDeadline(alone('/metrics'), WAIT_MS, 'a scrape')).body;
+    const opened = sample(before, 'gateway_connections_opened_total');
+    assert.ok(opened >= 4, before);
+    assert.equal(sample(before, 'gateway_connections_open'), 4);
+
+    const victim = gw.lines.filter((l) => typeof l.msg === 'string' && /^worker \d+ started$/.test(l.msg)).pop();
+    assert.ok(victim, 'a worker started');
+    const id = victim['worker'] as number;
+    const itsOwn = openLines.filter((l) => String(l['conn']).startsWith(`${id}-`)).length;
+    assert.ok(itsOwn > 0 && itsOwn < 4, `worker ${id} holds ${itsOwn} of the four`);
+    const exitMark = gw.lines.length;
+    process.kill(victim['pid'] as number, 'SIGKILL');
+    await gw.waitFor((l) => gw.lines.indexOf(l) >= exitMark && /^worker \d+ started$/.test(String(l.msg)));
+
+    // Twice: either worker may take the scrape.
+    for (let i = 0; i < 2; i++) {
+      const after = (await withDeadline(alone('/metrics'), WAIT_MS, 'a scrape after the worker died')).body;
+      assert.equal(sample(after, 'gateway_connections_opened_total'), opened, 'the dead worker still counts what it opened');
+      assert.equal(sample(after, 'gateway_connections_open'), 4 - itsOwn, 'the dead worker holds nothing now');
+    }
+  } finally {
+    for (const ws of held) ws.terminate();
+  }
+});
