@@ -19,6 +19,11 @@ interface Definition {
 
 /** `$` optionally doubled, `{`, a name, `}`; or an opening `${` that is never closed. */
 const REFERENCE = /\$(\$)?\{([^}]*)\}|\$\{[^}]*$/g;
+/**
+ * The longest text a substitution may make. Values are names, ports and paths; without a bound, properties that
+ * each refer to the one before twice double with every step, and a file of a few lines would exhaust memory.
+ */
+const MAX_EXPANDED_CHARS = 64 * 1024;
 
 export class PropertyTable {
   private readonly resolved = new Map<string, string>();
@@ -57,7 +62,10 @@ export class PropertyTable {
   substitute(text: string, position: SourcePosition): string | undefined {
     if (!text.includes('${')) return text;
     let failed = false;
+    let expanded = text.length;
+    let tooLong = false;
     const out = text.replace(REFERENCE, (whole, escaped: string | undefined, name: string | undefined) => {
+      if (tooLong) return whole;
       if (name === undefined) {
         this.diags.error('GW_ERR_CONFIG_PROPERTY', `Unterminated property reference "${whole}"`, position, 'close it with }');
         failed = true;
@@ -79,6 +87,12 @@ export class PropertyTable {
           this.diags.error('GW_ERR_CONFIG_PROPERTY', `Unresolved property \${${key}}: no -D define, <property> or built-in has that name`, position, didYouMeanProperty(key, this));
         }
         failed = true;
+        return whole;
+      }
+      expanded += value.length - whole.length;
+      if (expanded > MAX_EXPANDED_CHARS) {
+        this.diags.error('GW_ERR_CONFIG_PROPERTY', `Substituting \${${key}} makes a value longer than ${MAX_EXPANDED_CHARS / 1024} KiB`, position, 'a property that refers to others several times grows with each step; define the value directly');
+        failed = tooLong = true;
         return whole;
       }
       return value;

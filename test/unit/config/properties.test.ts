@@ -68,3 +68,18 @@ test('define values are literal: a define containing ${…} is not expanded', ()
   const r = parse(text, { defines: { p: '${q}.db' } });
   assert.ok(config(r).security.keystore?.file.endsWith('/${q}.db'));
 });
+
+test('properties that double with each reference are refused at the first that grows past 64 KiB, not run out of memory', () => {
+  // p0 is 16 characters, so p12 is 64 KiB (allowed), p13 128 KiB and p40 about 16 TiB.
+  const pairs: [string, string][] = [['p0', 'abcdefghijklmnop']];
+  for (let i = 1; i <= 40; i++) pairs.push([`p${i}`, `\${p${i - 1}}\${p${i - 1}}`]);
+  const text = doc(...props(...pairs), ...echoAt('ws://h:80/${p40}'));
+  const r = parse(text);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.equal(errors.length, 1, errors.map((d) => d.message).join('\n'));
+  assert.equal(errors[0]?.code, 'GW_ERR_CONFIG_PROPERTY');
+  assert.equal(errors[0]?.message, 'Substituting ${p12} makes a value longer than 64 KiB');
+  // Reported at the value of p13, the property that grows too long.
+  const line = text.split('\n').findIndex((l) => l.includes('<name>p13</name>')) + 1;
+  assert.equal(errors[0]?.position?.line, line);
+});
