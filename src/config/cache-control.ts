@@ -4,32 +4,25 @@
  * `max-age=m+N` is Kaazing's "N after the file was last modified": the age is worked out per response.
  */
 import { GatewayError } from '../errors.js';
+import { parseTimeInterval } from './grammar.js';
 import type { CacheControl } from './types.js';
 
 /** The directives Kaazing knows (its `Directive` enum); the valued ones take a time interval. */
 const FLAG_DIRECTIVES = ['no-cache', 'no-store', 'no-transform', 'must-revalidate', 'public', 'private', 'proxy-revalidate'] as const;
 const VALUED_DIRECTIVES = ['max-age', 's-maxage'] as const;
 
-const UNITS: readonly [RegExp, number][] = [
-  [/^(ms|milli|millis|milliseconds?)$/, 0.001],
-  [/^(|s|secs?|seconds?)$/, 1],
-  [/^(m|mins?|minutes?)$/, 60],
-  [/^(h|hours?)$/, 3600],
-  [/^(d|days?)$/, 86_400],
-  [/^(w|weeks?)$/, 604_800],
-  [/^(y|years?)$/, 31_536_000],
-];
-
 function valueError(message: string): GatewayError {
   return new GatewayError('GW_ERR_CONFIG_VALUE', message, { hint: 'for example max-age=1 year, no-cache, or max-age=m+1 day' });
 }
 
 function parseSeconds(directive: string, text: string): number {
-  const m = /^(\d+)\s*([a-z]*)$/i.exec(text);
-  const unit = m ? (m[2] as string).toLowerCase() : undefined;
-  const factor = unit === undefined ? undefined : UNITS.find(([re]) => re.test(unit))?.[1];
-  if (!m || factor === undefined) throw valueError(`Invalid ${directive} value "${text}": expected a number with an optional unit (ms, s, m, h, d, w, y)`);
-  return Math.floor(Number(m[1]) * factor);
+  let ms: number;
+  try {
+    ms = parseTimeInterval(text);
+  } catch {
+    throw valueError(`Invalid ${directive} value "${text}": expected a number with an optional unit (ms, s, m, h, d, w, y)`);
+  }
+  return Math.floor(ms / 1000);
 }
 
 export function parseCacheControl(text: string): CacheControl {

@@ -26,15 +26,19 @@ export function parseDataSize(text: string): number {
 }
 
 const TIME_UNITS: readonly [RegExp, number][] = [
-  [/^(ms|msecs?|millis|milliseconds?)$/, 1],
+  [/^(ms|msecs?|millis?|milliseconds?)$/, 1],
   [/^(|s|secs?|seconds?)$/, 1000],
   [/^(m|mins?|minutes?)$/, 60_000],
   [/^(h|hours?)$/, 3_600_000],
+  [/^(d|days?)$/, 86_400_000],
+  [/^(w|weeks?)$/, 7 * 86_400_000],
+  // Kaazing's year is 365 days.
+  [/^(y|years?)$/, 365 * 86_400_000],
 ];
 
 /**
- * Kaazing's time interval → milliseconds: a number, an optional space, an optional unit (`ms`, `s`/`sec`/`secs`/
- * `second(s)`, `m`/`min`/`mins`/`minute(s)`, `h`/`hour(s)`, any case). A bare number is seconds.
+ * Kaazing's time interval → milliseconds: a number, an optional space, an optional unit (`ms`, `s`, `m`, `h`, `d`,
+ * `w`, `y` and their long forms, any case). A bare number is seconds.
  */
 export function parseTimeInterval(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
@@ -42,12 +46,22 @@ export function parseTimeInterval(text: string): number {
   const factor = unit === undefined ? undefined : TIME_UNITS.find(([re]) => re.test(unit))?.[1];
   if (!m || factor === undefined) {
     throw valueError(
-      `Invalid time interval "${text.trim()}": expected a number with an optional unit ms, s, m or h (bare = seconds)`,
+      `Invalid time interval "${text.trim()}": expected a number with an optional unit ms, s, m, h, d, w or y (bare = seconds)`,
       'for example 30, 30s, 1500ms or 5 minutes',
     );
   }
   const ms = Math.round(Number(m[1]) * factor);
   if (!Number.isSafeInteger(ms)) throw valueError(`Time interval "${text.trim()}" is too large`);
+  return ms;
+}
+
+/** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms instead. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A time interval the gateway waits out with a timer (a timeout, a keep-alive): at most MAX_TIMEOUT_MS. */
+export function parseTimeout(text: string): number {
+  const ms = parseTimeInterval(text);
+  if (ms > MAX_TIMEOUT_MS) throw valueError(`Time interval "${text.trim()}" is longer than the longest timeout the gateway keeps, 24 days`);
   return ms;
 }
 

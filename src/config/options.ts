@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
-import { parseAddressList, parseBind, parseCiphers, parseDataSize, parseEnum, parseNonNegativeInteger, parseProtocols, parseTimeInterval } from './grammar.js';
+import { parseAddressList, parseBind, parseCiphers, parseDataSize, parseEnum, parseNonNegativeInteger, parseProtocols, parseTimeout } from './grammar.js';
 import { anyOrder, checkChildren, leafText } from './structure.js';
 import { checkHttpHeaderNames, parseHttpHeader } from './http-header.js';
 import type { AcceptOptions, ConnectOptions, HostPort, HttpHeaderConfig, ProxyProtocol, Scheme, SourcePosition, VerifyClient } from './types.js';
@@ -111,10 +111,16 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
         });
         break;
       case 'ws.inactivity.timeout':
-        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+        set.inactivityTimeoutMs = at(() => parseTimeout(text));
         break;
       case 'http.keepalive.timeout':
-        set.keepaliveTimeoutMs = at(() => parseTimeInterval(text));
+        set.keepaliveTimeoutMs = at(() => {
+          const ms = parseTimeout(text);
+          if (ms > 0) return ms;
+          // Kaazing reads 0 as "not set": a Kaazing file with 0 must not leave idle connections open for ever.
+          diags.warning(`<${element.name}> ${text} means the default, ${ACCEPT_DEFAULTS.keepaliveTimeoutMs / 1000} s, as in Kaazing: an idle HTTP connection cannot be kept open without limit`, element.position, 'set a time interval such as 5s to choose another');
+          return ACCEPT_DEFAULTS.keepaliveTimeoutMs;
+        });
         break;
       case 'ssl.crl':
         set.crl = at(() => {
@@ -133,7 +139,7 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
         break;
       case 'ws.handshake.timeout':
         set.handshakeTimeoutMs = at(() => {
-          const ms = parseTimeInterval(text);
+          const ms = parseTimeout(text);
           // Without a deadline, a client that connects and sends nothing holds its socket for good.
           if (ms === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', `<${element.name}> must be longer than 0`, { hint: 'the default is 10s' });
           return ms;
@@ -208,7 +214,7 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
         break;
       case 'ws.inactivity.timeout':
         // Whether the backend is one that can be pinged is the service's to say: it knows the connect URI.
-        set.inactivityTimeoutMs = at(() => parseTimeInterval(text));
+        set.inactivityTimeoutMs = at(() => parseTimeout(text));
         break;
     }
   }

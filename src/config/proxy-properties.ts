@@ -4,7 +4,7 @@
  */
 import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
-import { parseDataSize, parseEnum, parseNonNegativeInteger, parseSeconds } from './grammar.js';
+import { parseDataSize, parseEnum, parseNonNegativeInteger, parseSeconds, parseTimeout } from './grammar.js';
 import { anyOrder, checkChildren, first, leafText, reportUnrecognised } from './structure.js';
 import type { ConnectStrategy, ProxyProperties, ServiceType } from './types.js';
 import type { XmlElement } from './xml.js';
@@ -50,7 +50,10 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
     if (size === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', 'maximum.pending.bytes must be at least 1 byte', { hint: 'the default is 64000' });
     return size;
   });
-  const maximumRecoveryIntervalS = read('maximum.recovery.interval', parseSeconds);
+  const maximumRecoveryIntervalS = read('maximum.recovery.interval', (t) => {
+    parseTimeout(t);
+    return parseSeconds(t);
+  });
   const strategy = read('connect.strategy', (t) => parseEnum(t, ['immediate', 'deferred', 'prepared'] as const, 'connect.strategy'));
   const preparedCount = read('prepared.connection.count', parseNonNegativeInteger);
 

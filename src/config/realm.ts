@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
-import { parseEnum, parseSeconds, parseTimeInterval } from './grammar.js';
+import { parseEnum, parseSeconds, parseTimeout } from './grammar.js';
 import { anyOrder, checkChildren, first, leafText, sequence } from './structure.js';
 import type { ChallengeScheme, LoginModuleConfig, LoginModuleFlag, RealmConfig, SourcePosition } from './types.js';
 import { didYouMean, nearestName } from './vocabulary.js';
@@ -104,7 +104,7 @@ function readAuthentication(element: XmlElement, configDir: string, diags: Diagn
   const timeout = first(children, 'authorization-timeout');
   let authorizationTimeoutMs: number | undefined;
   if (timeout !== undefined) {
-    const ms = attempt(diags, timeout.position, () => parseTimeInterval(leafText(timeout, diags)));
+    const ms = attempt(diags, timeout.position, () => parseTimeout(leafText(timeout, diags)));
     if (ms === 0) diags.error('GW_ERR_CONFIG_VALUE', '<authorization-timeout> must be longer than 0', timeout.position, 'remove it for no timeout');
     else authorizationTimeoutMs = ms;
   }

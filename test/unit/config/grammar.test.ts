@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../../../src/errors.js';
 import { parseDataSize, parseTimeInterval } from '../../../src/config/index.js';
-import { parseAddressBlock, parseAddressList, parseBind, parseCiphers, parseEnum, parseNonNegativeInteger, parseProtocols, parseSeconds } from '../../../src/config/grammar.js';
+import { parseAddressBlock, parseAddressList, parseBind, parseCiphers, parseEnum, parseNonNegativeInteger, parseProtocols, parseSeconds, parseTimeout } from '../../../src/config/grammar.js';
 
 function throwsValue(fn: () => unknown, message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -27,7 +27,7 @@ test('data size: 128kB, negative, fractional, units with spaces and empty text a
   throwsValue(() => parseDataSize('99999999999999999999m'), /too large/);
 });
 
-test('time interval: units ms, s, m, h and their long forms, any case, optional space; bare = seconds', () => {
+test('time interval: Kaazing\'s units ms, s, m, h, d, w, y and their long forms, any case, optional space; bare = seconds', () => {
   const cases: [string, number][] = [
     ['30', 30_000],
     ['0', 0],
@@ -47,12 +47,19 @@ test('time interval: units ms, s, m, h and their long forms, any case, optional 
     ['2 hours', 7_200_000],
     ['1 HOUR', 3_600_000],
     ['1.5s', 1500],
+    ['20 milli', 20],
+    ['1d', 86_400_000],
+    ['10 days', 864_000_000],
+    ['2w', 1_209_600_000],
+    ['1 week', 604_800_000],
+    ['1y', 31_536_000_000],
+    ['2 Years', 63_072_000_000],
   ];
   for (const [text, ms] of cases) assert.equal(parseTimeInterval(text), ms, text);
 });
 
 test('time interval: unknown units and malformed numbers are refused', () => {
-  for (const bad of ['10 days', '5 y', '-1s', 's', '', '1,5s', '10 s s']) throwsValue(() => parseTimeInterval(bad), /Invalid time interval/);
+  for (const bad of ['10 fortnights', '5 yr', '-1s', 's', '', '1,5s', '10 s s']) throwsValue(() => parseTimeInterval(bad), /Invalid time interval/);
 });
 
 test('whole seconds and non-negative integers', () => {
@@ -112,4 +119,11 @@ test('address lists: separated by commas and/or white space; empty is refused', 
   assert.deepEqual(parseAddressList('10.0.0.1,10.0.0.2', '<x>'), ['10.0.0.1', '10.0.0.2']);
   throwsValue(() => parseAddressList(' , ', '<x>'), /<x> is empty/);
   throwsValue(() => parseAddressList('10.0.0.1, nope', '<x>'), /"nope" is not an IP address/);
+});
+
+test('a time interval the gateway waits out with a timer is at most 2^31-1 ms (24.8 days), which a Node timer keeps', () => {
+  assert.equal(parseTimeout('24 days'), 2_073_600_000);
+  assert.equal(parseTimeout(`${2 ** 31 - 1}ms`), 2 ** 31 - 1);
+  throwsValue(() => parseTimeout(`${2 ** 31}ms`), /^Time interval "2147483648ms" is longer than the longest timeout the gateway keeps, 24 days$/);
+  throwsValue(() => parseTimeout('720h'), /longer than the longest timeout/);
 });

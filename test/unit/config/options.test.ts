@@ -75,6 +75,18 @@ test('every accept option is parsed by its grammar; tls.* spell ssl.*', () => {
   assert.deepEqual(service?.accepts[0]?.listen, { host: '127.0.0.1', port: 9443 });
 });
 
+test('http.keepalive.timeout 0 means the default, as in Kaazing, with a warning', () => {
+  const r = parse(doc(...withAcceptOptions('ws://h/', '<http.keepalive.timeout>0</http.keepalive.timeout>')));
+  assert.deepEqual(where(r), ['warning GW_ERR_CONFIG_WARNING 8:7']);
+  assert.equal(config(r).services[0]?.acceptOptions.httpKeepaliveTimeoutMs, 30000);
+});
+
+test('timeouts longer than a Node timer keeps (24.8 days) are refused at the option, not left to fire at once', () => {
+  const r = parse(doc(...withAcceptOptions('ws://h/', '<ws.inactivity.timeout>30 days</ws.inactivity.timeout>', '<http.keepalive.timeout>5w</http.keepalive.timeout>', '<ws.handshake.timeout>1y</ws.handshake.timeout>')));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7']);
+  for (const d of r.diagnostics) assert.match(d.message, /longer than the longest timeout the gateway keeps, 24 days/);
+});
+
 test('bad option values are reported at the option, each one', () => {
   const r = parse(doc(...withAcceptOptions('ws://h/', '<ws.maximum.message.size>128kB</ws.maximum.message.size>', '<ws.inactivity.timeout>soon</ws.inactivity.timeout>', '<ssl.encryption>off</ssl.encryption>', '<ws.bind>h:x</ws.bind>')));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7', 'error GW_ERR_CONFIG_VALUE 11:7']);
