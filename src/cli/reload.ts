@@ -7,14 +7,13 @@
  * Requests that arrive while a reload runs are coalesced into one more reload after it, so a burst of saves costs
  * at most two.
  */
-import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import { formatDiagnostic, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { DEFAULT_CONFIG } from './paths.js';
 import { prepare, type Prepared } from './prepare.js';
-import { watchFiles } from './watch-files.js';
+import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
 export interface ReloadSource {
   /** As given to `start -c`; undefined for the default configuration. */
@@ -39,26 +38,6 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
     }
   }
   return files;
-}
-
-/** What each file is like now (its size and time of change, or missing), to tell later whether any has changed. */
-export function fileStates(files: readonly string[]): Map<string, string> {
-  const states = new Map<string, string>();
-  for (const file of files) {
-    try {
-      const st = statSync(file);
-      states.set(file, `${st.size}:${st.mtimeMs}:${st.ino}`);
-    } catch {
-      states.set(file, 'missing');
-    }
-  }
-  return states;
-}
-
-/** The files of `states` that have changed since. */
-export function changedSince(states: ReadonlyMap<string, string>): string[] {
-  const now = fileStates([...states.keys()]);
-  return [...states].filter(([file, state]) => now.get(file) !== state).map(([file]) => file);
 }
 
 /**

@@ -16,8 +16,8 @@ import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement } from '../services/management/cluster.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
-import { changedSince, configurationFiles, describeFailure, fileStates, prepareAgain, type ReloadSource } from './reload.js';
-import { watchFiles } from './watch-files.js';
+import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
+import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
 export const WORKER_STARTED = 'gateway:started';
 /** Close every connection now and exit. */
