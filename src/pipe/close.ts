@@ -4,6 +4,8 @@
 
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
+/** What a close frame without a code is reported as; never sent. */
+export const CLOSE_NO_STATUS = 1005;
 export const CLOSE_ABNORMAL = 1006;
 export const CLOSE_INTERNAL_ERROR = 1011;
 

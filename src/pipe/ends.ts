@@ -8,9 +8,11 @@
  * Events that happened before it was attached (a peer that left while the backend was being connected) are
  * reported at attach, so the loop never misses how a side ended.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
-import { CLOSE_ABNORMAL, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
+import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
 import { streamBinaryPayloads } from './frame-reader.js';
 import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
 import { quietRepeatedEnds } from './quiet-end.js';
@@ -46,6 +48,8 @@ export interface End {
   detach(): void;
   /** False once nothing more can be written (closing, closed). */
   readonly writable: boolean;
+  /** A message end whose peer has closed and which holds its answer until close() (a WebSocket towards bytes). */
+  readonly holdingClose?: boolean;
   /** Writes one chunk or message; `done` runs once it has been handed to the system, in write order. */
   write(payload: Buffer | readonly Buffer[], binary: boolean, done: () => void): void;
   pause(): void;
@@ -148,7 +152,11 @@ export class StreamEnd implements End {
   }
 
   destroy(): void {
-    this.#socket.destroy();
+    const s = this.#socket;
+    // A reset rather than a FIN, so that the peer sees a failure and not a clean end of what it was sent. Only a
+    // plain TCP socket can send one; a TLS socket's transport is the TLS layer's, and it is closed.
+    if (s instanceof Socket && !(s instanceof TLSSocket) && !s.destroyed && !s.connecting) s.resetAndDestroy();
+    else s.destroy();
   }
 }
 
@@ -182,6 +190,8 @@ export class WebSocketEnd implements End {
   /** An inactivity timeout before the pipe was attached, reported at attach. */
   #timedOut = false;
   #closeSeen: { code: number; reason: string } | undefined;
+  /** The peer's close frame has come and its answer is held (see #closeOrHold). */
+  #heldClose = false;
 
   constructor(ws: WebSocket, options: WebSocketEndOptions = {}) {
     this.#ws = ws;
@@ -204,6 +214,11 @@ export class WebSocketEnd implements End {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
+  /** The peer has sent its close frame and the answer is held (#closeOrHold): nothing more comes from it. */
+  get holdingClose(): boolean {
+    return this.#heldClose && this.#ws.readyState === WebSocket.OPEN;
+  }
+
   forBytes(): void {
     this.#forBytes = true;
   }
@@ -213,7 +228,10 @@ export class WebSocketEnd implements End {
     const ws = this.#ws;
     // Fragments as read: written to a byte stream without being joined first, and a large message not held whole.
     ws.binaryType = 'fragments';
-    if (this.#forBytes) streamBinaryPayloads(ws, true);
+    if (this.#forBytes) {
+      streamBinaryPayloads(ws, true);
+      (ws as { close: WebSocket['close'] }).close = this.#closeOrHold;
+    }
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
     ws.on('close', this.#onClose);
@@ -229,10 +247,33 @@ export class WebSocketEnd implements End {
     ws.removeListener('message', this.#onMessage);
     ws.removeListener('error', this.#onError);
     ws.removeListener('close', this.#onClose);
-    if (this.#forBytes) streamBinaryPayloads(ws, false);
+    if (this.#forBytes) {
+      streamBinaryPayloads(ws, false);
+      delete (ws as { close?: WebSocket['close'] }).close;
+    }
     ws.binaryType = this.#savedBinaryType;
     this.#sink = undefined;
   }
+
+  /**
+   * ws answers a peer's close frame at once, from inside its frame reader, by calling `close` on the WebSocket.
+   * Towards a byte stream that answer would come too soon: a close frame is how a client passes on its TCP
+   * half-close (`gateway connect` does), and the backend's response to what came before it would then have nowhere
+   * to go. So while attached for a byte stream the answer is held: the peer's close is reported as its end, the
+   * WebSocket stays open for what the byte stream still sends, and the answer goes when the pipe closes this end
+   * (close(), once the byte stream has ended too or the pipe's close deadline has passed). Every other call, that
+   * one included, is ws's own close.
+   */
+  readonly #closeOrHold = (code?: number, reason?: string | Buffer): void => {
+    const ws = this.#ws;
+    const sink = this.#sink;
+    if (sink && !this.#heldClose && ws.readyState === WebSocket.OPEN && (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true) {
+      this.#heldClose = true;
+      sink.ended({ code: code ?? CLOSE_NO_STATUS, reason: reason === undefined ? '' : reason.toString(), lost: false });
+      return;
+    }
+    WebSocket.prototype.close.call(ws, code, reason);
+  };
 
   readonly #onCloseSeen = (code: number, reason: Buffer): void => {
     this.#closeSeen = { code, reason: reason.toString() };

@@ -112,6 +112,11 @@ class Fuse {
   #downstreamSettled = false;
   #upstreamSettled = false;
   #closeDeadline: Deadline | undefined;
+  /**
+   * One side has ended cleanly and the other may still answer it (a request, then its response): the close
+   * deadline then counts from the last thing forwarded, so a long answer is not cut.
+   */
+  #halfClosed = false;
   #finished = false;
 
   #closedBy: PipeResult['closedBy'] | undefined;
@@ -188,6 +193,7 @@ class Fuse {
       if (d === this.#toUpstream) traffic.bytesIn += length;
       else traffic.bytesOut += length;
     }
+    if (this.#halfClosed) this.#rearmCloseDeadline();
     d.pending.push(length + WRITE_OVERHEAD_BYTES);
     // A byte stream carries no message type: what reaches a WebSocket from one is binary.
     d.to.write(payload, d.from.kind === 'bytes' ? true : binary, d === this.#toUpstream ? this.#onUpstreamWritten : this.#onDownstreamWritten);
@@ -273,7 +279,17 @@ class Fuse {
     if (end.kind === 'bytes' && end.writable) {
       // A byte stream's half-close towards a WebSocket: the WebSocket is sent its close, and what it still sends
       // before its own close comes back is delivered (a request, then its response); the FIN follows it then.
+      this.#halfClosed = true;
       this.#closeGracefully(other, side, code, ending.reason);
+      return;
+    }
+    if (end.kind === 'messages' && end.holdingClose === true) {
+      // The mirror: a WebSocket's close towards a byte stream, its answer held (ends.ts). The byte stream is sent
+      // its FIN, what it still sends goes back over the WebSocket, and the answer follows its own end.
+      this.#halfClosed = true;
+      this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
+      other.close(undefined, '');
+      this.#armCloseDeadline();
       return;
     }
     // A close frame is answered by the WebSocket itself; a FIN needs ours (a socket made with allowHalfOpen would
@@ -284,6 +300,7 @@ class Fuse {
 
   #failed(side: Side, err: unknown, description: string, code: number | undefined): void {
     if (this.#settle(side)) return;
+    this.#halfClosed = false;
     // A WebSocket client's failures are named by what it did ('message too big (1009)'); the rest by their side.
     const reason = side === 'upstream' || this.#down.kind === 'bytes' ? `${side} ${description}` : description;
     this.#decide('error', reason, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR), err);
@@ -344,16 +361,28 @@ class Fuse {
     this.#closeDeadline = closeDeadline(this.#closeTimeoutMs, this.#onCloseTimeout);
   }
 
+  #rearmCloseDeadline(): void {
+    this.#closeDeadline?.cancel();
+    this.#closeDeadline = undefined;
+    this.#armCloseDeadline();
+  }
+
   readonly #onCloseTimeout = (): void => {
     if (!this.#downstreamDone) {
       this.#forced = true;
-      this.#down.destroy();
+      this.#stop(this.#down);
     }
     if (!this.#upstreamDone) {
       this.#forced = true;
-      this.#up.destroy();
+      this.#stop(this.#up);
     }
   };
+
+  /** A WebSocket that closed cleanly and waits for its answer is given it; anything else is destroyed. */
+  #stop(end: End): void {
+    if (end.holdingClose === true) end.close(CLOSE_NORMAL, '');
+    else end.destroy();
+  }
 
   #maybeFinish(): void {
     if (this.#finished || !this.#downstreamDone || !this.#upstreamDone) return;

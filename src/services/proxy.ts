@@ -204,6 +204,13 @@ export class ProxyService implements Service {
       }
       const message = `Connection to ${this.#upstream} failed`;
       this.#connectFailed(ctx, err);
+      // A WebSocket client is told why; a byte-stream client is reset, so that it cannot take the failure for an
+      // empty answer.
+      if (downstream.kind === 'bytes') {
+        downstream.destroy();
+        closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, undefined);
+        return undefined;
+      }
       const code = await closeWithDeadline(downstream, 1011, closeReason(message));
       closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, code);
       return undefined;

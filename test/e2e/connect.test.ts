@@ -6,6 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
@@ -77,6 +79,21 @@ describe('bin/gateway connect', () => {
       messages.join('\n'),
     );
     assert.equal(messages.at(-1), 'Gateway failed to launch');
+  });
+
+  test('a local client that sends its request and half-closes at once gets the whole response, then the end', async () => {
+    // Through connect and the central gateway the FIN becomes a close frame and back: the echo's answer to what came
+    // before it must not be lost on the way.
+    const payload = Buffer.alloc(256 * 1024, 'request bytes ');
+    const socket = netConnect({ port: bridge.port(LOCAL), host: '127.0.0.1', allowHalfOpen: true });
+    await within(once(socket, 'connect'), 'the local connection');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.end(payload);
+    await within(once(socket, 'end'), 'the end of the response');
+    assert.equal(Buffer.concat(chunks).length, payload.length);
+    assert.ok(Buffer.concat(chunks).equals(payload));
+    socket.destroy();
   });
 
   test('SIGTERM stops it with exit code 0', async () => {

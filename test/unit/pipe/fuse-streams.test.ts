@@ -68,3 +68,139 @@ test('byte stream to WebSocket: a client half-close becomes a close frame, and w
   assert.equal(r.bytesUpstreamToDownstream, 'reply to hello'.length);
   assert.equal(r.forced, false);
 });
+
+/** A WebSocket client and the server's side of it, on loopback. */
+async function webSocketPair(): Promise<{ client: WebSocket; server: WebSocket; close: () => void }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await event(wss, 'listening');
+  const accepted = event<[WebSocket]>(wss, 'connection');
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+  const [server] = await accepted;
+  if (client.readyState !== WebSocket.OPEN) await event(client, 'open');
+  return {
+    client,
+    server,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      client.terminate();
+      wss.close();
+    },
+  };
+}
+
+test('WebSocket to byte stream: a close frame after a request is passed on as a FIN, and the response still comes back before the answer', async (t) => {
+  const front = await webSocketPair(); // client: the WebSocket client; server: the gateway's downstream
+  const back = await socketPair(); // near: the gateway's upstream socket; far: the backend
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  // The backend answers once it has the whole request, that is once it sees the FIN.
+  let request = '';
+  back.far.on('data', (d: Buffer) => (request += d.toString()));
+  back.far.on('end', () => back.far.end(`response to ${request}`));
+  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
+  const messages: string[] = [];
+  front.client.on('message', (d: Buffer) => messages.push(d.toString()));
+  // The request and the close leave together, as `gateway connect` sends a local client's data and FIN.
+  front.client.send('request');
+  front.client.close(1000, 'done');
+  const [code] = await event<[number]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.deepEqual(messages, ['response to request']);
+  assert.equal(code, 1000);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.closedBy, 'downstream');
+  assert.equal(r.reason, 'downstream closed (1000)');
+  assert.equal(r.bytesUpstreamToDownstream, 'response to request'.length);
+  assert.equal(r.forced, false);
+});
+
+test('byte stream to WebSocket backend: the backend closing after its answer reaches the client as a FIN, and what the client sends after it still reaches the backend', async (t) => {
+  const front = await socketPair(); // far: the client; near: the gateway's downstream socket
+  const back = await webSocketPair(); // client: the gateway's upstream; server: the WebSocket backend
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  const received: string[] = [];
+  back.server.on('message', (d: Buffer) => received.push(d.toString()));
+  const backendClosed = event<[number]>(back.server, 'close', 'WebSocket', WAIT_MS);
+  const result = fuse(new StreamEnd(front.near), new WebSocketEnd(back.client), { maximumPendingBytes: 64_000 });
+  // The backend speaks first and closes; the client reads it all, then answers and half-closes.
+  back.server.send('greeting');
+  back.server.close(1000);
+  let got = '';
+  front.far.on('data', (d: Buffer) => (got += d.toString()));
+  await event(front.far, 'end', 'Socket', WAIT_MS);
+  assert.equal(got, 'greeting');
+  front.far.end('answer');
+  const [code] = await backendClosed;
+  assert.equal(code, 1000);
+  assert.deepEqual(received, ['answer']);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.closedBy, 'upstream');
+  assert.equal(r.bytesDownstreamToUpstream, 'answer'.length);
+  assert.equal(r.forced, false);
+});
+
+test("a backend that never ends its side after the client's close: the client's close is answered cleanly at the close deadline", async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  back.far.on('data', () => undefined); // reads, and keeps its side open after the FIN
+  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  front.client.close(1000);
+  const [code] = await event<[number]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.equal(code, 1000);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.closedBy, 'downstream');
+  assert.equal(r.forced, true);
+});
+
+test('after a half-close, an answer that keeps coming is not cut by the close deadline, which counts from the last of it', async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  // Six pieces 400 ms apart: 2 s in all, four times the close deadline, each gap well inside it.
+  back.far.on('end', () => {
+    let n = 0;
+    const next = (): void => {
+      if (++n === 6) back.far.end(`piece ${n}`);
+      else {
+        back.far.write(`piece ${n};`);
+        setTimeout(next, 400);
+      }
+    };
+    next();
+  });
+  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 1000 });
+  let got = '';
+  front.client.on('message', (d: Buffer) => (got += d.toString()));
+  front.client.close(1000);
+  await event(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.equal(got, 'piece 1;piece 2;piece 3;piece 4;piece 5;piece 6');
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.forced, false);
+});
+
+test('a backend that is reset is passed on to a byte-stream client as a reset, not a clean end', async (t) => {
+  const front = await socketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
+  front.far.on('end', () => assert.fail('the client was given a clean end'));
+  const failed = event<[NodeJS.ErrnoException]>(front.far, 'error', 'Socket', WAIT_MS);
+  back.far.resetAndDestroy();
+  assert.equal((await failed)[0].code, 'ECONNRESET');
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.closedBy, 'error');
+});

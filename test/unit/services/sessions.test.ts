@@ -62,7 +62,7 @@ test('a WebSocket client is a live session from admission to close, with identit
   assert.equal(gateway.sessions.get(session.id), undefined);
 });
 
-test('proxied byte-stream and WebSocket clients are sessions too; a policy close ends a byte stream at once', async (t) => {
+test('proxied byte-stream and WebSocket clients are sessions too; a policy close resets a byte stream at once', async (t) => {
   const backend = await tcpEcho();
   t.after(() => backend.close());
   const text = doc(
@@ -75,7 +75,6 @@ test('proxied byte-stream and WebSocket clients are sessions too; a policy close
   ws.send(Buffer.from('abc'));
   await event(ws, 'message', 'the proxied echo');
   const raw = connect(ports.get('tcp') ?? 0, '127.0.0.2');
-  raw.on('error', () => undefined);
   await event(raw, 'connect', 'the byte-stream client');
   raw.write('12345678');
   await event(raw, 'data', 'the proxied bytes');
@@ -84,9 +83,9 @@ test('proxied byte-stream and WebSocket clients are sessions too; a policy close
   assert.deepEqual(byService.get('ws')?.traffic, { bytesIn: 3, bytesOut: 3 });
   assert.deepEqual(byService.get('tcp')?.traffic, { bytesIn: 8, bytesOut: 8 });
 
-  const rawClosed = event(raw, 'close', 'the byte-stream client to be ended');
+  const rawReset = event<[NodeJS.ErrnoException]>(raw, 'error', 'the byte-stream client to be reset');
   byService.get('tcp')?.close(1008, 'access-constraint');
-  await rawClosed;
+  assert.equal((await rawReset)[0].code, 'ECONNRESET');
   const wsClosed = event<[number]>(ws, 'close', 'the WebSocket client to be closed');
   byService.get('ws')?.close(1001, 'going away');
   assert.equal((await wsClosed)[0], 1001);
