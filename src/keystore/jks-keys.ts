@@ -5,16 +5,14 @@
  * - JKS, Sun's proprietary SHA-1 XOR stream (1.3.6.1.4.1.42.2.17.1.1): salt(20) ‖ ciphertext ‖ check(20).
  * The plaintext in both cases is a PKCS#8 PrivateKeyInfo.
  */
-import { createDecipheriv, createHash, createPrivateKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decodeOid, decodeSmallInt, readChildren, readTlv, TAG_INTEGER, TAG_OCTET_STRING, TAG_OID, TAG_SEQUENCE } from './der.js';
-import { corrupt, reason, storeError } from './fail.js';
+import { corrupt, storeError } from './fail.js';
 import { md5Chain } from './md5.js';
+import { keyPasswordError as keyPasswordErrorOf, loadPrivateKey, MAX_PBE_ITERATIONS } from './pkcs8.js';
 
 export const OID_JCEKS_KEY_PROTECTOR = '1.3.6.1.4.1.42.2.19.1';
 export const OID_JKS_KEY_PROTECTOR = '1.3.6.1.4.1.42.2.17.1.1';
-
-/** Java's own ceiling for PBE iteration counts in JCEKS (jdk.jceks.iterationCount is capped at 5 000 000). */
-const MAX_ITERATIONS = 5_000_000;
 
 export interface EncryptedKeyInfo {
   readonly algorithm: string;
@@ -76,8 +74,8 @@ function decryptJceks(info: EncryptedKeyInfo, password: string, fileName: string
   }
   if (salt.value.length !== 8) throw corrupt(fileName, `${what}: PBE salt is ${salt.value.length} bytes, not 8`);
   const iterations = decodeSmallInt(count.value);
-  if (iterations < 1 || iterations > MAX_ITERATIONS || count.value.length > 4) {
-    throw storeError('GW_ERR_STORE_UNSUPPORTED', fileName, `${what}: PBE iteration count ${iterations} is outside 1..${MAX_ITERATIONS}`);
+  if (iterations < 1 || iterations > MAX_PBE_ITERATIONS || count.value.length > 4) {
+    throw storeError('GW_ERR_STORE_UNSUPPORTED', fileName, `${what}: PBE iteration count ${iterations} is outside 1..${MAX_PBE_ITERATIONS}`);
   }
   if (info.encrypted.length === 0 || info.encrypted.length % 8 !== 0) {
     throw corrupt(fileName, `${what}: the encrypted key is ${info.encrypted.length} bytes, not whole 3DES blocks`);
@@ -110,9 +108,7 @@ function decryptJks(info: EncryptedKeyInfo, password: string, fileName: string, 
 }
 
 function keyPasswordError(fileName: string, alias: string, cause?: unknown) {
-  return storeError('GW_ERR_STORE_KEY_PASSWORD', fileName,
-    `key entry "${alias}" does not open with the store password: its key password differs`, cause,
-    'give the key the store password: keytool -keypasswd -alias ALIAS -keystore FILE');
+  return keyPasswordErrorOf(fileName, alias, cause, 'give the key the store password: keytool -keypasswd -alias ALIAS -keystore FILE');
 }
 
 /** Decrypts and parses one JKS/JCEKS key entry. Costly for JCEKS (2 × iterations MD5): call once per key. */
@@ -125,12 +121,9 @@ export function unprotectKey(der: Uint8Array, password: string, fileName: string
     throw storeError('GW_ERR_STORE_UNSUPPORTED', fileName,
       `key entry "${alias}" is protected with algorithm ${info.algorithm}; only JKS's and JCEKS's own key protection is read`);
   }
-  try {
-    return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  } catch (e) {
-    // The store's integrity check already passed, so garbage here means the key was sealed with another password
-    // (3DES padding matches by chance about once in 256 tries).
-    if (info.algorithm === OID_JCEKS_KEY_PROTECTOR) throw keyPasswordError(fileName, alias, e);
-    throw storeError('GW_ERR_STORE_UNSUPPORTED', fileName, `key entry "${alias}": the private key cannot be read: ${reason(e)}`, e);
-  }
+  // The store's integrity check already passed. A JCEKS key has only its 3DES padding to say the key password was
+  // right, which a wrong one passes about once in 256 tries; JKS's check digest has proved it.
+  return loadPrivateKey(pkcs8, fileName, alias, () => info.algorithm === OID_JCEKS_KEY_PROTECTOR
+    ? keyPasswordError(fileName, alias)
+    : storeError('GW_ERR_STORE_UNSUPPORTED', fileName, `key entry "${alias}": the private key is not a PKCS#8 structure`));
 }
