@@ -30,12 +30,17 @@ const SC_BLOCK_DATA = 0x08;
 
 /** Nesting deeper than this is not a sealed key; refusing it keeps a crafted file from exhausting the stack. */
 const MAX_DEPTH = 64;
+/** A sealed key's classes are three deep; a deeper hierarchy would multiply the work done for every object. */
+const MAX_HIERARCHY = 64;
+/** A sealed key makes about a dozen handles; far more is a file made to be slow to walk. */
+const MAX_HANDLES = 10_000;
 
 interface ClassDesc {
   readonly name: string;
   readonly flags: number;
   readonly fields: readonly { readonly type: string; readonly name: string }[];
-  readonly superDesc: ClassDesc | undefined;
+  /** This class and its superclasses, topmost first: the order of an object's class data. */
+  readonly hierarchy: readonly ClassDesc[];
 }
 
 type Handle = ClassDesc | 'other';
@@ -56,9 +61,24 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
     throw storeError('GW_ERR_STORE_UNSUPPORTED', r.fileName, `${field} uses Java serialization version ${version}, not 5`);
   }
   const handles: Handle[] = [];
+  let handlesMade = 0;
   let topClass: string | undefined;
 
   const fail = (detail: string) => corrupt(r.fileName, `${field}: ${detail}`);
+
+  /** Assigns the next handle; the count survives TC_RESET, which only empties the table. */
+  function newHandle(): number {
+    if (++handlesMade > MAX_HANDLES) throw fail(`more than ${MAX_HANDLES} serialized objects`);
+    return handles.push('other') - 1;
+  }
+
+  function makeDesc(name: string, flags: number, fields: ClassDesc['fields'], superDesc: ClassDesc | undefined): ClassDesc {
+    const above = superDesc?.hierarchy ?? [];
+    if (above.length >= MAX_HIERARCHY) throw fail(`class ${name} has more than ${MAX_HIERARCHY} superclasses`);
+    const desc: { name: string; flags: number; fields: ClassDesc['fields']; hierarchy: ClassDesc[] } = { name, flags, fields, hierarchy: [] };
+    desc.hierarchy = [...above, desc];
+    return desc;
+  }
 
   function readContent(depth: number): ClassDesc | undefined {
     if (depth > MAX_DEPTH) throw fail('objects nest too deeply');
@@ -77,17 +97,17 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
         return readClassDescBody(tc, depth);
       case TC_OBJECT: {
         const desc = readContent(depth + 1);
-        handles.push('other');
+        newHandle();
         if (depth === 0) topClass = desc?.name;
         readClassData(desc, depth);
         return undefined;
       }
       case TC_STRING:
-        handles.push('other');
+        newHandle();
         r.skip(r.u16(field), field);
         return undefined;
       case TC_LONGSTRING: {
-        handles.push('other');
+        newHandle();
         const hi = r.u32(field);
         if (hi !== 0) throw fail('a string longer than 4 GiB');
         r.skip(r.u32(field), field);
@@ -95,7 +115,7 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
       }
       case TC_ARRAY: {
         const desc = readContent(depth + 1);
-        handles.push('other');
+        newHandle();
         const n = r.i32(field);
         if (n < 0) throw fail(`negative array length ${n}`);
         const elem = desc?.name.charAt(1) ?? '';
@@ -106,11 +126,11 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
       }
       case TC_CLASS:
         readContent(depth + 1);
-        handles.push('other');
+        newHandle();
         return undefined;
       case TC_ENUM:
         readContent(depth + 1);
-        handles.push('other');
+        newHandle();
         readContent(depth + 1);
         return undefined;
       case TC_BLOCKDATA:
@@ -129,21 +149,18 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
 
   function readClassDescBody(tc: number, depth: number): ClassDesc {
     if (tc === TC_PROXYCLASSDESC) {
-      const index = handles.length;
-      handles.push('other');
+      const index = newHandle();
       const n = r.i32(field);
       if (n < 0 || n > 65535) throw fail(`proxy interface count ${n}`);
       for (let i = 0; i < n; i++) r.skip(r.u16(field), field);
       skipAnnotation(depth);
-      const superDesc = readContent(depth + 1);
-      const desc: ClassDesc = { name: '(proxy)', flags: SC_SERIALIZABLE, fields: [], superDesc };
+      const desc = makeDesc('(proxy)', SC_SERIALIZABLE, [], readContent(depth + 1));
       handles[index] = desc;
       return desc;
     }
     const name = r.utf(field);
     r.skip(8, field); // serialVersionUID
-    const index = handles.length;
-    handles.push('other');
+    const index = newHandle();
     const flags = r.u8(field);
     const count = r.u16(field);
     const fields: { type: string; name: string }[] = [];
@@ -155,8 +172,7 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
       fields.push({ type, name: fname });
     }
     skipAnnotation(depth);
-    const superDesc = readContent(depth + 1);
-    const desc: ClassDesc = { name, flags, fields, superDesc };
+    const desc = makeDesc(name, flags, fields, readContent(depth + 1));
     handles[index] = desc;
     return desc;
   }
@@ -172,9 +188,7 @@ export function skipSerializedObject(r: ByteReader, alias: string): SkippedObjec
   }
 
   function readClassData(desc: ClassDesc | undefined, depth: number): void {
-    const chain: ClassDesc[] = [];
-    for (let d = desc; d; d = d.superDesc) chain.unshift(d);
-    for (const d of chain) {
+    for (const d of desc?.hierarchy ?? []) {
       if (d.flags & SC_EXTERNALIZABLE) {
         if (!(d.flags & SC_BLOCK_DATA)) throw fail(`class ${d.name} uses the pre-1.2 externalizable format`);
         skipAnnotation(depth);
