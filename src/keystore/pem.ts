@@ -7,10 +7,11 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { buildChain } from './chain.js';
-import { reason, storeError } from './fail.js';
+import { corrupt, reason, storeError } from './fail.js';
 import type { KeyEntry, StoreContents, TrustedEntry } from './types.js';
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+/** Read at a BEGIN's position only (sticky), so a file of BEGIN lines costs linear time, not a scan per line. */
+const BEGIN_LINE = /-----BEGIN ([A-Z0-9 ]{1,64})-----/y;
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
 /** Blocks that commonly sit beside keys and certificates and carry nothing a store needs. */
@@ -18,6 +19,42 @@ const IGNORED_LABELS = new Set(['EC PARAMETERS', 'PUBLIC KEY', 'X509 CRL', 'CERT
 
 function pemError(fileName: string, detail: string, cause?: unknown, hint?: string) {
   return storeError('GW_ERR_STORE_PEM', fileName, detail, cause, hint);
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * The file's PEM blocks, each from its BEGIN line to the END line with the same label. A BEGIN whose END is
+ * missing, or comes only after another BEGIN, is a truncated file (a copy cut short, or a bundle pasted together
+ * without an END line): silently skipping that block would drop a CA or a key.
+ */
+function blocks(text: string, fileName: string): { label: string; block: string }[] {
+  const out: { label: string; block: string }[] = [];
+  let begin = text.indexOf('-----BEGIN ');
+  while (begin !== -1) {
+    BEGIN_LINE.lastIndex = begin;
+    const m = BEGIN_LINE.exec(text);
+    const next = text.indexOf('-----BEGIN ', begin + 1);
+    if (m === null) {
+      // Not a boundary (a lower-case or over-long label): not a block, as before.
+      begin = next;
+      continue;
+    }
+    const label = m[1]!;
+    const endLine = `-----END ${label}-----`;
+    const end = text.indexOf(endLine, BEGIN_LINE.lastIndex);
+    if (end === -1 || (next !== -1 && next < end)) {
+      throw corrupt(fileName, `the PEM block "-----BEGIN ${label}-----" at line ${lineOf(text, begin)} has no "${endLine}" line`
+        + (end === -1 ? '' : ` before the next BEGIN line (line ${lineOf(text, next)})`));
+    }
+    out.push({ label, block: text.slice(begin, end + endLine.length) });
+    begin = next;
+  }
+  return out;
 }
 
 function readKey(block: string, label: string, n: number, password: string | undefined, fileName: string): KeyObject {
@@ -38,8 +75,7 @@ export function readPem(bytes: Uint8Array, password: string | undefined, fileNam
   const certs: X509Certificate[] = [];
   const keys: KeyObject[] = [];
   const warnings: string[] = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const [block, label = ''] = m;
+  for (const { label, block } of blocks(text, fileName)) {
     if (CERT_LABELS.has(label)) {
       try {
         certs.push(new X509Certificate(block));

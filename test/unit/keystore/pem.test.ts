@@ -59,3 +59,28 @@ test('blocks that carry nothing for a store are skipped with a warning', () => {
   assert.equal(s.trusted.length, 2);
   assert.match(s.warnings[0]!, /EC PARAMETERS/);
 });
+
+test('a truncated PEM file is reported as damaged, naming the line of the block that has no END', () => {
+  const bundle = storeBytes('ca-bundle.pem').toString('latin1');
+  const lines = bundle.split('\n');
+  const secondBegin = lines.indexOf('-----BEGIN CERTIFICATE-----', 1) + 1;
+  assert.ok(secondBegin > 1);
+  // Cut short in the second certificate: before, the first was listed and the second silently dropped.
+  const cut = Buffer.from(bundle.slice(0, bundle.lastIndexOf('-----END')), 'latin1');
+  assert.throws(() => readPem(cut, undefined, 'conf/ca.pem'), (e: GatewayError) =>
+    e.code === 'GW_ERR_STORE_CORRUPT' && e.message.includes('conf/ca.pem') && e.message.includes(`at line ${secondBegin} has no`));
+  // The first certificate's END line missing: its block would otherwise run into the second's.
+  const joined = Buffer.from(bundle.replace('-----END CERTIFICATE-----\n', ''), 'latin1');
+  assert.throws(() => readPem(joined, undefined, 'ca.pem'), (e: GatewayError) =>
+    e.code === 'GW_ERR_STORE_CORRUPT' && /at line 1 has no "-----END CERTIFICATE-----" line before the next BEGIN line/.test(e.message));
+});
+
+test('a file of BEGIN lines without END lines is refused at the first one, however many follow', () => {
+  // 450 KB of BEGIN lines took the old pattern seconds: each line was scanned to the end of the file.
+  const text = Buffer.from('-----BEGIN CERTIFICATE-----\n'.repeat(16_000));
+  assert.throws(() => readPem(text, undefined, 'x.pem'), (e: GatewayError) =>
+    e.code === 'GW_ERR_STORE_CORRUPT' && /at line 1 has no/.test(e.message));
+  // Text that only looks like a boundary is still not a block.
+  const lower = Buffer.concat([Buffer.from('-----BEGIN certificate-----\n'), storeBytes('ca-bundle.pem')]);
+  assert.equal(readPem(lower, undefined, 'x.pem').trusted.length, 2);
+});
