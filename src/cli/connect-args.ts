@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { HostPort, Scheme, StoreType } from '../config/types.js';
 import { isTlsScheme, parseAcceptUri, parseConnectUri } from '../config/uris.js';
 import { GatewayError } from '../errors.js';
+import { parseStoreType, STORE_TYPE_NAMES } from '../keystore/detect.js';
 
 /** The flags as commander gives them. */
 export interface ConnectFlags {
@@ -51,8 +52,6 @@ export interface ConnectSettings {
   /** Flags given that this target does not use, with why; never fatal. */
   readonly unused: readonly { readonly flag: string; readonly why: string }[];
 }
-
-const STORE_TYPES: readonly StoreType[] = ['JKS', 'JCEKS', 'PKCS12', 'PEM'];
 
 /** A device bridge serves its own machine unless told otherwise. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
@@ -114,8 +113,8 @@ function parsePrepared(text: string | undefined): number {
 
 function storeType(flag: string, text: string | undefined): StoreType | undefined {
   if (text === undefined) return undefined;
-  const type = STORE_TYPES.find((t) => t.toLowerCase() === text.toLowerCase());
-  if (type === undefined) throw usage(`${flag} must be one of ${STORE_TYPES.join(', ')}, got "${text}"`);
+  const type = parseStoreType(text);
+  if (type === undefined) throw usage(`${flag} must be one of ${STORE_TYPE_NAMES}, got "${text}"`);
   return type;
 }
 

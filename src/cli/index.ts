@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseTimeInterval } from '../config/grammar.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../gateway.js';
@@ -14,6 +14,7 @@ import { connect } from './connect.js';
 import type { ConnectFlags } from './connect-args.js';
 import { EXIT } from './exit-codes.js';
 import { keystoreList } from './keystore-list.js';
+import { parseStoreType, STORE_TYPE_NAMES } from '../keystore/detect.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { GATEWAY_HOME } from './paths.js';
 import { start } from './start.js';
@@ -197,7 +198,10 @@ SIGINT stops at once.`,
     .command('list')
     .description('list the entries of a JKS, JCEKS, PKCS12 or PEM store, like keytool -list -v')
     .argument('<file>', 'the store')
-    .addOption(new Option('--type <type>', 'store type (default: from the extension, then the content)').choices(['JKS', 'JCEKS', 'PKCS12', 'PEM', 'jks', 'jceks', 'pkcs12', 'pem']))
+    .addOption(new Option('--type <type>', 'store type: JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)').argParser((text) => {
+      if (parseStoreType(text) === undefined) throw new InvalidArgumentError(`Allowed values are ${STORE_TYPE_NAMES}.`);
+      return text;
+    }))
     .addOption(new Option('--password-file <file>', 'file whose first line is the store password').conflicts('passwordEnv'))
     .option('--password-env <var>', 'environment variable holding the store password')
     .option('--json', 'print JSON instead of text')

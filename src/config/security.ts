@@ -3,15 +3,14 @@
  * (realm.ts). Which realms are used is known only once the services are read (document.ts).
  */
 import { resolve } from 'node:path';
+import { GatewayError } from '../errors.js';
+import { parseStoreType, STORE_TYPE_NAMES } from '../keystore/detect.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
-import { parseEnum } from './grammar.js';
 import { describePosition } from './diagnostics.js';
 import { readRealm } from './realm.js';
 import { checkChildren, first, leafText, sequence } from './structure.js';
 import type { RealmConfig, StoreConfig, StoreType } from './types.js';
 import type { XmlElement } from './xml.js';
-
-const STORE_TYPES: readonly StoreType[] = ['JKS', 'JCEKS', 'PKCS12', 'PEM'];
 
 export interface SecurityResult {
   readonly security: { readonly keystore: StoreConfig | undefined; readonly truststore: StoreConfig | undefined };
@@ -53,13 +52,19 @@ export function readSecurity(element: XmlElement | undefined, configDir: string,
   };
 }
 
+function storeType(text: string, store: string): StoreType {
+  const type = parseStoreType(text);
+  if (type === undefined) throw new GatewayError('GW_ERR_CONFIG_VALUE', `Invalid <${store}> type "${text.trim()}": allowed values are ${STORE_TYPE_NAMES}`);
+  return type;
+}
+
 function readStore(element: XmlElement, configDir: string, diags: Diagnostics): StoreConfig | undefined {
   const children = checkChildren(element, sequence('type?', 'file', 'password-file?'), diags);
   const typeElement = first(children, 'type');
   let type: StoreType | undefined;
   let failed = false;
   if (typeElement !== undefined) {
-    type = attempt(diags, typeElement.position, () => parseEnum(leafText(typeElement, diags), STORE_TYPES, `<${element.name}> type`));
+    type = attempt(diags, typeElement.position, () => storeType(leafText(typeElement, diags), element.name));
     failed = type === undefined;
   }
   const path = (name: string): string | undefined => {

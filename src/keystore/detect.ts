@@ -46,13 +46,25 @@ function describe(bytes: Uint8Array): string {
   return `it starts with bytes ${hex}, which match no known store format`;
 }
 
-/** Upper-cases and checks a declared `<type>`; `PKCS#12`/`P12`/`PFX` are accepted as PKCS12. */
-export function normaliseType(declared: string, fileName: string): StoreFormat {
+/** The store types a user may write, for error messages. */
+export const STORE_TYPE_NAMES = `${FORMATS.join(', ')} (any case; PKCS#12, P12 and PFX also mean PKCS12)`;
+
+/**
+ * A declared store type (`<type>`, `keystore list --type`, `connect --keystore-type`), in any case, `PKCS#12`, `P12`
+ * and `PFX` meaning PKCS12; undefined when it names none. The one place that decides, so the configuration, the
+ * command line and the reader accept the same names.
+ */
+export function parseStoreType(declared: string): StoreFormat | undefined {
   const t = declared.trim().toUpperCase();
   const format = t === 'PKCS#12' || t === 'P12' || t === 'PFX' ? 'PKCS12' : t;
-  if ((FORMATS as readonly string[]).includes(format)) return format as StoreFormat;
+  return (FORMATS as readonly string[]).includes(format) ? format as StoreFormat : undefined;
+}
+
+export function normaliseType(declared: string, fileName: string): StoreFormat {
+  const format = parseStoreType(declared);
+  if (format !== undefined) return format;
   throw storeError('GW_ERR_STORE_FORMAT', fileName, `store type "${declared}" is not known`, undefined,
-    `use one of ${FORMATS.join(', ')}`);
+    `use one of ${STORE_TYPE_NAMES}`);
 }
 
 export function detectFormat(bytes: Uint8Array, fileName: string, declared?: string): StoreFormat {

@@ -133,6 +133,17 @@ describe('keystore list and check on Java stores', () => {
     assert.match(mistyped.stderr, /you may need to specify --type JCEKS/);
   });
 
+  test('keystore list --type takes the names <type> takes, in any case; an unknown one is refused listing them', async () => {
+    for (const type of ['PFX', 'Pkcs12', 'PKCS#12']) {
+      const r = await runGateway(['keystore', 'list', join(STORES, 'keystore-openssl.p12'), '--type', type, '--password-env', 'STORE_PW'], { STORE_PW: 'changeit' });
+      assert.equal(r.code, 0, `${type}: ${r.stderr}`);
+      assert.match(r.stdout, /Keystore type: PKCS12/);
+    }
+    const unknown = await runGateway(['keystore', 'list', join(STORES, 'keystore-openssl.p12'), '--type', 'BKS']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /GW_ERR_USAGE: .*'BKS' is invalid\. Allowed values are JKS, JCEKS, PKCS12, PEM \(any case; PKCS#12, P12 and PFX/);
+  });
+
   test('a wrong password is reported as exactly that, naming the file, with exit 1', async () => {
     const r = await runGateway(['keystore', 'list', join(STORES, 'gateway.jceks'), '--password-env', 'STORE_PW'], { STORE_PW: 'wrong' });
     assert.equal(r.code, 1);

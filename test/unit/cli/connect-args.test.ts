@@ -87,6 +87,14 @@ test('store paths resolve against the working directory; types are matched in an
   assert.deepEqual(s.truststore, { file: { written: '/etc/ca.pem', path: '/etc/ca.pem' }, type: 'PEM', passwordFile: undefined });
 });
 
+test('--keystore-type and --truststore-type take the names <type> takes: PKCS#12, P12 and PFX mean PKCS12', () => {
+  for (const written of ['PKCS#12', 'PFX', 'Pkcs12', 'p12']) {
+    const s = connectSettings({ listen: '5000', to: TO, keystore: 'k', keystoreType: written, truststore: 't', truststoreType: written }, '/');
+    assert.equal(s.keystore?.type, 'PKCS12', written);
+    assert.equal(s.truststore?.type, 'PKCS12', written);
+  }
+});
+
 test('flags that belong to a store need that store', () => {
   refused({ listen: '5000', to: TO, passwordFile: 'p' }, '--password-file needs --keystore');
   refused({ listen: '5000', to: TO, keystoreType: 'PEM' }, '--keystore-type needs --keystore');

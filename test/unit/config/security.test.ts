@@ -11,11 +11,18 @@ test('store paths resolve against the config file directory; type is upper-cased
   assert.equal(c.file, resolve('conf/gateway-config.xml'));
 });
 
+test('store type is read as docs/keystores.md says: any case, PKCS#12, P12 and PFX meaning PKCS12', () => {
+  for (const [written, type] of [['PKCS#12', 'PKCS12'], ['PFX', 'PKCS12'], ['Pkcs12', 'PKCS12'], ['p12', 'PKCS12'], [' Jceks ', 'JCEKS'], ['pem', 'PEM']]) {
+    const c = config(parse(doc(...proxy('p', 'ws://h/'), '  <security>', `    <keystore><type>${written}</type><file>k.p12</file></keystore>`, '  </security>')));
+    assert.equal(c.security.keystore?.type, type, written);
+  }
+});
+
 test('store type must be JKS, JCEKS, PKCS12 or PEM; file is required and not empty; order is type, file, password-file', () => {
   const text = doc(...proxy('p', 'ws://h/'), '  <security>', '    <keystore><type>BKS</type><file>k</file></keystore>', '    <truststore><password-file>p</password-file><file></file></truststore>', '  </security>');
   const r = parse(text);
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 9:15', 'error GW_ERR_CONFIG_ORDER 10:49', 'error GW_ERR_CONFIG_MISSING 10:49']);
-  assert.match(r.diagnostics[0]?.message ?? '', /allowed values are JKS, JCEKS, PKCS12, PEM/);
+  assert.match(r.diagnostics[0]?.message ?? '', /Invalid <keystore> type "BKS": allowed values are JKS, JCEKS, PKCS12, PEM \(any case; PKCS#12, P12 and PFX also mean PKCS12\)/);
   const missing = parse(doc(...proxy('p', 'ws://h/'), '  <security><keystore/></security>'));
   assert.deepEqual(where(missing), ['error GW_ERR_CONFIG_MISSING 8:13']);
 });
