@@ -262,13 +262,18 @@ export class WebSocketEnd implements End {
    * to go. So while attached for a byte stream the answer is held: the peer's close is reported as its end, the
    * WebSocket stays open for what the byte stream still sends, and the answer goes when the pipe closes this end
    * (close(), once the byte stream has ended too or the pipe's close deadline has passed). Every other call, that
-   * one included, is ws's own close.
+   * one included, is ws's own close. A peer that ends its TCP side after its close frame wants no more: its close is
+   * answered there and then, before ws ends the socket.
    */
   readonly #closeOrHold = (code?: number, reason?: string | Buffer): void => {
     const ws = this.#ws;
     const sink = this.#sink;
     if (sink && !this.#heldClose && ws.readyState === WebSocket.OPEN && (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true) {
       this.#heldClose = true;
+      const answer = (): void => {
+        if (ws.readyState === WebSocket.OPEN) WebSocket.prototype.close.call(ws, code, reason);
+      };
+      (ws as unknown as { _socket?: Duplex })._socket?.prependOnceListener('end', answer);
       sink.ended({ code: code ?? CLOSE_NO_STATUS, reason: reason === undefined ? '' : reason.toString(), lost: false });
       return;
     }

@@ -204,3 +204,26 @@ test('a backend that is reset is passed on to a byte-stream client as a reset, n
   const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(r.closedBy, 'error');
 });
+
+test('a WebSocket client that ends its TCP side right after its close frame still gets the close answered', async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  back.far.on('data', () => undefined); // keeps its side open after the FIN
+  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  // What a client that wants nothing more does: its close frame, then its FIN, at once.
+  const raw = (front.client as unknown as { _socket: net.Socket })._socket;
+  const frames: Buffer[] = [];
+  raw.removeAllListeners('data');
+  raw.on('data', (d: Buffer) => frames.push(d));
+  raw.end(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])); // masked close frame, code 1000
+  await event(raw, 'close', 'Socket', WAIT_MS);
+  const got = Buffer.concat(frames);
+  assert.equal(got[0], 0x88, `a close frame came back: ${got.toString('hex')}`);
+  assert.equal(got.readUInt16BE(2), 1000);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.closedBy, 'downstream');
+});
