@@ -160,6 +160,19 @@ export class StreamEnd implements End {
   }
 }
 
+/**
+ * The WebSockets whose close answer may be held (WebSocketEnd's #closeOrHold), and ws's own close. ws answers a
+ * peer's close frame by calling `close` on the WebSocket, so that call is routed here once for every WebSocket of
+ * the process; one that holds nothing goes straight to ws. (A `close` of each WebSocket's own would give the
+ * objects of one class two shapes, and cost more on every call ws makes on them.)
+ */
+const closeHolders = new WeakMap<WebSocket, (code?: number, reason?: string | Buffer) => boolean>();
+const wsClose = WebSocket.prototype.close;
+WebSocket.prototype.close = function close(this: WebSocket, code?: number, reason?: string | Buffer): void {
+  if (closeHolders.get(this)?.(code, reason) === true) return;
+  wsClose.call(this, code, reason);
+};
+
 const SEND_BINARY = Object.freeze({ binary: true });
 const SEND_TEXT = Object.freeze({ binary: false });
 
@@ -230,7 +243,7 @@ export class WebSocketEnd implements End {
     ws.binaryType = 'fragments';
     if (this.#forBytes) {
       streamBinaryPayloads(ws, true);
-      (ws as { close: WebSocket['close'] }).close = this.#closeOrHold;
+      closeHolders.set(ws, this.#closeOrHold);
     }
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
@@ -249,7 +262,7 @@ export class WebSocketEnd implements End {
     ws.removeListener('close', this.#onClose);
     if (this.#forBytes) {
       streamBinaryPayloads(ws, false);
-      delete (ws as { close?: WebSocket['close'] }).close;
+      closeHolders.delete(ws);
     }
     ws.binaryType = this.#savedBinaryType;
     this.#sink = undefined;
@@ -261,23 +274,23 @@ export class WebSocketEnd implements End {
    * half-close (`gateway connect` does), and the backend's response to what came before it would then have nowhere
    * to go. So while attached for a byte stream the answer is held: the peer's close is reported as its end, the
    * WebSocket stays open for what the byte stream still sends, and the answer goes when the pipe closes this end
-   * (close(), once the byte stream has ended too or the pipe's close deadline has passed). Every other call, that
-   * one included, is ws's own close. A peer that ends its TCP side after its close frame wants no more: its close is
-   * answered there and then, before ws ends the socket.
+   * (close(), once the byte stream has ended too or the pipe's close deadline has passed). Returns whether it held
+   * the call; every other call, that one included, is ws's own close. A peer that ends its TCP side after its close
+   * frame wants no more: its close is answered there and then, before ws ends the socket.
    */
-  readonly #closeOrHold = (code?: number, reason?: string | Buffer): void => {
+  readonly #closeOrHold = (code?: number, reason?: string | Buffer): boolean => {
     const ws = this.#ws;
     const sink = this.#sink;
     if (sink && !this.#heldClose && ws.readyState === WebSocket.OPEN && (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true) {
       this.#heldClose = true;
       const answer = (): void => {
-        if (ws.readyState === WebSocket.OPEN) WebSocket.prototype.close.call(ws, code, reason);
+        if (ws.readyState === WebSocket.OPEN) wsClose.call(ws, code, reason);
       };
       (ws as unknown as { _socket?: Duplex })._socket?.prependOnceListener('end', answer);
       sink.ended({ code: code ?? CLOSE_NO_STATUS, reason: reason === undefined ? '' : reason.toString(), lost: false });
-      return;
+      return true;
     }
-    WebSocket.prototype.close.call(ws, code, reason);
+    return false;
   };
 
   readonly #onCloseSeen = (code: number, reason: Buffer): void => {
