@@ -95,8 +95,9 @@ function startOf(node: RawNode): number {
  * well-formed yields one GW_ERR_CONFIG_XML (the XML cannot be read past its first error).
  */
 export function parseXml(text: string, file: string, diags: Diagnostics): XmlElement | undefined {
-  // A byte-order mark is not a column an editor shows.
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // A byte-order mark is not a column an editor shows. Line ends are made LF first, as XML requires of a parser
+  // (§2.11): the validator counts only LF as a line, so a file saved with CR alone had its errors placed on line 1.
+  const source = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r\n?/g, '\n');
   const lines = new LineIndex(source);
   const at = (offset: number): SourcePosition => lines.position(file, offset);
 

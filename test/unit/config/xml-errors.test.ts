@@ -27,6 +27,11 @@ test('a truncated file is reported where it ends, naming each open element and w
   assert.doesNotMatch(d.message, /\[|Invalid '/);
 });
 
+test('in a file saved with CR or CRLF line ends, a well-formedness error is placed on its own line, as every other error is', () => {
+  const mismatched = CONFIG.replace('<name>echo</name>', '<name>echo</nmae>');
+  for (const eol of ['\r', '\r\n']) assert.equal(at(problem(mismatched.replaceAll('\n', eol))), '4:15', JSON.stringify(eol));
+});
+
 test('a file cut inside a tag or a comment says so', () => {
   const inTag = problem(CONFIG.slice(0, CONFIG.indexOf('<accept>') + 4));
   assert.equal(at(inTag), '5:9');
