@@ -16,13 +16,13 @@ import { prepareLoaded } from './prepare.js';
  * Runs the bridge until SIGINT/SIGTERM and resolves with the exit code. Throws a GW_ERR_USAGE GatewayError, before
  * logging anything, when the flags themselves are wrong.
  */
-export async function connect(flags: ConnectFlags, log: Logger): Promise<number> {
+export async function connect(flags: ConnectFlags, log: Logger, options: { readonly drainTimeoutMs?: number } = {}): Promise<number> {
   const began = process.hrtime.bigint();
   const settings = connectSettings(flags);
   const config = connectConfig(settings);
   log.info(`Configuration from the command line: ${settings.accept} -> ${settings.to}`);
   log.debug(`The equivalent gateway-config.xml:\n${config.text.trimEnd()}`);
-  const prepared = prepareLoaded(parseConfig(config.text, CONNECT_SOURCE), log);
+  const prepared = prepareLoaded(parseConfig(config.text, CONNECT_SOURCE), log, options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {});
   const withUnused = { ...prepared, warnings: [...unusedWarnings(settings, config), ...prepared.warnings] };
   return launch(withUnused, log, { began, describe: (d) => describeByFlag(d, config) });
 }

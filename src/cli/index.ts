@@ -39,6 +39,7 @@ interface StartOptions extends CommonOptions {
 interface ConnectOptions extends ConnectFlags {
   logFormat?: LogFormat;
   logLevel: string;
+  drainTimeout: number;
 }
 
 function parseWorkers(value: string): number {
@@ -57,6 +58,16 @@ function parseDrainTimeout(value: string): number {
   }
   if (ms > 3_600_000) throw new GatewayError('GW_ERR_USAGE', `--drain-timeout is at most 1 hour, got "${value}"`);
   return ms;
+}
+
+/** `start` and `connect` drain alike, so they take the option in the same words. */
+function drainTimeoutOption(): Option {
+  return (
+    new Option('--drain-timeout <interval>', 'on SIGTERM, close open connections spread over this long, then exit (e.g. 30s, 1500ms, 2m)')
+      .argParser(parseDrainTimeout)
+      // Shown as it would be typed: the value itself is in milliseconds, which the option would read as seconds.
+      .default(DEFAULT_DRAIN_TIMEOUT_MS, `${DEFAULT_DRAIN_TIMEOUT_MS / 1000}s`)
+  );
 }
 
 function collectDefine(value: string, previous: Record<string, string>): Record<string, string> {
@@ -109,7 +120,10 @@ function withCommonOptions(cmd: Command): Command {
 
 const CONNECT_HELP = `
 Local clients on --listen are carried to --to as a proxy <service> would carry
-them; the command logs, stops and exits as \`start\` does.
+them; the command logs, stops and exits as \`start\` does: SIGTERM drains (new
+clients refused, open ones closed spread over --drain-timeout), a second SIGTERM
+or SIGINT closes them all at once. SIGHUP is logged and changes nothing: the
+flags are the whole configuration.
 
   --listen   a bare port listens on 127.0.0.1 only, so that other machines
              cannot use the bridge; write 0.0.0.0:PORT for every interface
@@ -142,12 +156,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   withCommonOptions(program.command('start').description('run the gateway until SIGINT or SIGTERM'))
     .option('-w, --workers <n>', 'processes sharing the listening ports (a crashed one is replaced)', parseWorkers, 1)
-    .addOption(
-      new Option('--drain-timeout <interval>', 'on SIGTERM, close open connections spread over this long, then exit (e.g. 30s, 1500ms, 2m)')
-        .argParser(parseDrainTimeout)
-        // Shown as it would be typed: the value itself is in milliseconds, which the option would read as seconds.
-        .default(DEFAULT_DRAIN_TIMEOUT_MS, `${DEFAULT_DRAIN_TIMEOUT_MS / 1000}s`),
-    )
+    .addOption(drainTimeoutOption())
     .addHelpText(
       'after',
       `
@@ -188,9 +197,10 @@ SIGINT stops at once.`,
       .option('--truststore-password-file <file>', "file whose first line is the truststore's password")
       .option('--truststore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)')
       .option('--prepared <n>', 'connections kept open to the target ahead of local clients (default: 0, connect per client)')
+      .addOption(drainTimeoutOption())
       .addHelpText('after', CONNECT_HELP),
   ).action(async (opts: ConnectOptions) => {
-    exitCode = await connect(opts, createLogger(opts.logFormat, opts.logLevel, { nonBlocking: true }));
+    exitCode = await connect(opts, createLogger(opts.logFormat, opts.logLevel, { nonBlocking: true }), { drainTimeoutMs: opts.drainTimeout });
   });
 
   const keystore = program.command('keystore').description('inspect key and trust stores');

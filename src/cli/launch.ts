@@ -2,7 +2,7 @@
  * Runs a prepared gateway until SIGINT/SIGTERM: what `start` does once its file is read, and what `connect` does
  * with the configuration it makes from its flags, so both report, start, stop and exit alike. SIGINT stops at once;
  * SIGTERM drains (Gateway.drain) and a second SIGTERM stops at once; SIGHUP reloads a configuration read from a
- * file (reload.ts).
+ * file (reload.ts), and is logged and otherwise ignored by `connect`.
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
@@ -110,10 +110,11 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (reloader) {
-      process.on('SIGHUP', () => {
-        if (!draining && !stopping) void reloader.request('SIGHUP');
-      });
-    }
+    // Always handled: Node's default for SIGHUP ends the process at once, without a log line or a drain.
+    process.on('SIGHUP', () => {
+      if (draining || stopping) return;
+      if (reloader) void reloader.request('SIGHUP');
+      else log.info('SIGHUP received: nothing to reload, the configuration comes from the command line');
+    });
   });
 }

@@ -35,7 +35,7 @@ describe('bin/gateway connect', () => {
     to = `wss://localhost:${central.port(DEVICES)}/devices/device-1`;
     // Relative store paths, read from the directory the command runs in, as a device's start-up script has them.
     bridge = await GatewayProcess.connect(
-      ['--listen', '0', '--to', to, '--keystore', 'device-1.p12', '--password-file', 'changeit.pw', '--keystore-type', 'PKCS12', '--alias', 'device-1', '--truststore', 'fixture-ca.pem', '--prepared', '1'],
+      ['--listen', '0', '--to', to, '--keystore', 'device-1.p12', '--password-file', 'changeit.pw', '--keystore-type', 'PKCS12', '--alias', 'device-1', '--truststore', 'fixture-ca.pem', '--prepared', '1', '--drain-timeout', '1500ms'],
       space.dir,
     );
   });
@@ -62,11 +62,21 @@ describe('bin/gateway connect', () => {
     assert.equal(listening?.['address'], '127.0.0.1');
   });
 
+  test('SIGHUP is logged and the bridge goes on carrying clients', async () => {
+    process.kill(bridge.pid, 'SIGHUP');
+    await within(bridge.waitFor((l) => l.msg.startsWith('SIGHUP received: nothing to reload')), 'the SIGHUP line');
+    const line = await expectDeviceRoundTrip(central, bridge.port(LOCAL), Buffer.from('after SIGHUP'));
+    assert.equal(line['verified'], true);
+  });
+
   test('wrong flags exit with 2 and name the flag, before anything is logged', async () => {
     const r = await runGateway(['connect', '--listen', '0', '--to', 'https://gateway.example.com/devices']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^error GW_ERR_USAGE: --to scheme "https:\/\/" is not supported/);
     assert.equal(r.stdout, '');
+    const drain = await runGateway(['connect', '--listen', '0', '--to', 'tcp://127.0.0.1:1', '--drain-timeout', 'forever']);
+    assert.equal(drain.code, 2);
+    assert.match(drain.stderr, /^error GW_ERR_USAGE: --drain-timeout expects a time interval such as 30s, 1500ms or 2m, got "forever"/);
   });
 
   test('a wrong keystore password exits with 1 and names --keystore, not a line of a file', async () => {
@@ -96,8 +106,8 @@ describe('bin/gateway connect', () => {
     socket.destroy();
   });
 
-  test('SIGTERM stops it with exit code 0', async () => {
+  test('SIGTERM drains over --drain-timeout and stops it with exit code 0', async () => {
     assert.equal(await bridge.stop(), 0);
-    assert.ok(bridge.lines.some((l) => l.msg.startsWith('SIGTERM received: draining')));
+    assert.ok(bridge.lines.some((l) => l.msg === 'SIGTERM received: draining (new connections refused; open ones closed over 1.5 s)'));
   });
 });
