@@ -125,7 +125,7 @@ function fileFlag(flag: string, written: string | undefined, cwd: string): FileF
 }
 
 /** The flags that only make sense with `main`, each reported by name when `main` is missing. */
-function requireWith(main: string, given: boolean, dependents: readonly [string, unknown][]): void {
+export function requireWith(main: string, given: boolean, dependents: readonly [string, unknown][]): void {
   if (given) return;
   for (const [flag, value] of dependents) {
     if (value !== undefined) throw usage(`${flag} needs ${main}`);

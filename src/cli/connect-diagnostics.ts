@@ -21,8 +21,11 @@ function flagOf(d: Diagnostic, config: ConnectConfig): string {
   return (d.position?.line !== undefined ? config.flagAt(d.position.line) : undefined) ?? 'connect';
 }
 
-/** Rewrites the few XML phrases the gateway's messages and hints use into the flags that mean the same. */
-function inFlagWords(text: string, storeFlag: string): string {
+/**
+ * Rewrites the few XML phrases the gateway's messages and hints use into the flags that mean the same; `status` and
+ * `sessions` take the same store flags.
+ */
+export function inFlagWords(text: string, storeFlag: string): string {
   return text
     .replace(ALIAS_ELEMENT, '--alias $1')
     .replace(/\bssl\.keystore\.alias\b/g, '--alias')

@@ -10,6 +10,8 @@ import type { ConnectionOptions } from 'node:tls';
 import { GatewayError, isGatewayError, type GatewayErrorCode, ERROR_CODES } from '../errors.js';
 import { loadStoreFile } from '../keystore/index.js';
 import { missingKeyReason, prepareClientTls } from '../tls/client.js';
+import { requireWith } from './connect-args.js';
+import { inFlagWords } from './connect-diagnostics.js';
 
 export const MANAGEMENT_URL_ENV = 'GATEWAY_MANAGEMENT_URL';
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -48,12 +50,37 @@ function baseUrl(raw: string | undefined): URL {
   return url;
 }
 
+/** Runs `read`, telling a problem it finds in the flags' words (`--alias`, not `ssl.keystore.alias`). */
+function byFlag<T>(storeFlag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!isGatewayError(e)) throw e;
+    const hint = e.hint === undefined ? undefined : inFlagWords(e.hint, storeFlag);
+    throw new GatewayError(e.code, inFlagWords(e.message, storeFlag), { cause: e, hint, position: e.position });
+  }
+}
+
 function tlsOptions(url: URL, opts: ManagementOptions): ConnectionOptions | undefined {
+  // As `connect` does: a password file given without its store would otherwise be ignored without a word.
+  requireWith('--keystore', opts.keystore !== undefined, [
+    ['--password-file', opts.passwordFile],
+    ['--keystore-type', opts.keystoreType],
+    ['--alias', opts.alias],
+  ]);
+  requireWith('--truststore', opts.truststore !== undefined, [
+    ['--truststore-password-file', opts.truststorePasswordFile],
+    ['--truststore-type', opts.truststoreType],
+  ]);
   if (url.protocol !== 'https:') {
     if (opts.keystore !== undefined || opts.truststore !== undefined) throw new GatewayError('GW_ERR_USAGE', '--keystore and --truststore need an https:// --url');
     return undefined;
   }
-  const keystore = opts.keystore === undefined ? undefined : loadStoreFile({ file: opts.keystore, type: opts.keystoreType, passwordFile: opts.passwordFile, role: 'keystore' });
+  const keystoreFile = opts.keystore;
+  const keystore =
+    keystoreFile === undefined
+      ? undefined
+      : byFlag('--keystore', () => loadStoreFile({ file: keystoreFile, type: opts.keystoreType, passwordFile: opts.passwordFile, role: 'keystore' }));
   // Given to present a certificate, a store with no key would only lead to the server's "certificate required".
   const noKey = keystore && missingKeyReason(keystore);
   if (noKey) {
@@ -61,10 +88,13 @@ function tlsOptions(url: URL, opts: ManagementOptions): ConnectionOptions | unde
       hint: 'give a store with the key and its certificate; for PEM files, one file with both (cat client.key client.pem > client-keystore.pem)',
     });
   }
+  const truststoreFile = opts.truststore;
   const truststore =
-    opts.truststore === undefined ? undefined : loadStoreFile({ file: opts.truststore, type: opts.truststoreType, passwordFile: opts.truststorePasswordFile, role: 'truststore' });
+    truststoreFile === undefined
+      ? undefined
+      : byFlag('--truststore', () => loadStoreFile({ file: truststoreFile, type: opts.truststoreType, passwordFile: opts.truststorePasswordFile, role: 'truststore' }));
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return prepareClientTls({ host, keystore, truststore, alias: opts.alias, ciphers: undefined, protocols: undefined, where: url.origin }).options;
+  return byFlag('--keystore', () => prepareClientTls({ host, keystore, truststore, alias: opts.alias, ciphers: undefined, protocols: undefined, where: url.origin }).options);
 }
 
 function isCode(code: unknown): code is GatewayErrorCode {

@@ -1,10 +1,11 @@
 /**
  * `bin/gateway status` and `bin/gateway sessions list|close`: the management API (docs/management.md) for a
  * terminal. Text by default, the API's JSON with --json. Exit codes: 0 done (status: ready), 1 not ready or nothing
- * matched, 2 a wrong command line, 3 the API could not be reached or answered with an error.
+ * matched, or a store or file given cannot be used, 2 a wrong command line, 3 the API could not be reached or
+ * answered with an error.
  */
-import { GatewayError, isGatewayError } from '../errors.js';
-import type { ConnectionPage, ConnectionRow } from '../services/management/connections.js';
+import { GatewayError, isGatewayError, type GatewayErrorCode } from '../errors.js';
+import { MAXIMUM_PAGE, type ConnectionPage, type ConnectionRow } from '../services/management/connections.js';
 import type { Overview } from '../services/management/overview.js';
 import { EXIT } from './exit-codes.js';
 import { managementClient, type ManagementOptions } from './management-client.js';
@@ -20,10 +21,29 @@ export interface SessionFilterOptions {
   readonly fingerprint?: string | undefined;
 }
 
+/**
+ * A store, password file or certificate that cannot be used is what `connect` and `start` exit 1 for, so these do
+ * too; 3 is kept for the API itself (not reached, or answering with an error).
+ */
+function exitFor(code: GatewayErrorCode): number {
+  if (code === 'GW_ERR_USAGE') return EXIT.USAGE;
+  if (code === 'GW_ERR_FILE_READ' || code.startsWith('GW_ERR_STORE_') || code.startsWith('GW_ERR_TLS_')) return EXIT.INVALID;
+  return EXIT.RUNTIME;
+}
+
 function failed(e: unknown, io: Output): number {
   if (!isGatewayError(e)) throw e;
   io.err(e.format());
-  return e.code === 'GW_ERR_USAGE' ? EXIT.USAGE : EXIT.RUNTIME;
+  return exitFor(e.code);
+}
+
+/** `--limit`/`--offset` checked here, so that a typo is a usage error (exit 2) and no request is sent. */
+function wholeFlag(flag: string, text: string | undefined, max: number): string | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > max) {
+    throw new GatewayError('GW_ERR_USAGE', `${flag} expects a whole number from 0 to ${max}, got "${text}"`);
+  }
+  return text;
 }
 
 function bytes(n: number): string {
@@ -99,12 +119,14 @@ export async function sessionsList(
   io: Output,
 ): Promise<number> {
   try {
+    const limit = wholeFlag('--limit', opts.limit, MAXIMUM_PAGE);
+    const offset = wholeFlag('--offset', opts.offset, Number.MAX_SAFE_INTEGER);
     const p = (await managementClient(opts).call('GET', '/api/connections', {
       service: opts.service,
       subject: opts.subject,
       fingerprint: opts.fingerprint,
-      limit: opts.limit,
-      offset: opts.offset,
+      limit,
+      offset,
     })) as ConnectionPage;
     if (opts.json) io.out(JSON.stringify(p, null, 2));
     else {

@@ -11,6 +11,7 @@ import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { ECHO, echoAndManagementConfig } from '../helpers/management-gateway.js';
 import { testPki } from '../helpers/pki.js';
+import { storePath } from '../helpers/keytool.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 const MANAGEMENT = 'http://127.0.0.1:0/manage';
@@ -152,4 +153,36 @@ test('over https:// the management accept admits only the certificate its access
     'the certificate-less request to be refused',
   );
   assert.match(outcome, /ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ECONNRESET/);
+});
+
+test('status and sessions exit 1, as connect does, for a store they cannot use, and name the flag', async () => {
+  const ca = `${space.dir}/ca.pem`;
+  const missing = await runGateway(['status', '--url', secure, '--keystore', `${space.dir}/nope.p12`, '--truststore', ca]);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /^error GW_ERR_FILE_READ: .*nope\.p12.*no such file/m);
+  space.write('wrong.pw', 'wrong\n');
+  const wrong = await runGateway(['status', '--url', secure, '--keystore', storePath('device-1.p12'), '--password-file', `${space.dir}/wrong.pw`, '--truststore', ca]);
+  assert.equal(wrong.code, 1, wrong.stderr);
+  assert.match(wrong.stderr, /^error GW_ERR_STORE_PASSWORD: /m);
+  const alias = await runGateway(['sessions', 'list', '--url', secure, '--keystore', `${space.dir}/operator.pem`, '--alias', 'nope', '--truststore', ca]);
+  assert.equal(alias.code, 1, alias.stderr);
+  assert.match(alias.stderr, /^error GW_ERR_TLS_NO_CERTIFICATE: --alias "nope" .*names no key entry in the keystore/m);
+  assert.doesNotMatch(alias.stderr, /ssl\.keystore\.alias/);
+});
+
+test('a wrong --limit, or a store flag without its store, is a usage error (exit 2) found before any request', async () => {
+  // Nothing listens there: a request would have been GW_ERR_MANAGEMENT_CONNECT, exit 3.
+  const nowhere = 'http://127.0.0.1:1/';
+  for (const [args, message] of [
+    [['sessions', 'list', '--limit', 'abc'], '--limit expects a whole number from 0 to 1000, got "abc"'],
+    [['sessions', 'list', '--limit', '1001'], '--limit expects a whole number from 0 to 1000, got "1001"'],
+    [['sessions', 'list', '--offset', '-1'], '--offset expects a whole number from 0 to 9007199254740991, got "-1"'],
+    [['status', '--password-file', 'operator.pw'], '--password-file needs --keystore'],
+    [['sessions', 'list', '--alias', 'operator'], '--alias needs --keystore'],
+    [['status', '--truststore-password-file', 'ca.pw'], '--truststore-password-file needs --truststore'],
+  ] as const) {
+    const r = await runGateway([...args, '--url', nowhere]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), `error GW_ERR_USAGE: ${message}`);
+  }
 });
