@@ -111,14 +111,31 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-export function managementClient(opts: ManagementOptions): ManagementClient {
+/** `timeoutMs`: how long a call may take in all, from the connect to the last byte of the answer. */
+export function managementClient(opts: ManagementOptions, timeoutMs = REQUEST_TIMEOUT_MS): ManagementClient {
   const url = baseUrl(opts.url);
   const tls = tlsOptions(url, opts);
   const base = url.pathname.replace(/\/+$/, '');
   return {
     url,
     call: (method, path, query = {}) =>
-      new Promise((resolve, reject) => {
+      new Promise<unknown>((resolveCall, rejectCall) => {
+        // One deadline for the whole call: the request's own `timeout` is an idle timer, which the TCP connect and
+        // then the TLS handshake each start again, so a server that never answered took twice as long as said.
+        const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+        const resolve = (value: unknown): void => {
+          clearTimeout(deadline);
+          resolveCall(value);
+        };
+        const reject = (err: unknown): void => {
+          clearTimeout(deadline);
+          rejectCall(err);
+        };
+        const unreachable = (err: NodeJS.ErrnoException): void => {
+          if (isGatewayError(err)) return reject(err);
+          const why = err.code ? `${err.code}: ${err.message}` : err.message;
+          reject(new GatewayError('GW_ERR_MANAGEMENT_CONNECT', `cannot reach the management API at ${url.origin}: ${why}`, { cause: err }));
+        };
         const target = new URL(url.href);
         target.pathname = `${base}${path}`;
         for (const [k, v] of Object.entries(query)) if (v !== undefined) target.searchParams.set(k, v);
@@ -126,7 +143,7 @@ export function managementClient(opts: ManagementOptions): ManagementClient {
         // What request-guard.ts asks of a request that changes something.
         if (method !== 'GET') Object.assign(headers, { 'X-Gateway-Request': '1', 'Content-Type': 'application/json' });
         const send = tls ? httpsRequest : httpRequest;
-        const req = send(target, { method, headers, timeout: REQUEST_TIMEOUT_MS, ...(tls ?? {}) }, (res) => {
+        const req = send(target, { method, headers, ...(tls ?? {}) }, (res) => {
           readBody(res).then((body) => {
             const status = res.statusCode ?? 0;
             let parsed: unknown;
@@ -140,14 +157,9 @@ export function managementClient(opts: ManagementOptions): ManagementClient {
             const message = typeof apiError?.message === 'string' ? apiError.message : body.trim().slice(0, 200) || res.statusMessage || 'no body';
             const code = isCode(apiError?.code) ? apiError.code : 'GW_ERR_MANAGEMENT_RESPONSE';
             reject(new GatewayError(code, `${method} ${target.pathname} answered ${status}: ${message}`));
-          }, reject);
+          }, unreachable);
         });
-        req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-        req.on('error', (err: NodeJS.ErrnoException) => {
-          if (isGatewayError(err)) return reject(err);
-          const why = err.code ? `${err.code}: ${err.message}` : err.message;
-          reject(new GatewayError('GW_ERR_MANAGEMENT_CONNECT', `cannot reach the management API at ${url.origin}: ${why}`, { cause: err }));
-        });
+        req.on('error', unreachable);
         req.end();
       }),
   };

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { managementClient } from '../../../src/cli/management-client.js';
+import { GatewayError } from '../../../src/errors.js';
+import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
+
+test('an https:// URL whose server accepts and never answers fails once the whole call has taken its time', async (t) => {
+  const held = new Set<Socket>();
+  const silent = createServer((socket) => held.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of held) s.destroy();
+    silent.close();
+  });
+  const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/manage`;
+  const timeoutMs = 1500;
+  const began = Date.now();
+  const outcome = await withDeadline(
+    managementClient({ url }, timeoutMs).call('GET', '/api/status').then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    WAIT_MS,
+    'the call to fail',
+  );
+  const elapsed = Date.now() - began;
+  assert.ok(outcome instanceof GatewayError, String(outcome));
+  assert.equal(outcome.code, 'GW_ERR_MANAGEMENT_CONNECT');
+  assert.match(outcome.message, /no answer within 1\.5 s/);
+  // An idle timer started again by the TLS handshake would have taken twice as long.
+  assert.ok(elapsed >= timeoutMs - 50 && elapsed < 2 * timeoutMs - 500, `failed after ${elapsed} ms`);
+});
