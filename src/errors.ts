@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   GW_ERR_INTERNAL: 'an unexpected failure inside the gateway',
   GW_ERR_USAGE: 'the command line is not valid',
   GW_ERR_FILE_READ: 'a file named by the configuration or the command line cannot be read',
+  GW_ERR_FILE_WRITE: 'a file or folder named by the command line cannot be written',
   GW_ERR_LOG_DROPPED: 'log lines were dropped because stdout was not read for a while (a warning, never fatal)',
 
   // ── config ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -60,7 +60,7 @@ function usage(message: string, hint?: string): GatewayError {
   return new GatewayError('GW_ERR_USAGE', message, { hint });
 }
 
-const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+export const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 export function parseListen(text: string): HostPort {
   const example = 'e.g. --listen 5000 for 127.0.0.1:5000, --listen 0.0.0.0:5000, --listen [::1]:5000';

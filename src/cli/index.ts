@@ -16,7 +16,7 @@ import { EXIT } from './exit-codes.js';
 import { keystoreList } from './keystore-list.js';
 import { parseStoreType, STORE_TYPE_NAMES } from '../keystore/detect.js';
 import { createLogger, type LogFormat } from './logger.js';
-import { GATEWAY_HOME } from './paths.js';
+import { DEV_PKI_DIR, GATEWAY_HOME } from './paths.js';
 import { start } from './start.js';
 import { devPki } from './dev-pki.js';
 import type { KeyType } from '../devpki/issue.js';
@@ -243,8 +243,9 @@ SIGINT stops at once.`,
   program
     .command('dev-pki')
     .description('make a development CA, a localhost server certificate and a client certificate (PEM files)')
-    .option('--dir <dir>', 'where to write them', 'conf/dev-pki')
-    .option('--host <name...>', 'server host names', ['localhost'])
+    // Not relative to the working directory: this is the folder the default configuration reads.
+    .option('--dir <dir>', 'where to write them; by default the folder start reads', DEV_PKI_DIR)
+    .option('--host <name...>', 'server host names or IP addresses', ['localhost'])
     .addOption(new Option('--key-type <type>', 'the keys\' type: RSA (2048 bits) or EC (P-256)').choices(['rsa', 'ec']).default('rsa'))
     .action((opts: { dir: string; host: string[]; keyType: KeyType }, command: Command) => {
       const asked = command.getOptionValueSource('keyType') === 'cli';
