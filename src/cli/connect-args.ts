@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { HostPort, Scheme, StoreType } from '../config/types.js';
+import { MAXIMUM_PREPARED_CONNECTIONS } from '../config/proxy-properties.js';
 import { isTlsScheme, parseAcceptUri, parseConnectUri } from '../config/uris.js';
 import { GatewayError } from '../errors.js';
 import { parseStoreType, STORE_TYPE_NAMES } from '../keystore/detect.js';
@@ -107,7 +108,9 @@ function parseTo(text: string): Scheme {
 
 function parsePrepared(text: string | undefined): number {
   if (text === undefined) return 0;
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw usage(`--prepared expects a whole number (0 or more), got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) > MAXIMUM_PREPARED_CONNECTIONS) {
+    throw usage(`--prepared expects a whole number from 0 to ${MAXIMUM_PREPARED_CONNECTIONS}, got "${text}"`);
+  }
   return Number(text);
 }
 

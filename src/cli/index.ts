@@ -196,7 +196,7 @@ SIGINT stops at once.`,
       .option('--truststore <file>', "CAs the target's certificate must chain to (default: the CAs Node trusts)")
       .option('--truststore-password-file <file>', "file whose first line is the truststore's password")
       .option('--truststore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)')
-      .option('--prepared <n>', 'connections kept open to the target ahead of local clients (default: 0, connect per client)')
+      .option('--prepared <n>', 'connections kept open to the target ahead of local clients, at most 1000 (default: 0, connect per client)')
       .addOption(drainTimeoutOption())
       .addHelpText('after', CONNECT_HELP),
   ).action(async (opts: ConnectOptions) => {

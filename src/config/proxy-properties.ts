@@ -16,6 +16,12 @@ export const PROXY_DEFAULTS: ProxyProperties = {
   preparedConnectionCount: 0,
 };
 
+/**
+ * The most prepared connections a service keeps: the pool opens them all at once, so a count meant as "plenty" (or
+ * a typo) would open sockets without end. `connect --prepared` has the same bound.
+ */
+export const MAXIMUM_PREPARED_CONNECTIONS = 1000;
+
 const ECHO_KAAZING_PROPERTY = 'repeat';
 
 const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'connect*');
@@ -55,10 +61,15 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
     return parseSeconds(t);
   });
   const strategy = read('connect.strategy', (t) => parseEnum(t, ['immediate', 'deferred', 'prepared'] as const, 'connect.strategy'));
-  const preparedCount = read('prepared.connection.count', parseNonNegativeInteger);
+  const preparedCount = read('prepared.connection.count', (t) => {
+    const n = parseNonNegativeInteger(t);
+    if (n > MAXIMUM_PREPARED_CONNECTIONS) throw new GatewayError('GW_ERR_CONFIG_VALUE', `prepared.connection.count is at most ${MAXIMUM_PREPARED_CONNECTIONS}, got ${n}`);
+    return n;
+  });
 
   const countElement = first(children, 'prepared.connection.count');
-  if (strategy === 'prepared' && (preparedCount === undefined || preparedCount === 0)) {
+  // A count that was refused has been reported at itself: it is not missing as well.
+  if (strategy === 'prepared' && (countElement === undefined || preparedCount === 0)) {
     diags.error('GW_ERR_CONFIG_MISSING', 'connect.strategy "prepared" needs <prepared.connection.count> of at least 1: how many backend connections to keep ready', (first(children, 'connect.strategy') as XmlElement).position, 'add <prepared.connection.count>1</prepared.connection.count>');
   }
   if (countElement !== undefined && preparedCount !== undefined && preparedCount > 0 && strategy !== 'prepared') {

@@ -123,5 +123,8 @@ test('--alias has no meaning without TLS; unused stores are allowed and reported
 test('--prepared is a whole number', () => {
   assert.equal(connectSettings({ listen: '5000', to: TO, prepared: '3' }).prepared, 3);
   assert.equal(connectSettings({ listen: '5000', to: TO, prepared: '0' }).prepared, 0);
-  for (const bad of ['-1', '1.5', 'two', '', '99999999999999999999']) refused({ listen: '5000', to: TO, prepared: bad }, '--prepared');
+  assert.equal(connectSettings({ listen: '5000', to: TO, prepared: '1000' }).prepared, 1000);
+  for (const bad of ['-1', '1.5', 'two', '', '1001', '99999999999', '99999999999999999999']) {
+    refused({ listen: '5000', to: TO, prepared: bad }, '--prepared', /^--prepared expects a whole number from 0 to 1000, got "/);
+  }
 });

@@ -17,6 +17,14 @@ test('the prepared strategy takes its connection count; a count without it has n
   assert.deepEqual(where(parse(withProps('<prepared.connection.count>3</prepared.connection.count>'))), ['warning GW_ERR_CONFIG_WARNING 8:7']);
 });
 
+test('the prepared connection count is at most 1000, which are all opened at once', () => {
+  const most = config(parse(withProps('<connect.strategy>prepared</connect.strategy>', '<prepared.connection.count>1000</prepared.connection.count>')));
+  assert.equal(most.services[0]?.properties.preparedConnectionCount, 1000);
+  const r = parse(withProps('<connect.strategy>prepared</connect.strategy>', '<prepared.connection.count>99999999999</prepared.connection.count>'));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 9:7']);
+  assert.equal(r.diagnostics[0]?.message, 'prepared.connection.count is at most 1000, got 99999999999');
+});
+
 test('bad values and unknown properties are errors, with a hint for near misses', () => {
   const r = parse(withProps('<maximum.pending.bytes>128kB</maximum.pending.bytes>', '<maximum.recovery.interval>1500ms</maximum.recovery.interval>', '<connect.strategy>lazy</connect.strategy>', '<maximum.pending.byte>1</maximum.pending.byte>', '<maximum.pending.bytes>0</maximum.pending.bytes>'));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7', 'error GW_ERR_CONFIG_DUPLICATE 12:7']);
