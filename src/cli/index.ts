@@ -24,9 +24,12 @@ import { MANAGEMENT_URL_ENV } from './management-client.js';
 import { sessionsClose, sessionsList, status, type Output } from './management-commands.js';
 import { reportStarted, runPrimary } from './workers.js';
 
-interface CommonOptions {
+interface ConfigOptions {
   config?: string;
   define: Record<string, string>;
+}
+
+interface CommonOptions extends ConfigOptions {
   logFormat?: LogFormat;
   logLevel: string;
 }
@@ -107,15 +110,17 @@ function withSessionFilter(cmd: Command): Command {
     .option('--fingerprint <sha256>', 'only connections whose certificate has this SHA-256 fingerprint (colons optional)');
 }
 
+function withConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml)')
+    .addOption(
+      // The empty object is where repeated -D values collect, not a default worth showing.
+      new Option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)').argParser(collectDefine).default({}, 'none'),
+    );
+}
+
 function withCommonOptions(cmd: Command): Command {
-  return withLogOptions(
-    cmd
-      .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml)')
-      .addOption(
-        // The empty object is where repeated -D values collect, not a default worth showing.
-        new Option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)').argParser(collectDefine).default({}, 'none'),
-      ),
-  );
+  return withLogOptions(withConfigOptions(cmd));
 }
 
 const CONNECT_HELP = `
@@ -174,11 +179,12 @@ SIGINT stops at once.`,
       exitCode = await start(opts.config, opts.define, createLogger(opts.logFormat, opts.logLevel, { bindings, nonBlocking: true }), { onStarted: reportStarted, drainTimeoutMs: opts.drainTimeout });
     });
 
-  withCommonOptions(
+  // No log options: findings go to stdout as the command's report, in one form, and the logger only carries the
+  // warnings of loading stores, as text.
+  withConfigOptions(
     program.command('check').description('check the configuration, its stores and certificates without binding anything'),
-  ).action((opts: CommonOptions) => {
-    // Findings go to stdout as the command's report; the logger only carries warnings from loading stores.
-    const log = createLogger(opts.logFormat ?? 'text', 'warn');
+  ).action((opts: ConfigOptions) => {
+    const log = createLogger('text', 'warn');
     exitCode = check(opts.config, opts.define, log, (line) => process.stdout.write(line + '\n'));
   });
 

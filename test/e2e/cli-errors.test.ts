@@ -14,9 +14,20 @@ describe('command-line and file errors', () => {
   after(() => ws.cleanup());
 
   test('an unknown option is GW_ERR_USAGE with a did-you-mean, exit 2', async () => {
-    const r = await runGateway(['check', '--log-levl', 'debug']);
+    const r = await runGateway(['start', '--log-levl', 'debug']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim(), "error GW_ERR_USAGE: unknown option '--log-levl' (did you mean --log-level?)");
+  });
+
+  test('check offers no log options, which would change nothing in its report', async () => {
+    const help = await runGateway(['check', '--help']);
+    assert.equal(help.code, 0);
+    assert.doesNotMatch(help.stdout, /--log-/);
+    for (const option of ['--log-level', '--log-format']) {
+      const r = await runGateway(['check', option, 'json']);
+      assert.equal(r.code, 2, option);
+      assert.match(r.stderr, new RegExp(`^error GW_ERR_USAGE: unknown option '${option}'`), option);
+    }
   });
 
   test('an unknown command, a missing argument and a bad choice are GW_ERR_USAGE, exit 2', async () => {
