@@ -41,9 +41,6 @@ export class DirectoryService implements Service {
   readonly #properties: DirectoryProperties;
   readonly #mimeTypes: ReadonlyMap<string, string>;
   readonly #locations: readonly Location[];
-  /** The directory's real path, once known (it may itself be a symbolic link). */
-  #root: Promise<string> | undefined;
-
   constructor(readonly config: ServiceConfig) {
     if (config.directory === undefined) throw new TypeError('a directory service needs its directory properties');
     this.#properties = config.directory;
@@ -154,11 +151,13 @@ export class DirectoryService implements Service {
     res.end(req.method === 'HEAD' ? undefined : page);
   }
 
+  /**
+   * The directory's real path, found again for every request: a deploy that repoints a link (`current ->
+   * releases/v2`) is served at once, as by nginx or Apache, and a release deleted after the switch is never looked
+   * for; files are contained in the directory the link names now.
+   */
   #realRoot(): Promise<string> {
-    this.#root ??= realpath(this.#properties.directory);
-    // A directory removed after start-up is retried on the next request rather than remembered as failed.
-    this.#root.catch(() => (this.#root = undefined));
-    return this.#root;
+    return realpath(this.#properties.directory);
   }
 
   /** The file's real path and stats when it exists inside the directory (links followed); else undefined. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ interface Served {
  * A GATEWAY_HOME with web/ pages, error pages, a secret next to web/ and links in and out of it; a directory service
  * built from `properties` answers an HTTP server's requests on `acceptPath`.
  */
-async function serve(t: { after(fn: () => unknown): void }, properties: string[], extra: string[] = [], acceptPath = '/'): Promise<Served> {
+async function serve(t: { after(fn: () => unknown): void }, properties: string[], extra: string[] = [], acceptPath = '/', prepare?: (dir: string) => void): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-dirsvc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const d of ['conf', 'web/sub', 'web/empty', 'web/<b>', 'errors']) mkdirSync(join(dir, d), { recursive: true });
@@ -44,6 +44,7 @@ async function serve(t: { after(fn: () => unknown): void }, properties: string[]
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   symlinkSync(join(dir, 'conf', 'secret.txt'), join(dir, 'web', 'leak.txt'));
   symlinkSync(join(dir, 'web', 'app.js'), join(dir, 'web', 'alias.js'));
+  prepare?.(dir);
   const text = doc('  <service>', '    <name>pages</name>', `    <accept>http://h:8080${acceptPath}</accept>`, '    <type>directory</type>', '    <properties>', ...properties, '    </properties>', ...extra, '  </service>');
   const sc = config(parseConfig(text, join(dir, 'conf', 'gateway-config.xml'), { hostname: 'h' })).services[0];
   if (!sc) throw new Error('no service');
@@ -210,6 +211,32 @@ test('path traversal is refused in every encoding, and links out of the director
   }
   assert.equal((await raw(port, '/files/alias.js')).body, 'console.log(1);', 'a link inside the directory is served');
   assert.equal((await raw(port, '/files/app.js')).status, 200);
+});
+
+test('a directory that is a link is followed at each request: a deploy that repoints it is served at once', async (t) => {
+  const release = (dir: string, name: string): void => {
+    mkdirSync(join(dir, 'web', 'releases', name), { recursive: true });
+    writeFileSync(join(dir, 'web', 'releases', name, 'index.html'), `release ${name}`);
+  };
+  const { port, dir } = await serve(t, ['      <directory>/current</directory>', '      <welcome-file>index.html</welcome-file>'], [], '/', (d) => {
+    release(d, 'v1');
+    release(d, 'v2');
+    symlinkSync(join('releases', 'v1'), join(d, 'web', 'current'));
+  });
+  const web = join(dir, 'web');
+  assert.equal((await get(port, '/index.html')).body, 'release v1');
+  // A release that links back into the one before it: outside the directory the link names now.
+  symlinkSync(join('..', 'v1', 'index.html'), join(web, 'releases', 'v2', 'previous.html'));
+  // As Capistrano deploys: a new link beside the old one, renamed over it in one step.
+  symlinkSync(join('releases', 'v2'), join(web, 'current.next'));
+  renameSync(join(web, 'current.next'), join(web, 'current'));
+  assert.equal((await get(port, '/index.html')).body, 'release v2');
+  assert.equal((await get(port, '/')).body, 'release v2', 'the welcome file of the new release');
+  assert.equal((await get(port, '/previous.html')).status, 404, 'contained in the release served now, not the one before');
+  rmSync(join(web, 'releases', 'v1'), { recursive: true });
+  const after = await get(port, '/index.html');
+  assert.equal(after.status, 200, 'the old release deleted');
+  assert.equal(after.body, 'release v2');
 });
 
 test('requestTarget never yields a name that leaves the directory, whatever the path', () => {
