@@ -706,7 +706,11 @@ export class Listener {
     service.prepareUpgrade(ctx, { rawHeaders: req.rawHeaders, protocols: offeredProtocols(req) }, cancellation).then(
       ({ end, protocol }) => {
         socket.off('close', gone);
-        if (socket.destroyed || this.#state === 'closed') {
+        if (cancellation.cancelled || socket.destroyed) {
+          end.destroy();
+          return this.#leftWhileConnecting(conn, socket, service.config.name);
+        }
+        if (this.#state === 'closed') {
           end.destroy();
           return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
@@ -715,9 +719,20 @@ export class Listener {
       },
       (err: unknown) => {
         socket.off('close', gone);
+        // A connect called off because the client went is no failure of the backend's, and no one is left to answer.
+        if (cancellation.cancelled || socket.destroyed) return this.#leftWhileConnecting(conn, socket, service.config.name);
         refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`, 'upstream', service.config.name);
       },
     );
+  }
+
+  /**
+   * The client went away while its backend was being connected: it was refused nothing, so nothing is counted
+   * towards refusals or the last refusals shown, as for a client that leaves during any other phase.
+   */
+  #leftWhileConnecting(conn: DownstreamConnection, socket: Duplex, service: string): void {
+    this.#options.log.debug({ downstream: conn.downstream, service }, 'client left before its backend was connected');
+    socket.destroy();
   }
 
   /**

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { Gateway } from '../../../src/gateway.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
-import { config, doc, parse } from '../../helpers/config.js';
+import { config, doc, parse, proxy } from '../../helpers/config.js';
 import { memoryLog } from '../../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+import { tcpServer } from '../../helpers/tcp-servers.js';
 
 const ECHO = doc('  <service>', '    <name>echo</name>', '    <accept>ws://127.0.0.1:0/echo</accept>', '    <type>echo</type>', '  </service>');
 
@@ -39,4 +41,45 @@ test('a gateway counts what a client did: opened, open, bytes each way, duration
   assert.equal(response.statusCode, 404);
   stray.terminate();
   assert.match(await metrics.text(), /^gateway_refusals_total\{listener="127\.0\.0\.1:0",service="echo",reason="not_found"\} 1$/m);
+});
+
+test('a client that leaves while its ws:// backend is connected is no refusal; a backend that cannot be reached is', async (t) => {
+  // The first connect is held unanswered (a busy backend), the next hung up on (a broken one).
+  let reached: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (reached = resolve));
+  let heldClosed: Promise<unknown> = Promise.resolve();
+  let connects = 0;
+  const backend = await tcpServer((s) => {
+    if (connects++ === 0) {
+      heldClosed = event(s, 'close', 'the gateway to call its held connect off');
+      s.resume(); // read, or its end would go unnoticed
+      reached();
+    } else s.destroy();
+  });
+  t.after(() => backend.close());
+  const logs = memoryLog();
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  const text = doc(...proxy('slow', 'ws://127.0.0.1:0/slow', `ws://127.0.0.1:${backend.port}/`));
+  const prepared = Gateway.prepare(config(parse(text)), { log: logs.log, metrics });
+  assert.ok(prepared.ok);
+  const gateway = prepared.gateway;
+  t.after(() => gateway.stop());
+  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  assert.ok(bound);
+  const upgrade = `GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+  const leaving = connect(bound.port, '127.0.0.1', () => leaving.write(upgrade));
+  leaving.on('error', () => undefined);
+  await withDeadline(held, WAIT_MS, 'the backend to be connected for the first client');
+  leaving.destroy();
+  await heldClosed;
+
+  const patient = connect(bound.port, '127.0.0.1', () => patient.write(upgrade));
+  patient.on('error', () => undefined);
+  const [answer] = await event<[Buffer]>(patient, 'data', 'the answer to the second client');
+  patient.destroy();
+  assert.match(answer.toString(), /^HTTP\/1\.1 502 /);
+  assert.match(await metrics.text(), /^gateway_refusals_total\{listener="127\.0\.0\.1:0",service="slow",reason="upstream"\} 1$/m);
+  assert.equal(metrics.recentRefusals().length, 1, 'only the second client was refused');
+  assert.ok(logs.lines.some((l) => l['msg'] === 'client left before its backend was connected'));
 });
