@@ -75,6 +75,22 @@ function connectionId(encoded: string): string {
 }
 
 /**
+ * The request's path and query. Only a path is taken (origin-form, `/…`): read as a URL relative to a base, `//x/y`
+ * would name the host `x` and `//` no URL at all.
+ */
+function requestTarget(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  if (target.startsWith('/')) {
+    try {
+      return new URL(`http://management${target}`);
+    } catch {
+      // answered below, as any other target that is not a path
+    }
+  }
+  throw new GatewayError('GW_ERR_MANAGEMENT_REQUEST', 'the request target must be a path beginning with "/"');
+}
+
+/**
  * An answer that failed after the request was accepted: 503 when the workers could not all be asked. A close that
  * failed so may have closed connections in the workers that answered, which `log` records.
  */
@@ -119,7 +135,7 @@ export class ManagementService implements Service {
   }
 
   #route(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
-    const url = new URL(req.url ?? '/', 'http://management');
+    const url = requestTarget(req.url);
     const base = new URL(ctx.accept).pathname.replace(/\/+$/, '');
     const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) || '/' : url.pathname;
     const method = req.method ?? 'GET';

@@ -9,7 +9,7 @@ import { ManagementService } from '../../../src/services/management/service.js';
 import type { ManagementSource } from '../../../src/services/management/types.js';
 import type { ConnectionContext } from '../../../src/services/types.js';
 import { config, doc, parse } from '../../helpers/config.js';
-import { memoryLog } from '../../helpers/memory-log.js';
+import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
@@ -22,6 +22,7 @@ interface Rig {
   readonly echoPort: number;
   readonly url: string;
   readonly ready: string[];
+  readonly logs: MemoryLog;
 }
 
 /** A gateway with an echo service, and the management service answering on a plain HTTP server under /manage. */
@@ -46,7 +47,13 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
   const management = new ManagementService(serviceConfig({ name: 'management', type: 'echo' }), source);
   const server = createServer((req, res) => {
     const ctx = { accept: 'http://127.0.0.1:0/manage', log: logs.log, meter: NO_METRICS.service('management') } as unknown as ConnectionContext;
-    management.handleRequest(req, res, ctx);
+    // What the listener does with a service that throws (plain-request.ts).
+    try {
+      management.handleRequest(req, res, ctx);
+    } catch (err) {
+      logs.log.error({ err }, 'HTTP service failed on a request');
+      res.writeHead(500).end();
+    }
   });
   server.listen(0, '127.0.0.1');
   await event(server, 'listening', 'the management server to listen');
@@ -56,7 +63,7 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
     server.close();
     await gateway.stop();
   });
-  return { gateway, echoPort: bound.port, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manage`, ready };
+  return { gateway, echoPort: bound.port, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manage`, ready, logs };
 }
 
 interface Answer {
@@ -65,10 +72,11 @@ interface Answer {
   readonly body: string;
 }
 
-function call(url: string, method = 'GET', headers: Record<string, string> = {}): Promise<Answer> {
+/** `path`: the request target exactly as sent, in place of the URL's own. */
+function call(url: string, method = 'GET', headers: Record<string, string> = {}, path?: string): Promise<Answer> {
   return within(
     new Promise<Answer>((resolve, reject) => {
-      const req = request(url, { method, headers }, (res) => {
+      const req = request(url, { method, headers, ...(path === undefined ? {} : { path }) }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
@@ -186,6 +194,24 @@ test('a mutating request needs the custom header, JSON, and no cross-site origin
   assert.equal(sameOrigin.status, 200);
   assert.equal((await call(`${url}/api/connections`, 'POST', MUTATE)).status, 405);
   assert.equal((await call(`${url}/healthz`, 'DELETE', MUTATE)).status, 405);
+});
+
+test('only a path is read from the request target: // and //host/… are paths, anything else is a 400', async (t) => {
+  const { url, logs } = await rig(t);
+  const { port } = new URL(url);
+  const raw = (target: string): Promise<Answer> => call(`http://127.0.0.1:${port}`, 'GET', {}, target);
+  for (const target of ['//', '//evil.example/manage/metrics', '//evil.example/manage/api/connections']) {
+    const answer = await raw(target);
+    assert.equal(answer.status, 404, target);
+    assert.equal(JSON.parse(answer.body).error.code, 'GW_ERR_MANAGEMENT_REQUEST', target);
+  }
+  for (const target of ['*', 'http://127.0.0.1/manage/metrics']) {
+    const answer = await raw(target);
+    assert.equal(answer.status, 400, target);
+    assert.deepEqual(JSON.parse(answer.body).error, { code: 'GW_ERR_MANAGEMENT_REQUEST', message: 'the request target must be a path beginning with "/"' });
+  }
+  assert.equal((await call(`${url}/metrics?x=1`)).status, 200, 'a path with a query is read as ever');
+  assert.deepEqual(logs.lines.filter((l) => Number(l['level']) >= 50), [], 'nothing logged as an error');
 });
 
 test('the status page is served with a strict Content-Security-Policy and no inline code', async (t) => {
