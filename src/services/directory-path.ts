@@ -4,6 +4,7 @@
  * backslash (`%2f`, `%5c`) or a backslash, a NUL, and anything still percent-encoded after one decoding (double
  * encoding, `%252e`) are answered 400 before any file is looked at. Names beginning with a dot are not served (404).
  */
+import { sep } from 'node:path';
 
 export type RequestTarget =
   | { readonly ok: true; readonly names: readonly string[]; readonly trailingSlash: boolean }
@@ -33,4 +34,9 @@ export function requestTarget(rawPath: string): RequestTarget {
 
 function refused(status: 400 | 404, reason: string): RequestTarget {
   return { ok: false, status, reason };
+}
+
+/** Whether `file`, a real path (links followed), is `root` or below it; `root` is a real path too. */
+export function isInside(root: string, file: string): boolean {
+  return file === root || file.startsWith(root.endsWith(sep) ? root : root + sep);
 }

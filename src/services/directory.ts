@@ -17,7 +17,7 @@ import type { CacheControl, DirectoryProperties, ServiceConfig } from '../config
 import type { End } from '../pipe/ends.js';
 import { cacheControlHeader } from './cache-control.js';
 import { directoryListing } from './directory-listing.js';
-import { requestTarget } from './directory-path.js';
+import { isInside, requestTarget } from './directory-path.js';
 import { requestPath } from './request-path.js';
 import type { ConnectionContext, Service } from './types.js';
 
@@ -99,7 +99,7 @@ export class DirectoryService implements Service {
         ({ file, stats } = welcomed);
         names = [...names, welcome as string];
       } else if (this.#properties.indexes) {
-        return this.#listing(req, res, file, rawPath);
+        return this.#listing(req, res, root, file, rawPath);
       } else {
         return this.#error(req, res, 404);
       }
@@ -145,8 +145,8 @@ export class DirectoryService implements Service {
     };
   }
 
-  async #listing(req: IncomingMessage, res: ServerResponse, directory: string, requestPath: string): Promise<void> {
-    const page = await directoryListing(directory, requestPath);
+  async #listing(req: IncomingMessage, res: ServerResponse, root: string, directory: string, requestPath: string): Promise<void> {
+    const page = await directoryListing(root, directory, requestPath);
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page), 'Cache-Control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : page);
   }
@@ -168,7 +168,7 @@ export class DirectoryService implements Service {
     } catch {
       return undefined;
     }
-    if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
+    if (!isInside(root, file)) return undefined;
     try {
       return { file, stats: await stat(file) };
     } catch {

@@ -151,6 +151,8 @@ test('a directory: redirected to its slash (query kept), then its welcome file, 
   const names = (await get(listed.port, '/')).body;
   assert.match(names, /<a href="%3Cb%3E\/">&lt;b&gt;\/<\/a>/, 'names are escaped, links encoded');
   assert.doesNotMatch(names, /\.env/, 'hidden files are not listed');
+  assert.doesNotMatch(names, /leak\.txt/, 'a link out of the directory is not listed, as it is not served');
+  assert.match(names, /<a href="alias.js">alias.js<\/a><\/td><td class="number">15 bytes</, 'a link inside it is, with its target\'s size');
 });
 
 test('mime-mapping sets the type; locations set Cache-Control and Expires, the smallest max-age of all that match', async (t) => {
