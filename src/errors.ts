@@ -85,6 +85,7 @@ export const ERROR_CODES = {
   GW_ERR_METRICS: 'the metrics of the workers could not be gathered',
   GW_ERR_MANAGEMENT_WORKERS: 'a management request could not be answered for every worker',
   GW_ERR_MANAGEMENT_REQUEST: 'a management API request was refused: wrong method, content type, or a cross-site request',
+  GW_ERR_MANAGEMENT_HOST: 'a browser asked the management API for a host name none of its accepts names (HTTP 421)',
   GW_ERR_MANAGEMENT_CONNECT: 'the management API cannot be reached from the command line',
   GW_ERR_MANAGEMENT_RESPONSE: 'the management API answered a command with an error',
   GW_ERR_SESSION_NOT_FOUND: 'no live connection has the id given',

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { WebSocket } from 'ws';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
@@ -185,4 +186,31 @@ test('a wrong --limit, or a store flag without its store, is a usage error (exit
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim(), `error GW_ERR_USAGE: ${message}`);
   }
+});
+
+test('a page whose name was rebound to the gateway gets 421 from the API; a client that is no browser is served by any name', async () => {
+  const port = gw.port(MANAGEMENT);
+  const ask = (path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> =>
+    withDeadline(
+      new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: `/manage${path}`, headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      }),
+      WAIT_MS,
+      `GET ${path} as ${headers['Host'] ?? ''}`,
+    );
+  const host = `attacker.example:${port}`;
+  const page = { Host: host, Origin: `http://${host}`, 'Sec-Fetch-Site': 'same-origin', 'Sec-Fetch-Mode': 'cors' };
+  const refused = await ask('/api/connections', page);
+  assert.equal(refused.status, 421);
+  assert.equal(JSON.parse(refused.body).error.code, 'GW_ERR_MANAGEMENT_HOST');
+  assert.equal((await ask('/readyz', page)).status, 200, 'probes stay open');
+  assert.equal((await ask('/api/connections', { ...page, Host: `localhost:${port}`, Origin: `http://localhost:${port}` })).status, 200);
+  assert.equal((await ask('/metrics', { Host: 'gateway.monitoring.svc.cluster.local:9090' })).status, 200, 'Prometheus by a Service name');
 });

@@ -13,8 +13,9 @@
  *   DELETE /api/connections?…        closes every connection the filter matches (a filter is required)
  *   GET    /status                   the live status page; /status/events is its feed (events.ts)
  *
- * Requests that change something pass request-guard.ts first. Every answer is JSON except /metrics and the page,
- * and none may be cached or framed. docs/management.md is the user's description.
+ * A browser's request (the probes' excepted) and requests that change something pass request-guard.ts first. Every
+ * answer is JSON except /metrics and the page, and none may be cached or framed. docs/management.md is the user's
+ * description.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceConfig } from '../../config/types.js';
@@ -24,7 +25,7 @@ import type { ConnectionContext, Service } from '../types.js';
 import { clusterView } from './cluster.js';
 import { DEFAULT_PAGE, filterFrom, isEmptyFilter, MAXIMUM_PAGE, OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON } from './connections.js';
 import { StatusFeed } from './events.js';
-import { mutationProblem } from './request-guard.js';
+import { misdirectedHost, mutationProblem } from './request-guard.js';
 import { STATUS_ASSETS, STATUS_CSP } from './status-page.js';
 import type { ManagementSource } from './types.js';
 import { localView, type ManagementView } from './view.js';
@@ -110,12 +111,15 @@ export class ManagementService implements Service {
   /** This process's connections, or with `--workers` every worker's. */
   readonly #view: ManagementView;
   readonly #feed: StatusFeed;
+  /** The host names of the service's accepts: the names a browser may reach it by, besides addresses (request-guard.ts). */
+  readonly #names: ReadonlySet<string>;
 
   constructor(
     readonly config: ServiceConfig,
     source: ManagementSource,
   ) {
     this.#source = source;
+    this.#names = new Set(config.accepts.map((a) => a.host.toLowerCase().replace(/\.$/, '')));
     this.#view = source.cluster ? clusterView(localView(source)) : localView(source);
     this.#feed = new StatusFeed(this.#view);
   }
@@ -145,6 +149,10 @@ export class ManagementService implements Service {
       error(res, 405, 'GW_ERR_MANAGEMENT_REQUEST', `${method} is not allowed on ${path}`, { Allow: allowed });
       return false;
     };
+    if (path !== '/healthz' && path !== '/readyz') {
+      const host = misdirectedHost(req, this.#names);
+      if (host !== undefined) return error(res, 421, 'GW_ERR_MANAGEMENT_HOST', this.#misdirected(host, ctx));
+    }
     if (path === '/' && only('GET, HEAD')) return send(res, 302, 'text/plain; charset=utf-8', 'See the status page.\n', { Location: `${base}/status` });
     if (path === '/healthz') {
       if (only('GET, HEAD')) json(res, 200, { status: 'alive', pid: process.pid });
@@ -189,6 +197,17 @@ export class ManagementService implements Service {
       return;
     }
     error(res, 404, 'GW_ERR_MANAGEMENT_REQUEST', `no management resource at ${path}`);
+  }
+
+  /** What the operator of a browser sent to `host` (see misdirectedHost) is told to do. */
+  #misdirected(host: string, ctx: ConnectionContext): string {
+    const accept = this.config.accepts.find((a) => a.uri === ctx.accept) ?? this.config.accepts[0];
+    const suggested = accept === undefined || !/^[a-z0-9._-]+$/.test(host) ? 'an <accept> naming it' : `<accept>${accept.scheme}://${host}:${accept.port}${accept.path}</accept>`;
+    return (
+      `a browser is answered here only at an IP address, localhost, or a host name an <accept> of the service names, and "${host}" is none of them: ` +
+      `a page of another site can make its own name lead to the gateway (DNS rebinding). To use this name, add ${suggested} to the service ` +
+      `(with a bind accept-option, such as http.bind, when the name does not resolve to an address the gateway listens on)`
+    );
   }
 
   #connections(res: ServerResponse, query: URLSearchParams, reading: boolean, ctx: ConnectionContext): void {

@@ -7,6 +7,7 @@ import { Gateway } from '../../../src/gateway.js';
 import { NO_METRICS } from '../../../src/metrics/types.js';
 import { ManagementService } from '../../../src/services/management/service.js';
 import type { ManagementSource } from '../../../src/services/management/types.js';
+import type { AcceptUri } from '../../../src/config/types.js';
 import type { ConnectionContext } from '../../../src/services/types.js';
 import { config, doc, parse } from '../../helpers/config.js';
 import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
@@ -44,7 +45,12 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
     listeners: () => [{ address: '127.0.0.1:0', listening: true }],
     certificates: () => ({ server: [], soonestClientCa: undefined, soonestCrl: undefined }),
   };
-  const management = new ManagementService(serviceConfig({ name: 'management', type: 'echo' }), source);
+  const accept = (uri: string): AcceptUri => {
+    const u = new URL(uri);
+    return { uri, scheme: 'http', host: u.hostname, port: Number(u.port), path: u.pathname, listen: { host: '127.0.0.1', port: 0 }, position: { file: 't.xml' } };
+  };
+  const accepts = [accept('http://127.0.0.1:0/manage'), accept('http://ops.example.com:9090/manage')];
+  const management = new ManagementService(serviceConfig({ name: 'management', type: 'echo', accepts }), source);
   const server = createServer((req, res) => {
     const ctx = { accept: 'http://127.0.0.1:0/manage', log: logs.log, meter: NO_METRICS.service('management') } as unknown as ConnectionContext;
     // What the listener does with a service that throws (plain-request.ts).
@@ -212,6 +218,47 @@ test('only a path is read from the request target: // and //host/… are paths, 
   }
   assert.equal((await call(`${url}/metrics?x=1`)).status, 200, 'a path with a query is read as ever');
   assert.deepEqual(logs.lines.filter((l) => Number(l['level']) >= 50), [], 'nothing logged as an error');
+});
+
+test('DNS rebinding: a browser is answered only at an address, localhost or a name of an accept; other clients anywhere', async (t) => {
+  const { url, echoPort, gateway } = await rig(t);
+  const ws = await client(echoPort);
+  t.after(() => ws.terminate());
+  const [session] = [...gateway.sessions];
+  assert.ok(session);
+  const { port } = new URL(url);
+  const rebound = `rebind.attacker.example:${port}`;
+  const page = { Host: rebound, Origin: `http://${rebound}`, 'Sec-Fetch-Site': 'same-origin', 'Sec-Fetch-Mode': 'cors' };
+  const requests: [string, string, Record<string, string>][] = [
+    ['GET', '/api/connections', page],
+    ['GET', '/api/status', page],
+    ['GET', '/metrics', page],
+    ['GET', '/status', { Host: rebound, 'Sec-Fetch-Site': 'none', 'Sec-Fetch-Mode': 'navigate' }],
+    ['GET', '/status/events', { Host: rebound, 'Sec-Fetch-Mode': 'cors' }],
+    ['GET', '/', { Host: rebound, Origin: `http://${rebound}` }],
+    ['DELETE', `/api/connections/${session.id}`, { ...page, ...MUTATE }],
+    ['DELETE', '/api/connections?service=echo', { ...page, ...MUTATE }],
+  ];
+  for (const [method, path, headers] of requests) {
+    const answer = await call(`${url}${path}`, method, headers);
+    assert.equal(answer.status, 421, `${method} ${path}`);
+    const { code, message } = JSON.parse(answer.body).error;
+    assert.equal(code, 'GW_ERR_MANAGEMENT_HOST');
+    assert.match(message, /"rebind\.attacker\.example" is none of them/);
+    assert.match(message, /add <accept>http:\/\/rebind\.attacker\.example:0\/manage<\/accept> to the service/);
+  }
+  assert.equal(session.closing, undefined, 'nothing was closed');
+  for (const path of ['/healthz', '/readyz']) assert.equal((await call(`${url}${path}`, 'GET', page)).status, 200, `${path} stays open`);
+  for (const host of [`127.0.0.1:${port}`, `[::1]:${port}`, `localhost:${port}`, 'ops.example.com:9090', 'OPS.Example.com.:9090', 'ops.example.com']) {
+    const browser = { Host: host, Origin: `http://${host}`, 'Sec-Fetch-Site': 'same-origin', 'Sec-Fetch-Mode': 'cors' };
+    assert.equal((await call(`${url}/api/connections`, 'GET', browser)).status, 200, `a browser at ${host}`);
+  }
+  for (const host of ['gateway.ops.svc.cluster.local:9090', '10.1.2.3:9090', rebound]) {
+    assert.equal((await call(`${url}/metrics`, 'GET', { Host: host })).status, 200, `Prometheus or a probe at ${host}`);
+  }
+  const closed = event<[number]>(ws, 'close', 'the client to be closed by a client that is no browser');
+  assert.equal((await call(`${url}/api/connections/${session.id}`, 'DELETE', { Host: 'gateway.ops.svc.cluster.local', ...MUTATE })).status, 200);
+  assert.equal((await closed)[0], 1008);
 });
 
 test('the status page is served with a strict Content-Security-Policy and no inline code', async (t) => {
