@@ -27,6 +27,7 @@ import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { Cancellation } from '../upstream/cancellation.js';
+import { HALF_CLOSE_HEADER } from '../upstream/ws-connector.js';
 import { misdirected } from './authority.js';
 import { DownstreamConnection } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
@@ -668,16 +669,21 @@ export class Listener {
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
     const setCookie = realm?.ok === true ? realm.setCookie : undefined;
+    // A client that reads after its own close frame (`gateway connect`, another gateway) has its close passed on to a
+    // byte-stream backend as a FIN and answered after the backend's end; it is told so (ws-connector.ts).
+    const halfClose = service.holdsClientCloses === true && req.headers[HALF_CLOSE_HEADER.toLowerCase()] === '1';
     // ws answers the upgrade synchronously (no verifyClient option), so its 'headers' event fires inside handleUpgrade.
     const addCookie = (headers: string[], request: IncomingMessage): void => {
-      if (request === req && setCookie !== undefined) headers.push(`Set-Cookie: ${setCookie}`);
+      if (request !== req) return;
+      if (setCookie !== undefined) headers.push(`Set-Cookie: ${setCookie}`);
+      if (halfClose) headers.push(`${HALF_CLOSE_HEADER}: 1`);
     };
     const upgrade = (upstream: End | undefined): void => {
       let taken = false;
       upgrader.on('headers', addCookie);
       upgrader.handleUpgrade(req, socket, head, (ws) => {
         taken = true;
-        const end = new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs });
+        const end = new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs, holdClose: halfClose ? 'now' : undefined });
         this.#handOver(conn, service, ctx, end);
         if (realm?.ok === true && realm.by === 'realm') this.#expireAuthorization(ws, route);
         service.handle(end, ctx, upstream);

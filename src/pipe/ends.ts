@@ -12,7 +12,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
-import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
+import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, CLOSE_NORMAL, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
 import { streamBinaryPayloads } from './frame-reader.js';
 import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
 import { quietRepeatedEnds } from './quiet-end.js';
@@ -56,7 +56,10 @@ export interface End {
   resume(): void;
   /** Ends gracefully after what is queued: a FIN, or a close frame with `code` and `reason` where there are any. */
   close(code: number | undefined, reason: string): void;
+  /** Ends at once. */
   destroy(): void;
+  /** Ends at once as a failure, so that the peer cannot take it for a clean end: a reset where the transport has one. */
+  abort(): void;
 }
 
 function noop(): void {}
@@ -152,9 +155,13 @@ export class StreamEnd implements End {
   }
 
   destroy(): void {
+    this.#socket.destroy();
+  }
+
+  abort(): void {
     const s = this.#socket;
-    // A reset rather than a FIN, so that the peer sees a failure and not a clean end of what it was sent. Only a
-    // plain TCP socket can send one; a TLS socket's transport is the TLS layer's, and it is closed.
+    // Only a plain TCP socket can send a reset; a TLS socket's transport belongs to the TLS layer, and it is closed
+    // (without close_notify, which strict TLS peers notice).
     if (s instanceof Socket && !(s instanceof TLSSocket) && !s.destroyed && !s.connecting) s.resetAndDestroy();
     else s.destroy();
   }
@@ -184,7 +191,15 @@ function sendable(code: number | undefined): code is number {
 export interface WebSocketEndOptions {
   /** `ws.inactivity.timeout` in ms for this side (heartbeat.ts); 0 = off. */
   readonly inactivityTimeoutMs?: number | undefined;
+  /**
+   * The peer reads what it is sent after its own close frame (it said so at the upgrade, `X-Gateway-Half-Close`),
+   * so towards a byte stream its close may be answered only once the byte stream has ended (#closeOrHold).
+   * `'now'`: the other side is known to be a byte stream already, and a close that comes before the pipe is
+   * attached is held too; `'at-attach'`: held once attached for a byte stream (forBytes).
+   */
+  readonly holdClose?: 'now' | 'at-attach' | undefined;
 }
+
 
 /**
  * A WebSocket as an end. Its keep-alive runs from construction, before and during the pipe, so one owner watches
@@ -203,8 +218,9 @@ export class WebSocketEnd implements End {
   /** An inactivity timeout before the pipe was attached, reported at attach. */
   #timedOut = false;
   #closeSeen: { code: number; reason: string } | undefined;
-  /** The peer's close frame has come and its answer is held (see #closeOrHold). */
-  #heldClose = false;
+  readonly #holdClose: WebSocketEndOptions['holdClose'];
+  /** The peer's close frame, come and its answer held (see #closeOrHold). */
+  #heldClose: { code: number | undefined; reason: string } | undefined;
 
   constructor(ws: WebSocket, options: WebSocketEndOptions = {}) {
     this.#ws = ws;
@@ -217,6 +233,8 @@ export class WebSocketEnd implements End {
     ws.once('close', this.#onCloseSeen);
     // Given one already closed, how is not known: taken as lost, so that nothing takes it for a clean end.
     if (ws.readyState === WebSocket.CLOSED) this.#onCloseSeen(CLOSE_ABNORMAL, Buffer.alloc(0));
+    this.#holdClose = options.holdClose;
+    if (this.#holdClose === 'now') closeHolders.set(ws, this.#closeOrHold);
   }
 
   get socket(): WebSocket {
@@ -229,7 +247,7 @@ export class WebSocketEnd implements End {
 
   /** The peer has sent its close frame and the answer is held (#closeOrHold): nothing more comes from it. */
   get holdingClose(): boolean {
-    return this.#heldClose && this.#ws.readyState === WebSocket.OPEN;
+    return this.#heldClose !== undefined && this.#ws.readyState === WebSocket.OPEN;
   }
 
   forBytes(): void {
@@ -243,13 +261,14 @@ export class WebSocketEnd implements End {
     ws.binaryType = 'fragments';
     if (this.#forBytes) {
       streamBinaryPayloads(ws, true);
-      closeHolders.set(ws, this.#closeOrHold);
+      if (this.#holdClose !== undefined) closeHolders.set(ws, this.#closeOrHold);
     }
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
     ws.on('close', this.#onClose);
     if (this.#timedOut) this.#onInactive();
     if (this.#closeSeen !== undefined) this.#onClose(this.#closeSeen.code, Buffer.from(this.#closeSeen.reason));
+    else if (this.holdingClose) this.#reportHeld(sink);
     // Whoever attaches reads from now on: a caller may have paused it (while connecting the other side).
     else this.resume();
   }
@@ -260,38 +279,44 @@ export class WebSocketEnd implements End {
     ws.removeListener('message', this.#onMessage);
     ws.removeListener('error', this.#onError);
     ws.removeListener('close', this.#onClose);
-    if (this.#forBytes) {
-      streamBinaryPayloads(ws, false);
-      closeHolders.delete(ws);
-    }
+    if (this.#forBytes) streamBinaryPayloads(ws, false);
+    closeHolders.delete(ws);
     ws.binaryType = this.#savedBinaryType;
     this.#sink = undefined;
   }
 
   /**
    * ws answers a peer's close frame at once, from inside its frame reader, by calling `close` on the WebSocket.
-   * Towards a byte stream that answer would come too soon: a close frame is how a client passes on its TCP
-   * half-close (`gateway connect` does), and the backend's response to what came before it would then have nowhere
-   * to go. So while attached for a byte stream the answer is held: the peer's close is reported as its end, the
-   * WebSocket stays open for what the byte stream still sends, and the answer goes when the pipe closes this end
-   * (close(), once the byte stream has ended too or the pipe's close deadline has passed). Returns whether it held
-   * the call; every other call, that one included, is ws's own close. A peer that ends its TCP side after its close
-   * frame wants no more: its close is answered there and then, before ws ends the socket.
+   * Towards a byte stream that answer would come too soon for a peer that passes on a TCP half-close as its close
+   * frame (`gateway connect` does): the backend's response to what came before it would have nowhere to go. For a
+   * peer that said it reads after its own close (holdClose), the answer is held: the close is reported as the
+   * peer's end, the WebSocket stays open for what the byte stream still sends, and the answer goes when the pipe
+   * closes this end (close(), once the byte stream has ended, or at the pipe's close deadline). Returns whether it
+   * held the call; every other call, that one included, is ws's own close. A peer that ends its TCP side after
+   * its close frame wants no more: its close is answered there and then, before ws ends the socket.
    */
   readonly #closeOrHold = (code?: number, reason?: string | Buffer): boolean => {
     const ws = this.#ws;
-    const sink = this.#sink;
-    if (sink && !this.#heldClose && ws.readyState === WebSocket.OPEN && (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true) {
-      this.#heldClose = true;
-      const answer = (): void => {
-        if (ws.readyState === WebSocket.OPEN) wsClose.call(ws, code, reason);
-      };
-      (ws as unknown as { _socket?: Duplex })._socket?.prependOnceListener('end', answer);
-      sink.ended({ code: code ?? CLOSE_NO_STATUS, reason: reason === undefined ? '' : reason.toString(), lost: false });
-      return true;
-    }
-    return false;
+    if (this.#heldClose !== undefined || ws.readyState !== WebSocket.OPEN || (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived !== true) return false;
+    const held = { code, reason: reason === undefined ? '' : reason.toString() };
+    this.#heldClose = held;
+    // The pipe's close deadline bounds the wait from here: a peer that has closed answers no ping.
+    this.#stopKeepAlive();
+    (ws as unknown as { _socket?: Duplex })._socket?.prependOnceListener('end', () => this.#answer(held.code, held.reason));
+    if (this.#sink) this.#reportHeld(this.#sink);
+    return true;
   };
+
+  #reportHeld(sink: EndSink): void {
+    const held = this.#heldClose;
+    if (held) sink.ended({ code: held.code ?? CLOSE_NO_STATUS, reason: held.reason, lost: false });
+  }
+
+  #answer(code: number | undefined, reason: string): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (sendable(code)) wsClose.call(this.#ws, code, closeReason(reason));
+    else wsClose.call(this.#ws);
+  }
 
   readonly #onCloseSeen = (code: number, reason: Buffer): void => {
     this.#closeSeen = { code, reason: reason.toString() };
@@ -348,6 +373,10 @@ export class WebSocketEnd implements End {
     // The peer's close frame has to be read for the closing handshake to complete.
     this.resume();
     if (this.#ws.readyState !== WebSocket.OPEN) return;
+    const held = this.#heldClose;
+    // A held close is answered as ws would have answered it, with the peer's own code and reason, unless the pipe
+    // has more to say than that its other side ended (1000): a failure (1011) or the gateway going away (1001).
+    if (held !== undefined && (code === undefined || code === CLOSE_NORMAL)) return this.#answer(held.code, held.reason);
     // The close frame is queued behind the messages already sent, so the peer gets everything before it.
     if (sendable(code)) this.#ws.close(code, closeReason(reason));
     else this.#ws.close();
@@ -356,5 +385,9 @@ export class WebSocketEnd implements End {
   destroy(): void {
     this.#stopKeepAlive();
     this.#ws.terminate();
+  }
+
+  abort(): void {
+    this.destroy();
   }
 }

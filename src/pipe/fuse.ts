@@ -207,6 +207,8 @@ class Fuse {
   readonly #onDownstreamWritten = (): void => this.#written(this.#toDownstream);
 
   #written(d: Direction): void {
+    // A reader slow to take the answer to a half-close is no silent peer.
+    if (this.#halfClosed) this.#rearmCloseDeadline();
     const pending = d.pending.complete();
     if (d.paused && pending <= this.#resumeAt) this.#resumeReading(d);
   }
@@ -348,7 +350,7 @@ class Fuse {
       to.close(CLOSE_INTERNAL_ERROR, closeReason(reason));
       this.#armCloseDeadline();
     } else {
-      to.destroy();
+      to.abort();
     }
   }
 
@@ -378,9 +380,13 @@ class Fuse {
     }
   };
 
-  /** A WebSocket that closed cleanly and waits for its answer is given it; anything else is destroyed. */
+  /**
+   * A WebSocket that closed cleanly and waits for its answer, with nothing still on its way to it, is given the
+   * answer; anything else is destroyed (a byte stream already sent its FIN keeps what the system holds for it).
+   */
   #stop(end: End): void {
-    if (end.holdingClose === true) end.close(CLOSE_NORMAL, '');
+    const toIt = end === this.#down ? this.#toDownstream : this.#toUpstream;
+    if (end.holdingClose === true && toIt.pending.bytes === 0) end.close(CLOSE_NORMAL, '');
     else end.destroy();
   }
 

@@ -101,6 +101,11 @@ export class ProxyService implements Service {
     return scheme === 'ws' || scheme === 'wss';
   }
 
+  get holdsClientCloses(): boolean {
+    const scheme = this.config.connect?.scheme;
+    return scheme === 'tcp' || scheme === 'ssl';
+  }
+
   /** Opens the backend for a client whose upgrade is still to be answered (see connectsBeforeUpgrade). */
   async prepareUpgrade(ctx: ConnectionContext, request: ClientRequest, cancellation: Cancellation): Promise<OpenedUpstream> {
     try {
@@ -163,8 +168,9 @@ export class ProxyService implements Service {
         firstData();
       },
       ended: (ending) => {
-        // A byte stream's FIN is a half-close, not a departure: what it sent is delivered and the FIN passed on.
-        if (downstream.kind === 'bytes' && !ending.lost) {
+        // A byte stream's FIN is a half-close, not a departure: what it sent is delivered and the FIN passed on. So
+        // is a close frame whose answer the WebSocket holds (ends.ts, holdClose).
+        if ((downstream.kind === 'bytes' || downstream.holdingClose === true) && !ending.lost) {
           firstData();
           return;
         }
@@ -207,7 +213,7 @@ export class ProxyService implements Service {
       // A WebSocket client is told why; a byte-stream client is reset, so that it cannot take the failure for an
       // empty answer.
       if (downstream.kind === 'bytes') {
-        downstream.destroy();
+        downstream.abort();
         closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, undefined);
         return undefined;
       }
@@ -217,7 +223,7 @@ export class ProxyService implements Service {
     }
     downstream.detach();
     if (gone) {
-      upstream.destroy();
+      upstream.abort();
       closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
       return undefined;
     }

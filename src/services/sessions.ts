@@ -93,7 +93,7 @@ export class Session {
     if (this.#closing || !this.#registry.has(this)) return;
     this.#closing = { code, reason };
     if (this.#end.kind === 'bytes' && code === 1008) {
-      this.#end.destroy();
+      this.#end.abort();
       return;
     }
     this.#end.close(code, reason);

@@ -79,6 +79,11 @@ export interface Service {
    * service connects before the client's upgrade is answered.
    */
   handle(downstream: End, ctx: ConnectionContext, upstream?: End): void;
+  /**
+   * Set when a WebSocket client's close frame goes on to a byte-stream backend as a FIN, and may be answered after
+   * the backend's end for a client that reads after its own close (pipe/ends.ts, holdClose).
+   */
+  readonly holdsClientCloses?: boolean;
   /** Set when the backend must be connected before a WebSocket client's upgrade is answered (see proxy.ts). */
   readonly connectsBeforeUpgrade?: boolean;
   prepareUpgrade?(ctx: ConnectionContext, request: ClientRequest, cancellation: Cancellation): Promise<OpenedUpstream>;

@@ -55,8 +55,9 @@ export function webSocketUpstream(
 
   return {
     open: async (ctx, request, cancellation) => {
-      const { websocket, protocol } = await connector(target, { headers: headersFor(ctx, request), subprotocols: request?.protocols ?? [], maxPayload }, cancellation);
-      return { end: new WebSocketEnd(websocket, { inactivityTimeoutMs }), protocol };
+      const { websocket, protocol, halfClose } = await connector(target, { headers: headersFor(ctx, request), subprotocols: request?.protocols ?? [], maxPayload }, cancellation);
+      // A backend that reads after its own close has it answered once a byte-stream client has ended too.
+      return { end: new WebSocketEnd(websocket, { inactivityTimeoutMs, holdClose: halfClose ? 'at-attach' : undefined }), protocol };
     },
     probe: async () => {
       try {

@@ -61,7 +61,24 @@ export interface UpstreamWebSocket {
   readonly websocket: WebSocket;
   /** The subprotocol the backend chose, `''` when none. Read it here: `websocket.protocol` stays `''`. */
   readonly protocol: string;
+  /** The backend answered HALF_CLOSE_HEADER: it reads what it is sent after its own close frame. */
+  readonly halfClose: boolean;
 }
+
+/**
+ * Sent with every upgrade request, and answered by a gateway to a client that sent it: "I read what I am sent after
+ * my own close frame, until the close comes back". Two gateways (or `gateway connect` and a gateway) that both say
+ * so pass a TCP half-close across the WebSocket: a close frame becomes the FIN it stood for, and its answer waits
+ * for the other direction to end (pipe/ends.ts).
+ */
+export const HALF_CLOSE_HEADER = 'X-Gateway-Half-Close';
+
+/**
+ * How long ws waits, after this side's close frame, for the backend's, before it cuts the connection. Across a
+ * half-close the backend's answer may be long in coming (a long response on the far side); the pipe's own close
+ * deadline, which counts from the last byte forwarded, bounds the wait instead.
+ */
+const CLOSE_HANDSHAKE_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Resolves once the backend accepted the upgrade. Rejects with GatewayError:
@@ -122,6 +139,7 @@ function requestHeaders(target: WebSocketTarget, upgrade: WebSocketUpgrade): Rec
     seen.add(protocol);
   }
   if (upgrade.subprotocols.length > 0) out['Sec-WebSocket-Protocol'] = [upgrade.subprotocols.join(', ')];
+  out[HALF_CLOSE_HEADER] = ['1'];
   return out;
 }
 
@@ -158,6 +176,7 @@ function connectTo(
     let tlsUp = false;
     let answered = false;
     let chosen = '';
+    let halfClose = false;
     let unoffered: string | undefined;
     let settled = false;
     const phase = (): Phase => {
@@ -185,6 +204,8 @@ function connectTo(
         headers: headers as Record<string, string>,
         perMessageDeflate: false,
         followRedirects: false,
+        // ws 8.23 reads it; its type declarations do not have it yet.
+        ...({ closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS } as object),
         maxPayload: upgrade.maxPayload,
         createConnection,
       });
@@ -219,6 +240,7 @@ function connectTo(
     function onUpgrade(response: IncomingMessage): void {
       // 'upgrade' is emitted before `ws` checks the answer, which is what lets the subprotocol be checked here.
       answered = true;
+      halfClose = response.headers[HALF_CLOSE_HEADER.toLowerCase()] === '1';
       const protocol = response.headers['sec-websocket-protocol'];
       if (protocol === undefined) return;
       if (upgrade.subprotocols.includes(protocol)) {
@@ -242,7 +264,7 @@ function connectTo(
       // Paused until whoever takes it attaches (ends.ts resumes it then): a backend that speaks first may have sent
       // its first message with the 101, and it would be read, and lost, before anyone listens for messages.
       ws.pause();
-      resolve({ websocket: ws, protocol: chosen });
+      resolve({ websocket: ws, protocol: chosen, halfClose });
     }
     function onError(err: Error): void {
       fail(failure(target, err, phase(), unoffered, upgrade.subprotocols));

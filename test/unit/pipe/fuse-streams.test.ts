@@ -99,7 +99,7 @@ test('WebSocket to byte stream: a close frame after a request is passed on as a 
   let request = '';
   back.far.on('data', (d: Buffer) => (request += d.toString()));
   back.far.on('end', () => back.far.end(`response to ${request}`));
-  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
   const messages: string[] = [];
   front.client.on('message', (d: Buffer) => messages.push(d.toString()));
   // The request and the close leave together, as `gateway connect` sends a local client's data and FIN.
@@ -125,7 +125,7 @@ test('byte stream to WebSocket backend: the backend closing after its answer rea
   const received: string[] = [];
   back.server.on('message', (d: Buffer) => received.push(d.toString()));
   const backendClosed = event<[number]>(back.server, 'close', 'WebSocket', WAIT_MS);
-  const result = fuse(new StreamEnd(front.near), new WebSocketEnd(back.client), { maximumPendingBytes: 64_000 });
+  const result = fuse(new StreamEnd(front.near), new WebSocketEnd(back.client, { holdClose: 'at-attach' }), { maximumPendingBytes: 64_000 });
   // The backend speaks first and closes; the client reads it all, then answers and half-closes.
   back.server.send('greeting');
   back.server.close(1000);
@@ -151,7 +151,7 @@ test("a backend that never ends its side after the client's close: the client's 
     back.close();
   });
   back.far.on('data', () => undefined); // reads, and keeps its side open after the FIN
-  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
   front.client.close(1000);
   const [code] = await event<[number]>(front.client, 'close', 'WebSocket', WAIT_MS);
   assert.equal(code, 1000);
@@ -179,7 +179,7 @@ test('after a half-close, an answer that keeps coming is not cut by the close de
     };
     next();
   });
-  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 1000 });
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 1000 });
   let got = '';
   front.client.on('message', (d: Buffer) => (got += d.toString()));
   front.client.close(1000);
@@ -213,7 +213,7 @@ test('a WebSocket client that ends its TCP side right after its close frame stil
     back.close();
   });
   back.far.on('data', () => undefined); // keeps its side open after the FIN
-  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
   // What a client that wants nothing more does: its close frame, then its FIN, at once.
   const raw = (front.client as unknown as { _socket: net.Socket })._socket;
   const frames: Buffer[] = [];
@@ -226,4 +226,118 @@ test('a WebSocket client that ends its TCP side right after its close frame stil
   assert.equal(got.readUInt16BE(2), 1000);
   const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(r.closedBy, 'downstream');
+});
+
+test('a client that did not say it reads after its close (a browser) has its close answered at once, and the backend its FIN', async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  const backendEnded = event(back.far, 'end', 'Socket', WAIT_MS);
+  back.far.on('data', () => undefined); // keeps its side open after the FIN
+  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 60_000 });
+  front.client.close(4000, 'bye');
+  const [code, reason] = await event<[number, Buffer]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.equal(code, 4000);
+  assert.equal(reason.toString(), 'bye');
+  await backendEnded;
+  back.far.end();
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).forced, false);
+});
+
+test("a held close is answered with the client's own code and reason", async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  back.far.on('end', () => back.far.end());
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
+  front.client.close(4000, 'client reason');
+  const [code, reason] = await event<[number, Buffer]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.deepEqual([code, reason.toString()], [4000, 'client reason']);
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).code, 4000);
+});
+
+test('a close that comes before the pipe is attached is held, and the pipe then passes it on as a FIN', async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  const end = new WebSocketEnd(front.server, { holdClose: 'now' });
+  // The request and the close arrive while the backend is still being connected (a deferred connect).
+  const early: Buffer[] = [];
+  const closeHeld = new Promise<void>((resolve) => end.attach({ data: (d) => early.push(...(Buffer.isBuffer(d) ? [d] : d)), ended: () => resolve(), failed: () => undefined, closed: () => undefined }));
+  front.client.send('request');
+  front.client.close(1000);
+  await withDeadline(closeHeld, WAIT_MS, 'the close to be held');
+  end.detach();
+  assert.equal(end.holdingClose, true);
+  let request = '';
+  back.far.on('data', (d: Buffer) => (request += d.toString()));
+  back.far.on('end', () => back.far.end(`response to ${request}`));
+  const messages: string[] = [];
+  front.client.on('message', (d: Buffer) => messages.push(d.toString()));
+  const result = fuse(end, new StreamEnd(back.near), { maximumPendingBytes: 64_000, initial: early.map((data) => ({ data, binary: true })) });
+  const [code] = await event<[number]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.equal(code, 1000);
+  assert.deepEqual(messages, ['response to request']);
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).forced, false);
+});
+
+test('while a close is held, the keep-alive stops: a closed peer answers no ping, and the close deadline bounds the wait', async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  // A backend that answers, slowly, for longer than the inactivity timeout.
+  back.far.on('end', () => {
+    let n = 0;
+    const next = (): void => {
+      if (++n === 4) back.far.end(`piece ${n}`);
+      else {
+        back.far.write(`piece ${n};`);
+        setTimeout(next, 150);
+      }
+    };
+    next();
+  });
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach', inactivityTimeoutMs: 100 }), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
+  let got = '';
+  front.client.on('message', (d: Buffer) => (got += d.toString()));
+  front.client.close(1000);
+  const [code] = await event<[number]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.equal(code, 1000);
+  assert.equal(got, 'piece 1;piece 2;piece 3;piece 4');
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).forced, false);
+});
+
+test('at the close deadline, a backend that was sent its FIN but reads slowly is not reset: what the system holds for it arrives', async (t) => {
+  const front = await webSocketPair();
+  const back = await socketPair();
+  t.after(() => {
+    front.close();
+    back.close();
+  });
+  back.far.pause();
+  const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  const sent = Buffer.alloc(100_000, 'u');
+  front.client.send(sent);
+  front.client.close(1000);
+  await event(front.client, 'close', 'WebSocket', WAIT_MS);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.forced, true);
+  // The backend reads only now, after the deadline.
+  let received = 0;
+  back.far.on('data', (d: Buffer) => (received += d.length));
+  back.far.resume();
+  await event(back.far, 'end', 'Socket', WAIT_MS);
+  assert.equal(received, sent.length);
 });

@@ -29,7 +29,7 @@ test('a probe (no client yet) sends the headers without a variable, and a backen
   const connector: WebSocketConnector = async (_target, upgrade) => {
     sent.push([...upgrade.headers]);
     if (outcome !== 'open') throw outcome;
-    return { websocket: { terminate: () => undefined } as never, protocol: '' };
+    return { websocket: { terminate: () => undefined } as never, protocol: '', halfClose: false };
   };
   const upstream = webSocketUpstream(SERVICE, connector, undefined);
   await upstream.probe();
