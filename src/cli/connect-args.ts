@@ -128,20 +128,26 @@ function fileFlag(flag: string, written: string | undefined, cwd: string): FileF
 }
 
 /** The flags that only make sense with `main`, each reported by name when `main` is missing. */
-export function requireWith(main: string, given: boolean, dependents: readonly [string, unknown][]): void {
+function requireWith(main: string, given: boolean, dependents: readonly [string, unknown][]): void {
   if (given) return;
   for (const [flag, value] of dependents) {
     if (value !== undefined) throw usage(`${flag} needs ${main}`);
   }
 }
 
-/** `cwd` resolves relative store paths: a device's script names them from where it runs. */
-export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()): ConnectSettings {
-  if (flags.listen === undefined) throw usage('--listen is required: the local address clients connect to', 'e.g. --listen 5000 for 127.0.0.1:5000');
-  if (flags.to === undefined) throw usage('--to is required: the gateway or server to connect to', 'e.g. --to wss://gateway.example.com/devices/device-1');
-  const listen = parseListen(flags.listen);
-  const accept = acceptUri(listen);
-  const scheme = parseTo(flags.to);
+/** The store flags `connect`, `status` and `sessions` share. */
+export interface StoreFlags {
+  keystore?: string | undefined;
+  passwordFile?: string | undefined;
+  keystoreType?: string | undefined;
+  alias?: string | undefined;
+  truststore?: string | undefined;
+  truststorePasswordFile?: string | undefined;
+  truststoreType?: string | undefined;
+}
+
+/** A flag that qualifies a store, given without that store, would otherwise be ignored without a word. */
+export function requireStores(flags: StoreFlags): void {
   requireWith('--keystore', flags.keystore !== undefined, [
     ['--password-file', flags.passwordFile],
     ['--keystore-type', flags.keystoreType],
@@ -151,6 +157,16 @@ export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()
     ['--truststore-password-file', flags.truststorePasswordFile],
     ['--truststore-type', flags.truststoreType],
   ]);
+}
+
+/** `cwd` resolves relative store paths: a device's script names them from where it runs. */
+export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()): ConnectSettings {
+  if (flags.listen === undefined) throw usage('--listen is required: the local address clients connect to', 'e.g. --listen 5000 for 127.0.0.1:5000');
+  if (flags.to === undefined) throw usage('--to is required: the gateway or server to connect to', 'e.g. --to wss://gateway.example.com/devices/device-1');
+  const listen = parseListen(flags.listen);
+  const accept = acceptUri(listen);
+  const scheme = parseTo(flags.to);
+  requireStores(flags);
   const store = (flag: string, file: string | undefined, type: string | undefined, passwordFlag: string, passwordFile: string | undefined): StoreSettings | undefined => {
     const f = fileFlag(flag, file, cwd);
     if (f === undefined) return undefined;

@@ -10,7 +10,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { GatewayError, isGatewayError, type GatewayErrorCode, ERROR_CODES } from '../errors.js';
 import { loadStoreFile } from '../keystore/index.js';
 import { missingKeyReason, prepareClientTls } from '../tls/client.js';
-import { requireWith } from './connect-args.js';
+import { requireStores } from './connect-args.js';
 import { inFlagWords } from './connect-diagnostics.js';
 
 export const MANAGEMENT_URL_ENV = 'GATEWAY_MANAGEMENT_URL';
@@ -62,16 +62,7 @@ function byFlag<T>(storeFlag: string, read: () => T): T {
 }
 
 function tlsOptions(url: URL, opts: ManagementOptions): ConnectionOptions | undefined {
-  // As `connect` does: a password file given without its store would otherwise be ignored without a word.
-  requireWith('--keystore', opts.keystore !== undefined, [
-    ['--password-file', opts.passwordFile],
-    ['--keystore-type', opts.keystoreType],
-    ['--alias', opts.alias],
-  ]);
-  requireWith('--truststore', opts.truststore !== undefined, [
-    ['--truststore-password-file', opts.truststorePasswordFile],
-    ['--truststore-type', opts.truststoreType],
-  ]);
+  requireStores(opts);
   if (url.protocol !== 'https:') {
     if (opts.keystore !== undefined || opts.truststore !== undefined) throw new GatewayError('GW_ERR_USAGE', '--keystore and --truststore need an https:// --url');
     return undefined;

@@ -19,16 +19,9 @@ async function socketPair(): Promise<{ near: net.Socket; far: net.Socket; close:
 }
 
 test('byte stream to byte stream: a client half-close is passed on, and the response after it still arrives', async (t) => {
-  const front = await socketPair(); // far: the client; near: the gateway's downstream socket
-  const back = await socketPair(); // near: the gateway's upstream socket; far: the backend
-  t.after(() => {
-    front.close();
-    back.close();
-  });
-  // The backend answers once it has the whole request, that is once it sees the FIN.
-  let request = '';
-  back.far.on('data', (d: Buffer) => (request += d.toString()));
-  back.far.on('end', () => back.far.end(`response to ${request}`));
+  const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
+  const back = closing(t, await socketPair()); // near: the gateway's upstream socket; far: the backend
+  respondAfterRequest(back.far);
   const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
   let response = '';
   front.far.on('data', (d: Buffer) => (response += d.toString()));
@@ -69,6 +62,32 @@ test('byte stream to WebSocket: a client half-close becomes a close frame, and w
   assert.equal(r.forced, false);
 });
 
+/** Writes `piece 1;` … `piece N` to `socket`, `gapMs` apart, ending with the last: a backend's slow answer. */
+function answerInPieces(socket: net.Socket, count: number, gapMs: number): void {
+  let n = 0;
+  const next = (): void => {
+    if (++n === count) socket.end(`piece ${n}`);
+    else {
+      socket.write(`piece ${n};`);
+      setTimeout(next, gapMs);
+    }
+  };
+  next();
+}
+
+/** Closes `pair` when the test ends. */
+function closing<T extends { close(): void }>(t: { after(fn: () => void): void }, pair: T): T {
+  t.after(() => pair.close());
+  return pair;
+}
+
+/** A backend that answers once it has the whole request, that is once it sees the FIN: `response to REQUEST`. */
+function respondAfterRequest(socket: net.Socket): void {
+  let request = '';
+  socket.on('data', (d: Buffer) => (request += d.toString()));
+  socket.on('end', () => socket.end(`response to ${request}`));
+}
+
 /** A WebSocket client and the server's side of it, on loopback. */
 async function webSocketPair(): Promise<{ client: WebSocket; server: WebSocket; close: () => void }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -89,16 +108,9 @@ async function webSocketPair(): Promise<{ client: WebSocket; server: WebSocket; 
 }
 
 test('WebSocket to byte stream: a close frame after a request is passed on as a FIN, and the response still comes back before the answer', async (t) => {
-  const front = await webSocketPair(); // client: the WebSocket client; server: the gateway's downstream
-  const back = await socketPair(); // near: the gateway's upstream socket; far: the backend
-  t.after(() => {
-    front.close();
-    back.close();
-  });
-  // The backend answers once it has the whole request, that is once it sees the FIN.
-  let request = '';
-  back.far.on('data', (d: Buffer) => (request += d.toString()));
-  back.far.on('end', () => back.far.end(`response to ${request}`));
+  const front = closing(t, await webSocketPair()); // client: the WebSocket client; server: the gateway's downstream
+  const back = closing(t, await socketPair()); // near: the gateway's upstream socket; far: the backend
+  respondAfterRequest(back.far);
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
   const messages: string[] = [];
   front.client.on('message', (d: Buffer) => messages.push(d.toString()));
@@ -116,12 +128,8 @@ test('WebSocket to byte stream: a close frame after a request is passed on as a 
 });
 
 test('byte stream to WebSocket backend: the backend closing after its answer reaches the client as a FIN, and what the client sends after it still reaches the backend', async (t) => {
-  const front = await socketPair(); // far: the client; near: the gateway's downstream socket
-  const back = await webSocketPair(); // client: the gateway's upstream; server: the WebSocket backend
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
+  const back = closing(t, await webSocketPair()); // client: the gateway's upstream; server: the WebSocket backend
   const received: string[] = [];
   back.server.on('message', (d: Buffer) => received.push(d.toString()));
   const backendClosed = event<[number]>(back.server, 'close', 'WebSocket', WAIT_MS);
@@ -144,12 +152,8 @@ test('byte stream to WebSocket backend: the backend closing after its answer rea
 });
 
 test("a backend that never ends its side after the client's close: the client's close is answered cleanly at the close deadline", async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   back.far.on('data', () => undefined); // reads, and keeps its side open after the FIN
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
   front.client.close(1000);
@@ -161,24 +165,10 @@ test("a backend that never ends its side after the client's close: the client's 
 });
 
 test('after a half-close, an answer that keeps coming is not cut by the close deadline, which counts from the last of it', async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   // Six pieces 400 ms apart: 2 s in all, four times the close deadline, each gap well inside it.
-  back.far.on('end', () => {
-    let n = 0;
-    const next = (): void => {
-      if (++n === 6) back.far.end(`piece ${n}`);
-      else {
-        back.far.write(`piece ${n};`);
-        setTimeout(next, 400);
-      }
-    };
-    next();
-  });
+  back.far.on('end', () => answerInPieces(back.far, 6, 400));
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 1000 });
   let got = '';
   front.client.on('message', (d: Buffer) => (got += d.toString()));
@@ -190,12 +180,8 @@ test('after a half-close, an answer that keeps coming is not cut by the close de
 });
 
 test('a backend that is reset is passed on to a byte-stream client as a reset, not a clean end', async (t) => {
-  const front = await socketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
   const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
   front.far.on('end', () => assert.fail('the client was given a clean end'));
   const failed = event<[NodeJS.ErrnoException]>(front.far, 'error', 'Socket', WAIT_MS);
@@ -206,12 +192,8 @@ test('a backend that is reset is passed on to a byte-stream client as a reset, n
 });
 
 test('a WebSocket client that ends its TCP side right after its close frame still gets the close answered', async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   back.far.on('data', () => undefined); // keeps its side open after the FIN
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
   // What a client that wants nothing more does: its close frame, then its FIN, at once.
@@ -229,12 +211,8 @@ test('a WebSocket client that ends its TCP side right after its close frame stil
 });
 
 test('a client that did not say it reads after its close (a browser) has its close answered at once, and the backend its FIN', async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   const backendEnded = event(back.far, 'end', 'Socket', WAIT_MS);
   back.far.on('data', () => undefined); // keeps its side open after the FIN
   const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 60_000 });
@@ -248,12 +226,8 @@ test('a client that did not say it reads after its close (a browser) has its clo
 });
 
 test("a held close is answered with the client's own code and reason", async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   back.far.on('end', () => back.far.end());
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
   front.client.close(4000, 'client reason');
@@ -263,12 +237,8 @@ test("a held close is answered with the client's own code and reason", async (t)
 });
 
 test('a close that comes before the pipe is attached is held, and the pipe then passes it on as a FIN', async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   const end = new WebSocketEnd(front.server, { holdClose: 'now' });
   // The request and the close arrive while the backend is still being connected (a deferred connect).
   const early: Buffer[] = [];
@@ -291,24 +261,10 @@ test('a close that comes before the pipe is attached is held, and the pipe then 
 });
 
 test('while a close is held, the keep-alive stops: a closed peer answers no ping, and the close deadline bounds the wait', async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   // A backend that answers, slowly, for longer than the inactivity timeout.
-  back.far.on('end', () => {
-    let n = 0;
-    const next = (): void => {
-      if (++n === 4) back.far.end(`piece ${n}`);
-      else {
-        back.far.write(`piece ${n};`);
-        setTimeout(next, 150);
-      }
-    };
-    next();
-  });
+  back.far.on('end', () => answerInPieces(back.far, 4, 150));
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach', inactivityTimeoutMs: 100 }), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
   let got = '';
   front.client.on('message', (d: Buffer) => (got += d.toString()));
@@ -320,12 +276,8 @@ test('while a close is held, the keep-alive stops: a closed peer answers no ping
 });
 
 test('at the close deadline, a backend that was sent its FIN but reads slowly is not reset: what the system holds for it arrives', async (t) => {
-  const front = await webSocketPair();
-  const back = await socketPair();
-  t.after(() => {
-    front.close();
-    back.close();
-  });
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
   back.far.pause();
   const result = fuse(new WebSocketEnd(front.server), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
   const sent = Buffer.alloc(100_000, 'u');
