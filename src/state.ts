@@ -32,7 +32,7 @@ import { loadCrls, type CrlSummary } from './tls/crl.js';
 import { trustAnchors } from './tls/material.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { createConnector, type Connector } from './upstream/connector.js';
-import { createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
+import { CLOSE_HANDSHAKE_TIMEOUT_MS, createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
 import { webSocketUpstream } from './services/websocket-upstream.js';
 import { meteredUpstream } from './services/metered-upstream.js';
 import { NO_METRICS, type GatewayMetrics } from './metrics/types.js';
@@ -278,6 +278,8 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
           perMessageDeflate: false,
           maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
           handleProtocols,
+          // ws 8.23 reads it; its type declarations do not have it yet.
+          ...({ closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS } as object),
         });
         upgraders.set(m.config, wss);
       }

@@ -111,9 +111,7 @@ export function managementClient(opts: ManagementOptions, timeoutMs = REQUEST_TI
     url,
     call: (method, path, query = {}) =>
       new Promise<unknown>((resolveCall, rejectCall) => {
-        // One deadline for the whole call: the request's own `timeout` is an idle timer, which the TCP connect and
-        // then the TLS handshake each start again, so a server that never answered took twice as long as said.
-        const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+        let deadline: NodeJS.Timeout | undefined;
         const resolve = (value: unknown): void => {
           clearTimeout(deadline);
           resolveCall(value);
@@ -151,6 +149,9 @@ export function managementClient(opts: ManagementOptions, timeoutMs = REQUEST_TI
           }, unreachable);
         });
         req.on('error', unreachable);
+        // One deadline for the whole call: the request's own `timeout` is an idle timer, which the TCP connect and
+        // then the TLS handshake each start again, so a server that never answered took twice as long as said.
+        deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
         req.end();
       }),
   };

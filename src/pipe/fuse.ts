@@ -14,7 +14,10 @@
  *   without a clean end (a reset, a lost WebSocket, a protocol error, an inactivity timeout) makes the other side
  *   fail too: a WebSocket client is told with 1011 and a reason, anything else is destroyed, so a backend never
  *   takes a lost client for a clean end. The first cause is what the result reports.
- * - A side that has not finished closing `closeTimeoutMs` after the first side began is destroyed.
+ * - A side that has not finished closing `closeTimeoutMs` after the first side began is destroyed; after a
+ *   half-close (one side ended cleanly, the other still answering) the time counts from the last byte forwarded or
+ *   written, so a long answer is not cut. A WebSocket whose peer's close is held (ends.ts) is answered at the
+ *   deadline instead, and destroyed if it has not closed one deadline later.
  * - ECONNRESET and EPIPE are ordinary ways for a connection to end: they are reported in the result, never thrown.
  *
  * fuse() owns both ends until it resolves: it attaches to them (detaching before it resolves) and may pause and
@@ -117,6 +120,8 @@ class Fuse {
    * deadline then counts from the last thing forwarded, so a long answer is not cut.
    */
   #halfClosed = false;
+  /** The close deadline has passed once, and a held close was answered: the next one destroys what is left. */
+  #lastDeadline = false;
   #finished = false;
 
   #closedBy: PipeResult['closedBy'] | undefined;
@@ -355,8 +360,8 @@ class Fuse {
   }
 
   /**
-   * One deadline for the whole close, from the moment either side starts closing: a pipe that is closing should
-   * finish (or be cut) in bounded time.
+   * The close deadline, from the moment either side starts closing (or, after a half-close, from the last thing
+   * forwarded): a pipe that is closing should finish, or be cut, in bounded time.
    */
   #armCloseDeadline(): void {
     if (this.#closeDeadline !== undefined || this.#finished) return;
@@ -370,24 +375,37 @@ class Fuse {
   }
 
   readonly #onCloseTimeout = (): void => {
+    this.#closeDeadline = undefined;
+    this.#halfClosed = false;
+    let answered = false;
     if (!this.#downstreamDone) {
       this.#forced = true;
-      this.#stop(this.#down);
+      answered = this.#stop(this.#down) || answered;
     }
     if (!this.#upstreamDone) {
       this.#forced = true;
-      this.#stop(this.#up);
+      answered = this.#stop(this.#up) || answered;
+    }
+    // An answered close still needs the peer's TCP close; one more deadline, then it is destroyed.
+    if (answered) {
+      this.#lastDeadline = true;
+      this.#armCloseDeadline();
     }
   };
 
   /**
    * A WebSocket that closed cleanly and waits for its answer, with nothing still on its way to it, is given the
-   * answer; anything else is destroyed (a byte stream already sent its FIN keeps what the system holds for it).
+   * answer (once: at the last deadline it is destroyed); anything else is destroyed (a byte stream already sent its
+   * FIN keeps what the system holds for it). True when it answered.
    */
-  #stop(end: End): void {
+  #stop(end: End): boolean {
     const toIt = end === this.#down ? this.#toDownstream : this.#toUpstream;
-    if (end.holdingClose === true && toIt.pending.bytes === 0) end.close(CLOSE_NORMAL, '');
-    else end.destroy();
+    if (!this.#lastDeadline && end.holdingClose === true && toIt.pending.bytes === 0) {
+      end.close(CLOSE_NORMAL, '');
+      return true;
+    }
+    end.destroy();
+    return false;
   }
 
   #maybeFinish(): void {

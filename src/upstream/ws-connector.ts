@@ -74,11 +74,11 @@ export interface UpstreamWebSocket {
 export const HALF_CLOSE_HEADER = 'X-Gateway-Half-Close';
 
 /**
- * How long ws waits, after this side's close frame, for the backend's, before it cuts the connection. Across a
- * half-close the backend's answer may be long in coming (a long response on the far side); the pipe's own close
- * deadline, which counts from the last byte forwarded, bounds the wait instead.
+ * How long ws waits, after this side's close frame, for the peer's, before it cuts the connection: for the
+ * gateway's WebSockets on either side. Across a half-close the answer may be long in coming (a long response on
+ * the far side); the pipe's own close deadline, which counts from the last byte forwarded, bounds the wait instead.
  */
-const CLOSE_HANDSHAKE_TIMEOUT_MS = 2 ** 31 - 1;
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Resolves once the backend accepted the upgrade. Rejects with GatewayError:

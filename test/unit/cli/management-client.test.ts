@@ -14,7 +14,7 @@ test('an https:// URL whose server accepts and never answers fails once the whol
     silent.close();
   });
   const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/manage`;
-  const timeoutMs = 1500;
+  const timeoutMs = 3000;
   const began = Date.now();
   const outcome = await withDeadline(
     managementClient({ url }, timeoutMs).call('GET', '/api/status').then(
@@ -27,7 +27,7 @@ test('an https:// URL whose server accepts and never answers fails once the whol
   const elapsed = Date.now() - began;
   assert.ok(outcome instanceof GatewayError, String(outcome));
   assert.equal(outcome.code, 'GW_ERR_MANAGEMENT_CONNECT');
-  assert.match(outcome.message, /no answer within 1\.5 s/);
+  assert.match(outcome.message, /no answer within 3 s/);
   // An idle timer started again by the TLS handshake would have taken twice as long.
-  assert.ok(elapsed >= timeoutMs - 50 && elapsed < 2 * timeoutMs - 500, `failed after ${elapsed} ms`);
+  assert.ok(elapsed >= timeoutMs - 50 && elapsed < 2 * timeoutMs - 1000, `failed after ${elapsed} ms`);
 });

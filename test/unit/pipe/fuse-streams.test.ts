@@ -167,14 +167,14 @@ test("a backend that never ends its side after the client's close: the client's 
 test('after a half-close, an answer that keeps coming is not cut by the close deadline, which counts from the last of it', async (t) => {
   const front = closing(t, await webSocketPair());
   const back = closing(t, await socketPair());
-  // Six pieces 400 ms apart: 2 s in all, four times the close deadline, each gap well inside it.
-  back.far.on('end', () => answerInPieces(back.far, 6, 400));
-  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 1000 });
+  // Ten pieces 100 ms apart: about 0.9 s in all, longer than the close deadline, each gap a fifth of it.
+  back.far.on('end', () => answerInPieces(back.far, 10, 100));
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 500 });
   let got = '';
   front.client.on('message', (d: Buffer) => (got += d.toString()));
   front.client.close(1000);
   await event(front.client, 'close', 'WebSocket', WAIT_MS);
-  assert.equal(got, 'piece 1;piece 2;piece 3;piece 4;piece 5;piece 6');
+  assert.equal(got, Array.from({ length: 10 }, (_, i) => `piece ${i + 1}`).join(';'));
   const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(r.forced, false);
 });
@@ -292,4 +292,33 @@ test('at the close deadline, a backend that was sent its FIN but reads slowly is
   back.far.resume();
   await event(back.far, 'end', 'Socket', WAIT_MS);
   assert.equal(received, sent.length);
+});
+
+test("a held close answered at the close deadline, whose peer then never closes, is destroyed one deadline later", async (t) => {
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
+  back.far.on('data', () => undefined); // keeps its side open after the FIN
+  // A client that sends its close and then neither answers ours nor closes TCP.
+  const raw = (front.client as unknown as { _socket: net.Socket })._socket;
+  raw.removeAllListeners('data');
+  raw.removeAllListeners('end');
+  raw.on('data', () => undefined);
+  // Nor does it end its side when the gateway ends its own.
+  (raw as { allowHalfOpen: boolean }).allowHalfOpen = true;
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  raw.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])); // masked close frame, code 1000
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.forced, true);
+  assert.equal(r.closedBy, 'downstream');
+});
+
+test("ws still keeps what the held close reads of it: whether the peer's close frame has come, and its socket", async (t) => {
+  const front = closing(t, await webSocketPair());
+  const concluded = event(front.server, 'close', 'WebSocket', WAIT_MS);
+  const internals = front.server as unknown as { _closeFrameReceived?: unknown; _socket?: unknown };
+  assert.equal(internals._closeFrameReceived, false);
+  assert.ok(internals._socket instanceof net.Socket);
+  front.client.close(1000);
+  await concluded;
+  assert.equal(internals._closeFrameReceived, true);
 });
