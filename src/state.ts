@@ -278,8 +278,9 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
           perMessageDeflate: false,
           maxPayload: m.config.acceptOptions.wsMaximumMessageSize,
           handleProtocols,
-          // ws 8.23 reads it; its type declarations do not have it yet.
-          ...({ closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS } as object),
+          // Across a half-close to a byte-stream backend the pipe's close deadline bounds the closing handshake; ws's
+          // own (30 s) stays the bound elsewhere. ws 8.23 reads the option; its type declarations do not have it yet.
+          ...(service.holdsClientCloses === true ? ({ closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS } as object) : {}),
         });
         upgraders.set(m.config, wss);
       }
