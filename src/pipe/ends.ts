@@ -160,10 +160,12 @@ export class StreamEnd implements End {
 
   abort(): void {
     const s = this.#socket;
-    // Only a plain TCP socket can send a reset; a TLS socket's transport belongs to the TLS layer, and it is closed
-    // (without close_notify, which strict TLS peers notice).
-    if (s instanceof Socket && !(s instanceof TLSSocket) && !s.destroyed && !s.connecting) s.resetAndDestroy();
-    else s.destroy();
+    // Only a TCP socket can send a reset. Under a TLS socket the gateway accepted lies the TCP socket it came on
+    // (node keeps it as `_parent`), whose reset ends the connection; a TLS socket the gateway opened itself owns its
+    // TCP handle, and is closed (without close_notify, which strict TLS peers notice).
+    const tcp = s instanceof TLSSocket ? (s as unknown as { _parent?: unknown })._parent : s;
+    if (tcp instanceof Socket && !(tcp instanceof TLSSocket) && !tcp.destroyed && !tcp.connecting) tcp.resetAndDestroy();
+    if (!s.destroyed) s.destroy();
   }
 }
 

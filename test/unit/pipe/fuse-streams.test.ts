@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { StreamEnd, WebSocketEnd } from '../../../src/pipe/ends.js';
 import { fuse } from '../../../src/pipe/fuse.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+import { testPki } from '../../helpers/pki.js';
 
 /** A connected pair of sockets on loopback, both ends allowed to stay half-open. */
 async function socketPair(): Promise<{ near: net.Socket; far: net.Socket; close: () => void }> {
@@ -321,4 +323,23 @@ test("ws still keeps what the held close reads of it: whether the peer's close f
   front.client.close(1000);
   await concluded;
   assert.equal(internals._closeFrameReceived, true);
+});
+
+test('a backend that is reset reaches a TLS client the gateway accepted as a reset too', async (t) => {
+  const { server: cert, ca } = testPki();
+  const front = closing(t, await socketPair()); // near: the accepted TCP socket; far: the client's
+  const back = closing(t, await socketPair());
+  const accepted = new TLSSocket(front.near, { isServer: true, cert: cert.cert, key: cert.key });
+  const client = tlsConnect({ socket: front.far, ca: ca.cert, servername: 'localhost' });
+  await event(client, 'secureConnect', 'TLSSocket', WAIT_MS);
+  const result = fuse(new StreamEnd(accepted), new StreamEnd(back.near), { maximumPendingBytes: 64_000 });
+  client.on('end', () => assert.fail('the client was given a clean end'));
+  const failed = event<[NodeJS.ErrnoException]>(client, 'error', 'TLSSocket', WAIT_MS);
+  // Everything the client sent has been read and passed on when the backend goes.
+  const arrived = event(back.far, 'data', 'Socket', WAIT_MS);
+  client.write('request');
+  await arrived;
+  back.far.resetAndDestroy();
+  assert.equal((await failed)[0].code, 'ECONNRESET');
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
 });
