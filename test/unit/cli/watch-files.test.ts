@@ -41,12 +41,18 @@ function watching(paths: string[]): { next(): Promise<string[]>; stop(): void } 
   };
 }
 
-test('a file saved by renaming a new one over it is reported', async (t) => {
+/** A configuration file in a folder of its own, watched until the test ends. */
+function watchedConfig(t: { after(fn: () => void): void }): { dir: string; file: string; w: ReturnType<typeof watching> } {
   const dir = scratch(t);
   const file = join(dir, 'gateway-config.xml');
   writeFileSync(file, 'one');
   const w = watching([file]);
   t.after(w.stop);
+  return { dir, file, w };
+}
+
+test('a file saved by renaming a new one over it is reported', async (t) => {
+  const { dir, file, w } = watchedConfig(t);
   writeFileSync(join(dir, '.gateway-config.xml.swp'), 'two');
   renameSync(join(dir, '.gateway-config.xml.swp'), file);
   assert.deepEqual(await w.next(), [file]);
@@ -78,11 +84,7 @@ test("a Kubernetes Secret's update, a swap of its ..data link to a new folder, i
 });
 
 test('other files written beside a watched one are not reported, and do not hold back a change to it', async (t) => {
-  const dir = scratch(t);
-  const file = join(dir, 'gateway-config.xml');
-  writeFileSync(file, 'one');
-  const w = watching([file]);
-  t.after(w.stop);
+  const { dir, file, w } = watchedConfig(t);
   // A log beside the configuration, written all the while: the folder is never quiet.
   const log = join(dir, 'gateway.log');
   let n = 0;
