@@ -25,7 +25,6 @@ import { acceptTls } from '../tls/accept.js';
 import { anonymousIdentity, identify, refusalReason } from '../tls/identity.js';
 import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
-import { KEEPALIVE_DELAY_MS } from '../upstream/tcp-keepalive.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { HALF_CLOSE_HEADER } from '../upstream/ws-connector.js';
 import { misdirected } from './authority.js';
@@ -35,6 +34,7 @@ import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { sniffTransport } from './sniff.js';
+import { setOnListener, setOnSocket } from './socket-options.js';
 import { admits } from './admission.js';
 import { admitByRealm, credentialsOf } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
@@ -105,6 +105,8 @@ export class Listener {
   readonly #authorizationDeadlines = new Map<number, DeadlineList>();
   /** Every connection from accept to close. */
   readonly #connections = new Set<DownstreamConnection>();
+  /** Accepted sockets inherit Nagle and keep-alive from the listening one (socket-options.ts). */
+  #socketOptionsInherited = false;
   /** The connection behind each socket the HTTP parser was given. */
   readonly #bySocket = new WeakMap<Duplex, DownstreamConnection>();
   /** A tcp:// or ssl:// listener: connections go to its one service as byte streams, with no HTTP. */
@@ -178,10 +180,9 @@ export class Listener {
       if (conn) this.#refused(conn, socket);
       refuseUpgrade(socket, status, status === 431 ? 'Request header fields too large.' : 'Malformed HTTP request.');
     });
-    // Small WebSocket frames must not wait on Nagle's algorithm (with delayed ACKs that is tens of milliseconds);
-    // keep-alive probes find clients that vanished without a FIN when no inactivity timeout is configured.
     // A byte-stream client may half-close (send its request, then read the response): its socket stays half-open.
-    this.#server = createNetServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS, allowHalfOpen: options.stream }, (socket) => this.#accept(socket));
+    // Nagle and keep-alive are set once bound (socket-options.ts).
+    this.#server = createNetServer({ allowHalfOpen: options.stream }, (socket) => this.#accept(socket));
   }
 
   /** The address actually bound (port 0 in the config becomes a real port here). */
@@ -300,6 +301,7 @@ export class Listener {
           return;
         }
         this.#state = 'listening';
+        this.#socketOptionsInherited = setOnListener(this.#server);
         this.#server.on('error', (err) => this.#options.log.error({ err }, 'listener error'));
         resolve(this.address);
       });
@@ -345,6 +347,7 @@ export class Listener {
   }
 
   #accept(socket: Socket): void {
+    if (!this.#socketOptionsInherited) setOnSocket(socket);
     // A reset from a client is routine; without a listener it would be thrown and end the process (the HTTP and
     // TLS layers add their own while they own the socket, and remove them on upgrade).
     socket.on('error', destroyOnError);

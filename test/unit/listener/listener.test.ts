@@ -16,6 +16,8 @@ import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
 import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
+import { kernelTimer, linuxOnly } from '../../helpers/kernel-timer.js';
+import { KEEPALIVE_DELAY_MS } from '../../../src/upstream/tcp-keepalive.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
@@ -104,6 +106,30 @@ test('a client that resets right after a refused upgrade harms no one', async (t
   }
   assert.equal(await statusOf(port, upgradeRequest('/nope')), 'HTTP/1.1 404 Not Found');
   assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 101 Switching Protocols');
+});
+
+test('an accepted connection has TCP keep-alive, its first probe after 60 s idle', linuxOnly, async (t) => {
+  const { port } = await start(t);
+  const client = await opened(port);
+  t.after(() => client.destroy());
+  client.write(upgradeRequest('/echo'));
+  const [head] = (await within(once(client, 'data'), 'the 101')) as [Buffer];
+  assert.match(head.toString(), /^HTTP\/1\.1 101 /);
+  // A masked, empty pong, which nothing answers: it carries the client's ACK of the 101, so that the gateway's side
+  // has no data in flight and shows its keep-alive timer rather than the retransmission timer.
+  client.write(Buffer.from([0x8a, 0x80, 1, 2, 3, 4]));
+  const timer = await within(
+    (async () => {
+      for (;;) {
+        const seen = kernelTimer(port, client.localPort);
+        if (seen.timer !== 1) return seen;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })(),
+    'the 101 acknowledged',
+  );
+  assert.equal(timer.timer, 2, 'the kernel runs the keep-alive timer on the accepted socket');
+  assert.ok(timer.seconds > KEEPALIVE_DELAY_MS / 1000 - 10 && timer.seconds <= KEEPALIVE_DELAY_MS / 1000, `first probe in ${timer.seconds} s`);
 });
 
 test('a closed listener answers upgrades still in flight with 503 and releases its port', async (t) => {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { createConnector, type UpstreamTarget } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -10,6 +9,7 @@ import { Cancellation } from '../../../src/upstream/cancellation.js';
 import { testPki } from '../../helpers/pki.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { manualTimer } from '../../helpers/fake-timers.js';
+import { kernelTimer, linuxOnly } from '../../helpers/kernel-timer.js';
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -262,24 +262,10 @@ test('ssl://: a backend that does not speak TLS is GW_ERR_UPSTREAM_TLS', async (
   await close(server);
 });
 
-/**
- * The kernel's own view of a connected IPv4 socket's timer, from /proc/net/tcp (Linux has no getter for
- * SO_KEEPALIVE in Node). Timer 2 is the keep-alive timer, in USER_HZ ticks (100 a second); an idle socket without
- * keep-alive shows timer 0. Unacknowledged data shows timer 1 instead, so the caller first completes a round trip.
- */
-function kernelTimer(socket: net.Socket): { timer: number; seconds: number } {
-  const port = (n: number | undefined): string => `:${(n ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const [, local, remote, , , timer] = line.trim().split(/\s+/);
-    if (local?.endsWith(port(socket.localPort)) && remote?.endsWith(port(socket.remotePort)) && timer) {
-      const [kind = '', when = ''] = timer.split(':');
-      return { timer: parseInt(kind, 16), seconds: parseInt(when, 16) / 100 };
-    }
-  }
-  throw new Error(`no line for local port ${socket.localPort} in /proc/net/tcp`);
+/** The upstream socket's own timer, as the kernel runs it. */
+function socketTimer(socket: net.Socket): { timer: number; seconds: number } {
+  return kernelTimer(socket.localPort, socket.remotePort);
 }
-
-const linuxOnly = { skip: process.platform !== 'linux' ? 'reads /proc/net/tcp' : false };
 
 test('tcp:// and ssl://: the upstream socket has TCP keep-alive on, its first probe after 60 s idle', linuxOnly, async (t) => {
   const plain = net.createServer((s) => {
@@ -299,7 +285,7 @@ test('tcp:// and ssl://: the upstream socket has TCP keep-alive on, its first pr
     sockets.push(socket);
     socket.write('ping');
     await event(socket, 'data', `the echo from ${target.uri}`);
-    const { timer, seconds } = kernelTimer(socket);
+    const { timer, seconds } = socketTimer(socket);
     assert.equal(timer, 2, `${target.uri}: the kernel runs the keep-alive timer on the upstream socket`);
     assert.ok(seconds > KEEPALIVE_DELAY_MS / 1000 - 10 && seconds <= KEEPALIVE_DELAY_MS / 1000, `${target.uri}: first probe in ${seconds} s`);
   }
@@ -319,5 +305,5 @@ test('the keep-alive check tells a socket without keep-alive apart', linuxOnly, 
   await event(socket, 'connect');
   socket.write('ping');
   await event(socket, 'data', 'the echo');
-  assert.equal(kernelTimer(socket).timer, 0);
+  assert.equal(socketTimer(socket).timer, 0);
 });
