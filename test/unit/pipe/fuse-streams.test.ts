@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { TLSSocket, connect as tlsConnect } from 'node:tls';
+import { TLSSocket, connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { StreamEnd, WebSocketEnd } from '../../../src/pipe/ends.js';
 import { fuse } from '../../../src/pipe/fuse.js';
@@ -340,6 +340,33 @@ test('a backend that is reset reaches a TLS client the gateway accepted as a res
   client.write('request');
   await arrived;
   back.far.resetAndDestroy();
+  assert.equal((await failed)[0].code, 'ECONNRESET');
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
+});
+
+test('a client that is reset reaches a TLS backend the gateway opened as a reset too, not as a clean end', async (t) => {
+  const { server: cert, ca } = testPki();
+  const front = closing(t, await socketPair()); // near: the gateway's downstream socket; far: the client
+  const backendSockets: TLSSocket[] = [];
+  const backend = createTlsServer({ cert: cert.cert, key: cert.key }, (s) => backendSockets.push(s));
+  backend.listen(0, '127.0.0.1');
+  await event(backend, 'listening');
+  t.after(() => {
+    for (const s of backendSockets) s.destroy();
+    backend.close();
+  });
+  const accepted = event<[TLSSocket]>(backend, 'secureConnection', 'the backend', WAIT_MS);
+  // As the connector opens an ssl:// backend: the TLS socket makes its own TCP connection.
+  const upstream = tlsConnect({ port: (backend.address() as net.AddressInfo).port, host: '127.0.0.1', ca: ca.cert, servername: 'localhost' });
+  await event(upstream, 'secureConnect', 'TLSSocket', WAIT_MS);
+  const [peer] = await accepted;
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(upstream), { maximumPendingBytes: 64_000 });
+  peer.on('end', () => assert.fail('the backend was given a clean end'));
+  const failed = event<[NodeJS.ErrnoException]>(peer, 'error', 'the backend', WAIT_MS);
+  const arrived = event(peer, 'data', 'the backend', WAIT_MS);
+  front.far.write('request');
+  await arrived;
+  front.far.resetAndDestroy();
   assert.equal((await failed)[0].code, 'ECONNRESET');
   assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
 });
