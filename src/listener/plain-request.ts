@@ -15,6 +15,7 @@ import { admits } from './admission.js';
 import { admitByRealm, credentialsOf, type RequestCredentials } from './realm-admission.js';
 import { misdirected } from './authority.js';
 import type { DownstreamConnection, HttpRefusal } from './connection.js';
+import { BAD_TARGET, toOriginForm } from './request-target.js';
 import { decodedPath, pathOf, type Route, type RouteTable } from './routes.js';
 
 /** What the listener lends the plain-request path: its routes and state, and its hold on each connection. */
@@ -145,6 +146,7 @@ function refusal(status: number, message: string, why: RefusalReason | undefined
 /** The route a request is served by, or the refusal it gets instead; refusals are logged. */
 function admission(req: IncomingMessage, conn: DownstreamConnection, listener: RequestListener): Admission {
   if (!listener.serving) return refusal(503, 'The gateway is shutting down.', 'shutting_down');
+  if (!toOriginForm(req)) return refusal(400, BAD_TARGET, 'bad_request');
   const path = pathOf(req.url);
   const host = req.headers.host;
   // On an address shared by http:// and https:// (ws:// and wss://) accepts, a request is served by its own kind.

@@ -149,6 +149,47 @@ test('a kept-alive connection serves request after request, pipelined too, then 
   s.destroy();
 });
 
+test('a request in absolute-form is served by the host its target names, and its Host header is ignored (RFC 9112)', async (t) => {
+  const pages = (name: string, host: string, text: string): Route => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-abs-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'a.txt'), text);
+    const where: AcceptUri = { ...accept('http', '/'), uri: `http://${host}:0/`, host };
+    const service = new DirectoryService(serviceConfig({ name, type: 'directory', accepts: [where], directory: { directory: dir, welcomeFile: 'index.html', errorPagesDirectory: undefined, indexes: false, locations: [] } }));
+    return { accept: where, service, wss: undefined, access: compileAccessRules([]), meter: new PrometheusMetrics({ processMetrics: false }).service(name) };
+  };
+  const a = pages('a', 'a.example', 'from a');
+  const b = pages('b', 'b.example', 'from b');
+  const { port } = await listen(t, [a, b]);
+  const s = await opened(port);
+  const replies = new Responses(s);
+  s.write(`GET /a.txt HTTP/1.1\r\nHost: a.example\r\n\r\n`);
+  assert.equal((await replies.next('the origin-form answer')).body, 'from a');
+  s.write(`GET http://b.example:${port}/a.txt HTTP/1.1\r\nHost: a.example\r\n\r\n`);
+  const answer = await replies.next('the absolute-form answer');
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body, 'from b');
+  s.write(`GET http://someone@b.example/a.txt HTTP/1.1\r\nHost: a.example\r\n\r\n`);
+  const bad = await replies.next('the answer to a target with userinfo');
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /names no host/);
+  s.destroy();
+});
+
+test('an upgrade in absolute-form is upgraded; one without a readable authority gets 400', async (t) => {
+  const { port } = await start(t);
+  const ws = await opened(port);
+  const upgraded = new Responses(ws);
+  ws.write(UPGRADE(`http://127.0.0.1:${port}/echo`));
+  assert.equal((await upgraded.next('the upgrade')).status, 101);
+  ws.destroy();
+  const bad = await opened(port);
+  const refused = new Responses(bad);
+  bad.write(UPGRADE('http:///echo'));
+  assert.equal((await refused.next('the refusal')).status, 400);
+  bad.destroy();
+});
+
 test('what no HTTP service takes gets 426 where a WebSocket service would upgrade it, else 404, and the connection closes', async (t) => {
   const { port } = await start(t, {}, compileAccessRules([]));
   // The directory is at /, so only an address without it shows the listener's own answers.
