@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Diagnostics } from './diagnostics.js';
 import { describePosition } from './diagnostics.js';
+import { nearestName } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 import type { LoadConfigOptions, SourcePosition } from './types.js';
 
@@ -30,6 +31,8 @@ export class PropertyTable {
   private readonly resolving = new Set<string>();
   /** Definitions already reported as unresolvable, so each is reported once however often it is used. */
   private readonly failed = new Set<string>();
+  /** Every name a `${…}` refers to, in the document or in a property's value. */
+  readonly referenced = new Set<string>();
 
   constructor(
     private readonly defines: Readonly<Record<string, string>>,
@@ -78,6 +81,7 @@ export class PropertyTable {
         failed = true;
         return whole;
       }
+      this.referenced.add(key);
       const value = this.lookup(key);
       if (value === undefined) {
         if (KAAZING_CLOUD_PROPERTIES.includes(key)) {
@@ -153,4 +157,22 @@ export function substituteTree(root: XmlElement, options: LoadConfigOptions, dia
   visit(root, false);
   // Every definition is resolved even when nothing references it, so a broken one is reported.
   for (const name of table.names()) table.lookup(name);
+  warnUnusedDefines(options.defines ?? {}, table, diags);
+}
+
+/**
+ * A `-D` that no `${…}` uses changes nothing: most often its name is misspelt, and the file's own value (a port, a
+ * backend's address) is served instead, without a word.
+ */
+function warnUnusedDefines(defines: Readonly<Record<string, string>>, table: PropertyTable, diags: Diagnostics): void {
+  const known = [...table.referenced];
+  for (const name of Object.keys(defines)) {
+    if (table.referenced.has(name)) continue;
+    const near = nearestName(name, known);
+    diags.warning(
+      `-D ${name} is not used: the configuration refers to no \${${name}}`,
+      undefined,
+      near !== undefined ? `did you mean -D ${near}?` : known.length > 0 ? `the properties it refers to: ${known.sort().join(', ')}` : 'the configuration refers to no property',
+    );
+  }
 }

@@ -83,3 +83,17 @@ test('properties that double with each reference are refused at the first that g
   const line = text.split('\n').findIndex((l) => l.includes('<name>p13</name>')) + 1;
   assert.equal(errors[0]?.position?.line, line);
 });
+
+test('a -D that no ${} uses is a warning, with the referenced name it is nearest to', () => {
+  const text = doc(...props(['port', '8000'], ['url', 'ws://h:${port}/x']), ...echoAt('${url}'));
+  const misspelt = parse(text, { defines: { prot: '9000' } });
+  const [warning] = only(misspelt, 'GW_ERR_CONFIG_WARNING');
+  assert.equal(warning?.message, '-D prot is not used: the configuration refers to no ${prot}');
+  assert.equal(warning?.hint, 'did you mean -D port?');
+  assert.equal(config(misspelt).services[0]?.accepts[0]?.port, 8000, 'the file\'s own value is served');
+  const unrelated = only(parse(text, { defines: { 'backend.address': 'b:1' } }), 'GW_ERR_CONFIG_WARNING');
+  assert.equal(unrelated[0]?.hint, 'the properties it refers to: port, url');
+  // Used through another property's value, or overriding a property the file refers to: no warning.
+  assert.deepEqual(only(parse(text, { defines: { port: '81' } }), 'GW_ERR_CONFIG_WARNING'), []);
+  assert.deepEqual(only(parse(doc(...echoAt('ws://${hostname}:80/')), { defines: { hostname: 'h' } }), 'GW_ERR_CONFIG_WARNING'), []);
+});
