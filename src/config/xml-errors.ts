@@ -29,7 +29,7 @@ type At = (offset: number) => SourcePosition;
 export function describeXmlError(source: string, err: ValidatorError, file: string, at: At): XmlProblem {
   const position: SourcePosition = err.line === undefined ? { file } : err.col === undefined ? { file, line: err.line } : { file, line: err.line, column: err.col };
   const unclosedAtEnd = /^Unclosed tag '|^Invalid '\[/.test(err.msg);
-  if (unclosedAtEnd) return describeUnclosed(source, at);
+  if (unclosedAtEnd || endsInsideTag(source, position, at)) return describeUnclosed(source, at);
 
   let m: RegExpExecArray | null;
   if ((m = /^Expected closing tag '(.*)' \(opened in line (\d+), col (\d+)\) instead of closing tag '(.*)'\.$/.exec(err.msg))) {
@@ -63,6 +63,20 @@ export function describeXmlError(source: string, err: ValidatorError, file: stri
   }
   // The validator's remaining messages are already plain sentences about the text at that position.
   return { message: `Not well-formed XML: ${err.msg.replace(/\.$/, '')}`, position, hint: undefined };
+}
+
+/**
+ * Whether the problem the validator found is the file ending inside a tag (`…</ty`, `…</`): it then reports the
+ * tag's unfinished text (a closing tag "without proper closing", a "space after '<'" that is the end of the file),
+ * not that the file stops there.
+ */
+function endsInsideTag(source: string, position: SourcePosition, at: At): boolean {
+  if (position.line === undefined) return false;
+  const { unfinished } = openElementsAtEnd(source);
+  if (unfinished === undefined) return false;
+  const start = at(unfinished.offset);
+  const line = start.line ?? 1;
+  return position.line > line || (position.line === line && (position.column ?? 1) >= (start.column ?? 1));
 }
 
 function describeUnclosed(source: string, at: At): XmlProblem {

@@ -40,6 +40,17 @@ test('a file cut inside a tag or a comment says so', () => {
   assert.match(inComment.message, /ends inside a comment begun at 2:3, with <a> \(opened at 1:1\) still open/);
 });
 
+test('a file cut inside a closing tag says it ends there, not what the unfinished tag lacks', () => {
+  const end = CONFIG.indexOf('</name>');
+  for (const cut of [CONFIG.slice(0, end + 2), CONFIG.slice(0, end + 4), CONFIG.slice(0, end + 6)]) {
+    const d = problem(cut);
+    assert.match(d.message, /^Not well-formed XML: the file ends inside the tag <\/n?a?m?e? begun at 4:15, with <name> \(opened at 4:5\), <service> \(opened at 3:3\), <gateway-config> \(opened at 2:1\) still open: the file looks truncated$/, cut);
+    assert.equal(d.hint, 'restore the rest of the file');
+  }
+  // A malformed closing tag that is not at the end is still described as it is.
+  assert.doesNotMatch(problem(CONFIG.replace('</name>', '</name x>')).message, /truncated/);
+});
+
 test('one unclosed element at the end is named with where it opened', () => {
   const d = problem('<a>\n  <b/>\n');
   assert.equal(d.message, 'Not well-formed XML: the file ends with <a> (opened at 1:1) still open');
