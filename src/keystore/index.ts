@@ -66,7 +66,7 @@ export function loadStoreFile(args: {
   } catch (e) {
     if (isGatewayError(e) && e.code === 'GW_ERR_STORE_PASSWORD' && args.password === undefined && args.passwordFile !== undefined) {
       // The store is right and the file is wrong more often than not: say which file the password came from.
-      throw withHint(e, `the password is the first line of ${args.passwordFile}`);
+      throw withHint(e, `the password is the first line of ${args.passwordFile}${spaceHint(bytes, args, password)}`);
     }
     if (password !== undefined || args.role === 'store' || !isGatewayError(e)) throw e;
     // Kaazing's docs make stores with `keytool -importcert` and show no password file: on Java 9 and later that
@@ -83,6 +83,24 @@ export function loadStoreFile(args: {
       undefined, passwordFileHint('keystore'));
   }
   return contents;
+}
+
+/**
+ * White space around a password file's first line is part of the password, as in Kaazing; a space pasted after
+ * it is a common slip, so a password that fails is tried once more without it, to say whether that is the cause.
+ */
+function spaceHint(bytes: Buffer, args: { file: string; type?: string | undefined }, password: string | undefined): string {
+  if (password === undefined || password.trim() === password) return '';
+  let opens = false;
+  try {
+    readStore(bytes, { fileName: args.file, type: args.type, password: password.trim() });
+    opens = true;
+  } catch {
+    // not the cause, or not the only one
+  }
+  return opens
+    ? ', which begins or ends with white space that is part of the password: without it, the store opens; remove it from the file'
+    : ', which begins or ends with white space, part of the password as written';
 }
 
 /** What to add to the configuration for a store that needs its password. */

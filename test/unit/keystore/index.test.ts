@@ -62,6 +62,18 @@ test('loadStoreFile: password file, role rules, and errors naming the file as gi
     { code: 'GW_ERR_STORE_FORMAT' });
 });
 
+test('a password file whose line has white space around the password says whether that space is the trouble', () => {
+  // The space is part of the password, as in Kaazing: the store is not opened with it dropped.
+  const spaced = join(dir, 'spaced.pw');
+  writeFileSync(spaced, 'changeit \n');
+  assert.throws(() => loadStoreFile({ file: storePath('keystore.jks'), passwordFile: spaced, role: 'keystore' }), (e: GatewayError) =>
+    e.code === 'GW_ERR_STORE_PASSWORD' && e.hint === `the password is the first line of ${spaced}, which begins or ends with white space that is part of the password: without it, the store opens; remove it from the file`);
+  const wrongAndSpaced = join(dir, 'wrong-spaced.pw');
+  writeFileSync(wrongAndSpaced, ' not-changeit\n');
+  assert.throws(() => loadStoreFile({ file: storePath('keystore.jks'), passwordFile: wrongAndSpaced, role: 'keystore' }), (e: GatewayError) =>
+    e.code === 'GW_ERR_STORE_PASSWORD' && e.hint === `the password is the first line of ${wrongAndSpaced}, which begins or ends with white space, part of the password as written`);
+});
+
 // ── Mutations of real stores: only GatewayErrors with a catalogued code that name the file may come out ──────
 
 type Reader = (b: Uint8Array, fileName: string) => unknown;
