@@ -55,7 +55,7 @@ export const ERROR_CODES = {
   GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
   GW_ERR_TLS_CONTEXT: 'the TLS library refused the keys, certificates or settings',
   GW_ERR_TLS_CRL: 'an ssl.crl file or directory cannot be read or holds something other than CRLs',
-  GW_ERR_TLS_WARNING: 'TLS settings that work but are weaker or riskier than they look (a warning, never fatal)',
+  GW_ERR_TLS_WARNING: 'TLS settings or certificates that work but are weaker or riskier than they look, or past or near their dates (a warning, never fatal)',
   // (tls codes end)
 
   // ── upstream / pipe ──────────────────────────────────────────────────────────────────────────────────────

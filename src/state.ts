@@ -30,7 +30,9 @@ import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls, type CrlSummary } from './tls/crl.js';
 import { trustAnchors } from './tls/material.js';
+import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
+import { keyEntryValidityWarnings, truststoreValidityWarnings, type CertificateUse } from './tls/validity.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 import { CLOSE_HANDSHAKE_TIMEOUT_MS, createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
 import { webSocketUpstream } from './services/websocket-upstream.js';
@@ -117,6 +119,7 @@ function createService(
   deps: GatewayDependencies,
   connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector },
   warnings: Diagnostic[],
+  uses: CertificateUse[],
 ): Service {
   if (config.type === 'echo') return new EchoService(config);
   if (config.type === 'directory') return new DirectoryService(config);
@@ -137,6 +140,7 @@ function createService(
       where: config.connect.uri,
     });
     for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.connect.position));
+    if (prepared.clientEntry) uses.push({ entry: prepared.clientEntry, role: 'client', where: config.connect.uri });
     upstreamTls = prepared.options;
   }
   const log = deps.log.child({ service: config.name });
@@ -182,9 +186,11 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   }
   const connectors = { stream: deps.connector ?? createConnector(), webSocket: deps.webSocketConnector ?? createWebSocketConnector() };
   const services = new Map<ServiceConfig, Service>();
+  /** Where each key entry's certificate is presented, for the warnings about its dates. */
+  const uses: CertificateUse[] = [];
   for (const sc of config.services) {
     try {
-      services.set(sc, createService(sc, stores, deps, connectors, warnings));
+      services.set(sc, createService(sc, stores, deps, connectors, warnings, uses));
     } catch (e) {
       errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
     }
@@ -247,6 +253,10 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;
         for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));
+        for (const m of members) {
+          const entry = m.secure ? prepared.entries.get(normaliseHostname(m.accept.host)) : undefined;
+          if (entry) uses.push({ entry, role: 'server', where: m.accept.uri });
+        }
         if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${firstTls.accept.uri}`, firstTls.accept.position));
@@ -308,6 +318,15 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         sessions,
       }),
     );
+  }
+  // Said once per store, at the element that names it: a certificate past its dates is accepted into a secure
+  // context without complaint, and only each peer's refusal would otherwise tell. A truststore nothing checks
+  // certificates against (no pending dependents) is not judged.
+  if (config.security.keystore) {
+    for (const w of keyEntryValidityWarnings(config.security.keystore.file, uses)) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.security.keystore.position));
+  }
+  if (config.security.truststore && stores.truststore && pending.truststore !== undefined) {
+    for (const w of truststoreValidityWarnings(config.security.truststore.file, stores.truststore)) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.security.truststore.position));
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
 

@@ -36,6 +36,8 @@ export interface PreparedClientTls {
   readonly options: tls.ConnectionOptions;
   /** Alias of the key entry presented to the backend, if any. */
   readonly clientAlias: string | undefined;
+  /** The key entry presented to the backend, if any (whose certificate's dates tls/validity.ts judges). */
+  readonly clientEntry: KeyEntry | undefined;
   readonly warnings: readonly string[];
 }
 
@@ -87,7 +89,7 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
     // SNI carries host names only (RFC 6066 §3); for an IP the identity check uses the IP SANs.
     ...(isIP(host) === 0 ? { servername: host } : {}),
   };
-  return { options, clientAlias: entry?.alias, warnings };
+  return { options, clientAlias: entry?.alias, clientEntry: entry, warnings };
 }
 
 /**

@@ -49,6 +49,8 @@ export interface PreparedServerTls {
   readonly contexts: ReadonlyMap<string, tls.SecureContext>;
   /** Normalised host name → alias of the key entry that serves it. */
   readonly aliases: ReadonlyMap<string, string>;
+  /** Normalised host name → the key entry that serves it (whose certificate's dates tls/validity.ts judges). */
+  readonly entries: ReadonlyMap<string, KeyEntry>;
   /** The host whose context serves clients that send no or an unknown SNI name. */
   readonly defaultHost: string;
   /** Legacy protocols enabled, cipher names dropped, stale or missing CRLs: for the caller to log. */
@@ -216,7 +218,7 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   const context = byEntry.get(baseEntry) as tls.SecureContext;
   const tickets = new TicketKeys([...byEntry.values()]);
   const trust = anchors !== undefined ? trustState(anchors, settings.crl?.revocations) : undefined;
-  const prepared: PreparedServerTls = { options, context, contexts, aliases, defaultHost, warnings: [...policy.warnings, ...crlWarnings], tickets, trust };
+  const prepared: PreparedServerTls = { options, context, contexts, aliases, entries, defaultHost, warnings: [...policy.warnings, ...crlWarnings], tickets, trust };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }

@@ -14,6 +14,7 @@ import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
 import { GatewayProcess, runGateway } from '../helpers/gateway-process.js';
 import { tcpEcho, type Backend } from '../helpers/tcp-servers.js';
 import { DEVICES, expectDeviceRoundTrip, startCentralGateway } from '../helpers/central-gateway.js';
+import { testPki } from '../helpers/pki.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
@@ -109,5 +110,42 @@ describe('bin/gateway connect', () => {
   test('SIGTERM drains over --drain-timeout and stops it with exit code 0', async () => {
     assert.equal(await bridge.stop(), 0);
     assert.ok(bridge.lines.some((l) => l.msg === 'SIGTERM received: draining (new connections refused; open ones closed over 1.5 s)'));
+  });
+});
+
+describe('bin/gateway connect with a device certificate that has expired', () => {
+  let space: Workspace;
+  let central: GatewayProcess;
+  let bridge: GatewayProcess;
+  let echo: Backend;
+  let to: string;
+  const pki = testPki();
+  const LOCAL = 'tcp://127.0.0.1:0';
+
+  before(async () => {
+    echo = await tcpEcho();
+    space = workspace();
+    // The central gateway trusts the CA that issued the expired certificate: it is refused for its dates alone.
+    central = await startCentralGateway(space, echo.port, pki.ca.cert);
+    space.write('expired.pem', pki.expiredClient.key + pki.expiredClient.cert + pki.ca.cert);
+    to = `wss://localhost:${central.port(DEVICES)}/devices/expired-device`;
+    bridge = await GatewayProcess.connect(['--listen', '0', '--to', to, '--keystore', 'expired.pem', '--truststore', 'fixture-ca.pem'], space.dir);
+  });
+
+  after(async () => {
+    await Promise.all([bridge?.stop(), central?.stop()]);
+    await echo?.close();
+    space?.cleanup();
+  });
+
+  test('is warned about at start, by the flag that names it, with the date it expired', () => {
+    const warnings = bridge.lines.filter((l) => l['code'] === 'GW_ERR_TLS_WARNING');
+    assert.equal(warnings.length, 1, warnings.map((l) => l.msg).join('\n'));
+    assert.equal(
+      warnings[0]?.msg,
+      `--keystore expired.pem: warning GW_ERR_TLS_WARNING: keystore "${join(space.dir, 'expired.pem')}" entry "key-1" (CN=expired-device, OU=devices, O=Acme), ` +
+        `the client certificate presented to ${to}, expired at ${new Date(pki.expiredClient.x509.validTo).toISOString()}: ` +
+        'peers that check it refuse it (CERT_HAS_EXPIRED), so those handshakes fail; renew it and replace the entry',
+    );
   });
 });

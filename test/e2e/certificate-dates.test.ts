@@ -1,0 +1,111 @@
+/**
+ * Certificates past or near the end of their validity: `check`, `start` and every reload that loads the stores warn
+ * about them (GW_ERR_TLS_WARNING), naming the store, the entry and the date. Nothing is refused for it, and
+ * handshakes add no warnings of their own.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { GatewayProcess, runGateway, type LogLine } from '../helpers/gateway-process.js';
+import { workspace } from '../helpers/e2e-setup.js';
+import { issue, testPki } from '../helpers/pki.js';
+import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
+
+const pki = testPki();
+const serverCertificate = (notBeforeDays: number, notAfterDays: number) =>
+  issue({ subject: { CN: 'localhost', O: 'Acme' }, sans: ['DNS:localhost', 'IP:127.0.0.1'], issuer: pki.ca, usage: 'server', keyType: 'ec', notBeforeDays, notAfterDays });
+const iso = (date: string): string => new Date(date).toISOString();
+const isDateWarning = (l: LogLine): boolean => l['code'] === 'GW_ERR_TLS_WARNING';
+
+/** Opens a wss:// client with `options`, proves the path with one echo and closes it; 'error' when TLS fails. */
+async function echoOnce(url: string, options: object): Promise<'echoed' | 'error'> {
+  const ws = new WebSocket(url, options);
+  const opened = new Promise<boolean>((resolve) => {
+    ws.once('open', () => resolve(true));
+    ws.once('error', () => resolve(false));
+  });
+  if (!(await withDeadline(opened, WAIT_MS, `${url} to open or fail`))) return 'error';
+  const reply = event<[Buffer]>(ws, 'message', 'the echo');
+  ws.send('hello');
+  assert.equal(String((await reply)[0]), 'hello');
+  const closed = event(ws, 'close', 'the client to close');
+  ws.close();
+  await closed;
+  return 'echoed';
+}
+
+describe('certificates past or near their dates', () => {
+  const space = workspace();
+  after(() => space.cleanup());
+  const ECHO = 'wss://127.0.0.1:0/echo';
+  const echoService = (verifyClient: string) => `
+  <service>
+    <name>echo</name>
+    <accept>${ECHO}</accept>
+    <type>echo</type>
+    <accept-options><ssl.verify-client>${verifyClient}</ssl.verify-client></accept-options>
+  </service>`;
+
+  test('check warns about an expired server certificate and truststore CA at their stores, and the file is still valid', async () => {
+    const expired = serverCertificate(-400, -30);
+    const retired = issue({ subject: { CN: 'Retired CA', O: 'Acme' }, isCA: true, keyType: 'ec', notBeforeDays: -3000, notAfterDays: -2 });
+    const keystore = space.write('expired-server.pem', expired.key + expired.cert + pki.ca.cert);
+    const truststore = space.write('retired-ca.pem', pki.ca.cert + retired.cert);
+    const file = space.config(
+      `${echoService('required')}
+  <security>
+    <keystore><type>PEM</type><file>expired-server.pem</file></keystore>
+    <truststore><type>PEM</type><file>retired-ca.pem</file></truststore>
+  </security>`,
+      'dates.xml',
+    );
+    const r = await runGateway(['check', '--config', file]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /dates\.xml: valid \(1 service\)/);
+    const warnings = r.stdout.split('\n').filter((l) => l.includes('warning GW_ERR_TLS_WARNING'));
+    assert.deepEqual(warnings, [
+      `${file}:11:5: warning GW_ERR_TLS_WARNING: keystore "${keystore}" entry "key-1" (CN=localhost, O=Acme), the server certificate of ${ECHO}, ` +
+        `expired at ${iso(expired.x509.validTo)}: peers that check it refuse it (CERT_HAS_EXPIRED), so those handshakes fail; renew it and replace the entry`,
+      `${file}:12:5: warning GW_ERR_TLS_WARNING: truststore "${truststore}" certificate "cert-2" (CN=Retired CA, O=Acme) expired at ${iso(retired.x509.validTo)}: ` +
+        "every certificate that chains to it is refused (CERT_HAS_EXPIRED); install the CA's renewed certificate, or remove it",
+    ]);
+
+    // Without ssl.verify-client (and no TLS connect) nothing checks certificates against the truststore.
+    const unused = await runGateway(['check', '--config', space.config(`${echoService('none')}
+  <security>
+    <keystore><type>PEM</type><file>server.pem</file></keystore>
+    <truststore><type>PEM</type><file>retired-ca.pem</file></truststore>
+  </security>`, 'unused-truststore.xml')]);
+    assert.equal(unused.code, 0, unused.stdout + unused.stderr);
+    assert.doesNotMatch(unused.stdout, /GW_ERR_TLS_WARNING/);
+  });
+
+  test('start warns once, handshakes add no warning, and a reload that brings in a certificate about to expire warns about it', async (t) => {
+    const expired = serverCertificate(-400, -30);
+    const keystore = space.write('server-dates.pem', expired.key + expired.cert + pki.ca.cert);
+    const gw = await GatewayProcess.start(
+      space.config(`${echoService('none')}
+  <security><keystore><type>PEM</type><file>server-dates.pem</file></keystore></security>`, 'start-dates.xml'),
+    );
+    t.after(() => gw.stop());
+    const atStart = gw.lines.filter(isDateWarning);
+    assert.equal(atStart.length, 1, atStart.map((l) => l.msg).join('\n'));
+    assert.match(atStart[0]?.msg ?? '', new RegExp(`keystore "${keystore}" entry "key-1" \\(CN=localhost, O=Acme\\), the server certificate of .*, expired at ${iso(expired.x509.validTo)}: `));
+
+    const url = `wss://127.0.0.1:${gw.port(ECHO)}/echo`;
+    assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'error', 'a client that checks the certificate refuses it');
+    assert.equal(await echoOnce(url, { rejectUnauthorized: false }), 'echoed', 'the expired certificate is still served');
+    assert.equal(await echoOnce(url, { rejectUnauthorized: false }), 'echoed');
+    assert.equal(gw.lines.filter(isDateWarning).length, 1, 'no warning per connection');
+
+    const from = gw.lines.length;
+    const reloaded = gw.waitFor((l) => l.msg === 'Reloaded the configuration' && gw.lines.indexOf(l) >= from);
+    const soon = serverCertificate(-355, 10);
+    space.write('server-dates.pem', soon.key + soon.cert + pki.ca.cert);
+    await reloaded;
+    const onReload = gw.lines.slice(from).filter(isDateWarning);
+    assert.equal(onReload.length, 1, onReload.map((l) => l.msg).join('\n'));
+    assert.match(onReload[0]?.msg ?? '', new RegExp(`entry "key-1" \\(CN=localhost, O=Acme\\), the server certificate of .*, expires at ${iso(soon.x509.validTo)}, in 9 days: `));
+    assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the renewed certificate is served');
+  });
+});
