@@ -22,6 +22,7 @@ import WebSocket from 'ws';
 import { GatewayError } from '../errors.js';
 import type { Cancellation } from './cancellation.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, errorCode, openSocket, unrefTimer, type ConnectorOptions, type SetTimer } from './connector.js';
+import { hasPlainTextBody, quoteRefusalBody, readRefusalBody } from './refusal-body.js';
 
 export interface WebSocketTarget {
   /** The URI as configured (`ws://app:8080/x`), used in every message. */
@@ -85,8 +86,9 @@ export const CLOSE_HANDSHAKE_TIMEOUT_MS = 2 ** 31 - 1;
  * - GW_ERR_UPSTREAM_CONNECT: refused, unreachable, closed before answering, timed out, or aborted;
  * - GW_ERR_UPSTREAM_TLS: the wss:// handshake failed or the certificate did not verify (naming OpenSSL's reason);
  * - GW_ERR_UPSTREAM_HANDSHAKE: the backend answered the upgrade with an HTTP status
- *   (`ws://app:8080/x answered the upgrade with 403 Forbidden`), chose a subprotocol that was not offered, or sent
- *   a malformed handshake;
+ *   (`ws://app:8080/x answered the upgrade with 403 Forbidden`, with its text/plain body quoted when it came before
+ *   the deadline: `…403 Forbidden: "client certificate refused (CERT_HAS_EXPIRED)."`), chose a subprotocol that was
+ *   not offered, or sent a malformed handshake;
  * - GW_ERR_INTERNAL: the caller asked for a header the handshake itself sets, or for a subprotocol that is not a
  *   token.
  * The original error is the `cause`. Honors the cancellation.
@@ -178,6 +180,8 @@ function connectTo(
     let chosen = '';
     let halfClose = false;
     let unoffered: string | undefined;
+    /** Once the backend answered with a refusal: the error without its body, and how to stop reading the body. */
+    let refusal: { readonly message: string; readonly stopReading: () => void } | undefined;
     let settled = false;
     const phase = (): Phase => {
       if (answered) return 'answered';
@@ -219,6 +223,7 @@ function connectTo(
 
     const cleanup = (): void => {
       cancelTimer();
+      refusal?.stopReading();
       cancellation?.offCancel(onAbort);
       socket?.removeListener('connect', onTcpConnect);
       socket?.removeListener('secureConnect', onSecureConnect);
@@ -254,7 +259,24 @@ function connectTo(
     }
     function onUnexpectedResponse(_request: unknown, response: IncomingMessage): void {
       const status = `${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim();
-      fail(new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', `${target.uri} answered the upgrade with ${status}`));
+      const message = `${target.uri} answered the upgrade with ${status}`;
+      if (!hasPlainTextBody(response)) {
+        fail(new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', message));
+        return;
+      }
+      // The body is read under the deadline already running: one that is slow or never comes costs no more time, and
+      // the refusal is then reported without it (refused()).
+      refusal = {
+        message,
+        stopReading: readRefusalBody(response, (body) => {
+          const quoted = quoteRefusalBody(body, response.statusMessage ?? '');
+          fail(new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', quoted === undefined ? message : `${message}: ${quoted}`));
+        }),
+      };
+    }
+    /** The refusal without its body, when the deadline or the connection's end comes first. */
+    function refused(): GatewayError | undefined {
+      return refusal && new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', refusal.message);
     }
     function onOpen(): void {
       if (settled) return;
@@ -267,16 +289,16 @@ function connectTo(
       resolve({ websocket: ws, protocol: chosen, halfClose });
     }
     function onError(err: Error): void {
-      fail(failure(target, err, phase(), unoffered, upgrade.subprotocols));
+      fail(refused() ?? failure(target, err, phase(), unoffered, upgrade.subprotocols));
     }
     function onClose(): void {
-      fail(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: closed before the upgrade succeeded`));
+      fail(refused() ?? new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: closed before the upgrade succeeded`));
     }
     function onAbort(reason: unknown): void {
       fail(aborted(target, reason));
     }
     function onTimeout(): void {
-      fail(timedOut(target, phase(), timeoutMs));
+      fail(refused() ?? timedOut(target, phase(), timeoutMs));
     }
 
     const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;

@@ -148,4 +148,15 @@ describe('bin/gateway connect with a device certificate that has expired', () =>
         'peers that check it refuse it (CERT_HAS_EXPIRED), so those handshakes fail; renew it and replace the entry',
     );
   });
+
+  test('a connect the central gateway refuses is logged with the reason its 403 gives', async () => {
+    const socket = netConnect(bridge.port(LOCAL), '127.0.0.1');
+    // The failure reaches the local client as a reset: an error, then the close awaited here.
+    socket.on('error', () => {});
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await within(once(socket, 'connect'), 'the local connection');
+    const line = await within(bridge.waitFor((l) => l['code'] === 'GW_ERR_UPSTREAM_HANDSHAKE'), 'the refused connect to be logged');
+    assert.equal(line['reason'], `${to} answered the upgrade with 403 Forbidden: "client certificate refused (CERT_HAS_EXPIRED)."`);
+    await within(closed, 'the local connection to be closed');
+  });
 });

@@ -13,6 +13,7 @@ import {
   type WebSocketUpgrade,
 } from '../../../src/upstream/ws-connector.js';
 import { GatewayError } from '../../../src/errors.js';
+import { refuseUpgrade } from '../../../src/listener/http-response.js';
 import { Cancellation } from '../../../src/upstream/cancellation.js';
 import { prepareClientTls } from '../../../src/tls/client.js';
 import { testPki } from '../../helpers/pki.js';
@@ -251,6 +252,52 @@ test('a backend that refuses the upgrade is GW_ERR_UPSTREAM_HANDSHAKE naming the
   const server = await backend(t, { verifyClient: (_info, done) => done(false, 403) });
   const err = await rejection(createWebSocketConnector()(wsTarget(server.port), upgrade()));
   assert.equal(err.code, 'GW_ERR_UPSTREAM_HANDSHAKE');
+  assert.equal(err.message, `ws://127.0.0.1:${server.port}/x answered the upgrade with 403 Forbidden`);
+  await server.close();
+});
+
+/** An HTTP server that answers every upgrade with `answer(socket)` and keeps the socket until the client leaves. */
+async function refusingBackend(t: TestContext, answer: (socket: net.Socket) => void): Promise<Listening> {
+  const server = http.createServer();
+  server.on('upgrade', (_req: http.IncomingMessage, socket: net.Socket) => {
+    socket.on('error', () => {});
+    socket.on('end', () => socket.end());
+    socket.resume();
+    answer(socket);
+  });
+  return listen(t, server);
+}
+
+test("a refusal's text/plain body is quoted in the error, sanitised and without the repeated status", async (t) => {
+  // Answered as the gateway's own listener refuses a client certificate.
+  const server = await refusingBackend(t, (socket) => refuseUpgrade(socket, 403, 'Forbidden: client certificate refused (CERT_HAS_EXPIRED).'));
+  const err = await rejection(createWebSocketConnector()(wsTarget(server.port), upgrade()));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_HANDSHAKE');
+  assert.equal(err.message, `ws://127.0.0.1:${server.port}/x answered the upgrade with 403 Forbidden: "client certificate refused (CERT_HAS_EXPIRED)."`);
+
+  const noisy = await refusingBackend(t, (socket) =>
+    socket.write(`HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\n\r\nno\r\n\u001b[2Jticket\t"x"${'.'.repeat(600)}`),
+  );
+  const cut = await rejection(createWebSocketConnector()(wsTarget(noisy.port), upgrade()));
+  // The line breaks and the tab become spaces, the escape character goes, and 200 characters are kept.
+  const kept = 'no [2Jticket "x"';
+  assert.equal(cut.message, `ws://127.0.0.1:${noisy.port}/x answered the upgrade with 401 Unauthorized: ${JSON.stringify(`${kept}${'.'.repeat(200 - kept.length)}…`)}`);
+  await Promise.all([server.close(), noisy.close()]);
+});
+
+test('a refusal whose text/plain body never ends fails at the connect deadline, with its status', async (t) => {
+  const server = await refusingBackend(t, (socket) => socket.write('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nclient cert'));
+  const began = Date.now();
+  const err = await rejection(createWebSocketConnector()(wsTarget(server.port, { connectTimeoutMs: 1500 }), upgrade()));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_HANDSHAKE');
+  assert.equal(err.message, `ws://127.0.0.1:${server.port}/x answered the upgrade with 403 Forbidden`);
+  assert.ok(Date.now() - began >= 1400, 'the body was waited for until the deadline');
+  await server.close();
+});
+
+test('a refusal whose body is not text/plain is reported at once, its body unread', async (t) => {
+  const server = await refusingBackend(t, (socket) => socket.write('HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<html>'));
+  const err = await rejection(createWebSocketConnector()(wsTarget(server.port, { connectTimeoutMs: 60_000 }), upgrade()));
   assert.equal(err.message, `ws://127.0.0.1:${server.port}/x answered the upgrade with 403 Forbidden`);
   await server.close();
 });
