@@ -7,9 +7,9 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Diagnostic } from '../config/types.js';
-import { formatDiagnostic, isGatewayError } from '../errors.js';
+import { isGatewayError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
-import type { Prepared } from './prepare.js';
+import { logDiagnostics, toDiagnostic, type Prepared } from './prepare.js';
 import { Reloader, type ReloadSource } from './reload.js';
 import { isEvent, WORKER_DRAIN, WORKER_RELOAD, WORKER_RELOADED, WORKER_RELOAD_REFUSED, WORKER_SHUTDOWN } from './workers.js';
 
@@ -24,16 +24,11 @@ export interface LaunchOptions {
   readonly reload?: ReloadSource;
 }
 
-function describeAtPosition(d: Diagnostic): string {
-  return formatDiagnostic(d.severity, d.code, d.message, d.position, d.hint);
-}
-
 /** Resolves with the exit code when the gateway has stopped or failed to launch. */
 export async function launch(prepared: Prepared, log: Logger, options: LaunchOptions): Promise<number> {
-  const describe = options.describe ?? describeAtPosition;
-  for (const w of prepared.warnings) log.warn({ code: w.code }, describe(w));
+  logDiagnostics(log, prepared.warnings, options.describe);
   if (!prepared.gateway) {
-    for (const e of prepared.errors) log.error({ code: e.code }, describe(e));
+    logDiagnostics(log, prepared.errors, options.describe);
     log.fatal('Gateway failed to launch');
     return EXIT.INVALID;
   }
@@ -44,7 +39,7 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
   } catch (err) {
     // A GatewayError says all a user needs (Address already in use, the accept that wanted it, …); other errors keep
     // their stack.
-    if (isGatewayError(err)) log.error({ code: err.code }, describe({ severity: 'error', code: err.code, message: err.message, position: err.position, hint: err.hint }));
+    if (isGatewayError(err)) logDiagnostics(log, [toDiagnostic(err)], options.describe);
     else log.error({ err }, (err as Error).message);
     log.fatal('Gateway failed to launch');
     return EXIT.RUNTIME;

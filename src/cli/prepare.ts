@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config/index.js';
 import type { Diagnostic, GatewayConfig, LoadConfigResult, PartialConfig } from '../config/types.js';
 import { ensureDevPki } from '../devpki/dev-pki.js';
-import type { GatewayError } from '../errors.js';
+import { formatDiagnostic, type GatewayError } from '../errors.js';
 import { Gateway, type GatewayDependencies } from '../gateway.js';
 import { DEFAULT_CONFIG, DEV_PKI_DIR, displayPath } from './paths.js';
 
@@ -21,8 +21,24 @@ export interface Prepared {
   readonly partial?: GatewayConfig | undefined;
 }
 
-function toDiagnostic(e: GatewayError): Diagnostic {
+export function toDiagnostic(e: GatewayError): Diagnostic {
   return { severity: 'error', code: e.code, message: e.message, position: e.position, hint: e.hint };
+}
+
+/** `FILE:LINE:COL: severity CODE: message (hint)`, as `check` prints a problem. */
+export function describeAtPosition(d: Diagnostic): string {
+  return formatDiagnostic(d.severity, d.code, d.message, d.position, d.hint);
+}
+
+/**
+ * Logs each problem on a line of its own with its `code`, at its severity: how `start` reports what kept it from
+ * launching, and a reload what kept it from being swapped in, so that both name the same places in the same words.
+ */
+export function logDiagnostics(log: Logger, list: readonly Diagnostic[], describe: (d: Diagnostic) => string = describeAtPosition): void {
+  for (const d of list) {
+    if (d.severity === 'error') log.error({ code: d.code }, describe(d));
+    else log.warn({ code: d.code }, describe(d));
+  }
 }
 
 /**

@@ -8,11 +8,11 @@
  * at most two.
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/types.js';
-import { formatDiagnostic, isGatewayError } from '../errors.js';
+import type { Diagnostic, GatewayConfig } from '../config/types.js';
+import { isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { DEFAULT_CONFIG } from './paths.js';
-import { prepare, type Prepared } from './prepare.js';
+import { logDiagnostics, prepare, toDiagnostic, type Prepared } from './prepare.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
 export interface ReloadSource {
@@ -46,16 +46,17 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
  */
 export function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Prepared {
   const prepared = prepare(source.configPath, source.defines, log, running ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker } : {});
-  for (const w of prepared.warnings) log.warn({ code: w.code }, formatDiagnostic(w.severity, w.code, w.message, w.position, w.hint));
-  for (const e of prepared.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
+  logDiagnostics(log, prepared.warnings);
+  logDiagnostics(log, prepared.errors);
   return prepared;
 }
 
-export function describeFailure(prepared: Prepared): string {
-  const first = prepared.errors[0];
+/** The first of a failed reload's problems, where it is and what would fix it, for the `Reload failed` line. */
+export function describeFailure(errors: readonly Diagnostic[]): string {
+  const first = errors[0];
   if (!first) return 'the configuration did not prepare';
   const at = first.position ? `${first.position.file}${first.position.line !== undefined ? `:${first.position.line}:${first.position.column ?? 1}` : ''}: ` : '';
-  return `${at}${first.code}: ${first.message}${prepared.errors.length > 1 ? ` (and ${prepared.errors.length - 1} more)` : ''}`;
+  return `${at}${first.code}: ${first.message}${first.hint ? ` (${first.hint})` : ''}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`;
 }
 
 export class Reloader {
@@ -102,7 +103,7 @@ export class Reloader {
     const before = fileStates(configurationFiles(this.#source, this.#gateway.config));
     const prepared = prepareAgain(this.#source, this.#log, this.#gateway);
     if (!prepared.gateway) {
-      const reason = describeFailure(prepared);
+      const reason = describeFailure(prepared.errors);
       this.#gateway.reloadFailed(new Error(reason));
       // The files the failed configuration names are watched too: a store it could not read yet, once written,
       // reloads it. Watched before the line is logged, which someone may be waiting for to write it.
@@ -114,7 +115,14 @@ export class Reloader {
     try {
       await this.#gateway.reload(prepared.gateway);
     } catch (err) {
-      const reason = isGatewayError(err) ? `${err.code}: ${err.message}` : String(err);
+      // A new address that cannot be bound is only found now; it is reported as a problem found while preparing
+      // is, and as start-up reports it: at the accept that wanted it.
+      let reason = String(err);
+      if (isGatewayError(err)) {
+        const problems = [toDiagnostic(err)];
+        logDiagnostics(this.#log, problems);
+        reason = describeFailure(problems);
+      }
       this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
       return false;
     }

@@ -11,11 +11,10 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { formatDiagnostic } from '../errors.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement } from '../services/management/cluster.js';
 import { EXIT } from './exit-codes.js';
-import { prepare } from './prepare.js';
+import { logDiagnostics, prepare } from './prepare.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
@@ -50,7 +49,7 @@ export function reportStarted(): void {
 export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: number, log: Logger): Promise<number> {
   const checked = prepare(source.configPath, source.defines, log);
   if (!checked.gateway) {
-    for (const e of checked.errors) log.error({ code: e.code }, formatDiagnostic('error', e.code, e.message, e.position, e.hint));
+    logDiagnostics(log, checked.errors);
     log.fatal('Gateway failed to launch');
     return Promise.resolve(EXIT.INVALID);
   }
@@ -95,7 +94,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       const before = fileStates(configurationFiles(source, inForce));
       const again = prepareAgain(source, log);
       if (!again.gateway) {
-        const reason = describeFailure(again);
+        const reason = describeFailure(again.errors);
         // As reload.ts does: what the failed configuration names is watched too, from before the line is logged.
         watch(inForce, again.config ?? again.partial);
         log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays (in every worker): ${reason}`);

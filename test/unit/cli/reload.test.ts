@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebSocket } from 'ws';
 import { loadConfig } from '../../../src/config/index.js';
 import type { Gateway } from '../../../src/gateway.js';
+import { displayPath } from '../../../src/cli/paths.js';
+import { prepare } from '../../../src/cli/prepare.js';
 import { Reloader } from '../../../src/cli/reload.js';
 import { memoryLog } from '../../helpers/memory-log.js';
-import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
+import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
 const NS = 'http://xmlns.kaazing.org/2016/06/gateway';
 const echo = (path: string): string =>
@@ -40,4 +44,45 @@ test('a file changed while a reload is being made is reloaded again once it is d
   assert.equal(await reloader.request('SIGHUP'), true);
   await withDeadline(second, WAIT_MS, 'the reload of what was saved during the first');
   assert.deepEqual(swapped, ['/a', '/b']);
+});
+
+test('a new address already in use fails the reload at the accept that wanted it, as start-up says, and the configuration in force serves on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'gateway-config.xml');
+  const service = (name: string, accept: string): string[] => ['  <service>', `    <name>${name}</name>`, `    <accept>${accept}</accept>`, '    <type>echo</type>', '  </service>'];
+  const write = (...body: string[]): void => writeFileSync(file, [`<gateway-config xmlns="${NS}">`, ...body, '</gateway-config>', ''].join('\n'));
+  write(...service('echo', 'ws://127.0.0.1:0/a'));
+  const logs = memoryLog();
+  const gateway = prepare(file, {}, logs.log).gateway;
+  assert.ok(gateway);
+  t.after(() => gateway.stop());
+  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  assert.ok(bound);
+
+  const blocker = createServer();
+  blocker.listen(0, '127.0.0.1');
+  await event(blocker, 'listening');
+  t.after(() => blocker.close());
+  const taken = (blocker.address() as AddressInfo).port;
+  // The new accept is on line 9, its element at column 5.
+  write(...service('echo', 'ws://127.0.0.1:0/a'), ...service('other', `ws://127.0.0.1:${taken}/echo`));
+  const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
+  t.after(() => reloader.stop());
+  assert.equal(await withDeadline(reloader.request('SIGHUP'), WAIT_MS, 'the reload'), false);
+
+  const problem = `Unable to bind to resource: 127.0.0.1:${taken} cause: Address already in use (wanted by ws://127.0.0.1:${taken}/echo of service "other")`;
+  const at = `${displayPath(file)}:9:5`;
+  const lines = logs.lines.map((l) => l['msg']);
+  const failed = lines.findIndex((m) => String(m).startsWith('Reload failed'));
+  assert.equal(lines[failed - 1], `${at}: error GW_ERR_BIND: ${problem}`, 'the problem on a line of its own, as start-up logs it');
+  assert.equal(logs.lines[failed - 1]?.['code'], 'GW_ERR_BIND');
+  assert.equal(lines[failed], `Reload failed, the configuration in force stays: ${at}: GW_ERR_BIND: ${problem}`);
+
+  const ws = new WebSocket(`ws://127.0.0.1:${bound.port}/a`);
+  await event(ws, 'open', 'the accept in force to take a client');
+  const reply = event<[Buffer]>(ws, 'message', 'the echo');
+  ws.send('still here');
+  assert.equal((await reply)[0].toString(), 'still here');
+  ws.close();
 });
