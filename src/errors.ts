@@ -120,6 +120,26 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * Several problems found in one attempt (every address a start could not bind), thrown together so that a user fixes
+ * them in one round rather than meet the next at each try. Its message joins theirs; `errors` keeps each with its
+ * own position and hint.
+ */
+export class AggregateGatewayError extends GatewayError {
+  readonly errors: readonly GatewayError[];
+
+  constructor(code: GatewayErrorCode, errors: readonly GatewayError[]) {
+    super(code, errors.map((e) => e.message).join('; '));
+    this.name = 'AggregateGatewayError';
+    this.errors = errors;
+  }
+}
+
+/** Each problem a thrown GatewayError stands for: those of an AggregateGatewayError, else itself. */
+export function eachError(e: GatewayError): readonly GatewayError[] {
+  return e instanceof AggregateGatewayError ? e.errors : [e];
+}
+
 export function formatDiagnostic(
   severity: 'error' | 'warning',
   code: GatewayErrorCode,

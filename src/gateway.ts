@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
+import { bindAll } from './listener/bind-all.js';
 import type { LiveRefusal, Listener } from './listener/listener.js';
 import { closeReason } from './pipe/close.js';
 import { readFramesInPlace } from './pipe/frame-reader.js';
@@ -202,7 +203,10 @@ export class Gateway {
     return reasons;
   }
 
-  /** Binds every listener; if one cannot bind, the ones already bound are closed again and the error thrown. */
+  /**
+   * Binds every listener; if any cannot bind, the ones that did are closed again and every failure thrown (one
+   * GW_ERR_BIND for each address, see bindAll).
+   */
   async start(): Promise<BoundAccept[]> {
     if (this.#lifecycle !== 'prepared') throw new GatewayError('GW_ERR_STATE', `cannot start a gateway that is ${this.#lifecycle}`);
     this.#lifecycle = 'starting';
@@ -210,19 +214,15 @@ export class Gateway {
     if (frameReader !== undefined) this.#log.warn(`WebSocket frames are read by ws's own reader, at its higher cost per message: the in-place reader is not installed (${frameReader})`);
     this.#log.info('Starting services');
     const { listeners, services } = this.#state;
-    const bound: BoundAccept[] = [];
     try {
-      for (const listener of listeners) {
-        await listener.listen();
-        bound.push(...this.#announce(listener));
-      }
+      await bindAll(listeners);
     } catch (e) {
       this.#lifecycle = 'stopped';
-      await Promise.all(listeners.map((l) => l.close()));
       await Promise.all(services.map((s) => s.stop()));
       for (const l of listeners) l.destroyConnections();
       throw e;
     }
+    const bound = listeners.flatMap((l) => this.#announce(l));
     this.#lifecycle = 'started';
     this.#reportCertificates();
     for (const s of services) s.start?.();
@@ -290,18 +290,11 @@ export class Gateway {
     if (problems.length > 0) throw new GatewayError('GW_ERR_RELOAD', problems.join('; '));
 
     // New addresses are bound before anything changes, so that a failed bind leaves the old state whole.
-    const bound: BoundAccept[] = [];
-    const opened: Listener[] = [];
-    try {
-      for (const l of added) {
-        l.reconfigure({ ...l.options, sessions: this.#sessions });
-        await l.listen();
-        opened.push(l);
-      }
-      if (this.#lifecycle !== 'started') throw new GatewayError('GW_ERR_RELOAD', `the gateway began ${this.#lifecycle} during the reload`);
-    } catch (e) {
-      await Promise.all(opened.map((l) => l.close()));
-      throw e;
+    for (const l of added) l.reconfigure({ ...l.options, sessions: this.#sessions });
+    await bindAll(added);
+    if (this.#lifecycle !== 'started') {
+      await Promise.all(added.map((l) => l.close()));
+      throw new GatewayError('GW_ERR_RELOAD', `the gateway began ${this.#lifecycle} during the reload`);
     }
 
     // From here on nothing throws: the new state is swapped in whole.
@@ -311,7 +304,7 @@ export class Gateway {
     // In the order of `next`, so that each CRL watch's listenerIndex stays right.
     this.#state = { ...next, listeners: next.listeners.map((l) => kept.get(l) ?? l) };
     this.#reportCertificates();
-    for (const l of opened) bound.push(...this.#announce(l));
+    const bound = added.flatMap((l) => this.#announce(l));
     for (const s of next.services) s.start?.();
     for (const s of current.services) this.#retire(s);
     this.#watchCrls();

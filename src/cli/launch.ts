@@ -7,7 +7,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Diagnostic } from '../config/types.js';
-import { isGatewayError } from '../errors.js';
+import { eachError, isGatewayError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { logDiagnostics, toDiagnostic, type Prepared } from './prepare.js';
 import { Reloader, type ReloadSource } from './reload.js';
@@ -37,9 +37,9 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
   try {
     await gateway.start();
   } catch (err) {
-    // A GatewayError says all a user needs (Address already in use, the accept that wanted it, …); other errors keep
-    // their stack.
-    if (isGatewayError(err)) logDiagnostics(log, [toDiagnostic(err)], options.describe);
+    // A GatewayError says all a user needs (Address already in use, the accept that wanted it, …), one line for each
+    // address that could not be bound; other errors keep their stack.
+    if (isGatewayError(err)) logDiagnostics(log, eachError(err).map(toDiagnostic), options.describe);
     else log.error({ err }, (err as Error).message);
     log.fatal('Gateway failed to launch');
     return EXIT.RUNTIME;

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from '../config/types.js';
-import { isGatewayError } from '../errors.js';
+import { eachError, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { DEFAULT_CONFIG } from './paths.js';
 import { logDiagnostics, prepare, toDiagnostic, type Prepared } from './prepare.js';
@@ -119,7 +119,7 @@ export class Reloader {
       // is, and as start-up reports it: at the accept that wanted it.
       let reason = String(err);
       if (isGatewayError(err)) {
-        const problems = [toDiagnostic(err)];
+        const problems = eachError(err).map(toDiagnostic);
         logDiagnostics(this.#log, problems);
         reason = describeFailure(problems);
       }

@@ -100,4 +100,29 @@ describe('command-line and file errors', () => {
     const msg = (JSON.parse(line) as { msg: string }).msg;
     assert.equal(msg, `${file}:6:5: error GW_ERR_BIND: Unable to bind to resource: 127.0.0.1:${port} cause: Address already in use (wanted by ws://127.0.0.1:${port}/echo of service "echo")`);
   });
+
+  test('two addresses in use are both named, each at its accept, before the gateway fails to launch, exit 3', async (t) => {
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      t.after(() => taken.close());
+      ports.push((taken.address() as AddressInfo).port);
+    }
+    const service = (name: string, port: number | undefined): string => `
+  <service>
+    <name>${name}</name>
+    <accept>ws://127.0.0.1:${port}/${name}</accept>
+    <type>echo</type>
+  </service>`;
+    const file = ws.config(service('one', ports[0]) + service('two', ports[1]), 'two-in-use.xml');
+    const r = await runGateway(['start', '--config', file, '--log-format', 'json']);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    const msgs = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const failed = msgs.indexOf('Gateway failed to launch');
+    assert.deepEqual(msgs.slice(failed - 2, failed), [
+      `${file}:6:5: error GW_ERR_BIND: Unable to bind to resource: 127.0.0.1:${ports[0]} cause: Address already in use (wanted by ws://127.0.0.1:${ports[0]}/one of service "one")`,
+      `${file}:11:5: error GW_ERR_BIND: Unable to bind to resource: 127.0.0.1:${ports[1]} cause: Address already in use (wanted by ws://127.0.0.1:${ports[1]}/two of service "two")`,
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { WebSocket } from 'ws';
+import { AggregateGatewayError } from '../../src/errors.js';
 import { Gateway } from '../../src/gateway.js';
 import { config, doc, parse } from '../helpers/config.js';
 import { memoryLog } from '../helpers/memory-log.js';
@@ -30,4 +32,37 @@ test('stop() gives every caller the same promise, settled only once the stop is 
   assert.equal(second, first, 'both callers hold the same promise');
   assert.equal(gateway.stop(), first, 'a call after the stop gets the same settled promise');
   assert.equal((await clientClosed)[0], 1001);
+});
+
+/** A server bound to `host` on a port of the system's choosing, closed when the test ends. */
+async function holding(t: { after(fn: () => unknown): void }, host: string, port = 0): Promise<Server> {
+  const server = createServer();
+  server.listen(port, host);
+  await event(server, 'listening', `${host}:${port} to be bound`);
+  t.after(() => server.close());
+  return server;
+}
+
+test('a start with two addresses in use reports both, each at its accept, and closes again the address it did bind', async (t) => {
+  const [first, second] = [await holding(t, '127.0.0.1'), await holding(t, '127.0.0.1')].map((s) => (s.address() as AddressInfo).port);
+  // Bound between the two failures; a port that is in use on 127.0.0.1 is free on 127.0.0.3 but for a coincidence.
+  const freeAccept = `ws://127.0.0.3:${first}/free`;
+  const echo = (name: string, accept: string): string[] => ['  <service>', `    <name>${name}</name>`, `    <accept>${accept}</accept>`, '    <type>echo</type>', '  </service>'];
+  const text = doc(...echo('one', `ws://127.0.0.1:${first}/one`), ...echo('free', freeAccept), ...echo('two', `ws://127.0.0.1:${second}/two`));
+  const prepared = Gateway.prepare(config(parse(text)), { log: memoryLog().log });
+  assert.ok(prepared.ok);
+
+  const failure = await withDeadline(prepared.gateway.start().then(() => undefined, (e: unknown) => e), WAIT_MS, 'the start to fail');
+  assert.ok(failure instanceof AggregateGatewayError, `every failure is thrown, not only the first: ${String(failure)}`);
+  assert.equal(failure.code, 'GW_ERR_BIND');
+  assert.deepEqual(
+    failure.errors.map((e) => [e.code, e.position?.line, e.hint]),
+    [
+      ['GW_ERR_BIND', 4, `wanted by ws://127.0.0.1:${first}/one of service "one"`],
+      ['GW_ERR_BIND', 14, `wanted by ws://127.0.0.1:${second}/two of service "two"`],
+    ],
+  );
+  assert.deepEqual(prepared.gateway.listenerOverview().map((l) => l.listening), [false, false, false]);
+  // The address that did bind is given back: it can be bound again at once.
+  await holding(t, '127.0.0.3', first);
 });
