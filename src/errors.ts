@@ -74,6 +74,8 @@ export const ERROR_CODES = {
 
   // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────
   GW_ERR_ACCESS_DENIED: 'a client was refused by the service\'s access-constraint rules (HTTP 403)',
+  GW_ERR_CLIENT_CERTIFICATE: 'a client\'s certificate was refused: none sent where one is required, or it did not verify (expired, revoked, unknown CA, …)',
+  GW_ERR_ORIGIN_DENIED: 'a browser\'s WebSocket upgrade came from an Origin the service\'s cross-site-constraint does not allow (HTTP 403)',
   GW_ERR_PROXY_PROTOCOL: 'a connection did not start with a well-formed PROXY protocol header of the configured version',
   GW_ERR_PROXY_PROTOCOL_ENCODE: 'a PROXY protocol header for a backend cannot be built from the connection\'s addresses or names',
   GW_ERR_REALM_FILE: 'a realm\'s users file, ticket secret file or token directory cannot be read or is not valid',

@@ -422,14 +422,22 @@ export class Gateway {
           for (const warning of prepared.warnings) this.#log.warn(warning);
           this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
         } catch (err) {
-          this.#log.error({ crl: w.path, reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${w.path}`);
+          this.#crlReloadFailed(w.path, err);
           return;
         }
         this.#enforce(listener.rejudge());
       },
-      (err) => this.#log.error({ crl: w.path, reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${w.path}`),
+      (err) => this.#crlReloadFailed(w.path, err),
       { trustAnchors: w.anchors },
     );
+  }
+
+  /**
+   * Whether the file does not load or OpenSSL refuses what it holds, the settings built before did not fail: the
+   * CRL did, hence its code either way.
+   */
+  #crlReloadFailed(path: string, err: unknown): void {
+    this.#log.error({ crl: path, code: 'GW_ERR_TLS_CRL', reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${path}`);
   }
 
   /**

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ServiceMeter } from '../metrics/types.js';
+import type { RefusalReason, ServiceMeter } from '../metrics/types.js';
 import type { Session, Traffic } from '../services/sessions.js';
 import type { ConnectionContext, Principal } from '../services/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
@@ -37,6 +37,18 @@ export interface HttpRefusal {
   readonly message: string;
 }
 
+/**
+ * A refusal decided before the client said what it wanted (its certificate, judged once the handshake completed),
+ * kept until its request names the service it is counted and logged for (listener.ts).
+ */
+export interface UnreportedRefusal {
+  readonly why: RefusalReason;
+  readonly kind: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
 let nextId = 0;
 
 function newConnectionId(prefix: string): string {
@@ -59,6 +71,8 @@ export class DownstreamConnection {
   /** Who passed the service's realm, once one has (`<realm-name>`). */
   principal: Principal | undefined;
   refusal: HttpRefusal | undefined;
+  /** The reason for `refusal` while it is not logged and counted yet: until the first request, or the close. */
+  unreported: UnreportedRefusal | undefined;
   /** The client address counted against `tcp.maximum.connections.per.address`, once it is. */
   share: string | undefined;
   /** From accept to upgrade (`ws.handshake.timeout`); cancelled once the connection is a service's. */

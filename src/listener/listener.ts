@@ -171,6 +171,7 @@ export class Listener {
         return;
       }
       this.#judge(conn);
+      this.#reportRouted(conn, req, 'request');
       servePlainRequest(req, res, conn, this.#requestListener);
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
@@ -389,6 +390,8 @@ export class Listener {
   }
 
   #closed(conn: DownstreamConnection): void {
+    // A client whose certificate was refused and that left without sending a request named no service: reported now.
+    this.#report(conn);
     conn.deadline?.cancel();
     if (conn.session) this.#options.sessions.release(conn.session);
     this.#connections.delete(conn);
@@ -455,7 +458,7 @@ export class Listener {
     if (err.code === NO_CERTIFICATE) {
       // OpenSSL has sent the alert (certificate_required in TLS 1.3, handshake_failure in 1.2).
       this.#options.meter.handshakeFailed(NO_CERTIFICATE);
-      this.#refuse('no_certificate', 'client certificate refused', 'no client certificate sent', conn.downstream, {}, 'client certificate refused: no client certificate sent');
+      this.#refuse('no_certificate', 'client certificate refused', 'no client certificate sent', conn.downstream, { code: 'GW_ERR_CLIENT_CERTIFICATE' }, 'client certificate refused: no client certificate sent');
     } else if (err.code === 'ECONNRESET' && conn.socket.bytesRead === 0) {
       // Connected and left without a byte: a load balancer's TCP health check, not a failed handshake.
       this.#options.log.debug({ downstream: conn.downstream }, 'connection closed before the TLS handshake began');
@@ -497,14 +500,13 @@ export class Listener {
     if (reason !== undefined) {
       // Grouped by OpenSSL's code: the rest names the certificate, which a scanner can vary at will.
       const code = reason.split(':')[0] ?? reason;
-      this.#refuse(
-        certificateRefusal(reason),
-        'client certificate refused',
-        code,
-        conn.downstream,
-        { detail: reason, ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}) },
-        `client certificate refused: ${reason}`,
-      );
+      conn.unreported = {
+        why: certificateRefusal(reason),
+        kind: 'client certificate refused',
+        reason: code,
+        message: `client certificate refused: ${reason}`,
+        fields: { code: 'GW_ERR_CLIENT_CERTIFICATE', detail: reason, ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}) },
+      };
       conn.refusal = { status: 403, message: `Forbidden: client certificate refused (${code}).` };
     }
   }
@@ -582,10 +584,32 @@ export class Listener {
     message = `${kind}: ${reason}`,
     service = this.#soleService,
   ): void {
-    this.#refusals.note({ kind, reason, message, fields: { downstream, ...fields } });
+    // The line names the service exactly when the count does, so that the log, the metric and `status` agree.
+    this.#refusals.note({ kind, reason, message, fields: { downstream, ...(service !== undefined ? { service } : {}), ...fields } });
     const subject = typeof fields['subject'] === 'string' ? fields['subject'] : undefined;
     const fingerprint = typeof fields['fingerprint'] === 'string' ? fields['fingerprint'] : undefined;
     this.#options.meter.refused(why, service, { downstream, message, subject, fingerprint });
+  }
+
+  /**
+   * Logs and counts the refusal a connection is owed but has not reported (its certificate refused before it sent a
+   * request), for `service`: the one its request is for, or by default the address's only service.
+   */
+  #report(conn: DownstreamConnection, service = this.#soleService): void {
+    const owed = conn.unreported;
+    if (owed === undefined) return;
+    conn.unreported = undefined;
+    this.#refuse(owed.why, owed.kind, owed.reason, conn.downstream, owed.fields, owed.message, service);
+  }
+
+  /**
+   * Reports what the connection is owed for the service `req` would be routed to. It is routed by Host and path
+   * only to name that service: the request is refused whatever it asks for, and reaches no service.
+   */
+  #reportRouted(conn: DownstreamConnection, req: IncomingMessage, kind: 'upgrade' | 'request'): void {
+    if (conn.unreported === undefined) return;
+    const route = toOriginForm(req) ? this.#routes.match(req.headers.host, pathOf(req.url), kind, conn.tls !== undefined) : undefined;
+    this.#report(conn, route?.service.config.name ?? this.#soleService);
   }
 
   /** Counts a refusal at the HTTP layer (logged where it is decided), with the connection's identity if any. */
@@ -609,7 +633,10 @@ export class Listener {
       this.#refused(conn, socket);
       refuseUpgrade(socket, status, message);
     };
-    if (conn.refusal) return refuse(conn.refusal.status, conn.refusal.message);
+    if (conn.refusal) {
+      this.#reportRouted(conn, req, 'upgrade');
+      return refuse(conn.refusal.status, conn.refusal.message);
+    }
     // Answered already (a 408 to a client that then finished its request): nothing more is served.
     if (conn.phase === 'refused' || !socket.writable) {
       socket.destroy();
@@ -634,7 +661,7 @@ export class Listener {
     const { service, accept } = route;
     const refusal = originRefusal(req.headers.origin, { accept, hostHeader: req.headers.host, secure: conn.tls !== undefined }, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
-      log.warn({ downstream, service: service.config.name, reason: refusal }, 'upgrade refused');
+      log.warn({ downstream, service: service.config.name, code: 'GW_ERR_ORIGIN_DENIED', reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
     }
     const realm = route.realm;
@@ -792,6 +819,7 @@ export class Listener {
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (conn.refusal || this.#state === 'closed' || !route) {
+      this.#report(conn);
       if (!conn.refusal) this.#count('shutting_down', conn, 'the gateway is shutting down', undefined);
       conn.phase = 'refused';
       socket.destroy();

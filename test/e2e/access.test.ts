@@ -130,13 +130,15 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-2'), tlsOptions(pki.client2))), 403);
     const line = await gw.waitFor((l) => l.msg.startsWith('client certificate refused') && l['subject'] === 'CN=device-2, OU=devices, O=Acme');
     assert.equal(line['reason'], 'CERT_REVOKED');
+    assert.equal(line['code'], 'GW_ERR_CLIENT_CERTIFICATE');
     assert.match(String(line['detail']), /revoked/);
   });
 
   test('a new CRL is picked up while running; a broken one keeps the last good one', async () => {
     space.write('crl.next', 'not a CRL');
     renameSync(`${space.dir}/crl.next`, `${space.dir}/crl.pem`);
-    await gw.waitFor((l) => String(l.msg).startsWith('CRL reload failed'));
+    const failed = await gw.waitFor((l) => String(l.msg).startsWith('CRL reload failed'));
+    assert.equal(failed['code'], 'GW_ERR_TLS_CRL');
     assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 'open');
 
     // Connections whose TLS handshake was over before the new CRL came, their request not yet sent.

@@ -78,6 +78,7 @@ describe("the Origin rules, with python3-websocket's headers", () => {
     assert.equal(await outcome(port, '/allowing', 'localhost:9000', 'http://app.example.com'), 403, 'the scheme of an allowed origin counts');
     const line = await gw.waitFor((l) => l.msg === 'upgrade refused' && String(l['reason']).includes('evil.example'));
     assert.match(String(line['reason']), /not the service's own \(localhost:9000\)/);
+    assert.equal(line['code'], 'GW_ERR_ORIGIN_DENIED');
   });
 });
 

@@ -43,12 +43,14 @@ interface Rig {
 async function start(t: { after(fn: () => unknown): void }, overrides: Partial<ListenerOptions> = {}, accepts = [acceptFor('127.0.0.1')]): Promise<Rig> {
   const log = memoryLog();
   const metrics = new PrometheusMetrics({ processMetrics: false });
+  // Each accept's service is named after its host, and a second path of one host after that path too.
+  const nameOf = (accept: AcceptUri): string => (accept.path === '/echo' ? `echo-${accept.host}` : `echo-${accept.host}${accept.path}`);
   const routes = accepts.map((accept) => ({
     accept,
-    service: new EchoService(serviceConfig({ name: `echo-${accept.host}`, type: 'echo' })),
+    service: new EchoService(serviceConfig({ name: nameOf(accept), type: 'echo' })),
     wss: new WebSocketServer({ noServer: true }),
     access: compileAccessRules([]),
-    meter: metrics.service(`echo-${accept.host}`),
+    meter: metrics.service(nameOf(accept)),
   }));
   const { listener, port } = await startTestListener(t, routes, log, metrics, overrides);
   t.after(() => Promise.all(routes.map((r) => r.service.stop())));
@@ -376,6 +378,39 @@ test('wss: a certificate that does not verify is answered 403 naming the cause',
   const [recent] = metrics.recentRefusals();
   assert.equal(recent?.reason, 'expired');
   assert.equal(recent?.subject, 'CN=expired-device, OU=devices, O=Acme');
+});
+
+test('wss: a certificate refused on an address of several services is logged and counted, with its code, for the service its request was for', async (t) => {
+  const { port, log, metrics } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss'), acceptFor('localhost', '/other', 'wss')]);
+  const { expiredClient } = testPki();
+  const socket = tlsClient(port, { cert: expiredClient.cert, key: expiredClient.key });
+  socket.once('secureConnect', () => socket.write(upgradeRequest('/other', 'localhost')));
+  assert.match((await tlsOutcome(socket)).text, /^HTTP\/1\.1 403 Forbidden/);
+  const line = await within(log.waitFor((l) => String(l['msg']).startsWith('client certificate refused')), 'the refusal line');
+  assert.equal(line['code'], 'GW_ERR_CLIENT_CERTIFICATE');
+  assert.equal(line['reason'], 'CERT_HAS_EXPIRED');
+  assert.equal(line['service'], 'echo-localhost/other');
+  assert.equal(await refusals(metrics, 'expired', 'echo-localhost/other'), 1);
+  assert.equal(metrics.recentRefusals()[0]?.service, 'echo-localhost/other');
+});
+
+test('wss: on an address of several services, a certificate refused in the handshake, or by a client that sends no request, names no service', async (t) => {
+  const { port, log, metrics } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss'), acceptFor('localhost', '/other', 'wss')]);
+  await tlsOutcome(tlsClient(port, {}));
+  const none = await within(log.waitFor((l) => l['reason'] === 'no client certificate sent'), 'the refusal of the client without a certificate');
+  assert.equal(none['code'], 'GW_ERR_CLIENT_CERTIFICATE');
+  assert.equal('service' in none, false);
+  assert.equal(await refusals(metrics, 'no_certificate', ''), 1);
+
+  // TLS 1.2: the client's handshake completes after the gateway's, which has judged the certificate by then.
+  const { expiredClient } = testPki();
+  const leaving = tlsClient(port, { cert: expiredClient.cert, key: expiredClient.key, maxVersion: 'TLSv1.2' });
+  leaving.once('secureConnect', () => leaving.end());
+  await tlsOutcome(leaving);
+  const expired = await within(log.waitFor((l) => l['reason'] === 'CERT_HAS_EXPIRED'), 'the refusal of the client that sent no request');
+  assert.equal(expired['code'], 'GW_ERR_CLIENT_CERTIFICATE');
+  assert.equal('service' in expired, false);
+  assert.equal(await refusals(metrics, 'expired', ''), 1);
 });
 
 test('wss: a client that never finishes its TLS handshake is closed at the deadline', async (t) => {
