@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   GW_ERR_UPSTREAM_TLS: 'the backend TLS handshake failed or its certificate did not verify',
   GW_ERR_UPSTREAM_UNAVAILABLE: 'the service is down while it recovers its backend',
   GW_ERR_UPSTREAM_HANDSHAKE: 'a WebSocket backend refused the upgrade or answered it in a way the gateway cannot use',
+  GW_ERR_UPSTREAM_PREPARED: 'the gateway closed a prepared connection: its backend sent more than maximum.pending.bytes before a client took it',
   // (upstream codes end)
 
   // ── listener / gateway ───────────────────────────────────────────────────────────────────────────────────

@@ -29,11 +29,22 @@ import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason } from './close.js';
 import type { End, EndSink, Ending } from './ends.js';
 import { PendingWrites, WRITE_OVERHEAD_BYTES } from './pending.js';
 
+/** A chunk read, or a message: what one side sent before the pipe began. */
+export interface Payload {
+  readonly data: Buffer | readonly Buffer[];
+  readonly binary: boolean;
+}
+
 export interface PipeOptions {
   /** maximum.pending.bytes: bytes queued per direction before the source is paused; resumes at half. */
   maximumPendingBytes: number;
   /** What the downstream sent before the upstream was connected (deferred connect), written first. */
-  initial?: readonly { readonly data: Buffer | readonly Buffer[]; readonly binary: boolean }[] | undefined;
+  initial?: readonly Payload[] | undefined;
+  /**
+   * What the upstream sent before the pipe began (a connection opened ahead of its client: a greeting), written to
+   * the downstream first, in order, ahead of anything the upstream sends next.
+   */
+  held?: readonly Payload[] | undefined;
   /** How long to wait for a closing handshake / final flush before destroying. Default 5 s. */
   closeTimeoutMs?: number | undefined;
   /** Live byte counts (downstream → upstream as `bytesIn`), added to as payload is forwarded. */
@@ -43,7 +54,7 @@ export interface PipeOptions {
 export interface PipeResult {
   /** Bytes handed to the upstream (`initial` included): payload only, no frame headers. */
   bytesDownstreamToUpstream: number;
-  /** Bytes handed to the downstream: payload only. */
+  /** Bytes handed to the downstream (`held` included): payload only. */
   bytesUpstreamToDownstream: number;
   /**
    * Who ended the pipe: 'downstream' when the client closed (close frame, FIN, or the connection lost); 'upstream'
@@ -105,6 +116,7 @@ class Fuse {
   readonly #closeTimeoutMs: number;
   /** Written first at start(), then let go. */
   #initial: PipeOptions['initial'];
+  #held: PipeOptions['held'];
   readonly #traffic: PipeOptions['traffic'];
   /** downstream → upstream, and back. */
   readonly #toUpstream: Direction;
@@ -138,6 +150,7 @@ class Fuse {
     this.#resumeAt = Math.floor(this.#max / 2);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     this.#initial = options.initial;
+    this.#held = options.held;
     this.#traffic = options.traffic;
     this.#toUpstream = new Direction(down, up);
     this.#toDownstream = new Direction(up, down);
@@ -146,12 +159,21 @@ class Fuse {
   start(): void {
     if (this.#down.kind === 'bytes') this.#up.forBytes?.();
     if (this.#up.kind === 'bytes') this.#down.forBytes?.();
+    // What the backend sent before its client came goes first: written before the upstream is attached, so that an
+    // end the upstream reports at attach (it closed meanwhile) follows it.
+    const held = this.#held;
+    this.#held = undefined;
+    for (const m of held ?? []) this.#forward(this.#toDownstream, m.data, m.binary);
     this.#up.attach(this.#sink('upstream'));
     // What the client sent while the backend was being connected goes first, ahead of what it sends next.
     const initial = this.#initial;
     this.#initial = undefined;
     for (const m of initial ?? []) this.#forward(this.#toUpstream, m.data, m.binary);
     this.#down.attach(this.#sink('downstream'));
+    // Attaching an end resumes its reading (ends.ts): one whose direction what went first has already filled past
+    // the limit is paused again, or it would be read without bound until that direction drained.
+    if (this.#toDownstream.paused) this.#up.pause();
+    if (this.#toUpstream.paused) this.#down.pause();
   }
 
   #sink(side: Side): EndSink {

@@ -2,7 +2,8 @@
  * Kaazing's `proxy` service: each client gets its own connection to the service's `<connect>` target and the two
  * are fused (src/pipe/fuse.ts), whatever each side's transport: a WebSocket or a byte stream. Connecting happens
  * when the client is accepted (`immediate`), on its first message (`deferred`), or not at all when a connection
- * kept ready (`prepared`) is at hand. With `maximum.recovery.interval` set, a failed connect takes the service's
+ * kept ready (`prepared`) is at hand; what that connection's backend sent before the client came is the client's
+ * first bytes (prepared-upstream.ts). With `maximum.recovery.interval` set, a failed connect takes the service's
  * accepts down until a backoff probe reaches the backend again.
  */
 import type { Logger } from 'pino';
@@ -10,12 +11,13 @@ import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import { closeReason } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
-import { fuse } from '../pipe/fuse.js';
+import { fuse, type Payload } from '../pipe/fuse.js';
 import { PreparedConnections } from '../upstream/prepared.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { Recovery } from '../upstream/recovery.js';
 import { closeAll, closeWithDeadline } from './close-all.js';
 import { logClosed, logOpened } from './connection-log.js';
+import { preparedUpstreams, type PreparedUpstream } from './prepared-upstream.js';
 import type { ClientRequest, ConnectionContext, OpenedUpstream, Service } from './types.js';
 
 /**
@@ -32,12 +34,14 @@ export interface ProxyDependencies {
   readonly log: Logger;
 }
 
-type Payload = { readonly data: Buffer | readonly Buffer[]; readonly binary: boolean };
-
-/** A backend connected for a client, and what the client sent while it was being connected (written first). */
+/**
+ * A backend connected for a client, what the client sent while it was being connected, and what a prepared
+ * connection's backend sent before the client came: each written first, to its side.
+ */
 interface Connected {
   readonly upstream: End;
   readonly early: readonly Payload[];
+  readonly held: readonly Payload[] | undefined;
 }
 
 export class ProxyService implements Service {
@@ -45,7 +49,7 @@ export class ProxyService implements Service {
   readonly #upstream: string;
   readonly #recovery: Recovery | undefined;
   /** `connect.strategy prepared`: backend connections kept open ahead of clients. */
-  readonly #prepared: PreparedConnections<End> | undefined;
+  readonly #prepared: PreparedConnections<PreparedUpstream> | undefined;
   /** Each client from handle() until its close line is written, so stop() returns only once every one is. */
   readonly #open = new Set<End>();
   /** Called once #open is empty (stop() waiting for the last close line). */
@@ -61,18 +65,19 @@ export class ProxyService implements Service {
     this.#upstream = upstream;
     const count = config.properties.connectStrategy === 'prepared' ? config.properties.preparedConnectionCount : 0;
     if (count > 0) {
-      this.#prepared = new PreparedConnections<End>({
+      this.#prepared = new PreparedConnections<PreparedUpstream>({
         count,
         name: upstream,
-        open: async (cancellation) => (await deps.open(undefined, undefined, cancellation)).end,
-        onClose: (end, onClosed) => {
-          // Idle, a backend has nothing to say before its client does: one that speaks is replaced, not misread.
-          end.attach({ data: () => end.destroy(), ended: () => end.destroy(), failed: () => end.destroy(), closed: onClosed });
-          return () => end.detach();
-        },
-        destroy: (end) => end.destroy(),
+        ...preparedUpstreams({
+          open: deps.open,
+          upstream,
+          maximumHeldBytes: config.properties.maximumPendingBytes,
+          log: deps.log,
+        }),
       });
-      this.#prepared.on('down', (err: unknown) => deps.log.warn({ upstream, reason: err instanceof Error ? err.message : String(err) }, `service ${config.name}: no prepared connection to ${upstream}; clients connect directly meanwhile`));
+      const described = (err: unknown) => ({ upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) });
+      this.#prepared.on('down', (err: unknown) => deps.log.warn(described(err), `service ${config.name}: no prepared connection to ${upstream}; clients connect directly meanwhile`));
+      this.#prepared.on('dropped', (err: unknown) => deps.log.warn(described(err), `service ${config.name}: a prepared connection to ${upstream} was closed by the gateway; opening another`));
       this.#prepared.on('up', () => deps.log.info({ upstream }, `service ${config.name}: prepared connections to ${upstream} restored`));
     }
     const maxIntervalMs = config.properties.maximumRecoveryIntervalS * 1000;
@@ -188,6 +193,7 @@ export class ProxyService implements Service {
     });
 
     let upstream: End;
+    let held: Payload[] | undefined;
     try {
       if (opened) {
         upstream = opened;
@@ -200,7 +206,9 @@ export class ProxyService implements Service {
           });
         }
         downstream.pause();
-        upstream = this.#prepared?.take() ?? (await this.#deps.open(ctx, undefined, cancellation)).end;
+        const prepared = this.#prepared?.take();
+        held = prepared?.held;
+        upstream = prepared?.end ?? (await this.#deps.open(ctx, undefined, cancellation)).end;
       }
     } catch (err) {
       downstream.detach();
@@ -227,14 +235,15 @@ export class ProxyService implements Service {
       closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
       return undefined;
     }
-    return { upstream, early };
+    return { upstream, early, held };
   }
 
   /** Pipes until both sides have closed, then writes the close line. */
-  #pipe(downstream: End, ctx: ConnectionContext, { upstream, early }: Connected): void {
+  #pipe(downstream: End, ctx: ConnectionContext, { upstream, early, held }: Connected): void {
     void fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
       initial: early.length > 0 ? early : undefined,
+      held: held !== undefined && held.length > 0 ? held : undefined,
       traffic: ctx.traffic,
     }).then((result) => {
       try {

@@ -4,19 +4,23 @@
  * ready; `take()` hands one out and at once starts opening its replacement. It never waits: with none ready the
  * caller connects as it would without the pool.
  *
- * What a connection is stays outside: the pool gets a factory and two adapters (how to learn that one closed, how
- * to destroy one), so it serves WebSockets and sockets alike and tests drive it with fakes.
+ * What a connection is stays outside: the pool gets a factory and two adapters (how to learn that one can no longer
+ * be handed out, and why; how to destroy one), so it serves WebSockets and sockets alike and tests drive it with
+ * fakes. What a backend sends on a connection while it waits is the adapter's to keep for the client that takes it.
  *
  * When opening fails, the pool stops opening and retries one connection after 1, 2, 4 … s, capped at
  * `maxRetryIntervalMs` (the Recovery state machine), then fills again once one succeeds. A ready connection that
- * closes while idle is dropped and replaced; one that closes sooner than `minLifetimeMs` after it opened counts
- * as a failed open, so that a backend that accepts and at once hangs up is not reconnected to in a tight loop.
+ * ends while idle is dropped and replaced; one that ends sooner than `minLifetimeMs` after it opened counts as a
+ * failed open, so that a backend that accepts and at once hangs up is not reconnected to in a tight loop. Who ended
+ * it (the backend, or the gateway, through its adapter) is said in what the pool reports.
  *
  * Events:
- * - `'down'` (error: unknown): opening failed (or a connection closed right after opening); only retries run now.
- *   It says the pool cannot keep connections ready, which is not always that the backend is unreachable.
+ * - `'down'` (error: GatewayError): opening failed (or a connection ended right after opening); only retries run
+ *   now. It says the pool cannot keep connections ready, which is not always that the backend is unreachable.
  * - `'retry'` (error: unknown, delayMs: number): a retry failed; the next one runs after delayMs.
  * - `'up'` (): a retry succeeded; the pool fills again.
+ * - `'dropped'` (error: GatewayError): the adapter closed a ready connection that had lived past `minLifetimeMs`
+ *   (`GW_ERR_UPSTREAM_PREPARED`: its backend sent more than it holds for a client); it is replaced.
  */
 import { EventEmitter } from 'node:events';
 import { GatewayError } from '../errors.js';
@@ -30,10 +34,11 @@ export interface PreparedOptions<T> {
   /** Opens one connection; the cancellation fires when the pool stops. */
   open: (cancellation: Cancellation) => Promise<T>;
   /**
-   * Calls `onClosed` once when `connection` closes (at once if it already has); returns a function that removes
-   * that listener.
+   * Calls `onClosed` once when `connection` can no longer be handed out: it closed or failed, or the adapter is
+   * closing it (at once if it already has), with how it ended where the adapter knows; returns a function that
+   * stops watching it, called when the connection is taken, has ended, or the pool stops.
    */
-  onClose: (connection: T, onClosed: () => void) => () => void;
+  onClose: (connection: T, onClosed: (ending?: IdleEnding) => void) => () => void;
   /** Closes a connection nobody took (at stop(), or one opened after it). */
   destroy: (connection: T) => void;
   /** The longest wait between retries, in ms. Default 30 000. */
@@ -46,6 +51,17 @@ export interface PreparedOptions<T> {
   setTimer?: SetTimer | undefined;
   /** Clock in ms for minLifetimeMs (default performance.now); injected by tests. */
   now?: (() => number) | undefined;
+}
+
+/** How a ready connection ended while it waited, as its adapter saw it. */
+export interface IdleEnding {
+  /**
+   * `closed`: the backend closed it cleanly (a FIN, a close frame); `failed`: it failed (a reset, an error, a
+   * WebSocket lost); `dropped`: the adapter closed it (its backend sent more than the adapter holds for a client).
+   */
+  readonly how: 'closed' | 'failed' | 'dropped';
+  /** What there is to add: a close code, the error (`error: ECONNRESET`), why the adapter closed it. */
+  readonly reason?: string | undefined;
 }
 
 export const DEFAULT_MAX_RETRY_INTERVAL_MS = 30_000;
@@ -63,7 +79,7 @@ function noop(): void {
 export class PreparedConnections<T> extends EventEmitter {
   readonly #count: number;
   readonly #open: (cancellation: Cancellation) => Promise<T>;
-  readonly #onClose: (connection: T, onClosed: () => void) => () => void;
+  readonly #onClose: (connection: T, onClosed: (ending?: IdleEnding) => void) => () => void;
   readonly #destroy: (connection: T) => void;
   readonly #minLifetimeMs: number;
   readonly #name: string;
@@ -174,21 +190,32 @@ export class PreparedConnections<T> extends EventEmitter {
     const idle: Idle = { openedAt: this.#now(), stopListening: noop };
     // Listed before listening: an adapter may report a connection that closed already at once.
     this.#idle.set(connection, idle);
-    idle.stopListening = this.#onClose(connection, () => this.#closedWhileIdle(connection));
+    idle.stopListening = this.#onClose(connection, (ending) => this.#endedWhileIdle(connection, ending));
   }
 
-  #closedWhileIdle(connection: T): void {
+  #endedWhileIdle(connection: T, ending: IdleEnding | undefined): void {
     const idle = this.#idle.get(connection);
     if (idle === undefined) return;
     this.#idle.delete(connection);
     idle.stopListening();
     if (this.#state !== 'running') return;
     const lived = this.#now() - idle.openedAt;
-    if (lived < this.#minLifetimeMs) {
-      this.#recovery.reportFailure(
-        new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${this.#name} closed a prepared connection ${Math.round(lived)} ms after it opened`),
-      );
-    }
+    if (lived < this.#minLifetimeMs) this.#recovery.reportFailure(this.#describe(ending, lived));
+    else if (ending?.how === 'dropped') this.emit('dropped', this.#describe(ending, lived));
     this.#fill();
+  }
+
+  /** What happened to an idle connection, naming who ended it: the backend, or the gateway. */
+  #describe(ending: IdleEnding | undefined, lived: number): GatewayError {
+    const after = `${Math.round(lived)} ms after it opened`;
+    const reason = ending?.reason;
+    switch (ending?.how) {
+      case 'dropped':
+        return new GatewayError('GW_ERR_UPSTREAM_PREPARED', `the gateway closed a prepared connection to ${this.#name} ${after}${reason === undefined ? '' : `: ${reason}`}`);
+      case 'failed':
+        return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `a prepared connection to ${this.#name} failed ${after}${reason === undefined ? '' : `: ${reason}`}`);
+      default:
+        return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${this.#name} closed a prepared connection ${after}${reason === undefined ? '' : ` (${reason})`}`);
+    }
   }
 }

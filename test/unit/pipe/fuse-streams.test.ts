@@ -7,6 +7,7 @@ import { StreamEnd, WebSocketEnd } from '../../../src/pipe/ends.js';
 import { fuse } from '../../../src/pipe/fuse.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { testPki } from '../../helpers/pki.js';
+import { readBytes } from '../../helpers/ws-rig.js';
 
 /** A connected pair of sockets on loopback, both ends allowed to stay half-open. */
 async function socketPair(): Promise<{ near: net.Socket; far: net.Socket; close: () => void }> {
@@ -35,6 +36,42 @@ test('byte stream to byte stream: a client half-close is passed on, and the resp
   assert.equal(r.bytesDownstreamToUpstream, 7);
   assert.equal(r.bytesUpstreamToDownstream, 'response to request'.length);
   assert.equal(r.forced, false);
+});
+
+test('what the backend sent before the pipe (held) reaches the client first, in order, ahead of what it sends next, and is counted', async (t) => {
+  const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
+  const back = closing(t, await socketPair()); // near: the gateway's upstream socket; far: the backend
+  destroying(t, front, back);
+  // Sent before the pipe but not yet read by the gateway: it must come after what was held.
+  back.far.write('250 next\r\n');
+  const held = [Buffer.from('220 mail.example.com '), Buffer.from('ready\r\n')].map((data) => ({ data, binary: true }));
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, held });
+  let received = '';
+  front.far.on('data', (d: Buffer) => (received += d.toString()));
+  back.far.end();
+  await event(front.far, 'end', 'the client to see the end', WAIT_MS);
+  assert.equal(received, '220 mail.example.com ready\r\n250 next\r\n');
+  front.far.end();
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.bytesUpstreamToDownstream, received.length);
+});
+
+test('held bytes past maximumPendingBytes leave the backend paused when the pipe starts, until the client has read them', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  destroying(t, front, back);
+  front.far.pause();
+  const held = [{ data: Buffer.alloc(4096, 'g'), binary: true }];
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 1024, held });
+  // Attaching the backend resumed it; what went first already filled the direction, so it is paused again.
+  assert.equal(back.near.isPaused(), true, 'the backend is not read while the held bytes are queued');
+  const all = readBytes(front.far, 4096 + 5);
+  front.far.resume();
+  back.far.end('after');
+  assert.equal((await all).toString(), 'g'.repeat(4096) + 'after');
+  front.far.end();
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.bytesUpstreamToDownstream, 4096 + 5);
 });
 
 test('byte stream to WebSocket: a client half-close becomes a close frame, and what the backend sent before its close still arrives', async (t) => {
@@ -81,6 +118,16 @@ function answerInPieces(socket: net.Socket, count: number, gapMs: number): void 
 function closing<T extends { close(): void }>(t: { after(fn: () => void): void }, pair: T): T {
   t.after(() => pair.close());
   return pair;
+}
+
+/** Destroys the sockets of `pairs` when the test ends, so that one that fails leaves no pipe open. */
+function destroying(t: { after(fn: () => void): void }, ...pairs: { near: net.Socket; far: net.Socket }[]): void {
+  t.after(() => {
+    for (const { near, far } of pairs) {
+      near.destroy();
+      far.destroy();
+    }
+  });
 }
 
 /** A backend that answers once it has the whole request, that is once it sees the FIN: `response to REQUEST`. */

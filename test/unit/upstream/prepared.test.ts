@@ -4,7 +4,7 @@ import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
 import type net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { PreparedConnections, type PreparedOptions } from '../../../src/upstream/prepared.js';
+import { PreparedConnections, type IdleEnding, type PreparedOptions } from '../../../src/upstream/prepared.js';
 import type { Cancellation } from '../../../src/upstream/cancellation.js';
 import { createWebSocketConnector, type UpstreamWebSocket } from '../../../src/upstream/ws-connector.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -17,8 +17,9 @@ class FakeConnection extends EventEmitter {
   constructor(readonly id: number) {
     super();
   }
-  close(): void {
-    this.emit('close');
+  /** The connection ends while idle, as its adapter would report it. */
+  close(ending?: IdleEnding): void {
+    this.emit('close', ending);
   }
 }
 
@@ -188,6 +189,41 @@ test('a connection that closes right after opening counts as a failed open, so r
   timers.fire();
   await backend.succeedNext();
   assert.deepEqual(events.slice(1), ['up']);
+  p.stop();
+});
+
+test('what the pool reports names who ended an idle connection: the backend, a failure, or the gateway', async () => {
+  const backend = new FakeBackend();
+  const { pool: p, timers, clock, events } = pool(backend, { count: 1, minLifetimeMs: 1000 });
+  const dropped: string[] = [];
+  p.on('dropped', (e: GatewayError) => dropped.push(`${e.code}: ${e.message}`));
+  p.start();
+  let c = await backend.succeedNext();
+  clock.now += 5;
+  c.close({ how: 'dropped', reason: 'it sent too much' });
+  assert.deepEqual(events, ['down: the gateway closed a prepared connection to ws://app:8080/x 5 ms after it opened: it sent too much']);
+  timers.fire();
+  c = await backend.succeedNext();
+  clock.now += 3;
+  c.close({ how: 'failed', reason: 'error: ECONNRESET' });
+  timers.fire();
+  c = await backend.succeedNext();
+  clock.now += 7;
+  c.close({ how: 'closed', reason: '1001 going away' });
+  assert.deepEqual(events.slice(1), [
+    'up',
+    'down: a prepared connection to ws://app:8080/x failed 3 ms after it opened: error: ECONNRESET',
+    'up',
+    'down: ws://app:8080/x closed a prepared connection 7 ms after it opened (1001 going away)',
+  ]);
+  // One the gateway closes after it lived is replaced at once, and said so; the pool stays up.
+  timers.fire();
+  c = await backend.succeedNext();
+  clock.now += 60_000;
+  c.close({ how: 'dropped', reason: 'it sent too much' });
+  assert.deepEqual(dropped, ['GW_ERR_UPSTREAM_PREPARED: the gateway closed a prepared connection to ws://app:8080/x 60000 ms after it opened: it sent too much']);
+  assert.equal(p.up, true);
+  assert.equal(backend.unsettled, 1, 'replaced at once');
   p.stop();
 });
 
