@@ -6,7 +6,8 @@
  * A reload keeps every bound socket whose address is still configured and hands it the new routes, TLS material,
  * limits and options; binds the addresses that appear (before anything changes, so a failed bind changes nothing);
  * stops accepting on the ones that disappear. Established connections keep the service instance they started
- * with; an old instance is stopped once its last connection has closed. Connections whose accept is gone are
+ * with; an old instance closes its idle prepared connections at once and is stopped once its last connection has
+ * closed. Connections whose accept is gone are
  * closed with 1001, spread over the drain timeout; live connections that the new rules refuse are closed with 1008.
  */
 import type { AddressInfo } from 'node:net';
@@ -306,6 +307,10 @@ export class Gateway {
     this.#reportCertificates();
     const bound = added.flatMap((l) => this.#announce(l));
     for (const s of next.services) s.start?.();
+    const prepared = this.#stopPreparing(current.services, 'service reconfigured');
+    if (prepared > 0) {
+      this.#log.info({ preparedConnections: prepared }, `${prepared} idle prepared connection${prepared === 1 ? '' : 's'} of the replaced configuration: closing ${prepared === 1 ? 'it' : 'them'} (1001, or a FIN)`);
+    }
     for (const s of current.services) this.#retire(s);
     this.#watchCrls();
 
@@ -332,7 +337,20 @@ export class Gateway {
     return bound;
   }
 
-  /** A service instance replaced by a reload is stopped once it serves nobody (its prepared connections, recovery). */
+  /**
+   * Closes the prepared connections of `services` nobody took (1001 with `reason`, or a FIN); stop() waits for them.
+   * Returns how many.
+   */
+  #stopPreparing(services: readonly Service[], reason: string): number {
+    let closing = 0;
+    for (const s of services) closing += s.stopPreparing?.(reason) ?? 0;
+    return closing;
+  }
+
+  /**
+   * A service instance replaced by a reload takes no new client: its prepared connections are closed at once, and
+   * it is stopped (recovery, the rest) once it serves nobody.
+   */
   #retire(service: Service): void {
     this.#retiring.add(service);
     this.#sessions.whenEmpty(service, () => {
@@ -450,11 +468,17 @@ export class Gateway {
     if (this.#lifecycle !== 'started') return this.#draining ?? this.stop();
     this.#lifecycle = 'draining';
     const sessions = [...this.#sessions];
-    this.#log.info({ connections: sessions.length, drainTimeoutMs: this.#drainTimeoutMs }, `Draining: not accepting; closing ${sessions.length} connection${sessions.length === 1 ? '' : 's'} (1001) over ${this.#drainTimeoutMs / 1000} s`);
     for (const stop of this.#stopWatching.splice(0)) stop();
     // A listener of management services only keeps answering (/readyz says 503 now) until the stop; the others take
     // no new connection but finish the handshakes already under way, so that no client that had connected is lost.
     for (const l of this.#state.listeners) if (!l.routes.every((r) => r.service.config.type === 'management.http')) l.stopAccepting();
+    // Prepared connections serve no client: nobody would reconnect at once, so they are closed now, not spread.
+    const prepared = this.#stopPreparing(this.#state.services, 'gateway shutting down');
+    const andPrepared = prepared === 0 ? '' : `, and ${prepared} idle prepared connection${prepared === 1 ? '' : 's'} to backends now`;
+    this.#log.info(
+      { connections: sessions.length, preparedConnections: prepared, drainTimeoutMs: this.#drainTimeoutMs },
+      `Draining: not accepting; closing ${sessions.length} connection${sessions.length === 1 ? '' : 's'} (1001) over ${this.#drainTimeoutMs / 1000} s${andPrepared}`,
+    );
     this.#draining = this.#closeSpread(sessions, 'gateway shutting down', () => undefined).then(() => this.stop());
     return this.#draining;
   }

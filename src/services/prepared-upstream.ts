@@ -1,6 +1,6 @@
 /**
  * The backend connections a proxy keeps ready for its clients (`connect.strategy prepared`, upstream/prepared.ts)
- * as ends: what happens on one while it waits.
+ * as ends: what happens on one while it waits, and how one nobody took is closed.
  *
  * A backend may speak first: an SMTP, FTP or SSH server greets each connection as it opens, and behind a central
  * gateway whatever its own backend writes first reaches a device's prepared connection the same way. What arrives
@@ -8,9 +8,12 @@
  * (fuse's `held`). The connection is read all the while, so that a backend closing it is seen and it is replaced.
  * What is held is bounded by `maximum.pending.bytes`, counted as the pipe counts what it queues (each chunk or
  * message with its overhead): a backend that sends more than that to a connection nobody reads has it closed by the
- * gateway and replaced, and the pool says so (GW_ERR_UPSTREAM_PREPARED). That close is a client's: a close frame
- * (1001, going away) to a WebSocket backend, a FIN to a byte stream, read until the backend has closed too and
- * destroyed only if it has not within the grace period (close-all.ts).
+ * gateway and replaced, and the pool says so (GW_ERR_UPSTREAM_PREPARED).
+ *
+ * The gateway closes a connection as it closes a client's, never by dropping it: a close frame (1001, going away) to
+ * a WebSocket backend, a FIN to a byte stream, read until the backend has closed too and destroyed only if it has
+ * not within the grace period (close-all.ts). A central gateway behind a device that stops then sees the device go
+ * away, not a connection lost, and ends its own backend with a FIN rather than a reset.
  */
 import type { Logger } from 'pino';
 import { CLOSE_GOING_AWAY, CLOSE_NORMAL } from '../pipe/close.js';
@@ -34,16 +37,20 @@ export interface PreparedUpstreamOptions {
   readonly upstream: string;
   /** `maximum.pending.bytes`: the most one connection holds for its client. */
   readonly maximumHeldBytes: number;
+  /** The close frame's reason when a connection nobody took is closed (the gateway stops, a reload replaced the service). */
+  readonly closeReason: () => string;
   /** The service's: a connection that begins to hold what its backend sent says so once, at debug. */
   readonly log: Logger;
 }
 
+function noop(): void {}
+
 /** The opener and adapters a PreparedConnections pool of a proxy service is built with. */
-export function preparedUpstreams(options: PreparedUpstreamOptions): Pick<PreparedOptions<PreparedUpstream>, 'open' | 'onClose' | 'destroy'> {
+export function preparedUpstreams(options: PreparedUpstreamOptions): Pick<PreparedOptions<PreparedUpstream>, 'open' | 'onClose' | 'close'> {
   return {
     open: async (cancellation) => ({ end: (await options.open(undefined, undefined, cancellation)).end, held: [] }),
     onClose: (connection, onEnded) => watchIdle(connection, onEnded, options),
-    destroy: ({ end }) => end.destroy(),
+    close: ({ end }) => closeWithDeadline(end, CLOSE_GOING_AWAY, options.closeReason()).then(noop),
   };
 }
 
@@ -98,8 +105,8 @@ function watchIdle(connection: PreparedUpstream, onEnded: (ending: IdleEnding) =
     if (!watching) return;
     watching = false;
     end.detach();
-    // Not read again until its next owner attaches (the pipe), so that nothing it sends in between is read with no
-    // one to take it.
+    // Not read again until its next owner attaches (the pipe, or the close at stop()), so that nothing it sends in
+    // between is read with no one to take it.
     end.pause();
   };
 }

@@ -50,6 +50,8 @@ export class ProxyService implements Service {
   readonly #recovery: Recovery | undefined;
   /** `connect.strategy prepared`: backend connections kept open ahead of clients. */
   readonly #prepared: PreparedConnections<PreparedUpstream> | undefined;
+  /** What a prepared connection nobody took is told when it is closed. */
+  #preparedCloseReason = 'gateway shutting down';
   /** Each client from handle() until its close line is written, so stop() returns only once every one is. */
   readonly #open = new Set<End>();
   /** Called once #open is empty (stop() waiting for the last close line). */
@@ -72,6 +74,7 @@ export class ProxyService implements Service {
           open: deps.open,
           upstream,
           maximumHeldBytes: config.properties.maximumPendingBytes,
+          closeReason: () => this.#preparedCloseReason,
           log: deps.log,
         }),
       });
@@ -265,12 +268,26 @@ export class ProxyService implements Service {
     this.#prepared?.start();
   }
 
+  stopPreparing(reason: string): number {
+    const pool = this.#prepared;
+    if (pool === undefined) return 0;
+    // Read by the pool's close adapter as it closes them, below; a later call finds none left.
+    this.#preparedCloseReason = reason;
+    const ready = pool.ready;
+    void pool.stop();
+    return ready;
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#recovery?.stop();
-    this.#prepared?.stop();
+    this.stopPreparing('gateway shutting down');
     // Each is either piped (the pipe sees the close and ends the backend too) or still connecting (it sees the
-    // client go and gives up): either way its run then finishes.
-    await closeAll(this.#open, () => (this.#open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve))));
+    // client go and gives up): either way its run then finishes. The prepared connections nobody took are closed as
+    // clients are, and waited for alike.
+    await Promise.all([
+      this.#prepared?.stop(),
+      closeAll(this.#open, () => (this.#open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve)))),
+    ]);
   }
 }

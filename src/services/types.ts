@@ -98,6 +98,12 @@ export interface Service {
   handleRequest?(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void;
   /** Starts what runs ahead of clients (prepared connections); called once the listeners are bound. */
   start?(): void;
+  /**
+   * Stops what runs ahead of clients, for a drain or a reload that replaced the service: the prepared connections
+   * no client took are closed as clients are (a close frame with 1001 and `reason` to a WebSocket backend, a FIN to a
+   * byte stream) and no more are opened; clients are not touched. Returns how many it closes; stop() waits for them.
+   */
+  stopPreparing?(reason: string): number;
   /** Closes every connection the service owns (1001, going away, to WebSocket clients). Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * caller connects as it would without the pool.
  *
  * What a connection is stays outside: the pool gets a factory and two adapters (how to learn that one can no longer
- * be handed out, and why; how to destroy one), so it serves WebSockets and sockets alike and tests drive it with
+ * be handed out, and why; how to close one), so it serves WebSockets and sockets alike and tests drive it with
  * fakes. What a backend sends on a connection while it waits is the adapter's to keep for the client that takes it.
  *
  * When opening fails, the pool stops opening and retries one connection after 1, 2, 4 … s, capped at
@@ -39,8 +39,11 @@ export interface PreparedOptions<T> {
    * stops watching it, called when the connection is taken, has ended, or the pool stops.
    */
   onClose: (connection: T, onClosed: (ending?: IdleEnding) => void) => () => void;
-  /** Closes a connection nobody took (at stop(), or one opened after it). */
-  destroy: (connection: T) => void;
+  /**
+   * Closes a connection nobody took (at stop(), or one opened after it) as a client's is closed: gracefully, within
+   * a deadline of the adapter's. Resolves once it is closed; never rejects.
+   */
+  close: (connection: T) => Promise<void>;
   /** The longest wait between retries, in ms. Default 30 000. */
   maxRetryIntervalMs?: number | undefined;
   /** A ready connection closing sooner than this after it opened counts as a failed open. Default 1000 ms. */
@@ -80,16 +83,18 @@ export class PreparedConnections<T> extends EventEmitter {
   readonly #count: number;
   readonly #open: (cancellation: Cancellation) => Promise<T>;
   readonly #onClose: (connection: T, onClosed: (ending?: IdleEnding) => void) => () => void;
-  readonly #destroy: (connection: T) => void;
+  readonly #close: (connection: T) => Promise<void>;
   readonly #minLifetimeMs: number;
   readonly #name: string;
   readonly #now: () => number;
   readonly #recovery: Recovery;
-  readonly #stopped = new Cancellation();
+  readonly #cancellation = new Cancellation();
   /** Ready connections in the order they opened: take() hands out the oldest, so each is used in turn. */
   readonly #idle = new Map<T, Idle>();
   #opening = 0;
   #state: 'new' | 'running' | 'stopped' = 'new';
+  /** Settled once the connections idle at stop() are closed. */
+  #stopped: Promise<void> | undefined;
 
   constructor(opts: PreparedOptions<T>) {
     super();
@@ -99,7 +104,7 @@ export class PreparedConnections<T> extends EventEmitter {
     this.#count = opts.count;
     this.#open = opts.open;
     this.#onClose = opts.onClose;
-    this.#destroy = opts.destroy;
+    this.#close = opts.close;
     this.#minLifetimeMs = opts.minLifetimeMs ?? DEFAULT_MIN_LIFETIME_MS;
     this.#name = opts.name ?? 'the backend';
     this.#now = opts.now ?? (() => performance.now());
@@ -149,18 +154,24 @@ export class PreparedConnections<T> extends EventEmitter {
     return connection;
   }
 
-  /** Destroys the connections nobody took and stops opening and retrying. Safe to call twice. */
-  stop(): void {
-    if (this.#state === 'stopped') return;
+  /**
+   * Closes the connections nobody took (as the adapter closes them: gracefully) and stops opening and retrying.
+   * Resolves once they are closed; every call returns the same promise.
+   */
+  stop(): Promise<void> {
+    if (this.#stopped) return this.#stopped;
     this.#state = 'stopped';
     this.#recovery.stop();
-    this.#stopped.cancel(new GatewayError('GW_ERR_STATE', `the prepared connections to ${this.#name} were stopped`));
+    this.#cancellation.cancel(new GatewayError('GW_ERR_STATE', `the prepared connections to ${this.#name} were stopped`));
     const idle = [...this.#idle];
     this.#idle.clear();
+    const closing: Promise<void>[] = [];
     for (const [connection, { stopListening }] of idle) {
       stopListening();
-      this.#destroy(connection);
+      closing.push(this.#close(connection));
     }
+    this.#stopped = Promise.all(closing).then(() => undefined);
+    return this.#stopped;
   }
 
   #fill(): void {
@@ -177,12 +188,12 @@ export class PreparedConnections<T> extends EventEmitter {
     this.#opening++;
     let connection: T;
     try {
-      connection = await this.#open(this.#stopped);
+      connection = await this.#open(this.#cancellation);
     } finally {
       this.#opening--;
     }
     if (this.#state !== 'running') {
-      this.#destroy(connection);
+      void this.#close(connection);
       return;
     }
     // No count check is needed here: opens start only below the count, and while down (when the retry opens one)

@@ -1,18 +1,22 @@
 /**
  * A proxy's prepared connections (services/prepared-upstream.ts) in a real pool, to real backends on port 0: what a
- * backend sends before a client comes is held for that client, and a connection holding too much is closed by the
- * gateway (and said so).
+ * backend sends before a client comes is held for that client, a connection holding too much is closed by the
+ * gateway (and said so), and one nobody took is closed as a client's is: a FIN, or a close frame with 1001.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import type net from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServiceConfig } from '../../../src/config/types.js';
 import type { GatewayError } from '../../../src/errors.js';
 import type { Payload } from '../../../src/pipe/fuse.js';
 import { preparedUpstreams, type PreparedUpstream } from '../../../src/services/prepared-upstream.js';
 import { streamUpstream } from '../../../src/services/stream-upstream.js';
+import { webSocketUpstream } from '../../../src/services/websocket-upstream.js';
 import { createConnector, type Connector } from '../../../src/upstream/connector.js';
 import { PreparedConnections } from '../../../src/upstream/prepared.js';
+import { createWebSocketConnector } from '../../../src/upstream/ws-connector.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { memoryLog } from '../../helpers/memory-log.js';
 import { serviceConfig } from '../../helpers/service-config.js';
@@ -38,7 +42,7 @@ function pool(open: ReturnType<typeof streamUpstream>['open'], upstream: string,
   return new PreparedConnections<PreparedUpstream>({
     count: 1,
     name: upstream,
-    ...preparedUpstreams({ open, upstream, maximumHeldBytes, log: memoryLog().log }),
+    ...preparedUpstreams({ open, upstream, maximumHeldBytes, closeReason: () => 'gateway shutting down', log: memoryLog().log }),
   });
 }
 
@@ -87,7 +91,7 @@ test('what a backend sends first is held for the client that takes the connectio
   assert.equal(await within(echoed, 'the echo on the taken connection'), 'EHLO device-1\r\n');
   taken.end.detach();
   taken.end.destroy();
-  p.stop();
+  await p.stop();
 });
 
 test('a connection whose backend sends more than maximum.pending.bytes before a client comes is closed by the gateway with a FIN, and the log says so', async (t) => {
@@ -108,5 +112,63 @@ test('a connection whose backend sends more than maximum.pending.bytes before a 
   assert.match(err.message, new RegExp(`^the gateway closed a prepared connection to ${upstream} \\d+ ms after it opened: what ${upstream} sent before a client took it outgrew maximum.pending.bytes \\(1000\\)$`));
   if (!seen.has(first)) await event(first, 'end', 'the backend to see the end');
   assert.equal(seen.get(first), 'end', 'a FIN, not a reset');
-  p.stop();
+  await p.stop();
+});
+
+test('stop() ends an idle tcp:// connection with a FIN, and settles once it is closed', async (t) => {
+  const backend = await tcpServer(() => undefined);
+  t.after(() => backend.close());
+  const seen = endings(backend);
+  const config = tcpConfig(backend.port);
+  const p = pool(streamUpstream(config, createConnector(), undefined).open, config.connect?.uri ?? '');
+  p.start();
+  const [socket] = (await event<[net.Socket]>(backend.server, 'connection', 'the prepared connection')) as [net.Socket];
+  const closed = event(socket, 'close', 'the backend socket to close');
+  await within(
+    new Promise<void>((resolve) => {
+      const check = (): void => (p.ready === 1 ? resolve() : void setImmediate(check));
+      check();
+    }),
+    'the connection to be ready',
+  );
+  await within(p.stop(), 'the stop');
+  await closed;
+  assert.equal(seen.get(socket), 'end', 'a FIN, not a reset');
+});
+
+test('stop() closes an idle ws:// connection with 1001, not by dropping it', async (t) => {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  const closes: { code: number; reason: string }[] = [];
+  const connected = new Promise<WebSocket>((resolve) =>
+    wss.on('connection', (ws) => {
+      ws.on('error', () => undefined);
+      ws.on('close', (code: number, reason: Buffer) => closes.push({ code, reason: reason.toString() }));
+      resolve(ws);
+    }),
+  );
+  server.listen(0, '127.0.0.1');
+  await event(server, 'listening', 'the backend to listen');
+  t.after(() => {
+    wss.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const uri = `ws://127.0.0.1:${port}/`;
+  const config = serviceConfig({ name: 'bridge', type: 'proxy', connect: { uri, scheme: 'ws', host: '127.0.0.1', port, path: '/', position: { file: 't.xml' } } });
+  const p = pool(webSocketUpstream(config, createWebSocketConnector(), undefined).open, uri);
+  p.start();
+  const peer = await within(connected, 'the prepared connection');
+  await within(
+    new Promise<void>((resolve) => {
+      const check = (): void => (p.ready === 1 ? resolve() : void setImmediate(check));
+      check();
+    }),
+    'the connection to be ready',
+  );
+  const peerClosed = event(peer, 'close', 'the backend to see the close');
+  await within(p.stop(), 'the stop');
+  await peerClosed;
+  assert.deepEqual(closes, [{ code: 1001, reason: 'gateway shutting down' }]);
 });

@@ -13,7 +13,8 @@ import { FakeTimers } from '../../helpers/fake-timers.js';
 
 
 class FakeConnection extends EventEmitter {
-  destroyed = false;
+  /** Closed by the pool's close adapter. */
+  closedByPool = false;
   constructor(readonly id: number) {
     super();
   }
@@ -84,8 +85,9 @@ function pool(
       c.on('close', onClosed);
       return () => c.off('close', onClosed);
     },
-    destroy: (c) => {
-      c.destroyed = true;
+    close: (c) => {
+      c.closedByPool = true;
+      return Promise.resolve();
     },
     name: 'ws://app:8080/x',
     setTimer: timers.setTimer,
@@ -224,7 +226,30 @@ test('what the pool reports names who ended an idle connection: the backend, a f
   assert.deepEqual(dropped, ['GW_ERR_UPSTREAM_PREPARED: the gateway closed a prepared connection to ws://app:8080/x 60000 ms after it opened: it sent too much']);
   assert.equal(p.up, true);
   assert.equal(backend.unsettled, 1, 'replaced at once');
-  p.stop();
+  await p.stop();
+});
+
+test('stop() settles only once the idle connections have closed', async () => {
+  const backend = new FakeBackend();
+  let finishClosing: () => void = () => undefined;
+  const { pool: p } = pool(backend, {
+    count: 1,
+    close: () =>
+      new Promise<void>((resolve) => {
+        finishClosing = resolve;
+      }),
+  });
+  p.start();
+  await backend.succeedNext();
+  let settled = false;
+  const stopped = p.stop().then(() => {
+    settled = true;
+  });
+  await settle();
+  assert.equal(settled, false, 'still closing');
+  finishClosing();
+  await within(stopped, 'the stop');
+  assert.equal(settled, true);
 });
 
 test('a backend that accepts and hangs up every time is reconnected to after 1, 2, 4 … s, not every second', async () => {
@@ -271,7 +296,7 @@ test('an adapter may report a connection that closed already, at once', async ()
   p.stop();
 });
 
-test('stop() destroys idle connections, aborts opens, destroys late arrivals, stops retrying; safe twice', async () => {
+test('stop() closes idle connections, aborts opens, closes late arrivals, stops retrying; safe twice', async () => {
   const backend = new FakeBackend();
   const { pool: p, timers } = pool(backend, { count: 3 });
   p.start();
@@ -279,14 +304,15 @@ test('stop() destroys idle connections, aborts opens, destroys late arrivals, st
   const waiting = await backend.succeedNext();
   assert.equal(p.take(), handedOut);
   assert.equal(backend.unsettled, 2);
-  p.stop();
-  p.stop();
-  assert.equal(handedOut.destroyed, false, 'a taken connection is the caller’s');
-  assert.equal(waiting.destroyed, true);
+  const stopped = p.stop();
+  assert.equal(p.stop(), stopped, 'a second call gets the same promise');
+  await within(stopped, 'the stop');
+  assert.equal(handedOut.closedByPool, false, 'a taken connection is the caller’s');
+  assert.equal(waiting.closedByPool, true);
   assert.equal(waiting.listenerCount('close'), 0);
   assert.ok(backend.attempts.every((a) => a.cancellation.cancelled), 'opens in flight are cancelled');
   const late = await backend.succeedNext();
-  assert.equal(late.destroyed, true, 'a connection opened after stop() is destroyed');
+  assert.equal(late.closedByPool, true, 'a connection opened after stop() is closed');
   await backend.failNext();
   assert.equal(timers.armed, false, 'a failure after stop() schedules nothing');
   assert.equal(p.take(), undefined);
@@ -334,7 +360,13 @@ test('with real WebSockets: ready ones are open, taken ones are replaced, stop()
       websocket.on('close', onClosed);
       return () => websocket.off('close', onClosed);
     },
-    destroy: ({ websocket }) => websocket.terminate(),
+    close: ({ websocket }) =>
+      new Promise<void>((resolve) => {
+        websocket.once('close', () => resolve());
+        // The connector hands it over paused; the backend's answer to the close must be read.
+        websocket.resume();
+        websocket.close(1001, 'gateway shutting down');
+      }),
     name: target.uri,
   });
   /** Polled on each turn of the event loop: the pool reports no event when it has filled. */
@@ -356,8 +388,11 @@ test('with real WebSockets: ready ones are open, taken ones are replaced, stop()
   assert.equal(taken.websocket.readyState, WebSocket.OPEN);
   await until('a replacement', () => serverSide.length === 3 && p.ready === 2);
 
-  p.stop();
-  await until('the 2 idle ones to close at the backend', () => serverSide.filter((ws) => ws.readyState === WebSocket.CLOSED).length === 2);
+  const codes: number[] = [];
+  for (const ws of serverSide) ws.once('close', (code: number) => codes.push(code));
+  await within(p.stop(), 'the stop to close the idle ones');
+  await until('the 2 idle ones to close at the backend', () => codes.length === 2);
+  assert.deepEqual(codes, [1001, 1001]);
   const received = Promise.race(serverSide.map((ws) => once(ws, 'message') as Promise<[Buffer]>));
   taken.websocket.send('still here');
   const [message] = await within(received, 'the taken connection to carry a message');
