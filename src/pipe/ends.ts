@@ -165,7 +165,9 @@ export class StreamEnd implements End {
     // TCP handle, which is reset as the TLS socket is destroyed (resetOnClose).
     const tcp = s instanceof TLSSocket ? (s as unknown as { _parent?: unknown })._parent : s;
     if (tcp instanceof Socket && !(tcp instanceof TLSSocket) && !tcp.destroyed && !tcp.connecting) tcp.resetAndDestroy();
-    else if (s instanceof TLSSocket && !s.destroyed) resetOnClose(s);
+    // While its FIN is on its way (ended, not yet finished), libuv refuses the reset, and node then never closes the
+    // handle at all: such a socket is closed as before.
+    else if (s instanceof TLSSocket && !s.destroyed && !(s.writableEnded && !s.writableFinished)) resetOnClose(s);
     if (!s.destroyed) s.destroy();
   }
 }
@@ -173,23 +175,26 @@ export class StreamEnd implements End {
 /** What node keeps of a TLS socket that owns its TCP connection: the TLS handle, and under it the TCP handle. */
 interface OwnedTcpHandle {
   close(callback: () => void): void;
-  /** Closes with a reset (uv_tcp_close_reset); non-zero, without closing, when it cannot (a FIN already on its way). */
+  /**
+   * Closes with a reset (uv_tcp_close_reset); non-zero, without closing, when it cannot (a FIN already on its way).
+   * Node marks the handle closing either way, so a failed reset leaves it open for good: it is not tried then.
+   */
   reset(callback: () => void): number;
 }
 
 /**
  * Has the TCP handle under a TLS socket the gateway opened (tls.connect) close with a reset, so that the backend
  * cannot take a failure for a clean end: node closes that handle when the TLS socket is destroyed, and offers no
- * reset for it. Where the handle cannot be reset, it is closed as before.
+ * reset for it. Only for a socket with no shutdown pending (abort()), the one case in which libuv refuses a reset on
+ * Linux.
  */
 function resetOnClose(socket: TLSSocket): void {
   const tcp = (socket as unknown as { _handle?: { _parent?: Partial<OwnedTcpHandle> } | null })._handle?._parent;
   if (typeof tcp?.reset !== 'function' || typeof tcp.close !== 'function') return;
   const handle = tcp as OwnedTcpHandle;
-  const close = handle.close;
   const reset = handle.reset;
   handle.close = function closeWithReset(this: OwnedTcpHandle, callback: () => void): void {
-    if (reset.call(this, callback) !== 0) close.call(this, callback);
+    reset.call(this, callback);
   };
 }
 

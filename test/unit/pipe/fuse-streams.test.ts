@@ -417,3 +417,29 @@ test('a client that is reset reaches a TLS backend the gateway opened as a reset
   assert.equal((await failed)[0].code, 'ECONNRESET');
   assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
 });
+
+test('a TLS backend the gateway opened still closes when it fails while its FIN is on its way', async (t) => {
+  const { server: cert, ca } = testPki();
+  const backendSockets: TLSSocket[] = [];
+  const backend = createTlsServer({ cert: cert.cert, key: cert.key }, (s) => {
+    s.on('error', () => undefined);
+    backendSockets.push(s);
+  });
+  backend.listen(0, '127.0.0.1');
+  await event(backend, 'listening');
+  t.after(() => {
+    for (const s of backendSockets) s.destroy();
+    backend.close();
+  });
+  const upstream = tlsConnect({ port: (backend.address() as net.AddressInfo).port, host: '127.0.0.1', ca: ca.cert, servername: 'localhost' });
+  upstream.on('error', () => undefined);
+  await event(upstream, 'secureConnect', 'TLSSocket', WAIT_MS);
+  const closed = event(upstream, 'close', 'the upstream socket to close', WAIT_MS);
+  // The FIN is asked for, and the shutdown is under way (its close_notify written, the TCP shutdown queued) when the
+  // failure comes: a reset is refused then, and the socket must close all the same.
+  upstream.end();
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(upstream.writableEnded && !upstream.writableFinished, true, 'the shutdown is pending');
+  new StreamEnd(upstream).abort();
+  await closed;
+});
