@@ -19,6 +19,9 @@ export async function bindAll(listeners: readonly Listener[]): Promise<void> {
     }
   }
   if (failures.length === 0) return;
-  await Promise.all(listeners.map((l) => l.close()));
+  // A listener's close waits for the connections it accepted while the others were tried; none of them is served.
+  const closed = listeners.map((l) => l.close());
+  for (const l of listeners) l.destroyConnections();
+  await Promise.all(closed);
   throw failures.length === 1 ? failures[0] : new AggregateGatewayError('GW_ERR_BIND', failures);
 }
