@@ -390,8 +390,10 @@ export class Listener {
   }
 
   #closed(conn: DownstreamConnection): void {
-    // A client whose certificate was refused and that left without sending a request named no service: reported now.
+    // A client whose certificate was refused and that left without sending a request named no service: reported now,
+    // and written at once when close() has already flushed the refusal log, since nothing will flush it again.
     this.#report(conn);
+    if (this.#state === 'closed') this.#refusals.flush();
     conn.deadline?.cancel();
     if (conn.session) this.#options.sessions.release(conn.session);
     this.#connections.delete(conn);
