@@ -45,8 +45,11 @@ async function holding(t: { after(fn: () => unknown): void }, host: string, port
 
 test('a start with two addresses in use reports both, each at its accept, and closes again the address it did bind', async (t) => {
   const [first, second] = [await holding(t, '127.0.0.1'), await holding(t, '127.0.0.1')].map((s) => (s.address() as AddressInfo).port);
-  // Bound between the two failures; a port that is in use on 127.0.0.1 is free on 127.0.0.3 but for a coincidence.
-  const freeAccept = `ws://127.0.0.3:${first}/free`;
+  // Bound between the two failures: a port the system gave and took back just now.
+  const probe = await holding(t, '127.0.0.1');
+  const free = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const freeAccept = `ws://127.0.0.1:${free}/free`;
   const echo = (name: string, accept: string): string[] => ['  <service>', `    <name>${name}</name>`, `    <accept>${accept}</accept>`, '    <type>echo</type>', '  </service>'];
   const text = doc(...echo('one', `ws://127.0.0.1:${first}/one`), ...echo('free', freeAccept), ...echo('two', `ws://127.0.0.1:${second}/two`));
   const prepared = Gateway.prepare(config(parse(text)), { log: memoryLog().log });
@@ -64,5 +67,5 @@ test('a start with two addresses in use reports both, each at its accept, and cl
   );
   assert.deepEqual(prepared.gateway.listenerOverview().map((l) => l.listening), [false, false, false]);
   // The address that did bind is given back: it can be bound again at once.
-  await holding(t, '127.0.0.3', first);
+  await holding(t, '127.0.0.1', free);
 });

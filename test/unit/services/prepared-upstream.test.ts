@@ -38,10 +38,11 @@ function watchingConnector(onData: (chunk: Buffer) => void): Connector {
   };
 }
 
-function pool(open: ReturnType<typeof streamUpstream>['open'], upstream: string, maximumHeldBytes = 64_000): PreparedConnections<PreparedUpstream> {
+function pool(open: ReturnType<typeof streamUpstream>['open'], upstream: string, maximumHeldBytes = 64_000, minLifetimeMs?: number): PreparedConnections<PreparedUpstream> {
   return new PreparedConnections<PreparedUpstream>({
     count: 1,
     name: upstream,
+    minLifetimeMs,
     ...preparedUpstreams({ open, upstream, maximumHeldBytes, closeReason: () => 'gateway shutting down', log: memoryLog().log }),
   });
 }
@@ -102,7 +103,8 @@ test('a connection whose backend sends more than maximum.pending.bytes before a 
   const seen = endings(backend);
   const config = tcpConfig(backend.port);
   const upstream = config.connect?.uri ?? '';
-  const p = pool(streamUpstream(config, createConnector(), undefined).open, upstream, 1000);
+  // However slow the machine, the close counts as coming within the connection's first moments: the pool goes down.
+  const p = pool(streamUpstream(config, createConnector(), undefined).open, upstream, 1000, 3_600_000);
   const down = new Promise<GatewayError>((resolve) => p.once('down', resolve));
   const accepted = event<[net.Socket]>(backend.server, 'connection', 'the prepared connection');
   p.start();
