@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   GW_ERR_TLS_PROTOCOLS: 'ssl.protocols names an unknown or unavailable protocol',
   GW_ERR_TLS_CONTEXT: 'the TLS library refused the keys, certificates or settings',
   GW_ERR_TLS_CRL: 'an ssl.crl file or directory cannot be read or holds something other than CRLs',
+  GW_ERR_TLS_HANDSHAKE: 'a client\'s TLS handshake failed for a reason other than its certificate: no shared protocol or cipher, plain text on a TLS port, a connection lost during it',
   GW_ERR_TLS_WARNING: 'TLS settings or certificates that work but are weaker or riskier than they look, or past or near their dates (a warning, never fatal)',
   // (tls codes end)
 
@@ -71,6 +72,9 @@ export const ERROR_CODES = {
   GW_ERR_STATE: 'a lifecycle call made in the wrong state',
   GW_ERR_RELOAD: 'a reload was refused or failed; the configuration in force before it stays in force',
   GW_ERR_SESSION_CLOSED: 'a live connection was closed because the rules now in force refuse it (revoked, untrusted, access-constraint)',
+  GW_ERR_CONNECTION_LIMIT: 'a connection was refused by tcp.maximum.connections (closed at once) or tcp.maximum.connections.per.address (HTTP 503)',
+  GW_ERR_HANDSHAKE_TIMEOUT: 'a client did not complete its PROXY header, TLS handshake and HTTP request within ws.handshake.timeout',
+  GW_ERR_NO_SERVICE: 'no service accepts the request\'s host and path on this address (HTTP 404)',
   // (gateway codes end)
 
   // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────

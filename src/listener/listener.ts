@@ -356,6 +356,7 @@ export class Listener {
     if (!this.#limits.takeConnection()) {
       // Full: refused before a byte is read or a handshake paid for.
       this.#refuse('limits', 'connection refused', 'tcp.maximum.connections reached', `${socket.remoteAddress}:${socket.remotePort}`, {
+        code: 'GW_ERR_CONNECTION_LIMIT',
         limit: this.#options.maximumConnections,
       });
       socket.destroy();
@@ -409,6 +410,7 @@ export class Listener {
     else if (share === 'full') {
       // A 503 tells the client what happened; the share is not taken, so refusals never crowd out its own.
       this.#refuse('limits', 'connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
+        code: 'GW_ERR_CONNECTION_LIMIT',
         limit: this.#options.maximumConnectionsPerAddress,
       });
       conn.refusal = { status: 503, message: 'Too many connections from your address.' };
@@ -466,7 +468,7 @@ export class Listener {
       this.#options.log.debug({ downstream: conn.downstream }, 'connection closed before the TLS handshake began');
     } else {
       this.#options.meter.handshakeFailed(err.code ?? 'error');
-      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { detail: err.message });
+      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { code: 'GW_ERR_TLS_HANDSHAKE', detail: err.message });
     }
     socket.destroy();
   }
@@ -555,7 +557,7 @@ export class Listener {
               ? 'HTTP request not completed'
               : 'no HTTP request';
     if (phase === 'tls') this.#options.meter.handshakeFailed('timeout');
-    this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
+    this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { code: 'GW_ERR_HANDSHAKE_TIMEOUT', timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {
       const socket = conn.httpSocket;
       this.#refused(conn, socket);
@@ -652,7 +654,7 @@ export class Listener {
     const downstream = conn.downstream;
     if (!route || !route.service.available) {
       if (route) log.info({ downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
-      else log.info({ downstream, path }, 'no service for path: upgrade refused');
+      else log.info({ downstream, path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: upgrade refused');
       return refuse(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
     }
     const servername = conn.tls?.servername || undefined;

@@ -158,7 +158,7 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
     if (upgrade && upgrade.service.available) {
       return refusal(426, `This address serves WebSocket connections for service "${upgrade.service.config.name}"; connect with a WebSocket client.`, undefined);
     }
-    log.debug({ downstream: conn.downstream, path }, 'no service for path: request refused');
+    log.debug({ downstream: conn.downstream, path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: request refused');
     return refusal(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
   }
   // Routes compare the path as sent; a service may read it decoded. One that would route elsewhere once decoded

@@ -169,6 +169,7 @@ test('a silent client is closed when ws.handshake.timeout expires, and the close
   const line = await within(log.waitFor((l) => l['kind'] === 'handshake timeout'), 'the timeout line');
   assert.equal(line['reason'], 'no HTTP request');
   assert.equal(line['timeoutMs'], 300);
+  assert.equal(line['code'], 'GW_ERR_HANDSHAKE_TIMEOUT');
 });
 
 test('half a request gets 408 at the deadline; a whole one within it is upgraded', async (t) => {
@@ -240,6 +241,7 @@ test('tcp.maximum.connections: a connection over the limit is closed at once, be
   assert.equal(await within(readAll(c), 'the third connection to be closed'), '');
   const line = await within(log.waitFor((l) => l['kind'] === 'connection refused'), 'the refusal line');
   assert.equal(line['reason'], 'tcp.maximum.connections reached');
+  assert.equal(line['code'], 'GW_ERR_CONNECTION_LIMIT');
   assert.equal(await refusals(metrics, 'limits'), 1);
   a.destroy();
   await within(once(a, 'close'), 'a to close');
@@ -259,6 +261,7 @@ test('tcp.maximum.connections.per.address: over one address share gets 503; the 
   assert.equal(await statusOf(port, upgradeRequest('/echo')), 'HTTP/1.1 503 Service Unavailable');
   const line = await within(log.waitFor((l) => l['kind'] === 'connection refused'), 'the refusal line');
   assert.equal(line['reason'], 'tcp.maximum.connections.per.address reached');
+  assert.equal(line['code'], 'GW_ERR_CONNECTION_LIMIT');
   assert.equal(held.destroyed, false);
   held.destroy();
 });
@@ -313,6 +316,23 @@ test('wss: a client without a certificate gets the certificate_required alert (T
   assert.equal(await refusals(metrics, 'no_certificate'), 1);
   const failures = (await metrics.registry.getSingleMetric('gateway_tls_handshake_failures_total')?.get())?.values ?? [];
   assert.deepEqual(failures.map((v) => [v.labels['reason'], v.value]), [['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 1]]);
+});
+
+test('wss: a client that speaks plain HTTP to a TLS port is logged as a failed TLS handshake, with its code', async (t) => {
+  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const s = await opened(port);
+  s.write(upgradeRequest('/echo'));
+  await within(once(s, 'close'), 'the plain client to be closed');
+  const line = await within(log.waitFor((l) => l['kind'] === 'TLS handshake failed'), 'the refusal line');
+  assert.equal(line['code'], 'GW_ERR_TLS_HANDSHAKE');
+  assert.match(String(line['detail']), /http request|wrong version number/i);
+});
+
+test('an upgrade for a path no service accepts is logged with its code', async (t) => {
+  const { port, log } = await start(t);
+  assert.equal(await statusOf(port, upgradeRequest('/nope')), 'HTTP/1.1 404 Not Found');
+  const line = await within(log.waitFor((l) => l['msg'] === 'no service for path: upgrade refused'), 'the refusal line');
+  assert.deepEqual([line['path'], line['code']], ['/nope', 'GW_ERR_NO_SERVICE']);
 });
 
 test('wss: every completed handshake is counted, full or resumed, and the open line says which', async (t) => {
