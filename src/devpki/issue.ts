@@ -121,10 +121,15 @@ function authorityKeyIdentifier(issuerKey: KeyObject): object {
   return { name: 'authorityKeyIdentifier', value: sequence(id) };
 }
 
-/** A positive 128-bit serial number, in hex: the high bit cleared so DER does not read it as negative. */
-export function randomSerial(): string {
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+/**
+ * A positive random serial number of 16 bytes, in hex, whose first byte is 0x40–0x7f: the high bit clear so that DER
+ * does not read it as negative, and the next one set so that it is never 0x00. forge writes the bytes as they are,
+ * and an INTEGER that begins with two zero bytes is not DER: OpenSSL refuses the whole certificate (one issued
+ * certificate in 32,768 failed so, at random).
+ */
+export function randomSerial(bytes: Buffer = randomBytes(16)): string {
+  const serial = Buffer.from(bytes);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   return serial.toString('hex');
 }
 

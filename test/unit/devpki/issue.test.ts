@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { connect, createServer, type TLSSocket } from 'node:tls';
-import { issue, type KeyType } from '../../../src/devpki/issue.js';
+import forge from 'node-forge';
+import { issue, randomSerial, signCertificate, type KeyType } from '../../../src/devpki/issue.js';
 import { GatewayError } from '../../../src/errors.js';
 import { withDeadline, WAIT_MS } from '../../helpers/deadline.js';
 
@@ -104,4 +105,20 @@ test('a key type other than rsa or ec, or a CA key that cannot sign certificates
     () => issue({ subject: { CN: 'x' }, issuer: { ...ca, keyObject: ed.privateKey } }),
     (err: unknown) => err instanceof GatewayError && err.code === 'GW_ERR_USAGE' && /issuer's key is ed25519/.test(err.message),
   );
+});
+
+test('a serial number whose random bytes begin with zeros still makes a certificate OpenSSL reads', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  for (const first of [[0x00, 0x01], [0x00, 0x00], [0x80, 0x00], [0xff, 0xff]]) {
+    const serial = randomSerial(Buffer.from([...first, ...Array<number>(14).fill(0x5a)]));
+    assert.match(serial, /^[4-7][0-9a-f]{31}$/, 'positive, 16 bytes, its first byte never 0');
+    const cert = forge.pki.createCertificate();
+    cert.serialNumber = serial;
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + 60_000);
+    cert.setSubject([{ shortName: 'CN', value: 'serial' }]);
+    cert.setIssuer([{ shortName: 'CN', value: 'serial' }]);
+    const issued = signCertificate(cert, publicKey, privateKey);
+    assert.equal(issued.serialNumber.toLowerCase(), serial);
+  }
 });
