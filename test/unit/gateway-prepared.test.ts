@@ -125,7 +125,8 @@ test('a backend that speaks first: its greeting, held on the prepared connection
   );
 });
 
-test('a drain closes an idle prepared connection to a ws:// backend with 1001 at once, and says so', async (t) => {
+/** A started gateway whose `uplink` service holds one prepared connection to a ws:// backend, no client on it. */
+async function bridgeWithIdleConnection(t: { after(fn: () => unknown): void }) {
   const backend = await webSocketBackend(t);
   const watched = watchedWebSocketConnector();
   const logs = memoryLog();
@@ -134,6 +135,11 @@ test('a drain closes an idle prepared connection to a ws:// backend with 1001 at
   await within(gateway.start(), 'the gateway to start');
   t.after(() => gateway.stop());
   await handedOver;
+  return { backend, logs, gateway };
+}
+
+test('a drain closes an idle prepared connection to a ws:// backend with 1001 at once, and says so', async (t) => {
+  const { backend, logs, gateway } = await bridgeWithIdleConnection(t);
 
   await within(gateway.drain(), 'the drain');
   assert.deepEqual(await backend.firstClose(), { code: 1001, reason: 'gateway shutting down' }, 'a close frame, not a connection dropped (1006)');
@@ -143,14 +149,7 @@ test('a drain closes an idle prepared connection to a ws:// backend with 1001 at
 });
 
 test('a reload that replaces the service closes its idle prepared connections with 1001 at once', async (t) => {
-  const backend = await webSocketBackend(t);
-  const watched = watchedWebSocketConnector();
-  const logs = memoryLog();
-  const gateway = prepared(doc(...bridge('uplink', backend.uri)), logs, { webSocketConnector: watched.connector });
-  const handedOver = watched.handedOver();
-  await within(gateway.start(), 'the gateway to start');
-  t.after(() => gateway.stop());
-  await handedOver;
+  const { backend, logs, gateway } = await bridgeWithIdleConnection(t);
 
   const replacement = backend.connection();
   await within(gateway.reload(prepared(doc(...bridge('uplink', backend.uri, 1)), logs)), 'the reload');

@@ -391,34 +391,11 @@ test('a backend that is reset reaches a TLS client the gateway accepted as a res
   assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
 });
 
-test('a client that is reset reaches a TLS backend the gateway opened as a reset too, not as a clean end', async (t) => {
-  const { server: cert, ca } = testPki();
-  const front = closing(t, await socketPair()); // near: the gateway's downstream socket; far: the client
-  const backendSockets: TLSSocket[] = [];
-  const backend = createTlsServer({ cert: cert.cert, key: cert.key }, (s) => backendSockets.push(s));
-  backend.listen(0, '127.0.0.1');
-  await event(backend, 'listening');
-  t.after(() => {
-    for (const s of backendSockets) s.destroy();
-    backend.close();
-  });
-  const accepted = event<[TLSSocket]>(backend, 'secureConnection', 'the backend', WAIT_MS);
-  // As the connector opens an ssl:// backend: the TLS socket makes its own TCP connection.
-  const upstream = tlsConnect({ port: (backend.address() as net.AddressInfo).port, host: '127.0.0.1', ca: ca.cert, servername: 'localhost' });
-  await event(upstream, 'secureConnect', 'TLSSocket', WAIT_MS);
-  const [peer] = await accepted;
-  const result = fuse(new StreamEnd(front.near), new StreamEnd(upstream), { maximumPendingBytes: 64_000 });
-  peer.on('end', () => assert.fail('the backend was given a clean end'));
-  const failed = event<[NodeJS.ErrnoException]>(peer, 'error', 'the backend', WAIT_MS);
-  const arrived = event(peer, 'data', 'the backend', WAIT_MS);
-  front.far.write('request');
-  await arrived;
-  front.far.resetAndDestroy();
-  assert.equal((await failed)[0].code, 'ECONNRESET');
-  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
-});
-
-test('a TLS backend the gateway opened still closes when it fails while its FIN is on its way', async (t) => {
+/**
+ * A TLS backend on port 0 and the gateway's connection to it, opened as the connector opens an ssl:// backend (the
+ * TLS socket makes its own TCP connection); `peer` is the backend's side. Both are closed when the test ends.
+ */
+async function tlsUpstream(t: { after(fn: () => unknown): void }): Promise<{ upstream: TLSSocket; peer: TLSSocket }> {
   const { server: cert, ca } = testPki();
   const backendSockets: TLSSocket[] = [];
   const backend = createTlsServer({ cert: cert.cert, key: cert.key }, (s) => {
@@ -431,9 +408,30 @@ test('a TLS backend the gateway opened still closes when it fails while its FIN 
     for (const s of backendSockets) s.destroy();
     backend.close();
   });
+  const accepted = event<[TLSSocket]>(backend, 'secureConnection', 'the backend', WAIT_MS);
   const upstream = tlsConnect({ port: (backend.address() as net.AddressInfo).port, host: '127.0.0.1', ca: ca.cert, servername: 'localhost' });
   upstream.on('error', () => undefined);
   await event(upstream, 'secureConnect', 'TLSSocket', WAIT_MS);
+  const [peer] = await accepted;
+  return { upstream, peer };
+}
+
+test('a client that is reset reaches a TLS backend the gateway opened as a reset too, not as a clean end', async (t) => {
+  const front = closing(t, await socketPair()); // near: the gateway's downstream socket; far: the client
+  const { upstream, peer } = await tlsUpstream(t);
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(upstream), { maximumPendingBytes: 64_000 });
+  peer.on('end', () => assert.fail('the backend was given a clean end'));
+  const failed = event<[NodeJS.ErrnoException]>(peer, 'error', 'the backend', WAIT_MS);
+  const arrived = event(peer, 'data', 'the backend', WAIT_MS);
+  front.far.write('request');
+  await arrived;
+  front.far.resetAndDestroy();
+  assert.equal((await failed)[0].code, 'ECONNRESET');
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
+});
+
+test('a TLS backend the gateway opened still closes when it fails while its FIN is on its way', async (t) => {
+  const { upstream } = await tlsUpstream(t);
   const closed = event(upstream, 'close', 'the upstream socket to close', WAIT_MS);
   // The FIN is asked for, and the shutdown is under way (its close_notify written, the TCP shutdown queued) when the
   // failure comes: a reset is refused then, and the socket must close all the same.
