@@ -460,26 +460,31 @@ export class Gateway {
 
   /**
    * Drains (SIGTERM): stops accepting at once (readiness() then says so, on the management accepts, which keep
-   * answering until the stop), closes every connection with 1001
+   * answering until the stop), takes what is queued on the ports and closes them, then closes every connection with 1001
    * spread over the drain timeout so that clients do not all reconnect elsewhere in the same second, then stops.
    * Every call returns the same promise; stop() during a drain closes what is left at once.
    */
   drain(): Promise<void> {
     if (this.#lifecycle !== 'started') return this.#draining ?? this.stop();
     this.#lifecycle = 'draining';
-    const sessions = [...this.#sessions];
     for (const stop of this.#stopWatching.splice(0)) stop();
     // A listener of management services only keeps answering (/readyz says 503 now) until the stop; the others take
     // no new connection but finish the handshakes already under way, so that no client that had connected is lost.
-    for (const l of this.#state.listeners) if (!l.routes.every((r) => r.service.config.type === 'management.http')) l.stopAccepting();
+    const ports = this.#state.listeners.filter((l) => !l.routes.every((r) => r.service.config.type === 'management.http')).map((l) => l.stopAccepting());
     // Prepared connections serve no client: nobody would reconnect at once, so they are closed now, not spread.
     const prepared = this.#stopPreparing(this.#state.services, 'gateway shutting down');
     const andPrepared = prepared === 0 ? '' : `, and ${prepared} idle prepared connection${prepared === 1 ? '' : 's'} to backends now`;
-    this.#log.info(
-      { connections: sessions.length, preparedConnections: prepared, drainTimeoutMs: this.#drainTimeoutMs },
-      `Draining: not accepting; closing ${sessions.length} connection${sessions.length === 1 ? '' : 's'} (1001) over ${this.#drainTimeoutMs / 1000} s${andPrepared}`,
-    );
-    this.#draining = this.#closeSpread(sessions, 'gateway shutting down', () => undefined).then(() => this.stop());
+    // The line says the ports are closed, so it waits for them (a turn or two, Listener.stopAccepting).
+    const spread = Promise.all(ports).then(() => {
+      if (this.#lifecycle !== 'draining') return; // stop() came meanwhile, and closes everything at once
+      const sessions = [...this.#sessions];
+      this.#log.info(
+        { connections: sessions.length, preparedConnections: prepared, drainTimeoutMs: this.#drainTimeoutMs },
+        `Draining: not accepting; closing ${sessions.length} connection${sessions.length === 1 ? '' : 's'} (1001) over ${this.#drainTimeoutMs / 1000} s${andPrepared}`,
+      );
+      return this.#closeSpread(sessions, 'gateway shutting down', () => undefined);
+    });
+    this.#draining = spread.then(() => this.stop());
     return this.#draining;
   }
 

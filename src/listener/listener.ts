@@ -326,12 +326,24 @@ export class Listener {
   /**
    * A drain: no new connection is accepted (the port is released), while the connections already accepted finish
    * their handshakes and are served: a client that had connected before the drain began is never answered 503.
-   * close() ends what is left.
+   * close() ends what is left. Settles once the port is released.
+   *
+   * "Accepted" includes what the kernel has queued on the port and the event loop has not taken yet: closing a
+   * listening socket resets those, and a load balancer does not retry a connection it had established. So the port
+   * is closed after one more poll of the event loop, which takes them.
    */
-  stopAccepting(): void {
-    if (this.#state !== 'listening') return;
+  stopAccepting(): Promise<void> {
+    if (this.#state !== 'listening') return Promise.resolve();
     this.#state = 'draining';
-    this.#closeServer();
+    // An immediate set from an immediate runs in the next turn of the loop, after that turn's poll.
+    return new Promise((resolve) =>
+      setImmediate(() =>
+        setImmediate(() => {
+          this.#closeServer();
+          resolve();
+        }),
+      ),
+    );
   }
 
   #closeServer(): void {

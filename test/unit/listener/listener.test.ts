@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import tls from 'node:tls';
+import { Worker } from 'node:worker_threads';
 import { WebSocketServer } from 'ws';
 import { compileAccessRules } from '../../../src/auth/access.js';
 import type { AcceptUri } from '../../../src/config/types.js';
@@ -149,8 +150,9 @@ test('a closed listener answers upgrades still in flight with 503 and releases i
 test('a draining listener takes no new connection but upgrades the ones it had accepted', async (t) => {
   const { listener, port } = await start(t);
   const s = await opened(port);
-  listener.stopAccepting();
+  const stopped = listener.stopAccepting();
   assert.equal(listener.listening, false);
+  await within(stopped, 'the port to be closed');
   const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString().split('\r\n')[0] ?? ''))), 'the 101');
   s.write(upgradeRequest('/echo'));
   assert.equal(await reply, 'HTTP/1.1 101 Switching Protocols');
@@ -158,6 +160,35 @@ test('a draining listener takes no new connection but upgrades the ones it had a
   const [err] = await within(once(refused, 'error') as Promise<[NodeJS.ErrnoException]>, 'a new connection to be refused');
   assert.equal(err.code, 'ECONNREFUSED');
   s.destroy();
+});
+
+test('a draining listener serves a connection the kernel had queued on its port, rather than resetting it', async (t) => {
+  const { listener, port } = await start(t);
+  // The client runs in a thread of its own, so that its connection is made, and waits in the port's queue, while
+  // this thread (the listener's) is held: the drain then begins with it not yet accepted.
+  const connected = new Int32Array(new SharedArrayBuffer(4));
+  const client = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const s = require('node:net').connect(workerData.port, '127.0.0.1', () => {
+       Atomics.store(workerData.connected, 0, 1);
+       Atomics.notify(workerData.connected, 0);
+       s.write(workerData.request);
+     });
+     s.once('data', (d) => { parentPort.postMessage(d.toString().split('\\r\\n')[0]); s.destroy(); });
+     s.on('error', (e) => parentPort.postMessage(e.code));
+     s.on('end', () => parentPort.postMessage('end'));`,
+    { eval: true, workerData: { port, connected, request: upgradeRequest('/echo') } },
+  );
+  t.after(() => client.terminate());
+  const answer = once(client, 'message');
+  assert.equal(Atomics.wait(connected, 0, 0, WAIT_MS), 'ok', 'the client connected');
+  const stopped = listener.stopAccepting();
+  const [first] = (await within(answer, "the queued client's answer")) as [string];
+  assert.equal(first, 'HTTP/1.1 101 Switching Protocols');
+  await within(stopped, 'the port to be closed');
+  const refused = connect(port, '127.0.0.1');
+  const [err] = await within(once(refused, 'error') as Promise<[NodeJS.ErrnoException]>, 'a later connection to be refused');
+  assert.equal(err.code, 'ECONNREFUSED');
 });
 
 test('a silent client is closed when ws.handshake.timeout expires, and the close is logged', async (t) => {
