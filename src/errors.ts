@@ -75,6 +75,8 @@ export const ERROR_CODES = {
   GW_ERR_CONNECTION_LIMIT: 'a connection was refused by tcp.maximum.connections (closed at once) or tcp.maximum.connections.per.address (HTTP 503)',
   GW_ERR_HANDSHAKE_TIMEOUT: 'a client did not complete its PROXY header, TLS handshake and HTTP request within ws.handshake.timeout',
   GW_ERR_NO_SERVICE: 'no service accepts the request\'s host and path on this address (HTTP 404)',
+  GW_ERR_MISDIRECTED: 'a request\'s Host names another service or certificate than the SNI name its TLS connection was set up for (HTTP 421)',
+  GW_ERR_PATH_DECODED: 'a plain request\'s path names another service once percent-decoded (HTTP 400)',
   // (gateway codes end)
 
   // ── auth ─────────────────────────────────────────────────────────────────────────────────────────────────

@@ -671,7 +671,7 @@ export class Listener {
     }
     const servername = conn.tls?.servername || undefined;
     if (this.#tls && conn.tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
-      log.info({ downstream, path, servername, host: req.headers.host }, 'SNI and Host name different services or certificates: upgrade refused');
+      log.info({ downstream, path, servername, host: req.headers.host, code: 'GW_ERR_MISDIRECTED' }, 'SNI and Host name different services or certificates: upgrade refused');
       return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
     const { service, accept } = route;

@@ -166,12 +166,12 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
   // (a directory nested in this one's) past that service's realm and rules.
   const decoded = decodedPath(path);
   if (decoded !== undefined && decoded !== path && listener.routes.match(host, decoded, 'request', secure) !== route) {
-    log.info({ downstream: conn.downstream, path, decoded }, 'path names another service once decoded: request refused');
+    log.info({ downstream: conn.downstream, path, decoded, code: 'GW_ERR_PATH_DECODED' }, 'path names another service once decoded: request refused');
     return refusal(400, `Bad request: ${path} is another service's path once decoded.`, 'bad_request', route.service.config.name);
   }
   const servername = conn.tls?.servername || undefined;
   if (listener.tls && conn.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {
-    log.info({ downstream: conn.downstream, path, servername, host }, 'SNI and Host name different services or certificates: request refused');
+    log.info({ downstream: conn.downstream, path, servername, host, code: 'GW_ERR_MISDIRECTED' }, 'SNI and Host name different services or certificates: request refused');
     return refusal(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
   }
   return { route, path };

@@ -64,4 +64,5 @@ test('the inner directory is behind its realm however its path is spelled; the o
   assert.equal((await get('/%69ndex.html')).status, 200, 'another spelling of a path of the same service is served');
   const line = await gw.waitFor((l) => l.msg === 'path names another service once decoded: request refused');
   assert.equal(line['decoded'], '/admin/secret.html');
+  assert.equal(line['code'], 'GW_ERR_PATH_DECODED');
 });

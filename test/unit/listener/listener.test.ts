@@ -498,7 +498,7 @@ test('wss: SNI and Host naming different hosts get 421, unless both lead to one 
     hostnames: ['a.example', 'b.example'],
     verifyClient: 'none',
   });
-  const { port } = await start(t, { tls: prepared, verifyClient: 'none' }, [acceptFor('a.example', '/echo', 'wss'), acceptFor('b.example', '/echo', 'wss')]);
+  const { port, log } = await start(t, { tls: prepared, verifyClient: 'none' }, [acceptFor('a.example', '/echo', 'wss'), acceptFor('b.example', '/echo', 'wss')]);
   const status = async (servername: string, host: string): Promise<string> => {
     const socket = tlsClient(port, { servername, checkServerIdentity: () => undefined });
     socket.once('secureConnect', () => socket.write(upgradeRequest('/echo', host)));
@@ -507,6 +507,8 @@ test('wss: SNI and Host naming different hosts get 421, unless both lead to one 
   };
   assert.equal(await status('a.example', 'a.example'), 'HTTP/1.1 101 Switching Protocols');
   assert.equal(await status('a.example', 'b.example'), 'HTTP/1.1 421 Misdirected Request');
+  const line = await within(log.waitFor((l) => String(l['msg']).startsWith('SNI and Host name different')), 'the 421 line');
+  assert.deepEqual([line['servername'], line['host'], line['code']], ['a.example', 'b.example', 'GW_ERR_MISDIRECTED']);
   // A name no accept has is served by the default certificate and routed by path alone: the same as a.example's.
   assert.equal(await status('a.example', 'alias.example'), 'HTTP/1.1 101 Switching Protocols');
 });
