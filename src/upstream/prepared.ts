@@ -95,6 +95,8 @@ export class PreparedConnections<T> extends EventEmitter {
   #state: 'new' | 'running' | 'stopped' = 'new';
   /** Settled once the connections idle at stop() are closed. */
   #stopped: Promise<void> | undefined;
+  /** Opens under way, each settled once its connection is listed, or closed for having come after stop(). */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(opts: PreparedOptions<T>) {
     super();
@@ -156,7 +158,8 @@ export class PreparedConnections<T> extends EventEmitter {
 
   /**
    * Closes the connections nobody took (as the adapter closes them: gracefully) and stops opening and retrying.
-   * Resolves once they are closed; every call returns the same promise.
+   * Resolves once they are closed, and so are those whose open completed too late to be cancelled; every call
+   * returns the same promise.
    */
   stop(): Promise<void> {
     if (this.#stopped) return this.#stopped;
@@ -170,16 +173,20 @@ export class PreparedConnections<T> extends EventEmitter {
       stopListening();
       closing.push(this.#close(connection));
     }
-    this.#stopped = Promise.all(closing).then(() => undefined);
+    // Opens in flight were cancelled and settle at once, but one may have completed just before: it is closed too.
+    this.#stopped = Promise.all([...closing, ...this.#inFlight]).then(() => undefined);
     return this.#stopped;
   }
 
   #fill(): void {
     // While down only the retry opens connections, so that a dead backend costs one attempt per interval.
     while (this.#state === 'running' && this.#recovery.up && this.#idle.size + this.#opening < this.#count) {
-      this.#openOne().catch((err: unknown) => {
-        if (this.#state === 'running') this.#recovery.reportFailure(err);
-      });
+      const opening: Promise<void> = this.#openOne()
+        .catch((err: unknown) => {
+          if (this.#state === 'running') this.#recovery.reportFailure(err);
+        })
+        .finally(() => this.#inFlight.delete(opening));
+      this.#inFlight.add(opening);
     }
   }
 
@@ -193,7 +200,7 @@ export class PreparedConnections<T> extends EventEmitter {
       this.#opening--;
     }
     if (this.#state !== 'running') {
-      void this.#close(connection);
+      await this.#close(connection);
       return;
     }
     // No count check is needed here: opens start only below the count, and while down (when the retry opens one)

@@ -30,13 +30,17 @@ interface Attempt {
   readonly fail: (message?: string) => void;
 }
 
-/** A factory whose attempts stay pending until the test settles them, in the order they were made. */
+/**
+ * A factory whose attempts stay pending until the test settles them, in the order they were made, or until the
+ * pool cancels them: then they fail at once, as the real connectors do.
+ */
 class FakeBackend {
   readonly attempts: Attempt[] = [];
   #settled = 0;
   #ids = 0;
   readonly open = (cancellation: Cancellation): Promise<FakeConnection> =>
     new Promise<FakeConnection>((resolve, reject) => {
+      cancellation.onCancel(reject);
       this.attempts.push({
         cancellation,
         succeed: () => {
@@ -53,11 +57,15 @@ class FakeBackend {
   }
   /** Settles the oldest unsettled attempt; resolves after the pool has seen the outcome. */
   async succeedNext(): Promise<FakeConnection> {
-    const attempt = this.attempts[this.#settled++];
-    assert.ok(attempt, 'no attempt is pending');
-    const c = attempt.succeed();
+    const c = this.succeedNow();
     await settle();
     return c;
+  }
+  /** Settles the oldest unsettled attempt; the pool sees it once promise callbacks run. */
+  succeedNow(): FakeConnection {
+    const attempt = this.attempts[this.#settled++];
+    assert.ok(attempt, 'no attempt is pending');
+    return attempt.succeed();
   }
   async failNext(message?: string): Promise<void> {
     const attempt = this.attempts[this.#settled++];
@@ -252,6 +260,28 @@ test('stop() settles only once the idle connections have closed', async () => {
   assert.equal(settled, true);
 });
 
+test('stop() settles only once a connection whose open completed after it has been closed', async () => {
+  const backend = new FakeBackend();
+  let finishClosing: () => void = () => undefined;
+  const { pool: p } = pool(backend, {
+    count: 1,
+    close: () =>
+      new Promise<void>((resolve) => {
+        finishClosing = resolve;
+      }),
+  });
+  p.start();
+  backend.succeedNow();
+  let settled = false;
+  const stopped = p.stop().then(() => {
+    settled = true;
+  });
+  await settle();
+  assert.equal(settled, false, 'still closing the connection that came late');
+  finishClosing();
+  await within(stopped, 'the stop');
+});
+
 test('a backend that accepts and hangs up every time is reconnected to after 1, 2, 4 … s, not every second', async () => {
   const backend = new FakeBackend();
   const { pool: p, timers, clock, events } = pool(backend, { count: 1, minLifetimeMs: 1000 });
@@ -304,16 +334,16 @@ test('stop() closes idle connections, aborts opens, closes late arrivals, stops 
   const waiting = await backend.succeedNext();
   assert.equal(p.take(), handedOut);
   assert.equal(backend.unsettled, 2);
+  // One open completes in the very turn stop() comes, too late to be cancelled; the other is cancelled.
+  const late = backend.succeedNow();
   const stopped = p.stop();
   assert.equal(p.stop(), stopped, 'a second call gets the same promise');
-  await within(stopped, 'the stop');
   assert.equal(handedOut.closedByPool, false, 'a taken connection is the caller’s');
   assert.equal(waiting.closedByPool, true);
   assert.equal(waiting.listenerCount('close'), 0);
   assert.ok(backend.attempts.every((a) => a.cancellation.cancelled), 'opens in flight are cancelled');
-  const late = await backend.succeedNext();
+  await within(stopped, 'the stop');
   assert.equal(late.closedByPool, true, 'a connection opened after stop() is closed');
-  await backend.failNext();
   assert.equal(timers.armed, false, 'a failure after stop() schedules nothing');
   assert.equal(p.take(), undefined);
 });
