@@ -459,10 +459,11 @@ export class Gateway {
   }
 
   /**
-   * Drains (SIGTERM): stops accepting at once (readiness() then says so, on the management accepts, which keep
-   * answering until the stop), takes what is queued on the ports and closes them, then closes every connection with 1001
-   * spread over the drain timeout so that clients do not all reconnect elsewhere in the same second, then stops.
-   * Every call returns the same promise; stop() during a drain closes what is left at once.
+   * Drains (SIGTERM): stops accepting (readiness() says so at once, on the management accepts, which keep answering
+   * until the stop): takes what is queued on the ports and closes them, then closes every connection with 1001
+   * spread over the drain timeout so that clients do not all reconnect elsewhere in the same second, and serves the
+   * clients still on their way in meanwhile; then stops. Every call returns the same promise; stop() during a drain
+   * closes what is left at once.
    */
   drain(): Promise<void> {
     if (this.#lifecycle !== 'started') return this.#draining ?? this.stop();
@@ -470,7 +471,8 @@ export class Gateway {
     for (const stop of this.#stopWatching.splice(0)) stop();
     // A listener of management services only keeps answering (/readyz says 503 now) until the stop; the others take
     // no new connection but finish the handshakes already under way, so that no client that had connected is lost.
-    const ports = this.#state.listeners.filter((l) => !l.routes.every((r) => r.service.config.type === 'management.http')).map((l) => l.stopAccepting());
+    const draining = this.#state.listeners.filter((l) => !l.routes.every((r) => r.service.config.type === 'management.http'));
+    const ports = draining.map((l) => l.stopAccepting());
     // Prepared connections serve no client: nobody would reconnect at once, so they are closed now, not spread.
     const prepared = this.#stopPreparing(this.#state.services, 'gateway shutting down');
     const andPrepared = prepared === 0 ? '' : `, and ${prepared} idle prepared connection${prepared === 1 ? '' : 's'} to backends now`;
@@ -482,10 +484,24 @@ export class Gateway {
         { connections: sessions.length, preparedConnections: prepared, drainTimeoutMs: this.#drainTimeoutMs },
         `Draining: not accepting; closing ${sessions.length} connection${sessions.length === 1 ? '' : 's'} (1001) over ${this.#drainTimeoutMs / 1000} s${andPrepared}`,
       );
-      return this.#closeSpread(sessions, 'gateway shutting down', () => undefined);
+      // However few sessions there are to close, the clients still on their way in (taken from a port's queue, or in
+      // their handshake) are served before the stop, rather than answered 503: for the drain timeout at most.
+      return Promise.all([this.#closeSpread(sessions, 'gateway shutting down', () => undefined), this.#handshakesDone(draining)]);
     });
     this.#draining = spread.then(() => this.stop());
     return this.#draining;
+  }
+
+  /** Settles once no connection on `listeners` is on its way to a service, or the drain timeout has passed. */
+  #handshakesDone(listeners: readonly Listener[]): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.#drainTimeoutMs);
+      timer.unref();
+      void Promise.all(listeners.map((l) => l.handshakesDone())).then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /**

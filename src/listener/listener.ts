@@ -28,7 +28,7 @@ import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { HALF_CLOSE_HEADER } from '../upstream/ws-connector.js';
 import { misdirected } from './authority.js';
-import { DownstreamConnection } from './connection.js';
+import { DownstreamConnection, type Phase } from './connection.js';
 import { refuseUpgrade } from './http-response.js';
 import { ConnectionLimits } from './limits.js';
 import { readProxyHeader } from './proxy-header.js';
@@ -80,6 +80,12 @@ export interface ListenerOptions {
   readonly sessions: SessionRegistry;
 }
 
+/**
+ * The phases of a connection on its way to a service: its PROXY header, the first byte, its TLS handshake, its
+ * request, or its backend being connected. Its request being answered, or a kept-alive one between requests, is not.
+ */
+const ON_THE_WAY: ReadonlySet<Phase> = new Set<Phase>(['proxy-header', 'sniff', 'tls', 'http', 'connecting']);
+
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -117,6 +123,10 @@ export class Listener {
   #state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
   /** Settles once the TCP server has stopped accepting and its last connection has ended. */
   #serverClosed: Promise<void> | undefined;
+  /** Settles once a drain has released the port (stopAccepting). */
+  #portReleased: Promise<void> | undefined;
+  /** Drains waiting for the connections on their way to a service (handshakesDone). */
+  #handshakeWaiters: (() => void)[] = [];
   /** What the plain-request path (plain-request.ts) sees of this listener. */
   readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
@@ -160,6 +170,7 @@ export class Listener {
       requestArrived: (conn) => {
         conn.deadline?.cancel();
         conn.deadline = undefined;
+        this.#progressed();
       },
     };
     this.#http = createHttpServer();
@@ -333,10 +344,11 @@ export class Listener {
    * is closed after one more poll of the event loop, which takes them.
    */
   stopAccepting(): Promise<void> {
+    if (this.#portReleased !== undefined) return this.#portReleased;
     if (this.#state !== 'listening') return Promise.resolve();
     this.#state = 'draining';
     // An immediate set from an immediate runs in the next turn of the loop, after that turn's poll.
-    return new Promise((resolve) =>
+    this.#portReleased = new Promise((resolve) =>
       setImmediate(() =>
         setImmediate(() => {
           this.#closeServer();
@@ -344,6 +356,28 @@ export class Listener {
         }),
       ),
     );
+    return this.#portReleased;
+  }
+
+  /**
+   * Settles once no connection accepted here is on its way to a service (ON_THE_WAY): each is then a service's,
+   * answered, or closed. A drain waits for this before it stops the gateway, so that a client that had connected
+   * is served rather than answered 503; `ws.handshake.timeout` closes one that stalls.
+   */
+  handshakesDone(): Promise<void> {
+    if (!this.#handshaking()) return Promise.resolve();
+    return new Promise((resolve) => this.#handshakeWaiters.push(resolve));
+  }
+
+  #handshaking(): boolean {
+    for (const c of this.#connections) if (ON_THE_WAY.has(c.phase)) return true;
+    return false;
+  }
+
+  /** A connection has left its way to a service: a drain waiting for the last one is told. */
+  #progressed(): void {
+    if (this.#handshakeWaiters.length === 0 || this.#handshaking()) return;
+    for (const resolve of this.#handshakeWaiters.splice(0)) resolve();
   }
 
   #closeServer(): void {
@@ -412,6 +446,7 @@ export class Listener {
     this.#connections.delete(conn);
     this.#limits.releaseConnection();
     if (conn.share !== undefined) this.#limits.releaseShare(conn.share);
+    this.#progressed();
   }
 
   /** Where the connection comes from is known: its share of the per-address limit, then TLS or HTTP. */
@@ -589,6 +624,7 @@ export class Listener {
     if (conn.phase === 'refused') return;
     conn.phase = 'refused';
     this.#closeGrace.add(() => socket.destroy());
+    this.#progressed();
   }
 
   #refuse(
@@ -809,6 +845,7 @@ export class Listener {
   /** The connection is a service's from now on: the listener's deadline no longer applies, and it is a live session. */
   #handOver(conn: DownstreamConnection, service: Service, ctx: ConnectionContext, end: End): void {
     conn.phase = 'upgraded';
+    this.#progressed();
     conn.deadline?.cancel();
     conn.deadline = undefined;
     conn.session = this.#options.sessions.open({

@@ -34,7 +34,7 @@ export interface RequestListener {
   refused(conn: DownstreamConnection, counted: Counted | undefined): void;
   /** A kept-alive connection's next request has begun: the handshake deadline bounds it again. */
   requestBegins(conn: DownstreamConnection): void;
-  /** A request's headers are complete: the deadline is done with. */
+  /** A request's headers are complete and it is being served: the deadline is done with. */
   requestArrived(conn: DownstreamConnection): void;
 }
 
@@ -90,8 +90,8 @@ function serve(
     refuse(res, { status: 500, message: 'This accept serves no HTTP requests.' });
     return;
   }
-  listener.requestArrived(conn);
   conn.phase = 'serving';
+  listener.requestArrived(conn);
   conn.requestsInFlight++;
   const log = listener.log.child({ conn: conn.id, service: service.config.name });
   const startedAt = Date.now();

@@ -31,7 +31,10 @@ import { Recovery } from './recovery.js';
 export interface PreparedOptions<T> {
   /** How many connections to keep ready (`prepared.connection.count`), at least 1. */
   count: number;
-  /** Opens one connection; the cancellation fires when the pool stops. */
+  /**
+   * Opens one connection; the cancellation fires when the pool stops, and the open must then settle at once (reject,
+   * or resolve if it had completed): stop() waits for it.
+   */
   open: (cancellation: Cancellation) => Promise<T>;
   /**
    * Calls `onClosed` once when `connection` can no longer be handed out: it closed or failed, or the adapter is
@@ -93,9 +96,9 @@ export class PreparedConnections<T> extends EventEmitter {
   readonly #idle = new Map<T, Idle>();
   #opening = 0;
   #state: 'new' | 'running' | 'stopped' = 'new';
-  /** Settled once the connections idle at stop() are closed. */
+  /** Settled once the connections idle at stop(), and those whose open was under way, are closed. */
   #stopped: Promise<void> | undefined;
-  /** Opens under way, each settled once its connection is listed, or closed for having come after stop(). */
+  /** Opens under way (to fill the pool, or a retry), each settled once its connection is listed or closed. */
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(opts: PreparedOptions<T>) {
@@ -181,17 +184,23 @@ export class PreparedConnections<T> extends EventEmitter {
   #fill(): void {
     // While down only the retry opens connections, so that a dead backend costs one attempt per interval.
     while (this.#state === 'running' && this.#recovery.up && this.#idle.size + this.#opening < this.#count) {
-      const opening: Promise<void> = this.#openOne()
-        .catch((err: unknown) => {
-          if (this.#state === 'running') this.#recovery.reportFailure(err);
-        })
-        .finally(() => this.#inFlight.delete(opening));
-      this.#inFlight.add(opening);
+      this.#openOne().catch((err: unknown) => {
+        if (this.#state === 'running') this.#recovery.reportFailure(err);
+      });
     }
   }
 
-  /** Resolves once the connection is ready (or destroyed because it is not wanted any more). */
-  async #openOne(): Promise<void> {
+  /** #openAndList, listed as under way until it settles; rejects as the open does. */
+  #openOne(): Promise<void> {
+    const opening = this.#openAndList();
+    const settled = opening.then(noop, noop);
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return opening;
+  }
+
+  /** Resolves once the connection is ready, or closed because it is not wanted any more. */
+  async #openAndList(): Promise<void> {
     this.#opening++;
     let connection: T;
     try {

@@ -1,5 +1,5 @@
 /**
- * SIGTERM drains: new connections are refused at once, open ones are closed with 1001 spread over --drain-timeout,
+ * SIGTERM drains: new connections are refused once the ports are closed, open ones are closed with 1001 spread over --drain-timeout,
  * then the gateway exits; a second SIGTERM closes what is left at once.
  */
 import { afterEach, test } from 'node:test';
@@ -54,7 +54,7 @@ function refused(port: number): Promise<boolean> {
   );
 }
 
-test('SIGTERM refuses new connections at once and closes open ones with 1001 spread over the drain timeout, then exits 0', async () => {
+test('SIGTERM refuses new connections once its ports are closed and closes open ones with 1001 spread over the drain timeout, then exits 0', async () => {
   const gateway = await started('2s');
   const port = gateway.port(ECHO);
   const open = await clients(port, 4);

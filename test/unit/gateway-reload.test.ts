@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { WebSocket } from 'ws';
 import { Gateway } from '../../src/gateway.js';
 import { config, doc, parse } from '../helpers/config.js';
@@ -126,6 +126,22 @@ test('an access-constraint that no longer admits a live connection closes it wit
   assert.equal(line?.['rule'], 'access');
   const closeLine = await logs.waitFor((l) => l['event'] === 'close');
   assert.equal(closeLine['reason'], 'closed by the gateway (1008): access-constraint no longer satisfied');
+});
+
+test('a drain with no session to close still serves a client whose request was under way, then stops', async (t) => {
+  const { gateway, logs, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a')));
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  t.after(() => socket.destroy());
+  await event(socket, 'connect', 'the TCP connection');
+  const request = 'GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+  socket.write(request.slice(0, 16));
+  const reply = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString('latin1').split('\r\n')[0] ?? '')));
+  const drained = gateway.drain();
+  await logs.waitFor((l) => String(l['msg']).startsWith('Draining: not accepting; closing 0 connections'));
+  socket.write(request.slice(16));
+  assert.equal(await within(reply, 'the answer to the upgrade'), 'HTTP/1.1 101 Switching Protocols');
+  await within(drained, 'the drain to finish');
 });
 
 test('readiness is empty once started, names a draining gateway, and a drain ends stopped', async (t) => {

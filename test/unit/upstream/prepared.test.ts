@@ -260,27 +260,37 @@ test('stop() settles only once the idle connections have closed', async () => {
   assert.equal(settled, true);
 });
 
-test('stop() settles only once a connection whose open completed after it has been closed', async () => {
-  const backend = new FakeBackend();
-  let finishClosing: () => void = () => undefined;
-  const { pool: p } = pool(backend, {
-    count: 1,
-    close: () =>
-      new Promise<void>((resolve) => {
-        finishClosing = resolve;
-      }),
+for (const how of ['filling the pool', 'a retry while down'] as const) {
+  test(`stop() settles only once a connection whose open completed just before it has been closed: ${how}`, async () => {
+    const backend = new FakeBackend();
+    let finishClosing: () => void = () => undefined;
+    const { pool: p, timers } = pool(backend, {
+      count: 1,
+      close: (c) => {
+        c.closedByPool = true;
+        return new Promise<void>((resolve) => {
+          finishClosing = resolve;
+        });
+      },
+    });
+    p.start();
+    if (how === 'a retry while down') {
+      await backend.failNext();
+      timers.fire();
+      assert.equal(backend.unsettled, 1, 'the retry is under way');
+    }
+    const late = backend.succeedNow();
+    let settled = false;
+    const stopped = p.stop().then(() => {
+      settled = true;
+    });
+    await settle();
+    assert.equal(late.closedByPool, true, 'closed, since the pool has stopped');
+    assert.equal(settled, false, 'still closing the connection that came late');
+    finishClosing();
+    await within(stopped, 'the stop');
   });
-  p.start();
-  backend.succeedNow();
-  let settled = false;
-  const stopped = p.stop().then(() => {
-    settled = true;
-  });
-  await settle();
-  assert.equal(settled, false, 'still closing the connection that came late');
-  finishClosing();
-  await within(stopped, 'the stop');
-});
+}
 
 test('a backend that accepts and hangs up every time is reconnected to after 1, 2, 4 … s, not every second', async () => {
   const backend = new FakeBackend();
