@@ -17,7 +17,7 @@ export interface Machine {
 
 /**
  * The CPU's name, with its family, model and clock: a hypervisor may name two generations alike ("AMD EPYC"), and
- * the same build measured on both moved by up to 3.8× in CPU per message (docs/PERFORMANCE.md).
+ * each system's costs move between them by different factors (bench/findings.md).
  */
 function cpuModel(): string {
   try {
