@@ -81,10 +81,11 @@ export interface ListenerOptions {
 }
 
 /**
- * The phases of a connection on its way to a service: its PROXY header, the first byte, its TLS handshake, its
- * request, or its backend being connected. Its request being answered, or a kept-alive one between requests, is not.
+ * The phases in which a drain waits for a connection: on its way to a service (its PROXY header, the first byte,
+ * its TLS handshake, its request, its backend being connected), or its plain request being answered. A kept-alive
+ * connection between requests is not waited for.
  */
-const ON_THE_WAY: ReadonlySet<Phase> = new Set<Phase>(['proxy-header', 'sniff', 'tls', 'http', 'connecting']);
+const AWAITED: ReadonlySet<Phase> = new Set<Phase>(['proxy-header', 'sniff', 'tls', 'http', 'connecting', 'serving']);
 
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -125,8 +126,8 @@ export class Listener {
   #serverClosed: Promise<void> | undefined;
   /** Settles once a drain has released the port (stopAccepting). */
   #portReleased: Promise<void> | undefined;
-  /** Drains waiting for the connections on their way to a service (handshakesDone). */
-  #handshakeWaiters: (() => void)[] = [];
+  /** Drains waiting for connections (handshakesDone): those each still waits for, and how to tell it. */
+  #awaited: { readonly connections: Set<DownstreamConnection>; readonly done: () => void }[] = [];
   /** What the plain-request path (plain-request.ts) sees of this listener. */
   readonly #requestListener: RequestListener;
   /** The service every refusal here belongs to, when the address serves one only (else known only after routing). */
@@ -153,6 +154,9 @@ export class Listener {
       get serving() {
         return listener.#state === 'listening' || listener.#state === 'draining';
       },
+      get draining() {
+        return listener.#state === 'draining';
+      },
       get log() {
         return listener.#options.log;
       },
@@ -170,8 +174,8 @@ export class Listener {
       requestArrived: (conn) => {
         conn.deadline?.cancel();
         conn.deadline = undefined;
-        this.#progressed();
       },
+      requestEnded: () => this.#progressed(),
     };
     this.#http = createHttpServer();
     this.#http.keepAliveTimeout = options.keepAliveTimeoutMs;
@@ -360,24 +364,28 @@ export class Listener {
   }
 
   /**
-   * Settles once no connection accepted here is on its way to a service (ON_THE_WAY): each is then a service's,
-   * answered, or closed. A drain waits for this before it stops the gateway, so that a client that had connected
-   * is served rather than answered 503; `ws.handshake.timeout` closes one that stalls.
+   * Settles once each connection that is now on its way to a service, or being answered (AWAITED), has got there:
+   * it is a service's, answered, or closed. A drain calls this once the port is closed, so that no connection comes
+   * after, and waits for it before it stops the gateway: a client that had connected is served rather than answered
+   * 503. `ws.handshake.timeout` closes one that stalls. Only those connections are looked at again as they move on,
+   * however many sessions the drain is closing meanwhile.
    */
   handshakesDone(): Promise<void> {
-    if (!this.#handshaking()) return Promise.resolve();
-    return new Promise((resolve) => this.#handshakeWaiters.push(resolve));
+    const connections = new Set<DownstreamConnection>();
+    for (const c of this.#connections) if (AWAITED.has(c.phase)) connections.add(c);
+    if (connections.size === 0) return Promise.resolve();
+    return new Promise((done) => this.#awaited.push({ connections, done }));
   }
 
-  #handshaking(): boolean {
-    for (const c of this.#connections) if (ON_THE_WAY.has(c.phase)) return true;
-    return false;
-  }
-
-  /** A connection has left its way to a service: a drain waiting for the last one is told. */
+  /** A connection has moved on or closed: a drain whose last awaited connection it was is told. */
   #progressed(): void {
-    if (this.#handshakeWaiters.length === 0 || this.#handshaking()) return;
-    for (const resolve of this.#handshakeWaiters.splice(0)) resolve();
+    if (this.#awaited.length === 0) return;
+    this.#awaited = this.#awaited.filter((wait) => {
+      for (const c of wait.connections) if (!AWAITED.has(c.phase) || !this.#connections.has(c)) wait.connections.delete(c);
+      if (wait.connections.size > 0) return true;
+      wait.done();
+      return false;
+    });
   }
 
   #closeServer(): void {
@@ -569,6 +577,7 @@ export class Listener {
     }
     // A client that is owed a refusal is answered whatever it sends, and never waited for as a request.
     conn.phase = conn.refusal ? 'refused' : 'http';
+    if (conn.refusal) this.#progressed();
     const socket = conn.httpSocket;
     // What the sniff or the PROXY header reader put back is counted as read but has not reached the HTTP parser:
     // it is the request's first bytes, so a client that stalls after them is owed a 408 like any other.

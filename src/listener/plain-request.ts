@@ -24,6 +24,8 @@ export interface RequestListener {
   readonly tls: PreparedServerTls | undefined;
   /** True until the listener closes: a draining one still serves the connections it had accepted. */
   readonly serving: boolean;
+  /** The gateway is draining: each connection is closed once its answer is sent, rather than kept alive. */
+  readonly draining: boolean;
   readonly log: Logger;
   /** The listener's `ssl.verify-client`, which decides whether a certificate passes a realm by itself. */
   readonly verifyClient: VerifyClient;
@@ -36,6 +38,8 @@ export interface RequestListener {
   requestBegins(conn: DownstreamConnection): void;
   /** A request's headers are complete and it is being served: the deadline is done with. */
   requestArrived(conn: DownstreamConnection): void;
+  /** A request's answer is done with (sent, or its connection gone): a drain waits for the last one. */
+  requestEnded(conn: DownstreamConnection): void;
 }
 
 export function servePlainRequest(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, listener: RequestListener): void {
@@ -93,6 +97,8 @@ function serve(
   conn.phase = 'serving';
   listener.requestArrived(conn);
   conn.requestsInFlight++;
+  // A kept-alive connection would bring its next request after the drain stopped waiting, to be cut off at the stop.
+  if (listener.draining) res.shouldKeepAlive = false;
   const log = listener.log.child({ conn: conn.id, service: service.config.name });
   const startedAt = Date.now();
   const socket = req.socket;
@@ -113,13 +119,15 @@ function serve(
       },
       `${req.method ?? ''} ${path} ${res.statusCode}`,
     );
-    if (conn.requestsInFlight > 0 || conn.phase !== 'serving' || socket.destroyed) return;
-    // Kept alive: idle until the next request's first byte, which starts its deadline again.
-    conn.phase = 'idle';
-    conn.httpBytesAtStart = socket.bytesRead;
-    socket.once('data', () => {
-      if (conn.phase === 'idle') listener.requestBegins(conn);
-    });
+    if (conn.requestsInFlight === 0 && conn.phase === 'serving' && !socket.destroyed) {
+      // Kept alive: idle until the next request's first byte, which starts its deadline again.
+      conn.phase = 'idle';
+      conn.httpBytesAtStart = socket.bytesRead;
+      socket.once('data', () => {
+        if (conn.phase === 'idle') listener.requestBegins(conn);
+      });
+    }
+    listener.requestEnded(conn);
   });
   try {
     handleRequest(req, res, conn.context(accept.uri, path, log, route.meter, who));

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { parseConfig } from '../../src/config/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { config, doc, parse } from '../helpers/config.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
@@ -141,6 +146,39 @@ test('a drain with no session to close still serves a client whose request was u
   await logs.waitFor((l) => String(l['msg']).startsWith('Draining: not accepting; closing 0 connections'));
   socket.write(request.slice(16));
   assert.equal(await within(reply, 'the answer to the upgrade'), 'HTTP/1.1 101 Switching Protocols');
+  await within(drained, 'the drain to finish');
+});
+
+test('a drain with no session to close answers a plain request under way in full, and closes its connection', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-drain-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'web'));
+  writeFileSync(join(dir, 'web', 'index.html'), 'PAGE');
+  const pages = ['  <service>', '    <name>pages</name>', '    <accept>http://127.0.0.1:0/</accept>', '    <type>directory</type>', '    <properties>', '      <directory>/</directory>', '    </properties>', '  </service>'];
+  // The directory is read from the web folder beside the configuration's folder, as Kaazing reads it.
+  const logs = memoryLog();
+  const result = Gateway.prepare(config(parseConfig(doc(...pages), join(dir, 'conf', 'gateway-config.xml'), { hostname: 'gw.example.com' })), { log: logs.log, drainTimeoutMs: 1000 });
+  assert.ok(result.ok);
+  const gateway = result.gateway;
+  const [bound] = await within(gateway.start(), 'the gateway to start');
+  assert.ok(bound);
+  t.after(() => gateway.stop());
+  const port = bound.port;
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  t.after(() => socket.destroy());
+  await event(socket, 'connect', 'the TCP connection');
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const closed = once(socket, 'close');
+  socket.write('GET /index.html HTTP/1.1\r\n');
+  const drained = gateway.drain();
+  await logs.waitFor((l) => String(l['msg']).startsWith('Draining: not accepting; closing 0 connections'));
+  socket.write('Host: 127.0.0.1\r\n\r\n');
+  await within(closed, 'the connection to be closed after its answer');
+  assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(answer, /\r\nConnection: close\r\n/i);
+  assert.ok(answer.endsWith('\r\n\r\nPAGE'), answer);
   await within(drained, 'the drain to finish');
 });
 
