@@ -5,9 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { Gateway } from '../../src/gateway.js';
 import { createConnector, type Connector } from '../../src/upstream/connector.js';
 import { createWebSocketConnector, type WebSocketConnector } from '../../src/upstream/ws-connector.js';
@@ -15,6 +14,7 @@ import { config, doc, parse } from '../helpers/config.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { receiveBytes, tcpServer } from '../helpers/tcp-servers.js';
+import { webSocketBackend } from '../helpers/ws-backend.js';
 
 const within = <T>(p: Promise<T>, what: string): Promise<T> => withDeadline(p, WAIT_MS, what);
 
@@ -40,25 +40,16 @@ function prepared(text: string, logs: MemoryLog, connectors: { connector?: Conne
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A ws:// backend on port 0: its accepted connections, and how the first of them was closed. */
-async function webSocketBackend(t: { after(fn: () => unknown): void }): Promise<{ uri: string; firstClose: () => Promise<{ code: number; reason: string }>; connection: () => Promise<WebSocket> }> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
+async function watchedWebSocketBackend(t: { after(fn: () => unknown): void }): Promise<{ uri: string; firstClose: () => Promise<{ code: number; reason: string }>; connection: () => Promise<WebSocket> }> {
+  const { wss, uri } = await webSocketBackend(t);
   let closed: (close: { code: number; reason: string }) => void = () => undefined;
   const firstClose = new Promise<{ code: number; reason: string }>((resolve) => (closed = resolve));
   wss.on('connection', (ws) => {
     ws.on('error', () => undefined);
     ws.on('close', (code: number, reason: Buffer) => closed({ code, reason: reason.toString() }));
   });
-  server.listen(0, '127.0.0.1');
-  await event(server, 'listening', 'the WebSocket backend to listen');
-  t.after(() => {
-    wss.close();
-    server.closeAllConnections();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
   return {
-    uri: `ws://127.0.0.1:${port}/`,
+    uri,
     firstClose: () => within(firstClose, 'the backend to see a prepared connection close'),
     connection: () => event<[WebSocket]>(wss, 'connection', 'a connection to the backend').then(([ws]) => ws),
   };
@@ -127,7 +118,7 @@ test('a backend that speaks first: its greeting, held on the prepared connection
 
 /** A started gateway whose `uplink` service holds one prepared connection to a ws:// backend, no client on it. */
 async function bridgeWithIdleConnection(t: { after(fn: () => unknown): void }) {
-  const backend = await webSocketBackend(t);
+  const backend = await watchedWebSocketBackend(t);
   const watched = watchedWebSocketConnector();
   const logs = memoryLog();
   const gateway = prepared(doc(...bridge('uplink', backend.uri)), logs, { webSocketConnector: watched.connector });

@@ -5,9 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import type net from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { ServiceConfig } from '../../../src/config/types.js';
 import type { GatewayError } from '../../../src/errors.js';
 import type { Payload } from '../../../src/pipe/fuse.js';
@@ -21,6 +20,7 @@ import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { memoryLog } from '../../helpers/memory-log.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { tcpServer, type Backend } from '../../helpers/tcp-servers.js';
+import { webSocketBackend } from '../../helpers/ws-backend.js';
 
 const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, WAIT_MS, what);
 
@@ -139,8 +139,7 @@ test('stop() ends an idle tcp:// connection with a FIN, and settles once it is c
 });
 
 test('stop() closes an idle ws:// connection with 1001, not by dropping it', async (t) => {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
+  const { wss, port, uri } = await webSocketBackend(t);
   const closes: { code: number; reason: string }[] = [];
   const connected = new Promise<WebSocket>((resolve) =>
     wss.on('connection', (ws) => {
@@ -149,15 +148,6 @@ test('stop() closes an idle ws:// connection with 1001, not by dropping it', asy
       resolve(ws);
     }),
   );
-  server.listen(0, '127.0.0.1');
-  await event(server, 'listening', 'the backend to listen');
-  t.after(() => {
-    wss.close();
-    server.closeAllConnections();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  const uri = `ws://127.0.0.1:${port}/`;
   const config = serviceConfig({ name: 'bridge', type: 'proxy', connect: { uri, scheme: 'ws', host: '127.0.0.1', port, path: '/', position: { file: 't.xml' } } });
   const p = pool(webSocketUpstream(config, createWebSocketConnector(), undefined).open, uri);
   p.start();
