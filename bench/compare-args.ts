@@ -2,10 +2,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { count } from './args.js';
+import { SYSTEMS } from './systems/index.js';
 
-export const COMPARE_USAGE = `usage: npm run bench:compare -- --against DIR [--scenario churn|resume|bulk] [--size BYTES] [--seconds N] [--rounds N] [--clients N]
+/** The systems `--peer` may name: every one with a server of its own, besides the gateway. */
+export const COMPARABLE_PEERS: readonly string[] = SYSTEMS.filter((s) => s.peer && s.noServer !== true).map((s) => s.name);
+
+export const COMPARE_USAGE = `usage: npm run bench:compare -- (--against DIR | --peer NAME) [--scenario churn|resume|bulk] [--size BYTES] [--seconds N] [--rounds N] [--clients N]
 
   --against DIR      another checkout of this project, built (npm ci): the build to compare this one with
+  --peer NAME        or one of the benchmark's other systems (tls-relay, ws-relay, naive, nginx-stream, websockify),
+                     run on the same core as this checkout's gateway: the goals' ratios, which outside load cannot move
   --scenario NAME    churn (default): a full handshake per connection; resume: each client resumes its last session;
                      bulk: one connection to each gateway writes messages of --size bytes as fast as it takes them
   --size BYTES       bulk's message size (default 4096)
@@ -19,7 +25,10 @@ const SCENARIOS: readonly CompareScenario[] = ['churn', 'resume', 'bulk'];
 
 export interface CompareOptions {
   readonly help: boolean;
-  readonly against: string;
+  /** The checkout to compare with; undefined when `peer` names a system instead. */
+  readonly against: string | undefined;
+  /** The benchmark system to compare with (bench/systems), instead of another checkout. */
+  readonly peer: string | undefined;
   readonly scenario: CompareScenario;
   /** bulk: bytes per message. */
   readonly size: number;
@@ -35,6 +44,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
     options: {
       help: { type: 'boolean', short: 'h', default: false },
       against: { type: 'string' },
+      peer: { type: 'string' },
       scenario: { type: 'string', default: 'churn' },
       size: { type: 'string' },
       seconds: { type: 'string' },
@@ -46,10 +56,13 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
   const help = values.help ?? false;
   const scenario = values.scenario ?? 'churn';
   if (!SCENARIOS.includes(scenario as CompareScenario)) throw new Error(`--scenario: "${scenario}" is not one of ${SCENARIOS.join(', ')}`);
-  if (!help && values.against === undefined) throw new Error('--against DIR is required: the checkout to compare this one with');
+  if (values.peer !== undefined && !COMPARABLE_PEERS.includes(values.peer)) throw new Error(`--peer: "${values.peer}" is not one of ${COMPARABLE_PEERS.join(', ')}`);
+  if (values.against !== undefined && values.peer !== undefined) throw new Error('--against and --peer: give one, the checkout or the system to compare this one with');
+  if (!help && values.against === undefined && values.peer === undefined) throw new Error('--against DIR or --peer NAME is required: the checkout or the system to compare this one with');
   return {
     help,
-    against: resolve(values.against ?? '.'),
+    against: values.against === undefined ? undefined : resolve(values.against),
+    peer: values.peer,
     scenario: scenario as CompareScenario,
     size: count('--size', values.size, 4096, 16 * 1024 * 1024),
     seconds: count('--seconds', values.seconds, 8, 600),

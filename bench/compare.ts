@@ -8,8 +8,12 @@
  *
  * It ranks two builds; it does not say what either costs alone: sharing a core, both pay more than they would.
  * `--against .` compares this checkout with itself and shows the method's own spread.
+ *
+ * `--peer NAME` runs one of the benchmark's other systems (bench/systems) in place of the other checkout, so that the
+ * goals' ratios (the gateway's CPU per MiB or per connection against the bare TLS relay's, naive's) come from one
+ * core under one load rather than from runs minutes apart, between which this machine's speed can move by half.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLink, REPLY_TIMEOUT_MS, type ClientTls, type Endpoint, type Link } from './client/link.js';
 import { COMPARE_USAGE, parseCompareArgs, type CompareOptions } from './compare-args.js';
@@ -23,7 +27,9 @@ import { churnVisit } from './scenarios/churn.js';
 import { Sink } from './sink-client.js';
 import { median } from './stats.js';
 import { gatewayConfig, launchGateway } from './systems/gateway.js';
+import { SYSTEMS } from './systems/index.js';
 import { ownFileLimits } from './systems/limits.js';
+import type { SystemSpec } from './systems/types.js';
 import { within } from './timeout.js';
 
 const MiB = 1024 * 1024;
@@ -33,8 +39,9 @@ const BULK_BATCH_BYTES = 64 * 1024;
 interface Side {
   readonly name: string;
   readonly endpoint: Endpoint;
-  readonly pid: number;
-  /** The TCP sink behind this side's gateway: it counts what reaches it, for bulk. */
+  /** The processes whose CPU is this side's. */
+  readonly pids: readonly number[];
+  /** The TCP sink behind this side's system: it counts what reaches it, for bulk. */
   readonly sink: Sink;
   /** Bulk: MiB the sink received in the last round. */
   mib: number;
@@ -76,10 +83,10 @@ interface Workload {
 function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: CompareOptions): Workload {
   const round: Round = async (seconds) => {
     for (const side of sides) side.connections = 0;
-    const before = sides.map((s) => treeCpuMs([s.pid]));
+    const before = sides.map((s) => treeCpuMs(s.pids));
     const deadline = performance.now() + seconds * 1000;
     await Promise.all(sides.map((s) => drive(s, tls, opts.clients, deadline, opts.scenario === 'resume')));
-    const [a, b] = sides.map((s, i) => (treeCpuMs([s.pid]) - (before[i] as number)) / Math.max(1, s.connections));
+    const [a, b] = sides.map((s, i) => (treeCpuMs(s.pids) - (before[i] as number)) / Math.max(1, s.connections));
     return [a as number, b as number];
   };
   return { round, finish: () => undefined };
@@ -101,7 +108,7 @@ async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: nu
   const batches = links.map((link) => Buffer.concat(Array.from({ length: perBatch }, () => link.frame(Buffer.alloc(size, 0x61)))));
   const round: Round = async (seconds, index) => {
     await Promise.all(sides.map((s) => s.sink.reset()));
-    const before = sides.map((s) => treeCpuMs([s.pid]));
+    const before = sides.map((s) => treeCpuMs(s.pids));
     const deadline = performance.now() + seconds * 1000;
     const order = index % 2 === 0 ? [0, 1] : [1, 0];
     const sent = [0, 0];
@@ -112,7 +119,7 @@ async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: nu
     );
     await Promise.all(sides.map((s, i) => within(s.sink.reached(sent[i] as number), REPLY_TIMEOUT_MS, `the ${s.name} sink receiving ${sent[i]} bytes`)));
     sides.forEach((side, i) => (side.mib = (sent[i] as number) / MiB));
-    const [a, b] = sides.map((s, i) => (treeCpuMs([s.pid]) - (before[i] as number)) / ((sent[i] as number) / MiB));
+    const [a, b] = sides.map((s, i) => (treeCpuMs(s.pids) - (before[i] as number)) / ((sent[i] as number) / MiB));
     return [a as number, b as number];
   };
   return { round, finish: () => links.forEach((link) => link.destroy()) };
@@ -120,41 +127,61 @@ async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: nu
 
 async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void> {
   const say = (text: string) => process.stdout.write(`${text}\n`);
-  for (const root of [REPO_ROOT, opts.against]) {
+  const peer = opts.peer === undefined ? undefined : SYSTEMS.find((s) => s.name === opts.peer);
+  if (peer) {
+    const missing = await peer.detect();
+    if (missing !== undefined) throw new Error(`${peer.name} cannot run here: ${missing}`);
+  }
+  for (const root of opts.against === undefined ? [REPO_ROOT] : [REPO_ROOT, opts.against]) {
     if (!existsSync(join(root, 'dist', 'src', 'cli', 'index.js'))) throw new Error(`${root} has no built gateway: run \`npm ci\` there first`);
   }
   const place = placement(true);
-  if (place.system === undefined) throw new Error(`both gateways must share one core, and they cannot be pinned: ${place.description}`);
+  if (place.system === undefined) throw new Error(`both systems must share one core, and they cannot be pinned: ${place.description}`);
   await inWorkDir('wss-compare-', procs, async (work) => {
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
     moveProcess(process.pid, place.client);
     const fileLimit = Math.min(ownFileLimits().hard, opts.clients * 4 + 1024);
-    const start = async (name: string, root: string): Promise<Side> => {
+    const newSink = async (): Promise<Sink> => {
       const sink = await Sink.start(procs);
       await sink.mode(opts.scenario === 'bulk' ? 'discard' : 'echo');
+      return sink;
+    };
+    const side = (name: string, endpoint: Endpoint, pids: readonly number[], sink: Sink): Side => ({ name, endpoint, pids, sink, mib: 0, connections: 0, failures: 0, firstError: undefined });
+    const start = async (name: string, root: string): Promise<Side> => {
+      const sink = await newSink();
       const config = join(work, `${name}.xml`);
       writeFileSync(config, gatewayConfig(sink.port, pki.files.serverBundle, pki.files.ca));
       const gw = await launchGateway({ procs, root, args: ['--config', config, '--log-format', 'json'], cwd: work, fileLimit, cpus: place.system });
       const port = [...gw.ports.values()][0];
       if (port === undefined) throw new Error(`the gateway of ${root} started but logged no "listening" line`);
-      return { name, endpoint: { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, pid: gw.pid, sink, mib: 0, connections: 0, failures: 0, firstError: undefined };
+      return side(name, { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, [gw.pid], sink);
     };
-    const sides = [await start('this', REPO_ROOT), await start('other', opts.against)] as const;
-    say(`this: ${REPO_ROOT}\nother: ${opts.against}`);
+    const startPeer = async (spec: SystemSpec): Promise<Side> => {
+      const sink = await newSink();
+      const workDir = join(work, spec.name);
+      mkdirSync(workDir);
+      const running = await spec.start({ pki, sinkPort: sink.port, workDir, procs, fileLimit, cpus: place.system });
+      return side(spec.name, running.endpoint, running.pids, sink);
+    };
+    // The ratio printed is the second side's cost over the first's: the other build's over this one's, or, against a
+    // peer, the gateway's over the peer's, as the goals state it.
+    const sides = peer ? ([await startPeer(peer), await start('gateway', REPO_ROOT)] as const) : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);
+    say(peer ? `gateway: ${REPO_ROOT}\npeer: ${peer.name}, ${peer.description}` : `this: ${REPO_ROOT}\nother: ${opts.against}`);
     const { round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
     const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
     const done = (side: Side) => (opts.scenario === 'bulk' ? `${side.mib.toFixed(0)} MiB` : `${side.connections} connections`);
     const workload = opts.scenario === 'bulk' ? `bulk ${opts.size} B, one connection each` : `${opts.scenario}, ${opts.clients} clients each`;
-    say(`${workload}, both gateways on CPU ${place.system}, the client and the sinks on CPU ${place.client}`);
+    say(`${workload}, both systems on CPU ${place.system}, the client and the sinks on CPU ${place.client}`);
+    const [first, second] = sides;
+    const ratioName = `${second.name} ÷ ${first.name}`;
     const ratios: number[] = [];
     try {
       for (let r = 1; r <= opts.rounds; r++) {
         await round(1, r);
-        const [mine, theirs] = await round(opts.seconds, r);
-        ratios.push(theirs / mine);
-        const [a, b] = sides;
-        say(`round ${r}: this ${mine.toFixed(3)} ${unit} (${done(a)}), other ${theirs.toFixed(3)} ${unit} (${done(b)}), other ÷ this ${(theirs / mine).toFixed(3)}`);
+        const [firstCost, secondCost] = await round(opts.seconds, r);
+        ratios.push(secondCost / firstCost);
+        say(`round ${r}: ${first.name} ${firstCost.toFixed(3)} ${unit} (${done(first)}), ${second.name} ${secondCost.toFixed(3)} ${unit} (${done(second)}), ${ratioName} ${(secondCost / firstCost).toFixed(3)}`);
       }
     } finally {
       finish();
@@ -164,7 +191,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     }
     const sorted = [...ratios].sort((x, y) => x - y);
     const per = opts.scenario === 'bulk' ? 'MiB' : 'connection';
-    say(`other ÷ this, CPU per ${per}: ${median(ratios).toFixed(3)} (${(sorted[0] as number).toFixed(3)}–${(sorted[sorted.length - 1] as number).toFixed(3)})`);
+    say(`${ratioName}, CPU per ${per}: ${median(ratios).toFixed(3)} (${(sorted[0] as number).toFixed(3)}–${(sorted[sorted.length - 1] as number).toFixed(3)})`);
   });
 }
 

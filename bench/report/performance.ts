@@ -74,7 +74,11 @@ checkout of the project, built) runs this checkout's gateway and that one at the
 many clients on each, and gives the ratio of their CPU per connection (\`--scenario churn\` or \`resume\`), or one
 connection on each writing messages of one size, and the ratio of their CPU per MiB (\`--scenario bulk --size BYTES\`);
 \`--rounds N\`, \`--seconds N\`. Outside load slows both alike: \`--against .\` (the build against itself) stays within
-1% for churn and within a few percent for bulk.
+1% for churn and within a few percent for bulk. \`--peer NAME\` (\`tls-relay\`, \`ws-relay\`, \`naive\`, \`nginx-stream\`,
+\`websockify\`) runs that system in place of the other checkout and gives the gateway's cost over the peer's, the goals'
+ratios from one core under one load: on a machine whose speed moves between the minutes of a full run, they hold to
+a few percent where the full run's move by a third. Sharing a core, both pay more than they would alone, so these
+ratios sit beside the full run's, not in place of them.
 
 ## How it measures
 

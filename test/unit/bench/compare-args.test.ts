@@ -6,6 +6,7 @@ import { parseCompareArgs } from '../../../bench/compare-args.js';
 test('--against is the only argument needed: churn, 8 s rounds, three of them, 8 clients a side', () => {
   const o = parseCompareArgs(['--against', '../other']);
   assert.equal(o.against, resolve('../other'));
+  assert.equal(o.peer, undefined);
   assert.equal(o.scenario, 'churn');
   assert.equal(o.size, 4096);
   assert.equal(o.seconds, 8);
@@ -26,8 +27,18 @@ test('bulk takes a message size', () => {
   assert.equal(o.size, 512);
 });
 
+test('--peer names one of the benchmark\'s systems with a server of its own, in place of a checkout', () => {
+  const o = parseCompareArgs(['--peer', 'tls-relay', '--scenario', 'bulk']);
+  assert.equal(o.peer, 'tls-relay');
+  assert.equal(o.against, undefined);
+  for (const name of ['ws-relay', 'naive', 'nginx-stream', 'websockify']) assert.equal(parseCompareArgs(['--peer', name]).peer, name);
+  assert.throws(() => parseCompareArgs(['--peer', 'gateway']), /--peer: "gateway" is not one of tls-relay, ws-relay, naive, nginx-stream, websockify/);
+  assert.throws(() => parseCompareArgs(['--peer', 'tcp']), /--peer: "tcp" is not one of/);
+  assert.throws(() => parseCompareArgs(['--peer', 'naive', '--against', '.']), /--against and --peer: give one/);
+});
+
 test('what cannot be run is refused, naming the argument', () => {
-  assert.throws(() => parseCompareArgs([]), /--against DIR is required/);
+  assert.throws(() => parseCompareArgs([]), /--against DIR or --peer NAME is required/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'idle']), /--scenario: "idle" is not one of churn, resume, bulk/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'bulk', '--size', '0']), /--size: "0" is not a number/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--rounds', '0']), /--rounds: "0" is not a number from 1 to 100/);
