@@ -64,15 +64,37 @@ class Relay {
     readonly backend: Socket,
   ) {}
 
+  #corked = false;
+  #deferred = false;
+
   onClientData(chunk: Buffer): void {
-    // The frames of one read leave in one write to the backend, as the gateway's do.
-    this.backend.cork();
-    try {
-      this.#read(chunk);
-    } finally {
-      this.backend.uncork();
+    // The frames of one read leave in one write to the backend; a read of 8 KiB or more (most likely one TLS record of
+    // several) is held for the rest of the turn's I/O, or until 64 KiB are held, as the gateway's are (src/pipe/ends.ts).
+    if (!this.#corked) {
+      this.#corked = true;
+      this.backend.cork();
+    }
+    this.#read(chunk);
+    if (this.#deferred) {
+      if (this.backend.writableLength >= 65536) this.#flush();
+    } else if (chunk.length < 8192 || this.backend.writableLength >= 65536) {
+      this.#flush();
+    } else {
+      this.#deferred = true;
+      setImmediate(this.#endOfTurn);
     }
   }
+
+  #flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.backend.uncork();
+  }
+
+  readonly #endOfTurn = (): void => {
+    this.#deferred = false;
+    this.#flush();
+  };
 
   #read(chunk: Buffer): void {
     let at = 0;
