@@ -10,14 +10,14 @@ export const COMPARABLE_PEERS: readonly string[] = SYSTEMS.filter((s) => s.peer 
 export const COMPARE_USAGE = `usage: npm run bench:compare -- (--against DIR | --peer NAME) [--scenario churn|resume|bulk] [--size BYTES] [--seconds N] [--rounds N] [--clients N]
 
   --against DIR      another checkout of this project, built (npm ci): the build to compare this one with
-  --peer NAME        or one of the benchmark's other systems (tls-relay, ws-relay, naive, nginx-stream, websockify),
-                     run on the same core as this checkout's gateway: the goals' ratios, which outside load cannot move
+  --peer NAME        or one of the benchmark's other systems (${COMPARABLE_PEERS.join(', ')}), run on the
+                     same core as this checkout's gateway: its cost over the peer's, under the same load
   --scenario NAME    churn (default): a full handshake per connection; resume: each client resumes its last session;
-                     bulk: one connection to each gateway writes messages of --size bytes as fast as it takes them
+                     bulk: one connection to each side writes messages of --size bytes as fast as it takes them
   --size BYTES       bulk's message size (default 4096)
   --seconds N        length of each measured round (default 8)
   --rounds N         rounds, each after a second of warm-up (default 3); the summary is their median
-  --clients N        churn and resume: clients connecting at once to each gateway (default 8)
+  --clients N        churn and resume: clients connecting at once to each side (default 8)
 `;
 
 export type CompareScenario = 'churn' | 'resume' | 'bulk';

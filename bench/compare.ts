@@ -10,8 +10,9 @@
  * `--against .` compares this checkout with itself and shows the method's own spread.
  *
  * `--peer NAME` runs one of the benchmark's other systems (bench/systems) in place of the other checkout, so that the
- * goals' ratios (the gateway's CPU per MiB or per connection against the bare TLS relay's, naive's) come from one
- * core under one load rather than from runs minutes apart, between which this machine's speed can move by half.
+ * gateway's CPU per MiB or per connection against the bare TLS relay's (or naive's, or nginx's) comes from one core
+ * under one load rather than from runs minutes apart, between which a shared machine's speed can move by half. The
+ * gateway is always the second side; `--against .` shows what being second costs (bench/findings.md).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -165,7 +166,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
       return side(spec.name, running.endpoint, running.pids, sink);
     };
     // The ratio printed is the second side's cost over the first's: the other build's over this one's, or, against a
-    // peer, the gateway's over the peer's, as the goals state it.
+    // peer, the gateway's over the peer's (for resume, of CPU per connection, where the goal compares rates).
     const sides = peer ? ([await startPeer(peer), await start('gateway', REPO_ROOT)] as const) : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);
     say(peer ? `gateway: ${REPO_ROOT}\npeer: ${peer.name}, ${peer.description}` : `this: ${REPO_ROOT}\nother: ${opts.against}`);
     const { round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);

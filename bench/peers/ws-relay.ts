@@ -65,23 +65,29 @@ class Relay {
   ) {}
 
   #corked = false;
+  /** The backend's writableLength when it was corked: what it holds beyond that is what this turn wrote. */
+  #corkedAt = 0;
   #deferred = false;
 
   onClientData(chunk: Buffer): void {
-    // The frames of one read leave in one write to the backend; a read of 8 KiB or more (most likely one TLS record of
-    // several) is held for the rest of the turn's I/O, or until 64 KiB are held, as the gateway's are (src/pipe/ends.ts).
+    // The frames of one read leave in one write to the backend; a read that wrote 8 KiB or more (most likely one TLS
+    // record of several) is held for the rest of the turn's I/O, or until 64 KiB are held, as the gateway's are
+    // (src/pipe/ends.ts).
     if (!this.#corked) {
       this.#corked = true;
+      this.#corkedAt = this.backend.writableLength;
       this.backend.cork();
     }
-    this.#read(chunk);
-    if (this.#deferred) {
-      if (this.backend.writableLength >= 65536) this.#flush();
-    } else if (chunk.length < 8192 || this.backend.writableLength >= 65536) {
-      this.#flush();
-    } else {
-      this.#deferred = true;
-      setImmediate(this.#endOfTurn);
+    try {
+      this.#read(chunk);
+    } finally {
+      const held = this.backend.writableLength - this.#corkedAt;
+      if (held >= 65536 || (!this.#deferred && held < 8192)) {
+        this.#flush();
+      } else if (!this.#deferred) {
+        this.#deferred = true;
+        setImmediate(this.#endOfTurn);
+      }
     }
   }
 

@@ -50,7 +50,10 @@ export interface End {
   readonly writable: boolean;
   /** A message end whose peer has closed and which holds its answer until close() (a WebSocket towards bytes). */
   readonly holdingClose?: boolean;
-  /** Writes one chunk or message; `done` runs once it has been handed to the system, in write order. */
+  /**
+   * Writes one chunk or message; `done` runs once it has been handed to the system, in write order. A byte end may
+   * hold what it is given until the end of the turn of the event loop, to write it with what follows (StreamEnd).
+   */
   write(payload: Buffer | readonly Buffer[], binary: boolean, done: () => void): void;
   pause(): void;
   resume(): void;
@@ -65,36 +68,38 @@ export interface End {
 function noop(): void {}
 
 /**
- * The uncorks owed at the end of this turn's I/O (StreamEnd). One read of a TLS socket delivers each of its records
- * as a run of its own, with Node's queued callbacks (process.nextTick) run after each: held until the turn's reads
- * have all been handled (setImmediate), the messages of several records leave in one write rather than one each.
+ * The uncorks owed at the end of this turn's I/O (StreamEnd). libuv reads a socket up to 64 KiB at a time, and a TLS
+ * socket hands each record of a read to JavaScript as a run of its own, with Node's queued callbacks
+ * (process.nextTick) run after each: held until the turn's reads have all been handled (setImmediate), the messages
+ * of a read's several records leave in one write rather than one each.
  */
 const owedUncorks: (() => void)[] = [];
 
 function uncorkAll(): void {
-  // An uncork can run a write's completion, which can write again and owe another: those go in the next turn.
-  const count = owedUncorks.length;
-  for (let i = 0; i < count; i++) (owedUncorks[i] as () => void)();
-  owedUncorks.splice(0, count);
-  if (owedUncorks.length > 0) setImmediate(uncorkAll);
+  // Taken out first: what the uncorks set off (a write's completion, which may write again) runs in later ticks, and
+  // owes its own uncork to a later turn.
+  for (const uncork of owedUncorks.splice(0)) uncork();
 }
-
-/**
- * Bytes held that leave at once rather than at the end of the turn. A 64 KiB message is one write either way; held
- * with the rest of the turn's, bulk at 64 KiB cost 12% more CPU per MiB (docs/PERFORMANCE.md).
- */
-const FLUSH_BYTES = 65536;
-
-/**
- * What one run must write to be held for the rest of the turn: half a TLS record's worth. A read that brings less is
- * most likely all there is for now (an interactive peer's message), and waiting for the turn's other connections
- * to be handled first would only add their time to its latency.
- */
-const DEFER_BYTES = 8192;
 
 function oweUncork(uncork: () => void): void {
   if (owedUncorks.push(uncork) === 1) setImmediate(uncorkAll);
 }
+
+/**
+ * Bytes held that leave at once rather than at the end of the turn. A 64 KiB message is one write either way; held
+ * with the rest of the turn's, bulk at 64 KiB cost 12% more CPU per MiB. At the default `maximum.pending.bytes`
+ * (64,000) what is held can pause the other side until it has been written; half as much held cost 1–4% more CPU per
+ * MiB all the same (bench/findings.md).
+ */
+const FLUSH_BYTES = 65536;
+
+/**
+ * What one run must write to be held for the rest of the turn: half a TLS record's worth, most likely one record of
+ * a read that brought several. A run that writes less is most likely all there is for now (an interactive peer's
+ * message), and waiting for the turn's other connections would only add their time to its latency. A single larger
+ * message does wait for them: at most one turn of the event loop (bench/findings.md).
+ */
+const DEFER_BYTES = 8192;
 
 /** A TCP or TLS socket as an end. */
 export class StreamEnd implements End {
@@ -177,8 +182,9 @@ export class StreamEnd implements End {
 
   /**
    * The end of the synchronous run that wrote (the messages of one read of the other side's): what it wrote leaves
-   * now, in one writev. A run that wrote DEFER_BYTES or more was most likely one TLS record of several that the
-   * same read brought: what it wrote is held until the turn's I/O has been handled, so that the rest joins it.
+   * now, in one writev. A run that wrote DEFER_BYTES or more is held until the turn's I/O has been handled, so that
+   * the rest of the read joins it: from a TLS socket it was most likely one record of several; from a TCP socket it
+   * was a whole read, which only the turn's later reads of the same socket can join.
    */
   readonly #endOfRun = (): void => {
     if (!this.#corked || this.#owed) return;

@@ -94,6 +94,15 @@ test('64 KiB held leave at once, without waiting for the end of the turn; what f
   assert.deepEqual(socket.writes[1], ['after']);
 });
 
+test('a run that writes 64 KiB or more leaves at once, and a small write after it in the same run leaves at the run\'s end', async () => {
+  const { socket, end } = attached();
+  end.write(Buffer.alloc(70 * 1024, 0x62), true, () => {});
+  assert.deepEqual(socket.writes, [['b×71680']]);
+  end.write(Buffer.from('tail'), true, () => {});
+  await nextTick();
+  assert.deepEqual(socket.writes, [['b×71680'], ['tail']]);
+});
+
 test('the records of many ends in one turn each leave in one write of their own', async () => {
   const ends = Array.from({ length: 3 }, attached);
   for (let round = 0; round < 3; round++) {
@@ -105,15 +114,36 @@ test('the records of many ends in one turn each leave in one write of their own'
   for (const [i, { socket }] of ends.entries()) assert.deepEqual(socket.writes, [[`${i}×16384`, `${i}×16384`, `${i}×16384`]]);
 });
 
-test('an end closed while its writes are held sends them before its end', async () => {
+test('an end closed while its writes are held sends them at once, before its end', async () => {
   const { socket, end } = attached();
   let finished = false;
   socket.on('finish', () => (finished = true));
   end.write(record('z'), true, () => {});
   await nextTick();
   end.write(Buffer.from('last words'), true, () => {});
+  assert.deepEqual(socket.writes, [], 'held for the rest of the turn');
   end.close();
+  assert.deepEqual(socket.writes, [['z×16384', 'last words']], 'written by the close, not at the end of the turn');
   await endOfTurn();
-  assert.deepEqual(socket.writes, [['z×16384', 'last words']]);
   assert.equal(finished, true);
+  assert.equal(socket.writes.length, 1);
+});
+
+test('an end destroyed while its writes are held completes them (as failed), and the uncork owed for it does nothing', async () => {
+  const { socket, end } = attached();
+  const done: string[] = [];
+  socket.on('error', () => {});
+  end.write(record('y'), true, () => done.push('y'));
+  await nextTick();
+  end.destroy();
+  await endOfTurn();
+  await endOfTurn();
+  assert.deepEqual(socket.writes, []);
+  assert.deepEqual(done, ['y'], 'the pipe\'s count of pending bytes is told the write is over');
+  // Another end's writes in the same turns are not held up by it.
+  const other = attached();
+  other.end.write(record('x'), true, () => {});
+  await nextTick();
+  await endOfTurn();
+  assert.deepEqual(other.socket.writes, [['x×16384']]);
 });
