@@ -12,7 +12,8 @@
  * `--peer NAME` runs one of the benchmark's other systems (bench/systems) in place of the other checkout, so that the
  * gateway's CPU per MiB or per connection against the bare TLS relay's (or naive's, or nginx's) comes from one core
  * under one load rather than from runs minutes apart, between which a shared machine's speed can move by half. The
- * gateway is always the second side; `--against .` shows what being second costs (bench/findings.md).
+ * gateway is always started second and is the ratio's numerator; `--against .` shows what that place costs
+ * (bench/findings.md).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -77,8 +77,8 @@ connection on each writing messages of one size, and the ratio of their CPU per 
 1% for churn and within a few percent for bulk. \`--peer NAME\` (\`tls-relay\`, \`ws-relay\`, \`naive\`, \`nginx-stream\`,
 \`websockify\`) runs that system in place of the other checkout and gives the gateway's cost over the peer's, the goals'
 ratios from one core under one load (for resume, of CPU per connection rather than the goal's rate): on a machine
-whose speed moves between the minutes of a full run, their rounds stay within about 10% of each other where the
-full runs' medians of the same ratio moved by a third. Sharing a core, both pay more than they would alone, so
+whose speed moves between full runs, their rounds stay within about 10–14% of each other where the full runs'
+medians of the same ratio moved by a third. Sharing a core, both pay more than they would alone, so
 these ratios sit beside the full run's, not in place of them.
 
 ## How it measures
