@@ -1,7 +1,7 @@
 /** The command line of `npm run bench:compare` (compare.ts). */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { count } from './args.js';
+import { count, PROFILES } from './args.js';
 import { SYSTEMS } from './systems/index.js';
 
 /** The systems `--peer` may name: every one with a server of its own, besides the gateway. */
@@ -16,7 +16,9 @@ export const COMPARE_USAGE = `usage: npm run bench:compare -- (--against DIR | -
                      bulk: one connection to each side writes messages of --size bytes as fast as it takes them
   --size BYTES       bulk's message size (default 4096)
   --seconds N        length of each measured round (default 8)
-  --rounds N         rounds, each after a second of warm-up (default 3); the summary is their median
+  --rounds N         rounds, each after a second of warm-up (default 3); the summary is their median. Churn and
+                     resume first warm each side up with the full benchmark's warm-up: ${PROFILES.full.churnWarmupConnections} connections, at most
+                     ${PROFILES.full.churnWarmupSeconds * 3} s
   --clients N        churn and resume: clients connecting at once to each side (default 8)
 `;
 

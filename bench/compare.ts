@@ -17,6 +17,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROFILES } from './args.js';
 import { openLink, REPLY_TIMEOUT_MS, type ClientTls, type Endpoint, type Link } from './client/link.js';
 import { COMPARE_USAGE, parseCompareArgs, type CompareOptions } from './compare-args.js';
 import { treeCpuMs } from './cpu.js';
@@ -52,11 +53,14 @@ interface Side {
   firstError: Error | undefined;
 }
 
-/** Clients of `side` connecting over and over until `deadline`; each resumes its last session when `resume`. */
-async function drive(side: Side, tls: ClientTls, clients: number, deadline: number, resume: boolean): Promise<void> {
+/**
+ * Clients of `side` connecting over and over until `deadline`, or until the side has made `connections` (completed
+ * or failed); each resumes its last session when `resume`.
+ */
+async function drive(side: Side, tls: ClientTls, clients: number, deadline: number, resume: boolean, connections = Number.POSITIVE_INFINITY): Promise<void> {
   const client = async (): Promise<void> => {
     let session: Buffer | undefined;
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && side.connections + side.failures < connections) {
       try {
         const visit = await churnVisit(side.endpoint, tls, resume ? session : undefined);
         session = visit.session ?? session;
@@ -76,6 +80,8 @@ async function drive(side: Side, tls: ClientTls, clients: number, deadline: numb
 type Round = (seconds: number, index: number) => Promise<[number, number]>;
 
 interface Workload {
+  /** Work done once, unmeasured, before the first round. */
+  readonly warmUp?: () => Promise<string>;
   readonly round: Round;
   /** Closes what the rounds kept open. */
   finish(): void;
@@ -91,7 +97,18 @@ function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: Co
     const [a, b] = sides.map((s, i) => (treeCpuMs(s.pids) - (before[i] as number)) / Math.max(1, s.connections));
     return [a as number, b as number];
   };
-  return { round, finish: () => undefined };
+  // The full benchmark's warm-up, in connections: until V8 has compiled each side's connection path, a connection
+  // costs the side with more JavaScript more than it will once it runs (bench/findings.md). Sharing a core, each side
+  // connects at half its rate, so the time allowed is longer.
+  const count = PROFILES.full.churnWarmupConnections;
+  const seconds = PROFILES.full.churnWarmupSeconds * 3;
+  const warmUp = async (): Promise<string> => {
+    const started = performance.now();
+    for (const side of sides) side.connections = 0;
+    await Promise.all(sides.map((s) => drive(s, tls, opts.clients, started + seconds * 1000, opts.scenario === 'resume', count)));
+    return `warm-up: ${sides.map((s) => `${s.name} ${s.connections} connections`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  };
+  return { warmUp, round, finish: () => undefined };
 }
 
 /**
@@ -170,7 +187,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     // peer, the gateway's over the peer's (for resume, of CPU per connection, where the goal compares rates).
     const sides = peer ? ([await startPeer(peer), await start('gateway', REPO_ROOT)] as const) : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);
     say(peer ? `gateway: ${REPO_ROOT}\npeer: ${peer.name}, ${peer.description}` : `this: ${REPO_ROOT}\nother: ${opts.against}`);
-    const { round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
+    const { warmUp, round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
     const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
     const done = (side: Side) => (opts.scenario === 'bulk' ? `${side.mib.toFixed(0)} MiB` : `${side.connections} connections`);
     const workload = opts.scenario === 'bulk' ? `bulk ${opts.size} B, one connection each` : `${opts.scenario}, ${opts.clients} clients each`;
@@ -179,6 +196,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     const ratioName = `${second.name} ÷ ${first.name}`;
     const ratios: number[] = [];
     try {
+      if (warmUp) say(await warmUp());
       for (let r = 1; r <= opts.rounds; r++) {
         await round(1, r);
         const [firstCost, secondCost] = await round(opts.seconds, r);

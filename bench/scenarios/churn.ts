@@ -60,7 +60,8 @@ export async function churnOnce(endpoint: Endpoint, tls: ClientTls): Promise<num
   return (await churnVisit(endpoint, tls)).latencyMs;
 }
 
-export async function churnRun(system: RunningSystem, ctx: ScenarioContext, concurrency: number, seconds: number, resume: boolean): Promise<ChurnResult> {
+/** Clients connecting over and over for `seconds`, or until `connections` have been made (completed or failed). */
+export async function churnRun(system: RunningSystem, ctx: ScenarioContext, concurrency: number, seconds: number, resume: boolean, connections = Number.POSITIVE_INFINITY): Promise<ChurnResult> {
   const latenciesMs: number[] = [];
   let failed = 0;
   let resumed = 0;
@@ -71,7 +72,7 @@ export async function churnRun(system: RunningSystem, ctx: ScenarioContext, conc
   const deadline = start + seconds * 1000;
   const worker = async () => {
     let session: Buffer | undefined;
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && latenciesMs.length + failed < connections) {
       try {
         const visit = await churnVisit(system.endpoint, ctx.tls, resume ? session : undefined);
         latenciesMs.push(visit.latencyMs);
@@ -103,7 +104,7 @@ function churnScenario(group: 'churn' | 'resume', description: string): Scenario
     async run(system: RunningSystem, spec: SystemSpec, ctx: ScenarioContext): Promise<Row[]> {
       await ctx.sink.mode('echo');
       const concurrency = ctx.profile.churnConcurrency;
-      await churnRun(system, ctx, concurrency, ctx.profile.churnWarmupSeconds, resume);
+      const warm = await churnRun(system, ctx, concurrency, ctx.profile.churnWarmupSeconds, resume, ctx.profile.churnWarmupConnections);
       const r = await churnRun(system, ctx, concurrency, ctx.profile.churnSeconds, resume);
       const scenario = `${group} c${concurrency}`;
       if (r.completed === 0) throw new Error(`no connection completed (${r.failed} failed): ${r.firstError?.message ?? 'unknown error'}`);
@@ -115,12 +116,17 @@ function churnScenario(group: 'churn' | 'resume', description: string): Scenario
         { scenario, system: spec.name, metric: 'p50', value: p50, unit: 'ms' },
         { scenario, system: spec.name, metric: 'p99', value: p99, unit: 'ms' },
       ];
-      if (system.pids.length > 0) rows.push({ scenario, system: spec.name, metric: 'cpu per connection', value: perUnit(r.cpuMs, r.completed), unit: 'ms/conn' });
+      if (system.pids.length > 0) {
+        rows.push({ scenario, system: spec.name, metric: 'cpu per connection', value: perUnit(r.cpuMs, r.completed), unit: 'ms/conn' });
+        // What the same connections cost a process that has just started: the price of a restart, not of a connection.
+        if (warm.completed > 0) rows.push({ scenario, system: spec.name, metric: 'cpu per connection, warm-up', value: perUnit(warm.cpuMs, warm.completed), unit: 'ms/conn' });
+      }
       if (resume) rows.push({ scenario, system: spec.name, metric: 'resumed', value: (r.resumed / r.completed) * 100, unit: '%' });
       if (r.failed > 0) rows.push({ scenario, system: spec.name, metric: 'failed', value: r.failed, unit: 'conn' });
       ctx.note(
         `${spec.name}: ${scenario}: ${rate.toFixed(0)} conn/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ` +
           `${perUnit(r.cpuMs, r.completed).toFixed(2)} ms CPU per connection` +
+          ` (${perUnit(warm.cpuMs, Math.max(1, warm.completed)).toFixed(2)} over the ${warm.completed} of the warm-up, ${warm.seconds.toFixed(1)} s)` +
           (resume ? `, ${r.resumed} of ${r.completed} resumed` : '') +
           ` (client CPU ${r.clientCpu.toFixed(0)}% of a core)`,
       );
