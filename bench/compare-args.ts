@@ -17,8 +17,8 @@ export const COMPARE_USAGE = `usage: npm run bench:compare -- (--against DIR | -
   --size BYTES       bulk's message size (default 4096)
   --seconds N        length of each measured round (default 8)
   --rounds N         rounds, each after a second of warm-up (default 3); the summary is their median. Churn and
-                     resume first warm each side up with the full benchmark's warm-up: ${PROFILES.full.churnWarmupConnections} connections, at most
-                     ${PROFILES.full.churnWarmupSeconds * 3} s
+                     resume first warm each side up with the full benchmark's number of warm-up connections
+                     (${PROFILES.full.churnWarmupConnections}), for at most ${PROFILES.full.churnWarmupSeconds * 3} s
   --clients N        churn and resume: clients connecting at once to each side (default 8)
 `;
 

@@ -26,7 +26,7 @@ import { moveProcess, placement } from './pin.js';
 import { makeBenchPki } from './pki.js';
 import { harnessOptions, inWorkDir, runWithProcessGroup, type ProcessGroup } from './procs.js';
 import { pump } from './scenarios/bulk.js';
-import { churnVisit } from './scenarios/churn.js';
+import { churnLoop } from './scenarios/churn.js';
 import { Sink } from './sink-client.js';
 import { median } from './stats.js';
 import { gatewayConfig, launchGateway } from './systems/gateway.js';
@@ -54,26 +54,15 @@ interface Side {
 }
 
 /**
- * Clients of `side` connecting over and over until `deadline`, or until the side has made `connections` (completed
- * or failed); each resumes its last session when `resume`.
+ * Clients of `side` connecting over and over until `deadline`, or until they have made `connections` (completed or
+ * failed); each resumes its last session when `resume`. Sets the side's count of connections for this run, and adds
+ * its failures to the side's.
  */
-async function drive(side: Side, tls: ClientTls, clients: number, deadline: number, resume: boolean, connections = Number.POSITIVE_INFINITY): Promise<void> {
-  const client = async (): Promise<void> => {
-    let session: Buffer | undefined;
-    while (performance.now() < deadline && side.connections + side.failures < connections) {
-      try {
-        const visit = await churnVisit(side.endpoint, tls, resume ? session : undefined);
-        session = visit.session ?? session;
-        side.connections++;
-      } catch (err) {
-        session = undefined;
-        side.failures++;
-        side.firstError ??= err as Error;
-        if (side.failures > 100 && side.failures > side.connections) return;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, client));
+async function drive(side: Side, tls: ClientTls, clients: number, deadline: number, resume: boolean, connections?: number): Promise<void> {
+  const tally = await churnLoop(side.endpoint, tls, { clients, deadline, resume, connections });
+  side.connections = tally.completed;
+  side.failures += tally.failed;
+  side.firstError ??= tally.firstError;
 }
 
 /** A measured round: each side's CPU per unit of work over `seconds`. `index` is the round's number. */
@@ -90,23 +79,24 @@ interface Workload {
 /** Churn or resume: each side's clients connect over and over; CPU per connection. */
 function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: CompareOptions): Workload {
   const round: Round = async (seconds) => {
-    for (const side of sides) side.connections = 0;
     const before = sides.map((s) => treeCpuMs(s.pids));
     const deadline = performance.now() + seconds * 1000;
     await Promise.all(sides.map((s) => drive(s, tls, opts.clients, deadline, opts.scenario === 'resume')));
     const [a, b] = sides.map((s, i) => (treeCpuMs(s.pids) - (before[i] as number)) / Math.max(1, s.connections));
     return [a as number, b as number];
   };
-  // The full benchmark's warm-up, in connections: until V8 has compiled each side's connection path, a connection
-  // costs the side with more JavaScript more than it will once it runs (bench/findings.md). Sharing a core, each side
-  // connects at half its rate, so the time allowed is longer.
+  // The full benchmark's number of warm-up connections: until V8 has compiled each side's connection path, a
+  // connection costs the side with more JavaScript more than it will once it runs (bench/findings.md). Sharing a
+  // core, each side connects at half its rate or less (the slower side gets less than half), so it is allowed
+  // three times the full benchmark's time to make them.
   const count = PROFILES.full.churnWarmupConnections;
   const seconds = PROFILES.full.churnWarmupSeconds * 3;
   const warmUp = async (): Promise<string> => {
     const started = performance.now();
-    for (const side of sides) side.connections = 0;
+    const failuresBefore = sides.map((s) => s.failures);
     await Promise.all(sides.map((s) => drive(s, tls, opts.clients, started + seconds * 1000, opts.scenario === 'resume', count)));
-    return `warm-up: ${sides.map((s) => `${s.name} ${s.connections} connections`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const made = sides.map((s, i) => `${s.name} ${s.connections} connections${s.failures > (failuresBefore[i] as number) ? ` (${s.failures - (failuresBefore[i] as number)} failed)` : ''}`);
+    return `warm-up: ${made.join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
   };
   return { warmUp, round, finish: () => undefined };
 }

@@ -60,39 +60,68 @@ export async function churnOnce(endpoint: Endpoint, tls: ClientTls): Promise<num
   return (await churnVisit(endpoint, tls)).latencyMs;
 }
 
-/** Clients connecting over and over for `seconds`, or until `connections` have been made (completed or failed). */
-export async function churnRun(system: RunningSystem, ctx: ScenarioContext, concurrency: number, seconds: number, resume: boolean, connections = Number.POSITIVE_INFINITY): Promise<ChurnResult> {
-  const latenciesMs: number[] = [];
-  let failed = 0;
-  let resumed = 0;
-  let firstError: Error | undefined;
-  const cpu = cpuMeter(system.pids);
-  const start = performance.now();
-  const cpuStart = process.cpuUsage();
-  const deadline = start + seconds * 1000;
-  const worker = async () => {
+/** What one run of churnLoop did. */
+export interface ChurnTally {
+  completed: number;
+  failed: number;
+  firstError: Error | undefined;
+}
+
+export interface ChurnLoopOptions {
+  readonly clients: number;
+  /** performance.now() at which no client starts another connection. */
+  readonly deadline: number;
+  /** Each client offers the session its previous connection was given. */
+  readonly resume: boolean;
+  /** No client starts another connection once the tally counts this many, completed or failed. */
+  readonly connections?: number;
+}
+
+/**
+ * `clients` clients, each connecting over and over (churnVisit) until the deadline or the tally's count; `visited`
+ * sees each completed connection. Returns the tally of this run alone.
+ */
+export async function churnLoop(endpoint: Endpoint, tls: ClientTls, opts: ChurnLoopOptions, visited: (visit: ChurnVisit) => void = () => undefined): Promise<ChurnTally> {
+  const tally: ChurnTally = { completed: 0, failed: 0, firstError: undefined };
+  const limit = opts.connections ?? Number.POSITIVE_INFINITY;
+  const client = async (): Promise<void> => {
     let session: Buffer | undefined;
-    while (performance.now() < deadline && latenciesMs.length + failed < connections) {
+    while (performance.now() < opts.deadline && tally.completed + tally.failed < limit) {
       try {
-        const visit = await churnVisit(system.endpoint, ctx.tls, resume ? session : undefined);
-        latenciesMs.push(visit.latencyMs);
-        if (visit.resumed) resumed++;
+        const visit = await churnVisit(endpoint, tls, opts.resume ? session : undefined);
+        tally.completed++;
         session = visit.session ?? session;
+        visited(visit);
       } catch (err) {
-        failed++;
+        tally.failed++;
         session = undefined;
-        firstError ??= err as Error;
-        // A system that refuses everything would spin here: give up on this worker after many failures in a row.
-        if (failed > 100 && failed > latenciesMs.length) return;
+        tally.firstError ??= err as Error;
+        // A system that refuses everything would spin here: give up on this client after many failures.
+        if (tally.failed > 100 && tally.failed > tally.completed) return;
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: opts.clients }, client));
+  return tally;
+}
+
+/** Clients connecting over and over for `seconds`, or until `connections` have been made (completed or failed). */
+export async function churnRun(system: RunningSystem, ctx: ScenarioContext, concurrency: number, seconds: number, resume: boolean, connections?: number): Promise<ChurnResult> {
+  const latenciesMs: number[] = [];
+  let resumed = 0;
+  const cpu = cpuMeter(system.pids);
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const loop = { clients: concurrency, deadline: start + seconds * 1000, resume, connections };
+  const tally = await churnLoop(system.endpoint, ctx.tls, loop, (visit) => {
+    latenciesMs.push(visit.latencyMs);
+    if (visit.resumed) resumed++;
+  });
   const elapsedMs = performance.now() - start;
   const cpuMs = cpu();
   const clientUsage = process.cpuUsage(cpuStart);
   const clientCpu = ((clientUsage.user + clientUsage.system) / 1000 / elapsedMs) * 100;
-  return { clientCpu, cpuMs, completed: latenciesMs.length, resumed, failed, seconds: elapsedMs / 1000, latenciesMs, firstError };
+  return { clientCpu, cpuMs, completed: tally.completed, resumed, failed: tally.failed, seconds: elapsedMs / 1000, latenciesMs, firstError: tally.firstError };
 }
 
 function churnScenario(group: 'churn' | 'resume', description: string): Scenario {
@@ -118,7 +147,9 @@ function churnScenario(group: 'churn' | 'resume', description: string): Scenario
       ];
       if (system.pids.length > 0) {
         rows.push({ scenario, system: spec.name, metric: 'cpu per connection', value: perUnit(r.cpuMs, r.completed), unit: 'ms/conn' });
-        // What the same connections cost a process that has just started: the price of a restart, not of a connection.
+        // What the scenario's first connections cost, while V8 still compiles their path: the price of a start, not of
+        // a connection. In a run, churn's follow bulk's few connections and resume's follow churn's, so resume's is
+        // the cost of the resumption path alone.
         if (warm.completed > 0) rows.push({ scenario, system: spec.name, metric: 'cpu per connection, warm-up', value: perUnit(warm.cpuMs, warm.completed), unit: 'ms/conn' });
       }
       if (resume) rows.push({ scenario, system: spec.name, metric: 'resumed', value: (r.resumed / r.completed) * 100, unit: '%' });
@@ -126,7 +157,7 @@ function churnScenario(group: 'churn' | 'resume', description: string): Scenario
       ctx.note(
         `${spec.name}: ${scenario}: ${rate.toFixed(0)} conn/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ` +
           `${perUnit(r.cpuMs, r.completed).toFixed(2)} ms CPU per connection` +
-          ` (${perUnit(warm.cpuMs, Math.max(1, warm.completed)).toFixed(2)} over the ${warm.completed} of the warm-up, ${warm.seconds.toFixed(1)} s)` +
+          (system.pids.length > 0 ? ` (${perUnit(warm.cpuMs, warm.completed).toFixed(2)} over the warm-up's ${warm.completed} connections, ${warm.seconds.toFixed(1)} s)` : '') +
           (resume ? `, ${r.resumed} of ${r.completed} resumed` : '') +
           ` (client CPU ${r.clientCpu.toFixed(0)}% of a core)`,
       );
