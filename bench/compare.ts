@@ -145,11 +145,12 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     if (!existsSync(join(root, 'dist', 'src', 'cli', 'index.js'))) throw new Error(`${root} has no built gateway: run \`npm ci\` there first`);
   }
   const place = placement(true);
-  if (place.system === undefined) throw new Error(`both systems must share one core, and they cannot be pinned: ${place.description}`);
+  const { system: systemCpu, client: clientCpus } = place;
+  if (systemCpu === undefined || clientCpus === undefined) throw new Error(`both systems must share one core, and they cannot be pinned: ${place.description}`);
   await inWorkDir('wss-compare-', procs, async (work) => {
     const pki = makeBenchPki(work);
     const tls: ClientTls = { ca: pki.caPem, cert: pki.clientCert, key: pki.clientKey };
-    moveProcess(process.pid, place.client);
+    moveProcess(process.pid, clientCpus);
     const fileLimit = Math.min(ownFileLimits().hard, opts.clients * 4 + 1024);
     const newSink = async (): Promise<Sink> => {
       const sink = await Sink.start(procs);
@@ -161,7 +162,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
       const sink = await newSink();
       const config = join(work, `${name}.xml`);
       writeFileSync(config, gatewayConfig(sink.port, pki.files.serverBundle, pki.files.ca));
-      const gw = await launchGateway({ procs, root, args: ['--config', config, '--log-format', 'json'], cwd: work, fileLimit, cpus: place.system });
+      const gw = await launchGateway({ procs, root, args: ['--config', config, '--log-format', 'json'], cwd: work, fileLimit, cpus: systemCpu });
       const port = [...gw.ports.values()][0];
       if (port === undefined) throw new Error(`the gateway of ${root} started but logged no "listening" line`);
       return side(name, { protocol: 'ws', host: '127.0.0.1', port, path: '/bench' }, [gw.pid], sink);
@@ -170,7 +171,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
       const sink = await newSink();
       const workDir = join(work, spec.name);
       mkdirSync(workDir);
-      const running = await spec.start({ pki, sinkPort: sink.port, workDir, procs, fileLimit, cpus: place.system });
+      const running = await spec.start({ pki, sinkPort: sink.port, workDir, procs, fileLimit, cpus: systemCpu });
       return side(spec.name, running.endpoint, running.pids, sink);
     };
     // The ratio printed is the second side's cost over the first's: the other build's over this one's, or, against a
@@ -181,7 +182,7 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
     const done = (side: Side) => (opts.scenario === 'bulk' ? `${side.mib.toFixed(0)} MiB` : `${side.connections} connections`);
     const workload = opts.scenario === 'bulk' ? `bulk ${opts.size} B, one connection each` : `${opts.scenario}, ${opts.clients} clients each`;
-    say(`${workload}, both systems on CPU ${place.system}, the client and the sinks on CPU ${place.client}`);
+    say(`${workload}, both systems on CPU ${systemCpu}, the client and the sinks on CPU ${clientCpus}`);
     const [first, second] = sides;
     const ratioName = `${second.name} ÷ ${first.name}`;
     const ratios: number[] = [];

@@ -153,8 +153,8 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       if (multi.length > 0 && multiSystems.length > 0) {
         // Both cores for everyone: the client and the sink too, then back to their own.
         if (place.client !== undefined) {
-          moveProcess(process.pid, undefined);
-          moveProcess(sink.pid, undefined);
+          moveProcess(process.pid, place.all);
+          moveProcess(sink.pid, place.all);
         }
         for (const spec of rotate(multiSystems, rep)) await session(spec, multi, undefined);
         if (place.client !== undefined) {
