@@ -12,7 +12,13 @@ export interface Profile {
   /** Bytes written per bulk run (the run also stops at bulkMaxSeconds). */
   readonly bulkBytes: number;
   readonly bulkMaxSeconds: number;
+  /**
+   * Unmeasured bytes before each measured bulk run, or as many as bulkWarmupSeconds allows: the first of them also
+   * pay V8 compiling the relay path (bench/findings.md, "The workers scenario on one core"), and a slow system
+   * (websockify at 512 B) should not spend minutes on them.
+   */
   readonly bulkWarmupBytes: number;
+  readonly bulkWarmupSeconds: number;
   readonly churnSeconds: number;
   /**
    * Unmeasured churn (or resume) before each measured one, until this many connections were made or
@@ -33,6 +39,12 @@ export interface Profile {
   readonly latencyRate: number;
   readonly workersSeconds: number;
   readonly workersConnections: number;
+  /**
+   * Unmeasured bytes per connection before the workers scenario's measured ones, or as many as workersWarmupSeconds
+   * allows. Its processes are started for it, so what comes first also pays V8 compiling the relay path.
+   */
+  readonly workersWarmupBytes: number;
+  readonly workersWarmupSeconds: number;
   /** Systems run when --systems does not say (undefined: all). */
   readonly defaultSystems: readonly string[] | undefined;
 }
@@ -46,6 +58,7 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     bulkBytes: 64 * MiB,
     bulkMaxSeconds: 0.75,
     bulkWarmupBytes: 4 * MiB,
+    bulkWarmupSeconds: 0.5,
     churnSeconds: 1,
     churnWarmupConnections: 2500,
     churnWarmupSeconds: 0.5,
@@ -57,6 +70,8 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     latencyRate: 1000,
     workersSeconds: 1,
     workersConnections: 16,
+    workersWarmupBytes: 4 * MiB,
+    workersWarmupSeconds: 0.5,
     // websockify forks a process per connection and is slow to open many; the floor adds nothing to a quick look.
     defaultSystems: ['gateway', 'tls-relay', 'naive', 'nginx-stream'],
   },
@@ -65,7 +80,8 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     bulkSizes: [64 * 1024, 4 * 1024, 512],
     bulkBytes: 1024 * MiB,
     bulkMaxSeconds: 3,
-    bulkWarmupBytes: 16 * MiB,
+    bulkWarmupBytes: 64 * MiB,
+    bulkWarmupSeconds: 2,
     churnSeconds: 5,
     churnWarmupConnections: 2500,
     churnWarmupSeconds: 40,
@@ -77,6 +93,8 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     latencyRate: 2000,
     workersSeconds: 5,
     workersConnections: 16,
+    workersWarmupBytes: 32 * MiB,
+    workersWarmupSeconds: 3,
     defaultSystems: undefined,
   },
 };

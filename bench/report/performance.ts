@@ -30,12 +30,12 @@ function scenarioTable(): string {
   return [
     '| scenario | what is measured | quick | full |',
     '|---|---|---|---|',
-    row('bulk', 'one connection, client → backend, messages of one size written as fast as the system takes them: MiB/s received by the sink, and the system\'s CPU per MiB and per message', (p) => `${p.bulkSizes.map(sizeLabel).join(', ')}; ${p.bulkBytes / MiB} MiB or ${p.bulkMaxSeconds} s each`),
+    row('bulk', 'one connection, client → backend, messages of one size written as fast as the system takes them: MiB/s received by the sink, and the system\'s CPU per MiB and per message', (p) => `${p.bulkSizes.map(sizeLabel).join(', ')}; ${p.bulkBytes / MiB} MiB or ${p.bulkMaxSeconds} s each, after ${p.bulkWarmupBytes / MiB} MiB or ${p.bulkWarmupSeconds} s`),
     row('churn', 'clients each looping over a new mutual-TLS connection, upgrade, one 32-byte message and its echo, close: connections/s, p50/p99 of connect → echo, CPU per connection', (p) => `${p.churnConcurrency} clients, ${p.churnSeconds} s after a warm-up of ${p.churnWarmupConnections} connections or ${p.churnWarmupSeconds} s, whichever comes first`),
     row('resume', 'as churn, each client offering the TLS session (ticket) its previous connection was given; the share of connections resumed', (p) => `${p.churnConcurrency} clients, ${p.churnSeconds} s after a warm-up of ${p.churnWarmupConnections} connections or ${p.churnWarmupSeconds} s, whichever comes first`),
     row('latency', 'connections sharing a steady rate of 32-byte messages sent on a clock (open loop); each echo timed from its write; CPU per message', (p) => `${p.latencyConnections} connections, ${p.latencyRate}/s, ${p.latencySeconds} s after ${p.latencyWarmupMs} ms`),
     row('idle', 'resident memory of the serving process tree before and after N proxied, idle connections (each carried one message to the sink and back), per connection', (p) => `N = ${p.idleConnections}`),
-    row('workers', 'the multi-process modes (gateway `--workers N`, nginx `worker_processes N`, tls-relay as N processes sharing its port), unpinned: 16 connections writing 64 KiB messages at once; MiB/s received', (p) => `${p.workersConnections} connections, ${p.workersSeconds} s`),
+    row('workers', 'the multi-process modes (gateway `--workers N`, nginx `worker_processes N`, tls-relay as N processes sharing its port), unpinned: 16 connections writing 64 KiB messages at once; MiB/s received', (p) => `${p.workersConnections} connections, ${p.workersSeconds} s after ${p.workersWarmupBytes / MiB} MiB each or ${p.workersWarmupSeconds} s`),
     row('keystore', 'the gateway alone: deriving a JCEKS key and loading a 150-certificate truststore', () => 'same'),
   ].join('\n');
 }
@@ -98,7 +98,8 @@ these ratios sit beside the full run's, not in place of them.
   warm-up in connections, the same number for every system however fast it connects (unless it cannot make them
   in the time allowed), and report what the warm-up's connections cost as a row of its own (\`cpu per connection,
   warm-up\`): what a scenario's first connections cost while their path is being compiled (in a run, churn's
-  follow bulk's and resume's follow churn's).
+  follow bulk's and resume's follow churn's). Bulk and workers count theirs in bytes, the same for every
+  system unless the time allowed runs out first.
 - **Same client, same certificates.** One load client written for the purpose (\`bench/client/\`) speaks
   WebSocket over mutual TLS (gateway, ws-relay, naive, websockify), bare mutual TLS (tls-relay, nginx stream) or TCP (the
   floor); for bulk it writes pre-built batches of masked frames, so its own cost per message is a copy. A CA, a

@@ -88,7 +88,7 @@ async function bulkOne(system: RunningSystem, ctx: ScenarioContext, messageBytes
 
     // Warm-up: connection buffers, JIT and TCP windows settle before the clock starts.
     await ctx.sink.reset();
-    const warm = await pump(link.socket, batch, payloadPerBatch, ctx.profile.bulkWarmupBytes, Number.POSITIVE_INFINITY);
+    const warm = await pump(link.socket, batch, payloadPerBatch, ctx.profile.bulkWarmupBytes, performance.now() + ctx.profile.bulkWarmupSeconds * 1000);
     await within(ctx.sink.reached(warm), REPLY_TIMEOUT_MS, `the sink receiving the ${warm} warm-up bytes`);
 
     await ctx.sink.reset();

@@ -14,7 +14,6 @@ import type { Scenario, ScenarioContext } from './types.js';
 
 const MiB = 1024 * 1024;
 const MESSAGE_BYTES = 64 * 1024;
-const WARMUP_BYTES = 4 * MiB;
 
 export const workers: Scenario = {
   group: 'workers',
@@ -29,7 +28,8 @@ export const workers: Scenario = {
       for (let i = 0; i < count; i++) links.push(await openLink(system.endpoint, ctx.tls));
       const batch = links[0]?.frame(Buffer.alloc(MESSAGE_BYTES, 0x65)) as Buffer;
       await ctx.sink.reset();
-      const warm = await Promise.all(links.map((l) => pump(l.socket, batch, MESSAGE_BYTES, WARMUP_BYTES, Number.POSITIVE_INFINITY)));
+      const warmUntil = performance.now() + ctx.profile.workersWarmupSeconds * 1000;
+      const warm = await Promise.all(links.map((l) => pump(l.socket, batch, MESSAGE_BYTES, ctx.profile.workersWarmupBytes, warmUntil)));
       const warmTotal = warm.reduce((a, b) => a + b, 0);
       await within(ctx.sink.reached(warmTotal), REPLY_TIMEOUT_MS, `the sink receiving the ${warmTotal} warm-up bytes`);
 
