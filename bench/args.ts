@@ -13,11 +13,11 @@ export interface Profile {
   readonly bulkBytes: number;
   readonly bulkMaxSeconds: number;
   /**
-   * Unmeasured bytes before each measured bulk run, or as many as bulkWarmupSeconds allows: the first of them also
-   * pay V8 compiling the relay path (bench/findings.md, "The workers scenario on one core"), and a slow system
-   * (websockify at 512 B) should not spend minutes on them.
+   * Unmeasured bytes before each measured bulk run: the first of them also pay V8 compiling the relay path
+   * (bench/findings.md, "The warm-up of bulk and workers, in bytes").
    */
   readonly bulkWarmupBytes: number;
+  /** The client stops writing the warm-up's bytes after this long, so that a slow system is not held on them. */
   readonly bulkWarmupSeconds: number;
   readonly churnSeconds: number;
   /**
@@ -44,6 +44,7 @@ export interface Profile {
    * allows. Its processes are started for it, so what comes first also pays V8 compiling the relay path.
    */
   readonly workersWarmupBytes: number;
+  /** The client stops writing the warm-up's bytes after this long. */
   readonly workersWarmupSeconds: number;
   /** Systems run when --systems does not say (undefined: all). */
   readonly defaultSystems: readonly string[] | undefined;
@@ -80,8 +81,8 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     bulkSizes: [64 * 1024, 4 * 1024, 512],
     bulkBytes: 1024 * MiB,
     bulkMaxSeconds: 3,
-    bulkWarmupBytes: 64 * MiB,
-    bulkWarmupSeconds: 2,
+    bulkWarmupBytes: 512 * MiB,
+    bulkWarmupSeconds: 3,
     churnSeconds: 5,
     churnWarmupConnections: 2500,
     churnWarmupSeconds: 40,

@@ -12,12 +12,12 @@ import { which } from './systems/which.js';
 export interface Placement {
   /** CPU list (taskset -c) for the systems under test; undefined: unpinned. */
   readonly system: string | undefined;
-  /** CPU list of the load client and the sink. */
+  /** CPU list of the load client and the sink; undefined: unpinned. */
   readonly client: string | undefined;
   /**
-   * Every CPU the benchmark was started on, where the unpinned scenario moves the client and the sink back to.
-   * Taken before anything is pinned: once the harness runs on the client's CPUs, what it is allowed (and Node's
-   * availableParallelism(), which reads the same affinity) is those CPUs alone.
+   * Every CPU the benchmark was started on, where the unpinned scenario runs. Taken before anything is pinned: once
+   * the harness runs on the client's CPUs, what it is allowed (and Node's availableParallelism(), which reads the
+   * same affinity) is those CPUs alone.
    */
   readonly all: string;
   /** What the report says about it. */
@@ -26,26 +26,44 @@ export interface Placement {
 
 /** `0-2,5` → [0, 1, 2, 5]: the list format of taskset -c and of /proc's Cpus_allowed_list. */
 export function parseCpuList(list: string): number[] {
-  const cpus: number[] = [];
+  const cpus = new Set<number>();
   for (const part of list.trim().split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`not a CPU list: "${list}"`);
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    for (let c = from; c <= to; c++) cpus.push(c);
+    const from = Number(m?.[1]);
+    const to = m?.[2] === undefined ? from : Number(m[2]);
+    if (!m || to < from) throw new Error(`not a CPU list: "${list}"`);
+    for (let c = from; c <= to; c++) cpus.add(c);
   }
-  return cpus;
+  return [...cpus].sort((a, b) => a - b);
 }
 
-/** The CPUs this process may run on now (Linux), or 0..n-1 where /proc does not say. */
-export function allowedCpus(): number[] {
-  try {
-    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'latin1'));
-    if (m) return parseCpuList(m[1]!);
-  } catch {
-    // not Linux: taskset is not there either, so nothing is pinned
+/** [0, 1, 2, 5] → `0-2,5`. */
+export function formatCpuList(cpus: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === (cpus[j] as number) + 1) j++;
+    parts.push(j === i ? String(cpus[i]) : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
   }
-  return Array.from({ length: availableParallelism() }, (_, i) => i);
+  return parts.join(',');
+}
+
+/** The CPUs process `pid` may run on now, from /proc (Linux); undefined where /proc does not say. */
+export function cpusOf(pid: number | 'self'): number[] | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(status);
+  return m ? parseCpuList(m[1] as string) : undefined;
+}
+
+/** The CPUs this process may run on now; 0..n-1 where /proc does not say (and taskset, Linux's, is not there). */
+export function allowedCpus(): number[] {
+  return cpusOf('self') ?? Array.from({ length: availableParallelism() }, (_, i) => i);
 }
 
 /**
@@ -53,12 +71,12 @@ export function allowedCpus(): number[] {
  * everything unpinned.
  */
 export function placement(pin: boolean, cpus: readonly number[] = allowedCpus(), hasTaskset = which('taskset', ['/usr/bin', '/bin']) !== undefined): Placement {
-  const all = cpus.join(',');
+  const all = formatCpuList(cpus);
   if (!pin) return { system: undefined, client: undefined, all, description: 'unpinned (--no-pin): every process on any core' };
   if (cpus.length < 2) return { system: undefined, client: undefined, all, description: 'unpinned: one core only' };
   if (!hasTaskset) return { system: undefined, client: undefined, all, description: 'unpinned: taskset (util-linux) is not installed' };
   const system = String(cpus[cpus.length - 1]);
-  const client = cpus.slice(0, -1).join(',');
+  const client = formatCpuList(cpus.slice(0, -1));
   return {
     system,
     client,
@@ -75,6 +93,21 @@ export function onCpus(cmd: string, args: readonly string[], cpus: string | unde
 
 /** Moves a running process, all its threads, to `cpus`. */
 export function moveProcess(pid: number, cpus: string): void {
-  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  const r = spawnSync(which('taskset', ['/usr/bin', '/bin']) ?? 'taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
   if (r.status !== 0) throw new Error(`taskset could not move process ${pid} to CPU ${cpus}`);
+}
+
+/**
+ * Runs `fn` with the harness and `pids` (the sink) on every CPU of the placement, so that what `fn` starts inherits
+ * them all, then puts them back on the client's CPUs, whatever `fn` did. Unpinned placements move nothing.
+ */
+export async function onEveryCpu<T>(place: Placement, pids: readonly number[], fn: () => Promise<T>): Promise<T> {
+  const client = place.client;
+  if (client === undefined) return fn();
+  for (const pid of [process.pid, ...pids]) moveProcess(pid, place.all);
+  try {
+    return await fn();
+  } finally {
+    for (const pid of [process.pid, ...pids]) moveProcess(pid, client);
+  }
 }

@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { openLink, type ClientTls, type Endpoint } from './client/link.js';
 import { describeMachine } from './machine.js';
 import { PERFORMANCE_DOC, RESULTS_DIR } from './paths.js';
-import { moveProcess, placement } from './pin.js';
+import { moveProcess, onEveryCpu, placement } from './pin.js';
 import { makeBenchPki } from './pki.js';
 import { harnessOptions, inWorkDir, runWithProcessGroup, type ProcessGroup } from './procs.js';
 import { aggregate } from './report/aggregate.js';
@@ -151,16 +151,10 @@ async function run(opts: BenchOptions, procs: ProcessGroup): Promise<void> {
       for (const spec of order) await session(spec, shared, place.system);
       for (const scenario of ownStart) for (const spec of order) await session(spec, [scenario], place.system);
       if (multi.length > 0 && multiSystems.length > 0) {
-        // Both cores for everyone: the client and the sink too, then back to their own.
-        if (place.client !== undefined) {
-          moveProcess(process.pid, place.all);
-          moveProcess(sink.pid, place.all);
-        }
-        for (const spec of rotate(multiSystems, rep)) await session(spec, multi, undefined);
-        if (place.client !== undefined) {
-          moveProcess(process.pid, place.client);
-          moveProcess(sink.pid, place.client);
-        }
+        // Every core for everyone: the client and the sink too, then back to their own.
+        await onEveryCpu(place, [sink.pid], async () => {
+          for (const spec of rotate(multiSystems, rep)) await session(spec, multi, undefined);
+        });
       }
     }
     const rows = aggregate(samples);

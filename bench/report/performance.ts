@@ -85,7 +85,8 @@ these ratios sit beside the full run's, not in place of them.
 
 - **Pinned.** By default each system under test runs alone on the last core (\`taskset -c\`) and the load client
   and the sink share the others, so a system's numbers are not moved by the client's work or by the scheduler.
-  The \`workers\` scenario alone runs unpinned, with every process free to use both cores.
+  The \`workers\` scenario alone runs unpinned, with every process free to use every core the benchmark was
+  started on.
 - **Interleaved repetitions.** Every scenario runs ${record.repetitions} times; each repetition runs every system
   once, in a rotated order. The tables give the median, and the range (smallest–largest) in parentheses.
 - **CPU per unit of work.** The CPU time of the system's whole process tree (user + system, from
