@@ -57,7 +57,7 @@ written by \`npm run bench\` (a full run of every scenario and system); the find
 apt-get install -y websockify python3-numpy nginx libnginx-mod-stream
 
 npm ci
-npm run bench                 # the full run (about 15 minutes on 2 cores); writes this file
+npm run bench                 # the full run (about 35 minutes on 2 cores); writes this file
 npm run bench -- --quick      # smaller scenarios, under three minutes (also: npm run bench:quick)
 npm run bench -- --only bulk,churn --systems gateway,tls-relay
 \`\`\`
