@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
 import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
 import { isWebSocketScheme } from './config/uris.js';
+import type { DecodedStores } from './keystore/decode-thread.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
@@ -58,6 +59,8 @@ export interface GatewayDependencies {
    * management.http answers for every worker (services/management/cluster.ts). Undefined for a gateway on its own.
    */
   readonly worker?: number | undefined;
+  /** The stores a reload had decoded on a thread beforehand (keystore/decode-thread.ts); each is read as usual without. */
+  readonly decodedStores?: DecodedStores | undefined;
 }
 
 function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
@@ -88,10 +91,16 @@ interface Stores {
  * `pending`: what cannot be checked while this store cannot be read (said with its error, so that a user who fixes
  * it knows more may follow), or undefined when nothing depends on it.
  */
-function loadStore(store: StoreConfig | undefined, role: 'keystore' | 'truststore', errors: GatewayError[], pending: string | undefined): StoreContents | undefined {
+function loadStore(
+  store: StoreConfig | undefined,
+  role: 'keystore' | 'truststore',
+  errors: GatewayError[],
+  pending: string | undefined,
+  decoded: DecodedStores | undefined,
+): StoreContents | undefined {
   if (!store) return undefined;
   try {
-    return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role });
+    return loadStoreFile({ file: store.file, type: store.type, passwordFile: store.passwordFile, role, decoded });
   } catch (e) {
     // Point at the <keystore>/<truststore> element that named the file, keeping the store's own code and message.
     const error = toGatewayError(e, 'GW_ERR_STORE_FORMAT', `reading ${role} "${store.file}"`, store.position);
@@ -174,8 +183,8 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   const metrics = deps.metrics ?? NO_METRICS;
   const pending = dependents(config);
   const stores: Stores = {
-    keystore: loadStore(config.security.keystore, 'keystore', errors, pending.keystore),
-    truststore: loadStore(config.security.truststore, 'truststore', errors, pending.truststore),
+    keystore: loadStore(config.security.keystore, 'keystore', errors, pending.keystore, deps.decodedStores),
+    truststore: loadStore(config.security.truststore, 'truststore', errors, pending.truststore, deps.decodedStores),
   };
   const warnings: Diagnostic[] = [];
   for (const [contents, store] of [

@@ -45,9 +45,14 @@ export function logDiagnostics(log: Logger, list: readonly Diagnostic[], describ
  * What the gateway is given besides its configuration: where it counts what it does (none when only checking),
  * `start --drain-timeout`, and for a reload the running gateway's live sessions and what its management services read.
  */
-export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'worker'>;
+export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'worker' | 'decodedStores'>;
 
 export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}): Prepared {
+  return prepareLoaded(readConfiguration(configPath, defines, log), log, options);
+}
+
+/** Reads the configuration file (undefined: the default one, whose development PKI is made on first use). */
+export function readConfiguration(configPath: string | undefined, defines: Record<string, string>, log: Logger): LoadConfigResult {
   const file = configPath ?? DEFAULT_CONFIG;
   if (configPath === undefined) {
     // The default configuration serves TLS with a development PKI made on first use, so a fresh clone runs.
@@ -56,7 +61,7 @@ export function prepare(configPath: string | undefined, defines: Record<string, 
       log.warn(`Created a development CA and certificates in ${displayPath(made.dir)}: for trying the gateway only, never for production`);
     }
   }
-  return prepareLoaded(loadConfig(displayPath(file), { defines }), log, options);
+  return loadConfig(displayPath(file), { defines });
 }
 
 /** Prepares a gateway from a configuration already read (from a file, or made from `connect`'s flags). */

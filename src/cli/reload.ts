@@ -12,7 +12,8 @@ import type { Diagnostic, GatewayConfig } from '../config/types.js';
 import { eachError, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { DEFAULT_CONFIG } from './paths.js';
-import { logDiagnostics, prepare, toDiagnostic, type Prepared } from './prepare.js';
+import { decodeOffThread } from '../keystore/decode-thread.js';
+import { logDiagnostics, prepareLoaded, readConfiguration, toDiagnostic, type Prepared } from './prepare.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
 export interface ReloadSource {
@@ -42,10 +43,16 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
 
 /**
  * Prepares the configuration again, logging each problem at its position; the gateway only when it prepared.
- * `running`: the gateway it is for, whose metrics and live sessions the new listeners and services share.
+ * `running`: the gateway it is for, whose metrics and live sessions the new listeners and services share. The
+ * stores whose keys take long to open are decoded on a thread first, so that the connections the process serves
+ * meanwhile are not held up (keystore/decode-thread.ts).
  */
-export function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Prepared {
-  const prepared = prepare(source.configPath, source.defines, log, running ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker } : {});
+export async function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Promise<Prepared> {
+  const loaded = readConfiguration(source.configPath, source.defines, log);
+  const named = loaded.ok ? loaded.config : loaded.partial?.config;
+  const decodedStores = await decodeOffThread([named?.security.keystore, named?.security.truststore].filter((s) => s !== undefined));
+  const shared = running ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker } : {};
+  const prepared = prepareLoaded(loaded, log, { ...shared, decodedStores });
   logDiagnostics(log, prepared.warnings);
   logDiagnostics(log, prepared.errors);
   return prepared;
@@ -101,7 +108,7 @@ export class Reloader {
   async #reload(why: string): Promise<boolean> {
     this.#log.info({ event: 'reload', why }, `Reloading the configuration (${why})`);
     const before = fileStates(configurationFiles(this.#source, this.#gateway.config));
-    const prepared = prepareAgain(this.#source, this.#log, this.#gateway);
+    const prepared = await prepareAgain(this.#source, this.#log, this.#gateway);
     if (!prepared.gateway) {
       const reason = describeFailure(prepared.errors);
       this.#gateway.reloadFailed(new Error(reason));

@@ -88,11 +88,27 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
     };
 
     let inForce = checked.config;
+    /** The check under way, and why another was asked for meanwhile: a burst of requests costs at most two checks. */
+    let checking: Promise<void> | undefined;
+    let queued: string | undefined;
     const reload = (why: string): void => {
       if (stopping) return;
+      if (checking) {
+        queued = why;
+        return;
+      }
+      checking = check(why).finally(() => {
+        checking = undefined;
+        const next = queued;
+        queued = undefined;
+        if (next !== undefined) reload(next);
+      });
+    };
+    const check = async (why: string): Promise<void> => {
       log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
       const before = fileStates(configurationFiles(source, inForce));
-      const again = prepareAgain(source, log);
+      const again = await prepareAgain(source, log);
+      if (stopping) return;
       if (!again.gateway) {
         const reason = describeFailure(again.errors);
         // As reload.ts does: what the failed configuration names is watched too, from before the line is logged.

@@ -57,12 +57,15 @@ export function loadStoreFile(args: {
   passwordFile?: string | undefined;
   /** `store`: read only to be listed; like a truststore, no password is needed. */
   role: 'keystore' | 'truststore' | 'store';
+  /** Stores decoded ahead on a thread (decode-thread.ts): this one is taken from there when its bytes are. */
+  decoded?: { take(bytes: Uint8Array, options: ReadStoreOptions): StoreContents | undefined } | undefined;
 }): StoreContents {
   const bytes = readFile(args.file, args.role);
   const password = args.password ?? (args.passwordFile !== undefined ? readPasswordFile(args.passwordFile) : undefined);
   let contents: StoreContents;
   try {
-    contents = readStore(bytes, { fileName: args.file, type: args.type, password });
+    const options = { fileName: args.file, type: args.type, password };
+    contents = args.decoded?.take(bytes, options) ?? readStore(bytes, options);
   } catch (e) {
     if (isGatewayError(e) && e.code === 'GW_ERR_STORE_PASSWORD' && args.password === undefined && args.passwordFile !== undefined) {
       // The store is right and the file is wrong more often than not: say which file the password came from.

@@ -10,6 +10,7 @@ import type { Gateway } from '../../../src/gateway.js';
 import { displayPath } from '../../../src/cli/paths.js';
 import { prepare } from '../../../src/cli/prepare.js';
 import { Reloader } from '../../../src/cli/reload.js';
+import { storePath } from '../../helpers/keytool.js';
 import { memoryLog } from '../../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 
@@ -85,4 +86,42 @@ test('a new address already in use fails the reload at the accept that wanted it
   ws.send('still here');
   assert.equal((await reply)[0].toString(), 'still here');
   ws.close();
+});
+
+test('a client is answered while a reload opens a JCEKS keystore, whose keys are derived on a thread', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'gateway-config.xml');
+  const passwordFile = join(dir, 'keystore.pw');
+  writeFileSync(passwordFile, 'jceks-pass\n');
+  // Three keys of 2 × 200,000 MD5 rounds each: what a reload would otherwise spend with every client held.
+  const security = `<security><keystore><type>JCEKS</type><file>${storePath('gateway.jceks')}</file><password-file>${passwordFile}</password-file></keystore></security>`;
+  writeFileSync(file, echo('/a').replace('<service>', `${security}<service>`));
+  const logs = memoryLog();
+  const gateway = prepare(file, {}, logs.log).gateway;
+  assert.ok(gateway, JSON.stringify(logs.lines));
+  t.after(() => gateway.stop());
+  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  assert.ok(bound);
+  const ws = new WebSocket(`ws://127.0.0.1:${bound.port}/a`);
+  t.after(() => ws.terminate());
+  await event(ws, 'open', 'the client to connect');
+
+  const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
+  t.after(() => reloader.stop());
+  let reloaded = false;
+  const reload = reloader.request('SIGHUP').then((ok) => {
+    reloaded = true;
+    return ok;
+  });
+  // One echo after another for as long as the reload runs: each is a full turn through the gateway and back.
+  let answered = 0;
+  while (!reloaded) {
+    const reply = event<[Buffer]>(ws, 'message', 'the echo during the reload');
+    ws.send(`echo ${answered}`);
+    assert.equal((await reply)[0].toString(), `echo ${answered}`);
+    if (!reloaded) answered++;
+  }
+  assert.equal(await reload, true);
+  assert.ok(answered >= 3, `${answered} echoes answered while the reload ran`);
 });
