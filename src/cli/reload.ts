@@ -13,6 +13,7 @@ import { eachError, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { DEFAULT_CONFIG } from './paths.js';
 import { decodeOffThread } from '../keystore/decode-thread.js';
+import { Coalescing } from './coalesce.js';
 import { logDiagnostics, prepareLoaded, readConfiguration, toDiagnostic, type Prepared } from './prepare.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
@@ -72,8 +73,7 @@ export class Reloader {
   readonly #log: Logger;
   readonly #watch: boolean;
   #stopWatching: (() => void) | undefined;
-  #running: Promise<boolean> | undefined;
-  #again: Promise<boolean> | undefined;
+  readonly #reloads = new Coalescing((why) => this.#reload(why));
   #stopped = false;
 
   /** `watch`: reload when a file behind the configuration changes (off in a worker: its primary decides). */
@@ -88,15 +88,7 @@ export class Reloader {
   /** Reloads now, or once the reload in progress is done; resolves true when the new configuration is in force. */
   request(why: string): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false);
-    if (!this.#running) {
-      this.#running = this.#reload(why).finally(() => (this.#running = undefined));
-      return this.#running;
-    }
-    this.#again ??= this.#running.then(() => {
-      this.#again = undefined;
-      return this.request(why);
-    });
-    return this.#again;
+    return this.#reloads.request(why);
   }
 
   stop(): void {

@@ -13,6 +13,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement } from '../services/management/cluster.js';
+import { Coalescing } from './coalesce.js';
 import { EXIT } from './exit-codes.js';
 import { logDiagnostics, prepare } from './prepare.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
@@ -88,23 +89,9 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
     };
 
     let inForce = checked.config;
-    /** The check under way, and why another was asked for meanwhile: a burst of requests costs at most two checks. */
-    let checking: Promise<void> | undefined;
-    let queued: string | undefined;
-    const reload = (why: string): void => {
+    /** Checks the configuration before the workers reload, one check at a time. */
+    const checks = new Coalescing(async (why: string): Promise<void> => {
       if (stopping) return;
-      if (checking) {
-        queued = why;
-        return;
-      }
-      checking = check(why).finally(() => {
-        checking = undefined;
-        const next = queued;
-        queued = undefined;
-        if (next !== undefined) reload(next);
-      });
-    };
-    const check = async (why: string): Promise<void> => {
       log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
       const before = fileStates(configurationFiles(source, inForce));
       const again = await prepareAgain(source, log);
@@ -122,6 +109,9 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       watch(inForce);
       for (const w of started) if (w.isConnected()) w.send(WORKER_RELOAD);
       againIfChanged(before);
+    });
+    const reload = (why: string): void => {
+      if (!stopping) void checks.request(why);
     };
     /** A change made while the files were read may have been seen only by the watcher just replaced. */
     const againIfChanged = (before: ReadonlyMap<string, string>): void => {
