@@ -13,7 +13,8 @@
  * gateway's CPU per MiB or per connection against the bare TLS relay's (or naive's, or nginx's) comes from one core
  * under one load rather than from runs minutes apart, between which a shared machine's speed can move by half. The
  * gateway is always started second and is the ratio's numerator; `--against .` shows what that place costs
- * (bench/findings.md).
+ * (bench/findings.md). `--system NAME` puts another of those systems in the gateway's place, so that two floors
+ * (the bare TLS relay and the WebSocket relay, say) are compared the way the gateway is compared with them.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -137,11 +138,12 @@ async function bulkRounds(sides: readonly [Side, Side], tls: ClientTls, size: nu
 async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void> {
   const say = (text: string) => process.stdout.write(`${text}\n`);
   const peer = opts.peer === undefined ? undefined : SYSTEMS.find((s) => s.name === opts.peer);
-  if (peer) {
-    const missing = await peer.detect();
-    if (missing !== undefined) throw new Error(`${peer.name} cannot run here: ${missing}`);
+  const instead = opts.system === undefined ? undefined : SYSTEMS.find((s) => s.name === opts.system);
+  for (const spec of [peer, instead]) {
+    const missing = spec === undefined ? undefined : await spec.detect();
+    if (spec !== undefined && missing !== undefined) throw new Error(`${spec.name} cannot run here: ${missing}`);
   }
-  for (const root of opts.against === undefined ? [REPO_ROOT] : [REPO_ROOT, opts.against]) {
+  for (const root of opts.system !== undefined ? [] : opts.against === undefined ? [REPO_ROOT] : [REPO_ROOT, opts.against]) {
     if (!existsSync(join(root, 'dist', 'src', 'cli', 'index.js'))) throw new Error(`${root} has no built gateway: run \`npm ci\` there first`);
   }
   const place = placement(true);
@@ -176,8 +178,11 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
     };
     // The ratio printed is the second side's cost over the first's: the other build's over this one's, or, against a
     // peer, the gateway's over the peer's (for resume, of CPU per connection, where the goal compares rates).
-    const sides = peer ? ([await startPeer(peer), await start('gateway', REPO_ROOT)] as const) : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);
-    say(peer ? `gateway: ${REPO_ROOT}\npeer: ${peer.name}, ${peer.description}` : `this: ${REPO_ROOT}\nother: ${opts.against}`);
+    const sides = peer
+      ? ([await startPeer(peer), instead ? await startPeer(instead) : await start('gateway', REPO_ROOT)] as const)
+      : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);
+    const measured = instead ? `system: ${instead.name}, ${instead.description}` : `gateway: ${REPO_ROOT}`;
+    say(peer ? `${measured}\npeer: ${peer.name}, ${peer.description}` : `this: ${REPO_ROOT}\nother: ${opts.against}`);
     const { warmUp, round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
     const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
     const done = (side: Side) => (opts.scenario === 'bulk' ? `${side.mib.toFixed(0)} MiB` : `${side.connections} connections`);

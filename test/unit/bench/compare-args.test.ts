@@ -37,6 +37,16 @@ test('--peer names one of the benchmark\'s systems with a server of its own, in 
   assert.throws(() => parseCompareArgs(['--peer', 'naive', '--against', '.']), /--against and --peer: give one/);
 });
 
+test('--system puts another of those systems in the gateway\'s place, beside a --peer', () => {
+  const o = parseCompareArgs(['--peer', 'tls-relay', '--system', 'ws-relay', '--scenario', 'resume']);
+  assert.deepEqual([o.peer, o.system, o.against], ['tls-relay', 'ws-relay', undefined]);
+  assert.equal(parseCompareArgs(['--peer', 'naive']).system, undefined);
+  assert.throws(() => parseCompareArgs(['--system', 'ws-relay']), /--system needs --peer/);
+  assert.throws(() => parseCompareArgs(['--against', '.', '--system', 'ws-relay']), /--system needs --peer/);
+  assert.throws(() => parseCompareArgs(['--peer', 'naive', '--system', 'naive']), /--system and --peer: both name "naive"/);
+  assert.throws(() => parseCompareArgs(['--peer', 'naive', '--system', 'gateway']), /--system: "gateway" is not one of tls-relay/);
+});
+
 test('what cannot be run is refused, naming the argument', () => {
   assert.throws(() => parseCompareArgs([]), /--against DIR or --peer NAME is required/);
   assert.throws(() => parseCompareArgs(['--against', '.', '--scenario', 'idle']), /--scenario: "idle" is not one of churn, resume, bulk/);
