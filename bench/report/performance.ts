@@ -79,7 +79,9 @@ connection on each writing messages of one size, and the ratio of their CPU per 
 ratios from one core under one load (for resume, of CPU per connection rather than the goal's rate): on a machine
 whose speed moves between full runs, their rounds stay within about 10–14% of each other where the full runs'
 medians of the same ratio moved by a third. Sharing a core, both pay more than they would alone, so
-these ratios sit beside the full run's, not in place of them.
+these ratios sit beside the full run's, not in place of them. \`--system NAME\` (with \`--peer\`) puts another of those
+systems in the gateway's place: \`--peer tls-relay --system ws-relay\` gives what the WebSocket floor costs over the TLS
+floor, measured as the gateway is.
 
 ## How it measures
 
