@@ -177,7 +177,8 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
       return side(spec.name, running.endpoint, running.pids, sink);
     };
     // The ratio printed is the second side's cost over the first's: the other build's over this one's, or, against a
-    // peer, the gateway's over the peer's (for resume, of CPU per connection, where the goal compares rates).
+    // peer, the gateway's (or the --system's) over the peer's (for resume, of CPU per connection, where the goal
+    // compares rates).
     const sides = peer
       ? ([await startPeer(peer), instead ? await startPeer(instead) : await start('gateway', REPO_ROOT)] as const)
       : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);

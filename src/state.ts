@@ -10,9 +10,8 @@ import { WebSocketServer } from 'ws';
 import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
 import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
 import { isWebSocketScheme } from './config/uris.js';
-import type { DecodedStores } from './keystore/decode-thread.js';
 import { loadStoreFile } from './keystore/index.js';
-import type { StoreContents } from './keystore/types.js';
+import type { DecodedStoreLookup, StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
 import { prepareRealm, type Realm } from './auth/realm/realm.js';
 import { compileAddressList } from './auth/cidr.js';
@@ -60,7 +59,7 @@ export interface GatewayDependencies {
    */
   readonly worker?: number | undefined;
   /** The stores a reload had decoded on a thread beforehand (keystore/decode-thread.ts); each is read as usual without. */
-  readonly decodedStores?: DecodedStores | undefined;
+  readonly decodedStores?: DecodedStoreLookup | undefined;
 }
 
 function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
@@ -96,7 +95,7 @@ function loadStore(
   role: 'keystore' | 'truststore',
   errors: GatewayError[],
   pending: string | undefined,
-  decoded: DecodedStores | undefined,
+  decoded: DecodedStoreLookup | undefined,
 ): StoreContents | undefined {
   if (!store) return undefined;
   try {

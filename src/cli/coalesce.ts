@@ -1,7 +1,7 @@
 /**
  * Runs a job now, or once more after the run in progress: the requests made while it runs share that one further
- * run, so a burst of them (an editor's saves, repeated SIGHUPs) costs at most two. For reloads, which must not
- * overlap and must not miss a change made while one ran.
+ * run, which is given the first of their reasons, so a burst of them (an editor's saves, repeated SIGHUPs) costs
+ * at most two. For reloads, which must not overlap and must not miss a change made while one ran.
  */
 export class Coalescing<T> {
   readonly #job: (why: string) => Promise<T>;

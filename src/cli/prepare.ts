@@ -70,7 +70,7 @@ export function prepareLoaded(result: LoadConfigResult, log: Logger, options: Pr
   if (!result.ok) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (result.partial === undefined) return { config: undefined, gateway: undefined, errors, warnings };
-    const checked = checkPartial(result.partial, errors, log);
+    const checked = checkPartial(result.partial, errors, log, options);
     return { config: undefined, gateway: undefined, errors: inFileOrder([...errors, ...checked.errors]), warnings: inFileOrder([...warnings, ...checked.warnings]), incomplete: result.partial.incomplete, partial: result.partial.config };
   }
   const prepared = Gateway.prepare(result.config, { ...options, log });
@@ -84,8 +84,8 @@ export function prepareLoaded(result: LoadConfigResult, log: Logger, options: Pr
  * so that one round lists them too. Nothing is bound. "A store is missing" is left out: in a file with errors it
  * is either reported already (no <keystore> declared) or follows from a store element reported where it is.
  */
-function checkPartial(partial: PartialConfig, known: readonly Diagnostic[], log: Logger): { errors: Diagnostic[]; warnings: readonly Diagnostic[] } {
-  const prepared = Gateway.prepare(partial.config, { log });
+function checkPartial(partial: PartialConfig, known: readonly Diagnostic[], log: Logger, options: PrepareOptions): { errors: Diagnostic[]; warnings: readonly Diagnostic[] } {
+  const prepared = Gateway.prepare(partial.config, { log, decodedStores: options.decodedStores });
   if (prepared.ok) return { errors: [], warnings: prepared.warnings };
   const at = (d: Diagnostic): string => `${d.position?.file}:${d.position?.line}:${d.position?.column}`;
   const reported = new Set(known.map(at));

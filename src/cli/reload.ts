@@ -52,6 +52,7 @@ export async function prepareAgain(source: ReloadSource, log: Logger, running?: 
   const loaded = readConfiguration(source.configPath, source.defines, log);
   const named = loaded.ok ? loaded.config : loaded.partial?.config;
   const decodedStores = await decodeOffThread([named?.security.keystore, named?.security.truststore].filter((s) => s !== undefined));
+  if (decodedStores.problem !== undefined) log.warn(`the stores could not be decoded on a thread of their own (${decodedStores.problem}): they are opened where they are read, and clients wait meanwhile`);
   const shared = running ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker } : {};
   const prepared = prepareLoaded(loaded, log, { ...shared, decodedStores });
   logDiagnostics(log, prepared.warnings);
@@ -73,7 +74,7 @@ export class Reloader {
   readonly #log: Logger;
   readonly #watch: boolean;
   #stopWatching: (() => void) | undefined;
-  readonly #reloads = new Coalescing((why) => this.#reload(why));
+  readonly #reloads = new Coalescing((why) => (this.#stopped ? Promise.resolve(false) : this.#reload(why)));
   #stopped = false;
 
   /** `watch`: reload when a file behind the configuration changes (off in a worker: its primary decides). */
@@ -101,6 +102,8 @@ export class Reloader {
     this.#log.info({ event: 'reload', why }, `Reloading the configuration (${why})`);
     const before = fileStates(configurationFiles(this.#source, this.#gateway.config));
     const prepared = await prepareAgain(this.#source, this.#log, this.#gateway);
+    // A drain or stop that began while the stores were decoded: nothing is swapped in, and nothing failed.
+    if (this.#stopped) return false;
     if (!prepared.gateway) {
       const reason = describeFailure(prepared.errors);
       this.#gateway.reloadFailed(new Error(reason));

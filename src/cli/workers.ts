@@ -111,7 +111,10 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       againIfChanged(before);
     });
     const reload = (why: string): void => {
-      if (!stopping) void checks.request(why);
+      if (stopping) return;
+      checks.request(why).catch((err: unknown) => {
+        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays (in every worker): ${String(err)}`);
+      });
     };
     /** A change made while the files were read may have been seen only by the watcher just replaced. */
     const againIfChanged = (before: ReadonlyMap<string, string>): void => {

@@ -2,7 +2,7 @@
  * A reload's stores, decoded on a thread of their own before the reload reads them.
  *
  * Opening a JCEKS or PKCS12 key runs its password-based key derivation: 2 × 200,000 MD5 rounds for a JCEKS key
- * (100–200 ms each), tens of thousands of PBKDF2 or PKCS12 rounds for PKCS12. At start-up that is paid before
+ * (100–200 ms each, depending on the machine), tens of thousands of PBKDF2 or PKCS12 rounds for PKCS12. At start-up that is paid before
  * anything is served; on a reload it would hold every live connection of the process for as long: half a second for a
  * JCEKS keystore of three keys. So a reload hands those stores to a worker thread first and waits for it without
  * blocking, and the gateway goes on serving meanwhile.
@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { detectFormat } from './detect.js';
 import { readPasswordFile } from './index.js';
-import type { ReadStoreOptions, StoreContents } from './types.js';
+import type { DecodedStoreLookup, ReadStoreOptions, StoreContents } from './types.js';
 
 /** A store as a configuration names it. */
 export interface StoreFile {
@@ -38,11 +38,14 @@ interface Decoded {
 }
 
 /** Stores decoded ahead of their use; each is handed out for exactly what it was decoded from. */
-export class DecodedStores {
+export class DecodedStores implements DecodedStoreLookup {
   readonly #decoded: readonly Decoded[];
+  /** Why the thread could not decode them, when it could not run or did not answer; undefined otherwise. */
+  readonly problem: string | undefined;
 
-  constructor(decoded: readonly Decoded[] = []) {
+  constructor(decoded: readonly Decoded[] = [], problem?: string) {
     this.#decoded = decoded;
+    this.problem = problem;
   }
 
   /** How many stores were decoded. */
@@ -51,7 +54,7 @@ export class DecodedStores {
   }
 
   /** The contents decoded from these bytes with these options, or undefined. */
-  take(bytes: Uint8Array, options: ReadStoreOptions): StoreContents | undefined {
+  find(bytes: Uint8Array, options: ReadStoreOptions): StoreContents | undefined {
     const found = this.#decoded.find(
       (d) => d.options.fileName === options.fileName && d.options.type === options.type && d.options.password === options.password && Buffer.compare(d.bytes, bytes) === 0,
     );
@@ -79,32 +82,34 @@ function requestsFor(stores: readonly StoreFile[]): DecodeRequest[] {
 
 /**
  * Decodes `stores` (those worth it: see `SLOW_FORMATS`) on a worker thread. Never rejects: a store the thread could
- * not decode is simply not among the results.
+ * not decode is not among the results, and a thread that could not run or did not answer says why in `problem`.
  */
 export async function decodeOffThread(stores: readonly StoreFile[]): Promise<DecodedStores> {
   const requests = requestsFor(stores);
   if (requests.length === 0) return new DecodedStores();
-  const results = await new Promise<readonly (StoreContents | undefined)[]>((resolve) => {
+  const answer = await new Promise<{ readonly results: readonly (StoreContents | undefined)[]; readonly problem?: string }>((resolve) => {
     let worker: Worker;
     try {
       worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: requests });
-    } catch {
-      resolve([]);
+    } catch (err) {
+      resolve({ results: [], problem: describe(err) });
       return;
     }
-    // The thread never keeps the process alive: a gateway stopping mid-reload does not wait for it.
-    worker.unref();
-    worker.once('message', (decoded: readonly (StoreContents | undefined)[]) => {
-      resolve(decoded);
+    worker.once('message', (results: readonly (StoreContents | undefined)[]) => {
+      resolve({ results });
       void worker.terminate();
     });
-    worker.once('error', () => resolve([]));
-    worker.once('exit', () => resolve([]));
+    worker.once('error', (err) => resolve({ results: [], problem: describe(err) }));
+    worker.once('exit', (code) => resolve({ results: [], problem: `the thread exited with code ${code} before it answered` }));
   });
   const decoded: Decoded[] = [];
   requests.forEach((request, i) => {
-    const contents = results[i];
+    const contents = answer.results[i];
     if (contents !== undefined) decoded.push({ ...request, contents });
   });
-  return new DecodedStores(decoded);
+  return new DecodedStores(decoded, answer.problem);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

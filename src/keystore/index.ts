@@ -10,7 +10,7 @@ import { storeError } from './fail.js';
 import { readJavaKeyStore } from './jks.js';
 import { readPem } from './pem.js';
 import { readPkcs12 } from './pkcs12.js';
-import type { ReadStoreOptions, StoreContents } from './types.js';
+import type { DecodedStoreLookup, ReadStoreOptions, StoreContents } from './types.js';
 
 export type { KeyEntry, ReadStoreOptions, SecretEntry, StoreContents, StoreFormat, TrustedEntry } from './types.js';
 export { detectFormat } from './detect.js';
@@ -58,14 +58,14 @@ export function loadStoreFile(args: {
   /** `store`: read only to be listed; like a truststore, no password is needed. */
   role: 'keystore' | 'truststore' | 'store';
   /** Stores decoded ahead on a thread (decode-thread.ts): this one is taken from there when its bytes are. */
-  decoded?: { take(bytes: Uint8Array, options: ReadStoreOptions): StoreContents | undefined } | undefined;
+  decoded?: DecodedStoreLookup | undefined;
 }): StoreContents {
   const bytes = readFile(args.file, args.role);
   const password = args.password ?? (args.passwordFile !== undefined ? readPasswordFile(args.passwordFile) : undefined);
   let contents: StoreContents;
   try {
     const options = { fileName: args.file, type: args.type, password };
-    contents = args.decoded?.take(bytes, options) ?? readStore(bytes, options);
+    contents = args.decoded?.find(bytes, options) ?? readStore(bytes, options);
   } catch (e) {
     if (isGatewayError(e) && e.code === 'GW_ERR_STORE_PASSWORD' && args.password === undefined && args.passwordFile !== undefined) {
       // The store is right and the file is wrong more often than not: say which file the password came from.

@@ -41,6 +41,11 @@ export interface StoreContents {
   readonly warnings: readonly string[];
 }
 
+/** Stores decoded ahead of their use (decode-thread.ts), found by the bytes, type, password and file they came from. */
+export interface DecodedStoreLookup {
+  find(bytes: Uint8Array, options: ReadStoreOptions): StoreContents | undefined;
+}
+
 export interface ReadStoreOptions {
   /** Store password; undefined = none given (a truststore is then read without its integrity check). */
   readonly password?: string | undefined;

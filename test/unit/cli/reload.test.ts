@@ -115,13 +115,41 @@ test('a client is answered while a reload opens a JCEKS keystore, whose keys are
     return ok;
   });
   // One echo after another for as long as the reload runs: each is a full turn through the gateway and back.
-  let answered = 0;
-  while (!reloaded) {
-    const reply = event<[Buffer]>(ws, 'message', 'the echo during the reload');
-    ws.send(`echo ${answered}`);
-    assert.equal((await reply)[0].toString(), `echo ${answered}`);
-    if (!reloaded) answered++;
-  }
+  const echoes = async (): Promise<number> => {
+    let answered = 0;
+    while (!reloaded) {
+      const reply = event<[Buffer]>(ws, 'message', 'the echo during the reload');
+      ws.send(`echo ${answered}`);
+      assert.equal((await reply)[0].toString(), `echo ${answered}`);
+      if (!reloaded) answered++;
+    }
+    return answered;
+  };
+  const answered = await withDeadline(echoes(), WAIT_MS, 'the echoes until the reload is done');
   assert.equal(await reload, true);
   assert.ok(answered >= 3, `${answered} echoes answered while the reload ran`);
+});
+
+test('a reload whose reloader is stopped while the stores are decoded swaps nothing and counts no failure', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'gateway-config.xml');
+  const passwordFile = join(dir, 'keystore.pw');
+  writeFileSync(passwordFile, 'jceks-pass\n');
+  const security = `<security><keystore><type>JCEKS</type><file>${storePath('gateway.jceks')}</file><password-file>${passwordFile}</password-file></keystore></security>`;
+  writeFileSync(file, echo('/a').replace('<service>', `${security}<service>`));
+  const logs = memoryLog();
+  const gateway = prepare(file, {}, logs.log).gateway;
+  assert.ok(gateway);
+  t.after(() => gateway.stop());
+  await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
+  const first = reloader.request('SIGHUP');
+  const queued = reloader.request('SIGHUP again');
+  // As a drain or stop does, while the thread is still deriving the keys.
+  reloader.stop();
+  assert.equal(await withDeadline(first, WAIT_MS, 'the reload under way'), false);
+  assert.equal(await withDeadline(queued, WAIT_MS, 'the reload queued behind it'), false);
+  assert.deepEqual([gateway.reloads.success, gateway.reloads.failure], [0, 0]);
+  assert.equal(logs.lines.filter((l) => /^Reload(ed| failed)/.test(String(l['msg']))).length, 0, 'no reload logged as done or failed');
 });

@@ -38,19 +38,19 @@ test('a JCEKS and a PKCS12 store decoded on a thread hold what they hold read he
   assert.equal(decoded.size, 2);
 
   const jceksOptions = { fileName: jceks.file, type: undefined, password: 'jceks-pass' };
-  const fromThread = decoded.take(storeBytes('gateway.jceks'), jceksOptions);
+  const fromThread = decoded.find(storeBytes('gateway.jceks'), jceksOptions);
   assert.ok(fromThread);
   assert.equal(fromThread.keys.length, 3);
   assert.deepEqual(summary(fromThread), summary(readStore(storeBytes('gateway.jceks'), jceksOptions)));
   const p12Options = { fileName: p12.file, type: 'PKCS12', password: 'changeit' };
-  assert.deepEqual(summary(decoded.take(storeBytes('keystore-jdk.p12'), p12Options) as StoreContents), summary(readStore(storeBytes('keystore-jdk.p12'), p12Options)));
+  assert.deepEqual(summary(decoded.find(storeBytes('keystore-jdk.p12'), p12Options) as StoreContents), summary(readStore(storeBytes('keystore-jdk.p12'), p12Options)));
 
   const changed = Buffer.from(storeBytes('gateway.jceks'));
   changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1);
-  assert.equal(decoded.take(changed, jceksOptions), undefined, 'other bytes');
-  assert.equal(decoded.take(storeBytes('gateway.jceks'), { ...jceksOptions, password: 'other' }), undefined, 'another password');
-  assert.equal(decoded.take(storeBytes('gateway.jceks'), { ...jceksOptions, type: 'JCEKS' }), undefined, 'another declared type');
-  assert.equal(decoded.take(storeBytes('gateway.jceks'), { ...jceksOptions, fileName: 'elsewhere.jceks' }), undefined, 'another file');
+  assert.equal(decoded.find(changed, jceksOptions), undefined, 'other bytes');
+  assert.equal(decoded.find(storeBytes('gateway.jceks'), { ...jceksOptions, password: 'other' }), undefined, 'another password');
+  assert.equal(decoded.find(storeBytes('gateway.jceks'), { ...jceksOptions, type: 'JCEKS' }), undefined, 'another declared type');
+  assert.equal(decoded.find(storeBytes('gateway.jceks'), { ...jceksOptions, fileName: 'elsewhere.jceks' }), undefined, 'another file');
 
   // loadStoreFile takes the decoded store: the same contents, without deriving its keys again.
   const loaded = loadStoreFile({ ...jceks, role: 'keystore', decoded });
