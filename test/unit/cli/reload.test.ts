@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -88,13 +88,16 @@ test('a new address already in use fails the reload at the accept that wanted it
   ws.close();
 });
 
-test('a client is answered while a reload opens a JCEKS keystore, whose keys are derived on a thread', async (t) => {
+/**
+ * A started gateway whose echo accept is ws://127.0.0.1:0/a and whose keystore is JCEKS: three keys of 2 × 200,000
+ * MD5 rounds each, what a reload would otherwise spend with every client held.
+ */
+async function jceksGateway(t: TestContext): Promise<{ file: string; logs: ReturnType<typeof memoryLog>; gateway: Gateway; port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'gateway-config.xml');
   const passwordFile = join(dir, 'keystore.pw');
   writeFileSync(passwordFile, 'jceks-pass\n');
-  // Three keys of 2 × 200,000 MD5 rounds each: what a reload would otherwise spend with every client held.
   const security = `<security><keystore><type>JCEKS</type><file>${storePath('gateway.jceks')}</file><password-file>${passwordFile}</password-file></keystore></security>`;
   writeFileSync(file, echo('/a').replace('<service>', `${security}<service>`));
   const logs = memoryLog();
@@ -103,7 +106,12 @@ test('a client is answered while a reload opens a JCEKS keystore, whose keys are
   t.after(() => gateway.stop());
   const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
   assert.ok(bound);
-  const ws = new WebSocket(`ws://127.0.0.1:${bound.port}/a`);
+  return { file, logs, gateway, port: bound.port };
+}
+
+test('a client is answered while a reload opens a JCEKS keystore, whose keys are derived on a thread', async (t) => {
+  const { file, logs, gateway, port } = await jceksGateway(t);
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/a`);
   t.after(() => ws.terminate());
   await event(ws, 'open', 'the client to connect');
 
@@ -131,18 +139,7 @@ test('a client is answered while a reload opens a JCEKS keystore, whose keys are
 });
 
 test('a reload whose reloader is stopped while the stores are decoded swaps nothing and counts no failure', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'gateway-config.xml');
-  const passwordFile = join(dir, 'keystore.pw');
-  writeFileSync(passwordFile, 'jceks-pass\n');
-  const security = `<security><keystore><type>JCEKS</type><file>${storePath('gateway.jceks')}</file><password-file>${passwordFile}</password-file></keystore></security>`;
-  writeFileSync(file, echo('/a').replace('<service>', `${security}<service>`));
-  const logs = memoryLog();
-  const gateway = prepare(file, {}, logs.log).gateway;
-  assert.ok(gateway);
-  t.after(() => gateway.stop());
-  await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  const { file, logs, gateway } = await jceksGateway(t);
   const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
   const first = reloader.request('SIGHUP');
   const queued = reloader.request('SIGHUP again');
