@@ -11,9 +11,9 @@ import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from '../config/types.js';
 import { eachError, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import { DEFAULT_CONFIG } from './paths.js';
 import { decodeOffThread } from '../keystore/decode-thread.js';
 import { Coalescing } from './coalesce.js';
+import { DEFAULT_CONFIG } from './paths.js';
 import { logDiagnostics, prepareLoaded, readConfiguration, toDiagnostic, type Prepared } from './prepare.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 

@@ -2,10 +2,10 @@
  * A reload's stores, decoded on a thread of their own before the reload reads them.
  *
  * Opening a JCEKS or PKCS12 key runs its password-based key derivation: 2 × 200,000 MD5 rounds for a JCEKS key
- * (100–200 ms each, depending on the machine), tens of thousands of PBKDF2 or PKCS12 rounds for PKCS12. At start-up that is paid before
- * anything is served; on a reload it would hold every live connection of the process for as long: half a second for a
- * JCEKS keystore of three keys. So a reload hands those stores to a worker thread first and waits for it without
- * blocking, and the gateway goes on serving meanwhile.
+ * (100–200 ms each, depending on the machine), tens of thousands of PBKDF2 or PKCS12 rounds for PKCS12. At start-up
+ * that is paid before anything is served; on a reload it would hold every live connection of the process for as
+ * long: half a second for a JCEKS keystore of three keys. So a reload hands those stores to a worker thread first and
+ * waits for it without blocking, and the gateway goes on serving meanwhile.
  *
  * What comes back is only a head start. The reload then reads each store as it always does (`loadStoreFile`), and
  * takes a decoded store only for the very bytes, type and password the thread was given. Anything else — a store
