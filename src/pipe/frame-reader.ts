@@ -252,16 +252,25 @@ function keyOf(reader: ReaderState): Buffer | undefined {
   return mask !== undefined && mask.readUInt32BE(0) !== 0 ? mask : undefined;
 }
 
-/** `key` turned to a piece that starts `at` bytes into the payload. */
-function turned(key: Buffer, at: number): Buffer {
-  return (at & 3) === 0 ? key : Buffer.from([key[at & 3] as number, key[(at + 1) & 3] as number, key[(at + 2) & 3] as number, key[(at + 3) & 3] as number]);
+/** `key` turned to a piece that starts `at` bytes into the payload, written into `into` (a new Buffer by default). */
+function turned(key: Buffer, at: number, into?: Buffer): Buffer {
+  if ((at & 3) === 0) return key;
+  const out = into ?? Buffer.allocUnsafe(4);
+  for (let i = 0; i < 4; i++) out[i] = key[(at + i) & 3] as number;
+  return out;
 }
+
+/**
+ * The turned key of one piece, for the unmask that follows at once: one Buffer for the process rather than one per
+ * piece (a 64 KiB message arrives in four pieces or more). Never held past that call.
+ */
+const PIECE_KEY = Buffer.alloc(4);
 
 /** Takes the first `n` buffered payload bytes (spanning chunks) out, unmasked where they lie, into `into`. */
 function takePieces(reader: ReaderState, n: number, into: Buffer[]): void {
   const key = keyOf(reader);
   eachPiece(reader, n, (piece, at) => {
-    if (key) unmask(piece, turned(key, at));
+    if (key) unmask(piece, turned(key, at, PIECE_KEY));
     into.push(piece);
   });
 }
