@@ -252,7 +252,10 @@ function keyOf(reader: ReaderState): Buffer | undefined {
   return mask !== undefined && mask.readUInt32BE(0) !== 0 ? mask : undefined;
 }
 
-/** `key` turned to a piece that starts `at` bytes into the payload, written into `into` (a new Buffer by default). */
+/**
+ * `key` turned to a piece that starts `at` bytes into the payload: `key` itself where `at` is a multiple of four, else
+ * written into `into` (a new Buffer by default).
+ */
 function turned(key: Buffer, at: number, into?: Buffer): Buffer {
   if ((at & 3) === 0) return key;
   const out = into ?? Buffer.allocUnsafe(4);
