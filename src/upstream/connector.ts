@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
 import type { Cancellation } from './cancellation.js';
+import type { HostAddresses } from './resolver.js';
 import { KEEPALIVE_DELAY_MS } from './tcp-keepalive.js';
 
 export interface UpstreamTarget {
@@ -25,6 +26,8 @@ export interface UpstreamTarget {
   tls?: tls.ConnectionOptions | undefined;
   /** Gives up when the connection (and, for ssl://, the TLS handshake) is not done in this time. Default 10 s. */
   connectTimeoutMs?: number | undefined;
+  /** How `host` is resolved when it is a name (resolver.ts); undefined: looked up at every connect. */
+  addresses?: HostAddresses | undefined;
 }
 
 /**
@@ -82,6 +85,7 @@ export function openSocket(target: UpstreamTarget): net.Socket {
       host: target.host,
       port: target.port,
       localAddress: target.localAddress,
+      lookup: target.addresses?.lookup,
       // As for tcp:// below: a backend that ends its side first still gets what the client sends after.
       allowHalfOpen: true,
     };
@@ -92,7 +96,7 @@ export function openSocket(target: UpstreamTarget): net.Socket {
     return socket;
   }
   // Half-open allowed: a client's FIN is passed on, and what the backend still sends after it is delivered.
-  return net.connect({ host: target.host, port: target.port, localAddress: target.localAddress, allowHalfOpen: true, ...TUNING });
+  return net.connect({ host: target.host, port: target.port, localAddress: target.localAddress, lookup: target.addresses?.lookup, allowHalfOpen: true, ...TUNING });
 }
 
 /**
@@ -135,10 +139,12 @@ function connectTo(target: UpstreamTarget, cancellation: Cancellation | undefine
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
     };
-    const fail = (err: GatewayError): void => {
+    const fail = (err: GatewayError, byBackend = true): void => {
       if (settled) return;
       settled = true;
       cleanup();
+      // A backend not reached may have moved: the next connect looks its name up again.
+      if (byBackend && !tcpUp) target.addresses?.forget();
       socket.on('error', ignoreError);
       socket.destroy();
       reject(err);
@@ -164,7 +170,7 @@ function connectTo(target: UpstreamTarget, cancellation: Cancellation | undefine
       );
     }
     function onAbort(reason: unknown): void {
-      fail(aborted(target, reason));
+      fail(aborted(target, reason), false);
     }
     function onTimeout(): void {
       fail(

@@ -21,6 +21,7 @@ import type tls from 'node:tls';
 import WebSocket from 'ws';
 import { GatewayError } from '../errors.js';
 import type { Cancellation } from './cancellation.js';
+import type { HostAddresses } from './resolver.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, errorCode, openSocket, unrefTimer, type ConnectorOptions, type SetTimer } from './connector.js';
 import { hasPlainTextBody, quoteRefusalBody, readRefusalBody } from './refusal-body.js';
 
@@ -41,6 +42,8 @@ export interface WebSocketTarget {
   tls?: tls.ConnectionOptions | undefined;
   /** Gives up when the upgrade has not succeeded in this time (connect, TLS and the HTTP exchange). Default 10 s. */
   connectTimeoutMs?: number | undefined;
+  /** How `host` is resolved when it is a name (resolver.ts); undefined: looked up at every connect. */
+  addresses?: HostAddresses | undefined;
 }
 
 export interface UpgradeHeader {
@@ -233,10 +236,12 @@ function connectTo(
       ws.removeListener('error', onError);
       ws.removeListener('close', onClose);
     };
-    const fail = (err: GatewayError): void => {
+    const fail = (err: GatewayError, byBackend = true): void => {
       if (settled) return;
       settled = true;
       cleanup();
+      // A backend not reached may have moved: the next connect looks its name up again.
+      if (byBackend && phase() === 'tcp') target.addresses?.forget();
       ws.on('error', ignoreError);
       // While CONNECTING this aborts the request and destroys its socket; afterwards it is a no-op.
       ws.terminate();
@@ -295,7 +300,7 @@ function connectTo(
       fail(refused() ?? new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: closed before the upgrade succeeded`));
     }
     function onAbort(reason: unknown): void {
-      fail(aborted(target, reason));
+      fail(aborted(target, reason), false);
     }
     function onTimeout(): void {
       fail(refused() ?? timedOut(target, phase(), timeoutMs));

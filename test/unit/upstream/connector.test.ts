@@ -6,6 +6,7 @@ import { createConnector, type UpstreamTarget } from '../../../src/upstream/conn
 import { GatewayError } from '../../../src/errors.js';
 import { KEEPALIVE_DELAY_MS } from '../../../src/upstream/tcp-keepalive.js';
 import { Cancellation } from '../../../src/upstream/cancellation.js';
+import { HostResolver } from '../../../src/upstream/resolver.js';
 import { testPki } from '../../helpers/pki.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { manualTimer } from '../../helpers/fake-timers.js';
@@ -93,6 +94,70 @@ test('tcp://: a refused connection rejects with GW_ERR_UPSTREAM_CONNECT naming t
   assert.equal(err.code, 'GW_ERR_UPSTREAM_CONNECT');
   assert.equal(err.message, `Connection to tcp://127.0.0.1:${port} failed: ECONNREFUSED`);
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+});
+
+/** A resolver whose every name is 127.0.0.1, counting the lookups that reach it. */
+function countingResolver(): { resolver: HostResolver; lookups: string[] } {
+  const lookups: string[] = [];
+  const resolver = new HostResolver({
+    lookup: (hostname, _options, callback) => {
+      lookups.push(hostname);
+      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
+    },
+  });
+  return { resolver, lookups };
+}
+
+test('tcp:// and ssl://: a host name is looked up once for many connects (tcp.resolve.ttl)', async () => {
+  const pki = testPki();
+  const plain = net.createServer((s) => {
+    tolerate(s);
+    s.end();
+  });
+  const secure = tlsServer();
+  const [plainPort, securePort] = [await listen(plain), await listen(secure)];
+  const { resolver, lookups } = countingResolver();
+  const targets: UpstreamTarget[] = [
+    { uri: `tcp://backend.test:${plainPort}`, scheme: 'tcp', host: 'backend.test', port: plainPort, addresses: resolver.forHost('backend.test', 30_000) },
+    // With a local address, net asks for one address rather than all of them: the same lookup answers both.
+    { uri: `tcp://backend.test:${plainPort}`, scheme: 'tcp', host: 'backend.test', port: plainPort, localAddress: '127.0.0.1', addresses: resolver.forHost('backend.test', 30_000) },
+    // The certificate is checked against the name, not the address it was resolved to.
+    { uri: `ssl://localhost:${securePort}`, scheme: 'ssl', host: 'localhost', port: securePort, tls: { ca: pki.ca.cert }, addresses: resolver.forHost('localhost', 30_000) },
+  ];
+  const connect = createConnector();
+  for (let round = 0; round < 3; round++) {
+    for (const target of targets) {
+      const socket = await connect(target);
+      assert.equal(socket.remoteAddress, '127.0.0.1');
+      socket.destroy();
+    }
+  }
+  assert.deepEqual(lookups, ['backend.test', 'localhost'], 'one lookup per name');
+  await Promise.all([close(plain), close(secure)]);
+});
+
+test('a connect that fails before TCP is up forgets the name; one called off by the client does not', async () => {
+  const server = net.createServer();
+  const port = await listen(server);
+  await close(server);
+  const { resolver, lookups } = countingResolver();
+  const target: UpstreamTarget = { uri: `tcp://backend.test:${port}`, scheme: 'tcp', host: 'backend.test', port, addresses: resolver.forHost('backend.test', 30_000) };
+  const connect = createConnector();
+  assert.equal((await rejection(connect(target))).code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(resolver.size, 0, 'forgotten after ECONNREFUSED');
+  assert.equal((await rejection(connect(target))).code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.deepEqual(lookups, ['backend.test', 'backend.test']);
+
+  const listening = net.createServer((s) => tolerate(s));
+  const open = { ...target, port: await listen(listening) };
+  (await connect(open)).destroy();
+  assert.equal(resolver.size, 1);
+  const cancellation = new Cancellation();
+  const pending = connect(open, cancellation);
+  cancellation.cancel(new Error('the client left'));
+  assert.equal((await rejection(pending)).code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(resolver.size, 1, 'kept: the backend did nothing wrong');
+  await close(listening);
 });
 
 test('tcp://: an unknown host rejects with GW_ERR_UPSTREAM_CONNECT', async () => {

@@ -15,6 +15,7 @@ import {
 import { GatewayError } from '../../../src/errors.js';
 import { refuseUpgrade } from '../../../src/listener/http-response.js';
 import { Cancellation } from '../../../src/upstream/cancellation.js';
+import { HostResolver } from '../../../src/upstream/resolver.js';
 import { prepareClientTls } from '../../../src/tls/client.js';
 import { testPki } from '../../helpers/pki.js';
 import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
@@ -109,6 +110,33 @@ async function closeClient(ws: WebSocket): Promise<void> {
   ws.terminate();
   await within(closed, 'the WebSocket to close');
 }
+
+test('ws://: a host name is looked up once for many upgrades, and again after a refused connect (tcp.resolve.ttl)', async (t) => {
+  const server = await backend(t);
+  const lookups: string[] = [];
+  const resolver = new HostResolver({
+    lookup: (hostname, _options, callback) => {
+      lookups.push(hostname);
+      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
+    },
+  });
+  const target = wsTarget(server.port, { uri: `ws://backend.test:${server.port}/x`, host: 'backend.test', addresses: resolver.forHost('backend.test', 30_000) });
+  const connect = createWebSocketConnector();
+  for (let i = 0; i < 3; i++) {
+    const accepted = server.nextConnection();
+    const { websocket } = await within(connect(target, upgrade()), 'the upgrade to succeed');
+    const [, request] = await within(accepted, 'the backend to accept the upgrade');
+    // The Host header names the backend as configured, not the address it resolved to.
+    assert.equal(request.headers.host, `backend.test:${server.port}`);
+    await closeClient(websocket);
+  }
+  assert.deepEqual(lookups, ['backend.test']);
+  await server.close();
+  assert.equal((await rejection(connect(target, upgrade()))).code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(resolver.size, 0, 'forgotten after the refused connect');
+  assert.equal((await rejection(connect(target, upgrade()))).code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.deepEqual(lookups, ['backend.test', 'backend.test'], 'the next connect looked it up again');
+});
 
 test('ws://: resolves once upgraded, with the path, no compression, and messages both ways', async (t) => {
   const server = await backend(t);
