@@ -34,6 +34,7 @@ import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { keyEntryValidityWarnings, truststoreValidityWarnings, type CertificateUse } from './tls/validity.js';
 import { createConnector, type Connector } from './upstream/connector.js';
+import { HostResolver } from './upstream/resolver.js';
 import { CLOSE_HANDSHAKE_TIMEOUT_MS, createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
 import { webSocketUpstream } from './services/websocket-upstream.js';
 import { meteredUpstream } from './services/metered-upstream.js';
@@ -45,6 +46,11 @@ export interface GatewayDependencies {
   readonly connector?: Connector;
   /** How WebSocket backends are reached; tests wrap it. */
   readonly webSocketConnector?: WebSocketConnector;
+  /**
+   * Where the backends' host names are resolved and kept (`tcp.resolve.ttl`); a new one for each configuration
+   * prepared when not given, so that a reload looks every name up again.
+   */
+  readonly resolver?: HostResolver;
   /** Where connections, refusals and certificate lifetimes are counted; nothing by default. */
   readonly metrics?: GatewayMetrics;
   /** The live sessions the listeners register clients in (a reload's: the running gateway's); a new registry when not given. */
@@ -125,7 +131,7 @@ function createService(
   config: ServiceConfig,
   stores: Stores,
   deps: GatewayDependencies,
-  connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector },
+  connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector; readonly resolver: HostResolver },
   warnings: Diagnostic[],
   uses: CertificateUse[],
 ): Service {
@@ -154,7 +160,9 @@ function createService(
   const log = deps.log.child({ service: config.name });
   const metrics = deps.metrics ?? NO_METRICS;
   const scheme = config.connect?.scheme;
-  const upstream = scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls) : streamUpstream(config, connectors.stream, upstreamTls);
+  const addresses = config.connect === undefined ? undefined : connectors.resolver.forHost(config.connect.host, config.connectOptions.tcpResolveTtlMs);
+  const upstream =
+    scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls, addresses) : streamUpstream(config, connectors.stream, upstreamTls, addresses);
   return new ProxyService(config, { ...upstream, open: meteredUpstream(upstream.open, metrics.service(config.name)), log });
 }
 
@@ -192,7 +200,11 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   ] as const) {
     for (const w of contents?.warnings ?? []) warnings.push(warning('GW_ERR_STORE_WARNING', w, store?.position));
   }
-  const connectors = { stream: deps.connector ?? createConnector(), webSocket: deps.webSocketConnector ?? createWebSocketConnector() };
+  const connectors = {
+    stream: deps.connector ?? createConnector(),
+    webSocket: deps.webSocketConnector ?? createWebSocketConnector(),
+    resolver: deps.resolver ?? new HostResolver(),
+  };
   const services = new Map<ServiceConfig, Service>();
   /** Where each key entry's certificate is presented, for the warnings about its dates. */
   const uses: CertificateUse[] = [];

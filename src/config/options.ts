@@ -55,7 +55,13 @@ export interface ConnectOptionSet {
   protocols?: Located<readonly string[]>;
   tcpBind?: Located<HostPort>;
   proxyProtocol?: Located<ProxyProtocol>;
+  resolveTtlMs?: Located<number>;
 }
+
+export const CONNECT_DEFAULTS = {
+  /** The JVM's own default (`networkaddress.cache.ttl`), which Kaazing's connects had (src/upstream/resolver.ts). */
+  resolveTtlMs: 30_000,
+} as const;
 
 export const ACCEPT_DEFAULTS = {
   verifyClient: 'none' as VerifyClient,
@@ -206,6 +212,9 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
       case 'tcp.proxy-protocol':
         set.proxyProtocol = at(() => parseEnum(text, PROXY_PROTOCOLS, `<${element.name}>`));
         break;
+      case 'tcp.resolve.ttl':
+        set.resolveTtlMs = at(() => parseTimeout(text));
+        break;
       case 'ssl.keystore.alias':
         set.keystoreAlias = at(() => {
           if (text === '') throw new GatewayError('GW_ERR_CONFIG_MISSING', `<${element.name}> is empty: it must name a key entry of the keystore`);
@@ -275,6 +284,7 @@ export function mergeConnect(own: ConnectOptionSet, defaults: ConnectOptionSet):
     protocols: own.protocols ?? defaults.protocols,
     tcpBind: own.tcpBind ?? defaults.tcpBind,
     proxyProtocol: own.proxyProtocol ?? defaults.proxyProtocol,
+    resolveTtlMs: own.resolveTtlMs ?? defaults.resolveTtlMs,
   };
 }
 
@@ -343,5 +353,6 @@ export function toConnectOptions(set: ConnectOptionSet): ConnectOptions {
     sslProtocols: set.protocols?.value,
     tcpBind: set.tcpBind?.value,
     tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
+    tcpResolveTtlMs: set.resolveTtlMs?.value ?? CONNECT_DEFAULTS.resolveTtlMs,
   };
 }

@@ -104,6 +104,8 @@ export interface ConnectOptions {
   readonly tcpBind: HostPort | undefined;
   /** `tcp.proxy-protocol`: the PROXY header sent to the backend before any byte (default `none`). */
   readonly tcpProxyProtocol: ProxyProtocol;
+  /** `tcp.resolve.ttl`: how long the addresses of the connect's host name are reused, in ms; 0 = looked up at every connect. */
+  readonly tcpResolveTtlMs: number;
 }
 
 export interface AcceptUri {

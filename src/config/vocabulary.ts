@@ -66,6 +66,7 @@ export const CONNECT_OPTIONS = [
   'tcp.bind',
   'ws.inactivity.timeout',
   'tcp.proxy-protocol',
+  'tcp.resolve.ttl',
 ] as const;
 
 export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;

@@ -7,11 +7,17 @@ import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import { StreamEnd } from '../pipe/ends.js';
 import type { Connector, UpstreamTarget } from '../upstream/connector.js';
+import type { HostAddresses } from '../upstream/resolver.js';
 import { encodeProxyV1, encodeProxyV2, type ProxyHeaderInfo } from '../upstream/proxy-protocol.js';
 import type { OpenUpstream } from './proxy.js';
 import type { ConnectionContext } from './types.js';
 
-export function streamUpstream(config: ServiceConfig, connector: Connector, tls: ConnectionOptions | undefined): { open: OpenUpstream; probe: () => Promise<void> } {
+export function streamUpstream(
+  config: ServiceConfig,
+  connector: Connector,
+  tls: ConnectionOptions | undefined,
+  addresses?: HostAddresses,
+): { open: OpenUpstream; probe: () => Promise<void> } {
   const connect = config.connect;
   if (connect === undefined || (connect.scheme !== 'tcp' && connect.scheme !== 'ssl')) {
     throw new GatewayError('GW_ERR_INTERNAL', `service "${config.name}" has no tcp:// or ssl:// connect`);
@@ -23,6 +29,7 @@ export function streamUpstream(config: ServiceConfig, connector: Connector, tls:
     port: connect.port,
     localAddress: config.connectOptions.tcpBind?.host,
     tls,
+    addresses,
   };
   const version = config.connectOptions.tcpProxyProtocol;
   return {

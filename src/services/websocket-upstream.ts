@@ -8,6 +8,7 @@ import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import { WebSocketEnd } from '../pipe/ends.js';
 import type { UpgradeHeader, WebSocketConnector, WebSocketTarget } from '../upstream/ws-connector.js';
+import type { HostAddresses } from '../upstream/resolver.js';
 import type { ConnectionOptions } from 'node:tls';
 import { forwardedHeaders } from './forwarded-headers.js';
 import { renderIdentityHeaders, staticIdentityHeaders } from './identity-headers.js';
@@ -18,6 +19,7 @@ export function webSocketUpstream(
   config: ServiceConfig,
   connector: WebSocketConnector,
   tls: ConnectionOptions | undefined,
+  addresses?: HostAddresses,
 ): { open: OpenUpstream; probe: () => Promise<void> } {
   const connect = config.connect;
   if (connect === undefined || (connect.scheme !== 'ws' && connect.scheme !== 'wss')) {
@@ -31,6 +33,7 @@ export function webSocketUpstream(
     path: connect.path,
     localAddress: config.connectOptions.tcpBind?.host,
     tls,
+    addresses,
   };
   const templates = config.connectOptions.httpHeaders;
   const maxPayload = config.acceptOptions.wsMaximumMessageSize;

@@ -24,7 +24,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
       tcpMaximumConnections: 10_000,
       tcpMaximumConnectionsPerAddress: undefined,
     },
-    connectOptions: { sslKeystoreAlias: undefined, httpHeaders: [], wsInactivityTimeoutMs: 0, sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none' },
+    connectOptions: { sslKeystoreAlias: undefined, httpHeaders: [], wsInactivityTimeoutMs: 0, sslCiphers: undefined, sslProtocols: undefined, tcpBind: undefined, tcpProxyProtocol: 'none', tcpResolveTtlMs: 30_000 },
     crossSiteConstraints: [],
     accessConstraints: [],
     realmName: undefined,

@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { WebSocket } from 'ws';
 import { AggregateGatewayError } from '../../src/errors.js';
 import { Gateway } from '../../src/gateway.js';
+import { HostResolver } from '../../src/upstream/resolver.js';
 import { config, doc, parse } from '../helpers/config.js';
 import { memoryLog } from '../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
@@ -68,4 +69,34 @@ test('a start with two addresses in use reports both, each at its accept, and cl
   assert.deepEqual(prepared.gateway.listenerOverview().map((l) => l.listening), [false, false, false]);
   // The address that did bind is given back: it can be bound again at once.
   await holding(t, '127.0.0.1', free);
+});
+
+test('a proxy connects to its backend by name through the resolver, one lookup for many clients (tcp.resolve.ttl)', async (t) => {
+  const backend = createServer((s) => s.pipe(s));
+  backend.listen(0, '127.0.0.1');
+  await event(backend, 'listening', 'the backend to listen');
+  t.after(() => backend.close());
+  const lookups: string[] = [];
+  const resolver = new HostResolver({
+    lookup: (hostname, _options, callback) => {
+      lookups.push(hostname);
+      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
+    },
+  });
+  const port = (backend.address() as AddressInfo).port;
+  const text = doc('  <service>', '    <name>p</name>', '    <accept>ws://127.0.0.1:0/p</accept>', `    <connect>tcp://backend.test:${port}</connect>`, '    <type>proxy</type>', '  </service>');
+  const prepared = Gateway.prepare(config(parse(text)), { log: memoryLog().log, resolver });
+  assert.ok(prepared.ok);
+  const [bound] = await withDeadline(prepared.gateway.start(), WAIT_MS, 'the gateway to start');
+  t.after(() => prepared.gateway.stop());
+  for (const text of ['one', 'two', 'three']) {
+    const client = new WebSocket(`ws://127.0.0.1:${bound?.port}/p`);
+    await event(client, 'open', 'the client to open');
+    client.send(text);
+    const [echoed] = await event<[Buffer]>(client, 'message', 'the echo through the backend');
+    assert.equal(echoed.toString(), text);
+    client.close();
+    await event(client, 'close', 'the client to close');
+  }
+  assert.deepEqual(lookups, ['backend.test']);
 });

@@ -34,6 +34,7 @@ test('accept-options defaults when none are given', () => {
     sslProtocols: undefined,
     tcpBind: undefined,
     tcpProxyProtocol: 'none',
+    tcpResolveTtlMs: 30000,
   });
 });
 
@@ -118,9 +119,26 @@ test('connect-options: ciphers, protocols, tcp.bind; keep-alive, inactivity and 
     sslProtocols: ['TLSv1.3'],
     tcpBind: { host: '10.0.0.1', port: 0 },
     tcpProxyProtocol: 'none',
+    tcpResolveTtlMs: 30000,
   });
   const bad = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <connect-options>', '      <http.keepalive>enabled</http.keepalive>', '      <http.keepalive.timeout>1s</http.keepalive.timeout>', '      <ssl.encryption>disabled</ssl.encryption>', '      <ssl.verify-client>required</ssl.verify-client>', '      <ws.inactivity.timeout>2s</ws.inactivity.timeout>', '    </connect-options>'])));
   assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNSUPPORTED 9:7', 'error GW_ERR_CONFIG_UNSUPPORTED 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7', 'error GW_ERR_CONFIG_UNSUPPORTED 12:7']);
+});
+
+test('tcp.resolve.ttl: a time interval, 0 for a lookup at every connect, inherited from service-defaults', () => {
+  const ttl = (text: string) => parse(doc(...proxy('p', 'ws://h/', 'tcp://backend:5000', [`    <connect-options><tcp.resolve.ttl>${text}</tcp.resolve.ttl></connect-options>`])));
+  assert.equal(config(ttl('5 minutes')).services[0]?.connectOptions.tcpResolveTtlMs, 300_000);
+  assert.equal(config(ttl('0')).services[0]?.connectOptions.tcpResolveTtlMs, 0);
+  const bad = ttl('soon');
+  assert.deepEqual(where(bad), ['error GW_ERR_CONFIG_VALUE 7:22']);
+  assert.match(bad.diagnostics[0]?.message ?? '', /soon/);
+  const inherited = parse(
+    doc('  <service-defaults><connect-options><tcp.resolve.ttl>2s</tcp.resolve.ttl></connect-options></service-defaults>', ...proxy('p', 'ws://h/a', 'tcp://backend:5000'), ...proxy('q', 'ws://h/b', 'tcp://backend:5001', ['    <connect-options><tcp.resolve.ttl>0s</tcp.resolve.ttl></connect-options>'])),
+  );
+  assert.deepEqual(
+    config(inherited).services.map((s) => s.connectOptions.tcpResolveTtlMs),
+    [2000, 0],
+  );
 });
 
 test('service-defaults apply option by option where the service sets nothing', () => {
