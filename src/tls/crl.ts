@@ -233,7 +233,7 @@ function warningsFor(crls: readonly ParsedCrl[], options: LoadCrlOptions): strin
   for (const anchor of options.trustAnchors ?? []) {
     const subject = subjectDer(anchor);
     if (subject !== undefined && !issuers.has(subject)) {
-      const name = formatDn(readCertificateNames(anchor).subject);
+      const name = formatDn(readCertificateNames(anchor.raw).subject);
       warnings.push(`no CRL is loaded for the truststore CA "${name}": with ssl.crl on, the certificates it issues are refused (UNABLE_TO_GET_CRL)`);
     }
   }

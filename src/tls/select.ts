@@ -24,7 +24,7 @@ export function certificateHostNames(cert: X509Certificate): CertificateHostName
   let dns: string[];
   let ips: string[];
   try {
-    const parsed = readCertificateNames(cert);
+    const parsed = readCertificateNames(cert.raw);
     cns = commonNames(parsed);
     dns = parsed.sans.filter((s) => s.type === 'DNS').map((s) => s.value);
     ips = parsed.sans.filter((s) => s.type === 'IP').map((s) => s.value);

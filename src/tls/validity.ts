@@ -47,7 +47,7 @@ function judge(cert: X509Certificate, now: number): Judgement | undefined {
 /** The subject as Java prints a DN (as the CRL warnings name CAs), else as OpenSSL renders it. */
 function subjectOf(cert: X509Certificate): string {
   try {
-    return formatDn(readCertificateNames(cert).subject);
+    return formatDn(readCertificateNames(cert.raw).subject);
   } catch {
     return cert.subject.replaceAll('\n', ', ');
   }

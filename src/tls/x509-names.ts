@@ -7,7 +7,6 @@
  * and raw SAN values. node-forge's certificate parser cannot be used because it rejects non-RSA keys (EC client
  * certificates are common), so only its ASN.1 reader is used here.
  */
-import type { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 
 export interface NameAttribute {
@@ -165,9 +164,9 @@ function readExtensions(tbsFields: Asn1[]): SubjectAltName[] {
   return [];
 }
 
-/** Reads subject, issuer and SANs. Throws if the DER is not a certificate (an X509Certificate always is). */
-export function readCertificateNames(cert: X509Certificate): CertificateNames {
-  const root = forge.asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')));
+/** Reads subject, issuer and SANs from a certificate's DER. Throws if it is not a certificate. */
+export function readCertificateNames(der: Buffer): CertificateNames {
+  const root = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
   const tbs = children(children(root)[0]);
   // An explicit [0] version comes first in v2/v3 certificates; v1 certificates start with the serial number.
   const first = tbs[0];

@@ -23,7 +23,7 @@ function templates(...lines: string[]): HttpHeaderConfig[] {
 
 /** The identity `identify()` gives for a verified `leaf` whose chain was verified along `chain`. */
 function identityOf(leaf: X509, chain: readonly X509[] = [], verified = true): ClientIdentity {
-  const names = readCertificateNames(leaf);
+  const names = readCertificateNames(leaf.raw);
   return {
     presented: true,
     verified,

@@ -1,0 +1,136 @@
+/**
+ * The parts of a certificate's DER that the connection path reads, taken out without OpenSSL. Parsing a certificate
+ * with Node's X509Certificate (or getPeerCertificate) costs about 0.3 ms on the machines measured, most of it OpenSSL
+ * 3.0 decoding the public key, which these reads never need; a device's first connection paid it four to six times
+ * (docs/PERFORMANCE.md). Anything unusual here gives undefined, and the caller asks OpenSSL as before.
+ */
+import { verify, type KeyObject } from 'node:crypto';
+import { decodeOid, readTlv, type Tlv } from '../keystore/der.js';
+
+export interface CertificateParts {
+  /** The signed part, as the signature covers it (its tag and length included). */
+  readonly tbs: Buffer;
+  /** The issuer's and the subject's Name, each its whole DER element: compared byte for byte. */
+  readonly issuer: Buffer;
+  readonly subject: Buffer;
+  /** The serial number as OpenSSL prints it (BN_bn2hex): upper-case hex, two digits a byte, no leading zero bytes. */
+  readonly serialNumber: string;
+  /** notAfter, in ms since the epoch. */
+  readonly notAfter: number;
+  readonly signatureAlgorithm: string;
+  readonly signature: Buffer;
+}
+
+const TAG_SEQUENCE = 0x30;
+const TAG_INTEGER = 0x02;
+const TAG_BIT_STRING = 0x03;
+const TAG_UTC_TIME = 0x17;
+const TAG_GENERALIZED_TIME = 0x18;
+const TAG_VERSION = 0xa0;
+
+function element(buf: Buffer, offset: number, tag: number): Tlv {
+  const tlv = readTlv(buf, offset, 'certificate', 'certificate');
+  if (tlv.tag !== tag) throw new Error(`tag ${tlv.tag} where ${tag} was expected`);
+  return tlv;
+}
+
+/** The certificate's parts; undefined when its DER is not laid out as RFC 5280 says. */
+export function certificateParts(der: Buffer): CertificateParts | undefined {
+  try {
+    const outer = element(der, 0, TAG_SEQUENCE);
+    if (outer.end !== der.length) return undefined;
+    const tbsStart = outer.end - outer.value.length;
+    const tbs = element(der, tbsStart, TAG_SEQUENCE);
+    let at = tbsStart + (tbs.end - tbsStart - tbs.value.length);
+    if (der[at] === TAG_VERSION) at = element(der, at, TAG_VERSION).end;
+    const serial = element(der, at, TAG_INTEGER);
+    const innerAlgorithm = element(der, serial.end, TAG_SEQUENCE);
+    const issuer = element(der, innerAlgorithm.end, TAG_SEQUENCE);
+    const validity = element(der, issuer.end, TAG_SEQUENCE);
+    const subject = element(der, validity.end, TAG_SEQUENCE);
+    const notBefore = readTlv(der, validity.end - validity.value.length, 'certificate', 'certificate');
+    const notAfter = time(readTlv(der, notBefore.end, 'certificate', 'certificate'));
+    const algorithm = element(der, tbs.end, TAG_SEQUENCE);
+    const oid = readTlv(der, algorithm.end - algorithm.value.length, 'certificate', 'certificate');
+    const signature = element(der, algorithm.end, TAG_BIT_STRING);
+    // A signature is whole bytes: its BIT STRING says 0 unused bits.
+    if (signature.end !== der.length || signature.value[0] !== 0 || notAfter === undefined || oid.tag !== 0x06) return undefined;
+    const serialNumber = serialHex(serial.value);
+    if (serialNumber === undefined) return undefined;
+    return {
+      tbs: der.subarray(tbsStart, tbs.end),
+      issuer: der.subarray(innerAlgorithm.end, issuer.end),
+      subject: der.subarray(validity.end, subject.end),
+      serialNumber,
+      notAfter,
+      signatureAlgorithm: decodeOid(oid.value),
+      signature: Buffer.from(signature.value.buffer, signature.value.byteOffset + 1, signature.value.length - 1),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-negative serial as BN_bn2hex prints it; undefined for a negative one (RFC 5280 forbids them), left to OpenSSL. */
+function serialHex(value: Uint8Array): string | undefined {
+  if (value.length === 0 || (value[0] as number) & 0x80) return undefined;
+  let start = 0;
+  while (start < value.length && value[start] === 0) start++;
+  if (start === value.length) return '0';
+  return Buffer.from(value.buffer, value.byteOffset + start, value.length - start)
+    .toString('hex')
+    .toUpperCase();
+}
+
+const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+
+/** RFC 5280's two forms of a certificate's time (UTC, whole seconds, as 4.1.2.5 requires), in ms since the epoch. */
+function time(tlv: Tlv): number | undefined {
+  const text = Buffer.from(tlv.value.buffer, tlv.value.byteOffset, tlv.value.length).toString('latin1');
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (tlv.tag === TAG_UTC_TIME && (m = UTC_TIME.exec(text)) !== null) {
+    const yy = Number(m[1]);
+    // RFC 5280 4.1.2.5.1: 50–99 are 19xx, 00–49 are 20xx.
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (tlv.tag === TAG_GENERALIZED_TIME && (m = GENERALIZED_TIME.exec(text)) !== null) {
+    year = Number(m[1]);
+  } else {
+    return undefined;
+  }
+  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls an impossible date over (13th month, 31 February): such a time is left to OpenSSL.
+  const check = new Date(ms);
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
+  // Date.UTC reads years 0–99 as 1900–1999.
+  if (year < 100) return undefined;
+  return ms;
+}
+
+/** The digest each signature algorithm a certificate is commonly signed with uses (null: the key's own, EdDSA). */
+const DIGESTS: ReadonlyMap<string, string | null> = new Map([
+  ['1.2.840.10045.4.3.2', 'sha256'], // ecdsa-with-SHA256
+  ['1.2.840.10045.4.3.3', 'sha384'],
+  ['1.2.840.10045.4.3.4', 'sha512'],
+  ['1.2.840.113549.1.1.11', 'sha256'], // sha256WithRSAEncryption (PKCS #1 v1.5)
+  ['1.2.840.113549.1.1.12', 'sha384'],
+  ['1.2.840.113549.1.1.13', 'sha512'],
+  ['1.3.101.112', null], // Ed25519
+  ['1.3.101.113', null], // Ed448
+]);
+
+/**
+ * Whether `issuerKey` signed the certificate. Undefined for a signature algorithm not in the list above (RSA-PSS,
+ * SHA-1), which the caller leaves to OpenSSL.
+ */
+export function signedBy(cert: CertificateParts, issuerKey: KeyObject): boolean | undefined {
+  const digest = DIGESTS.get(cert.signatureAlgorithm);
+  if (digest === undefined) return undefined;
+  try {
+    return verify(digest, cert.tbs, issuerKey, cert.signature);
+  } catch {
+    return false;
+  }
+}
