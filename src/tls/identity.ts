@@ -186,10 +186,11 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
     error = judged.error;
     verified = error === undefined;
   } else if (verified && !socket.isSessionReused()) {
-    // OpenSSL has just verified this certificate under the listener's trust; while that trust is the same, the
-    // chain a full handshake linked for it before leads to the same anchor and is used again.
-    const again = trust !== undefined && known.verifiedUnder === trust ? known.verifiedChain : undefined;
-    const linked = again === undefined ? linkedChain(socket, trust) : { ders: again, error: undefined };
+    // OpenSSL has just verified this certificate under the listener's trust. While that trust is the same, the
+    // chain a full handshake linked for it before leads to the same anchor and is used again; one issued by a CA of
+    // the truststore is linked from the trust alone (trusted-issuers.ts); only the rest is linked by Node.
+    const found = trust === undefined ? undefined : known.verifiedUnder === trust ? known.verifiedChain : trust.issuers.chainFor(known.der);
+    const linked = found === undefined ? linkedChain(socket, trust) : { ders: found, error: undefined };
     chain = linked.ders;
     if (linked.error === undefined) {
       known.verifiedChain = chain;

@@ -11,15 +11,18 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { serialKey, subjectDer, type Revocations } from './crl.js';
+import { TrustedIssuers } from './trusted-issuers.js';
 
 /** What a listener trusts now: its truststore's certificates and, with ssl.crl, what the CRLs revoke. */
 export interface TrustState {
   readonly anchors: readonly X509Certificate[];
   readonly revocations: readonly Revocations[] | undefined;
+  /** The anchors read for linking a client's chain without Node (trusted-issuers.ts). */
+  readonly issuers: TrustedIssuers;
 }
 
 export function trustState(anchors: readonly X509Certificate[], revocations: readonly Revocations[] | undefined): TrustState {
-  return { anchors, revocations };
+  return { anchors, revocations, issuers: new TrustedIssuers(anchors) };
 }
 
 function validity(cert: X509Certificate, now: number): string | undefined {

@@ -323,3 +323,34 @@ test("a certificate's chain is linked once per trust: the next full handshake un
   const c = await identifyCounting(trustState([root.x509], undefined))();
   assert.deepEqual([c.linked, c.id.chainDer], [1, expected]);
 });
+
+test('a certificate issued by a CA of the truststore gets its chain from the trust, without Node linking it', async () => {
+  const { ca } = testPki();
+  const { root, cas, leaf } = chainOf(1);
+  const direct = issue({ subject: { CN: 'direct' }, issuer: root, usage: 'client' });
+  const intermediate = cas[0]!;
+  /** identify() under `trust` (and, to compare, with Node's linking), counting the calls that link the whole chain. */
+  const identified = async (truststore: Issued[], client: Issued) => {
+    const options = serverOptions(trustStore(...truststore));
+    const trust = trustState(truststore.map((c) => c.x509), undefined);
+    let linked = 0;
+    const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: client.key, cert: client.cert }, (socket) => {
+      const original = socket.getPeerCertificate.bind(socket);
+      socket.getPeerCertificate = ((detailed?: boolean) => {
+        if (detailed === true) linked++;
+        return original(detailed as true);
+      }) as typeof socket.getPeerCertificate;
+      return { fast: identify(socket, trust), linked, byNode: identify(socket) };
+    });
+    assert.ok(result.server);
+    return result.server;
+  };
+  const a = await identified([root], direct);
+  assert.deepEqual([a.linked, a.fast.verified, a.fast.chainDepth, a.fast.chainDer], [0, true, 1, [root.x509.raw]]);
+  assert.deepEqual(a.fast.chainDer, a.byNode.chainDer);
+  // The intermediate in the truststore too, and the client sending its certificate alone.
+  const b = await identified([intermediate, root], leaf);
+  assert.deepEqual([b.linked, b.fast.verified, b.fast.chainDepth, b.fast.chainDer], [0, true, 2, [intermediate.x509.raw, root.x509.raw]]);
+  assert.deepEqual(b.fast.chainDer, b.byNode.chainDer);
+  assert.match(refusalReason(b.fast, 'required', 0) ?? '', /^CERT_CHAIN_TOO_LONG/);
+});
