@@ -4,9 +4,10 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { WebSocket } from 'ws';
 import { AggregateGatewayError } from '../../src/errors.js';
 import { Gateway } from '../../src/gateway.js';
-import { HostResolver } from '../../src/upstream/resolver.js';
 import { config, doc, parse } from '../helpers/config.js';
 import { memoryLog } from '../helpers/memory-log.js';
+import { countingResolver } from '../helpers/resolver.js';
+import type { HostResolver } from '../../src/upstream/resolver.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 const ECHO = doc('  <service>', '    <name>echo</name>', '    <accept>ws://127.0.0.1:0/echo</accept>', '    <type>echo</type>', '  </service>');
@@ -71,20 +72,14 @@ test('a start with two addresses in use reports both, each at its accept, and cl
   await holding(t, '127.0.0.1', free);
 });
 
-test('a proxy connects to its backend by name through the resolver, one lookup for many clients (tcp.resolve.ttl)', async (t) => {
+/** A proxy to an echo backend named `host` (with `options` in its connect-options), and three clients through it. */
+async function echoThroughProxy(t: { after(fn: () => unknown): void }, host: string, options: string, resolver: HostResolver): Promise<void> {
   const backend = createServer((s) => s.pipe(s));
   backend.listen(0, '127.0.0.1');
   await event(backend, 'listening', 'the backend to listen');
   t.after(() => backend.close());
-  const lookups: string[] = [];
-  const resolver = new HostResolver({
-    lookup: (hostname, _options, callback) => {
-      lookups.push(hostname);
-      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
-    },
-  });
   const port = (backend.address() as AddressInfo).port;
-  const text = doc('  <service>', '    <name>p</name>', '    <accept>ws://127.0.0.1:0/p</accept>', `    <connect>tcp://backend.test:${port}</connect>`, '    <type>proxy</type>', '  </service>');
+  const text = doc('  <service>', '    <name>p</name>', '    <accept>ws://127.0.0.1:0/p</accept>', `    <connect>tcp://${host}:${port}</connect>`, '    <type>proxy</type>', `    <connect-options>${options}</connect-options>`, '  </service>');
   const prepared = Gateway.prepare(config(parse(text)), { log: memoryLog().log, resolver });
   assert.ok(prepared.ok);
   const [bound] = await withDeadline(prepared.gateway.start(), WAIT_MS, 'the gateway to start');
@@ -98,5 +93,17 @@ test('a proxy connects to its backend by name through the resolver, one lookup f
     client.close();
     await event(client, 'close', 'the client to close');
   }
+}
+
+test('a proxy connects to its backend by name through the resolver, one lookup for many clients (tcp.resolve.ttl)', async (t) => {
+  const { resolver, lookups } = countingResolver();
+  await echoThroughProxy(t, 'backend.test', '', resolver);
   assert.deepEqual(lookups, ['backend.test']);
+});
+
+test('tcp.resolve.ttl 0: every client has the name looked up by the system, none kept', async (t) => {
+  const { resolver, lookups } = countingResolver();
+  await echoThroughProxy(t, 'localhost', '<tcp.resolve.ttl>0</tcp.resolve.ttl>', resolver);
+  assert.deepEqual(lookups, []);
+  assert.equal(resolver.size, 0);
 });

@@ -6,8 +6,8 @@ import { createConnector, type UpstreamTarget } from '../../../src/upstream/conn
 import { GatewayError } from '../../../src/errors.js';
 import { KEEPALIVE_DELAY_MS } from '../../../src/upstream/tcp-keepalive.js';
 import { Cancellation } from '../../../src/upstream/cancellation.js';
-import { HostResolver } from '../../../src/upstream/resolver.js';
 import { testPki } from '../../helpers/pki.js';
+import { countingResolver } from '../../helpers/resolver.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { manualTimer } from '../../helpers/fake-timers.js';
 import { kernelTimer, linuxOnly } from '../../helpers/kernel-timer.js';
@@ -95,18 +95,6 @@ test('tcp://: a refused connection rejects with GW_ERR_UPSTREAM_CONNECT naming t
   assert.equal(err.message, `Connection to tcp://127.0.0.1:${port} failed: ECONNREFUSED`);
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
 });
-
-/** A resolver whose every name is 127.0.0.1, counting the lookups that reach it. */
-function countingResolver(): { resolver: HostResolver; lookups: string[] } {
-  const lookups: string[] = [];
-  const resolver = new HostResolver({
-    lookup: (hostname, _options, callback) => {
-      lookups.push(hostname);
-      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
-    },
-  });
-  return { resolver, lookups };
-}
 
 test('tcp:// and ssl://: a host name is looked up once for many connects (tcp.resolve.ttl)', async () => {
   const pki = testPki();
@@ -371,4 +359,17 @@ test('the keep-alive check tells a socket without keep-alive apart', linuxOnly, 
   socket.write('ping');
   await event(socket, 'data', 'the echo');
   assert.equal(socketTimer(socket).timer, 0);
+});
+
+test('ssl://: a TLS failure after TCP is up keeps the name resolved: the backend is where the name says', async () => {
+  const server = tlsServer();
+  const port = await listen(server);
+  const { resolver, lookups } = countingResolver();
+  const target = ssl(port, { ca: testPki().otherCa.cert }, { uri: `ssl://localhost:${port}`, host: 'localhost', addresses: resolver.forHost('localhost', 30_000) });
+  const connect = createConnector();
+  assert.equal((await rejection(connect(target))).code, 'GW_ERR_UPSTREAM_TLS');
+  assert.equal((await rejection(connect(target))).code, 'GW_ERR_UPSTREAM_TLS');
+  assert.deepEqual(lookups, ['localhost']);
+  assert.equal(resolver.size, 1);
+  await close(server);
 });

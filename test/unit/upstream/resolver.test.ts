@@ -145,3 +145,44 @@ test('nothing is kept for an IP address or with a TTL of 0', () => {
   assert.equal(resolver.forHost('::1', 30_000), undefined);
   assert.equal(resolver.forHost('backend.internal', 0), undefined);
 });
+
+test('a lookup that throws fails the connects waiting on it, and the next connect looks the name up again', async () => {
+  let calls = 0;
+  const resolver = new HostResolver({
+    lookup: (_hostname, _options, callback) => {
+      if (++calls === 1) throw Object.assign(new TypeError('refused argument'), { code: 'ERR_INVALID_ARG_VALUE' });
+      process.nextTick(callback, null, V4);
+    },
+  });
+  const backend = resolver.forHost('backend.internal', 30_000) as HostAddresses;
+  const waiting = [single(backend, 'backend.internal'), all(backend, 'backend.internal')];
+  for (const w of waiting) await assert.rejects(w, { code: 'ERR_INVALID_ARG_VALUE' });
+  assert.deepEqual(await single(backend, 'backend.internal'), ['10.0.0.7', 4]);
+  assert.equal(calls, 2);
+});
+
+test('kept addresses are handed out in turn, each family among its own places, as a lookup per client spread them', async () => {
+  const { resolver, asked } = fakes();
+  const backend = resolver.forHost('pool.internal', 30_000) as HostAddresses;
+  const answer: LookupAddress[] = [
+    { address: 'fd00::1', family: 6 },
+    { address: '10.0.0.1', family: 4 },
+    { address: 'fd00::2', family: 6 },
+    { address: '10.0.0.2', family: 4 },
+    { address: '10.0.0.3', family: 4 },
+  ];
+  const first = all(backend, 'pool.internal');
+  asked[0]?.answer(null, answer);
+  const lists = [await first, await all(backend, 'pool.internal'), await all(backend, 'pool.internal')];
+  assert.deepEqual(
+    lists.map((l) => l.map((a) => a.address)),
+    [
+      ['fd00::1', '10.0.0.1', 'fd00::2', '10.0.0.2', '10.0.0.3'],
+      ['fd00::2', '10.0.0.2', 'fd00::1', '10.0.0.3', '10.0.0.1'],
+      ['fd00::1', '10.0.0.3', 'fd00::2', '10.0.0.1', '10.0.0.2'],
+    ],
+  );
+  // One address at a time (a connect from a tcp.bind address): the first of each turn.
+  assert.deepEqual(await single(backend, 'pool.internal'), ['fd00::2', 6]);
+  assert.equal(asked.length, 1);
+});

@@ -15,9 +15,9 @@ import {
 import { GatewayError } from '../../../src/errors.js';
 import { refuseUpgrade } from '../../../src/listener/http-response.js';
 import { Cancellation } from '../../../src/upstream/cancellation.js';
-import { HostResolver } from '../../../src/upstream/resolver.js';
 import { prepareClientTls } from '../../../src/tls/client.js';
 import { testPki } from '../../helpers/pki.js';
+import { countingResolver } from '../../helpers/resolver.js';
 import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
 import { within } from '../../helpers/within.js';
 import { manualTimer } from '../../helpers/fake-timers.js';
@@ -113,13 +113,7 @@ async function closeClient(ws: WebSocket): Promise<void> {
 
 test('ws://: a host name is looked up once for many upgrades, and again after a refused connect (tcp.resolve.ttl)', async (t) => {
   const server = await backend(t);
-  const lookups: string[] = [];
-  const resolver = new HostResolver({
-    lookup: (hostname, _options, callback) => {
-      lookups.push(hostname);
-      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
-    },
-  });
+  const { resolver, lookups } = countingResolver();
   const target = wsTarget(server.port, { uri: `ws://backend.test:${server.port}/x`, host: 'backend.test', addresses: resolver.forHost('backend.test', 30_000) });
   const connect = createWebSocketConnector();
   for (let i = 0; i < 3; i++) {
@@ -526,4 +520,21 @@ test('wss://: a handshake that outlives the timeout is GW_ERR_UPSTREAM_TLS', asy
   assert.equal(err.message, `TLS handshake with wss://localhost:${server.port}/x timed out after 10000 ms`);
   await within(peerClosed, 'the backend end to close');
   await server.close();
+});
+
+test('ws://: a backend that refuses the upgrade, or a client that leaves mid-connect, keeps the name resolved', async (t) => {
+  const refusing = await refusingBackend(t, (socket) => refuseUpgrade(socket, 403, 'Forbidden: go away.'));
+  const { resolver, lookups } = countingResolver();
+  const target = wsTarget(refusing.port, { uri: `ws://backend.test:${refusing.port}/x`, host: 'backend.test', addresses: resolver.forHost('backend.test', 30_000) });
+  const connect = createWebSocketConnector();
+  assert.equal((await rejection(connect(target, upgrade()))).code, 'GW_ERR_UPSTREAM_HANDSHAKE');
+  assert.equal(resolver.size, 1, 'the backend was reached: its name is right');
+  // Called off before TCP is up (the cached answer comes a tick later): no fault of the backend's.
+  const cancellation = new Cancellation();
+  const pending = connect(target, upgrade(), cancellation);
+  cancellation.cancel(new Error('client went away'));
+  assert.equal((await rejection(pending)).code, 'GW_ERR_UPSTREAM_CONNECT');
+  assert.equal(resolver.size, 1);
+  assert.deepEqual(lookups, ['backend.test']);
+  await refusing.close();
 });
