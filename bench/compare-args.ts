@@ -22,6 +22,9 @@ export const COMPARE_USAGE = `usage: npm run bench:compare -- (--against DIR | -
                      resume first warm each side up with the full benchmark's number of warm-up connections
                      (${PROFILES.full.churnWarmupConnections}), for at most ${PROFILES.full.churnWarmupSeconds * 3} s
   --clients N        churn and resume: clients connecting at once to each side (default 8)
+  --fleet N          churn: N client certificates of the same CA, each connection presenting the next, as a fleet of
+                     devices does (default: one for all). More than the gateway's certificate cache (4096) makes
+                     every connection's certificate one it has not seen
 `;
 
 export type CompareScenario = 'churn' | 'resume' | 'bulk';
@@ -41,6 +44,8 @@ export interface CompareOptions {
   readonly seconds: number;
   readonly rounds: number;
   readonly clients: number;
+  /** churn: client certificates presented in turn; 0: the one certificate of every scenario. */
+  readonly fleet: number;
 }
 
 /** Throws an Error naming the bad argument. */
@@ -57,6 +62,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
       seconds: { type: 'string' },
       rounds: { type: 'string' },
       clients: { type: 'string' },
+      fleet: { type: 'string' },
     },
     strict: true,
   });
@@ -68,6 +74,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
   if (values.system !== undefined && values.peer === undefined) throw new Error('--system needs --peer: the system it is compared with');
   if (values.system !== undefined && values.system === values.peer) throw new Error(`--system and --peer: both name "${values.system}"; name two systems`);
   if (values.against !== undefined && values.peer !== undefined) throw new Error('--against and --peer: give one, the checkout or the system to compare this one with');
+  if (values.fleet !== undefined && scenario !== 'churn') throw new Error(`--fleet: only churn connects with a new certificate each time (a resumed session carries its first one)`);
   if (!help && values.against === undefined && values.peer === undefined) throw new Error('--against DIR or --peer NAME is required: the checkout or the system to compare this one with');
   return {
     help,
@@ -79,5 +86,6 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
     seconds: count('--seconds', values.seconds, 8, 600),
     rounds: count('--rounds', values.rounds, 3, 100),
     clients: count('--clients', values.clients, 8, 256),
+    fleet: values.fleet === undefined ? 0 : count('--fleet', values.fleet, 1, 100_000),
   };
 }

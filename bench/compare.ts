@@ -59,7 +59,7 @@ interface Side {
  * failed); each resumes its last session when `resume`. Sets the side's count of connections for this run, and adds
  * its failures to the side's.
  */
-async function drive(side: Side, tls: ClientTls, clients: number, deadline: number, resume: boolean, connections?: number): Promise<void> {
+async function drive(side: Side, tls: ClientTls | (() => ClientTls), clients: number, deadline: number, resume: boolean, connections?: number): Promise<void> {
   const tally = await churnLoop(side.endpoint, tls, { clients, deadline, resume, connections });
   side.connections = tally.completed;
   side.failures += tally.failed;
@@ -77,12 +77,19 @@ interface Workload {
   finish(): void;
 }
 
-/** Churn or resume: each side's clients connect over and over; CPU per connection. */
-function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: CompareOptions): Workload {
+/**
+ * Churn or resume: each side's clients connect over and over; CPU per connection. With a `fleet`, each side's
+ * connections present its certificates in turn, each side going through all of them.
+ */
+function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: CompareOptions, fleet: readonly { cert: string; key: string }[]): Workload {
+  const supplies = sides.map(() => {
+    let next = 0;
+    return fleet.length === 0 ? tls : (): ClientTls => ({ ...tls, ...(fleet[next++ % fleet.length] as { cert: string; key: string }) });
+  });
   const round: Round = async (seconds) => {
     const before = sides.map((s) => treeCpuMs(s.pids));
     const deadline = performance.now() + seconds * 1000;
-    await Promise.all(sides.map((s) => drive(s, tls, opts.clients, deadline, opts.scenario === 'resume')));
+    await Promise.all(sides.map((s, i) => drive(s, supplies[i]!, opts.clients, deadline, opts.scenario === 'resume')));
     const [a, b] = sides.map((s, i) => (treeCpuMs(s.pids) - (before[i] as number)) / Math.max(1, s.connections));
     return [a as number, b as number];
   };
@@ -95,7 +102,7 @@ function connectionRounds(sides: readonly [Side, Side], tls: ClientTls, opts: Co
   const warmUp = async (): Promise<string> => {
     const started = performance.now();
     const failuresBefore = sides.map((s) => s.failures);
-    await Promise.all(sides.map((s) => drive(s, tls, opts.clients, started + seconds * 1000, opts.scenario === 'resume', count)));
+    await Promise.all(sides.map((s, i) => drive(s, supplies[i]!, opts.clients, started + seconds * 1000, opts.scenario === 'resume', count)));
     const made = sides.map((s, i) => `${s.name} ${s.connections} connections${s.failures > (failuresBefore[i] as number) ? ` (${s.failures - (failuresBefore[i] as number)} failed)` : ''}`);
     return `warm-up: ${made.join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
   };
@@ -184,7 +191,9 @@ async function compare(opts: CompareOptions, procs: ProcessGroup): Promise<void>
       : ([await start('this', REPO_ROOT), await start('other', opts.against ?? REPO_ROOT)] as const);
     const measured = instead ? `system: ${instead.name}, ${instead.description}` : `gateway: ${REPO_ROOT}`;
     say(peer ? `${measured}\npeer: ${peer.name}, ${peer.description}` : `this: ${REPO_ROOT}\nother: ${opts.against}`);
-    const { warmUp, round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts);
+    const fleet = opts.fleet > 0 ? pki.fleet(opts.fleet) : [];
+    if (fleet.length > 0) say(`fleet: ${fleet.length} client certificates, each side's connections presenting them in turn`);
+    const { warmUp, round, finish } = opts.scenario === 'bulk' ? await bulkRounds(sides, tls, opts.size) : connectionRounds(sides, tls, opts, fleet);
     const unit = opts.scenario === 'bulk' ? 'ms/MiB' : 'ms/conn';
     const done = (side: Side) => (opts.scenario === 'bulk' ? `${side.mib.toFixed(0)} MiB` : `${side.connections} connections`);
     const workload = opts.scenario === 'bulk' ? `bulk ${opts.size} B, one connection each` : `${opts.scenario}, ${opts.clients} clients each`;

@@ -12,6 +12,8 @@ export interface BenchPki {
   readonly caPem: string;
   readonly clientCert: string;
   readonly clientKey: string;
+  /** `count` more client certificates of the same CA, each a device of its own (`bench:compare --fleet`). */
+  fleet(count: number): readonly { readonly cert: string; readonly key: string }[];
   readonly files: {
     readonly ca: string;
     readonly serverCert: string;
@@ -41,6 +43,11 @@ export function makeBenchPki(dir: string): BenchPki {
     caPem: ca.cert,
     clientCert: client.cert,
     clientKey: client.key,
+    fleet: (count) =>
+      Array.from({ length: count }, (_, i) => {
+        const device = issue({ subject: { CN: `bench-device-${i}`, O: 'Bench' }, issuer: ca, usage: 'client', notAfterDays: 30, keyType: 'ec' });
+        return { cert: device.cert, key: device.key };
+      }),
     files: {
       ca: write('ca.pem', ca.cert),
       serverCert: write('server-cert.pem', server.cert + ca.cert),

@@ -79,16 +79,22 @@ export interface ChurnLoopOptions {
 
 /**
  * `clients` clients, each connecting over and over (churnVisit) until the deadline or the tally's count; `visited`
- * sees each completed connection. Returns the tally of this run alone.
+ * sees each completed connection. `tls` as a function gives each connection its own (a fleet of devices). Returns
+ * the tally of this run alone.
  */
-export async function churnLoop(endpoint: Endpoint, tls: ClientTls, opts: ChurnLoopOptions, visited: (visit: ChurnVisit) => void = () => undefined): Promise<ChurnTally> {
+export async function churnLoop(
+  endpoint: Endpoint,
+  tls: ClientTls | (() => ClientTls),
+  opts: ChurnLoopOptions,
+  visited: (visit: ChurnVisit) => void = () => undefined,
+): Promise<ChurnTally> {
   const tally: ChurnTally = { completed: 0, failed: 0, firstError: undefined };
   const limit = opts.connections ?? Number.POSITIVE_INFINITY;
   const client = async (): Promise<void> => {
     let session: Buffer | undefined;
     while (performance.now() < opts.deadline && tally.completed + tally.failed < limit) {
       try {
-        const visit = await churnVisit(endpoint, tls, opts.resume ? session : undefined);
+        const visit = await churnVisit(endpoint, typeof tls === 'function' ? tls() : tls, opts.resume ? session : undefined);
         tally.completed++;
         session = visit.session ?? session;
         visited(visit);

@@ -45,6 +45,21 @@ test('clients stop once the count is reached: one more per other client at most,
   assert.equal(seen, tally.completed);
 });
 
+test('a fleet: each connection presents the certificate the supply gives it', async () => {
+  const { client, client2 } = testPki();
+  const fleet = [client, client2];
+  const presented: string[] = [];
+  https.on('secureConnection', function note(socket) {
+    presented.push(String(socket.getPeerCertificate().subject?.CN));
+    if (presented.length === 4) https.off('secureConnection', note);
+  });
+  let next = 0;
+  const supply = (): ClientTls => ({ ...tls, cert: fleet[next % 2]!.cert, key: fleet[next++ % 2]!.key });
+  const tally = await withDeadline(churnLoop(echo, supply, { clients: 1, deadline: performance.now() + WAIT_MS, resume: false, connections: 4 }), WAIT_MS, 'four connections');
+  assert.equal(tally.failed, 0, String(tally.firstError));
+  assert.deepEqual(presented, ['device-1', 'device-2', 'device-1', 'device-2']);
+});
+
 test('failures count towards the count', async () => {
   const tally = await withDeadline(churnLoop(refusing, tls, { clients: 1, deadline: performance.now() + WAIT_MS, resume: false, connections: 3 }), WAIT_MS, 'three refused connections');
   assert.deepEqual([tally.completed, tally.failed], [0, 3]);

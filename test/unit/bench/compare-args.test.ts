@@ -57,3 +57,11 @@ test('what cannot be run is refused, naming the argument', () => {
   // --help needs nothing else.
   assert.equal(parseCompareArgs(['--help']).help, true);
 });
+
+test('--fleet: churn with that many client certificates in turn; not for resume or bulk, not zero', () => {
+  assert.equal(parseCompareArgs(['--peer', 'tls-relay']).fleet, 0);
+  assert.equal(parseCompareArgs(['--peer', 'tls-relay', '--fleet', '5000']).fleet, 5000);
+  assert.throws(() => parseCompareArgs(['--peer', 'tls-relay', '--scenario', 'resume', '--fleet', '10']), /--fleet: only churn/);
+  assert.throws(() => parseCompareArgs(['--peer', 'tls-relay', '--scenario', 'bulk', '--fleet', '10']), /--fleet: only churn/);
+  assert.throws(() => parseCompareArgs(['--peer', 'tls-relay', '--fleet', '0']), /--fleet: "0" is not a number from 1 to 100000/);
+});
