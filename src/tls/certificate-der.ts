@@ -15,8 +15,19 @@ export interface CertificateParts {
   readonly subject: Buffer;
   /** The serial number as OpenSSL prints it (BN_bn2hex): upper-case hex, two digits a byte, no leading zero bytes. */
   readonly serialNumber: string;
-  /** notAfter, in ms since the epoch. */
+  /** notBefore and notAfter, in ms since the epoch. */
+  readonly notBefore: number;
   readonly notAfter: number;
+  /** The SubjectPublicKeyInfo, its whole DER element: two certificates of one key have the same. */
+  readonly publicKey: Buffer;
+  /**
+   * What OpenSSL checks when it takes a certificate for another's issuer (X509_check_issued): the authority key
+   * identifier's keyIdentifier (`complex` when it names the issuer by name and serial too), the subject key
+   * identifier, and whether keyUsage allows signing certificates (undefined without a keyUsage extension).
+   */
+  readonly authorityKeyId: Buffer | 'complex' | undefined;
+  readonly subjectKeyId: Buffer | undefined;
+  readonly keyCertSign: boolean | undefined;
   readonly signatureAlgorithm: string;
   readonly signature: Buffer;
 }
@@ -48,13 +59,18 @@ export function certificateParts(der: Buffer): CertificateParts | undefined {
     const issuer = element(der, innerAlgorithm.end, TAG_SEQUENCE);
     const validity = element(der, issuer.end, TAG_SEQUENCE);
     const subject = element(der, validity.end, TAG_SEQUENCE);
-    const notBefore = readTlv(der, validity.end - validity.value.length, 'certificate', 'certificate');
-    const notAfter = time(readTlv(der, notBefore.end, 'certificate', 'certificate'));
+    const notBeforeTlv = readTlv(der, validity.end - validity.value.length, 'certificate', 'certificate');
+    const notBefore = time(notBeforeTlv);
+    const notAfter = time(readTlv(der, notBeforeTlv.end, 'certificate', 'certificate'));
+    const publicKey = element(der, subject.end, TAG_SEQUENCE);
+    const extensions = readExtensions(der, publicKey.end, tbs.end);
     const algorithm = element(der, tbs.end, TAG_SEQUENCE);
     const oid = readTlv(der, algorithm.end - algorithm.value.length, 'certificate', 'certificate');
     const signature = element(der, algorithm.end, TAG_BIT_STRING);
     // A signature is whole bytes: its BIT STRING says 0 unused bits.
-    if (signature.end !== der.length || signature.value[0] !== 0 || notAfter === undefined || oid.tag !== 0x06) return undefined;
+    if (signature.end !== der.length || signature.value[0] !== 0 || notBefore === undefined || notAfter === undefined || oid.tag !== 0x06 || extensions === undefined) {
+      return undefined;
+    }
     const serialNumber = serialHex(serial.value);
     if (serialNumber === undefined) return undefined;
     return {
@@ -62,13 +78,66 @@ export function certificateParts(der: Buffer): CertificateParts | undefined {
       issuer: der.subarray(innerAlgorithm.end, issuer.end),
       subject: der.subarray(validity.end, subject.end),
       serialNumber,
+      notBefore,
       notAfter,
+      publicKey: der.subarray(subject.end, publicKey.end),
+      ...extensions,
       signatureAlgorithm: decodeOid(oid.value),
       signature: Buffer.from(signature.value.buffer, signature.value.byteOffset + 1, signature.value.length - 1),
     };
   } catch {
     return undefined;
   }
+}
+
+const OID_SUBJECT_KEY_ID = '2.5.29.14';
+const OID_KEY_USAGE = '2.5.29.15';
+const OID_AUTHORITY_KEY_ID = '2.5.29.35';
+const TAG_EXTENSIONS = 0xa3;
+const TAG_OCTET_STRING = 0x04;
+const TAG_KEY_ID = 0x80;
+
+type KeyFields = Pick<CertificateParts, 'authorityKeyId' | 'subjectKeyId' | 'keyCertSign'>;
+
+/** The extensions OpenSSL's issuer check reads, from after the public key to the end of the signed part. */
+function readExtensions(der: Buffer, from: number, end: number): KeyFields | undefined {
+  const fields: { -readonly [K in keyof KeyFields]: KeyFields[K] } = { authorityKeyId: undefined, subjectKeyId: undefined, keyCertSign: undefined };
+  let at = from;
+  // issuerUniqueID [1] and subjectUniqueID [2] (v2) come before the extensions.
+  while (at < end && (der[at] === 0x81 || der[at] === 0x82 || der[at] === 0xa1 || der[at] === 0xa2)) at = readTlv(der, at, 'certificate', 'certificate').end;
+  if (at === end) return fields;
+  const wrapper = element(der, at, TAG_EXTENSIONS);
+  if (wrapper.end !== end) return undefined;
+  const list = element(der, wrapper.end - wrapper.value.length, TAG_SEQUENCE);
+  for (let pos = list.end - list.value.length; pos < list.end; ) {
+    const extension = element(der, pos, TAG_SEQUENCE);
+    pos = extension.end;
+    const oid = readTlv(der, extension.end - extension.value.length, 'certificate', 'certificate');
+    let next = oid.end;
+    if (der[next] === 0x01) next = readTlv(der, next, 'certificate', 'certificate').end; // critical
+    const value = element(der, next, TAG_OCTET_STRING);
+    const content = Buffer.from(value.value.buffer, value.value.byteOffset, value.value.length);
+    switch (decodeOid(oid.value)) {
+      case OID_SUBJECT_KEY_ID:
+        fields.subjectKeyId = Buffer.from(element(content, 0, TAG_OCTET_STRING).value);
+        break;
+      case OID_AUTHORITY_KEY_ID: {
+        const seq = element(content, 0, TAG_SEQUENCE);
+        if (seq.value.length === 0) break;
+        const first = readTlv(content, seq.end - seq.value.length, 'certificate', 'certificate');
+        // The key identifier alone is what is compared here; an issuer name and serial as well is left to OpenSSL.
+        fields.authorityKeyId = first.tag === TAG_KEY_ID && first.end === seq.end ? Buffer.from(first.value) : 'complex';
+        break;
+      }
+      case OID_KEY_USAGE: {
+        const bits = element(content, 0, TAG_BIT_STRING).value;
+        // keyCertSign is bit 5: the first content byte (after the unused-bits count) holds bits 0–7, most significant first.
+        fields.keyCertSign = bits.length > 1 && ((bits[1] as number) & 0x04) !== 0;
+        break;
+      }
+    }
+  }
+  return fields;
 }
 
 /** A non-negative serial as BN_bn2hex prints it; undefined for a negative one (RFC 5280 forbids them), left to OpenSSL. */
@@ -109,16 +178,19 @@ function time(tlv: Tlv): number | undefined {
   return ms;
 }
 
-/** The digest each signature algorithm a certificate is commonly signed with uses (null: the key's own, EdDSA). */
-const DIGESTS: ReadonlyMap<string, string | null> = new Map([
-  ['1.2.840.10045.4.3.2', 'sha256'], // ecdsa-with-SHA256
-  ['1.2.840.10045.4.3.3', 'sha384'],
-  ['1.2.840.10045.4.3.4', 'sha512'],
-  ['1.2.840.113549.1.1.11', 'sha256'], // sha256WithRSAEncryption (PKCS #1 v1.5)
-  ['1.2.840.113549.1.1.12', 'sha384'],
-  ['1.2.840.113549.1.1.13', 'sha512'],
-  ['1.3.101.112', null], // Ed25519
-  ['1.3.101.113', null], // Ed448
+/**
+ * The digest each signature algorithm a certificate is commonly signed with uses (null: the key's own, EdDSA), and
+ * the type of key it is made with.
+ */
+const ALGORITHMS: ReadonlyMap<string, { readonly digest: string | null; readonly key: string }> = new Map([
+  ['1.2.840.10045.4.3.2', { digest: 'sha256', key: 'ec' }], // ecdsa-with-SHA256
+  ['1.2.840.10045.4.3.3', { digest: 'sha384', key: 'ec' }],
+  ['1.2.840.10045.4.3.4', { digest: 'sha512', key: 'ec' }],
+  ['1.2.840.113549.1.1.11', { digest: 'sha256', key: 'rsa' }], // sha256WithRSAEncryption (PKCS #1 v1.5)
+  ['1.2.840.113549.1.1.12', { digest: 'sha384', key: 'rsa' }],
+  ['1.2.840.113549.1.1.13', { digest: 'sha512', key: 'rsa' }],
+  ['1.3.101.112', { digest: null, key: 'ed25519' }],
+  ['1.3.101.113', { digest: null, key: 'ed448' }],
 ]);
 
 /**
@@ -126,10 +198,11 @@ const DIGESTS: ReadonlyMap<string, string | null> = new Map([
  * SHA-1), which the caller leaves to OpenSSL.
  */
 export function signedBy(cert: CertificateParts, issuerKey: KeyObject): boolean | undefined {
-  const digest = DIGESTS.get(cert.signatureAlgorithm);
-  if (digest === undefined) return undefined;
+  const algorithm = ALGORITHMS.get(cert.signatureAlgorithm);
+  if (algorithm === undefined) return undefined;
+  if (issuerKey.asymmetricKeyType !== algorithm.key) return false;
   try {
-    return verify(digest, cert.tbs, issuerKey, cert.signature);
+    return verify(algorithm.digest, cert.tbs, issuerKey, cert.signature);
   } catch {
     return false;
   }

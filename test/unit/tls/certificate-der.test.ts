@@ -84,4 +84,6 @@ test('signedBy: true for the issuer, false for another key, undefined for an alg
   const rsaRoot = issue({ subject: { CN: 'RSA Root' }, isCA: true });
   const rsaLeaf = issue({ subject: { CN: 'rsa-leaf' }, issuer: rsaRoot, usage: 'client' });
   assert.equal(signedBy(certificateParts(rsaLeaf.x509.raw)!, rsaRoot.x509.publicKey), true);
+  // An algorithm and a key that do not go together: no signature, whatever the bytes.
+  assert.equal(signedBy(parts, rsaRoot.x509.publicKey), false);
 });

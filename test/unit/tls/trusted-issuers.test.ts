@@ -1,28 +1,121 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, type KeyObject, type X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+import { randomSerial, signCertificate } from '../../../src/devpki/issue.js';
 import { TrustedIssuers } from '../../../src/tls/trusted-issuers.js';
-import { issue } from '../../helpers/pki.js';
 
-test('TrustedIssuers: the chain of a certificate issued by a CA of the truststore, up through the truststore', () => {
-  const root = issue({ subject: { CN: 'Fleet Root', O: 'Acme' }, isCA: true, keyType: 'ec' });
-  const intermediate = issue({ subject: { CN: 'Fleet CA', O: 'Acme' }, isCA: true, issuer: root, keyType: 'ec' });
-  const direct = issue({ subject: { CN: 'device-1' }, issuer: root, usage: 'client', keyType: 'ec' });
-  const below = issue({ subject: { CN: 'device-2' }, issuer: intermediate, usage: 'client', keyType: 'ec' });
-  // Same subject as the root, another key: never taken for the root's issuer of anything.
-  const impostor = issue({ subject: { CN: 'Fleet Root', O: 'Acme' }, isCA: true, keyType: 'ec' });
+const DAY = 86_400_000;
 
-  const both = new TrustedIssuers([impostor.x509, intermediate.x509, root.x509]);
-  assert.deepEqual(both.chainFor(direct.x509.raw), [root.x509.raw]);
-  assert.deepEqual(both.chainFor(below.x509.raw), [intermediate.x509.raw, root.x509.raw]);
+interface Made {
+  readonly cn: string;
+  readonly keys: { publicKey: KeyObject; privateKey: KeyObject };
+  readonly x509: X509Certificate;
+}
 
-  // Only the root trusted: the intermediate the client sends is for Node to link.
-  const rootOnly = new TrustedIssuers([root.x509]);
-  assert.deepEqual(rootOnly.chainFor(direct.x509.raw), [root.x509.raw]);
-  assert.equal(rootOnly.chainFor(below.x509.raw), undefined);
-  // Only the intermediate trusted: the chain ends there, as Node's linking does.
-  assert.deepEqual(new TrustedIssuers([intermediate.x509]).chainFor(below.x509.raw), [intermediate.x509.raw]);
-  // A self-signed client certificate, and one whose issuer is trusted under its name with another key.
-  assert.equal(both.chainFor(root.x509.raw), undefined);
-  assert.equal(new TrustedIssuers([impostor.x509]).chainFor(direct.x509.raw), undefined);
-  assert.equal(both.chainFor(Buffer.from('not a certificate')), undefined);
+function keys(): { publicKey: KeyObject; privateKey: KeyObject } {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+function keyId(publicKey: KeyObject): string {
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha1').update(spki.subarray(spki.length - 65)).digest().toString('binary');
+}
+
+interface MakeOptions {
+  readonly cn: string;
+  readonly keys: { publicKey: KeyObject; privateKey: KeyObject };
+  /** Self-issued when absent. */
+  readonly issuer?: Made;
+  readonly ca?: boolean;
+  readonly validDays?: readonly [number, number];
+  /** The issuer's name as a UTF8String rather than forge's default, PrintableString. */
+  readonly issuerUtf8?: boolean;
+  readonly subjectKeyId?: string;
+  readonly keyCertSign?: boolean;
+}
+
+/** A certificate with the names, keys and key identifiers given: what OpenSSL's issuer check reads. TEST FIXTURES ONLY. */
+function make(o: MakeOptions): Made {
+  const cert = forge.pki.createCertificate();
+  cert.serialNumber = randomSerial();
+  const [from, to] = o.validDays ?? [-1, 365];
+  cert.validity.notBefore = new Date(Date.now() + from * DAY);
+  cert.validity.notAfter = new Date(Date.now() + to * DAY);
+  cert.setSubject([{ shortName: 'CN', value: o.cn }]);
+  const issuerCn = o.issuer?.cn ?? o.cn;
+  cert.setIssuer([o.issuerUtf8 ? { shortName: 'CN', value: issuerCn, valueTagClass: forge.asn1.Type.UTF8 } : { shortName: 'CN', value: issuerCn }] as forge.pki.CertificateField[]);
+  const ca = o.ca ?? true;
+  const extensions: object[] = [{ name: 'basicConstraints', cA: ca, critical: true }];
+  extensions.push(ca ? { name: 'keyUsage', keyCertSign: o.keyCertSign ?? true, cRLSign: true, digitalSignature: true, critical: true } : { name: 'keyUsage', digitalSignature: true, critical: true });
+  extensions.push({ name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, o.subjectKeyId ?? keyId(o.keys.publicKey)) });
+  if (o.issuer) {
+    const id = forge.asn1.create(forge.asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId(o.issuer.keys.publicKey));
+    extensions.push({ name: 'authorityKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [id]) });
+  }
+  cert.setExtensions(extensions);
+  return { cn: o.cn, keys: o.keys, x509: signCertificate(cert, o.keys.publicKey, (o.issuer ?? o).keys.privateKey) };
+}
+
+const raw = (...made: Made[]) => made.map((m) => m.x509.raw);
+
+test('a certificate issued by a root of the truststore, or through an intermediate the truststore holds with its root', () => {
+  const root = make({ cn: 'Fleet Root', keys: keys() });
+  const intermediate = make({ cn: 'Fleet CA', keys: keys(), issuer: root });
+  const direct = make({ cn: 'device-1', keys: keys(), issuer: root, ca: false });
+  const below = make({ cn: 'device-2', keys: keys(), issuer: intermediate, ca: false });
+  const trust = new TrustedIssuers([intermediate.x509, root.x509]);
+  assert.deepEqual(trust.chainFor(direct.x509.raw), raw(root));
+  assert.deepEqual(trust.chainFor(below.x509.raw), raw(intermediate, root));
+  // Its validity now: the same chain is not given once a certificate of it has run out.
+  assert.equal(trust.chainFor(below.x509.raw, Date.now() + 400 * DAY), undefined);
+  // The intermediate the client sends, or one OpenSSL cannot end a chain at: for Node's linking.
+  assert.equal(new TrustedIssuers([root.x509]).chainFor(below.x509.raw), undefined);
+  assert.equal(new TrustedIssuers([intermediate.x509]).chainFor(below.x509.raw), undefined);
+  // A self-signed client certificate, and bytes that are no certificate.
+  assert.equal(trust.chainFor(root.x509.raw), undefined);
+  assert.equal(trust.chainFor(Buffer.from('not a certificate')), undefined);
+});
+
+test('where the truststore leaves OpenSSL a choice, or its check could refuse the issuer, nothing is given', () => {
+  const k1 = keys();
+  const k2 = keys();
+  const g1 = make({ cn: 'G1', keys: k1 });
+  const g2 = make({ cn: 'G2', keys: k2 });
+  const g2expired = make({ cn: 'G2', keys: k2, validDays: [-20, -10] });
+  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
+  const leaf = make({ cn: 'leaf', keys: keys(), issuer: g2, ca: false });
+  assert.deepEqual(new TrustedIssuers([g2.x509, g1.x509]).chainFor(leaf.x509.raw), raw(g2));
+  // G2's key in two certificates: OpenSSL prefers the one within its validity, and may go up through G1.
+  assert.equal(new TrustedIssuers([g2expired.x509, g1.x509, g2cross.x509]).chainFor(leaf.x509.raw), undefined);
+  assert.equal(new TrustedIssuers([g2cross.x509, g1.x509, g2.x509]).chainFor(leaf.x509.raw), undefined);
+  // Another key under G2's name: never taken for the leaf's issuer.
+  const impostor = make({ cn: 'G2', keys: keys() });
+  assert.equal(new TrustedIssuers([impostor.x509]).chainFor(leaf.x509.raw), undefined);
+  // The right key, but a subject key identifier that does not match the leaf's authority key identifier.
+  const mismatched = make({ cn: 'G2', keys: k2, subjectKeyId: 'not the key id' });
+  assert.equal(new TrustedIssuers([mismatched.x509]).chainFor(leaf.x509.raw), undefined);
+  // keyUsage without keyCertSign.
+  const noSign = make({ cn: 'G2', keys: k2, keyCertSign: false });
+  assert.equal(new TrustedIssuers([noSign.x509]).chainFor(leaf.x509.raw), undefined);
+});
+
+test('a name OpenSSL matches in another encoding is left to Node, not taken for the end of the chain', () => {
+  const root = make({ cn: 'R', keys: keys() });
+  const intermediate = make({ cn: 'I', keys: keys(), issuer: root, issuerUtf8: true });
+  const leaf = make({ cn: 'leaf', keys: keys(), issuer: intermediate, ca: false });
+  assert.equal(new TrustedIssuers([intermediate.x509, root.x509]).chainFor(leaf.x509.raw), undefined);
+});
+
+test('a loop of cross-signed CAs is linked to nothing, at once', () => {
+  const k1 = keys();
+  const k2 = keys();
+  const seed1 = make({ cn: 'G1', keys: k1 });
+  const seed2 = make({ cn: 'G2', keys: k2 });
+  const g1 = make({ cn: 'G1', keys: k1, issuer: seed2 });
+  const g2 = make({ cn: 'G2', keys: k2, issuer: seed1 });
+  const leaf = make({ cn: 'leaf', keys: keys(), issuer: g2, ca: false });
+  const trust = new TrustedIssuers([g1.x509, g2.x509, make({ cn: 'G2', keys: k2, issuer: seed1 }).x509]);
+  assert.equal(trust.chainFor(leaf.x509.raw), undefined);
+  assert.equal(new TrustedIssuers([g1.x509, g2.x509]).chainFor(leaf.x509.raw), undefined);
 });
