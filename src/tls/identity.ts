@@ -6,7 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
-import { judgeChain, verdictUntil, type TrustState } from './resumed.js';
+import { certificateParts } from './certificate-der.js';
+import { judgeChain, verdictUntil, verdictUntilNotAfter, type TrustState } from './resumed.js';
 import { sessionPeerDer } from './session-peer.js';
 import type { SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
@@ -139,6 +140,19 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
   const now = Date.now();
   const last = known.resumed;
   if (last !== undefined && last.trust === trust && now <= last.until) return { error: undefined, chain: last.chain };
+  // Verified in a full handshake under this same trust: since then only time has passed, and the verdict holds until
+  // the first end of validity or of a CRL's currency along the chain it was verified along (verdictUntil). Read from
+  // the DER, without OpenSSL's parse of each certificate (certificate-der.ts): a device's first resumption.
+  if (known.verifiedUnder === trust && known.verifiedChain !== undefined) {
+    const notAfters = [known.der, ...known.verifiedChain].map((der) => certificateParts(der)?.notAfter);
+    if (notAfters.every((n) => n !== undefined)) {
+      const until = verdictUntilNotAfter(notAfters as number[], trust);
+      if (now <= until) {
+        known.resumed = { trust, chain: known.verifiedChain, until };
+        return { error: undefined, chain: known.verifiedChain };
+      }
+    }
+  }
   // judgeChain finds the chain's anchor itself, and names what is missing when there is none.
   const walked = linkedChain(socket, undefined).ders;
   const leaf = new X509Certificate(known.der);

@@ -77,8 +77,16 @@ export function judgeChain(chain: readonly X509Certificate[], trust: TrustState,
  * same object (a rebuilt listener has a new one), so a verdict may be reused until then.
  */
 export function verdictUntil(chain: readonly X509Certificate[], trust: TrustState): number {
+  return verdictUntilNotAfter(
+    chain.map((cert) => Date.parse(cert.validTo)),
+    trust,
+  );
+}
+
+/** verdictUntil, from the end of each certificate's validity (ms since the epoch). */
+export function verdictUntilNotAfter(notAfters: readonly number[], trust: TrustState): number {
   let until = Number.POSITIVE_INFINITY;
-  for (const cert of chain) until = Math.min(until, Date.parse(cert.validTo));
+  for (const notAfter of notAfters) until = Math.min(until, notAfter);
   for (const r of trust.revocations ?? []) if (r.nextUpdate !== undefined) until = Math.min(until, r.nextUpdate);
   return until;
 }

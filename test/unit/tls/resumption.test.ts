@@ -287,3 +287,27 @@ test('every listener gets ticket keys of its own, and a rebuilt one new keys', (
   const all = [...sni.contexts.values()].map((c) => (c.context as { getTicketKeys(): Buffer }).getTicketKeys());
   for (const k of all) assert.deepEqual(k, all[0], 'the contexts of one listener share its keys');
 });
+
+test("a device's first resumption under the trust it was verified under is judged from that chain, without Node linking it", async (t) => {
+  const { ca } = testPki();
+  const intermediate = issue({ subject: { CN: 'Resume Intermediate 2', O: 'Acme' }, isCA: true, issuer: ca, notAfterDays: 30 });
+  const device = issue({ subject: { CN: 'device-r', O: 'Acme' }, issuer: intermediate, usage: 'client' });
+  const original = tls.TLSSocket.prototype.getPeerCertificate;
+  let linked = 0;
+  tls.TLSSocket.prototype.getPeerCertificate = function (this: tls.TLSSocket, detailed?: boolean) {
+    // The server's sockets only: a client checking the server's certificate links its chain too.
+    if (detailed === true && (this as unknown as { _tlsOptions?: { isServer?: boolean } })._tlsOptions?.isServer === true) linked++;
+    return original.call(this, detailed as true);
+  } as typeof original;
+  t.after(() => {
+    tls.TLSSocket.prototype.getPeerCertificate = original;
+  });
+  const r = await rig(t, { prepared: required(), verifyClient: 'required' });
+  const first = await served(r, device, { chain: intermediate.cert });
+  assert.equal(linked, 1, 'the full handshake links the chain the client sent');
+  const second = await served(r, device, { chain: intermediate.cert, session: first.client.session });
+  assert.equal(second.server.reused, true);
+  assert.equal(second.server.refusal, undefined);
+  assert.deepEqual(second.server.identity.chainDer, [intermediate.x509.raw, ca.x509.raw]);
+  assert.equal(linked, 1, 'the resumption did not link it again');
+});
