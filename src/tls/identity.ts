@@ -102,7 +102,10 @@ function x509(der: Buffer): X509Certificate | undefined {
  * one OpenSSL verified. So every link is checked here to be signed by the next certificate, and with `trust` the
  * chain must end at one of its certificates; where it fails, no link is kept and the code says why.
  */
-function linkedChain(socket: TLSSocket, trust: TrustState | undefined): LinkedChain {
+function linkedChain(socket: TLSSocket, trust: TrustState | undefined, loops = trust?.issuers.loops === true): LinkedChain {
+  // Node would link round the loop until the process runs out of memory: the client's chain is not known
+  // (server.ts warns of such a truststore when it is loaded).
+  if (loops) return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   if (cert?.raw === undefined) return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
   let child = x509(cert.raw);
@@ -154,7 +157,7 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
     }
   }
   // judgeChain finds the chain's anchor itself, and names what is missing when there is none.
-  const walked = linkedChain(socket, undefined).ders;
+  const walked = linkedChain(socket, undefined, trust.issuers.loops).ders;
   const leaf = new X509Certificate(known.der);
   const candidates = known.verifiedChain !== undefined ? [walked, known.verifiedChain] : [walked];
   let first: string | undefined;

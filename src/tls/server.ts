@@ -218,7 +218,13 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   const context = byEntry.get(baseEntry) as tls.SecureContext;
   const tickets = new TicketKeys([...byEntry.values()]);
   const trust = anchors !== undefined ? trustState(anchors, settings.crl?.revocations) : undefined;
-  const prepared: PreparedServerTls = { options, context, contexts, aliases, entries, defaultHost, warnings: [...policy.warnings, ...crlWarnings], tickets, trust };
+  const loopWarnings =
+    trust?.issuers.loops === true
+      ? [
+          'the truststore holds CA certificates that are each issued by the other (cross-signed both ways): a client whose chain runs through them cannot be linked and is refused (UNABLE_TO_GET_ISSUER_CERT_LOCALLY); keep the roots and leave the cross-signed copies out',
+        ]
+      : [];
+  const prepared: PreparedServerTls = { options, context, contexts, aliases, entries, defaultHost, warnings: [...policy.warnings, ...crlWarnings, ...loopWarnings], tickets, trust };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }

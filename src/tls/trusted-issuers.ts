@@ -37,6 +37,11 @@ export class TrustedIssuers {
   readonly #linked = new Map<Trusted, Linked | null>();
   /** False when a certificate of the truststore could not be read here: any of them might be an issuer. */
   readonly #usable: boolean;
+  /**
+   * The truststore holds CAs that issue each other (each cross-signed by the other): Node's linking of a chain
+   * (getPeerCertificate(true)) goes round such a loop without end, until the process runs out of memory.
+   */
+  readonly loops: boolean;
 
   constructor(anchors: readonly X509Certificate[]) {
     let usable = true;
@@ -63,6 +68,22 @@ export class TrustedIssuers {
     }
     this.#usable = usable;
     if (usable) for (const list of this.#bySubject.values()) for (const trusted of list) this.#link(trusted, new Set());
+    this.loops = this.#hasLoop();
+  }
+
+  /** A loop of issuer names among the truststore's CAs that are not self-issued: what Node's linking may follow. */
+  #hasLoop(): boolean {
+    const state = new Map<Trusted, 'open' | 'done'>();
+    const visit = (t: Trusted): boolean => {
+      if (t.parts.issuer.equals(t.parts.subject) || state.get(t) === 'done') return false;
+      if (state.get(t) === 'open') return true;
+      state.set(t, 'open');
+      const found = (this.#bySubject.get(t.parts.issuer.toString('base64')) ?? []).some(visit);
+      state.set(t, 'done');
+      return found;
+    };
+    for (const list of this.#bySubject.values()) if (list.some(visit)) return true;
+    return false;
   }
 
   /**

@@ -1,61 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, type KeyObject, type X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
-import { randomSerial, signCertificate } from '../../../src/devpki/issue.js';
 import { TrustedIssuers } from '../../../src/tls/trusted-issuers.js';
-
-const DAY = 86_400_000;
-
-interface Made {
-  readonly cn: string;
-  readonly keys: { publicKey: KeyObject; privateKey: KeyObject };
-  readonly x509: X509Certificate;
-}
-
-function keys(): { publicKey: KeyObject; privateKey: KeyObject } {
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-}
-
-function keyId(publicKey: KeyObject): string {
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha1').update(spki.subarray(spki.length - 65)).digest().toString('binary');
-}
-
-interface MakeOptions {
-  readonly cn: string;
-  readonly keys: { publicKey: KeyObject; privateKey: KeyObject };
-  /** Self-issued when absent. */
-  readonly issuer?: Made;
-  readonly ca?: boolean;
-  readonly validDays?: readonly [number, number];
-  /** The issuer's name as a UTF8String rather than forge's default, PrintableString. */
-  readonly issuerUtf8?: boolean;
-  readonly subjectKeyId?: string;
-  readonly keyCertSign?: boolean;
-}
-
-/** A certificate with the names, keys and key identifiers given: what OpenSSL's issuer check reads. TEST FIXTURES ONLY. */
-function make(o: MakeOptions): Made {
-  const cert = forge.pki.createCertificate();
-  cert.serialNumber = randomSerial();
-  const [from, to] = o.validDays ?? [-1, 365];
-  cert.validity.notBefore = new Date(Date.now() + from * DAY);
-  cert.validity.notAfter = new Date(Date.now() + to * DAY);
-  cert.setSubject([{ shortName: 'CN', value: o.cn }]);
-  const issuerCn = o.issuer?.cn ?? o.cn;
-  cert.setIssuer([o.issuerUtf8 ? { shortName: 'CN', value: issuerCn, valueTagClass: forge.asn1.Type.UTF8 } : { shortName: 'CN', value: issuerCn }] as forge.pki.CertificateField[]);
-  const ca = o.ca ?? true;
-  const extensions: object[] = [{ name: 'basicConstraints', cA: ca, critical: true }];
-  extensions.push(ca ? { name: 'keyUsage', keyCertSign: o.keyCertSign ?? true, cRLSign: true, digitalSignature: true, critical: true } : { name: 'keyUsage', digitalSignature: true, critical: true });
-  extensions.push({ name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, o.subjectKeyId ?? keyId(o.keys.publicKey)) });
-  if (o.issuer) {
-    const id = forge.asn1.create(forge.asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId(o.issuer.keys.publicKey));
-    extensions.push({ name: 'authorityKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [id]) });
-  }
-  cert.setExtensions(extensions);
-  return { cn: o.cn, keys: o.keys, x509: signCertificate(cert, o.keys.publicKey, (o.issuer ?? o).keys.privateKey) };
-}
+import { DAY, keys, make, type Made } from '../../helpers/ca-chain.js';
 
 const raw = (...made: Made[]) => made.map((m) => m.x509.raw);
 
@@ -118,4 +64,16 @@ test('a loop of cross-signed CAs is linked to nothing, at once', () => {
   const trust = new TrustedIssuers([g1.x509, g2.x509, make({ cn: 'G2', keys: k2, issuer: seed1 }).x509]);
   assert.equal(trust.chainFor(leaf.x509.raw), undefined);
   assert.equal(new TrustedIssuers([g1.x509, g2.x509]).chainFor(leaf.x509.raw), undefined);
+});
+
+test('loops: CAs of the truststore issued by each other are told apart from a cross-signature one way', () => {
+  const k1 = keys();
+  const k2 = keys();
+  const g1 = make({ cn: 'G1', keys: k1 });
+  const g2 = make({ cn: 'G2', keys: k2 });
+  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
+  const g1cross = make({ cn: 'G1', keys: k1, issuer: g2 });
+  assert.equal(new TrustedIssuers([g1.x509, g2.x509, g2cross.x509]).loops, false);
+  assert.equal(new TrustedIssuers([g2cross.x509, g1cross.x509, g1.x509, g2.x509]).loops, true);
+  assert.equal(new TrustedIssuers([g2cross.x509, g1cross.x509]).loops, true);
 });
