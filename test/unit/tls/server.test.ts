@@ -12,6 +12,7 @@ import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
+import { keys, make, type Made } from '../../helpers/ca-chain.js';
 
 function serverCert(...names: string[]): Issued {
   return issue({ subject: { CN: names[0] as string, O: 'Acme' }, sans: names.map((n) => `DNS:${n}`), issuer: testPki().ca, usage: 'server' });
@@ -300,4 +301,17 @@ test('ssl.crl does nothing where clients are not verified', () => {
   assert.equal('crl' in prepared.options, false);
   const verifying = prepareServerTls(settings({ truststore: trustStore(ca), verifyClient: 'required', crl: loadedCrls([makeCrl(ca)], []) }));
   assert.equal((verifying.options.crl as string[]).length, 1);
+});
+
+test('a truststore of CAs issued by each other is warned about when the listener is prepared', () => {
+  const k1 = keys();
+  const k2 = keys();
+  const g1 = make({ cn: 'Warn G1', keys: k1 });
+  const g2 = make({ cn: 'Warn G2', keys: k2 });
+  const asStore = (...made: Made[]) => trustStore(...made.map((c) => ({ x509: c.x509, keyObject: c.keys.privateKey })));
+  const looped = prepareServerTls(serverTlsSettings({ truststore: asStore(make({ cn: 'Warn G2', keys: k2, issuer: g1 }), make({ cn: 'Warn G1', keys: k1, issuer: g2 }), g1, g2), verifyClient: 'required' }));
+  assert.equal(looped.warnings.length, 1);
+  assert.match(looped.warnings[0] ?? '', /cross-signed both ways.*UNABLE_TO_GET_ISSUER_CERT_LOCALLY.*leave the cross-signed copies out/);
+  const oneWay = prepareServerTls(serverTlsSettings({ truststore: asStore(make({ cn: 'Warn G2', keys: k2, issuer: g1 }), g1, g2), verifyClient: 'required' }));
+  assert.deepEqual(oneWay.warnings, []);
 });
