@@ -147,10 +147,14 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
   // the first end of validity or of a CRL's currency along the chain it was verified along (verdictUntil). Read from
   // the DER, without OpenSSL's parse of each certificate (certificate-der.ts): a device's first resumption.
   if (known.verifiedUnder === trust && known.verifiedChain !== undefined) {
-    const notAfters = [known.der, ...known.verifiedChain].map((der) => certificateParts(der)?.notAfter);
-    if (notAfters.every((n) => n !== undefined)) {
-      const until = verdictUntilNotAfter(notAfters as number[], trust);
-      if (now <= until) {
+    const parts = [known.der, ...known.verifiedChain].map(certificateParts);
+    if (parts.every((p) => p !== undefined)) {
+      const until = verdictUntilNotAfter(
+        parts.map((p) => p.notAfter),
+        trust,
+      );
+      // A clock set back since the full handshake is judged again as judgeChain would (CERT_NOT_YET_VALID).
+      if (now <= until && parts.every((p) => p.notBefore <= now)) {
         known.resumed = { trust, chain: known.verifiedChain, until };
         return { error: undefined, chain: known.verifiedChain };
       }

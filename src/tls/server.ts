@@ -221,7 +221,7 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   const loopWarnings =
     trust?.issuers.loops === true
       ? [
-          'the truststore holds CA certificates that are each issued by the other (cross-signed both ways): a client whose chain runs through them cannot be linked and is refused (UNABLE_TO_GET_ISSUER_CERT_LOCALLY); keep the roots and leave the cross-signed copies out',
+          "the truststore holds CA certificates that are each issued by the other (cross-signed both ways, or the link certificates of a root key rollover): Node cannot link a client's chain through them without end, so a client whose chain the truststore alone does not decide (one that sends its own intermediate CAs, or is issued by one of these CAs) is refused (UNABLE_TO_GET_ISSUER_CERT_LOCALLY); keep the roots and leave the cross-signed or link certificates out",
         ]
       : [];
   const prepared: PreparedServerTls = { options, context, contexts, aliases, entries, defaultHost, warnings: [...policy.warnings, ...crlWarnings, ...loopWarnings], tickets, trust };

@@ -71,14 +71,20 @@ export class TrustedIssuers {
     this.loops = this.#hasLoop();
   }
 
-  /** A loop of issuer names among the truststore's CAs that are not self-issued: what Node's linking may follow. */
+  /**
+   * A loop that Node's linking may follow: from a certificate to each one of the truststore that OpenSSL's
+   * X509_check_issued could take for its issuer (the name, key identifiers that agree or are absent, keyUsage), and
+   * on until one that passes that check on itself. A certificate named as its own issuer but signed by another key
+   * (the links of a root key rollover, RFC 4210 4.4) does not end the walk, as it does not end Node's.
+   */
   #hasLoop(): boolean {
     const state = new Map<Trusted, 'open' | 'done'>();
     const visit = (t: Trusted): boolean => {
-      if (t.parts.issuer.equals(t.parts.subject) || state.get(t) === 'done') return false;
+      if (mayIssue(t.parts, t) || state.get(t) === 'done') return false;
       if (state.get(t) === 'open') return true;
       state.set(t, 'open');
-      const found = (this.#bySubject.get(t.parts.issuer.toString('base64')) ?? []).some(visit);
+      // Node stops where the issuer it finds is the certificate itself.
+      const found = (this.#bySubject.get(t.parts.issuer.toString('base64')) ?? []).some((u) => u !== t && mayIssue(t.parts, u) && visit(u));
       state.set(t, 'done');
       return found;
     };
@@ -131,4 +137,11 @@ export class TrustedIssuers {
     if (parts.keyCertSign === false || issuer.key === undefined) return undefined;
     return signedBy(cert, issuer.key) === true ? issuer : undefined;
   }
+}
+
+/** Whether OpenSSL's X509_check_issued can take `issuer` for the issuer of `cert`: no signature is checked there. */
+function mayIssue(cert: CertificateParts, issuer: Trusted): boolean {
+  if (!cert.issuer.equals(issuer.parts.subject) || issuer.parts.keyCertSign === false) return false;
+  const akid = cert.authorityKeyId;
+  return akid === undefined || akid === 'complex' || issuer.parts.subjectKeyId === undefined || akid.equals(issuer.parts.subjectKeyId);
 }

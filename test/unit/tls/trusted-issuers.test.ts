@@ -77,3 +77,20 @@ test('loops: CAs of the truststore issued by each other are told apart from a cr
   assert.equal(new TrustedIssuers([g2cross.x509, g1cross.x509, g1.x509, g2.x509]).loops, true);
   assert.equal(new TrustedIssuers([g2cross.x509, g1cross.x509]).loops, true);
 });
+
+test('loops: the link certificates of a root key rollover (named as their own issuer, signed by the other key) are one', () => {
+  const kOld = keys();
+  const kNew = keys();
+  const oldRoot = make({ cn: 'R', keys: kOld });
+  const newRoot = make({ cn: 'R', keys: kNew });
+  const newWithOld = make({ cn: 'R', keys: kNew, issuer: oldRoot });
+  const oldWithNew = make({ cn: 'R', keys: kOld, issuer: newRoot });
+  for (const order of [
+    [newWithOld, oldWithNew, oldRoot, newRoot],
+    [oldRoot, newRoot, oldWithNew, newWithOld],
+  ]) {
+    assert.equal(new TrustedIssuers(order.map((m) => m.x509)).loops, true);
+  }
+  // One link only: it leads to the old root, which ends the walk.
+  assert.equal(new TrustedIssuers([oldRoot.x509, newRoot.x509, newWithOld.x509]).loops, false);
+});
