@@ -53,26 +53,25 @@ test('a name OpenSSL matches in another encoding is left to Node, not taken for 
   assert.equal(new TrustedIssuers([intermediate.x509, root.x509]).chainFor(leaf.x509.raw), undefined);
 });
 
-test('a loop of cross-signed CAs is linked to nothing, at once', () => {
-  const k1 = keys();
-  const k2 = keys();
-  const seed1 = make({ cn: 'G1', keys: k1 });
-  const seed2 = make({ cn: 'G2', keys: k2 });
-  const g1 = make({ cn: 'G1', keys: k1, issuer: seed2 });
-  const g2 = make({ cn: 'G2', keys: k2, issuer: seed1 });
-  const leaf = make({ cn: 'leaf', keys: keys(), issuer: g2, ca: false });
-  const trust = new TrustedIssuers([g1.x509, g2.x509, make({ cn: 'G2', keys: k2, issuer: seed1 }).x509]);
-  assert.equal(trust.chainFor(leaf.x509.raw), undefined);
-  assert.equal(new TrustedIssuers([g1.x509, g2.x509]).chainFor(leaf.x509.raw), undefined);
-});
-
-test('loops: CAs of the truststore issued by each other are told apart from a cross-signature one way', () => {
+/** Two roots, G1 and G2, and each one's key certified by the other as well. */
+function crossSigned() {
   const k1 = keys();
   const k2 = keys();
   const g1 = make({ cn: 'G1', keys: k1 });
   const g2 = make({ cn: 'G2', keys: k2 });
-  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
-  const g1cross = make({ cn: 'G1', keys: k1, issuer: g2 });
+  return { k2, g1, g2, g1cross: make({ cn: 'G1', keys: k1, issuer: g2 }), g2cross: make({ cn: 'G2', keys: k2, issuer: g1 }) };
+}
+
+test('a loop of cross-signed CAs is linked to nothing, at once', () => {
+  const { k2, g1, g1cross, g2cross } = crossSigned();
+  const leaf = make({ cn: 'leaf', keys: keys(), issuer: g2cross, ca: false });
+  const trust = new TrustedIssuers([g1cross.x509, g2cross.x509, make({ cn: 'G2', keys: k2, issuer: g1 }).x509]);
+  assert.equal(trust.chainFor(leaf.x509.raw), undefined);
+  assert.equal(new TrustedIssuers([g1cross.x509, g2cross.x509]).chainFor(leaf.x509.raw), undefined);
+});
+
+test('loops: CAs of the truststore issued by each other are told apart from a cross-signature one way', () => {
+  const { g1, g2, g1cross, g2cross } = crossSigned();
   assert.equal(new TrustedIssuers([g1.x509, g2.x509, g2cross.x509]).loops, false);
   assert.equal(new TrustedIssuers([g2cross.x509, g1cross.x509, g1.x509, g2.x509]).loops, true);
   assert.equal(new TrustedIssuers([g2cross.x509, g1cross.x509]).loops, true);
