@@ -15,6 +15,7 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { certificateParts, signedBy, type CertificateParts } from './certificate-der.js';
+import { hasIssuerLoop } from './issuer-loops.js';
 
 interface Trusted {
   readonly der: Buffer;
@@ -39,7 +40,8 @@ export class TrustedIssuers {
   readonly #usable: boolean;
   /**
    * The truststore holds CAs that issue each other (each cross-signed by the other): Node's linking of a chain
-   * (getPeerCertificate(true)) goes round such a loop without end, until the process runs out of memory.
+   * (getPeerCertificate(true)) may go round such a loop without end, until the process runs out of memory
+   * (issuer-loops.ts).
    */
   readonly loops: boolean;
 
@@ -68,28 +70,7 @@ export class TrustedIssuers {
     }
     this.#usable = usable;
     if (usable) for (const list of this.#bySubject.values()) for (const trusted of list) this.#link(trusted, new Set());
-    this.loops = this.#hasLoop();
-  }
-
-  /**
-   * A loop that Node's linking may follow: from a certificate to each one of the truststore that OpenSSL's
-   * X509_check_issued could take for its issuer (the name, key identifiers that agree or are absent, keyUsage), and
-   * on until one that passes that check on itself. A certificate named as its own issuer but signed by another key
-   * (the links of a root key rollover, RFC 4210 4.4) does not end the walk, as it does not end Node's.
-   */
-  #hasLoop(): boolean {
-    const state = new Map<Trusted, 'open' | 'done'>();
-    const visit = (t: Trusted): boolean => {
-      if (mayIssue(t.parts, t) || state.get(t) === 'done') return false;
-      if (state.get(t) === 'open') return true;
-      state.set(t, 'open');
-      // Node stops where the issuer it finds is the certificate itself.
-      const found = (this.#bySubject.get(t.parts.issuer.toString('base64')) ?? []).some((u) => u !== t && mayIssue(t.parts, u) && visit(u));
-      state.set(t, 'done');
-      return found;
-    };
-    for (const list of this.#bySubject.values()) if (list.some(visit)) return true;
-    return false;
+    this.loops = hasIssuerLoop(anchors);
   }
 
   /**
@@ -137,11 +118,4 @@ export class TrustedIssuers {
     if (parts.keyCertSign === false || issuer.key === undefined) return undefined;
     return signedBy(cert, issuer.key) === true ? issuer : undefined;
   }
-}
-
-/** Whether OpenSSL's X509_check_issued can take `issuer` for the issuer of `cert`: no signature is checked there. */
-function mayIssue(cert: CertificateParts, issuer: Trusted): boolean {
-  if (!cert.issuer.equals(issuer.parts.subject) || issuer.parts.keyCertSign === false) return false;
-  const akid = cert.authorityKeyId;
-  return akid === undefined || akid === 'complex' || issuer.parts.subjectKeyId === undefined || akid.equals(issuer.parts.subjectKeyId);
 }

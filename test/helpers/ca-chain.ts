@@ -34,12 +34,16 @@ export interface MakeOptions {
   readonly issuerUtf8?: boolean;
   readonly subjectKeyId?: string;
   readonly keyCertSign?: boolean;
+  /** Hex, as DER's INTEGER holds it: a first byte of 80 or more makes it negative (RFC 5280 forbids; OpenSSL reads it). */
+  readonly serialNumber?: string;
+  /** Without subject and authority key identifiers: the name alone says who the issuer is. */
+  readonly keyIds?: false;
 }
 
 /** A certificate with the names, keys and key identifiers given: what OpenSSL's issuer check reads. TEST FIXTURES ONLY. */
 export function make(o: MakeOptions): Made {
   const cert = forge.pki.createCertificate();
-  cert.serialNumber = randomSerial();
+  cert.serialNumber = o.serialNumber ?? randomSerial();
   const [from, to] = o.validDays ?? [-1, 365];
   cert.validity.notBefore = new Date(Date.now() + from * DAY);
   cert.validity.notAfter = new Date(Date.now() + to * DAY);
@@ -49,8 +53,8 @@ export function make(o: MakeOptions): Made {
   const ca = o.ca ?? true;
   const extensions: object[] = [{ name: 'basicConstraints', cA: ca, critical: true }];
   extensions.push(ca ? { name: 'keyUsage', keyCertSign: o.keyCertSign ?? true, cRLSign: true, digitalSignature: true, critical: true } : { name: 'keyUsage', digitalSignature: true, critical: true });
-  extensions.push({ name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, o.subjectKeyId ?? keyId(o.keys.publicKey)) });
-  if (o.issuer) {
+  if (o.keyIds !== false) extensions.push({ name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, o.subjectKeyId ?? keyId(o.keys.publicKey)) });
+  if (o.issuer && o.keyIds !== false) {
     const id = forge.asn1.create(forge.asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId(o.issuer.keys.publicKey));
     extensions.push({ name: 'authorityKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [id]) });
   }
