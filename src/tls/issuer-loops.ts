@@ -9,27 +9,39 @@
  * What is found here is a loop OpenSSL's lookup can follow, or more, never less:
  * - a certificate ends the walk only where OpenSSL itself (X509Certificate#checkIssued, X509_check_issued) takes it
  *   for its own issuer;
- * - from any other, the walk may go to every other certificate whose subject matches its issuer name as OpenSSL
- *   compares names (ASCII case and runs of white space ignored, whatever the string type: a name matched in coarser
- *   terms only adds candidates), unless both carry key identifiers that differ. OpenSSL's lookup does not check
- *   keyUsage: cross-certificates without keyCertSign loop too;
- * - a certificate whose names cannot be read here may follow from, and lead to, any other.
+ * - from any other, the walk may go to every other certificate whose subject may match its issuer name, unless both
+ *   carry key identifiers that differ. Names are compared coarser than OpenSSL compares them, so that a match of
+ *   OpenSSL's is always one here: the attributes of a name as one sorted list (OpenSSL sorts a multi-valued RDN's
+ *   and leaves empty RDNs out), each value with its case and runs of white space folded, whatever its string type.
+ *   OpenSSL's lookup does not check keyUsage: cross-certificates without keyCertSign loop too;
+ * - a certificate whose names cannot be read here, or hold a value that is not read as text (BER's constructed
+ *   strings, say), may follow from, and lead to, any other.
  */
 import type { X509Certificate } from 'node:crypto';
 import { certificateParts } from './certificate-der.js';
 import { readCertificateNames, type Rdn } from './x509-names.js';
 
 interface Node {
-  /** The names compared, as OpenSSL canonicalises them; undefined when they cannot be read (matches every name). */
+  /** The names as compared here (canonical()); undefined when they cannot be read (matches every name). */
   readonly subject: string | undefined;
   readonly issuer: string | undefined;
   readonly authorityKeyId: Buffer | undefined;
   readonly subjectKeyId: Buffer | undefined;
 }
 
-/** X509_NAME_cmp's view of a name: each attribute's type and its value with case and spacing folded. */
-function canonical(rdns: readonly Rdn[]): string {
-  return JSON.stringify(rdns.map((rdn) => rdn.map((a) => [a.type, a.value.replace(/[ \t\n\v\f\r]+/g, ' ').trim().toLowerCase()])));
+/**
+ * A name as compared here (see above); undefined when a value did not read as text (x509-names.ts reads such a value
+ * as empty, as it does an empty one), so the name may be any.
+ */
+function canonical(rdns: readonly Rdn[]): string | undefined {
+  const attributes: string[] = [];
+  for (const rdn of rdns) {
+    for (const { type, value } of rdn) {
+      if (value === '') return undefined;
+      attributes.push(JSON.stringify([type, value.replace(/[ \t\n\v\f\r]+/g, ' ').trim().toLowerCase()]));
+    }
+  }
+  return attributes.sort().join();
 }
 
 function nodeOf(cert: X509Certificate): Node {
@@ -64,7 +76,11 @@ export function hasIssuerLoop(anchors: readonly X509Certificate[]): boolean {
   const unnamed: number[] = [];
   nodes.forEach((node, i) => {
     if (node.subject === undefined) unnamed.push(i);
-    else bySubject.set(node.subject, [...(bySubject.get(node.subject) ?? []), i]);
+    else {
+      const same = bySubject.get(node.subject);
+      if (same === undefined) bySubject.set(node.subject, [i]);
+      else same.push(i);
+    }
   });
   const next = (i: number): number[] => {
     const node = nodes[i] as Node;

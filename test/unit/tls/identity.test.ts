@@ -356,11 +356,11 @@ test('a certificate issued by a CA of the truststore gets its chain from the tru
   assert.match(refusalReason(b.fast, 'required', 0) ?? '', /^CERT_CHAIN_TOO_LONG/);
 });
 
-for (const [what, cross, refusal] of [
-  ['CAs issued by each other', {}, 'UNABLE_TO_GET_ISSUER_CERT'],
+for (const [what, cross] of [
+  ['CAs issued by each other', {}],
   // OpenSSL's issuer lookup reads neither keyUsage nor the string type or case of a name.
-  ['cross-certificates without keyCertSign', { keyCertSign: false }, 'UNSPECIFIED'],
-  ['issuer names in another string type', { issuerUtf8: true }, 'UNABLE_TO_GET_ISSUER_CERT'],
+  ['cross-certificates without keyCertSign', { keyCertSign: false }],
+  ['issuer names in another string type', { issuerUtf8: true }],
 ] as const) {
   test(`a truststore of ${what}: a client is judged without Node linking its chain round the loop`, async () => {
     const { ca } = testPki();
@@ -376,13 +376,15 @@ for (const [what, cross, refusal] of [
     assert.equal(trust.issuers.loops, true);
     const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: keyPem(leaf), cert: leaf.x509.toString() }, (s) => ({
       authorized: s.authorized,
+      openssl: String(s.authorizationError),
       id: identify(s, trust),
     }));
     // OpenSSL, which keeps track of where it has been, refuses this one; Node's linking, asked for the chain of the
     // refusal, went round the loop until the process ran out of memory.
     assert.equal(result.server?.authorized, false);
     assert.equal(result.server.id.verified, false);
-    assert.equal(result.server.id.error, refusal);
+    // OpenSSL's own reason (which one depends on the CAs), not the guard's.
+    assert.equal(result.server.id.error, result.server.openssl);
     assert.deepEqual(result.server.id.chainDer, []);
   });
 }

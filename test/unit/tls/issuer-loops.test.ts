@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { X509Certificate } from 'node:crypto';
 import { hasIssuerLoop } from '../../../src/tls/issuer-loops.js';
-import { keys, make, type MakeOptions } from '../../helpers/ca-chain.js';
+import { certificateParts } from '../../../src/tls/certificate-der.js';
+import { keys, make, nameDer, type MakeOptions } from '../../helpers/ca-chain.js';
 
 /** Two CAs, each also cross-signed by the other; `cross` shapes the cross-certificates. */
 function crossSigned(cross: Partial<MakeOptions> = {}) {
@@ -37,7 +38,52 @@ test('an issuer name in another string type, or case, is the same name to OpenSS
 
 test('certificates the DER reader of the connection path leaves to OpenSSL (a negative serial number) are still walked', () => {
   const { g1cross, g2cross } = crossSigned({ serialNumber: 'c0ffee' });
+  assert.equal(certificateParts(g1cross.x509.raw), undefined);
   assert.equal(hasIssuerLoop([g1cross.x509, g2cross.x509]), true);
+});
+
+const CN = '2.5.4.3';
+const O = '2.5.4.10';
+
+test('names OpenSSL takes for the same: a multi-valued RDN in another order, an empty RDN, spacing, a value in BER form', () => {
+  const k1 = keys();
+  const k2 = keys();
+  const subject = nameDer([[[CN, 'G2'], [O, 'Acme']]]);
+  const g1 = make({ cn: 'G1', keys: k1 });
+  const g2 = make({ cn: 'G2', keys: k2, subjectName: subject });
+  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1, subjectName: subject });
+  const looped = (issuerName: Buffer) => hasIssuerLoop([make({ cn: 'G1', keys: k1, issuer: g2, issuerName }).x509, g2cross.x509]);
+  assert.equal(looped(subject), true);
+  assert.equal(looped(nameDer([[[O, 'Acme'], [CN, 'G2']]])), true);
+  assert.equal(looped(nameDer([[], [[CN, 'G2'], [O, 'Acme']]])), true);
+  assert.equal(looped(nameDer([[[CN, '  g2 '], [O, 'ACME']]])), true);
+  // Its value not read as text: the name may be any.
+  assert.equal(looped(nameDer([[[CN, 'G2', 0x2c], [O, 'Acme']]])), true);
+  // Another name is no issuer.
+  assert.equal(looped(nameDer([[[CN, 'G3'], [O, 'Acme']]])), false);
+});
+
+test('key identifiers that differ rule a certificate out, as they do for OpenSSL', () => {
+  const k1 = keys();
+  const k2 = keys();
+  const g1 = make({ cn: 'G1', keys: k1 });
+  const g2 = make({ cn: 'G2', keys: k2 });
+  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
+  // Named as issued by G2, with the key identifier of another key.
+  const g1cross = make({ cn: 'G1', keys: k1, issuer: { ...g2, keys: keys() } });
+  assert.equal(hasIssuerLoop([g1cross.x509, g2cross.x509]), false);
+});
+
+test('truststores as they usually are: no loop', () => {
+  const kRoot = keys();
+  const root = make({ cn: 'Root', keys: kRoot });
+  const devices = make({ cn: 'Devices CA', keys: keys(), issuer: root });
+  const people = make({ cn: 'People CA', keys: keys(), issuer: root });
+  assert.equal(hasIssuerLoop([root.x509, devices.x509, people.x509]), false);
+  // The root renewed under its name with a new key, its CAs issued again under it, the old ones kept.
+  const renewed = make({ cn: 'Root', keys: keys() });
+  const devices2 = make({ cn: 'Devices CA', keys: keys(), issuer: renewed });
+  assert.equal(hasIssuerLoop([root.x509, renewed.x509, devices.x509, devices2.x509, people.x509]), false);
 });
 
 test('without key identifiers the names decide, and a certificate given twice is one certificate', () => {
