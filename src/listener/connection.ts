@@ -75,6 +75,8 @@ export class DownstreamConnection {
   unreported: UnreportedRefusal | undefined;
   /** The client address counted against `tcp.maximum.connections.per.address`, once it is. */
   share: string | undefined;
+  /** The client address whose share this connection is over, while it waits for its 503 (limits.ts takeRefusal). */
+  refusing: string | undefined;
   /** From accept to upgrade (`ws.handshake.timeout`); cancelled once the connection is a service's. */
   deadline: Deadline | undefined;
   /** The live session once a service has taken the connection over. */

@@ -2,13 +2,18 @@
  * `tcp.maximum.connections` and `tcp.maximum.connections.per.address`: how many connections one listening address
  * holds open, in all and from one client address. The total is taken at accept, before any byte is read; a client's
  * share once its real address is known (after a trusted PROXY header), and only for connections that are admitted,
- * so refused attempts never eat into a well-behaved client's share.
+ * so refused attempts never eat into a well-behaved client's share. A connection over its address's share, answered
+ * 503 once the client has sent its request, gives its place in the total back while it waits: one address cannot
+ * fill the listener for everyone else with connections it is refused. As many of those as the share are answered
+ * from one address at once; more are closed at once.
  */
 
 export class ConnectionLimits {
   #maximum: number;
   #perAddress: number | undefined;
   readonly #byAddress = new Map<string, number>();
+  /** Connections over their address's share, waiting for the 503 they are owed (not in `#open`). */
+  readonly #refusing = new Map<string, number>();
   #open = 0;
 
   constructor(maximum: number, perAddress: number | undefined) {
@@ -52,10 +57,31 @@ export class ConnectionLimits {
     return 'counted';
   }
 
+  /**
+   * For a connection over `address`'s share (takeShare said `full`): true when it is to be answered, its place in
+   * the total given back (release it with releaseRefusal, not releaseConnection); false when as many from that
+   * address are being answered already, and it is to be closed now.
+   */
+  takeRefusal(address: string): boolean {
+    const held = this.#refusing.get(address) ?? 0;
+    if (held >= (this.#perAddress ?? 0)) return false;
+    this.#refusing.set(address, held + 1);
+    this.#open--;
+    return true;
+  }
+
+  releaseRefusal(address: string): void {
+    release(this.#refusing, address);
+  }
+
   /** Gives back a share takeShare counted; only those, or a connection opened before a limit would free another's. */
   releaseShare(address: string): void {
-    const held = (this.#byAddress.get(address) ?? 1) - 1;
-    if (held <= 0) this.#byAddress.delete(address);
-    else this.#byAddress.set(address, held);
+    release(this.#byAddress, address);
   }
+}
+
+function release(counts: Map<string, number>, address: string): void {
+  const held = (counts.get(address) ?? 1) - 1;
+  if (held <= 0) counts.delete(address);
+  else counts.set(address, held);
 }

@@ -452,7 +452,8 @@ export class Listener {
     conn.deadline?.cancel();
     if (conn.session) this.#options.sessions.release(conn.session);
     this.#connections.delete(conn);
-    this.#limits.releaseConnection();
+    if (conn.refusing !== undefined) this.#limits.releaseRefusal(conn.refusing);
+    else this.#limits.releaseConnection();
     if (conn.share !== undefined) this.#limits.releaseShare(conn.share);
     this.#progressed();
   }
@@ -468,6 +469,11 @@ export class Listener {
         code: 'GW_ERR_CONNECTION_LIMIT',
         limit: this.#options.maximumConnectionsPerAddress,
       });
+      if (!this.#limits.takeRefusal(address)) {
+        conn.socket.destroy();
+        return;
+      }
+      conn.refusing = address;
       conn.refusal = { status: 503, message: 'Too many connections from your address.' };
     }
     if (!this.#tls) {

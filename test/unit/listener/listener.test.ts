@@ -299,6 +299,34 @@ test('tcp.maximum.connections.per.address: over one address share gets 503; the 
   held.destroy();
 });
 
+test('connections over one address share take no place in tcp.maximum.connections: other addresses still get in', async (t) => {
+  const { port } = await start(t, { maximumConnections: 3, maximumConnectionsPerAddress: 1 });
+  const from = async (localAddress: string): Promise<Socket> => {
+    const s = connect({ port, host: '127.0.0.1', localAddress });
+    s.on('error', () => undefined);
+    await within(once(s, 'connect'), 'the TCP connection');
+    return s;
+  };
+  const upgradedFrom = async (localAddress: string): Promise<Socket> => {
+    const s = await from(localAddress);
+    const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString()))), 'the 101');
+    s.write(upgradeRequest('/echo'));
+    assert.match(await reply, /^HTTP\/1\.1 101/);
+    return s;
+  };
+  const held = await upgradedFrom('127.0.0.1');
+  // Two more from that address, sending nothing: the first waits for its 503, the second is closed at once.
+  const waiting = await from('127.0.0.1');
+  const closed = await from('127.0.0.1');
+  assert.equal(await within(readAll(closed), 'the second connection over the share to be closed'), '');
+  // The listener's two other places are there for other addresses.
+  const others = [await upgradedFrom('127.0.0.2'), await upgradedFrom('127.0.0.3')];
+  const answer = within(new Promise<string>((resolve) => waiting.once('data', (d: Buffer) => resolve(d.toString()))), 'the 503');
+  waiting.write(upgradeRequest('/echo'));
+  assert.match(await answer, /^HTTP\/1\.1 503 Service Unavailable/);
+  for (const s of [held, waiting, ...others]) s.destroy();
+});
+
 test('a per-address limit set by a reload counts only what it admits: connections from before it free no share', async (t) => {
   const { listener, port } = await start(t);
   const upgraded = async (): Promise<Socket> => {
