@@ -83,6 +83,13 @@ interface LinkedChain {
   readonly ders: Buffer[];
   /** An OpenSSL verify code when a link is not a real one or the chain does not end in the truststore. */
   readonly error: string | undefined;
+  /**
+   * When the chain ends outside the truststore, the code OpenSSL gives such a chain when nothing else is wrong with
+   * it: DEPTH_ZERO_SELF_SIGNED_CERT (the client's certificate is its own issuer), SELF_SIGNED_CERT_IN_CHAIN (a root
+   * the client sent), UNABLE_TO_VERIFY_LEAF_SIGNATURE (the client's certificate alone, its issuer unknown) or
+   * UNABLE_TO_GET_ISSUER_CERT_LOCALLY (the issuer of a CA it sent unknown).
+   */
+  readonly untrusted?: string;
 }
 
 function x509(der: Buffer): X509Certificate | undefined {
@@ -126,9 +133,28 @@ function linkedChain(socket: TLSSocket, trust: TrustState | undefined, loops = t
     child = signer;
   }
   if (trust !== undefined && !trust.anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) {
-    return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
+    const alone = ders.length === 0;
+    const untrusted = selfIssued(cert.raw)
+      ? alone
+        ? 'DEPTH_ZERO_SELF_SIGNED_CERT'
+        : 'SELF_SIGNED_CERT_IN_CHAIN'
+      : alone
+        ? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
+        : 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
+    return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', untrusted };
   }
   return { ders, error: undefined };
+}
+
+/**
+ * Whether OpenSSL takes the certificate for its own issuer, as its verification does before naming a chain
+ * self-signed: the names, and the key identifiers where both are given (keyUsage is not read there).
+ */
+function selfIssued(der: Buffer): boolean {
+  const parts = certificateParts(der);
+  if (parts === undefined) return false;
+  const { authorityKeyId: akid, subjectKeyId: skid } = parts;
+  return parts.issuer.equals(parts.subject) && (akid === undefined || akid === 'complex' || skid === undefined || akid.equals(skid));
 }
 
 /** One cache for the process: what a certificate says does not depend on the listener that received it. */
@@ -222,7 +248,11 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
       error = linked.error;
     }
   } else {
-    chain = linkedChain(socket, trust).ders;
+    const linked = linkedChain(socket, trust);
+    chain = linked.ders;
+    // With ssl.crl, OpenSSL goes on to the CRLs of a chain it could not trust, and what it reports last is the CRL it
+    // lacks: the client is told first that its chain reaches no CA of the truststore, as it would be without CRLs.
+    if (error !== undefined && CRL_ERRORS.has(error) && linked.untrusted !== undefined) error = linked.untrusted;
   }
   return {
     presented: true,
@@ -271,6 +301,9 @@ const VERIFY_MESSAGES: Readonly<Record<string, string>> = {
   CA_MD_TOO_WEAK: 'CA signature digest algorithm too weak',
   INVALID_CALL: 'invalid certificate verification context',
 };
+
+// Codes about a CA's CRL (ssl.crl), which OpenSSL reports after an untrusted chain's own.
+const CRL_ERRORS = new Set(['UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_GET_CRL_ISSUER']);
 
 // Codes meaning "the chain does not lead to anything in the truststore".
 const UNTRUSTED = new Set([

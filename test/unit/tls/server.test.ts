@@ -282,6 +282,32 @@ test('ssl.crl: a trusted CA without a CRL refuses its clients with UNABLE_TO_GET
   assert.deepEqual(prepared.warnings, ['no CRL is loaded for the truststore CA "CN=Test Root CA, O=Acme": with ssl.crl on, the certificates it issues are refused (UNABLE_TO_GET_CRL)']);
 });
 
+test('ssl.crl: a client whose chain reaches no CA of the truststore is told so, as without CRLs, not that a CRL is missing', async () => {
+  const { ca } = testPki();
+  const judged = async (withCrl: boolean, client: Issued, chain: readonly Issued[] = []): Promise<string | undefined> => {
+    const prepared = prepareServerTls(settings({ truststore: trustStore(ca), verifyClient: 'required', ...(withCrl ? { crl: loadedCrls([makeCrl(ca)], [ca]) } : {}) }));
+    const result = await handshake(prepared.options, { ca: [testPki().ca.cert], servername: 'localhost', key: client.key, cert: [client, ...chain].map((c) => c.cert).join('') }, (s) =>
+      identify(s, prepared.trust),
+    );
+    assert.ok(result.server, result.clientError?.message);
+    return result.server.error;
+  };
+  const rogueCa = issue({ subject: { CN: 'Rogue CA' }, isCA: true });
+  const rogueClient = issue({ subject: { CN: 'device-9' }, issuer: rogueCa, usage: 'client' });
+  const rogueIntermediate = issue({ subject: { CN: 'Rogue Devices CA' }, isCA: true, issuer: rogueCa });
+  const belowIntermediate = issue({ subject: { CN: 'device-10' }, issuer: rogueIntermediate, usage: 'client' });
+  const selfSigned = issue({ subject: { CN: 'device-8' }, usage: 'client' });
+  for (const [client, chain, code] of [
+    [selfSigned, [], 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+    [rogueClient, [rogueCa], 'SELF_SIGNED_CERT_IN_CHAIN'],
+    [rogueClient, [], 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    [belowIntermediate, [rogueIntermediate], 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'],
+  ] as const) {
+    assert.equal(await judged(false, client, chain), code);
+    assert.equal(await judged(true, client, chain), code);
+  }
+});
+
 test('ssl.crl checks the whole chain: an intermediate CA needs a CRL and can itself be revoked', async () => {
   const { ca } = testPki();
   const intermediate = issue({ subject: { CN: 'Devices CA', O: 'Acme' }, isCA: true, issuer: ca });
