@@ -95,23 +95,23 @@ describe('deadlines and limits at the edge', () => {
 
   test('the per-address share answers 503, and the listener limit closes the connection at once', async () => {
     const port = gw.port(LIMITED);
-    const open = async (): Promise<Socket> => {
-      const s = connect(port, '127.0.0.3');
+    const open = async (from = '127.0.0.3'): Promise<Socket> => {
+      const s = connect({ port, host: '127.0.0.3', localAddress: from });
       s.on('error', () => undefined);
       await within(once(s, 'connect'), 'a connection');
       return s;
     };
     const held = [await open(), await open()];
-    // Over its address's share, the third is admitted to be told why; it counts against the listener's limit of 3
-    // while it is open, so a fourth is closed before it can send anything.
+    // Over its address's share, the third is admitted to be told why, without a place in the listener's limit of 3:
+    // another address still gets the third place, and only then is a connection closed before it can send anything.
     const third = await open();
-    const fourth = await open();
-    const blocked = await untilClosed(fourth);
+    const other = await open('127.0.0.4');
+    const blocked = await untilClosed(await open('127.0.0.5'));
     assert.equal(blocked.text, '');
     await within(gw.waitFor((l) => l['reason'] === 'tcp.maximum.connections reached'), 'the limit line');
     const reply = untilClosed(third);
     third.write('GET /limited HTTP/1.1\r\nHost: 127.0.0.3\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     assert.match((await reply).text, /^HTTP\/1\.1 503 /);
-    for (const s of held) s.destroy();
+    for (const s of [...held, other]) s.destroy();
   });
 });
