@@ -33,6 +33,7 @@ import { trustAnchors } from './tls/material.js';
 import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { keyEntryValidityWarnings, truststoreValidityWarnings, type CertificateUse } from './tls/validity.js';
+import { unrootedWarnings } from './tls/trust-roots.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 import { HostResolver } from './upstream/resolver.js';
 import { CLOSE_HANDSHAKE_TIMEOUT_MS, createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
@@ -346,7 +347,8 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
     for (const w of keyEntryValidityWarnings(config.security.keystore.file, uses)) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.security.keystore.position));
   }
   if (config.security.truststore && stores.truststore && pending.truststore !== undefined) {
-    for (const w of truststoreValidityWarnings(config.security.truststore.file, stores.truststore)) warnings.push(warning('GW_ERR_TLS_WARNING', w, config.security.truststore.position));
+    const { file, position } = config.security.truststore;
+    for (const w of [...truststoreValidityWarnings(file, stores.truststore), ...unrootedWarnings(file, stores.truststore)]) warnings.push(warning('GW_ERR_TLS_WARNING', w, position));
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
 

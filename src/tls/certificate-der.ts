@@ -90,6 +90,16 @@ export function certificateParts(der: Buffer): CertificateParts | undefined {
   }
 }
 
+/**
+ * Whether OpenSSL takes the certificate for its own issuer, as its verification does before it calls a chain
+ * self-signed or a certificate a root (X509_self_signed): the names, and the key identifiers where both are given.
+ * keyUsage is not read there.
+ */
+export function selfIssued(parts: CertificateParts): boolean {
+  const { authorityKeyId: akid, subjectKeyId: skid } = parts;
+  return parts.issuer.equals(parts.subject) && (akid === undefined || akid === 'complex' || skid === undefined || akid.equals(skid));
+}
+
 const OID_SUBJECT_KEY_ID = '2.5.29.14';
 const OID_KEY_USAGE = '2.5.29.15';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
-import { certificateParts } from './certificate-der.js';
+import { certificateParts, selfIssued } from './certificate-der.js';
 import { judgeChain, verdictUntil, verdictUntilNotAfter, type TrustState } from './resumed.js';
 import { sessionPeerDer } from './session-peer.js';
 import type { SanType } from './x509-names.js';
@@ -134,7 +134,8 @@ function linkedChain(socket: TLSSocket, trust: TrustState | undefined, loops = t
   }
   if (trust !== undefined && !trust.anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) {
     const alone = ders.length === 0;
-    const untrusted = selfIssued(cert.raw)
+    const parts = certificateParts(cert.raw);
+    const untrusted = parts !== undefined && selfIssued(parts)
       ? alone
         ? 'DEPTH_ZERO_SELF_SIGNED_CERT'
         : 'SELF_SIGNED_CERT_IN_CHAIN'
@@ -144,17 +145,6 @@ function linkedChain(socket: TLSSocket, trust: TrustState | undefined, loops = t
     return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', untrusted };
   }
   return { ders, error: undefined };
-}
-
-/**
- * Whether OpenSSL takes the certificate for its own issuer, as its verification does before naming a chain
- * self-signed: the names, and the key identifiers where both are given (keyUsage is not read there).
- */
-function selfIssued(der: Buffer): boolean {
-  const parts = certificateParts(der);
-  if (parts === undefined) return false;
-  const { authorityKeyId: akid, subjectKeyId: skid } = parts;
-  return parts.issuer.equals(parts.subject) && (akid === undefined || akid === 'complex' || skid === undefined || akid.equals(skid));
 }
 
 /** One cache for the process: what a certificate says does not depend on the listener that received it. */

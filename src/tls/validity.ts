@@ -11,7 +11,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { KeyEntry, StoreContents } from '../keystore/types.js';
-import { formatDn, readCertificateNames } from './x509-names.js';
+import { subjectOf } from './x509-names.js';
 
 /**
  * How close to its end a certificate is warned about. The same two weeks docs/metrics.md suggests alerting at and
@@ -44,14 +44,6 @@ function judge(cert: X509Certificate, now: number): Judgement | undefined {
   return undefined;
 }
 
-/** The subject as Java prints a DN (as the CRL warnings name CAs), else as OpenSSL renders it. */
-function subjectOf(cert: X509Certificate): string {
-  try {
-    return formatDn(readCertificateNames(cert.raw).subject);
-  } catch {
-    return cert.subject.replaceAll('\n', ', ');
-  }
-}
 
 function when(j: Judgement): string {
   if (j.state === 'expired') return `expired at ${j.at}`;

@@ -7,6 +7,7 @@
  * and raw SAN values. node-forge's certificate parser cannot be used because it rejects non-RSA keys (EC client
  * certificates are common), so only its ASN.1 reader is used here.
  */
+import type { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 
 export interface NameAttribute {
@@ -206,6 +207,15 @@ export function dnAttributes(rdns: readonly Rdn[]): Record<string, string[]> {
     for (const a of rdn) (out[a.type] ??= []).push(a.value);
   }
   return out;
+}
+
+/** The subject as Java prints a DN (as warnings name certificates), else as OpenSSL renders it. */
+export function subjectOf(cert: X509Certificate): string {
+  try {
+    return formatDn(readCertificateNames(cert.raw).subject);
+  } catch {
+    return cert.subject.replaceAll('\n', ', ');
+  }
 }
 
 /** The subject's common names, most specific first. */
