@@ -51,8 +51,11 @@ export function prepare(configPath: string | undefined, defines: Record<string, 
   return prepareLoaded(readConfiguration(configPath, defines, log), log, options);
 }
 
-/** Reads the configuration file (undefined: the default one, whose development PKI is made on first use). */
-export function readConfiguration(configPath: string | undefined, defines: Record<string, string>, log: Logger): LoadConfigResult {
+/**
+ * Reads the configuration file (undefined: the default one, whose development PKI is made on first use). `reload`:
+ * the running gateway read it before, which is what a missing file's hint says.
+ */
+export function readConfiguration(configPath: string | undefined, defines: Record<string, string>, log: Logger, reload = false): LoadConfigResult {
   const file = configPath ?? DEFAULT_CONFIG;
   if (configPath === undefined) {
     // The default configuration serves TLS with a development PKI made on first use, so a fresh clone runs.
@@ -61,7 +64,14 @@ export function readConfiguration(configPath: string | undefined, defines: Recor
       log.warn(`Created a development CA and certificates in ${displayPath(made.dir)}: for trying the gateway only, never for production`);
     }
   }
-  return loadConfig(displayPath(file), { defines });
+  const result = loadConfig(displayPath(file), { defines });
+  if (result.ok || !result.diagnostics.some((d) => d.code === 'GW_ERR_FILE_READ' && d.message.endsWith(': no such file'))) return result;
+  const hint = reload
+    ? 'it was read when the gateway started: it has been moved or removed since, and the configuration in force stays until it is back'
+    : configPath === undefined
+      ? 'name the configuration file with -c PATH'
+      : 'check the path given with -c; a relative one is read from the working directory';
+  return { ...result, diagnostics: result.diagnostics.map((d) => (d.code === 'GW_ERR_FILE_READ' ? { ...d, hint } : d)) };
 }
 
 /** Prepares a gateway from a configuration already read (from a file, or made from `connect`'s flags). */

@@ -49,7 +49,7 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
  * meanwhile are not held up (keystore/decode-thread.ts).
  */
 export async function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Promise<Prepared> {
-  const loaded = readConfiguration(source.configPath, source.defines, log);
+  const loaded = readConfiguration(source.configPath, source.defines, log, true);
   const named = loaded.ok ? loaded.config : loaded.partial?.config;
   const decodedStores = await decodeOffThread([named?.security.keystore, named?.security.truststore].filter((s) => s !== undefined));
   if (decodedStores.problem !== undefined) log.warn(`the stores could not be decoded on a thread of their own (${decodedStores.problem}): they are opened where they are read, and clients wait meanwhile`);

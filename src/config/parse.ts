@@ -21,9 +21,7 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadC
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const reason = fileErrorReason(e);
-    const hint = reason === 'no such file' ? 'name the configuration file with -c PATH' : undefined;
-    return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `cannot read the configuration file "${file}": ${reason}`, position: undefined, hint }]);
+    return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `cannot read the configuration file "${file}": ${fileErrorReason(e)}`, position: undefined, hint: undefined }]);
   }
   return parseConfig(text, file, options);
 }

@@ -57,7 +57,7 @@ describe('command-line and file errors', () => {
     const missing = `${ws.dir}/nope.xml`;
     const check = await runGateway(['check', '--config', missing]);
     assert.equal(check.code, 1);
-    assert.equal(check.stdout.split('\n')[0], `error GW_ERR_FILE_READ: cannot read the configuration file "${missing}": no such file (name the configuration file with -c PATH)`);
+    assert.equal(check.stdout.split('\n')[0], `error GW_ERR_FILE_READ: cannot read the configuration file "${missing}": no such file (check the path given with -c; a relative one is read from the working directory)`);
     assert.doesNotMatch(check.stdout + check.stderr, /ENOENT|errno|open '/);
     const start = await runGateway(['start', '--config', missing, '--log-format', 'text']);
     assert.equal(start.code, 1);

@@ -47,6 +47,26 @@ test('a file changed while a reload is being made is reloaded again once it is d
   assert.deepEqual(swapped, ['/a', '/b']);
 });
 
+test('a configuration file gone since start fails the reload saying so, not asking for -c', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'gateway-config.xml');
+  writeFileSync(file, echo('/a'));
+  const loaded = loadConfig(file, {});
+  assert.ok(loaded.ok);
+  const failures: string[] = [];
+  // Only what the Reloader uses of a running gateway.
+  const gateway = { config: loaded.config, reload: async () => [], reloadFailed: () => failures.push('failed') } as unknown as Gateway;
+  rmSync(file);
+  const logs = memoryLog();
+  const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
+  t.after(() => reloader.stop());
+  assert.equal(await withDeadline(reloader.request('SIGHUP'), WAIT_MS, 'the reload'), false);
+  const line = logs.lines.find((l) => l['code'] === 'GW_ERR_FILE_READ');
+  assert.match(String(line?.['msg']), /cannot read the configuration file ".*gateway-config\.xml": no such file \(it was read when the gateway started: it has been moved or removed since, and the configuration in force stays until it is back\)$/);
+  assert.deepEqual(failures, ['failed']);
+});
+
 test('a new address already in use fails the reload at the accept that wanted it, as start-up says, and the configuration in force serves on', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
