@@ -349,6 +349,10 @@ function failure(target: WebSocketTarget, e: unknown, phase: Phase, unoffered: s
       return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e });
     }
     case 'awaiting answer':
+      // Node's HTTP parser names what it could not read (HPE_INVALID_CONSTANT, …): the backend answered, not in HTTP.
+      if (code?.startsWith('HPE_') === true) {
+        return new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', `${target.uri} did not answer the upgrade in HTTP (${code}: ${detail}): is it a WebSocket server on that port?`, { cause: e });
+      }
       return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed before the upgrade was answered: ${code ?? detail}`, { cause: e });
     case 'tcp':
       return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ${code ?? detail}`, { cause: e });
