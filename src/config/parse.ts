@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileErrorReason } from '../errors.js';
 import { Diagnostics } from './diagnostics.js';
+import { decodeConfigText } from './encoding.js';
 import { readDocument } from './document.js';
 import { deepFreeze } from './freeze.js';
 import { substituteTree } from './properties.js';
@@ -17,13 +18,15 @@ import { listenersOf } from './listeners.js';
 
 /** Reads `file` and parses it. Never throws: an unreadable file is a GW_ERR_FILE_READ diagnostic. */
 export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadConfigResult {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `cannot read the configuration file "${file}": ${fileErrorReason(e)}`, position: undefined, hint: undefined }]);
   }
-  return parseConfig(text, file, options);
+  const decoded = decodeConfigText(bytes);
+  if (!decoded.ok) return fail([{ severity: 'error', code: 'GW_ERR_CONFIG_XML', message: decoded.message, position: { file }, hint: decoded.hint }]);
+  return parseConfig(decoded.text, file, options);
 }
 
 /**
