@@ -74,6 +74,15 @@ test('a password file whose line has white space around the password says whethe
     e.code === 'GW_ERR_STORE_PASSWORD' && e.hint === `the password is the first line of ${wrongAndSpaced}, which begins or ends with white space, part of the password as written`);
 });
 
+test('an empty password file, or one whose first line is empty, says so', () => {
+  for (const [name, text] of [['empty.pw', ''], ['blank-line.pw', '\nchangeit\n']] as const) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    assert.throws(() => loadStoreFile({ file: storePath('keystore.jks'), passwordFile: file, role: 'keystore' }), (e: GatewayError) =>
+      e.code === 'GW_ERR_STORE_PASSWORD' && e.hint === `the password is the first line of ${file}, which is empty: write the password on it`);
+  }
+});
+
 // ── Mutations of real stores: only GatewayErrors with a catalogued code that name the file may come out ──────
 
 type Reader = (b: Uint8Array, fileName: string) => unknown;
