@@ -71,8 +71,23 @@ function parseUrl(text: string, what: string): URL {
   try {
     return new URL(text);
   } catch (e) {
-    throw new GatewayError('GW_ERR_CONFIG_URI', `Invalid ${what} URI "${text}"`, { cause: e });
+    const why = whyInvalid(text);
+    throw new GatewayError('GW_ERR_CONFIG_URI', `Invalid ${what} URI "${text}"${why !== undefined ? `: ${why}` : ''}`, { cause: e });
   }
+}
+
+/** What the URL parser refused, where the authority says: its port, else its host. */
+function whyInvalid(text: string): string | undefined {
+  const authority = text.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '').split(/[/?#]/)[0] ?? '';
+  if (authority.startsWith('[') && !authority.includes(']')) return 'the IPv6 address has no closing "]"';
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?/.exec(text);
+  if (m === null) return undefined;
+  const [, host = '', port] = m;
+  if (port !== undefined && port !== '') {
+    if (!/^\d+$/.test(port)) return `the port "${port}" is not a number`;
+    if (Number(port) > 65535) return `the port ${port} is out of range (0 to 65535)`;
+  }
+  return host !== '' ? `"${host}" is not a valid host name or address` : undefined;
 }
 
 /** WHATWG keeps IPv6 hosts in brackets; hosts are compared and bound without them. */

@@ -29,6 +29,21 @@ test('accept URIs: tcp:// and ssl:// are a host and port; other schemes are unsu
   for (const u of ['ws://h/?q=1', 'ws://u:p@h/', 'ws://h/#f', 'h:80/x', 'ws://h:99999/', '']) assert.equal(code(() => parseAcceptUri(u)), 'GW_ERR_CONFIG_URI', u);
 });
 
+test('a URI the URL parser refuses says what is wrong with its port or host', () => {
+  const message = (fn: () => unknown): string => {
+    try {
+      fn();
+      return '';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert.equal(message(() => parseAcceptUri('ws://localhost:99999/echo')), 'Invalid accept URI "ws://localhost:99999/echo": the port 99999 is out of range (0 to 65535)');
+  assert.equal(message(() => parseAcceptUri('ws://localhost:8x/echo')), 'Invalid accept URI "ws://localhost:8x/echo": the port "8x" is not a number');
+  assert.equal(message(() => parseAcceptUri('ws://exa mple:80/')), 'Invalid accept URI "ws://exa mple:80/": "exa mple" is not a valid host name or address');
+  assert.equal(message(() => parseConnectUri('tcp://[::1:80')), 'Invalid connect URI "tcp://[::1:80": the IPv6 address has no closing "]"');
+});
+
 test('connect URIs: tcp and ssl with a required port; ws and wss with a path; nothing else', () => {
   assert.deepEqual(parseConnectUri('tcp://Backend:5000'), { scheme: 'tcp', host: 'backend', port: 5000, path: '/' });
   assert.deepEqual(parseConnectUri('ssl://[::1]:443/'), { scheme: 'ssl', host: '::1', port: 443, path: '/' });
