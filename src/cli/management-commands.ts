@@ -81,7 +81,7 @@ export async function status(opts: ManagementOptions & { readonly json?: boolean
     if (opts.json) io.out(JSON.stringify(o, null, 2));
     else {
       io.out(o.ready ? 'ready' : `not ready: ${o.reasons.join('; ')}`);
-      const processes = o.workers ? `${o.workers.length} workers, pids ${o.workers.map((w) => w.pid).join(', ')}` : `pid ${o.pid}`;
+      const processes = o.workers ? `${o.workers.length} worker${o.workers.length === 1 ? '' : 's'}, pid${o.workers.length === 1 ? '' : 's'} ${o.workers.map((w) => w.pid).join(', ')}` : `pid ${o.pid}`;
       io.out(`${o.connections} connection${o.connections === 1 ? '' : 's'} (${processes})`);
       io.out('');
       for (const l of table(
