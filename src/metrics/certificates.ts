@@ -1,20 +1,22 @@
 /**
  * The certificates whose remaining lifetime the metrics and the status page show, read from the loaded stores and
- * CRLs: every server certificate, the trusted CA that expires first, and the CRL whose nextUpdate comes first.
+ * CRLs: every server certificate, the trusted CA that expires first, and the CRL whose nextUpdate comes first. Names
+ * are written as Java prints a DN, most specific first, as in the log lines and the CRLs' issuers.
  */
 import type { StoreContents } from '../keystore/types.js';
 import type { CrlSummary } from '../tls/crl.js';
+import { subjectOf } from '../tls/x509-names.js';
 import type { CertificateReport } from './types.js';
 
 export function certificateReport(keystore: StoreContents | undefined, truststore: StoreContents | undefined, crls: readonly CrlSummary[]): CertificateReport {
   const server = (keystore?.keys ?? []).flatMap((k) => {
     const leaf = k.chain[0];
-    return leaf ? [{ alias: k.alias, subject: leaf.subject.replaceAll('\n', ', '), validTo: new Date(leaf.validTo) }] : [];
+    return leaf ? [{ alias: k.alias, subject: subjectOf(leaf), validTo: new Date(leaf.validTo) }] : [];
   });
   let soonestClientCa: CertificateReport['soonestClientCa'];
   for (const t of truststore?.trusted ?? []) {
     const validTo = new Date(t.certificate.validTo);
-    if (!soonestClientCa || validTo < soonestClientCa.validTo) soonestClientCa = { subject: t.certificate.subject.replaceAll('\n', ', '), validTo };
+    if (!soonestClientCa || validTo < soonestClientCa.validTo) soonestClientCa = { subject: subjectOf(t.certificate), validTo };
   }
   let soonestCrl: CertificateReport['soonestCrl'];
   for (const c of crls) {
