@@ -31,3 +31,9 @@ test('an https:// URL whose server accepts and never answers fails once the whol
   // An idle timer started again by the TLS handshake would have taken twice as long.
   assert.ok(elapsed >= timeoutMs - 50 && elapsed < 2 * timeoutMs - 1000, `failed after ${elapsed} ms`);
 });
+
+test('a --url without a scheme is told so, with the URL it meant', () => {
+  assert.throws(() => managementClient({ url: 'localhost:9443/manage' }), (e: GatewayError) =>
+    e.code === 'GW_ERR_USAGE' && e.message === '--url "localhost:9443/manage" has no scheme: write http:// or https:// before it' && e.hint === 'for example --url https://localhost:9443/manage');
+  assert.throws(() => managementClient({ url: 'ftp://localhost/manage' }), (e: GatewayError) => e.message === '--url must be http:// or https://, not ftp://');
+});
