@@ -4,8 +4,9 @@
  * share once its real address is known (after a trusted PROXY header), and only for connections that are admitted,
  * so refused attempts never eat into a well-behaved client's share. A connection over its address's share, answered
  * 503 once the client has sent its request, gives its place in the total back while it waits: one address cannot
- * fill the listener for everyone else with connections it is refused. As many of those as the share are answered
- * from one address at once; more are closed at once.
+ * fill the listener for everyone else with connections it is refused. Those waiting are bounded apart: as many as
+ * the share from one address, and as many as the total from all, so the listener never holds more than twice its
+ * total; beyond either bound a connection over its share is closed at once.
  */
 
 export class ConnectionLimits {
@@ -14,6 +15,7 @@ export class ConnectionLimits {
   readonly #byAddress = new Map<string, number>();
   /** Connections over their address's share, waiting for the 503 they are owed (not in `#open`). */
   readonly #refusing = new Map<string, number>();
+  #refusingInAll = 0;
   #open = 0;
 
   constructor(maximum: number, perAddress: number | undefined) {
@@ -60,18 +62,20 @@ export class ConnectionLimits {
   /**
    * For a connection over `address`'s share (takeShare said `full`): true when it is to be answered, its place in
    * the total given back (release it with releaseRefusal, not releaseConnection); false when as many from that
-   * address are being answered already, and it is to be closed now.
+   * address, or from all, are being answered already, and it is to be closed now.
    */
   takeRefusal(address: string): boolean {
     const held = this.#refusing.get(address) ?? 0;
-    if (held >= (this.#perAddress ?? 0)) return false;
+    if (held >= (this.#perAddress ?? 0) || this.#refusingInAll >= this.#maximum) return false;
     this.#refusing.set(address, held + 1);
+    this.#refusingInAll++;
     this.#open--;
     return true;
   }
 
   releaseRefusal(address: string): void {
     release(this.#refusing, address);
+    this.#refusingInAll--;
   }
 
   /** Gives back a share takeShare counted; only those, or a connection opened before a limit would free another's. */

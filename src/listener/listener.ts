@@ -464,12 +464,13 @@ export class Listener {
     const share = this.#limits.takeShare(address);
     if (share === 'counted') conn.share = address;
     else if (share === 'full') {
-      // A 503 tells the client what happened; the share is not taken, so refusals never crowd out its own.
+      // A 503 tells the client what happened; it takes neither a share nor a place in the total while it waits
+      // (limits.ts), so refusals never crowd out anyone's connections. A tcp:// or ssl:// client cannot be told.
       this.#refuse('limits', 'connection refused', 'tcp.maximum.connections.per.address reached', conn.downstream, {
         code: 'GW_ERR_CONNECTION_LIMIT',
         limit: this.#options.maximumConnectionsPerAddress,
       });
-      if (!this.#limits.takeRefusal(address)) {
+      if (this.#stream || !this.#limits.takeRefusal(address)) {
         conn.socket.destroy();
         return;
       }

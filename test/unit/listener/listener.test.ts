@@ -299,32 +299,61 @@ test('tcp.maximum.connections.per.address: over one address share gets 503; the 
   held.destroy();
 });
 
-test('connections over one address share take no place in tcp.maximum.connections: other addresses still get in', async (t) => {
+/** A TCP connection to the listener from `localAddress` (any 127.0.0.0/8 address is this machine's on Linux). */
+async function openedFrom(port: number, localAddress: string): Promise<Socket> {
+  const s = connect({ port, host: '127.0.0.1', localAddress });
+  s.on('error', () => undefined);
+  await within(once(s, 'connect'), 'the TCP connection');
+  return s;
+}
+
+async function upgradedFrom(port: number, localAddress: string): Promise<Socket> {
+  const s = await openedFrom(port, localAddress);
+  const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString()))), 'the 101');
+  s.write(upgradeRequest('/echo'));
+  assert.match(await reply, /^HTTP\/1\.1 101/);
+  return s;
+}
+
+const otherLoopbacks = { skip: process.platform !== 'linux' ? 'connects from 127.0.0.2 and up, which only Linux routes to itself without setup' : false };
+
+test('connections over one address share take no place in tcp.maximum.connections: other addresses still get in', otherLoopbacks, async (t) => {
   const { port } = await start(t, { maximumConnections: 3, maximumConnectionsPerAddress: 1 });
-  const from = async (localAddress: string): Promise<Socket> => {
-    const s = connect({ port, host: '127.0.0.1', localAddress });
-    s.on('error', () => undefined);
-    await within(once(s, 'connect'), 'the TCP connection');
-    return s;
-  };
-  const upgradedFrom = async (localAddress: string): Promise<Socket> => {
-    const s = await from(localAddress);
-    const reply = within(new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString()))), 'the 101');
-    s.write(upgradeRequest('/echo'));
-    assert.match(await reply, /^HTTP\/1\.1 101/);
-    return s;
-  };
-  const held = await upgradedFrom('127.0.0.1');
+  const held = await upgradedFrom(port, '127.0.0.1');
   // Two more from that address, sending nothing: the first waits for its 503, the second is closed at once.
-  const waiting = await from('127.0.0.1');
-  const closed = await from('127.0.0.1');
+  const waiting = await openedFrom(port, '127.0.0.1');
+  const closed = await openedFrom(port, '127.0.0.1');
   assert.equal(await within(readAll(closed), 'the second connection over the share to be closed'), '');
   // The listener's two other places are there for other addresses.
-  const others = [await upgradedFrom('127.0.0.2'), await upgradedFrom('127.0.0.3')];
+  const others = [await upgradedFrom(port, '127.0.0.2'), await upgradedFrom(port, '127.0.0.3')];
   const answer = within(new Promise<string>((resolve) => waiting.once('data', (d: Buffer) => resolve(d.toString()))), 'the 503');
   waiting.write(upgradeRequest('/echo'));
   assert.match(await answer, /^HTTP\/1\.1 503 Service Unavailable/);
   for (const s of [held, waiting, ...others]) s.destroy();
+});
+
+test('connections waiting for their 503 are as many as tcp.maximum.connections at most, from all addresses together', otherLoopbacks, async (t) => {
+  const { listener, port } = await start(t, { maximumConnections: 2, maximumConnectionsPerAddress: 1 });
+  const count = (n: number) =>
+    within(
+      (async () => {
+        while (listener.connectionCount !== n) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      `the listener to hold ${n} connections`,
+    );
+  // Each address takes its share, leaves a connection over it waiting, and lets its share go again.
+  const waiting: Socket[] = [];
+  for (const address of ['127.0.0.1', '127.0.0.2']) {
+    const held = await upgradedFrom(port, address);
+    waiting.push(await openedFrom(port, address));
+    await count(waiting.length + 1);
+    held.destroy();
+    await count(waiting.length);
+  }
+  // The third address's connection over its share finds two waiting already: it is closed at once.
+  const held = await upgradedFrom(port, '127.0.0.3');
+  assert.equal(await within(readAll(await openedFrom(port, '127.0.0.3')), 'the connection over the share to be closed'), '');
+  for (const s of [held, ...waiting]) s.destroy();
 });
 
 test('a per-address limit set by a reload counts only what it admits: connections from before it free no share', async (t) => {
