@@ -84,8 +84,8 @@ interface LinkedChain {
   /** An OpenSSL verify code when a link is not a real one or the chain does not end in the truststore. */
   readonly error: string | undefined;
   /**
-   * When the chain ends outside the truststore, the code OpenSSL gives such a chain when nothing else is wrong with
-   * it: DEPTH_ZERO_SELF_SIGNED_CERT (the client's certificate is its own issuer), SELF_SIGNED_CERT_IN_CHAIN (a root
+   * When the chain ends outside the truststore and none of its certificates is issued by a CA of the truststore,
+   * the code OpenSSL gives such a chain when nothing else is wrong with it: DEPTH_ZERO_SELF_SIGNED_CERT (the client's certificate is its own issuer), SELF_SIGNED_CERT_IN_CHAIN (a root
    * the client sent), UNABLE_TO_VERIFY_LEAF_SIGNATURE (the client's certificate alone, its issuer unknown) or
    * UNABLE_TO_GET_ISSUER_CERT_LOCALLY (the issuer of a CA it sent unknown).
    */
@@ -116,6 +116,7 @@ function linkedChain(socket: TLSSocket, trust: TrustState | undefined, loops = t
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   if (cert?.raw === undefined) return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
   let child = x509(cert.raw);
+  const walked = child === undefined ? [] : [child];
   const ders: Buffer[] = [];
   const seen = new Set<string>();
   while (ders.length < MAX_CHAIN) {
@@ -131,18 +132,24 @@ function linkedChain(socket: TLSSocket, trust: TrustState | undefined, loops = t
     ders.push(certificates.lookup(issuer.raw)?.der ?? issuer.raw);
     cert = issuer;
     child = signer;
+    walked.push(signer);
   }
   if (trust !== undefined && !trust.anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) {
+    // OpenSSL looks for issuers in the truststore first, Node among the client's certificates first: where any
+    // certificate of the chain is issued by a CA of the truststore, OpenSSL's chain may have reached it after all.
+    const reaches = walked.some((c) => trust.anchors.some((a) => c.checkIssued(a) && c.verify(a.publicKey)));
     const alone = ders.length === 0;
     const parts = certificateParts(cert.raw);
-    const untrusted = parts !== undefined && selfIssued(parts)
-      ? alone
-        ? 'DEPTH_ZERO_SELF_SIGNED_CERT'
-        : 'SELF_SIGNED_CERT_IN_CHAIN'
-      : alone
-        ? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
-        : 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
-    return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', untrusted };
+    const untrusted = reaches
+      ? undefined
+      : parts !== undefined && selfIssued(parts)
+        ? alone
+          ? 'DEPTH_ZERO_SELF_SIGNED_CERT'
+          : 'SELF_SIGNED_CERT_IN_CHAIN'
+        : alone
+          ? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
+          : 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
+    return { ders: [], error: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', ...(untrusted !== undefined ? { untrusted } : {}) };
   }
   return { ders, error: undefined };
 }
@@ -242,7 +249,8 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
     chain = linked.ders;
     // With ssl.crl, OpenSSL goes on to the CRLs of a chain it could not trust, and what it reports last is the CRL it
     // lacks: the client is told first that its chain reaches no CA of the truststore, as it would be without CRLs.
-    if (error !== undefined && CRL_ERRORS.has(error) && linked.untrusted !== undefined) error = linked.untrusted;
+    // A resumed session holds none of the client's CA certificates, so its chain says nothing either way.
+    if (error !== undefined && CRL_ERRORS.has(error) && linked.untrusted !== undefined && !socket.isSessionReused()) error = linked.untrusted;
   }
   return {
     presented: true,

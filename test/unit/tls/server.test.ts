@@ -12,7 +12,7 @@ import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, serverTlsSettings, trustStore } from '../../helpers/tls.js';
-import { keys, make, type Made } from '../../helpers/ca-chain.js';
+import { keyPem, keys, make, type Made } from '../../helpers/ca-chain.js';
 
 function serverCert(...names: string[]): Issued {
   return issue({ subject: { CN: names[0] as string, O: 'Acme' }, sans: names.map((n) => `DNS:${n}`), issuer: testPki().ca, usage: 'server' });
@@ -232,7 +232,7 @@ test('bad protocols and ciphers surface as their own codes', () => {
 });
 
 /** Loads `crls` through a temporary directory, as ssl.crl would, checked against `anchors`. */
-function loadedCrls(crls: readonly TestCrl[], anchors: readonly Issued[]): LoadedCrls {
+function loadedCrls(crls: readonly TestCrl[], anchors: readonly Pick<Issued, 'x509'>[]): LoadedCrls {
   const dir = mkdtempSync(join(tmpdir(), 'gw-server-crl-'));
   try {
     crls.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
@@ -306,6 +306,20 @@ test('ssl.crl: a client whose chain reaches no CA of the truststore is told so, 
     assert.equal(await judged(false, client, chain), code);
     assert.equal(await judged(true, client, chain), code);
   }
+});
+
+test('ssl.crl: a trusted client that sends a cross-signed copy of its root is still told of the CRL its CA lacks', async () => {
+  // Node links the client's copy before the truststore's root, and finds no root above it; OpenSSL took the root.
+  const kRoot = keys();
+  const root = make({ cn: 'Root', keys: kRoot });
+  const cross = make({ cn: 'Root', keys: kRoot, issuer: make({ cn: 'Old Root', keys: keys() }) });
+  const devices = make({ cn: 'Devices CA', keys: keys(), issuer: root });
+  const leaf = make({ cn: 'device-11', keys: keys(), issuer: devices, ca: false });
+  const asIssued = (m: Made) => ({ x509: m.x509, keyObject: m.keys.privateKey });
+  const anchors = [asIssued(root)];
+  const prepared = prepareServerTls(settings({ truststore: trustStore(...anchors), verifyClient: 'required', crl: loadedCrls([makeCrl(asIssued(root))], anchors) }));
+  const result = await handshake(prepared.options, { ca: [testPki().ca.cert], servername: 'localhost', key: keyPem(leaf), cert: [leaf, devices, cross].map((c) => c.x509.toString()).join('') }, (s) => identify(s, prepared.trust));
+  assert.equal(result.server?.error, 'UNABLE_TO_GET_CRL');
 });
 
 test('ssl.crl checks the whole chain: an intermediate CA needs a CRL and can itself be revoked', async () => {
