@@ -29,15 +29,12 @@ interface Node {
   readonly subjectKeyId: Buffer | undefined;
 }
 
-/**
- * A name as compared here (see above); undefined when a value did not read as text (x509-names.ts reads such a value
- * as empty, as it does an empty one), so the name may be any.
- */
+/** A name as compared here (see above); undefined when a value did not read as text, so the name may be any. */
 function canonical(rdns: readonly Rdn[]): string | undefined {
   const attributes: string[] = [];
   for (const rdn of rdns) {
-    for (const { type, value } of rdn) {
-      if (value === '') return undefined;
+    for (const { type, value, unread } of rdn) {
+      if (unread === true) return undefined;
       attributes.push(JSON.stringify([type, value.replace(/[ \t\n\v\f\r]+/g, ' ').trim().toLowerCase()]));
     }
   }

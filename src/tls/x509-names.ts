@@ -14,6 +14,8 @@ export interface NameAttribute {
   /** Java's keyword for the attribute type (`CN`, `OU`, `EMAILADDRESS`…), or the dotted OID when it has none. */
   readonly type: string;
   readonly value: string;
+  /** Set when the value is not a string this reader decodes (BER's constructed form, say): `value` is then empty. */
+  readonly unread?: true;
 }
 
 /** One relative distinguished name: usually one attribute, several for multi-valued RDNs (`CN=a+UID=b`). */
@@ -94,7 +96,8 @@ export function readName(name: Asn1 | undefined): Rdn[] {
       const [oidNode, valueNode] = children(atv);
       const oid = oidNode ? forge.asn1.derToOid(bytesOf(oidNode)) : '';
       const value = valueNode ? decodeString(valueNode) : '';
-      return { type: ATTRIBUTE_KEYWORDS[oid] ?? oid, value };
+      const type = ATTRIBUTE_KEYWORDS[oid] ?? oid;
+      return valueNode === undefined || Array.isArray(valueNode.value) ? { type, value, unread: true as const } : { type, value };
     }),
   );
 }

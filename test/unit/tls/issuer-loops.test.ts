@@ -63,6 +63,13 @@ test('names OpenSSL takes for the same: a multi-valued RDN in another order, an 
   assert.equal(looped(nameDer([[[CN, 'G3'], [O, 'Acme']]])), false);
 });
 
+test('an empty value is a value like any other, not a name that may be any', () => {
+  const OU = '2.5.4.11';
+  const root = make({ cn: 'R', keys: keys(), keyIds: false });
+  const sibling = (cn: string) => make({ cn, keys: keys(), issuer: root, keyIds: false, subjectName: nameDer([[[CN, cn]], [[OU, '']]]) });
+  assert.equal(hasIssuerLoop([root.x509, sibling('I1').x509, sibling('I2').x509]), false);
+});
+
 test('key identifiers that differ rule a certificate out, as they do for OpenSSL', () => {
   const k1 = keys();
   const k2 = keys();
