@@ -332,6 +332,9 @@ function timedOut(target: WebSocketTarget, phase: Phase, ms: number): GatewayErr
   }
 }
 
+/** Node's HTTP parser's codes for an answer that does not begin as HTTP does. */
+const NOT_HTTP = new Set(['HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION', 'HPE_INVALID_STATUS']);
+
 function failure(target: WebSocketTarget, e: unknown, phase: Phase, unoffered: string | undefined, offered: readonly string[]): GatewayError {
   const code = errorCode(e);
   const detail = e instanceof Error ? e.message : String(e);
@@ -349,9 +352,10 @@ function failure(target: WebSocketTarget, e: unknown, phase: Phase, unoffered: s
       return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e });
     }
     case 'awaiting answer':
-      // Node's HTTP parser names what it could not read (HPE_INVALID_CONSTANT, …): the backend answered, not in HTTP.
-      if (code?.startsWith('HPE_') === true) {
-        return new GatewayError('GW_ERR_UPSTREAM_HANDSHAKE', `${target.uri} did not answer the upgrade in HTTP (${code}: ${detail}): is it a WebSocket server on that port?`, { cause: e });
+      // Node's HTTP parser could not read even a status line: what answered is no HTTP server. Still a failed
+      // connect, as before (the backend's recovery counts it), with the parser's code explained.
+      if (code !== undefined && NOT_HTTP.has(code)) {
+        return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed before the upgrade was answered: the answer is not HTTP (${code}): is a WebSocket server listening on that port?`, { cause: e });
       }
       return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed before the upgrade was answered: ${code ?? detail}`, { cause: e });
     case 'tcp':
