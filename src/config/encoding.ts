@@ -26,7 +26,20 @@ export function decodeConfigText(bytes: Buffer): DecodedText {
   return strict(declared ?? 'utf-8', bytes, declared !== undefined);
 }
 
+/**
+ * Labels read here as Java reads them: the web's TextDecoder takes ISO-8859-1 and US-ASCII for windows-1252, which
+ * reads bytes 0x80–0x9F as other characters, and a non-ASCII byte of a US-ASCII file without complaint.
+ */
+const LATIN1 = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'l1', 'cp819', 'ibm819']);
+const ASCII = new Set(['us-ascii', 'ascii', 'iso646-us']);
+
 function strict(encoding: string, bytes: Buffer, declared = false): DecodedText {
+  const label = encoding.toLowerCase();
+  if (LATIN1.has(label)) return { ok: true, text: bytes.toString('latin1') };
+  if (ASCII.has(label)) {
+    if (!bytes.some((b) => b > 0x7f)) return { ok: true, text: bytes.toString('latin1') };
+    return { ok: false, message: `the configuration file is not text in the encoding its XML declaration names (${encoding}): it holds bytes beyond ASCII`, hint: 'save it as UTF-8 with encoding="UTF-8", or declare the encoding it is in' };
+  }
   let decoder: TextDecoder;
   try {
     decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });

@@ -21,8 +21,11 @@ test('UTF-8 with or without its byte order mark, and UTF-16 either way round, wi
 });
 
 test('the encoding an XML declaration names', () => {
-  const latin1 = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<name>café</name>';
+  const latin1 = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<name>café \u0085</name>';
+  // ISO-8859-1 as Java reads it: 0x85 is U+0085, where the web's windows-1252 would read an ellipsis.
   assert.equal(text(Buffer.from(latin1, 'latin1')), latin1);
+  const ascii = decodeConfigText(Buffer.from('<?xml version="1.0" encoding="US-ASCII"?>\n<name>café</name>'));
+  assert.equal(ascii.ok ? '' : ascii.message, 'the configuration file is not text in the encoding its XML declaration names (US-ASCII): it holds bytes beyond ASCII');
   const refused = decodeConfigText(Buffer.from('<?xml version="1.0" encoding="x-no-such"?><a/>'));
   assert.deepEqual(refused, { ok: false, message: 'the configuration file declares encoding="x-no-such", which this gateway cannot read', hint: 'save it as UTF-8 (and declare encoding="UTF-8")' });
 });
