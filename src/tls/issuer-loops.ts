@@ -41,18 +41,26 @@ function canonical(rdns: readonly Rdn[]): string | undefined {
   return attributes.sort().join();
 }
 
+/**
+ * The certificate's subject and issuer as compared here: equal wherever OpenSSL's names are equal (and sometimes
+ * where they are not); undefined where a name cannot be read, and may be any.
+ */
+export function comparableNames(cert: X509Certificate): { readonly subject: string | undefined; readonly issuer: string | undefined } {
+  try {
+    const names = readCertificateNames(cert.raw);
+    return { subject: canonical(names.subject), issuer: canonical(names.issuer) };
+  } catch {
+    return { subject: undefined, issuer: undefined };
+  }
+}
+
 function nodeOf(cert: X509Certificate): Node {
   const parts = certificateParts(cert.raw);
-  const keyIds = {
+  return {
+    ...comparableNames(cert),
     authorityKeyId: parts !== undefined && parts.authorityKeyId !== 'complex' ? parts.authorityKeyId : undefined,
     subjectKeyId: parts?.subjectKeyId,
   };
-  try {
-    const names = readCertificateNames(cert.raw);
-    return { subject: canonical(names.subject), issuer: canonical(names.issuer), ...keyIds };
-  } catch {
-    return { subject: undefined, issuer: undefined, ...keyIds };
-  }
 }
 
 /** Whether OpenSSL's issuer lookup may take `candidate` for the issuer of `cert`. */

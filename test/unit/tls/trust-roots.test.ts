@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unrootedWarnings } from '../../../src/tls/trust-roots.js';
-import { keys, make, type Made } from '../../helpers/ca-chain.js';
+import { keys, make, nameDer, type Made } from '../../helpers/ca-chain.js';
 import { trustStore as storeOf } from '../../helpers/tls.js';
 
 /** A truststore of certificates only (the helper's key beside each is never used). */
@@ -38,4 +38,23 @@ test('cross-signed CAs are rooted through either root, and a loop without roots 
   assert.deepEqual(unrootedWarnings('t', trustStore(g1cross, g2cross, g1)), []);
   assert.deepEqual(unrootedWarnings('t', trustStore(g2cross, g1cross, g2)), []);
   assert.equal(unrootedWarnings('t', trustStore(g1cross, g2cross)).length, 2);
+});
+
+test('an issuer named as OpenSSL matches names (another case, string type or order) is found', () => {
+  const CN = '2.5.4.3';
+  const O = '2.5.4.10';
+  const kRoot = keys();
+  const acme = make({ cn: 'Acme Root', keys: kRoot, subjectName: nameDer([[[CN, 'Acme Root'], [O, 'Acme']]]), issuerName: nameDer([[[CN, 'Acme Root'], [O, 'Acme']]]) });
+  const below = make({ cn: 'Devices CA', keys: keys(), issuer: acme, issuerName: nameDer([[[O, 'ACME', 0x0c], [CN, 'acme  root', 0x0c]]]) });
+  assert.equal(below.x509.checkIssued(acme.x509), true);
+  assert.deepEqual(unrootedWarnings('t', trustStore(acme, below)), []);
+});
+
+test("a root's copy cross-signed by a CA the truststore lacks is warned about, whichever comes first", () => {
+  const kRoot = keys();
+  const rootCa = make({ cn: 'Root', keys: kRoot });
+  const copy = make({ cn: 'Root', keys: kRoot, issuer: make({ cn: 'Old Root', keys: keys() }) });
+  const warning = 'truststore "t" certificate "trusted-1" (CN=Root) is a copy of the CA "trusted-0" issued by a CA that is not in the truststore: OpenSSL may take it for the issuer of that CA\'s certificates, and then refuse them (UNABLE_TO_GET_ISSUER_CERT); remove it';
+  assert.deepEqual(unrootedWarnings('t', trustStore(rootCa, copy)), [warning]);
+  assert.deepEqual(unrootedWarnings('t', trustStore(copy, rootCa)), [warning.replace('"trusted-1"', '"trusted-0"').replace('CA "trusted-0"', 'CA "trusted-1"')]);
 });
