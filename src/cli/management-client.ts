@@ -40,17 +40,17 @@ function baseUrl(raw: string | undefined): URL {
       hint: 'for example --url https://localhost:9443/manage',
     });
   }
-  // `localhost:9443/manage` parses as a URL of scheme "localhost:": a URL without a scheme is told so.
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(text)) {
-    throw new GatewayError('GW_ERR_USAGE', `--url "${text}" has no scheme: write http:// or https:// before it`, { hint: `for example --url https://${text.replace(/^\/+/, '')}` });
-  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new GatewayError('GW_ERR_USAGE', `--url "${text}" is not a URL`, { hint: 'for example --url https://localhost:9443/manage' });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new GatewayError('GW_ERR_USAGE', `--url must be http:// or https://, not ${url.protocol}//`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    // `localhost:9443/manage` parses as a URL of scheme "localhost:".
+    if (!text.includes('://')) throw new GatewayError('GW_ERR_USAGE', `--url "${text}" has no scheme: write http:// or https:// before it`, { hint: `for example --url https://${text}` });
+    throw new GatewayError('GW_ERR_USAGE', `--url must be http:// or https://, not ${url.protocol}//`);
+  }
   return url;
 }
 

@@ -2,6 +2,7 @@
  * What `start`, `check` and `connect` share: read the config, then prepare the gateway (stores, TLS contexts,
  * services, listeners) without binding. Every problem found on the way is returned, in file order.
  */
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/index.js';
 import type { Diagnostic, GatewayConfig, LoadConfigResult, PartialConfig } from '../config/types.js';
@@ -65,7 +66,7 @@ export function readConfiguration(configPath: string | undefined, defines: Recor
     }
   }
   const result = loadConfig(displayPath(file), { defines });
-  if (result.ok || !result.diagnostics.some((d) => d.code === 'GW_ERR_FILE_READ' && d.message.endsWith(': no such file'))) return result;
+  if (result.ok || existsSync(file) || !result.diagnostics.some((d) => d.code === 'GW_ERR_FILE_READ')) return result;
   const hint = reload
     ? 'it was read when the gateway started: it has been moved or removed since, and the configuration in force stays until it is back'
     : configPath === undefined

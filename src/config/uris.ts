@@ -66,8 +66,11 @@ function uriError(message: string, hint?: string): GatewayError {
   return new GatewayError('GW_ERR_CONFIG_URI', message, { hint });
 }
 
+/** `ws://`, `tcp://`…: a URI's scheme and the `//` of its authority. */
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+
 function parseUrl(text: string, what: string): URL {
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(text)) throw uriError(`Invalid ${what} URI "${text}": expected scheme://host:port/path`);
+  if (!SCHEME.test(text)) throw uriError(`Invalid ${what} URI "${text}": expected scheme://host:port/path`);
   try {
     return new URL(text);
   } catch (e) {
@@ -78,9 +81,10 @@ function parseUrl(text: string, what: string): URL {
 
 /** What the URL parser refused, where the authority says: its port, else its host. */
 function whyInvalid(text: string): string | undefined {
-  const authority = text.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '').split(/[/?#]/)[0] ?? '';
+  const whole = text.replace(SCHEME, '').split(/[/?#]/)[0] ?? '';
+  const authority = whole.slice(whole.lastIndexOf('@') + 1);
   if (authority.startsWith('[') && !authority.includes(']')) return 'the IPv6 address has no closing "]"';
-  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?/.exec(text);
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority);
   if (m === null) return undefined;
   const [, host = '', port] = m;
   if (port !== undefined && port !== '') {

@@ -69,7 +69,7 @@ export function loadStoreFile(args: {
   } catch (e) {
     if (isGatewayError(e) && e.code === 'GW_ERR_STORE_PASSWORD' && args.password === undefined && args.passwordFile !== undefined) {
       // The store is right and the file is wrong more often than not: say which file the password came from.
-      throw withHint(e, `the password is the first line of ${args.passwordFile}${password === '' ? ', which is empty: write the password on it' : spaceHint(bytes, args, password)}`);
+      throw withHint(e, `the password is the first line of ${args.passwordFile}${password === '' ? ', which is empty: write the password on the file\'s first line' : spaceHint(bytes, args, password)}`);
     }
     if (password !== undefined || args.role === 'store' || !isGatewayError(e)) throw e;
     // Kaazing's docs make stores with `keytool -importcert` and show no password file: on Java 9 and later that

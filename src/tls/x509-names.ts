@@ -212,12 +212,12 @@ export function dnAttributes(rdns: readonly Rdn[]): Record<string, string[]> {
   return out;
 }
 
-/** The subject as Java prints a DN (as warnings name certificates), else as OpenSSL renders it. */
+/** The subject as Java prints a DN (as warnings name certificates), else OpenSSL's rendering in the same order. */
 export function subjectOf(cert: X509Certificate): string {
   try {
     return formatDn(readCertificateNames(cert.raw).subject);
   } catch {
-    return cert.subject.replaceAll('\n', ', ');
+    return cert.subject.split('\n').filter(Boolean).reverse().join(', ');
   }
 }
 

@@ -42,6 +42,8 @@ test('a URI the URL parser refuses says what is wrong with its port or host', ()
   assert.equal(message(() => parseAcceptUri('ws://localhost:8x/echo')), 'Invalid accept URI "ws://localhost:8x/echo": the port "8x" is not a number');
   assert.equal(message(() => parseAcceptUri('ws://exa mple:80/')), 'Invalid accept URI "ws://exa mple:80/": "exa mple" is not a valid host name or address');
   assert.equal(message(() => parseConnectUri('tcp://[::1:80')), 'Invalid connect URI "tcp://[::1:80": the IPv6 address has no closing "]"');
+  assert.equal(message(() => parseAcceptUri('ws://u:p@h:99999/')), 'Invalid accept URI "ws://u:p@h:99999/": the port 99999 is out of range (0 to 65535)');
+  assert.equal(message(() => parseAcceptUri('ws://[::1]:70000/')), 'Invalid accept URI "ws://[::1]:70000/": the port 70000 is out of range (0 to 65535)');
 });
 
 test('connect URIs: tcp and ssl with a required port; ws and wss with a path; nothing else', () => {

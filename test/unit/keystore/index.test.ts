@@ -79,7 +79,7 @@ test('an empty password file, or one whose first line is empty, says so', () => 
     const file = join(dir, name);
     writeFileSync(file, text);
     assert.throws(() => loadStoreFile({ file: storePath('keystore.jks'), passwordFile: file, role: 'keystore' }), (e: GatewayError) =>
-      e.code === 'GW_ERR_STORE_PASSWORD' && e.hint === `the password is the first line of ${file}, which is empty: write the password on it`);
+      e.code === 'GW_ERR_STORE_PASSWORD' && e.hint === `the password is the first line of ${file}, which is empty: write the password on the file's first line`);
   }
 });
 

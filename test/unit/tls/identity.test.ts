@@ -376,15 +376,12 @@ for (const [what, cross] of [
     assert.equal(trust.issuers.loops, true);
     const result = await handshake(options, { ca: [ca.cert], servername: 'localhost', key: keyPem(leaf), cert: leaf.x509.toString() }, (s) => ({
       authorized: s.authorized,
-      openssl: String(s.authorizationError),
       id: identify(s, trust),
     }));
     // OpenSSL, which keeps track of where it has been, refuses this one; Node's linking, asked for the chain of the
     // refusal, went round the loop until the process ran out of memory.
     assert.equal(result.server?.authorized, false);
     assert.equal(result.server.id.verified, false);
-    // OpenSSL's own reason (which one depends on the CAs), not the guard's.
-    assert.equal(result.server.id.error, result.server.openssl);
     assert.deepEqual(result.server.id.chainDer, []);
   });
 }
