@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../../src/config/index.js';
+import type { GatewayConfig } from '../../../src/config/types.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { displayPath } from '../../../src/cli/paths.js';
 import { prepare } from '../../../src/cli/prepare.js';
@@ -18,19 +19,25 @@ const NS = 'http://xmlns.kaazing.org/2016/06/gateway';
 const echo = (path: string): string =>
   `<gateway-config xmlns="${NS}"><service><name>echo</name><accept>ws://127.0.0.1:0${path}</accept><type>echo</type></service></gateway-config>\n`;
 
-test('a file changed while a reload is being made is reloaded again once it is done', async (t) => {
+/** A configuration file of one echo service at ws://127.0.0.1:0/a, removed after the test, and what it reads as. */
+function echoFile(t: TestContext): { file: string; config: GatewayConfig } {
   const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'gateway-config.xml');
   writeFileSync(file, echo('/a'));
   const loaded = loadConfig(file, {});
   assert.ok(loaded.ok);
+  return { file, config: loaded.config };
+}
+
+test('a file changed while a reload is being made is reloaded again once it is done', async (t) => {
+  const { file, config } = echoFile(t);
   const swapped: string[] = [];
   let secondDone: () => void = () => undefined;
   const second = new Promise<void>((resolve) => (secondDone = resolve));
   // Only what the Reloader uses of a running gateway.
   const gateway = {
-    config: loaded.config,
+    config,
     reload: async (next: Gateway) => {
       swapped.push(next.config.services[0]?.accepts[0]?.path ?? '?');
       // Saved again while this reload is under way, as an editor's second write may be.
@@ -48,15 +55,10 @@ test('a file changed while a reload is being made is reloaded again once it is d
 });
 
 test('a configuration file gone since start fails the reload saying so, not asking for -c', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-reload-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'gateway-config.xml');
-  writeFileSync(file, echo('/a'));
-  const loaded = loadConfig(file, {});
-  assert.ok(loaded.ok);
+  const { file, config } = echoFile(t);
   const failures: string[] = [];
   // Only what the Reloader uses of a running gateway.
-  const gateway = { config: loaded.config, reload: async () => [], reloadFailed: () => failures.push('failed') } as unknown as Gateway;
+  const gateway = { config, reload: async () => [], reloadFailed: () => failures.push('failed') } as unknown as Gateway;
   rmSync(file);
   const logs = memoryLog();
   const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
