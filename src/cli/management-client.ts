@@ -40,15 +40,17 @@ function baseUrl(raw: string | undefined): URL {
       hint: 'for example --url https://localhost:9443/manage',
     });
   }
+  // `localhost:9443/manage` parses as a URL of scheme "localhost:", and `127.0.0.1:9443` not at all.
+  const noScheme = (): GatewayError => new GatewayError('GW_ERR_USAGE', `--url "${text}" has no scheme: write http:// or https:// before it`, { hint: `for example --url https://${text}` });
   let url: URL;
   try {
     url = new URL(text);
   } catch {
+    if (!text.includes('://')) throw noScheme();
     throw new GatewayError('GW_ERR_USAGE', `--url "${text}" is not a URL`, { hint: 'for example --url https://localhost:9443/manage' });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    // `localhost:9443/manage` parses as a URL of scheme "localhost:".
-    if (!text.includes('://')) throw new GatewayError('GW_ERR_USAGE', `--url "${text}" has no scheme: write http:// or https:// before it`, { hint: `for example --url https://${text}` });
+    if (!text.includes('://')) throw noScheme();
     throw new GatewayError('GW_ERR_USAGE', `--url must be http:// or https://, not ${url.protocol}//`);
   }
   return url;

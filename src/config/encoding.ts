@@ -30,8 +30,8 @@ export function decodeConfigText(bytes: Buffer): DecodedText {
  * Labels read here as Java reads them: the web's TextDecoder takes ISO-8859-1 and US-ASCII for windows-1252, which
  * reads bytes 0x80–0x9F as other characters, and a non-ASCII byte of a US-ASCII file without complaint.
  */
-const LATIN1 = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'l1', 'cp819', 'ibm819']);
-const ASCII = new Set(['us-ascii', 'ascii', 'iso646-us']);
+const LATIN1 = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'iso_8859-1:1987', 'iso8859_1', 'iso-ir-100', 'csisolatin1', 'latin1', 'l1', 'cp819', 'ibm819', 'ibm-819']);
+const ASCII = new Set(['us-ascii', 'ascii', 'iso646-us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'iso-ir-6', 'iso_646.irv:1991', 'cp367', 'ibm367', 'csascii', 'us', 'default']);
 
 function strict(encoding: string, bytes: Buffer, declared = false): DecodedText {
   const label = encoding.toLowerCase();

@@ -249,8 +249,10 @@ export function identify(socket: TLSSocket, trust?: TrustState): ClientIdentity 
     chain = linked.ders;
     // With ssl.crl, OpenSSL goes on to the CRLs of a chain it could not trust, and what it reports last is the CRL it
     // lacks: the client is told first that its chain reaches no CA of the truststore, as it would be without CRLs.
-    // A resumed session holds none of the client's CA certificates, so its chain says nothing either way.
-    if (error !== undefined && CRL_ERRORS.has(error) && linked.untrusted !== undefined && !socket.isSessionReused()) error = linked.untrusted;
+    // A resumed session holds none of the client's CA certificates, so its chain says nothing either way, unless the
+    // client's certificate is its own issuer.
+    const decided = !socket.isSessionReused() || linked.untrusted === 'DEPTH_ZERO_SELF_SIGNED_CERT';
+    if (error !== undefined && CRL_ERRORS.has(error) && linked.untrusted !== undefined && decided) error = linked.untrusted;
   }
   return {
     presented: true,

@@ -36,6 +36,9 @@ test('a --url without a scheme is told so, with the URL it meant', () => {
   assert.throws(() => managementClient({ url: 'localhost:9443/manage' }), (e: GatewayError) =>
     e.code === 'GW_ERR_USAGE' && e.message === '--url "localhost:9443/manage" has no scheme: write http:// or https:// before it' && e.hint === 'for example --url https://localhost:9443/manage');
   assert.throws(() => managementClient({ url: 'ftp://localhost/manage' }), (e: GatewayError) => e.message === '--url must be http:// or https://, not ftp://');
+  for (const url of ['127.0.0.1:9443/manage', '[::1]:9443/manage']) {
+    assert.throws(() => managementClient({ url }), (e: GatewayError) => e.message === `--url "${url}" has no scheme: write http:// or https:// before it`);
+  }
   // The URL parser's own reading of a scheme without its slashes is kept.
   assert.equal(managementClient({ url: 'http:localhost:9443/manage' }).url.href, 'http://localhost:9443/manage');
 });

@@ -26,6 +26,9 @@ test('the encoding an XML declaration names', () => {
   assert.equal(text(Buffer.from(latin1, 'latin1')), latin1);
   const ascii = decodeConfigText(Buffer.from('<?xml version="1.0" encoding="US-ASCII"?>\n<name>café</name>'));
   assert.equal(ascii.ok ? '' : ascii.message, 'the configuration file is not text in the encoding its XML declaration names (US-ASCII): it holds bytes beyond ASCII');
+  // Java's other names for the two.
+  assert.equal(decodeConfigText(Buffer.from('<?xml version="1.0" encoding="ANSI_X3.4-1968"?><a>é</a>')).ok, false);
+  assert.equal(text(Buffer.from('<?xml version="1.0" encoding="ISO-IR-100"?><a>\u0085</a>', 'latin1')), '<?xml version="1.0" encoding="ISO-IR-100"?><a>\u0085</a>');
   const refused = decodeConfigText(Buffer.from('<?xml version="1.0" encoding="x-no-such"?><a/>'));
   assert.deepEqual(refused, { ok: false, message: 'the configuration file declares encoding="x-no-such", which this gateway cannot read', hint: 'save it as UTF-8 (and declare encoding="UTF-8")' });
 });

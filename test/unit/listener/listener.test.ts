@@ -318,7 +318,8 @@ async function upgradedFrom(port: number, localAddress: string): Promise<Socket>
 const otherLoopbacks = { skip: process.platform !== 'linux' ? 'connects from 127.0.0.2 and up, which only Linux routes to itself without setup' : false };
 
 test('connections over one address share take no place in tcp.maximum.connections: other addresses still get in', otherLoopbacks, async (t) => {
-  const { port } = await start(t, { maximumConnections: 3, maximumConnectionsPerAddress: 1 });
+  // A handshake deadline past the tests' own: a connection is closed at once, not when its deadline expires.
+  const { port } = await start(t, { maximumConnections: 3, maximumConnectionsPerAddress: 1, handshakeTimeoutMs: 60_000 });
   const held = await upgradedFrom(port, '127.0.0.1');
   // Two more from that address, sending nothing: the first waits for its 503, the second is closed at once.
   const waiting = await openedFrom(port, '127.0.0.1');
@@ -333,7 +334,7 @@ test('connections over one address share take no place in tcp.maximum.connection
 });
 
 test('connections waiting for their 503 are as many as tcp.maximum.connections at most, from all addresses together', otherLoopbacks, async (t) => {
-  const { listener, port } = await start(t, { maximumConnections: 2, maximumConnectionsPerAddress: 1 });
+  const { listener, port } = await start(t, { maximumConnections: 2, maximumConnectionsPerAddress: 1, handshakeTimeoutMs: 60_000 });
   const count = (n: number) =>
     within(
       (async () => {

@@ -311,3 +311,14 @@ test("a device's first resumption under the trust it was verified under is judge
   assert.deepEqual(second.server.identity.chainDer, [intermediate.x509.raw, ca.x509.raw]);
   assert.equal(linked, 1, 'the resumption did not link it again');
 });
+
+test('ssl.crl: a self-signed client is told so when it resumes as well, not of a CRL', async (t) => {
+  const { ca } = testPki();
+  const self = issue({ subject: { CN: 'device-12' }, usage: 'client' });
+  const r = await rig(t, { prepared: required({ verifyClient: 'optional', crl: crls(makeCrl(ca)) }), verifyClient: 'optional' });
+  const first = await served(r, self);
+  assert.equal(first.server.identity.error, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  const again = await served(r, self, { session: first.client.session });
+  assert.equal(again.server.reused, true);
+  assert.equal(again.server.identity.error, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+});
