@@ -18,6 +18,7 @@ const within = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadlin
 const PLAIN = 'ws://127.0.0.2:0/echo';
 const SECURE = 'wss://127.0.0.1:0/echo';
 const LIMITED = 'ws://127.0.0.3:0/limited';
+const LIMITED_TLS = 'ssl://localhost:0';
 
 
 /** Milliseconds from now until the peer closes `socket`, and what it sent before. */
@@ -63,6 +64,12 @@ describe('deadlines and limits at the edge', () => {
       <tcp.maximum.connections>3</tcp.maximum.connections>
       <tcp.maximum.connections.per.address>2</tcp.maximum.connections.per.address>
     </accept-options>
+  </service>
+  <service>
+    <name>limited-tls</name>
+    <accept>${LIMITED_TLS}</accept>
+    <type>echo</type>
+    <accept-options><tcp.maximum.connections.per.address>1</tcp.maximum.connections.per.address></accept-options>
   </service>
   ${PEM_SECURITY}`),
     );
@@ -113,5 +120,20 @@ describe('deadlines and limits at the edge', () => {
     third.write('GET /limited HTTP/1.1\r\nHost: 127.0.0.3\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     assert.match((await reply).text, /^HTTP\/1\.1 503 /);
     for (const s of [...held, other]) s.destroy();
+  });
+
+  test('on ssl://, a connection over its address share is closed before its TLS handshake, which could tell it nothing', async () => {
+    const port = gw.port(LIMITED_TLS);
+    const client = (): tls.TLSSocket => tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' });
+    const held = client();
+    await within(once(held, 'secureConnect'), "the first client's handshake");
+    const over = client();
+    let secured = false;
+    over.once('secureConnect', () => (secured = true));
+    // A reset: `once` would reject on the error before the close.
+    over.on('error', () => undefined);
+    await within(new Promise((resolve) => over.once('close', resolve)), 'the second client to be closed');
+    assert.equal(secured, false);
+    held.destroy();
   });
 });
