@@ -78,6 +78,18 @@ export function make(o: MakeOptions): Made {
 }
 
 
+/**
+ * Two roots, G1 and G2, and each one's key certified by the other as well (`cross` shapes those two certificates).
+ * TEST FIXTURES ONLY.
+ */
+export function crossSigned(cross: Partial<MakeOptions> = {}) {
+  const k1 = keys();
+  const k2 = keys();
+  const g1 = make({ cn: 'G1', keys: k1 });
+  const g2 = make({ cn: 'G2', keys: k2 });
+  return { k1, k2, g1, g2, g1cross: make({ cn: 'G1', keys: k1, issuer: g2, ...cross }), g2cross: make({ cn: 'G2', keys: k2, issuer: g1, ...cross }) };
+}
+
 /** DER of an X.501 Name written as given: each RDN a list of [OID, value, tag] (0x13 PrintableString, 0x0c UTF8String; 0x2c, BER's constructed UTF8String, holds the value as one piece). */
 export function nameDer(rdns: readonly (readonly (readonly [string, string, number?])[])[]): Buffer {
   const value = (text: string, tag = 0x13): Buffer => (tag === 0x2c ? rawTlv(0x2c, rawTlv(0x04, Buffer.from(text, 'utf8'))) : rawTlv(tag, Buffer.from(text, 'utf8')));

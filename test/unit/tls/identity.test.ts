@@ -9,7 +9,7 @@ import { buildServerTls, type VerifyClient } from '../../../src/tls/server.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
 import { handshake, keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
-import { keyPem, keys, make } from '../../helpers/ca-chain.js';
+import { crossSigned, keyPem, keys, make } from '../../helpers/ca-chain.js';
 
 /** The server side of these tests: testPki()'s server certificate, `truststore`, clients judged under `verifyClient`. */
 function serverOptions(truststore: Parameters<typeof buildServerTls>[0]['truststore'], verifyClient: VerifyClient = 'required'): ReturnType<typeof buildServerTls> {
@@ -364,11 +364,8 @@ for (const [what, cross] of [
 ] as const) {
   test(`a truststore of ${what}: a client is judged without Node linking its chain round the loop`, async () => {
     const { ca } = testPki();
-    const k1 = keys();
-    const k2 = keys();
-    const g1 = make({ cn: 'Loop G1', keys: k1 });
-    const g2 = make({ cn: 'Loop G2', keys: k2 });
-    const truststore = [make({ cn: 'Loop G2', keys: k2, issuer: g1, ...cross }), make({ cn: 'Loop G1', keys: k1, issuer: g2, ...cross }), g1, g2];
+    const { g1, g2, g1cross, g2cross } = crossSigned(cross);
+    const truststore = [g2cross, g1cross, g1, g2];
     const leaf = make({ cn: 'loop-device', keys: keys(), issuer: g2, ca: false });
     // A truststore holds certificates only: the key beside each is the store helper's, never used.
     const options = serverOptions(trustStore(...truststore.map((c) => ({ x509: c.x509, keyObject: c.keys.privateKey }))));

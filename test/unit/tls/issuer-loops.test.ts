@@ -3,16 +3,7 @@ import assert from 'node:assert/strict';
 import type { X509Certificate } from 'node:crypto';
 import { hasIssuerLoop } from '../../../src/tls/issuer-loops.js';
 import { certificateParts } from '../../../src/tls/certificate-der.js';
-import { keys, make, nameDer, type MakeOptions } from '../../helpers/ca-chain.js';
-
-/** Two CAs, each also cross-signed by the other; `cross` shapes the cross-certificates. */
-function crossSigned(cross: Partial<MakeOptions> = {}) {
-  const k1 = keys();
-  const k2 = keys();
-  const g1 = make({ cn: 'G1', keys: k1 });
-  const g2 = make({ cn: 'G2', keys: k2 });
-  return { g1, g2, g1cross: make({ cn: 'G1', keys: k1, issuer: g2, ...cross }), g2cross: make({ cn: 'G2', keys: k2, issuer: g1, ...cross }) };
-}
+import { crossSigned, keys, make, nameDer } from '../../helpers/ca-chain.js';
 
 test('cross-certificates without keyCertSign loop too: OpenSSL looks an issuer up without reading keyUsage', () => {
   const { g1, g2, g1cross, g2cross } = crossSigned({ keyCertSign: false });
@@ -71,11 +62,7 @@ test('an empty value is a value like any other, not a name that may be any', () 
 });
 
 test('key identifiers that differ rule a certificate out, as they do for OpenSSL', () => {
-  const k1 = keys();
-  const k2 = keys();
-  const g1 = make({ cn: 'G1', keys: k1 });
-  const g2 = make({ cn: 'G2', keys: k2 });
-  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
+  const { k1, g2, g2cross } = crossSigned();
   // Named as issued by G2, with the key identifier of another key.
   const g1cross = make({ cn: 'G1', keys: k1, issuer: { ...g2, keys: keys() } });
   assert.equal(hasIssuerLoop([g1cross.x509, g2cross.x509]), false);

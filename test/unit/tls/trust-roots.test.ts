@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unrootedWarnings } from '../../../src/tls/trust-roots.js';
-import { keys, make, nameDer, type Made } from '../../helpers/ca-chain.js';
+import { crossSigned, keys, make, nameDer, type Made } from '../../helpers/ca-chain.js';
 import { trustStore as storeOf } from '../../helpers/tls.js';
 
 /** A truststore of certificates only (the helper's key beside each is never used). */
@@ -29,12 +29,7 @@ test("a client's own CA-issued certificate, imported to trust that client, is wa
 });
 
 test('cross-signed CAs are rooted through either root, and a loop without roots is warned about', () => {
-  const k1 = keys();
-  const k2 = keys();
-  const g1 = make({ cn: 'G1', keys: k1 });
-  const g2 = make({ cn: 'G2', keys: k2 });
-  const g1cross = make({ cn: 'G1', keys: k1, issuer: g2 });
-  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
+  const { g1, g2, g1cross, g2cross } = crossSigned();
   assert.deepEqual(unrootedWarnings('t', trustStore(g1cross, g2cross, g1)), []);
   assert.deepEqual(unrootedWarnings('t', trustStore(g2cross, g1cross, g2)), []);
   assert.equal(unrootedWarnings('t', trustStore(g1cross, g2cross)).length, 2);

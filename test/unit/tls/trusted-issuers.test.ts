@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrustedIssuers } from '../../../src/tls/trusted-issuers.js';
-import { DAY, keys, make, type Made } from '../../helpers/ca-chain.js';
+import { crossSigned, DAY, keys, make, type Made } from '../../helpers/ca-chain.js';
 
 const raw = (...made: Made[]) => made.map((m) => m.x509.raw);
 
@@ -24,12 +24,8 @@ test('a certificate issued by a root of the truststore, or through an intermedia
 });
 
 test('where the truststore leaves OpenSSL a choice, or its check could refuse the issuer, nothing is given', () => {
-  const k1 = keys();
-  const k2 = keys();
-  const g1 = make({ cn: 'G1', keys: k1 });
-  const g2 = make({ cn: 'G2', keys: k2 });
+  const { k2, g1, g2, g2cross } = crossSigned();
   const g2expired = make({ cn: 'G2', keys: k2, validDays: [-20, -10] });
-  const g2cross = make({ cn: 'G2', keys: k2, issuer: g1 });
   const leaf = make({ cn: 'leaf', keys: keys(), issuer: g2, ca: false });
   assert.deepEqual(new TrustedIssuers([g2.x509, g1.x509]).chainFor(leaf.x509.raw), raw(g2));
   // G2's key in two certificates: OpenSSL prefers the one within its validity, and may go up through G1.
@@ -52,15 +48,6 @@ test('a name OpenSSL matches in another encoding is left to Node, not taken for 
   const leaf = make({ cn: 'leaf', keys: keys(), issuer: intermediate, ca: false });
   assert.equal(new TrustedIssuers([intermediate.x509, root.x509]).chainFor(leaf.x509.raw), undefined);
 });
-
-/** Two roots, G1 and G2, and each one's key certified by the other as well. */
-function crossSigned() {
-  const k1 = keys();
-  const k2 = keys();
-  const g1 = make({ cn: 'G1', keys: k1 });
-  const g2 = make({ cn: 'G2', keys: k2 });
-  return { k2, g1, g2, g1cross: make({ cn: 'G1', keys: k1, issuer: g2 }), g2cross: make({ cn: 'G2', keys: k2, issuer: g1 }) };
-}
 
 test('a loop of cross-signed CAs is linked to nothing, at once', () => {
   const { k2, g1, g1cross, g2cross } = crossSigned();
