@@ -124,7 +124,7 @@ export class DownstreamConnection {
    * What the service that takes the connection over is told of it. `log` is the connection's logger, or with
    * `service` the logger its own is made from (bound to the connection's id and the service's name).
    */
-  context(accept: string, path: string, log: Logger, meter: ServiceMeter, who: { readonly identity: ClientIdentity | undefined; readonly principal: Principal | undefined } = this, service?: string): ConnectionContext {
+  context(accept: string, path: string | undefined, log: Logger, meter: ServiceMeter, who: { readonly identity: ClientIdentity | undefined; readonly principal: Principal | undefined } = this, service?: string): ConnectionContext {
     return new ServiceContext(this, accept, path, log, service, meter, who);
   }
 
@@ -159,7 +159,7 @@ class ServiceContext implements ConnectionContext {
   constructor(
     conn: DownstreamConnection,
     readonly accept: string,
-    readonly path: string,
+    readonly path: string | undefined,
     log: Logger,
     service: string | undefined,
     readonly meter: ServiceMeter,

@@ -908,7 +908,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const ctx = conn.context(accept.uri, '/', this.#options.log, route.meter, conn, service.config.name);
+    const ctx = conn.context(accept.uri, undefined, this.#options.log, route.meter, conn, service.config.name);
     const end = new StreamEnd(socket);
     this.#handOver(conn, service, ctx, end);
     service.handle(end, ctx);

@@ -48,7 +48,7 @@ export function judgeAgain(
       refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : UNTRUSTED.has(code) ? 'untrusted' : 'certificate', reason });
       continue;
     }
-    const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path });
+    const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path ?? '/' });
     if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
   }
   return refused;

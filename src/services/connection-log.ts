@@ -27,7 +27,7 @@ export function logOpened(ctx: ConnectionContext, upstream?: string): void {
       event: 'open',
       downstream: `${ctx.downstreamAddress}:${ctx.downstreamPort}`,
       accept: ctx.accept,
-      path: ctx.path,
+      ...(ctx.path !== undefined ? { path: ctx.path } : {}),
       ...(ctx.tlsResumed !== undefined ? { resumed: ctx.tlsResumed } : {}),
       ...identityFields(ctx),
       ...(upstream ? { upstream } : {}),

@@ -27,7 +27,7 @@ export interface SessionInit {
   readonly id: string;
   readonly service: Service;
   readonly accept: string;
-  readonly path: string;
+  readonly path: string | undefined;
   readonly downstreamAddress: string;
   readonly downstreamPort: number;
   readonly identity: ClientIdentity | undefined;
@@ -42,9 +42,9 @@ export class Session {
   readonly id: string;
   /** The service instance that serves it: after a reload, possibly not the one its name now maps to. */
   readonly service: Service;
-  /** The accept URI it came in on, and the request path (`/` on byte streams). */
+  /** The accept URI it came in on, and the request path (undefined on byte streams). */
   readonly accept: string;
-  readonly path: string;
+  readonly path: string | undefined;
   /** The client's address and port as a trusted PROXY header names them, or the socket's peer. */
   readonly downstreamAddress: string;
   readonly downstreamPort: number;

@@ -32,8 +32,8 @@ export interface ConnectionContext {
   readonly tlsResumed?: boolean | undefined;
   /** The accept URI the connection came in on. */
   readonly accept: string;
-  /** The request path (without query) as the client sent it; `/` on tcp:// and ssl:// accepts. */
-  readonly path: string;
+  /** The request path (without query) as the client sent it; undefined on tcp:// and ssl:// accepts, which have none. */
+  readonly path: string | undefined;
   /** The TLS client identity (or the one a realm's certificate ticket stands for); undefined without either. */
   readonly identity: ClientIdentity | undefined;
   /** Who passed the service's realm; undefined without a realm or when a certificate passed by itself. */

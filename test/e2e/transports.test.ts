@@ -225,6 +225,10 @@ describe('an ssl:// accept with client certificates', () => {
     socket.end();
     const line = await within(gw.waitFor((l) => l['event'] === 'close' && l['service'] === 'raw'), 'the close line');
     assert.equal(line['subject'], 'CN=device-1, OU=devices, O=Acme');
+    // A byte stream has no request path; its open line says none rather than '/'.
+    const opened = await within(gw.waitFor((l) => l['event'] === 'open' && l['service'] === 'raw'), 'the open line');
+    assert.match(String(opened['accept']), /^ssl:\/\//);
+    assert.equal('path' in opened, false);
   });
 
   test('a client without one is refused in the handshake', async () => {

@@ -26,7 +26,7 @@ export interface ConnectionRow {
   readonly id: string;
   readonly service: string;
   readonly accept: string;
-  readonly path: string;
+  readonly path: string | null;
   readonly address: string;
   readonly port: number;
   readonly subject: string | null;
@@ -87,7 +87,7 @@ export function row(s: Session, now: number): ConnectionRow {
     id: s.id,
     service: s.serviceName,
     accept: s.accept,
-    path: s.path,
+    path: s.path ?? null,
     address: s.downstreamAddress,
     port: s.downstreamPort,
     subject: id?.subject ?? null,
