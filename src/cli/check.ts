@@ -16,8 +16,10 @@ export function check(configPath: string | undefined, defines: Record<string, st
     const n = prepared.errors.length;
     const incomplete = prepared.incomplete ?? [];
     if (incomplete.length > 0) {
-      const which = incomplete.length === 1 ? `service ${incomplete[0]} has errors` : `services ${incomplete.join(', ')} have errors`;
-      out(`Not yet checked: ${which} of its own; the certificates for its accepts are checked once they are fixed`.replace(/its/g, incomplete.length === 1 ? 'its' : 'their'));
+      // Which of them would serve TLS is not known: a service with errors may not have been read far enough to say.
+      const one = incomplete.length === 1;
+      const which = one ? `service ${incomplete[0]} has errors of its own` : `services ${incomplete.join(', ')} have errors of their own`;
+      out(`Not yet checked: ${which}; ${one ? 'its' : 'their'} addresses, and the certificates of any TLS accept, are checked with the rest of the configuration once they are fixed`);
     }
     out(`${n} error${n === 1 ? '' : 's'}: the gateway would not start`);
     return EXIT.INVALID;

@@ -129,7 +129,7 @@ describe('gateway check', () => {
     assert.deepEqual(errors.map((l) => /(GW_ERR_[A-Z_]+)/.exec(l)?.[1]), ['GW_ERR_CONFIG_UNKNOWN_ELEMENT', 'GW_ERR_STORE_PASSWORD', 'GW_ERR_STORE_PASSWORD'], first.stdout);
     assert.match(errors[1] ?? '', /keystore\.jks.*wrong password.*; the certificates for the TLS accepts are checked once it can be read/);
     assert.match(errors[2] ?? '', /truststore\.db.*add <password-file> to <truststore>/);
-    assert.match(first.stdout, /^Not yet checked: service "devices" has errors of its own; the certificates for its accepts are checked once they are fixed$/m);
+    assert.match(first.stdout, /^Not yet checked: service "devices" has errors of its own; its addresses, and the certificates of any TLS accept, are checked with the rest of the configuration once they are fixed$/m);
 
     // With the keystore readable, the certificate problem of the service without errors appears with the others.
     const second = await runGateway(['check', '--config', ws.config(body('changeit.pw'), 'round-2.xml')]);
