@@ -129,8 +129,8 @@ export class ProxyService implements Service {
    * service down. A backend that answered one client's upgrade with a refusal is reachable: that is no outage.
    */
   #connectFailed(ctx: ConnectionContext, err: unknown): void {
-    const code = (err as { code?: unknown }).code;
-    ctx.log.warn({ upstream: this.#upstream, code, reason: err instanceof Error ? err.message : String(err) }, `Connection to ${this.#upstream} failed`);
+    const { code, hint } = err as { code?: unknown; hint?: unknown };
+    ctx.log.warn({ upstream: this.#upstream, code, reason: err instanceof Error ? err.message : String(err), ...(typeof hint === 'string' ? { hint } : {}) }, `Connection to ${this.#upstream} failed`);
     if (code === 'GW_ERR_UPSTREAM_CONNECT' || code === 'GW_ERR_UPSTREAM_TLS') this.#recovery?.reportFailure(err);
   }
 

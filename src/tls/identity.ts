@@ -11,6 +11,7 @@ import { judgeChain, verdictUntil, verdictUntilNotAfter, type TrustState } from 
 import { sessionPeerDer } from './session-peer.js';
 import type { SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
+import { UNTRUSTED_CHAIN } from './untrusted.js';
 
 export interface ClientIdentity {
   presented: boolean;
@@ -305,19 +306,11 @@ const VERIFY_MESSAGES: Readonly<Record<string, string>> = {
 // Codes about a CA's CRL (ssl.crl), which OpenSSL reports after an untrusted chain's own.
 const CRL_ERRORS = new Set(['UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_GET_CRL_ISSUER']);
 
-// Codes meaning "the chain does not lead to anything in the truststore".
-const UNTRUSTED = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_UNTRUSTED',
-]);
 
 function describeFailure(identity: ClientIdentity): string {
   const code = identity.error ?? 'UNKNOWN_VERIFY_ERROR';
   const text = VERIFY_MESSAGES[code] ?? 'certificate verification failed';
-  if (UNTRUSTED.has(code) && identity.issuer !== undefined) {
+  if (UNTRUSTED_CHAIN.has(code) && identity.issuer !== undefined) {
     return `${code}: ${text}; untrusted issuer "${identity.issuer}" (not in the truststore)`;
   }
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' && identity.subject !== undefined) {

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { GatewayError } from '../errors.js';
+import { untrustedBackendHint } from '../tls/untrusted.js';
 import type { Cancellation } from './cancellation.js';
 import type { HostAddresses } from './resolver.js';
 import { KEEPALIVE_DELAY_MS } from './tcp-keepalive.js';
@@ -205,7 +206,7 @@ function connectFailed(target: UpstreamTarget, e: unknown, tcpUp: boolean): Gate
   if (tcpUp && target.scheme === 'ssl') {
     // Verification failures carry OpenSSL's name (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED…) as code.
     const what = code !== undefined && code !== detail ? `${code} (${detail})` : detail;
-    return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e });
+    return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e, hint: untrustedBackendHint(code) });
   }
   return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ${code ?? detail}`, { cause: e });
 }

@@ -20,6 +20,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import WebSocket from 'ws';
 import { GatewayError } from '../errors.js';
+import { untrustedBackendHint } from '../tls/untrusted.js';
 import type { Cancellation } from './cancellation.js';
 import type { HostAddresses } from './resolver.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, errorCode, openSocket, unrefTimer, type ConnectorOptions, type SetTimer } from './connector.js';
@@ -349,7 +350,7 @@ function failure(target: WebSocketTarget, e: unknown, phase: Phase, unoffered: s
     case 'tls': {
       // Verification failures carry OpenSSL's name (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED…) as code.
       const what = code !== undefined && code !== detail ? `${code} (${detail})` : detail;
-      return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e });
+      return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e, hint: untrustedBackendHint(code) });
     }
     case 'awaiting answer':
       // Node's HTTP parser could not read even a status line: what answered is no HTTP server. Still a failed

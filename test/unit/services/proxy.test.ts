@@ -84,6 +84,21 @@ test('a failed connect closes the client with 1011 and a reason, and logs the fa
   assert.equal(closed['code'], 1011);
 });
 
+test('a failed connect that carries a hint logs it; one without logs none', async (t) => {
+  const hint = 'import the CA that issued the backend certificate';
+  for (const given of [hint, undefined]) {
+    const failing: Connector = (target) => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed`, { hint: given }));
+    const h = await serve(proxyService(proxyConfig(9), failing, memoryLog().log));
+    t.after(() => h.close());
+    const ws = await h.connect();
+    await event(ws, 'close', 'the client to be closed');
+    const warn = await h.logs.waitFor((l) => l['msg'] === 'Connection to tcp://127.0.0.1:9 failed');
+    assert.equal(warn['code'], 'GW_ERR_UPSTREAM_TLS');
+    assert.equal(warn['hint'], given);
+    assert.equal('hint' in warn, given !== undefined);
+  }
+});
+
 test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
   const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0 } };

@@ -291,6 +291,7 @@ test('ssl://: a certificate that does not chain to the trusted CA is GW_ERR_UPST
   assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
   assert.match(err.message, new RegExp(`^TLS handshake with ssl://127\\.0\\.0\\.1:${port} failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE`));
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  assert.match(err.hint ?? '', /^import the CA that issued the backend's certificate into the truststore/);
   await close(server);
 });
 
@@ -300,6 +301,7 @@ test('ssl://: a certificate for another name is GW_ERR_UPSTREAM_TLS (ERR_TLS_CER
   const err = await rejection(createConnector()(ssl(port, { ca: testPki().ca.cert, servername: 'backend.example.com' })));
   assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
   assert.match(err.message, /failed: ERR_TLS_CERT_ALTNAME_INVALID/);
+  assert.equal(err.hint, undefined, 'a trusted certificate for another name is no matter of the truststore');
   await close(server);
 });
 

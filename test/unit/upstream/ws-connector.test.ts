@@ -510,6 +510,7 @@ test('wss://: a backend certificate from an untrusted CA is GW_ERR_UPSTREAM_TLS 
   assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
   assert.match(err.message, new RegExp(`^TLS handshake with wss://localhost:${server.port}/x failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE`));
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  assert.match(err.hint ?? '', /^import the CA that issued the backend's certificate into the truststore/);
   await server.close();
   assert.equal(connections, 0, 'no upgrade request was sent');
 });
