@@ -11,7 +11,7 @@ import { eachError, isGatewayError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { logDiagnostics, toDiagnostic, type Prepared } from './prepare.js';
 import { Reloader, type ReloadSource } from './reload.js';
-import { isEvent, WORKER_DRAIN, WORKER_RELOAD, WORKER_RELOADED, WORKER_RELOAD_REFUSED, WORKER_SHUTDOWN } from './workers.js';
+import { isEvent, WORKER_DRAIN, WORKER_RELOAD, WORKER_RELOADED, WORKER_RELOAD_REFUSED, WORKER_SHUTDOWN, type WorkerReload } from './workers.js';
 
 export interface LaunchOptions {
   /** When the command began (process.hrtime.bigint()), for the `Started server successfully in X secs` line. */
@@ -84,8 +84,9 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
       process.on('message', (message: unknown) => {
         if (message === WORKER_SHUTDOWN) stop('stop requested by the primary');
         else if (message === WORKER_DRAIN) drain('drain requested by the primary');
-        else if (message === WORKER_RELOAD && reloader && !draining && !stopping) {
-          void reloader.request('requested by the primary').then((ok) => process.send?.({ event: WORKER_RELOADED, ok }));
+        else if (isEvent<WorkerReload>(message, WORKER_RELOAD) && reloader && !draining && !stopping) {
+          const { generation, config } = message;
+          void reloader.request('requested by the primary', Buffer.from(config, 'base64')).then((ok) => process.send?.({ event: WORKER_RELOADED, ok, generation }));
         } else if (isEvent<{ reason: string }>(message, WORKER_RELOAD_REFUSED)) gateway.reloadFailed(new Error(message.reason));
       });
       process.once('disconnect', () => stop('the primary went away'));

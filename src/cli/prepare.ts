@@ -2,9 +2,9 @@
  * What `start`, `check` and `connect` share: read the config, then prepare the gateway (stores, TLS contexts,
  * services, listeners) without binding. Every problem found on the way is returned, in file order.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, loadConfigBytes } from '../config/index.js';
 import type { Diagnostic, GatewayConfig, LoadConfigResult, PartialConfig } from '../config/types.js';
 import { ensureDevPki } from '../devpki/dev-pki.js';
 import { formatDiagnostic, type GatewayError } from '../errors.js';
@@ -48,15 +48,25 @@ export function logDiagnostics(log: Logger, list: readonly Diagnostic[], describ
  */
 export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'worker' | 'decodedStores'>;
 
-export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}): Prepared {
-  return prepareLoaded(readConfiguration(configPath, defines, log), log, options);
+/** `bytes`: the file's content as read before (configBytes), so that what is prepared is exactly what was read then. */
+export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}, bytes?: Buffer): Prepared {
+  return prepareLoaded(readConfiguration(configPath, defines, log, false, bytes), log, options);
+}
+
+/** The configuration file's content, or undefined when it cannot be read (readConfiguration then says why). */
+export function configBytes(configPath: string | undefined): Buffer | undefined {
+  try {
+    return readFileSync(configPath ?? DEFAULT_CONFIG);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Reads the configuration file (undefined: the default one, whose development PKI is made on first use). `reload`:
- * the running gateway read it before, which is what a missing file's hint says.
+ * Reads the configuration file (undefined: the default one, whose development PKI is made on first use), or parses
+ * `bytes` read from it before. `reload`: the running gateway read it before, which is what a missing file's hint says.
  */
-export function readConfiguration(configPath: string | undefined, defines: Record<string, string>, log: Logger, reload = false): LoadConfigResult {
+export function readConfiguration(configPath: string | undefined, defines: Record<string, string>, log: Logger, reload = false, bytes?: Buffer): LoadConfigResult {
   const file = configPath ?? DEFAULT_CONFIG;
   if (configPath === undefined) {
     // The default configuration serves TLS with a development PKI made on first use, so a fresh clone runs.
@@ -65,7 +75,7 @@ export function readConfiguration(configPath: string | undefined, defines: Recor
       log.warn(`Created a development CA and certificates in ${displayPath(made.dir)}: for trying the gateway only, never for production`);
     }
   }
-  const result = loadConfig(displayPath(file), { defines });
+  const result = bytes !== undefined ? loadConfigBytes(displayPath(file), bytes, { defines }) : loadConfig(displayPath(file), { defines });
   if (result.ok || existsSync(file) || !result.diagnostics.some((d) => d.code === 'GW_ERR_FILE_READ')) return result;
   const hint = reload
     ? 'it was read when the gateway started: it has been moved or removed since, and the configuration in force stays until it is back'

@@ -43,13 +43,14 @@ export function configurationFiles(source: ReloadSource, config: GatewayConfig |
 }
 
 /**
- * Prepares the configuration again, logging each problem at its position; the gateway only when it prepared.
+ * Prepares the configuration again (from the file, or from `bytes` read from it before), logging each problem at its
+ * position; the gateway only when it prepared.
  * `running`: the gateway it is for, whose metrics and live sessions the new listeners and services share. The
  * stores whose keys take long to open are decoded on a thread first, so that the connections the process serves
  * meanwhile are not held up (keystore/decode-thread.ts).
  */
-export async function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway): Promise<Prepared> {
-  const loaded = readConfiguration(source.configPath, source.defines, log, true);
+export async function prepareAgain(source: ReloadSource, log: Logger, running?: Gateway, bytes?: Buffer): Promise<Prepared> {
+  const loaded = readConfiguration(source.configPath, source.defines, log, true, bytes);
   const named = loaded.ok ? loaded.config : loaded.partial?.config;
   const decodedStores = await decodeOffThread([named?.security.keystore, named?.security.truststore].filter((s) => s !== undefined));
   if (decodedStores.problem !== undefined) log.warn(`the stores could not be decoded on a thread of their own (${decodedStores.problem}): they are opened where they are read, and clients wait meanwhile`);
@@ -76,6 +77,7 @@ export class Reloader {
   #stopWatching: (() => void) | undefined;
   readonly #reloads = new Coalescing((why) => (this.#stopped ? Promise.resolve(false) : this.#reload(why)));
   #stopped = false;
+  #bytes: Buffer | undefined;
 
   /** `watch`: reload when a file behind the configuration changes (off in a worker: its primary decides). */
   constructor(gateway: Gateway, source: ReloadSource, log: Logger, options: { readonly watch: boolean }) {
@@ -86,9 +88,14 @@ export class Reloader {
     this.#rewatch();
   }
 
-  /** Reloads now, or once the reload in progress is done; resolves true when the new configuration is in force. */
-  request(why: string): Promise<boolean> {
+  /**
+   * Reloads now, or once the reload in progress is done; resolves true when the new configuration is in force.
+   * `bytes`: the file's content as another process checked it (the primary of `--workers`), prepared instead of
+   * the file; the last given is the one the next reload takes.
+   */
+  request(why: string, bytes?: Buffer): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false);
+    this.#bytes = bytes;
     return this.#reloads.request(why);
   }
 
@@ -101,7 +108,9 @@ export class Reloader {
   async #reload(why: string): Promise<boolean> {
     this.#log.info({ event: 'reload', why }, `Reloading the configuration (${why})`);
     const before = fileStates(configurationFiles(this.#source, this.#gateway.config));
-    const prepared = await prepareAgain(this.#source, this.#log, this.#gateway);
+    const bytes = this.#bytes;
+    this.#bytes = undefined;
+    const prepared = await prepareAgain(this.#source, this.#log, this.#gateway, bytes);
     // A drain or stop that began while the stores were decoded: nothing is swapped in, and nothing failed.
     if (this.#stopped) return false;
     if (!prepared.gateway) {

@@ -4,18 +4,23 @@
  * first, so a broken file fails once instead of in every worker; a worker that dies after starting is replaced, one
  * that dies while starting stops the whole gateway (it would only die again).
  *
- * Reload: on SIGHUP or a changed file the primary checks the configuration once; only when it prepares does it tell
- * every worker, and each worker prepares it again itself before swapping it in (the file may have changed since
- * the check) and reports back whether it did. Drain: SIGTERM is passed on as a drain, a second SIGTERM or SIGINT
- * as a stop; a worker still running drain-timeout plus a margin later is killed.
+ * Reload: on SIGHUP or a changed file the primary checks the configuration once; only when it prepares does it send
+ * the file's content, as it checked it, to every worker, and each worker prepares that content itself before
+ * swapping it in and reports back whether it did. What the workers took is the configuration in force: a worker
+ * starts from it, as the primary holds it, never from the file, which may hold a reload the workers refused (an
+ * address that would change from TLS to plain) or a file broken since. Drain: SIGTERM is passed on as a drain, a
+ * second SIGTERM or SIGINT as a stop; a worker still running drain-timeout plus a margin later is killed.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement } from '../services/management/cluster.js';
 import { Coalescing } from './coalesce.js';
 import { EXIT } from './exit-codes.js';
-import { logDiagnostics, prepare } from './prepare.js';
+import { GatewayError } from '../errors.js';
+import { askPrimary, isMessage } from '../ipc.js';
+import { configBytes, logDiagnostics, prepare } from './prepare.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
@@ -24,12 +29,33 @@ export const WORKER_STARTED = 'gateway:started';
 export const WORKER_SHUTDOWN = 'gateway:shutdown';
 /** Stop accepting, close connections spread over the drain timeout, exit. */
 export const WORKER_DRAIN = 'gateway:drain';
-/** Prepare the configuration file again and swap it in. */
+/** Prepare this configuration and swap it in: a WorkerReload. */
 export const WORKER_RELOAD = 'gateway:reload';
-/** A worker's answer to WORKER_RELOAD: `{ event: WORKER_RELOADED, ok }`. */
+/** A worker's answer to WORKER_RELOAD: `{ event: WORKER_RELOADED, ok, generation }`. */
 export const WORKER_RELOADED = 'gateway:reloaded';
+/** A starting worker asks for the configuration in force with `{ type: WORKER_CONFIG, id }`; the answer is a WorkerConfig. */
+export const WORKER_CONFIG = 'gateway:config';
 /** The primary refused a reload (the configuration did not prepare): `{ event: WORKER_RELOAD_REFUSED, reason }`, so each worker counts the failure. */
 export const WORKER_RELOAD_REFUSED = 'gateway:reload-refused';
+
+export interface WorkerReload {
+  readonly event: typeof WORKER_RELOAD;
+  /** Which reload this is, for the answers. */
+  readonly generation: number;
+  /** The configuration file's content as the primary checked it, in base64. */
+  readonly config: string;
+}
+
+/** The primary's answer to a starting worker's `{ type: WORKER_CONFIG, id }`. */
+interface WorkerConfig {
+  readonly type: typeof WORKER_CONFIG;
+  readonly id: number;
+  /** The content of the configuration file in force, in base64. */
+  readonly config: string;
+}
+
+/** How long a starting worker waits for the primary to answer WORKER_CONFIG. */
+const CONFIG_REQUEST_TIMEOUT_MS = 30_000;
 
 /** A message `{ event, … }` of the given event, from the primary or a worker. */
 export function isEvent<T extends object>(message: unknown, event: string): message is { event: string } & T {
@@ -47,9 +73,36 @@ export function reportStarted(): void {
   if (cluster.isWorker && process.send) process.send(WORKER_STARTED);
 }
 
+/** A configuration the workers run, or are sent: as prepared, and the file's content it was prepared from. */
+interface InForce {
+  readonly config: GatewayConfig | undefined;
+  readonly bytes: Buffer;
+}
+
+interface SentReload extends InForce {
+  readonly generation: number;
+  /** The workers it was sent to that have not answered yet. */
+  readonly waiting: Set<Worker>;
+  readonly took: Worker[];
+  readonly refused: Worker[];
+}
+
+/** In a worker: the content of the configuration file the workers run, from the primary. */
+export async function configurationInForce(): Promise<Buffer> {
+  const reply = await askPrimary<WorkerConfig>({
+    request: { type: WORKER_CONFIG },
+    replyType: WORKER_CONFIG,
+    deadlineMs: CONFIG_REQUEST_TIMEOUT_MS,
+    late: () => new GatewayError('GW_ERR_INTERNAL', `the primary process did not send the configuration in force within ${CONFIG_REQUEST_TIMEOUT_MS / 1000} s`),
+    unreachable: () => new GatewayError('GW_ERR_INTERNAL', 'the primary process is gone: there is no configuration in force to start from'),
+  });
+  return Buffer.from(reply.config, 'base64');
+}
+
 export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: number, log: Logger): Promise<number> {
-  const checked = prepare(source.configPath, source.defines, log);
-  if (!checked.gateway) {
+  const bytes = configBytes(source.configPath);
+  const checked = prepare(source.configPath, source.defines, log, {}, bytes);
+  if (!checked.gateway || bytes === undefined) {
     logDiagnostics(log, checked.errors);
     log.fatal('Gateway failed to launch');
     return Promise.resolve(EXIT.INVALID);
@@ -88,26 +141,63 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       exitsWatched = true;
     };
 
-    let inForce = checked.config;
+    /** What the workers run, and what a worker that starts is given. */
+    let inForce: InForce = { config: checked.config, bytes };
+    let generation = 0;
+    /** The reload sent to the workers, until each it was sent to has answered or gone. */
+    let sent: SentReload | undefined;
+    const send = (w: Worker, message: unknown): boolean => {
+      if (!w.isConnected()) return false;
+      w.send(message as Parameters<Worker['send']>[0]);
+      return true;
+    };
+    const reloadMessage = (reload: InForce & { readonly generation: number }): WorkerReload => ({ event: WORKER_RELOAD, generation: reload.generation, config: reload.bytes.toString('base64') });
+    const sendReload = (next: InForce, to: Iterable<Worker> = started): void => {
+      const reload: SentReload = { ...next, generation: ++generation, waiting: new Set(), took: [], refused: [] };
+      sent = reload;
+      for (const w of to) if (send(w, reloadMessage(reload))) reload.waiting.add(w);
+      settle();
+    };
+    /** Once every worker asked has answered: what they took is in force; workers that refused it are named. */
+    const settle = (): void => {
+      const reload = sent;
+      if (reload === undefined || reload.waiting.size > 0) return;
+      sent = undefined;
+      if (reload.took.length === 0 && reload.refused.length > 0) {
+        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, 'Reload failed in every worker, the configuration in force stays (see their log): a worker that starts is given it');
+        return;
+      }
+      inForce = { config: reload.config, bytes: reload.bytes };
+      if (reload.refused.length > 0) {
+        const ids = reload.refused.map((w) => w.id).join(', ');
+        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD', workers: reload.refused.map((w) => w.id) }, `worker${reload.refused.length === 1 ? '' : 's'} ${ids} kept the configuration before the reload the others took: restart the gateway to make them agree`);
+      }
+      // A worker that started while the reload was under way was given the configuration before it.
+      const asked = new Set([...reload.took, ...reload.refused]);
+      const late = [...started].filter((w) => !asked.has(w));
+      if (late.length > 0) sendReload(inForce, late);
+    };
     /** Checks the configuration before the workers reload, one check at a time. */
     const checks = new Coalescing(async (why: string): Promise<void> => {
       if (stopping) return;
       log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
-      const before = fileStates(configurationFiles(source, inForce));
-      const again = await prepareAgain(source, log);
+      const before = fileStates(configurationFiles(source, inForce.config));
+      // What the workers are sent is exactly what was checked, whatever the file holds by the time they read it.
+      const content = configBytes(source.configPath);
+      const again = await prepareAgain(source, log, undefined, content);
       if (stopping) return;
-      if (!again.gateway) {
+      if (!again.gateway || content === undefined) {
         const reason = describeFailure(again.errors);
         // As reload.ts does: what the failed configuration names is watched too, from before the line is logged.
-        watch(inForce, again.config ?? again.partial);
+        watch(inForce.config, again.config ?? again.partial);
         log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays (in every worker): ${reason}`);
-        for (const w of started) if (w.isConnected()) w.send({ event: WORKER_RELOAD_REFUSED, reason });
+        for (const w of started) send(w, { event: WORKER_RELOAD_REFUSED, reason });
         againIfChanged(before);
         return;
       }
-      inForce = again.config;
-      watch(inForce);
-      for (const w of started) if (w.isConnected()) w.send(WORKER_RELOAD);
+      // Until the workers have answered, the files of both configurations are watched.
+      watch(inForce.config, again.config);
+      sendReload({ config: again.config, bytes: content });
       againIfChanged(before);
     });
     const reload = (why: string): void => {
@@ -141,9 +231,17 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       // the primary and every worker with it; the worker's exit is handled below.
       worker.on('error', (err: Error) => log.debug({ worker: worker.id, reason: err.message }, `a message to worker ${worker.id} was not delivered`));
       worker.on('message', (message: unknown) => {
-        if (isEvent<{ ok: boolean }>(message, WORKER_RELOADED)) {
+        if (isMessage<{ type: typeof WORKER_CONFIG; id: number }>(message, WORKER_CONFIG)) {
+          send(worker, { type: WORKER_CONFIG, id: message.id, config: inForce.bytes.toString('base64') } satisfies WorkerConfig);
+          return;
+        }
+        if (isEvent<{ ok: boolean; generation: number }>(message, WORKER_RELOADED)) {
           if (message.ok) log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
           else log.error({ worker: worker.id, event: 'reload', result: 'failure' }, `worker ${worker.id} could not reload and keeps its configuration (see its log)`);
+          if (sent?.generation === message.generation && sent.waiting.delete(worker)) {
+            (message.ok ? sent.took : sent.refused).push(worker);
+            settle();
+          }
           return;
         }
         if (message !== WORKER_STARTED) return;
@@ -154,6 +252,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       });
       worker.once('exit', (code, signal) => {
         const wasStarted = started.delete(worker);
+        if (sent?.waiting.delete(worker)) settle();
         if (stopping) return;
         const how = signal ? `signal ${signal}` : `code ${code}`;
         if (!wasStarted && !replacement) {

@@ -24,6 +24,14 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): LoadC
   } catch (e) {
     return fail([{ severity: 'error', code: 'GW_ERR_FILE_READ', message: `cannot read the configuration file "${file}": ${fileErrorReason(e)}`, position: undefined, hint: undefined }]);
   }
+  return loadConfigBytes(file, bytes, options);
+}
+
+/**
+ * Parses a configuration file's bytes, read before: `file` is where they were read from, which diagnostics name and
+ * the stores it names are found from. Never throws.
+ */
+export function loadConfigBytes(file: string, bytes: Buffer, options: LoadConfigOptions = {}): LoadConfigResult {
   const decoded = decodeConfigText(bytes);
   if (!decoded.ok) return fail([{ severity: 'error', code: 'GW_ERR_CONFIG_XML', message: decoded.message, position: { file }, hint: decoded.hint }]);
   return parseConfig(decoded.text, file, options);
