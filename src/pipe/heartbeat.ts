@@ -44,8 +44,9 @@ export function keepAlivePeriodMs(timeoutMs: number): number {
  * by itself when the WebSocket closes.
  *
  * `held` says whether the gateway itself stopped reading this client (backpressure from a slow backend): then
- * nothing can be heard from it, and the quiet is the gateway's doing, not the client's. `ticker` is for tests; its
- * period must be keepAlivePeriodMs(timeoutMs).
+ * nothing can be heard from it, and the quiet is the gateway's doing, not the client's; it is pinged at each tick
+ * all the same, which finds a client that is gone. `ticker` is for tests; its period must be
+ * keepAlivePeriodMs(timeoutMs).
  */
 export function keepAlive(
   ws: WebSocket,
@@ -86,13 +87,21 @@ class Watch {
   };
 
   tick(): void {
-    if (this.#heard || this.held()) {
+    const ws = this.ws;
+    if (this.#heard) {
       this.#heard = false;
       this.#quietTicks = 0;
       return;
     }
+    if (this.held()) {
+      // Its answer cannot be read while it is held, so its quiet never counts; but a ping is still a write, and a
+      // write to a client that is gone (reset, or lost to the network) fails and closes the connection. Unread, the
+      // client's going would only be noticed once the backend takes data again, which it may never do.
+      this.#quietTicks = 0;
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      return;
+    }
     this.#quietTicks++;
-    const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
     if (this.#quietTicks === 1) {
       ws.ping();

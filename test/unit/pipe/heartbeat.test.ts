@@ -90,6 +90,36 @@ test('while the gateway holds a client back (backpressure), its quiet does not c
   await pair.close();
 });
 
+test('a client held back is pinged at each tick, and not closed for its quiet until it is let go', async () => {
+  const pair = await wsPair({ client: { autoPong: false } });
+  const clock = fakeClock();
+  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  let holding = true;
+  let timeouts = 0;
+  let pings = 0;
+  const ping = pair.serverWs.ping.bind(pair.serverWs);
+  pair.serverWs.ping = (...args: Parameters<WebSocket['ping']>) => {
+    pings++;
+    ping(...args);
+  };
+  keepAlive(pair.serverWs, 1000, () => timeouts++, () => holding, ticker);
+  clock.advance(500); // the first tick starts the watch
+  assert.equal(pings, 0);
+  for (let tick = 1; tick <= 4; tick++) {
+    clock.advance(500);
+    assert.equal(pings, tick, 'a ping at every tick while held: a client that is gone makes it fail');
+  }
+  assert.equal(timeouts, 0);
+  assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
+  holding = false;
+  clock.advance(500);
+  assert.equal(pings, 5, 'let go, the first quiet tick pings');
+  assert.equal(timeouts, 0);
+  clock.advance(500);
+  assert.equal(timeouts, 1, 'and the second closes');
+  await pair.close();
+});
+
 test('connections with one timeout share one timer: the first tick starts the watch, then ping, then close', async () => {
   const pair = await wsPair({ client: { autoPong: false } });
   const clock = fakeClock();
