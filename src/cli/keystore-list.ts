@@ -30,7 +30,7 @@ export function keystoreList(file: string, opts: KeystoreListOptions, out: (line
     const noPassword = password === undefined && opts.passwordFile === undefined;
     const shown =
       e.code === 'GW_ERR_STORE_PASSWORD' && noPassword
-        ? new GatewayError(e.code, e.message, { hint: "give --password-file FILE or --password-env VAR; keytool's default password is changeit" })
+        ? new GatewayError(e.code, e.message, { hint: "give --password-file FILE or --password-env VAR; Kaazing's own truststore.db and Java's cacerts use changeit" })
         : e;
     // The store module speaks in config terms; on this command line the type is an option.
     process.stderr.write(shown.format().replace(/<type>(\w+)<\/type>/g, '--type $1') + '\n');

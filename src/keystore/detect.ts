@@ -67,12 +67,24 @@ export function normaliseType(declared: string, fileName: string): StoreFormat {
     `use one of ${STORE_TYPE_NAMES}`);
 }
 
+/**
+ * Whether Java reads a store of format `actual` declared as `declared`, so that a Kaazing configuration that did so
+ * worked there: its JCEKS keystore reads JKS files, and since Java 9 (`keystore.type.compat`, on by default) JKS and
+ * PKCS12 each read the other. That is what keytool's own advice to migrate a JKS store in place to PKCS12
+ * (`-deststoretype pkcs12`) leaves: a PKCS12 file the configuration still calls JKS.
+ */
+function readsAs(declared: StoreFormat, actual: StoreFormat): boolean {
+  if (declared === 'JCEKS') return actual === 'JKS';
+  if (declared === 'JKS') return actual === 'PKCS12';
+  if (declared === 'PKCS12') return actual === 'JKS';
+  return false;
+}
+
 export function detectFormat(bytes: Uint8Array, fileName: string, declared?: string): StoreFormat {
   const actual = sniffFormat(bytes);
   if (declared !== undefined && declared.trim() !== '') {
     const want = normaliseType(declared, fileName);
-    // Java's JCEKS keystore reads JKS files too, so a Kaazing config that says JCEKS for a JKS file worked there.
-    if (actual === want || (want === 'JCEKS' && actual === 'JKS')) return actual;
+    if (actual !== undefined && (actual === want || readsAs(want, actual))) return actual;
     if (actual === undefined) {
       throw storeError('GW_ERR_STORE_FORMAT', fileName, `is declared ${want} but is not a ${want} store: ${describe(bytes)}`);
     }

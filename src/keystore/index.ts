@@ -108,7 +108,9 @@ function spaceHint(bytes: Buffer, args: { file: string; type?: string | undefine
 
 /** What to add to the configuration for a store that needs its password. */
 function passwordFileHint(role: 'keystore' | 'truststore'): string {
-  return `add <password-file> to <${role}>, naming a file whose first line is the store's password: keytool's default is changeit, and keytool makes PKCS12 stores since Java 9`;
+  // keytool has no default password; changeit is the one of Kaazing's own truststore.db and of Java's cacerts.
+  const why = role === 'truststore' ? ' (keytool makes PKCS12 stores since Java 9, which need it)' : '';
+  return `add <password-file> to <${role}>, naming a file whose first line is the store's password as given to keytool${why}; Kaazing's own truststore.db and Java's cacerts use changeit`;
 }
 
 function withHint(e: GatewayError, hint: string): GatewayError {

@@ -183,7 +183,8 @@ describe('keystore list and check on Java stores', () => {
   });
 
   test('check names the type a mislabelled store really is', async () => {
-    copyFileSync(join(STORES, 'keystore.jks'), join(space.dir, 'mislabelled.p12'));
+    // JKS declared PKCS12 is read (as Java 9 and later read it); JCEKS is read under no other name.
+    copyFileSync(join(STORES, 'gateway.jceks'), join(space.dir, 'mislabelled.p12'));
     space.write('changeit.pw', 'changeit\n');
     const file = space.config(`
   <service>
@@ -196,7 +197,7 @@ describe('keystore list and check on Java stores', () => {
   </security>`, 'mislabelled.xml');
     const r = await runGateway(['check', '--config', file]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /GW_ERR_STORE_FORMAT: .*<type>JKS<\/type>/);
+    assert.match(r.stdout, /GW_ERR_STORE_FORMAT: .*<type>JCEKS<\/type>/);
   });
 });
 
@@ -227,16 +228,19 @@ describe('the Kaazing truststore flow with a keytool-made PKCS12 truststore', ()
     space.write('truststore.pw', 'changeit\n');
   });
 
-  test('without <password-file>, check says which element to add and that keytool\'s default is changeit', async () => {
+  test('without <password-file>, check says which element to add and the password Kaazing\'s truststore had', async () => {
     const r = await runGateway(['check', '--config', config('<file>truststore.db</file>', 'no-password.xml')]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /no-password\.xml:12:5: error GW_ERR_STORE_PASSWORD: store ".*truststore\.db": .*cannot be read without its password; client certificates are checked once it can be read \(add <password-file> to <truststore>, .*keytool's default is changeit/);
+    assert.match(r.stdout, /no-password\.xml:12:5: error GW_ERR_STORE_PASSWORD: store ".*truststore\.db": .*cannot be read without its password; client certificates are checked once it can be read \(add <password-file> to <truststore>, .*Kaazing's own truststore\.db and Java's cacerts use changeit/);
   });
 
-  test('declared JKS as Kaazing\'s docs have it, check says both what to write for the type and the password file', async () => {
+  test('declared JKS as Kaazing\'s docs have it, a PKCS12 file is read as Java 9 and later read it: only its password is missing', async () => {
     const r = await runGateway(['check', '--config', config('<type>JKS</type><file>truststore.db</file>', 'jks-declared.xml')]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /error GW_ERR_STORE_FORMAT: .*is declared JKS but is a PKCS12 store; client certificates are checked once it can be read \(write <type>PKCS12<\/type> \(or leave <type> out\) and add <password-file> to <truststore>.*changeit/);
+    assert.doesNotMatch(r.stdout, /GW_ERR_STORE_FORMAT/);
+    assert.match(r.stdout, /error GW_ERR_STORE_PASSWORD: .*\(add <password-file> to <truststore>.*changeit/);
+    const withPassword = await runGateway(['check', '--config', config('<type>JKS</type><file>truststore.db</file><password-file>truststore.pw</password-file>', 'jks-declared-password.xml')]);
+    assert.equal(withPassword.code, 0, withPassword.stdout);
   });
 
   test('with <password-file> holding changeit, the same file is valid', async () => {
@@ -247,7 +251,7 @@ describe('the Kaazing truststore flow with a keytool-made PKCS12 truststore', ()
   test('keystore list without a password says how to give one', async () => {
     const r = await runGateway(['keystore', 'list', join(space.dir, 'truststore.db')]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /GW_ERR_STORE_PASSWORD: .*\(give --password-file FILE or --password-env VAR; keytool's default password is changeit\)/);
+    assert.match(r.stderr, /GW_ERR_STORE_PASSWORD: .*\(give --password-file FILE or --password-env VAR; Kaazing's own truststore\.db and Java's cacerts use changeit\)/);
     const listed = await runGateway(['keystore', 'list', join(space.dir, 'truststore.db'), '--password-file', join(space.dir, 'truststore.pw')]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /Entry type: trustedCertEntry/);

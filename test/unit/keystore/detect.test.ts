@@ -19,12 +19,18 @@ test('the declared type is any case, and must match the content', () => {
   assert.throws(() => detectFormat(storeBytes('gateway.jceks'), 'conf/keystore.db', 'JKS'), (e: GatewayError) =>
     e.code === 'GW_ERR_STORE_FORMAT' && e.message.includes('conf/keystore.db') && e.message.includes('JCEKS') &&
     e.hint === 'you may need to specify <type>JCEKS</type>');
-  assert.throws(() => detectFormat(storeBytes('keystore-jdk.p12'), 'k.jks', 'JKS'), (e: GatewayError) =>
+  assert.throws(() => detectFormat(storeBytes('keystore-jdk.p12'), 'k.jceks', 'JCEKS'), (e: GatewayError) =>
     e.hint === 'you may need to specify <type>PKCS12</type>');
+  assert.throws(() => detectFormat(storeBytes('keystore.jks'), 'k.pem', 'PEM'), (e: GatewayError) => e.code === 'GW_ERR_STORE_FORMAT');
 });
 
 test('JCEKS declared for a JKS file is read, as Java\'s JCEKS keystore does', () => {
   assert.equal(detectFormat(storeBytes('truststore.jks'), 'truststore.db', 'JCEKS'), 'JKS');
+});
+
+test('JKS and PKCS12 declared for each other are read, as Java 9 and later read them (keytool\'s in-place migration)', () => {
+  assert.equal(detectFormat(storeBytes('keystore-jdk.p12'), 'keystore.jks', 'JKS'), 'PKCS12');
+  assert.equal(detectFormat(storeBytes('keystore.jks'), 'keystore.p12', 'PKCS12'), 'JKS');
 });
 
 test('unknown types and unknown content are format errors that say what the file is', () => {
