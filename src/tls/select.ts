@@ -88,21 +88,25 @@ function currentlyValid(entry: KeyEntry, now: number): boolean {
 
 /**
  * The key entries whose certificate matches `hostname`, best first: certificates valid now before expired or
- * not-yet-valid ones (a keystore holding a renewed certificate next to the old one serves the renewed one), then
- * a certificate whose CN is the name before one that lists it among other SANs, exact names before wildcards,
- * then keystore order.
+ * not-yet-valid ones, then a certificate whose CN is the name before one that lists it among other SANs, exact
+ * names before wildcards, then of two valid now the one that expires later (a keystore holding a renewed
+ * certificate next to the old one serves the renewed one from the moment it is imported, not once the old one has
+ * expired), then keystore order.
  */
 export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): KeyEntry[] {
   const host = normaliseHostname(hostname);
   if (host.length === 0) return [];
   const now = Date.now();
-  const ranked: { entry: KeyEntry; rank: number; index: number }[] = [];
+  const ranked: { entry: KeyEntry; rank: number; until: number; index: number }[] = [];
   keys.forEach((entry, index) => {
     const match = matchEntry(entry, host);
     if (match === undefined) return;
-    const rank = (currentlyValid(entry, now) ? 0 : 3) + MATCH_RANK[match];
-    ranked.push({ entry, rank, index });
+    const valid = currentlyValid(entry, now);
+    const rank = (valid ? 0 : 3) + MATCH_RANK[match];
+    // Only valid certificates are told apart by their end; among the others, keystore order decides.
+    const until = valid ? Date.parse(entry.chain[0]!.validTo) : 0;
+    ranked.push({ entry, rank, until, index });
   });
-  ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
+  ranked.sort((a, b) => a.rank - b.rank || b.until - a.until || a.index - b.index);
   return ranked.map((r) => r.entry);
 }

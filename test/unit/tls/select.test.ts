@@ -42,9 +42,11 @@ test('an IP literal matches IP SANs, IPv6 however written', () => {
 test('valid certificates come before expired ones, then the name as CN, as SAN, as wildcard, then store order', () => {
   const expiredExact = keyEntry('expired-exact', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: -10, notAfterDays: -1 }));
   const wildcard = keyEntry('wildcard', issue({ subject: { CN: '*.example.net' } }));
-  const exact1 = keyEntry('exact-1', issue({ subject: { CN: 'x' }, sans: ['DNS:a.example.net'] }));
+  // exact-1 and exact-3 hold one certificate: equal in all but their place in the store.
+  const bySan = issue({ subject: { CN: 'x' }, sans: ['DNS:a.example.net'] });
+  const exact1 = keyEntry('exact-1', bySan);
   const exact2 = keyEntry('exact-2', issue({ subject: { CN: 'a.example.net' } }));
-  const exact3 = keyEntry('exact-3', issue({ subject: { CN: 'y' }, sans: ['DNS:a.example.net'] }));
+  const exact3 = keyEntry('exact-3', bySan);
   assert.deepEqual(aliases(selectKeyEntries([expiredExact, wildcard, exact1, exact2, exact3], 'a.example.net')), [
     'exact-2',
     'exact-1',
@@ -52,6 +54,14 @@ test('valid certificates come before expired ones, then the name as CN, as SAN, 
     'wildcard',
     'expired-exact',
   ]);
+});
+
+test('of two valid certificates for the name, the one that expires later is served: a renewal imported next to the old one', () => {
+  const old = keyEntry('localhost', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: -300, notAfterDays: 2 }));
+  const renewed = keyEntry('zz-new', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: -1, notAfterDays: 365 }));
+  const notYet = keyEntry('future', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: 5, notAfterDays: 800 }));
+  assert.deepEqual(aliases(selectKeyEntries([old, notYet, renewed], 'a.example.net')), ['zz-new', 'localhost', 'future']);
+  assert.deepEqual(aliases(selectKeyEntries([renewed, old], 'a.example.net')), ['zz-new', 'localhost']);
 });
 
 test('host names are compared lower case, without brackets or a trailing dot', () => {
