@@ -67,8 +67,27 @@ function describe(settings: ServerTlsSettings, host?: string): string {
   return parts.join(' ');
 }
 
+/**
+ * A DSA key cannot sign a TLS 1.3 handshake, and in TLS 1.2 only the DHE-DSS suites use it, which the gateway does not
+ * offer and today's clients do not either: such an entry is never served. keytool made DSA keys by default up to
+ * Java 8, so older Kaazing keystores often hold one.
+ */
+function servable(entry: KeyEntry): boolean {
+  return entry.privateKey.asymmetricKeyType !== 'dsa';
+}
+
 function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
-  const entry = selectKeyEntries(settings.keystore.keys, host)[0];
+  const matching = selectKeyEntries(settings.keystore.keys, host);
+  const entry = matching.find(servable);
+  if (entry === undefined && matching.length > 0) {
+    const aliases = matching.map((k) => `"${k.alias}"`).join(', ');
+    throw new GatewayError(
+      'GW_ERR_TLS_NO_CERTIFICATE',
+      `the keystore's only ${matching.length === 1 ? 'entry' : 'entries'} for ${host} (${aliases}) ${matching.length === 1 ? 'has a DSA key' : 'have DSA keys'}, which TLS clients of today do not accept` +
+        (settings.where !== undefined ? ` (accepts on ${settings.where})` : ''),
+      { hint: 'make an EC or RSA key for it (keytool -genkeypair -keyalg EC -groupname secp256r1, or -keyalg RSA -keysize 2048) and have its certificate issued again' },
+    );
+  }
   if (entry === undefined) {
     const aliases = settings.keystore.keys.map((k) => k.alias);
     throw new GatewayError(

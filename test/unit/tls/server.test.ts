@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,17 @@ async function servedCn(options: tls.TlsOptions, servername: string, verify = tr
   assert.equal(result.clientError, undefined, `handshake for ${servername}: ${result.clientError?.message}`);
   return result.client?.peer.subject.CN as string | undefined;
 }
+
+test('a key entry with a DSA key is never served: another entry for the name is, and without one the error says why', async () => {
+  const { server, ca } = testPki();
+  // The certificate is not looked at: the key's type alone rules the entry out.
+  const dsa = { alias: 'mydsa', privateKey: generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 224 }).privateKey, chain: [server.x509] };
+  fails(settings({ keystore: keyStore(dsa) }), 'GW_ERR_TLS_NO_CERTIFICATE', /^the keystore's only entry for localhost \("mydsa"\) has a DSA key, which TLS clients of today do not accept/);
+  const both = settings({ keystore: keyStore(dsa, keyEntry('localhost', server, ca)) });
+  const prepared = prepareServerTls(both);
+  assert.deepEqual([...prepared.aliases], [['localhost', 'localhost']]);
+  assert.equal(await servedCn(prepared.options, 'localhost'), 'localhost');
+});
 
 test('one host name: its entry serves every client, without an SNI callback', async () => {
   const prepared = prepareServerTls(settings({}));
