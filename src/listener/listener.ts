@@ -834,10 +834,11 @@ export class Listener {
 
   /**
    * The client went away while its backend was being connected: it was refused nothing, so nothing is counted
-   * towards refusals or the last refusals shown, as for a client that leaves during any other phase.
+   * towards refusals or the last refusals shown, as for a client that leaves during any other phase. It is logged at
+   * info all the same: its request named a service, and clients that give up on a slow backend are worth seeing.
    */
   #leftWhileConnecting(conn: DownstreamConnection, socket: Duplex, service: string): void {
-    this.#options.log.debug({ downstream: conn.downstream, service }, 'client left before its backend was connected');
+    this.#options.log.info({ conn: conn.id, downstream: conn.downstream, service, waitedMs: Date.now() - conn.acceptedAt }, 'client left before its backend was connected');
     socket.destroy();
   }
 

@@ -81,5 +81,7 @@ test('a client that leaves while its ws:// backend is connected is no refusal; a
   assert.match(answer.toString(), /^HTTP\/1\.1 502 /);
   assert.match(await metrics.text(), /^gateway_refusals_total\{listener="127\.0\.0\.1:0",service="slow",reason="upstream"\} 1$/m);
   assert.equal(metrics.recentRefusals().length, 1, 'only the second client was refused');
-  assert.ok(logs.lines.some((l) => l['msg'] === 'client left before its backend was connected'));
+  const left = logs.lines.find((l) => l['msg'] === 'client left before its backend was connected');
+  assert.equal(left?.['level'], 30, 'at info: a client that gave up on a slow backend is worth seeing');
+  assert.equal(left?.['service'], 'slow');
 });
