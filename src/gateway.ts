@@ -22,7 +22,7 @@ import { SESSION_CLOSE_GRACE_MS, SessionRegistry, type Session } from './service
 import type { Service } from './services/types.js';
 import { certificateReport } from './metrics/certificates.js';
 import { NO_METRICS, type CertificateReport, type GatewayMetrics } from './metrics/types.js';
-import type { ListenerOverview, ManagementSource, ServiceOverview } from './services/management/types.js';
+import type { ListenerOverview, ManagementSource, ReloadOverview, ServiceOverview } from './services/management/types.js';
 import { buildState, type CrlWatch, type GatewayDependencies, type State } from './state.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { prepareServerTls } from './tls/server.js';
@@ -45,11 +45,7 @@ export type PrepareResult =
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 /** The last reload: when (Date.now()), how it ended, and why it failed. */
-export interface ReloadRecord {
-  readonly at: number;
-  readonly result: 'success' | 'failure';
-  readonly error: string | undefined;
-}
+export type ReloadRecord = ReloadOverview;
 
 /** Why live connections were closed by policy: the rule that refused them (see Listener.rejudge). */
 export type PolicyRule = LiveRefusal['rule'];
@@ -79,6 +75,7 @@ function managementSource(gateway: () => Gateway | undefined, sessions: SessionR
     services: () => gateway()?.serviceOverview() ?? [],
     listeners: () => gateway()?.listenerOverview() ?? [],
     certificates: () => gateway()?.certificateReport() ?? certificateReport(undefined, undefined, []),
+    lastReload: () => gateway()?.reloads.last,
   };
 }
 

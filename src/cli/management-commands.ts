@@ -83,6 +83,12 @@ export async function status(opts: ManagementOptions & { readonly json?: boolean
       io.out(o.ready ? 'ready' : `not ready: ${o.reasons.join('; ')}`);
       const processes = o.workers ? `${o.workers.length} worker${o.workers.length === 1 ? '' : 's'}, pid${o.workers.length === 1 ? '' : 's'} ${o.workers.map((w) => w.pid).join(', ')}` : `pid ${o.pid}`;
       io.out(`${o.connections} connection${o.connections === 1 ? '' : 's'} (${processes})`);
+      const reload = o.lastReload;
+      if (reload) {
+        io.out(reload.result === 'success'
+          ? `last reload ${reload.at}: in force`
+          : `last reload ${reload.at} FAILED, the configuration before it runs: ${reload.error ?? 'see the log'}`);
+      }
       io.out('');
       for (const l of table(
         ['SERVICE', 'TYPE', 'STATE', 'CONNECTIONS', 'ACCEPTS'],

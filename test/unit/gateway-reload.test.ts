@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { parseConfig } from '../../src/config/index.js';
 import { Gateway } from '../../src/gateway.js';
+import { overview } from '../../src/services/management/overview.js';
 import { config, doc, parse } from '../helpers/config.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
@@ -109,6 +110,10 @@ test('a configuration that does not prepare, or a new address that cannot be bou
   assert.equal(await status(`ws://127.0.0.1:${port}/a`), 'open', 'the old state is in force');
   assert.deepEqual({ success: gateway.reloads.success, failure: gateway.reloads.failure }, { success: 0, failure: 2 });
   assert.equal(gateway.reloads.last?.result, 'failure');
+  // What `status` and /api/status show: that the file on disk is not what runs, and why.
+  const shown = overview(gateway.management).lastReload;
+  assert.equal(shown?.result, 'failure');
+  assert.match(shown?.error ?? '', /127\.0\.0\.2/);
 });
 
 test('a listener switching between a WebSocket and a byte-stream accept is refused with GW_ERR_RELOAD', async (t) => {

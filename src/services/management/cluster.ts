@@ -236,6 +236,10 @@ export function mergeOverviews(own: Overview, all: readonly { readonly worker: n
     connections: all.reduce((sum, { overview }) => sum + overview.connections, 0),
     services: own.services.map((s) => ({ ...s, ...(perService.get(s.name) ?? {}) })),
     listeners: own.listeners.map((l) => ({ ...l, listening: listening.get(l.address) ?? l.listening })),
+    // Every worker reloads at once: the latest of their answers, a failure before a success at the same moment.
+    lastReload: all
+      .map(({ overview }) => overview.lastReload)
+      .reduce<Overview['lastReload']>((latest, r) => (r === null || (latest !== null && (latest.at > r.at || (latest.at === r.at && latest.result === 'failure'))) ? latest : r), null),
     refusals: all
       .flatMap(({ overview }) => overview.refusals)
       .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))

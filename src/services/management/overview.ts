@@ -3,7 +3,7 @@
  * with their accepts and state, listeners, how many clients each service holds, certificates by days left, and the
  * last refusals.
  */
-import type { ManagementSource } from './types.js';
+import type { ManagementSource, ReloadOverview } from './types.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Refusals shown; the ring keeps more, the page has room for these. */
@@ -36,12 +36,21 @@ export interface Overview {
     readonly subject: string | null;
     readonly message: string;
   }[];
+  /**
+   * The last reload (`at` ISO 8601, `error` the first problem of a failed one); null before the first. A failed one
+   * means the configuration file on disk is not what runs: fix it, or put it back.
+   */
+  readonly lastReload: { readonly at: string; readonly result: 'success' | 'failure'; readonly error: string | null } | null;
   /** With `start --workers`: each worker's pid, readiness and connections (cluster.ts); absent otherwise. */
   readonly workers?: readonly { readonly worker: number; readonly pid: number; readonly ready: boolean; readonly connections: number }[];
 }
 
 function daysLeft(until: Date, now: number): number {
   return Math.floor((until.getTime() - now) / DAY_MS);
+}
+
+function reloadRow(last: ReloadOverview | undefined): Overview['lastReload'] {
+  return last === undefined ? null : { at: new Date(last.at).toISOString(), result: last.result, error: last.error ?? null };
 }
 
 export function overview(source: ManagementSource, now = Date.now()): Overview {
@@ -66,6 +75,7 @@ export function overview(source: ManagementSource, now = Date.now()): Overview {
     services: source.services().map((s) => ({ ...s, connections: perService.get(s.name) ?? 0 })),
     listeners: source.listeners(),
     certificates,
+    lastReload: reloadRow(source.lastReload()),
     refusals: source
       .refusals()
       .slice(0, REFUSALS_SHOWN)

@@ -19,6 +19,15 @@ export interface ListenerOverview {
   readonly listening: boolean;
 }
 
+/** The last reload of the configuration, by SIGHUP, a changed file or the primary of `--workers`. */
+export interface ReloadOverview {
+  /** Date.now() when it ended. */
+  readonly at: number;
+  readonly result: 'success' | 'failure';
+  /** Why it failed: the first problem, where it is. */
+  readonly error: string | undefined;
+}
+
 export interface ManagementSource {
   readonly sessions: SessionRegistry;
   /** This process is a worker of `start --workers`: the API answers for every worker (cluster.ts). */
@@ -32,4 +41,6 @@ export interface ManagementSource {
   services(): readonly ServiceOverview[];
   listeners(): readonly ListenerOverview[];
   certificates(): CertificateReport;
+  /** The last reload; undefined before the first. */
+  lastReload(): ReloadOverview | undefined;
 }

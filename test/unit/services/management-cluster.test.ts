@@ -89,6 +89,7 @@ function overview(pid: number, fields: Partial<Overview>): Overview {
     services: [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: true, connections: 0 }],
     listeners: [{ address: '127.0.0.1:8000', listening: true }],
     certificates: [],
+    lastReload: null,
     refusals: [],
     ...fields,
   };
@@ -127,4 +128,15 @@ test('overviews are summed: connections per service, readiness of all, refusals 
     { worker: 1, pid: 101, ready: true, connections: 2 },
     { worker: 2, pid: 102, ready: false, connections: 3 },
   ]);
+});
+
+test("the last reload is the latest any worker made; a failure wins over a success at the same moment", () => {
+  const ok = (at: string) => ({ at, result: 'success' as const, error: null });
+  const failed = (at: string) => ({ at, result: 'failure' as const, error: 'gw.xml:3:5: GW_ERR_CONFIG_XML: …' });
+  const merge = (...reloads: Overview['lastReload'][]) => mergeOverviews(overview(1, {}), reloads.map((lastReload, i) => ({ worker: i + 1, overview: overview(100 + i, { lastReload }) }))).lastReload;
+  assert.equal(merge(null, null), null);
+  assert.deepEqual(merge(ok('2026-12-03T10:00:01.000Z'), null), ok('2026-12-03T10:00:01.000Z'));
+  assert.deepEqual(merge(failed('2026-12-03T10:00:01.000Z'), ok('2026-12-03T10:00:02.000Z')), ok('2026-12-03T10:00:02.000Z'));
+  assert.deepEqual(merge(ok('2026-12-03T10:00:02.000Z'), failed('2026-12-03T10:00:02.000Z')), failed('2026-12-03T10:00:02.000Z'));
+  assert.deepEqual(merge(failed('2026-12-03T10:00:02.000Z'), ok('2026-12-03T10:00:02.000Z')), failed('2026-12-03T10:00:02.000Z'));
 });

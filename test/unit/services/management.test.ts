@@ -44,6 +44,7 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
     services: () => [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: true }],
     listeners: () => [{ address: '127.0.0.1:0', listening: true }],
     certificates: () => ({ server: [], soonestClientCa: undefined, soonestCrl: undefined }),
+    lastReload: () => undefined,
   };
   const accept = (uri: string): AcceptUri => {
     const u = new URL(uri);
