@@ -13,7 +13,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
-import { GatewayError } from './errors.js';
+import { AggregateGatewayError, GatewayError } from './errors.js';
 import { bindAll } from './listener/bind-all.js';
 import type { LiveRefusal, Listener } from './listener/listener.js';
 import { closeReason } from './pipe/close.js';
@@ -274,7 +274,7 @@ export class Gateway {
     /** Each listener of `next` → the bound one that takes its place. */
     const kept = new Map<Listener, Listener>();
     const added: Listener[] = [];
-    const problems: string[] = [];
+    const problems: GatewayError[] = [];
     for (const l of next.listeners) {
       const bound = byAddress.get(l.where);
       if (!bound) {
@@ -282,10 +282,15 @@ export class Gateway {
         continue;
       }
       const problem = bound.incompatibility(l.options);
-      if (problem !== undefined) problems.push(`${problem}: that needs a restart`);
+      if (problem !== undefined) {
+        // Where the new configuration asks for it, as a bind failure says: the first accept of that address.
+        const routes = l.options.routes;
+        const wanted = routes.map((r) => `${r.accept.uri} of service "${r.service.config.name}"`).join(', ');
+        problems.push(new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`, { position: routes[0]?.accept.position, hint: wanted === '' ? undefined : `wanted by ${wanted}` }));
+      }
       kept.set(l, bound);
     }
-    if (problems.length > 0) throw new GatewayError('GW_ERR_RELOAD', problems.join('; '));
+    if (problems.length > 0) throw problems.length === 1 ? problems[0]! : new AggregateGatewayError('GW_ERR_RELOAD', problems);
 
     // New addresses are bound before anything changes, so that a failed bind leaves the old state whole.
     for (const l of added) l.reconfigure({ ...l.options, sessions: this.#sessions });

@@ -119,7 +119,11 @@ test('a configuration that does not prepare, or a new address that cannot be bou
 test('a listener switching between a WebSocket and a byte-stream accept is refused with GW_ERR_RELOAD', async (t) => {
   const { gateway, logs } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
   const stream = prepared(doc(...echo('first', 'tcp://127.0.0.1:0')), logs);
-  await assert.rejects(gateway.reload(stream), (e: Error & { code?: string }) => e.code === 'GW_ERR_RELOAD' && /HTTP to a byte stream: that needs a restart/.test(e.message));
+  await assert.rejects(
+    gateway.reload(stream),
+    (e: Error & { code?: string; position?: { line?: number }; hint?: string }) =>
+      e.code === 'GW_ERR_RELOAD' && /HTTP to a byte stream: that needs a restart/.test(e.message) && e.position?.line !== undefined && /^wanted by tcp:\/\//.test(e.hint ?? ''),
+  );
 });
 
 test('an access-constraint that no longer admits a live connection closes it with 1008, logged and counted', async (t) => {
