@@ -293,26 +293,40 @@ function readAuthorization(elements: readonly XmlElement[], realm: ServiceResult
 }
 
 function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, diags: Diagnostics): AcceptUri[] | undefined {
-  const accepts: AcceptUri[] = [];
+  const parsedAccepts: { element: XmlElement; uri: string; parsed: ReturnType<typeof parseAcceptUri> }[] = [];
   let failed = false;
   for (const element of elements) {
     const uri = leafText(element, diags);
     const parsed = attempt(diags, element.position, () => parseAcceptUri(uri));
-    if (parsed === undefined) {
-      failed = true;
-      continue;
-    }
-    const tls = isTlsScheme(parsed.scheme) && options.encryption?.value !== false;
+    if (parsed === undefined) failed = true;
+    else parsedAccepts.push({ element, uri, parsed });
+  }
+  const isTls = (scheme: AcceptUri['scheme']): boolean => isTlsScheme(scheme) && options.encryption?.value !== false;
+  // On a service that also has a TLS accept the options mean something, as Kaazing applied them to its TLS accepts
+  // only: a plain accept beside it is warned about, not refused, so that such a Kaazing file still loads.
+  const someTls = parsedAccepts.some((a) => isTls(a.parsed.scheme));
+  const accepts: AcceptUri[] = [];
+  for (const { element, uri, parsed } of parsedAccepts) {
+    const tls = isTls(parsed.scheme);
     const verify = options.verifyClient;
     const useTls = parsed.scheme === 'ws' ? 'use a wss:// accept' : parsed.scheme === 'tcp' ? 'use an ssl:// accept' : 'remove ssl.encryption disabled';
+    const apart = `its clients present no certificate; move ${uri} to a service of its own to say so`;
     if (!tls && verify !== undefined && verify.value !== 'none' && !verify.inherited) {
-      failed = true;
-      diags.error('GW_ERR_CONFIG_VALUE', `ssl.verify-client ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`, element.position, useTls);
+      const message = `ssl.verify-client ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`;
+      if (someTls) diags.warning(`${message}, so it applies to this service's TLS accepts only`, element.position, apart);
+      else {
+        failed = true;
+        diags.error('GW_ERR_CONFIG_VALUE', message, element.position, useTls);
+      }
     }
     for (const [option, located] of [['ssl.crl', options.crl], ['ssl.verify-depth', options.verifyDepth]] as const) {
       if (tls || located === undefined || located.inherited) continue;
-      failed = true;
-      diags.error('GW_ERR_CONFIG_VALUE', `${option} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`, element.position, `${useTls}, or remove the option`);
+      const message = `${option} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`;
+      if (someTls) diags.warning(`${message} there`, element.position, apart);
+      else {
+        failed = true;
+        diags.error('GW_ERR_CONFIG_VALUE', message, element.position, `${useTls}, or remove the option`);
+      }
     }
     const listen = effectiveBind(options.binds, parsed.scheme) ?? { host: parsed.host, port: parsed.port };
     accepts.push({ uri, ...parsed, listen, position: element.position });

@@ -152,6 +152,16 @@ test('a service of an unsupported type still has its options checked', () => {
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 6:21']);
 });
 
+test('on a service that also has a TLS accept, the client-certificate options warn at its plain accept instead, as Kaazing applied them to TLS only', () => {
+  const options = '    <accept-options><ssl.verify-client>required</ssl.verify-client><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options>';
+  const mixed = parse(doc('  <service>', '    <name>p</name>', '    <accept>ws://h/</accept>', '    <accept>wss://h/</accept>', '    <connect>tcp://backend:5000</connect>', '    <type>proxy</type>', options, '  </service>', ...KEYSTORE));
+  assert.equal(mixed.ok, true, JSON.stringify(mixed.diagnostics));
+  const warnings = mixed.diagnostics.filter((d) => d.severity === 'warning' && /has no meaning on ws:\/\/h\//.test(d.message));
+  assert.deepEqual(warnings.map((d) => d.message.split(' (')[0]), ['ssl.verify-client required', 'ssl.crl', 'ssl.verify-depth']);
+  assert.match(warnings[0]?.message ?? '', /so it applies to this service's TLS accepts only$/);
+  assert.match(warnings[0]?.hint ?? '', /move ws:\/\/h\/ to a service of its own/);
+});
+
 test('ssl.crl and ssl.verify-depth on a plain accept are errors at the accept; inherited ones do not apply there', () => {
   const own = parse(doc(...proxy('p', 'ws://h/', undefined, ['    <accept-options><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options>'])));
   // Each at the accept (line 4), and each again at the option because verify-client is none.
