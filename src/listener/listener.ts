@@ -41,7 +41,7 @@ import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
 import { judgeAgain, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
-import { BAD_TARGET, toOriginForm } from './request-target.js';
+import { BAD_TARGET, toOriginForm, upgradeRequestProblem } from './request-target.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
 
@@ -712,6 +712,8 @@ export class Listener {
     }
     if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     if (!toOriginForm(req)) return refuse(400, BAD_TARGET, 'bad_request');
+    const malformed = upgradeRequestProblem(req);
+    if (malformed !== undefined) return refuse(400, `Bad request: ${malformed}.`, 'bad_request');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path, 'upgrade', conn.tls !== undefined);
     const log = this.#options.log;

@@ -190,6 +190,31 @@ test('an upgrade in absolute-form is upgraded; one without a readable authority 
   bad.destroy();
 });
 
+test('an upgrade over HTTP/1.0, with two Host headers or with a body gets 400 saying which', async (t) => {
+  const { port } = await start(t);
+  const valid = UPGRADE('/echo');
+  const cases: [string, RegExp][] = [
+    [valid.replace('HTTP/1.1', 'HTTP/1.0'), /needs HTTP\/1\.1/],
+    [valid.replace('Host: 127.0.0.1\r\n', 'Host: 127.0.0.1\r\nHost: other.example\r\n'), /more than one Host header/],
+    [valid.replace('\r\n\r\n', '\r\nContent-Length: 5\r\n\r\nhello'), /has no body/],
+    [valid.replace('\r\n\r\n', '\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'), /has no body/],
+  ];
+  for (const [request, why] of cases) {
+    const s = await opened(port);
+    const replies = new Responses(s);
+    s.write(request);
+    const answer = await replies.next('the refusal');
+    assert.equal(answer.status, 400, request);
+    assert.match(answer.body, why);
+    s.destroy();
+  }
+  const ok = await opened(port);
+  const upgraded = new Responses(ok);
+  ok.write(valid.replace('\r\n\r\n', '\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal((await upgraded.next('the upgrade')).status, 101, 'an empty body is no body');
+  ok.destroy();
+});
+
 test('what no HTTP service takes gets 426 where a WebSocket service would upgrade it, else 404, and the connection closes', async (t) => {
   const { port } = await start(t, {}, compileAccessRules([]));
   // The directory is at /, so only an address without it shows the listener's own answers.
