@@ -23,11 +23,17 @@ export interface RealmRequest {
 
 type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
 
+/**
+ * The most candidate tokens taken from one request: each costs a login module a lookup (a file, a MAC), and a
+ * request may repeat a cookie or a query parameter hundreds of times within its 16 KiB of header.
+ */
+export const MAXIMUM_TOKENS = 8;
+
 export function readCredentials(realm: Sources, request: RealmRequest): Credentials {
   const tokens: { source: string; value: string }[] = [];
   const add = (source: string, value: string | undefined): void => {
     const v = value?.trim();
-    if (v) tokens.push({ source, value: v });
+    if (v && tokens.length < MAXIMUM_TOKENS) tokens.push({ source, value: v });
   };
   for (const name of realm.httpHeaders) {
     const value = request.headers[name.toLowerCase()];
@@ -39,8 +45,11 @@ export function readCredentials(realm: Sources, request: RealmRequest): Credenti
   }
   const cookieHeader = request.headers.cookie;
   if (realm.httpCookies.length > 0 && cookieHeader !== undefined) {
-    const cookies = parseCookies(cookieHeader);
-    for (const name of realm.httpCookies) add(`cookie ${name}`, cookies[name]);
+    // Every cookie of the name, in the order sent: a browser sends one set for a longer path first, so a stale token
+    // set on /app must not hide a valid one set on /. A cookie value holds no `;` (RFC 6265 §4.1.1), so each
+    // `name=value` pair is parsed on its own.
+    const pairs = cookieHeader.split(';').map((pair) => parseCookies(pair));
+    for (const name of realm.httpCookies) for (const cookies of pairs) add(`cookie ${name}`, cookies[name]);
   }
   const authorization = request.headers.authorization;
   const bearer = authorization === undefined ? undefined : /^\s*(?:Bearer|(?:Application\s+)?Token)\s+(\S+)\s*$/i.exec(authorization);

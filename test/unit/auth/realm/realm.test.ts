@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCookies } from 'cookie';
 import type { AuthorizationConstraintConfig, LoginModuleConfig, RealmConfig, VerifyClient } from '../../../../src/config/types.js';
-import { readCredentials } from '../../../../src/auth/realm/credentials.js';
+import { MAXIMUM_TOKENS, readCredentials } from '../../../../src/auth/realm/credentials.js';
 import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
 import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
 import { GatewayError } from '../../../../src/errors.js';
@@ -55,6 +55,18 @@ test('credentials: tokens from the named header, query parameter and cookies, th
   ]);
   assert.equal(c.certificate, undefined);
   assert.ok(readCredentials(realmConfig([]), request({}, identity())).certificate);
+});
+
+test('credentials: every cookie of a name is a candidate, in the order sent; at most MAXIMUM_TOKENS in all', () => {
+  // A browser sends the cookie set for the longer path first: a stale one on /app before the valid one on /.
+  const c = readCredentials(realmConfig([]), request({ cookie: 'AUTH=stale-token; OTHER=x; AUTH=valid%20token' }));
+  assert.deepEqual(c.tokens, [
+    { source: 'cookie AUTH', value: 'stale-token' },
+    { source: 'cookie AUTH', value: 'valid token' },
+  ]);
+  const many = readCredentials(realmConfig([]), request({ cookie: Array.from({ length: 50 }, (_, i) => `AUTH=t${i}`).join('; ') }, undefined, `/p?${Array.from({ length: 50 }, (_, i) => `token=q${i}`).join('&')}`));
+  assert.equal(many.tokens.length, MAXIMUM_TOKENS);
+  assert.deepEqual(many.tokens.map((t) => t.value), Array.from({ length: MAXIMUM_TOKENS }, (_, i) => `q${i}`));
 });
 
 test('missingRoles: every required role must be held', () => {
