@@ -112,7 +112,7 @@ function withSessionFilter(cmd: Command): Command {
 
 function withConfigOptions(cmd: Command): Command {
   return cmd
-    .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml)')
+    .option('-c, --config <path>', 'gateway configuration file (default: conf/gateway-config.xml in the gateway\'s own folder, as in Kaazing\'s GATEWAY_HOME)')
     .addOption(
       // The empty object is where repeated -D values collect, not a default worth showing.
       new Option('-D, --define <name=value>', 'set a ${name} property; wins over <properties> (repeatable)').argParser(collectDefine).default({}, 'none'),
