@@ -92,7 +92,7 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
       process.once('disconnect', () => stop('the primary went away'));
       process.on('SIGINT', () => {});
       process.on('SIGTERM', () => {});
-      process.on('SIGHUP', () => {});
+      process.on('SIGHUP', () => log.warn(`SIGHUP sent to a worker is ignored: send it to the primary process (pid ${process.ppid}), which reloads every worker`));
       return;
     }
     const onSignal = (signal: NodeJS.Signals) => {
