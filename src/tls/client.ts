@@ -62,7 +62,10 @@ export function prepareClientTls(settings: ClientTlsSettings): PreparedClientTls
   // certificate, so the entry named by ssl.keystore.alias, else the first key entry, is the one presented.
   const entry = chooseEntry(settings, where);
   const warnings = [...policy.warnings];
-  const keyWarning = entry !== undefined ? clientAuthWarning(entry, settings, where) : settings.keystore && noKeyWarning(settings.keystore, where);
+  const keyWarning =
+    entry !== undefined
+      ? clientAuthWarning(entry, where)
+      : settings.keystore && (noKeyWarning(settings.keystore, where) ?? noClientAuthWarning(settings.keystore, where));
   if (keyWarning) warnings.push(keyWarning);
 
   let secureContext: tls.SecureContext;
@@ -112,9 +115,14 @@ function noKeyWarning(keystore: StoreContents, where: string): string | undefine
   return `the keystore offers no client certificate to ${where}: ${reason}; a target that asks for one refuses the connection (a PEM keystore holds the private key and its certificate in one file)`;
 }
 
+/**
+ * Without an alias, the first key entry whose certificate can authenticate a client, as Java's PKIX key manager
+ * prefers one: a keystore shared with wss:// accepts often holds the server certificate first, which a backend that
+ * asks for a certificate would refuse (`INVALID_PURPOSE`), even one that only asks. None when no entry can.
+ */
 function chooseEntry(settings: ClientTlsSettings, where: string): KeyEntry | undefined {
   const { keystore, alias } = settings;
-  if (alias === undefined) return keystore?.keys[0];
+  if (alias === undefined) return keystore?.keys.find((k) => k.chain[0] !== undefined && clientAuthProblem(k.chain[0]) === undefined);
   if (keystore === undefined) {
     throw new GatewayError('GW_ERR_TLS_NO_KEYSTORE', `ssl.keystore.alias "${alias}" (${where}) names a keystore entry, but no keystore is configured`, {
       hint: 'add a <keystore> to <security>, or remove <ssl.keystore.alias>',
@@ -138,21 +146,23 @@ function chooseEntry(settings: ClientTlsSettings, where: string): KeyEntry | und
 
 /**
  * A certificate whose extensions forbid client authentication is refused by a backend that checks them, with an
- * alert that does not say why. Without an alias the first entry is presented, which in a keystore shared with
- * wss:// accepts is often the server certificate: then an entry that would do is named.
+ * alert that does not say why: presented only when ssl.keystore.alias names it, with this warning.
  */
-function clientAuthWarning(entry: KeyEntry, settings: ClientTlsSettings, where: string): string | undefined {
+function clientAuthWarning(entry: KeyEntry, where: string): string | undefined {
   const leaf = entry.chain[0];
   const problem = leaf !== undefined ? clientAuthProblem(leaf) : undefined;
   if (problem === undefined) return undefined;
-  let text = `keystore entry "${entry.alias}" cannot be used for client authentication (${problem}): ${where} refuses it if it asks for a client certificate`;
-  if (settings.alias === undefined) {
-    const usable = settings.keystore?.keys.find((k) => k !== entry && k.chain[0] !== undefined && clientAuthProblem(k.chain[0]) === undefined);
-    if (usable !== undefined) {
-      text += `; it is presented because it is the first key entry, and entry "${usable.alias}" can be used: name it with <ssl.keystore.alias>${usable.alias}</ssl.keystore.alias>`;
-    }
-  }
-  return text;
+  return `keystore entry "${entry.alias}" cannot be used for client authentication (${problem}): ${where} refuses it if it asks for a client certificate`;
+}
+
+/** Without an alias, a keystore whose key entries all forbid client authentication: none is presented. */
+function noClientAuthWarning(keystore: StoreContents, where: string): string | undefined {
+  const entries = keystore.keys.filter((k) => k.chain[0] !== undefined);
+  const first = entries[0];
+  if (first === undefined) return undefined;
+  const problem = clientAuthProblem(first.chain[0]!);
+  const which = entries.length === 1 ? `its key entry "${first.alias}" cannot be used for client authentication (${problem})` : `none of its ${entries.length} key entries can be used for client authentication`;
+  return `the keystore offers no client certificate to ${where}: ${which}, so none is presented; a target that requires one refuses the connection (name an entry with <ssl.keystore.alias> to present it all the same)`;
 }
 
 /** tls.connect options: servername (not for IPs), the truststore as CAs (Node's defaults when none), the host
