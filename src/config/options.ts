@@ -17,6 +17,8 @@ const MAXIMUM_MESSAGE_SIZE = 2 ** 31 - 1;
 
 export interface Located<T> {
   readonly value: T;
+  /** The element's name as written (`tls.verify-client` for `ssl.verify-client`), for messages. */
+  readonly name: string;
   readonly position: SourcePosition;
   /** True when the value comes from `<service-defaults>`. */
   readonly inherited: boolean;
@@ -181,7 +183,7 @@ export function readConnectOptions(block: XmlElement | undefined, inherited: boo
     if (name === 'http.header') {
       const headers = elements.flatMap((e) => parseHttpHeader(leafText(e, diags), e.position, diags) ?? []);
       checkHttpHeaderNames(headers, diags);
-      set.httpHeaders = { value: headers, position: element.position, inherited };
+      set.httpHeaders = { value: headers, name: element.name, position: element.position, inherited };
       continue;
     }
     if (isHttpKeepalive(name)) {
@@ -240,7 +242,7 @@ function parsePositiveInteger(text: string, name: string, hint: string): number 
 function locator(element: XmlElement, diags: Diagnostics, inherited: boolean) {
   return <T>(fn: () => T): Located<T> | undefined => {
     const value = attempt(diags, element.position, fn);
-    return value === undefined ? undefined : { value, position: element.position, inherited };
+    return value === undefined ? undefined : { value, name: element.name, position: element.position, inherited };
   };
 }
 

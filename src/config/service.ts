@@ -309,19 +309,19 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
   for (const { element, uri, parsed } of parsedAccepts) {
     const tls = isTls(parsed.scheme);
     const verify = options.verifyClient;
-    const useTls = parsed.scheme === 'ws' ? 'use a wss:// accept' : parsed.scheme === 'tcp' ? 'use an ssl:// accept' : 'remove ssl.encryption disabled';
+    const useTls = parsed.scheme === 'ws' ? 'use a wss:// accept' : parsed.scheme === 'tcp' ? 'use an ssl:// accept' : `remove ${options.encryption?.name ?? 'ssl.encryption'} disabled`;
     const apart = `its clients present no certificate; move ${uri} to a service of its own to say so`;
     if (!tls && verify !== undefined && verify.value !== 'none' && !verify.inherited) {
-      const message = `ssl.verify-client ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`;
+      const message = `${verify.name} ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`;
       if (someTls) diags.warning(`${message}, so it applies to this service's TLS accepts only`, element.position, apart);
       else {
         failed = true;
         diags.error('GW_ERR_CONFIG_VALUE', message, element.position, useTls);
       }
     }
-    for (const [option, located] of [['ssl.crl', options.crl], ['ssl.verify-depth', options.verifyDepth]] as const) {
+    for (const located of [options.crl, options.verifyDepth]) {
       if (tls || located === undefined || located.inherited) continue;
-      const message = `${option} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`;
+      const message = `${located.name} (${describePosition(located.position)}) has no meaning on ${uri}: it is not TLS, so no client certificate is checked`;
       if (someTls) diags.warning(`${message} there`, element.position, apart);
       else {
         failed = true;

@@ -166,10 +166,13 @@ test('ssl.verify-client from service-defaults does not make ws:// accepts fail; 
   const own = parse(doc(...withAcceptOptions('ws://h/', '<ssl.verify-client>required</ssl.verify-client>')));
   assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 4:5']);
   assert.match(own.diagnostics[0]?.message ?? '', /ssl.verify-client required \(line 8:7\) has no meaning on ws:\/\/h\//);
+  // Written with Kaazing's tls.* names, the message says them.
+  const aliased = parse(doc(...withAcceptOptions('ws://h/', '<tls.verify-client>required</tls.verify-client>')));
+  assert.match(aliased.diagnostics[0]?.message ?? '', /^tls\.verify-client required \(line 8:7\) has no meaning on ws:\/\/h\//);
 });
 
 test('the lowest layer bind given decides where an accept listens; the other stack\'s binds do not apply', () => {
-  const at = (value: string) => ({ value: { host: value, port: 1 }, position: { file: 'f' }, inherited: false });
+  const at = (value: string) => ({ value: { host: value, port: 1 }, name: `${value}.bind`, position: { file: 'f' }, inherited: false });
   const binds = { 'ws.bind': at('ws'), 'wss.bind': at('wss'), 'http.bind': at('http'), 'https.bind': at('https') };
   assert.equal(effectiveBind(binds, 'ws')?.host, 'http');
   assert.equal(effectiveBind(binds, 'wss')?.host, 'https');
