@@ -81,7 +81,12 @@ export async function status(opts: ManagementOptions & { readonly json?: boolean
     if (opts.json) io.out(JSON.stringify(o, null, 2));
     else {
       io.out(o.ready ? 'ready' : `not ready: ${o.reasons.join('; ')}`);
-      const processes = o.workers ? `${o.workers.length} worker${o.workers.length === 1 ? '' : 's'}, pid${o.workers.length === 1 ? '' : 's'} ${o.workers.map((w) => w.pid).join(', ')}` : `pid ${o.pid}`;
+      const running = o.workers?.length ?? 0;
+      const count =
+        o.workersExpected !== undefined && running < o.workersExpected
+          ? `${running} of ${o.workersExpected} workers (a replacement has not started: see the log)`
+          : `${running} worker${running === 1 ? '' : 's'}`;
+      const processes = o.workers ? `${count}, pid${running === 1 ? '' : 's'} ${o.workers.map((w) => w.pid).join(', ')}` : `pid ${o.pid}`;
       io.out(`${o.connections} connection${o.connections === 1 ? '' : 's'} (${processes})`);
       const reload = o.lastReload;
       if (reload) {

@@ -15,7 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
-import { serveClusterManagement } from '../services/management/cluster.js';
+import { serveClusterManagement, WORKERS_ENV } from '../services/management/cluster.js';
 import { Coalescing } from './coalesce.js';
 import { EXIT } from './exit-codes.js';
 import { GatewayError } from '../errors.js';
@@ -225,7 +225,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
      * fails (a configuration broken on disk since, whose reload was refused) is tried again, each time later.
      */
     const fork = (replacement: boolean) => {
-      const worker = cluster.fork();
+      const worker = cluster.fork({ [WORKERS_ENV]: String(count) });
       const forkedAt = Date.now();
       // A message to a worker whose channel has just closed fails with an 'error' on it, which would otherwise end
       // the primary and every worker with it; the worker's exit is handled below.

@@ -116,6 +116,7 @@ test('the connections of both workers are listed, counted and closed from either
       assert.equal(status.body.connections, 6);
       assert.equal(status.body.services.find((s) => s.name === 'echo')?.connections, 6);
       assert.deepEqual(status.body.workers?.map((w) => w.worker), [1, 2]);
+      assert.equal(status.body.workersExpected, 2);
       assert.equal(status.body.workers?.reduce((sum, w) => sum + w.connections, 0), 6);
     }
 

@@ -219,7 +219,7 @@ export function mergePages(pages: readonly { readonly worker: number; readonly p
  * One overview out of every worker's: connections and services summed, ready only if every worker is, refusals
  * merged newest first. Listeners and certificates are the same configuration in every worker: `own`'s are shown.
  */
-export function mergeOverviews(own: Overview, all: readonly { readonly worker: number; readonly overview: Overview }[]): Overview {
+export function mergeOverviews(own: Overview, all: readonly { readonly worker: number; readonly overview: Overview }[], expected?: number): Overview {
   const perService = new Map<string, { connections: number; available: boolean }>();
   for (const { overview } of all) {
     for (const s of overview.services) {
@@ -247,7 +247,16 @@ export function mergeOverviews(own: Overview, all: readonly { readonly worker: n
     workers: [...all]
       .sort((a, b) => a.worker - b.worker)
       .map(({ worker, overview }) => ({ worker, pid: overview.pid, ready: overview.ready, connections: overview.connections })),
+    ...(expected !== undefined ? { workersExpected: expected } : {}),
   };
+}
+
+/** The environment variable in which the primary tells each worker how many workers `start --workers` runs. */
+export const WORKERS_ENV = 'GATEWAY_WORKERS';
+
+function workersExpected(): number | undefined {
+  const n = Number(process.env[WORKERS_ENV]);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** The worker a connection id names (`2-1a`: worker 2), or undefined for an id no worker made. */
@@ -271,7 +280,7 @@ export function clusterView(local: ManagementView): ManagementView {
       const all = (await askAll<Overview>({ op: 'overview' })).map(({ worker, value }) => ({ worker, overview: value }));
       // This worker's own answer is among them once it has started; before that, it is read here.
       const own = all.find((a) => a.worker === cluster.worker?.id)?.overview ?? (await local.overview());
-      return mergeOverviews(own, all);
+      return mergeOverviews(own, all, workersExpected());
     },
     page: async (filter, offset, limit) =>
       mergePages(

@@ -43,6 +43,8 @@ export interface Overview {
   readonly lastReload: { readonly at: string; readonly result: 'success' | 'failure'; readonly error: string | null } | null;
   /** With `start --workers`: each worker's pid, readiness and connections (cluster.ts); absent otherwise. */
   readonly workers?: readonly { readonly worker: number; readonly pid: number; readonly ready: boolean; readonly connections: number }[];
+  /** With `start --workers N`: N. Fewer `workers` than this are running: a replacement has not started (yet). */
+  readonly workersExpected?: number;
 }
 
 function daysLeft(until: Date, now: number): number {

@@ -140,3 +140,10 @@ test("the last reload is the latest any worker made; a failure wins over a succe
   assert.deepEqual(merge(ok('2026-12-03T10:00:02.000Z'), failed('2026-12-03T10:00:02.000Z')), failed('2026-12-03T10:00:02.000Z'));
   assert.deepEqual(merge(failed('2026-12-03T10:00:02.000Z'), ok('2026-12-03T10:00:02.000Z')), failed('2026-12-03T10:00:02.000Z'));
 });
+
+test('with the number of workers started, the overview says how many should run', () => {
+  const merged = mergeOverviews(overview(1, {}), [{ worker: 1, overview: overview(101, {}) }], 2);
+  assert.equal(merged.workersExpected, 2);
+  assert.equal(merged.workers?.length, 1);
+  assert.equal('workersExpected' in mergeOverviews(overview(1, {}), [{ worker: 1, overview: overview(101, {}) }]), false);
+});
