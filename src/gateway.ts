@@ -79,6 +79,21 @@ function managementSource(gateway: () => Gateway | undefined, sessions: SessionR
   };
 }
 
+/** The listeners of `next` whose address `current` serves in a way a reload cannot change (Listener.incompatibility). */
+function incompatibilities(current: State, next: State): GatewayError[] {
+  const byAddress = new Map(current.listeners.map((l) => [l.where, l]));
+  const problems: GatewayError[] = [];
+  for (const l of next.listeners) {
+    const problem = byAddress.get(l.where)?.incompatibility(l.options);
+    if (problem === undefined) continue;
+    // Where the new configuration asks for it, as a bind failure says: the first accept of that address.
+    const routes = l.options.routes;
+    const wanted = routes.map((r) => `${r.accept.uri} of service "${r.service.config.name}"`).join(', ');
+    problems.push(new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`, { position: routes[0]?.accept.position, hint: wanted === '' ? undefined : `wanted by ${wanted}` }));
+  }
+  return problems;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -253,6 +268,15 @@ export class Gateway {
     }
   }
 
+  /**
+   * What a running gateway prepared as `this` would refuse to reload into `next` (both prepared): the listeners that
+   * would change between TLS and plain, or HTTP and a byte stream. For the primary of `--workers`, which prepares
+   * but never runs a gateway, so that it sends its workers no reload they would all refuse.
+   */
+  reloadProblems(next: Gateway): GatewayError[] {
+    return incompatibilities(this.#state, next.#state);
+  }
+
   /** Counts a reload whose configuration could not be prepared (nothing was swapped). */
   reloadFailed(err: unknown): void {
     this.#recordReload('failure', err);
@@ -270,27 +294,17 @@ export class Gateway {
     nextGateway.#lifecycle = 'stopped';
     const next = nextGateway.#state;
     const current = this.#state;
+    const problems = incompatibilities(current, next);
+    if (problems.length > 0) throw problems.length === 1 ? problems[0]! : new AggregateGatewayError('GW_ERR_RELOAD', problems);
     const byAddress = new Map(current.listeners.map((l) => [l.where, l]));
     /** Each listener of `next` → the bound one that takes its place. */
     const kept = new Map<Listener, Listener>();
     const added: Listener[] = [];
-    const problems: GatewayError[] = [];
     for (const l of next.listeners) {
       const bound = byAddress.get(l.where);
-      if (!bound) {
-        added.push(l);
-        continue;
-      }
-      const problem = bound.incompatibility(l.options);
-      if (problem !== undefined) {
-        // Where the new configuration asks for it, as a bind failure says: the first accept of that address.
-        const routes = l.options.routes;
-        const wanted = routes.map((r) => `${r.accept.uri} of service "${r.service.config.name}"`).join(', ');
-        problems.push(new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`, { position: routes[0]?.accept.position, hint: wanted === '' ? undefined : `wanted by ${wanted}` }));
-      }
-      kept.set(l, bound);
+      if (bound) kept.set(l, bound);
+      else added.push(l);
     }
-    if (problems.length > 0) throw problems.length === 1 ? problems[0]! : new AggregateGatewayError('GW_ERR_RELOAD', problems);
 
     // New addresses are bound before anything changes, so that a failed bind leaves the old state whole.
     for (const l of added) l.reconfigure({ ...l.options, sessions: this.#sessions });

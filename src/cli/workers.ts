@@ -4,23 +4,26 @@
  * first, so a broken file fails once instead of in every worker; a worker that dies after starting is replaced, one
  * that dies while starting stops the whole gateway (it would only die again).
  *
- * Reload: on SIGHUP or a changed file the primary checks the configuration once; only when it prepares does it send
- * the file's content, as it checked it, to every worker, and each worker prepares that content itself before
- * swapping it in and reports back whether it did. What the workers took is the configuration in force: a worker
- * starts from it, as the primary holds it, never from the file, which may hold a reload the workers refused (an
- * address that would change from TLS to plain) or a file broken since. Drain: SIGTERM is passed on as a drain, a
- * second SIGTERM or SIGINT as a stop; a worker still running drain-timeout plus a margin later is killed.
+ * Reload: on SIGHUP or a changed file the primary checks the configuration once, against the one in force as a
+ * running gateway would; only when it passes is it in force, and the primary sends the file's content, as it checked
+ * it, to every worker, which prepares that content itself before swapping it in and reports back whether it did. A
+ * worker starts from the configuration in force, as the primary holds it, never from the file, which may hold a
+ * refused reload (an address that would change from TLS to plain) or be broken since; one that was given the
+ * configuration before a reload sent while it started is sent the reload once it has. Drain: SIGTERM is passed on as
+ * a drain, a second SIGTERM or SIGINT as a stop; a worker still running drain-timeout plus a margin later is killed.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
+import type { Gateway } from '../gateway.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement, WORKERS_ENV } from '../services/management/cluster.js';
 import { Coalescing } from './coalesce.js';
 import { EXIT } from './exit-codes.js';
 import { GatewayError } from '../errors.js';
 import { askPrimary, isMessage } from '../ipc.js';
-import { configBytes, logDiagnostics, prepare } from './prepare.js';
+import { configBytes, logDiagnostics, prepare, toDiagnostic } from './prepare.js';
+import { WorkerConfigurations } from './worker-configurations.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
 import { changedSince, fileStates, watchFiles } from './watch-files.js';
 
@@ -73,18 +76,14 @@ export function reportStarted(): void {
   if (cluster.isWorker && process.send) process.send(WORKER_STARTED);
 }
 
-/** A configuration the workers run, or are sent: as prepared, and the file's content it was prepared from. */
-interface InForce {
-  readonly config: GatewayConfig | undefined;
+/**
+ * A configuration the workers run: as the primary prepared it (never started: what a reload is checked against), and
+ * the file's content it was prepared from.
+ */
+interface Checked {
+  readonly gateway: Gateway;
+  readonly config: GatewayConfig;
   readonly bytes: Buffer;
-}
-
-interface SentReload extends InForce {
-  readonly generation: number;
-  /** The workers it was sent to that have not answered yet. */
-  readonly waiting: Set<Worker>;
-  readonly took: Worker[];
-  readonly refused: Worker[];
 }
 
 /** In a worker: the content of the configuration file the workers run, from the primary. */
@@ -102,7 +101,8 @@ export async function configurationInForce(): Promise<Buffer> {
 export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: number, log: Logger): Promise<number> {
   const bytes = configBytes(source.configPath);
   const checked = prepare(source.configPath, source.defines, log, {}, bytes);
-  if (!checked.gateway || bytes === undefined) {
+  const { gateway: prepared, config } = checked;
+  if (!prepared || !config || bytes === undefined) {
     logDiagnostics(log, checked.errors);
     log.fatal('Gateway failed to launch');
     return Promise.resolve(EXIT.INVALID);
@@ -141,53 +141,35 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       exitsWatched = true;
     };
 
-    /** What the workers run, and what a worker that starts is given. */
-    let inForce: InForce = { config: checked.config, bytes };
-    let generation = 0;
-    /** The reload sent to the workers, until each it was sent to has answered or gone. */
-    let sent: SentReload | undefined;
+    /**
+     * What every worker runs or is brought to, and what a worker that starts is given. A reload is in force once the
+     * primary has checked it, against this too: one that a running worker would refuse (an address changing between
+     * TLS and plain) is refused here, so that workers never serve an address two ways.
+     */
+    const configurations = new WorkerConfigurations<Worker, Checked>({ gateway: prepared, config, bytes });
     const send = (w: Worker, message: unknown): boolean => {
       if (!w.isConnected()) return false;
       w.send(message as Parameters<Worker['send']>[0]);
       return true;
     };
-    const reloadMessage = (reload: InForce & { readonly generation: number }): WorkerReload => ({ event: WORKER_RELOAD, generation: reload.generation, config: reload.bytes.toString('base64') });
-    const sendReload = (next: InForce, to: Iterable<Worker> = started): void => {
-      const reload: SentReload = { ...next, generation: ++generation, waiting: new Set(), took: [], refused: [] };
-      sent = reload;
-      for (const w of to) if (send(w, reloadMessage(reload))) reload.waiting.add(w);
-      settle();
-    };
-    /** Once every worker asked has answered: what they took is in force; workers that refused it are named. */
-    const settle = (): void => {
-      const reload = sent;
-      if (reload === undefined || reload.waiting.size > 0) return;
-      sent = undefined;
-      if (reload.took.length === 0 && reload.refused.length > 0) {
-        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, 'Reload failed in every worker, the configuration in force stays (see their log): a worker that starts is given it');
-        return;
-      }
-      inForce = { config: reload.config, bytes: reload.bytes };
-      if (reload.refused.length > 0) {
-        const ids = reload.refused.map((w) => w.id).join(', ');
-        log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD', workers: reload.refused.map((w) => w.id) }, `worker${reload.refused.length === 1 ? '' : 's'} ${ids} kept the configuration before the reload the others took: restart the gateway to make them agree`);
-      }
-      // A worker that started while the reload was under way was given the configuration before it.
-      const asked = new Set([...reload.took, ...reload.refused]);
-      const late = [...started].filter((w) => !asked.has(w));
-      if (late.length > 0) sendReload(inForce, late);
+    const sendReload = (w: Worker): boolean => {
+      const { content, generation } = configurations.inForce;
+      return send(w, { event: WORKER_RELOAD, generation, config: content.bytes.toString('base64') } satisfies WorkerReload);
     };
     /** Checks the configuration before the workers reload, one check at a time. */
     const checks = new Coalescing(async (why: string): Promise<void> => {
       if (stopping) return;
       log.info({ event: 'reload', why }, `Checking the configuration before the workers reload (${why})`);
+      const inForce = configurations.inForce.content;
       const before = fileStates(configurationFiles(source, inForce.config));
-      // What the workers are sent is exactly what was checked, whatever the file holds by the time they read it.
+      // What the workers are sent is exactly what was checked, whatever the file holds by the time they would read it.
       const content = configBytes(source.configPath);
       const again = await prepareAgain(source, log, undefined, content);
       if (stopping) return;
-      if (!again.gateway || content === undefined) {
-        const reason = describeFailure(again.errors);
+      const problems = again.gateway ? inForce.gateway.reloadProblems(again.gateway).map(toDiagnostic) : [];
+      if (problems.length > 0) logDiagnostics(log, problems);
+      if (!again.gateway || !again.config || content === undefined || problems.length > 0) {
+        const reason = describeFailure(problems.length > 0 ? problems : again.errors);
         // As reload.ts does: what the failed configuration names is watched too, from before the line is logged.
         watch(inForce.config, again.config ?? again.partial);
         log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays (in every worker): ${reason}`);
@@ -195,9 +177,9 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
         againIfChanged(before);
         return;
       }
-      // Until the workers have answered, the files of both configurations are watched.
-      watch(inForce.config, again.config);
-      sendReload({ config: again.config, bytes: content });
+      configurations.adopt({ gateway: again.gateway, config: again.config, bytes: content });
+      watch(again.config);
+      for (const w of started) sendReload(w);
       againIfChanged(before);
     });
     const reload = (why: string): void => {
@@ -232,27 +214,32 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       worker.on('error', (err: Error) => log.debug({ worker: worker.id, reason: err.message }, `a message to worker ${worker.id} was not delivered`));
       worker.on('message', (message: unknown) => {
         if (isMessage<{ type: typeof WORKER_CONFIG; id: number }>(message, WORKER_CONFIG)) {
-          send(worker, { type: WORKER_CONFIG, id: message.id, config: inForce.bytes.toString('base64') } satisfies WorkerConfig);
+          const given = configurations.give(worker).content;
+          send(worker, { type: WORKER_CONFIG, id: message.id, config: given.bytes.toString('base64') } satisfies WorkerConfig);
           return;
         }
         if (isEvent<{ ok: boolean; generation: number }>(message, WORKER_RELOADED)) {
-          if (message.ok) log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
-          else log.error({ worker: worker.id, event: 'reload', result: 'failure' }, `worker ${worker.id} could not reload and keeps its configuration (see its log)`);
-          if (sent?.generation === message.generation && sent.waiting.delete(worker)) {
-            (message.ok ? sent.took : sent.refused).push(worker);
-            settle();
+          if (message.ok) {
+            configurations.took(worker, message.generation);
+            log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
+          } else {
+            // The primary checked what a worker could refuse for good; what is left is the worker's own (a store it
+            // read otherwise), and it serves what it had.
+            log.error({ worker: worker.id, event: 'reload', result: 'failure' }, `worker ${worker.id} could not reload and keeps its configuration (see its log): the others may serve another; restart it if it does not reload again`);
           }
           return;
         }
         if (message !== WORKER_STARTED) return;
         started.add(worker);
+        // Given the configuration before a reload that was sent while it started: it is brought to the one in force.
+        if (configurations.behind(worker)) sendReload(worker);
         log.info({ worker: worker.id, pid: worker.process.pid }, `worker ${worker.id} started`);
         // A stop or drain sent while it was starting came before it listened for one: it is told again.
         if (stopping && worker.isConnected()) worker.send(stopping === 'drain' ? WORKER_DRAIN : WORKER_SHUTDOWN);
       });
       worker.once('exit', (code, signal) => {
         const wasStarted = started.delete(worker);
-        if (sent?.waiting.delete(worker)) settle();
+        configurations.forget(worker);
         if (stopping) return;
         const how = signal ? `signal ${signal}` : `code ${code}`;
         if (!wasStarted && !replacement) {
