@@ -67,7 +67,7 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
   const realmName = realm.config.name;
   let decision: RealmDecision;
   try {
-    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity }, kind: admission.kind });
+    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined }, kind: admission.kind });
   } catch (err) {
     decision = { ok: false, status: 401, reason: `login failed: ${(err as Error).message}`, challenge: undefined, principal: undefined };
   }

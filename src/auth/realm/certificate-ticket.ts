@@ -39,6 +39,7 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
         return Promise.resolve({ ok: true, principal: { name: certificate.subject ?? certificate.fingerprint256, roles: [], module: 'certificate-ticket' } });
       }
       let reason = 'no client certificate and no certificate ticket';
+      if (!credentials.secure) return Promise.resolve({ ok: false, reason: 'a certificate ticket is only taken over TLS' });
       for (const token of credentials.tokens) {
         if (!looksLikeTicket(token.value)) continue;
         const check = verifyTicket(token.value, options.realm, options.secrets, now(), options.maxAgeS);

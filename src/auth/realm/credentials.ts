@@ -19,6 +19,8 @@ export interface RealmRequest {
    * never renewed from a ticket.
    */
   readonly identity: (AccessIdentity & { readonly serialNumber?: string | undefined; readonly ticket?: string | undefined }) | undefined;
+  /** Whether the request came over TLS. */
+  readonly secure: boolean;
 }
 
 type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
@@ -55,5 +57,5 @@ export function readCredentials(realm: Sources, request: RealmRequest): Credenti
   const bearer = authorization === undefined ? undefined : /^\s*(?:Bearer|(?:Application\s+)?Token)\s+(\S+)\s*$/i.exec(authorization);
   if (bearer) add('Authorization', bearer[1]);
   const id = request.identity;
-  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined };
+  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined, secure: request.secure };
 }

@@ -15,6 +15,11 @@ export interface Credentials {
    * then from `Authorization: Bearer|Token …`. `source` names where each came from, for the log (never the value).
    */
   readonly tokens: readonly { readonly source: string; readonly value: string }[];
+  /**
+   * Whether the request came over TLS. A certificate ticket is only taken over TLS: its cookie is `Secure`, so one
+   * sent in the clear has leaked, and a plain accept's clients present no certificate for it to stand for.
+   */
+  readonly secure: boolean;
   /** The client certificate, only when the TLS layer verified it. */
   readonly certificate: (AccessIdentity & { readonly serialNumber?: string | undefined }) | undefined;
 }

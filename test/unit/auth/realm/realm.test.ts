@@ -31,7 +31,7 @@ function files(): { dir: string; users: string; secret: string; tokens: string; 
   return { dir, users, secret, tokens, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/'): RealmRequest => ({ headers, url, identity: id });
+const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/', secure = true): RealmRequest => ({ headers, url, identity: id, secure });
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const roles = (...requireRoles: string[]): AuthorizationConstraintConfig => ({ requireRoles, requireValidUser: false, position: P });
 
@@ -111,6 +111,9 @@ test('verify-client optional: a verified certificate passes by itself (and gets 
 
     const byTicket = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }), kind: 'websocket' });
     assert.ok(byTicket.ok && byTicket.by === 'realm');
+    // Sent in the clear (a plain accept of the service), the same ticket stands for no certificate.
+    const inTheClear = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }, undefined, '/', false), kind: 'websocket' });
+    assert.ok(!inTheClear.ok || inTheClear.ticketIdentity === undefined, 'no ticket identity over plain');
     assert.deepEqual(byTicket.ok && byTicket.ticketIdentity?.subjectAttributes, identity().subjectAttributes);
     assert.equal(byTicket.ok && byTicket.ticketIdentity?.serialNumber, '01');
     assert.equal(byTicket.ok && byTicket.setCookie, undefined, 'a ticket is not renewed by using it');
