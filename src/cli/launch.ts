@@ -92,7 +92,8 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
       process.once('disconnect', () => stop('the primary went away'));
       process.on('SIGINT', () => {});
       process.on('SIGTERM', () => {});
-      process.on('SIGHUP', () => log.warn(`SIGHUP sent to a worker is ignored: send it to the primary process (pid ${process.ppid}), which reloads every worker`));
+      // A terminal's hangup reaches the primary too; a SIGHUP sent to this pid alone would otherwise pass unseen.
+      process.on('SIGHUP', () => log.info(`SIGHUP reached worker ${process.pid}, which leaves reloads to the primary process (pid ${process.ppid}): send it there to reload every worker`));
       return;
     }
     const onSignal = (signal: NodeJS.Signals) => {

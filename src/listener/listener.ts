@@ -41,9 +41,9 @@ import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
 import { judgeAgain, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
-import { BAD_TARGET, toOriginForm, upgradeRequestProblem } from './request-target.js';
+import { BAD_TARGET, toOriginForm } from './request-target.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
-import { chooseProtocol, offeredProtocols, upgradeProblem } from './subprotocol.js';
+import { chooseProtocol, offeredProtocols, upgradeProblem, upgradeRequestProblem } from './subprotocol.js';
 
 export type { LiveRefusal } from './live-policy.js';
 

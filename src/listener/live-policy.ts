@@ -8,6 +8,7 @@ import type { Session } from '../services/sessions.js';
 import { refusalReason } from '../tls/identity.js';
 import type { TrustState } from '../tls/resumed.js';
 import { reverify } from '../tls/reverify.js';
+import { UNTRUSTED_CHAIN } from '../tls/untrusted.js';
 import type { DownstreamConnection } from './connection.js';
 import type { Route } from './routes.js';
 
@@ -22,8 +23,6 @@ export interface LiveRefusal {
   readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
   readonly reason: string;
 }
-
-const UNTRUSTED = new Set(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 /**
  * The sessions among `connections` that the rules would refuse now. A session already closing, or whose accept is
@@ -45,7 +44,7 @@ export function judgeAgain(
     const reason = identity ? refusalReason(identity, rules.verifyClient, rules.verifyDepth) : undefined;
     if (reason !== undefined) {
       const code = identity?.error ?? '';
-      refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : UNTRUSTED.has(code) ? 'untrusted' : 'certificate', reason });
+      refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason });
       continue;
     }
     const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path ?? '/' });

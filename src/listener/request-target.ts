@@ -34,18 +34,3 @@ export function toOriginForm(req: IncomingMessage): boolean {
   return true;
 }
 
-/**
- * What an upgrade request may not be, that Node's HTTP parser lets through; undefined when it is none of these.
- * - HTTP/1.0: RFC 6455 §4.1 asks for HTTP/1.1 or later.
- * - Two Host headers: RFC 9112 §3.2 answers 400; Node keeps the first, and a proxy in front may have routed by another.
- * - A body: the bytes after the request would be read as the client's first frames.
- */
-export function upgradeRequestProblem(req: IncomingMessage): string | undefined {
-  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return 'a WebSocket upgrade needs HTTP/1.1';
-  let hosts = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
-  if (hosts > 1) return 'more than one Host header';
-  const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return 'an upgrade request has no body';
-  return undefined;
-}

@@ -95,8 +95,9 @@ class Watch {
     }
     if (this.held()) {
       // Its answer cannot be read while it is held, so its quiet never counts; but a ping is still a write, and a
-      // write to a client that is gone (reset, or lost to the network) fails and closes the connection. Unread, the
-      // client's going would only be noticed once the backend takes data again, which it may never do.
+      // write to a client that is gone fails and closes the connection: at once after a reset, once TCP has given up
+      // on a client lost to the network. Unread, its going would only be noticed once the backend takes data again,
+      // which it may never do.
       this.#quietTicks = 0;
       if (ws.readyState === WebSocket.OPEN) ws.ping();
       return;

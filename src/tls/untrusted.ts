@@ -12,7 +12,7 @@ export const UNTRUSTED_CHAIN: ReadonlySet<string> = new Set([
  * (DEPTH_ZERO_SELF_SIGNED_CERT) is one too: a backend's own, which the truststore must then hold.
  */
 export function untrustedBackendHint(code: string | undefined): string | undefined {
-  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'the backend presents a self-signed certificate: trust it by importing it into the truststore (`connect --truststore`)';
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'the backend presents a self-signed certificate: trust it by importing it into the truststore (<security><truststore>; `gateway connect --truststore`)';
   if (code === undefined || !UNTRUSTED_CHAIN.has(code)) return undefined;
-  return "import the CA that issued the backend's certificate into the truststore (`connect --truststore`); without a truststore only Node's built-in public CAs are trusted";
+  return "import the CA that issued the backend's certificate into the truststore (<security><truststore>; `gateway connect --truststore`); without one only Node's built-in public CAs are trusted";
 }

@@ -14,8 +14,8 @@ import { tcpServer, type Backend } from '../helpers/tcp-servers.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 
 const ACCEPT = 'ws://127.0.0.1:0/held';
-/** What the client queues: more than the socket buffers between it and the backend hold on loopback (about 20 MiB). */
-const QUEUED = 64 * 1024 * 1024;
+/** What the client keeps queued while the buffers on the way fill. */
+const QUEUED = 8 * 1024 * 1024;
 /** How long the client's queue must not move for it to count as held back. */
 const STALL_CHECK_MS = 250;
 
@@ -55,19 +55,20 @@ test('a client that resets while held back for a backend that does not read is f
   await event(client, 'open', `${client.url} to open`);
   await withDeadline(upstream, WAIT_MS, 'the gateway to connect to the backend');
 
-  // More than every socket buffer on the way holds: once they are full, the client's socket takes no more, which is
-  // when the gateway has stopped reading it.
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  for (let sent = 0; sent < QUEUED; sent += chunk.length) client.send(chunk);
+  // The client keeps QUEUED bytes waiting to be sent, whatever the socket buffers on the way hold, until nothing more
+  // leaves it: then every buffer between it and the backend is full, and the gateway has stopped reading it.
+  const chunk = Buffer.alloc(64 * 1024, 0x61); // under ws.maximum.message.size
   await withDeadline(
     (async () => {
       let last = -1;
-      while (client.bufferedAmount !== last) {
+      for (;;) {
+        while (client.bufferedAmount < QUEUED) client.send(chunk);
+        if (client.bufferedAmount === last) return;
         last = client.bufferedAmount;
         await new Promise((resolve) => setTimeout(resolve, STALL_CHECK_MS));
       }
     })(),
-    WAIT_MS,
+    WAIT_MS * 3,
     'the client to be held back',
   );
   assert.ok(client.bufferedAmount > 0, 'the client is held back');

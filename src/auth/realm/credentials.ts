@@ -26,16 +26,21 @@ export interface RealmRequest {
 type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
 
 /**
- * The most candidate tokens taken from one request: each costs a login module a lookup (a file, a MAC), and a
- * request may repeat a cookie or a query parameter hundreds of times within its 16 KiB of header.
+ * The most candidate tokens taken from one source (a header, a query parameter, a cookie of one name): each costs a
+ * login module a lookup (a file, a MAC), and a request may repeat a cookie or a query parameter hundreds of times
+ * within its 16 KiB of header. Per source, so that cookies set by a sibling site cannot crowd out a bearer token.
  */
 export const MAXIMUM_TOKENS = 8;
 
 export function readCredentials(realm: Sources, request: RealmRequest): Credentials {
   const tokens: { source: string; value: string }[] = [];
+  const perSource = new Map<string, number>();
   const add = (source: string, value: string | undefined): void => {
     const v = value?.trim();
-    if (v && tokens.length < MAXIMUM_TOKENS) tokens.push({ source, value: v });
+    const taken = perSource.get(source) ?? 0;
+    if (!v || taken >= MAXIMUM_TOKENS) return;
+    perSource.set(source, taken + 1);
+    tokens.push({ source, value: v });
   };
   for (const name of realm.httpHeaders) {
     const value = request.headers[name.toLowerCase()];

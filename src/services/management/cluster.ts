@@ -236,10 +236,7 @@ export function mergeOverviews(own: Overview, all: readonly { readonly worker: n
     connections: all.reduce((sum, { overview }) => sum + overview.connections, 0),
     services: own.services.map((s) => ({ ...s, ...(perService.get(s.name) ?? {}) })),
     listeners: own.listeners.map((l) => ({ ...l, listening: listening.get(l.address) ?? l.listening })),
-    // Every worker reloads at once: the latest of their answers, a failure before a success at the same moment.
-    lastReload: all
-      .map(({ overview }) => overview.lastReload)
-      .reduce<Overview['lastReload']>((latest, r) => (r === null || (latest !== null && (latest.at > r.at || (latest.at === r.at && latest.result === 'failure'))) ? latest : r), null),
+    lastReload: lastReloadOf(all.map(({ overview }) => overview.lastReload)),
     refusals: all
       .flatMap(({ overview }) => overview.refusals)
       .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
@@ -249,6 +246,16 @@ export function mergeOverviews(own: Overview, all: readonly { readonly worker: n
       .map(({ worker, overview }) => ({ worker, pid: overview.pid, ready: overview.ready, connections: overview.connections })),
     ...(expected !== undefined ? { workersExpected: expected } : {}),
   };
+}
+
+/**
+ * The workers' last reloads as one: a worker whose last reload failed serves the configuration before it, so any such
+ * failure is shown (the latest), and only when every worker's last succeeded is the latest success.
+ */
+function lastReloadOf(reloads: readonly Overview['lastReload'][]): Overview['lastReload'] {
+  const latest = (rs: readonly NonNullable<Overview['lastReload']>[]) => rs.reduce<Overview['lastReload']>((a, r) => (a !== null && a.at >= r.at ? a : r), null);
+  const known = reloads.filter((r): r is NonNullable<Overview['lastReload']> => r !== null);
+  return latest(known.filter((r) => r.result === 'failure')) ?? latest(known);
 }
 
 /** The environment variable in which the primary tells each worker how many workers `start --workers` runs. */

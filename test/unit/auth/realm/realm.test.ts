@@ -57,16 +57,20 @@ test('credentials: tokens from the named header, query parameter and cookies, th
   assert.ok(readCredentials(realmConfig([]), request({}, identity())).certificate);
 });
 
-test('credentials: every cookie of a name is a candidate, in the order sent; at most MAXIMUM_TOKENS in all', () => {
+test('credentials: every cookie of a name is a candidate, in the order sent; at most MAXIMUM_TOKENS from each source', () => {
   // A browser sends the cookie set for the longer path first: a stale one on /app before the valid one on /.
   const c = readCredentials(realmConfig([]), request({ cookie: 'AUTH=stale-token; OTHER=x; AUTH=valid%20token' }));
   assert.deepEqual(c.tokens, [
     { source: 'cookie AUTH', value: 'stale-token' },
     { source: 'cookie AUTH', value: 'valid token' },
   ]);
-  const many = readCredentials(realmConfig([]), request({ cookie: Array.from({ length: 50 }, (_, i) => `AUTH=t${i}`).join('; ') }, undefined, `/p?${Array.from({ length: 50 }, (_, i) => `token=q${i}`).join('&')}`));
-  assert.equal(many.tokens.length, MAXIMUM_TOKENS);
-  assert.deepEqual(many.tokens.map((t) => t.value), Array.from({ length: MAXIMUM_TOKENS }, (_, i) => `q${i}`));
+  const many = readCredentials(
+    realmConfig([]),
+    request({ cookie: Array.from({ length: 50 }, (_, i) => `AUTH=t${i}`).join('; '), authorization: 'Bearer b' }, undefined, `/p?${Array.from({ length: 50 }, (_, i) => `token=q${i}`).join('&')}`),
+  );
+  assert.deepEqual(many.tokens.filter((t) => t.source === 'query parameter token').map((t) => t.value), Array.from({ length: MAXIMUM_TOKENS }, (_, i) => `q${i}`));
+  assert.equal(many.tokens.filter((t) => t.source === 'cookie AUTH').length, MAXIMUM_TOKENS);
+  assert.deepEqual(many.tokens.at(-1), { source: 'Authorization', value: 'b' }, 'the bearer token is not crowded out');
 });
 
 test('missingRoles: every required role must be held', () => {
