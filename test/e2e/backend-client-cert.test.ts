@@ -48,35 +48,21 @@ describe('an ssl:// backend that wants a client certificate', () => {
     space.cleanup();
   });
 
-  test('without <ssl.keystore.alias> the first entry that can authenticate a client is presented, not the server certificate before it', async () => {
-    const file = config(undefined, 'no-alias.xml');
-    const r = await runGateway(['check', '--config', file]);
-    assert.equal(r.code, 0, r.stdout);
-    assert.doesNotMatch(r.stdout, /client authentication/);
-    const gw = await GatewayProcess.start(file);
-    try {
-      const ws = new WebSocket(`ws://localhost:${gw.port('ws://localhost:0/backend')}/backend`);
-      const [data] = await event<[Buffer]>(ws, 'message', 'the backend to greet the client');
-      assert.equal(data.toString(), 'hello device-1');
-      ws.terminate();
-    } finally {
-      await gw.stop();
-    }
-  });
-
-  test('with <ssl.keystore.alias> the backend gets the client certificate it asked for', async () => {
-    const file = config('key-2', 'alias.xml');
-    const r = await runGateway(['check', '--config', file]);
-    assert.equal(r.code, 0, r.stdout);
-    assert.doesNotMatch(r.stdout, /client authentication/);
-    const gw = await GatewayProcess.start(file);
-    try {
-      const ws = new WebSocket(`ws://localhost:${gw.port('ws://localhost:0/backend')}/backend`);
-      const [data] = await event<[Buffer]>(ws, 'message', 'the backend to greet the client');
-      assert.equal(data.toString(), 'hello device-1');
-      ws.terminate();
-    } finally {
-      await gw.stop();
+  test('the backend gets device-1: named by <ssl.keystore.alias>, or without it as the first entry that can authenticate a client (the server certificate before it is passed over)', async () => {
+    for (const [alias, name] of [['key-2', 'alias.xml'], [undefined, 'no-alias.xml']] as const) {
+      const file = config(alias, name);
+      const r = await runGateway(['check', '--config', file]);
+      assert.equal(r.code, 0, r.stdout);
+      assert.doesNotMatch(r.stdout, /client authentication/);
+      const gw = await GatewayProcess.start(file);
+      try {
+        const ws = new WebSocket(`ws://localhost:${gw.port('ws://localhost:0/backend')}/backend`);
+        const [data] = await event<[Buffer]>(ws, 'message', `the backend to greet the client (${name})`);
+        assert.equal(data.toString(), 'hello device-1', name);
+        ws.terminate();
+      } finally {
+        await gw.stop();
+      }
     }
   });
 });
