@@ -454,14 +454,14 @@ export class Gateway {
           certificates.crls[w.listenerIndex] = crl.summary;
           if (this.#state.certificates === certificates) this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn(warning);
-          this.#log.info({ crl: w.path, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path}`);
+          this.#log.info({ crl: w.path, listener: listener.where, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path} (for ${listener.where})`);
         } catch (err) {
-          this.#crlReloadFailed(w.path, err);
+          this.#crlReloadFailed(w.path, listener.where, err);
           return;
         }
         this.#enforce(listener.rejudge());
       },
-      (err) => this.#crlReloadFailed(w.path, err),
+      (err) => this.#crlReloadFailed(w.path, listener.where, err),
       { trustAnchors: w.anchors },
     );
   }
@@ -470,8 +470,9 @@ export class Gateway {
    * Whether the file does not load or OpenSSL refuses what it holds, the settings built before did not fail: the
    * CRL did, hence its code either way.
    */
-  #crlReloadFailed(path: string, err: unknown): void {
-    this.#log.error({ crl: path, code: 'GW_ERR_TLS_CRL', reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${path}`);
+  #crlReloadFailed(path: string, where: string, err: unknown): void {
+    // Each listening address watches its own CRLs: listeners that share a file each say so, for their address.
+    this.#log.error({ crl: path, listener: where, code: 'GW_ERR_TLS_CRL', reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${path} (for ${where})`);
   }
 
   /**

@@ -139,6 +139,7 @@ describe('devices bound to their paths, an OU rule, revocation', () => {
     renameSync(`${space.dir}/crl.next`, `${space.dir}/crl.pem`);
     const failed = await gw.waitFor((l) => String(l.msg).startsWith('CRL reload failed'));
     assert.equal(failed['code'], 'GW_ERR_TLS_CRL');
+    assert.match(String(failed['listener']), /^127\.0\.0\.1:\d+$/, 'the listening address whose CRL it is');
     assert.equal(await outcome(new WebSocket(url(gw, DEVICES, '/v1/devices/device-1'), tlsOptions(pki.client))), 'open');
 
     // Connections whose TLS handshake was over before the new CRL came, their request not yet sent.
