@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
 import { AggregateGatewayError, GatewayError } from './errors.js';
 import { bindAll } from './listener/bind-all.js';
-import type { LiveRefusal, Listener } from './listener/listener.js';
+import { modeChange, type ListenerMode, type LiveRefusal, type Listener } from './listener/listener.js';
 import { closeReason } from './pipe/close.js';
 import { readFramesInPlace } from './pipe/frame-reader.js';
 import { SESSION_CLOSE_GRACE_MS, SessionRegistry, type Session } from './services/sessions.js';
@@ -82,16 +82,17 @@ function managementSource(gateway: () => Gateway | undefined, sessions: SessionR
 /** The listeners of `next` whose address `current` serves in a way a reload cannot change (Listener.incompatibility). */
 function incompatibilities(current: State, next: State): GatewayError[] {
   const byAddress = new Map(current.listeners.map((l) => [l.where, l]));
-  const problems: GatewayError[] = [];
-  for (const l of next.listeners) {
+  return next.listeners.flatMap((l) => {
     const problem = byAddress.get(l.where)?.incompatibility(l.options);
-    if (problem === undefined) continue;
-    // Where the new configuration asks for it, as a bind failure says: the first accept of that address.
-    const routes = l.options.routes;
-    const wanted = routes.map((r) => `${r.accept.uri} of service "${r.service.config.name}"`).join(', ');
-    problems.push(new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`, { position: routes[0]?.accept.position, hint: wanted === '' ? undefined : `wanted by ${wanted}` }));
-  }
-  return problems;
+    return problem === undefined ? [] : [restartNeeded(l, problem)];
+  });
+}
+
+/** A listener a reload cannot give its address, where the new configuration asks for it, as a bind failure says. */
+function restartNeeded(l: Listener, problem: string): GatewayError {
+  const routes = l.options.routes;
+  const wanted = routes.map((r) => `${r.accept.uri} of service "${r.service.config.name}"`).join(', ');
+  return new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`, { position: routes[0]?.accept.position, hint: wanted === '' ? undefined : `wanted by ${wanted}` });
 }
 
 function errorText(err: unknown): string {
@@ -268,13 +269,22 @@ export class Gateway {
     }
   }
 
+  /** What each listening address of this configuration serves from a connection's first byte. */
+  listenerModes(): Map<string, ListenerMode> {
+    return new Map(this.#state.listeners.map((l) => [l.where, l.mode]));
+  }
+
   /**
-   * What a running gateway prepared as `this` would refuse to reload into `next` (both prepared): the listeners that
-   * would change between TLS and plain, or HTTP and a byte stream. For the primary of `--workers`, which prepares
-   * but never runs a gateway, so that it sends its workers no reload they would all refuse.
+   * The listeners of this configuration that would serve an address otherwise than `served` says it is served: for
+   * the primary of `--workers`, whose workers may each run an older configuration, so that no two of them ever serve
+   * one address two ways.
    */
-  reloadProblems(next: Gateway): GatewayError[] {
-    return incompatibilities(this.#state, next.#state);
+  modeProblems(served: ReadonlyMap<string, ListenerMode>): GatewayError[] {
+    return this.#state.listeners.flatMap((l) => {
+      const was = served.get(l.where);
+      const problem = was === undefined ? undefined : modeChange(l.where, was, l.mode);
+      return problem === undefined ? [] : [restartNeeded(l, problem)];
+    });
   }
 
   /** Counts a reload whose configuration could not be prepared (nothing was swapped). */

@@ -4,13 +4,14 @@
  * first, so a broken file fails once instead of in every worker; a worker that dies after starting is replaced, one
  * that dies while starting stops the whole gateway (it would only die again).
  *
- * Reload: on SIGHUP or a changed file the primary checks the configuration once, against the one in force as a
- * running gateway would; only when it passes is it in force, and the primary sends the file's content, as it checked
- * it, to every worker, which prepares that content itself before swapping it in and reports back whether it did. A
- * worker starts from the configuration in force, as the primary holds it, never from the file, which may hold a
- * refused reload (an address that would change from TLS to plain) or be broken since; one that was given the
- * configuration before a reload sent while it started is sent the reload once it has. Drain: SIGTERM is passed on as
- * a drain, a second SIGTERM or SIGINT as a stop; a worker still running drain-timeout plus a margin later is killed.
+ * Reload: on SIGHUP or a changed file the primary checks the configuration once, and that no address would be
+ * served otherwise than since the start (TLS or plain, HTTP or a byte stream: the workers may each run another of
+ * the reloads); only then does it send the file's content, as it checked it, to every worker, which prepares that
+ * content itself before swapping it in and reports back whether it did. Once one has, it is in force: a worker
+ * starts from it, as the primary holds it, never from the file, which may hold a refused reload or be broken since,
+ * and one given the configuration before it while it started is sent it once it has (worker-configurations.ts).
+ * Drain: SIGTERM is passed on as a drain, a second SIGTERM or SIGINT as a stop; a worker still running drain-timeout
+ * plus a margin later is killed.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
@@ -147,15 +148,21 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
      * TLS and plain) is refused here, so that workers never serve an address two ways.
      */
     const configurations = new WorkerConfigurations<Worker, Checked>({ gateway: prepared, config, bytes });
+    /**
+     * How each address is served (TLS or plain, HTTP or a byte stream), fixed by the first configuration that named it
+     * for the primary's life: the workers may each run another of the configurations checked since, and no two may
+     * serve an address two ways.
+     */
+    const served = prepared.listenerModes();
     const send = (w: Worker, message: unknown): boolean => {
       if (!w.isConnected()) return false;
       w.send(message as Parameters<Worker['send']>[0]);
       return true;
     };
-    const sendReload = (w: Worker): boolean => {
-      const { content, generation } = configurations.inForce;
-      return send(w, { event: WORKER_RELOAD, generation, config: content.bytes.toString('base64') } satisfies WorkerReload);
-    };
+    const sendReload = (w: Worker, { content, generation } = configurations.inForce): boolean =>
+      send(w, { event: WORKER_RELOAD, generation, config: content.bytes.toString('base64') } satisfies WorkerReload);
+    /** Workers asked to take the latest proposal and not yet answered: not sent the configuration in force meanwhile. */
+    const asked = new Set<Worker>();
     /** Checks the configuration before the workers reload, one check at a time. */
     const checks = new Coalescing(async (why: string): Promise<void> => {
       if (stopping) return;
@@ -166,7 +173,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       const content = configBytes(source.configPath);
       const again = await prepareAgain(source, log, undefined, content);
       if (stopping) return;
-      const problems = again.gateway ? inForce.gateway.reloadProblems(again.gateway).map(toDiagnostic) : [];
+      const problems = again.gateway ? again.gateway.modeProblems(served).map(toDiagnostic) : [];
       if (problems.length > 0) logDiagnostics(log, problems);
       if (!again.gateway || !again.config || content === undefined || problems.length > 0) {
         const reason = describeFailure(problems.length > 0 ? problems : again.errors);
@@ -177,9 +184,13 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
         againIfChanged(before);
         return;
       }
-      configurations.adopt({ gateway: again.gateway, config: again.config, bytes: content });
-      watch(again.config);
-      for (const w of started) sendReload(w);
+      for (const [where, mode] of again.gateway.listenerModes()) if (!served.has(where)) served.set(where, mode);
+      const proposal = configurations.propose({ gateway: again.gateway, config: again.config, bytes: content });
+      watch(inForce.config, again.config);
+      asked.clear();
+      for (const w of started) if (sendReload(w, proposal)) asked.add(w);
+      // No worker to take it (all lost, their replacements not started): the next one to start is given it.
+      if (asked.size === 0) configurations.adopt(proposal.generation);
       againIfChanged(before);
     });
     const reload = (why: string): void => {
@@ -219,9 +230,14 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
           return;
         }
         if (isEvent<{ ok: boolean; generation: number }>(message, WORKER_RELOADED)) {
+          asked.delete(worker);
           if (message.ok) {
-            configurations.took(worker, message.generation);
             log.info({ worker: worker.id, event: 'reload', result: 'success' }, `worker ${worker.id} reloaded`);
+            if (configurations.took(worker, message.generation)) {
+              watch(configurations.inForce.content.config);
+              // Workers that started while it was proposed were given the configuration before it.
+              for (const w of started) if (!asked.has(w) && configurations.behind(w) && w !== worker) sendReload(w);
+            }
           } else {
             // The primary checked what a worker could refuse for good; what is left is the worker's own (a store it
             // read otherwise), and it serves what it had.
@@ -240,6 +256,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       worker.once('exit', (code, signal) => {
         const wasStarted = started.delete(worker);
         configurations.forget(worker);
+        asked.delete(worker);
         if (stopping) return;
         const how = signal ? `signal ${signal}` : `code ${code}`;
         if (!wasStarted && !replacement) {

@@ -310,7 +310,7 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
     const tls = isTls(parsed.scheme);
     const verify = options.verifyClient;
     const useTls = parsed.scheme === 'ws' ? 'use a wss:// accept' : parsed.scheme === 'tcp' ? 'use an ssl:// accept' : `remove ${options.encryption?.name ?? 'ssl.encryption'} disabled`;
-    const apart = `its clients present no certificate; move ${uri} to a service of its own to say so`;
+    const apart = `its clients are admitted without a certificate; move ${uri} to a service of its own to say so, or remove it`;
     if (!tls && verify !== undefined && verify.value !== 'none' && !verify.inherited) {
       const message = `${verify.name} ${verify.value} (${describePosition(verify.position)}) has no meaning on ${uri}: it is not TLS`;
       if (someTls) diags.warning(`${message}, so it applies to this service's TLS accepts only`, element.position, apart);

@@ -100,6 +100,23 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 /** OpenSSL's wording for a client that sent no certificate to a server that requires one. */
 const NO_CERTIFICATE = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 
+/** What a listening address serves from a connection's first byte: TLS or plain, HTTP or a byte stream. */
+export interface ListenerMode {
+  readonly tls: boolean;
+  readonly stream: boolean;
+}
+
+export function modeOf(options: ListenerOptions): ListenerMode {
+  return { tls: options.tls !== undefined, stream: options.stream };
+}
+
+/** Why `where` cannot go from serving `from` to serving `to` without a restart; undefined when it can. */
+export function modeChange(where: string, from: ListenerMode, to: ListenerMode): string | undefined {
+  if (from.tls !== to.tls) return `${where} would change from ${from.tls ? 'TLS to plain' : 'plain to TLS'}`;
+  if (from.stream !== to.stream) return `${where} would change from ${from.stream ? 'a byte stream to HTTP' : 'HTTP to a byte stream'}`;
+  return undefined;
+}
+
 export class Listener {
   #options: ListenerOptions;
   #routes: RouteTable;
@@ -239,13 +256,12 @@ export class Listener {
    * what the bound socket's connections are from their first byte.
    */
   incompatibility(next: ListenerOptions): string | undefined {
-    if ((next.tls === undefined) !== (this.#tls === undefined)) {
-      return `${this.where} would change from ${this.#tls ? 'TLS to plain' : 'plain to TLS'}`;
-    }
-    if (next.stream !== this.#options.stream) {
-      return `${this.where} would change from ${this.#options.stream ? 'a byte stream to HTTP' : 'HTTP to a byte stream'}`;
-    }
-    return undefined;
+    return modeChange(this.where, this.mode, modeOf(next));
+  }
+
+  /** What a connection to this address is from its first byte. */
+  get mode(): ListenerMode {
+    return { tls: this.#tls !== undefined, stream: this.#options.stream };
   }
 
   /**

@@ -97,6 +97,19 @@ test('a reload the workers take is what a replacement runs', async () => {
   await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 6);
 });
 
+test('an address keeps the way it was first served: dropped in one reload, it cannot come back as TLS in the next', async () => {
+  // Workers could each run either reload: one serving the address plain, another as TLS.
+  const first = gw.lines.length;
+  space.config(echoService('ws://localhost:0/elsewhere'));
+  for (const worker of [5, 6]) await gw.waitFor((l) => gw.lines.indexOf(l) >= first && l.msg === `worker ${worker} reloaded`);
+  const from = gw.lines.length;
+  space.config(echoService(ECHO.replace('ws://', 'wss://')) + PEM_SECURITY);
+  const since = (l: (typeof gw.lines)[number]): boolean => gw.lines.indexOf(l) >= from;
+  const refused = await gw.waitFor((l) => since(l) && String(l.msg).startsWith('Reload failed, the configuration in force stays (in every worker)'));
+  assert.match(String(refused.msg), /would change from plain to TLS: that needs a restart/);
+  assert.equal(gw.lines.some((l) => since(l) && /^worker \d+ reloaded$/.test(String(l.msg))), false, 'no worker was sent it');
+});
+
 test('SIGTERM stops every worker and the primary exits 0', async () => {
   assert.equal(await gw.stop(), 0);
 });

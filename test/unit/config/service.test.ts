@@ -159,7 +159,7 @@ test('on a service that also has a TLS accept, the client-certificate options wa
   const warnings = mixed.diagnostics.filter((d) => d.severity === 'warning' && /has no meaning on ws:\/\/h\//.test(d.message));
   assert.deepEqual(warnings.map((d) => d.message.split(' (')[0]), ['ssl.verify-client required', 'ssl.crl', 'ssl.verify-depth']);
   assert.match(warnings[0]?.message ?? '', /so it applies to this service's TLS accepts only$/);
-  assert.match(warnings[0]?.hint ?? '', /move ws:\/\/h\/ to a service of its own/);
+  assert.match(warnings[0]?.hint ?? '', /^its clients are admitted without a certificate; move ws:\/\/h\/ to a service of its own/);
 });
 
 test('ssl.crl and ssl.verify-depth on a plain accept are errors at the accept; inherited ones do not apply there', () => {
