@@ -16,7 +16,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
-import type { Gateway } from '../gateway.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import { serveClusterManagement, WORKERS_ENV } from '../services/management/cluster.js';
 import { Coalescing } from './coalesce.js';
@@ -77,12 +76,8 @@ export function reportStarted(): void {
   if (cluster.isWorker && process.send) process.send(WORKER_STARTED);
 }
 
-/**
- * A configuration the workers run: as the primary prepared it (never started: what a reload is checked against), and
- * the file's content it was prepared from.
- */
+/** A configuration the workers run, and the file's content it was prepared from. */
 interface Checked {
-  readonly gateway: Gateway;
   readonly config: GatewayConfig;
   readonly bytes: Buffer;
 }
@@ -147,7 +142,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
      * primary has checked it, against this too: one that a running worker would refuse (an address changing between
      * TLS and plain) is refused here, so that workers never serve an address two ways.
      */
-    const configurations = new WorkerConfigurations<Worker, Checked>({ gateway: prepared, config, bytes });
+    const configurations = new WorkerConfigurations<Worker, Checked>({ config, bytes });
     /**
      * How each address is served (TLS or plain, HTTP or a byte stream), fixed by the first configuration that named it
      * for the primary's life: the workers may each run another of the configurations checked since, and no two may
@@ -185,7 +180,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
         return;
       }
       for (const [where, mode] of again.gateway.listenerModes()) if (!served.has(where)) served.set(where, mode);
-      const proposal = configurations.propose({ gateway: again.gateway, config: again.config, bytes: content });
+      const proposal = configurations.propose({ config: again.config, bytes: content });
       watch(inForce.config, again.config);
       asked.clear();
       for (const w of started) if (sendReload(w, proposal)) asked.add(w);
