@@ -99,6 +99,9 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 
 /** OpenSSL's wording for a client that sent no certificate to a server that requires one. */
 const NO_CERTIFICATE = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
+/** OpenSSL's codes for a first record that is the start of a plain HTTP request (GET, POST, HEAD, PUT; CONNECT). */
+const PLAIN_HTTP_ON_TLS: ReadonlySet<string> = new Set(['ERR_SSL_HTTP_REQUEST', 'ERR_SSL_HTTPS_PROXY_REQUEST']);
+const PLAIN_HTTP_HINT = 'the client sent plain HTTP (ws:// or http://) to a TLS address: it should use wss:// (or https://)';
 
 /** What a listening address serves from a connection's first byte: TLS or plain, HTTP or a byte stream. */
 export interface ListenerMode {
@@ -546,7 +549,12 @@ export class Listener {
       this.#options.log.debug({ downstream: conn.downstream }, 'connection closed before the TLS handshake began');
     } else {
       this.#options.meter.handshakeFailed(err.code ?? 'error');
-      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { code: 'GW_ERR_TLS_HANDSHAKE', detail: err.message });
+      const plain = PLAIN_HTTP_ON_TLS.has(err.code ?? '');
+      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { code: 'GW_ERR_TLS_HANDSHAKE', detail: err.message, ...(plain ? { hint: PLAIN_HTTP_HINT } : {}) });
+      // Answered as nginx answers it, in plain HTTP on the TCP socket under the failed TLS one, so that a person who
+      // tried ws:// or http:// sees why rather than a closed connection. OpenSSL recognised the request's method,
+      // so no byte of a TLS client's is ever read as HTTP, and a good connection pays nothing for it.
+      if (plain) refuseUpgrade(conn.socket, 400, 'Bad request: this address takes TLS only; use wss:// (or https://).');
     }
     socket.destroy();
   }

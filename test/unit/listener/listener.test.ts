@@ -409,14 +409,31 @@ test('wss: a client without a certificate gets the certificate_required alert (T
   assert.deepEqual(failures.map((v) => [v.labels['reason'], v.value]), [['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 1]]);
 });
 
-test('wss: a client that speaks plain HTTP to a TLS port is logged as a failed TLS handshake, with its code', async (t) => {
+test('wss: a client that speaks plain HTTP to a TLS port is answered 400 in plain HTTP and logged as a failed TLS handshake', async (t) => {
   const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
   const s = await opened(port);
+  let answer = '';
+  s.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
   s.write(upgradeRequest('/echo'));
   await within(once(s, 'close'), 'the plain client to be closed');
+  assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.match(answer, /\r\n\r\nBad request: this address takes TLS only; use wss:\/\/ \(or https:\/\/\)\.\n$/);
   const line = await within(log.waitFor((l) => l['kind'] === 'TLS handshake failed'), 'the refusal line');
   assert.equal(line['code'], 'GW_ERR_TLS_HANDSHAKE');
-  assert.match(String(line['detail']), /http request|wrong version number/i);
+  assert.equal(line['reason'], 'ERR_SSL_HTTP_REQUEST');
+  assert.match(String(line['hint']), /plain HTTP .* wss:\/\//);
+});
+
+test('wss: bytes that are neither TLS nor an HTTP request get no HTTP answer', async (t) => {
+  const { port, log } = await start(t, { tls: serverTls(), verifyClient: 'required' }, [acceptFor('localhost', '/echo', 'wss')]);
+  const s = await opened(port);
+  let answer = '';
+  s.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  s.write('SSH-2.0-OpenSSH_9.2\r\n');
+  await within(once(s, 'close'), 'the client to be closed');
+  const line = await within(log.waitFor((l) => l['kind'] === 'TLS handshake failed'), 'the refusal line');
+  assert.equal(line['hint'], undefined);
+  assert.doesNotMatch(answer, /HTTP\/1\.1/);
 });
 
 test('an upgrade for a path no service accepts is logged with its code', async (t) => {
