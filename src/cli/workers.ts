@@ -22,6 +22,7 @@ import { Coalescing } from './coalesce.js';
 import { EXIT } from './exit-codes.js';
 import { GatewayError } from '../errors.js';
 import { askPrimary, isMessage } from '../ipc.js';
+import { ticketSecret, useTicketSecret } from '../tls/tickets.js';
 import { configBytes, logDiagnostics, prepare, toDiagnostic } from './prepare.js';
 import { WorkerConfigurations } from './worker-configurations.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
@@ -55,6 +56,8 @@ interface WorkerConfig {
   readonly id: number;
   /** The content of the configuration file in force, in base64. */
   readonly config: string;
+  /** The secret every worker derives its TLS session ticket keys from (tls/tickets.ts), hex-encoded. */
+  readonly ticketSecret: string;
 }
 
 /** How long a starting worker waits for the primary to answer WORKER_CONFIG. */
@@ -82,7 +85,10 @@ interface Checked {
   readonly bytes: Buffer;
 }
 
-/** In a worker: the content of the configuration file the workers run, from the primary. */
+/**
+ * In a worker: the content of the configuration file the workers run, from the primary, which also gives the secret
+ * of the session ticket keys, so that a client resumes its session on whichever worker it reaches.
+ */
 export async function configurationInForce(): Promise<Buffer> {
   const reply = await askPrimary<WorkerConfig>({
     request: { type: WORKER_CONFIG },
@@ -91,6 +97,7 @@ export async function configurationInForce(): Promise<Buffer> {
     late: () => new GatewayError('GW_ERR_INTERNAL', `the primary process did not send the configuration in force within ${CONFIG_REQUEST_TIMEOUT_MS / 1000} s`),
     unreachable: () => new GatewayError('GW_ERR_INTERNAL', 'the primary process is gone: there is no configuration in force to start from'),
   });
+  useTicketSecret(reply.ticketSecret);
   return Buffer.from(reply.config, 'base64');
 }
 
@@ -221,7 +228,7 @@ export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: 
       worker.on('message', (message: unknown) => {
         if (isMessage<{ type: typeof WORKER_CONFIG; id: number }>(message, WORKER_CONFIG)) {
           const given = configurations.give(worker).content;
-          send(worker, { type: WORKER_CONFIG, id: message.id, config: given.bytes.toString('base64') } satisfies WorkerConfig);
+          send(worker, { type: WORKER_CONFIG, id: message.id, config: given.bytes.toString('base64'), ticketSecret: ticketSecret() } satisfies WorkerConfig);
           return;
         }
         if (isEvent<{ ok: boolean; generation: number }>(message, WORKER_RELOADED)) {

@@ -235,7 +235,10 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
   const context = byEntry.get(baseEntry) as tls.SecureContext;
-  const tickets = new TicketKeys([...byEntry.values()]);
+  const material = createHash('sha256').update(sessionId);
+  for (const pem of ca !== undefined ? (settings.crl?.pems ?? []) : []) material.update(pem);
+  for (const entry of byEntry.keys()) for (const cert of entry.chain) material.update(cert.raw);
+  const tickets = new TicketKeys([...byEntry.values()], { material: material.digest() });
   const trust = anchors !== undefined ? trustState(anchors, settings.crl?.revocations) : undefined;
   const loopWarnings =
     trust?.issuers.loops === true

@@ -2,17 +2,25 @@
  * TLS session tickets of one listener: the keys that encrypt them, shared by every context of the listener (so a
  * client resumes whichever host name it asks for) and by no other listener, and replaced when they are too old.
  *
- * The keys are made with the listener's TLS (prepareServerTls), so a listener rebuilt with other material (a CRL
- * re-read, a reload with another truststore or ssl.verify-client) gets new ones and every ticket of the old
- * material stops decrypting: its clients make a full handshake. A ticket made on a listener whose clients needed
- * no certificate is therefore never accepted by one that requires them (the flaw of nginx's CVE-2025-23419),
- * and the session id context (server.ts) says the same a second time.
+ * The keys are derived (HKDF-SHA-256) from a secret of the gateway's, the listener's material and the period of
+ * time they serve in. The material is what a resumed client was judged by in its full handshake: the listener's
+ * address, host names, ssl.verify-client, ssl.verify-depth, truststore CAs and CRLs, and its certificates. So a
+ * listener rebuilt with other material (a CRL re-read, a reload with another truststore or ssl.verify-client) has
+ * other keys, and every ticket of the old material stops decrypting: its clients make a full handshake. A ticket
+ * made on a listener whose clients needed no certificate is therefore never accepted by one that requires them
+ * (the flaw of nginx's CVE-2025-23419), and the session id context (server.ts) says the same a second time. A
+ * reload that changes none of it keeps the keys, and the clients' tickets with them.
+ *
+ * The worker processes of `start --workers` are given the primary's secret (useTicketSecret), so they derive the
+ * same keys at the same moments, and a client resumes whichever worker its next connection reaches; with a secret
+ * each, a ticket would be resumed only by the worker that made it.
  *
  * Node holds one ticket key per context: a ticket made under the previous key is not resumed after a rotation.
  * Rotation is checked before each handshake rather than by a timer, so nothing is left running when the listener
- * goes away.
+ * goes away; the periods start at multiples of the lifetime since the epoch, the same for every process.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { GatewayError } from '../errors.js';
 import type { SecureContext } from 'node:tls';
 
 /** How long a set of ticket keys encrypts new tickets, and so the longest a client can resume a session. */
@@ -21,12 +29,31 @@ export const TICKET_KEY_LIFETIME_MS = 60 * 60 * 1000;
 /** Node's ticket key: 16 bytes of key name, 16 of HMAC secret, 16 of AES key. */
 const TICKET_KEY_BYTES = 48;
 
+/** The bytes of the gateway's ticket secret. */
+const SECRET_BYTES = 32;
+
+/** This process's ticket secret: its own, until a worker is given its primary's. */
+let secret: Buffer = randomBytes(SECRET_BYTES);
+
+/** The secret, hex-encoded, for the primary to give to its workers. */
+export function ticketSecret(): string {
+  return secret.toString('hex');
+}
+
+/** In a worker, before any listener is prepared: derive ticket keys from the primary's secret (ticketSecret()). */
+export function useTicketSecret(hex: string): void {
+  if (!new RegExp(`^[0-9a-f]{${SECRET_BYTES * 2}}$`).test(hex)) throw new GatewayError('GW_ERR_INTERNAL', 'the primary process sent a malformed TLS session ticket secret');
+  secret = Buffer.from(hex, 'hex');
+}
+
 /** What Node's SecureContext has and its typings leave out. */
 interface NativeContext {
   setTicketKeys(keys: Buffer): void;
 }
 
 export interface TicketKeyOptions {
+  /** A digest of what the listener's clients are judged by (see above); listeners with other material get other keys. */
+  readonly material?: Buffer | string;
   readonly lifetimeMs?: number;
   /** The clock, for tests. */
   readonly now?: () => number;
@@ -36,14 +63,18 @@ export class TicketKeys {
   readonly #contexts: readonly SecureContext[];
   readonly #lifetimeMs: number;
   readonly #now: () => number;
-  #madeAt = 0;
+  readonly #material: Buffer | string;
+  /** The period the installed keys serve: the number of lifetimes since the epoch. */
+  #period = 0;
   #rotations = 0;
 
   constructor(contexts: readonly SecureContext[], options: TicketKeyOptions = {}) {
     this.#contexts = contexts;
     this.#lifetimeMs = options.lifetimeMs ?? TICKET_KEY_LIFETIME_MS;
     this.#now = options.now ?? Date.now;
-    this.#install();
+    // Without material of its own (tests, tools), a set of keys shares none with any other.
+    this.#material = options.material ?? randomBytes(SECRET_BYTES);
+    this.#install(this.#currentPeriod());
   }
 
   /** Seconds a ticket is good for, for the contexts' session timeout: never longer than its key lives. */
@@ -56,20 +87,21 @@ export class TicketKeys {
     return this.#rotations;
   }
 
-  /** Before a handshake: new keys when the current ones have served their lifetime. */
+  /** Before a handshake: new keys when the period of the current ones has ended. */
   refresh(): void {
-    if (this.#now() - this.#madeAt >= this.#lifetimeMs) this.rotate();
-  }
-
-  /** New keys now: no ticket made before is resumed. */
-  rotate(): void {
+    const period = this.#currentPeriod();
+    if (period === this.#period) return;
     this.#rotations++;
-    this.#install();
+    this.#install(period);
   }
 
-  #install(): void {
-    const keys = randomBytes(TICKET_KEY_BYTES);
+  #currentPeriod(): number {
+    return Math.floor(this.#now() / this.#lifetimeMs);
+  }
+
+  #install(period: number): void {
+    const keys = Buffer.from(hkdfSync('sha256', secret, this.#material, `wss-gateway session ticket keys ${this.#lifetimeMs} ${period}`, TICKET_KEY_BYTES));
     for (const context of this.#contexts) (context.context as NativeContext).setTicketKeys(keys);
-    this.#madeAt = this.#now();
+    this.#period = period;
   }
 }

@@ -11,7 +11,7 @@ import { acceptTls } from '../../../src/tls/accept.js';
 import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
 import { trustState, type TrustState } from '../../../src/tls/resumed.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings, type VerifyClient } from '../../../src/tls/server.js';
-import { TicketKeys } from '../../../src/tls/tickets.js';
+import { TicketKeys, ticketSecret, useTicketSecret } from '../../../src/tls/tickets.js';
 import { loadCrls } from '../../../src/tls/crl.js';
 import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { event, WAIT_MS, withDeadline } from '../../helpers/deadline.js';
@@ -260,7 +260,8 @@ test('a ticket made where clients were not verified is not resumed on the same p
 test('ticket keys rotate after their lifetime: a ticket made before is not resumed after', async (t) => {
   const { client } = testPki();
   const prepared = required();
-  let now = 1_000_000;
+  // The start of a period: periods begin at multiples of the lifetime, the same in every process.
+  let now = 1_200_000;
   const tickets = new TicketKeys([...prepared.contexts.values()], { lifetimeMs: 60_000, now: () => now });
   const r = await rig(t, { prepared, verifyClient: 'required', tickets });
   const first = await served(r, client);
@@ -276,16 +277,48 @@ test('ticket keys rotate after their lifetime: a ticket made before is not resum
   assert.equal(fourth.server.reused, true, 'tickets made under the new key resume');
 });
 
-test('every listener gets ticket keys of its own, and a rebuilt one new keys', () => {
+test('every listener gets ticket keys of its own; a rebuilt one keeps them only if nothing its clients are judged by changed', () => {
   const keysOf = (p: PreparedServerTls) => (p.context.context as { getTicketKeys(): Buffer }).getTicketKeys();
-  const a = required({ where: '127.0.0.1:1' });
-  const b = required({ where: '127.0.0.1:1' });
-  assert.notDeepEqual(keysOf(a), keysOf(b));
+  const a = keysOf(required({ where: '127.0.0.1:1' }));
+  assert.deepEqual(keysOf(required({ where: '127.0.0.1:1' })), a, 'rebuilt from the same material');
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:2' })), a, 'another address');
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', verifyClient: 'optional' })), a, 'another ssl.verify-client');
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', verifyDepth: 0 })), a, 'another ssl.verify-depth');
+  const other = issue({ subject: { CN: 'Other Ticket CA', O: 'Acme' }, isCA: true });
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', truststore: trustStore(testPki().ca, other) })), a, 'another truststore');
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', crl: crls(makeCrl(testPki().ca)) })), a, 'a CRL');
   const sni = prepareServerTls(
     serverTlsSettings({ truststore: trustStore(testPki().ca), verifyClient: 'required', hostnames: ['localhost', '127.0.0.1'] }),
   );
   const all = [...sni.contexts.values()].map((c) => (c.context as { getTicketKeys(): Buffer }).getTicketKeys());
   for (const k of all) assert.deepEqual(k, all[0], 'the contexts of one listener share its keys');
+});
+
+test('a client resumes on a listener rebuilt from the same material (a reload that changed nothing it was judged by)', async (t) => {
+  const { client } = testPki();
+  const r = await rig(t, { prepared: required(), verifyClient: 'required' });
+  const first = await served(r, client);
+  r.serving.prepared = required();
+  const again = await served(r, client, { session: first.client.session });
+  assert.equal(again.server.reused, true);
+  assert.equal(again.server.identity.verified, true);
+});
+
+test('processes given one ticket secret derive the same keys (the workers of one gateway); another secret, others', () => {
+  const keysOf = (p: PreparedServerTls) => (p.context.context as { getTicketKeys(): Buffer }).getTicketKeys();
+  const own = ticketSecret();
+  try {
+    useTicketSecret('11'.repeat(32));
+    const one = keysOf(required({ where: '127.0.0.1:1' }));
+    useTicketSecret('22'.repeat(32));
+    const two = keysOf(required({ where: '127.0.0.1:1' }));
+    useTicketSecret('11'.repeat(32));
+    assert.deepEqual(keysOf(required({ where: '127.0.0.1:1' })), one);
+    assert.notDeepEqual(two, one);
+    assert.throws(() => useTicketSecret('11'.repeat(31)), /malformed TLS session ticket secret/);
+  } finally {
+    useTicketSecret(own);
+  }
 });
 
 test("a device's first resumption under the trust it was verified under is judged from that chain, without Node linking it", async (t) => {
