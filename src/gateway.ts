@@ -457,13 +457,14 @@ export class Gateway {
     const certificates = this.#state.certificates;
     return watchCrl(
       w.path,
+      w.crl,
       (crl) => {
         try {
           const prepared = prepareServerTls({ ...w.settings, crl });
           listener.updateTls(prepared);
           certificates.crls[w.listenerIndex] = crl.summary;
           if (this.#state.certificates === certificates) this.#reportCertificates();
-          for (const warning of prepared.warnings) this.#log.warn(warning);
+          for (const warning of prepared.warnings) this.#log.warn({ code: 'GW_ERR_TLS_WARNING', crl: w.path, listener: listener.where }, warning);
           this.#log.info({ crl: w.path, listener: listener.where, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path} (for ${listener.where})`);
         } catch (err) {
           this.#crlReloadFailed(w.path, listener.where, err);

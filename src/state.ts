@@ -28,7 +28,7 @@ import { ManagementService } from './services/management/service.js';
 import type { ManagementSource } from './services/management/types.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
-import { loadCrls, type CrlSummary } from './tls/crl.js';
+import { loadCrls, type CrlSummary, type LoadedCrls } from './tls/crl.js';
 import { trustAnchors } from './tls/material.js';
 import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
@@ -79,6 +79,8 @@ export interface CrlWatch {
   readonly settings: ServerTlsSettings;
   readonly anchors: readonly X509Certificate[];
   readonly listenerIndex: number;
+  /** The CRLs read with the state: what a changed file must succeed (crlSuccessionProblem). */
+  readonly crl: LoadedCrls;
 }
 
 /** What the certificate lifetimes reported to the metrics are read from; a listener's CRLs change as they reload. */
@@ -278,7 +280,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
           const entry = m.secure ? prepared.entries.get(normaliseHostname(m.accept.host)) : undefined;
           if (entry) uses.push({ entry, role: 'server', where: m.accept.uri });
         }
-        if (options.sslCrl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length });
+        if (options.sslCrl !== undefined && crl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length, crl });
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${firstTls.accept.uri}`, firstTls.accept.position));
         continue;

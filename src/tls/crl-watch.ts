@@ -4,12 +4,13 @@
  * (or directory's files') identity, size and modification time, compared every interval. Polling sees renames and
  * directory changes the same way on every platform, where fs.watch would miss the one or the other.
  *
- * A change that does not load (half-written, garbage, deleted) reports an error and changes nothing: the caller
+ * A change that does not load (half-written, garbage, deleted), or that is no successor of the CRLs in force (a CA's
+ * CRL gone, or older than the one in force: crlSuccessionProblem), reports an error and changes nothing: the caller
  * swaps its secure contexts only in onChange, so the CRLs in force stay until a good file appears.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCrls, type LoadCrlOptions, type LoadedCrls } from './crl.js';
+import { crlSuccessionProblem, loadCrls, type LoadCrlOptions, type LoadedCrls } from './crl.js';
 
 export interface WatchCrlOptions extends LoadCrlOptions {
   /** Milliseconds between looks; default 2000. */
@@ -44,16 +45,19 @@ function fingerprint(path: string): string {
 
 /**
  * Polls `path` and calls `onChange` with the newly loaded CRLs after each change, or `onError` with the
- * GatewayError (GW_ERR_TLS_CRL) when the changed file does not load; the same bad state is reported once. The
+ * GatewayError (GW_ERR_TLS_CRL) when the changed file does not load or is no successor of `inForce` (and of each
+ * change taken since); the same bad state is reported once. The
  * timer does not keep the process alive. Returns a function that stops watching (safe to call twice).
  */
 export function watchCrl(
   path: string,
+  inForce: LoadedCrls,
   onChange: (crls: LoadedCrls) => void,
   onError: (err: unknown) => void,
   options: WatchCrlOptions = {},
 ): () => void {
   let last = fingerprint(path);
+  let current = inForce;
   const timer = setInterval(() => {
     const now = fingerprint(path);
     if (now === last) return;
@@ -65,6 +69,12 @@ export function watchCrl(
       onError(e);
       return;
     }
+    const problem = crlSuccessionProblem(path, current, crls);
+    if (problem !== undefined) {
+      onError(problem);
+      return;
+    }
+    current = crls;
     onChange(crls);
   }, options.intervalMs ?? DEFAULT_CRL_POLL_MS);
   timer.unref();

@@ -26,6 +26,8 @@ export interface CrlSummary {
   readonly nextUpdate: string | undefined;
   /** How many certificates it lists. */
   readonly revoked: number;
+  /** Its cRLNumber extension (RFC 5280 §5.2.3), in decimal; undefined when it has none. */
+  readonly number?: string | undefined;
   /** The file it came from. */
   readonly file: string;
 }
@@ -124,6 +126,8 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
   const nextUpdate = readTime(fields[i]);
   if (nextUpdate !== undefined) i++;
   const entries = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]) : [];
+  if (isUniversal(fields[i], asn1.Type.SEQUENCE)) i++;
+  const number = crlNumber(fields[i]);
   const revoked = entries.length;
   const serials = new Set<string>();
   for (const entry of entries) {
@@ -139,9 +143,31 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
       thisUpdate: thisUpdate.toISOString(),
       nextUpdate: nextUpdate?.toISOString(),
       revoked,
+      ...(number !== undefined ? { number } : {}),
       file,
     },
   };
+}
+
+const OID_CRL_NUMBER = '2.5.29.20';
+
+/** The cRLNumber of a CRL's extensions (`[0] EXPLICIT Extensions`), in decimal; undefined when there is none. */
+function crlNumber(extensions: Asn1 | undefined): string | undefined {
+  if (extensions?.tagClass !== asn1.Class.CONTEXT_SPECIFIC || (extensions.type as number) !== 0) return undefined;
+  for (const extension of children(children(extensions)[0])) {
+    const [id, second, third] = children(extension);
+    if (!isUniversal(id, asn1.Type.OID) || typeof id?.value !== 'string' || asn1.derToOid(forge.util.createBuffer(id.value)) !== OID_CRL_NUMBER) continue;
+    const value = isUniversal(second, asn1.Type.OCTETSTRING) ? second : third;
+    if (typeof value?.value !== 'string') return undefined;
+    try {
+      const integer = fromDer(forge.util.createBuffer(value.value), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+      if (!isUniversal(integer, asn1.Type.INTEGER) || typeof integer.value !== 'string' || integer.value.length === 0) return undefined;
+      return BigInt(`0x${Buffer.from(integer.value, 'binary').toString('hex')}`).toString();
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** The CRLs of one file: every `X509 CRL` block of a PEM file, or the file as DER. */
@@ -265,4 +291,48 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
     summary: crls.map((c) => c.summary),
     warnings: warningsFor(crls, options),
   };
+}
+
+/** The latest CRL of each issuer (by cRLNumber where both have one, else by thisUpdate), keyed by issuer. */
+function latestByIssuer(summary: readonly CrlSummary[]): Map<string, CrlSummary> {
+  const latest = new Map<string, CrlSummary>();
+  for (const crl of summary) {
+    const held = latest.get(crl.issuer);
+    if (held === undefined || isOlder(held, crl)) latest.set(crl.issuer, crl);
+  }
+  return latest;
+}
+
+/** Whether `a` was issued before `b`: by cRLNumber where both have one (RFC 5280 has it only increase), else by thisUpdate. */
+function isOlder(a: CrlSummary, b: CrlSummary): boolean {
+  if (a.number !== undefined && b.number !== undefined) return BigInt(a.number) < BigInt(b.number);
+  return Date.parse(a.thisUpdate) < Date.parse(b.thisUpdate);
+}
+
+function described(crl: CrlSummary): string {
+  return `${crl.number !== undefined ? `number ${crl.number}, ` : ''}issued ${crl.thisUpdate}, ${crl.file}`;
+}
+
+/**
+ * What makes `next`, re-read at `path` without anyone asking (a changed file), no successor of the CRLs in force: a
+ * CA whose CRL is gone from it (a CRL being replaced by a delete, then a download), or whose CRL is older than the
+ * one in force (a stale copy, which would admit again the certificates revoked since). Either would refuse, or
+ * admit, a CA's clients by accident; a configuration reload takes such a change as it is.
+ */
+export function crlSuccessionProblem(path: string, inForce: LoadedCrls, next: LoadedCrls): GatewayError | undefined {
+  const now = latestByIssuer(next.summary);
+  for (const [issuer, held] of latestByIssuer(inForce.summary)) {
+    const replacement = now.get(issuer);
+    if (replacement === undefined) {
+      return new GatewayError('GW_ERR_TLS_CRL', `ssl.crl ${path}: it no longer holds a CRL of "${issuer}" (the one in force: ${described(held)}); without one, every client of that CA would be refused (UNABLE_TO_GET_CRL)`, {
+        hint: "replace a CRL by writing the new file and renaming it over the old one; to stop checking a CA's CRLs, reload the configuration (SIGHUP)",
+      });
+    }
+    if (isOlder(replacement, held)) {
+      return new GatewayError('GW_ERR_TLS_CRL', `ssl.crl ${path}: the CRL of "${issuer}" (${described(replacement)}) is older than the one in force (${described(held)}): the certificates revoked since would be admitted again`, {
+        hint: 'a stale copy was installed: install the CA\'s latest CRL; to take back a revocation, the CA issues a newer CRL without it (or reload the configuration, SIGHUP, to take this one)',
+      });
+    }
+  }
+  return undefined;
 }

@@ -26,7 +26,7 @@ function watcher(path: string): { next(): Promise<WatchEvent>; stop(): void } {
       w(e);
     } else queue.push(e);
   };
-  const stop = watchCrl(path, (crls) => push({ kind: 'change', crls }), (error) => push({ kind: 'error', error }), { intervalMs: 5 });
+  const stop = watchCrl(path, loadCrls(path), (crls) => push({ kind: 'change', crls }), (error) => push({ kind: 'error', error }), { intervalMs: 5 });
   return {
     next(): Promise<WatchEvent> {
       const queued = queue.shift();
@@ -102,6 +102,55 @@ test('a directory is re-read when a CRL file is added or replaced; hidden files 
     assert.deepEqual(added.kind === 'change' ? added.crls.summary.map((s) => s.issuer) : added, ['CN=Other CA, O=Evil', 'CN=Test Root CA, O=Acme']);
     publish(scratch, join(dir, 'root.crl'), makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 2 }).der);
     assert.deepEqual(revokedCount(await w.next()), [0, 1]);
+  } finally {
+    w.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+function errorText(e: WatchEvent): string {
+  assert.equal(e.kind, 'error', 'the change was refused');
+  assert.ok(e.kind === 'error' && e.error instanceof GatewayError && e.error.code === 'GW_ERR_TLS_CRL');
+  return e.kind === 'error' ? String((e.error as Error).message) : '';
+}
+
+test('a CRL older than the one in force is refused, so a stale copy cannot admit revoked clients again', async () => {
+  const { ca, client } = testPki();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const file = join(dir, 'ca.crl');
+  publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 3 }).pem);
+  const w = watcher(file);
+  try {
+    publish(scratch, file, makeCrl(ca, { number: 2 }).pem);
+    assert.match(errorText(await w.next()), /the CRL of "CN=Test Root CA, O=Acme" \(number 2, .*\) is older than the one in force \(number 3, .*\): the certificates revoked since would be admitted again/);
+    publish(scratch, file, makeCrl(ca, { number: 4, revoked: [{ serial: client.x509.serialNumber }] }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [1]);
+    publish(scratch, file, makeCrl(ca, { number: 4 }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [0], 'the same number again is no older');
+    publish(scratch, file, makeCrl(ca, { number: 5, thisUpdate: new Date(Date.now() - 48 * 3_600_000) }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [0], 'a higher number decides, whatever its thisUpdate');
+  } finally {
+    w.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test("a CA's CRL gone from a directory is refused until one is back: deleting, then downloading, cuts no one off", async () => {
+  const { ca, otherCa } = testPki();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  publish(scratch, join(dir, 'root.crl'), makeCrl(ca).der);
+  publish(scratch, join(dir, 'other.crl'), makeCrl(otherCa).der);
+  const w = watcher(dir);
+  try {
+    unlinkSync(join(dir, 'root.crl'));
+    assert.match(errorText(await w.next()), /no longer holds a CRL of "CN=Test Root CA, O=Acme" \(the one in force: number 1, issued .*root\.crl\); without one, every client of that CA would be refused \(UNABLE_TO_GET_CRL\)/);
+    publish(scratch, join(dir, 'root-new.crl'), makeCrl(ca, { number: 2 }).der);
+    const back = await w.next();
+    assert.deepEqual(back.kind === 'change' ? back.crls.summary.map((s) => [s.issuer, s.number]) : back, [['CN=Other CA, O=Evil', '1'], ['CN=Test Root CA, O=Acme', '2']]);
   } finally {
     w.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -38,7 +38,7 @@ test('a PEM file with one CRL: issuer, validity, revoked count; its PEM is passe
     const file = join(dir, 'ca.crl.pem');
     writeFileSync(file, crl.pem);
     const loaded = loadCrls(file, { now: new Date(Date.UTC(2030, 0, 2)) });
-    assert.deepEqual(loaded.summary, [{ issuer: 'CN=Test Root CA, O=Acme', thisUpdate: '2030-01-01T00:00:00.000Z', nextUpdate: '2030-01-08T00:00:00.000Z', revoked: 2, file }]);
+    assert.deepEqual(loaded.summary, [{ issuer: 'CN=Test Root CA, O=Acme', thisUpdate: '2030-01-01T00:00:00.000Z', nextUpdate: '2030-01-08T00:00:00.000Z', revoked: 2, number: '1', file }]);
     assert.deepEqual(loaded.pems, [crl.pem]);
     assert.deepEqual(loaded.warnings, []);
   });
