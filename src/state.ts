@@ -268,6 +268,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         ciphers: options.sslCiphers,
         protocols: options.sslProtocols,
         where,
+        keystoreFile: config.security.keystore?.file,
         verifyDepth: options.sslVerifyDepth,
       };
       try {

@@ -11,7 +11,7 @@ import type { LoadedCrls } from './crl.js';
 import { keyMaterial, toPem, trustAnchors } from './material.js';
 import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
 import { trustState, type TrustState } from './resumed.js';
-import { normaliseHostname, selectKeyEntries } from './select.js';
+import { certificateHostNames, normaliseHostname, selectKeyEntries } from './select.js';
 import { TicketKeys } from './tickets.js';
 
 export type VerifyClient = 'none' | 'optional' | 'required';
@@ -28,6 +28,8 @@ export interface ServerTlsSettings {
   protocols: readonly string[] | undefined;
   /** What error messages name besides the host, e.g. `0.0.0.0:443`; optional. */
   where?: string | undefined;
+  /** The keystore's file, as configured, for error messages; optional. */
+  keystoreFile?: string | undefined;
   /**
    * `ssl.crl`, loaded: turns on revocation checking of the whole client chain (applies only when clients are
    * verified). A CA of the chain without a CRL then refuses its clients (UNABLE_TO_GET_CRL).
@@ -76,6 +78,14 @@ function servable(entry: KeyEntry): boolean {
   return entry.privateKey.asymmetricKeyType !== 'dsa';
 }
 
+/** A key entry and the names its certificate answers to, for messages: `"alias" (a.example, b.example)`. */
+function entryNames(entry: KeyEntry): string {
+  const leaf = entry.chain[0] as X509Certificate;
+  const { names, ips } = certificateHostNames(leaf);
+  const all = [...names, ...ips];
+  return `"${entry.alias}" (${all.length > 0 ? all.join(', ') : 'no CN or SAN'})`;
+}
+
 function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
   const matching = selectKeyEntries(settings.keystore.keys, host);
   const entry = matching.find(servable);
@@ -89,16 +99,15 @@ function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
     );
   }
   if (entry === undefined) {
-    const aliases = settings.keystore.keys.map((k) => k.alias);
+    const keys = settings.keystore.keys;
+    const store = settings.keystoreFile !== undefined ? `keystore "${settings.keystoreFile}"` : 'keystore';
     throw new GatewayError(
       'GW_ERR_TLS_NO_CERTIFICATE',
-      `keystore does not have any certificate entries matching ${host}` +
-        (settings.where !== undefined ? ` (accepts on ${settings.where})` : ''),
+      `${store} does not have any certificate entries matching ${host}` +
+        (settings.where !== undefined ? ` (accepts on ${settings.where})` : '') +
+        (keys.length > 0 ? `: its key entries are for ${keys.map(entryNames).join('; ')}` : ''),
       {
-        hint:
-          aliases.length === 0
-            ? 'the keystore holds no private-key entries'
-            : `add a key entry whose certificate has CN or a DNS SAN ${host} (key entries: ${aliases.join(', ')})`,
+        hint: keys.length === 0 ? 'the keystore holds no private-key entries' : `add a key entry whose certificate has CN or a DNS SAN ${host}, or accept on a name an entry has`,
       },
     );
   }

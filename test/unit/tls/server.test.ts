@@ -131,9 +131,9 @@ test('a certificate issued for the name (its CN) wins over one that only lists i
 test('a host name no entry matches is a start-up error naming it', () => {
   const { a } = hostCerts();
   fails(
-    settings({ keystore: keyStore(keyEntry('a', a)), hostnames: ['a.example.com', 'c.example.com'], where: '0.0.0.0:443' }),
+    settings({ keystore: keyStore(keyEntry('a', a)), hostnames: ['a.example.com', 'c.example.com'], where: '0.0.0.0:443', keystoreFile: 'keystore.p12' }),
     'GW_ERR_TLS_NO_CERTIFICATE',
-    /^keystore does not have any certificate entries matching c\.example\.com \(accepts on 0\.0\.0\.0:443\)$/,
+    /^keystore "keystore\.p12" does not have any certificate entries matching c\.example\.com \(accepts on 0\.0\.0\.0:443\): its key entries are for "a" \(a\.example\.com\)$/,
   );
   fails(settings({ keystore: keyStore() }), 'GW_ERR_TLS_NO_CERTIFICATE', /matching localhost/);
 });
