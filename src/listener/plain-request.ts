@@ -105,7 +105,8 @@ function serve(
   const bytesBefore = socket.bytesWritten;
   res.once('close', () => {
     conn.requestsInFlight--;
-    log.info(
+    const routine = res.statusCode < 400 && service.isRoutineRequest?.(req, accept.uri) === true;
+    (routine ? log.debug : log.info).call(log, 
       {
         event: 'request',
         downstream: conn.downstream,

@@ -96,6 +96,11 @@ export interface Service {
    * an upgrade would get it, with `path` the request's.
    */
   handleRequest?(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void;
+  /**
+   * A request machines make every few seconds (a health probe, a metrics scrape): its line is logged at debug rather
+   * than info when it succeeds, so that probes do not fill the log. `accept` is the URI of the accept it came to.
+   */
+  isRoutineRequest?(req: IncomingMessage, accept: string): boolean;
   /** Starts what runs ahead of clients (prepared connections); called once the listeners are bound. */
   start?(): void;
   /**

@@ -91,6 +91,13 @@ function requestTarget(raw: string | undefined): URL {
   throw new GatewayError('GW_ERR_MANAGEMENT_REQUEST', 'the request target must be a path beginning with "/"');
 }
 
+/** A request's target, the accept's path, and the request's path below it (`/status` for `/manage/status`). */
+function pathBelow(req: IncomingMessage, accept: string): { url: URL; base: string; path: string } {
+  const url = requestTarget(req.url);
+  const base = new URL(accept).pathname.replace(/\/+$/, '');
+  return { url, base, path: url.pathname.startsWith(base) ? url.pathname.slice(base.length) || '/' : url.pathname };
+}
+
 /**
  * An answer that failed after the request was accepted: 503 when the workers could not all be asked. A close that
  * failed so may have closed connections in the workers that answered, which `log` records.
@@ -138,10 +145,20 @@ export class ManagementService implements Service {
     }
   }
 
+  /** Health probes and metrics scrapes, read by machines every few seconds. */
+  isRoutineRequest(req: IncomingMessage, accept: string): boolean {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    try {
+      const path = pathBelow(req, accept).path;
+      return path === '/healthz' || path === '/readyz' || path === '/metrics';
+    } catch {
+      return false; // a target that does not parse was answered 400: no probe
+    }
+  }
+
   #route(req: IncomingMessage, res: ServerResponse, ctx: ConnectionContext): void {
-    const url = requestTarget(req.url);
-    const base = new URL(ctx.accept).pathname.replace(/\/+$/, '');
-    const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) || '/' : url.pathname;
+    const { url, base, path } = pathBelow(req, ctx.accept);
     const method = req.method ?? 'GET';
     const reading = method === 'GET' || method === 'HEAD';
     const only = (allowed: string): boolean => {

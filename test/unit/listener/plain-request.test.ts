@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -29,8 +30,11 @@ interface Rig {
   readonly log: MemoryLog;
 }
 
-/** A listener with a directory service on http://…/ (index.html, a.txt) and an echo service on ws://…/ and ws://…/echo. */
-async function start(t: { after(fn: () => unknown): void }, overrides: Partial<ListenerOptions> = {}, access = compileAccessRules([])): Promise<Rig> {
+/**
+ * A listener with a directory service on http://…/ (index.html, a.txt) and an echo service on ws://…/ and ws://…/echo.
+ * `routine`: the request paths the directory service calls routine (Service.isRoutineRequest).
+ */
+async function start(t: { after(fn: () => unknown): void }, overrides: Partial<ListenerOptions> = {}, access = compileAccessRules([]), routine?: readonly string[]): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-plain-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'index.html'), '<h1>page</h1>');
@@ -39,6 +43,7 @@ async function start(t: { after(fn: () => unknown): void }, overrides: Partial<L
   const pages = new DirectoryService(
     serviceConfig({ name: 'pages', type: 'directory', accepts: [pagesAccept], directory: { directory: dir, welcomeFile: 'index.html', errorPagesDirectory: undefined, indexes: false, locations: [] } }),
   );
+  if (routine !== undefined) Object.assign(pages, { isRoutineRequest: (req: IncomingMessage) => routine.includes(req.url ?? '') });
   const echo = new EchoService(serviceConfig({ name: 'echo', type: 'echo' }));
   const metrics = new PrometheusMetrics({ processMetrics: false });
   const routes: Route[] = [
@@ -112,6 +117,28 @@ class Responses {
 const GET = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 const UPGRADE = (path: string): string =>
   `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+test("a service's routine requests (probes, scrapes) are logged at debug when they succeed, and at info when they fail", async (t) => {
+  const { port, log } = await start(t, {}, compileAccessRules([]), ['/a.txt', '/missing']);
+  const s = await opened(port);
+  const replies = new Responses(s);
+  for (const path of ['/a.txt', '/missing', '/']) {
+    s.write(GET(path));
+    await replies.next(path);
+  }
+  const levels = await within(
+    Promise.all(['/a.txt', '/missing', '/'].map((path) => log.waitFor((l) => l['event'] === 'request' && l['path'] === path))),
+    'the request lines',
+  );
+  assert.deepEqual(
+    levels.map((l) => [l['path'], l['status'], l['level']]),
+    [
+      ['/a.txt', 200, 20],
+      ['/missing', 404, 30],
+      ['/', 200, 30],
+    ],
+  );
+});
 
 test('on one address and one path, plain requests go to the HTTP service and upgrades to the WebSocket one', async (t) => {
   const { port, log } = await start(t);

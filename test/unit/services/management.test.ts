@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { Gateway } from '../../../src/gateway.js';
@@ -24,6 +24,7 @@ interface Rig {
   readonly url: string;
   readonly ready: string[];
   readonly logs: MemoryLog;
+  readonly management: ManagementService;
 }
 
 /** A gateway with an echo service, and the management service answering on a plain HTTP server under /manage. */
@@ -70,7 +71,7 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
     server.close();
     await gateway.stop();
   });
-  return { gateway, echoPort: bound.port, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manage`, ready, logs };
+  return { gateway, echoPort: bound.port, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manage`, ready, logs, management };
 }
 
 interface Answer {
@@ -115,6 +116,16 @@ test('healthz is alive; readyz is 200 when ready and 503 naming why when not', a
   assert.equal(notReady.status, 503);
   assert.deepEqual(JSON.parse(notReady.body), { ready: false, reasons: ['gateway is draining'] });
   assert.equal(notReady.headers['cache-control'], 'no-store');
+});
+
+test('health probes and metrics scrapes are routine requests (logged at debug); the rest of the API is not', async (t) => {
+  const { management } = await rig(t);
+  const routine = (method: string, url: string) => management.isRoutineRequest({ method, url } as IncomingMessage, 'http://127.0.0.1:0/manage');
+  assert.deepEqual(['/manage/healthz', '/manage/readyz', '/manage/metrics'].map((u) => routine('GET', u)), [true, true, true]);
+  assert.equal(routine('HEAD', '/manage/readyz'), true);
+  assert.deepEqual(['/manage/api/status', '/manage/status', '/manage/'].map((u) => routine('GET', u)), [false, false, false]);
+  assert.equal(routine('DELETE', '/manage/metrics'), false);
+  assert.equal(routine('GET', 'http://[bad'), false);
 });
 
 test('metrics are Prometheus text', async (t) => {
