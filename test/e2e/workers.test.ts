@@ -41,6 +41,18 @@ test('connections are spread over the workers', async () => {
   await gw.waitFor((l) => l['event'] === 'close' && l['worker'] === 2);
 });
 
+test('a SIGTERM or SIGHUP sent to a worker says where to send it, and the worker goes on serving', async () => {
+  const first = await gw.waitFor((l) => l.msg === 'worker 1 started');
+  const pid = first['pid'] as number;
+  process.kill(pid, 'SIGTERM');
+  await gw.waitFor((l) => String(l.msg).startsWith(`SIGTERM reached worker ${pid}, which leaves draining and stopping to the primary process`));
+  process.kill(pid, 'SIGHUP');
+  await gw.waitFor((l) => String(l.msg).startsWith(`SIGHUP reached worker ${pid}, which leaves reloads to the primary process`));
+  const port = gw.port(ECHO);
+  for (let i = 0; i < 4; i++) await echoOnce(port);
+  assert.equal(gw.lines.some((l) => String(l.msg).startsWith('worker 1 exited')), false, 'worker 1 still runs');
+});
+
 test('a worker that dies is replaced and the port keeps serving', async () => {
   const first = await gw.waitFor((l) => l.msg === 'worker 1 started');
   process.kill(first['pid'] as number, 'SIGKILL');
