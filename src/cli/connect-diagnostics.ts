@@ -28,6 +28,7 @@ function flagOf(d: Diagnostic, config: ConnectConfig): string {
 export function inFlagWords(text: string, storeFlag: string): string {
   return text
     .replace(ALIAS_ELEMENT, '--alias $1')
+    .replace(/<\/?ssl\.keystore\.alias>/g, '--alias')
     .replace(/\bssl\.keystore\.alias\b/g, '--alias')
     .replace(/you may need to specify <type>([^<]*)<\/type>/g, `give ${storeFlag}-type $1`)
     .replace(/write <type>([^<]*)<\/type> \(or leave <type> out\)/g, `give ${storeFlag}-type $1 (or leave it out)`)

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { connectSettings, type ConnectFlags } from '../../../src/cli/connect-args.js';
 import { CONNECT_SOURCE, connectConfig } from '../../../src/cli/connect-config.js';
-import { describeByFlag, unusedWarnings } from '../../../src/cli/connect-diagnostics.js';
+import { describeByFlag, inFlagWords, unusedWarnings } from '../../../src/cli/connect-diagnostics.js';
 import { prepareLoaded } from '../../../src/cli/prepare.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { repoPath } from '../../helpers/paths.js';
@@ -89,4 +89,13 @@ test('store flags a plain target does not use are warned about by flag', () => {
   );
   const wss = connectSettings({ listen: '0', to: TO, keystore: 'device-1.p12' }, dir);
   assert.deepEqual(unusedWarnings(wss, connectConfig(wss)), []);
+});
+
+test('element names in messages become the flags that set them, with or without a value', () => {
+  assert.equal(
+    inFlagWords('none is presented (name an entry with <ssl.keystore.alias> to present it all the same)', '--keystore'),
+    'none is presented (name an entry with --alias to present it all the same)',
+  );
+  assert.equal(inFlagWords('add <ssl.keystore.alias>device-1</ssl.keystore.alias>', '--keystore'), 'add --alias device-1');
+  assert.equal(inFlagWords('remove <ssl.keystore.alias>', '--keystore'), 'remove --alias');
 });
