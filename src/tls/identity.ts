@@ -188,7 +188,10 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
   const walked = linkedChain(socket, undefined, trust.issuers.loops).ders;
   const leaf = new X509Certificate(known.der);
   const candidates = known.verifiedChain !== undefined ? [walked, known.verifiedChain] : [walked];
-  let first: string | undefined;
+  // Of the refusals, the first that found the chain's anchor says why: the chain Node links lacks the intermediate
+  // CAs a device sends (a ticket holds none), so "no trusted issuer" from it would hide the expired certificate or
+  // CRL that the chain the full handshake verified is refused for, and send the operator to the truststore.
+  let reason: string | undefined;
   for (const chain of candidates) {
     const certs = [leaf, ...chain.map((der) => new X509Certificate(der))];
     const error = judgeChain(certs, trust, now);
@@ -196,10 +199,10 @@ function judgeResumed(known: KnownCertificate, socket: TLSSocket, trust: TrustSt
       known.resumed = { trust, chain, until: verdictUntil(certs, trust) };
       return { error, chain };
     }
-    first ??= error;
+    if (reason === undefined || (UNTRUSTED_CHAIN.has(reason) && !UNTRUSTED_CHAIN.has(error))) reason = error;
   }
   known.resumed = undefined;
-  return { error: first, chain: walked };
+  return { error: reason, chain: walked };
 }
 
 /** The identity of a client that presented no certificate. */

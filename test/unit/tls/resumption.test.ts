@@ -195,6 +195,22 @@ test('a client whose certificate was revoked by a CRL update is refused when it 
   assert.match(resumed.server.refusal ?? '', /^CERT_REVOKED/);
 });
 
+test('a resumed device whose intermediate CA revoked it is refused as revoked, not as untrusted (the ticket holds no intermediate)', async (t) => {
+  const { ca } = testPki();
+  const intermediate = issue({ subject: { CN: 'Revoking Intermediate', O: 'Acme' }, isCA: true, issuer: ca, notAfterDays: 30 });
+  const device = issue({ subject: { CN: 'device-v', O: 'Acme' }, issuer: intermediate, usage: 'client' });
+  const before = required({ crl: crls(makeCrl(ca), makeCrl(intermediate)) });
+  const r = await rig(t, { prepared: before, verifyClient: 'required' });
+  const first = await served(r, device, { chain: intermediate.cert });
+  assert.equal(first.server.refusal, undefined);
+  const after = required({ crl: crls(makeCrl(ca), makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }], number: 2 })) });
+  shareTicketKeys(before, after);
+  r.serving.prepared = after;
+  const resumed = await served(r, device, { chain: intermediate.cert, session: first.client.session });
+  assert.equal(resumed.server.reused, true, 'the session was resumed');
+  assert.match(resumed.server.refusal ?? '', /^CERT_REVOKED/);
+});
+
 test('a client whose CA was removed from the truststore is refused when it resumes', async (t) => {
   const { client, otherCa } = testPki();
   const r = await rig(t, { prepared: required(), verifyClient: 'required' });
