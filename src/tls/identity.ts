@@ -9,7 +9,7 @@ import { CertificateCache, type KnownCertificate } from './certificate-cache.js'
 import { certificateParts, selfIssued } from './certificate-der.js';
 import { judgeChain, verdictUntil, verdictUntilNotAfter, type TrustState } from './resumed.js';
 import { sessionPeerDer } from './session-peer.js';
-import type { SanType } from './x509-names.js';
+import { formatDn, readCertificateNames, type SanType } from './x509-names.js';
 import type { VerifyClient } from './server.js';
 import { UNTRUSTED_CHAIN } from './untrusted.js';
 
@@ -310,11 +310,25 @@ const VERIFY_MESSAGES: Readonly<Record<string, string>> = {
 const CRL_ERRORS = new Set(['UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_GET_CRL_ISSUER']);
 
 
+/**
+ * The CA a chain that reaches no trusted root lacks: the issuer of the last certificate linked (one of the truststore
+ * when only an intermediate CA was imported, or one the client sent), else the client certificate's own issuer.
+ */
+function missingIssuer(identity: ClientIdentity): string {
+  const top = identity.chainDer[identity.chainDer.length - 1];
+  if (top === undefined) return identity.issuer ?? '?';
+  try {
+    return formatDn(readCertificateNames(top).issuer);
+  } catch {
+    return identity.issuer ?? '?';
+  }
+}
+
 function describeFailure(identity: ClientIdentity): string {
   const code = identity.error ?? 'UNKNOWN_VERIFY_ERROR';
   const text = VERIFY_MESSAGES[code] ?? 'certificate verification failed';
   if (UNTRUSTED_CHAIN.has(code) && identity.issuer !== undefined) {
-    return `${code}: ${text}; untrusted issuer "${identity.issuer}" (not in the truststore)`;
+    return `${code}: ${text}; untrusted issuer "${missingIssuer(identity)}" (not in the truststore)`;
   }
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' && identity.subject !== undefined) {
     return `${code}: ${text} "${identity.subject}" is not in the truststore`;

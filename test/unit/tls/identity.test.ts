@@ -382,3 +382,13 @@ for (const [what, cross] of [
     assert.deepEqual(result.server.id.chainDer, []);
   });
 }
+
+test('a truststore holding an intermediate CA but not its root: the refusal names the root as the missing issuer', async () => {
+  const { ca } = testPki();
+  const intermediate = issue({ subject: { CN: 'Only Intermediate', O: 'Acme' }, isCA: true, issuer: ca, notAfterDays: 30 });
+  const device = issue({ subject: { CN: 'device-o', O: 'Acme' }, issuer: intermediate, usage: 'client' });
+  const result = await handshake(serverOptions(trustStore(intermediate), 'optional'), { ca: [ca.cert], servername: 'localhost', key: device.key, cert: device.cert }, identify);
+  assert.ok(result.server);
+  assert.equal(result.server.issuer, 'CN=Only Intermediate, O=Acme');
+  assert.match(refusalReason(result.server, 'optional') ?? '', /^UNABLE_TO_GET_ISSUER_CERT: .*; untrusted issuer "CN=Test Root CA, O=Acme" \(not in the truststore\)$/);
+});
