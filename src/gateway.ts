@@ -10,6 +10,7 @@
  * closed. Connections whose accept is gone are
  * closed with 1001, spread over the drain timeout; live connections that the new rules refuse are closed with 1008.
  */
+import type { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
@@ -25,6 +26,7 @@ import { NO_METRICS, type CertificateReport, type GatewayMetrics } from './metri
 import type { ListenerOverview, ManagementSource, ReloadOverview, ServiceOverview } from './services/management/types.js';
 import { buildState, type CrlWatch, type GatewayDependencies, type State } from './state.js';
 import { watchCrl } from './tls/crl-watch.js';
+import { formatDn, readCertificateNames } from './tls/x509-names.js';
 import { prepareServerTls } from './tls/server.js';
 import { spread, type Spread } from './timers/spread.js';
 
@@ -85,6 +87,41 @@ function incompatibilities(current: State, next: State): GatewayError[] {
   return next.listeners.flatMap((l) => {
     const problem = byAddress.get(l.where)?.incompatibility(l.options);
     return problem === undefined ? [] : [restartNeeded(l, problem)];
+  });
+}
+
+function validAt(cert: X509Certificate, now: number): boolean {
+  return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+/**
+ * The server certificates a reload would replace, for a host name on an address, with one no client accepts: an
+ * entry valid now in place of one that has expired or is not valid yet (an old copy of the keystore put back, a
+ * renewal dated ahead). Every client of that name would be refused; the reload is, instead, and the certificate in
+ * force stays. A certificate that is served at start-up however it is dated (with a warning) is one the operator chose.
+ */
+function certificateRegressions(current: State, next: State, now = Date.now()): GatewayError[] {
+  const inForce = new Map(current.listeners.map((l) => [l.where, l.options.tls]));
+  return next.listeners.flatMap((l) => {
+    const was = inForce.get(l.where);
+    const will = l.options.tls;
+    if (was === undefined || will === undefined) return [];
+    const problems: GatewayError[] = [];
+    for (const [host, entry] of will.entries) {
+      const leaf = entry.chain[0];
+      const old = was.entries.get(host);
+      const oldLeaf = old?.chain[0];
+      if (leaf === undefined || old === undefined || oldLeaf === undefined || validAt(leaf, now) || !validAt(oldLeaf, now)) continue;
+      const when = Date.parse(leaf.validTo) < now ? `expired at ${new Date(leaf.validTo).toISOString()}` : `is not valid before ${new Date(leaf.validFrom).toISOString()}`;
+      problems.push(
+        new GatewayError(
+          'GW_ERR_RELOAD',
+          `the reload would serve ${host} on ${l.where} with keystore entry "${entry.alias}" (${formatDn(readCertificateNames(leaf.raw).subject)}), which ${when}, in place of entry "${old.alias}", valid to ${new Date(oldLeaf.validTo).toISOString()}: every client would refuse it`,
+          { position: l.options.routes[0]?.accept.position, hint: 'put a certificate valid now in the keystore; the one in force is served until then' },
+        ),
+      );
+    }
+    return problems;
   });
 }
 
@@ -304,7 +341,7 @@ export class Gateway {
     nextGateway.#lifecycle = 'stopped';
     const next = nextGateway.#state;
     const current = this.#state;
-    const problems = incompatibilities(current, next);
+    const problems = [...incompatibilities(current, next), ...certificateRegressions(current, next)];
     if (problems.length > 0) throw problems.length === 1 ? problems[0]! : new AggregateGatewayError('GW_ERR_RELOAD', problems);
     const byAddress = new Map(current.listeners.map((l) => [l.where, l]));
     /** Each listener of `next` → the bound one that takes its place. */

@@ -1,7 +1,7 @@
 /**
  * Certificates past or near the end of their validity: `check`, `start` and every reload that loads the stores warn
- * about them (GW_ERR_TLS_WARNING), naming the store, the entry and the date. Nothing is refused for it, and
- * handshakes add no warnings of their own.
+ * about them (GW_ERR_TLS_WARNING), naming the store, the entry and the date. Nothing is refused for it, except a
+ * reload that would put a certificate no client accepts in place of a valid one; handshakes add no warnings of their own.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,5 +107,17 @@ describe('certificates past or near their dates', () => {
     assert.equal(onReload.length, 1, onReload.map((l) => l.msg).join('\n'));
     assert.match(onReload[0]?.msg ?? '', new RegExp(`entry "key-1" \\(CN=localhost, O=Acme\\), the server certificate of .*, expires at ${iso(soon.x509.validTo)}, in 9 days: `));
     assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the renewed certificate is served');
+
+    // An expired copy put back over the valid certificate: the reload is refused and the valid one stays.
+    const back = gw.lines.length;
+    const refused = gw.waitFor((l) => String(l.msg).startsWith('Reload failed') && gw.lines.indexOf(l) >= back);
+    space.write('server-dates.pem', expired.key + expired.cert + pki.ca.cert);
+    const failure = await refused;
+    const problem = gw.lines.slice(back).find((l) => l['code'] === 'GW_ERR_RELOAD');
+    assert.match(
+      String(problem?.msg ?? failure.msg),
+      new RegExp(`the reload would serve 127\\.0\\.0\\.1 on .* with keystore entry "key-1" \\(CN=localhost, O=Acme\\), which expired at ${iso(expired.x509.validTo)}, in place of entry "key-1", valid to ${iso(soon.x509.validTo)}: every client would refuse it`),
+    );
+    assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the valid certificate is still served');
   });
 });
