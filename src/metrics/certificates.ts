@@ -11,7 +11,7 @@ import type { CertificateReport } from './types.js';
 export function certificateReport(keystore: StoreContents | undefined, truststore: StoreContents | undefined, crls: readonly CrlSummary[]): CertificateReport {
   const server = (keystore?.keys ?? []).flatMap((k) => {
     const leaf = k.chain[0];
-    return leaf ? [{ alias: k.alias, subject: subjectOf(leaf), validTo: new Date(leaf.validTo) }] : [];
+    return leaf ? [{ alias: k.alias, subject: subjectOf(leaf), serial: leaf.serialNumber, validTo: new Date(leaf.validTo) }] : [];
   });
   let soonestClientCa: CertificateReport['soonestClientCa'];
   for (const t of truststore?.trusted ?? []) {
