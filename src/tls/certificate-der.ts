@@ -203,16 +203,43 @@ const ALGORITHMS: ReadonlyMap<string, { readonly digest: string | null; readonly
   ['1.3.101.113', { digest: null, key: 'ed448' }],
 ]);
 
+/** What a signature covers and is: a certificate's, or a CRL's (both are RFC 5280's SIGNED{...}). */
+export type Signed = Pick<CertificateParts, 'tbs' | 'signatureAlgorithm' | 'signature'>;
+
 /**
- * Whether `issuerKey` signed the certificate. Undefined for a signature algorithm not in the list above (RSA-PSS,
- * SHA-1), which the caller leaves to OpenSSL.
+ * The signed part, algorithm and signature of a DER SIGNED{...} structure (a certificate, a CRL); undefined when it is
+ * not laid out as one.
  */
-export function signedBy(cert: CertificateParts, issuerKey: KeyObject): boolean | undefined {
-  const algorithm = ALGORITHMS.get(cert.signatureAlgorithm);
+export function signedParts(der: Buffer): Signed | undefined {
+  try {
+    const outer = element(der, 0, TAG_SEQUENCE);
+    if (outer.end !== der.length) return undefined;
+    const tbsStart = outer.end - outer.value.length;
+    const tbs = element(der, tbsStart, TAG_SEQUENCE);
+    const algorithm = element(der, tbs.end, TAG_SEQUENCE);
+    const oid = readTlv(der, algorithm.end - algorithm.value.length, 'certificate', 'certificate');
+    const signature = element(der, algorithm.end, TAG_BIT_STRING);
+    if (signature.end !== der.length || signature.value[0] !== 0 || oid.tag !== 0x06) return undefined;
+    return {
+      tbs: der.subarray(tbsStart, tbs.end),
+      signatureAlgorithm: decodeOid(oid.value),
+      signature: Buffer.from(signature.value.buffer, signature.value.byteOffset + 1, signature.value.length - 1),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `issuerKey` signed the certificate (or CRL). Undefined for a signature algorithm not in the list above
+ * (RSA-PSS, SHA-1), which the caller leaves to OpenSSL.
+ */
+export function signedBy(signed: Signed, issuerKey: KeyObject): boolean | undefined {
+  const algorithm = ALGORITHMS.get(signed.signatureAlgorithm);
   if (algorithm === undefined) return undefined;
   if (issuerKey.asymmetricKeyType !== algorithm.key) return false;
   try {
-    return verify(algorithm.digest, cert.tbs, issuerKey, cert.signature);
+    return verify(algorithm.digest, signed.tbs, issuerKey, signed.signature);
   } catch {
     return false;
   }

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { GatewayError } from '../errors.js';
+import { signedBy, signedParts, type Signed } from './certificate-der.js';
 import { formatDn, readCertificateNames, readName } from './x509-names.js';
 
 type Asn1 = forge.asn1.Asn1;
@@ -41,6 +42,8 @@ export interface Revocations {
   readonly nextUpdate: number | undefined;
   /** Serial numbers it revokes: upper-case hex without leading zeros (see serialKey). */
   readonly serials: ReadonlySet<string>;
+  /** What its signature covers and is, to check it against the issuer a chain has (signedBy). */
+  readonly signed: Signed | undefined;
 }
 
 export interface LoadedCrls {
@@ -69,10 +72,10 @@ interface ParsedCrl {
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
-function crlError(file: string, what: string, cause?: unknown): GatewayError {
+function crlError(file: string, what: string, cause?: unknown, hint?: string): GatewayError {
   return new GatewayError('GW_ERR_TLS_CRL', `ssl.crl ${file}: ${what}`, {
     cause,
-    hint: 'give a PEM (-----BEGIN X509 CRL-----) or DER CRL file, or a directory holding only such files; `openssl crl -in FILE -noout -text` shows whether a file is one',
+    hint: hint ?? 'give a PEM (-----BEGIN X509 CRL-----) or DER CRL file, or a directory holding only such files; `openssl crl -in FILE -noout -text` shows whether a file is one',
   });
 }
 
@@ -267,6 +270,22 @@ function warningsFor(crls: readonly ParsedCrl[], options: LoadCrlOptions): strin
 }
 
 /**
+ * Refuses a CRL that names a truststore CA as its issuer but is not signed by that CA's key (by no certificate of
+ * the truststore with that name, where a CA renewed with a new key has two): OpenSSL may take it for the CA's CRL and
+ * refuse every client of the CA (CRL_SIGNATURE_FAILURE), and what it lists must not close anyone's connection. A CRL
+ * of an intermediate CA that only clients send is checked against that CA when a chain is judged (tls/resumed.ts).
+ */
+function checkSignatures(crls: readonly ParsedCrl[], anchors: readonly X509Certificate[]): void {
+  for (const crl of crls) {
+    const issuers = anchors.filter((a) => subjectDer(a) === crl.issuerDer);
+    if (issuers.length === 0) continue;
+    const signed = signedParts(crl.der);
+    if (signed === undefined || issuers.some((a) => signedBy(signed, a.publicKey) !== false)) continue;
+    throw crlError(crl.summary.file, `the CRL of "${crl.summary.issuer}" is not signed by the key of the truststore CA of that name: it is another CA's, or forged`, undefined, 'install the CRL that CA issued (`openssl crl -in FILE -CAfile CA.pem -noout` says whether its signature verifies)');
+  }
+}
+
+/**
  * Reads `path` (a CRL file, or every non-hidden file of a directory, not recursing).
  * @throws GatewayError GW_ERR_TLS_CRL naming the file and what is wrong with it.
  */
@@ -280,6 +299,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
   const files = isDirectory ? listDirectory(path) : [path];
   if (isDirectory && files.length === 0) throw crlError(path, 'the directory holds no CRL files');
   const crls = files.flatMap(readCrlFile);
+  checkSignatures(crls, options.trustAnchors ?? []);
   return {
     pems: crls.map((c) => toPem(c.der)),
     revocations: crls.map((c) => ({
@@ -287,6 +307,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
       thisUpdate: Date.parse(c.summary.thisUpdate),
       nextUpdate: c.summary.nextUpdate === undefined ? undefined : Date.parse(c.summary.nextUpdate),
       serials: c.serials,
+      signed: signedParts(c.der),
     })),
     summary: crls.map((c) => c.summary),
     warnings: warningsFor(crls, options),

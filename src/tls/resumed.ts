@@ -10,6 +10,7 @@
  * Access rules need nothing here: they are applied to every upgrade, resumed or not, from the identity.
  */
 import type { X509Certificate } from 'node:crypto';
+import { signedBy } from './certificate-der.js';
 import { serialKey, subjectDer, type Revocations } from './crl.js';
 import { TrustedIssuers } from './trusted-issuers.js';
 
@@ -31,10 +32,30 @@ function validity(cert: X509Certificate, now: number): string | undefined {
   return undefined;
 }
 
+/** Whether each CRL was signed by each issuer's key, by the issuer's fingerprint: a CRL is checked once per CA. */
+const crlSignatures = new WeakMap<Revocations, Map<string, boolean>>();
+
+/**
+ * Whether `crl` is `issuer`'s: a CRL that only names it (another CA's of the same name, one made up) revokes nothing
+ * of its. One whose signature cannot be checked here (an algorithm signedBy leaves to OpenSSL) is taken as OpenSSL
+ * took it in the full handshake.
+ */
+function signedByIssuer(crl: Revocations, issuer: X509Certificate): boolean {
+  if (crl.signed === undefined) return true;
+  let verdicts = crlSignatures.get(crl);
+  if (verdicts === undefined) crlSignatures.set(crl, (verdicts = new Map()));
+  const key = issuer.fingerprint256;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) verdicts.set(key, (verdict = signedBy(crl.signed, issuer.publicKey) !== false));
+  return verdict;
+}
+
 function revocation(cert: X509Certificate, issuer: X509Certificate, revocations: readonly Revocations[], now: number): string | undefined {
   const issuerName = subjectDer(issuer);
-  const crls = revocations.filter((r) => r.issuerDer === issuerName);
-  if (crls.length === 0) return 'UNABLE_TO_GET_CRL';
+  const named = revocations.filter((r) => r.issuerDer === issuerName);
+  if (named.length === 0) return 'UNABLE_TO_GET_CRL';
+  const crls = named.filter((r) => signedByIssuer(r, issuer));
+  if (crls.length === 0) return 'CRL_SIGNATURE_FAILURE';
   const serial = serialKey(cert.serialNumber);
   if (crls.some((r) => r.serials.has(serial))) return 'CERT_REVOKED';
   if (crls.every((r) => r.thisUpdate > now)) return 'CRL_NOT_YET_VALID';

@@ -7,7 +7,7 @@ import { GatewayError } from '../../../src/errors.js';
 import { loadCrls } from '../../../src/tls/crl.js';
 import { makeCrl } from '../../helpers/crl.js';
 import { issueEc } from '../../helpers/ec-cert.js';
-import { testPki } from '../../helpers/pki.js';
+import { issue, testPki } from '../../helpers/pki.js';
 
 const DAY = 86_400_000;
 
@@ -129,4 +129,23 @@ test('unreadable and garbage input is refused naming the file and what is wrong'
     writeFileSync(join(dir, 'README'), 'CRLs for the gateway');
     refused(() => loadCrls(dir), /README: is neither PEM nor a DER CRL/);
   });
+});
+
+test("a CRL naming a truststore CA but not signed by its key is refused; the CA's own is taken, whichever of its certificates signed it", () => {
+  const { ca } = testPki();
+  const impostor = issue({ subject: { CN: 'Test Root CA', O: 'Acme' }, isCA: true, notAfterDays: 30 });
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-'));
+  try {
+    writeFileSync(join(dir, 'forged.crl'), makeCrl(impostor).der);
+    assert.throws(
+      () => loadCrls(dir, { trustAnchors: [ca.x509] }),
+      (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_TLS_CRL' && /forged\.crl: the CRL of "CN=Test Root CA, O=Acme" is not signed by the key of the truststore CA of that name/.test(e.message),
+    );
+    // A CA renewed with a new key has two certificates of one name: a CRL signed by either is its own.
+    assert.equal(loadCrls(dir, { trustAnchors: [ca.x509, impostor.x509] }).summary.length, 1);
+    // Without the truststore (an intermediate's CRL), the signature is checked where a chain is judged.
+    assert.equal(loadCrls(dir).summary.length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
