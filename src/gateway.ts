@@ -25,6 +25,8 @@ import { certificateReport } from './metrics/certificates.js';
 import { NO_METRICS, type CertificateReport, type GatewayMetrics } from './metrics/types.js';
 import type { ListenerOverview, ManagementSource, ReloadOverview, ServiceOverview } from './services/management/types.js';
 import { buildState, type CrlWatch, type GatewayDependencies, type State } from './state.js';
+import type { LoadedCrls } from './tls/crl.js';
+import { watchCrlExpiry } from './tls/crl-expiry.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { formatDn, readCertificateNames } from './tls/x509-names.js';
 import { prepareServerTls } from './tls/server.js';
@@ -487,18 +489,28 @@ export class Gateway {
   /**
    * Re-reads a CRL when its file changes, rebuilds the listener's TLS contexts with it and closes the live
    * connections it now revokes. A file that does not load, or contexts that cannot be built, leave the listener
-   * serving with the CRL it had.
+   * serving with the CRL it had. The CRLs in force are warned about when they pass their nextUpdate (crl-expiry.ts).
    */
   #watchCrl(w: CrlWatch): () => void {
     const listener = this.#state.listeners[w.listenerIndex] as Listener;
     const certificates = this.#state.certificates;
-    return watchCrl(
+    const expiry = (crl: LoadedCrls): (() => void) =>
+      watchCrlExpiry(crl.summary, (c) =>
+        this.#log.warn(
+          { code: 'GW_ERR_TLS_WARNING', crl: w.path, listener: listener.where, issuer: c.issuer, nextUpdate: c.nextUpdate },
+          `the CRL of "${c.issuer}" (${c.file}) expired at ${c.nextUpdate ?? ''}: new clients of that CA are refused (CRL_HAS_EXPIRED) until a fresh CRL is installed (for ${listener.where})`,
+        ),
+      );
+    let stopExpiry = expiry(w.crl);
+    const stopWatching = watchCrl(
       w.path,
       w.crl,
       (crl) => {
         try {
           const prepared = prepareServerTls({ ...w.settings, crl });
           listener.updateTls(prepared);
+          stopExpiry();
+          stopExpiry = expiry(crl);
           certificates.crls[w.listenerIndex] = crl.summary;
           if (this.#state.certificates === certificates) this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn({ code: 'GW_ERR_TLS_WARNING', crl: w.path, listener: listener.where }, warning);
@@ -512,6 +524,10 @@ export class Gateway {
       (err) => this.#crlReloadFailed(w.path, listener.where, err),
       { trustAnchors: w.anchors },
     );
+    return () => {
+      stopWatching();
+      stopExpiry();
+    };
   }
 
   /**

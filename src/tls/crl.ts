@@ -315,7 +315,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
 }
 
 /** The latest CRL of each issuer (by cRLNumber where both have one, else by thisUpdate), keyed by issuer. */
-function latestByIssuer(summary: readonly CrlSummary[]): Map<string, CrlSummary> {
+export function latestByIssuer(summary: readonly CrlSummary[]): Map<string, CrlSummary> {
   const latest = new Map<string, CrlSummary>();
   for (const crl of summary) {
     const held = latest.get(crl.issuer);
