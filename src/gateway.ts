@@ -97,10 +97,11 @@ function validAt(cert: X509Certificate, now: number): boolean {
 }
 
 /**
- * The server certificates a reload would replace, for a host name on an address, with one no client accepts: an
- * entry valid now in place of one that has expired or is not valid yet (an old copy of the keystore put back, a
- * renewal dated ahead). Every client of that name would be refused; the reload is, instead, and the certificate in
- * force stays. A certificate that is served at start-up however it is dated (with a warning) is one the operator chose.
+ * The server certificates a reload would replace, for a host name on an address, with one no client accepts any
+ * more: an expired entry in place of one valid now (an old copy of the keystore put back). Every client of that name
+ * would be refused; the reload is, instead, and the certificate in force stays. One not valid yet is taken, with its
+ * warning: a renewal whose start a clock a little behind has not reached would otherwise never be taken without
+ * another reload. A certificate served at start-up however it is dated (with a warning) is one the operator chose.
  */
 function certificateRegressions(current: State, next: State, now = Date.now()): GatewayError[] {
   const inForce = new Map(current.listeners.map((l) => [l.where, l.options.tls]));
@@ -113,8 +114,8 @@ function certificateRegressions(current: State, next: State, now = Date.now()): 
       const leaf = entry.chain[0];
       const old = was.entries.get(host);
       const oldLeaf = old?.chain[0];
-      if (leaf === undefined || old === undefined || oldLeaf === undefined || validAt(leaf, now) || !validAt(oldLeaf, now)) continue;
-      const when = Date.parse(leaf.validTo) < now ? `expired at ${new Date(leaf.validTo).toISOString()}` : `is not valid before ${new Date(leaf.validFrom).toISOString()}`;
+      if (leaf === undefined || old === undefined || oldLeaf === undefined || Date.parse(leaf.validTo) >= now || !validAt(oldLeaf, now)) continue;
+      const when = `expired at ${new Date(leaf.validTo).toISOString()}`;
       problems.push(
         new GatewayError(
           'GW_ERR_RELOAD',
@@ -495,7 +496,7 @@ export class Gateway {
     const listener = this.#state.listeners[w.listenerIndex] as Listener;
     const certificates = this.#state.certificates;
     const expiry = (crl: LoadedCrls): (() => void) =>
-      watchCrlExpiry(crl.summary, (c) =>
+      watchCrlExpiry(crl, (c) =>
         this.#log.warn(
           { code: 'GW_ERR_TLS_WARNING', crl: w.path, listener: listener.where, issuer: c.issuer, nextUpdate: c.nextUpdate },
           `the CRL of "${c.issuer}" (${c.file}) expired at ${c.nextUpdate ?? ''}: new clients of that CA are refused (CRL_HAS_EXPIRED) until a fresh CRL is installed (for ${listener.where})`,
@@ -517,9 +518,10 @@ export class Gateway {
           this.#log.info({ crl: w.path, listener: listener.where, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path} (for ${listener.where})`);
         } catch (err) {
           this.#crlReloadFailed(w.path, listener.where, err);
-          return;
+          return false;
         }
         this.#enforce(listener.rejudge());
+        return true;
       },
       (err) => this.#crlReloadFailed(w.path, listener.where, err),
       { trustAnchors: w.anchors },

@@ -94,7 +94,7 @@ export async function launch(prepared: Prepared, log: Logger, options: LaunchOpt
       process.on('SIGINT', () => {});
       // Sent to every process of the service by some supervisors (systemd's default KillMode), or by hand to this pid:
       // the primary drains and stops the workers together, so this one goes on serving until told to.
-      process.on('SIGTERM', () => log.info(`SIGTERM reached worker ${process.pid}, which leaves draining and stopping to the primary process (pid ${process.ppid}): send it there to drain every worker`));
+      process.on('SIGTERM', () => log.info(`SIGTERM reached worker ${process.pid}: ignored, the primary process (pid ${process.ppid}) drains and stops the workers`));
       // A terminal's hangup reaches the primary too; a SIGHUP sent to this pid alone would otherwise pass unseen.
       process.on('SIGHUP', () => log.info(`SIGHUP reached worker ${process.pid}, which leaves reloads to the primary process (pid ${process.ppid}): send it there to reload every worker`));
       return;

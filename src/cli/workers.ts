@@ -22,7 +22,7 @@ import { Coalescing } from './coalesce.js';
 import { EXIT } from './exit-codes.js';
 import { GatewayError } from '../errors.js';
 import { askPrimary, isMessage } from '../ipc.js';
-import { ticketSecret, useTicketSecret } from '../tls/tickets.js';
+import { moveTicketSecretOn, TICKET_KEY_LIFETIME_MS, ticketSecret, useTicketSecret } from '../tls/tickets.js';
 import { configBytes, logDiagnostics, prepare, toDiagnostic } from './prepare.js';
 import { WorkerConfigurations } from './worker-configurations.js';
 import { configurationFiles, describeFailure, prepareAgain, type ReloadSource } from './reload.js';
@@ -102,6 +102,8 @@ export async function configurationInForce(): Promise<Buffer> {
 }
 
 export function runPrimary(count: number, source: ReloadSource, drainTimeoutMs: number, log: Logger): Promise<number> {
+  // The primary serves no TLS, and gives its ticket secret to every worker that starts: it moves it on as they do.
+  setInterval(() => moveTicketSecretOn(), TICKET_KEY_LIFETIME_MS / 4).unref();
   const bytes = configBytes(source.configPath);
   const checked = prepare(source.configPath, source.defines, log, {}, bytes);
   const { gateway: prepared, config } = checked;

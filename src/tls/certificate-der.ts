@@ -4,7 +4,7 @@
  * 3.0 decoding the public key, which these reads never need; a device's first connection paid it four to six times
  * (docs/PERFORMANCE.md). Anything unusual here gives undefined, and the caller asks OpenSSL as before.
  */
-import { verify, type KeyObject } from 'node:crypto';
+import { constants, verify, type KeyObject } from 'node:crypto';
 import { decodeOid, readTlv, type Tlv } from '../keystore/der.js';
 
 export interface CertificateParts {
@@ -204,7 +204,13 @@ const ALGORITHMS: ReadonlyMap<string, { readonly digest: string | null; readonly
 ]);
 
 /** What a signature covers and is: a certificate's, or a CRL's (both are RFC 5280's SIGNED{...}). */
-export type Signed = Pick<CertificateParts, 'tbs' | 'signatureAlgorithm' | 'signature'>;
+export interface Signed {
+  readonly tbs: Buffer;
+  readonly signatureAlgorithm: string;
+  readonly signature: Buffer;
+  /** The algorithm's parameters, their whole DER element (RSASSA-PSS has some); undefined when absent. */
+  readonly parameters?: Buffer | undefined;
+}
 
 /**
  * The signed part, algorithm and signature of a DER SIGNED{...} structure (a certificate, a CRL); undefined when it is
@@ -218,12 +224,14 @@ export function signedParts(der: Buffer): Signed | undefined {
     const tbs = element(der, tbsStart, TAG_SEQUENCE);
     const algorithm = element(der, tbs.end, TAG_SEQUENCE);
     const oid = readTlv(der, algorithm.end - algorithm.value.length, 'certificate', 'certificate');
+    const parameters = oid.end < algorithm.end ? der.subarray(oid.end, readTlv(der, oid.end, 'certificate', 'certificate').end) : undefined;
     const signature = element(der, algorithm.end, TAG_BIT_STRING);
     if (signature.end !== der.length || signature.value[0] !== 0 || oid.tag !== 0x06) return undefined;
     return {
       tbs: der.subarray(tbsStart, tbs.end),
       signatureAlgorithm: decodeOid(oid.value),
       signature: Buffer.from(signature.value.buffer, signature.value.byteOffset + 1, signature.value.length - 1),
+      parameters,
     };
   } catch {
     return undefined;
@@ -240,6 +248,54 @@ export function signedBy(signed: Signed, issuerKey: KeyObject): boolean | undefi
   if (issuerKey.asymmetricKeyType !== algorithm.key) return false;
   try {
     return verify(algorithm.digest, signed.tbs, issuerKey, signed.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** SHA-1 signatures, which CAs still make CRLs with: OpenSSL checks a CRL's whatever its digest. */
+const SHA1_ALGORITHMS: ReadonlyMap<string, { readonly digest: string; readonly key: string }> = new Map([
+  ['1.2.840.113549.1.1.5', { digest: 'sha1', key: 'rsa' }], // sha1WithRSAEncryption
+  ['1.2.840.10045.4.1', { digest: 'sha1', key: 'ec' }], // ecdsa-with-SHA1
+]);
+const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
+const PSS_DIGESTS: ReadonlyMap<string, string> = new Map([
+  ['1.3.14.3.2.26', 'sha1'],
+  ['2.16.840.1.101.3.4.2.1', 'sha256'],
+  ['2.16.840.1.101.3.4.2.2', 'sha384'],
+  ['2.16.840.1.101.3.4.2.3', 'sha512'],
+]);
+
+/** The digest RSASSA-PSS parameters name (RFC 4055: `[0]` hashAlgorithm, SHA-1 when absent); undefined if unreadable. */
+function pssDigest(parameters: Buffer | undefined): string | undefined {
+  if (parameters === undefined) return 'sha1';
+  try {
+    const params = element(parameters, 0, TAG_SEQUENCE);
+    if (params.value.length === 0 || params.value[0] !== 0xa0) return 'sha1';
+    const explicit = readTlv(params.value, 0, 'certificate', 'certificate');
+    const algorithm = readTlv(explicit.value, 0, 'certificate', 'certificate');
+    const oid = readTlv(algorithm.value, 0, 'certificate', 'certificate');
+    return oid.tag === 0x06 ? PSS_DIGESTS.get(decodeOid(oid.value)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `issuerKey` signed a CRL: signedBy's algorithms, and SHA-1 and RSASSA-PSS too (its salt length read from
+ * the signature). False for anything else: a signature this cannot check is taken as no signature of the issuer's.
+ */
+export function crlSignedBy(signed: Signed, issuerKey: KeyObject): boolean {
+  const known = signedBy(signed, issuerKey);
+  if (known !== undefined) return known;
+  try {
+    const sha1 = SHA1_ALGORITHMS.get(signed.signatureAlgorithm);
+    if (sha1 !== undefined) return issuerKey.asymmetricKeyType === sha1.key && verify(sha1.digest, signed.tbs, issuerKey, signed.signature);
+    if (signed.signatureAlgorithm !== OID_RSASSA_PSS) return false;
+    const digest = pssDigest(signed.parameters);
+    const type = issuerKey.asymmetricKeyType;
+    if (digest === undefined || (type !== 'rsa' && type !== 'rsa-pss')) return false;
+    return verify(digest, signed.tbs, { key: issuerKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signed.signature);
   } catch {
     return false;
   }

@@ -4,13 +4,14 @@
  * (or directory's files') identity, size and modification time, compared every interval. Polling sees renames and
  * directory changes the same way on every platform, where fs.watch would miss the one or the other.
  *
- * A change that does not load (half-written, garbage, deleted), or that is no successor of the CRLs in force (a CA's
- * CRL gone, or older than the one in force: crlSuccessionProblem), reports an error and changes nothing: the caller
- * swaps its secure contexts only in onChange, so the CRLs in force stay until a good file appears.
+ * A change that does not load (half-written, garbage, deleted) reports an error and changes nothing: the caller
+ * swaps its secure contexts only in onChange, so the CRLs in force stay until a good file appears. One that loads is
+ * taken CA by CA as a successor of the CRLs in force (succeedCrls): a CA's CRL gone, or a stale copy, keeps the one
+ * in force, and the warnings say so.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { crlSuccessionProblem, loadCrls, type LoadCrlOptions, type LoadedCrls } from './crl.js';
+import { loadCrls, succeedCrls, type LoadCrlOptions, type LoadedCrls } from './crl.js';
 
 export interface WatchCrlOptions extends LoadCrlOptions {
   /** Milliseconds between looks; default 2000. */
@@ -44,15 +45,15 @@ function fingerprint(path: string): string {
 }
 
 /**
- * Polls `path` and calls `onChange` with the newly loaded CRLs after each change, or `onError` with the
- * GatewayError (GW_ERR_TLS_CRL) when the changed file does not load or is no successor of `inForce` (and of each
- * change taken since); the same bad state is reported once. The
+ * Polls `path` and calls `onChange` with the newly loaded CRLs, as successors of `inForce` (and of each change taken
+ * since), after each change, or `onError` with the GatewayError (GW_ERR_TLS_CRL) when the changed file does not load;
+ * the same bad state is reported once. `onChange` says whether it put them in force. The
  * timer does not keep the process alive. Returns a function that stops watching (safe to call twice).
  */
 export function watchCrl(
   path: string,
   inForce: LoadedCrls,
-  onChange: (crls: LoadedCrls) => void,
+  onChange: (crls: LoadedCrls) => boolean,
   onError: (err: unknown) => void,
   options: WatchCrlOptions = {},
 ): () => void {
@@ -69,13 +70,8 @@ export function watchCrl(
       onError(e);
       return;
     }
-    const problem = crlSuccessionProblem(path, current, crls);
-    if (problem !== undefined) {
-      onError(problem);
-      return;
-    }
-    current = crls;
-    onChange(crls);
+    const successor = succeedCrls(path, current, crls);
+    if (onChange(successor)) current = successor;
   }, options.intervalMs ?? DEFAULT_CRL_POLL_MS);
   timer.unref();
   return () => clearInterval(timer);

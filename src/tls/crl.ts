@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { GatewayError } from '../errors.js';
-import { signedBy, signedParts, type Signed } from './certificate-der.js';
+import { crlSignedBy, signedParts, type Signed } from './certificate-der.js';
 import { formatDn, readCertificateNames, readName } from './x509-names.js';
 
 type Asn1 = forge.asn1.Asn1;
@@ -42,8 +42,12 @@ export interface Revocations {
   readonly nextUpdate: number | undefined;
   /** Serial numbers it revokes: upper-case hex without leading zeros (see serialKey). */
   readonly serials: ReadonlySet<string>;
-  /** What its signature covers and is, to check it against the issuer a chain has (signedBy). */
+  /** What its signature covers and is, to check it against the issuer a chain has (crlSignedBy). */
   readonly signed: Signed | undefined;
+  /** The CA (name and key) whose series of CRLs it belongs to: a later one of the series replaces it. */
+  readonly series: string;
+  /** Its signature was checked against a CA of the truststore when it was read (checkSignatures). */
+  readonly verified: boolean;
 }
 
 export interface LoadedCrls {
@@ -68,6 +72,8 @@ interface ParsedCrl {
   readonly der: Buffer;
   /** DER of the issuer Name, to match against a CA certificate's subject. */
   readonly issuerDer: string;
+  /** Its authority key identifier in hex, '' without one: the key of that CA (a CA renewed with a new key has two). */
+  readonly authorityKeyId: string;
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -131,6 +137,7 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
   const entries = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]) : [];
   if (isUniversal(fields[i], asn1.Type.SEQUENCE)) i++;
   const number = crlNumber(fields[i]);
+  const akid = authorityKeyId(fields[i]);
   const revoked = entries.length;
   const serials = new Set<string>();
   for (const entry of entries) {
@@ -141,6 +148,7 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
     der,
     serials,
     issuerDer: asn1.toDer(issuer).getBytes(),
+    authorityKeyId: akid,
     summary: {
       issuer: formatDn(readName(issuer)),
       thisUpdate: thisUpdate.toISOString(),
@@ -153,24 +161,36 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
 }
 
 const OID_CRL_NUMBER = '2.5.29.20';
+const OID_AUTHORITY_KEY_ID = '2.5.29.35';
 
-/** The cRLNumber of a CRL's extensions (`[0] EXPLICIT Extensions`), in decimal; undefined when there is none. */
-function crlNumber(extensions: Asn1 | undefined): string | undefined {
+/** The value (an OCTET STRING's content, parsed) of the extension `oid` of a CRL's `[0] EXPLICIT Extensions`. */
+function extensionValue(extensions: Asn1 | undefined, oid: string): Asn1 | undefined {
   if (extensions?.tagClass !== asn1.Class.CONTEXT_SPECIFIC || (extensions.type as number) !== 0) return undefined;
   for (const extension of children(children(extensions)[0])) {
     const [id, second, third] = children(extension);
-    if (!isUniversal(id, asn1.Type.OID) || typeof id?.value !== 'string' || asn1.derToOid(forge.util.createBuffer(id.value)) !== OID_CRL_NUMBER) continue;
+    if (!isUniversal(id, asn1.Type.OID) || typeof id?.value !== 'string' || asn1.derToOid(forge.util.createBuffer(id.value)) !== oid) continue;
     const value = isUniversal(second, asn1.Type.OCTETSTRING) ? second : third;
     if (typeof value?.value !== 'string') return undefined;
     try {
-      const integer = fromDer(forge.util.createBuffer(value.value), { strict: true, parseAllBytes: true, decodeBitStrings: false });
-      if (!isUniversal(integer, asn1.Type.INTEGER) || typeof integer.value !== 'string' || integer.value.length === 0) return undefined;
-      return BigInt(`0x${Buffer.from(integer.value, 'binary').toString('hex')}`).toString();
+      return fromDer(forge.util.createBuffer(value.value), { strict: true, parseAllBytes: true, decodeBitStrings: false });
     } catch {
       return undefined;
     }
   }
   return undefined;
+}
+
+/** The cRLNumber, in decimal; undefined when there is none. */
+function crlNumber(extensions: Asn1 | undefined): string | undefined {
+  const integer = extensionValue(extensions, OID_CRL_NUMBER);
+  if (!isUniversal(integer, asn1.Type.INTEGER) || typeof integer?.value !== 'string' || integer.value.length === 0) return undefined;
+  return BigInt(`0x${Buffer.from(integer.value, 'binary').toString('hex')}`).toString();
+}
+
+/** The authority key identifier's keyIdentifier, in hex: which key of a CA of that name signed it; '' when absent. */
+function authorityKeyId(extensions: Asn1 | undefined): string {
+  const id = children(extensionValue(extensions, OID_AUTHORITY_KEY_ID)).find((c) => c.tagClass === asn1.Class.CONTEXT_SPECIFIC && (c.type as number) === 0);
+  return typeof id?.value === 'string' ? Buffer.from(id.value, 'binary').toString('hex') : '';
 }
 
 /** The CRLs of one file: every `X509 CRL` block of a PEM file, or the file as DER. */
@@ -275,14 +295,24 @@ function warningsFor(crls: readonly ParsedCrl[], options: LoadCrlOptions): strin
  * refuse every client of the CA (CRL_SIGNATURE_FAILURE), and what it lists must not close anyone's connection. A CRL
  * of an intermediate CA that only clients send is checked against that CA when a chain is judged (tls/resumed.ts).
  */
-function checkSignatures(crls: readonly ParsedCrl[], anchors: readonly X509Certificate[]): void {
-  for (const crl of crls) {
-    const issuers = anchors.filter((a) => subjectDer(a) === crl.issuerDer);
-    if (issuers.length === 0) continue;
-    const signed = signedParts(crl.der);
-    if (signed === undefined || issuers.some((a) => signedBy(signed, a.publicKey) !== false)) continue;
-    throw crlError(crl.summary.file, `the CRL of "${crl.summary.issuer}" is not signed by the key of the truststore CA of that name: it is another CA's, or forged`, undefined, 'install the CRL that CA issued (`openssl crl -in FILE -CAfile CA.pem -noout` says whether its signature verifies)');
+function checkSignatures(crls: readonly ParsedCrl[], anchors: readonly X509Certificate[]): Set<ParsedCrl> {
+  const verified = new Set<ParsedCrl>();
+  const bySubject = new Map<string, X509Certificate[]>();
+  for (const anchor of anchors) {
+    const subject = subjectDer(anchor);
+    if (subject !== undefined) bySubject.set(subject, [...(bySubject.get(subject) ?? []), anchor]);
   }
+  for (const crl of crls) {
+    const issuers = bySubject.get(crl.issuerDer);
+    if (issuers === undefined) continue;
+    const signed = signedParts(crl.der);
+    if (signed !== undefined && issuers.some((a) => crlSignedBy(signed, a.publicKey))) {
+      verified.add(crl);
+      continue;
+    }
+    throw crlError(crl.summary.file, `the CRL of "${crl.summary.issuer}" is not signed by the key of the truststore CA of that name: it is another CA's, forged, or signed in a way the gateway cannot check`, undefined, 'install the CRL that CA issued (`openssl crl -in FILE -CAfile CA.pem -noout` says whether its signature verifies)');
+  }
+  return verified;
 }
 
 /**
@@ -299,7 +329,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
   const files = isDirectory ? listDirectory(path) : [path];
   if (isDirectory && files.length === 0) throw crlError(path, 'the directory holds no CRL files');
   const crls = files.flatMap(readCrlFile);
-  checkSignatures(crls, options.trustAnchors ?? []);
+  const verified = checkSignatures(crls, options.trustAnchors ?? []);
   return {
     pems: crls.map((c) => toPem(c.der)),
     revocations: crls.map((c) => ({
@@ -308,20 +338,12 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
       nextUpdate: c.summary.nextUpdate === undefined ? undefined : Date.parse(c.summary.nextUpdate),
       serials: c.serials,
       signed: signedParts(c.der),
+      series: `${Buffer.from(c.issuerDer, 'binary').toString('hex')}/${c.authorityKeyId}`,
+      verified: verified.has(c),
     })),
     summary: crls.map((c) => c.summary),
     warnings: warningsFor(crls, options),
   };
-}
-
-/** The latest CRL of each issuer (by cRLNumber where both have one, else by thisUpdate), keyed by issuer. */
-export function latestByIssuer(summary: readonly CrlSummary[]): Map<string, CrlSummary> {
-  const latest = new Map<string, CrlSummary>();
-  for (const crl of summary) {
-    const held = latest.get(crl.issuer);
-    if (held === undefined || isOlder(held, crl)) latest.set(crl.issuer, crl);
-  }
-  return latest;
 }
 
 /** Whether `a` was issued before `b`: by cRLNumber where both have one (RFC 5280 has it only increase), else by thisUpdate. */
@@ -330,30 +352,67 @@ function isOlder(a: CrlSummary, b: CrlSummary): boolean {
   return Date.parse(a.thisUpdate) < Date.parse(b.thisUpdate);
 }
 
+/** The indices of `crls` by the series each belongs to (one CA's name and key), and the latest of each series. */
+function seriesOf(crls: LoadedCrls): Map<string, { readonly members: number[]; latest: number }> {
+  const series = new Map<string, { readonly members: number[]; latest: number }>();
+  crls.revocations.forEach((r, i) => {
+    const held = series.get(r.series);
+    if (held === undefined) series.set(r.series, { members: [i], latest: i });
+    else {
+      held.members.push(i);
+      if (isOlder(crls.summary[held.latest] as CrlSummary, crls.summary[i] as CrlSummary)) held.latest = i;
+    }
+  });
+  return series;
+}
+
+/** The latest CRL of each CA (name and key): an older one beside it is superseded. */
+export function latestCrls(crls: LoadedCrls): CrlSummary[] {
+  return [...seriesOf(crls).values()].map((s) => crls.summary[s.latest] as CrlSummary);
+}
+
 function described(crl: CrlSummary): string {
   return `${crl.number !== undefined ? `number ${crl.number}, ` : ''}issued ${crl.thisUpdate}, ${crl.file}`;
 }
 
 /**
- * What makes `next`, re-read at `path` without anyone asking (a changed file), no successor of the CRLs in force: a
- * CA whose CRL is gone from it (a CRL being replaced by a delete, then a download), or whose CRL is older than the
- * one in force (a stale copy, which would admit again the certificates revoked since). Either would refuse, or
- * admit, a CA's clients by accident; a configuration reload takes such a change as it is.
+ * `next`, re-read at `path` without anyone asking (a changed file), as a successor of the CRLs in force, CA by CA (by
+ * name and key): a CA whose CRLs are gone from it (a CRL replaced by a delete, then a download) keeps those in force,
+ * since without one every client of the CA would be refused; a CA whose latest CRL is older than the one in force (a
+ * stale copy, which would admit again the certificates revoked since) keeps those in force too, where both were
+ * checked against the truststore CA when read (a CRL of an intermediate CA, which only clients send, is not: its
+ * numbers could be anyone's). Every other CA takes its new CRLs. Each CA kept is said in `warnings`; a configuration
+ * reload takes the CRLs as they are.
  */
-export function crlSuccessionProblem(path: string, inForce: LoadedCrls, next: LoadedCrls): GatewayError | undefined {
-  const now = latestByIssuer(next.summary);
-  for (const [issuer, held] of latestByIssuer(inForce.summary)) {
-    const replacement = now.get(issuer);
-    if (replacement === undefined) {
-      return new GatewayError('GW_ERR_TLS_CRL', `ssl.crl ${path}: it no longer holds a CRL of "${issuer}" (the one in force: ${described(held)}); without one, every client of that CA would be refused (UNABLE_TO_GET_CRL)`, {
-        hint: "replace a CRL by writing the new file and renaming it over the old one; to stop checking a CA's CRLs, reload the configuration (SIGHUP)",
-      });
+export function succeedCrls(path: string, inForce: LoadedCrls, next: LoadedCrls): LoadedCrls {
+  const before = seriesOf(inForce);
+  const after = seriesOf(next);
+  const keep: number[] = [];
+  const superseded = new Set<string>();
+  const warnings: string[] = [];
+  for (const [key, held] of before) {
+    const was = inForce.summary[held.latest] as CrlSummary;
+    const now = after.get(key);
+    if (now === undefined) {
+      keep.push(...held.members);
+      warnings.push(`ssl.crl ${path} no longer holds a CRL of "${was.issuer}" (the one in force: ${described(was)}): it stays in force, since without one every client of that CA would be refused (UNABLE_TO_GET_CRL); write a new CRL before removing the old, and reload the configuration (SIGHUP) to stop checking that CA's`);
+      continue;
     }
-    if (isOlder(replacement, held)) {
-      return new GatewayError('GW_ERR_TLS_CRL', `ssl.crl ${path}: the CRL of "${issuer}" (${described(replacement)}) is older than the one in force (${described(held)}): the certificates revoked since would be admitted again`, {
-        hint: 'a stale copy was installed: install the CA\'s latest CRL; to take back a revocation, the CA issues a newer CRL without it (or reload the configuration, SIGHUP, to take this one)',
-      });
+    const replacement = next.summary[now.latest] as CrlSummary;
+    if (inForce.revocations[held.latest]?.verified === true && next.revocations[now.latest]?.verified === true && isOlder(replacement, was)) {
+      keep.push(...held.members);
+      superseded.add(key);
+      warnings.push(`ssl.crl ${path}: the CRL of "${was.issuer}" (${described(replacement)}) is older than the one in force (${described(was)}), which stays in force: the certificates revoked since would be admitted again; install the CA's latest CRL`);
     }
   }
-  return undefined;
+  if (warnings.length === 0) return next;
+  const taken = next.revocations.flatMap((r, i) => (superseded.has(r.series) ? [] : [i]));
+  const pick = <T>(from: readonly T[], indices: readonly number[]): T[] => indices.map((i) => from[i] as T);
+  return {
+    pems: [...pick(next.pems, taken), ...pick(inForce.pems, keep)],
+    revocations: [...pick(next.revocations, taken), ...pick(inForce.revocations, keep)],
+    summary: [...pick(next.summary, taken), ...pick(inForce.summary, keep)],
+    // A CA whose CRLs stay in force has one loaded, whatever the new read says.
+    warnings: [...next.warnings.filter((w) => !keep.some((i) => w.startsWith(`no CRL is loaded for the truststore CA "${inForce.summary[i]?.issuer ?? ''}"`))), ...warnings],
+  };
 }

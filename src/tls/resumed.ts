@@ -10,7 +10,7 @@
  * Access rules need nothing here: they are applied to every upgrade, resumed or not, from the identity.
  */
 import type { X509Certificate } from 'node:crypto';
-import { signedBy } from './certificate-der.js';
+import { crlSignedBy } from './certificate-der.js';
 import { serialKey, subjectDer, type Revocations } from './crl.js';
 import { TrustedIssuers } from './trusted-issuers.js';
 
@@ -36,17 +36,16 @@ function validity(cert: X509Certificate, now: number): string | undefined {
 const crlSignatures = new WeakMap<Revocations, Map<string, boolean>>();
 
 /**
- * Whether `crl` is `issuer`'s: a CRL that only names it (another CA's of the same name, one made up) revokes nothing
- * of its. One whose signature cannot be checked here (an algorithm signedBy leaves to OpenSSL) is taken as OpenSSL
- * took it in the full handshake.
+ * Whether `crl` is `issuer`'s: a CRL that only names it (another CA's of the same name, one made up, one signed in a
+ * way this cannot check) revokes nothing of its.
  */
 function signedByIssuer(crl: Revocations, issuer: X509Certificate): boolean {
-  if (crl.signed === undefined) return true;
+  if (crl.signed === undefined) return false;
   let verdicts = crlSignatures.get(crl);
   if (verdicts === undefined) crlSignatures.set(crl, (verdicts = new Map()));
   const key = issuer.fingerprint256;
   let verdict = verdicts.get(key);
-  if (verdict === undefined) verdicts.set(key, (verdict = signedBy(crl.signed, issuer.publicKey) !== false));
+  if (verdict === undefined) verdicts.set(key, (verdict = crlSignedBy(crl.signed, issuer.publicKey)));
   return verdict;
 }
 

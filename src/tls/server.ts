@@ -244,7 +244,8 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   };
   const crlWarnings = ca !== undefined ? (settings.crl?.warnings ?? []) : [];
   const context = byEntry.get(baseEntry) as tls.SecureContext;
-  const material = createHash('sha256').update(sessionId);
+  // A session resumes with the cipher it was made with: one that ssl.ciphers or ssl.protocols no longer allow must not.
+  const material = createHash('sha256').update(sessionId).update(`|${policy.ciphers}|${policy.minVersion}|${policy.maxVersion}|`);
   for (const pem of ca !== undefined ? (settings.crl?.pems ?? []) : []) material.update(pem);
   for (const entry of byEntry.keys()) for (const cert of entry.chain) material.update(cert.raw);
   const tickets = new TicketKeys([...byEntry.values()], { material: material.digest() });

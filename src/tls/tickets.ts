@@ -13,7 +13,8 @@
  *
  * The worker processes of `start --workers` are given the primary's secret (useTicketSecret), so they derive the
  * same keys at the same moments, and a client resumes whichever worker its next connection reaches; with a secret
- * each, a ticket would be resumed only by the worker that made it.
+ * each, a ticket would be resumed only by the worker that made it. The secret moves on every hour (secretAt), the
+ * old one wiped, so that no key of an hour past can be had from the process's memory.
  *
  * Node holds one ticket key per context: a ticket made under the previous key is not resumed after a rotation.
  * Rotation is checked before each handshake rather than by a timer, so nothing is left running when the listener
@@ -32,18 +33,51 @@ const TICKET_KEY_BYTES = 48;
 /** The bytes of the gateway's ticket secret. */
 const SECRET_BYTES = 32;
 
-/** This process's ticket secret: its own, until a worker is given its primary's. */
-let secret: Buffer = randomBytes(SECRET_BYTES);
+/**
+ * This process's ticket secret and the hour (TICKET_KEY_LIFETIME_MS since the epoch) it is for: its own, until a
+ * worker is given its primary's. It is moved on hour by hour (the next is derived from it, and it is wiped), so that
+ * what is in memory now gives the keys of this hour and later ones, never those of an hour already past, whose tickets
+ * (a TLS 1.2 ticket holds its session's master secret) stay secret.
+ */
+let ratchet = { hour: hourOf(Date.now()), secret: randomBytes(SECRET_BYTES) };
 
-/** The secret, hex-encoded, for the primary to give to its workers. */
-export function ticketSecret(): string {
-  return secret.toString('hex');
+function hourOf(now: number): number {
+  return Math.floor(now / TICKET_KEY_LIFETIME_MS);
+}
+
+/** The secret of the hour `now` falls in, moving the process's on to it; an hour already past gets the current one. */
+function secretAt(now: number): Buffer {
+  const hour = hourOf(now);
+  // A clock moved on by years would take long to follow hour by hour: the secret is then made anew, and tickets of
+  // before are not resumed (as after a restart); in a cluster the primary gives it to its workers.
+  if (hour - ratchet.hour > 100_000) ratchet = { hour, secret: randomBytes(SECRET_BYTES) };
+  while (ratchet.hour < hour) {
+    const next = Buffer.from(hkdfSync('sha256', ratchet.secret, Buffer.alloc(0), 'wss-gateway ticket secret, next hour', SECRET_BYTES));
+    ratchet.secret.fill(0);
+    ratchet = { hour: ratchet.hour + 1, secret: next };
+  }
+  return ratchet.secret;
+}
+
+/**
+ * Moves the secret on to the current hour. Handshakes do it where TLS is served; a process that serves none (the
+ * primary of `--workers`) calls this every so often, so that its memory holds no secret of an hour past.
+ */
+export function moveTicketSecretOn(now = Date.now()): void {
+  secretAt(now);
+}
+
+/** The secret and its hour, `HOUR:HEX`, for the primary to give to its workers (and move its own on). */
+export function ticketSecret(now = Date.now()): string {
+  const secret = secretAt(now);
+  return `${ratchet.hour}:${secret.toString('hex')}`;
 }
 
 /** In a worker, before any listener is prepared: derive ticket keys from the primary's secret (ticketSecret()). */
-export function useTicketSecret(hex: string): void {
-  if (!new RegExp(`^[0-9a-f]{${SECRET_BYTES * 2}}$`).test(hex)) throw new GatewayError('GW_ERR_INTERNAL', 'the primary process sent a malformed TLS session ticket secret');
-  secret = Buffer.from(hex, 'hex');
+export function useTicketSecret(value: string): void {
+  const match = new RegExp(`^(\\d{1,15}):([0-9a-f]{${SECRET_BYTES * 2}})$`).exec(value);
+  if (match === null) throw new GatewayError('GW_ERR_INTERNAL', 'the primary process sent a malformed TLS session ticket secret');
+  ratchet = { hour: Number(match[1]), secret: Buffer.from(match[2] as string, 'hex') };
 }
 
 /** What Node's SecureContext has and its typings leave out. */
@@ -100,7 +134,7 @@ export class TicketKeys {
   }
 
   #install(period: number): void {
-    const keys = Buffer.from(hkdfSync('sha256', secret, this.#material, `wss-gateway session ticket keys ${this.#lifetimeMs} ${period}`, TICKET_KEY_BYTES));
+    const keys = Buffer.from(hkdfSync('sha256', secretAt(this.#now()), this.#material, `wss-gateway session ticket keys ${this.#lifetimeMs} ${period}`, TICKET_KEY_BYTES));
     for (const context of this.#contexts) (context.context as NativeContext).setTicketKeys(keys);
     this.#period = period;
   }

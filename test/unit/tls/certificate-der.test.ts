@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { constants, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import forge from 'node-forge';
 import { signCertificate, signTbs } from '../../../src/devpki/issue.js';
 import { CertificateCache } from '../../../src/tls/certificate-cache.js';
-import { certificateParts, signedBy } from '../../../src/tls/certificate-der.js';
+import { certificateParts, crlSignedBy, signedBy } from '../../../src/tls/certificate-der.js';
 import { issue } from '../../helpers/pki.js';
 
 const KEYS = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -86,4 +86,37 @@ test('signedBy: true for the issuer, false for another key, undefined for an alg
   assert.equal(signedBy(certificateParts(rsaLeaf.x509.raw)!, rsaRoot.x509.publicKey), true);
   // An algorithm and a key that do not go together: no signature, whatever the bytes.
   assert.equal(signedBy(parts, rsaRoot.x509.publicKey), false);
+});
+
+test('a CRL signature is checked with SHA-2, SHA-1 and RSASSA-PSS; one claiming an algorithm it was not made with, or an unknown one, is no signature', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const tbs = randomBytes(200);
+  const sha256 = sign('sha256', tbs, rsa.privateKey);
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.11', signature: sha256 }, rsa.publicKey), true);
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.11', signature: sha256 }, other.publicKey), false);
+  // The same signature, its algorithm changed to one the signature was not made with.
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.5', signature: sha256 }, rsa.publicKey), false);
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.5', signature: sign('sha1', tbs, rsa.privateKey) }, rsa.publicKey), true);
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.10045.4.1', signature: sign('sha1', tbs, ec.privateKey) }, ec.publicKey), true);
+  // RSASSA-PSS without parameters is SHA-1 with a 20-byte salt (RFC 4055).
+  const pssSha1 = sign('sha1', tbs, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 20 });
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.10', signature: pssSha1 }, rsa.publicKey), true);
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.10', signature: pssSha1 }, other.publicKey), false);
+  // With SHA-256 named in its parameters: SEQUENCE { [0] { SEQUENCE { OID sha256, NULL } }, [2] { INTEGER 32 } }.
+  const { asn1 } = forge;
+  const sha256Id = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer('2.16.840.1.101.3.4.2.1').getBytes()),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
+  ]);
+  const params = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [sha256Id]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, String.fromCharCode(32))]),
+  ]);
+  const parameters = Buffer.from(asn1.toDer(params).getBytes(), 'binary');
+  const pssSha256 = sign('sha256', tbs, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.10', signature: pssSha256, parameters }, rsa.publicKey), true);
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.840.113549.1.1.10', signature: pssSha256 }, rsa.publicKey), false, 'read as SHA-1 without the parameters');
+  assert.equal(crlSignedBy({ tbs, signatureAlgorithm: '1.2.3.4', signature: sha256 }, rsa.publicKey), false);
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../../src/errors.js';
-import { loadCrls, type LoadedCrls } from '../../../src/tls/crl.js';
+import { loadCrls, type LoadCrlOptions, type LoadedCrls } from '../../../src/tls/crl.js';
 import { watchCrl } from '../../../src/tls/crl-watch.js';
 import { makeCrl } from '../../helpers/crl.js';
 import { testPki } from '../../helpers/pki.js';
@@ -16,7 +16,7 @@ type WatchEvent = { kind: 'change'; crls: LoadedCrls } | { kind: 'error'; error:
  * Watches `path` and hands out its events one at a time, in order. The watcher's timer is unref'd, so while a test
  * waits for an event a guard timer keeps the process alive; it also fails the wait if no event comes.
  */
-function watcher(path: string): { next(): Promise<WatchEvent>; stop(): void } {
+function watcher(path: string, options: LoadCrlOptions = {}): { next(): Promise<WatchEvent>; stop(): void } {
   const queue: WatchEvent[] = [];
   let waiting: ((e: WatchEvent) => void) | undefined;
   const push = (e: WatchEvent): void => {
@@ -26,7 +26,7 @@ function watcher(path: string): { next(): Promise<WatchEvent>; stop(): void } {
       w(e);
     } else queue.push(e);
   };
-  const stop = watchCrl(path, loadCrls(path), (crls) => push({ kind: 'change', crls }), (error) => push({ kind: 'error', error }), { intervalMs: 5 });
+  const stop = watchCrl(path, loadCrls(path, options), (crls) => (push({ kind: 'change', crls }), true), (error) => push({ kind: 'error', error }), { ...options, intervalMs: 5 });
   return {
     next(): Promise<WatchEvent> {
       const queued = queue.shift();
@@ -109,28 +109,32 @@ test('a directory is re-read when a CRL file is added or replaced; hidden files 
   }
 });
 
-function errorText(e: WatchEvent): string {
-  assert.equal(e.kind, 'error', 'the change was refused');
-  assert.ok(e.kind === 'error' && e.error instanceof GatewayError && e.error.code === 'GW_ERR_TLS_CRL');
-  return e.kind === 'error' ? String((e.error as Error).message) : '';
+function changed(e: WatchEvent): LoadedCrls {
+  assert.equal(e.kind, 'change', e.kind === 'error' ? String(e.error) : '');
+  return (e as { crls: LoadedCrls }).crls;
 }
 
-test('a CRL older than the one in force is refused, so a stale copy cannot admit revoked clients again', async () => {
-  const { ca, client } = testPki();
+test('a CRL of a truststore CA older than the one in force is not taken: a stale copy cannot admit revoked clients again', async () => {
+  const { ca, otherCa, client } = testPki();
   const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
   const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
   const file = join(dir, 'ca.crl');
-  publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 3 }).pem);
-  const w = watcher(file);
+  publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 3 }).pem + makeCrl(otherCa, { number: 1 }).pem);
+  const w = watcher(file, { trustAnchors: [ca.x509, otherCa.x509] });
   try {
-    publish(scratch, file, makeCrl(ca, { number: 2 }).pem);
-    assert.match(errorText(await w.next()), /the CRL of "CN=Test Root CA, O=Acme" \(number 2, .*\) is older than the one in force \(number 3, .*\): the certificates revoked since would be admitted again/);
-    publish(scratch, file, makeCrl(ca, { number: 4, revoked: [{ serial: client.x509.serialNumber }] }).pem);
-    assert.deepEqual(revokedCount(await w.next()), [1]);
-    publish(scratch, file, makeCrl(ca, { number: 4 }).pem);
-    assert.deepEqual(revokedCount(await w.next()), [0], 'the same number again is no older');
-    publish(scratch, file, makeCrl(ca, { number: 5, thisUpdate: new Date(Date.now() - 48 * 3_600_000) }).pem);
-    assert.deepEqual(revokedCount(await w.next()), [0], 'a higher number decides, whatever its thisUpdate');
+    // The stale copy of one CA's comes with a new CRL of the other's: that one is taken.
+    publish(scratch, file, makeCrl(ca, { number: 2 }).pem + makeCrl(otherCa, { number: 2 }).pem);
+    const stale = changed(await w.next());
+    assert.deepEqual(stale.summary.map((c) => [c.issuer, c.number, c.revoked]), [['CN=Other CA, O=Evil', '2', 0], ['CN=Test Root CA, O=Acme', '3', 1]]);
+    assert.match(stale.warnings.join('\n'), /the CRL of "CN=Test Root CA, O=Acme" \(number 2, .*\) is older than the one in force \(number 3, .*\), which stays in force/);
+    publish(scratch, file, makeCrl(ca, { number: 4, revoked: [{ serial: client.x509.serialNumber }] }).pem + makeCrl(otherCa, { number: 2 }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [1, 0]);
+    publish(scratch, file, makeCrl(ca, { number: 4 }).pem + makeCrl(otherCa, { number: 2 }).pem);
+    assert.deepEqual(revokedCount(await w.next()), [0, 0], 'the same number again is no older');
+    publish(scratch, file, makeCrl(ca, { number: 5, thisUpdate: new Date(Date.now() - 48 * 3_600_000) }).pem + makeCrl(otherCa, { number: 2 }).pem);
+    const later = changed(await w.next());
+    assert.deepEqual(later.summary.map((c) => c.number), ['5', '2'], 'a higher number decides, whatever its thisUpdate');
+    assert.equal(later.warnings.length, 0);
   } finally {
     w.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -138,19 +142,43 @@ test('a CRL older than the one in force is refused, so a stale copy cannot admit
   }
 });
 
-test("a CA's CRL gone from a directory is refused until one is back: deleting, then downloading, cuts no one off", async () => {
+test("the numbers of a CRL no truststore CA's signature vouches for (an intermediate CA's) decide nothing", async () => {
+  const { ca } = testPki();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const file = join(dir, 'ca.crl');
+  publish(scratch, file, makeCrl(ca, { number: 999999 }).pem);
+  const w = watcher(file);
+  try {
+    publish(scratch, file, makeCrl(ca, { number: 7 }).pem);
+    const taken = changed(await w.next());
+    assert.deepEqual(taken.summary.map((c) => c.number), ['7']);
+    assert.equal(taken.warnings.length, 0);
+  } finally {
+    w.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test("a CA's CRL gone from a directory stays in force until one is back: deleting, then downloading, cuts no one off", async () => {
   const { ca, otherCa } = testPki();
   const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
   const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
   publish(scratch, join(dir, 'root.crl'), makeCrl(ca).der);
   publish(scratch, join(dir, 'other.crl'), makeCrl(otherCa).der);
-  const w = watcher(dir);
+  const w = watcher(dir, { trustAnchors: [ca.x509, otherCa.x509] });
   try {
     unlinkSync(join(dir, 'root.crl'));
-    assert.match(errorText(await w.next()), /no longer holds a CRL of "CN=Test Root CA, O=Acme" \(the one in force: number 1, issued .*root\.crl\); without one, every client of that CA would be refused \(UNABLE_TO_GET_CRL\)/);
+    const kept = changed(await w.next());
+    assert.deepEqual(kept.summary.map((c) => [c.issuer, c.number]), [['CN=Other CA, O=Evil', '1'], ['CN=Test Root CA, O=Acme', '1']]);
+    const warnings = kept.warnings.join('\n');
+    assert.match(warnings, /no longer holds a CRL of "CN=Test Root CA, O=Acme" \(the one in force: number 1, issued .*root\.crl\): it stays in force/);
+    assert.doesNotMatch(warnings, /no CRL is loaded for the truststore CA "CN=Test Root CA/);
     publish(scratch, join(dir, 'root-new.crl'), makeCrl(ca, { number: 2 }).der);
-    const back = await w.next();
-    assert.deepEqual(back.kind === 'change' ? back.crls.summary.map((s) => [s.issuer, s.number]) : back, [['CN=Other CA, O=Evil', '1'], ['CN=Test Root CA, O=Acme', '2']]);
+    const back = changed(await w.next());
+    assert.deepEqual(back.summary.map((s) => [s.issuer, s.number]), [['CN=Other CA, O=Evil', '1'], ['CN=Test Root CA, O=Acme', '2']]);
+    assert.equal(back.warnings.length, 0);
   } finally {
     w.stop();
     rmSync(dir, { recursive: true, force: true });

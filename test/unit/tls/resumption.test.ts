@@ -300,6 +300,8 @@ test('every listener gets ticket keys of its own; a rebuilt one keeps them only 
   assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:2' })), a, 'another address');
   assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', verifyClient: 'optional' })), a, 'another ssl.verify-client');
   assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', verifyDepth: 0 })), a, 'another ssl.verify-depth');
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' })), a, 'other ssl.ciphers');
+  assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', protocols: ['TLSv1.3'] })), a, 'other ssl.protocols');
   const other = issue({ subject: { CN: 'Other Ticket CA', O: 'Acme' }, isCA: true });
   assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', truststore: trustStore(testPki().ca, other) })), a, 'another truststore');
   assert.notDeepEqual(keysOf(required({ where: '127.0.0.1:1', crl: crls(makeCrl(testPki().ca)) })), a, 'a CRL');
@@ -323,15 +325,35 @@ test('a client resumes on a listener rebuilt from the same material (a reload th
 test('processes given one ticket secret derive the same keys (the workers of one gateway); another secret, others', () => {
   const keysOf = (p: PreparedServerTls) => (p.context.context as { getTicketKeys(): Buffer }).getTicketKeys();
   const own = ticketSecret();
+  const hour = Math.floor(Date.now() / 3_600_000);
   try {
-    useTicketSecret('11'.repeat(32));
+    useTicketSecret(`${hour}:${'11'.repeat(32)}`);
     const one = keysOf(required({ where: '127.0.0.1:1' }));
-    useTicketSecret('22'.repeat(32));
+    useTicketSecret(`${hour}:${'22'.repeat(32)}`);
     const two = keysOf(required({ where: '127.0.0.1:1' }));
-    useTicketSecret('11'.repeat(32));
+    useTicketSecret(`${hour}:${'11'.repeat(32)}`);
     assert.deepEqual(keysOf(required({ where: '127.0.0.1:1' })), one);
     assert.notDeepEqual(two, one);
-    assert.throws(() => useTicketSecret('11'.repeat(31)), /malformed TLS session ticket secret/);
+    assert.throws(() => useTicketSecret('11'.repeat(32)), /malformed TLS session ticket secret/);
+    assert.throws(() => useTicketSecret(`${hour}:${'11'.repeat(31)}`), /malformed TLS session ticket secret/);
+  } finally {
+    useTicketSecret(own);
+  }
+});
+
+test('the ticket secret moves on hour by hour, the same from the same start, and never back', () => {
+  const own = ticketSecret();
+  const HOUR = 3_600_000;
+  const start = 500_000;
+  try {
+    useTicketSecret(`${start}:${'33'.repeat(32)}`);
+    const skipped = ticketSecret((start + 2) * HOUR);
+    useTicketSecret(`${start}:${'33'.repeat(32)}`);
+    const next = ticketSecret((start + 1) * HOUR);
+    assert.match(next, new RegExp(`^${start + 1}:`));
+    assert.notEqual(next.split(':')[1], '33'.repeat(32));
+    assert.equal(ticketSecret((start + 2) * HOUR + 5), skipped, 'one hour at a time or two at once: the same secret');
+    assert.equal(ticketSecret(start * HOUR), skipped, 'an hour past gets the current secret');
   } finally {
     useTicketSecret(own);
   }
