@@ -77,6 +77,7 @@ export function ticketSecret(now = Date.now()): string {
 export function useTicketSecret(value: string): void {
   const match = new RegExp(`^(\\d{1,15}):([0-9a-f]{${SECRET_BYTES * 2}})$`).exec(value);
   if (match === null) throw new GatewayError('GW_ERR_INTERNAL', 'the primary process sent a malformed TLS session ticket secret');
+  ratchet.secret.fill(0);
   ratchet = { hour: Number(match[1]), secret: Buffer.from(match[2] as string, 'hex') };
 }
 
