@@ -47,43 +47,39 @@ function element(buf: Buffer, offset: number, tag: number): Tlv {
 
 /** The certificate's parts; undefined when its DER is not laid out as RFC 5280 says. */
 export function certificateParts(der: Buffer): CertificateParts | undefined {
+  const signed = signedParts(der);
+  if (signed === undefined) return undefined;
   try {
-    const outer = element(der, 0, TAG_SEQUENCE);
-    if (outer.end !== der.length) return undefined;
-    const tbsStart = outer.end - outer.value.length;
-    const tbs = element(der, tbsStart, TAG_SEQUENCE);
-    let at = tbsStart + (tbs.end - tbsStart - tbs.value.length);
-    if (der[at] === TAG_VERSION) at = element(der, at, TAG_VERSION).end;
-    const serial = element(der, at, TAG_INTEGER);
-    const innerAlgorithm = element(der, serial.end, TAG_SEQUENCE);
-    const issuer = element(der, innerAlgorithm.end, TAG_SEQUENCE);
-    const validity = element(der, issuer.end, TAG_SEQUENCE);
-    const subject = element(der, validity.end, TAG_SEQUENCE);
-    const notBeforeTlv = readTlv(der, validity.end - validity.value.length, 'certificate', 'certificate');
+    // Offsets from here on are into the signed part alone.
+    const tbs = signed.tbs;
+    const content = element(tbs, 0, TAG_SEQUENCE);
+    if (content.end !== tbs.length) return undefined;
+    let at = tbs.length - content.value.length;
+    if (tbs[at] === TAG_VERSION) at = element(tbs, at, TAG_VERSION).end;
+    const serial = element(tbs, at, TAG_INTEGER);
+    const innerAlgorithm = element(tbs, serial.end, TAG_SEQUENCE);
+    const issuer = element(tbs, innerAlgorithm.end, TAG_SEQUENCE);
+    const validity = element(tbs, issuer.end, TAG_SEQUENCE);
+    const subject = element(tbs, validity.end, TAG_SEQUENCE);
+    const notBeforeTlv = readTlv(tbs, validity.end - validity.value.length, 'certificate', 'certificate');
     const notBefore = time(notBeforeTlv);
-    const notAfter = time(readTlv(der, notBeforeTlv.end, 'certificate', 'certificate'));
-    const publicKey = element(der, subject.end, TAG_SEQUENCE);
-    const extensions = readExtensions(der, publicKey.end, tbs.end);
-    const algorithm = element(der, tbs.end, TAG_SEQUENCE);
-    const oid = readTlv(der, algorithm.end - algorithm.value.length, 'certificate', 'certificate');
-    const signature = element(der, algorithm.end, TAG_BIT_STRING);
-    // A signature is whole bytes: its BIT STRING says 0 unused bits.
-    if (signature.end !== der.length || signature.value[0] !== 0 || notBefore === undefined || notAfter === undefined || oid.tag !== 0x06 || extensions === undefined) {
-      return undefined;
-    }
+    const notAfter = time(readTlv(tbs, notBeforeTlv.end, 'certificate', 'certificate'));
+    const publicKey = element(tbs, subject.end, TAG_SEQUENCE);
+    const extensions = readExtensions(tbs, publicKey.end, tbs.length);
+    if (notBefore === undefined || notAfter === undefined || extensions === undefined) return undefined;
     const serialNumber = serialHex(serial.value);
     if (serialNumber === undefined) return undefined;
     return {
-      tbs: der.subarray(tbsStart, tbs.end),
-      issuer: der.subarray(innerAlgorithm.end, issuer.end),
-      subject: der.subarray(validity.end, subject.end),
+      tbs,
+      issuer: tbs.subarray(innerAlgorithm.end, issuer.end),
+      subject: tbs.subarray(validity.end, subject.end),
       serialNumber,
       notBefore,
       notAfter,
-      publicKey: der.subarray(subject.end, publicKey.end),
+      publicKey: tbs.subarray(subject.end, publicKey.end),
       ...extensions,
-      signatureAlgorithm: decodeOid(oid.value),
-      signature: Buffer.from(signature.value.buffer, signature.value.byteOffset + 1, signature.value.length - 1),
+      signatureAlgorithm: signed.signatureAlgorithm,
+      signature: signed.signature,
     };
   } catch {
     return undefined;
@@ -226,6 +222,7 @@ export function signedParts(der: Buffer): Signed | undefined {
     const oid = readTlv(der, algorithm.end - algorithm.value.length, 'certificate', 'certificate');
     const parameters = oid.end < algorithm.end ? der.subarray(oid.end, readTlv(der, oid.end, 'certificate', 'certificate').end) : undefined;
     const signature = element(der, algorithm.end, TAG_BIT_STRING);
+    // A signature is whole bytes: its BIT STRING says 0 unused bits.
     if (signature.end !== der.length || signature.value[0] !== 0 || oid.tag !== 0x06) return undefined;
     return {
       tbs: der.subarray(tbsStart, tbs.end),

@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { echoService, PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
-import { event } from '../helpers/deadline.js';
+import { echoRoundTrip } from '../helpers/echo-client.js';
 import { testPki } from '../helpers/pki.js';
 
 const ECHO = 'wss://127.0.0.1:0/echo';
@@ -28,22 +28,17 @@ after(async () => {
 /** One echo over a TLS connection that offers `session`; resolves with the session to offer next and its local port. */
 async function echoOverTls(port: number, session: Buffer | undefined): Promise<{ session: Buffer | undefined; localPort: number }> {
   let next: Buffer | undefined;
-  let socket: tls.TLSSocket | undefined;
+  let localPort = 0;
   const ws = new WebSocket(`wss://127.0.0.1:${port}/echo`, {
     createConnection: () => {
-      socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: testPki().ca.cert, ...(session ? { session } : {}) });
+      const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: testPki().ca.cert, ...(session ? { session } : {}) });
       socket.on('session', (s: Buffer) => (next = s));
+      // Read while connected: a closed socket has no local port.
+      socket.once('connect', () => (localPort = socket.localPort ?? 0));
       return socket;
     },
   });
-  await event(ws, 'open', `${ws.url} to open`);
-  const localPort = socket?.localPort ?? 0;
-  const reply = event<[Buffer]>(ws, 'message', 'the echo of "hi"');
-  ws.send('hi');
-  assert.equal((await reply)[0].toString(), 'hi');
-  const closed = event(ws, 'close', `${ws.url} to close`);
-  ws.close();
-  await closed;
+  await echoRoundTrip(ws);
   return { session: next, localPort };
 }
 

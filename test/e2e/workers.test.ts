@@ -8,20 +8,14 @@ import { WebSocket } from 'ws';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { echoService, PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
 import { event } from '../helpers/deadline.js';
+import { echoRoundTrip } from '../helpers/echo-client.js';
 
 const ECHO = 'ws://127.0.0.1:0/echo';
 let space: Workspace;
 let gw: GatewayProcess;
 
-async function echoOnce(port: number): Promise<void> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`);
-  await event(ws, 'open', `${ws.url} to open`);
-  const reply = event<[Buffer]>(ws, 'message', 'the echo of "hi"');
-  ws.send('hi');
-  assert.equal((await reply)[0].toString(), 'hi');
-  const closed = event(ws, 'close', `${ws.url} to close`);
-  ws.close();
-  await closed;
+function echoOnce(port: number): Promise<void> {
+  return echoRoundTrip(new WebSocket(`ws://127.0.0.1:${port}/echo`));
 }
 
 before(async () => {

@@ -43,6 +43,17 @@ function watcher(path: string, options: LoadCrlOptions = {}): { next(): Promise<
   };
 }
 
+/** A folder watched and a scratch folder beside it (publish writes there first), removed after the test. */
+function folders(t: { after(fn: () => void): void }): { dir: string; scratch: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  return { dir, scratch };
+}
+
 /** Replaces `path` atomically, as CAs publish CRLs, so that no poll sees a half-written file. */
 function publish(scratch: string, path: string, content: string | Buffer): void {
   const temp = join(scratch, `next-${Math.random().toString(16).slice(2)}`);
@@ -55,10 +66,9 @@ function revokedCount(e: WatchEvent): number[] {
   return e.kind === 'change' ? e.crls.summary.map((s) => s.revoked) : [];
 }
 
-test('a replaced CRL file is re-read; a bad replacement reports an error and the next good one loads', async () => {
+test('a replaced CRL file is re-read; a bad replacement reports an error and the next good one loads', async (t) => {
   const { ca, client, client2 } = testPki();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
-  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const { dir, scratch } = folders(t);
   const file = join(dir, 'ca.crl');
   publish(scratch, file, makeCrl(ca).pem);
   assert.deepEqual(loadCrls(file).summary.map((s) => s.revoked), [0]);
@@ -84,15 +94,12 @@ test('a replaced CRL file is re-read; a bad replacement reports an error and the
   } finally {
     w.stop();
     w.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   }
 });
 
-test('a directory is re-read when a CRL file is added or replaced; hidden files are not looked at', async () => {
+test('a directory is re-read when a CRL file is added or replaced; hidden files are not looked at', async (t) => {
   const { ca, otherCa, client } = testPki();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
-  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const { dir, scratch } = folders(t);
   publish(scratch, join(dir, 'root.crl'), makeCrl(ca).der);
   const w = watcher(dir);
   try {
@@ -104,8 +111,6 @@ test('a directory is re-read when a CRL file is added or replaced; hidden files 
     assert.deepEqual(revokedCount(await w.next()), [0, 1]);
   } finally {
     w.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   }
 });
 
@@ -114,10 +119,9 @@ function changed(e: WatchEvent): LoadedCrls {
   return (e as { crls: LoadedCrls }).crls;
 }
 
-test('a CRL of a truststore CA older than the one in force is not taken: a stale copy cannot admit revoked clients again', async () => {
+test('a CRL of a truststore CA older than the one in force is not taken: a stale copy cannot admit revoked clients again', async (t) => {
   const { ca, otherCa, client } = testPki();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
-  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const { dir, scratch } = folders(t);
   const file = join(dir, 'ca.crl');
   publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 3 }).pem + makeCrl(otherCa, { number: 1 }).pem);
   const w = watcher(file, { trustAnchors: [ca.x509, otherCa.x509] });
@@ -137,15 +141,12 @@ test('a CRL of a truststore CA older than the one in force is not taken: a stale
     assert.equal(later.warnings.length, 0);
   } finally {
     w.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   }
 });
 
-test("the numbers of a CRL no truststore CA's signature vouches for (an intermediate CA's) decide nothing", async () => {
+test("the numbers of a CRL no truststore CA's signature vouches for (an intermediate CA's) decide nothing", async (t) => {
   const { ca } = testPki();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
-  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const { dir, scratch } = folders(t);
   const file = join(dir, 'ca.crl');
   publish(scratch, file, makeCrl(ca, { number: 999999 }).pem);
   const w = watcher(file);
@@ -156,15 +157,12 @@ test("the numbers of a CRL no truststore CA's signature vouches for (an intermed
     assert.equal(taken.warnings.length, 0);
   } finally {
     w.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   }
 });
 
-test("a CA's CRL gone from a directory stays in force until one is back: deleting, then downloading, cuts no one off", async () => {
+test("a CA's CRL gone from a directory stays in force until one is back: deleting, then downloading, cuts no one off", async (t) => {
   const { ca, otherCa } = testPki();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-crl-watch-'));
-  const scratch = mkdtempSync(join(tmpdir(), 'gw-crl-scratch-'));
+  const { dir, scratch } = folders(t);
   publish(scratch, join(dir, 'root.crl'), makeCrl(ca).der);
   publish(scratch, join(dir, 'other.crl'), makeCrl(otherCa).der);
   const w = watcher(dir, { trustAnchors: [ca.x509, otherCa.x509] });
@@ -181,7 +179,5 @@ test("a CA's CRL gone from a directory stays in force until one is back: deletin
     assert.equal(back.warnings.length, 0);
   } finally {
     w.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   }
 });
