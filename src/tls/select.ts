@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
 import type { KeyEntry } from '../keystore/types.js';
+import { certificateParts, selfIssued } from './certificate-der.js';
 import { commonNames, readCertificateNames } from './x509-names.js';
 
 /** The names a certificate answers to, lower case: CNs first, then DNS SANs, without duplicates. */
@@ -80,6 +81,27 @@ function matchEntry(entry: KeyEntry, host: string): Match {
   return names.some((n) => wildcardMatches(n, host)) ? 'wildcard' : undefined;
 }
 
+const selfSignedCache = new WeakMap<X509Certificate, boolean>();
+
+/**
+ * Whether a certificate is signed by its own key. keytool -genkeypair gives every new key entry such a certificate
+ * until the CA's reply is imported over it (-importcert), so a keystore being renewed holds one for a while.
+ */
+export function selfSigned(cert: X509Certificate): boolean {
+  let known = selfSignedCache.get(cert);
+  if (known === undefined) {
+    const parts = certificateParts(cert.raw);
+    try {
+      // checkIssued would also ask for keyCertSign, which a server certificate's keyUsage does not give.
+      known = parts !== undefined && selfIssued(parts) && cert.verify(cert.publicKey);
+    } catch {
+      known = false;
+    }
+    selfSignedCache.set(cert, known);
+  }
+  return known;
+}
+
 function currentlyValid(entry: KeyEntry, now: number): boolean {
   const leaf = entry.chain[0];
   if (!leaf) return false;
@@ -88,10 +110,11 @@ function currentlyValid(entry: KeyEntry, now: number): boolean {
 
 /**
  * The key entries whose certificate matches `hostname`, best first: certificates valid now before expired or
- * not-yet-valid ones, then a certificate whose CN is the name before one that lists it among other SANs, exact
- * names before wildcards, then of two valid now the one that expires later (a keystore holding a renewed
- * certificate next to the old one serves the renewed one from the moment it is imported, not once the old one has
- * expired), then keystore order.
+ * not-yet-valid ones, then one a CA issued before a self-signed one (the placeholder keytool -genkeypair makes while
+ * a renewal waits for its CA, which would otherwise win by its later end and be refused by every client), then a
+ * certificate whose CN is the name before one that lists it among other SANs, exact names before wildcards, then of
+ * two valid now the one that expires later (a keystore holding a renewed certificate next to the old one serves the
+ * renewed one from the moment it is imported, not once the old one has expired), then keystore order.
  */
 export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): KeyEntry[] {
   const host = normaliseHostname(hostname);
@@ -102,7 +125,7 @@ export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): K
     const match = matchEntry(entry, host);
     if (match === undefined) return;
     const valid = currentlyValid(entry, now);
-    const rank = (valid ? 0 : 3) + MATCH_RANK[match];
+    const rank = (valid ? 0 : 6) + (selfSigned(entry.chain[0]!) ? 3 : 0) + MATCH_RANK[match];
     // Only valid certificates are told apart by their end; among the others, keystore order decides.
     const until = valid ? Date.parse(entry.chain[0]!.validTo) : 0;
     ranked.push({ entry, rank, until, index });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { certificateHostNames, normaliseHostname, selectKeyEntries } from '../../../src/tls/select.js';
+import { certificateHostNames, normaliseHostname, selectKeyEntries, selfSigned } from '../../../src/tls/select.js';
 import { issue, testPki } from '../../helpers/pki.js';
 import { keyEntry } from '../../helpers/tls.js';
 
@@ -62,6 +62,20 @@ test('of two valid certificates for the name, the one that expires later is serv
   const notYet = keyEntry('future', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: 5, notAfterDays: 800 }));
   assert.deepEqual(aliases(selectKeyEntries([old, notYet, renewed], 'a.example.net')), ['zz-new', 'localhost', 'future']);
   assert.deepEqual(aliases(selectKeyEntries([renewed, old], 'a.example.net')), ['zz-new', 'localhost']);
+});
+
+test('a certificate a CA issued is served before a self-signed one: the placeholder of a keytool renewal does not win by its later end', () => {
+  const { ca } = testPki();
+  const old = keyEntry('gateway', issue({ subject: { CN: 'a.example.net' }, issuer: ca, notBeforeDays: -360, notAfterDays: 5 , keyType: 'ec' }));
+  const wildcard = keyEntry('wildcard', issue({ subject: { CN: '*.example.net' }, issuer: ca, notBeforeDays: -1, notAfterDays: 30 , keyType: 'ec' }));
+  const placeholder = keyEntry('gateway-2027', issue({ subject: { CN: 'a.example.net' }, notBeforeDays: 0, notAfterDays: 90 , keyType: 'ec' }));
+  const expired = keyEntry('expired', issue({ subject: { CN: 'a.example.net' }, issuer: ca, notBeforeDays: -400, notAfterDays: -1 , keyType: 'ec' }));
+  assert.deepEqual(aliases(selectKeyEntries([placeholder, wildcard, old, expired], 'a.example.net')), ['gateway', 'wildcard', 'gateway-2027', 'expired']);
+  // Alone, a self-signed certificate is served: some deployments pin one.
+  assert.deepEqual(aliases(selectKeyEntries([placeholder, expired], 'a.example.net')), ['gateway-2027', 'expired']);
+  assert.equal(selfSigned(placeholder.chain[0]!), true);
+  assert.equal(selfSigned(old.chain[0]!), false);
+  assert.equal(selfSigned(ca.x509), true);
 });
 
 test('host names are compared lower case, without brackets or a trailing dot', () => {
