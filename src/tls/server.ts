@@ -13,6 +13,8 @@ import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
 import { trustState, type TrustState } from './resumed.js';
 import { certificateHostNames, normaliseHostname, selectKeyEntries } from './select.js';
 import { TicketKeys } from './tickets.js';
+import { isRoot } from './trust-roots.js';
+import { subjectOf } from './x509-names.js';
 
 export type VerifyClient = 'none' | 'optional' | 'required';
 
@@ -49,8 +51,6 @@ export interface PreparedServerTls {
   readonly context: tls.SecureContext;
   /** Normalised host name → its prepared context (several names may share one). */
   readonly contexts: ReadonlyMap<string, tls.SecureContext>;
-  /** Normalised host name → alias of the key entry that serves it. */
-  readonly aliases: ReadonlyMap<string, string>;
   /** Normalised host name → the key entry that serves it (whose certificate's dates tls/validity.ts judges). */
   readonly entries: ReadonlyMap<string, KeyEntry>;
   /** The host whose context serves clients that send no or an unknown SNI name. */
@@ -86,6 +86,9 @@ function entryNames(entry: KeyEntry): string {
   return `"${entry.alias}" (${all.length > 0 ? all.join(', ') : 'no CN or SAN'})`;
 }
 
+/** Addresses that mean "every interface": what a bind says, never the name of a server. */
+const UNSPECIFIED = new Set(['0.0.0.0', '::']);
+
 function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
   const matching = selectKeyEntries(settings.keystore.keys, host);
   const entry = matching.find(servable);
@@ -107,7 +110,12 @@ function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
         (settings.where !== undefined ? ` (accepts on ${settings.where})` : '') +
         (keys.length > 0 ? `: its key entries are for ${keys.map(entryNames).join('; ')}` : ''),
       {
-        hint: keys.length === 0 ? 'the keystore holds no private-key entries' : `add a key entry whose certificate has CN or a DNS SAN ${host}, or accept on a name an entry has`,
+        hint:
+          keys.length === 0
+            ? 'the keystore holds no private-key entries'
+            : UNSPECIFIED.has(host)
+              ? `${host} is no name a client connects to: accept on the name clients use (one a key entry has), and listen on every interface with <accept-options><wss.bind>${host.includes(':') ? `[${host}]` : host}:PORT</wss.bind> (ssl.bind for ssl://, https.bind for https://)`
+              : `add a key entry whose certificate has CN or a DNS SAN ${host}, or accept on a name an entry has`,
       },
     );
   }
@@ -130,6 +138,15 @@ function clientAnchors(settings: ServerTlsSettings): X509Certificate[] | undefin
       'GW_ERR_TLS_NO_KEYSTORE',
       `ssl.verify-client ${settings.verifyClient} (${where}): the truststore holds no certificates, so no client could be verified`,
       { hint: 'import the CA that issues client certificates into the truststore' },
+    );
+  }
+  // Such a certificate cannot verify even itself (trust-roots.ts): a truststore of nothing else, often a client's
+  // own certificate imported in place of its CA, would refuse every client, and only that client's refusal would say so.
+  if (!anchors.some((a) => a.ca || isRoot(a))) {
+    throw new GatewayError(
+      'GW_ERR_TLS_NO_KEYSTORE',
+      `ssl.verify-client ${settings.verifyClient} (${where}): no certificate of the truststore can verify a client, since none is a CA or self-signed (${anchors.map(subjectOf).join('; ')})`,
+      { hint: 'import the CA that issues client certificates (and its root) into the truststore, not the client certificates themselves' },
     );
   }
   return anchors;
@@ -209,7 +226,6 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   // Hosts served by the same key entry share one context.
   const byEntry = new Map<KeyEntry, tls.SecureContext>();
   const contexts = new Map<string, tls.SecureContext>();
-  const aliases = new Map<string, string>();
   for (const [host, entry] of entries) {
     let context = byEntry.get(entry);
     if (context === undefined) {
@@ -226,7 +242,6 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
       byEntry.set(entry, context);
     }
     contexts.set(host, context);
-    aliases.set(host, entry.alias);
   }
 
   // Node's SNI switch adds the chosen context's certificate to the one the handshake started with instead of
@@ -256,7 +271,7 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
           "the truststore holds CA certificates that are each issued by the other (cross-signed both ways, or the link certificates of a root key rollover): Node cannot link a client's chain through them without end, so a client whose chain the truststore alone does not decide (one that sends its own intermediate CAs, or is issued by one of these CAs) is refused (UNABLE_TO_GET_ISSUER_CERT_LOCALLY); keep the roots and leave the cross-signed or link certificates out",
         ]
       : [];
-  const prepared: PreparedServerTls = { options, context, contexts, aliases, entries, defaultHost, warnings: [...policy.warnings, ...crlWarnings, ...loopWarnings], tickets, trust };
+  const prepared: PreparedServerTls = { options, context, contexts, entries, defaultHost, warnings: [...policy.warnings, ...crlWarnings, ...loopWarnings], tickets, trust };
   if (byEntry.size > 1) options.SNICallback = (servername, callback) => callback(null, contextForServername(prepared, servername));
   return prepared;
 }

@@ -21,7 +21,7 @@ interface Anchor {
 }
 
 /** Whether OpenSSL can end a chain at the certificate: named as its own issuer, by its reading or this one's. */
-function isRoot(cert: X509Certificate): boolean {
+export function isRoot(cert: X509Certificate): boolean {
   const parts = certificateParts(cert.raw);
   return (parts !== undefined && selfIssued(parts)) || cert.checkIssued(cert);
 }

@@ -8,7 +8,7 @@ import type tls from 'node:tls';
 import { GatewayError, type GatewayErrorCode } from '../../../src/errors.js';
 import { loadCrls, type LoadedCrls } from '../../../src/tls/crl.js';
 import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
-import { buildServerTls, prepareServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
+import { buildServerTls, prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
@@ -26,6 +26,9 @@ function hostCerts(): { a: Issued; b: Issued; wild: Issued } {
 }
 
 const settings = serverTlsSettings;
+
+/** Host name → alias of the entry that serves it. */
+const aliasesOf = (prepared: PreparedServerTls): [string, string][] => [...prepared.entries].map(([host, entry]) => [host, entry.alias]);
 
 function fails(s: ServerTlsSettings, code: GatewayErrorCode, pattern: RegExp): void {
   assert.throws(
@@ -52,14 +55,14 @@ test('a key entry with a DSA key is never served: another entry for the name is,
   fails(settings({ keystore: keyStore(dsa) }), 'GW_ERR_TLS_NO_CERTIFICATE', /^the keystore's only entry for localhost \("mydsa"\) has a DSA key, which TLS clients of today do not accept/);
   const both = settings({ keystore: keyStore(dsa, keyEntry('localhost', server, ca)) });
   const prepared = prepareServerTls(both);
-  assert.deepEqual([...prepared.aliases], [['localhost', 'localhost']]);
+  assert.deepEqual(aliasesOf(prepared), [['localhost', 'localhost']]);
   assert.equal(await servedCn(prepared.options, 'localhost'), 'localhost');
 });
 
 test('one host name: its entry serves every client, without an SNI callback', async () => {
   const prepared = prepareServerTls(settings({}));
   assert.equal(prepared.options.SNICallback, undefined);
-  assert.deepEqual([...prepared.aliases], [['localhost', 'localhost']]);
+  assert.deepEqual(aliasesOf(prepared), [['localhost', 'localhost']]);
   assert.equal(prepared.defaultHost, 'localhost');
   assert.equal(await servedCn(prepared.options, 'localhost'), 'localhost');
 });
@@ -72,7 +75,7 @@ test('several host names: the certificate is chosen by SNI, unknown names get th
     hostnames: ['a.example.com', 'B.example.com'],
   });
   const prepared = prepareServerTls(s);
-  assert.deepEqual([...prepared.aliases], [['a.example.com', 'a'], ['b.example.com', 'b']]);
+  assert.deepEqual(aliasesOf(prepared), [['a.example.com', 'a'], ['b.example.com', 'b']]);
   assert.equal(typeof prepared.options.SNICallback, 'function');
   assert.equal(await servedCn(prepared.options, 'a.example.com'), 'a.example.com');
   assert.equal(await servedCn(prepared.options, 'b.example.com'), 'b.example.com');
@@ -125,7 +128,7 @@ test('a certificate issued for the name (its CN) wins over one that only lists i
   const bySan = issue({ subject: { CN: 'other.example.com' }, sans: ['DNS:other.example.com', 'DNS:a.example.com'], issuer: ca });
   const { a } = hostCerts();
   const prepared = prepareServerTls(settings({ keystore: keyStore(keyEntry('san', bySan, ca), keyEntry('a', a, ca)), hostnames: ['a.example.com'] }));
-  assert.deepEqual([...prepared.aliases], [['a.example.com', 'a']]);
+  assert.deepEqual(aliasesOf(prepared), [['a.example.com', 'a']]);
 });
 
 test('a host name no entry matches is a start-up error naming it', () => {
@@ -136,6 +139,11 @@ test('a host name no entry matches is a start-up error naming it', () => {
     /^keystore "keystore\.p12" does not have any certificate entries matching c\.example\.com \(accepts on 0\.0\.0\.0:443\): its key entries are for "a" \(a\.example\.com\)$/,
   );
   fails(settings({ keystore: keyStore() }), 'GW_ERR_TLS_NO_CERTIFICATE', /matching localhost/);
+  // An accept on the address of every interface: the hint is the bind, not a certificate for 0.0.0.0.
+  assert.throws(
+    () => buildServerTls(settings({ keystore: keyStore(keyEntry('a', a)), hostnames: ['0.0.0.0'] })),
+    (e: unknown) => e instanceof GatewayError && /accept on the name clients use .*<wss\.bind>0\.0\.0\.0:PORT<\/wss\.bind>/.test(e.hint ?? ''),
+  );
 });
 
 test('an entry whose key does not belong to its certificate is refused, naming alias and host', () => {
@@ -165,6 +173,14 @@ test('verify-client without a usable truststore is refused', () => {
     'GW_ERR_TLS_NO_KEYSTORE',
     /truststore holds no certificates/,
   );
+  // A client's own certificate imported in place of its CA can verify nothing; with a CA beside it, it is only warned about.
+  const { ca, client, client2 } = testPki();
+  fails(
+    settings({ verifyClient: 'required', truststore: trustStore(client, client2) }),
+    'GW_ERR_TLS_NO_KEYSTORE',
+    /no certificate of the truststore can verify a client, since none is a CA or self-signed \(CN=device-1, OU=devices, O=Acme; CN=device-2, OU=devices, O=Acme\)$/,
+  );
+  assert.equal(buildServerTls(settings({ verifyClient: 'required', truststore: trustStore(client, ca) })).requestCert, true);
 });
 
 test('a protocol range is enforced in the handshake', async () => {
