@@ -30,6 +30,7 @@ import { watchCrlExpiry } from './tls/crl-expiry.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { formatDn, readCertificateNames } from './tls/x509-names.js';
 import { prepareServerTls } from './tls/server.js';
+import { describeServed, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
 import { spread, type Spread } from './timers/spread.js';
 
 export type { GatewayDependencies } from './state.js';
@@ -128,6 +129,11 @@ function certificateRegressions(current: State, next: State, now = Date.now()): 
   });
 }
 
+/** Which keystore entry serves each host name of each TLS address of `state`, in listener order. */
+function servedCertificates(state: State): ServedCertificate[] {
+  return state.listeners.flatMap((l) => (l.options.tls !== undefined ? servedBy(l.where, l.options.tls.entries) : []));
+}
+
 /** A listener a reload cannot give its address, where the new configuration asks for it, as a bind failure says. */
 function restartNeeded(l: Listener, problem: string): GatewayError {
   const routes = l.options.routes;
@@ -199,7 +205,26 @@ export class Gateway {
   /** Every server certificate, the trusted CA and the CRL that expire first, as loaded now. */
   certificateReport(): CertificateReport {
     const c = this.#state.certificates;
-    return certificateReport(c.keystore, c.truststore, c.crls.flat());
+    return certificateReport(c.keystore, c.truststore, c.crls.flat(), this.servedCertificates());
+  }
+
+  /** Which keystore entry serves each host name of each TLS address. */
+  servedCertificates(): ServedCertificate[] {
+    return servedCertificates(this.#state);
+  }
+
+  /**
+   * Says which keystore entry serves each host name: all of them at start-up, and after a reload those that
+   * changed (a renewal taken, or another entry chosen), with the one it replaced.
+   */
+  #logServedCertificates(before: readonly ServedCertificate[] | undefined): void {
+    const was = new Map((before ?? []).map((s) => [`${s.address} ${s.host}`, s]));
+    for (const s of this.servedCertificates()) {
+      const old = was.get(`${s.address} ${s.host}`);
+      if (old !== undefined && sameServed(old, s)) continue;
+      const replaced = old === undefined ? '' : ` in place of entry "${old.alias}" (serial ${old.serial})`;
+      this.#log.info({ event: 'certificate', ...s }, `  ${s.host} on ${s.address}: ${describeServed(s)}${replaced}`);
+    }
   }
 
   /** The services in force with their accepts and whether they take clients now. */
@@ -277,6 +302,7 @@ export class Gateway {
       throw e;
     }
     const bound = listeners.flatMap((l) => this.#announce(l));
+    this.#logServedCertificates(undefined);
     this.#lifecycle = 'started';
     this.#reportCertificates();
     for (const s of services) s.start?.();
@@ -344,6 +370,8 @@ export class Gateway {
     nextGateway.#lifecycle = 'stopped';
     const next = nextGateway.#state;
     const current = this.#state;
+    // Read before the listeners kept are given the new options.
+    const served = servedCertificates(current);
     const problems = [...incompatibilities(current, next), ...certificateRegressions(current, next)];
     if (problems.length > 0) throw problems.length === 1 ? problems[0]! : new AggregateGatewayError('GW_ERR_RELOAD', problems);
     const byAddress = new Map(current.listeners.map((l) => [l.where, l]));
@@ -372,6 +400,7 @@ export class Gateway {
     this.#state = { ...next, listeners: next.listeners.map((l) => kept.get(l) ?? l) };
     this.#reportCertificates();
     const bound = added.flatMap((l) => this.#announce(l));
+    this.#logServedCertificates(served);
     for (const s of next.services) s.start?.();
     const prepared = this.#stopPreparing(current.services, 'service reconfigured');
     if (prepared > 0) {

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
+import { formatHostPort } from '../config/rules.js';
 import { formatDiagnostic } from '../errors.js';
+import { normaliseHostname } from '../tls/select.js';
+import { describeServed } from '../tls/served.js';
 import { EXIT } from './exit-codes.js';
 import { prepare } from './prepare.js';
 
@@ -25,12 +28,16 @@ export function check(configPath: string | undefined, defines: Record<string, st
     return EXIT.INVALID;
   }
   const config = prepared.config;
+  const served = prepared.gateway?.servedCertificates() ?? [];
   out(`${config.file}: valid (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
   for (const s of config.services) {
     out(`  ${s.name} (${s.type})${s.connect ? ` -> ${s.connect.uri}` : ''}${s.directory ? ` serving ${s.directory.directory}` : ''}${s.redirect ? ` redirecting to ${s.redirect.location} (${s.redirect.statusCode})` : ''}`);
     for (const a of s.accepts) {
       const verify = a.scheme === 'wss' || a.scheme === 'https' || a.scheme === 'ssl' ? `, verify-client ${s.acceptOptions.sslVerifyClient}` : '';
       out(`    ${a.uri}  [listen ${a.listen.host}:${a.listen.port}${verify}]`);
+      const address = formatHostPort(a.listen);
+      const cert = served.find((c) => c.address === address && c.host === normaliseHostname(a.host));
+      if (cert !== undefined) out(`      served with ${describeServed(cert)}`);
     }
   }
   return EXIT.OK;

@@ -13,6 +13,7 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AddressList } from '../auth/cidr.js';
 import { originRefusal } from '../auth/origin.js';
+import { formatHostPort } from '../config/rules.js';
 import type { HostPort, VerifyClient } from '../config/types.js';
 import { StreamEnd, WebSocketEnd, type End } from '../pipe/ends.js';
 import type { Session, SessionRegistry } from '../services/sessions.js';
@@ -25,6 +26,7 @@ import { acceptTls } from '../tls/accept.js';
 import { anonymousIdentity, identify, refusalReason } from '../tls/identity.js';
 import { reverify } from '../tls/reverify.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
+import { clientRefusedHint, servedBy } from '../tls/served.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { HALF_CLOSE_HEADER } from '../upstream/ws-connector.js';
 import { misdirected } from './authority.js';
@@ -240,8 +242,7 @@ export class Listener {
 
   /** The configured address, `host:port`, for messages. */
   get where(): string {
-    const { host, port } = this.#options.listen;
-    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return formatHostPort(this.#options.listen);
   }
 
   /** Connections open on this address, from accept to close. */
@@ -550,13 +551,20 @@ export class Listener {
     } else {
       this.#options.meter.handshakeFailed(err.code ?? 'error');
       const plain = PLAIN_HTTP_ON_TLS.has(err.code ?? '');
-      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { code: 'GW_ERR_TLS_HANDSHAKE', detail: err.message, ...(plain ? { hint: PLAIN_HTTP_HINT } : {}) });
+      const hint = plain ? PLAIN_HTTP_HINT : this.#clientRefusedHint(err.code);
+      this.#refuse('tls_handshake', 'TLS handshake failed', err.code ?? err.message, conn.downstream, { code: 'GW_ERR_TLS_HANDSHAKE', detail: err.message, ...(hint !== undefined ? { hint } : {}) });
       // Answered as nginx answers it, in plain HTTP on the TCP socket under the failed TLS one, so that a person who
       // tried ws:// or http:// sees why rather than a closed connection. OpenSSL recognised the request's method,
       // so no byte of a TLS client's is ever read as HTTP, and a good connection pays nothing for it.
       if (plain) refuseUpgrade(conn.socket, 400, 'Bad request: this address takes TLS only; use wss:// (or https://).');
     }
     socket.destroy();
+  }
+
+  #clientRefusedHint(code: string | undefined): string | undefined {
+    const entries = this.#options.tls?.entries;
+    if (entries === undefined) return undefined;
+    return clientRefusedHint(code, servedBy(this.where, entries));
   }
 
   /**

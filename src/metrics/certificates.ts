@@ -5,13 +5,20 @@
  */
 import type { StoreContents } from '../keystore/types.js';
 import type { CrlSummary } from '../tls/crl.js';
+import type { ServedCertificate } from '../tls/served.js';
 import { subjectOf } from '../tls/x509-names.js';
 import type { CertificateReport } from './types.js';
 
-export function certificateReport(keystore: StoreContents | undefined, truststore: StoreContents | undefined, crls: readonly CrlSummary[]): CertificateReport {
+export function certificateReport(
+  keystore: StoreContents | undefined,
+  truststore: StoreContents | undefined,
+  crls: readonly CrlSummary[],
+  served: readonly ServedCertificate[] = [],
+): CertificateReport {
   const server = (keystore?.keys ?? []).flatMap((k) => {
     const leaf = k.chain[0];
-    return leaf ? [{ alias: k.alias, subject: subjectOf(leaf), serial: leaf.serialNumber, validTo: new Date(leaf.validTo) }] : [];
+    const serves = served.filter((s) => s.alias === k.alias).map((s) => `${s.host} on ${s.address}`);
+    return leaf ? [{ alias: k.alias, subject: subjectOf(leaf), serial: leaf.serialNumber, validTo: new Date(leaf.validTo), serves }] : [];
   });
   let soonestClientCa: CertificateReport['soonestClientCa'];
   for (const t of truststore?.trusted ?? []) {

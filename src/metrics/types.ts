@@ -75,9 +75,11 @@ export interface ServiceMeter {
 
 /** The certificates whose remaining lifetime is exported; replaced whole whenever the stores are (re)loaded. */
 export interface CertificateReport {
-  /** Every server certificate (the leaf of each keystore key entry). */
-  /** Every key entry of the keystore; `serial` (hex, as OpenSSL prints it) tells a renewal from the certificate it replaced. */
-  readonly server: readonly { readonly alias: string; readonly subject: string; readonly serial: string; readonly validTo: Date }[];
+  /**
+   * The leaf of every key entry of the keystore; `serial` (hex, as OpenSSL prints it) tells a renewal from the
+   * certificate it replaced, and `serves` says which host names on which addresses (`host on address`) it serves.
+   */
+  readonly server: readonly { readonly alias: string; readonly subject: string; readonly serial: string; readonly validTo: Date; readonly serves: readonly string[] }[];
   /** The trusted CA certificate that expires first, if the truststore holds any. */
   readonly soonestClientCa: { readonly subject: string; readonly validTo: Date } | undefined;
   /** The loaded CRL whose nextUpdate comes first, if any CRL is loaded. */

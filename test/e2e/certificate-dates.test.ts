@@ -3,6 +3,7 @@
  * about them (GW_ERR_TLS_WARNING), naming the store, the entry and the date. Nothing is refused for it, except a
  * reload that would put a certificate no client accepts in place of a valid one; handshakes add no warnings of their own.
  */
+import { execFile } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
@@ -34,6 +35,18 @@ async function echoOnce(url: string, options: object): Promise<'echoed' | 'error
   return 'echoed';
 }
 
+/** `openssl s_client` checking the server's certificate against `caFile`, as devices do: it fails, with an alert. */
+async function refusingClient(port: number, caFile: string): Promise<void> {
+  await withDeadline(
+    new Promise<void>((resolve) => {
+      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caFile, '-verify_return_error'], () => resolve());
+      child.stdin?.end();
+    }),
+    WAIT_MS,
+    'openssl s_client to give up',
+  );
+}
+
 describe('certificates past or near their dates', () => {
   const space = workspace();
   after(() => space.cleanup());
@@ -62,6 +75,7 @@ describe('certificates past or near their dates', () => {
     const r = await runGateway(['check', '--config', file]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /dates\.xml: valid \(1 service\)/);
+    assert.match(r.stdout, new RegExp(`\\n {6}served with keystore entry "key-1" \\(CN=localhost, O=Acme, issued by CN=Test Root CA, O=Acme, serial ${expired.x509.serialNumber}, valid to ${iso(expired.x509.validTo)}\\)\\n`));
     const warnings = r.stdout.split('\n').filter((l) => l.includes('warning GW_ERR_TLS_WARNING'));
     assert.deepEqual(warnings, [
       `${file}:11:5: warning GW_ERR_TLS_WARNING: keystore "${keystore}" entry "key-1" (CN=localhost, O=Acme), the server certificate of ${ECHO}, ` +
@@ -92,8 +106,21 @@ describe('certificates past or near their dates', () => {
     assert.equal(atStart.length, 1, atStart.map((l) => l.msg).join('\n'));
     assert.match(atStart[0]?.msg ?? '', new RegExp(`keystore "${keystore}" entry "key-1" \\(CN=localhost, O=Acme\\), the server certificate of .*, expired at ${iso(expired.x509.validTo)}: `));
 
+    const served = gw.lines.filter((l) => l['event'] === 'certificate');
+    assert.deepEqual(
+      served.map((l) => [l['host'], l['alias'], l['serial']]),
+      [['127.0.0.1', 'key-1', expired.x509.serialNumber]],
+    );
+    assert.match(String(served[0]?.msg), /^ {2}127\.0\.0\.1 on 127\.0\.0\.1:0: keystore entry "key-1" \(CN=localhost, O=Acme, issued by CN=Test Root CA, O=Acme, /);
+
     const url = `wss://127.0.0.1:${gw.port(ECHO)}/echo`;
     assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'error', 'a client that checks the certificate refuses it');
+    // A client that checks it during the handshake (OpenSSL's, as Python, curl and devices use) ends it with an
+    // alert: the gateway's log names the entry it served.
+    const refusal = gw.waitFor((l) => l['code'] === 'GW_ERR_TLS_HANDSHAKE' && l['reason'] === 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED');
+    await refusingClient(gw.port(ECHO), space.write('dates-ca.pem', pki.ca.cert));
+    const line = await refusal;
+    assert.match(String(line['hint']), /^the client refused the gateway's certificate \(it found it expired \(or its own clock is wrong\)\): this address serves keystore entry "key-1" \(CN=localhost, O=Acme, /);
     assert.equal(await echoOnce(url, { rejectUnauthorized: false }), 'echoed', 'the expired certificate is still served');
     assert.equal(await echoOnce(url, { rejectUnauthorized: false }), 'echoed');
     assert.equal(gw.lines.filter(isDateWarning).length, 1, 'no warning per connection');
@@ -106,6 +133,9 @@ describe('certificates past or near their dates', () => {
     const onReload = gw.lines.slice(from).filter(isDateWarning);
     assert.equal(onReload.length, 1, onReload.map((l) => l.msg).join('\n'));
     assert.match(onReload[0]?.msg ?? '', new RegExp(`entry "key-1" \\(CN=localhost, O=Acme\\), the server certificate of .*, expires at ${iso(soon.x509.validTo)}, in 9 days: `));
+    const renewed = gw.lines.slice(from).filter((l) => l['event'] === 'certificate');
+    assert.equal(renewed.length, 1, 'the renewal is said once');
+    assert.match(String(renewed[0]?.msg), new RegExp(`keystore entry "key-1" \\(.*serial ${soon.x509.serialNumber}, .*\\) in place of entry "key-1" \\(serial ${expired.x509.serialNumber}\\)$`));
     assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the renewed certificate is served');
 
     // An expired copy put back over the valid certificate: the reload is refused and the valid one stays.

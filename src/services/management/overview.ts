@@ -61,7 +61,7 @@ export function overview(source: ManagementSource, now = Date.now()): Overview {
   const reasons = source.readiness();
   const report = source.certificates();
   const certificates: CertificateRow[] = [
-    ...report.server.map((c) => ({ kind: 'server' as const, name: `${c.alias}: ${c.subject} (serial ${c.serial})`, until: c.validTo.toISOString(), daysLeft: daysLeft(c.validTo, now) })),
+    ...report.server.map((c) => ({ kind: 'server' as const, name: `${c.alias}: ${c.subject} (serial ${c.serial})${c.serves.length > 0 ? `, serves ${c.serves.join(', ')}` : ''}`, until: c.validTo.toISOString(), daysLeft: daysLeft(c.validTo, now) })),
     ...(report.soonestClientCa
       ? [{ kind: 'client-ca' as const, name: report.soonestClientCa.subject, until: report.soonestClientCa.validTo.toISOString(), daysLeft: daysLeft(report.soonestClientCa.validTo, now) }]
       : []),

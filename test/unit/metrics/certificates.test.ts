@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { certificateReport } from '../../../src/metrics/certificates.js';
+import { overview } from '../../../src/services/management/overview.js';
+import type { ManagementSource } from '../../../src/services/management/types.js';
+import { servedBy } from '../../../src/tls/served.js';
 import { testPki } from '../../helpers/pki.js';
 import { keyEntry, keyStore, trustStore } from '../../helpers/tls.js';
 
@@ -10,4 +13,25 @@ test('certificate names are written as the log lines and CRL issuers write them,
   assert.deepEqual(report.server.map((s) => [s.alias, s.subject, s.serial]), [['gateway', 'CN=localhost, O=Acme', server.x509.serialNumber]]);
   assert.equal(report.soonestClientCa?.subject, 'CN=Test Root CA, O=Acme');
   assert.equal(report.soonestCrl?.issuer, report.soonestClientCa?.subject);
+});
+
+test('each server certificate says which host names on which addresses it serves, and the status page shows it', () => {
+  const { ca, server } = testPki();
+  const entry = keyEntry('gateway', server, ca);
+  const spare = keyEntry('spare', server, ca);
+  const served = servedBy('0.0.0.0:443', new Map([['localhost', entry], ['127.0.0.1', entry]]));
+  const report = certificateReport(keyStore(entry, spare), undefined, [], served);
+  assert.deepEqual(
+    report.server.map((s) => [s.alias, s.serves]),
+    [
+      ['gateway', ['localhost on 0.0.0.0:443', '127.0.0.1 on 0.0.0.0:443']],
+      ['spare', []],
+    ],
+  );
+  const source = { certificates: () => report, readiness: () => [], sessions: new Set(), services: () => [], listeners: () => [], refusals: () => [], lastReload: () => undefined };
+  const rows = overview(source as unknown as ManagementSource).certificates.map((c) => c.name);
+  assert.deepEqual(rows, [
+    `gateway: CN=localhost, O=Acme (serial ${server.x509.serialNumber}), serves localhost on 0.0.0.0:443, 127.0.0.1 on 0.0.0.0:443`,
+    `spare: CN=localhost, O=Acme (serial ${server.x509.serialNumber})`,
+  ]);
 });

@@ -78,7 +78,7 @@ test('certificate lifetimes are reported as seconds left, read at scrape time', 
   const metrics = new PrometheusMetrics({ processMetrics: false });
   const day = 24 * 3600 * 1000;
   metrics.certificates({
-    server: [{ alias: 'gateway', subject: 'CN=localhost', serial: '1A', validTo: new Date(Date.now() + 30 * day) }],
+    server: [{ alias: 'gateway', subject: 'CN=localhost', serial: '1A', validTo: new Date(Date.now() + 30 * day), serves: ['localhost on 127.0.0.1:8443'] }],
     soonestClientCa: { subject: 'CN=Device CA', validTo: new Date(Date.now() + 300 * day) },
     soonestCrl: { issuer: 'CN=Device CA', nextUpdate: new Date(Date.now() - day) },
   });
