@@ -111,8 +111,11 @@ export class PropertyTable {
 
 function didYouMeanProperty(name: string, table: PropertyTable): string | undefined {
   const lower = name.toLowerCase();
-  const near = table.names().find((n) => n.toLowerCase() === lower);
-  return near === undefined ? undefined : `property names are case-sensitive: did you mean \${${near}}?`;
+  const names = table.names();
+  const sameLetters = names.find((n) => n.toLowerCase() === lower);
+  if (sameLetters !== undefined) return `property names are case-sensitive: did you mean \${${sameLetters}}?`;
+  const near = nearestName(name, names);
+  return near === undefined ? undefined : `did you mean \${${near}}?`;
 }
 
 /**

@@ -141,7 +141,11 @@ function checkDuplicateRoutes(placed: readonly Placed[], diags: Diagnostics): vo
       seen.set(key, p);
       continue;
     }
-    diags.error('GW_ERR_CONFIG_DUPLICATE', `The accept ${p.accept.uri} (service "${p.service}") is already taken by ${describe(before)}`, p.accept.position, 'give each service its own path or port');
+    if (before.service === p.service) {
+      diags.error('GW_ERR_CONFIG_DUPLICATE', `The accept ${p.accept.uri} of service "${p.service}" is already one of its accepts, as ${before.accept.uri} (${describePosition(before.accept.position)})`, p.accept.position, 'remove one of them');
+    } else {
+      diags.error('GW_ERR_CONFIG_DUPLICATE', `The accept ${p.accept.uri} (service "${p.service}") is already taken by ${describe(before)}`, p.accept.position, 'give each service its own path or port');
+    }
   }
 }
 

@@ -77,7 +77,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   const description = first(children, 'description');
 
   const typeElement = first(children, 'type');
-  const type = typeElement === undefined ? undefined : readType(typeElement, diags);
+  const type = typeElement === undefined ? undefined : readType(typeElement, label, diags);
   const nameResult = nameElement && name ? { value: name, position: nameElement.position } : undefined;
   if (type === undefined) return { draft: undefined, name: nameResult, realm };
 
@@ -181,23 +181,30 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
   if (own(connectOptions.keystoreAlias) && !isTlsScheme(connect.scheme)) {
     diags.error('GW_ERR_CONFIG_VALUE', `<ssl.keystore.alias> in ${label} has no meaning for ${connect.uri}: it is not TLS`, (connectOptions.keystoreAlias as Located<unknown>).position, 'use an ssl:// or wss:// connect');
   }
+  if (!isTlsScheme(connect.scheme)) {
+    // Kaazing ignored them there too, so a file that has them still loads; but they change nothing, which is worth saying.
+    for (const located of [connectOptions.ciphers, connectOptions.protocols]) {
+      if (located === undefined || !own(located)) continue;
+      diags.warning(`<${located.name}> in the <connect-options> of ${label} has no effect for ${connect.uri}: it is not TLS`, located.position, 'remove it, or connect to an ssl:// or wss:// backend');
+    }
+  }
 }
 
 function byPosition(a: XmlElement, b: XmlElement): number {
   return (a.position.line ?? 0) - (b.position.line ?? 0) || (a.position.column ?? 0) - (b.position.column ?? 0);
 }
 
-function readType(element: XmlElement, diags: Diagnostics): ServiceType | undefined {
+function readType(element: XmlElement, label: string, diags: Diagnostics): ServiceType | undefined {
   const type = leafText(element, diags);
   if ((SERVED_SERVICE_TYPES as readonly string[]).includes(type)) return type as ServiceType;
   if ((KAAZING_ONLY_SERVICE_TYPES as readonly string[]).includes(type)) {
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `service type '${type}' is not supported by this gateway`, element.position, `supported types: ${SERVED_SERVICE_TYPES.join(', ')}`);
+    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `the type '${type}' of ${label} is not supported by this gateway`, element.position, `supported types: ${SERVED_SERVICE_TYPES.join(', ')}`);
   } else if ((RETIRED_SERVICE_TYPES as readonly string[]).includes(type)) {
-    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `service type '${type}' is no longer supported`, element.position, `supported types: ${SERVED_SERVICE_TYPES.join(', ')}`);
+    diags.error('GW_ERR_CONFIG_UNSUPPORTED', `the type '${type}' of ${label} is no longer supported`, element.position, `supported types: ${SERVED_SERVICE_TYPES.join(', ')}`);
   } else {
     const all = [...SERVED_SERVICE_TYPES, ...KAAZING_ONLY_SERVICE_TYPES];
     const near = nearestName(type, all);
-    diags.error('GW_ERR_CONFIG_VALUE', `Unrecognized service type: ${type}`, element.position, near ? `did you mean '${near}'?` : `supported types: ${SERVED_SERVICE_TYPES.join(', ')}`);
+    diags.error('GW_ERR_CONFIG_VALUE', `Unrecognized service type: ${type} (${label})`, element.position, near ? `did you mean '${near}'?` : `supported types: ${SERVED_SERVICE_TYPES.join(', ')}`);
   }
   return undefined;
 }
@@ -330,6 +337,12 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
     }
     const listen = effectiveBind(options.binds, parsed.scheme) ?? { host: parsed.host, port: parsed.port };
     accepts.push({ uri, ...parsed, listen, position: element.position });
+  }
+  if (!someTls && parsedAccepts.length > 0) {
+    for (const located of [options.ciphers, options.protocols]) {
+      if (located === undefined || located.inherited) continue;
+      diags.warning(`<${located.name}> has no effect: no accept of this service is TLS (${parsedAccepts.map((a) => a.uri).join(', ')})`, located.position, 'remove it, or accept on wss:// or ssl://');
+    }
   }
   return failed ? undefined : accepts;
 }

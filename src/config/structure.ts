@@ -5,7 +5,7 @@
 import type { Diagnostics } from './diagnostics.js';
 import { describePosition } from './diagnostics.js';
 import { isKaazingName, kaazingNamesIn, kaazingPlacesOf, unsupportedKaazingName } from './kaazing-names.js';
-import { didYouMean } from './vocabulary.js';
+import { WHY_NOT_HERE, didYouMean, optionPlacesOf } from './vocabulary.js';
 import type { XmlElement } from './xml.js';
 
 export interface ChildRule {
@@ -104,8 +104,10 @@ export function reportUnrecognised(parent: XmlElement, child: XmlElement, allowe
     diags.error('GW_ERR_CONFIG_UNSUPPORTED', message, child.position, hint);
     return;
   }
-  const places = kaazingPlacesOf(child.name, parent.name);
-  const hint = didYouMean(child.name, [...allowed, ...kaazingNamesIn(parent.name)]) ?? (places.length > 0 ? `<${child.name}> belongs in ${places.map((p) => `<${p}>`).join(' or ')}` : undefined);
+  const places = [...new Set([...kaazingPlacesOf(child.name, parent.name), ...optionPlacesOf(child.name, parent.name)])];
+  const why = WHY_NOT_HERE[`${parent.name}/${child.name}`];
+  const elsewhere = places.length > 0 ? `<${child.name}> belongs in ${places.map((p) => `<${p}>`).join(' or ')}${why !== undefined ? `: ${why}` : ''}` : undefined;
+  const hint = didYouMean(child.name, [...allowed, ...kaazingNamesIn(parent.name)]) ?? elsewhere;
   diags.error('GW_ERR_CONFIG_UNKNOWN_ELEMENT', `Unknown element <${child.name}> in <${parent.name}>`, child.position, hint);
 }
 

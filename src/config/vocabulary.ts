@@ -69,6 +69,20 @@ export const CONNECT_OPTIONS = [
   'tcp.resolve.ttl',
 ] as const;
 
+/** Where this gateway takes an option of its own, for "it belongs in <connect-options>" where Kaazing's schema cannot say. */
+export function optionPlacesOf(name: string, parent: string): string[] {
+  const places: [string, readonly string[]][] = [
+    ['accept-options', ACCEPT_OPTIONS],
+    ['connect-options', CONNECT_OPTIONS],
+  ];
+  return places.flatMap(([place, names]) => (place !== parent && names.includes(name) ? [place] : []));
+}
+
+/** Why a name is not taken where it was written, when that is less plain than the place it belongs in. */
+export const WHY_NOT_HERE: Readonly<Record<string, string>> = {
+  'accept-options/ssl.keystore.alias': "the certificate a TLS accept serves is the key entry whose CN or DNS SAN is the accept's host name (docs/tls.md)",
+};
+
 export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
 
 /** `<access-constraint>` children (this gateway's addition, after Kaazing's `cross-site-constraint`). */

@@ -67,3 +67,18 @@ test("Kaazing's proxy and echo properties this gateway lacks are not supported; 
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 8:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 9:7', 'error GW_ERR_CONFIG_UNSUPPORTED 16:17']);
   assert.equal(only(r, 'GW_ERR_CONFIG_UNKNOWN_ELEMENT')[0]?.hint, 'did you mean <maximum.pending.bytes>?');
 });
+
+test("an option of this gateway's written in the other options block is told where it belongs, and why when that is not plain", () => {
+  const r = parse(
+    doc(
+      ...proxy('p', 'ws://h:80/', 'tcp://b:1', [
+        '    <accept-options><ssl.keystore.alias>gateway</ssl.keystore.alias></accept-options>',
+        '    <connect-options><ssl.crl>ca.crl</ssl.crl></connect-options>',
+      ]),
+    ),
+  );
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNKNOWN_ELEMENT 7:21', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 8:22']);
+  const [alias, crl] = r.diagnostics;
+  assert.equal(alias?.hint, "<ssl.keystore.alias> belongs in <connect-options>: the certificate a TLS accept serves is the key entry whose CN or DNS SAN is the accept's host name (docs/tls.md)");
+  assert.equal(crl?.hint, '<ssl.crl> belongs in <accept-options>');
+});

@@ -95,7 +95,7 @@ test('bad option values are reported at the option, each one', () => {
 });
 
 test('an option and its tls alias together, or an option twice, is a duplicate', () => {
-  const r = parse(doc(...withAcceptOptions('ws://h/', '<ssl.ciphers>HIGH</ssl.ciphers>', '<tls.ciphers>HIGH</tls.ciphers>', '<ws.bind>80</ws.bind>', '<ws.bind>81</ws.bind>')));
+  const r = parse(doc(...withAcceptOptions('wss://h/', '<ssl.ciphers>HIGH</ssl.ciphers>', '<tls.ciphers>HIGH</tls.ciphers>', '<wss.bind>80</wss.bind>', '<wss.bind>81</wss.bind>'), ...KEYSTORE));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_DUPLICATE 9:7', 'error GW_ERR_CONFIG_DUPLICATE 11:7']);
   assert.match(r.diagnostics[0]?.message ?? '', /<tls.ciphers> repeats <ssl.ciphers>, its alias/);
 });

@@ -24,7 +24,7 @@ test('the Kaazing distribution file lists its missing web directories and its am
   assert.deepEqual(listed(r), [
     `error GW_ERR_CONFIG_VALUE 56:7 <directory> "/welcome" names ${join(home, 'web', 'welcome')}, which does not exist or cannot be read (ENOENT)`,
     `error GW_ERR_CONFIG_VALUE 58:7 <error-pages-directory> "/error-pages" names ${join(home, 'error-pages')}, which does not exist or cannot be read (ENOENT)`,
-    "error GW_ERR_CONFIG_UNSUPPORTED 87:5 service type 'amqp.proxy' is not supported by this gateway",
+    `error GW_ERR_CONFIG_UNSUPPORTED 87:5 the type 'amqp.proxy' of service "AMQP Service" is not supported by this gateway`,
     "warning GW_ERR_CONFIG_WARNING 118:7 <user-principal-class>org.kaazing.gateway.security.auth.config.UserConfig</user-principal-class> is ignored: it names a Java class for Kaazing's management notifications",
   ]);
   assert.equal(r.diagnostics[0]?.position?.file, file, 'positions carry the path as given');
@@ -38,7 +38,9 @@ test('the Kaazing cluster sample is refused for its 2012/09 namespace', () => {
 test('the Kaazing kg4462 parse test (2014/09) names its authorization-constraint without a realm-name and warns about the unused realm', () => {
   const r = loadConfig(corpus('server-test-parse__gateway-config-kg4462'));
   assert.deepEqual(listed(r), [
+    'warning GW_ERR_CONFIG_WARNING 43:13 <ssl.ciphers> has no effect: no accept of this service is TLS (ws://localhost:8001/echo)',
     'error GW_ERR_CONFIG_MISSING 46:9 <authorization-constraint> in service "echo" needs a <realm-name>: without a realm no client is authenticated, so no role could be checked',
+    'warning GW_ERR_CONFIG_WARNING 66:13 <ssl.ciphers> in the <connect-options> of service "proxy" has no effect for tcp://chat.freenode.net:6667: it is not TLS',
     'warning GW_ERR_CONFIG_WARNING 98:9 Realm "demo" is not used by any service and is ignored',
   ]);
 });
@@ -53,7 +55,8 @@ test('the Kaazing kg4462 file without its authorization-constraint loads: legacy
   assert.equal(proxySvc?.connect?.uri, 'tcp://chat.freenode.net:6667');
   assert.equal(proxySvc?.connectOptions.sslCiphers, 'HIGH');
   assert.deepEqual(c.security.keystore, { type: 'JCEKS', file: '/srv/gw/conf/keystore.db', passwordFile: '/srv/gw/conf/keystore.pw', position: { file: '/srv/gw/conf/gateway-config.xml', line: 81, column: 9 } });
-  assert.equal(c.warnings.length, 1);
+  // The unused realm, and ssl.ciphers on the plain echo accept and on the tcp:// connect.
+  assert.equal(c.warnings.length, 3);
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.services) && Object.isFrozen(proxySvc?.accepts[0]?.listen));
 });
 
@@ -62,6 +65,7 @@ test('the Kaazing in-sequence accept-options file lists its *.transport options 
   assert.deepEqual(where(r), [
     'error GW_ERR_CONFIG_UNSUPPORTED 26:13',
     'error GW_ERR_CONFIG_DUPLICATE 32:9',
+    'warning GW_ERR_CONFIG_WARNING 35:13',
     'error GW_ERR_CONFIG_UNSUPPORTED 47:13',
     'error GW_ERR_CONFIG_UNSUPPORTED 48:13',
     'error GW_ERR_CONFIG_UNSUPPORTED 49:13',
@@ -71,7 +75,7 @@ test('the Kaazing in-sequence accept-options file lists its *.transport options 
 
 test('the Kaazing tls-accept-options file (2015/11) is refused for its unrecognized service type', () => {
   const r = loadConfig(corpus('server-test-parse__gateway-config-tls-accept-options'));
-  assert.deepEqual(listed(r), ['error GW_ERR_CONFIG_VALUE 36:5 Unrecognized service type: testService-extension']);
+  assert.deepEqual(listed(r), ['error GW_ERR_CONFIG_VALUE 36:5 Unrecognized service type: testService-extension (service "proxy")']);
 });
 
 test('namespaces: 2016/06, 2015/11 and 2014/09 are read; 2012/09, others and none are refused', () => {

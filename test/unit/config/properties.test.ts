@@ -50,6 +50,13 @@ test('property names are case-sensitive, with a hint when only case differs', ()
   assert.equal(only(r, 'GW_ERR_CONFIG_PROPERTY')[0]?.hint, 'property names are case-sensitive: did you mean ${Port}?');
 });
 
+test('a reference to a misspelt property name is told the nearest one', () => {
+  const r = parse(doc(...props(['gateway.hostname', 'h']), ...echoAt('ws://${gateway.hostnme}:80/')));
+  assert.equal(only(r, 'GW_ERR_CONFIG_PROPERTY')[0]?.hint, 'did you mean ${gateway.hostname}?');
+  const far = parse(doc(...props(['gateway.hostname', 'h']), ...echoAt('ws://${backend}:80/')));
+  assert.equal(only(far, 'GW_ERR_CONFIG_PROPERTY')[0]?.hint, undefined);
+});
+
 test('circular properties, unterminated and empty references are errors', () => {
   const cycle = parse(doc(...props(['a', '${b}'], ['b', '${a}']), ...echoAt('ws://${a}:80/')));
   assert.deepEqual(where(cycle), ['error GW_ERR_CONFIG_PROPERTY 3:29']);

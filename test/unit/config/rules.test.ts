@@ -73,6 +73,13 @@ test('two services with the same accept URI (host, port and path) are an error',
   assert.match(r.diagnostics[0]?.message ?? '', /already taken by ws:\/\/h:80\/x \(service "a", line 4:5\)/);
 });
 
+test('one service listing the same accept twice is told so, not that another service took it', () => {
+  const r = parse(doc('  <service>', '    <name>a</name>', '    <accept>ws://h:80/x</accept>', '    <accept>ws://H/x</accept>', '    <type>echo</type>', '  </service>'));
+  assert.deepEqual(where(r), ['error GW_ERR_CONFIG_DUPLICATE 5:5']);
+  assert.equal(r.diagnostics[0]?.message, 'The accept ws://H/x of service "a" is already one of its accepts, as ws://h:80/x (line 4:5)');
+  assert.equal(r.diagnostics[0]?.hint, 'remove one of them');
+});
+
 test('a wss accept needs a keystore; client verification needs a truststore', () => {
   const r = parse(doc(...proxy('a', 'wss://h/', undefined, opts('<ssl.verify-client>required</ssl.verify-client>'))));
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_MISSING 4:5', 'error GW_ERR_CONFIG_MISSING 4:5']);

@@ -73,12 +73,12 @@ test('service types: Kaazing-only types are unsupported, retired ones no longer 
   for (const t of ['amqp.proxy', 'http.proxy', 'broadcast', 'balancer', 'turn.rest', 'update.check', 'management.jmx']) {
     const r = typed(t);
     assert.deepEqual(where(r), ['error GW_ERR_CONFIG_UNSUPPORTED 5:5'], t);
-    assert.equal(r.diagnostics[0]?.message, `service type '${t}' is not supported by this gateway`);
+    assert.equal(r.diagnostics[0]?.message, `the type '${t}' of service "s" is not supported by this gateway`);
   }
-  for (const t of ['session', 'management.snmp']) assert.equal(typed(t).diagnostics[0]?.message, `service type '${t}' is no longer supported`);
+  for (const t of ['session', 'management.snmp']) assert.equal(typed(t).diagnostics[0]?.message, `the type '${t}' of service "s" is no longer supported`);
   const unknown = typed('prxy');
   assert.deepEqual(where(unknown), ['error GW_ERR_CONFIG_VALUE 5:5']);
-  assert.equal(unknown.diagnostics[0]?.message, 'Unrecognized service type: prxy');
+  assert.equal(unknown.diagnostics[0]?.message, 'Unrecognized service type: prxy (service "s")');
   assert.equal(unknown.diagnostics[0]?.hint, "did you mean 'proxy'?");
 });
 
@@ -160,6 +160,17 @@ test('on a service that also has a TLS accept, the client-certificate options wa
   assert.deepEqual(warnings.map((d) => d.message.split(' (')[0]), ['ssl.verify-client required', 'ssl.crl', 'ssl.verify-depth']);
   assert.match(warnings[0]?.message ?? '', /so it applies to this service's TLS accepts only$/);
   assert.match(warnings[0]?.hint ?? '', /^its clients are admitted without a certificate; move ws:\/\/h\/ to a service of its own/);
+});
+
+test('ssl.ciphers and ssl.protocols where nothing is TLS are warned about; on a TLS accept or connect, or inherited, they are not', () => {
+  const plain = parse(doc(...proxy('p', 'ws://h/', 'tcp://b:1', ['    <accept-options><ssl.ciphers>HIGH</ssl.ciphers></accept-options>', '    <connect-options><ssl.protocols>TLSv1.3</ssl.protocols></connect-options>'])));
+  assert.deepEqual(where(plain), ['warning GW_ERR_CONFIG_WARNING 7:21', 'warning GW_ERR_CONFIG_WARNING 8:22']);
+  assert.equal(plain.diagnostics[0]?.message, '<ssl.ciphers> has no effect: no accept of this service is TLS (ws://h/)');
+  assert.equal(plain.diagnostics[1]?.message, '<ssl.protocols> in the <connect-options> of service "p" has no effect for tcp://b:1: it is not TLS');
+  const tls = parse(doc(...proxy('p', 'wss://h/', 'ssl://b:1', ['    <accept-options><ssl.ciphers>HIGH</ssl.ciphers></accept-options>', '    <connect-options><ssl.protocols>TLSv1.3</ssl.protocols></connect-options>']), ...KEYSTORE));
+  assert.deepEqual(where(tls), []);
+  const inherited = parse(doc('  <service-defaults><accept-options><ssl.ciphers>HIGH</ssl.ciphers></accept-options></service-defaults>', ...proxy('p', 'ws://h/')));
+  assert.deepEqual(where(inherited), []);
 });
 
 test('ssl.crl and ssl.verify-depth on a plain accept are errors at the accept; inherited ones do not apply there', () => {
