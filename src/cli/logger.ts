@@ -57,7 +57,7 @@ export function createLogger(format: LogFormat | undefined, level = 'info', opti
     : undefined;
   logger = pino(
     pinoOptions,
-    pretty({ sync: true, destination: prettyOut, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
+    pretty({ sync: true, destination: prettyOut, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }),
   );
   return logger;
 }

@@ -62,6 +62,9 @@ describe('command-line and file errors', () => {
     const start = await runGateway(['start', '--config', missing, '--log-format', 'text']);
     assert.equal(start.code, 1);
     assert.match(start.stdout + start.stderr, /GW_ERR_FILE_READ: cannot read the configuration file ".*nope\.xml": no such file/);
+    // Text logs are a line per event, its fields on it, so that grep finds them together.
+    assert.match(start.stdout, /^\[[-0-9 :.]+\] ERROR: .*no such file .*\{"code":"GW_ERR_FILE_READ"\}$/m);
+    assert.doesNotMatch(start.stdout, /^\s+code:/m);
     assert.doesNotMatch(start.stdout + start.stderr, /ENOENT/);
   });
 
