@@ -914,6 +914,18 @@ export class Listener {
   }
 
   /**
+   * A byte-stream client is refused by closing its connection, the only answer it has: over TLS with close_notify,
+   * so that it sees the connection end rather than break off (Node cannot send the alert that would say why). What
+   * it sends meanwhile is read and dropped, since unread bytes would turn the close into a reset; one that does not
+   * close in turn is destroyed after the grace period.
+   */
+  #closeStream(conn: DownstreamConnection, socket: Duplex): void {
+    this.#refused(conn, socket);
+    socket.resume();
+    socket.end();
+  }
+
+  /**
    * A tcp:// or ssl:// accept: no HTTP, so one service per address, and a refused client can only be disconnected
    * (the log says why). Address and certificate rules apply as on WebSocket accepts; there is no path to check.
    */
@@ -925,22 +937,19 @@ export class Listener {
     if (conn.refusal || this.#state === 'closed' || !route) {
       this.#report(conn);
       if (!conn.refusal) this.#count('shutting_down', conn, 'the gateway is shutting down', undefined);
-      conn.phase = 'refused';
-      socket.destroy();
+      this.#closeStream(conn, socket);
       return;
     }
     const { service, accept } = route;
     if (!service.available) {
       log.info({ downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
       this.#count('unavailable', conn, 'service unavailable while its backend recovers', service.config.name);
-      conn.phase = 'refused';
-      socket.destroy();
+      this.#closeStream(conn, socket);
       return;
     }
     if (!admits(route, conn, '/', this.#options.log)) {
       this.#count('access', conn, 'access-constraint not satisfied', service.config.name);
-      conn.phase = 'refused';
-      socket.destroy();
+      this.#closeStream(conn, socket);
       return;
     }
     const ctx = conn.context(accept.uri, undefined, this.#options.log, route.meter, conn, service.config.name);

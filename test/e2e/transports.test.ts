@@ -231,6 +231,27 @@ describe('an ssl:// accept with client certificates', () => {
     assert.equal('path' in opened, false);
   });
 
+  test('a client whose certificate does not verify is refused after the handshake with a TLS close, not a broken connection', async () => {
+    const pki = testPki();
+    const cert = space.write('intruder.pem', pki.untrustedClient.cert);
+    const key = space.write('intruder.key', pki.untrustedClient.key);
+    // OpenSSL's client, as devices use, says how the connection ended: `closed` after close_notify, else an error.
+    // Its input stays open, so that it is the gateway that ends the connection.
+    const client = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${gw.port(ACCEPT)}`, '-CAfile', `${space.dir}/ca.pem`, '-cert', cert, '-key', key], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    client.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    client.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await within(once(client, 'exit'), 'openssl s_client to see the connection end');
+    } finally {
+      client.kill();
+    }
+    assert.match(output, /^closed$/m, output);
+    assert.doesNotMatch(output, /unexpected eof|errno=104/, output);
+    const line = await within(gw.waitFor((l) => l['code'] === 'GW_ERR_CLIENT_CERTIFICATE' && l['subject'] === 'CN=intruder, O=Evil'), 'the refusal line');
+    assert.match(String(line['msg']), /client certificate refused/);
+  });
+
   test('a client without one is refused in the handshake', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: gw.port(ACCEPT), ca: testPki().ca.cert });
     const [err] = (await within(once(socket, 'error'), 'the refusal')) as [Error & { code?: string }];
