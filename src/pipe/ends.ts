@@ -304,7 +304,8 @@ export interface WebSocketEndOptions {
 /**
  * A WebSocket as an end. Its keep-alive runs from construction, before and during the pipe, so one owner watches
  * the connection's idle time for its whole life; pings from the peer are answered by ws itself, so each hop
- * answers its own. While the pipe holds it paused (backpressure), its quiet is not the peer's and does not count.
+ * answers its own. While the pipe holds it paused (backpressure), its quiet is not the peer's and does not count,
+ * unless the peer does not read what is written to it either (heartbeat.ts).
  */
 export class WebSocketEnd implements End {
   readonly kind = 'messages' as const;

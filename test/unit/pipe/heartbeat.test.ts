@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { keepAlive, keepAlivePeriodMs, INACTIVITY_CLOSE_CODE } from '../../../src/pipe/heartbeat.js';
 import { Ticker } from '../../../src/timers/ticker.js';
@@ -117,6 +118,52 @@ test('a client held back is pinged at each tick, and not closed for its quiet un
   assert.equal(timeouts, 0);
   clock.advance(500);
   assert.equal(timeouts, 1, 'and the second closes');
+  await pair.close();
+});
+
+test('a client held back that takes none of what is written to it is closed for its quiet: it is the one not reading', async () => {
+  const pair = await wsPair({ client: { autoPong: false } });
+  const clock = fakeClock();
+  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  let timeouts = 0;
+  // Held throughout, as the gateway holds a client whose backend waits on it (an echo it does not read).
+  keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
+  const clientSocket = (pair.client as unknown as { _socket: Socket })._socket;
+  clientSocket.pause();
+  // Written until the kernel's buffers on both sides are full and bytes wait in the server socket's own queue.
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let sent = 0; pair.serverSocket.writableLength < 1024 * 1024; sent += chunk.length) {
+    assert.ok(sent < 256 * 1024 * 1024, 'the loopback buffers fill');
+    pair.serverWs.send(chunk);
+    await new Promise(setImmediate);
+  }
+  clock.advance(500); // the first tick starts the watch
+  clock.advance(500);
+  assert.equal(timeouts, 0, 'the first stalled tick pings');
+  clock.advance(500);
+  assert.equal(timeouts, 1, 'and the second closes');
+  await pair.close();
+});
+
+test('a client held back that reads what is written to it is not closed for its quiet', async () => {
+  const pair = await wsPair({ client: { autoPong: false } });
+  const clock = fakeClock();
+  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  let timeouts = 0;
+  keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let tick = 0; tick < 5; tick++) {
+    // Between two ticks the client takes what was written: a slow backend, not the client, holds it.
+    const read = event(pair.client, 'message', 'the client to read');
+    pair.serverWs.send(chunk);
+    await read;
+    clock.advance(500);
+  }
+  assert.equal(timeouts, 0);
+  assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
+  const closed = event(pair.client, 'close');
+  pair.client.close(1000);
+  await closed;
   await pair.close();
 });
 
