@@ -73,7 +73,11 @@ type Authentication = Omit<RealmConfig, 'name' | 'description' | 'position'>;
 function readAuthentication(element: XmlElement, configDir: string, diags: Diagnostics): Authentication {
   const children = checkChildren(element, AUTHENTICATION_CONTENT, diags);
   const schemeElement = first(children, 'http-challenge-scheme');
-  let challengeScheme: ChallengeScheme = 'Basic';
+  const modules = first(children, 'login-modules');
+  const loginModules = modules === undefined ? [] : readLoginModules(modules, configDir, diags);
+  // Kaazing's default is Basic. A browser answers Basic with a password prompt, which no module here would take
+  // when none reads passwords (tokens, certificate tickets): such a realm asks for a token instead.
+  let challengeScheme: ChallengeScheme = loginModules.length > 0 && !loginModules.some((m) => m.type === 'file') ? 'Application Token' : 'Basic';
   if (schemeElement !== undefined) {
     const text = leafText(schemeElement, diags).replace(/\s+/g, ' ');
     if (NEGOTIATE_SCHEMES.includes(text)) {
@@ -108,8 +112,6 @@ function readAuthentication(element: XmlElement, configDir: string, diags: Diagn
     if (ms === 0) diags.error('GW_ERR_CONFIG_VALUE', '<authorization-timeout> must be longer than 0', timeout.position, 'remove it for no timeout');
     else authorizationTimeoutMs = ms;
   }
-  const modules = first(children, 'login-modules');
-  const loginModules = modules === undefined ? [] : readLoginModules(modules, configDir, diags);
   return {
     challengeScheme,
     httpHeaders: names('http-header'),

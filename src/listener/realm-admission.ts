@@ -72,6 +72,10 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
     decision = { ok: false, status: 401, reason: `login failed: ${(err as Error).message}`, challenge: undefined, principal: undefined };
   }
   const fields = { downstream: conn.downstream, service: admission.service, realm: realmName };
+  if (!decision.ok && decision.challenged === true) {
+    log.info({ ...fields, code: 'GW_ERR_REALM_UNAUTHENTICATED', status: 401 }, 'realm challenge: no credentials sent, asked for them');
+    return decision;
+  }
   if (!decision.ok) {
     const code = decision.status === 401 ? 'GW_ERR_REALM_UNAUTHENTICATED' : 'GW_ERR_REALM_FORBIDDEN';
     const what = decision.status === 401 ? 'realm not passed' : 'role missing';

@@ -252,7 +252,11 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     assert.deepEqual([joe.status, joe.echoed], ['open', 'ping']);
     assert.equal((await attempt(url, cert(pki.client))).status, 'open', 'verify-client optional: a verified certificate passes by itself');
     await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_FORBIDDEN' && l['principal'] === 'guest');
-    await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /wrong password for "joe"/.test(String(l['reason'])));
+    const wrong = await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /wrong password for "joe"/.test(String(l['reason'])));
+    assert.equal(wrong['level'], 40, 'wrong credentials are a warning');
+    // No credentials at all is how every browser login begins: said at info, and not counted as a refusal.
+    const challenge = await gw.waitFor((l) => l['msg'] === 'realm challenge: no credentials sent, asked for them' && l['service'] !== undefined);
+    assert.equal(challenge['level'], 30);
   });
 
   test('file realm on pages: Basic credentials get the page; none get 401 with Basic (not Application Basic), as Kaazing answered HTTP', async () => {
@@ -273,7 +277,8 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     const none = await get(url, undefined);
     assert.equal(none.status, 401);
-    assert.equal(none.headers['www-authenticate'], 'Basic realm="ios"');
+    // A realm that no password passes asks for a token: Basic would have a browser prompt for one.
+    assert.equal(none.headers['www-authenticate'], 'Application Token');
     const ticket = parseCookies(setCookie)['TICKET'] as string;
     const byTicket = await get(url, undefined, { Cookie: `TICKET=${ticket}` });
     assert.equal(byTicket.status, 200);

@@ -57,6 +57,11 @@ export type RealmDecision =
       readonly reason: string;
       /** The `WWW-Authenticate` value of a 401. */
       readonly challenge: string | undefined;
+      /**
+       * A 401 to a request that offered no credentials at all (no Authorization, token or certificate): the first
+       * step of HTTP authentication, which a browser takes before every login, rather than a refusal.
+       */
+      readonly challenged?: boolean;
       readonly principal: Principal | undefined;
     };
 
@@ -125,7 +130,8 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   }
   const outcome = await runChain(realm.modules, credentials);
   if (!outcome.ok) {
-    return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), principal: undefined };
+    const offered = credentials.authorization !== undefined || credentials.tokens.length > 0 || certificate !== undefined;
+    return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), challenged: !offered, principal: undefined };
   }
   const missing = missingRoles(input.authorization, outcome.roles);
   if (missing.length > 0) {

@@ -62,10 +62,13 @@ test('a realm with every authentication element and the three login modules is r
   assert.deepEqual(service?.authorization, { requireRoles: ['A', 'B'], requireValidUser: true, position: { file: 'conf/gateway-config.xml', line: 8, column: 5 } });
 });
 
-test('defaults: Basic, no token sources, no timeout, a ticket max-age of one hour', () => {
+test('defaults: Basic where a module reads passwords, else Application Token; no token sources, no timeout, a ticket max-age of one hour', () => {
   const c = config(parse(withRealm(['    <realm><name>demo</name><authentication><http-cookie>T</http-cookie><login-modules>', module('certificate-ticket', 'required', '<options><secret-file>s</secret-file></options>'), '    </login-modules></authentication></realm>'])));
   const realm = c.security.realms[0];
-  assert.equal(realm?.challengeScheme, 'Basic');
+  // A browser would answer Basic with a password prompt that no certificate-ticket module can take.
+  assert.equal(realm?.challengeScheme, 'Application Token');
+  const withFile = config(parse(withRealm(['    <realm><name>demo</name><authentication><http-cookie>T</http-cookie><login-modules>', module('file', 'sufficient', '<options><file>jaas-config.xml</file></options>'), module('certificate-ticket', 'required', '<options><secret-file>s</secret-file></options>'), '    </login-modules></authentication></realm>'])));
+  assert.equal(withFile.security.realms[0]?.challengeScheme, 'Basic');
   assert.deepEqual([realm?.httpHeaders, realm?.httpQueryParameters, realm?.authorizationTimeoutMs], [[], [], undefined]);
   assert.equal(realm?.loginModules[0]?.type === 'certificate-ticket' && realm.loginModules[0].maxAgeS, 3600);
   assert.equal(c.services[0]?.authorization, undefined, 'a realm-name without a constraint asks only for a valid user');

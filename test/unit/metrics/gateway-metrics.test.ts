@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { Gateway } from '../../../src/gateway.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
@@ -84,4 +87,42 @@ test('a client that leaves while its ws:// backend is connected is no refusal; a
   const left = logs.lines.find((l) => l['msg'] === 'client left before its backend was connected');
   assert.equal(left?.['level'], 30, 'at info: a client that gave up on a slow backend is worth seeing');
   assert.equal(left?.['service'], 'slow');
+});
+
+test('a realm challenge to a client that sent no credentials is not counted as a refusal; wrong credentials are', async (t) => {
+  const tokens = mkdtempSync(join(tmpdir(), 'gw-tokens-'));
+  t.after(() => rmSync(tokens, { recursive: true, force: true }));
+  const text = doc(
+    '  <service>',
+    '    <name>echo</name>',
+    '    <accept>ws://127.0.0.1:0/echo</accept>',
+    '    <type>echo</type>',
+    '    <realm-name>tokens</realm-name>',
+    '  </service>',
+    '  <security>',
+    '    <realm><name>tokens</name><authentication><http-header>X-Token</http-header><login-modules>',
+    `      <login-module><type>token-directory</type><success>required</success><options><directory>${tokens}</directory></options></login-module>`,
+    '    </login-modules></authentication></realm>',
+    '  </security>',
+  );
+  const logs = memoryLog();
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  const prepared = Gateway.prepare(config(parse(text)), { log: logs.log, metrics });
+  assert.ok(prepared.ok);
+  const gateway = prepared.gateway;
+  t.after(() => gateway.stop());
+  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  assert.ok(bound);
+  const status = async (headers: Record<string, string>): Promise<number> => {
+    const ws = new WebSocket(`ws://127.0.0.1:${bound.port}/echo`, { headers });
+    ws.on('error', () => undefined);
+    const [, response] = await event<[unknown, { statusCode: number }]>(ws, 'unexpected-response', 'the refusal');
+    ws.terminate();
+    return response.statusCode;
+  };
+  assert.equal(await status({}), 401);
+  await withDeadline(logs.waitFor((l) => l['msg'] === 'realm challenge: no credentials sent, asked for them'), WAIT_MS, 'the challenge line');
+  assert.doesNotMatch(await metrics.text(), /^gateway_refusals_total\{.*reason="realm"\}/m);
+  assert.equal(await status({ 'X-Token': 'no-such-token-0123456789' }), 401);
+  assert.match(await metrics.text(), /^gateway_refusals_total\{listener="127\.0\.0\.1:0",service="echo",reason="realm"\} 1$/m);
 });

@@ -87,9 +87,11 @@ test('a file realm: Basic credentials pass with their roles; none or wrong get 4
     assert.ok(ok.ok && ok.by === 'realm');
     assert.deepEqual(ok.ok && [ok.principal?.name, ok.roles, ok.setCookie], ['joe', ['AUTHORIZED'], undefined]);
     const none = await go({});
-    assert.deepEqual(none, { ok: false, status: 401, reason: 'required login module failed: no Authorization header', challenge: 'Application Basic realm="Demo \\"realm\\""', principal: undefined });
+    // No credentials at all: a challenge, the first step of a login, not a failed one.
+    assert.deepEqual(none, { ok: false, status: 401, reason: 'required login module failed: no Authorization header', challenge: 'Application Basic realm="Demo \\"realm\\""', challenged: true, principal: undefined });
     const wrong = await go({ authorization: basic('joe', 'nope') });
     assert.equal(!wrong.ok && wrong.status, 401);
+    assert.equal(!wrong.ok && wrong.challenged, false);
     assert.doesNotMatch(JSON.stringify(wrong), /nope/);
     const forbidden = await go({ authorization: basic('joe', 'welcome') }, roles('ADMINISTRATOR'));
     assert.equal(!forbidden.ok && forbidden.status, 403);
