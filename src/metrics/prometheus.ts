@@ -36,6 +36,7 @@ interface ServiceCounts {
   downstreamToUpstream: number;
   upstreamToDownstream: number;
   readonly connectFailures: Map<string, number>;
+  readonly closes: Map<string, number>;
 }
 
 /** What one listening address has counted since start; refusals keyed by reason and service. */
@@ -82,6 +83,16 @@ export class PrometheusMetrics implements GatewayMetrics {
       collect() {
         this.reset();
         for (const [service, c] of services) this.labels(service).inc(c.opened);
+      },
+    });
+    new Counter({
+      name: 'gateway_connections_closed_total',
+      help: 'Connections a service held that closed, by cause: a side closed, lost or failed, inactivity, or the gateway.',
+      labelNames: ['service', 'cause'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [service, c] of services) for (const [cause, n] of c.closes) this.labels(service, cause).inc(n);
       },
     });
     this.#durations = new Histogram({
@@ -273,7 +284,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   service(name: string): ServiceMeter {
     let meter = this.#services.get(name);
     if (meter) return meter;
-    const counts: ServiceCounts = { opened: 0, open: 0, downstreamToUpstream: 0, upstreamToDownstream: 0, connectFailures: new Map() };
+    const counts: ServiceCounts = { opened: 0, open: 0, downstreamToUpstream: 0, upstreamToDownstream: 0, connectFailures: new Map(), closes: new Map() };
     this.#serviceCounts.set(name, counts);
     const durations = this.#durations.labels(name);
     const connectTime = this.#connectTime.labels(name);
@@ -282,8 +293,9 @@ export class PrometheusMetrics implements GatewayMetrics {
         counts.opened++;
         counts.open++;
       },
-      closed(downstreamToUpstream, upstreamToDownstream, durationMs) {
+      closed(downstreamToUpstream, upstreamToDownstream, durationMs, cause) {
         counts.open--;
+        counts.closes.set(cause, (counts.closes.get(cause) ?? 0) + 1);
         counts.downstreamToUpstream += downstreamToUpstream;
         counts.upstreamToDownstream += upstreamToDownstream;
         durations.observe(durationMs * SECONDS_PER_MS);

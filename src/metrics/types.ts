@@ -65,8 +65,11 @@ export interface ListenerMeter {
 export interface ServiceMeter {
   /** A client was handed to the service. */
   opened(): void;
-  /** That client's connection closed, with the payload bytes each way and how long it lasted. */
-  closed(bytesDownstreamToUpstream: number, bytesUpstreamToDownstream: number, durationMs: number): void;
+  /**
+   * That client's connection closed, with the payload bytes each way, how long it lasted and why, in a few words
+   * (`downstream_closed`, `inactivity`, `gateway`, …: docs/metrics.md).
+   */
+  closed(bytesDownstreamToUpstream: number, bytesUpstreamToDownstream: number, durationMs: number, cause: string): void;
   /** A backend connection was made in `ms` milliseconds. */
   upstreamConnected(ms: number): void;
   /** A backend connection failed; `code` is the GatewayError's (`GW_ERR_UPSTREAM_CONNECT`, …). */

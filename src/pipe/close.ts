@@ -9,6 +9,28 @@ export const CLOSE_NO_STATUS = 1005;
 export const CLOSE_ABNORMAL = 1006;
 export const CLOSE_INTERNAL_ERROR = 1011;
 
+/**
+ * Why a pipe ended, in a few words fit for a metric's label: a side closed cleanly, was lost (its connection gone
+ * without a close), or failed (a backend's error; a client's protocol violation, oversized message or ping flood);
+ * or the client was quiet past `ws.inactivity.timeout`. The log line's reason says the same in full.
+ */
+export type CloseCause = 'downstream_closed' | 'downstream_lost' | 'downstream_error' | 'inactivity' | 'upstream_closed' | 'upstream_lost' | 'upstream_error';
+
+/** The close reason `ws.inactivity.timeout` sends (heartbeat.ts), and by which its failure is told from others. */
+export const INACTIVITY_CLOSE_REASON = 'inactivity timeout';
+
+/** A side that ended: cleanly, or lost (no close frame, or destroyed by its owner). */
+export function endedCause(side: 'downstream' | 'upstream', lost: boolean): CloseCause {
+  if (side === 'downstream') return lost ? 'downstream_lost' : 'downstream_closed';
+  return lost ? 'upstream_lost' : 'upstream_closed';
+}
+
+/** A side that failed, by the description its end gave. */
+export function failedCause(side: 'downstream' | 'upstream', description: string): CloseCause {
+  if (side === 'upstream') return 'upstream_error';
+  return description === INACTIVITY_CLOSE_REASON ? 'inactivity' : 'downstream_error';
+}
+
 /** A close frame's payload is at most 125 bytes: two for the code, so 123 for the UTF-8 reason (RFC 6455 §5.5). */
 export const MAX_CLOSE_REASON_BYTES = 123;
 

@@ -365,6 +365,7 @@ export class WebSocketEnd implements End {
       if (this.#holdClose !== undefined) closeHolders.set(ws, this.#closeOrHold);
     }
     ws.on('message', this.#onMessage);
+    ws.on('ping', this.#onPing);
     ws.on('error', this.#onError);
     ws.on('close', this.#onClose);
     if (this.#timedOut) this.#onInactive();
@@ -378,6 +379,7 @@ export class WebSocketEnd implements End {
   detach(): void {
     const ws = this.#ws;
     ws.removeListener('message', this.#onMessage);
+    ws.removeListener('ping', this.#onPing);
     ws.removeListener('error', this.#onError);
     ws.removeListener('close', this.#onClose);
     if (this.#forBytes) streamBinaryPayloads(ws, false);
@@ -429,6 +431,21 @@ export class WebSocketEnd implements End {
   readonly #onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
     // Only if someone set binaryType to 'arraybuffer' under us: a view, not a copy.
     this.#sink?.data(data instanceof ArrayBuffer ? Buffer.from(data) : data, isBinary);
+  };
+
+  /**
+   * ws ends the connection of a peer that sends pings faster than their pongs can be written (a ping flood: 60
+   * pongs unwritten) without a word: it destroys the socket, then reports the ping. Told here, so that the close
+   * says why rather than passing for a client that went away.
+   */
+  readonly #onPing = (): void => {
+    const ws = this.#ws as unknown as { readyState: number; _pendingAutoPongs?: unknown; _maxPendingAutoPongs?: unknown };
+    if (ws.readyState === WebSocket.OPEN) return;
+    const pending = ws._pendingAutoPongs;
+    const max = ws._maxPendingAutoPongs;
+    if (typeof pending === 'number' && typeof max === 'number' && max > 0 && pending >= max) {
+      this.#sink?.failed(undefined, `ping flood: ${max} pongs not yet written when another ping came`, CLOSE_ABNORMAL);
+    }
   };
 
   readonly #onError = (err: unknown): void => {

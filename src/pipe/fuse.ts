@@ -25,7 +25,7 @@
  * upstream is then ended as for a client close.
  */
 import { DeadlineList, type Deadline } from '../timers/deadlines.js';
-import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason } from './close.js';
+import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason, endedCause, failedCause, type CloseCause } from './close.js';
 import type { End, EndSink, Ending } from './ends.js';
 import { PendingWrites, WRITE_OVERHEAD_BYTES } from './pending.js';
 
@@ -64,6 +64,8 @@ export interface PipeResult {
   closedBy: 'downstream' | 'upstream' | 'error';
   /** Log reason: 'downstream closed (1000)', 'upstream closed', 'upstream error: ECONNRESET', 'message too big (1009)'… */
   reason: string;
+  /** The same, for a metric's label (close.ts). */
+  cause: CloseCause;
   /** The WebSocket close code the downstream sent or was sent, when the downstream is a WebSocket. */
   code: number | undefined;
   /** The error behind closedBy 'error', when there was one. */
@@ -138,6 +140,7 @@ class Fuse {
 
   #closedBy: PipeResult['closedBy'] | undefined;
   #reason = '';
+  #cause: CloseCause = 'downstream_lost';
   #code: number | undefined;
   #error: unknown;
   #forced = false;
@@ -253,9 +256,10 @@ class Fuse {
   // ── closing ───────────────────────────────────────────────────────────────────────────────────────────────
 
   /** The first cause wins: later events are consequences of it. */
-  #decide(closedBy: PipeResult['closedBy'], reason: string, code: number | undefined, error?: unknown): void {
+  #decide(closedBy: PipeResult['closedBy'], cause: CloseCause, reason: string, code: number | undefined, error?: unknown): void {
     if (this.#closedBy !== undefined) return;
     this.#closedBy = closedBy;
+    this.#cause = cause;
     this.#reason = reason;
     this.#code = code;
     this.#error = error;
@@ -290,12 +294,12 @@ class Fuse {
     if (this.#settle(side)) return;
     if (ending.lost) {
       // No close frame: data may have been lost in flight, so the other side must not take this for a clean end.
-      this.#decide(side === 'downstream' ? 'downstream' : 'error', `${side} lost (1006)`, this.#downstreamCode(side === 'downstream' ? ending.code : CLOSE_INTERNAL_ERROR));
+      this.#decide(side === 'downstream' ? 'downstream' : 'error', endedCause(side, true), `${side} lost (1006)`, this.#downstreamCode(side === 'downstream' ? ending.code : CLOSE_INTERNAL_ERROR));
       this.#fail(side, `${side} lost`);
       return;
     }
     const code = ending.code;
-    this.#decide(side, code === undefined ? `${side} closed` : `${side} closed (${code})`, this.#downstreamCode(side === 'downstream' ? code : (code ?? CLOSE_NORMAL)));
+    this.#decide(side, endedCause(side, false), code === undefined ? `${side} closed` : `${side} closed (${code})`, this.#downstreamCode(side === 'downstream' ? code : (code ?? CLOSE_NORMAL)));
     const end = this.#end(side);
     const other = this.#other(side);
     if (end.kind === 'bytes' && other.kind === 'bytes' && end.writable) {
@@ -332,7 +336,7 @@ class Fuse {
     this.#halfClosed = false;
     // A WebSocket client's failures are named by what it did ('message too big (1009)'); the rest by their side.
     const reason = side === 'upstream' || this.#down.kind === 'bytes' ? `${side} ${description}` : description;
-    this.#decide('error', reason, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR), err);
+    this.#decide('error', failedCause(side, description), reason, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR), err);
     this.#armCloseDeadline();
     this.#fail(side, reason);
   }
@@ -350,7 +354,7 @@ class Fuse {
       return;
     }
     // Neither a clean end nor an error: the side was destroyed by its owner.
-    this.#decide(side === 'downstream' ? 'downstream' : 'error', `${side} aborted`, this.#downstreamCode(side === 'downstream' ? undefined : CLOSE_INTERNAL_ERROR));
+    this.#decide(side === 'downstream' ? 'downstream' : 'error', endedCause(side, true), `${side} aborted`, this.#downstreamCode(side === 'downstream' ? undefined : CLOSE_INTERNAL_ERROR));
     this.#fail(side, `${side} aborted`);
     this.#maybeFinish();
   }
@@ -442,6 +446,7 @@ class Fuse {
       bytesUpstreamToDownstream: this.#toDownstream.bytes,
       closedBy: this.#closedBy ?? 'error',
       reason: this.#reason,
+      cause: this.#cause,
       code: this.#code,
       forced: this.#forced,
     };

@@ -17,10 +17,10 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { Ticker } from '../timers/ticker.js';
-import { CLOSE_GOING_AWAY } from './close.js';
+import { CLOSE_GOING_AWAY, INACTIVITY_CLOSE_REASON } from './close.js';
 
+export { INACTIVITY_CLOSE_REASON };
 export const INACTIVITY_CLOSE_CODE = CLOSE_GOING_AWAY;
-export const INACTIVITY_CLOSE_REASON = 'inactivity timeout';
 
 /** Tickers by period: every connection with one timeout shares one. */
 const tickers = new Map<number, Ticker>();

@@ -3,6 +3,7 @@
  * API (operators build dashboards and alerts on them): `downstream` is the client side, `upstream` the backend.
  * The service's metrics are told at the same two moments, from the same summary, so log and metrics agree.
  */
+import type { CloseCause } from '../pipe/close.js';
 import type { ConnectionContext } from './types.js';
 
 export interface CloseSummary {
@@ -10,6 +11,8 @@ export interface CloseSummary {
   readonly bytesDownstreamToUpstream: number;
   readonly bytesUpstreamToDownstream: number;
   readonly reason: string;
+  /** The reason in a few words, for the closes metric; a close the gateway made is counted as `gateway` whatever this says. */
+  readonly cause: CloseCause | 'gateway';
   readonly code?: number | undefined;
 }
 
@@ -43,7 +46,7 @@ export function logOpened(ctx: ConnectionContext, upstream?: string): void {
 export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
   const durationMs = Date.now() - ctx.openedAt;
   const byGateway = ctx.closedByGateway();
-  ctx.meter.closed(summary.bytesDownstreamToUpstream, summary.bytesUpstreamToDownstream, durationMs);
+  ctx.meter.closed(summary.bytesDownstreamToUpstream, summary.bytesUpstreamToDownstream, durationMs, byGateway ? 'gateway' : summary.cause);
   ctx.log.info(
     {
       event: 'close',

@@ -4,6 +4,7 @@
  * load balancers without a backend.
  */
 import type { ServiceConfig } from '../config/types.js';
+import { endedCause, failedCause, type CloseCause } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 import { PendingWrites, WRITE_OVERHEAD_BYTES } from '../pipe/pending.js';
 import { closeAll } from './close-all.js';
@@ -34,7 +35,7 @@ export class EchoService implements Service {
         end.resume();
       }
     };
-    let outcome: { reason: string; code: number | undefined } | undefined;
+    let outcome: { reason: string; cause: CloseCause; code: number | undefined } | undefined;
     let resolveClosed: () => void = () => undefined;
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
     this.#closed.add(closed);
@@ -54,12 +55,12 @@ export class EchoService implements Service {
       },
       ended: (ending) => {
         const text = ending.reason.length > 0 ? `: ${ending.reason}` : '';
-        outcome ??= { reason: ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code}${text})`, code: ending.code };
+        outcome ??= { reason: ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code}${text})`, cause: endedCause('downstream', ending.lost), code: ending.code };
         // A close frame is answered by the WebSocket itself; a FIN needs ours.
         end.close(undefined, '');
       },
       failed: (_err, description, code) => {
-        outcome ??= { reason: description, code };
+        outcome ??= { reason: description, cause: failedCause('downstream', description), code };
       },
       closed: () => {
         end.detach();
@@ -69,6 +70,7 @@ export class EchoService implements Service {
           bytesDownstreamToUpstream: bytes,
           bytesUpstreamToDownstream: bytes,
           reason: this.#stopping && outcome?.code === 1001 ? 'gateway shutting down (1001)' : (outcome?.reason ?? 'downstream aborted'),
+          cause: this.#stopping && outcome?.code === 1001 ? 'gateway' : (outcome?.cause ?? 'downstream_lost'),
           code: outcome?.code,
         });
         resolveClosed();

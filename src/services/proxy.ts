@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import { closeReason } from '../pipe/close.js';
+import { closeReason, endedCause, failedCause, type CloseCause } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 import { fuse, type Payload } from '../pipe/fuse.js';
 import { PreparedConnections } from '../upstream/prepared.js';
@@ -160,14 +160,14 @@ export class ProxyService implements Service {
 
   /** The backend for `downstream`, and what the client sent meanwhile; undefined when there is nothing to pipe (logged). */
   async #connect(downstream: End, ctx: ConnectionContext, opened: End | undefined): Promise<Connected | undefined> {
-    const closedBeforePipe = (reason: string, code: number | undefined) =>
-      logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, code });
+    const closedBeforePipe = (reason: string, cause: CloseCause, code: number | undefined) =>
+      logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, cause, code });
 
     // What the client sends before the backend is connected is held (reading stops after it, so at most what was
     // already read) and written first once it is. How the client went away meanwhile, if it did, is its own doing,
     // never the backend's.
     const early: Payload[] = [];
-    let gone: { reason: string; code: number | undefined } | undefined;
+    let gone: { reason: string; cause: CloseCause; code: number | undefined } | undefined;
     const cancellation = new Cancellation();
     let firstData: () => void = () => undefined;
     downstream.attach({
@@ -182,15 +182,15 @@ export class ProxyService implements Service {
           firstData();
           return;
         }
-        gone ??= { reason: ending.lost ? 'downstream lost (1006)' : ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code})`, code: ending.code };
+        gone ??= { reason: ending.lost ? 'downstream lost (1006)' : ending.code === undefined ? 'downstream closed' : `downstream closed (${ending.code})`, cause: endedCause('downstream', ending.lost), code: ending.code };
         cancellation.cancel();
       },
       failed: (_err, description, code) => {
-        gone ??= { reason: description, code };
+        gone ??= { reason: description, cause: failedCause('downstream', description), code };
         cancellation.cancel();
       },
       closed: () => {
-        gone ??= { reason: 'downstream aborted', code: undefined };
+        gone ??= { reason: 'downstream aborted', cause: 'downstream_lost', code: undefined };
         cancellation.cancel();
       },
     });
@@ -216,7 +216,7 @@ export class ProxyService implements Service {
     } catch (err) {
       downstream.detach();
       if (gone) {
-        closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
+        closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.cause, gone.code);
         return undefined;
       }
       const message = `Connection to ${this.#upstream} failed`;
@@ -225,17 +225,17 @@ export class ProxyService implements Service {
       // empty answer.
       if (downstream.kind === 'bytes') {
         downstream.abort();
-        closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, undefined);
+        closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, 'upstream_error', undefined);
         return undefined;
       }
       const code = await closeWithDeadline(downstream, 1011, closeReason(message));
-      closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, code);
+      closedBeforePipe(err instanceof Error ? err.message : `${message}: ${String(err)}`, 'upstream_error', code);
       return undefined;
     }
     downstream.detach();
     if (gone) {
       upstream.abort();
-      closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.code);
+      closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.cause, gone.code);
       return undefined;
     }
     return { upstream, early, held };
@@ -255,6 +255,7 @@ export class ProxyService implements Service {
           bytesDownstreamToUpstream: result.bytesDownstreamToUpstream,
           bytesUpstreamToDownstream: result.bytesUpstreamToDownstream,
           reason: this.#stopping && result.closedBy === 'downstream' ? 'gateway shutting down (1001)' : result.reason,
+          cause: this.#stopping && result.closedBy === 'downstream' ? 'gateway' : result.cause,
           code: result.code,
         });
       } finally {

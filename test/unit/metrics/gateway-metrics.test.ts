@@ -126,3 +126,31 @@ test('a realm challenge to a client that sent no credentials is not counted as a
   assert.equal(await status({ 'X-Token': 'no-such-token-0123456789' }), 401);
   assert.match(await metrics.text(), /^gateway_refusals_total\{listener="127\.0\.0\.1:0",service="echo",reason="realm"\} 1$/m);
 });
+
+test('closes are counted by cause, and a ping flood is named as one rather than passing for a client gone', async (t) => {
+  const logs = memoryLog();
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  const prepared = Gateway.prepare(config(parse(ECHO)), { log: logs.log, metrics });
+  assert.ok(prepared.ok);
+  const gateway = prepared.gateway;
+  t.after(() => gateway.stop());
+  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  assert.ok(bound);
+  const url = `ws://127.0.0.1:${bound.port}/echo`;
+
+  const polite = new WebSocket(url);
+  await event(polite, 'open', 'the client to open');
+  polite.close(1000);
+  await withDeadline(logs.waitFor((l) => l['event'] === 'close'), WAIT_MS, 'the first close line');
+
+  const flooder = new WebSocket(url);
+  await event(flooder, 'open', 'the flooder to open');
+  // 61 empty masked pings in one write: one more than ws answers before its pongs are written.
+  const ping = Buffer.from([0x89, 0x80, 0, 0, 0, 0]);
+  (flooder as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.concat(Array.from({ length: 61 }, () => ping)));
+  const flooded = await withDeadline(logs.waitFor((l) => l['event'] === 'close' && String(l['reason']).startsWith('ping flood')), WAIT_MS, 'the flood close line');
+  assert.equal(flooded['code'], 1006);
+  const text = await metrics.text();
+  assert.match(text, /^gateway_connections_closed_total\{service="echo",cause="downstream_closed"\} 1$/m);
+  assert.match(text, /^gateway_connections_closed_total\{service="echo",cause="downstream_error"\} 1$/m);
+});

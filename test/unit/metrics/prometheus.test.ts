@@ -15,8 +15,9 @@ test('a service meter counts opened and open connections, durations and bytes pe
   const echo = metrics.service('echo');
   echo.opened();
   echo.opened();
-  echo.closed(10, 20, 1500);
+  echo.closed(10, 20, 1500, 'downstream_closed');
   assert.deepEqual((await values(metrics, 'gateway_connections_open')).map((v) => [v.labels['service'], v.value]), [['echo', 1]]);
+  assert.deepEqual((await values(metrics, 'gateway_connections_closed_total')).map((v) => [v.labels['service'], v.labels['cause'], v.value]), [['echo', 'downstream_closed', 1]]);
   assert.deepEqual((await values(metrics, 'gateway_connections_opened_total')).map((v) => v.value), [2]);
   const bytes = await values(metrics, 'gateway_bytes_total');
   assert.deepEqual(bytes.map((v) => [v.labels['direction'], v.value]), [
@@ -39,7 +40,7 @@ test('bytes of live connections are added at scrape time, and the total never fa
   // The connection leaves the live sessions before its service counts it closed: the counter holds, then moves on.
   live = [];
   assert.deepEqual((await values(metrics, 'gateway_bytes_total')).map((v) => v.value), [5, 7]);
-  proxy.closed(6, 9, 10);
+  proxy.closed(6, 9, 10, 'upstream_closed');
   const after = await values(metrics, 'gateway_bytes_total');
   assert.deepEqual(after.map((v) => v.value), [6, 9]);
 });

@@ -112,6 +112,7 @@ test('text and binary messages reach the backend as raw bytes; backend bytes com
     bytesUpstreamToDownstream: 7,
     closedBy: 'downstream',
     reason: 'downstream closed (1000)',
+    cause: 'downstream_closed',
     code: 1000,
     forced: false,
   });
@@ -261,6 +262,7 @@ test('upstream FIN: everything queued reaches the client, then the WebSocket clo
     bytesUpstreamToDownstream: data.length,
     closedBy: 'upstream',
     reason: 'upstream closed',
+    cause: 'upstream_closed',
     code: 1000,
     forced: false,
   });
@@ -291,6 +293,7 @@ test('downstream lost without a close frame: the upstream is reset', async () =>
   assert.equal((await peerReset)[0].code, 'ECONNRESET');
   assert.equal(result.closedBy, 'downstream');
   assert.equal(result.reason, 'downstream lost (1006)');
+  assert.equal(result.cause, 'downstream_lost');
   assert.equal(result.code, 1006);
   assert.equal(r.upstream.destroyed, true);
   await r.finish();
@@ -306,6 +309,7 @@ test('upstream reset: the client gets 1011 with a short reason, and the result c
   const result = await r.result;
   assert.equal(result.closedBy, 'error');
   assert.equal(result.reason, 'upstream error: ECONNRESET');
+  assert.equal(result.cause, 'upstream_error');
   assert.equal(result.code, 1011);
   assert.equal((result.error as NodeJS.ErrnoException).code, 'ECONNRESET');
   await r.finish();
@@ -320,6 +324,7 @@ test('a message over ws maxPayload ends the pipe with 1009 and destroys the upst
   const result = await r.result;
   assert.equal(result.closedBy, 'error');
   assert.equal(result.reason, 'message too big (1009)');
+  assert.equal(result.cause, 'downstream_error');
   assert.equal(result.code, 1009);
   assert.equal(result.bytesDownstreamToUpstream, 0);
   await r.finish();
@@ -413,6 +418,7 @@ test('inactivityTimeoutMs closes a silent client with 1001 and resets the upstre
   const result = await r.result;
   assert.equal(result.closedBy, 'error');
   assert.equal(result.reason, 'inactivity timeout');
+  assert.equal(result.cause, 'inactivity');
   assert.equal(result.code, 1001);
   await r.finish();
 });
