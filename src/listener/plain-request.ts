@@ -104,8 +104,11 @@ function serve(
   const startedAt = Date.now();
   const socket = req.socket;
   const bytesBefore = socket.bytesWritten;
+  // Every answer a service gives: no browser may take a page for another type than it is served as.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   res.once('close', () => {
     conn.requestsInFlight--;
+    route.meter.requested(res.statusCode);
     const routine = res.statusCode < 400 && service.isRoutineRequest?.(req, accept.uri) === true;
     (routine ? log.debug : log.info).call(log, 
       {

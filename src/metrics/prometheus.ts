@@ -37,6 +37,8 @@ interface ServiceCounts {
   upstreamToDownstream: number;
   readonly connectFailures: Map<string, number>;
   readonly closes: Map<string, number>;
+  /** HTTP requests answered, by status code. */
+  readonly requests: Map<number, number>;
 }
 
 /** What one listening address has counted since start; refusals keyed by reason and service. */
@@ -93,6 +95,16 @@ export class PrometheusMetrics implements GatewayMetrics {
       collect() {
         this.reset();
         for (const [service, c] of services) for (const [cause, n] of c.closes) this.labels(service, cause).inc(n);
+      },
+    });
+    new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP requests a service was handed (pages, management calls, redirects), by the status code they were answered with.',
+      labelNames: ['service', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [service, c] of services) for (const [code, n] of c.requests) this.labels(service, String(code)).inc(n);
       },
     });
     this.#durations = new Histogram({
@@ -284,7 +296,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   service(name: string): ServiceMeter {
     let meter = this.#services.get(name);
     if (meter) return meter;
-    const counts: ServiceCounts = { opened: 0, open: 0, downstreamToUpstream: 0, upstreamToDownstream: 0, connectFailures: new Map(), closes: new Map() };
+    const counts: ServiceCounts = { opened: 0, open: 0, downstreamToUpstream: 0, upstreamToDownstream: 0, connectFailures: new Map(), closes: new Map(), requests: new Map() };
     this.#serviceCounts.set(name, counts);
     const durations = this.#durations.labels(name);
     const connectTime = this.#connectTime.labels(name);
@@ -299,6 +311,9 @@ export class PrometheusMetrics implements GatewayMetrics {
         counts.downstreamToUpstream += downstreamToUpstream;
         counts.upstreamToDownstream += upstreamToDownstream;
         durations.observe(durationMs * SECONDS_PER_MS);
+      },
+      requested(status) {
+        counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
       },
       upstreamConnected(ms) {
         connectTime.observe(ms * SECONDS_PER_MS);

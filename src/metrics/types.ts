@@ -70,6 +70,8 @@ export interface ServiceMeter {
    * (`downstream_closed`, `inactivity`, `gateway`, …: docs/metrics.md).
    */
   closed(bytesDownstreamToUpstream: number, bytesUpstreamToDownstream: number, durationMs: number, cause: string): void;
+  /** An HTTP request the service was handed (a page, a management call) was answered with `status`. */
+  requested(status: number): void;
   /** A backend connection was made in `ms` milliseconds. */
   upstreamConnected(ms: number): void;
   /** A backend connection failed; `code` is the GatewayError's (`GW_ERR_UPSTREAM_CONNECT`, …). */
@@ -112,6 +114,7 @@ const NO_LISTENER: ListenerMeter = { refused: () => undefined, handshakeFailed: 
 const NO_SERVICE: ServiceMeter = {
   opened: () => undefined,
   closed: () => undefined,
+  requested: () => undefined,
   upstreamConnected: () => undefined,
   upstreamFailed: () => undefined,
 };

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { parseConfig } from '../../../src/config/index.js';
 import { Gateway } from '../../../src/gateway.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
 import { config, doc, parse, proxy } from '../../helpers/config.js';
@@ -153,4 +154,32 @@ test('closes are counted by cause, and a ping flood is named as one rather than 
   const text = await metrics.text();
   assert.match(text, /^gateway_connections_closed_total\{service="echo",cause="downstream_closed"\} 1$/m);
   assert.match(text, /^gateway_connections_closed_total\{service="echo",cause="downstream_error"\} 1$/m);
+});
+
+test('pages served are counted by status, and every answer of a service says nosniff', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'gw-pages-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, 'conf'));
+  mkdirSync(join(home, 'web'));
+  writeFileSync(join(home, 'web', 'index.html'), '<h1>hello</h1>');
+  const text = doc('  <service>', '    <name>pages</name>', '    <accept>http://127.0.0.1:0/</accept>', '    <type>directory</type>', '    <properties><directory>/</directory></properties>', '  </service>');
+  const logs = memoryLog();
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  const prepared = Gateway.prepare(config(parseConfig(text, join(home, 'conf', 'gateway-config.xml'))), { log: logs.log, metrics });
+  assert.ok(prepared.ok);
+  const gateway = prepared.gateway;
+  t.after(() => gateway.stop());
+  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
+  assert.ok(bound);
+  const page = await withDeadline(fetch(`http://127.0.0.1:${bound.port}/index.html`), WAIT_MS, 'the page');
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(await page.text(), '<h1>hello</h1>');
+  const missing = await withDeadline(fetch(`http://127.0.0.1:${bound.port}/nope.html`), WAIT_MS, 'the missing page');
+  assert.equal(missing.status, 404);
+  await missing.text();
+  await withDeadline(logs.waitFor((l) => l['event'] === 'request' && l['status'] === 404), WAIT_MS, 'the second request line');
+  const counted = await metrics.text();
+  assert.match(counted, /^gateway_http_requests_total\{service="pages",code="200"\} 1$/m);
+  assert.match(counted, /^gateway_http_requests_total\{service="pages",code="404"\} 1$/m);
 });
