@@ -268,6 +268,17 @@ function resetOnClose(socket: TLSSocket): void {
 }
 
 /**
+ * ws fails a peer's connection with the code alone (a message too big, invalid UTF-8, a protocol error), and a
+ * browser shows the developer an empty reason. Every other close the gateway makes gives its own (possibly empty).
+ */
+const FAILURE_REASONS: Readonly<Record<number, string>> = {
+  1002: 'protocol error',
+  1007: 'invalid UTF-8 in a text message',
+  1008: 'message in too many fragments',
+  1009: 'message too big',
+};
+
+/**
  * The WebSockets whose close answer may be held (WebSocketEnd's #closeOrHold), and ws's own close. ws answers a
  * peer's close frame by calling `close` on the WebSocket, so that call is routed here once for every WebSocket of
  * the process; one that holds nothing goes straight to ws. (A `close` of each WebSocket's own would give the
@@ -277,7 +288,7 @@ const closeHolders = new WeakMap<WebSocket, (code?: number, reason?: string | Bu
 const wsClose = WebSocket.prototype.close;
 WebSocket.prototype.close = function close(this: WebSocket, code?: number, reason?: string | Buffer): void {
   if (closeHolders.get(this)?.(code, reason) === true) return;
-  wsClose.call(this, code, reason);
+  wsClose.call(this, code, reason ?? (code === undefined ? undefined : FAILURE_REASONS[code]));
 };
 
 const SEND_BINARY = Object.freeze({ binary: true });
