@@ -6,25 +6,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { parseConfig } from '../../../src/config/index.js';
+import type { GatewayConfig } from '../../../src/config/types.js';
 import { Gateway } from '../../../src/gateway.js';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.js';
 import { config, doc, parse, proxy } from '../../helpers/config.js';
-import { memoryLog } from '../../helpers/memory-log.js';
+import { memoryLog, type MemoryLog } from '../../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { tcpServer } from '../../helpers/tcp-servers.js';
 
 const ECHO = doc('  <service>', '    <name>echo</name>', '    <accept>ws://127.0.0.1:0/echo</accept>', '    <type>echo</type>', '  </service>');
 
-test('a gateway counts what a client did: opened, open, bytes each way, duration, and a refused path', async (t) => {
+/** A gateway of `gatewayConfig` counting into metrics of its own, started, and stopped after the test. */
+async function started(t: { after(fn: () => unknown): void }, gatewayConfig: GatewayConfig): Promise<{ logs: MemoryLog; metrics: PrometheusMetrics; port: number }> {
   const logs = memoryLog();
   const metrics = new PrometheusMetrics({ processMetrics: false });
-  const prepared = Gateway.prepare(config(parse(ECHO)), { log: logs.log, metrics });
+  const prepared = Gateway.prepare(gatewayConfig, { log: logs.log, metrics });
   assert.ok(prepared.ok);
   const gateway = prepared.gateway;
   t.after(() => gateway.stop());
   const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
   assert.ok(bound);
-  const client = new WebSocket(`ws://127.0.0.1:${bound.port}/echo`);
+  return { logs, metrics, port: bound.port };
+}
+
+test('a gateway counts what a client did: opened, open, bytes each way, duration, and a refused path', async (t) => {
+  const { logs, metrics, port } = await started(t, config(parse(ECHO)));
+  const client = new WebSocket(`ws://127.0.0.1:${port}/echo`);
   await event(client, 'open', 'the client to open');
   assert.match(await metrics.text(), /^gateway_connections_open\{service="echo"\} 1$/m);
   client.send('hello');
@@ -39,7 +46,7 @@ test('a gateway counts what a client did: opened, open, bytes each way, duration
   assert.match(text, /^gateway_bytes_total\{service="echo",direction="upstream_to_downstream"\} 5$/m);
   assert.match(text, /^gateway_connection_duration_seconds_count\{service="echo"\} 1$/m);
 
-  const stray = new WebSocket(`ws://127.0.0.1:${bound.port}/nowhere`);
+  const stray = new WebSocket(`ws://127.0.0.1:${port}/nowhere`);
   stray.on('error', () => undefined);
   const [, response] = await event<[unknown, { statusCode: number }]>(stray, 'unexpected-response', 'the refusal');
   assert.equal(response.statusCode, 404);
@@ -61,24 +68,17 @@ test('a client that leaves while its ws:// backend is connected is no refusal; a
     } else s.destroy();
   });
   t.after(() => backend.close());
-  const logs = memoryLog();
-  const metrics = new PrometheusMetrics({ processMetrics: false });
   const text = doc(...proxy('slow', 'ws://127.0.0.1:0/slow', `ws://127.0.0.1:${backend.port}/`));
-  const prepared = Gateway.prepare(config(parse(text)), { log: logs.log, metrics });
-  assert.ok(prepared.ok);
-  const gateway = prepared.gateway;
-  t.after(() => gateway.stop());
-  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
-  assert.ok(bound);
+  const { logs, metrics, port } = await started(t, config(parse(text)));
   const upgrade = `GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 
-  const leaving = connect(bound.port, '127.0.0.1', () => leaving.write(upgrade));
+  const leaving = connect(port, '127.0.0.1', () => leaving.write(upgrade));
   leaving.on('error', () => undefined);
   await withDeadline(held, WAIT_MS, 'the backend to be connected for the first client');
   leaving.destroy();
   await heldClosed;
 
-  const patient = connect(bound.port, '127.0.0.1', () => patient.write(upgrade));
+  const patient = connect(port, '127.0.0.1', () => patient.write(upgrade));
   patient.on('error', () => undefined);
   const [answer] = await event<[Buffer]>(patient, 'data', 'the answer to the second client');
   patient.destroy();
@@ -106,16 +106,9 @@ test('a realm challenge to a client that sent no credentials is not counted as a
     '    </login-modules></authentication></realm>',
     '  </security>',
   );
-  const logs = memoryLog();
-  const metrics = new PrometheusMetrics({ processMetrics: false });
-  const prepared = Gateway.prepare(config(parse(text)), { log: logs.log, metrics });
-  assert.ok(prepared.ok);
-  const gateway = prepared.gateway;
-  t.after(() => gateway.stop());
-  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
-  assert.ok(bound);
+  const { logs, metrics, port } = await started(t, config(parse(text)));
   const status = async (headers: Record<string, string>): Promise<number> => {
-    const ws = new WebSocket(`ws://127.0.0.1:${bound.port}/echo`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`, { headers });
     ws.on('error', () => undefined);
     const [, response] = await event<[unknown, { statusCode: number }]>(ws, 'unexpected-response', 'the refusal');
     ws.terminate();
@@ -129,15 +122,8 @@ test('a realm challenge to a client that sent no credentials is not counted as a
 });
 
 test('closes are counted by cause, and a ping flood is named as one rather than passing for a client gone', async (t) => {
-  const logs = memoryLog();
-  const metrics = new PrometheusMetrics({ processMetrics: false });
-  const prepared = Gateway.prepare(config(parse(ECHO)), { log: logs.log, metrics });
-  assert.ok(prepared.ok);
-  const gateway = prepared.gateway;
-  t.after(() => gateway.stop());
-  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
-  assert.ok(bound);
-  const url = `ws://127.0.0.1:${bound.port}/echo`;
+  const { logs, metrics, port } = await started(t, config(parse(ECHO)));
+  const url = `ws://127.0.0.1:${port}/echo`;
 
   const polite = new WebSocket(url);
   await event(polite, 'open', 'the client to open');
@@ -163,19 +149,12 @@ test('pages served are counted by status, and every answer of a service says nos
   mkdirSync(join(home, 'web'));
   writeFileSync(join(home, 'web', 'index.html'), '<h1>hello</h1>');
   const text = doc('  <service>', '    <name>pages</name>', '    <accept>http://127.0.0.1:0/</accept>', '    <type>directory</type>', '    <properties><directory>/</directory></properties>', '  </service>');
-  const logs = memoryLog();
-  const metrics = new PrometheusMetrics({ processMetrics: false });
-  const prepared = Gateway.prepare(config(parseConfig(text, join(home, 'conf', 'gateway-config.xml'))), { log: logs.log, metrics });
-  assert.ok(prepared.ok);
-  const gateway = prepared.gateway;
-  t.after(() => gateway.stop());
-  const [bound] = await withDeadline(gateway.start(), WAIT_MS, 'the gateway to start');
-  assert.ok(bound);
-  const page = await withDeadline(fetch(`http://127.0.0.1:${bound.port}/index.html`), WAIT_MS, 'the page');
+  const { logs, metrics, port } = await started(t, config(parseConfig(text, join(home, 'conf', 'gateway-config.xml'))));
+  const page = await withDeadline(fetch(`http://127.0.0.1:${port}/index.html`), WAIT_MS, 'the page');
   assert.equal(page.status, 200);
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(await page.text(), '<h1>hello</h1>');
-  const missing = await withDeadline(fetch(`http://127.0.0.1:${bound.port}/nope.html`), WAIT_MS, 'the missing page');
+  const missing = await withDeadline(fetch(`http://127.0.0.1:${port}/nope.html`), WAIT_MS, 'the missing page');
   assert.equal(missing.status, 404);
   await missing.text();
   await withDeadline(logs.waitFor((l) => l['event'] === 'request' && l['status'] === 404), WAIT_MS, 'the second request line');
