@@ -14,7 +14,6 @@
  * without waiting for the closing handshake, as Kaazing closes the connection: a peer that answered no ping
  * for timeoutMs is not expected to answer a close frame either.
  */
-import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { Ticker } from '../timers/ticker.js';
 import { CLOSE_GOING_AWAY, INACTIVITY_CLOSE_REASON } from './close.js';
@@ -46,10 +45,10 @@ export function keepAlivePeriodMs(timeoutMs: number): number {
  *
  * `held` says whether the gateway itself stopped reading this client (backpressure from a slow backend): then
  * nothing can be heard from it, and the quiet is the gateway's doing, not the client's; it is pinged at each tick
- * all the same, which finds a client that is gone. Unless the client is what holds it: one that has taken none of
- * the bytes waiting for it since the last tick does not read, and the backend it stalls (and through it the
- * gateway's reading) waits on it, so its quiet counts. `ticker` is for tests; its period must be
- * keepAlivePeriodMs(timeoutMs).
+ * all the same, which finds a client that is gone. Unless the client is what holds it: one whose ping is still
+ * unwritten a tick later has not made room for what is queued ahead of it, so it does not read, and the backend it
+ * stalls (and through it the gateway's reading) waits on it; its quiet counts. `ticker` is for tests; its period
+ * must be keepAlivePeriodMs(timeoutMs).
  */
 export function keepAlive(
   ws: WebSocket,
@@ -77,8 +76,8 @@ class Watch {
   #heard = true;
   #quietTicks = 0;
   #disposed = false;
-  /** Of the bytes written to the peer, those it had taken at the last tick. */
-  #taken = -1;
+  /** A ping written into the socket is still waiting there, behind bytes the peer has not made room for. */
+  #pingWaiting = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -91,40 +90,38 @@ class Watch {
     this.#heard = true;
   };
 
-  /**
-   * Whether bytes written to the peer have waited since the last tick without one of them taken: its socket's
-   * queue, which the kernel takes from only as the peer reads. Read once per tick.
-   */
-  #stalled(): boolean {
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    const waiting = socket?.writableLength ?? 0;
-    const taken = (socket?.bytesWritten ?? 0) - waiting;
-    const stalled = waiting > 0 && taken === this.#taken;
-    this.#taken = taken;
-    return stalled;
+  readonly #pingWritten = (): void => {
+    this.#pingWaiting = false;
+  };
+
+  #ping(): void {
+    this.#pingWaiting = true;
+    this.ws.ping(undefined, undefined, this.#pingWritten);
   }
 
   tick(): void {
     const ws = this.ws;
-    const stalled = this.#stalled();
     if (this.#heard) {
       this.#heard = false;
       this.#quietTicks = 0;
       return;
     }
-    if (this.held() && !stalled) {
-      // Its answer cannot be read while it is held, so its quiet never counts; but a ping is still a write, and a
+    if (this.held() && !this.#pingWaiting) {
+      // Its answer cannot be read while it is held, so its quiet does not count; but a ping is still a write, and a
       // write to a client that is gone fails and closes the connection: at once after a reset, once TCP has given up
       // on a client lost to the network. Unread, its going would only be noticed once the backend takes data again,
       // which it may never do.
       this.#quietTicks = 0;
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      if (ws.readyState === WebSocket.OPEN) this.#ping();
       return;
     }
+    // Quiet: not held, or held with the last tick's ping still unwritten. The second is a client that has not made
+    // room for the bytes queued ahead of it (at most maximum.pending.bytes) in a whole period: it reads nothing, and
+    // the backend its echo stalls, and through it the gateway's reading of this client, wait on it.
     this.#quietTicks++;
     if (ws.readyState !== WebSocket.OPEN) return;
     if (this.#quietTicks === 1) {
-      ws.ping();
+      if (!this.#pingWaiting) this.#ping();
       return;
     }
     this.dispose();

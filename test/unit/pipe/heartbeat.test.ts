@@ -8,6 +8,12 @@ import { fakeClock } from '../../helpers/fake-clock.js';
 import { listenerCounts, wsPair } from '../../helpers/ws-rig.js';
 import { event } from '../../helpers/deadline.js';
 
+/** Until what the socket holds has been written, or at least a turn for a write's completion to be reported. */
+async function written(socket: Socket): Promise<void> {
+  await new Promise(setImmediate);
+  if (socket.writableLength > 0) await event(socket, 'drain', 'the socket to drain');
+}
+
 test('a client that answers no ping is closed with 1001 "inactivity timeout" after a ping', async () => {
   const pair = await wsPair({ client: { autoPong: false } });
   let timeouts = 0;
@@ -109,6 +115,7 @@ test('a client held back is pinged at each tick, and not closed for its quiet un
   for (let tick = 1; tick <= 4; tick++) {
     clock.advance(500);
     assert.equal(pings, tick, 'a ping at every tick while held: a client that is gone makes it fail');
+    await written(pair.serverSocket);
   }
   assert.equal(timeouts, 0);
   assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
@@ -139,9 +146,48 @@ test('a client held back that takes none of what is written to it is closed for 
   }
   clock.advance(500); // the first tick starts the watch
   clock.advance(500);
-  assert.equal(timeouts, 0, 'the first stalled tick pings');
+  assert.equal(timeouts, 0, 'held, it is pinged');
+  await new Promise(setImmediate);
   clock.advance(500);
-  assert.equal(timeouts, 1, 'and the second closes');
+  assert.equal(timeouts, 0, 'the ping waits behind what the client has not taken: the quiet counts from here');
+  clock.advance(500);
+  assert.equal(timeouts, 1, 'and a whole period of it closes the client');
+  await pair.close();
+});
+
+test('a client held back that reads slowly, making room for its ping within a period, is not closed', async () => {
+  const pair = await wsPair({ client: { autoPong: false } });
+  const clock = fakeClock();
+  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  let timeouts = 0;
+  keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
+  const clientSocket = (pair.client as unknown as { _socket: Socket })._socket;
+  clientSocket.pause();
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let sent = 0; pair.serverSocket.writableLength < 1024 * 1024; sent += chunk.length) {
+    assert.ok(sent < 256 * 1024 * 1024, 'the loopback buffers fill');
+    pair.serverWs.send(chunk);
+    await new Promise(setImmediate);
+  }
+  clock.advance(500); // the first tick starts the watch
+  for (let tick = 0; tick < 4; tick++) {
+    clock.advance(500);
+    // Between two ticks it takes enough for the ping queued behind the backlog to be written, and no more.
+    const pinged = event(pair.client, 'ping', 'the client to read up to the ping');
+    clientSocket.resume();
+    await pinged;
+    clientSocket.pause();
+    await written(pair.serverSocket);
+    clock.advance(500);
+    assert.equal(timeouts, 0, `tick ${tick}`);
+    // More to read, as a backend that sends on would give it.
+    for (let i = 0; i < 16; i++) pair.serverWs.send(chunk);
+  }
+  assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
+  clientSocket.resume();
+  const closed = event(pair.client, 'close');
+  pair.client.close(1000);
+  await closed;
   await pair.close();
 });
 
