@@ -25,9 +25,13 @@ export function endedCause(side: 'downstream' | 'upstream', lost: boolean): Clos
   return lost ? 'upstream_lost' : 'upstream_closed';
 }
 
-/** A side that failed, by the description its end gave. */
-export function failedCause(side: 'downstream' | 'upstream', description: string): CloseCause {
+/**
+ * A side that failed, by the description its end gave. A byte stream fails only by its socket's error (a reset, a
+ * timeout): a client that went, where a WebSocket client fails by what it sent.
+ */
+export function failedCause(side: 'downstream' | 'upstream', description: string, kind: 'bytes' | 'messages'): CloseCause {
   if (side === 'upstream') return 'upstream_error';
+  if (kind === 'bytes') return 'downstream_lost';
   return description === INACTIVITY_CLOSE_REASON ? 'inactivity' : 'downstream_error';
 }
 

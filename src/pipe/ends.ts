@@ -274,7 +274,7 @@ function resetOnClose(socket: TLSSocket): void {
 const FAILURE_REASONS: Readonly<Record<number, string>> = {
   1002: 'protocol error',
   1007: 'invalid UTF-8 in a text message',
-  1008: 'message in too many fragments',
+  1008: 'policy violation',
   1009: 'message too big',
 };
 

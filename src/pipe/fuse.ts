@@ -336,7 +336,7 @@ class Fuse {
     this.#halfClosed = false;
     // A WebSocket client's failures are named by what it did ('message too big (1009)'); the rest by their side.
     const reason = side === 'upstream' || this.#down.kind === 'bytes' ? `${side} ${description}` : description;
-    this.#decide('error', failedCause(side, description), reason, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR), err);
+    this.#decide('error', failedCause(side, description, this.#down.kind), reason, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR), err);
     this.#armCloseDeadline();
     this.#fail(side, reason);
   }

@@ -60,7 +60,7 @@ export class EchoService implements Service {
         end.close(undefined, '');
       },
       failed: (_err, description, code) => {
-        outcome ??= { reason: description, cause: failedCause('downstream', description), code };
+        outcome ??= { reason: description, cause: failedCause('downstream', description, end.kind), code };
       },
       closed: () => {
         end.detach();

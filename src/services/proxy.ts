@@ -186,7 +186,7 @@ export class ProxyService implements Service {
         cancellation.cancel();
       },
       failed: (_err, description, code) => {
-        gone ??= { reason: description, cause: failedCause('downstream', description), code };
+        gone ??= { reason: description, cause: failedCause('downstream', description, downstream.kind), code };
         cancellation.cancel();
       },
       closed: () => {

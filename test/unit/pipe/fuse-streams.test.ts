@@ -427,7 +427,10 @@ test('a client that is reset reaches a TLS backend the gateway opened as a reset
   await arrived;
   front.far.resetAndDestroy();
   assert.equal((await failed)[0].code, 'ECONNRESET');
-  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).closedBy, 'error');
+  const ended = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(ended.closedBy, 'error');
+  // A byte-stream client's reset is the client gone, as a WebSocket client's lost connection is: no protocol fault.
+  assert.equal(ended.cause, 'downstream_lost');
 });
 
 test('a TLS backend the gateway opened still closes when it fails while its FIN is on its way', async (t) => {

@@ -331,6 +331,18 @@ test('a message over ws maxPayload ends the pipe with 1009 and destroys the upst
   await r.finish();
 });
 
+test('invalid UTF-8 in a text message ends the pipe with 1007, and the client is told why', async () => {
+  const r = await rig();
+  const closed = clientClosed(r.client);
+  r.peer.resume();
+  r.client.send(Buffer.from([0x68, 0xff, 0x69]), { binary: false });
+  assert.deepEqual(await closed, { code: 1007, reason: 'invalid UTF-8 in a text message' });
+  const result = await r.result;
+  assert.equal(result.reason, 'invalid UTF-8 (1007)');
+  assert.equal(result.cause, 'downstream_error');
+  await r.finish();
+});
+
 test('initial data (deferred connect) reaches the backend before later messages and is counted', async () => {
   const r = await rig({ pipe: { initial: [Buffer.from('GET'), Buffer.from(' /')] } });
   const got = readBytes(r.peer, 10);
