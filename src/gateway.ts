@@ -105,10 +105,10 @@ function validAt(cert: X509Certificate, now: number): boolean {
  * another reload. A certificate served at start-up however it is dated (with a warning) is one the operator chose.
  */
 function certificateRegressions(current: State, next: State, now = Date.now()): GatewayError[] {
-  const inForce = new Map(current.listeners.map((l) => [l.where, l.options.tls]));
+  const inForce = new Map(current.listeners.map((l) => [l.where, l.tls]));
   return next.listeners.flatMap((l) => {
     const was = inForce.get(l.where);
-    const will = l.options.tls;
+    const will = l.tls;
     if (was === undefined || will === undefined) return [];
     const problems: GatewayError[] = [];
     for (const [host, entry] of will.entries) {
@@ -131,7 +131,7 @@ function certificateRegressions(current: State, next: State, now = Date.now()): 
 
 /** Which keystore entry serves each host name of each TLS address of `state`, in listener order. */
 function servedCertificates(state: State): ServedCertificate[] {
-  return state.listeners.flatMap((l) => (l.options.tls !== undefined ? servedBy(l.where, l.options.tls.entries) : []));
+  return state.listeners.flatMap((l) => (l.tls !== undefined ? servedBy(l.where, l.tls.entries) : []));
 }
 
 /** A listener a reload cannot give its address, where the new configuration asks for it, as a bind failure says. */
@@ -538,7 +538,10 @@ export class Gateway {
       (crl) => {
         try {
           const prepared = prepareServerTls({ ...w.settings, crl });
+          const served = this.servedCertificates();
           listener.updateTls(prepared);
+          // Rebuilt, the contexts choose their entries again: one valid since the last load may now be served.
+          this.#logServedCertificates(served);
           stopExpiry();
           stopExpiry = expiry(crl);
           certificates.crls[w.listenerIndex] = crl.summary;

@@ -306,6 +306,11 @@ export class Listener {
    * Serves new handshakes with new TLS material (a re-read CRL, say); connections already open keep theirs.
    * The caller builds `tls` completely first, so a failure to build it never reaches a listener.
    */
+  /** The TLS it serves now: a CRL re-read since the last (re)configuration rebuilds it (updateTls). */
+  get tls(): PreparedServerTls | undefined {
+    return this.#tls;
+  }
+
   updateTls(tls: PreparedServerTls): void {
     if (!this.#tls) throw new GatewayError('GW_ERR_STATE', 'updateTls on a listener without TLS');
     this.#tls = tls;
@@ -562,7 +567,7 @@ export class Listener {
   }
 
   #clientRefusedHint(code: string | undefined): string | undefined {
-    const entries = this.#options.tls?.entries;
+    const entries = this.#tls?.entries;
     if (entries === undefined) return undefined;
     return clientRefusedHint(code, servedBy(this.where, entries));
   }
