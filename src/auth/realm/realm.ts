@@ -130,7 +130,8 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   }
   const outcome = await runChain(realm.modules, credentials);
   if (!outcome.ok) {
-    const offered = credentials.authorization !== undefined || credentials.tokens.length > 0 || certificate !== undefined;
+    // A certificate is not one of the realm's credentials: where it would pass (verify-client optional) it has.
+    const offered = credentials.authorization !== undefined || credentials.tokens.length > 0;
     return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), challenged: !offered, principal: undefined };
   }
   const missing = missingRoles(input.authorization, outcome.roles);

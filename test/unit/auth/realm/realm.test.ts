@@ -92,6 +92,10 @@ test('a file realm: Basic credentials pass with their roles; none or wrong get 4
     const wrong = await go({ authorization: basic('joe', 'nope') });
     assert.equal(!wrong.ok && wrong.status, 401);
     assert.equal(!wrong.ok && wrong.challenged, false);
+    // Under verify-client required every request has a certificate, which a password realm does not read: a
+    // browser's first request there is a challenge all the same.
+    const certified = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'required', request: request({}, identity()), kind: 'websocket' });
+    assert.equal(!certified.ok && certified.challenged, true);
     assert.doesNotMatch(JSON.stringify(wrong), /nope/);
     const forbidden = await go({ authorization: basic('joe', 'welcome') }, roles('ADMINISTRATOR'));
     assert.equal(!forbidden.ok && forbidden.status, 403);
