@@ -48,6 +48,8 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
     req.socket.destroy();
     return;
   }
+  // Every answer, a service's or a refusal: no browser may take a response for another type than it is sent as.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   const admitted: Admission = conn.refusal ? { refusal: conn.refusal, counted: undefined } : admission(req, conn, listener);
   if ('refusal' in admitted) {
     listener.refused(conn, admitted.counted);
@@ -104,11 +106,10 @@ function serve(
   const startedAt = Date.now();
   const socket = req.socket;
   const bytesBefore = socket.bytesWritten;
-  // Every answer a service gives: no browser may take a page for another type than it is served as.
-  res.setHeader('X-Content-Type-Options', 'nosniff');
   res.once('close', () => {
     conn.requestsInFlight--;
-    route.meter.requested(res.statusCode);
+    // A request its client left before it was answered was not answered with anything.
+    if (res.headersSent) route.meter.requested(res.statusCode);
     const routine = res.statusCode < 400 && service.isRoutineRequest?.(req, accept.uri) === true;
     (routine ? log.debug : log.info).call(log, 
       {

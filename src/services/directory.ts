@@ -36,6 +36,8 @@ interface Location {
   readonly cacheControl: CacheControl;
 }
 
+const KEPT_ON_ERROR = new Set(['allow', 'content-range', 'x-content-type-options']);
+
 export class DirectoryService implements Service {
   readonly available = true;
   readonly #properties: DirectoryProperties;
@@ -188,7 +190,8 @@ export class DirectoryService implements Service {
     const type = body === undefined ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8';
     body ??= Buffer.from(`${MESSAGES[status] ?? 'Error.'}\n`);
     if (res.headersSent || res.destroyed) return;
-    for (const name of res.getHeaderNames()) if (name !== 'allow' && name !== 'content-range') res.removeHeader(name);
+    // What a file's answer would have said goes; what every answer says (nosniff, from the listener) stays.
+    for (const name of res.getHeaderNames()) if (!KEPT_ON_ERROR.has(name)) res.removeHeader(name);
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

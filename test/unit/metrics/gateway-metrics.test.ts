@@ -156,6 +156,7 @@ test('pages served are counted by status, and every answer of a service says nos
   assert.equal(await page.text(), '<h1>hello</h1>');
   const missing = await withDeadline(fetch(`http://127.0.0.1:${port}/nope.html`), WAIT_MS, 'the missing page');
   assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
   await missing.text();
   await withDeadline(logs.waitFor((l) => l['event'] === 'request' && l['status'] === 404), WAIT_MS, 'the second request line');
   const counted = await metrics.text();
