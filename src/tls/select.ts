@@ -120,16 +120,15 @@ export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): K
   const host = normaliseHostname(hostname);
   if (host.length === 0) return [];
   const now = Date.now();
-  const ranked: { entry: KeyEntry; rank: number; until: number; index: number }[] = [];
+  const ranked: { entry: KeyEntry; invalid: number; selfSigned: number; match: number; until: number; index: number }[] = [];
   keys.forEach((entry, index) => {
     const match = matchEntry(entry, host);
     if (match === undefined) return;
     const valid = currentlyValid(entry, now);
-    const rank = (valid ? 0 : 6) + (selfSigned(entry.chain[0]!) ? 3 : 0) + MATCH_RANK[match];
     // Only valid certificates are told apart by their end; among the others, keystore order decides.
     const until = valid ? Date.parse(entry.chain[0]!.validTo) : 0;
-    ranked.push({ entry, rank, until, index });
+    ranked.push({ entry, invalid: valid ? 0 : 1, selfSigned: selfSigned(entry.chain[0]!) ? 1 : 0, match: MATCH_RANK[match], until, index });
   });
-  ranked.sort((a, b) => a.rank - b.rank || b.until - a.until || a.index - b.index);
+  ranked.sort((a, b) => a.invalid - b.invalid || a.selfSigned - b.selfSigned || a.match - b.match || b.until - a.until || a.index - b.index);
   return ranked.map((r) => r.entry);
 }
