@@ -76,6 +76,16 @@ export interface PipeResult {
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
+/**
+ * Close codes that say the connection failed rather than ended (RFC 6455 §7.4.1: protocol error, unacceptable or
+ * inconsistent data, policy, too big, a missing extension, an internal error, a restart, try again later, a bad
+ * gateway). 1000 and 1001 (going away: a page left, a gateway draining after what it had sent) end it, as do the
+ * applications' own 3000–4999.
+ */
+function reportsFailure(code: number | undefined): boolean {
+  return code !== undefined && code >= 1002 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+}
+
 /** Pipes until both ends are closed; never rejects. */
 export function fuse(downstream: End, upstream: End, options: PipeOptions): Promise<PipeResult> {
   return new Promise<PipeResult>((resolve) => {
@@ -299,6 +309,15 @@ class Fuse {
       return;
     }
     const code = ending.code;
+    if (this.#end(side).kind === 'messages' && this.#other(side).kind === 'bytes' && reportsFailure(code)) {
+      // A close frame that reports a failure (a gateway further on whose backend reset, a policy that refused): a
+      // byte stream has no code to carry it, and a FIN would pass it off as a clean end. So it is a reset there.
+      const said = ending.reason.length > 0 ? `${code}: ${ending.reason}` : String(code);
+      this.#decide(side === 'downstream' ? 'downstream' : 'error', side === 'downstream' ? 'downstream_error' : 'upstream_error', `${side} closed (${said})`, this.#downstreamCode(side === 'downstream' ? code : CLOSE_INTERNAL_ERROR));
+      this.#end(side).close(undefined, '');
+      this.#fail(side, `${side} closed (${said})`);
+      return;
+    }
     this.#decide(side, endedCause(side, false), code === undefined ? `${side} closed` : `${side} closed (${code})`, this.#downstreamCode(side === 'downstream' ? code : (code ?? CLOSE_NORMAL)));
     const end = this.#end(side);
     const other = this.#other(side);

@@ -228,6 +228,26 @@ test('after a half-close, an answer that keeps coming is not cut by the close de
   assert.equal(r.forced, false);
 });
 
+test('a WebSocket backend that closes with a failure (1011, 1008) reaches a byte-stream client as a reset', async (t) => {
+  for (const code of [1011, 1008]) {
+    const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
+    const back = closing(t, await webSocketPair()); // client: the gateway's upstream; server: the WebSocket backend
+    const result = fuse(new StreamEnd(front.near), new WebSocketEnd(back.client, { holdClose: 'at-attach' }), { maximumPendingBytes: 64_000 });
+    // A gateway further on whose own backend reset: what came before (a reset may drop it, as a backend's own reset
+    // may), then a close that says so.
+    back.server.send('partial');
+    back.server.close(code, 'upstream error: ECONNRESET');
+    front.far.resume();
+    front.far.on('end', () => assert.fail(`the client was given a clean end for ${code}`));
+    const [err] = await event<[NodeJS.ErrnoException]>(front.far, 'error', 'Socket', WAIT_MS);
+    assert.equal(err.code, 'ECONNRESET');
+    const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+    assert.equal(r.closedBy, 'error');
+    assert.equal(r.cause, 'upstream_error');
+    assert.equal(r.reason, `upstream closed (${code}: upstream error: ECONNRESET)`);
+  }
+});
+
 test('a backend that is reset is passed on to a byte-stream client as a reset, not a clean end', async (t) => {
   const front = closing(t, await socketPair());
   const back = closing(t, await socketPair());
