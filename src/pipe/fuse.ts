@@ -464,7 +464,9 @@ class Fuse {
       bytesDownstreamToUpstream: this.#toUpstream.bytes,
       bytesUpstreamToDownstream: this.#toDownstream.bytes,
       closedBy: this.#closedBy ?? 'error',
-      reason: this.#reason,
+      // A side cut at the close deadline may have had more to send (a reply slower than the deadline after a
+      // half-close): said in the reason, so that its loss is not silent.
+      reason: this.#forced ? `${this.#reason}; cut after ${this.#closeTimeoutMs / 1000} s without finishing its close` : this.#reason,
       cause: this.#cause,
       code: this.#code,
       forced: this.#forced,

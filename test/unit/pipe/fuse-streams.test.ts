@@ -211,6 +211,7 @@ test("a backend that never ends its side after the client's close: the client's 
   const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(r.closedBy, 'downstream');
   assert.equal(r.forced, true);
+  assert.equal(r.reason, 'downstream closed (1000); cut after 0.2 s without finishing its close');
 });
 
 test('after a half-close, an answer that keeps coming is not cut by the close deadline, which counts from the last of it', async (t) => {

@@ -10,3 +10,7 @@ test("every code of a chain outside the truststore, and a backend's self-signed 
 test('a failure the truststore cannot mend gets no hint', () => {
   for (const code of ['CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ECONNRESET', undefined]) assert.equal(untrustedBackendHint(code), undefined, code);
 });
+
+test('a backend that requires a client certificate the gateway did not present is told to be given one', () => {
+  assert.match(untrustedBackendHint('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') ?? '', /requires a client certificate: .*gateway connect --keystore/);
+});
