@@ -5,13 +5,29 @@ import WebSocket from 'ws';
 import { keepAlive, keepAlivePeriodMs, INACTIVITY_CLOSE_CODE } from '../../../src/pipe/heartbeat.js';
 import { Ticker } from '../../../src/timers/ticker.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
-import { listenerCounts, wsPair } from '../../helpers/ws-rig.js';
+import { listenerCounts, wsPair, type WsPair } from '../../helpers/ws-rig.js';
 import { event } from '../../helpers/deadline.js';
 
 /** Until what the socket holds has been written, or at least a turn for a write's completion to be reported. */
 async function written(socket: Socket): Promise<void> {
   await new Promise(setImmediate);
   if (socket.writableLength > 0) await event(socket, 'drain', 'the socket to drain');
+}
+
+/**
+ * The client stops reading, and the server writes until the kernel's buffers on both sides are full and bytes wait in
+ * the server socket's own queue. Returns the client's socket, paused.
+ */
+async function backedUp(pair: WsPair): Promise<Socket> {
+  const clientSocket = (pair.client as unknown as { _socket: Socket })._socket;
+  clientSocket.pause();
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let sent = 0; pair.serverSocket.writableLength < 1024 * 1024; sent += chunk.length) {
+    assert.ok(sent < 256 * 1024 * 1024, 'the loopback buffers fill');
+    pair.serverWs.send(chunk);
+    await new Promise(setImmediate);
+  }
+  return clientSocket;
 }
 
 test('a client that answers no ping is closed with 1001 "inactivity timeout" after a ping', async () => {
@@ -135,15 +151,7 @@ test('a client held back that takes none of what is written to it is closed for 
   let timeouts = 0;
   // Held throughout, as the gateway holds a client whose backend waits on it (an echo it does not read).
   keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
-  const clientSocket = (pair.client as unknown as { _socket: Socket })._socket;
-  clientSocket.pause();
-  // Written until the kernel's buffers on both sides are full and bytes wait in the server socket's own queue.
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let sent = 0; pair.serverSocket.writableLength < 1024 * 1024; sent += chunk.length) {
-    assert.ok(sent < 256 * 1024 * 1024, 'the loopback buffers fill');
-    pair.serverWs.send(chunk);
-    await new Promise(setImmediate);
-  }
+  const clientSocket = await backedUp(pair);
   clock.advance(500); // the first tick starts the watch
   clock.advance(500);
   assert.equal(timeouts, 0, 'held, it is pinged');
@@ -161,14 +169,8 @@ test('a client held back that reads slowly, making room for its ping within a pe
   const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
   let timeouts = 0;
   keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
-  const clientSocket = (pair.client as unknown as { _socket: Socket })._socket;
-  clientSocket.pause();
+  const clientSocket = await backedUp(pair);
   const chunk = Buffer.alloc(64 * 1024);
-  for (let sent = 0; pair.serverSocket.writableLength < 1024 * 1024; sent += chunk.length) {
-    assert.ok(sent < 256 * 1024 * 1024, 'the loopback buffers fill');
-    pair.serverWs.send(chunk);
-    await new Promise(setImmediate);
-  }
   clock.advance(500); // the first tick starts the watch
   for (let tick = 0; tick < 4; tick++) {
     clock.advance(500);
