@@ -49,6 +49,30 @@ interface ListenerCounts {
   resumedHandshakes: number;
 }
 
+/**
+ * A counter read at each scrape from what each owner (a service, a listening address) counted by key in a plain
+ * map, so that counting costs no label lookup.
+ */
+function keyedCounter<C>(
+  registers: Registry[],
+  owners: ReadonlyMap<string, C>,
+  name: string,
+  help: string,
+  labelNames: [string, string],
+  counts: (owner: C) => ReadonlyMap<string | number, number>,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const [owner, c] of owners) for (const [key, n] of counts(c)) this.labels(owner, String(key)).inc(n);
+    },
+  });
+}
+
 export class PrometheusMetrics implements GatewayMetrics {
   readonly registry = new Registry();
   readonly #recent = new RecentRefusals();
@@ -87,26 +111,8 @@ export class PrometheusMetrics implements GatewayMetrics {
         for (const [service, c] of services) this.labels(service).inc(c.opened);
       },
     });
-    new Counter({
-      name: 'gateway_connections_closed_total',
-      help: 'Connections a service held that closed, by cause: a side closed, lost or failed, inactivity, or the gateway.',
-      labelNames: ['service', 'cause'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [service, c] of services) for (const [cause, n] of c.closes) this.labels(service, cause).inc(n);
-      },
-    });
-    new Counter({
-      name: 'gateway_http_requests_total',
-      help: 'HTTP requests a service was handed (pages, management calls, redirects), by the status code they were answered with.',
-      labelNames: ['service', 'code'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [service, c] of services) for (const [code, n] of c.requests) this.labels(service, String(code)).inc(n);
-      },
-    });
+    keyedCounter(registers, services, 'gateway_connections_closed_total', 'Connections a service held that closed, by cause: a side closed, lost or failed, inactivity, or the gateway.', ['service', 'cause'], (c) => c.closes);
+    keyedCounter(registers, services, 'gateway_http_requests_total', 'HTTP requests a service was handed (pages, management calls, redirects), by the status code they were answered with.', ['service', 'code'], (c) => c.requests);
     this.#durations = new Histogram({
       name: 'gateway_connection_duration_seconds',
       help: 'How long closed connections lasted, from the upgrade (or TCP accept on tcp:// and ssl://) to the close.',
@@ -156,16 +162,7 @@ export class PrometheusMetrics implements GatewayMetrics {
         for (const [listener, l] of listeners) for (const r of l.refusals.values()) this.labels(listener, r.service, r.reason).inc(r.count);
       },
     });
-    new Counter({
-      name: 'gateway_tls_handshake_failures_total',
-      help: 'TLS handshakes that did not complete, by listening address and OpenSSL or Node code.',
-      labelNames: ['listener', 'reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [listener, l] of listeners) for (const [reason, n] of l.handshakeFailures) this.labels(listener, reason).inc(n);
-      },
-    });
+    keyedCounter(registers, listeners, 'gateway_tls_handshake_failures_total', 'TLS handshakes that did not complete, by listening address and OpenSSL or Node code.', ['listener', 'reason'], (c) => c.handshakeFailures);
     new Counter({
       name: 'gateway_tls_handshakes_total',
       help: 'TLS handshakes completed, by listening address and whether they resumed a session (resumed="true").',
@@ -182,16 +179,7 @@ export class PrometheusMetrics implements GatewayMetrics {
         }
       },
     });
-    new Counter({
-      name: 'gateway_upstream_connect_failures_total',
-      help: 'Backend connections that failed, by service and error code.',
-      labelNames: ['service', 'code'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [service, c] of services) for (const [code, n] of c.connectFailures) this.labels(service, code).inc(n);
-      },
-    });
+    keyedCounter(registers, services, 'gateway_upstream_connect_failures_total', 'Backend connections that failed, by service and error code.', ['service', 'code'], (c) => c.connectFailures);
     this.#connectTime = new Histogram({
       name: 'gateway_upstream_connect_seconds',
       help: 'Time to connect a backend (TCP, TLS, and the WebSocket upgrade for ws:// and wss://).',

@@ -30,6 +30,21 @@ async function backedUp(pair: WsPair): Promise<Socket> {
   return clientSocket;
 }
 
+/** A pair whose client answers no ping, and the ticker of a 1 s keep-alive on a clock the test moves. */
+async function onFakeClock(): Promise<{ pair: WsPair; clock: ReturnType<typeof fakeClock>; ticker: Ticker }> {
+  const pair = await wsPair({ client: { autoPong: false } });
+  const clock = fakeClock();
+  return { pair, clock, ticker: new Ticker(keepAlivePeriodMs(1000), clock) };
+}
+
+/** The client closes (1000), then the server goes. */
+async function closeFromClient(pair: WsPair): Promise<void> {
+  const closed = event(pair.client, 'close');
+  pair.client.close(1000);
+  await closed;
+  await pair.close();
+}
+
 test('a client that answers no ping is closed with 1001 "inactivity timeout" after a ping', async () => {
   const pair = await wsPair({ client: { autoPong: false } });
   let timeouts = 0;
@@ -57,10 +72,7 @@ test('pongs keep a quiet connection open', async () => {
   for (let i = 0; i < 2; i++) await event(pair.client, 'ping');
   assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
   dispose();
-  const closed = event(pair.client, 'close');
-  pair.client.close(1000);
-  await closed;
-  await pair.close();
+  await closeFromClient(pair);
 });
 
 test('messages count as activity for a client that does not answer pings', async () => {
@@ -70,10 +82,7 @@ test('messages count as activity for a client that does not answer pings', async
   for (let i = 0; i < 2; i++) await event(pair.client, 'ping');
   assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
   dispose();
-  const closed = event(pair.client, 'close');
-  pair.client.close(1000);
-  await closed;
-  await pair.close();
+  await closeFromClient(pair);
 });
 
 test('the disposer removes every listener, is safe twice, and 0 means off', async () => {
@@ -88,10 +97,7 @@ test('the disposer removes every listener, is safe twice, and 0 means off', asyn
   const off = keepAlive(pair.serverWs, 0);
   assert.deepEqual(listenerCounts(pair.serverWs), before, 'a timeout of 0 adds nothing');
   off();
-  const closed = event(pair.client, 'close');
-  pair.client.close(1000);
-  await closed;
-  await pair.close();
+  await closeFromClient(pair);
 });
 
 test('while the gateway holds a client back (backpressure), its quiet does not count', async () => {
@@ -114,9 +120,7 @@ test('while the gateway holds a client back (backpressure), its quiet does not c
 });
 
 test('a client held back is pinged at each tick, and not closed for its quiet until it is let go', async () => {
-  const pair = await wsPair({ client: { autoPong: false } });
-  const clock = fakeClock();
-  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  const { pair, clock, ticker } = await onFakeClock();
   let holding = true;
   let timeouts = 0;
   let pings = 0;
@@ -145,9 +149,7 @@ test('a client held back is pinged at each tick, and not closed for its quiet un
 });
 
 test('a client held back that takes none of what is written to it is closed for its quiet: it is the one not reading', async () => {
-  const pair = await wsPair({ client: { autoPong: false } });
-  const clock = fakeClock();
-  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  const { pair, clock, ticker } = await onFakeClock();
   let timeouts = 0;
   // Held throughout, as the gateway holds a client whose backend waits on it (an echo it does not read).
   keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
@@ -164,9 +166,7 @@ test('a client held back that takes none of what is written to it is closed for 
 });
 
 test('a client held back that reads slowly, making room for its ping within a period, is not closed', async () => {
-  const pair = await wsPair({ client: { autoPong: false } });
-  const clock = fakeClock();
-  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  const { pair, clock, ticker } = await onFakeClock();
   let timeouts = 0;
   keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
   const clientSocket = await backedUp(pair);
@@ -187,16 +187,11 @@ test('a client held back that reads slowly, making room for its ping within a pe
   }
   assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
   clientSocket.resume();
-  const closed = event(pair.client, 'close');
-  pair.client.close(1000);
-  await closed;
-  await pair.close();
+  await closeFromClient(pair);
 });
 
 test('a client held back that reads what is written to it is not closed for its quiet', async () => {
-  const pair = await wsPair({ client: { autoPong: false } });
-  const clock = fakeClock();
-  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  const { pair, clock, ticker } = await onFakeClock();
   let timeouts = 0;
   keepAlive(pair.serverWs, 1000, () => timeouts++, () => true, ticker);
   const chunk = Buffer.alloc(64 * 1024);
@@ -209,16 +204,11 @@ test('a client held back that reads what is written to it is not closed for its 
   }
   assert.equal(timeouts, 0);
   assert.equal(pair.serverWs.readyState, WebSocket.OPEN);
-  const closed = event(pair.client, 'close');
-  pair.client.close(1000);
-  await closed;
-  await pair.close();
+  await closeFromClient(pair);
 });
 
 test('connections with one timeout share one timer: the first tick starts the watch, then ping, then close', async () => {
-  const pair = await wsPair({ client: { autoPong: false } });
-  const clock = fakeClock();
-  const ticker = new Ticker(keepAlivePeriodMs(1000), clock);
+  const { pair, clock, ticker } = await onFakeClock();
   let timeouts = 0;
   // Three watches on one connection stand for three connections: what matters is that they share the timer.
   const disposers = [keepAlive(pair.serverWs, 1000, () => timeouts++, undefined, ticker), keepAlive(pair.serverWs, 1000, undefined, undefined, ticker)];
