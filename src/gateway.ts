@@ -307,6 +307,7 @@ export class Gateway {
     this.#reportCertificates();
     for (const s of services) s.start?.();
     this.#watchCrls();
+    this.#sessions.onCertificateEnd((ended, now) => this.#certificatesEnded(ended, now));
     this.#log.info('Started services');
     return bound;
   }
@@ -452,6 +453,15 @@ export class Gateway {
       if (!this.#retiring.delete(service)) return;
       service.stop().catch((err: unknown) => this.#log.error({ err, service: service.config.name }, 'error while stopping a replaced service'));
     });
+  }
+
+  /**
+   * Judges again the sessions whose client certificate (or a CA of its chain) has just ended, as a reload or a CRL
+   * change judges every session: those the rules now refuse are closed.
+   */
+  #certificatesEnded(ended: readonly Session[], now: number): void {
+    const only = new Set(ended);
+    this.#enforce([...this.#state.listeners, ...this.#retiredListeners].flatMap((l) => l.rejudge({ only, now })));
   }
 
   /** Closes live sessions that the rules in force refuse (1008), one log line each, counted by rule. */

@@ -41,7 +41,7 @@ import { admits } from './admission.js';
 import { admitByRealm, credentialsOf } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
-import { judgeAgain, type LiveRefusal } from './live-policy.js';
+import { judgeAgain, type JudgeOptions, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { BAD_TARGET, toOriginForm } from './request-target.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
@@ -295,11 +295,12 @@ export class Listener {
   }
 
   /**
-   * The live sessions on this address that the rules in force now (after a reload or a CRL update) would refuse,
-   * judged as their handshake and upgrade were (live-policy.ts); closing them is the caller's.
+   * The live sessions on this address that the rules in force now (after a reload or a CRL update, or when a
+   * client certificate ends) would refuse, judged as their handshake and upgrade were (live-policy.ts); closing them
+   * is the caller's.
    */
-  rejudge(): LiveRefusal[] {
-    return judgeAgain(this.#connections, this.#routes.routes, this.#tls?.trust, this.#options);
+  rejudge(options?: JudgeOptions): LiveRefusal[] {
+    return judgeAgain(this.#connections, this.#routes.routes, this.#tls?.trust, this.#options, options);
   }
 
   /**

@@ -24,6 +24,14 @@ export interface LiveRefusal {
   readonly reason: string;
 }
 
+/** Which sessions to judge, and when: by default all of them, now. */
+export interface JudgeOptions {
+  /** Only these (those whose certificate has just ended, say). */
+  readonly only?: ReadonlySet<Session> | undefined;
+  /** The time certificates are judged at, in ms since the epoch. */
+  readonly now?: number | undefined;
+}
+
 /**
  * The sessions among `connections` that the rules would refuse now. A session already closing, or whose accept is
  * gone (it is being drained), is not judged.
@@ -33,14 +41,16 @@ export function judgeAgain(
   routes: readonly Route[],
   trust: TrustState | undefined,
   rules: { readonly verifyClient: VerifyClient; readonly verifyDepth: number | undefined },
+  options: JudgeOptions = {},
 ): LiveRefusal[] {
   const refused: LiveRefusal[] = [];
   for (const conn of connections) {
     const session = conn.session;
     if (!session || session.closing) continue;
+    if (options.only !== undefined && !options.only.has(session)) continue;
     const route = routes.find((r) => r.accept.uri === session.accept);
     if (!route) continue;
-    const identity = conn.identity ? reverify(conn.identity, trust) : undefined;
+    const identity = conn.identity ? reverify(conn.identity, trust, options.now) : undefined;
     const reason = identity ? refusalReason(identity, rules.verifyClient, rules.verifyDepth) : undefined;
     if (reason !== undefined) {
       const code = identity?.error ?? '';

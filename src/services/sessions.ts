@@ -8,8 +8,10 @@
  * adds to, and the only timer is the one shared close-grace list, armed only while a close is in progress.
  */
 import type { End } from '../pipe/ends.js';
+import { chainEnd } from '../tls/chain-end.js';
 import type { ClientIdentity } from '../tls/identity.js';
 import { DeadlineList, type Clock, type Deadline } from '../timers/deadlines.js';
+import { CertificateEnds, type CertificateEndHandler } from './certificate-ends.js';
 import type { Service } from './types.js';
 
 /** Bytes of payload carried so far, updated as they flow (not only at close). */
@@ -54,6 +56,11 @@ export class Session {
   readonly openedAt: number;
   /** Live byte counts. */
   readonly traffic: Traffic;
+  /**
+   * When its verified client certificate, or a CA of its chain, ends (ms since the epoch): the session is judged
+   * again then (certificate-ends.ts), which clears this. Undefined without a verified certificate.
+   */
+  certificateEndsAt: number | undefined;
   readonly #end: End;
   readonly #registry: SessionRegistry;
   #grace: Deadline | undefined;
@@ -69,6 +76,7 @@ export class Session {
     this.identity = init.identity;
     this.openedAt = init.openedAt;
     this.traffic = init.traffic;
+    this.certificateEndsAt = chainEnd(init.identity);
     this.#end = init.end;
     this.#registry = registry;
   }
@@ -113,9 +121,12 @@ export class SessionRegistry {
   readonly #grace: DeadlineList;
   readonly #emptied = new Map<Service, (() => void)[]>();
   readonly #released = new Map<Session, (() => void)[]>();
+  readonly #certificateEnds: CertificateEnds;
 
-  constructor(options: { readonly closeGraceMs?: number; readonly clock?: Clock } = {}) {
+  /** `wallClock`: what certificates' ends are timed with (Date.now and unref'd timers unless a test gives one). */
+  constructor(options: { readonly closeGraceMs?: number; readonly clock?: Clock; readonly wallClock?: Clock } = {}) {
     this.#grace = new DeadlineList(options.closeGraceMs ?? SESSION_CLOSE_GRACE_MS, options.clock);
+    this.#certificateEnds = new CertificateEnds(() => this.#byId.values(), options.wallClock);
   }
 
   /** Registers a client its service has just taken over. */
@@ -123,7 +134,16 @@ export class SessionRegistry {
     const session = new Session(init, this);
     this.#byId.set(session.id, session);
     this.#perService.set(init.service, (this.#perService.get(init.service) ?? 0) + 1);
+    if (session.certificateEndsAt !== undefined) this.#certificateEnds.add(session.certificateEndsAt);
     return session;
+  }
+
+  /**
+   * From now on, calls `handler` with the live sessions whose client certificate (or a CA of its chain) has ended,
+   * each once, at its end: whoever enforces the rules judges them again (Gateway).
+   */
+  onCertificateEnd(handler: CertificateEndHandler): void {
+    this.#certificateEnds.start(handler);
   }
 
   /** Forgets a session whose connection has closed; safe to call twice. */
@@ -200,8 +220,9 @@ export class SessionRegistry {
     return this.#grace.add(onExpire);
   }
 
-  /** Cancels every pending close deadline and watcher (the gateway has stopped). */
+  /** Cancels every pending close deadline, watcher and certificate end (the gateway has stopped). */
   clear(): void {
+    this.#certificateEnds.stop();
     this.#grace.clear();
     this.#released.clear();
     this.#emptied.clear();

@@ -1,0 +1,44 @@
+/**
+ * When a verified client certificate stops verifying with nothing but time passing: the first end of validity
+ * along the chain it was verified with, its own and its CAs' up to the trust anchor (OpenSSL checks the anchor's
+ * dates too). A connection's certificate is judged at the handshake only; this is when to judge it again.
+ */
+import { X509Certificate } from 'node:crypto';
+import { certificateParts } from './certificate-der.js';
+import type { ClientIdentity } from './identity.js';
+
+/**
+ * Keyed by the DER buffer itself: an identity's buffers are the certificate cache's (certificate-cache.ts), one per
+ * certificate however many connections present it, so a device that reconnects costs a lookup, not a parse.
+ */
+const ends = new WeakMap<Buffer, number>();
+
+function endOf(der: Buffer): number {
+  let end = ends.get(der);
+  if (end === undefined) {
+    end = certificateParts(der)?.notAfter ?? openSslEnd(der);
+    ends.set(der, end);
+  }
+  return end;
+}
+
+/** OpenSSL's reading, for a certificate the DER reader leaves to it; one it cannot read either never ends here. */
+function openSslEnd(der: Buffer): number {
+  try {
+    const end = Date.parse(new X509Certificate(der).validTo);
+    return Number.isNaN(end) ? Number.POSITIVE_INFINITY : end;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * The first notAfter (ms since the epoch) of a verified identity's certificate and the chain it was verified along;
+ * undefined for an identity that is not verified or holds no certificate (a realm's certificate ticket).
+ */
+export function chainEnd(identity: ClientIdentity | undefined): number | undefined {
+  if (identity === undefined || !identity.verified || identity.certificateDer === undefined) return undefined;
+  let end = endOf(identity.certificateDer);
+  for (const der of identity.chainDer) end = Math.min(end, endOf(der));
+  return end === Number.POSITIVE_INFINITY ? undefined : end;
+}
