@@ -74,6 +74,8 @@ interface ParsedCrl {
   readonly issuerDer: string;
   /** Its authority key identifier in hex, '' without one: the key of that CA (a CA renewed with a new key has two). */
   readonly authorityKeyId: string;
+  /** For a delta CRL (RFC 5280 §5.2.4), the number of the base CRL it completes, in decimal; undefined otherwise. */
+  readonly deltaOf: string | undefined;
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -137,6 +139,7 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
   const entries = isUniversal(fields[i], asn1.Type.SEQUENCE) ? children(fields[i]) : [];
   if (isUniversal(fields[i], asn1.Type.SEQUENCE)) i++;
   const number = crlNumber(fields[i]);
+  const deltaOf = crlNumber(fields[i], OID_DELTA_CRL_INDICATOR);
   const akid = authorityKeyId(fields[i]);
   const revoked = entries.length;
   const serials = new Set<string>();
@@ -149,6 +152,7 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
     serials,
     issuerDer: asn1.toDer(issuer).getBytes(),
     authorityKeyId: akid,
+    deltaOf,
     summary: {
       issuer: formatDn(readName(issuer)),
       thisUpdate: thisUpdate.toISOString(),
@@ -161,6 +165,7 @@ function parseCrl(der: Buffer, file: string): ParsedCrl {
 }
 
 const OID_CRL_NUMBER = '2.5.29.20';
+const OID_DELTA_CRL_INDICATOR = '2.5.29.27';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';
 
 /** The value (an OCTET STRING's content, parsed) of the extension `oid` of a CRL's `[0] EXPLICIT Extensions`. */
@@ -180,9 +185,9 @@ function extensionValue(extensions: Asn1 | undefined, oid: string): Asn1 | undef
   return undefined;
 }
 
-/** The cRLNumber, in decimal; undefined when there is none. */
-function crlNumber(extensions: Asn1 | undefined): string | undefined {
-  const integer = extensionValue(extensions, OID_CRL_NUMBER);
+/** The cRLNumber (or, with OID_DELTA_CRL_INDICATOR, the base CRL's number), in decimal; undefined when there is none. */
+function crlNumber(extensions: Asn1 | undefined, oid = OID_CRL_NUMBER): string | undefined {
+  const integer = extensionValue(extensions, oid);
   if (!isUniversal(integer, asn1.Type.INTEGER) || typeof integer?.value !== 'string' || integer.value.length === 0) return undefined;
   return BigInt(`0x${Buffer.from(integer.value, 'binary').toString('hex')}`).toString();
 }
@@ -191,6 +196,22 @@ function crlNumber(extensions: Asn1 | undefined): string | undefined {
 function authorityKeyId(extensions: Asn1 | undefined): string {
   const id = children(extensionValue(extensions, OID_AUTHORITY_KEY_ID)).find((c) => c.tagClass === asn1.Class.CONTEXT_SPECIFIC && (c.type as number) === 0);
   return typeof id?.value === 'string' ? Buffer.from(id.value, 'binary').toString('hex') : '';
+}
+
+/**
+ * Node's secure context gives OpenSSL no delta CRL support (X509_V_FLAG_USE_DELTAS): OpenSSL would take a delta for
+ * a complete CRL of its issuer, the newest one, and admit every certificate its base CRL revokes. So a delta is
+ * refused, as a CRL that cannot be used is, rather than read.
+ */
+function refuseDelta(crl: ParsedCrl, file: string, where: string): ParsedCrl {
+  if (crl.deltaOf === undefined) return crl;
+  const number = crl.summary.number !== undefined ? ` number ${crl.summary.number}` : '';
+  throw crlError(
+    file,
+    `${where}is a delta CRL${number} of "${crl.summary.issuer}" (it completes base CRL number ${crl.deltaOf}): delta CRLs are not supported, and OpenSSL would take it for the whole list, admitting every certificate the base CRL revokes`,
+    undefined,
+    'give complete CRLs only: leave delta CRLs out of the file or directory (on Active Directory Certificate Services, stop publishing delta CRLs, or copy only the base CRLs here); `openssl crl -in FILE -noout -text` shows "Delta CRL Indicator" on a delta',
+  );
 }
 
 /** The CRLs of one file: every `X509 CRL` block of a PEM file, or the file as DER. */
@@ -205,11 +226,13 @@ function readCrlFile(file: string): ParsedCrl[] {
   const blocks = [...text.matchAll(PEM_BLOCK)];
   if (blocks.length === 0 && text.includes('-----BEGIN ')) throw crlError(file, 'holds an unterminated PEM block');
   if (blocks.length === 0) {
+    let crl: ParsedCrl;
     try {
-      return [parseCrl(bytes, file)];
+      crl = parseCrl(bytes, file);
     } catch (e) {
       throw crlError(file, `is neither PEM nor a DER CRL: ${e instanceof Error ? e.message : String(e)}`, e);
     }
+    return [refuseDelta(crl, file, '')];
   }
   const crls = blocks.filter((b) => b[1] === 'X509 CRL');
   if (crls.length === 0) {
@@ -218,12 +241,14 @@ function readCrlFile(file: string): ParsedCrl[] {
   }
   return crls.map((block, n) => {
     const body = (block[2] as string).replace(/\s+/g, '');
+    let crl: ParsedCrl;
     try {
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new Error('its base64 text is damaged');
-      return parseCrl(Buffer.from(body, 'base64'), file);
+      crl = parseCrl(Buffer.from(body, 'base64'), file);
     } catch (e) {
       throw crlError(file, `CRL block ${n + 1}: ${e instanceof Error ? e.message : String(e)}`, e);
     }
+    return refuseDelta(crl, file, crls.length > 1 ? `CRL block ${n + 1} ` : '');
   });
 }
 

@@ -29,6 +29,8 @@ export interface CrlOptions {
   readonly nextUpdate?: Date | null;
   /** The cRLNumber extension; default 1. */
   readonly number?: number;
+  /** Makes it a delta CRL (deltaCRLIndicator, critical) of the base CRL with this number. */
+  readonly deltaOf?: number;
 }
 
 export interface TestCrl {
@@ -40,6 +42,7 @@ const HOUR = 3_600_000;
 const OID_SHA256_RSA = '1.2.840.113549.1.1.11';
 const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
 const OID_CRL_NUMBER = '2.5.29.20';
+const OID_DELTA_CRL_INDICATOR = '2.5.29.27';
 
 const seq = (...items: Asn1[]): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
 const oid = (dotted: string): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
@@ -88,9 +91,13 @@ export function makeCrl(issuer: CrlIssuer, options: CrlOptions = {}): TestCrl {
   if (revoked.length > 0) {
     fields.push(seq(...revoked.map((r) => seq(positiveInteger(r.serial), time(r.date ?? new Date(now - HOUR))))));
   }
-  const crlNumber = positiveInteger((options.number ?? 1).toString(16));
-  const extnValue = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(crlNumber).getBytes());
-  fields.push(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [seq(seq(oid(OID_CRL_NUMBER), extnValue))]));
+  const octets = (value: Asn1): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(value).getBytes());
+  const extensions = [seq(oid(OID_CRL_NUMBER), octets(positiveInteger((options.number ?? 1).toString(16))))];
+  if (options.deltaOf !== undefined) {
+    const critical = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff');
+    extensions.push(seq(oid(OID_DELTA_CRL_INDICATOR), critical, octets(positiveInteger(options.deltaOf.toString(16)))));
+  }
+  fields.push(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [seq(...extensions)]));
 
   const tbs = Buffer.from(asn1.toDer(seq(...fields)).getBytes(), 'binary');
   const signature = sign('sha256', tbs, issuer.keyObject);

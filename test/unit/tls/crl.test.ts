@@ -131,6 +131,29 @@ test('unreadable and garbage input is refused naming the file and what is wrong'
   });
 });
 
+test('a delta CRL is refused, alone, in a bundle after its base, or in a directory: OpenSSL would take it for the whole list', () => {
+  const { ca, client } = testPki();
+  const base = makeCrl(ca, { number: 2, revoked: [{ serial: client.x509.serialNumber }] });
+  const delta = makeCrl(ca, { number: 3, deltaOf: 2 });
+  withDir((dir) => {
+    writeFileSync(join(dir, 'delta.crl'), delta.der);
+    refused(() => loadCrls(join(dir, 'delta.crl')), /delta.crl: is a delta CRL number 3 of "CN=Test Root CA, O=Acme" \(it completes base CRL number 2\): delta CRLs are not supported/);
+    writeFileSync(join(dir, 'bundle.pem'), base.pem + delta.pem);
+    refused(() => loadCrls(join(dir, 'bundle.pem')), /bundle.pem: CRL block 2 is a delta CRL number 3/);
+    try {
+      loadCrls(join(dir, 'bundle.pem'));
+    } catch (e) {
+      assert.match((e as GatewayError).hint ?? '', /complete CRLs only/);
+    }
+  });
+  withDir((dir) => {
+    writeFileSync(join(dir, 'base.pem'), base.pem);
+    assert.equal(loadCrls(dir).summary.length, 1, 'the base alone is read');
+    writeFileSync(join(dir, 'delta.pem'), delta.pem);
+    refused(() => loadCrls(dir), /delta.pem: is a delta CRL/);
+  });
+});
+
 test("a CRL naming a truststore CA but not signed by its key is refused; the CA's own is taken, whichever of its certificates signed it", () => {
   const { ca } = testPki();
   const impostor = issue({ subject: { CN: 'Test Root CA', O: 'Acme' }, isCA: true, notAfterDays: 30 });
