@@ -137,6 +137,7 @@ function createService(
   connectors: { readonly stream: Connector; readonly webSocket: WebSocketConnector; readonly resolver: HostResolver },
   warnings: Diagnostic[],
   uses: CertificateUse[],
+  ticketCookies: ReadonlySet<string>,
 ): Service {
   if (config.type === 'echo') return new EchoService(config);
   if (config.type === 'directory') return new DirectoryService(config);
@@ -165,7 +166,7 @@ function createService(
   const scheme = config.connect?.scheme;
   const addresses = config.connect === undefined ? undefined : connectors.resolver.forHost(config.connect.host, config.connectOptions.tcpResolveTtlMs);
   const upstream =
-    scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls, addresses) : streamUpstream(config, connectors.stream, upstreamTls, addresses);
+    scheme === 'ws' || scheme === 'wss' ? webSocketUpstream(config, connectors.webSocket, upstreamTls, addresses, ticketCookies) : streamUpstream(config, connectors.stream, upstreamTls, addresses);
   return new ProxyService(config, { ...upstream, open: meteredUpstream(upstream.open, metrics.service(config.name)), log });
 }
 
@@ -211,9 +212,11 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   const services = new Map<ServiceConfig, Service>();
   /** Where each key entry's certificate is presented, for the warnings about its dates. */
   const uses: CertificateUse[] = [];
+  // The cookies certificate tickets are read from: credentials of the gateway's own, never passed to a backend.
+  const ticketCookies = new Set(config.security.realms.filter((r) => r.loginModules.some((m) => m.type === 'certificate-ticket')).flatMap((r) => r.httpCookies));
   for (const sc of config.services) {
     try {
-      services.set(sc, createService(sc, stores, deps, connectors, warnings, uses));
+      services.set(sc, createService(sc, stores, deps, connectors, warnings, uses, ticketCookies));
     } catch (e) {
       errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `service "${sc.name}"`, sc.connect?.position ?? sc.position));
     }

@@ -13,6 +13,10 @@
  *   X-Real-IP and X-Client-Cert*.
  * Names are compared with `_` read as `-`: servers that map headers to variables (CGI, WSGI) make `X_Client_IP`
  * and `X-Client-IP` the same name.
+ *
+ * Of the Cookie header, the cookies the gateway itself sets as credentials (certificate tickets) are taken out:
+ * a browser sends a host's cookies to every port and path of it, so every WebSocket backend on the gateway's host
+ * name would otherwise receive a ticket it could replay as the device's certificate.
  */
 import type { HttpHeaderConfig } from '../config/types.js';
 
@@ -31,6 +35,7 @@ const STRIPPED = new Set([
   'x-real-ip',
 ]);
 const STRIPPED_PREFIXES = ['proxy-', 'sec-websocket-', 'x-forwarded-', 'x-client-cert'];
+const NO_COOKIES: ReadonlySet<string> = new Set();
 
 /** The form names are compared in: lower case, `_` as `-`. */
 function canonical(name: string): string {
@@ -48,13 +53,31 @@ function listed(value: string, into: Set<string>): void {
   }
 }
 
+/** A Cookie header's value without the cookies named in `withheld` (names are case-sensitive, RFC 6265 §5.4); '' when none is left. */
+function withoutCookies(value: string, withheld: ReadonlySet<string>): string {
+  const kept: string[] = [];
+  for (const pair of value.split(';')) {
+    const trimmed = pair.trim();
+    if (trimmed === '') continue;
+    const equals = trimmed.indexOf('=');
+    const name = (equals < 0 ? '' : trimmed.slice(0, equals)).trim();
+    if (!withheld.has(name)) kept.push(trimmed);
+  }
+  return kept.join('; ');
+}
+
 /**
  * The headers of `rawHeaders` (IncomingMessage.rawHeaders: name, value, name, value, …) that are forwarded to the
  * backend, on an object without a prototype: the name as the client first spelled it → its value, or its values
  * in order when the client sent it more than once (node:http sends each as a line of its own). `configured` are
- * the service's `<http.header>`s. Never throws.
+ * the service's `<http.header>`s; `withheldCookies` the names of the cookies the gateway sets as credentials.
+ * Never throws.
  */
-export function forwardedHeaders(rawHeaders: readonly string[], configured: readonly Pick<HttpHeaderConfig, 'name'>[]): Record<string, string | string[]> {
+export function forwardedHeaders(
+  rawHeaders: readonly string[],
+  configured: readonly Pick<HttpHeaderConfig, 'name'>[],
+  withheldCookies: ReadonlySet<string> = NO_COOKIES,
+): Record<string, string | string[]> {
   const removed = new Set<string>();
   for (const header of configured) removed.add(canonical(header.name));
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
@@ -64,10 +87,14 @@ export function forwardedHeaders(rawHeaders: readonly string[], configured: read
   const spelling = new Map<string, string>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
-    const value = rawHeaders[i + 1] as string;
+    let value = rawHeaders[i + 1] as string;
     const lower = name.toLowerCase();
     const key0 = canonical(name);
     if (STRIPPED.has(key0) || removed.has(key0) || STRIPPED_PREFIXES.some((p) => key0.startsWith(p))) continue;
+    if (lower === 'cookie' && withheldCookies.size > 0) {
+      value = withoutCookies(value, withheldCookies);
+      if (value === '') continue;
+    }
     // Node's parser already refuses such lines unless run with --insecure-http-parser; checked again because
     // node:http throws when asked to send one.
     if (!TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) continue;

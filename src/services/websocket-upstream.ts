@@ -1,6 +1,7 @@
 /**
  * How a proxy reaches a ws:// or wss:// backend. The upgrade request carries the client's own headers (less those
- * the gateway controls or the configuration names, so a client can never forge one), the `<http.header>` values
+ * the gateway controls or the configuration names, so a client can never forge one, and less the certificate
+ * tickets of `withheldCookies`), the `<http.header>` values
  * for this client, and the subprotocols the client offered; the backend's choice is what the client is then told.
  * A client on a tcp:// or ssl:// accept (the device side) has no request: only the `<http.header>` values go.
  */
@@ -20,6 +21,7 @@ export function webSocketUpstream(
   connector: WebSocketConnector,
   tls: ConnectionOptions | undefined,
   addresses?: HostAddresses,
+  withheldCookies?: ReadonlySet<string>,
 ): { open: OpenUpstream; probe: () => Promise<void> } {
   const connect = config.connect;
   if (connect === undefined || (connect.scheme !== 'ws' && connect.scheme !== 'wss')) {
@@ -42,7 +44,7 @@ export function webSocketUpstream(
   const headersFor = (ctx: ConnectionContext | undefined, request: ClientRequest | undefined): UpgradeHeader[] => {
     const headers: UpgradeHeader[] = [];
     if (request) {
-      for (const [name, value] of Object.entries(forwardedHeaders(request.rawHeaders, templates))) {
+      for (const [name, value] of Object.entries(forwardedHeaders(request.rawHeaders, templates, withheldCookies))) {
         for (const v of Array.isArray(value) ? value : [value]) headers.push({ name, value: v });
       }
     }

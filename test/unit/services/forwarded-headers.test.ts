@@ -72,6 +72,14 @@ test('a header a <http.header> names is removed, in whatever case the client wro
   assert.deepEqual(Object.entries(forwardedHeaders(raw, named('clientId', 'client-cert', 'X-Forwarded-For'))), [['X-Kept', '1']]);
 });
 
+test("the gateway's certificate-ticket cookies are taken out of Cookie; the application's own cookies pass", () => {
+  const tickets = new Set(['GW_TICKET']);
+  const raw = ['Cookie', 'AUTH=abc; GW_TICKET=v1.ticket; theme=dark', 'cookie', 'GW_TICKET=v1.other', 'Cookie', 'gw_ticket=not-ours'];
+  assert.deepEqual(Object.entries(forwardedHeaders(raw, [], tickets)), [['Cookie', ['AUTH=abc; theme=dark', 'gw_ticket=not-ours']]]);
+  assert.deepEqual(Object.entries(forwardedHeaders(['Cookie', ' GW_TICKET = x ;;'], [], tickets)), [], 'a Cookie of nothing else is not sent');
+  assert.deepEqual(Object.entries(forwardedHeaders(raw, [])), [['Cookie', ['AUTH=abc; GW_TICKET=v1.ticket; theme=dark', 'GW_TICKET=v1.other', 'gw_ticket=not-ours']]], 'without tickets, Cookie passes as sent');
+});
+
 test('repeated headers keep every value in order, under the spelling first sent', () => {
   const raw = ['x-tag', 'a', 'X-Tag', 'b', 'X-TAG', 'c', 'Accept', '*/*'];
   assert.deepEqual(Object.entries(forwardedHeaders(raw, [])), [['x-tag', ['a', 'b', 'c']], ['Accept', '*/*']]);
