@@ -238,7 +238,7 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     space?.cleanup();
   });
 
-  test('file realm: Basic credentials with the role pass; none or wrong get 401 with the challenge; no role gets 403; a certificate passes by itself', async () => {
+  test('file realm: Basic credentials with the role pass; none or wrong get 401 with the challenge; no role gets 403; a certificate alone carries no role', async () => {
     const url = `wss://localhost:${pagesPort}/users`;
     const none = await attempt(url);
     assert.equal(none.status, 401);
@@ -250,7 +250,8 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     assert.equal(guest.headers['www-authenticate'], undefined);
     const joe = await attempt(url, { headers: basic('joe', PASSWORD) });
     assert.deepEqual([joe.status, joe.echoed], ['open', 'ping']);
-    assert.equal((await attempt(url, cert(pki.client))).status, 'open', 'verify-client optional: a verified certificate passes by itself');
+    assert.equal((await attempt(url, cert(pki.client))).status, 401, 'verify-client optional: a certificate does not stand for a role the service requires');
+    assert.equal((await attempt(url, { ...cert(pki.client), headers: basic('joe', PASSWORD) })).status, 'open', 'with the realm passed too, it does');
     await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_FORBIDDEN' && l['principal'] === 'guest');
     const wrong = await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /wrong password for "joe"/.test(String(l['reason'])));
     assert.equal(wrong['level'], 40, 'wrong credentials are a warning');

@@ -106,14 +106,14 @@ test('a file realm: Basic credentials pass with their roles; none or wrong get 4
   }
 });
 
-test('verify-client optional: a verified certificate passes by itself (and gets a ticket); without one the realm decides', async () => {
+test('verify-client optional: a verified certificate passes by itself where no role is required (and gets a ticket); without one the realm decides', async () => {
   const f = files();
   try {
     const realm = prepareRealm(realmConfig([
       { type: 'certificate-ticket', success: 'sufficient', secretFile: f.secret, maxAgeS: 600, position: P },
       { type: 'file', success: 'sufficient', file: f.users, position: P },
     ]));
-    const withCert = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'optional', request: request({}, { ...identity(), serialNumber: '01' }), kind: 'http' });
+    const withCert = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, { ...identity(), serialNumber: '01' }), kind: 'http' });
     assert.ok(withCert.ok && withCert.by === 'certificate');
     const setCookie = withCert.ok ? withCert.setCookie ?? '' : '';
     assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
@@ -136,6 +136,23 @@ test('verify-client optional: a verified certificate passes by itself (and gets 
     assert.equal(!refused.ok && refused.status, 401);
     assert.match(!refused.ok ? refused.reason : '', /signature does not verify .*\(cookie TICKET\)/);
     assert.doesNotMatch(JSON.stringify(refused), new RegExp(tampered.slice(3, 40)));
+  } finally {
+    f.done();
+  }
+});
+
+test('verify-client optional: where the service requires a role, a certificate alone does not pass; the realm and its roles decide', async () => {
+  const f = files();
+  try {
+    const realm = prepareRealm(realmConfig([{ type: 'file', success: 'required', file: f.users, position: P }]));
+    const device = { ...identity(), serialNumber: '01' };
+    const certificateOnly = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'optional', request: request({}, device), kind: 'websocket' });
+    assert.equal(!certificateOnly.ok && certificateOnly.status, 401, 'a certificate carries no role');
+    assert.equal(!certificateOnly.ok && certificateOnly.challenged, true);
+    const withPassword = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'optional', request: request({ authorization: basic('joe', 'welcome') }, device), kind: 'websocket' });
+    assert.ok(withPassword.ok && withPassword.by === 'realm');
+    const wrongRole = await decide({ realm, authorization: roles('ADMINISTRATOR'), verifyClient: 'optional', request: request({ authorization: basic('joe', 'welcome') }, device), kind: 'websocket' });
+    assert.equal(!wrongRole.ok && wrongRole.status, 403);
   } finally {
     f.done();
   }
