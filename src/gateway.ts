@@ -558,6 +558,7 @@ export class Gateway {
           if (this.#state.certificates === certificates) this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn({ code: 'GW_ERR_TLS_WARNING', crl: w.path, listener: listener.where }, warning);
           this.#log.info({ crl: w.path, listener: listener.where, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path} (for ${listener.where})`);
+          this.#metrics.crlReloaded(listener.where, 'success');
         } catch (err) {
           this.#crlReloadFailed(w.path, listener.where, err);
           return false;
@@ -581,6 +582,7 @@ export class Gateway {
   #crlReloadFailed(path: string, where: string, err: unknown): void {
     // Each listening address watches its own CRLs: listeners that share a file each say so, for their address.
     this.#log.error({ crl: path, listener: where, code: 'GW_ERR_TLS_CRL', reason: errorText(err) }, `CRL reload failed, keeping the previous one: ${path} (for ${where})`);
+    this.#metrics.crlReloaded(where, 'failure');
   }
 
   /**

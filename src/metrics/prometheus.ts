@@ -80,6 +80,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   readonly #durations: Histogram<'service'>;
   readonly #connectTime: Histogram<'service'>;
   readonly #reloads: Counter<'result'>;
+  readonly #crlReloads: Counter<'listener' | 'result'>;
   readonly #policyCloses: Counter<'reason'>;
   readonly #serviceCounts = new Map<string, ServiceCounts>();
   readonly #listenerCounts = new Map<string, ListenerCounts>();
@@ -189,6 +190,13 @@ export class PrometheusMetrics implements GatewayMetrics {
     });
     // With --workers every worker makes the same reload: across them it is counted once (the most any counted).
     this.#reloads = new Counter({ name: 'gateway_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'], registers, aggregator: 'max' });
+    this.#crlReloads = new Counter({
+      name: 'gateway_crl_reloads_total',
+      help: 'CRL re-reads after a change to a listener\'s ssl.crl files, by result (failure: the CRLs in force stay).',
+      labelNames: ['listener', 'result'],
+      registers,
+      aggregator: 'max',
+    });
     this.#policyCloses = new Counter({
       name: 'gateway_policy_closes_total',
       help: 'Live connections closed (1008) because policy no longer admits them, by reason.',
@@ -320,6 +328,10 @@ export class PrometheusMetrics implements GatewayMetrics {
 
   reloaded(result: 'success' | 'failure'): void {
     this.#reloads.labels(result).inc();
+  }
+
+  crlReloaded(listener: string, result: 'success' | 'failure'): void {
+    this.#crlReloads.labels(listener, result).inc();
   }
 
   policyClosed(reason: string): void {

@@ -102,6 +102,8 @@ export interface GatewayMetrics {
   certificates(report: CertificateReport): void;
   /** A reload finished: `success` or `failure`. */
   reloaded(result: 'success' | 'failure'): void;
+  /** A CRL file of `listener` changed and was read again: `success`, or `failure` (the CRLs in force stay). */
+  crlReloaded(listener: string, result: 'success' | 'failure'): void;
   /** A live connection was closed by policy (1008): `revoked`, `untrusted`, `access`. */
   policyClosed(reason: string): void;
   /** The last refusals, newest first, for the status page. */
@@ -126,6 +128,7 @@ export const NO_METRICS: GatewayMetrics = {
   service: () => NO_SERVICE,
   certificates: () => undefined,
   reloaded: () => undefined,
+  crlReloaded: () => undefined,
   policyClosed: () => undefined,
   recentRefusals: () => [],
   text: async () => '',

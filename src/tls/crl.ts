@@ -353,7 +353,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
   }
   const files = isDirectory ? listDirectory(path) : [path];
   if (isDirectory && files.length === 0) throw crlError(path, 'the directory holds no CRL files');
-  const crls = files.flatMap(readCrlFile);
+  const { crls, skipped } = isDirectory ? readDirectoryFiles(path, files) : { crls: readCrlFile(path), skipped: [] };
   const verified = checkSignatures(crls, options.trustAnchors ?? []);
   return {
     pems: crls.map((c) => toPem(c.der)),
@@ -367,8 +367,34 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
       verified: verified.has(c),
     })),
     summary: crls.map((c) => c.summary),
-    warnings: warningsFor(crls, options),
+    warnings: [...skipped, ...warningsFor(crls, options)],
   };
+}
+
+/**
+ * The CRLs of a directory's files. A file that is not one, or not one the gateway can use (a README, a `.bak`, a
+ * delta CRL, one half-written), is skipped with a warning rather than failing the directory: one stray file would
+ * otherwise keep every later CRL out, and revocations with them. Skipping is safe: a CA whose CRL is missing refuses
+ * its clients (UNABLE_TO_GET_CRL), and a CRL re-read while running keeps in force the CRLs of a CA the directory no
+ * longer has one of (successorCrls). A directory in which no file reads is refused.
+ */
+function readDirectoryFiles(dir: string, files: readonly string[]): { crls: ParsedCrl[]; skipped: string[] } {
+  const crls: ParsedCrl[] = [];
+  const skipped: string[] = [];
+  let first: GatewayError | undefined;
+  for (const file of files) {
+    try {
+      crls.push(...readCrlFile(file));
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      first ??= e;
+      skipped.push(`${e.message}: skipped, the directory's other files are read (move it out of ${dir})`);
+    }
+  }
+  if (crls.length === 0 && first !== undefined) {
+    throw crlError(dir, `no file of the directory holds a CRL that can be used; the first: ${first.message}`, first, first.hint);
+  }
+  return { crls, skipped };
 }
 
 /** Whether `a` was issued before `b`: by cRLNumber where both have one (RFC 5280 has it only increase), else by thisUpdate. */

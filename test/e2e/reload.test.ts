@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { GatewayProcess, type LogLine } from '../helpers/gateway-process.js';
 import { PEM_SECURITY, workspace, type Workspace } from '../helpers/e2e-setup.js';
@@ -255,5 +255,47 @@ describe('--workers: the primary checks, every worker reloads', () => {
     for (const worker of [1, 2]) await gw.waitFor((l) => l['event'] === 'listening' && l['accept'] === B && l['worker'] === worker);
     const ws = await openEcho(`ws://127.0.0.3:${gw.port(B)}/b`);
     ws.close();
+  });
+});
+
+describe('a CRL directory with a file in it that is not a CRL', () => {
+  let space: Workspace;
+  let gw: GatewayProcess;
+  const ECHO = 'wss://127.0.0.1:0/echo';
+  const url = () => `wss://127.0.0.1:${gw.port(ECHO)}/echo`;
+
+  before(async () => {
+    space = workspace();
+    mkdirSync(`${space.dir}/crl`);
+    space.write('crl/ca.pem', makeCrl(pki.ca).pem);
+    space.write('crl/README', 'CRLs of the device CA, copied here every hour');
+    gw = await GatewayProcess.start(
+      space.config(`
+  <service>
+    <name>echo</name>
+    <accept>${ECHO}</accept>
+    <type>echo</type>
+    <accept-options><ssl.verify-client>required</ssl.verify-client><ssl.crl>crl</ssl.crl></accept-options>
+  </service>
+  ${PEM_SECURITY}`),
+    );
+  });
+
+  after(async () => {
+    await gw?.stop();
+    space?.cleanup();
+  });
+
+  test('is skipped with a warning naming it, and later CRLs in the directory still take effect', async () => {
+    const warned = await gw.waitFor((l) => l['code'] === 'GW_ERR_TLS_WARNING' && /README: is neither PEM nor a DER CRL: .*: skipped/.test(l.msg));
+    assert.match(warned.msg, /crl\/README/);
+    const device = await openEcho(url(), tlsClient(pki.client, pki.ca.cert));
+    const closed = event<[number, Buffer]>(device, 'close', 'the revoked device to be closed');
+    space.write('crl/ca.next', makeCrl(pki.ca, { revoked: [{ serial: pki.client.x509.serialNumber }], number: 2 }).pem);
+    renameSync(`${space.dir}/crl/ca.next`, `${space.dir}/crl/ca.pem`);
+    const [code, reason] = await closed;
+    assert.equal(code, 1008);
+    assert.equal(reason.toString(), 'certificate revoked');
+    assert.equal(await outcome(url(), tlsClient(pki.client, pki.ca.cert)), 403);
   });
 });

@@ -98,6 +98,8 @@ test('two gateways in one process count apart, and the text is Prometheus format
   a.service('echo').opened();
   a.reloaded('failure');
   a.policyClosed('revoked');
+  a.crlReloaded('0.0.0.0:9443', 'failure');
+  assert.match(await a.text(), /^gateway_crl_reloads_total\{listener="0.0.0.0:9443",result="failure"\} 1$/m);
   assert.match(await a.text(), /^gateway_connections_opened_total\{service="echo"\} 1$/m);
   assert.match(await a.text(), /^gateway_reloads_total\{result="failure"\} 1$/m);
   assert.match(await a.text(), /^gateway_policy_closes_total\{reason="revoked"\} 1$/m);

@@ -125,13 +125,17 @@ test('unreadable and garbage input is refused naming the file and what is wrong'
   withDir((dir) => {
     writeFileSync(join(dir, '.only-hidden'), crl.pem);
     refused(() => loadCrls(dir), /the directory holds no CRL files/);
-    writeFileSync(join(dir, 'good.pem'), crl.pem);
     writeFileSync(join(dir, 'README'), 'CRLs for the gateway');
-    refused(() => loadCrls(dir), /README: is neither PEM nor a DER CRL/);
+    refused(() => loadCrls(dir), /no file of the directory holds a CRL that can be used; the first: ssl.crl .*README: is neither PEM nor a DER CRL/);
+    // One stray file among CRLs is skipped with a warning: it must not keep every later CRL out.
+    writeFileSync(join(dir, 'good.pem'), crl.pem);
+    const loaded = loadCrls(dir);
+    assert.equal(loaded.summary.length, 1);
+    assert.match(loaded.warnings[0] ?? '', /README: is neither PEM nor a DER CRL: .*: skipped, the directory's other files are read \(move it out of /);
   });
 });
 
-test('a delta CRL is refused, alone, in a bundle after its base, or in a directory: OpenSSL would take it for the whole list', () => {
+test('a delta CRL is refused, alone or in a bundle after its base, and skipped in a directory: OpenSSL would take it for the whole list', () => {
   const { ca, client } = testPki();
   const base = makeCrl(ca, { number: 2, revoked: [{ serial: client.x509.serialNumber }] });
   const delta = makeCrl(ca, { number: 3, deltaOf: 2 });
@@ -147,10 +151,12 @@ test('a delta CRL is refused, alone, in a bundle after its base, or in a directo
     }
   });
   withDir((dir) => {
-    writeFileSync(join(dir, 'base.pem'), base.pem);
-    assert.equal(loadCrls(dir).summary.length, 1, 'the base alone is read');
     writeFileSync(join(dir, 'delta.pem'), delta.pem);
     refused(() => loadCrls(dir), /delta.pem: is a delta CRL/);
+    writeFileSync(join(dir, 'base.pem'), base.pem);
+    const loaded = loadCrls(dir);
+    assert.deepEqual(loaded.summary.map((c) => c.number), ['2'], 'in a directory, the delta is skipped and the base read');
+    assert.match(loaded.warnings[0] ?? '', /delta.pem: is a delta CRL number 3 .*: skipped/);
   });
 });
 
