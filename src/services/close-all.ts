@@ -2,31 +2,28 @@
  * Closing a client the service still owns (stopping, a backend that could not be reached), bounded in time: a
  * close frame or FIN, then the end is destroyed if the client has not finished closing within the grace period.
  */
-import { CLOSE_ABNORMAL } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 
 /** How long a client has to answer a close before it is dropped. */
 const CLOSE_GRACE_MS = 2000;
 
 /**
- * Closes an end nothing else is attached to and resolves, once it is closed, with the close code it ended with
- * (a WebSocket's; undefined for a byte stream; 1006 when it had to be dropped).
+ * Closes an end nothing else is attached to and resolves once it is closed, with the code the client was sent
+ * (what its close line says: the gateway closed it; undefined for a byte stream). A client that does not answer
+ * within the grace period is dropped.
  */
 export function closeWithDeadline(end: End, code: number, reason: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    let ended: number | undefined = CLOSE_ABNORMAL;
     const timer = setTimeout(() => end.destroy(), CLOSE_GRACE_MS);
     timer.unref();
     end.attach({
       data: () => undefined,
-      ended: (ending) => {
-        ended = end.kind === 'messages' ? (ending.lost ? CLOSE_ABNORMAL : ending.code) : undefined;
-      },
+      ended: () => undefined,
       failed: () => undefined,
       closed: () => {
         clearTimeout(timer);
         end.detach();
-        resolve(ended);
+        resolve(end.kind === 'messages' ? code : undefined);
       },
     });
     end.close(code, reason);

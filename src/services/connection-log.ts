@@ -41,7 +41,7 @@ export function logOpened(ctx: ConnectionContext, upstream?: string): void {
 
 /**
  * The close line. A client the gateway closed (drained, its accept removed, refused by live policy) says so, with
- * the code and reason it was sent, rather than the client's answer to it.
+ * the code and reason it was sent, rather than the client's answer to it (most clients echo 1000).
  */
 export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
   const durationMs = Date.now() - ctx.openedAt;
@@ -57,7 +57,7 @@ export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
       bytesOut: summary.bytesUpstreamToDownstream,
       durationMs,
       reason: byGateway ? `closed by the gateway (${byGateway.code}): ${byGateway.reason}` : summary.reason,
-      ...(summary.code !== undefined ? { code: summary.code } : {}),
+      ...(byGateway ? { code: byGateway.code } : summary.code !== undefined ? { code: summary.code } : {}),
     },
     'connection closed',
   );

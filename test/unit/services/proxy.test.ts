@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { ProxyService } from '../../../src/services/proxy.js';
 import { createConnector, type Connector } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -80,6 +82,40 @@ test('a failed connect closes the client with 1011 and a reason, and logs the fa
   assert.equal(reason.toString(), 'Connection to tcp://127.0.0.1:9 failed');
   const warn = await h.logs.waitFor((l) => l['msg'] === 'Connection to tcp://127.0.0.1:9 failed');
   assert.equal(warn['level'], 40);
+  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closed['code'], 1011);
+});
+
+/**
+ * A WebSocket client written by hand that answers any close frame with 1000, as many clients do (Python's
+ * websocket-client, browsers' defaults), where ws echoes the code it was sent.
+ */
+async function answersCloseWith1000(url: string): Promise<net.Socket> {
+  const { port } = new URL(url);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  await event(socket, 'connect', 'the raw client to connect');
+  socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  let seen = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    seen = Buffer.concat([seen, chunk]);
+    const head = seen.indexOf('\r\n\r\n');
+    // Once the 101's head is past, a close frame (0x88) is answered with a masked close of 1000, then the end.
+    if (head >= 0 && seen[head + 4] === 0x88) {
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const payload = Buffer.from([0x03 ^ 1, 0xe8 ^ 2]);
+      socket.end(Buffer.concat([Buffer.from([0x88, 0x82]), mask, payload]));
+      seen = Buffer.alloc(0);
+    }
+  });
+  return socket;
+}
+
+test("the close line's code is the one the gateway sent a client it closed, not the client's answer", async (t) => {
+  const failing: Connector = (target) => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', `Connection to ${target.uri} failed: ECONNREFUSED`));
+  const h = await serve(proxyService(proxyConfig(9), failing, memoryLog().log));
+  t.after(() => h.close());
+  const socket = await answersCloseWith1000(h.url);
+  t.after(() => socket.destroy());
   const closed = await h.logs.waitFor((l) => l['event'] === 'close');
   assert.equal(closed['code'], 1011);
 });
