@@ -32,6 +32,8 @@ export interface ConnectionRow {
   readonly subject: string | null;
   readonly fingerprint: string | null;
   readonly verified: boolean | null;
+  /** When the client certificate ends (ISO 8601); null without one. The connection is closed then (certificate-ends.ts). */
+  readonly certificateValidTo: string | null;
   readonly openedAt: string;
   readonly ageSeconds: number;
   readonly bytesIn: number;
@@ -93,6 +95,7 @@ export function row(s: Session, now: number): ConnectionRow {
     subject: id?.subject ?? null,
     fingerprint: id?.fingerprint256 ?? null,
     verified: id ? id.verified : null,
+    certificateValidTo: id?.validTo ?? null,
     openedAt: new Date(s.openedAt).toISOString(),
     ageSeconds: Math.max(0, Math.floor((now - s.openedAt) / 1000)),
     bytesIn: s.traffic.bytesIn,

@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { loadConfig } from '../../../src/config/index.js';
 import { Gateway } from '../../../src/gateway.js';
 import { CertificateEnds, LONGEST_WAIT_MS } from '../../../src/services/certificate-ends.js';
+import { page } from '../../../src/services/management/connections.js';
 import { SessionRegistry, type Session } from '../../../src/services/sessions.js';
 import { chainEnd } from '../../../src/tls/chain-end.js';
 import { anonymousIdentity } from '../../../src/tls/identity.js';
@@ -136,6 +137,13 @@ test('a live connection is closed (1008) when its client certificate ends, logge
   const soonWs = await open(soon);
   const laterWs = await open(later);
   t.after(() => laterWs.terminate());
+
+  // The connection list says when each ends.
+  const listed = page(gateway.sessions, {}, 0, 10).connections.map((c) => [c.subject, c.certificateValidTo]);
+  assert.deepEqual(listed, [
+    ['CN=device-soon, O=Acme', new Date(soon.x509.validTo).toISOString()],
+    ['CN=device-later, O=Acme', new Date(later.x509.validTo).toISOString()],
+  ]);
 
   const closed = event<[number, Buffer]>(soonWs, 'close', 'the connection of the ended certificate to close');
   clock.advance(31 * DAY);
