@@ -20,6 +20,20 @@ export interface LoggerOptions {
   readonly nonBlocking?: boolean;
 }
 
+// C0 and C1 controls, DEL, and the two Unicode line separators: all that can end a line or drive a terminal.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A message as one line of text, its control characters written as escapes (`\n`, `\u001b`). Messages carry what
+ * clients chose (a certificate's subject, a request path): a newline in one would otherwise begin a forged line of
+ * its own in a text log. JSON lines escape them already.
+ */
+export function oneLine(message: string): string {
+  return message.replace(CONTROL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function createLogger(format: LogFormat | undefined, level = 'info', options: LoggerOptions = {}): Logger {
   const chosen = format ?? (process.stdout.isTTY ? 'text' : 'json');
   const pinoOptions = {
@@ -57,7 +71,15 @@ export function createLogger(format: LogFormat | undefined, level = 'info', opti
     : undefined;
   logger = pino(
     pinoOptions,
-    pretty({ sync: true, destination: prettyOut, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }),
+    pretty({
+      sync: true,
+      destination: prettyOut,
+      colorize: Boolean(process.stdout.isTTY),
+      translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
+      messageFormat: (log, key) => oneLine(String(log[key] ?? '')),
+    }),
   );
   return logger;
 }

@@ -65,6 +65,10 @@ describe('command-line and file errors', () => {
     // Text logs are a line per event, its fields on it, so that grep finds them together.
     assert.match(start.stdout, /^\[[-0-9 :.]+\] ERROR: .*no such file .*\{"code":"GW_ERR_FILE_READ"\}$/m);
     assert.doesNotMatch(start.stdout, /^\s+code:/m);
+    // What a message quotes (here a file name; a client's certificate subject elsewhere) cannot begin a line.
+    const forged = await runGateway(['start', '--config', `${missing}\n[2026-12-05 11:20:00.000] INFO: connection opened`, '--log-format', 'text']);
+    assert.doesNotMatch(forged.stdout, /^\[2026-12-05 11:20:00\.000\] INFO/m);
+    assert.match(forged.stdout, /nope\.xml\\n\[2026-12-05 11:20:00\.000\] INFO: connection opened/);
     assert.doesNotMatch(start.stdout + start.stderr, /ENOENT/);
   });
 
