@@ -4,8 +4,7 @@
  * the certificate the ticket was issued for. The principal has no roles: a certificate proves who, not what for.
  */
 import type { LoginModuleFlag } from '../../config/types.js';
-import { issueTicket, looksLikeTicket, verifyTicket } from './ticket.js';
-import type { AccessIdentity } from '../types.js';
+import { issueTicket, looksLikeTicket, verifyTicket, type TicketSource } from './ticket.js';
 import type { Credentials, LoginModule, LoginOutcome } from './types.js';
 
 export interface TicketModuleOptions {
@@ -20,7 +19,7 @@ export interface TicketModuleOptions {
 
 export interface CertificateTicketModule extends LoginModule {
   /** A new ticket for a verified certificate, signed with the first secret. */
-  issue(certificate: AccessIdentity & { readonly serialNumber?: string | undefined }): string;
+  issue(certificate: TicketSource): string;
   readonly maxAgeS: number;
 }
 

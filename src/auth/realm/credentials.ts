@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseCookies } from 'cookie';
 import type { RealmConfig } from '../../config/types.js';
-import type { AccessIdentity } from '../types.js';
+import type { TicketSource } from './ticket.js';
 import type { Credentials } from './types.js';
 
 export interface RealmRequest {
@@ -18,7 +18,7 @@ export interface RealmRequest {
    * of the same kept-alive connection (`ticket` set) does not: each request shows its ticket again, and a ticket is
    * never renewed from a ticket.
    */
-  readonly identity: (AccessIdentity & { readonly serialNumber?: string | undefined; readonly ticket?: string | undefined }) | undefined;
+  readonly identity: (TicketSource & { readonly ticket?: string | undefined }) | undefined;
   /** Whether the request came over TLS. */
   readonly secure: boolean;
 }

@@ -42,16 +42,24 @@ function mac(secret: Buffer, realm: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`${VERSION}\0${realm}\0${payload}`).digest();
 }
 
-/** Issues a ticket for a verified certificate, valid for `maxAgeS` seconds from `nowMs`, signed with `secret`. */
-export function issueTicket(identity: AccessIdentity & { readonly serialNumber?: string | undefined }, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): string {
+/** The facts of a verified certificate a ticket is issued from. */
+export type TicketSource = AccessIdentity & { readonly serialNumber?: string | undefined; readonly validTo?: string | undefined };
+
+/**
+ * Issues a ticket for a verified certificate, valid for `maxAgeS` seconds from `nowMs` but never past the
+ * certificate's own end (`validTo`), signed with `secret`: the certificate would be refused from then on, and so is
+ * what stands for it.
+ */
+export function issueTicket(identity: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): string {
   if (identity.fingerprint256 === undefined) throw new TypeError('a ticket needs the certificate fingerprint');
+  const certificateEnd = identity.validTo === undefined ? Number.NaN : Math.floor(Date.parse(identity.validTo) / 1000);
   const payload: Payload = {
     f: identity.fingerprint256,
     s: identity.subject ?? null,
     a: Object.fromEntries(Object.entries(identity.subjectAttributes).map(([k, v]) => [k, [...v]])),
     n: identity.sans.map((s) => [s.type, s.value]),
     x: identity.serialNumber ?? null,
-    e: Math.floor(nowMs / 1000) + maxAgeS,
+    e: Number.isNaN(certificateEnd) ? Math.floor(nowMs / 1000) + maxAgeS : Math.min(Math.floor(nowMs / 1000) + maxAgeS, certificateEnd),
   };
   const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
   return `${VERSION}.${body}.${mac(secret, realm, body).toString('base64url')}`;

@@ -19,6 +19,17 @@ test('a ticket verifies in its realm until it expires, and carries the certifica
   assert.deepEqual(expired, { ok: false, reason: 'certificate ticket expired 0 s ago' });
 });
 
+test("a ticket ends no later than its certificate: what stands for the certificate is refused when it would be", () => {
+  const endsSoon = new Date(NOW + 600_000).toISOString();
+  const t = issueTicket({ ...identity(), validTo: endsSoon }, 'ios', A, NOW, 3600);
+  const check = verifyTicket(t, 'ios', [A], NOW, 3600);
+  assert.equal(check.ok && check.expiresAt, NOW + 600_000);
+  assert.deepEqual(verifyTicket(t, 'ios', [A], NOW + 600_000, 3600), { ok: false, reason: 'certificate ticket expired 0 s ago' });
+  const endsLater = issueTicket({ ...identity(), validTo: new Date(NOW + 86_400_000).toISOString() }, 'ios', A, NOW, 3600);
+  const later = verifyTicket(endsLater, 'ios', [A], NOW, 3600);
+  assert.equal(later.ok && later.expiresAt, NOW + 3600_000, 'a certificate that lasts longer leaves the max-age as it is');
+});
+
 test('rotation: the first secret signs, every secret verifies; a retired secret no longer does', () => {
   const old = issueTicket(identity(), 'ios', A, NOW, 60);
   assert.ok(verifyTicket(old, 'ios', [B, A], NOW, 60).ok);
