@@ -2,7 +2,7 @@
 # see docs/deployment.md for what is and is not tested.
 #
 #   docker build -t wss-gateway .
-#   docker run --rm -p 443:8443 -p 9443:9443 \
+#   docker run --rm -p 443:8443 -p 9090:9090 \
 #     -v /etc/gateway:/etc/gateway:ro wss-gateway
 #
 # The configuration and stores are mounted at /etc/gateway (in Kubernetes, from a Secret); the image holds none.
@@ -30,7 +30,7 @@ COPY conf ./conf
 COPY docs ./docs
 # The node image's unprivileged user; ports above 1024 need no capability.
 USER node
-EXPOSE 8443 9443
+EXPOSE 8443 9090
 # SIGTERM drains (readiness false, connections closed over --drain-timeout); docker stop's default 10 s grace is too
 # short for that: run with `docker stop -t 45` or lower --drain-timeout.
 STOPSIGNAL SIGTERM

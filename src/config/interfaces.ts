@@ -18,8 +18,27 @@ export function splitInterfaceHost(authority: string): { name: string; rest: str
   return bare ? { name: bare[1] as string, rest: bare[2] as string } : undefined;
 }
 
-/** The address to bind for interface `name`; a GatewayError naming the machine's interfaces if there is none. */
-export function resolveInterface(name: string, interfaces: Interfaces = networkInterfaces()): string {
+/**
+ * The machine's interfaces, or a GatewayError saying why they cannot be listed: the system call needs a netlink
+ * socket, which a sandbox may forbid (systemd's RestrictAddressFamilies without AF_NETLINK).
+ */
+function listInterfaces(name: string, list: () => Interfaces): Interfaces {
+  try {
+    return list();
+  } catch (e) {
+    throw new GatewayError('GW_ERR_CONFIG_VALUE', `Network interface "${name}" cannot be looked up: the system refused to list this machine's interfaces (${e instanceof Error ? e.message : String(e)})`, {
+      cause: e,
+      hint: 'under systemd, add AF_NETLINK to RestrictAddressFamilies (deploy/systemd/gateway.service has it); or write the address instead of [@name]',
+    });
+  }
+}
+
+/**
+ * The address to bind for interface `name`; a GatewayError naming the machine's interfaces if there is none.
+ * `interfaces`: as given (tests), else listed with `list`.
+ */
+export function resolveInterface(name: string, interfaces?: Interfaces, list: () => Interfaces = networkInterfaces): string {
+  interfaces ??= listInterfaces(name, list);
   const key = Object.keys(interfaces).find((k) => k.toLowerCase() === name.toLowerCase());
   const addresses = key === undefined ? [] : (interfaces[key] ?? []);
   const chosen = addresses.find((a) => a.family === 'IPv4') ?? addresses.find((a) => a.family === 'IPv6');

@@ -39,6 +39,20 @@ test('a missing interface is an error naming the interfaces there are', () => {
   );
 });
 
+test('interfaces the system refuses to list (a sandbox without netlink) are an error saying so, not an internal one', () => {
+  const refused = (): never => {
+    throw Object.assign(new Error('uv_interface_addresses returned Unknown system error 97'), { code: 'ERR_SYSTEM_ERROR' });
+  };
+  assert.throws(
+    () => resolveInterface('lo', undefined, refused),
+    (e: unknown) =>
+      e instanceof GatewayError &&
+      e.code === 'GW_ERR_CONFIG_VALUE' &&
+      /^Network interface "lo" cannot be looked up: the system refused to list this machine's interfaces \(uv_interface_addresses/.test(e.message) &&
+      /AF_NETLINK/.test(e.hint ?? ''),
+  );
+});
+
 test('accept URIs and binds take interface hosts', () => {
   assert.deepEqual(parseAcceptUri('tcp://[@eth0]:8080', MACHINE), { scheme: 'tcp', host: '10.0.0.5', port: 8080, path: '/' });
   assert.deepEqual(parseAcceptUri('ws://[@v6only]:80/a', MACHINE), { scheme: 'ws', host: 'fe80::1', port: 80, path: '/a' });
