@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
 import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
 import { isWebSocketScheme } from './config/uris.js';
+import { formatHostPort } from './config/rules.js';
 import { loadStoreFile } from './keystore/index.js';
 import type { DecodedStoreLookup, StoreContents } from './keystore/types.js';
 import { compileAccessRules, type AccessRules } from './auth/access.js';
@@ -340,8 +341,9 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         proxyProtocol,
         routes,
         idPrefix: deps.worker !== undefined ? `${deps.worker}-` : '',
-        log: deps.log,
-        meter: metrics.listener(`${lc.listen.host}:${lc.listen.port}`),
+        // Every line of the address (refusals above all) says which it is, as its metrics' `listener` label does.
+        log: deps.log.child({ listener: formatHostPort(lc.listen) }),
+        meter: metrics.listener(formatHostPort(lc.listen)),
         sessions,
       }),
     );

@@ -11,6 +11,7 @@ export function admits(route: Route, conn: DownstreamConnection, path: string, l
   if (denial === undefined) return true;
   log.warn(
     {
+      event: 'refused',
       downstream: conn.downstream,
       service: route.service.config.name,
       code: 'GW_ERR_ACCESS_DENIED',

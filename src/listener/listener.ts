@@ -757,19 +757,19 @@ export class Listener {
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (!route || !route.service.available) {
-      if (route) log.info({ downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
-      else log.info({ downstream, path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: upgrade refused');
+      if (route) log.info({ event: 'refused', downstream, path, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: upgrade refused');
+      else log.info({ event: 'refused', downstream, path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: upgrade refused');
       return refuse(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
     }
     const servername = conn.tls?.servername || undefined;
     if (this.#tls && conn.tls && misdirected(this.#tls, this.#routes, servername, req.headers.host, path)) {
-      log.info({ downstream, path, servername, host: req.headers.host, code: 'GW_ERR_MISDIRECTED' }, 'SNI and Host name different services or certificates: upgrade refused');
+      log.info({ event: 'refused', downstream, path, servername, host: req.headers.host, code: 'GW_ERR_MISDIRECTED' }, 'SNI and Host name different services or certificates: upgrade refused');
       return refuse(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
     }
     const { service, accept } = route;
     const refusal = originRefusal(req.headers.origin, { accept, hostHeader: req.headers.host, secure: conn.tls !== undefined }, service.config.crossSiteConstraints);
     if (refusal !== undefined) {
-      log.warn({ downstream, service: service.config.name, code: 'GW_ERR_ORIGIN_DENIED', reason: refusal }, 'upgrade refused');
+      log.warn({ event: 'refused', downstream, service: service.config.name, code: 'GW_ERR_ORIGIN_DENIED', reason: refusal }, 'upgrade refused');
       return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
     }
     const realm = route.realm;
@@ -949,7 +949,7 @@ export class Listener {
     }
     const { service, accept } = route;
     if (!service.available) {
-      log.info({ downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
+      log.info({ event: 'refused', downstream, code: 'GW_ERR_UPSTREAM_UNAVAILABLE' }, 'service unavailable while its backend recovers: connection refused');
       this.#count('unavailable', conn, 'service unavailable while its backend recovers', service.config.name);
       this.#closeStream(conn, socket);
       return;

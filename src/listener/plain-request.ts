@@ -172,7 +172,7 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
     if (upgrade && upgrade.service.available) {
       return refusal(426, `This address serves WebSocket connections for service "${upgrade.service.config.name}"; connect with a WebSocket client.`, undefined);
     }
-    log.debug({ downstream: conn.downstream, path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: request refused');
+    log.debug({ event: 'refused', downstream: conn.downstream, path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: request refused');
     return refusal(404, `No service accepts ${path} here.`, route ? 'unavailable' : 'not_found', route?.service.config.name);
   }
   // Routes compare the path as sent; a service may read it decoded. One that would route elsewhere once decoded
@@ -180,12 +180,12 @@ function admission(req: IncomingMessage, conn: DownstreamConnection, listener: R
   // (a directory nested in this one's) past that service's realm and rules.
   const decoded = decodedPath(path);
   if (decoded !== undefined && decoded !== path && listener.routes.match(host, decoded, 'request', secure) !== route) {
-    log.info({ downstream: conn.downstream, path, decoded, code: 'GW_ERR_PATH_DECODED' }, 'path names another service once decoded: request refused');
+    log.info({ event: 'refused', downstream: conn.downstream, path, decoded, code: 'GW_ERR_PATH_DECODED' }, 'path names another service once decoded: request refused');
     return refusal(400, `Bad request: ${path} is another service's path once decoded.`, 'bad_request', route.service.config.name);
   }
   const servername = conn.tls?.servername || undefined;
   if (listener.tls && conn.tls && misdirected(listener.tls, listener.routes, servername, host, path, 'request')) {
-    log.info({ downstream: conn.downstream, path, servername, host, code: 'GW_ERR_MISDIRECTED' }, 'SNI and Host name different services or certificates: request refused');
+    log.info({ event: 'refused', downstream: conn.downstream, path, servername, host, code: 'GW_ERR_MISDIRECTED' }, 'SNI and Host name different services or certificates: request refused');
     return refusal(421, `Misdirected request: this connection was set up for ${servername}.`, 'misdirected');
   }
   return { route, path };

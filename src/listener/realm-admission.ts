@@ -79,7 +79,7 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
   if (!decision.ok) {
     const code = decision.status === 401 ? 'GW_ERR_REALM_UNAUTHENTICATED' : 'GW_ERR_REALM_FORBIDDEN';
     const what = decision.status === 401 ? 'realm not passed' : 'role missing';
-    log.warn({ ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
+    log.warn({ event: 'refused', ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
     return decision;
   }
   log.debug({ ...fields, by: decision.by, principal: decision.principal?.name, ticket: decision.ticketIdentity !== undefined, ticketIssued: decision.setCookie !== undefined }, 'realm passed');

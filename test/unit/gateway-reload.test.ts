@@ -203,3 +203,11 @@ test('readiness is empty once started, names a draining gateway, and a drain end
   await within(drained, 'the drain to finish');
   assert.ok(gateway.readiness().includes('gateway is stopped'));
 });
+
+test('a refusal line says event refused and the listening address it came to, as the metrics label it', async (t) => {
+  const { logs, port } = await started(t, doc(...echo('first', 'ws://127.0.0.1:0/a')));
+  assert.equal(await status(`ws://127.0.0.1:${port}/nowhere`), 404);
+  const line = logs.lines.find((l) => l['code'] === 'GW_ERR_NO_SERVICE');
+  assert.equal(line?.['event'], 'refused');
+  assert.equal(line?.['listener'], '127.0.0.1:0');
+});
