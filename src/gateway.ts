@@ -74,7 +74,7 @@ function managementSource(gateway: () => Gateway | undefined, sessions: SessionR
   return {
     sessions,
     cluster,
-    readiness: () => gateway()?.readiness() ?? ['gateway is not prepared'],
+    readiness: (services) => gateway()?.readiness(services) ?? ['gateway is not prepared'],
     metrics: () => metrics.text(),
     refusals: () => metrics.recentRefusals(),
     services: () => gateway()?.serviceOverview() ?? [],
@@ -271,14 +271,21 @@ export class Gateway {
 
   /**
    * Why the gateway should not be sent new clients (a readiness probe): empty when it is started, every listener is
-   * bound, it is not draining and every service is available (a proxy whose backend is down takes its accepts
-   * down, see ProxyService.available). Each reason is one short line naming what is wrong.
+   * bound and it is not draining. Each reason is one short line naming what is wrong. A service unavailable (a proxy
+   * whose backend is down takes its accepts down, see ProxyService.available) counts only when it is named in
+   * `services`: a backend that every gateway shares would otherwise take every gateway out of its load balancer at
+   * once, and with them the services that still work.
    */
-  readiness(): string[] {
+  readiness(services: readonly string[] = []): string[] {
     const reasons: string[] = [];
     if (this.#lifecycle !== 'started') reasons.push(`gateway is ${this.#lifecycle}`);
-    for (const l of this.#state.listeners) if (!l.listening) reasons.push(`listener ${l.where} is not bound`);
-    for (const s of this.#state.services) if (!s.available) reasons.push(`service "${s.config.name}" is unavailable`);
+    // A draining or stopped gateway has closed its listeners on purpose: that is said once, above.
+    else for (const l of this.#state.listeners) if (!l.listening) reasons.push(`listener ${l.where} is not bound`);
+    for (const name of services) {
+      const service = this.#state.services.find((s) => s.config.name === name);
+      if (service === undefined) reasons.push(`no service "${name}"`);
+      else if (!service.available) reasons.push(`service "${name}" is unavailable`);
+    }
     return reasons;
   }
 

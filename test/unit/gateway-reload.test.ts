@@ -12,6 +12,7 @@ import { overview } from '../../src/services/management/overview.js';
 import { config, doc, parse } from '../helpers/config.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
+import { deadPort } from '../helpers/tcp-servers.js';
 
 const within = <T>(p: Promise<T>, what: string): Promise<T> => withDeadline(p, WAIT_MS, what);
 
@@ -201,7 +202,18 @@ test('readiness is empty once started, names a draining gateway, and a drain end
   assert.deepEqual(gateway.readiness().slice(0, 1), ['gateway is draining']);
   assert.equal((await closed)[0], 1001);
   await within(drained, 'the drain to finish');
-  assert.ok(gateway.readiness().includes('gateway is stopped'));
+  assert.deepEqual(gateway.readiness(), ['gateway is stopped'], 'listeners closed on purpose are not said to be unbound');
+});
+
+test("a service whose backend is down makes the gateway unready only for a probe that names it", async (t) => {
+  const dead = await deadPort();
+  const proxy = ['  <service>', '    <name>telemetry</name>', '    <accept>ws://127.0.0.1:0/t</accept>', `    <connect>tcp://127.0.0.1:${dead}</connect>`, '    <type>proxy</type>', '    <properties><maximum.recovery.interval>30</maximum.recovery.interval></properties>', '  </service>'];
+  const { gateway, port } = await started(t, doc(...proxy, ...echo('svc', 'ws://127.0.0.1:0/a')));
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/t`);
+  ws.on('error', () => undefined);
+  assert.equal((await event<[number]>(ws, 'close', 'the client of the unreachable backend to be closed'))[0], 1011);
+  assert.deepEqual(gateway.readiness(), [], 'a backend every gateway may share does not take this one out');
+  assert.deepEqual(gateway.readiness(['telemetry', 'svc', 'nope']), ['service "telemetry" is unavailable', 'no service "nope"']);
 });
 
 test('a refusal line says event refused and the listening address it came to, as the metrics label it', async (t) => {

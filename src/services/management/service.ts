@@ -4,7 +4,7 @@
  * gets here. Paths are relative to the accept's path:
  *
  *   GET    /healthz                  the process is alive
- *   GET    /readyz                   200 when ready for new clients, 503 naming why not
+ *   GET    /readyz[?service=NAME]    200 when ready for new clients (and NAME available), 503 naming why not
  *   GET    /metrics                  Prometheus text (summed over --workers)
  *   GET    /api/status               the overview (overview.ts)
  *   GET    /api/connections          live connections: ?service= &subject= &fingerprint= &q= &offset= &limit=
@@ -177,7 +177,7 @@ export class ManagementService implements Service {
     }
     if (path === '/readyz') {
       if (!only('GET, HEAD')) return;
-      const reasons = this.#source.readiness();
+      const reasons = this.#source.readiness(url.searchParams.getAll('service'));
       json(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
       return;
     }

@@ -32,8 +32,8 @@ export interface ManagementSource {
   readonly sessions: SessionRegistry;
   /** This process is a worker of `start --workers`: the API answers for every worker (cluster.ts). */
   readonly cluster: boolean;
-  /** Why new clients should not be sent here; empty when ready. */
-  readiness(): readonly string[];
+  /** Why new clients should not be sent here; empty when ready. `services`: those whose availability counts too. */
+  readiness(services?: readonly string[]): readonly string[];
   /** Prometheus text: this process's metrics, or every worker's summed. Rejects with GW_ERR_METRICS. */
   metrics(): Promise<string>;
   /** The last refusals, newest first. */

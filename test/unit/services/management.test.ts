@@ -39,7 +39,7 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
   const source: ManagementSource = {
     sessions: gateway.sessions,
     cluster: false,
-    readiness: () => ready,
+    readiness: (services = []) => [...ready, ...services.map((name) => `asked about "${name}"`)],
     metrics: async () => 'gateway_connections_open{service="echo"} 1\n',
     refusals: () => [],
     services: () => [{ name: 'echo', type: 'echo', accepts: ['ws://127.0.0.1:0/echo'], available: true }],
@@ -116,6 +116,8 @@ test('healthz is alive; readyz is 200 when ready and 503 naming why when not', a
   assert.equal(notReady.status, 503);
   assert.deepEqual(JSON.parse(notReady.body), { ready: false, reasons: ['gateway is draining'] });
   assert.equal(notReady.headers['cache-control'], 'no-store');
+  const named = await call(`${url}/readyz?service=telemetry&service=a%20b`);
+  assert.deepEqual(JSON.parse(named.body).reasons, ['gateway is draining', 'asked about "telemetry"', 'asked about "a b"'], 'the services named are passed on');
 });
 
 test('health probes and metrics scrapes are routine requests (logged at debug); the rest of the API is not', async (t) => {
