@@ -125,6 +125,11 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   return { draft: { config, acceptOptions }, name: nameResult, realm };
 }
 
+/** A host name or address only this machine reaches: credentials sent to it in the clear stay on the machine. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
 /**
  * What needs HTTP (an Origin, a request path) cannot apply to tcp:// and ssl:// accepts, and what is only sent
  * or done towards one kind of backend cannot apply to another: each such option is an error where it is written.
@@ -146,6 +151,16 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
     for (const a of config.accessConstraints) {
       if (a.pathIdentity === undefined) continue;
       diags.error('GW_ERR_CONFIG_VALUE', `<path-identity> in ${label} has no meaning on ${streamAccept.uri}: a byte stream has no request path`, a.position, 'move the tcp:// or ssl:// accept to a service of its own');
+    }
+  }
+  if (config.realmName !== undefined) {
+    for (const a of config.accepts) {
+      if ((a.scheme !== 'ws' && a.scheme !== 'http') || isLoopbackHost(a.listen.host)) continue;
+      diags.warning(
+        `<realm-name> ${config.realmName} in ${label}: the passwords and tokens its clients send to ${a.uri} cross the network in the clear (it is not TLS)`,
+        a.position,
+        'accept on wss:// or https:// only, or keep the plain accept to a network you trust',
+      );
     }
   }
   const connect = config.connect;
@@ -325,6 +340,13 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
         failed = true;
         diags.error('GW_ERR_CONFIG_VALUE', message, element.position, useTls);
       }
+    } else if (!tls && !someTls && verify !== undefined && verify.value !== 'none') {
+      // From <service-defaults>, meant for the TLS services: a plain one under it is allowed, and said to admit all.
+      diags.warning(
+        `${verify.name} ${verify.value} of <service-defaults> (${describePosition(verify.position)}) does not apply to ${uri}: it is not TLS, so its clients are admitted without a certificate`,
+        element.position,
+        `${useTls} if they must present one; or write <ssl.verify-client>none</ssl.verify-client> in this service's <accept-options> to say so`,
+      );
     }
     for (const located of [options.crl, options.verifyDepth]) {
       if (tls || located === undefined || located.inherited) continue;

@@ -160,9 +160,14 @@ test('service-defaults apply option by option where the service sets nothing', (
   assert.equal(config(r).warnings.length, 0);
 });
 
-test('ssl.verify-client from service-defaults does not make ws:// accepts fail; set on the service it does', () => {
+test('ssl.verify-client from service-defaults does not make ws:// accepts fail, but says they admit anyone; set on the service it does fail', () => {
   const inherited = doc('  <service-defaults><accept-options><ssl.verify-client>required</ssl.verify-client></accept-options></service-defaults>', ...proxy('p', 'ws://h/'));
-  assert.equal(parse(inherited).ok, true);
+  const warned = parse(inherited);
+  assert.equal(warned.ok, true);
+  assert.deepEqual(where(warned), ['warning GW_ERR_CONFIG_WARNING 5:5']);
+  assert.match(warned.diagnostics[0]?.message ?? '', /^ssl.verify-client required of <service-defaults> \(line 2:37\) does not apply to ws:\/\/h\/: it is not TLS, so its clients are admitted without a certificate$/);
+  const saidSo = doc('  <service-defaults><accept-options><ssl.verify-client>required</ssl.verify-client></accept-options></service-defaults>', ...proxy('p', 'ws://h/', 'tcp://backend:5000', ['    <accept-options><ssl.verify-client>none</ssl.verify-client></accept-options>']));
+  assert.deepEqual(where(parse(saidSo)), [], 'a service that says none is not warned about');
   const own = parse(doc(...withAcceptOptions('ws://h/', '<ssl.verify-client>required</ssl.verify-client>')));
   assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 4:5']);
   assert.match(own.diagnostics[0]?.message ?? '', /ssl.verify-client required \(line 8:7\) has no meaning on ws:\/\/h\//);

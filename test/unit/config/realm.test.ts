@@ -7,7 +7,8 @@ import { repoPath } from '../../helpers/paths.js';
 
 /** A service on line 2..8 naming `realm`, then `<security>` from line 9 holding `realmLines`. */
 function withRealm(realmLines: string[], service: string[] = ['    <realm-name>demo</realm-name>']): string {
-  return doc(...proxy('p', 'ws://h/', 'tcp://backend:5000', service), '  <security>', ...realmLines, '  </security>');
+  // On localhost: credentials to a plain accept elsewhere are warned about, which these tests are not about.
+  return doc(...proxy('p', 'ws://localhost/', 'tcp://backend:5000', service), '  <security>', ...realmLines, '  </security>');
 }
 
 function module(type: string, success: string, options: string): string {
@@ -174,4 +175,13 @@ test('the Kaazing kg4462 file with a realm-name for its authorization-constraint
   assert.equal(realm?.description, 'Kaazing WebSocket Gateway Demo');
   assert.deepEqual(realm?.loginModules.map((m) => [m.type, m.success, m.type === 'file' ? m.file : '']), [['file', 'required', resolve('conf/jaas-config.xml')]]);
   assert.deepEqual(c.services.find((s) => s.name === 'echo')?.authorization?.requireRoles, ['AUTHORIZED']);
+});
+
+test('a realm on a plain accept off this machine is warned about: its credentials cross the network in the clear', () => {
+  const realm = ['    <realm><name>demo</name><authentication><login-modules>', module('file', 'required', '<options><file>jaas-config.xml</file></options>'), '    </login-modules></authentication></realm>'];
+  const at = (accept: string) => parse(doc(...proxy('p', accept, 'tcp://backend:5000', ['    <realm-name>demo</realm-name>']), '  <security>', ...realm, '  </security>'));
+  const plain = at('ws://gw.example.com/');
+  assert.deepEqual(where(plain), ['warning GW_ERR_CONFIG_WARNING 4:5']);
+  assert.match(plain.diagnostics[0]?.message ?? '', /^<realm-name> demo in service "p": the passwords and tokens its clients send to ws:\/\/gw.example.com\/ cross the network in the clear \(it is not TLS\)$/);
+  for (const quiet of ['ws://localhost/', 'ws://127.0.0.1/', 'ws://[::1]/']) assert.deepEqual(where(at(quiet)), [], quiet);
 });

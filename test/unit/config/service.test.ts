@@ -87,7 +87,7 @@ test('balance and notify are unsupported at their positions; a realm-name must n
     doc(
       ...service(
         '<name>s</name>',
-        '<accept>ws://h/</accept>',
+        '<accept>ws://localhost/</accept>',
         '<balance>ws://b/</balance>',
         '<notify>apns://x</notify>',
         '<type>echo</type>',
