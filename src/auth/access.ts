@@ -167,6 +167,10 @@ function compileConstraint(c: AccessConstraint): CompiledConstraint {
         const found = firstSegmentAfter(ctx.req.acceptPath, ctx.req.requestPath);
         if ('problem' in found) return `path-identity ${label}: ${found.problem}`;
         const values = ctx.certificate ? pathIdentityValues(source, ctx.certificate) : [];
+        // A CN is the one name of its subject: a certificate with several (from a CA that signs the names a request
+        // asks for) would own several devices' URLs, an `admin` among them. Attributes meant to repeat (OU) and SANs
+        // list every name of a device by design: any of them may be its URL.
+        if (source.kind === 'subject' && source.attribute === 'CN' && values.length > 1) return `path-identity ${label}: the certificate holds ${values.length} ${label} values (${values.map(quote).join(', ')}), so which URL is its own cannot be told`;
         if (values.includes(found.segment)) return undefined;
         if (values.length === 0) return `path-identity ${label}: the certificate has no ${label}`;
         return `path-identity ${label}: the path segment ${quote(found.segment)} is not the certificate's ${label} ${alternatives(values)}`;

@@ -161,6 +161,12 @@ test('path-identity from a SAN, and from an attribute with several values', () =
   const twoOus = identity({ subjectAttributes: { CN: ['x'], OU: ['devices', 'sensors'] } });
   assert.equal(ou.check(req({ identity: twoOus, requestPath: '/v1/devices/sensors' })), undefined);
   assert.match(ou.check(req({ identity: twoOus, requestPath: '/v1/devices/other' })) ?? '', /is not the certificate's OU "devices" or "sensors"$/);
+  // Two CNs name two devices: neither URL is taken as its own.
+  const cn = compileAccessRules([constraint({ pathIdentity: 'CN' })]);
+  const twoCns = identity({ subjectAttributes: { CN: ['device-4', 'admin'] } });
+  for (const path of ['/v1/devices/admin', '/v1/devices/device-4']) {
+    assert.match(cn.check(req({ identity: twoCns, requestPath: path })) ?? '', /path-identity CN: the certificate holds 2 CN values \("device-4", "admin"\), so which URL is its own cannot be told$/, path);
+  }
 });
 
 test('path-identity alone needs a verified certificate', () => {
