@@ -1,6 +1,6 @@
 /**
- * A service's `<properties>`. For a proxy: the four proxy properties and the legacy `<connect>`; an echo service
- * has none. Services of unsupported types never get here (their properties are theirs, not ours).
+ * A service's `<properties>`. For a proxy: Kaazing's four proxy properties, `close.timeout` (ours), and the legacy
+ * `<connect>`; an echo service has none. Services of unsupported types never get here (their properties are theirs, not ours).
  */
 import { GatewayError } from '../errors.js';
 import { attempt, type Diagnostics } from './diagnostics.js';
@@ -14,6 +14,7 @@ export const PROXY_DEFAULTS: ProxyProperties = {
   maximumRecoveryIntervalS: 0,
   connectStrategy: 'immediate',
   preparedConnectionCount: 0,
+  closeTimeoutMs: 5000,
 };
 
 /**
@@ -24,7 +25,7 @@ export const MAXIMUM_PREPARED_CONNECTIONS = 1000;
 
 const ECHO_KAAZING_PROPERTY = 'repeat';
 
-const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'connect*');
+const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'close.timeout?', 'connect*');
 
 export interface PropertiesResult {
   readonly values: ProxyProperties;
@@ -67,6 +68,12 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
     return n;
   });
 
+  const closeTimeoutMs = read('close.timeout', (t) => {
+    const ms = parseTimeout(t);
+    if (ms === 0) throw new GatewayError('GW_ERR_CONFIG_VALUE', 'close.timeout must be longer than 0', { hint: 'a connection one side has closed would be cut at once; the default is 5 seconds' });
+    return ms;
+  });
+
   const countElement = first(children, 'prepared.connection.count');
   // A count that was refused has been reported at itself: it is not missing as well.
   if (strategy === 'prepared' && (countElement === undefined || preparedCount === 0)) {
@@ -82,6 +89,7 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
       maximumRecoveryIntervalS: maximumRecoveryIntervalS ?? PROXY_DEFAULTS.maximumRecoveryIntervalS,
       connectStrategy,
       preparedConnectionCount: strategy === 'prepared' ? (preparedCount ?? 0) : 0,
+      closeTimeoutMs: closeTimeoutMs ?? PROXY_DEFAULTS.closeTimeoutMs,
     },
     legacyConnects: children.get('connect') ?? [],
   };

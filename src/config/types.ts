@@ -140,6 +140,11 @@ export interface ProxyProperties {
   readonly connectStrategy: ConnectStrategy;
   /** `prepared.connection.count`: backend connections kept open ahead of clients with connect.strategy prepared. */
   readonly preparedConnectionCount: number;
+  /**
+   * `close.timeout` in ms: once one side of a connection has closed, how long the other may go without sending or
+   * taking a byte before it is cut (a close handshake not finished, a half-closed request's answer). Default 5000.
+   */
+  readonly closeTimeoutMs: number;
 }
 
 export interface CrossSiteConstraint {

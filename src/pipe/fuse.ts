@@ -45,7 +45,10 @@ export interface PipeOptions {
    * the downstream first, in order, ahead of anything the upstream sends next.
    */
   held?: readonly Payload[] | undefined;
-  /** How long to wait for a closing handshake / final flush before destroying. Default 5 s. */
+  /**
+   * How long to wait for a closing handshake / final flush before destroying; after a half-close, how long the side
+   * still open may be silent. Default 5 s (`close.timeout`).
+   */
   closeTimeoutMs?: number | undefined;
   /** Live byte counts (downstream → upstream as `bytesIn`), added to as payload is forwarded. */
   traffic?: { bytesIn: number; bytesOut: number } | undefined;
@@ -323,9 +326,13 @@ class Fuse {
     const other = this.#other(side);
     if (end.kind === 'bytes' && other.kind === 'bytes' && end.writable) {
       // A half-close between byte streams: the FIN is passed on, and what the other side still sends is delivered
-      // until it ends too (a request, then its response). Both ends then have their FIN, and the pipe is done.
+      // until it ends too (a request, then its response). Both ends then have their FIN, and the pipe is done. A
+      // side that never ends is cut once it has been silent for the close deadline, or the connection (and the
+      // socket of a client long gone) would be held for as long as the process runs.
+      this.#halfClosed = true;
       this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
       other.close(undefined, '');
+      this.#armCloseDeadline();
       return;
     }
     if (end.kind === 'bytes' && end.writable) {

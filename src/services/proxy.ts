@@ -245,6 +245,7 @@ export class ProxyService implements Service {
   #pipe(downstream: End, ctx: ConnectionContext, { upstream, early, held }: Connected): void {
     void fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
+      closeTimeoutMs: this.config.properties.closeTimeoutMs,
       initial: early.length > 0 ? early : undefined,
       held: held !== undefined && held.length > 0 ? held : undefined,
       traffic: ctx.traffic,

@@ -6,7 +6,7 @@ const withProps = (...props: string[]): string => doc(...proxy('p', 'ws://h/', u
 
 test('proxy properties are parsed with their grammars', () => {
   const c = config(parse(withProps('<maximum.pending.bytes>128k</maximum.pending.bytes>', '<maximum.recovery.interval>30</maximum.recovery.interval>', '<connect.strategy>Deferred</connect.strategy>', '<prepared.connection.count>0</prepared.connection.count>')));
-  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred', preparedConnectionCount: 0 });
+  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred', preparedConnectionCount: 0, closeTimeoutMs: 5000 });
 });
 
 test('the prepared strategy takes its connection count; a count without it has no effect', () => {
@@ -30,4 +30,13 @@ test('bad values and unknown properties are errors, with a hint for near misses'
   assert.deepEqual(where(r), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7', 'error GW_ERR_CONFIG_VALUE 10:7', 'error GW_ERR_CONFIG_UNKNOWN_ELEMENT 11:7', 'error GW_ERR_CONFIG_DUPLICATE 12:7']);
   assert.match(r.diagnostics[2]?.message ?? '', /allowed values are immediate, deferred, prepared/);
   assert.equal(r.diagnostics[3]?.hint, 'did you mean <maximum.pending.bytes>?');
+});
+
+test('close.timeout: a time interval longer than 0, 5 seconds by default', () => {
+  assert.equal(config(parse(withProps('<close.timeout>90 seconds</close.timeout>'))).services[0]?.properties.closeTimeoutMs, 90_000);
+  assert.equal(config(parse(withProps('<close.timeout>1500ms</close.timeout>'))).services[0]?.properties.closeTimeoutMs, 1500);
+  const zero = parse(withProps('<close.timeout>0</close.timeout>'));
+  assert.deepEqual(where(zero), ['error GW_ERR_CONFIG_VALUE 8:7']);
+  assert.equal(zero.diagnostics[0]?.message, 'close.timeout must be longer than 0');
+  assert.deepEqual(where(parse(withProps('<close.timeout>soon</close.timeout>'))), ['error GW_ERR_CONFIG_VALUE 8:7']);
 });

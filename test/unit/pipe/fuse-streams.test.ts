@@ -38,6 +38,33 @@ test('byte stream to byte stream: a client half-close is passed on, and the resp
   assert.equal(r.forced, false);
 });
 
+test('byte stream to byte stream: a side that never ends after the other\'s half-close is cut once it has been silent for the close deadline', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  back.far.on('data', () => back.far.write('ok')); // answers, and never ends its side
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  front.far.on('data', () => undefined);
+  front.far.end('x');
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.closedBy, 'downstream');
+  assert.equal(r.forced, true);
+  assert.equal(r.reason, 'downstream closed; cut after 0.2 s without finishing its close');
+  assert.equal(r.bytesUpstreamToDownstream, 2, 'the answer after the half-close still went through');
+});
+
+test('byte stream to byte stream: after a half-close, an answer that keeps coming is not cut, the deadline counting from the last of it', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  back.far.on('data', () => undefined).on('end', () => answerInPieces(back.far, 10, 100));
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 500 });
+  let got = '';
+  front.far.on('data', (d: Buffer) => (got += d.toString()));
+  front.far.end('request');
+  await event(front.far, 'end', 'Socket', WAIT_MS);
+  assert.equal(got, Array.from({ length: 10 }, (_, i) => `piece ${i + 1}`).join(';'));
+  assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).forced, false);
+});
+
 test('what the backend sent before the pipe (held) reaches the client first, in order, ahead of what it sends next, and is counted', async (t) => {
   const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
   const back = closing(t, await socketPair()); // near: the gateway's upstream socket; far: the backend

@@ -23,7 +23,7 @@ function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate
     name: 'proxy',
     type: 'proxy',
     connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, path: '/', position: { file: 't.xml' } },
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy, preparedConnectionCount: 0 },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy, preparedConnectionCount: 0, closeTimeoutMs: 5000 },
   });
 }
 
@@ -137,7 +137,7 @@ test('a failed connect that carries a hint logs it; one without logs none', asyn
 
 test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
-  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0 } };
+  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0, closeTimeoutMs: 5000 } };
   const service = proxyService(config, failing, memoryLog().log);
   const h = await serve(service);
   t.after(() => h.close());
@@ -151,7 +151,7 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'must not be called'));
   const config = {
     ...proxyConfig(9, 'deferred'),
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0 },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0, closeTimeoutMs: 5000 },
   };
   const c = counting(failing);
   const service = proxyService(config, c.connector, memoryLog().log);
