@@ -23,6 +23,9 @@ export interface ConnectFlags {
   readonly truststorePasswordFile?: string;
   readonly truststoreType?: string;
   readonly prepared?: string;
+  readonly inactivityTimeout?: string;
+  readonly maximumPendingBytes?: string;
+  readonly closeTimeout?: string;
 }
 
 /** A file flag: as written (what messages show) and absolute (what the configuration names). */
@@ -50,6 +53,14 @@ export interface ConnectSettings {
   readonly truststore: StoreSettings | undefined;
   /** Connections kept open to the target ahead of local clients; 0 = connect when a client arrives. */
   readonly prepared: number;
+  /**
+   * The values of the flags that set a property or option as written (`30s`, `256k`), which the configuration
+   * checks and reports by flag: `ws.inactivity.timeout` towards a WebSocket target, `maximum.pending.bytes`,
+   * `close.timeout`.
+   */
+  readonly inactivityTimeout: string | undefined;
+  readonly maximumPendingBytes: string | undefined;
+  readonly closeTimeout: string | undefined;
   /** Flags given that this target does not use, with why; never fatal. */
   readonly unused: readonly { readonly flag: string; readonly why: string }[];
 }
@@ -178,6 +189,9 @@ export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()
 
   const tls = isTlsScheme(scheme);
   if (flags.alias !== undefined && !tls) throw usage(`--alias has no meaning for a ${scheme}:// target: it does not use TLS`, 'use a wss:// or ssl:// target, or leave --alias out');
+  if (flags.inactivityTimeout !== undefined && scheme !== 'ws' && scheme !== 'wss') {
+    throw usage(`--inactivity-timeout has no meaning for a ${scheme}:// target: a byte stream cannot be pinged`, 'use a wss:// or ws:// target, or leave it out: TCP keep-alive finds a target that vanished');
+  }
   const unused: { flag: string; why: string }[] = [];
   // A start-up script may keep its store flags while pointing --to at a plain target for a test; that is not an
   // error, but the stores are then loaded (and checked) without being used, which the log says.
@@ -186,5 +200,18 @@ export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()
     if (keystore !== undefined) unused.push({ flag: '--keystore', why });
     if (truststore !== undefined) unused.push({ flag: '--truststore', why });
   }
-  return { listen, accept, to: flags.to, scheme, keystore, alias: flags.alias, truststore, prepared: parsePrepared(flags.prepared), unused };
+  return {
+    listen,
+    accept,
+    to: flags.to,
+    scheme,
+    keystore,
+    alias: flags.alias,
+    truststore,
+    prepared: parsePrepared(flags.prepared),
+    inactivityTimeout: flags.inactivityTimeout,
+    maximumPendingBytes: flags.maximumPendingBytes,
+    closeTimeout: flags.closeTimeout,
+    unused,
+  };
 }

@@ -105,18 +105,26 @@ export function connectConfig(settings: ConnectSettings): ConnectConfig {
   lines.leaf('    ', 'accept', '--listen', listen, settings.accept);
   lines.leaf('    ', 'connect', '--to', to, settings.to);
   lines.add('    <type>proxy</type>', to);
-  if (settings.prepared > 0) {
-    const prepared = `--prepared ${settings.prepared}`;
-    lines.add('    <properties>', prepared);
-    lines.add('      <connect.strategy>prepared</connect.strategy>', prepared);
-    lines.add(`      <prepared.connection.count>${settings.prepared}</prepared.connection.count>`, prepared);
-    lines.add('    </properties>', prepared);
+  const properties: [string, string, string][] = [];
+  if (settings.maximumPendingBytes !== undefined) properties.push(['maximum.pending.bytes', '--maximum-pending-bytes', settings.maximumPendingBytes]);
+  if (settings.closeTimeout !== undefined) properties.push(['close.timeout', '--close-timeout', settings.closeTimeout]);
+  if (settings.prepared > 0 || properties.length > 0) {
+    lines.add('    <properties>', to);
+    if (settings.prepared > 0) {
+      const prepared = `--prepared ${settings.prepared}`;
+      lines.add('      <connect.strategy>prepared</connect.strategy>', prepared);
+      lines.add(`      <prepared.connection.count>${settings.prepared}</prepared.connection.count>`, prepared);
+    }
+    for (const [name, flag, value] of properties) lines.leaf('      ', name, flag, `${flag} ${value}`, value);
+    lines.add('    </properties>', to);
   }
-  if (settings.alias !== undefined) {
-    const alias = `--alias ${settings.alias}`;
-    lines.add('    <connect-options>', alias);
-    lines.leaf('      ', 'ssl.keystore.alias', '--alias', alias, settings.alias);
-    lines.add('    </connect-options>', alias);
+  if (settings.alias !== undefined || settings.inactivityTimeout !== undefined) {
+    lines.add('    <connect-options>', to);
+    if (settings.alias !== undefined) lines.leaf('      ', 'ssl.keystore.alias', '--alias', `--alias ${settings.alias}`, settings.alias);
+    if (settings.inactivityTimeout !== undefined) {
+      lines.leaf('      ', 'ws.inactivity.timeout', '--inactivity-timeout', `--inactivity-timeout ${settings.inactivityTimeout}`, settings.inactivityTimeout);
+    }
+    lines.add('    </connect-options>', to);
   }
   lines.add('  </service>', to);
   if (settings.keystore !== undefined || settings.truststore !== undefined) {

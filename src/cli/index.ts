@@ -203,6 +203,9 @@ SIGINT stops at once.`,
       .option('--truststore-password-file <file>', "file whose first line is the truststore's password")
       .option('--truststore-type <type>', 'JKS, JCEKS, PKCS12 or PEM (default: from the extension, then the content)')
       .option('--prepared <n>', 'connections kept open to the target ahead of local clients, at most 1000 (default: 0, connect per client)')
+      .option('--inactivity-timeout <interval>', 'wss:// and ws:// targets: ping the target when quiet for half of it, and drop a connection (a ready one too) that stays silent (default: off)')
+      .option('--maximum-pending-bytes <size>', 'bytes queued per direction before the sender is paused, and what a ready connection holds of what the target sends first (default: 64000)')
+      .option('--close-timeout <interval>', 'once one side has closed, how long the other may go without a byte moving before it is cut (default: 5s)')
       .addOption(drainTimeoutOption())
       .addHelpText('after', CONNECT_HELP),
   ).action(async (opts: ConnectOptions) => {

@@ -66,6 +66,22 @@ test('every flag lands where a configuration file would have it', () => {
   assert.deepEqual([truststore?.type, truststore?.file, truststore?.passwordFile], ['PEM', '/etc/gateway/ca.pem', '/opt/device/ca.pw']);
 });
 
+test('--inactivity-timeout, --maximum-pending-bytes and --close-timeout become the options a file would set', () => {
+  const c = made({ listen: '5000', to: TO, prepared: '1', inactivityTimeout: '30s', maximumPendingBytes: '256k', closeTimeout: '1 minute' });
+  const s = service(read(c));
+  assert.equal(s.connectOptions.wsInactivityTimeoutMs, 30_000);
+  assert.equal(s.properties.maximumPendingBytes, 262_144);
+  assert.equal(s.properties.closeTimeoutMs, 60_000);
+  assert.equal(s.properties.preparedConnectionCount, 1);
+  const lines = c.text.split('\n');
+  const flagOfLine = (pattern: RegExp): string | undefined => c.flagAt(lines.findIndex((l) => pattern.test(l)) + 1);
+  assert.equal(flagOfLine(/<ws.inactivity.timeout>/), '--inactivity-timeout 30s');
+  assert.equal(flagOfLine(/<maximum.pending.bytes>/), '--maximum-pending-bytes 256k');
+  assert.equal(flagOfLine(/<close.timeout>/), '--close-timeout 1 minute');
+  // A byte stream has nothing to ping: said before anything is read.
+  assert.throws(() => made({ listen: '5000', to: 'tcp://10.0.0.5:7000', inactivityTimeout: '30s' }), (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_USAGE' && /--inactivity-timeout has no meaning for a tcp:\/\/ target/.test(e.message));
+});
+
 test('each line of the document is traced back to the flag it came from', () => {
   const c = made({ listen: '5000', to: TO, keystore: 'device.p12', passwordFile: 'device.pw', keystoreType: 'PKCS12', alias: 'a', truststore: 'ca.pem', prepared: '1' });
   const lines = c.text.split('\n');

@@ -36,6 +36,14 @@ function problems(flags: Omit<ConnectFlags, 'listen' | 'to'>, to = TO): string[]
   return shown;
 }
 
+test('a value the configuration refuses is reported against the flag that gave it', () => {
+  const shown = problems({ maximumPendingBytes: '128kB', closeTimeout: '0', inactivityTimeout: 'soon' });
+  assert.equal(shown.length, 3);
+  assert.match(shown.find((l) => l.startsWith('--maximum-pending-bytes 128kB: error GW_ERR_CONFIG_VALUE')) ?? '', /Invalid data size/);
+  assert.match(shown.find((l) => l.startsWith('--close-timeout 0: error GW_ERR_CONFIG_VALUE')) ?? '', /close.timeout must be longer than 0/);
+  assert.ok(shown.some((l) => l.startsWith('--inactivity-timeout soon: error GW_ERR_CONFIG_VALUE')), shown.join('\n'));
+});
+
 test('a wrong password is reported against --keystore', () => {
   const [line, ...rest] = problems({ keystore: 'device-1.p12', passwordFile: 'wrong.pw' });
   assert.deepEqual(rest, []);
