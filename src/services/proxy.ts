@@ -81,7 +81,9 @@ export class ProxyService implements Service {
       const described = (err: unknown) => ({ upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) });
       this.#prepared.on('down', (err: unknown) => deps.log.warn(described(err), `service ${config.name}: no prepared connection to ${upstream}; clients connect directly meanwhile`));
       this.#prepared.on('dropped', (err: unknown) => deps.log.warn(described(err), `service ${config.name}: a prepared connection to ${upstream} was closed by the gateway; opening another`));
-      this.#prepared.on('up', () => deps.log.info({ upstream }, `service ${config.name}: prepared connections to ${upstream} restored`));
+      this.#prepared.on('ended', (err: unknown) => deps.log.info(described(err), `service ${config.name}: a prepared connection to ${upstream} ended while it waited for a client; opening another`));
+      // The retry's connection opened; whether it lasts is not known yet (one the backend drops at once is a failure).
+      this.#prepared.on('up', () => deps.log.info({ upstream }, `service ${config.name}: a prepared connection to ${upstream} opened again; filling the pool`));
     }
     const maxIntervalMs = config.properties.maximumRecoveryIntervalS * 1000;
     if (maxIntervalMs > 0) {

@@ -21,6 +21,8 @@
  * - `'up'` (): a retry succeeded; the pool fills again.
  * - `'dropped'` (error: GatewayError): the adapter closed a ready connection that had lived past `minLifetimeMs`
  *   (`GW_ERR_UPSTREAM_PREPARED`: its backend sent more than it holds for a client); it is replaced.
+ * - `'ended'` (error: GatewayError): a ready connection that had lived past `minLifetimeMs` was closed by its
+ *   backend, or failed (lost, or closed for its silence by `ws.inactivity.timeout`); it is replaced.
  */
 import { EventEmitter } from 'node:events';
 import { GatewayError } from '../errors.js';
@@ -228,7 +230,7 @@ export class PreparedConnections<T> extends EventEmitter {
     if (this.#state !== 'running') return;
     const lived = this.#now() - idle.openedAt;
     if (lived < this.#minLifetimeMs) this.#recovery.reportFailure(this.#describe(ending, lived));
-    else if (ending?.how === 'dropped') this.emit('dropped', this.#describe(ending, lived));
+    else this.emit(ending?.how === 'dropped' ? 'dropped' : 'ended', this.#describe(ending, lived));
     this.#fill();
   }
 

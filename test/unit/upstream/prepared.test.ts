@@ -234,6 +234,14 @@ test('what the pool reports names who ended an idle connection: the backend, a f
   assert.deepEqual(dropped, ['GW_ERR_UPSTREAM_PREPARED: the gateway closed a prepared connection to ws://app:8080/x 60000 ms after it opened: it sent too much']);
   assert.equal(p.up, true);
   assert.equal(backend.unsettled, 1, 'replaced at once');
+  // One that fails or is closed after it lived (a backend that hung, found by the keep-alive) is replaced, and said so.
+  const ended: string[] = [];
+  p.on('ended', (e: GatewayError) => ended.push(e.message));
+  c = await backend.succeedNext();
+  clock.now += 30_000;
+  c.close({ how: 'failed', reason: 'inactivity timeout' });
+  assert.deepEqual(ended, ['a prepared connection to ws://app:8080/x failed 30000 ms after it opened: inactivity timeout']);
+  assert.equal(backend.unsettled, 1, 'replaced at once');
   await p.stop();
 });
 
