@@ -273,7 +273,7 @@ function resetOnClose(socket: TLSSocket): void {
  */
 const FAILURE_REASONS: Readonly<Record<number, string>> = {
   1002: 'protocol error',
-  1007: 'invalid UTF-8 in a text message',
+  1007: 'invalid UTF-8 in a text message or close reason',
   1008: 'policy violation',
   1009: 'message too big',
 };

@@ -336,7 +336,7 @@ test('invalid UTF-8 in a text message ends the pipe with 1007, and the client is
   const closed = clientClosed(r.client);
   r.peer.resume();
   r.client.send(Buffer.from([0x68, 0xff, 0x69]), { binary: false });
-  assert.deepEqual(await closed, { code: 1007, reason: 'invalid UTF-8 in a text message' });
+  assert.deepEqual(await closed, { code: 1007, reason: 'invalid UTF-8 in a text message or close reason' });
   const result = await r.result;
   assert.equal(result.reason, 'invalid UTF-8 (1007)');
   assert.equal(result.cause, 'downstream_error');
