@@ -16,7 +16,7 @@
  *   takes a lost client for a clean end. The first cause is what the result reports.
  * - A side that has not finished closing `closeTimeoutMs` after the first side began is destroyed; after a
  *   half-close (one side ended cleanly, the other still answering) the time counts from the last byte forwarded or
- *   written, so a long answer is not cut. A WebSocket whose peer's close is held (ends.ts) is answered at the
+ *   written, and not at all while bytes wait for a reader slow to take them, so a long answer is not cut. A WebSocket whose peer's close is held (ends.ts) is answered at the
  *   deadline instead, and destroyed if it has not closed one deadline later.
  * - ECONNRESET and EPIPE are ordinary ways for a connection to end: they are reported in the result, never thrown.
  *
@@ -428,6 +428,13 @@ class Fuse {
 
   readonly #onCloseTimeout = (): void => {
     this.#closeDeadline = undefined;
+    // After a half-close it is silence that is cut. Bytes still queued for a side that is open (an answer its reader
+    // is slow to take, a request its backend is slow to read) are backpressure, which has no deadline on a
+    // connection that is not closing either: cutting them would end a download in the middle, with a clean FIN.
+    if (this.#halfClosed && (this.#queued(this.#toDownstream, this.#downstreamDone) || this.#queued(this.#toUpstream, this.#upstreamDone))) {
+      this.#armCloseDeadline();
+      return;
+    }
     this.#halfClosed = false;
     let answered = false;
     if (!this.#downstreamDone) {
@@ -444,6 +451,11 @@ class Fuse {
       this.#armCloseDeadline();
     }
   };
+
+  /** Bytes written towards a side that has not closed, and not yet taken by it. */
+  #queued(d: Direction, done: boolean): boolean {
+    return !done && d.pending.bytes > 0;
+  }
 
   /**
    * A WebSocket that closed cleanly and waits for its answer, with nothing still on its way to it, is given the

@@ -65,6 +65,26 @@ test('byte stream to byte stream: after a half-close, an answer that keeps comin
   assert.equal((await withDeadline(result, WAIT_MS, 'the pipe to finish')).forced, false);
 });
 
+test('byte stream to byte stream: after a half-close, a download whose reader stalls longer than the close deadline is not cut', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  const size = 8 * 1024 * 1024;
+  back.far.on('data', () => undefined).on('end', () => back.far.end(Buffer.alloc(size, 7)));
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  front.far.end('GET firmware');
+  // The reader stalls for three close deadlines (the stall is what is tested), most of the answer still on its way.
+  front.far.pause();
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  let got = 0;
+  front.far.on('data', (d: Buffer) => (got += d.length));
+  front.far.resume();
+  await event(front.far, 'end', 'Socket', WAIT_MS);
+  assert.equal(got, size);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(r.forced, false);
+  assert.equal(r.bytesUpstreamToDownstream, size);
+});
+
 test('what the backend sent before the pipe (held) reaches the client first, in order, ahead of what it sends next, and is counted', async (t) => {
   const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
   const back = closing(t, await socketPair()); // near: the gateway's upstream socket; far: the backend
