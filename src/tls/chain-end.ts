@@ -33,12 +33,23 @@ function openSslEnd(der: Buffer): number {
 }
 
 /**
+ * Of `ders` (a certificate, then its CAs), the one whose validity ends first (the certificate itself on a tie) and
+ * when, in ms since the epoch; undefined when none has a readable end.
+ */
+export function firstToEnd(ders: readonly Buffer[]): { readonly index: number; readonly end: number } | undefined {
+  let first: { index: number; end: number } | undefined;
+  ders.forEach((der, index) => {
+    const end = endOf(der);
+    if (end !== Number.POSITIVE_INFINITY && (first === undefined || end < first.end)) first = { index, end };
+  });
+  return first;
+}
+
+/**
  * The first notAfter (ms since the epoch) of a verified identity's certificate and the chain it was verified along;
  * undefined for an identity that is not verified or holds no certificate (a realm's certificate ticket).
  */
 export function chainEnd(identity: ClientIdentity | undefined): number | undefined {
   if (identity === undefined || !identity.verified || identity.certificateDer === undefined) return undefined;
-  let end = endOf(identity.certificateDer);
-  for (const der of identity.chainDer) end = Math.min(end, endOf(der));
-  return end === Number.POSITIVE_INFINITY ? undefined : end;
+  return firstToEnd([identity.certificateDer, ...identity.chainDer])?.end;
 }

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
 import { certificateParts, selfIssued } from './certificate-der.js';
+import { firstToEnd } from './chain-end.js';
 import { judgeChain, verdictUntil, verdictUntilNotAfter, type TrustState } from './resumed.js';
 import { sessionPeerDer } from './session-peer.js';
 import { formatDn, readCertificateNames, type SanType } from './x509-names.js';
@@ -324,6 +325,14 @@ function missingIssuer(identity: ClientIdentity): string {
   }
 }
 
+function subjectOfDer(der: Buffer): string {
+  try {
+    return formatDn(readCertificateNames(der).subject);
+  } catch {
+    return '?';
+  }
+}
+
 function describeFailure(identity: ClientIdentity): string {
   const code = identity.error ?? 'UNKNOWN_VERIFY_ERROR';
   const text = VERIFY_MESSAGES[code] ?? 'certificate verification failed';
@@ -332,6 +341,12 @@ function describeFailure(identity: ClientIdentity): string {
   }
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' && identity.subject !== undefined) {
     return `${code}: ${text} "${identity.subject}" is not in the truststore`;
+  }
+  if (code === 'CERT_HAS_EXPIRED' && identity.certificateDer !== undefined) {
+    // OpenSSL says the same of a CA of the chain that has expired: the first certificate to end is the one.
+    const first = firstToEnd([identity.certificateDer, ...identity.chainDer]);
+    const ca = first === undefined || first.index === 0 ? undefined : identity.chainDer[first.index - 1];
+    if (first !== undefined && ca !== undefined) return `${code}: ${text}: a CA of its chain, "${subjectOfDer(ca)}", expired at ${new Date(first.end).toISOString()}`;
   }
   if (code === 'CERT_HAS_EXPIRED' && identity.validTo !== undefined) {
     return `${code}: ${text} (valid to ${identity.validTo})`;

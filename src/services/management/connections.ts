@@ -4,6 +4,7 @@
  * gateway holding 10,000 clients answers a page of 100 without sorting or allocating 10,000 rows.
  */
 import type { Session, SessionRegistry } from '../sessions.js';
+import { chainEnd } from '../../tls/chain-end.js';
 
 export const DEFAULT_PAGE = 100;
 export const MAXIMUM_PAGE = 1000;
@@ -32,7 +33,10 @@ export interface ConnectionRow {
   readonly subject: string | null;
   readonly fingerprint: string | null;
   readonly verified: boolean | null;
-  /** When the client certificate ends (ISO 8601); null without one. The connection is closed then (certificate-ends.ts). */
+  /**
+   * When the client certificate, or a CA of the chain it was verified along, ends (ISO 8601): the connection is closed
+   * then (certificate-ends.ts). Null without a verified certificate.
+   */
   readonly certificateValidTo: string | null;
   readonly openedAt: string;
   readonly ageSeconds: number;
@@ -95,13 +99,18 @@ export function row(s: Session, now: number): ConnectionRow {
     subject: id?.subject ?? null,
     fingerprint: id?.fingerprint256 ?? null,
     verified: id ? id.verified : null,
-    certificateValidTo: id?.validTo ?? null,
+    certificateValidTo: certificateEnd(s),
     openedAt: new Date(s.openedAt).toISOString(),
     ageSeconds: Math.max(0, Math.floor((now - s.openedAt) / 1000)),
     bytesIn: s.traffic.bytesIn,
     bytesOut: s.traffic.bytesOut,
     closing: s.closing !== undefined,
   };
+}
+
+function certificateEnd(s: Session): string | null {
+  const end = chainEnd(s.identity);
+  return end === undefined ? null : new Date(end).toISOString();
 }
 
 /** The page of matching connections, oldest first, and how many match in all. */

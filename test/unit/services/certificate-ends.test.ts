@@ -11,7 +11,7 @@ import { CertificateEnds, LONGEST_WAIT_MS } from '../../../src/services/certific
 import { page } from '../../../src/services/management/connections.js';
 import { SessionRegistry, type Session } from '../../../src/services/sessions.js';
 import { chainEnd } from '../../../src/tls/chain-end.js';
-import { anonymousIdentity } from '../../../src/tls/identity.js';
+import { anonymousIdentity, refusalReason } from '../../../src/tls/identity.js';
 import type { Clock } from '../../../src/timers/deadlines.js';
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { echoService, PEM_SECURITY, workspace } from '../../helpers/e2e-setup.js';
@@ -102,6 +102,10 @@ test("a chain ends with the first of its certificates to end: an intermediate CA
   assert.equal(chainEnd({ ...identity, chainDer: [] }), Date.parse(leaf.x509.validTo));
   assert.equal(chainEnd({ ...identity, verified: false }), undefined, 'a refused certificate has nothing to end');
   assert.equal(chainEnd(anonymousIdentity()), undefined);
+  // Refused for it, the reason names the CA that ended rather than the device's own, later, end.
+  const refused = { ...identity, verified: false, error: 'CERT_HAS_EXPIRED' };
+  assert.equal(refusalReason(refused, 'required'), `CERT_HAS_EXPIRED: certificate has expired: a CA of its chain, "CN=Short CA, O=Acme", expired at ${new Date(intermediate.x509.validTo).toISOString()}`);
+  assert.match(refusalReason({ ...refused, chainDer: [pki.ca.x509.raw], validTo: new Date(leaf.x509.validTo).toISOString() }, 'required') ?? '', /^CERT_HAS_EXPIRED: certificate has expired \(valid to /);
 });
 
 test('a live connection is closed (1008) when its client certificate ends, logged and counted; another stays', async (t) => {
