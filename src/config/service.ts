@@ -340,12 +340,12 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
         failed = true;
         diags.error('GW_ERR_CONFIG_VALUE', message, element.position, useTls);
       }
-    } else if (!tls && !someTls && verify !== undefined && verify.value !== 'none') {
-      // From <service-defaults>, meant for the TLS services: a plain one under it is allowed, and said to admit all.
+    } else if (!tls && verify !== undefined && verify.value !== 'none') {
+      // From <service-defaults>, meant for the TLS services: a plain accept under it is allowed, and said to admit all.
       diags.warning(
         `${verify.name} ${verify.value} of <service-defaults> (${describePosition(verify.position)}) does not apply to ${uri}: it is not TLS, so its clients are admitted without a certificate`,
         element.position,
-        `${useTls} if they must present one; or write <ssl.verify-client>none</ssl.verify-client> in this service's <accept-options> to say so`,
+        someTls ? apart : `${useTls} if they must present one; or write <ssl.verify-client>none</ssl.verify-client> in this service's <accept-options> to say so`,
       );
     }
     for (const located of [options.crl, options.verifyDepth]) {

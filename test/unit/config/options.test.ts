@@ -168,6 +168,10 @@ test('ssl.verify-client from service-defaults does not make ws:// accepts fail, 
   assert.match(warned.diagnostics[0]?.message ?? '', /^ssl.verify-client required of <service-defaults> \(line 2:37\) does not apply to ws:\/\/h\/: it is not TLS, so its clients are admitted without a certificate$/);
   const saidSo = doc('  <service-defaults><accept-options><ssl.verify-client>required</ssl.verify-client></accept-options></service-defaults>', ...proxy('p', 'ws://h/', 'tcp://backend:5000', ['    <accept-options><ssl.verify-client>none</ssl.verify-client></accept-options>']));
   assert.deepEqual(where(parse(saidSo)), [], 'a service that says none is not warned about');
+  // Beside a TLS accept of the same service too: its wss:// clients present certificates, its ws:// ones do not.
+  const mixed = parse(doc('  <service-defaults><accept-options><ssl.verify-client>required</ssl.verify-client></accept-options></service-defaults>', ...proxy('p', 'ws://h/', 'tcp://backend:5000', ['    <accept>wss://h/</accept>']), ...KEYSTORE));
+  assert.deepEqual(where(mixed).filter((w) => w.startsWith('warning')), ['warning GW_ERR_CONFIG_WARNING 5:5']);
+  assert.match(mixed.diagnostics.find((d) => d.severity === 'warning')?.hint ?? '', /move ws:\/\/h\/ to a service of its own/);
   const own = parse(doc(...withAcceptOptions('ws://h/', '<ssl.verify-client>required</ssl.verify-client>')));
   assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 4:5']);
   assert.match(own.diagnostics[0]?.message ?? '', /ssl.verify-client required \(line 8:7\) has no meaning on ws:\/\/h\//);
