@@ -57,7 +57,8 @@ export function logClosed(ctx: ConnectionContext, summary: CloseSummary): void {
       bytesOut: summary.bytesUpstreamToDownstream,
       durationMs,
       reason: byGateway ? `closed by the gateway (${byGateway.code}): ${byGateway.reason}` : summary.reason,
-      ...(byGateway ? { code: byGateway.code } : summary.code !== undefined ? { code: summary.code } : {}),
+      // Only a WebSocket client has a close code (a byte stream's summary has none), the gateway's when it closed it.
+      ...(summary.code !== undefined ? { code: byGateway ? byGateway.code : summary.code } : {}),
     },
     'connection closed',
   );
