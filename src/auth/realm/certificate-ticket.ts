@@ -4,7 +4,7 @@
  * the certificate the ticket was issued for. The principal has no roles: a certificate proves who, not what for.
  */
 import type { LoginModuleFlag } from '../../config/types.js';
-import { issueTicket, looksLikeTicket, verifyTicket, type TicketSource } from './ticket.js';
+import { issueTicket, looksLikeTicket, ticketLifetimeS, verifyTicket, type TicketSource } from './ticket.js';
 import type { Credentials, LoginModule, LoginOutcome } from './types.js';
 
 export interface TicketModuleOptions {
@@ -18,8 +18,8 @@ export interface TicketModuleOptions {
 }
 
 export interface CertificateTicketModule extends LoginModule {
-  /** A new ticket for a verified certificate, signed with the first secret. */
-  issue(certificate: TicketSource): string;
+  /** A new ticket for a verified certificate, signed with the first secret, and how many seconds it lasts. */
+  issue(certificate: TicketSource): { readonly ticket: string; readonly lifetimeS: number };
   readonly maxAgeS: number;
 }
 
@@ -31,7 +31,10 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
     type: 'certificate-ticket',
     success: options.success,
     maxAgeS: options.maxAgeS,
-    issue: (certificate) => issueTicket(certificate, options.realm, signer, now(), options.maxAgeS),
+    issue: (certificate) => {
+      const at = now();
+      return { ticket: issueTicket(certificate, options.realm, signer, at, options.maxAgeS), lifetimeS: ticketLifetimeS(certificate, at, options.maxAgeS) };
+    },
     login(credentials: Credentials): Promise<LoginOutcome> {
       const certificate = credentials.certificate;
       if (certificate?.fingerprint256 !== undefined) {

@@ -11,6 +11,7 @@
  * the first line of the secret file signs, every line verifies) and compares MACs in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { firstToEnd } from '../../tls/chain-end.js';
 import type { AccessIdentity, SanType, SubjectAltName } from '../types.js';
 
 const VERSION = 'v1';
@@ -42,24 +43,43 @@ function mac(secret: Buffer, realm: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`${VERSION}\0${realm}\0${payload}`).digest();
 }
 
-/** The facts of a verified certificate a ticket is issued from. */
-export type TicketSource = AccessIdentity & { readonly serialNumber?: string | undefined; readonly validTo?: string | undefined };
+/**
+ * The facts of a verified certificate a ticket is issued from: what it stands for, and (the DER of the certificate
+ * and of the chain it was verified along, else `validTo`) when it ends.
+ */
+export type TicketSource = AccessIdentity & {
+  readonly serialNumber?: string | undefined;
+  readonly validTo?: string | undefined;
+  readonly certificateDer?: Buffer | undefined;
+  readonly chainDer?: readonly Buffer[] | undefined;
+};
+
+/** When the certificate, or a CA of its chain, ends: ms since the epoch, or NaN when that is not known. */
+function certificateEnd(identity: TicketSource): number {
+  if (identity.certificateDer !== undefined) return firstToEnd([identity.certificateDer, ...(identity.chainDer ?? [])])?.end ?? Number.NaN;
+  return identity.validTo === undefined ? Number.NaN : Date.parse(identity.validTo);
+}
 
 /**
- * Issues a ticket for a verified certificate, valid for `maxAgeS` seconds from `nowMs` but never past the
- * certificate's own end (`validTo`), signed with `secret`: the certificate would be refused from then on, and so is
- * what stands for it.
+ * How many seconds a ticket issued at `nowMs` for `identity` lasts: `maxAgeS`, but never past the end of the
+ * certificate or a CA of its chain, from when the certificate would be refused, and so is what stands for it.
  */
+export function ticketLifetimeS(identity: TicketSource, nowMs: number, maxAgeS: number): number {
+  const end = certificateEnd(identity);
+  if (Number.isNaN(end)) return maxAgeS;
+  return Math.max(0, Math.min(maxAgeS, Math.floor(end / 1000) - Math.floor(nowMs / 1000)));
+}
+
+/** Issues a ticket for a verified certificate, valid for ticketLifetimeS from `nowMs`, signed with `secret`. */
 export function issueTicket(identity: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): string {
   if (identity.fingerprint256 === undefined) throw new TypeError('a ticket needs the certificate fingerprint');
-  const certificateEnd = identity.validTo === undefined ? Number.NaN : Math.floor(Date.parse(identity.validTo) / 1000);
   const payload: Payload = {
     f: identity.fingerprint256,
     s: identity.subject ?? null,
     a: Object.fromEntries(Object.entries(identity.subjectAttributes).map(([k, v]) => [k, [...v]])),
     n: identity.sans.map((s) => [s.type, s.value]),
     x: identity.serialNumber ?? null,
-    e: Number.isNaN(certificateEnd) ? Math.floor(nowMs / 1000) + maxAgeS : Math.min(Math.floor(nowMs / 1000) + maxAgeS, certificateEnd),
+    e: Math.floor(nowMs / 1000) + ticketLifetimeS(identity, nowMs, maxAgeS),
   };
   const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
   return `${VERSION}.${body}.${mac(secret, realm, body).toString('base64url')}`;

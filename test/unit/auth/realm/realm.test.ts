@@ -118,6 +118,11 @@ test('verify-client optional: a verified certificate passes by itself where no r
     const setCookie = withCert.ok ? withCert.setCookie ?? '' : '';
     assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     const ticket = parseCookies(setCookie)['TICKET'] as string;
+    // A certificate that ends sooner than max-age makes the cookie go with it.
+    const endingSoon = { ...identity(), serialNumber: '02', validTo: new Date(Date.now() + 100_000).toISOString() };
+    const shortened = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, endingSoon), kind: 'http' });
+    const maxAge = Number(/Max-Age=(\d+)/.exec(shortened.ok ? shortened.setCookie ?? '' : '')?.[1]);
+    assert.ok(maxAge >= 98 && maxAge <= 100, `Max-Age ${maxAge}`);
 
     const byTicket = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }), kind: 'websocket' });
     assert.ok(byTicket.ok && byTicket.by === 'realm');

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { issueTicket, verifyTicket, MAXIMUM_TICKET_LENGTH } from '../../../../src/auth/realm/ticket.js';
+import { issueTicket, ticketLifetimeS, verifyTicket, MAXIMUM_TICKET_LENGTH } from '../../../../src/auth/realm/ticket.js';
 import { identity } from '../../../helpers/access-identity.js';
+import { issue, testPki } from '../../../helpers/pki.js';
 
 const A = Buffer.from('a'.repeat(40));
 const B = Buffer.from('b'.repeat(40));
@@ -28,6 +29,18 @@ test("a ticket ends no later than its certificate: what stands for the certifica
   const endsLater = issueTicket({ ...identity(), validTo: new Date(NOW + 86_400_000).toISOString() }, 'ios', A, NOW, 3600);
   const later = verifyTicket(endsLater, 'ios', [A], NOW, 3600);
   assert.equal(later.ok && later.expiresAt, NOW + 3600_000, 'a certificate that lasts longer leaves the max-age as it is');
+});
+
+test('a ticket ends no later than a CA of the chain its certificate was verified along', () => {
+  const pki = testPki();
+  const intermediate = issue({ subject: { CN: 'Short CA', O: 'Acme' }, issuer: pki.ca, isCA: true, notAfterDays: 1 / 24 });
+  const leaf = issue({ subject: { CN: 'device-9', O: 'Acme' }, issuer: intermediate, usage: 'client', keyType: 'ec', notAfterDays: 300 });
+  const now = Date.now();
+  const source = { ...identity(), validTo: new Date(leaf.x509.validTo).toISOString(), certificateDer: leaf.x509.raw, chainDer: [intermediate.x509.raw, pki.ca.x509.raw] };
+  const lifetime = ticketLifetimeS(source, now, 8 * 3600);
+  assert.ok(lifetime > 0 && lifetime <= 3600, `${lifetime} s: the hour its CA has left, not the eight hours of max-age`);
+  const check = verifyTicket(issueTicket(source, 'ios', A, now, 8 * 3600), 'ios', [A], now, 8 * 3600);
+  assert.equal(check.ok && check.expiresAt, (Math.floor(now / 1000) + lifetime) * 1000);
 });
 
 test('rotation: the first secret signs, every secret verifies; a retired secret no longer does', () => {
