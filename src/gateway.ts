@@ -565,7 +565,7 @@ export class Gateway {
           if (this.#state.certificates === certificates) this.#reportCertificates();
           for (const warning of prepared.warnings) this.#log.warn({ code: 'GW_ERR_TLS_WARNING', crl: w.path, listener: listener.where }, warning);
           this.#log.info({ crl: w.path, listener: listener.where, crls: crl.summary.length, revoked: crl.summary.reduce((n, c) => n + c.revoked, 0) }, `CRL reloaded: ${w.path} (for ${listener.where})`);
-          this.#metrics.crlReloaded(listener.where, 'success');
+          this.#metrics.crlReloaded(listener.where, crl.incomplete === true ? 'partial' : 'success');
         } catch (err) {
           this.#crlReloadFailed(w.path, listener.where, err);
           return false;

@@ -192,7 +192,7 @@ export class PrometheusMetrics implements GatewayMetrics {
     this.#reloads = new Counter({ name: 'gateway_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'], registers, aggregator: 'max' });
     this.#crlReloads = new Counter({
       name: 'gateway_crl_reloads_total',
-      help: 'CRL re-reads after a change to a listener\'s ssl.crl files, by result (failure: the CRLs in force stay).',
+      help: 'CRL re-reads after a change to a listener\'s ssl.crl files, by result (partial: a file skipped or a CA\'s old CRLs kept; failure: the CRLs in force stay).',
       labelNames: ['listener', 'result'],
       registers,
       aggregator: 'max',
@@ -330,7 +330,7 @@ export class PrometheusMetrics implements GatewayMetrics {
     this.#reloads.labels(result).inc();
   }
 
-  crlReloaded(listener: string, result: 'success' | 'failure'): void {
+  crlReloaded(listener: string, result: 'success' | 'partial' | 'failure'): void {
     this.#crlReloads.labels(listener, result).inc();
   }
 

@@ -102,8 +102,11 @@ export interface GatewayMetrics {
   certificates(report: CertificateReport): void;
   /** A reload finished: `success` or `failure`. */
   reloaded(result: 'success' | 'failure'): void;
-  /** A CRL file of `listener` changed and was read again: `success`, or `failure` (the CRLs in force stay). */
-  crlReloaded(listener: string, result: 'success' | 'failure'): void;
+  /**
+   * A CRL file of `listener` changed and was read again: `success`; `partial` (a file skipped, or a CA's CRLs in force
+   * kept in place of what the files hold); or `failure` (the CRLs in force stay).
+   */
+  crlReloaded(listener: string, result: 'success' | 'partial' | 'failure'): void;
   /** A live connection was closed by policy (1008): `revoked`, `untrusted`, `access`. */
   policyClosed(reason: string): void;
   /** The last refusals, newest first, for the status page. */

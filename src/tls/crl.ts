@@ -57,6 +57,11 @@ export interface LoadedCrls {
   readonly summary: CrlSummary[];
   /** Expired or not yet valid CRLs, and trust anchors without a CRL: each refuses that CA's clients. */
   readonly warnings: string[];
+  /**
+   * Not all the files say is in force: a file of the directory was skipped, or (a re-read) a CA's CRLs in force were
+   * kept in place of what the files now hold for it. Said in `warnings`; counted apart (gateway_crl_reloads_total).
+   */
+  readonly incomplete?: boolean;
 }
 
 export interface LoadCrlOptions {
@@ -368,6 +373,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
     })),
     summary: crls.map((c) => c.summary),
     warnings: [...skipped, ...warningsFor(crls, options)],
+    incomplete: skipped.length > 0,
   };
 }
 
@@ -376,7 +382,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
  * delta CRL, one half-written), is skipped with a warning rather than failing the directory: one stray file would
  * otherwise keep every later CRL out, and revocations with them. Skipping is safe: a CA whose CRL is missing refuses
  * its clients (UNABLE_TO_GET_CRL), and a CRL re-read while running keeps in force the CRLs of a CA the directory no
- * longer has one of (successorCrls). A directory in which no file reads is refused.
+ * longer has one of (succeedCrls). A directory in which no file reads is refused.
  */
 function readDirectoryFiles(dir: string, files: readonly string[]): { crls: ParsedCrl[]; skipped: string[] } {
   const crls: ParsedCrl[] = [];
@@ -465,5 +471,6 @@ export function succeedCrls(path: string, inForce: LoadedCrls, next: LoadedCrls)
     summary: [...pick(next.summary, taken), ...pick(inForce.summary, keep)],
     // A CA whose CRLs stay in force has one loaded, whatever the new read says.
     warnings: [...next.warnings.filter((w) => !keep.some((i) => w.startsWith(`no CRL is loaded for the truststore CA "${inForce.summary[i]?.issuer ?? ''}"`))), ...warnings],
+    incomplete: true,
   };
 }

@@ -173,10 +173,12 @@ test("a CA's CRL gone from a directory stays in force until one is back: deletin
     const warnings = kept.warnings.join('\n');
     assert.match(warnings, /no longer holds a CRL of "CN=Test Root CA, O=Acme" \(the one in force: number 1, issued .*root\.crl\): it stays in force/);
     assert.doesNotMatch(warnings, /no CRL is loaded for the truststore CA "CN=Test Root CA/);
+    assert.equal(kept.incomplete, true, 'what the files hold is not all that is in force');
     publish(scratch, join(dir, 'root-new.crl'), makeCrl(ca, { number: 2 }).der);
     const back = changed(await w.next());
     assert.deepEqual(back.summary.map((s) => [s.issuer, s.number]), [['CN=Other CA, O=Evil', '1'], ['CN=Test Root CA, O=Acme', '2']]);
     assert.equal(back.warnings.length, 0);
+    assert.equal(back.incomplete, false);
   } finally {
     w.stop();
   }

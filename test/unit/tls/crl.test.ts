@@ -132,6 +132,7 @@ test('unreadable and garbage input is refused naming the file and what is wrong'
     const loaded = loadCrls(dir);
     assert.equal(loaded.summary.length, 1);
     assert.match(loaded.warnings[0] ?? '', /README: is neither PEM nor a DER CRL: .*: skipped, the directory's other files are read \(move it out of /);
+    assert.equal(loaded.incomplete, true);
   });
 });
 
