@@ -94,7 +94,7 @@ export function connectConfig(settings: ConnectSettings): ConnectConfig {
   const to = `--to ${settings.to}`;
   lines.add('<?xml version="1.0" encoding="UTF-8"?>');
   lines.add(`<gateway-config xmlns="${NAMESPACES.current}">`);
-  const values = [settings.to, settings.alias, settings.keystore, settings.truststore].flatMap((v) =>
+  const values = [settings.to, settings.alias, settings.inactivityTimeout, settings.maximumPendingBytes, settings.closeTimeout, settings.keystore, settings.truststore].flatMap((v) =>
     typeof v === 'object' ? [v.file.path, v.passwordFile?.path] : [v],
   );
   if (values.some((v) => v?.includes('$'))) {

@@ -78,6 +78,9 @@ test('--inactivity-timeout, --maximum-pending-bytes and --close-timeout become t
   assert.equal(flagOfLine(/<ws.inactivity.timeout>/), '--inactivity-timeout 30s');
   assert.equal(flagOfLine(/<maximum.pending.bytes>/), '--maximum-pending-bytes 256k');
   assert.equal(flagOfLine(/<close.timeout>/), '--close-timeout 1 minute');
+  // A `$` in one is taken literally, as in any flag: the value is then refused as a time interval, not a property.
+  const dollar = parseConfig(made({ listen: '5000', to: TO, closeTimeout: '5$s' }).text, CONNECT_SOURCE, { hostname: 'h' });
+  assert.match(dollar.diagnostics.map((d) => d.message).join('\n'), /Invalid time interval "5\$s"/);
   // A byte stream has nothing to ping: said before anything is read.
   assert.throws(() => made({ listen: '5000', to: 'tcp://10.0.0.5:7000', inactivityTimeout: '30s' }), (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_USAGE' && /--inactivity-timeout has no meaning for a tcp:\/\/ target/.test(e.message));
 });
