@@ -81,7 +81,13 @@ export class ProxyService implements Service {
       const described = (err: unknown) => ({ upstream, code: (err as { code?: unknown }).code, reason: err instanceof Error ? err.message : String(err) });
       this.#prepared.on('down', (err: unknown) => deps.log.warn(described(err), `service ${config.name}: no prepared connection to ${upstream}; clients connect directly meanwhile`));
       this.#prepared.on('dropped', (err: unknown) => deps.log.warn(described(err), `service ${config.name}: a prepared connection to ${upstream} was closed by the gateway; opening another`));
-      this.#prepared.on('ended', (err: unknown) => deps.log.info(described(err), `service ${config.name}: a prepared connection to ${upstream} ended while it waited for a client; opening another`));
+      // A backend that closes idle connections (its own timeout) does so to every ready one, again and again: that is
+      // routine, said at debug and without a code; one that failed (lost, or silent past ws.inactivity.timeout) is not.
+      this.#prepared.on('ended', (err: unknown, failed: boolean) => {
+        const message = `service ${config.name}: a prepared connection to ${upstream} ${failed ? 'failed' : 'was closed by its backend'} while it waited for a client; opening another`;
+        if (failed) deps.log.info(described(err), message);
+        else deps.log.debug({ upstream, reason: err instanceof Error ? err.message : String(err) }, message);
+      });
       // The retry's connection opened; whether it lasts is not known yet (one the backend drops at once is a failure).
       this.#prepared.on('up', () => deps.log.info({ upstream }, `service ${config.name}: a prepared connection to ${upstream} opened again; filling the pool`));
     }

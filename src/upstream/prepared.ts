@@ -21,8 +21,9 @@
  * - `'up'` (): a retry succeeded; the pool fills again.
  * - `'dropped'` (error: GatewayError): the adapter closed a ready connection that had lived past `minLifetimeMs`
  *   (`GW_ERR_UPSTREAM_PREPARED`: its backend sent more than it holds for a client); it is replaced.
- * - `'ended'` (error: GatewayError): a ready connection that had lived past `minLifetimeMs` was closed by its
- *   backend, or failed (lost, or closed for its silence by `ws.inactivity.timeout`); it is replaced.
+ * - `'ended'` (error: GatewayError, failed: boolean): a ready connection that had lived past `minLifetimeMs` was
+ *   closed by its backend (failed false: a backend's own idle timeout, say), or failed (lost, or closed for its
+ *   silence by `ws.inactivity.timeout`); it is replaced.
  */
 import { EventEmitter } from 'node:events';
 import { GatewayError } from '../errors.js';
@@ -230,7 +231,8 @@ export class PreparedConnections<T> extends EventEmitter {
     if (this.#state !== 'running') return;
     const lived = this.#now() - idle.openedAt;
     if (lived < this.#minLifetimeMs) this.#recovery.reportFailure(this.#describe(ending, lived));
-    else this.emit(ending?.how === 'dropped' ? 'dropped' : 'ended', this.#describe(ending, lived));
+    else if (ending?.how === 'dropped') this.emit('dropped', this.#describe(ending, lived));
+    else this.emit('ended', this.#describe(ending, lived), ending?.how === 'failed');
     this.#fill();
   }
 

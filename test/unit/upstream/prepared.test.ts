@@ -236,11 +236,15 @@ test('what the pool reports names who ended an idle connection: the backend, a f
   assert.equal(backend.unsettled, 1, 'replaced at once');
   // One that fails or is closed after it lived (a backend that hung, found by the keep-alive) is replaced, and said so.
   const ended: string[] = [];
-  p.on('ended', (e: GatewayError) => ended.push(e.message));
+  p.on('ended', (e: GatewayError, failed: boolean) => ended.push(`${failed ? 'failed' : 'closed'}: ${e.message}`));
   c = await backend.succeedNext();
   clock.now += 30_000;
   c.close({ how: 'failed', reason: 'inactivity timeout' });
-  assert.deepEqual(ended, ['a prepared connection to ws://app:8080/x failed 30000 ms after it opened: inactivity timeout']);
+  assert.deepEqual(ended, ['failed: a prepared connection to ws://app:8080/x failed 30000 ms after it opened: inactivity timeout']);
+  c = await backend.succeedNext();
+  clock.now += 30_000;
+  c.close({ how: 'closed', reason: '1001 idle' });
+  assert.equal(ended[1], 'closed: ws://app:8080/x closed a prepared connection 30000 ms after it opened (1001 idle)');
   assert.equal(backend.unsettled, 1, 'replaced at once');
   await p.stop();
 });
