@@ -3,9 +3,9 @@
  * except the token directory, which is looked at on every login), and the decision a service with a `realm-name`
  * makes about one request:
  *
- * - `ssl.verify-client optional`: a verified client certificate passes by itself where the service requires no
- *   role (a certificate carries none); a client without one, or where roles are required, must pass the realm and
- *   hold them.
+ * - `ssl.verify-client optional`: a verified client certificate passes by itself where the service has no
+ *   authorization-constraint (a certificate carries no role); a client without one, or where one is set, must pass
+ *   the realm and hold the roles.
  * - `required` (the TLS layer already insisted on a certificate) and `none`: the realm, then the roles.
  * - A client that presented a verified certificate to a realm with a certificate-ticket module is given a ticket
  *   in the realm's first `http-cookie` (`Secure; HttpOnly; SameSite=Strict`, host-only, so it is sent to every
@@ -126,10 +126,10 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   const credentials = readCredentials(realm.config, request);
   const certificate = credentials.certificate;
   const setCookie = certificate !== undefined && realm.ticketModule !== undefined ? ticketCookie(realm, realm.ticketModule.issue(certificate)) : undefined;
-  // Where the service requires a role, a certificate cannot stand for the realm: it grants none, and admitting it
-  // would let any device through a service kept for, say, ADMIN holders (Kaazing's realms never took a certificate
-  // for their credentials at all).
-  if (certificate !== undefined && input.verifyClient === 'optional' && missingRoles(input.authorization, []).length === 0) {
+  // Where the service has an authorization-constraint (a role, or require-valid-user: a user of the realm), a
+  // certificate cannot stand for the realm: it grants no role, and admitting it would let any device through a
+  // service kept for, say, ADMIN holders (Kaazing's realms never took a certificate for their credentials at all).
+  if (certificate !== undefined && input.verifyClient === 'optional' && input.authorization === undefined) {
     return { ok: true, by: 'certificate', principal: undefined, roles: [], ticketIdentity: undefined, setCookie };
   }
   const outcome = await runChain(realm.modules, credentials);

@@ -158,6 +158,10 @@ test('verify-client optional: where the service requires a role, a certificate a
     assert.ok(withPassword.ok && withPassword.by === 'realm');
     const wrongRole = await decide({ realm, authorization: roles('ADMINISTRATOR'), verifyClient: 'optional', request: request({ authorization: basic('joe', 'welcome') }, device), kind: 'websocket' });
     assert.equal(!wrongRole.ok && wrongRole.status, 403);
+    // require-valid-user (Kaazing's role *) asks for a user of the realm: a certificate is not one.
+    const validUser = { requireRoles: [], requireValidUser: true, position: P };
+    const certificateForUser = await decide({ realm, authorization: validUser, verifyClient: 'optional', request: request({}, device), kind: 'websocket' });
+    assert.equal(!certificateForUser.ok && certificateForUser.status, 401);
   } finally {
     f.done();
   }
