@@ -76,9 +76,11 @@ export function createLogger(format: LogFormat | undefined, level = 'info', opti
       destination: prettyOut,
       colorize: Boolean(process.stdout.isTTY),
       translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
-      ignore: 'pid,hostname',
+      // An error goes on its line after the message, its stack's newlines escaped, rather than in a block of lines
+      // after it (which pino-pretty makes of errors even in single-line mode).
+      ignore: 'pid,hostname,err',
       singleLine: true,
-      messageFormat: (log, key) => oneLine(String(log[key] ?? '')),
+      messageFormat: (log, key) => oneLine(log['err'] === undefined ? String(log[key] ?? '') : `${String(log[key] ?? '')} err=${JSON.stringify(log['err'])}`),
     }),
   );
   return logger;
