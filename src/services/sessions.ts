@@ -5,7 +5,8 @@
  * connections (status, metrics, live policy, drain) reads one place.
  *
  * Cheap by construction: adding and removing are O(1) map operations, byte counts are plain fields the copy loop
- * adds to, and the only timer is the one shared close-grace list, armed only while a close is in progress.
+ * adds to, and the only timers are the one shared close-grace list, armed only while a close is in progress, and
+ * the one for the earliest end of a client certificate (certificate-ends.ts).
  */
 import type { End } from '../pipe/ends.js';
 import { chainEnd } from '../tls/chain-end.js';
