@@ -1,5 +1,5 @@
 /**
- * A service's `<properties>`. For a proxy: Kaazing's four proxy properties, `close.timeout` (ours), and the legacy
+ * A service's `<properties>`. For a proxy: Kaazing's four proxy properties, `close.timeout` and `idle.timeout` (ours), and the legacy
  * `<connect>`; an echo service has none. Services of unsupported types never get here (their properties are theirs, not ours).
  */
 import { GatewayError } from '../errors.js';
@@ -15,6 +15,7 @@ export const PROXY_DEFAULTS: ProxyProperties = {
   connectStrategy: 'immediate',
   preparedConnectionCount: 0,
   closeTimeoutMs: 5000,
+  idleTimeoutMs: 0,
 };
 
 /**
@@ -25,7 +26,7 @@ export const MAXIMUM_PREPARED_CONNECTIONS = 1000;
 
 const ECHO_KAAZING_PROPERTY = 'repeat';
 
-const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'close.timeout?', 'connect*');
+const PROXY_CONTENT = anyOrder('maximum.pending.bytes?', 'maximum.recovery.interval?', 'connect.strategy?', 'prepared.connection.count?', 'close.timeout?', 'idle.timeout?', 'connect*');
 
 export interface PropertiesResult {
   readonly values: ProxyProperties;
@@ -74,6 +75,8 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
     return ms;
   });
 
+  const idleTimeoutMs = read('idle.timeout', parseTimeout);
+
   const countElement = first(children, 'prepared.connection.count');
   // A count that was refused has been reported at itself: it is not missing as well.
   if (strategy === 'prepared' && (countElement === undefined || preparedCount === 0)) {
@@ -90,6 +93,7 @@ export function readProxyProperties(block: XmlElement | undefined, type: Service
       connectStrategy,
       preparedConnectionCount: strategy === 'prepared' ? (preparedCount ?? 0) : 0,
       closeTimeoutMs: closeTimeoutMs ?? PROXY_DEFAULTS.closeTimeoutMs,
+      idleTimeoutMs: idleTimeoutMs ?? PROXY_DEFAULTS.idleTimeoutMs,
     },
     legacyConnects: children.get('connect') ?? [],
   };

@@ -145,6 +145,8 @@ export interface ProxyProperties {
    * taking a byte before it is cut (a close handshake not finished, a half-closed request's answer). Default 5000.
    */
   readonly closeTimeoutMs: number;
+  /** `idle.timeout` in ms: a connection through which no byte has moved either way for this long is closed. 0 = never. */
+  readonly idleTimeoutMs: number;
 }
 
 export interface CrossSiteConstraint {

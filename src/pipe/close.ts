@@ -14,7 +14,7 @@ export const CLOSE_INTERNAL_ERROR = 1011;
  * without a close), or failed (a backend's error; a client's protocol violation, oversized message or ping flood);
  * or the client was quiet past `ws.inactivity.timeout`. The log line's reason says the same in full.
  */
-export type CloseCause = 'downstream_closed' | 'downstream_lost' | 'downstream_error' | 'inactivity' | 'upstream_closed' | 'upstream_lost' | 'upstream_error';
+export type CloseCause = 'downstream_closed' | 'downstream_lost' | 'downstream_error' | 'inactivity' | 'idle' | 'upstream_closed' | 'upstream_lost' | 'upstream_error';
 
 /** The close reason `ws.inactivity.timeout` sends (heartbeat.ts), and by which its failure is told from others. */
 export const INACTIVITY_CLOSE_REASON = 'inactivity timeout';

@@ -233,10 +233,11 @@ export class StreamEnd implements End {
     // (node keeps it as `_parent`), whose reset ends the connection; a TLS socket the gateway opened itself owns its
     // TCP handle, which is reset as the TLS socket is destroyed (resetOnClose).
     const tcp = s instanceof TLSSocket ? (s as unknown as { _parent?: unknown })._parent : s;
-    if (tcp instanceof Socket && !(tcp instanceof TLSSocket) && !tcp.destroyed && !tcp.connecting) tcp.resetAndDestroy();
     // While its FIN is on its way (ended, not yet finished), libuv refuses the reset, and node then never closes the
-    // handle at all: such a socket is closed as before.
-    else if (s instanceof TLSSocket && !s.destroyed && !(s.writableEnded && !s.writableFinished)) resetOnClose(s);
+    // handle at all: such a socket is closed as before (its peer was told the end already).
+    const finOnItsWay = s.writableEnded && !s.writableFinished;
+    if (tcp instanceof Socket && !(tcp instanceof TLSSocket) && !tcp.destroyed && !tcp.connecting && !finOnItsWay) tcp.resetAndDestroy();
+    else if (s instanceof TLSSocket && !s.destroyed && !finOnItsWay) resetOnClose(s);
     if (!s.destroyed) s.destroy();
   }
 }

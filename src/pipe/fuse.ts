@@ -25,7 +25,7 @@
  * upstream is then ended as for a client close.
  */
 import { DeadlineList, type Deadline } from '../timers/deadlines.js';
-import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason, endedCause, failedCause, type CloseCause } from './close.js';
+import { CLOSE_GOING_AWAY, CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, closeReason, endedCause, failedCause, type CloseCause } from './close.js';
 import type { End, EndSink, Ending } from './ends.js';
 import { PendingWrites, WRITE_OVERHEAD_BYTES } from './pending.js';
 
@@ -52,6 +52,11 @@ export interface PipeOptions {
   closeTimeoutMs?: number | undefined;
   /** Live byte counts (downstream → upstream as `bytesIn`), added to as payload is forwarded. */
   traffic?: { bytesIn: number; bytesOut: number } | undefined;
+  /**
+   * `idle.timeout`: a pipe through which no byte has moved either way (forwarded, or taken by the side it was
+   * written to) for this long is closed, and a side with bytes still waiting for it is reset. 0 or undefined: never.
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
 export interface PipeResult {
@@ -129,6 +134,9 @@ class Fuse {
   readonly #max: number;
   readonly #resumeAt: number;
   readonly #closeTimeoutMs: number;
+  /** 0: no idle deadline. */
+  readonly #idleTimeoutMs: number;
+  #idleDeadline: Deadline | undefined;
   /** Written first at start(), then let go. */
   #initial: PipeOptions['initial'];
   #held: PipeOptions['held'];
@@ -165,6 +173,7 @@ class Fuse {
     this.#max = Math.max(0, options.maximumPendingBytes);
     this.#resumeAt = Math.floor(this.#max / 2);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#initial = options.initial;
     this.#held = options.held;
     this.#traffic = options.traffic;
@@ -190,6 +199,7 @@ class Fuse {
     // the limit is paused again, or it would be read without bound until that direction drained.
     if (this.#toDownstream.paused) this.#up.pause();
     if (this.#toUpstream.paused) this.#down.pause();
+    this.#moved();
   }
 
   #sink(side: Side): EndSink {
@@ -237,6 +247,7 @@ class Fuse {
       else traffic.bytesOut += length;
     }
     if (this.#halfClosed) this.#rearmCloseDeadline();
+    this.#moved();
     d.pending.push(length + WRITE_OVERHEAD_BYTES);
     // A byte stream carries no message type: what reaches a WebSocket from one is binary.
     d.to.write(payload, d.from.kind === 'bytes' ? true : binary, d === this.#toUpstream ? this.#onUpstreamWritten : this.#onDownstreamWritten);
@@ -252,6 +263,7 @@ class Fuse {
   #written(d: Direction): void {
     // A reader slow to take the answer to a half-close is no silent peer.
     if (this.#halfClosed) this.#rearmCloseDeadline();
+    this.#moved();
     const pending = d.pending.complete();
     if (d.paused && pending <= this.#resumeAt) this.#resumeReading(d);
   }
@@ -411,6 +423,44 @@ class Fuse {
     }
   }
 
+  /** Open, or half-closed and still answering: what the idle deadline watches. A pipe closing otherwise has its close deadline. */
+  #idleWatched(): boolean {
+    return !this.#finished && (this.#closedBy === undefined || this.#halfClosed);
+  }
+
+  /** A byte moved: the idle deadline (with `idle.timeout`) starts again. */
+  #moved(): void {
+    if (this.#idleTimeoutMs === 0 || !this.#idleWatched()) return;
+    this.#idleDeadline?.cancel();
+    this.#idleDeadline = closeDeadline(this.#idleTimeoutMs, this.#onIdle);
+  }
+
+  /**
+   * No byte moved either way for `idle.timeout`: both sides are closed, a WebSocket with 1001, a byte stream with its
+   * FIN, except one that bytes are still waiting for (a backend that stopped reading), which is reset, since what
+   * was written to it will not arrive. The close deadline then bounds the rest.
+   */
+  readonly #onIdle = (): void => {
+    this.#idleDeadline = undefined;
+    if (!this.#idleWatched()) return;
+    const idle = `idle for ${this.#idleTimeoutMs / 1000} s (idle.timeout)`;
+    // After a half-close, bytes queued for a side that never takes them keep the close deadline off: this ends it.
+    if (this.#halfClosed) this.#reason = `${this.#reason}; then ${idle}`;
+    this.#halfClosed = false;
+    this.#decide('error', 'idle', idle, this.#downstreamCode(CLOSE_GOING_AWAY));
+    for (const [end, toIt, done] of [
+      [this.#down, this.#toDownstream, this.#downstreamDone],
+      [this.#up, this.#toUpstream, this.#upstreamDone],
+    ] as const) {
+      if (done) continue;
+      // Its own close or FIN must still be read for the close to complete.
+      this.#resumeReading(toIt === this.#toUpstream ? this.#toDownstream : this.#toUpstream);
+      if (toIt.pending.bytes > 0 && end.kind === 'bytes') end.abort();
+      else end.close(end.kind === 'messages' ? CLOSE_GOING_AWAY : undefined, end.kind === 'messages' ? 'idle timeout' : '');
+    }
+    this.#armCloseDeadline();
+  };
+
   /**
    * The close deadline, from the moment either side starts closing (or, after a half-close, from the last thing
    * forwarded): a pipe that is closing should finish, or be cut, in bounded time.
@@ -477,6 +527,8 @@ class Fuse {
     this.#finished = true;
     this.#closeDeadline?.cancel();
     this.#closeDeadline = undefined;
+    this.#idleDeadline?.cancel();
+    this.#idleDeadline = undefined;
     this.#down.detach();
     this.#up.detach();
     const result: PipeResult = {

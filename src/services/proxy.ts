@@ -254,6 +254,7 @@ export class ProxyService implements Service {
     void fuse(downstream, upstream, {
       maximumPendingBytes: this.config.properties.maximumPendingBytes,
       closeTimeoutMs: this.config.properties.closeTimeoutMs,
+      idleTimeoutMs: this.config.properties.idleTimeoutMs,
       initial: early.length > 0 ? early : undefined,
       held: held !== undefined && held.length > 0 ? held : undefined,
       traffic: ctx.traffic,

@@ -6,7 +6,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> & Pick<ServiceCo
     description: undefined,
     accepts: [],
     connect: undefined,
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate', preparedConnectionCount: 0, closeTimeoutMs: 5000 },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate', preparedConnectionCount: 0, closeTimeoutMs: 5000, idleTimeoutMs: 0 },
     acceptOptions: {
       sslVerifyClient: 'none',
       sslCiphers: undefined,

@@ -6,7 +6,7 @@ const withProps = (...props: string[]): string => doc(...proxy('p', 'ws://h/', u
 
 test('proxy properties are parsed with their grammars', () => {
   const c = config(parse(withProps('<maximum.pending.bytes>128k</maximum.pending.bytes>', '<maximum.recovery.interval>30</maximum.recovery.interval>', '<connect.strategy>Deferred</connect.strategy>', '<prepared.connection.count>0</prepared.connection.count>')));
-  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred', preparedConnectionCount: 0, closeTimeoutMs: 5000 });
+  assert.deepEqual(c.services[0]?.properties, { maximumPendingBytes: 131072, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred', preparedConnectionCount: 0, closeTimeoutMs: 5000, idleTimeoutMs: 0 });
 });
 
 test('the prepared strategy takes its connection count; a count without it has no effect', () => {
@@ -39,4 +39,10 @@ test('close.timeout: a time interval longer than 0, 5 seconds by default', () =>
   assert.deepEqual(where(zero), ['error GW_ERR_CONFIG_VALUE 8:7']);
   assert.equal(zero.diagnostics[0]?.message, 'close.timeout must be longer than 0');
   assert.deepEqual(where(parse(withProps('<close.timeout>soon</close.timeout>'))), ['error GW_ERR_CONFIG_VALUE 8:7']);
+});
+
+test('idle.timeout: a time interval, 0 (never) by default', () => {
+  assert.equal(config(parse(withProps('<idle.timeout>10 minutes</idle.timeout>'))).services[0]?.properties.idleTimeoutMs, 600_000);
+  assert.equal(config(parse(withProps())).services[0]?.properties.idleTimeoutMs, 0);
+  assert.deepEqual(where(parse(withProps('<idle.timeout>forever</idle.timeout>'))), ['error GW_ERR_CONFIG_VALUE 8:7']);
 });

@@ -34,7 +34,7 @@ test('a proxy service becomes a ServiceConfig with its accepts, first connect, d
     position: { file: 'conf/gateway-config.xml', line: 5, column: 5 },
   });
   assert.deepEqual(s?.connect, { uri: 'tcp://irc.example.com:6667', scheme: 'tcp', host: 'irc.example.com', port: 6667, path: '/', position: { file: 'conf/gateway-config.xml', line: 6, column: 5 } });
-  assert.deepEqual(s?.properties, { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate', preparedConnectionCount: 0, closeTimeoutMs: 5000 });
+  assert.deepEqual(s?.properties, { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy: 'immediate', preparedConnectionCount: 0, closeTimeoutMs: 5000, idleTimeoutMs: 0 });
   assert.deepEqual(s?.crossSiteConstraints[0], { allowOrigin: 'https://app.example.com:8443', allowMethods: 'GET', allowHeaders: 'X-A', maximumAgeS: 600, position: { file: 'conf/gateway-config.xml', line: 8, column: 5 } });
   assert.deepEqual(s?.position, { file: 'conf/gateway-config.xml', line: 2, column: 3 });
 });

@@ -85,6 +85,62 @@ test('byte stream to byte stream: after a half-close, a download whose reader st
   assert.equal(r.bytesUpstreamToDownstream, size);
 });
 
+test('idle.timeout: a pipe through which nothing moves either way is closed, each byte stream with its FIN', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  back.far.on('data', () => undefined);
+  front.far.on('data', () => undefined);
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, idleTimeoutMs: 200 });
+  const clientEnd = event(front.far, 'end', 'the client to get its FIN');
+  const backendEnd = event(back.far, 'end', 'the backend to get its FIN');
+  await Promise.all([clientEnd, backendEnd]);
+  front.far.end();
+  back.far.end();
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.deepEqual([r.closedBy, r.cause, r.reason], ['error', 'idle', 'idle for 0.2 s (idle.timeout)']);
+});
+
+test('idle.timeout: bytes moving either way keep a pipe open past it', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  back.far.on('data', (d: Buffer) => back.far.write(d));
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, idleTimeoutMs: 300 });
+  let echoed = '';
+  front.far.on('data', (d: Buffer) => (echoed += d.toString()));
+  // Ten pieces 100 ms apart: a second in all, each gap a third of the idle deadline.
+  for (let i = 0; i < 10; i++) {
+    front.far.write(`${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  front.far.end();
+  back.far.on('end', () => back.far.end());
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.equal(echoed, '0123456789');
+  assert.equal(r.cause, 'downstream_closed');
+});
+
+test('idle.timeout: a client gone while held back by a backend that stopped reading is let go', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  back.far.pause(); // reads nothing until the pipe is over
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, idleTimeoutMs: 300, closeTimeoutMs: 300 });
+  // More than the system and the gateway hold for the backend: the client is paused behind it, then leaves.
+  front.far.write(Buffer.alloc(16 * 1024 * 1024));
+  await withDeadline(
+    (async () => {
+      // Held back for good: the system's buffers towards the backend are full, and the client's socket is paused.
+      while (!(front.near.isPaused() && back.near.writableLength > 0)) await new Promise((resolve) => setImmediate(resolve));
+    })(),
+    WAIT_MS,
+    'the client to be held back',
+  );
+  front.far.destroy();
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  // Whether the client's FIN was read before (a half-close the backend never answers) or not, the idle deadline ends
+  // it; a backend that does not answer the close either is cut a close deadline later.
+  assert.match(r.reason, /idle for 0\.3 s \(idle\.timeout\)/);
+});
+
 test('what the backend sent before the pipe (held) reaches the client first, in order, ahead of what it sends next, and is counted', async (t) => {
   const front = closing(t, await socketPair()); // far: the client; near: the gateway's downstream socket
   const back = closing(t, await socketPair()); // near: the gateway's upstream socket; far: the backend

@@ -23,7 +23,7 @@ function proxyConfig(port: number, connectStrategy: ConnectStrategy = 'immediate
     name: 'proxy',
     type: 'proxy',
     connect: { uri: `tcp://127.0.0.1:${port}`, scheme: 'tcp', host: '127.0.0.1', port, path: '/', position: { file: 't.xml' } },
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy, preparedConnectionCount: 0, closeTimeoutMs: 5000 },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 0, connectStrategy, preparedConnectionCount: 0, closeTimeoutMs: 5000, idleTimeoutMs: 0 },
   });
 }
 
@@ -120,6 +120,19 @@ test("the close line's code is the one the gateway sent a client it closed, not 
   assert.equal(closed['code'], 1011);
 });
 
+test('idle.timeout closes a connection through which nothing moved (1001 to the WebSocket client), and the close line says so', async (t) => {
+  const backend = await tcpEcho();
+  t.after(() => backend.close());
+  const config = { ...proxyConfig(backend.port), properties: { ...proxyConfig(backend.port).properties, idleTimeoutMs: 200 } };
+  const h = await serve(proxyService(config, createConnector(), memoryLog().log));
+  t.after(() => h.close());
+  const ws = await h.connect();
+  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the idle client to be closed');
+  assert.deepEqual([code, reason.toString()], [1001, 'idle timeout']);
+  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closed['reason'], 'idle for 0.2 s (idle.timeout)');
+});
+
 test('a failed connect that carries a hint logs it; one without logs none', async (t) => {
   const hint = 'import the CA that issued the backend certificate';
   for (const given of [hint, undefined]) {
@@ -137,7 +150,7 @@ test('a failed connect that carries a hint logs it; one without logs none', asyn
 
 test('with maximum.recovery.interval a failed connect takes the service down', async (t) => {
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'refused'));
-  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0, closeTimeoutMs: 5000 } };
+  const config = { ...proxyConfig(9), properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 4, connectStrategy: 'immediate' as const, preparedConnectionCount: 0, closeTimeoutMs: 5000, idleTimeoutMs: 0 } };
   const service = proxyService(config, failing, memoryLog().log);
   const h = await serve(service);
   t.after(() => h.close());
@@ -151,7 +164,7 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
   const failing: Connector = () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_CONNECT', 'must not be called'));
   const config = {
     ...proxyConfig(9, 'deferred'),
-    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0, closeTimeoutMs: 5000 },
+    properties: { maximumPendingBytes: 64000, maximumRecoveryIntervalS: 30, connectStrategy: 'deferred' as const, preparedConnectionCount: 0, closeTimeoutMs: 5000, idleTimeoutMs: 0 },
   };
   const c = counting(failing);
   const service = proxyService(config, c.connector, memoryLog().log);
