@@ -26,6 +26,7 @@ export interface ConnectFlags {
   readonly inactivityTimeout?: string;
   readonly maximumPendingBytes?: string;
   readonly closeTimeout?: string;
+  readonly idleTimeout?: string;
 }
 
 /** A file flag: as written (what messages show) and absolute (what the configuration names). */
@@ -56,11 +57,12 @@ export interface ConnectSettings {
   /**
    * The values of the flags that set a property or option as written (`30s`, `256k`), which the configuration
    * checks and reports by flag: `ws.inactivity.timeout` towards a WebSocket target, `maximum.pending.bytes`,
-   * `close.timeout`.
+   * `close.timeout`, `idle.timeout`.
    */
   readonly inactivityTimeout: string | undefined;
   readonly maximumPendingBytes: string | undefined;
   readonly closeTimeout: string | undefined;
+  readonly idleTimeout: string | undefined;
   /** Flags given that this target does not use, with why; never fatal. */
   readonly unused: readonly { readonly flag: string; readonly why: string }[];
 }
@@ -212,6 +214,7 @@ export function connectSettings(flags: ConnectFlags, cwd: string = process.cwd()
     inactivityTimeout: flags.inactivityTimeout,
     maximumPendingBytes: flags.maximumPendingBytes,
     closeTimeout: flags.closeTimeout,
+    idleTimeout: flags.idleTimeout,
     unused,
   };
 }

@@ -94,7 +94,7 @@ export function connectConfig(settings: ConnectSettings): ConnectConfig {
   const to = `--to ${settings.to}`;
   lines.add('<?xml version="1.0" encoding="UTF-8"?>');
   lines.add(`<gateway-config xmlns="${NAMESPACES.current}">`);
-  const values = [settings.to, settings.alias, settings.inactivityTimeout, settings.maximumPendingBytes, settings.closeTimeout, settings.keystore, settings.truststore].flatMap((v) =>
+  const values = [settings.to, settings.alias, settings.inactivityTimeout, settings.maximumPendingBytes, settings.closeTimeout, settings.idleTimeout, settings.keystore, settings.truststore].flatMap((v) =>
     typeof v === 'object' ? [v.file.path, v.passwordFile?.path] : [v],
   );
   if (values.some((v) => v?.includes('$'))) {
@@ -108,6 +108,7 @@ export function connectConfig(settings: ConnectSettings): ConnectConfig {
   const properties: [string, string, string][] = [];
   if (settings.maximumPendingBytes !== undefined) properties.push(['maximum.pending.bytes', '--maximum-pending-bytes', settings.maximumPendingBytes]);
   if (settings.closeTimeout !== undefined) properties.push(['close.timeout', '--close-timeout', settings.closeTimeout]);
+  if (settings.idleTimeout !== undefined) properties.push(['idle.timeout', '--idle-timeout', settings.idleTimeout]);
   if (settings.prepared > 0 || properties.length > 0) {
     lines.add('    <properties>', to);
     if (settings.prepared > 0) {

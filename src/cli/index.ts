@@ -206,6 +206,7 @@ SIGINT stops at once.`,
       .option('--inactivity-timeout <interval>', 'wss:// and ws:// targets: ping the target when quiet for half of it, and drop a connection (a ready one too) that stays silent (default: off)')
       .option('--maximum-pending-bytes <size>', 'bytes queued per direction before the sender is paused, and what a ready connection holds of what the target sends first (default: 64000)')
       .option('--close-timeout <interval>', 'once one side has closed, how long the other may go without a byte moving before it is cut (default: 5s)')
+      .option('--idle-timeout <interval>', 'close a connection through which no byte has moved either way for this long (default: never)')
       .addOption(drainTimeoutOption())
       .addHelpText('after', CONNECT_HELP),
   ).action(async (opts: ConnectOptions) => {

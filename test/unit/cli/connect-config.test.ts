@@ -66,18 +66,20 @@ test('every flag lands where a configuration file would have it', () => {
   assert.deepEqual([truststore?.type, truststore?.file, truststore?.passwordFile], ['PEM', '/etc/gateway/ca.pem', '/opt/device/ca.pw']);
 });
 
-test('--inactivity-timeout, --maximum-pending-bytes and --close-timeout become the options a file would set', () => {
-  const c = made({ listen: '5000', to: TO, prepared: '1', inactivityTimeout: '30s', maximumPendingBytes: '256k', closeTimeout: '1 minute' });
+test('--inactivity-timeout, --maximum-pending-bytes, --close-timeout and --idle-timeout become the options a file would set', () => {
+  const c = made({ listen: '5000', to: TO, prepared: '1', inactivityTimeout: '30s', maximumPendingBytes: '256k', closeTimeout: '1 minute', idleTimeout: '10m' });
   const s = service(read(c));
   assert.equal(s.connectOptions.wsInactivityTimeoutMs, 30_000);
   assert.equal(s.properties.maximumPendingBytes, 262_144);
   assert.equal(s.properties.closeTimeoutMs, 60_000);
+  assert.equal(s.properties.idleTimeoutMs, 600_000);
   assert.equal(s.properties.preparedConnectionCount, 1);
   const lines = c.text.split('\n');
   const flagOfLine = (pattern: RegExp): string | undefined => c.flagAt(lines.findIndex((l) => pattern.test(l)) + 1);
   assert.equal(flagOfLine(/<ws.inactivity.timeout>/), '--inactivity-timeout 30s');
   assert.equal(flagOfLine(/<maximum.pending.bytes>/), '--maximum-pending-bytes 256k');
   assert.equal(flagOfLine(/<close.timeout>/), '--close-timeout 1 minute');
+  assert.equal(flagOfLine(/<idle.timeout>/), '--idle-timeout 10m');
   // A `$` in one is taken literally, as in any flag: the value is then refused as a time interval, not a property.
   const dollar = parseConfig(made({ listen: '5000', to: TO, closeTimeout: '5$s' }).text, CONNECT_SOURCE, { hostname: 'h' });
   assert.match(dollar.diagnostics.map((d) => d.message).join('\n'), /Invalid time interval "5\$s"/);
