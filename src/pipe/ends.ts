@@ -233,9 +233,10 @@ export class StreamEnd implements End {
     // (node keeps it as `_parent`), whose reset ends the connection; a TLS socket the gateway opened itself owns its
     // TCP handle, which is reset as the TLS socket is destroyed (resetOnClose).
     const tcp = s instanceof TLSSocket ? (s as unknown as { _parent?: unknown })._parent : s;
-    // While its FIN is on its way (ended, not yet finished), libuv refuses the reset, and node then never closes the
-    // handle at all: such a socket is closed as before (its peer was told the end already).
-    const finOnItsWay = s.writableEnded && !s.writableFinished;
+    // While its FIN is on its way (ended, everything written, the shutdown not yet done), libuv refuses the reset,
+    // and node then never closes the handle at all: such a socket is closed as before. One whose end still waits
+    // behind bytes it has not written yet can be reset, and is: its peer must not take what it got for the whole.
+    const finOnItsWay = s.writableEnded && !s.writableFinished && s.writableLength === 0;
     if (tcp instanceof Socket && !(tcp instanceof TLSSocket) && !tcp.destroyed && !tcp.connecting && !finOnItsWay) tcp.resetAndDestroy();
     else if (s instanceof TLSSocket && !s.destroyed && !finOnItsWay) resetOnClose(s);
     if (!s.destroyed) s.destroy();

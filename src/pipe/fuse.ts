@@ -136,7 +136,11 @@ class Fuse {
   readonly #closeTimeoutMs: number;
   /** 0: no idle deadline. */
   readonly #idleTimeoutMs: number;
-  #idleDeadline: Deadline | undefined;
+  /** The idle check, every half of idleTimeoutMs; a byte moved since the last (set on the hot path: a store, no timer). */
+  #idleTick: Deadline | undefined;
+  #idleMoved = false;
+  /** Checks in a row that found nothing moved: two make the pipe idle. */
+  #idleQuiet = 0;
   /** Written first at start(), then let go. */
   #initial: PipeOptions['initial'];
   #held: PipeOptions['held'];
@@ -155,6 +159,8 @@ class Fuse {
    * deadline then counts from the last thing forwarded, so a long answer is not cut.
    */
   #halfClosed = false;
+  /** After a half-close, the direction of the answer to the side that ended first. */
+  #answer: Direction | undefined;
   /** The close deadline has passed once, and a held close was answered: the next one destroys what is left. */
   #lastDeadline = false;
   #finished = false;
@@ -199,7 +205,7 @@ class Fuse {
     // the limit is paused again, or it would be read without bound until that direction drained.
     if (this.#toDownstream.paused) this.#up.pause();
     if (this.#toUpstream.paused) this.#down.pause();
-    this.#moved();
+    if (this.#idleTimeoutMs > 0) this.#idleTick = closeDeadline(this.#idleCheckMs(), this.#onIdleTick);
   }
 
   #sink(side: Side): EndSink {
@@ -342,6 +348,7 @@ class Fuse {
       // side that never ends is cut once it has been silent for the close deadline, or the connection (and the
       // socket of a client long gone) would be held for as long as the process runs.
       this.#halfClosed = true;
+      this.#answer = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
       this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
       other.close(undefined, '');
       this.#armCloseDeadline();
@@ -351,6 +358,7 @@ class Fuse {
       // A byte stream's half-close towards a WebSocket: the WebSocket is sent its close, and what it still sends
       // before its own close comes back is delivered (a request, then its response); the FIN follows it then.
       this.#halfClosed = true;
+      this.#answer = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
       this.#closeGracefully(other, side, code, ending.reason);
       return;
     }
@@ -358,6 +366,7 @@ class Fuse {
       // The mirror: a WebSocket's close towards a byte stream, its answer held (ends.ts). The byte stream is sent
       // its FIN, what it still sends goes back over the WebSocket, and the answer follows its own end.
       this.#halfClosed = true;
+      this.#answer = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
       this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
       other.close(undefined, '');
       this.#armCloseDeadline();
@@ -428,38 +437,59 @@ class Fuse {
     return !this.#finished && (this.#closedBy === undefined || this.#halfClosed);
   }
 
-  /** A byte moved: the idle deadline (with `idle.timeout`) starts again. */
+  /** A byte moved (forwarded, or taken by the side it was written to): the next idle check is told. */
   #moved(): void {
-    if (this.#idleTimeoutMs === 0 || !this.#idleWatched()) return;
-    this.#idleDeadline?.cancel();
-    this.#idleDeadline = closeDeadline(this.#idleTimeoutMs, this.#onIdle);
+    this.#idleMoved = true;
   }
+
+  #idleCheckMs(): number {
+    return Math.max(1, Math.floor(this.#idleTimeoutMs / 2));
+  }
+
+  /**
+   * Every half of `idle.timeout`: two checks in a row with nothing moved make the pipe idle, between one and one and
+   * a half timeouts after its last byte. A timer set again for every chunk would cost each one a deadline.
+   */
+  readonly #onIdleTick = (): void => {
+    this.#idleTick = undefined;
+    if (!this.#idleWatched()) return;
+    if (this.#idleMoved) {
+      this.#idleMoved = false;
+      this.#idleQuiet = 0;
+    } else if (++this.#idleQuiet >= 2) {
+      this.#onIdle();
+      return;
+    }
+    this.#idleTick = closeDeadline(this.#idleCheckMs(), this.#onIdleTick);
+  };
 
   /**
    * No byte moved either way for `idle.timeout`: both sides are closed, a WebSocket with 1001, a byte stream with its
    * FIN, except one that bytes are still waiting for (a backend that stopped reading), which is reset, since what
    * was written to it will not arrive. The close deadline then bounds the rest.
    */
-  readonly #onIdle = (): void => {
-    this.#idleDeadline = undefined;
-    if (!this.#idleWatched()) return;
+  #onIdle(): void {
     const idle = `idle for ${this.#idleTimeoutMs / 1000} s (idle.timeout)`;
-    // After a half-close, bytes queued for a side that never takes them keep the close deadline off: this ends it.
+    // A half-close ended so keeps the cause of its first end, and says what ended it.
     if (this.#halfClosed) this.#reason = `${this.#reason}; then ${idle}`;
     this.#halfClosed = false;
     this.#decide('error', 'idle', idle, this.#downstreamCode(CLOSE_GOING_AWAY));
-    for (const [end, toIt, done] of [
-      [this.#down, this.#toDownstream, this.#downstreamDone],
-      [this.#up, this.#toUpstream, this.#upstreamDone],
-    ] as const) {
-      if (done) continue;
+    for (const side of ['downstream', 'upstream'] as const) {
+      const end = this.#end(side);
+      if (this.#done(end)) continue;
+      const toIt = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
       // Its own close or FIN must still be read for the close to complete.
-      this.#resumeReading(toIt === this.#toUpstream ? this.#toDownstream : this.#toUpstream);
-      if (toIt.pending.bytes > 0 && end.kind === 'bytes') end.abort();
-      else end.close(end.kind === 'messages' ? CLOSE_GOING_AWAY : undefined, end.kind === 'messages' ? 'idle timeout' : '');
+      this.#resumeReading(side === 'downstream' ? this.#toUpstream : this.#toDownstream);
+      if (toIt.pending.bytes > 0 && end.kind === 'bytes') {
+        // Reset on purpose: its close is no abort that the other side must be told of as a failure.
+        this.#settle(side);
+        end.abort();
+      } else {
+        end.close(end.kind === 'messages' ? CLOSE_GOING_AWAY : undefined, end.kind === 'messages' ? 'idle timeout' : '');
+      }
     }
     this.#armCloseDeadline();
-  };
+  }
 
   /**
    * The close deadline, from the moment either side starts closing (or, after a half-close, from the last thing
@@ -478,10 +508,11 @@ class Fuse {
 
   readonly #onCloseTimeout = (): void => {
     this.#closeDeadline = undefined;
-    // After a half-close it is silence that is cut. Bytes still queued for a side that is open (an answer its reader
-    // is slow to take, a request its backend is slow to read) are backpressure, which has no deadline on a
-    // connection that is not closing either: cutting them would end a download in the middle, with a clean FIN.
-    if (this.#halfClosed && (this.#queued(this.#toDownstream, this.#downstreamDone) || this.#queued(this.#toUpstream, this.#upstreamDone))) {
+    // After a half-close it is silence that is cut. The answer still queued for the side that ended first, whose
+    // reader is slow to take it, is backpressure that side chose, which has no deadline on an open connection either:
+    // cutting it would end a download in the middle. The side still open has no such excuse for not reading.
+    const answer = this.#answer;
+    if (this.#halfClosed && answer !== undefined && this.#queued(answer, this.#done(answer.to))) {
       this.#armCloseDeadline();
       return;
     }
@@ -527,8 +558,8 @@ class Fuse {
     this.#finished = true;
     this.#closeDeadline?.cancel();
     this.#closeDeadline = undefined;
-    this.#idleDeadline?.cancel();
-    this.#idleDeadline = undefined;
+    this.#idleTick?.cancel();
+    this.#idleTick = undefined;
     this.#down.detach();
     this.#up.detach();
     const result: PipeResult = {

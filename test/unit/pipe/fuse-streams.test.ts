@@ -119,12 +119,8 @@ test('idle.timeout: bytes moving either way keep a pipe open past it', async (t)
   assert.equal(r.cause, 'downstream_closed');
 });
 
-test('idle.timeout: a client gone while held back by a backend that stopped reading is let go', async (t) => {
-  const front = closing(t, await socketPair());
-  const back = closing(t, await socketPair());
-  back.far.pause(); // reads nothing until the pipe is over
-  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, idleTimeoutMs: 300, closeTimeoutMs: 300 });
-  // More than the system and the gateway hold for the backend: the client is paused behind it, then leaves.
+/** A client that writes more than the system and the gateway hold for a backend that stopped reading, is held back, then leaves. */
+async function heldBackClientLeaves(front: { near: net.Socket; far: net.Socket }, back: { near: net.Socket }): Promise<void> {
   front.far.write(Buffer.alloc(16 * 1024 * 1024));
   await withDeadline(
     (async () => {
@@ -135,10 +131,49 @@ test('idle.timeout: a client gone while held back by a backend that stopped read
     'the client to be held back',
   );
   front.far.destroy();
+}
+
+test('idle.timeout: a client gone while held back by a backend that stopped reading is let go, and so is the backend', async (t) => {
+  const front = closing(t, await socketPair());
+  const back = closing(t, await socketPair());
+  back.far.pause(); // reads nothing until the pipe is over
+  const result = fuse(new StreamEnd(front.near), new StreamEnd(back.near), { maximumPendingBytes: 64_000, idleTimeoutMs: 300 });
+  await heldBackClientLeaves(front, back);
   const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
-  // Whether the client's FIN was read before (a half-close the backend never answers) or not, the idle deadline ends
-  // it; a backend that does not answer the close either is cut a close deadline later.
+  // Whether the client's FIN was read (a half-close the backend never answers) or not, the idle deadline ends it.
   assert.match(r.reason, /idle for 0\.3 s \(idle\.timeout\)/);
+  // The backend is let go too: what the gateway held for it, then its end (a FIN when all of it was with the system,
+  // a reset when some could not go).
+  const gone = withDeadline(
+    new Promise<void>((resolve) => {
+      back.far.on('data', () => undefined).once('end', resolve).once('error', () => resolve());
+    }),
+    WAIT_MS,
+    'the backend to get its end',
+  );
+  back.far.resume();
+  await gone;
+});
+
+test('a byte stream whose FIN still waits behind bytes it has not written is reset by abort(), not ended as if whole', async (t) => {
+  const pair = closing(t, await socketPair());
+  const told = withDeadline(
+    new Promise<string>((resolve) => {
+      pair.far.once('end', () => resolve('end')).once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    }),
+    WAIT_MS,
+    'the peer to be told',
+  );
+  const end = new StreamEnd(pair.near);
+  end.attach({ data: () => undefined, ended: () => undefined, failed: () => undefined, closed: () => undefined });
+  end.write(Buffer.alloc(64 * 1024 * 1024), true, () => undefined);
+  end.close();
+  // Once the peer is reading, with most of it still to write.
+  await event(pair.far, 'data', 'the peer to read');
+  pair.far.on('data', () => undefined);
+  assert.ok(pair.near.writableEnded && pair.near.writableLength > 0, 'the FIN waits behind what is not written');
+  end.abort();
+  assert.equal(await told, 'ECONNRESET');
 });
 
 test('what the backend sent before the pipe (held) reaches the client first, in order, ahead of what it sends next, and is counted', async (t) => {
