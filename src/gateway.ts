@@ -31,6 +31,7 @@ import { watchCrl } from './tls/crl-watch.js';
 import { formatDn, readCertificateNames } from './tls/x509-names.js';
 import { prepareServerTls } from './tls/server.js';
 import { describeServed, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
+import type { TrustState } from './tls/resumed.js';
 import { spread, type Spread } from './timers/spread.js';
 
 export type { GatewayDependencies } from './state.js';
@@ -191,10 +192,19 @@ export class Gateway {
     // A management service reads the gateway prepared here, once it exists (a reload's reads the running one).
     let gateway: Gateway | undefined;
     const management = deps.management ?? managementSource(() => gateway, sessions, metrics, deps.worker !== undefined);
-    const built = buildState(config, { ...deps, management }, sessions);
+    const clientTrusts = deps.clientTrusts ?? (() => gateway?.clientTrusts() ?? []);
+    const built = buildState(config, { ...deps, management, clientTrusts }, sessions);
     if (!built.ok) return built;
-    gateway = new Gateway(built.state, sessions, { ...deps, management });
+    gateway = new Gateway(built.state, sessions, { ...deps, management, clientTrusts });
     return { ok: true, gateway, warnings: built.warnings };
+  }
+
+  /**
+   * What every listener that verifies clients trusts now (its truststore and CRLs): what a realm's certificate
+   * ticket is judged against on any listener, since its cookie goes to every port of its host.
+   */
+  clientTrusts(): TrustState[] {
+    return this.#state.listeners.flatMap((l) => (l.trust === undefined ? [] : [l.trust]));
   }
 
   /** What management services read and act on: this gateway, whatever state a reload has put in place. */
@@ -570,7 +580,8 @@ export class Gateway {
           this.#crlReloadFailed(w.path, listener.where, err);
           return false;
         }
-        this.#enforce(listener.rejudge());
+        // A certificate ticket is judged against every listener's trust, so those shown on other addresses too.
+        this.#enforce(this.#state.listeners.flatMap((l) => (l === listener ? l.rejudge() : l.rejudge({ ticketsOnly: true }))));
         return true;
       },
       (err) => this.#crlReloadFailed(w.path, listener.where, err),

@@ -35,6 +35,7 @@ import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { keyEntryValidityWarnings, truststoreValidityWarnings, type CertificateUse } from './tls/validity.js';
 import { unrootedWarnings } from './tls/trust-roots.js';
+import type { TrustState } from './tls/resumed.js';
 import { createConnector, type Connector } from './upstream/connector.js';
 import { HostResolver } from './upstream/resolver.js';
 import { CLOSE_HANDSHAKE_TIMEOUT_MS, createWebSocketConnector, type WebSocketConnector } from './upstream/ws-connector.js';
@@ -68,7 +69,14 @@ export interface GatewayDependencies {
   readonly worker?: number | undefined;
   /** The stores a reload had decoded on a thread beforehand (keystore/decode-thread.ts); each is read as usual without. */
   readonly decodedStores?: DecodedStoreLookup | undefined;
+  /**
+   * The trust of every listener that verifies clients, in whatever state a reload has put in place (a reload's: the
+   * running gateway's): what certificate tickets are judged against. None when not given.
+   */
+  readonly clientTrusts?: () => readonly TrustState[];
 }
+
+const NO_TRUSTS = (): readonly TrustState[] => [];
 
 function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: string, position: SourcePosition | undefined): Diagnostic {
   return { severity: 'warning', code, message, position, hint: undefined };
@@ -345,6 +353,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         log: deps.log.child({ listener: formatHostPort(lc.listen) }),
         meter: metrics.listener(formatHostPort(lc.listen)),
         sessions,
+        trusts: deps.clientTrusts ?? NO_TRUSTS,
       }),
     );
   }

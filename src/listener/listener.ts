@@ -25,6 +25,7 @@ import { DeadlineList } from '../timers/deadlines.js';
 import { acceptTls } from '../tls/accept.js';
 import { anonymousIdentity, identify, refusalReason } from '../tls/identity.js';
 import { reverify } from '../tls/reverify.js';
+import type { TrustState } from '../tls/resumed.js';
 import { contextForServername, type PreparedServerTls } from '../tls/server.js';
 import { clientRefusedHint, servedBy } from '../tls/served.js';
 import { Cancellation } from '../upstream/cancellation.js';
@@ -80,6 +81,11 @@ export interface ListenerOptions {
   readonly meter: ListenerMeter;
   /** The gateway's live sessions: each client is registered when its service takes it over. */
   readonly sessions: SessionRegistry;
+  /**
+   * The trust of every listener of the gateway that verifies clients, as it is now (Gateway#clientTrusts): what a
+   * realm's certificate ticket is judged against, when it is shown and again when any of them changes.
+   */
+  readonly trusts: () => readonly TrustState[];
 }
 
 /**
@@ -184,6 +190,9 @@ export class Listener {
       },
       get verifyClient() {
         return listener.#options.verifyClient;
+      },
+      get trusts() {
+        return listener.#options.trusts;
       },
       refused: (conn, counted) => {
         if (counted) this.#count(counted.why, conn, counted.message, counted.service);
@@ -301,6 +310,11 @@ export class Listener {
    */
   rejudge(options?: JudgeOptions): LiveRefusal[] {
     return judgeAgain(this.#connections, this.#routes.routes, this.#tls?.trust, this.#options, options);
+  }
+
+  /** What this address verifies client certificates against now; undefined when it does not verify them. */
+  get trust(): TrustState | undefined {
+    return this.#tls?.trust;
   }
 
   /**
@@ -774,7 +788,7 @@ export class Listener {
     }
     const realm = route.realm;
     if (realm === undefined) return this.#admitted(conn, req, socket, head, route, path, undefined);
-    const admission = { realm, authorization: service.config.authorization, verifyClient: this.#options.verifyClient, service: service.config.name, kind: 'websocket' as const };
+    const admission = { realm, authorization: service.config.authorization, verifyClient: this.#options.verifyClient, trusts: this.#options.trusts, service: service.config.name, kind: 'websocket' as const };
     // The handshake deadline still runs while the login modules do: a slow token directory cannot hold a client forever.
     void admitByRealm(admission, conn, req, log).then((decision) => {
       if (conn.phase === 'refused' || socket.destroyed) {

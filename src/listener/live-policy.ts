@@ -5,9 +5,10 @@
  */
 import type { VerifyClient } from '../config/types.js';
 import type { Session } from '../services/sessions.js';
-import { refusalReason } from '../tls/identity.js';
+import { refusalReason, type ClientIdentity } from '../tls/identity.js';
 import type { TrustState } from '../tls/resumed.js';
-import { reverify } from '../tls/reverify.js';
+import { ticketRefusal } from '../tls/chain-facts.js';
+import { reverify, reverifyTicket } from '../tls/reverify.js';
 import { UNTRUSTED_CHAIN } from '../tls/untrusted.js';
 import type { DownstreamConnection } from './connection.js';
 import type { Route } from './routes.js';
@@ -30,6 +31,8 @@ export interface JudgeOptions {
   readonly only?: ReadonlySet<Session> | undefined;
   /** The time certificates are judged at, in ms since the epoch. */
   readonly now?: number | undefined;
+  /** Only the sessions a realm's certificate ticket admitted (another listener's trust has changed). */
+  readonly ticketsOnly?: boolean | undefined;
 }
 
 /**
@@ -40,18 +43,29 @@ export function judgeAgain(
   connections: Iterable<DownstreamConnection>,
   routes: readonly Route[],
   trust: TrustState | undefined,
-  rules: { readonly verifyClient: VerifyClient; readonly verifyDepth: number | undefined },
+  rules: { readonly verifyClient: VerifyClient; readonly verifyDepth: number | undefined; readonly trusts: () => readonly TrustState[] },
   options: JudgeOptions = {},
 ): LiveRefusal[] {
   const refused: LiveRefusal[] = [];
+  let trusts: readonly TrustState[] | undefined;
   for (const conn of connections) {
     const session = conn.session;
     if (!session || session.closing) continue;
     if (options.only !== undefined && !options.only.has(session)) continue;
+    const byTicket = conn.identity?.ticketChain !== undefined;
+    if (options.ticketsOnly === true && !byTicket) continue;
     const route = routes.find((r) => r.accept.uri === session.accept);
     if (!route) continue;
-    const identity = conn.identity ? reverify(conn.identity, trust, options.now) : undefined;
-    const reason = identity ? refusalReason(identity, rules.verifyClient, rules.verifyDepth) : undefined;
+    let identity: ClientIdentity | undefined;
+    let reason: string | undefined;
+    if (conn.identity !== undefined && byTicket) {
+      // A ticket stands for a verified certificate wherever it is shown, whatever this address's verify-client.
+      identity = reverifyTicket(conn.identity, (trusts ??= rules.trusts()), options.now);
+      reason = identity.error === undefined ? undefined : ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', identity.error);
+    } else if (conn.identity !== undefined) {
+      identity = reverify(conn.identity, trust, options.now);
+      reason = refusalReason(identity, rules.verifyClient, rules.verifyDepth);
+    }
     if (reason !== undefined) {
       const code = identity?.error ?? '';
       refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason });

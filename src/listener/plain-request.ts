@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RefusalReason } from '../metrics/types.js';
 import type { PreparedServerTls } from '../tls/server.js';
+import type { TrustState } from '../tls/resumed.js';
 import type { VerifyClient } from '../config/types.js';
 import { admits } from './admission.js';
 import { admitByRealm, credentialsOf, type RequestCredentials } from './realm-admission.js';
@@ -29,6 +30,8 @@ export interface RequestListener {
   readonly log: Logger;
   /** The listener's `ssl.verify-client`, which decides whether a certificate passes a realm by itself. */
   readonly verifyClient: VerifyClient;
+  /** What certificate tickets are judged against (ListenerOptions.trusts). */
+  readonly trusts: () => readonly TrustState[];
   /**
    * The client is being answered with a refusal: nothing more is served, and its socket closes after a grace. `why`:
    * the refusal is counted (one decided before the request, such as a refused certificate, was counted then).
@@ -60,7 +63,7 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
   if (realm === undefined) return serve(req, res, conn, listener, admitted, undefined, { identity: conn.identity, principal: undefined });
   const service = admitted.route.service.config;
   // The request's deadline still runs while the login modules do.
-  void admitByRealm({ realm, authorization: service.authorization, verifyClient: listener.verifyClient, service: service.name, kind: 'http' }, conn, req, listener.log).then((decision) => {
+  void admitByRealm({ realm, authorization: service.authorization, verifyClient: listener.verifyClient, trusts: listener.trusts, service: service.name, kind: 'http' }, conn, req, listener.log).then((decision) => {
     if (req.socket.destroyed || res.writableEnded || conn.phase === 'refused') return;
     if (decision.ok) return serve(req, res, conn, listener, admitted, decision.setCookie, credentialsOf(decision, realm.config.name, conn));
     const message = decision.status === 401 ? `Unauthorized: realm "${realm.config.name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${realm.config.name}" is missing.`;

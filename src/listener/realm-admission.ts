@@ -12,6 +12,7 @@ import { decide, type Realm, type RealmDecision, type RequestKind } from '../aut
 import type { TicketIdentity } from '../auth/realm/ticket.js';
 import type { AuthorizationConstraintConfig, VerifyClient } from '../config/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import type { TrustState } from '../tls/resumed.js';
 import type { Principal } from '../services/types.js';
 import type { DownstreamConnection } from './connection.js';
 
@@ -19,6 +20,8 @@ export interface RealmAdmission {
   readonly realm: Realm;
   readonly authorization: AuthorizationConstraintConfig | undefined;
   readonly verifyClient: VerifyClient;
+  /** What a certificate ticket is judged against (ListenerOptions.trusts). */
+  readonly trusts: () => readonly TrustState[];
   readonly service: string;
   readonly kind: RequestKind;
 }
@@ -40,6 +43,7 @@ export function ticketClientIdentity(ticket: TicketIdentity, realm: string): Cli
     certificateDer: undefined,
     chainDer: [],
     ticket: realm,
+    ticketChain: ticket.chain,
   };
 }
 
@@ -67,7 +71,7 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
   const realmName = realm.config.name;
   let decision: RealmDecision;
   try {
-    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined }, kind: admission.kind });
+    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined, trusts: admission.trusts }, kind: admission.kind });
   } catch (err) {
     decision = { ok: false, status: 401, reason: `login failed: ${(err as Error).message}`, challenge: undefined, principal: undefined };
   }

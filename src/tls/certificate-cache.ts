@@ -60,7 +60,7 @@ function read(der: Buffer, digest: Buffer): KnownCertificate | undefined {
 }
 
 /** keytool's form of a fingerprint: upper-case hex, a colon between bytes (as X509Certificate#fingerprint256). */
-function colonHex(digest: Buffer): string {
+export function colonHex(digest: Buffer): string {
   return (digest.toString('hex').toUpperCase().match(/../g) as string[]).join(':');
 }
 

@@ -46,10 +46,13 @@ export function firstToEnd(ders: readonly Buffer[]): { readonly index: number; r
 }
 
 /**
- * The first notAfter (ms since the epoch) of a verified identity's certificate and the chain it was verified along;
- * undefined for an identity that is not verified or holds no certificate (a realm's certificate ticket).
+ * The first notAfter (ms since the epoch) of a verified identity's certificate and the chain it was verified along,
+ * or of those a realm's certificate ticket stands for; undefined for an identity that is not verified or holds no
+ * certificate.
  */
 export function chainEnd(identity: ClientIdentity | undefined): number | undefined {
-  if (identity === undefined || !identity.verified || identity.certificateDer === undefined) return undefined;
+  if (identity === undefined || !identity.verified) return undefined;
+  if (identity.ticketChain !== undefined) return identity.ticketChain.end;
+  if (identity.certificateDer === undefined) return undefined;
   return firstToEnd([identity.certificateDer, ...identity.chainDer])?.end;
 }

@@ -8,6 +8,7 @@ import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CertificateCache, type KnownCertificate } from './certificate-cache.js';
 import { certificateParts, selfIssued } from './certificate-der.js';
 import { firstToEnd } from './chain-end.js';
+import type { ChainFacts } from './chain-facts.js';
 import { judgeChain, verdictUntil, verdictUntilNotAfter, type TrustState } from './resumed.js';
 import { sessionPeerDer } from './session-peer.js';
 import { formatDn, readCertificateNames, type SanType } from './x509-names.js';
@@ -50,6 +51,8 @@ export interface ClientIdentity {
    * (src/listener/realm-admission.ts): the realm's name. The DER fields are then empty.
    */
   ticket?: string;
+  /** With `ticket`: the chain the certificate it stands for was verified along, to judge it again (chain-facts.ts). */
+  ticketChain?: ChainFacts;
 }
 
 const ANONYMOUS: ClientIdentity = Object.freeze({
@@ -307,6 +310,11 @@ const VERIFY_MESSAGES: Readonly<Record<string, string>> = {
   INVALID_CALL: 'invalid certificate verification context',
 };
 
+/** OpenSSL's text for a verify code (`CERT_REVOKED` → `certificate revoked`). */
+export function verifyCodeText(code: string): string {
+  return VERIFY_MESSAGES[code] ?? 'certificate verification failed';
+}
+
 // Codes about a CA's CRL (ssl.crl), which OpenSSL reports after an untrusted chain's own.
 const CRL_ERRORS = new Set(['UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_GET_CRL_ISSUER']);
 
@@ -335,7 +343,7 @@ function subjectOfDer(der: Buffer): string {
 
 function describeFailure(identity: ClientIdentity): string {
   const code = identity.error ?? 'UNKNOWN_VERIFY_ERROR';
-  const text = VERIFY_MESSAGES[code] ?? 'certificate verification failed';
+  const text = verifyCodeText(code);
   if (UNTRUSTED_CHAIN.has(code) && identity.issuer !== undefined) {
     return `${code}: ${text}; untrusted issuer "${missingIssuer(identity)}" (not in the truststore)`;
   }

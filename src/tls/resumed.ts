@@ -26,7 +26,8 @@ export function trustState(anchors: readonly X509Certificate[], revocations: rea
   return { anchors, revocations, issuers: new TrustedIssuers(anchors) };
 }
 
-function validity(cert: X509Certificate, now: number): string | undefined {
+/** Why `cert` is outside its validity at `now` (an OpenSSL verify code); undefined when within it. */
+export function validityOf(cert: X509Certificate, now: number): string | undefined {
   if (Date.parse(cert.validFrom) > now) return 'CERT_NOT_YET_VALID';
   if (Date.parse(cert.validTo) < now) return 'CERT_HAS_EXPIRED';
   return undefined;
@@ -51,11 +52,19 @@ function signedByIssuer(crl: Revocations, issuer: X509Certificate): boolean {
 
 function revocation(cert: X509Certificate, issuer: X509Certificate, revocations: readonly Revocations[], now: number): string | undefined {
   const issuerName = subjectDer(issuer);
+  return issuerName === undefined ? 'UNABLE_TO_GET_CRL' : revocationOf(serialKey(cert.serialNumber), issuerName, issuer, revocations, now);
+}
+
+/**
+ * What the CRLs say of the certificate with `serial` (serialKey) issued by the CA named `issuerName` (its Name's DER,
+ * a binary string): an OpenSSL verify code, or undefined when they say it is good. With `issuer`, only CRLs signed
+ * by its key count; without it (a CA known by name alone), every CRL that names it does.
+ */
+export function revocationOf(serial: string, issuerName: string, issuer: X509Certificate | undefined, revocations: readonly Revocations[], now: number): string | undefined {
   const named = revocations.filter((r) => r.issuerDer === issuerName);
   if (named.length === 0) return 'UNABLE_TO_GET_CRL';
-  const crls = named.filter((r) => signedByIssuer(r, issuer));
+  const crls = issuer === undefined ? named : named.filter((r) => signedByIssuer(r, issuer));
   if (crls.length === 0) return 'CRL_SIGNATURE_FAILURE';
-  const serial = serialKey(cert.serialNumber);
   if (crls.some((r) => r.serials.has(serial))) return 'CERT_REVOKED';
   if (crls.every((r) => r.thisUpdate > now)) return 'CRL_NOT_YET_VALID';
   if (crls.every((r) => r.nextUpdate !== undefined && r.nextUpdate < now)) return 'CRL_HAS_EXPIRED';
@@ -78,7 +87,7 @@ export function judgeChain(chain: readonly X509Certificate[], trust: TrustState,
   if (!anchor.checkIssued(anchor)) return 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
   for (let i = 0; i <= top; i++) {
     const cert = chain[i] as X509Certificate;
-    const expired = validity(cert, now);
+    const expired = validityOf(cert, now);
     if (expired !== undefined) return expired;
     if (i === top) break;
     const issuer = chain[i + 1] as X509Certificate;

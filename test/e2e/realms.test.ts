@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { USERS_NAMESPACE } from '../../src/auth/realm/users-file.js';
 import { parseProxyHeader, type ParsedProxyHeader } from '../../src/upstream/proxy-protocol.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { workspace, type Workspace } from '../helpers/e2e-setup.js';
+import { makeCrl } from '../helpers/crl.js';
 import { testPki, type Issued } from '../helpers/pki.js';
 import { freePorts, tcpServer, type Backend } from '../helpers/tcp-servers.js';
 import { WAIT_MS, withDeadline } from '../helpers/deadline.js';
@@ -118,7 +119,9 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     space.write('conf/ticket.secret', `${SECRET}\n`);
     tokens = join(space.dir, 'conf', 'tokens');
     mkdirSync(tokens);
-    const optional = '<accept-options><ssl.verify-client>optional</ssl.verify-client></accept-options>';
+    // Where the pages ask for a certificate, its CA's CRL is read (revoking nothing yet).
+    space.write('conf/crl.pem', makeCrl(pki.ca, { number: 1 }).pem);
+    const optional = '<accept-options><ssl.verify-client>optional</ssl.verify-client><ssl.crl>crl.pem</ssl.crl></accept-options>';
     const config = space.config(
       `
   <service>
@@ -275,7 +278,7 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     const page = await get(url, pki.client);
     assert.equal(page.status, 200);
     const setCookie = String(page.headers['set-cookie'] ?? '');
-    assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    assert.match(setCookie, /^TICKET=v2\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     const none = await get(url, undefined);
     assert.equal(none.status, 401);
     // A realm that no password passes asks for a token: Basic would have a browser prompt for one.
@@ -307,7 +310,7 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     const minted = await attempt(`wss://localhost:${pagesPort}/mint`, cert(pki.client));
     assert.equal(minted.status, 'open');
     const setCookie = String(minted.headers['set-cookie'] ?? '');
-    assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    assert.match(setCookie, /^TICKET=v2\.[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     const ticket = parseCookies(setCookie)['TICKET'] as string;
 
     const ios = (path: string, cookie: string | undefined) => attempt(`wss://localhost:${wsPort}${path}`, cookie === undefined ? {} : { headers: { Cookie: `other=1; TICKET=${cookie}` } });
@@ -328,14 +331,49 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     const [v, body, mac] = ticket.split('.') as [string, string, string];
     const altered = Buffer.from(Buffer.from(body, 'base64url').toString().replace('device-1', 'device-2')).toString('base64url');
     assert.equal((await ios('/ios/device-2', `${v}.${altered}.${mac}`)).status, 401, 'an altered identity is refused');
-    const identity = { presented: true, verified: true, error: undefined, subject: 'CN=device-1', subjectAttributes: { CN: ['device-1'] }, sans: [], fingerprint256: pki.client.x509.fingerprint256 };
-    const expired = issueTicket(identity, 'ios', Buffer.from(SECRET), Date.now() - 2 * 3600_000, 3600);
+    const identity = { presented: true, verified: true, error: undefined, subject: 'CN=device-1', subjectAttributes: { CN: ['device-1'] }, sans: [], fingerprint256: pki.client.x509.fingerprint256, certificateDer: pki.client.x509.raw, chainDer: [pki.ca.x509.raw] };
+    const expired = issueTicket(identity, 'ios', Buffer.from(SECRET), Date.now() - 2 * 3600_000, 3600)?.ticket;
     assert.equal((await ios('/ios/device-1', expired)).status, 401, 'expired');
-    const otherRealm = issueTicket(identity, 'users', Buffer.from(SECRET), Date.now(), 3600);
+    const otherRealm = issueTicket(identity, 'users', Buffer.from(SECRET), Date.now(), 3600)?.ticket;
     assert.equal((await ios('/ios/device-1', otherRealm)).status, 401, 'issued for another realm');
-    const forged = issueTicket(identity, 'ios', Buffer.from('0'.repeat(64)), Date.now(), 3600);
+    const forged = issueTicket(identity, 'ios', Buffer.from('0'.repeat(64)), Date.now(), 3600)?.ticket;
     assert.equal((await ios('/ios/device-1', forged)).status, 401, 'signed with another secret');
     await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /expired/.test(String(l['reason'])));
+  });
+
+  test("certificate ticket: once a CRL revokes its certificate, the ticket is refused on every accept and the WebSocket it admitted is closed", async () => {
+    const minted = await attempt(`wss://localhost:${pagesPort}/mint`, cert(pki.client));
+    const ticket = parseCookies(String(minted.headers['set-cookie'] ?? ''))['TICKET'] as string;
+    // Admitted on an accept that asks for no certificate and reads no CRL: the pages' CRL decides all the same.
+    const ws = new WebSocket(`wss://localhost:${wsPort}/ios/device-1`, { ca: pki.ca.cert, headers: { Cookie: `TICKET=${ticket}` } });
+    const closed = withDeadline(
+      new Promise<{ code: number; reason: string }>((resolve, reject) => {
+        ws.on('close', (code, reason) => resolve({ code, reason: String(reason) }));
+        ws.on('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+        ws.on('error', reject);
+      }),
+      WAIT_MS,
+      'the WebSocket a revoked ticket admitted to be closed',
+    );
+    await withDeadline(new Promise((resolve) => ws.once('open', resolve)), WAIT_MS, 'the ticket to admit the WebSocket');
+    const revoked = makeCrl(pki.ca, { revoked: [{ serial: pki.client.x509.serialNumber }], number: 2 });
+    space.write('conf/crl.next', revoked.pem);
+    renameSync(join(space.dir, 'conf', 'crl.next'), join(space.dir, 'conf', 'crl.pem'));
+    const { code, reason } = await closed;
+    assert.equal(code, 1008);
+    assert.match(reason, /revoked|CERT_REVOKED/);
+    const line = await gw.waitFor((l) => l['code'] === 'GW_ERR_SESSION_CLOSED' && l['service'] === 'ios');
+    assert.equal(line['rule'], 'revoked');
+    assert.match(String(line['reason']), /^certificate ticket of "CN=device-1, OU=devices, O=Acme" refused \(CERT_REVOKED\)/);
+    assert.equal((await attempt(`wss://localhost:${wsPort}/ios/device-1`, { headers: { Cookie: `TICKET=${ticket}` } })).status, 401, 'refused on the accept that reads no CRL');
+    assert.equal((await get(`https://localhost:${pagesPort}/index.html`, undefined, { Cookie: `TICKET=${ticket}` })).status, 401, 'and on the one that does');
+    await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && /refused \(CERT_REVOKED\)/.test(String(l['reason'])));
+
+    // Unrevoked, the same ticket is honoured again: it was never changed, only judged.
+    space.write('conf/crl.next', makeCrl(pki.ca, { number: 3 }).pem);
+    renameSync(join(space.dir, 'conf', 'crl.next'), join(space.dir, 'conf', 'crl.pem'));
+    await gw.waitFor((l) => String(l.msg).startsWith('CRL reloaded') && l['revoked'] === 0 && gw.lines.filter((m) => String(m.msg).startsWith('CRL reloaded')).length >= 2);
+    assert.equal((await attempt(`wss://localhost:${wsPort}/ios/device-1`, { headers: { Cookie: `TICKET=${ticket}` } })).status, 'open');
   });
 
   test('token directory: a token file added while running admits on the next connection; its lines are roles; removing it refuses', async () => {
@@ -380,7 +418,7 @@ describe('realms: file, certificate-ticket, token-directory', () => {
   test('no password, secret, ticket or token appears in the log', async () => {
     await gw.waitFor((l) => l['code'] === 'GW_ERR_REALM_UNAUTHENTICATED' && l['realm'] === 'tokens');
     const log = JSON.stringify(gw.lines) + gw.stderr;
-    for (const secret of [PASSWORD, 'guest-password', SECRET, TOKEN, 'TICKET=v1.']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
-    assert.ok(!/v1\.[A-Za-z0-9_-]{20,}\./.test(log), 'the log holds a ticket');
+    for (const secret of [PASSWORD, 'guest-password', SECRET, TOKEN, 'TICKET=v2.']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
+    assert.ok(!/v2\.[A-Za-z0-9_-]{20,}\./.test(log), 'the log holds a ticket');
   });
 });

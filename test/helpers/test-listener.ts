@@ -29,6 +29,7 @@ export async function startTestListener(
     routes,
     log: log.log,
     sessions: new SessionRegistry(),
+    trusts: () => [],
     meter: metrics.listener('127.0.0.1:0'),
     ...overrides,
   });

@@ -4,7 +4,8 @@
  * the certificate the ticket was issued for. The principal has no roles: a certificate proves who, not what for.
  */
 import type { LoginModuleFlag } from '../../config/types.js';
-import { issueTicket, looksLikeTicket, ticketLifetimeS, verifyTicket, type TicketSource } from './ticket.js';
+import { judgeChainFacts, ticketRefusal } from '../../tls/chain-facts.js';
+import { issueTicket, looksLikeTicket, verifyTicket, type TicketSource } from './ticket.js';
 import type { Credentials, LoginModule, LoginOutcome } from './types.js';
 
 export interface TicketModuleOptions {
@@ -18,8 +19,11 @@ export interface TicketModuleOptions {
 }
 
 export interface CertificateTicketModule extends LoginModule {
-  /** A new ticket for a verified certificate, signed with the first secret, and how many seconds it lasts. */
-  issue(certificate: TicketSource): { readonly ticket: string; readonly lifetimeS: number };
+  /**
+   * A new ticket for a verified certificate, signed with the first secret, and how many seconds it lasts; undefined
+   * when none can be issued for it (issueTicket).
+   */
+  issue(certificate: TicketSource): { readonly ticket: string; readonly lifetimeS: number } | undefined;
   readonly maxAgeS: number;
 }
 
@@ -31,10 +35,7 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
     type: 'certificate-ticket',
     success: options.success,
     maxAgeS: options.maxAgeS,
-    issue: (certificate) => {
-      const at = now();
-      return { ticket: issueTicket(certificate, options.realm, signer, at, options.maxAgeS), lifetimeS: ticketLifetimeS(certificate, at, options.maxAgeS) };
-    },
+    issue: (certificate) => issueTicket(certificate, options.realm, signer, now(), options.maxAgeS),
     login(credentials: Credentials): Promise<LoginOutcome> {
       const certificate = credentials.certificate;
       if (certificate?.fingerprint256 !== undefined) {
@@ -45,11 +46,18 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
       for (const token of credentials.tokens) {
         if (!looksLikeTicket(token.value)) continue;
         const check = verifyTicket(token.value, options.realm, options.secrets, now(), options.maxAgeS);
-        if (check.ok) {
-          const id = check.identity;
-          return Promise.resolve({ ok: true, principal: { name: id.subject ?? id.fingerprint256, roles: [], module: 'certificate-ticket', certificate: id } });
+        if (!check.ok) {
+          reason = `${check.reason} (${token.source})`;
+          continue;
         }
-        reason = `${check.reason} (${token.source})`;
+        const id = check.identity;
+        // Judged as the certificate would be now: a device revoked, or its CA no longer trusted, since the ticket was issued.
+        const refused = judgeChainFacts(id.chain, credentials.trusts(), now());
+        if (refused !== undefined) {
+          reason = `${ticketRefusal(id.subject ?? id.fingerprint256, refused)} (${token.source})`;
+          continue;
+        }
+        return Promise.resolve({ ok: true, principal: { name: id.subject ?? id.fingerprint256, roles: [], module: 'certificate-ticket', certificate: id } });
       }
       return Promise.resolve({ ok: false, reason });
     },

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseCookies } from 'cookie';
 import type { RealmConfig } from '../../config/types.js';
+import type { TrustState } from '../../tls/resumed.js';
 import type { TicketSource } from './ticket.js';
 import type { Credentials } from './types.js';
 
@@ -21,6 +22,11 @@ export interface RealmRequest {
   readonly identity: (TicketSource & { readonly ticket?: string | undefined }) | undefined;
   /** Whether the request came over TLS. */
   readonly secure: boolean;
+  /**
+   * The trust of every listener of the gateway that verifies clients, as it is now: what a certificate ticket is
+   * judged against (tls/chain-facts.ts). Called only when a ticket is shown.
+   */
+  readonly trusts: () => readonly TrustState[];
 }
 
 type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
@@ -62,5 +68,5 @@ export function readCredentials(realm: Sources, request: RealmRequest): Credenti
   const bearer = authorization === undefined ? undefined : /^\s*(?:Bearer|(?:Application\s+)?Token)\s+(\S+)\s*$/i.exec(authorization);
   if (bearer) add('Authorization', bearer[1]);
   const id = request.identity;
-  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined, secure: request.secure };
+  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined, secure: request.secure, trusts: request.trusts };
 }

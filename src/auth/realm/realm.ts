@@ -147,9 +147,9 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   return { ok: true, by: 'realm', principal: outcome.principal, roles: outcome.roles, ticketIdentity, setCookie };
 }
 
-function ticketCookie(realm: Realm, issued: { readonly ticket: string; readonly lifetimeS: number }): string | undefined {
+function ticketCookie(realm: Realm, issued: { readonly ticket: string; readonly lifetimeS: number } | undefined): string | undefined {
   const name = realm.config.httpCookies[0];
-  if (name === undefined) return undefined;
+  if (name === undefined || issued === undefined) return undefined;
   // Kept by the browser for as long as the ticket lasts, which its certificate's end may make shorter than max-age.
   return serialize(name, issued.ticket, { path: '/', maxAge: issued.lifetimeS, secure: true, httpOnly: true, sameSite: 'strict' });
 }

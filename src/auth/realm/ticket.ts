@@ -3,18 +3,21 @@
  * certificate, so that the same client can later be admitted without one (iOS Safari sends no client certificate
  * on WebSocket connections). A ticket is stateless, so every worker and every restart accepts it:
  *
- *   v1.<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, "v1\0" realm "\0" payload))>
+ *   v2.<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, "v2\0" realm "\0" payload))>
  *
- * The payload carries the certificate's fingerprint, subject (as printed and as attributes), SANs and serial, and
- * the expiry in seconds since the epoch. The realm name is inside the MAC but not the payload: a ticket issued by
+ * The payload carries the certificate's fingerprint, subject (as printed and as attributes), SANs and serial, what
+ * judging its chain again needs (tls/chain-facts.ts: the root's fingerprint, each lower certificate's serial and
+ * issuer, when the first of them ends), and the expiry in seconds since the epoch. A v1 ticket (before the chain was
+ * kept) is refused, with a reason that says so. The realm name is inside the MAC but not the payload: a ticket issued by
  * one realm never verifies in another, even one sharing its secret. Verification tries every secret (rotation:
  * the first line of the secret file signs, every line verifies) and compares MACs in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { firstToEnd } from '../../tls/chain-end.js';
+import { chainFacts, type ChainFacts } from '../../tls/chain-facts.js';
 import type { AccessIdentity, SanType, SubjectAltName } from '../types.js';
 
-const VERSION = 'v1';
+const VERSION = 'v2';
+const EARLIER_VERSION = 'v1';
 /** Cookies beyond about 4 KB are dropped by browsers; a ticket that long is refused before parsing. */
 export const MAXIMUM_TICKET_LENGTH = 4000;
 
@@ -25,6 +28,8 @@ export interface TicketIdentity {
   readonly sans: readonly SubjectAltName[];
   readonly fingerprint256: string;
   readonly serialNumber: string | undefined;
+  /** The chain the certificate was verified along, to judge the ticket again wherever it is shown. */
+  readonly chain: ChainFacts;
 }
 
 interface Payload {
@@ -33,6 +38,8 @@ interface Payload {
   readonly a: Record<string, string[]>;
   readonly n: [SanType, string][];
   readonly x: string | null;
+  /** ChainFacts: root, end (ms since the epoch), links as [serial, issuer Name's DER in base64url]. */
+  readonly c: { readonly r: string; readonly e: number; readonly l: [string, string][] };
   /** Expiry, whole seconds since the epoch. */
   readonly e: number;
 }
@@ -43,51 +50,49 @@ function mac(secret: Buffer, realm: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`${VERSION}\0${realm}\0${payload}`).digest();
 }
 
-/**
- * The facts of a verified certificate a ticket is issued from: what it stands for, and (the DER of the certificate
- * and of the chain it was verified along, else `validTo`) when it ends.
- */
+/** The facts of a verified certificate a ticket is issued from: what it stands for, and the chain it was verified along. */
 export type TicketSource = AccessIdentity & {
   readonly serialNumber?: string | undefined;
-  readonly validTo?: string | undefined;
   readonly certificateDer?: Buffer | undefined;
   readonly chainDer?: readonly Buffer[] | undefined;
 };
 
-/** When the certificate, or a CA of its chain, ends: ms since the epoch, or NaN when that is not known. */
-function certificateEnd(identity: TicketSource): number {
-  if (identity.certificateDer !== undefined) return firstToEnd([identity.certificateDer, ...(identity.chainDer ?? [])])?.end ?? Number.NaN;
-  return identity.validTo === undefined ? Number.NaN : Date.parse(identity.validTo);
+/**
+ * How many seconds a ticket issued at `nowMs` for a certificate verified along `chain` lasts: `maxAgeS`, but never
+ * past the end of the certificate or a CA of its chain, from when the certificate would be refused, and so is what
+ * stands for it.
+ */
+export function ticketLifetimeS(chain: ChainFacts, nowMs: number, maxAgeS: number): number {
+  return Math.max(0, Math.min(maxAgeS, Math.floor(chain.end / 1000) - Math.floor(nowMs / 1000)));
 }
 
 /**
- * How many seconds a ticket issued at `nowMs` for `identity` lasts: `maxAgeS`, but never past the end of the
- * certificate or a CA of its chain, from when the certificate would be refused, and so is what stands for it.
+ * A ticket for a verified certificate, valid for ticketLifetimeS from `nowMs`, signed with `secret`, and that
+ * lifetime. Undefined when none can be issued: the identity has no certificate, a certificate of its chain is not
+ * laid out as RFC 5280 says, or the ticket would be too long for a cookie (MAXIMUM_TICKET_LENGTH).
  */
-export function ticketLifetimeS(identity: TicketSource, nowMs: number, maxAgeS: number): number {
-  const end = certificateEnd(identity);
-  if (Number.isNaN(end)) return maxAgeS;
-  return Math.max(0, Math.min(maxAgeS, Math.floor(end / 1000) - Math.floor(nowMs / 1000)));
-}
-
-/** Issues a ticket for a verified certificate, valid for ticketLifetimeS from `nowMs`, signed with `secret`. */
-export function issueTicket(identity: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): string {
-  if (identity.fingerprint256 === undefined) throw new TypeError('a ticket needs the certificate fingerprint');
+export function issueTicket(identity: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): { readonly ticket: string; readonly lifetimeS: number } | undefined {
+  if (identity.fingerprint256 === undefined || identity.certificateDer === undefined) return undefined;
+  const chain = chainFacts(identity.certificateDer, identity.chainDer ?? []);
+  if (chain === undefined) return undefined;
+  const lifetimeS = ticketLifetimeS(chain, nowMs, maxAgeS);
   const payload: Payload = {
     f: identity.fingerprint256,
     s: identity.subject ?? null,
     a: Object.fromEntries(Object.entries(identity.subjectAttributes).map(([k, v]) => [k, [...v]])),
     n: identity.sans.map((s) => [s.type, s.value]),
     x: identity.serialNumber ?? null,
-    e: Math.floor(nowMs / 1000) + ticketLifetimeS(identity, nowMs, maxAgeS),
+    c: { r: chain.root, e: chain.end, l: chain.links.map((l) => [l.serial, Buffer.from(l.issuer, 'binary').toString('base64url')]) },
+    e: Math.floor(nowMs / 1000) + lifetimeS,
   };
   const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
-  return `${VERSION}.${body}.${mac(secret, realm, body).toString('base64url')}`;
+  const ticket = `${VERSION}.${body}.${mac(secret, realm, body).toString('base64url')}`;
+  return ticket.length <= MAXIMUM_TICKET_LENGTH ? { ticket, lifetimeS } : undefined;
 }
 
 /** True when `text` has the shape of a ticket (and so is worth a MAC): other tokens in the same cookie jar are skipped. */
 export function looksLikeTicket(text: string): boolean {
-  return text.startsWith(`${VERSION}.`) && text.length <= MAXIMUM_TICKET_LENGTH;
+  return (text.startsWith(`${VERSION}.`) || text.startsWith(`${EARLIER_VERSION}.`)) && text.length <= MAXIMUM_TICKET_LENGTH;
 }
 
 /**
@@ -96,6 +101,7 @@ export function looksLikeTicket(text: string): boolean {
  */
 export function verifyTicket(ticket: string, realm: string, secrets: readonly Buffer[], nowMs: number, maxAgeS: number): TicketCheck {
   if (!looksLikeTicket(ticket)) return { ok: false, reason: 'not a certificate ticket' };
+  if (ticket.startsWith(`${EARLIER_VERSION}.`)) return { ok: false, reason: 'certificate ticket of an earlier version, which does not say what its certificate was verified along: presenting the certificate again gets a new one' };
   const parts = ticket.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'malformed certificate ticket' };
   const [, body, tag] = parts as [string, string, string];
@@ -121,6 +127,7 @@ export function verifyTicket(ticket: string, realm: string, secrets: readonly Bu
       subjectAttributes: payload.a,
       sans: payload.n.map(([type, value]) => ({ type, value })),
       serialNumber: payload.x ?? undefined,
+      chain: { root: payload.c.r, end: payload.c.e, links: payload.c.l.map(([serial, issuer]) => ({ serial, issuer: Buffer.from(issuer, 'base64url').toString('binary') })) },
     },
   };
 }
@@ -145,5 +152,11 @@ function parsePayload(body: string): Payload | undefined {
   if (typeof a !== 'object' || a === null || Array.isArray(a) || !Object.values(a).every(strings)) return undefined;
   const n = p['n'];
   if (!Array.isArray(n) || !n.every((e) => strings(e) && e.length === 2 && SAN_TYPES.has(e[0] as string))) return undefined;
+  const c = p['c'];
+  if (typeof c !== 'object' || c === null) return undefined;
+  const chain = c as Record<string, unknown>;
+  if (typeof chain['r'] !== 'string' || !Number.isSafeInteger(chain['e'])) return undefined;
+  const l = chain['l'];
+  if (!Array.isArray(l) || !l.every((e) => strings(e) && e.length === 2)) return undefined;
   return value as Payload;
 }

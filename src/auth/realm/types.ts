@@ -3,6 +3,7 @@
  * principal with roles, or a failure with a reason for the log; the chain (jaas.ts) combines the answers.
  */
 import type { LoginModuleFlag } from '../../config/types.js';
+import type { TrustState } from '../../tls/resumed.js';
 import type { AccessIdentity } from '../types.js';
 import type { TicketIdentity } from './ticket.js';
 
@@ -22,6 +23,8 @@ export interface Credentials {
   readonly secure: boolean;
   /** The client certificate, only when the TLS layer verified it. */
   readonly certificate: (AccessIdentity & { readonly serialNumber?: string | undefined }) | undefined;
+  /** What a certificate ticket is judged against (RealmRequest). */
+  readonly trusts: () => readonly TrustState[];
 }
 
 export interface Principal {

@@ -9,7 +9,11 @@ import { MAXIMUM_TOKENS, readCredentials } from '../../../../src/auth/realm/cred
 import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
 import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
 import { GatewayError } from '../../../../src/errors.js';
+import { loadCrls } from '../../../../src/tls/crl.js';
+import { trustState, type TrustState } from '../../../../src/tls/resumed.js';
 import { identity } from '../../../helpers/access-identity.js';
+import { makeCrl } from '../../../helpers/crl.js';
+import { issue, testPki, type Issued } from '../../../helpers/pki.js';
 
 const P = { file: 'gateway-config.xml', line: 1, column: 1 };
 const SECRET = 'f'.repeat(64);
@@ -31,7 +35,12 @@ function files(): { dir: string; users: string; secret: string; tokens: string; 
   return { dir, users, secret, tokens, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/', secure = true): RealmRequest => ({ headers, url, identity: id, secure });
+const pki = testPki();
+/** What the gateway's listeners verify clients against: here one listener trusting the test CA, without CRLs. */
+const TRUSTS: readonly TrustState[] = [trustState([pki.ca.x509], undefined)];
+const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/', secure = true, trusts: readonly TrustState[] = TRUSTS): RealmRequest => ({ headers, url, identity: id, secure, trusts: () => trusts });
+/** A verified certificate's identity with the chain it was verified along, as the TLS layer gives it. */
+const certified = (serialNumber: string, leaf: Issued = pki.client) => ({ ...identity(), serialNumber, certificateDer: leaf.x509.raw, chainDer: [pki.ca.x509.raw] });
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const roles = (...requireRoles: string[]): AuthorizationConstraintConfig => ({ requireRoles, requireValidUser: false, position: P });
 
@@ -113,13 +122,13 @@ test('verify-client optional: a verified certificate passes by itself where no r
       { type: 'certificate-ticket', success: 'sufficient', secretFile: f.secret, maxAgeS: 600, position: P },
       { type: 'file', success: 'sufficient', file: f.users, position: P },
     ]));
-    const withCert = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, { ...identity(), serialNumber: '01' }), kind: 'http' });
+    const withCert = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, certified('01')), kind: 'http' });
     assert.ok(withCert.ok && withCert.by === 'certificate');
     const setCookie = withCert.ok ? withCert.setCookie ?? '' : '';
-    assert.match(setCookie, /^TICKET=v1\.[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    assert.match(setCookie, /^TICKET=v2\.[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     const ticket = parseCookies(setCookie)['TICKET'] as string;
     // A certificate that ends sooner than max-age makes the cookie go with it.
-    const endingSoon = { ...identity(), serialNumber: '02', validTo: new Date(Date.now() + 100_000).toISOString() };
+    const endingSoon = certified('02', issue({ subject: { CN: 'device-soon', O: 'Acme' }, issuer: pki.ca, usage: 'client', notAfterDays: 100 / 86_400 }));
     const shortened = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, endingSoon), kind: 'http' });
     const maxAge = Number(/Max-Age=(\d+)/.exec(shortened.ok ? shortened.setCookie ?? '' : '')?.[1]);
     assert.ok(maxAge >= 98 && maxAge <= 100, `Max-Age ${maxAge}`);
@@ -141,6 +150,16 @@ test('verify-client optional: a verified certificate passes by itself where no r
     assert.equal(!refused.ok && refused.status, 401);
     assert.match(!refused.ok ? refused.reason : '', /signature does not verify .*\(cookie TICKET\)/);
     assert.doesNotMatch(JSON.stringify(refused), new RegExp(tampered.slice(3, 40)));
+
+    // Judged as its certificate would be now, against what the gateway's listeners trust.
+    const byTrusts = (trusts: readonly TrustState[]) => decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }, undefined, '/', true, trusts), kind: 'websocket' });
+    const untrusted = await byTrusts([trustState([pki.otherCa.x509], undefined)]);
+    assert.equal(!untrusted.ok && untrusted.status, 401, 'its CA left the truststore');
+    assert.match(!untrusted.ok ? untrusted.reason : '', /certificate ticket of "CN=device-1\nOU=devices\nO=Acme" refused \(UNABLE_TO_GET_ISSUER_CERT_LOCALLY\): its root CA is in the truststore of no accept that verifies clients \(cookie TICKET\)/);
+    writeFileSync(join(f.dir, 'revoked.crl'), makeCrl(pki.ca, { revoked: [{ serial: pki.client.x509.serialNumber }] }).der);
+    const revoked = await byTrusts([...TRUSTS, trustState([pki.ca.x509], loadCrls(join(f.dir, 'revoked.crl')).revocations)]);
+    assert.equal(!revoked.ok && revoked.status, 401, 'its certificate revoked since');
+    assert.match(!revoked.ok ? revoked.reason : '', /refused \(CERT_REVOKED\)/);
   } finally {
     f.done();
   }
@@ -150,7 +169,7 @@ test('verify-client optional: where the service requires a role, a certificate a
   const f = files();
   try {
     const realm = prepareRealm(realmConfig([{ type: 'file', success: 'required', file: f.users, position: P }]));
-    const device = { ...identity(), serialNumber: '01' };
+    const device = certified('01');
     const certificateOnly = await decide({ realm, authorization: roles('AUTHORIZED'), verifyClient: 'optional', request: request({}, device), kind: 'websocket' });
     assert.equal(!certificateOnly.ok && certificateOnly.status, 401, 'a certificate carries no role');
     assert.equal(!certificateOnly.ok && certificateOnly.challenged, true);

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chainFacts, judgeChainFacts, ticketRefusal } from '../../../src/tls/chain-facts.js';
+import { loadCrls } from '../../../src/tls/crl.js';
+import { trustState } from '../../../src/tls/resumed.js';
+import { makeCrl, type TestCrl } from '../../helpers/crl.js';
+import { issue, testPki } from '../../helpers/pki.js';
+
+function revocations(...list: TestCrl[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-chain-facts-'));
+  try {
+    list.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
+    return loadCrls(dir).revocations;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function chainOf() {
+  const { ca, otherCa } = testPki();
+  const intermediate = issue({ subject: { CN: 'Facts Intermediate', O: 'Acme' }, isCA: true, issuer: ca, notAfterDays: 30 });
+  const device = issue({ subject: { CN: 'facts-device', O: 'Acme' }, issuer: intermediate, usage: 'client', notAfterDays: 300 });
+  const facts = chainFacts(device.x509.raw, [intermediate.x509.raw, ca.x509.raw]);
+  assert.ok(facts !== undefined);
+  return { ca, otherCa, intermediate, device, facts };
+}
+
+test('the facts of a chain: its root, when the first of it ends, and each lower certificate by serial and issuer', () => {
+  const { ca, intermediate, device, facts } = chainOf();
+  assert.equal(facts.root, ca.x509.fingerprint256);
+  assert.equal(facts.end, Date.parse(intermediate.x509.validTo), 'the intermediate ends first');
+  assert.deepEqual(
+    facts.links.map((l) => l.serial),
+    [device.x509.serialNumber, intermediate.x509.serialNumber].map((s) => s.replace(/^0+(?=.)/, '')),
+  );
+  assert.equal(facts.links.length, 2, 'the root itself is no link: nothing above it issues a CRL for it');
+  const self = chainFacts(ca.x509.raw, []);
+  assert.deepEqual(self && [self.root, self.links.length], [ca.x509.fingerprint256, 0]);
+  assert.equal(chainFacts(Buffer.from('not a certificate'), []), undefined);
+});
+
+test('honoured while a truststore holds its root; without CRLs nothing else is asked', () => {
+  const { ca, otherCa, facts } = chainOf();
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], undefined)]), undefined);
+  assert.equal(judgeChainFacts(facts, [trustState([otherCa.x509], undefined)]), 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'its root left the truststore');
+  assert.equal(judgeChainFacts(facts, []), 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'no listener verifies clients');
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], undefined)], facts.end), 'CERT_HAS_EXPIRED');
+});
+
+test('with CRLs, every certificate below the root is looked up on its issuer\'s CRL', () => {
+  const { ca, intermediate, device, facts } = chainOf();
+  const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocations(...crls))]);
+  assert.equal(judge(makeCrl(ca), makeCrl(intermediate)), undefined);
+  assert.equal(judge(makeCrl(ca)), 'UNABLE_TO_GET_CRL', "the intermediate's CRL is missing");
+  assert.equal(judge(makeCrl(ca), makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }] })), 'CERT_REVOKED');
+  assert.equal(judge(makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] }), makeCrl(intermediate)), 'CERT_REVOKED', 'its CA revoked');
+  // The root's CRL is known by the root's key: one that only takes its name is not its CRL.
+  const impostor = issue({ subject: { CN: 'Test Root CA', O: 'Acme' }, isCA: true, notAfterDays: 30 });
+  assert.equal(judge(makeCrl(impostor), makeCrl(intermediate)), 'CRL_SIGNATURE_FAILURE');
+});
+
+test("across listeners: one listener's CRL that revokes it refuses it everywhere; another's missing CRL does not, where one admits it", () => {
+  const { ca, intermediate, device, facts } = chainOf();
+  const plain = trustState([ca.x509], undefined);
+  const revoking = trustState([ca.x509], revocations(makeCrl(ca), makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }] })));
+  const incomplete = trustState([ca.x509], revocations(makeCrl(ca)));
+  assert.equal(judgeChainFacts(facts, [plain, revoking]), 'CERT_REVOKED');
+  assert.equal(judgeChainFacts(facts, [revoking, plain]), 'CERT_REVOKED');
+  assert.equal(judgeChainFacts(facts, [incomplete, plain]), undefined);
+  assert.equal(judgeChainFacts(facts, [incomplete]), 'UNABLE_TO_GET_CRL');
+});
+
+test('a refusal names the certificate and says why in words', () => {
+  assert.equal(ticketRefusal('CN=device-1', 'CERT_REVOKED'), 'certificate ticket of "CN=device-1" refused (CERT_REVOKED): it or a CA of its chain is listed on a CRL (ssl.crl)');
+  assert.equal(ticketRefusal('CN=d', 'CRL_SIGNATURE_FAILURE'), 'certificate ticket of "CN=d" refused (CRL_SIGNATURE_FAILURE): CRL signature failure');
+});
