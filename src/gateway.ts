@@ -403,7 +403,9 @@ export class Gateway {
     }
 
     // New addresses are bound before anything changes, so that a failed bind leaves the old state whole.
-    for (const l of added) l.reconfigure({ ...l.options, sessions: this.#sessions });
+    // The listeners judge certificate tickets against this gateway's listeners from now on, not the ones prepared with them.
+    const trusts = (): TrustState[] => this.clientTrusts();
+    for (const l of added) l.reconfigure({ ...l.options, sessions: this.#sessions, trusts });
     await bindAll(added);
     if (this.#lifecycle !== 'started') {
       await Promise.all(added.map((l) => l.close()));
@@ -411,7 +413,7 @@ export class Gateway {
     }
 
     // From here on nothing throws: the new state is swapped in whole.
-    for (const [l, boundListener] of kept) boundListener.reconfigure({ ...l.options, sessions: this.#sessions });
+    for (const [l, boundListener] of kept) boundListener.reconfigure({ ...l.options, sessions: this.#sessions, trusts });
     const keptSet = new Set(kept.values());
     const removed = current.listeners.filter((l) => !keptSet.has(l));
     // In the order of `next`, so that each CRL watch's listenerIndex stays right.
@@ -581,7 +583,7 @@ export class Gateway {
           return false;
         }
         // A certificate ticket is judged against every listener's trust, so those shown on other addresses too.
-        this.#enforce(this.#state.listeners.flatMap((l) => (l === listener ? l.rejudge() : l.rejudge({ ticketsOnly: true }))));
+        this.#enforce([...this.#state.listeners, ...this.#retiredListeners].flatMap((l) => (l === listener ? l.rejudge() : l.rejudge({ ticketsOnly: true }))));
         return true;
       },
       (err) => this.#crlReloadFailed(w.path, listener.where, err),

@@ -70,8 +70,8 @@ export interface GatewayDependencies {
   /** The stores a reload had decoded on a thread beforehand (keystore/decode-thread.ts); each is read as usual without. */
   readonly decodedStores?: DecodedStoreLookup | undefined;
   /**
-   * The trust of every listener that verifies clients, in whatever state a reload has put in place (a reload's: the
-   * running gateway's): what certificate tickets are judged against. None when not given.
+   * The trust of every listener that verifies clients (Gateway#clientTrusts): what certificate tickets are judged
+   * against. None when not given; a reload gives the listeners it keeps or adds the running gateway's.
    */
   readonly clientTrusts?: () => readonly TrustState[];
 }

@@ -7,7 +7,8 @@ import type { VerifyClient } from '../config/types.js';
 import type { Session } from '../services/sessions.js';
 import { refusalReason, type ClientIdentity } from '../tls/identity.js';
 import type { TrustState } from '../tls/resumed.js';
-import { ticketRefusal } from '../tls/chain-facts.js';
+import { ticketRefusal } from '../auth/realm/ticket.js';
+import { chainFactsFailure } from '../tls/chain-facts.js';
 import { reverify, reverifyTicket } from '../tls/reverify.js';
 import { UNTRUSTED_CHAIN } from '../tls/untrusted.js';
 import type { DownstreamConnection } from './connection.js';
@@ -61,7 +62,7 @@ export function judgeAgain(
     if (conn.identity !== undefined && byTicket) {
       // A ticket stands for a verified certificate wherever it is shown, whatever this address's verify-client.
       identity = reverifyTicket(conn.identity, (trusts ??= rules.trusts()), options.now);
-      reason = identity.error === undefined ? undefined : ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', identity.error);
+      reason = identity.error === undefined ? undefined : ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', chainFactsFailure(identity.error));
     } else if (conn.identity !== undefined) {
       identity = reverify(conn.identity, trust, options.now);
       reason = refusalReason(identity, rules.verifyClient, rules.verifyDepth);

@@ -12,6 +12,7 @@ import { decide, type Realm, type RealmDecision, type RequestKind } from '../aut
 import type { TicketIdentity } from '../auth/realm/ticket.js';
 import type { AuthorizationConstraintConfig, VerifyClient } from '../config/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
+import { chainFacts, chainFactsFailure, judgeChainFacts, type ChainFacts } from '../tls/chain-facts.js';
 import type { TrustState } from '../tls/resumed.js';
 import type { Principal } from '../services/types.js';
 import type { DownstreamConnection } from './connection.js';
@@ -47,6 +48,17 @@ export function ticketClientIdentity(ticket: TicketIdentity, realm: string): Cli
   };
 }
 
+/** What a certificate ticket keeps of the chain a verified certificate was verified along. */
+function chainOf(identity: ClientIdentity | undefined): ChainFacts | undefined {
+  return identity?.certificateDer === undefined ? undefined : chainFacts(identity.certificateDer, identity.chainDer);
+}
+
+/** Why a ticket's chain is not honoured against `trusts` now, in words; undefined when it is. */
+function judgeTicket(chain: ChainFacts, trusts: readonly TrustState[]): string | undefined {
+  const code = judgeChainFacts(chain, trusts);
+  return code === undefined ? undefined : chainFactsFailure(code);
+}
+
 /** Who a request is from: the TLS identity, or the one a ticket stands for; the realm's principal if it named one. */
 export interface RequestCredentials {
   readonly identity: ClientIdentity | undefined;
@@ -71,7 +83,7 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
   const realmName = realm.config.name;
   let decision: RealmDecision;
   try {
-    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined, trusts: admission.trusts }, kind: admission.kind });
+    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined, chain: () => chainOf(conn.identity), judgeTicket: (chain) => judgeTicket(chain, admission.trusts()) }, kind: admission.kind });
   } catch (err) {
     decision = { ok: false, status: 401, reason: `login failed: ${(err as Error).message}`, challenge: undefined, principal: undefined };
   }
@@ -85,6 +97,9 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
     const what = decision.status === 401 ? 'realm not passed' : 'role missing';
     log.warn({ event: 'refused', ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
     return decision;
+  }
+  if (decision.ticketNotIssued !== undefined) {
+    log.warn({ ...fields, code: 'GW_ERR_REALM_TICKET', subject: conn.identity?.subject, reason: decision.ticketNotIssued }, 'no certificate ticket issued for a verified certificate');
   }
   log.debug({ ...fields, by: decision.by, principal: decision.principal?.name, ticket: decision.ticketIdentity !== undefined, ticketIssued: decision.setCookie !== undefined }, 'realm passed');
   return decision;

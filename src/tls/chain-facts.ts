@@ -3,54 +3,96 @@
  * judged again wherever and whenever it is shown, as a connection's certificate is after a CRL change or a reload
  * (reverify.ts): its root still trusted, nothing of its chain revoked, nothing of it expired. A ticket cannot carry
  * the certificates themselves (a cookie holds about 4 KB), so it carries what those judgments read: the root's
- * fingerprint, each lower certificate's serial number and issuer name, and when the first of them ends.
+ * fingerprint, each lower certificate's serial number and its issuer (by name and key identifier), and when the
+ * first of them ends.
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import { colonHex } from './certificate-cache.js';
 import { certificateParts } from './certificate-der.js';
-import { serialKey } from './crl.js';
+import { serialKey, type Revocations } from './crl.js';
 import { verifyCodeText } from './identity.js';
-import { revocationOf, validityOf, type TrustState } from './resumed.js';
+import { crlVerdict, signedByIssuer, validityOf, type TrustState } from './resumed.js';
+
+/** A certificate below the root, as a CRL of its issuer lists it. */
+export interface ChainLink {
+  /** Its serial number, as CRLs are keyed (serialKey). */
+  readonly serial: string;
+  /** Its issuer's Name: the first 16 bytes of the SHA-256 of its DER, base64url (nameKey). */
+  readonly issuer: string;
+  /** Its issuer's key identifier (the issuer's subjectKeyIdentifier, else its own authorityKeyIdentifier), hex; '' when neither is there. */
+  readonly keyId: string;
+}
 
 export interface ChainFacts {
   /** SHA-256 fingerprint (keytool's colon hex) of the chain's last certificate: the root it was verified up to. */
   readonly root: string;
   /** When the first certificate of the chain ends, in ms since the epoch. */
   readonly end: number;
-  /**
-   * Each certificate below the root, the client's first: its serial number (as CRLs are keyed, serialKey) and its
-   * issuer's Name, DER as a binary string (compared with a CRL's issuer byte for byte, as OpenSSL does).
-   */
-  readonly links: readonly { readonly serial: string; readonly issuer: string }[];
+  /** Each certificate below the root, the client's first. */
+  readonly links: readonly ChainLink[];
+}
+
+/** A Name's key: a ticket holds a name in 22 characters, however long the name. */
+function nameKey(der: Buffer): string {
+  return createHash('sha256').update(der).digest().subarray(0, 16).toString('base64url');
+}
+
+/** Each CRL's issuer, as nameKey: a CRL is hashed once, however many tickets are judged against it. */
+const crlIssuers = new WeakMap<Revocations, string>();
+
+function crlIssuer(crl: Revocations): string {
+  let key = crlIssuers.get(crl);
+  if (key === undefined) crlIssuers.set(crl, (key = nameKey(Buffer.from(crl.issuerDer, 'binary'))));
+  return key;
 }
 
 /**
  * The facts of a verified chain: `certificateDer`, then `chainDer` up to and including the anchor (a ClientIdentity's
- * fields). Undefined when a certificate's DER is not laid out as RFC 5280 says (OpenSSL accepts some such).
+ * fields). Undefined when a certificate's DER is not laid out as RFC 5280 says (OpenSSL accepts some such, a negative
+ * serial number for one).
  */
 export function chainFacts(certificateDer: Buffer, chainDer: readonly Buffer[]): ChainFacts | undefined {
   const ders = [certificateDer, ...chainDer];
-  const links: { serial: string; issuer: string }[] = [];
-  let end = Number.POSITIVE_INFINITY;
-  for (const [i, der] of ders.entries()) {
-    const parts = certificateParts(der);
-    if (parts === undefined) return undefined;
-    end = Math.min(end, parts.notAfter);
-    if (i < ders.length - 1) links.push({ serial: serialKey(parts.serialNumber), issuer: parts.issuer.toString('binary') });
-  }
-  return { root: colonHex(createHash('sha256').update(ders[ders.length - 1] as Buffer).digest()), end, links };
+  const parts = ders.map((der) => certificateParts(der));
+  if (parts.some((p) => p === undefined)) return undefined;
+  const all = parts as NonNullable<(typeof parts)[number]>[];
+  const links = all.slice(0, -1).map((p, i) => {
+    const issuerKey = all[i + 1]?.subjectKeyId ?? (p.authorityKeyId === 'complex' ? undefined : p.authorityKeyId);
+    return { serial: serialKey(p.serialNumber), issuer: nameKey(p.issuer), keyId: issuerKey?.toString('hex') ?? '' };
+  });
+  return {
+    root: colonHex(createHash('sha256').update(ders[ders.length - 1] as Buffer).digest()),
+    end: Math.min(...all.map((p) => p.notAfter)),
+    links,
+  };
+}
+
+/**
+ * The CRLs of `link`'s issuer among `revocations`: those that name it, and of them those that are its own. The root
+ * (`issuer` given) is known by its key, as for a connection's chain. A lower CA is known to a ticket by name and key
+ * identifier only: a CRL counts as its own when it names it and its key identifier, where both give one, is the same.
+ */
+function issuerCrls(link: ChainLink, issuer: X509Certificate | undefined, revocations: readonly Revocations[]): { named: Revocations[]; own: Revocations[] } {
+  const named = revocations.filter((r) => crlIssuer(r) === link.issuer);
+  const own = named.filter((r) => (issuer !== undefined ? signedByIssuer(r, issuer) : link.keyId === '' || r.authorityKeyId === '' || r.authorityKeyId === link.keyId));
+  return { named, own };
+}
+
+/** The trusts whose truststore holds the chain's root, each with that root. */
+function holding(facts: ChainFacts, trusts: readonly TrustState[]): { trust: TrustState; anchor: X509Certificate }[] {
+  return trusts.flatMap((trust) => {
+    const anchor = trust.anchors.find((a) => a.fingerprint256 === facts.root);
+    return anchor === undefined ? [] : [{ trust, anchor }];
+  });
 }
 
 /** Why `facts` do not verify under one listener's trust (an OpenSSL verify code); undefined when they do. */
 function judgeUnder(facts: ChainFacts, anchor: X509Certificate, trust: TrustState, now: number): string | undefined {
   const expired = validityOf(anchor, now);
-  if (expired !== undefined) return expired;
-  if (trust.revocations === undefined) return undefined;
+  if (expired !== undefined || trust.revocations === undefined) return expired;
   for (const [i, link] of facts.links.entries()) {
-    // The last link's issuer is the root, whose CRLs must be signed by its key; a lower issuer (an intermediate
-    // the client sent) is known here by name only, and its CRLs by the name they give.
-    const issuer = i === facts.links.length - 1 ? anchor : undefined;
-    const code = revocationOf(link.serial, link.issuer, issuer, trust.revocations, now);
+    const { named, own } = issuerCrls(link, i === facts.links.length - 1 ? anchor : undefined, trust.revocations);
+    const code = crlVerdict(link.serial, named, own, now);
     if (code !== undefined) return code;
   }
   return undefined;
@@ -59,26 +101,30 @@ function judgeUnder(facts: ChainFacts, anchor: X509Certificate, trust: TrustStat
 /**
  * Why a ticket's chain is not honoured now, as an OpenSSL verify code; undefined when it is. `trusts` are those of
  * every listener of the gateway that verifies clients: a ticket's cookie goes to every port of its host, and is
- * typically issued where a page asks for the certificate and used where a WebSocket does not. It is honoured while
- * at least one listener whose truststore holds its root would still verify its chain, and no listener's CRLs revoke
- * it or a CA of its chain.
+ * typically issued where a page asks for the certificate and used where a WebSocket does not. It is refused when the
+ * CRLs of any listener holding its root revoke its certificate or a CA of its chain (whatever else that listener's
+ * CRLs lack), and honoured while at least one listener holding its root would verify the chain.
  */
 export function judgeChainFacts(facts: ChainFacts, trusts: readonly TrustState[], now = Date.now()): string | undefined {
-  if (facts.end <= now) return 'CERT_HAS_EXPIRED';
-  let passed = false;
-  let failure: string | undefined;
-  for (const trust of trusts) {
-    const anchor = trust.anchors.find((a) => a.fingerprint256 === facts.root);
-    if (anchor === undefined) continue;
-    const code = judgeUnder(facts, anchor, trust, now);
-    if (code === 'CERT_REVOKED') return code;
-    if (code === undefined) passed = true;
-    else failure ??= code;
+  // A certificate is valid up to and including its notAfter, as validityOf judges the root.
+  if (facts.end < now) return 'CERT_HAS_EXPIRED';
+  const holders = holding(facts, trusts);
+  for (const { trust, anchor } of holders) {
+    for (const [i, link] of facts.links.entries()) {
+      const { own } = issuerCrls(link, i === facts.links.length - 1 ? anchor : undefined, trust.revocations ?? []);
+      if (own.some((r) => r.serials.has(link.serial))) return 'CERT_REVOKED';
+    }
   }
-  return passed ? undefined : (failure ?? 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+  let failure: string | undefined;
+  for (const { trust, anchor } of holders) {
+    const code = judgeUnder(facts, anchor, trust, now);
+    if (code === undefined) return undefined;
+    failure ??= code;
+  }
+  return failure ?? 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
 }
 
-const TICKET_REFUSALS: Readonly<Record<string, string>> = {
+const FAILURES: Readonly<Record<string, string>> = {
   CERT_REVOKED: 'it or a CA of its chain is listed on a CRL (ssl.crl)',
   CERT_HAS_EXPIRED: 'it or a CA of its chain has expired',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its root CA is in the truststore of no accept that verifies clients',
@@ -86,7 +132,7 @@ const TICKET_REFUSALS: Readonly<Record<string, string>> = {
   CRL_HAS_EXPIRED: 'the CRL of a CA of its chain is past its nextUpdate (ssl.crl)',
 };
 
-/** Why a certificate ticket is refused (judgeChainFacts' `code`), for the log and a close reason. */
-export function ticketRefusal(subject: string, code: string): string {
-  return `certificate ticket of "${subject}" refused (${code}): ${TICKET_REFUSALS[code] ?? verifyCodeText(code)}`;
+/** judgeChainFacts' code with what it means for the certificate: `CERT_REVOKED: it or a CA of its chain is listed…`. */
+export function chainFactsFailure(code: string): string {
+  return `${code}: ${FAILURES[code] ?? verifyCodeText(code)}`;
 }

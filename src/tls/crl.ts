@@ -46,6 +46,8 @@ export interface Revocations {
   readonly signed: Signed | undefined;
   /** The CA (name and key) whose series of CRLs it belongs to: a later one of the series replaces it. */
   readonly series: string;
+  /** Its authority key identifier's keyIdentifier, in hex: which key of the CA of that name signed it; '' when absent. */
+  readonly authorityKeyId: string;
   /** Its signature was checked against a CA of the truststore when it was read (checkSignatures). */
   readonly verified: boolean;
 }
@@ -369,6 +371,7 @@ export function loadCrls(path: string, options: LoadCrlOptions = {}): LoadedCrls
       serials: c.serials,
       signed: signedParts(c.der),
       series: `${Buffer.from(c.issuerDer, 'binary').toString('hex')}/${c.authorityKeyId}`,
+      authorityKeyId: c.authorityKeyId,
       verified: verified.has(c),
     })),
     summary: crls.map((c) => c.summary),

@@ -40,7 +40,7 @@ const crlSignatures = new WeakMap<Revocations, Map<string, boolean>>();
  * Whether `crl` is `issuer`'s: a CRL that only names it (another CA's of the same name, one made up, one signed in a
  * way this cannot check) revokes nothing of its.
  */
-function signedByIssuer(crl: Revocations, issuer: X509Certificate): boolean {
+export function signedByIssuer(crl: Revocations, issuer: X509Certificate): boolean {
   if (crl.signed === undefined) return false;
   let verdicts = crlSignatures.get(crl);
   if (verdicts === undefined) crlSignatures.set(crl, (verdicts = new Map()));
@@ -52,18 +52,16 @@ function signedByIssuer(crl: Revocations, issuer: X509Certificate): boolean {
 
 function revocation(cert: X509Certificate, issuer: X509Certificate, revocations: readonly Revocations[], now: number): string | undefined {
   const issuerName = subjectDer(issuer);
-  return issuerName === undefined ? 'UNABLE_TO_GET_CRL' : revocationOf(serialKey(cert.serialNumber), issuerName, issuer, revocations, now);
+  const named = revocations.filter((r) => r.issuerDer === issuerName);
+  return crlVerdict(serialKey(cert.serialNumber), named, named.filter((r) => signedByIssuer(r, issuer)), now);
 }
 
 /**
- * What the CRLs say of the certificate with `serial` (serialKey) issued by the CA named `issuerName` (its Name's DER,
- * a binary string): an OpenSSL verify code, or undefined when they say it is good. With `issuer`, only CRLs signed
- * by its key count; without it (a CA known by name alone), every CRL that names it does.
+ * What an issuer's CRLs say of the certificate with `serial` (serialKey): `named` are those that name the issuer,
+ * `crls` those of them that are its own. An OpenSSL verify code, or undefined when they say it is good.
  */
-export function revocationOf(serial: string, issuerName: string, issuer: X509Certificate | undefined, revocations: readonly Revocations[], now: number): string | undefined {
-  const named = revocations.filter((r) => r.issuerDer === issuerName);
+export function crlVerdict(serial: string, named: readonly Revocations[], crls: readonly Revocations[], now: number): string | undefined {
   if (named.length === 0) return 'UNABLE_TO_GET_CRL';
-  const crls = issuer === undefined ? named : named.filter((r) => signedByIssuer(r, issuer));
   if (crls.length === 0) return 'CRL_SIGNATURE_FAILURE';
   if (crls.some((r) => r.serials.has(serial))) return 'CERT_REVOKED';
   if (crls.every((r) => r.thisUpdate > now)) return 'CRL_NOT_YET_VALID';

@@ -6,6 +6,7 @@
  */
 import { sign, type KeyObject, type X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
+import { certificateParts } from '../../src/tls/certificate-der.js';
 
 const { asn1 } = forge;
 type Asn1 = forge.asn1.Asn1;
@@ -31,6 +32,8 @@ export interface CrlOptions {
   readonly number?: number;
   /** Makes it a delta CRL (deltaCRLIndicator, critical) of the base CRL with this number. */
   readonly deltaOf?: number;
+  /** Give the CRL an authority key identifier (the issuer's subjectKeyIdentifier), as CAs do; default true. */
+  readonly authorityKeyId?: boolean;
 }
 
 export interface TestCrl {
@@ -43,6 +46,7 @@ const OID_SHA256_RSA = '1.2.840.113549.1.1.11';
 const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
 const OID_CRL_NUMBER = '2.5.29.20';
 const OID_DELTA_CRL_INDICATOR = '2.5.29.27';
+const OID_AUTHORITY_KEY_ID = '2.5.29.35';
 
 const seq = (...items: Asn1[]): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
 const oid = (dotted: string): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
@@ -93,6 +97,11 @@ export function makeCrl(issuer: CrlIssuer, options: CrlOptions = {}): TestCrl {
   }
   const octets = (value: Asn1): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(value).getBytes());
   const extensions = [seq(oid(OID_CRL_NUMBER), octets(positiveInteger((options.number ?? 1).toString(16))))];
+  // As `openssl ca` writes it (authorityKeyIdentifier=keyid): which key of the CA of that name signed.
+  const keyId = certificateParts(issuer.x509.raw)?.subjectKeyId;
+  if (keyId !== undefined && options.authorityKeyId !== false) {
+    extensions.push(seq(oid(OID_AUTHORITY_KEY_ID), octets(seq(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId.toString('binary'))))));
+  }
   if (options.deltaOf !== undefined) {
     const critical = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff');
     extensions.push(seq(oid(OID_DELTA_CRL_INDICATOR), critical, octets(positiveInteger(options.deltaOf.toString(16)))));

@@ -4,8 +4,7 @@
  * the certificate the ticket was issued for. The principal has no roles: a certificate proves who, not what for.
  */
 import type { LoginModuleFlag } from '../../config/types.js';
-import { judgeChainFacts, ticketRefusal } from '../../tls/chain-facts.js';
-import { issueTicket, looksLikeTicket, verifyTicket, type TicketSource } from './ticket.js';
+import { issueTicket, looksLikeTicket, ticketRefusal, verifyTicket, type IssuedTicket, type TicketChain, type TicketSource } from './ticket.js';
 import type { Credentials, LoginModule, LoginOutcome } from './types.js';
 
 export interface TicketModuleOptions {
@@ -20,10 +19,10 @@ export interface TicketModuleOptions {
 
 export interface CertificateTicketModule extends LoginModule {
   /**
-   * A new ticket for a verified certificate, signed with the first secret, and how many seconds it lasts; undefined
-   * when none can be issued for it (issueTicket).
+   * A new ticket for a certificate verified along `chain`, signed with the first secret, and how many seconds it
+   * lasts; or why none can be issued for it (issueTicket).
    */
-  issue(certificate: TicketSource): { readonly ticket: string; readonly lifetimeS: number } | undefined;
+  issue(certificate: TicketSource, chain: TicketChain | undefined): IssuedTicket;
   readonly maxAgeS: number;
 }
 
@@ -35,7 +34,7 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
     type: 'certificate-ticket',
     success: options.success,
     maxAgeS: options.maxAgeS,
-    issue: (certificate) => issueTicket(certificate, options.realm, signer, now(), options.maxAgeS),
+    issue: (certificate, chain) => issueTicket(certificate, chain, options.realm, signer, now(), options.maxAgeS),
     login(credentials: Credentials): Promise<LoginOutcome> {
       const certificate = credentials.certificate;
       if (certificate?.fingerprint256 !== undefined) {
@@ -52,9 +51,9 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
         }
         const id = check.identity;
         // Judged as the certificate would be now: a device revoked, or its CA no longer trusted, since the ticket was issued.
-        const refused = judgeChainFacts(id.chain, credentials.trusts(), now());
-        if (refused !== undefined) {
-          reason = `${ticketRefusal(id.subject ?? id.fingerprint256, refused)} (${token.source})`;
+        const failure = credentials.judgeTicket(id.chain);
+        if (failure !== undefined) {
+          reason = `${ticketRefusal(id.subject ?? id.fingerprint256, failure)} (${token.source})`;
           continue;
         }
         return Promise.resolve({ ok: true, principal: { name: id.subject ?? id.fingerprint256, roles: [], module: 'certificate-ticket', certificate: id } });

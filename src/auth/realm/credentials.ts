@@ -6,8 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseCookies } from 'cookie';
 import type { RealmConfig } from '../../config/types.js';
-import type { TrustState } from '../../tls/resumed.js';
-import type { TicketSource } from './ticket.js';
+import type { TicketChain, TicketSource } from './ticket.js';
 import type { Credentials } from './types.js';
 
 export interface RealmRequest {
@@ -22,11 +21,13 @@ export interface RealmRequest {
   readonly identity: (TicketSource & { readonly ticket?: string | undefined }) | undefined;
   /** Whether the request came over TLS. */
   readonly secure: boolean;
+  /** What a ticket keeps of the chain the verified certificate (`identity`) was verified along; called to issue one. */
+  readonly chain: () => TicketChain | undefined;
   /**
-   * The trust of every listener of the gateway that verifies clients, as it is now: what a certificate ticket is
-   * judged against (tls/chain-facts.ts). Called only when a ticket is shown.
+   * Why a ticket's chain is not honoured now (its certificate or a CA of it revoked since, its root no longer trusted,
+   * …), judged by the TLS layer against every listener that verifies clients; undefined when it is.
    */
-  readonly trusts: () => readonly TrustState[];
+  readonly judgeTicket: (chain: TicketChain) => string | undefined;
 }
 
 type Sources = Pick<RealmConfig, 'httpHeaders' | 'httpQueryParameters' | 'httpCookies'>;
@@ -68,5 +69,5 @@ export function readCredentials(realm: Sources, request: RealmRequest): Credenti
   const bearer = authorization === undefined ? undefined : /^\s*(?:Bearer|(?:Application\s+)?Token)\s+(\S+)\s*$/i.exec(authorization);
   if (bearer) add('Authorization', bearer[1]);
   const id = request.identity;
-  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined, secure: request.secure, trusts: request.trusts };
+  return { authorization, tokens, certificate: id?.presented === true && id.verified && id.ticket === undefined ? id : undefined, secure: request.secure, chain: request.chain, judgeTicket: request.judgeTicket };
 }

@@ -22,7 +22,7 @@ import { readCredentials, type RealmRequest } from './credentials.js';
 import { fileLoginModule } from './file.js';
 import { runChain } from './jaas.js';
 import { loadSecrets } from './secrets.js';
-import type { TicketIdentity } from './ticket.js';
+import type { IssuedTicket, TicketIdentity } from './ticket.js';
 import { tokenDirectoryLoginModule } from './token-directory.js';
 import type { LoginModule, Principal } from './types.js';
 import { loadUsersFile } from './users-file.js';
@@ -50,6 +50,8 @@ export type RealmDecision =
       readonly ticketIdentity: TicketIdentity | undefined;
       /** A `Set-Cookie` value carrying a fresh certificate ticket, for the response. */
       readonly setCookie: string | undefined;
+      /** Why a verified certificate was given no ticket where the realm issues them, for the log. */
+      readonly ticketNotIssued?: string | undefined;
     }
   | {
       readonly ok: false;
@@ -125,12 +127,14 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   const { realm, request } = input;
   const credentials = readCredentials(realm.config, request);
   const certificate = credentials.certificate;
-  const setCookie = certificate !== undefined && realm.ticketModule !== undefined ? ticketCookie(realm, realm.ticketModule.issue(certificate)) : undefined;
+  const issued = certificate !== undefined && realm.ticketModule !== undefined ? realm.ticketModule.issue(certificate, credentials.chain()) : undefined;
+  const setCookie = ticketCookie(realm, issued);
+  const ticketNotIssued = issued?.ticket === undefined ? issued?.reason : undefined;
   // Where the service has an authorization-constraint (a role, or require-valid-user: a user of the realm), a
   // certificate cannot stand for the realm: it grants no role, and admitting it would let any device through a
   // service kept for, say, ADMIN holders (Kaazing's realms never took a certificate for their credentials at all).
   if (certificate !== undefined && input.verifyClient === 'optional' && input.authorization === undefined) {
-    return { ok: true, by: 'certificate', principal: undefined, roles: [], ticketIdentity: undefined, setCookie };
+    return { ok: true, by: 'certificate', principal: undefined, roles: [], ticketIdentity: undefined, setCookie, ticketNotIssued };
   }
   const outcome = await runChain(realm.modules, credentials);
   if (!outcome.ok) {
@@ -144,12 +148,12 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
     return { ok: false, status: 403, reason: `"${outcome.principal.name}" holds ${held}; the service requires ${missing.join(', ')}`, challenge: undefined, principal: outcome.principal };
   }
   const ticketIdentity = outcome.principals.find((p) => p.certificate !== undefined)?.certificate;
-  return { ok: true, by: 'realm', principal: outcome.principal, roles: outcome.roles, ticketIdentity, setCookie };
+  return { ok: true, by: 'realm', principal: outcome.principal, roles: outcome.roles, ticketIdentity, setCookie, ticketNotIssued };
 }
 
-function ticketCookie(realm: Realm, issued: { readonly ticket: string; readonly lifetimeS: number } | undefined): string | undefined {
+function ticketCookie(realm: Realm, issued: IssuedTicket | undefined): string | undefined {
   const name = realm.config.httpCookies[0];
-  if (name === undefined || issued === undefined) return undefined;
+  if (name === undefined || issued?.ticket === undefined) return undefined;
   // Kept by the browser for as long as the ticket lasts, which its certificate's end may make shorter than max-age.
   return serialize(name, issued.ticket, { path: '/', maxAge: issued.lifetimeS, secure: true, httpOnly: true, sameSite: 'strict' });
 }

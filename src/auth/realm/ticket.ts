@@ -6,20 +6,30 @@
  *   v2.<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, "v2\0" realm "\0" payload))>
  *
  * The payload carries the certificate's fingerprint, subject (as printed and as attributes), SANs and serial, what
- * judging its chain again needs (tls/chain-facts.ts: the root's fingerprint, each lower certificate's serial and
- * issuer, when the first of them ends), and the expiry in seconds since the epoch. A v1 ticket (before the chain was
+ * judging its chain again needs (the root's fingerprint, each lower certificate's serial and issuer, when the first
+ * of them ends: the TLS layer's ChainFacts, which it computes and judges), and the expiry in seconds since the epoch. A v1 ticket (before the chain was
  * kept) is refused, with a reason that says so. The realm name is inside the MAC but not the payload: a ticket issued by
  * one realm never verifies in another, even one sharing its secret. Verification tries every secret (rotation:
  * the first line of the secret file signs, every line verifies) and compares MACs in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { chainFacts, type ChainFacts } from '../../tls/chain-facts.js';
 import type { AccessIdentity, SanType, SubjectAltName } from '../types.js';
 
 const VERSION = 'v2';
 const EARLIER_VERSION = 'v1';
 /** Cookies beyond about 4 KB are dropped by browsers; a ticket that long is refused before parsing. */
 export const MAXIMUM_TICKET_LENGTH = 4000;
+
+/**
+ * What a ticket keeps of the chain its certificate was verified along, to be judged again wherever it is shown: the
+ * TLS layer's ChainFacts (src/tls/chain-facts.ts), which computes and judges them; carried here as they are.
+ */
+export interface TicketChain {
+  readonly root: string;
+  /** When the first certificate of the chain ends, in ms since the epoch. */
+  readonly end: number;
+  readonly links: readonly { readonly serial: string; readonly issuer: string; readonly keyId: string }[];
+}
 
 /** What a ticket stands for: the facts of the certificate the access rules, logs and backends read. */
 export interface TicketIdentity {
@@ -29,7 +39,7 @@ export interface TicketIdentity {
   readonly fingerprint256: string;
   readonly serialNumber: string | undefined;
   /** The chain the certificate was verified along, to judge the ticket again wherever it is shown. */
-  readonly chain: ChainFacts;
+  readonly chain: TicketChain;
 }
 
 interface Payload {
@@ -38,8 +48,8 @@ interface Payload {
   readonly a: Record<string, string[]>;
   readonly n: [SanType, string][];
   readonly x: string | null;
-  /** ChainFacts: root, end (ms since the epoch), links as [serial, issuer Name's DER in base64url]. */
-  readonly c: { readonly r: string; readonly e: number; readonly l: [string, string][] };
+  /** TicketChain: root, end (ms since the epoch), links as [serial, issuer, keyId]. */
+  readonly c: { readonly r: string; readonly e: number; readonly l: [string, string, string][] };
   /** Expiry, whole seconds since the epoch. */
   readonly e: number;
 }
@@ -50,31 +60,30 @@ function mac(secret: Buffer, realm: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`${VERSION}\0${realm}\0${payload}`).digest();
 }
 
-/** The facts of a verified certificate a ticket is issued from: what it stands for, and the chain it was verified along. */
-export type TicketSource = AccessIdentity & {
-  readonly serialNumber?: string | undefined;
-  readonly certificateDer?: Buffer | undefined;
-  readonly chainDer?: readonly Buffer[] | undefined;
-};
+/** The facts of a verified certificate a ticket is issued from: what it stands for. */
+export type TicketSource = AccessIdentity & { readonly serialNumber?: string | undefined };
+
+/** A ticket and how many seconds it lasts; or why none was issued. */
+export type IssuedTicket = { readonly ticket: string; readonly lifetimeS: number } | { readonly ticket: undefined; readonly reason: string };
 
 /**
  * How many seconds a ticket issued at `nowMs` for a certificate verified along `chain` lasts: `maxAgeS`, but never
  * past the end of the certificate or a CA of its chain, from when the certificate would be refused, and so is what
  * stands for it.
  */
-export function ticketLifetimeS(chain: ChainFacts, nowMs: number, maxAgeS: number): number {
+export function ticketLifetimeS(chain: TicketChain, nowMs: number, maxAgeS: number): number {
   return Math.max(0, Math.min(maxAgeS, Math.floor(chain.end / 1000) - Math.floor(nowMs / 1000)));
 }
 
 /**
- * A ticket for a verified certificate, valid for ticketLifetimeS from `nowMs`, signed with `secret`, and that
- * lifetime. Undefined when none can be issued: the identity has no certificate, a certificate of its chain is not
- * laid out as RFC 5280 says, or the ticket would be too long for a cookie (MAXIMUM_TICKET_LENGTH).
+ * A ticket for a certificate verified along `chain`, valid for ticketLifetimeS from `nowMs`, signed with `secret`,
+ * and that lifetime; or why none can be issued: the chain could not be read (undefined), or the ticket would be too
+ * long for a cookie (MAXIMUM_TICKET_LENGTH).
  */
-export function issueTicket(identity: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): { readonly ticket: string; readonly lifetimeS: number } | undefined {
-  if (identity.fingerprint256 === undefined || identity.certificateDer === undefined) return undefined;
-  const chain = chainFacts(identity.certificateDer, identity.chainDer ?? []);
-  if (chain === undefined) return undefined;
+export function issueTicket(identity: TicketSource, chain: TicketChain | undefined, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): IssuedTicket {
+  if (identity.fingerprint256 === undefined || chain === undefined) {
+    return { ticket: undefined, reason: 'a certificate of its chain could not be read for the ticket (a negative serial number, say)' };
+  }
   const lifetimeS = ticketLifetimeS(chain, nowMs, maxAgeS);
   const payload: Payload = {
     f: identity.fingerprint256,
@@ -82,12 +91,18 @@ export function issueTicket(identity: TicketSource, realm: string, secret: Buffe
     a: Object.fromEntries(Object.entries(identity.subjectAttributes).map(([k, v]) => [k, [...v]])),
     n: identity.sans.map((s) => [s.type, s.value]),
     x: identity.serialNumber ?? null,
-    c: { r: chain.root, e: chain.end, l: chain.links.map((l) => [l.serial, Buffer.from(l.issuer, 'binary').toString('base64url')]) },
+    c: { r: chain.root, e: chain.end, l: chain.links.map((l) => [l.serial, l.issuer, l.keyId]) },
     e: Math.floor(nowMs / 1000) + lifetimeS,
   };
   const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
   const ticket = `${VERSION}.${body}.${mac(secret, realm, body).toString('base64url')}`;
-  return ticket.length <= MAXIMUM_TICKET_LENGTH ? { ticket, lifetimeS } : undefined;
+  if (ticket.length > MAXIMUM_TICKET_LENGTH) return { ticket: undefined, reason: `the ticket would be ${ticket.length} characters, more than a cookie may hold (${MAXIMUM_TICKET_LENGTH}): the certificate's names are too long` };
+  return { ticket, lifetimeS };
+}
+
+/** Why a ticket standing for the certificate `subject` is refused now: `failure` is what the TLS layer found. */
+export function ticketRefusal(subject: string, failure: string): string {
+  return `certificate ticket of "${subject}" refused: ${failure}`;
 }
 
 /** True when `text` has the shape of a ticket (and so is worth a MAC): other tokens in the same cookie jar are skipped. */
@@ -127,7 +142,7 @@ export function verifyTicket(ticket: string, realm: string, secrets: readonly Bu
       subjectAttributes: payload.a,
       sans: payload.n.map(([type, value]) => ({ type, value })),
       serialNumber: payload.x ?? undefined,
-      chain: { root: payload.c.r, end: payload.c.e, links: payload.c.l.map(([serial, issuer]) => ({ serial, issuer: Buffer.from(issuer, 'base64url').toString('binary') })) },
+      chain: { root: payload.c.r, end: payload.c.e, links: payload.c.l.map(([serial, issuer, keyId]) => ({ serial, issuer, keyId })) },
     },
   };
 }
@@ -157,6 +172,6 @@ function parsePayload(body: string): Payload | undefined {
   const chain = c as Record<string, unknown>;
   if (typeof chain['r'] !== 'string' || !Number.isSafeInteger(chain['e'])) return undefined;
   const l = chain['l'];
-  if (!Array.isArray(l) || !l.every((e) => strings(e) && e.length === 2)) return undefined;
+  if (!Array.isArray(l) || !l.every((e) => strings(e) && e.length === 3)) return undefined;
   return value as Payload;
 }

@@ -3,9 +3,8 @@
  * principal with roles, or a failure with a reason for the log; the chain (jaas.ts) combines the answers.
  */
 import type { LoginModuleFlag } from '../../config/types.js';
-import type { TrustState } from '../../tls/resumed.js';
 import type { AccessIdentity } from '../types.js';
-import type { TicketIdentity } from './ticket.js';
+import type { TicketChain, TicketIdentity } from './ticket.js';
 
 /** The parts of a request that can carry credentials, read once per request (credentials.ts). */
 export interface Credentials {
@@ -23,8 +22,10 @@ export interface Credentials {
   readonly secure: boolean;
   /** The client certificate, only when the TLS layer verified it. */
   readonly certificate: (AccessIdentity & { readonly serialNumber?: string | undefined }) | undefined;
-  /** What a certificate ticket is judged against (RealmRequest). */
-  readonly trusts: () => readonly TrustState[];
+  /** The verified certificate's chain, for its ticket (RealmRequest). */
+  readonly chain: () => TicketChain | undefined;
+  /** Why a ticket is not honoured now (RealmRequest). */
+  readonly judgeTicket: (chain: TicketChain) => string | undefined;
 }
 
 export interface Principal {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chainFacts, judgeChainFacts, ticketRefusal } from '../../../src/tls/chain-facts.js';
+import { chainFacts, chainFactsFailure, judgeChainFacts } from '../../../src/tls/chain-facts.js';
 import { loadCrls } from '../../../src/tls/crl.js';
 import { trustState } from '../../../src/tls/resumed.js';
 import { makeCrl, type TestCrl } from '../../helpers/crl.js';
@@ -37,6 +37,8 @@ test('the facts of a chain: its root, when the first of it ends, and each lower 
     [device.x509.serialNumber, intermediate.x509.serialNumber].map((s) => s.replace(/^0+(?=.)/, '')),
   );
   assert.equal(facts.links.length, 2, 'the root itself is no link: nothing above it issues a CRL for it');
+  assert.notEqual(facts.links[0]?.issuer, facts.links[1]?.issuer, 'each link names its own issuer');
+  assert.match(facts.links[0]?.keyId ?? '', /^[0-9a-f]{40}$/, "the intermediate's key identifier");
   const self = chainFacts(ca.x509.raw, []);
   assert.deepEqual(self && [self.root, self.links.length], [ca.x509.fingerprint256, 0]);
   assert.equal(chainFacts(Buffer.from('not a certificate'), []), undefined);
@@ -47,7 +49,7 @@ test('honoured while a truststore holds its root; without CRLs nothing else is a
   assert.equal(judgeChainFacts(facts, [trustState([ca.x509], undefined)]), undefined);
   assert.equal(judgeChainFacts(facts, [trustState([otherCa.x509], undefined)]), 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'its root left the truststore');
   assert.equal(judgeChainFacts(facts, []), 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'no listener verifies clients');
-  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], undefined)], facts.end), 'CERT_HAS_EXPIRED');
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], undefined)], facts.end + 1), 'CERT_HAS_EXPIRED');
 });
 
 test('with CRLs, every certificate below the root is looked up on its issuer\'s CRL', () => {
@@ -62,6 +64,25 @@ test('with CRLs, every certificate below the root is looked up on its issuer\'s 
   assert.equal(judge(makeCrl(impostor), makeCrl(intermediate)), 'CRL_SIGNATURE_FAILURE');
 });
 
+test("a lower CA is known by its name and key identifier: another CA's CRL of the same name neither revokes nor vouches for it", () => {
+  const { ca, intermediate, device, facts } = chainOf();
+  const impostor = issue({ subject: { CN: 'Facts Intermediate', O: 'Acme' }, isCA: true, notAfterDays: 30 });
+  const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocations(...crls))]);
+  assert.equal(judge(makeCrl(ca), makeCrl(impostor)), 'CRL_SIGNATURE_FAILURE', "the impostor's CRL is not the intermediate's");
+  assert.equal(judge(makeCrl(ca), makeCrl(intermediate), makeCrl(impostor, { revoked: [{ serial: device.x509.serialNumber }] })), undefined);
+});
+
+test("a revocation higher in the chain is found however the CRLs below it fare, on any listener", () => {
+  const { ca, intermediate, facts } = chainOf();
+  const DAY = 86_400_000;
+  const stale = makeCrl(intermediate, { thisUpdate: new Date(Date.now() - 3 * DAY), nextUpdate: new Date(Date.now() - DAY) });
+  const rootRevokes = makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] });
+  const plain = trustState([ca.x509], undefined);
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocations(rootRevokes, stale))]), 'CERT_REVOKED', "the intermediate's stale CRL does not hide its revocation");
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocations(rootRevokes, stale)), plain]), 'CERT_REVOKED');
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocations(rootRevokes)), plain]), 'CERT_REVOKED', 'nor does its missing one');
+});
+
 test("across listeners: one listener's CRL that revokes it refuses it everywhere; another's missing CRL does not, where one admits it", () => {
   const { ca, intermediate, device, facts } = chainOf();
   const plain = trustState([ca.x509], undefined);
@@ -73,7 +94,7 @@ test("across listeners: one listener's CRL that revokes it refuses it everywhere
   assert.equal(judgeChainFacts(facts, [incomplete]), 'UNABLE_TO_GET_CRL');
 });
 
-test('a refusal names the certificate and says why in words', () => {
-  assert.equal(ticketRefusal('CN=device-1', 'CERT_REVOKED'), 'certificate ticket of "CN=device-1" refused (CERT_REVOKED): it or a CA of its chain is listed on a CRL (ssl.crl)');
-  assert.equal(ticketRefusal('CN=d', 'CRL_SIGNATURE_FAILURE'), 'certificate ticket of "CN=d" refused (CRL_SIGNATURE_FAILURE): CRL signature failure');
+test('a refusal says what it means for the certificate', () => {
+  assert.equal(chainFactsFailure('CERT_REVOKED'), 'CERT_REVOKED: it or a CA of its chain is listed on a CRL (ssl.crl)');
+  assert.equal(chainFactsFailure('CRL_SIGNATURE_FAILURE'), 'CRL_SIGNATURE_FAILURE: CRL signature failure');
 });

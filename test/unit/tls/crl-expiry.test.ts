@@ -25,6 +25,7 @@ function loaded(...list: CrlSummary[]): LoadedCrls {
       serials: new Set<string>(),
       signed: undefined,
       series: c.issuer,
+      authorityKeyId: '',
       verified: false,
     })),
     summary: list,

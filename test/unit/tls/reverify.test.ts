@@ -87,7 +87,7 @@ test("a certificate ticket's identity is judged by its chain's facts against eve
   const byTicket: ClientIdentity = { ...verified(pki.client), certificateDer: undefined, chainDer: [], ticket: 'ios', ticketChain: facts };
   assert.equal(reverifyTicket(byTicket, [trustState([pki.ca.x509], undefined)]), byTicket);
   assert.equal(reverifyTicket(byTicket, [trustState([pki.otherCa.x509], undefined)]).error, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
-  assert.equal(reverifyTicket(byTicket, [trustState([pki.ca.x509], undefined)], facts.end).error, 'CERT_HAS_EXPIRED');
+  assert.equal(reverifyTicket(byTicket, [trustState([pki.ca.x509], undefined)], facts.end + 1).error, 'CERT_HAS_EXPIRED');
   assert.equal(reverify(byTicket, trustState([pki.otherCa.x509], undefined)), byTicket, "a listener's own trust does not judge a ticket: it holds no certificate");
   assert.equal(chainEnd(byTicket), facts.end);
   assert.equal(chainEnd({ ...byTicket, verified: false }), undefined);

@@ -27,7 +27,7 @@ const USERS = `<?xml version="1.0" encoding="UTF-8" ?>
 </jaas-config>`;
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const creds = (authorization: string | undefined) => ({ authorization, tokens: [], certificate: undefined, secure: true, trusts: () => [] });
+const creds = (authorization: string | undefined) => ({ authorization, tokens: [], certificate: undefined, secure: true, chain: () => undefined, judgeTicket: () => undefined });
 
 test("Kaazing's users file is read: users with passwords and roles", () => {
   const users = parseUsersFile(USERS, 'jaas-config.xml');

@@ -5,7 +5,7 @@ import type { LoginModuleFlag } from '../../../../src/config/types.js';
 import { combine, runChain, stopsChain, type ModuleResult } from '../../../../src/auth/realm/jaas.js';
 import type { Credentials, LoginModule } from '../../../../src/auth/realm/types.js';
 
-const NO_CREDENTIALS: Credentials = { authorization: undefined, tokens: [], certificate: undefined, secure: true, trusts: () => [] };
+const NO_CREDENTIALS: Credentials = { authorization: undefined, tokens: [], certificate: undefined, secure: true, chain: () => undefined, judgeTicket: () => undefined };
 const FLAGS: readonly LoginModuleFlag[] = ['required', 'requisite', 'sufficient', 'optional'];
 
 /** A module that passes (as `name`, with `roles`) or fails, and records that it ran. */

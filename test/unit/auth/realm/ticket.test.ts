@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { issueTicket, ticketLifetimeS, verifyTicket, MAXIMUM_TICKET_LENGTH, type TicketSource } from '../../../../src/auth/realm/ticket.js';
+import { issueTicket, ticketLifetimeS, verifyTicket, MAXIMUM_TICKET_LENGTH, type TicketChain, type TicketSource } from '../../../../src/auth/realm/ticket.js';
 import { chainFacts } from '../../../../src/tls/chain-facts.js';
 import { identity } from '../../../helpers/access-identity.js';
 import { issue, testPki, type Issued } from '../../../helpers/pki.js';
@@ -13,15 +13,22 @@ const pki = testPki();
 // The test certificates last a year or more from today: within that, a ticket's lifetime is its max-age.
 const NOW = Date.now();
 
-/** A verified certificate's identity, with the chain it was verified along (the client's, to the test CA). */
-function source(overrides: Partial<TicketSource> = {}, leaf: Issued = pki.client, chain: readonly Issued[] = [pki.ca]): TicketSource {
-  return { ...identity(), certificateDer: leaf.x509.raw, chainDer: chain.map((c) => c.x509.raw), ...overrides };
+/** A verified certificate's identity. */
+function source(overrides: Partial<TicketSource> = {}): TicketSource {
+  return { ...identity(), ...overrides };
+}
+
+/** What the TLS layer gives for the chain a certificate was verified along (the client's, to the test CA). */
+function chainOf(leaf: Issued = pki.client, chain: readonly Issued[] = [pki.ca]): TicketChain {
+  const facts = chainFacts(leaf.x509.raw, chain.map((c) => c.x509.raw));
+  assert.ok(facts !== undefined);
+  return facts;
 }
 
 /** issueTicket's ticket, which these sources always get. */
-function ticket(from: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): string {
-  const issued = issueTicket(from, realm, secret, nowMs, maxAgeS);
-  assert.ok(issued !== undefined);
+function ticket(from: TicketSource, realm: string, secret: Buffer, nowMs: number, maxAgeS: number, chain: TicketChain = chainOf()): string {
+  const issued = issueTicket(from, chain, realm, secret, nowMs, maxAgeS);
+  assert.ok(issued.ticket !== undefined);
   return issued.ticket;
 }
 
@@ -37,17 +44,20 @@ test('a ticket verifies in its realm until it expires, and carries the certifica
     subjectAttributes: id.subjectAttributes,
     sans: id.sans,
     serialNumber: '0A1B',
-    chain: chainFacts(pki.client.x509.raw, [pki.ca.x509.raw]),
+    chain: chainOf(),
   });
   assert.equal(check.expiresAt, Math.floor(NOW / 1000) * 1000 + 3600_000);
   const expired = verifyTicket(t, 'ios', [A], Math.floor(NOW / 1000) * 1000 + 3600_000, 3600);
   assert.deepEqual(expired, { ok: false, reason: 'certificate ticket expired 0 s ago' });
 });
 
-test('no ticket for an identity without its certificate, or one too long for a cookie', () => {
-  assert.equal(issueTicket({ ...identity() }, 'ios', A, NOW, 60), undefined);
+test('no ticket for a chain that could not be read, or one too long for a cookie, and it says why', () => {
+  assert.match(issueTicket(source(), undefined, 'ios', A, NOW, 60).ticket ?? 'none', /^none$/);
+  assert.match(String(Reflect.get(issueTicket(source(), undefined, 'ios', A, NOW, 60), 'reason')), /could not be read/);
   const sans = Array.from({ length: 100 }, (_, i) => ({ type: 'DNS' as const, value: `device-${i}.devices.acme.example.com` }));
-  assert.equal(issueTicket(source({ sans }), 'ios', A, NOW, 60), undefined);
+  const long = issueTicket(source({ sans }), chainOf(), 'ios', A, NOW, 60);
+  assert.equal(long.ticket, undefined);
+  assert.match(String(Reflect.get(long, 'reason')), /^the ticket would be \d+ characters, more than a cookie may hold \(4000\)/);
 });
 
 test('a ticket of an earlier version, which kept no chain, is refused and says so', () => {
@@ -60,16 +70,23 @@ test('a ticket of an earlier version, which kept no chain, is refused and says s
 test('a ticket ends no later than a CA of the chain its certificate was verified along', () => {
   const intermediate = issue({ subject: { CN: 'Short CA', O: 'Acme' }, issuer: pki.ca, isCA: true, notAfterDays: 1 / 24 });
   const leaf = issue({ subject: { CN: 'device-9', O: 'Acme' }, issuer: intermediate, usage: 'client', keyType: 'ec', notAfterDays: 300 });
-  const from = source({}, leaf, [intermediate, pki.ca]);
-  const chain = chainFacts(leaf.x509.raw, [intermediate.x509.raw, pki.ca.x509.raw]);
-  assert.ok(chain !== undefined);
+  const from = source();
+  const chain = chainOf(leaf, [intermediate, pki.ca]);
   // Read after the CA was made, an hour from then.
   const now = Date.now();
   const lifetime = ticketLifetimeS(chain, now, 8 * 3600);
   assert.ok(lifetime > 0 && lifetime <= 3600, `${lifetime} s: the hour its CA has left, not the eight hours of max-age`);
-  const check = verifyTicket(ticket(from, 'ios', A, now, 8 * 3600), 'ios', [A], now, 8 * 3600);
+  const check = verifyTicket(ticket(from, 'ios', A, now, 8 * 3600, chain), 'ios', [A], now, 8 * 3600);
   assert.equal(check.ok && check.expiresAt, (Math.floor(now / 1000) + lifetime) * 1000);
-  assert.equal(issueTicket(from, 'ios', A, now, 8 * 3600)?.lifetimeS, lifetime);
+  assert.equal(Reflect.get(issueTicket(from, chain, 'ios', A, now, 8 * 3600), 'lifetimeS'), lifetime);
+  // A chain of four CAs with long names still fits in a cookie.
+  const names = (n: number) => ({ CN: `Acme Device Issuing Certification Authority ${n} for Fleet Management`, OU: 'Public Key Infrastructure Operations', O: 'Acme Corporation International', L: 'Springfield', C: 'US' });
+  let issuer = pki.ca;
+  const cas = [1, 2, 3, 4].map((n) => (issuer = issue({ subject: names(n), issuer, isCA: true, notAfterDays: 30 })));
+  const deep = issue({ subject: { CN: 'device-deep', O: 'Acme' }, issuer, usage: 'client', keyType: 'ec' });
+  const deepChain = chainOf(deep, [...cas.reverse(), pki.ca]);
+  assert.equal(deepChain.links.length, 5);
+  assert.ok(ticket(from, 'ios', A, now, 3600, deepChain).length < 2000);
 });
 
 test('rotation: the first secret signs, every secret verifies; a retired secret no longer does', () => {
@@ -103,7 +120,7 @@ test('forged and malformed tickets are refused without throwing', () => {
     assert.equal(verifyTicket(bad, 'ios', [A], NOW, 60).ok, false, bad.slice(0, 40));
   }
   // Signed, but not the shape this gateway issues: a chain missing or malformed is refused, never thrown on.
-  for (const c of [undefined, null, 'x', { r: 1, e: 1, l: [] }, { r: 'R', e: 1.5, l: [] }, { r: 'R', e: 1, l: [['1']] }, { r: 'R', e: 1, l: 'x' }]) {
+  for (const c of [undefined, null, 'x', { r: 1, e: 1, l: [] }, { r: 'R', e: 1.5, l: [] }, { r: 'R', e: 1, l: [['1', 'i']] }, { r: 'R', e: 1, l: 'x' }]) {
     const check = verifyTicket(signed({ ...payload, c }), 'ios', [A], NOW, 60);
     assert.deepEqual(check, { ok: false, reason: 'malformed certificate ticket' }, JSON.stringify(c));
   }

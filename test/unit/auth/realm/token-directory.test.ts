@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseRoles, TOKEN_NAME, tokenDirectoryLoginModule, tokenLabel } from '../../../../src/auth/realm/token-directory.js';
 
 const TOKEN = 'abcdefghij0123456789_-';
-const creds = (...values: string[]) => ({ authorization: undefined, certificate: undefined, secure: true, trusts: () => [], tokens: values.map((value) => ({ source: 'cookie AUTH', value })) });
+const creds = (...values: string[]) => ({ authorization: undefined, certificate: undefined, secure: true, chain: () => undefined, judgeTicket: () => undefined, tokens: values.map((value) => ({ source: 'cookie AUTH', value })) });
 
 function withDirectory(fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
