@@ -448,7 +448,8 @@ export class Gateway {
         this.#retiredListeners.delete(l);
       }
     });
-    this.#enforce(this.#state.listeners.flatMap((l) => l.rejudge()));
+    // Those still draining hold sessions of their own; the tickets among them are judged against the new trust too.
+    this.#enforce([...this.#state.listeners.flatMap((l) => l.rejudge()), ...[...this.#retiredListeners].flatMap((l) => l.rejudge({ ticketsOnly: true }))]);
     return bound;
   }
 

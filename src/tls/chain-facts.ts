@@ -11,7 +11,7 @@ import { colonHex } from './certificate-cache.js';
 import { certificateParts } from './certificate-der.js';
 import { serialKey, type Revocations } from './crl.js';
 import { verifyCodeText } from './identity.js';
-import { crlVerdict, signedByIssuer, validityOf, type TrustState } from './resumed.js';
+import { akidAllows, crlVerdict, signedByIssuer, validityOf, type TrustState } from './resumed.js';
 
 /** A certificate below the root, as a CRL of its issuer lists it. */
 export interface ChainLink {
@@ -68,14 +68,14 @@ export function chainFacts(certificateDer: Buffer, chainDer: readonly Buffer[]):
 }
 
 /**
- * The CRLs of `link`'s issuer among `revocations`: those that name it, and of them those that are its own. The root
- * (`issuer` given) is known by its key, as for a connection's chain. A lower CA is known to a ticket by name and key
- * identifier only: a CRL counts as its own when it names it and its key identifier, where both give one, is the same.
+ * The CRLs of `link`'s issuer among `revocations`: those that name it (and whose authority key identifier, where
+ * both have one, is its key's, as OpenSSL requires), and of them those that are its own. The root (`issuer` given)
+ * is known by its key, as for a connection's chain; a lower CA is known to a ticket by its name and key identifier
+ * alone, so every CRL that names it is taken for its own.
  */
 function issuerCrls(link: ChainLink, issuer: X509Certificate | undefined, revocations: readonly Revocations[]): { named: Revocations[]; own: Revocations[] } {
-  const named = revocations.filter((r) => crlIssuer(r) === link.issuer);
-  const own = named.filter((r) => (issuer !== undefined ? signedByIssuer(r, issuer) : link.keyId === '' || r.authorityKeyId === '' || r.authorityKeyId === link.keyId));
-  return { named, own };
+  const named = revocations.filter((r) => crlIssuer(r) === link.issuer && akidAllows(r, link.keyId));
+  return { named, own: issuer === undefined ? named : named.filter((r) => signedByIssuer(r, issuer)) };
 }
 
 /** The trusts whose truststore holds the chain's root, each with that root. */

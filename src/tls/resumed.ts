@@ -10,7 +10,7 @@
  * Access rules need nothing here: they are applied to every upgrade, resumed or not, from the identity.
  */
 import type { X509Certificate } from 'node:crypto';
-import { crlSignedBy } from './certificate-der.js';
+import { certificateParts, crlSignedBy } from './certificate-der.js';
 import { serialKey, subjectDer, type Revocations } from './crl.js';
 import { TrustedIssuers } from './trusted-issuers.js';
 
@@ -50,9 +50,27 @@ export function signedByIssuer(crl: Revocations, issuer: X509Certificate): boole
   return verdict;
 }
 
+/** Each CA's subjectKeyIdentifier in hex ('' without one), read once per certificate. */
+const keyIds = new WeakMap<X509Certificate, string>();
+
+function keyIdOf(cert: X509Certificate): string {
+  let id = keyIds.get(cert);
+  if (id === undefined) keyIds.set(cert, (id = certificateParts(cert.raw)?.subjectKeyId?.toString('hex') ?? ''));
+  return id;
+}
+
+/**
+ * Whether a CRL can be `keyId`'s CA's by its authority key identifier: OpenSSL passes over a CRL whose identifier
+ * names another key (crl_akid_check), as if it were not there. Without either identifier, the name decides.
+ */
+export function akidAllows(crl: Revocations, keyId: string): boolean {
+  return crl.authorityKeyId === '' || keyId === '' || crl.authorityKeyId === keyId;
+}
+
 function revocation(cert: X509Certificate, issuer: X509Certificate, revocations: readonly Revocations[], now: number): string | undefined {
   const issuerName = subjectDer(issuer);
-  const named = revocations.filter((r) => r.issuerDer === issuerName);
+  const keyId = keyIdOf(issuer);
+  const named = revocations.filter((r) => r.issuerDer === issuerName && akidAllows(r, keyId));
   return crlVerdict(serialKey(cert.serialNumber), named, named.filter((r) => signedByIssuer(r, issuer)), now);
 }
 

@@ -81,9 +81,8 @@ export function ticketLifetimeS(chain: TicketChain, nowMs: number, maxAgeS: numb
  * long for a cookie (MAXIMUM_TICKET_LENGTH).
  */
 export function issueTicket(identity: TicketSource, chain: TicketChain | undefined, realm: string, secret: Buffer, nowMs: number, maxAgeS: number): IssuedTicket {
-  if (identity.fingerprint256 === undefined || chain === undefined) {
-    return { ticket: undefined, reason: 'a certificate of its chain could not be read for the ticket (a negative serial number, say)' };
-  }
+  if (identity.fingerprint256 === undefined) return { ticket: undefined, reason: 'the certificate has no fingerprint to stand for' };
+  if (chain === undefined) return { ticket: undefined, reason: 'a certificate of its chain could not be read for the ticket (a negative serial number, say)' };
   const lifetimeS = ticketLifetimeS(chain, nowMs, maxAgeS);
   const payload: Payload = {
     f: identity.fingerprint256,

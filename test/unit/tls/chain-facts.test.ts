@@ -61,15 +61,20 @@ test('with CRLs, every certificate below the root is looked up on its issuer\'s 
   assert.equal(judge(makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] }), makeCrl(intermediate)), 'CERT_REVOKED', 'its CA revoked');
   // The root's CRL is known by the root's key: one that only takes its name is not its CRL.
   const impostor = issue({ subject: { CN: 'Test Root CA', O: 'Acme' }, isCA: true, notAfterDays: 30 });
-  assert.equal(judge(makeCrl(impostor), makeCrl(intermediate)), 'CRL_SIGNATURE_FAILURE');
+  assert.equal(judge(makeCrl(impostor, { authorityKeyId: false }), makeCrl(intermediate)), 'CRL_SIGNATURE_FAILURE');
+  assert.equal(judge(makeCrl(impostor), makeCrl(intermediate)), 'UNABLE_TO_GET_CRL', 'its key identifier names another key: OpenSSL passes over it');
 });
 
 test("a lower CA is known by its name and key identifier: another CA's CRL of the same name neither revokes nor vouches for it", () => {
   const { ca, intermediate, device, facts } = chainOf();
   const impostor = issue({ subject: { CN: 'Facts Intermediate', O: 'Acme' }, isCA: true, notAfterDays: 30 });
   const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocations(...crls))]);
-  assert.equal(judge(makeCrl(ca), makeCrl(impostor)), 'CRL_SIGNATURE_FAILURE', "the impostor's CRL is not the intermediate's");
+  assert.equal(judge(makeCrl(ca), makeCrl(impostor)), 'UNABLE_TO_GET_CRL', "the impostor's CRL is not the intermediate's");
   assert.equal(judge(makeCrl(ca), makeCrl(intermediate), makeCrl(impostor, { revoked: [{ serial: device.x509.serialNumber }] })), undefined);
+  // A CRL without a key identifier is known by its name alone: taken for the intermediate's, for better or worse.
+  assert.equal(judge(makeCrl(ca), makeCrl(impostor, { authorityKeyId: false })), undefined);
+  assert.equal(judge(makeCrl(ca), makeCrl(intermediate), makeCrl(impostor, { authorityKeyId: false, revoked: [{ serial: device.x509.serialNumber }] })), 'CERT_REVOKED');
+  assert.equal(judge(makeCrl(ca), makeCrl(intermediate, { authorityKeyId: false, revoked: [{ serial: device.x509.serialNumber }] })), 'CERT_REVOKED');
 });
 
 test("a revocation higher in the chain is found however the CRLs below it fare, on any listener", () => {

@@ -148,6 +148,13 @@ test('verify-client optional: a verified certificate passes by itself where no r
     const shortened = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, endingSoon), kind: 'http' });
     const maxAge = Number(/Max-Age=(\d+)/.exec(shortened.ok ? shortened.setCookie ?? '' : '')?.[1]);
     assert.ok(maxAge >= 98 && maxAge <= 100, `Max-Age ${maxAge}`);
+    // A certificate whose ticket would not fit in a cookie passes all the same, without one, and the decision says why.
+    const sans = Array.from({ length: 100 }, (_, i) => ({ type: 'DNS' as const, value: `device-${i}.devices.acme.example.com` }));
+    const tooLong = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({}, { ...certified('03'), sans }), kind: 'http' });
+    assert.ok(tooLong.ok && tooLong.by === 'certificate');
+    assert.equal(tooLong.ok && tooLong.setCookie, undefined);
+    assert.match(tooLong.ok ? tooLong.ticketNotIssued ?? '' : '', /more than a cookie may hold/);
+    assert.equal(withCert.ok && withCert.ticketNotIssued, undefined);
 
     const byTicket = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }), kind: 'websocket' });
     assert.ok(byTicket.ok && byTicket.by === 'realm');
