@@ -14,6 +14,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
+import type { KeyEntry } from './keystore/types.js';
 import { AggregateGatewayError, GatewayError } from './errors.js';
 import { bindAll } from './listener/bind-all.js';
 import { modeChange, type ListenerMode, type LiveRefusal, type Listener } from './listener/listener.js';
@@ -32,6 +33,7 @@ import { formatDn, readCertificateNames } from './tls/x509-names.js';
 import { prepareServerTls } from './tls/server.js';
 import { describeServed, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
 import type { TrustState } from './tls/resumed.js';
+import { watchValidityChanges } from './tls/validity-changes.js';
 import { spread, type Spread } from './timers/spread.js';
 
 export type { GatewayDependencies } from './state.js';
@@ -156,6 +158,8 @@ export class Gateway {
   /** With `--workers`, this process's worker number, which a reload prepares its listeners with again. */
   readonly worker: number | undefined;
   readonly #stopWatching: (() => void)[] = [];
+  /** The CRLs each TLS listener with ssl.crl serves with now, by its index in the state: what a rebuild takes. */
+  #crlsInForce = new Map<number, LoadedCrls>();
   #lifecycle: LifecycleState = 'prepared';
   /** The one stop in progress or done, which every caller of stop() is given. */
   #stopping: Promise<void> | undefined;
@@ -323,7 +327,7 @@ export class Gateway {
     this.#lifecycle = 'started';
     this.#reportCertificates();
     for (const s of services) s.start?.();
-    this.#watchCrls();
+    this.#watchTls();
     this.#sessions.onCertificateEnd((ended, now) => this.#certificatesEnded(ended, now));
     this.#log.info('Started services');
     return bound;
@@ -427,7 +431,7 @@ export class Gateway {
       this.#log.info({ preparedConnections: prepared }, `${prepared} idle prepared connection${prepared === 1 ? '' : 's'} of the replaced configuration: closing ${prepared === 1 ? 'it' : 'them'} (1001, or a FIN)`);
     }
     for (const s of current.services) this.#retire(s);
-    this.#watchCrls();
+    this.#watchTls();
 
     for (const l of removed) {
       this.#retiredListeners.add(l);
@@ -540,10 +544,43 @@ export class Gateway {
     this.#metrics.certificates(this.certificateReport());
   }
 
-  /** Starts re-reading each listener's CRL when its file changes (stopping the watches of a previous state). */
-  #watchCrls(): void {
+  /**
+   * Starts re-reading each listener's CRL when its file changes, and choosing the served certificates again when one
+   * of the keystore starts or ends (stopping the watches of a previous state).
+   */
+  #watchTls(): void {
     for (const stop of this.#stopWatching.splice(0)) stop();
+    this.#crlsInForce = new Map(this.#state.crlWatches.map((w) => [w.listenerIndex, w.crl]));
     for (const w of this.#state.crlWatches) this.#stopWatching.push(this.#watchCrl(w));
+    const keystore = this.#state.tlsSources[0]?.settings.keystore;
+    if (keystore !== undefined) this.#stopWatching.push(watchValidityChanges(keystore.keys, () => this.#chooseServedAgain()));
+  }
+
+  /**
+   * A certificate of the keystore has started or ended its validity: each TLS listener whose choice of certificates
+   * that changes (select.ts prefers one valid now) is rebuilt with the new choice, so a renewal imported before its
+   * start date is served from that date, and an expired certificate gives way to a valid one, without a reload.
+   * Connections already open keep theirs; a listener that cannot be rebuilt keeps serving what it did.
+   */
+  #chooseServedAgain(): void {
+    const served = this.servedCertificates();
+    let changed = false;
+    for (const source of this.#state.tlsSources) {
+      const listener = this.#state.listeners[source.listenerIndex] as Listener;
+      const current = listener.tls;
+      if (current === undefined) continue;
+      try {
+        const prepared = prepareServerTls({ ...source.settings, crl: this.#crlsInForce.get(source.listenerIndex) });
+        if (sameEntries(current.entries, prepared.entries)) continue;
+        listener.updateTls(prepared);
+        changed = true;
+      } catch (err) {
+        this.#log.error({ err, code: 'GW_ERR_TLS_CONTEXT', listener: listener.where }, `choosing the served certificates again failed: ${listener.where} keeps serving those it had`);
+      }
+    }
+    if (!changed) return;
+    this.#logServedCertificates(served);
+    this.#reportCertificates();
   }
 
   /**
@@ -570,6 +607,7 @@ export class Gateway {
           const prepared = prepareServerTls({ ...w.settings, crl });
           const served = this.servedCertificates();
           listener.updateTls(prepared);
+          this.#crlsInForce.set(w.listenerIndex, crl);
           // Rebuilt, the contexts choose their entries again: one valid since the last load may now be served.
           this.#logServedCertificates(served);
           stopExpiry();
@@ -679,4 +717,11 @@ export class Gateway {
     this.#lifecycle = 'stopped';
     this.#log.info('Stopped server');
   }
+}
+
+/** Whether two listeners' TLS choose the same key entry for every host name. */
+function sameEntries(a: ReadonlyMap<string, KeyEntry>, b: ReadonlyMap<string, KeyEntry>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [host, entry] of a) if (b.get(host) !== entry) return false;
+  return true;
 }

@@ -82,6 +82,12 @@ function warning(code: 'GW_ERR_STORE_WARNING' | 'GW_ERR_TLS_WARNING', message: s
   return { severity: 'warning', code, message, position, hint: undefined };
 }
 
+/** A TLS listener (by its index in `listeners`) and what its TLS contexts are built from, to build them again. */
+export interface TlsSource {
+  readonly listenerIndex: number;
+  readonly settings: ServerTlsSettings;
+}
+
 /** A listener whose CRL is re-read when its file changes, and what its TLS contexts are rebuilt from. */
 export interface CrlWatch {
   readonly path: string;
@@ -185,6 +191,8 @@ export interface State {
   readonly services: readonly Service[];
   readonly listeners: readonly Listener[];
   readonly crlWatches: readonly CrlWatch[];
+  /** Every TLS listener's settings: its certificates are chosen again when one of the keystore starts or ends. */
+  readonly tlsSources: readonly TlsSource[];
   /** What the certificate lifetimes reported to the metrics are read from. */
   readonly certificates: Certificates;
 }
@@ -252,6 +260,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   metrics.liveTraffic(() => sessions);
   const listeners: Listener[] = [];
   const crlWatches: CrlWatch[] = [];
+  const tlsSources: TlsSource[] = [];
   /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
   const crlSummaries: (readonly CrlSummary[])[] = [];
   for (const lc of config.listeners) {
@@ -294,6 +303,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
           if (entry) uses.push({ entry, role: 'server', where: m.accept.uri });
         }
         if (options.sslCrl !== undefined && crl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length, crl });
+        tlsSources.push({ listenerIndex: listeners.length, settings });
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${firstTls.accept.uri}`, firstTls.accept.position));
         continue;
@@ -370,5 +380,5 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   if (errors.length > 0) return { ok: false, errors, warnings };
 
   const certificates: Certificates = { keystore: stores.keystore, truststore: stores.truststore, crls: crlSummaries };
-  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches, certificates }, warnings };
+  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches, tlsSources, certificates }, warnings };
 }

@@ -9,21 +9,8 @@
  * scanned once for those that have ended and for the next end.
  */
 import type { Clock } from '../timers/deadlines.js';
+import { LONGEST_WAIT_MS, WALL_CLOCK } from '../timers/wall-clock.js';
 import type { Session } from './sessions.js';
-
-/**
- * The longest the timer waits before looking again. Certificates end on the wall clock and timers run on a
- * monotonic one: a wall clock set forward meanwhile (a VM resumed, NTP stepping it) is caught up with within this.
- * It also keeps the delay inside what setTimeout accepts (2^31 - 1 ms).
- */
-export const LONGEST_WAIT_MS = 3_600_000;
-
-/** Date.now(), since notAfter is wall-clock time; a timer that never keeps the process alive. */
-export const WALL_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /** Called with the sessions whose certificate has ended (not already closing) and the time it was judged at. */
 export type CertificateEndHandler = (ended: Session[], now: number) => void;

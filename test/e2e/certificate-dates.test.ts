@@ -150,4 +150,39 @@ describe('certificates past or near their dates', () => {
     );
     assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the valid certificate is still served');
   });
+
+  test('a renewal imported before its start date is served from that date, without a reload; open connections keep theirs', async (t) => {
+    const current = serverCertificate(-30, 300);
+    // Valid two seconds from now (a certificate's dates are whole seconds), and longer than the current one.
+    const renewal = serverCertificate(2 / 86_400, 600);
+    space.write('server-renewal.pem', current.key + current.cert + renewal.key + renewal.cert + pki.ca.cert);
+    const gw = await GatewayProcess.start(
+      space.config(`${echoService('none')}
+  <security><keystore><type>PEM</type><file>server-renewal.pem</file></keystore></security>`, 'start-renewal.xml'),
+    );
+    t.after(() => gw.stop());
+    assert.deepEqual(
+      gw.lines.filter((l) => l['event'] === 'certificate').map((l) => [l['alias'], l['serial']]),
+      [['key-1', current.x509.serialNumber]],
+      'the renewal is not valid yet',
+    );
+    const url = `wss://127.0.0.1:${gw.port(ECHO)}/echo`;
+    const open = new WebSocket(url, { ca: pki.ca.cert });
+    await event(open, 'open', 'a connection before the renewal starts');
+    const servedTo = (ws: WebSocket) => (ws as unknown as { _socket: import('node:tls').TLSSocket })._socket.getPeerX509Certificate()?.serialNumber;
+    assert.equal(servedTo(open), current.x509.serialNumber);
+
+    const line = await gw.waitFor((l) => l['event'] === 'certificate' && l['alias'] === 'key-2');
+    assert.equal(line['serial'], renewal.x509.serialNumber);
+    assert.match(String(line.msg), new RegExp(`in place of entry "key-1" \\(serial ${current.x509.serialNumber}\\)$`));
+    assert.ok(Date.now() >= Date.parse(renewal.x509.validFrom), 'not before its start');
+    const next = new WebSocket(url, { ca: pki.ca.cert });
+    await event(next, 'open', 'a connection after the renewal starts');
+    assert.equal(servedTo(next), renewal.x509.serialNumber, 'new connections get the renewal');
+    next.close();
+    const reply = event<[Buffer]>(open, 'message', 'the echo on the connection opened before');
+    open.send('still here');
+    assert.equal(String((await reply)[0]), 'still here');
+    open.close();
+  });
 });
