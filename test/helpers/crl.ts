@@ -6,7 +6,11 @@
  */
 import { sign, type KeyObject, type X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { certificateParts } from '../../src/tls/certificate-der.js';
+import { loadCrls, type Revocations } from '../../src/tls/crl.js';
 
 const { asn1 } = forge;
 type Asn1 = forge.asn1.Asn1;
@@ -122,4 +126,15 @@ function derHeader(tag: number, length: number): Buffer {
   const bytes: number[] = [];
   for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
   return Buffer.from([tag, 0x80 | bytes.length, ...bytes]);
+}
+
+/** What the gateway reads of `list` as the files of one ssl.crl directory: each CRL's revocations. */
+export function revocationsOf(...list: TestCrl[]): Revocations[] {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crls-'));
+  try {
+    list.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
+    return [...loadCrls(dir).revocations];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,23 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chainFacts, chainFactsFailure, judgeChainFacts } from '../../../src/tls/chain-facts.js';
-import { loadCrls } from '../../../src/tls/crl.js';
 import { trustState } from '../../../src/tls/resumed.js';
-import { makeCrl, type TestCrl } from '../../helpers/crl.js';
+import { makeCrl, revocationsOf, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki } from '../../helpers/pki.js';
-
-function revocations(...list: TestCrl[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-chain-facts-'));
-  try {
-    list.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
-    return loadCrls(dir).revocations;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function chainOf() {
   const { ca, otherCa } = testPki();
@@ -54,7 +40,7 @@ test('honoured while a truststore holds its root; without CRLs nothing else is a
 
 test('with CRLs, every certificate below the root is looked up on its issuer\'s CRL', () => {
   const { ca, intermediate, device, facts } = chainOf();
-  const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocations(...crls))]);
+  const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocationsOf(...crls))]);
   assert.equal(judge(makeCrl(ca), makeCrl(intermediate)), undefined);
   assert.equal(judge(makeCrl(ca)), 'UNABLE_TO_GET_CRL', "the intermediate's CRL is missing");
   assert.equal(judge(makeCrl(ca), makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }] })), 'CERT_REVOKED');
@@ -68,7 +54,7 @@ test('with CRLs, every certificate below the root is looked up on its issuer\'s 
 test("a lower CA is known by its name and key identifier: another CA's CRL of the same name neither revokes nor vouches for it", () => {
   const { ca, intermediate, device, facts } = chainOf();
   const impostor = issue({ subject: { CN: 'Facts Intermediate', O: 'Acme' }, isCA: true, notAfterDays: 30 });
-  const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocations(...crls))]);
+  const judge = (...crls: TestCrl[]) => judgeChainFacts(facts, [trustState([ca.x509], revocationsOf(...crls))]);
   assert.equal(judge(makeCrl(ca), makeCrl(impostor)), 'UNABLE_TO_GET_CRL', "the impostor's CRL is not the intermediate's");
   assert.equal(judge(makeCrl(ca), makeCrl(intermediate), makeCrl(impostor, { revoked: [{ serial: device.x509.serialNumber }] })), undefined);
   // A CRL without a key identifier is known by its name alone: taken for the intermediate's, for better or worse.
@@ -83,16 +69,16 @@ test("a revocation higher in the chain is found however the CRLs below it fare, 
   const stale = makeCrl(intermediate, { thisUpdate: new Date(Date.now() - 3 * DAY), nextUpdate: new Date(Date.now() - DAY) });
   const rootRevokes = makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] });
   const plain = trustState([ca.x509], undefined);
-  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocations(rootRevokes, stale))]), 'CERT_REVOKED', "the intermediate's stale CRL does not hide its revocation");
-  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocations(rootRevokes, stale)), plain]), 'CERT_REVOKED');
-  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocations(rootRevokes)), plain]), 'CERT_REVOKED', 'nor does its missing one');
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocationsOf(rootRevokes, stale))]), 'CERT_REVOKED', "the intermediate's stale CRL does not hide its revocation");
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocationsOf(rootRevokes, stale)), plain]), 'CERT_REVOKED');
+  assert.equal(judgeChainFacts(facts, [trustState([ca.x509], revocationsOf(rootRevokes)), plain]), 'CERT_REVOKED', 'nor does its missing one');
 });
 
 test("across listeners: one listener's CRL that revokes it refuses it everywhere; another's missing CRL does not, where one admits it", () => {
   const { ca, intermediate, device, facts } = chainOf();
   const plain = trustState([ca.x509], undefined);
-  const revoking = trustState([ca.x509], revocations(makeCrl(ca), makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }] })));
-  const incomplete = trustState([ca.x509], revocations(makeCrl(ca)));
+  const revoking = trustState([ca.x509], revocationsOf(makeCrl(ca), makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }] })));
+  const incomplete = trustState([ca.x509], revocationsOf(makeCrl(ca)));
   assert.equal(judgeChainFacts(facts, [plain, revoking]), 'CERT_REVOKED');
   assert.equal(judgeChainFacts(facts, [revoking, plain]), 'CERT_REVOKED');
   assert.equal(judgeChainFacts(facts, [incomplete, plain]), undefined);

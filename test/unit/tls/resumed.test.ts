@@ -1,24 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadCrls } from '../../../src/tls/crl.js';
 import { judgeChain, trustState, verdictUntil } from '../../../src/tls/resumed.js';
-import { makeCrl, type TestCrl } from '../../helpers/crl.js';
+import { makeCrl, revocationsOf } from '../../helpers/crl.js';
 import { issue, testPki } from '../../helpers/pki.js';
 
 const DAY = 86_400_000;
-
-function revocations(...list: TestCrl[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-resumed-'));
-  try {
-    list.forEach((c, i) => writeFileSync(join(dir, `${i}.crl`), c.der));
-    return loadCrls(dir).revocations;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('a chain to a trusted CA, within its validity, verifies', () => {
   const { ca, client } = testPki();
@@ -50,17 +36,17 @@ test('with CRLs, every certificate below the anchor is looked up on its issuer\'
   const device = issue({ subject: { CN: 'judged', O: 'Acme' }, issuer: intermediate, usage: 'client' });
   const chain = [device.x509, intermediate.x509, ca.x509];
   const anchors = [ca.x509];
-  assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca), makeCrl(intermediate)))), undefined);
-  assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca)))), 'UNABLE_TO_GET_CRL');
+  assert.equal(judgeChain(chain, trustState(anchors, revocationsOf(makeCrl(ca), makeCrl(intermediate)))), undefined);
+  assert.equal(judgeChain(chain, trustState(anchors, revocationsOf(makeCrl(ca)))), 'UNABLE_TO_GET_CRL');
   assert.equal(
-    judgeChain(chain, trustState(anchors, revocations(makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] }), makeCrl(intermediate)))),
+    judgeChain(chain, trustState(anchors, revocationsOf(makeCrl(ca, { revoked: [{ serial: intermediate.x509.serialNumber }] }), makeCrl(intermediate)))),
     'CERT_REVOKED',
   );
-  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }] })))), 'CERT_REVOKED');
+  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocationsOf(makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }] })))), 'CERT_REVOKED');
   const stale = makeCrl(ca, { thisUpdate: new Date(Date.now() - 3 * DAY), nextUpdate: new Date(Date.now() - DAY) });
-  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(stale))), 'CRL_HAS_EXPIRED');
+  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocationsOf(stale))), 'CRL_HAS_EXPIRED');
   const early = makeCrl(ca, { thisUpdate: new Date(Date.now() + DAY), nextUpdate: new Date(Date.now() + 3 * DAY) });
-  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocations(early))), 'CRL_NOT_YET_VALID');
+  assert.equal(judgeChain([client.x509, ca.x509], trustState(anchors, revocationsOf(early))), 'CRL_NOT_YET_VALID');
 });
 
 test("a CRL that only names the issuer (another key's) revokes nothing: the issuer's own CRL decides, and without one the chain is refused", () => {
@@ -74,10 +60,10 @@ test("a CRL that only names the issuer (another key's) revokes nothing: the issu
   // it is the signature that tells.
   for (const [authorityKeyId, alone] of [[true, 'UNABLE_TO_GET_CRL'], [false, 'CRL_SIGNATURE_FAILURE']] as const) {
     const forged = makeCrl(impostor, { revoked: [{ serial: device.x509.serialNumber }], number: 9, authorityKeyId });
-    assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca), makeCrl(intermediate), forged))), undefined);
-    assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca), forged))), alone, `authority key identifier: ${authorityKeyId}`);
+    assert.equal(judgeChain(chain, trustState(anchors, revocationsOf(makeCrl(ca), makeCrl(intermediate), forged))), undefined);
+    assert.equal(judgeChain(chain, trustState(anchors, revocationsOf(makeCrl(ca), forged))), alone, `authority key identifier: ${authorityKeyId}`);
     const revoking = makeCrl(intermediate, { revoked: [{ serial: device.x509.serialNumber }] });
-    assert.equal(judgeChain(chain, trustState(anchors, revocations(makeCrl(ca), revoking, forged))), 'CERT_REVOKED');
+    assert.equal(judgeChain(chain, trustState(anchors, revocationsOf(makeCrl(ca), revoking, forged))), 'CERT_REVOKED');
   }
 });
 
@@ -88,5 +74,5 @@ test('a verdict holds until the first certificate of the chain or CRL of the tru
   assert.equal(verdictUntil(chain, trustState([ca.x509], undefined)), ends);
   const nextUpdate = new Date(Date.now() + DAY);
   const crl = makeCrl(ca, { nextUpdate });
-  assert.equal(verdictUntil(chain, trustState([ca.x509], revocations(crl))), Math.floor(nextUpdate.getTime() / 1000) * 1000);
+  assert.equal(verdictUntil(chain, trustState([ca.x509], revocationsOf(crl))), Math.floor(nextUpdate.getTime() / 1000) * 1000);
 });
