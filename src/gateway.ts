@@ -14,7 +14,6 @@ import type { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Diagnostic, GatewayConfig } from './config/types.js';
-import type { KeyEntry } from './keystore/types.js';
 import { AggregateGatewayError, GatewayError } from './errors.js';
 import { bindAll } from './listener/bind-all.js';
 import { modeChange, type ListenerMode, type LiveRefusal, type Listener } from './listener/listener.js';
@@ -30,7 +29,7 @@ import type { LoadedCrls } from './tls/crl.js';
 import { watchCrlExpiry } from './tls/crl-expiry.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { formatDn, readCertificateNames } from './tls/x509-names.js';
-import { prepareServerTls } from './tls/server.js';
+import { prepareServerTls, sameEntries, servedChoice } from './tls/server.js';
 import { describeServed, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
 import type { TrustState } from './tls/resumed.js';
 import { watchValidityChanges } from './tls/validity-changes.js';
@@ -553,32 +552,37 @@ export class Gateway {
     this.#crlsInForce = new Map(this.#state.crlWatches.map((w) => [w.listenerIndex, w.crl]));
     for (const w of this.#state.crlWatches) this.#stopWatching.push(this.#watchCrl(w));
     const keystore = this.#state.tlsSources[0]?.settings.keystore;
-    if (keystore !== undefined) this.#stopWatching.push(watchValidityChanges(keystore.keys, () => this.#chooseServedAgain()));
+    if (keystore !== undefined) this.#stopWatching.push(watchValidityChanges(keystore.keys, this.#state.chosenAt, () => this.#chooseServedAgain()));
   }
 
   /**
-   * A certificate of the keystore has started or ended its validity: each TLS listener whose choice of certificates
-   * that changes (select.ts prefers one valid now) is rebuilt with the new choice, so a renewal imported before its
-   * start date is served from that date, and an expired certificate gives way to a valid one, without a reload.
-   * Connections already open keep theirs; a listener that cannot be rebuilt keeps serving what it did.
+   * A certificate of the keystore has started or ended its validity: each host name of a TLS listener that the
+   * choice now gives another certificate valid now (select.ts prefers one valid now) is served with it, so a renewal
+   * imported before its start date is served from that date, and an expired certificate gives way to a valid one,
+   * without a reload. Only for one valid now: an expired or not yet valid certificate in place of another would be no
+   * better, and every change costs the listener's clients a full handshake once (the session ticket keys follow the
+   * certificates). The listener keeps its trust and CRLs; connections already open keep their certificate; a
+   * listener that cannot be rebuilt keeps serving what it did.
    */
   #chooseServedAgain(): void {
     const served = this.servedCertificates();
-    let changed = false;
+    const now = Date.now();
+    let changed = 0;
     for (const source of this.#state.tlsSources) {
       const listener = this.#state.listeners[source.listenerIndex] as Listener;
       const current = listener.tls;
       if (current === undefined) continue;
+      const entries = servedChoice(source.settings, current.entries, now);
+      if (sameEntries(current.entries, entries)) continue;
       try {
-        const prepared = prepareServerTls({ ...source.settings, crl: this.#crlsInForce.get(source.listenerIndex) });
-        if (sameEntries(current.entries, prepared.entries)) continue;
-        listener.updateTls(prepared);
-        changed = true;
+        listener.updateTls(prepareServerTls({ ...source.settings, crl: this.#crlsInForce.get(source.listenerIndex) }, { entries, trust: current.trust }));
+        changed++;
       } catch (err) {
-        this.#log.error({ err, code: 'GW_ERR_TLS_CONTEXT', listener: listener.where }, `choosing the served certificates again failed: ${listener.where} keeps serving those it had`);
+        this.#log.error({ err, code: 'GW_ERR_TLS_CONTEXT', listener: listener.where }, `serving a certificate that has become valid failed: ${listener.where} keeps serving those it had`);
       }
     }
-    if (!changed) return;
+    this.#log.debug({ listeners: changed }, 'a certificate of the keystore started or ended its validity: served certificates chosen again');
+    if (changed === 0) return;
     this.#logServedCertificates(served);
     this.#reportCertificates();
   }
@@ -604,11 +608,12 @@ export class Gateway {
       w.crl,
       (crl) => {
         try {
-          const prepared = prepareServerTls({ ...w.settings, crl });
+          // The served certificates stay, unless one valid since is preferred (servedChoice).
+          const current = listener.tls;
+          const prepared = prepareServerTls({ ...w.settings, crl }, current === undefined ? undefined : { entries: servedChoice(w.settings, current.entries) });
           const served = this.servedCertificates();
           listener.updateTls(prepared);
           this.#crlsInForce.set(w.listenerIndex, crl);
-          // Rebuilt, the contexts choose their entries again: one valid since the last load may now be served.
           this.#logServedCertificates(served);
           stopExpiry();
           stopExpiry = expiry(crl);
@@ -719,9 +724,3 @@ export class Gateway {
   }
 }
 
-/** Whether two listeners' TLS choose the same key entry for every host name. */
-function sameEntries(a: ReadonlyMap<string, KeyEntry>, b: ReadonlyMap<string, KeyEntry>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [host, entry] of a) if (b.get(host) !== entry) return false;
-  return true;
-}

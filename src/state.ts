@@ -193,6 +193,8 @@ export interface State {
   readonly crlWatches: readonly CrlWatch[];
   /** Every TLS listener's settings: its certificates are chosen again when one of the keystore starts or ends. */
   readonly tlsSources: readonly TlsSource[];
+  /** When the listeners' certificates were chosen (ms since the epoch): a start or end since then is caught up with. */
+  readonly chosenAt: number;
   /** What the certificate lifetimes reported to the metrics are read from. */
   readonly certificates: Certificates;
 }
@@ -261,6 +263,8 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   const listeners: Listener[] = [];
   const crlWatches: CrlWatch[] = [];
   const tlsSources: TlsSource[] = [];
+  // Before any choice: a certificate that starts or ends while they are made is chosen again once the state runs.
+  const chosenAt = Date.now();
   /** The CRLs of each listener, by its index: the metrics show the one whose nextUpdate comes first. */
   const crlSummaries: (readonly CrlSummary[])[] = [];
   for (const lc of config.listeners) {
@@ -380,5 +384,5 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
   if (errors.length > 0) return { ok: false, errors, warnings };
 
   const certificates: Certificates = { keystore: stores.keystore, truststore: stores.truststore, crls: crlSummaries };
-  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches, tlsSources, certificates }, warnings };
+  return { ok: true, state: { config, services: [...services.values()], listeners, crlWatches, tlsSources, chosenAt, certificates }, warnings };
 }

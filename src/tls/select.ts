@@ -102,7 +102,8 @@ export function selfSigned(cert: X509Certificate): boolean {
   return known;
 }
 
-function currentlyValid(entry: KeyEntry, now: number): boolean {
+/** Whether the entry's certificate is within its validity at `now`. */
+export function currentlyValid(entry: KeyEntry, now: number): boolean {
   const leaf = entry.chain[0];
   if (!leaf) return false;
   return Date.parse(leaf.validFrom) <= now && now <= Date.parse(leaf.validTo);

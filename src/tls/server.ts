@@ -11,7 +11,7 @@ import type { LoadedCrls } from './crl.js';
 import { keyMaterial, toPem, trustAnchors } from './material.js';
 import { resolveTlsPolicy, type TlsPolicy } from './policy.js';
 import { trustState, type TrustState } from './resumed.js';
-import { certificateHostNames, normaliseHostname, selectKeyEntries } from './select.js';
+import { certificateHostNames, currentlyValid, normaliseHostname, selectKeyEntries } from './select.js';
 import { TicketKeys } from './tickets.js';
 import { isRoot } from './trust-roots.js';
 import { subjectOf } from './x509-names.js';
@@ -209,9 +209,45 @@ function isRsa(entry: KeyEntry): boolean {
 }
 
 /** Everything buildServerTls returns, plus the prepared contexts and the warnings for the caller to log. */
-export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls {
-  const hosts = [...new Set(settings.hostnames.map(normaliseHostname))];
-  const defaultHost = hosts[0];
+/** Which key entry serves each of the listener's host names (normalised), the first its accepts name first, as ranked now. */
+export function chooseEntries(settings: ServerTlsSettings): Map<string, KeyEntry> {
+  const entries = new Map<string, KeyEntry>();
+  for (const host of new Set(settings.hostnames.map(normaliseHostname))) entries.set(host, chooseEntry(settings, host));
+  return entries;
+}
+
+/**
+ * The entries a listener serving `current` should serve now: for each host name, the entry chooseEntries ranks first
+ * where it is valid at `now`, else the one it has. An expired or not yet valid certificate in place of another is no
+ * better, and every change costs the listener's clients a full handshake once (the session ticket keys follow the
+ * certificates).
+ */
+export function servedChoice(settings: ServerTlsSettings, current: ReadonlyMap<string, KeyEntry>, now = Date.now()): Map<string, KeyEntry> {
+  const entries = new Map(current);
+  for (const [host, entry] of chooseEntries(settings)) if (entry !== current.get(host) && currentlyValid(entry, now)) entries.set(host, entry);
+  return entries;
+}
+
+/** Whether two choices serve every host name with the same entry. */
+export function sameEntries(a: ReadonlyMap<string, KeyEntry>, b: ReadonlyMap<string, KeyEntry>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [host, entry] of a) if (b.get(host) !== entry) return false;
+  return true;
+}
+
+/**
+ * What a rebuild keeps of a listener's TLS rather than making again: the entry each host name is served with
+ * (servedChoice), and the trust, when the truststore and CRLs are the same (so that the verdicts kept for it stay
+ * good).
+ */
+export interface ServerTlsReuse {
+  readonly entries: ReadonlyMap<string, KeyEntry>;
+  readonly trust?: TrustState | undefined;
+}
+
+export function prepareServerTls(settings: ServerTlsSettings, reuse?: ServerTlsReuse): PreparedServerTls {
+  const entries = reuse !== undefined ? new Map(reuse.entries) : chooseEntries(settings);
+  const defaultHost = [...entries.keys()][0];
   if (defaultHost === undefined) {
     throw new GatewayError('GW_ERR_INTERNAL', `no accept host name given for the TLS listener${settings.where ? ` on ${settings.where}` : ''}`);
   }
@@ -219,9 +255,6 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   const anchors = clientAnchors(settings);
   const ca = anchors !== undefined ? toPem(anchors) : undefined;
   const sessionId = sessionIdContext(settings, ca);
-
-  const entries = new Map<string, KeyEntry>();
-  for (const host of hosts) entries.set(host, chooseEntry(settings, host));
 
   // Hosts served by the same key entry share one context.
   const byEntry = new Map<KeyEntry, tls.SecureContext>();
@@ -264,7 +297,7 @@ export function prepareServerTls(settings: ServerTlsSettings): PreparedServerTls
   for (const pem of ca !== undefined ? (settings.crl?.pems ?? []) : []) material.update(pem);
   for (const entry of byEntry.keys()) for (const cert of entry.chain) material.update(cert.raw);
   const tickets = new TicketKeys([...byEntry.values()], { material: material.digest() });
-  const trust = anchors !== undefined ? trustState(anchors, settings.crl?.revocations) : undefined;
+  const trust = reuse?.trust ?? (anchors !== undefined ? trustState(anchors, settings.crl?.revocations) : undefined);
   const loopWarnings =
     trust?.issuers.loops === true
       ? [

@@ -23,14 +23,14 @@ export function nextValidityChange(entries: readonly KeyEntry[], now: number): n
 }
 
 /**
- * Calls `changed` after each moment a certificate of `entries` starts or ends its validity, until the returned
+ * Calls `changed` after each moment a certificate of `entries` starts or ends its validity after `from` (when the
+ * choice it would change was made, ms since the epoch: one passed since then calls it at once), until the returned
  * function is called. The timer looks again at least hourly (LONGEST_WAIT_MS), so a wall clock stepped forward is
- * caught up with.
+ * caught up with; one stepped back calls it too, since what was valid may not be any more.
  */
-export function watchValidityChanges(entries: readonly KeyEntry[], changed: () => void, clock: Clock = WALL_CLOCK): () => void {
+export function watchValidityChanges(entries: readonly KeyEntry[], from: number, changed: () => void, clock: Clock = WALL_CLOCK): () => void {
   let timer: unknown;
   let stopped = false;
-  let from = clock.now();
   const arm = (): void => {
     const next = nextValidityChange(entries, from);
     if (next === Number.POSITIVE_INFINITY) return;
@@ -41,7 +41,7 @@ export function watchValidityChanges(entries: readonly KeyEntry[], changed: () =
     if (stopped) return;
     const now = clock.now();
     // A moment passed since the last look: choose again (the timer may also have woken only to look again).
-    const passed = nextValidityChange(entries, from) <= now;
+    const passed = now < from || nextValidityChange(entries, from) <= now;
     from = now;
     arm();
     if (passed) changed();

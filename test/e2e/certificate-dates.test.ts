@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import { GatewayProcess, runGateway, type LogLine } from '../helpers/gateway-process.js';
 import { workspace } from '../helpers/e2e-setup.js';
@@ -16,6 +17,8 @@ const pki = testPki();
 const serverCertificate = (notBeforeDays: number, notAfterDays: number) =>
   issue({ subject: { CN: 'localhost', O: 'Acme' }, sans: ['DNS:localhost', 'IP:127.0.0.1'], issuer: pki.ca, usage: 'server', keyType: 'ec', notBeforeDays, notAfterDays });
 const iso = (date: string): string => new Date(date).toISOString();
+/** The serial number of the certificate a wss:// client was served. */
+const servedTo = (ws: WebSocket) => (ws as unknown as { _socket: TLSSocket })._socket.getPeerX509Certificate()?.serialNumber;
 const isDateWarning = (l: LogLine): boolean => l['code'] === 'GW_ERR_TLS_WARNING';
 
 /** Opens a wss:// client with `options`, proves the path with one echo and closes it; 'error' when TLS fails. */
@@ -153,8 +156,9 @@ describe('certificates past or near their dates', () => {
 
   test('a renewal imported before its start date is served from that date, without a reload; open connections keep theirs', async (t) => {
     const current = serverCertificate(-30, 300);
-    // Valid two seconds from now (a certificate's dates are whole seconds), and longer than the current one.
-    const renewal = serverCertificate(2 / 86_400, 600);
+    // Valid five seconds from now (a certificate's dates are whole seconds: four to five), time for the gateway to
+    // start on a busy machine, and lasting longer than the current one.
+    const renewal = serverCertificate(5 / 86_400, 600);
     space.write('server-renewal.pem', current.key + current.cert + renewal.key + renewal.cert + pki.ca.cert);
     const gw = await GatewayProcess.start(
       space.config(`${echoService('none')}
@@ -169,7 +173,6 @@ describe('certificates past or near their dates', () => {
     const url = `wss://127.0.0.1:${gw.port(ECHO)}/echo`;
     const open = new WebSocket(url, { ca: pki.ca.cert });
     await event(open, 'open', 'a connection before the renewal starts');
-    const servedTo = (ws: WebSocket) => (ws as unknown as { _socket: import('node:tls').TLSSocket })._socket.getPeerX509Certificate()?.serialNumber;
     assert.equal(servedTo(open), current.x509.serialNumber);
 
     const line = await gw.waitFor((l) => l['event'] === 'certificate' && l['alias'] === 'key-2');
@@ -184,5 +187,29 @@ describe('certificates past or near their dates', () => {
     open.send('still here');
     assert.equal(String((await reply)[0]), 'still here');
     open.close();
+  });
+
+  test('a certificate that expires while served stays served when the keystore holds no valid one in its place', async (t) => {
+    const ending = serverCertificate(-30, 5 / 86_400);
+    const older = serverCertificate(-400, -30);
+    // The older one first: among certificates none of which is valid, the keystore's order would choose it.
+    space.write('server-ending.pem', older.key + older.cert + ending.key + ending.cert + pki.ca.cert);
+    const gw = await GatewayProcess.start(
+      space.config(`${echoService('none')}
+  <security><keystore><type>PEM</type><file>server-ending.pem</file></keystore></security>`, 'start-ending.xml'),
+      ['--log-level', 'debug'],
+    );
+    t.after(() => gw.stop());
+    await gw.waitFor((l) => String(l.msg).startsWith('a certificate of the keystore started or ended its validity'));
+    assert.ok(Date.now() > Date.parse(ending.x509.validTo), 'looked again once it had ended');
+    assert.deepEqual(
+      gw.lines.filter((l) => l['event'] === 'certificate').map((l) => l['alias']),
+      ['key-2'],
+      'no other expired certificate is put in its place',
+    );
+    const ws = new WebSocket(`wss://127.0.0.1:${gw.port(ECHO)}/echo`, { rejectUnauthorized: false });
+    await event(ws, 'open', 'a connection after it ended');
+    assert.equal(servedTo(ws), ending.x509.serialNumber);
+    ws.close();
   });
 });

@@ -32,7 +32,7 @@ test('called once a start or an end has passed, and looking again at least hourl
   const old = server(-30, 0.5);
   const renewal = server(0.25, 400);
   let calls = 0;
-  const stop = watchValidityChanges([old, renewal], () => calls++, clock);
+  const stop = watchValidityChanges([old, renewal], clock.now(), () => calls++, clock);
   clock.advance(LONGEST_WAIT_MS);
   assert.equal(calls, 0, 'an hour in, nothing has started or ended');
   assert.equal(clock.pending(), 1);
@@ -52,9 +52,30 @@ test('a wall clock stepped past a change is caught up with at the next look', ()
   const stepped = { ...clock, now: () => clock.now() + step };
   const renewal = server(0.5, 400);
   let calls = 0;
-  const stop = watchValidityChanges([renewal], () => calls++, stepped);
+  const stop = watchValidityChanges([renewal], stepped.now(), () => calls++, stepped);
   step = DAY;
   clock.advance(LONGEST_WAIT_MS);
   assert.equal(calls, 1);
   stop();
+});
+
+test('a change that passed since the choice was made calls at once; a clock stepped back calls too', () => {
+  const clock = wallClock();
+  const started = server(-1 / 24, 400);
+  let calls = 0;
+  // Chosen two hours ago, before the certificate's start an hour ago.
+  const stop = watchValidityChanges([started], clock.now() - 2 * 3_600_000, () => calls++, clock);
+  clock.advance(0);
+  assert.equal(calls, 1);
+  stop();
+
+  let step = 0;
+  const stepped = { ...clock, now: () => clock.now() + step };
+  const later = server(1, 400);
+  let back = 0;
+  const stopBack = watchValidityChanges([later], stepped.now(), () => back++, stepped);
+  step = -DAY;
+  clock.advance(LONGEST_WAIT_MS);
+  assert.equal(back, 1, 'what was chosen for a later time is chosen again');
+  stopBack();
 });
