@@ -6,6 +6,7 @@ import { readAccessConstraint } from './access-constraint.js';
 import { attempt, describePosition, type Diagnostics } from './diagnostics.js';
 import { mergeAccept, mergeConnect, readAcceptOptions, readConnectOptions, effectiveBind, toAcceptOptions, toConnectOptions, type AcceptOptionSet, type ConnectOptionSet, type Located } from './options.js';
 import { readDirectoryProperties } from './directory-properties.js';
+import { readManagementProperties } from './management-properties.js';
 import { readRedirectProperties } from './redirect-properties.js';
 import { PROXY_DEFAULTS, readProxyProperties } from './proxy-properties.js';
 import { anyOrder, checkChildren, first, leafText, sequence } from './structure.js';
@@ -92,6 +93,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
   const properties = http ? { values: PROXY_DEFAULTS, legacyConnects: [] } : readProxyProperties(propertiesElement, type, diags);
   const directory = type === 'directory' ? readDirectoryProperties(propertiesElement, element, configDir, diags) : undefined;
   const redirect = type === 'http.redirect' ? readRedirectProperties(propertiesElement, element, diags) : undefined;
+  const management = type === 'management.http' ? readManagementProperties(propertiesElement, diags) : undefined;
   const connectElements = [...(children.get('connect') ?? []), ...properties.legacyConnects].sort(byPosition);
   let connect: ConnectUri | undefined;
   if (type !== 'proxy') {
@@ -118,6 +120,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     authorization,
     directory,
     redirect,
+    ...(management !== undefined ? { management } : {}),
     mimeMappings: mergeMimeMappings(ownMappings, defaults.mimeMappings),
     position: element.position,
   };

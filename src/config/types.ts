@@ -209,6 +209,12 @@ export interface DirectoryProperties {
   readonly locations: readonly DirectoryLocation[];
 }
 
+/** A management.http service's `<properties>` (config/management-properties.ts). */
+export interface ManagementProperties {
+  /** Reading only: requests that change something (closing connections) are refused with 405. */
+  readonly readOnly: boolean;
+}
+
 /** An http.redirect service's `<properties>`. */
 export interface RedirectProperties {
   /** An absolute http(s) URL without query, fragment or trailing slash: the request's path and query follow it. */
@@ -248,6 +254,8 @@ export interface ServiceConfig {
   readonly directory: DirectoryProperties | undefined;
   /** An http.redirect service's properties; undefined for other types. */
   readonly redirect: RedirectProperties | undefined;
+  /** A management.http service's properties; undefined for other types. */
+  readonly management?: ManagementProperties | undefined;
   /** The service's `<mime-mapping>`s over those of `<service-defaults>` (the service's own win, by extension). */
   readonly mimeMappings: readonly MimeMapping[];
   readonly position: SourcePosition;

@@ -13,6 +13,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { WAIT_MS, event } from '../helpers/deadline.js';
 
 const MANAGEMENT = 'http://127.0.0.1:0/manage';
+const MONITORING = 'http://127.0.0.1:0/monitor';
 const skip = browserSkipReason();
 
 describe('the status page', { skip: skip ?? false }, () => {
@@ -23,7 +24,19 @@ describe('the status page', { skip: skip ?? false }, () => {
 
   before(async () => {
     space = workspace();
-    gw = await GatewayProcess.start(echoAndManagementConfig(space, MANAGEMENT));
+    gw = await GatewayProcess.start(
+      echoAndManagementConfig(
+        space,
+        MANAGEMENT,
+        `
+  <service>
+    <name>monitoring</name>
+    <accept>${MONITORING}</accept>
+    <type>management.http</type>
+    <properties><read-only>true</read-only></properties>
+  </service>`,
+      ),
+    );
     browser = await launchBrowser();
     // A CSP violation or a script error shows on the console.
     browser.page.on('console', (m) => {
@@ -64,6 +77,19 @@ describe('the status page', { skip: skip ?? false }, () => {
     await row.waitFor({ state: 'detached', timeout: WAIT_MS });
     assert.match(await page.locator('#state').innerText(), /· 0 connections/);
     assert.deepEqual(problems, [], 'no script error and nothing the Content-Security-Policy refused');
+  });
+
+  test('a read-only service shows the connection without a Close button', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port(ECHO)}/echo`);
+    await event(ws, 'open', 'the client to open');
+    const opened = await gw.waitFor((l) => l['event'] === 'open' && l['service'] === 'echo' && gw.lines.filter((m) => m['event'] === 'open').length >= 2);
+    const page = browser.page;
+    assert.equal((await page.goto(`http://127.0.0.1:${gw.port(MONITORING)}/monitor/status`, { timeout: WAIT_MS }))?.status(), 200);
+    const row = page.locator(`#connections tr[data-id="${String(opened['conn'])}"]`);
+    await row.waitFor({ timeout: WAIT_MS });
+    assert.equal(await row.getByRole('button').count(), 0);
+    ws.close();
+    assert.deepEqual(problems, []);
   });
 
   test('reads on a phone: the connection table becomes one card per row, without sideways scrolling', async () => {

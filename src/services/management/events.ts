@@ -28,11 +28,14 @@ export class StatusFeed {
   readonly #view: ManagementView;
   readonly #viewers = new Set<Viewer>();
   readonly #intervalMs: number;
+  /** The service is read-only (`<read-only>`): the page offers no close buttons. */
+  readonly #readOnly: boolean;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(view: ManagementView, intervalMs = SNAPSHOT_INTERVAL_MS) {
+  constructor(view: ManagementView, intervalMs = SNAPSHOT_INTERVAL_MS, readOnly = false) {
     this.#view = view;
     this.#intervalMs = intervalMs;
+    this.#readOnly = readOnly;
   }
 
   get viewers(): number {
@@ -83,7 +86,7 @@ export class StatusFeed {
     Promise.all([overviewOf(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
       ([overview, page]) => {
         viewer.gathering = false;
-        if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ overview, page }));
+        if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ overview, page, readOnly: this.#readOnly }));
       },
       (err: unknown) => {
         viewer.gathering = false;

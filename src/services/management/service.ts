@@ -128,7 +128,7 @@ export class ManagementService implements Service {
     this.#source = source;
     this.#names = new Set(config.accepts.map((a) => a.host.toLowerCase().replace(/\.$/, '')));
     this.#view = source.cluster ? clusterView(localView(source)) : localView(source);
-    this.#feed = new StatusFeed(this.#view);
+    this.#feed = new StatusFeed(this.#view, undefined, config.management?.readOnly === true);
   }
 
   /** The management service answers HTTP requests only; an upgrade that reached it is closed. */
@@ -195,6 +195,9 @@ export class ManagementService implements Service {
     }
     if (path === '/api/connections' || path.startsWith('/api/connections/')) {
       const id = path === '/api/connections' ? undefined : connectionId(path.slice('/api/connections/'.length));
+      if (method === 'DELETE' && this.config.management?.readOnly === true) {
+        return error(res, 405, 'GW_ERR_MANAGEMENT_REQUEST', `this management service is read-only (<read-only>true</read-only>): connections are closed through one without it`, { Allow: 'GET, HEAD' });
+      }
       if (!only('GET, HEAD, DELETE')) return;
       if (!reading) {
         const problem = mutationProblem(req);

@@ -115,7 +115,7 @@ button.close { color: var(--bad); }
 const JS = `'use strict';
 (function () {
   var PAGE = 50;
-  var state = { offset: 0, q: '', service: '', source: null, total: 0, received: 0, rows: [] };
+  var state = { offset: 0, q: '', service: '', source: null, total: 0, received: 0, rows: [], readOnly: false };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, text, cls, label) {
@@ -230,12 +230,15 @@ const JS = `'use strict';
       tr.appendChild(el('td', bytes(c.bytesOut), 'num', 'Out'));
       tr.appendChild(el('td', age(c.ageSeconds), 'num age', 'Age'));
       var action = el('td', null, null, 'Action');
-      var button = el('button', c.closing ? 'Closing…' : 'Close', 'close');
-      button.type = 'button';
-      button.disabled = c.closing;
-      button.setAttribute('aria-label', 'Close connection ' + c.id);
-      button.addEventListener('click', function () { closeConnection(c.id, button); });
-      action.appendChild(button);
+      // A read-only service (<read-only>) would refuse the close: it offers none.
+      if (!state.readOnly) {
+        var button = el('button', c.closing ? 'Closing…' : 'Close', 'close');
+        button.type = 'button';
+        button.disabled = c.closing;
+        button.setAttribute('aria-label', 'Close connection ' + c.id);
+        button.addEventListener('click', function () { closeConnection(c.id, button); });
+        action.appendChild(button);
+      }
       tr.appendChild(action);
       return tr;
     }), 7);
@@ -258,6 +261,7 @@ const JS = `'use strict';
     source.addEventListener('snapshot', function (e) {
       var data = JSON.parse(e.data);
       renderOverview(data.overview);
+      state.readOnly = data.readOnly === true;
       renderPage(data.page);
     });
     source.addEventListener('unavailable', function (e) {

@@ -28,7 +28,7 @@ interface Rig {
 }
 
 /** A gateway with an echo service, and the management service answering on a plain HTTP server under /manage. */
-async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
+async function rig(t: { after(fn: () => unknown): void }, options: { readOnly?: boolean } = {}): Promise<Rig> {
   const logs = memoryLog();
   const prepared = Gateway.prepare(config(parse(ECHO)), { log: logs.log });
   assert.ok(prepared.ok);
@@ -52,7 +52,7 @@ async function rig(t: { after(fn: () => unknown): void }): Promise<Rig> {
     return { uri, scheme: 'http', host: u.hostname, port: Number(u.port), path: u.pathname, listen: { host: '127.0.0.1', port: 0 }, position: { file: 't.xml' } };
   };
   const accepts = [accept('http://127.0.0.1:0/manage'), accept('http://ops.example.com:9090/manage')];
-  const management = new ManagementService(serviceConfig({ name: 'management', type: 'echo', accepts }), source);
+  const management = new ManagementService({ ...serviceConfig({ name: 'management', type: 'echo', accepts }), management: { readOnly: options.readOnly === true } }, source);
   const server = createServer((req, res) => {
     const ctx = { accept: 'http://127.0.0.1:0/manage', log: logs.log, meter: NO_METRICS.service('management') } as unknown as ConnectionContext;
     // What the listener does with a service that throws (plain-request.ts).
@@ -189,6 +189,40 @@ test('DELETE with a filter closes every match; without a filter it closes nothin
   assert.equal(answer.status, 200);
   assert.equal(JSON.parse(answer.body).closed.length, 2);
   assert.deepEqual((await Promise.all(closes)).map(([code]) => code), [1008, 1008]);
+});
+
+test('read-only: every reading request is answered; closing is refused with 405 and closes nothing; the page offers no close', async (t) => {
+  const { url, echoPort, gateway, management } = await rig(t, { readOnly: true });
+  const ws = await client(echoPort);
+  t.after(() => ws.terminate());
+  const [session] = [...gateway.sessions];
+  assert.ok(session);
+  assert.equal((await call(`${url}/api/connections`)).status, 200);
+  assert.equal((await call(`${url}/api/connections/${session.id}`)).status, 200);
+  for (const target of [`${url}/api/connections/${session.id}`, `${url}/api/connections?service=echo`]) {
+    const refused = await call(target, 'DELETE', MUTATE);
+    assert.equal(refused.status, 405);
+    assert.equal(refused.headers['allow'], 'GET, HEAD');
+    assert.match(JSON.parse(refused.body).error.message, /^this management service is read-only \(<read-only>true<\/read-only>\)/);
+  }
+  assert.equal(session.closing, undefined, 'nothing was closed');
+  assert.equal(ws.readyState, WebSocket.OPEN);
+  // The feed tells the page, which then draws no close buttons.
+  const feed = await within(
+    new Promise<string>((resolve) => {
+      const req = request(`${url}/status/events?limit=10`, (res) => {
+        res.setEncoding('utf8');
+        res.once('data', (d: string) => {
+          resolve(d);
+          req.destroy();
+        });
+      });
+      req.end();
+    }),
+    'the first snapshot',
+  );
+  assert.match(feed, /"readOnly":true/);
+  assert.equal(management.config.management?.readOnly, true);
 });
 
 test('a mutating request needs the custom header, JSON, and no cross-site origin', async (t) => {
@@ -329,6 +363,7 @@ test('the status feed sends a snapshot at once, and another when a connection op
   const first = JSON.parse(events[0] ?? '{}');
   assert.equal(first.page.total, 0);
   assert.equal(first.overview.services[0].name, 'echo');
+  assert.equal(first.readOnly, false, 'a management service closes connections unless read-only');
   const ws = await client(echoPort);
   t.after(() => ws.terminate());
   await next(2);
