@@ -29,7 +29,7 @@ import type { LoadedCrls } from './tls/crl.js';
 import { watchCrlExpiry } from './tls/crl-expiry.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { formatDn, readCertificateNames } from './tls/x509-names.js';
-import { prepareServerTls, sameEntries, servedChoice } from './tls/server.js';
+import { prepareServerTls, sameEntries, servedChoice, upcomingEntries } from './tls/server.js';
 import { describeServed, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
 import type { TrustState } from './tls/resumed.js';
 import { watchValidityChanges } from './tls/validity-changes.js';
@@ -230,13 +230,30 @@ export class Gateway {
    * Says which keystore entry serves each host name: all of them at start-up, and after a reload those that
    * changed (a renewal taken, or another entry chosen), with the one it replaced.
    */
-  #logServedCertificates(before: readonly ServedCertificate[] | undefined): void {
+  /**
+   * Says, for each host name a renewal not valid yet will take over (upcomingEntries), which and from when: what the
+   * keystore holds ahead of its time is otherwise seen only when it is served.
+   */
+  #logUpcomingCertificates(): void {
+    for (const source of this.#state.tlsSources) {
+      const listener = this.#state.listeners[source.listenerIndex] as Listener;
+      if (listener.tls === undefined) continue;
+      for (const { host, entry, from } of upcomingEntries(source.settings, listener.tls.entries)) {
+        const [s] = servedBy(listener.where, new Map([[host, entry]]));
+        if (s === undefined) continue;
+        const at = new Date(from).toISOString();
+        this.#log.info({ event: 'certificate-upcoming', ...s, validFrom: at }, `  ${s.host} on ${s.address}: ${describeServed(s)} is served from ${at}, when it becomes valid`);
+      }
+    }
+  }
+
+  #logServedCertificates(before: readonly ServedCertificate[] | undefined, because?: string): void {
     const was = new Map((before ?? []).map((s) => [`${s.address} ${s.host}`, s]));
     for (const s of this.servedCertificates()) {
       const old = was.get(`${s.address} ${s.host}`);
       if (old !== undefined && sameServed(old, s)) continue;
       const replaced = old === undefined ? '' : ` in place of entry "${old.alias}" (serial ${old.serial})`;
-      this.#log.info({ event: 'certificate', ...s }, `  ${s.host} on ${s.address}: ${describeServed(s)}${replaced}`);
+      this.#log.info({ event: 'certificate', ...s }, `  ${s.host} on ${s.address}: ${describeServed(s)}${replaced}${because === undefined ? '' : `: ${because}`}`);
     }
   }
 
@@ -323,6 +340,7 @@ export class Gateway {
     }
     const bound = listeners.flatMap((l) => this.#announce(l));
     this.#logServedCertificates(undefined);
+    this.#logUpcomingCertificates();
     this.#lifecycle = 'started';
     this.#reportCertificates();
     for (const s of services) s.start?.();
@@ -424,6 +442,7 @@ export class Gateway {
     this.#reportCertificates();
     const bound = added.flatMap((l) => this.#announce(l));
     this.#logServedCertificates(served);
+    this.#logUpcomingCertificates();
     for (const s of next.services) s.start?.();
     const prepared = this.#stopPreparing(current.services, 'service reconfigured');
     if (prepared > 0) {
@@ -583,7 +602,7 @@ export class Gateway {
     }
     this.#log.debug({ listeners: changed }, 'a certificate of the keystore started or ended its validity: served certificates chosen again');
     if (changed === 0) return;
-    this.#logServedCertificates(served);
+    this.#logServedCertificates(served, 'a certificate of the keystore has become valid, or the one served has ended');
     this.#reportCertificates();
   }
 

@@ -115,12 +115,12 @@ export function currentlyValid(entry: KeyEntry, now: number): boolean {
  * a renewal waits for its CA, which would otherwise win by its later end and be refused by every client), then a
  * certificate whose CN is the name before one that lists it among other SANs, exact names before wildcards, then of
  * two valid now the one that expires later (a keystore holding a renewed certificate next to the old one serves the
- * renewed one from the moment it is imported, not once the old one has expired), then keystore order.
+ * renewed one from the moment it is imported, not once the old one has expired), then keystore order. Validity is
+ * judged at `now`.
  */
-export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string): KeyEntry[] {
+export function selectKeyEntries(keys: readonly KeyEntry[], hostname: string, now = Date.now()): KeyEntry[] {
   const host = normaliseHostname(hostname);
   if (host.length === 0) return [];
-  const now = Date.now();
   const ranked: { entry: KeyEntry; invalid: number; selfSigned: number; match: number; until: number; index: number }[] = [];
   keys.forEach((entry, index) => {
     const match = matchEntry(entry, host);

@@ -89,8 +89,8 @@ function entryNames(entry: KeyEntry): string {
 /** Addresses that mean "every interface": what a bind says, never the name of a server. */
 const UNSPECIFIED = new Set(['0.0.0.0', '::']);
 
-function chooseEntry(settings: ServerTlsSettings, host: string): KeyEntry {
-  const matching = selectKeyEntries(settings.keystore.keys, host);
+function chooseEntry(settings: ServerTlsSettings, host: string, now = Date.now()): KeyEntry {
+  const matching = selectKeyEntries(settings.keystore.keys, host, now);
   const entry = matching.find(servable);
   if (entry === undefined && matching.length > 0) {
     const aliases = matching.map((k) => `"${k.alias}"`).join(', ');
@@ -209,11 +209,26 @@ function isRsa(entry: KeyEntry): boolean {
 }
 
 /** Everything buildServerTls returns, plus the prepared contexts and the warnings for the caller to log. */
-/** Which key entry serves each of the listener's host names (normalised), the first its accepts name first, as ranked now. */
-export function chooseEntries(settings: ServerTlsSettings): Map<string, KeyEntry> {
+/** Which key entry serves each of the listener's host names (normalised), the first its accepts name first, as ranked at `now`. */
+export function chooseEntries(settings: ServerTlsSettings, now = Date.now()): Map<string, KeyEntry> {
   const entries = new Map<string, KeyEntry>();
-  for (const host of new Set(settings.hostnames.map(normaliseHostname))) entries.set(host, chooseEntry(settings, host));
+  for (const host of new Set(settings.hostnames.map(normaliseHostname))) entries.set(host, chooseEntry(settings, host, now));
   return entries;
+}
+
+/**
+ * The certificates of the keystore not valid yet that will take a host name over from `current` when they become
+ * valid (servedChoice then), the first for each host name: a renewal imported ahead of its start date.
+ */
+export function upcomingEntries(settings: ServerTlsSettings, current: ReadonlyMap<string, KeyEntry>, now = Date.now()): { readonly host: string; readonly entry: KeyEntry; readonly from: number }[] {
+  const starts = [...new Set(settings.keystore.keys.map((k) => Date.parse(k.chain[0]?.validFrom ?? '')).filter((t) => t > now))].sort((a, b) => a - b);
+  const upcoming = new Map<string, { host: string; entry: KeyEntry; from: number }>();
+  for (const from of starts) {
+    for (const [host, entry] of servedChoice(settings, current, from)) {
+      if (entry !== current.get(host) && !upcoming.has(host)) upcoming.set(host, { host, entry, from });
+    }
+  }
+  return [...upcoming.values()];
 }
 
 /**
@@ -224,7 +239,7 @@ export function chooseEntries(settings: ServerTlsSettings): Map<string, KeyEntry
  */
 export function servedChoice(settings: ServerTlsSettings, current: ReadonlyMap<string, KeyEntry>, now = Date.now()): Map<string, KeyEntry> {
   const entries = new Map(current);
-  for (const [host, entry] of chooseEntries(settings)) if (entry !== current.get(host) && currentlyValid(entry, now)) entries.set(host, entry);
+  for (const [host, entry] of chooseEntries(settings, now)) if (entry !== current.get(host) && currentlyValid(entry, now)) entries.set(host, entry);
   return entries;
 }
 

@@ -170,6 +170,9 @@ describe('certificates past or near their dates', () => {
       [['key-1', current.x509.serialNumber]],
       'the renewal is not valid yet',
     );
+    const upcoming = gw.lines.filter((l) => l['event'] === 'certificate-upcoming');
+    assert.deepEqual(upcoming.map((l) => [l['alias'], l['serial'], l['validFrom']]), [['key-2', renewal.x509.serialNumber, iso(renewal.x509.validFrom)]], 'the renewal waiting is said');
+    assert.match(String(upcoming[0]?.msg), new RegExp(`keystore entry "key-2" .* is served from ${iso(renewal.x509.validFrom)}, when it becomes valid$`));
     const url = `wss://127.0.0.1:${gw.port(ECHO)}/echo`;
     const open = new WebSocket(url, { ca: pki.ca.cert });
     await event(open, 'open', 'a connection before the renewal starts');
@@ -177,7 +180,7 @@ describe('certificates past or near their dates', () => {
 
     const line = await gw.waitFor((l) => l['event'] === 'certificate' && l['alias'] === 'key-2');
     assert.equal(line['serial'], renewal.x509.serialNumber);
-    assert.match(String(line.msg), new RegExp(`in place of entry "key-1" \\(serial ${current.x509.serialNumber}\\)$`));
+    assert.match(String(line.msg), new RegExp(`in place of entry "key-1" \\(serial ${current.x509.serialNumber}\\): a certificate of the keystore has become valid, or the one served has ended$`));
     assert.ok(Date.now() >= Date.parse(renewal.x509.validFrom), 'not before its start');
     const next = new WebSocket(url, { ca: pki.ca.cert });
     await event(next, 'open', 'a connection after the renewal starts');

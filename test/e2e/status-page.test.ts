@@ -61,6 +61,7 @@ describe('the status page', { skip: skip ?? false }, () => {
     const response = await page.goto(`http://127.0.0.1:${gw.port(MANAGEMENT)}/manage/status`, { timeout: WAIT_MS });
     assert.equal(response?.status(), 200);
     const row = page.locator(`#connections tr[data-id="${id}"]`);
+    assert.equal(await page.locator('#read-only').isVisible(), false);
     await row.waitFor({ timeout: WAIT_MS });
     assert.match(await row.innerText(), /127\.0\.0\.1:\d+/);
     assert.match(await row.innerText(), /echo/);
@@ -88,6 +89,7 @@ describe('the status page', { skip: skip ?? false }, () => {
     const row = page.locator(`#connections tr[data-id="${String(opened['conn'])}"]`);
     await row.waitFor({ timeout: WAIT_MS });
     assert.equal(await row.getByRole('button').count(), 0);
+    assert.match(await page.locator('#read-only').innerText(), /^Read-only/);
     ws.close();
     assert.deepEqual(problems, []);
   });

@@ -34,6 +34,11 @@ export interface ConnectionRow {
   readonly fingerprint: string | null;
   readonly verified: boolean | null;
   /**
+   * The realm whose certificate ticket admitted the client, which presented no certificate on this connection (the
+   * subject and fingerprint are the certificate's the ticket stands for); null for a certificate presented here.
+   */
+  readonly ticket: string | null;
+  /**
    * When the client certificate, or a CA of the chain it was verified along, ends (ISO 8601): the connection is closed
    * then (certificate-ends.ts). Null without a verified certificate.
    */
@@ -99,6 +104,7 @@ export function row(s: Session, now: number): ConnectionRow {
     subject: id?.subject ?? null,
     fingerprint: id?.fingerprint256 ?? null,
     verified: id ? id.verified : null,
+    ticket: id?.ticket ?? null,
     certificateValidTo: certificateEnd(s),
     openedAt: new Date(s.openedAt).toISOString(),
     ageSeconds: Math.max(0, Math.floor((now - s.openedAt) / 1000)),

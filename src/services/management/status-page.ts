@@ -37,6 +37,7 @@ const HTML = `<!doctype html>
   </section>
   <section aria-labelledby="h-connections">
     <h2 id="h-connections">Connections <span id="count" class="count"></span></h2>
+    <p id="read-only" class="count" hidden>Read-only: connections are closed from the operators' management service, not here.</p>
     <form id="filter" class="filter" role="search">
       <label>Search <input id="q" type="search" placeholder="subject, address or id" autocomplete="off"></label>
       <label>Service <select id="service"><option value="">all</option></select></label>
@@ -222,7 +223,7 @@ const JS = `'use strict';
       var tr = el('tr');
       tr.setAttribute('data-id', c.id);
       var who = el('td', c.subject || (c.fingerprint ? c.fingerprint : 'no certificate'), null, 'Client');
-      who.appendChild(el('span', '#' + c.id + (c.fingerprint ? ' · ' + c.fingerprint.slice(0, 23) + '…' : ''), 'sub id'));
+      who.appendChild(el('span', '#' + c.id + (c.ticket ? ' · by a ticket of realm ' + c.ticket : '') + (c.fingerprint ? ' · ' + c.fingerprint.slice(0, 23) + '…' : ''), 'sub id'));
       tr.appendChild(who);
       tr.appendChild(el('td', c.address + ':' + c.port, null, 'Address'));
       tr.appendChild(el('td', c.service, null, 'Service'));
@@ -262,6 +263,7 @@ const JS = `'use strict';
       var data = JSON.parse(e.data);
       renderOverview(data.overview);
       state.readOnly = data.readOnly === true;
+      $('read-only').hidden = !state.readOnly;
       renderPage(data.page);
     });
     source.addEventListener('unavailable', function (e) {

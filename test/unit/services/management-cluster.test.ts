@@ -16,6 +16,7 @@ function row(id: string, openedAt: string): ConnectionRow {
     subject: null,
     fingerprint: null,
     verified: null,
+    ticket: null,
     certificateValidTo: null,
     openedAt,
     ageSeconds: 0,

@@ -149,6 +149,7 @@ test('connections are listed, filtered and paged', async (t) => {
   assert.equal(all.connections[0].address, '127.0.0.1');
   assert.equal(all.connections[0].subject, null);
   assert.equal(all.connections[0].certificateValidTo, null);
+  assert.equal(all.connections[0].ticket, null);
   const second = JSON.parse((await call(`${url}/api/connections?offset=1&limit=1`)).body);
   assert.equal(second.total, 3);
   assert.deepEqual(second.connections.map((c: { id: string }) => c.id), [all.connections[1].id]);

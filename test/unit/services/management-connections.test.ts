@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { row } from '../../../src/services/management/connections.js';
+import type { Session } from '../../../src/services/sessions.js';
+import { chainFacts } from '../../../src/tls/chain-facts.js';
+import { anonymousIdentity, type ClientIdentity } from '../../../src/tls/identity.js';
+import { testPki } from '../../helpers/pki.js';
+
+const pki = testPki();
+
+function session(identity: ClientIdentity): Session {
+  return { id: '7', serviceName: 'ios', accept: 'wss://h:443/ios', path: '/ios', downstreamAddress: '192.0.2.1', downstreamPort: 5000, identity, openedAt: 0, traffic: { bytesIn: 0, bytesOut: 0 }, closing: undefined } as unknown as Session;
+}
+
+test('a connection a certificate ticket admitted is listed with its realm, the certificate it stands for, and when that ends', () => {
+  const facts = chainFacts(pki.client.x509.raw, [pki.ca.x509.raw]);
+  assert.ok(facts !== undefined);
+  const byTicket = row(session({ ...anonymousIdentity(), presented: true, verified: true, subject: 'CN=device-1', fingerprint256: 'AB', ticket: 'ios', ticketChain: facts }), 0);
+  assert.deepEqual([byTicket.ticket, byTicket.subject, byTicket.verified, byTicket.certificateValidTo], ['ios', 'CN=device-1', true, new Date(facts.end).toISOString()]);
+  const byCertificate = row(session({ ...anonymousIdentity(), presented: true, verified: true, subject: 'CN=device-1', certificateDer: pki.client.x509.raw, chainDer: [pki.ca.x509.raw] }), 0);
+  assert.equal(byCertificate.ticket, null);
+});
