@@ -799,8 +799,7 @@ export class Listener {
         const name = realm.config.name;
         const message = decision.status === 401 ? `Unauthorized: realm "${name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${name}" is missing.`;
         // A challenge (no credentials were sent) is how a login begins, not a refusal to count.
-        // The reason (never a password, secret, ticket or token) tells a refusal apart where the answer cannot.
-        if (decision.challenged !== true) this.#count('realm', conn, `${decision.status} ${message} (${decision.reason})`, service.config.name);
+        if (decision.challenged !== true) this.#count('realm', conn, `${decision.status} ${message}`, service.config.name);
         this.#refused(conn, socket);
         return refuseUpgrade(socket, decision.status, message, decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {});
       }

@@ -68,7 +68,7 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
     if (decision.ok) return serve(req, res, conn, listener, admitted, decision.setCookie, credentialsOf(decision, realm.config.name, conn));
     const message = decision.status === 401 ? `Unauthorized: realm "${realm.config.name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${realm.config.name}" is missing.`;
     // A challenge (no credentials were sent) is how a login begins, not a refusal to count.
-    listener.refused(conn, decision.challenged === true ? undefined : { why: 'realm', service: service.name, message: `${decision.status} ${message} (${decision.reason})` });
+    listener.refused(conn, decision.challenged === true ? undefined : { why: 'realm', service: service.name, message: `${decision.status} ${message}` });
     refuse(res, { status: decision.status, message }, decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {});
   });
 }
