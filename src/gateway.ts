@@ -227,10 +227,6 @@ export class Gateway {
   }
 
   /**
-   * Says which keystore entry serves each host name: all of them at start-up, and after a reload those that
-   * changed (a renewal taken, or another entry chosen), with the one it replaced.
-   */
-  /**
    * Says, for each host name a renewal not valid yet will take over (upcomingEntries), which and from when: what the
    * keystore holds ahead of its time is otherwise seen only when it is served.
    */
@@ -247,6 +243,10 @@ export class Gateway {
     }
   }
 
+  /**
+   * Says which keystore entry serves each host name: all of them at start-up, and afterwards those that changed (a
+   * renewal taken, or another entry chosen), with the one it replaced and, when given, `because` why.
+   */
   #logServedCertificates(before: readonly ServedCertificate[] | undefined, because?: string): void {
     const was = new Map((before ?? []).map((s) => [`${s.address} ${s.host}`, s]));
     for (const s of this.servedCertificates()) {
@@ -597,12 +597,13 @@ export class Gateway {
         listener.updateTls(prepareServerTls({ ...source.settings, crl: this.#crlsInForce.get(source.listenerIndex) }, { entries, trust: current.trust }));
         changed++;
       } catch (err) {
-        this.#log.error({ err, code: 'GW_ERR_TLS_CONTEXT', listener: listener.where }, `serving a certificate that has become valid failed: ${listener.where} keeps serving those it had`);
+        this.#log.error({ err, code: 'GW_ERR_TLS_CONTEXT', listener: listener.where }, `serving the certificates chosen again failed: ${listener.where} keeps serving those it had`);
       }
     }
     this.#log.debug({ listeners: changed }, 'a certificate of the keystore started or ended its validity: served certificates chosen again');
     if (changed === 0) return;
     this.#logServedCertificates(served, 'a certificate of the keystore has become valid, or the one served has ended');
+    this.#logUpcomingCertificates();
     this.#reportCertificates();
   }
 

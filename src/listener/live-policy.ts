@@ -5,11 +5,11 @@
  */
 import type { VerifyClient } from '../config/types.js';
 import type { Session } from '../services/sessions.js';
-import { refusalReason, type ClientIdentity } from '../tls/identity.js';
+import { refusalReason } from '../tls/identity.js';
 import type { TrustState } from '../tls/resumed.js';
 import { ticketRefusal } from '../auth/realm/ticket.js';
-import { chainFactsFailure } from '../tls/chain-facts.js';
-import { reverify, reverifyTicket } from '../tls/reverify.js';
+import { chainFactsFailure, judgeChainFacts } from '../tls/chain-facts.js';
+import { reverify } from '../tls/reverify.js';
 import { UNTRUSTED_CHAIN } from '../tls/untrusted.js';
 import type { DownstreamConnection } from './connection.js';
 import type { Route } from './routes.js';
@@ -57,19 +57,20 @@ export function judgeAgain(
     if (options.ticketsOnly === true && !byTicket) continue;
     const route = routes.find((r) => r.accept.uri === session.accept);
     if (!route) continue;
-    let identity: ClientIdentity | undefined;
+    let identity = conn.identity;
+    let code: string | undefined;
     let reason: string | undefined;
-    if (conn.identity !== undefined && byTicket) {
+    if (identity?.ticketChain !== undefined) {
       // A ticket stands for a verified certificate wherever it is shown, whatever this address's verify-client.
-      identity = reverifyTicket(conn.identity, (trusts ??= rules.trusts()), options.now);
-      reason = identity.error === undefined ? undefined : ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', chainFactsFailure(identity.error));
-    } else if (conn.identity !== undefined) {
-      identity = reverify(conn.identity, trust, options.now);
+      code = judgeChainFacts(identity.ticketChain, (trusts ??= rules.trusts()), options.now);
+      if (code !== undefined) reason = ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', chainFactsFailure(code));
+    } else if (identity !== undefined) {
+      identity = reverify(identity, trust, options.now);
+      code = identity.error;
       reason = refusalReason(identity, rules.verifyClient, rules.verifyDepth);
     }
     if (reason !== undefined) {
-      const code = identity?.error ?? '';
-      refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason });
+      refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : code !== undefined && UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason });
       continue;
     }
     const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path ?? '/' });

@@ -12,7 +12,7 @@ import { decide, type Realm, type RealmDecision, type RequestKind } from '../aut
 import type { TicketIdentity } from '../auth/realm/ticket.js';
 import type { AuthorizationConstraintConfig, VerifyClient } from '../config/types.js';
 import type { ClientIdentity } from '../tls/identity.js';
-import { chainFacts, chainFactsFailure, judgeChainFacts, type ChainFacts } from '../tls/chain-facts.js';
+import { chainFactsFailure, chainFactsOf, judgeChainFacts, type ChainFacts } from '../tls/chain-facts.js';
 import type { TrustState } from '../tls/resumed.js';
 import type { Principal } from '../services/types.js';
 import type { DownstreamConnection } from './connection.js';
@@ -50,7 +50,20 @@ export function ticketClientIdentity(ticket: TicketIdentity, realm: string): Cli
 
 /** What a certificate ticket keeps of the chain a verified certificate was verified along. */
 function chainOf(identity: ClientIdentity | undefined): ChainFacts | undefined {
-  return identity?.certificateDer === undefined ? undefined : chainFacts(identity.certificateDer, identity.chainDer);
+  return identity?.certificateDer === undefined ? undefined : chainFactsOf(identity.certificateDer, identity.chainDer);
+}
+
+/**
+ * The certificates already said to get no ticket (GW_ERR_REALM_TICKET), by fingerprint: said once, not on every
+ * request of a page's assets. Forgotten whole past 4,096, to stay bounded.
+ */
+const unticketed = new Set<string>();
+
+function firstTimeUnticketed(fingerprint: string): boolean {
+  if (unticketed.has(fingerprint)) return false;
+  if (unticketed.size >= 4096) unticketed.clear();
+  unticketed.add(fingerprint);
+  return true;
 }
 
 /** Why a ticket's chain is not honoured against `trusts` now, in words; undefined when it is. */
@@ -98,8 +111,8 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
     log.warn({ event: 'refused', ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
     return decision;
   }
-  if (decision.ticketNotIssued !== undefined) {
-    log.warn({ ...fields, code: 'GW_ERR_REALM_TICKET', subject: conn.identity?.subject, reason: decision.ticketNotIssued }, 'no certificate ticket issued for a verified certificate');
+  if (decision.ticketNotIssued !== undefined && firstTimeUnticketed(conn.identity?.fingerprint256 ?? '')) {
+    log.warn({ ...fields, code: 'GW_ERR_REALM_TICKET', subject: conn.identity?.subject, reason: decision.ticketNotIssued }, 'no certificate ticket issued for a verified certificate (said once per certificate)');
   }
   log.debug({ ...fields, by: decision.by, principal: decision.principal?.name, ticket: decision.ticketIdentity !== undefined, ticketIssued: decision.setCookie !== undefined }, 'realm passed');
   return decision;

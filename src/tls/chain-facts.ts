@@ -68,6 +68,22 @@ export function chainFacts(certificateDer: Buffer, chainDer: readonly Buffer[]):
 }
 
 /**
+ * The facts of the chains already read, by their certificate's DER buffer: an identity's buffers are the certificate
+ * cache's (certificate-cache.ts), one per certificate, so a device whose every page request issues a ticket reads its
+ * chain once. Kept with the chain's buffers, which a chain linked again under a new trust may change.
+ */
+const known = new WeakMap<Buffer, { readonly chainDer: readonly Buffer[]; readonly facts: ChainFacts | undefined }>();
+
+/** chainFacts, read once for a certificate and the chain it was verified along. */
+export function chainFactsOf(certificateDer: Buffer, chainDer: readonly Buffer[]): ChainFacts | undefined {
+  const seen = known.get(certificateDer);
+  if (seen !== undefined && seen.chainDer.length === chainDer.length && seen.chainDer.every((der, i) => der === chainDer[i])) return seen.facts;
+  const facts = chainFacts(certificateDer, chainDer);
+  known.set(certificateDer, { chainDer: [...chainDer], facts });
+  return facts;
+}
+
+/**
  * The CRLs of `link`'s issuer among `revocations`: those that name it (and whose authority key identifier, where
  * both have one, is its key's, as OpenSSL requires), and of them those that are its own. The root (`issuer` given)
  * is known by its key, as for a connection's chain; a lower CA is known to a ticket by its name and key identifier

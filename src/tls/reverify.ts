@@ -7,7 +7,6 @@
  * as at the handshake.
  */
 import { X509Certificate } from 'node:crypto';
-import { judgeChainFacts } from './chain-facts.js';
 import type { ClientIdentity } from './identity.js';
 import { judgeChain, type TrustState } from './resumed.js';
 
@@ -27,13 +26,3 @@ export function reverify(identity: ClientIdentity, trust: TrustState | undefined
   return error === undefined ? identity : { ...identity, verified: false, error };
 }
 
-/**
- * An identity a realm's certificate ticket stands for (`ticketChain` set), as the trust of every listener that
- * verifies clients judges it now (chain-facts.ts): unchanged while the ticket would still be honoured, else verified
- * false with OpenSSL's code.
- */
-export function reverifyTicket(identity: ClientIdentity, trusts: readonly TrustState[], now = Date.now()): ClientIdentity {
-  if (identity.ticketChain === undefined || !identity.verified) return identity;
-  const error = judgeChainFacts(identity.ticketChain, trusts, now);
-  return error === undefined ? identity : { ...identity, verified: false, error };
-}

@@ -208,7 +208,6 @@ function isRsa(entry: KeyEntry): boolean {
   return type === 'rsa' || type === 'rsa-pss';
 }
 
-/** Everything buildServerTls returns, plus the prepared contexts and the warnings for the caller to log. */
 /** Which key entry serves each of the listener's host names (normalised), the first its accepts name first, as ranked at `now`. */
 export function chooseEntries(settings: ServerTlsSettings, now = Date.now()): Map<string, KeyEntry> {
   const entries = new Map<string, KeyEntry>();
@@ -260,6 +259,10 @@ export interface ServerTlsReuse {
   readonly trust?: TrustState | undefined;
 }
 
+/**
+ * Everything buildServerTls returns, plus the prepared contexts and the warnings for the caller to log. The entries
+ * are chosen as ranked now, unless `reuse` gives them.
+ */
 export function prepareServerTls(settings: ServerTlsSettings, reuse?: ServerTlsReuse): PreparedServerTls {
   const entries = reuse !== undefined ? new Map(reuse.entries) : chooseEntries(settings);
   const defaultHost = [...entries.keys()][0];

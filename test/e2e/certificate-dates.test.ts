@@ -156,15 +156,16 @@ describe('certificates past or near their dates', () => {
 
   test('a renewal imported before its start date is served from that date, without a reload; open connections keep theirs', async (t) => {
     const current = serverCertificate(-30, 300);
-    // Valid five seconds from now (a certificate's dates are whole seconds: four to five), time for the gateway to
-    // start on a busy machine, and lasting longer than the current one.
-    const renewal = serverCertificate(5 / 86_400, 600);
+    // Valid six seconds from now (a certificate's dates are whole seconds: five to six), time for the gateway to
+    // start, and lasting longer than the current one.
+    const renewal = serverCertificate(6 / 86_400, 600);
     space.write('server-renewal.pem', current.key + current.cert + renewal.key + renewal.cert + pki.ca.cert);
     const gw = await GatewayProcess.start(
       space.config(`${echoService('none')}
   <security><keystore><type>PEM</type><file>server-renewal.pem</file></keystore></security>`, 'start-renewal.xml'),
     );
     t.after(() => gw.stop());
+    if (Date.now() >= Date.parse(renewal.x509.validFrom)) return t.skip('the gateway took longer to start than the renewal waited');
     assert.deepEqual(
       gw.lines.filter((l) => l['event'] === 'certificate').map((l) => [l['alias'], l['serial']]),
       [['key-1', current.x509.serialNumber]],
@@ -193,7 +194,7 @@ describe('certificates past or near their dates', () => {
   });
 
   test('a certificate that expires while served stays served when the keystore holds no valid one in its place', async (t) => {
-    const ending = serverCertificate(-30, 5 / 86_400);
+    const ending = serverCertificate(-30, 6 / 86_400);
     const older = serverCertificate(-400, -30);
     // The older one first: among certificates none of which is valid, the keystore's order would choose it.
     space.write('server-ending.pem', older.key + older.cert + ending.key + ending.cert + pki.ca.cert);
@@ -203,6 +204,7 @@ describe('certificates past or near their dates', () => {
       ['--log-level', 'debug'],
     );
     t.after(() => gw.stop());
+    if (Date.now() > Date.parse(ending.x509.validTo)) return t.skip('the gateway took longer to start than the certificate lasted');
     await gw.waitFor((l) => String(l.msg).startsWith('a certificate of the keystore started or ended its validity'));
     assert.ok(Date.now() > Date.parse(ending.x509.validTo), 'looked again once it had ended');
     assert.deepEqual(

@@ -61,8 +61,8 @@ describe('the status page', { skip: skip ?? false }, () => {
     const response = await page.goto(`http://127.0.0.1:${gw.port(MANAGEMENT)}/manage/status`, { timeout: WAIT_MS });
     assert.equal(response?.status(), 200);
     const row = page.locator(`#connections tr[data-id="${id}"]`);
-    assert.equal(await page.locator('#read-only').isVisible(), false);
     await row.waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#read-only').isVisible(), false, 'a service that closes connections says nothing of the kind');
     assert.match(await row.innerText(), /127\.0\.0\.1:\d+/);
     assert.match(await row.innerText(), /echo/);
     await page.locator('#state.ok').waitFor({ timeout: WAIT_MS });

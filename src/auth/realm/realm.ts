@@ -127,7 +127,8 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   const { realm, request } = input;
   const credentials = readCredentials(realm.config, request);
   const certificate = credentials.certificate;
-  const issued = certificate !== undefined && realm.ticketModule !== undefined ? realm.ticketModule.issue(certificate, credentials.chain()) : undefined;
+  // Without an http-cookie the realm has nowhere to set a ticket: none is made.
+  const issued = certificate !== undefined && realm.ticketModule !== undefined && realm.config.httpCookies.length > 0 ? realm.ticketModule.issue(certificate, credentials.chain()) : undefined;
   const setCookie = ticketCookie(realm, issued);
   const ticketNotIssued = issued?.ticket === undefined ? issued?.reason : undefined;
   // Where the service has an authorization-constraint (a role, or require-valid-user: a user of the realm), a

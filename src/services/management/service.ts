@@ -195,10 +195,11 @@ export class ManagementService implements Service {
     }
     if (path === '/api/connections' || path.startsWith('/api/connections/')) {
       const id = path === '/api/connections' ? undefined : connectionId(path.slice('/api/connections/'.length));
-      if (method === 'DELETE' && this.config.management?.readOnly === true) {
+      const readOnly = this.config.management?.readOnly === true;
+      if (method === 'DELETE' && readOnly) {
         return error(res, 405, 'GW_ERR_MANAGEMENT_REQUEST', `this management service is read-only (<read-only>true</read-only>): connections are closed through one without it`, { Allow: 'GET, HEAD' });
       }
-      if (!only('GET, HEAD, DELETE')) return;
+      if (!only(readOnly ? 'GET, HEAD' : 'GET, HEAD, DELETE')) return;
       if (!reading) {
         const problem = mutationProblem(req);
         if (problem !== undefined) return error(res, 403, 'GW_ERR_MANAGEMENT_REQUEST', problem);
