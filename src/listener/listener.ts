@@ -39,7 +39,7 @@ import { RefusalLog } from './refusal-log.js';
 import { sniffTransport } from './sniff.js';
 import { setOnListener, setOnSocket } from './socket-options.js';
 import { admits } from './admission.js';
-import { admitByRealm, credentialsOf } from './realm-admission.js';
+import { admitByRealm, credentialsOf, realmRefusal } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
 import { judgeAgain, type JudgeOptions, type LiveRefusal } from './live-policy.js';
@@ -796,12 +796,11 @@ export class Listener {
         return;
       }
       if (!decision.ok) {
-        const name = realm.config.name;
-        const message = decision.status === 401 ? `Unauthorized: realm "${name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${name}" is missing.`;
+        const { message, headers } = realmRefusal(decision, realm.config.name);
         // A challenge (no credentials were sent) is how a login begins, not a refusal to count.
         if (decision.challenged !== true) this.#count('realm', conn, `${decision.status} ${message}`, service.config.name);
         this.#refused(conn, socket);
-        return refuseUpgrade(socket, decision.status, message, decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {});
+        return refuseUpgrade(socket, decision.status, message, headers);
       }
       this.#admitted(conn, req, socket, head, route, path, decision);
     });

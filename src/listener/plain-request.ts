@@ -13,7 +13,7 @@ import type { PreparedServerTls } from '../tls/server.js';
 import type { TrustState } from '../tls/resumed.js';
 import type { VerifyClient } from '../config/types.js';
 import { admits } from './admission.js';
-import { admitByRealm, credentialsOf, type RequestCredentials } from './realm-admission.js';
+import { admitByRealm, credentialsOf, realmRefusal, type RequestCredentials } from './realm-admission.js';
 import { misdirected } from './authority.js';
 import type { DownstreamConnection, HttpRefusal } from './connection.js';
 import { BAD_TARGET, toOriginForm } from './request-target.js';
@@ -66,10 +66,10 @@ export function servePlainRequest(req: IncomingMessage, res: ServerResponse, con
   void admitByRealm({ realm, authorization: service.authorization, verifyClient: listener.verifyClient, trusts: listener.trusts, service: service.name, kind: 'http' }, conn, req, listener.log).then((decision) => {
     if (req.socket.destroyed || res.writableEnded || conn.phase === 'refused') return;
     if (decision.ok) return serve(req, res, conn, listener, admitted, decision.setCookie, credentialsOf(decision, realm.config.name, conn));
-    const message = decision.status === 401 ? `Unauthorized: realm "${realm.config.name}" needs valid credentials.` : `Forbidden: a role this service requires in realm "${realm.config.name}" is missing.`;
+    const { message, headers } = realmRefusal(decision, realm.config.name);
     // A challenge (no credentials were sent) is how a login begins, not a refusal to count.
     listener.refused(conn, decision.challenged === true ? undefined : { why: 'realm', service: service.name, message: `${decision.status} ${message}` });
-    refuse(res, { status: decision.status, message }, decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {});
+    refuse(res, { status: decision.status, message }, headers);
   });
 }
 

@@ -72,6 +72,20 @@ function judgeTicket(chain: ChainFacts, trusts: readonly TrustState[]): string |
   return code === undefined ? undefined : chainFactsFailure(code);
 }
 
+/** What a client its realm did not admit is answered: the status's message, and the challenge or the wait. */
+export function realmRefusal(decision: Extract<RealmDecision, { ok: false }>, realmName: string): { readonly message: string; readonly headers: Readonly<Record<string, string>> } {
+  const message =
+    decision.status === 401
+      ? `Unauthorized: realm "${realmName}" needs valid credentials.`
+      : decision.status === 403
+        ? `Forbidden: a role this service requires in realm "${realmName}" is missing.`
+        : `Too many failed logins for realm "${realmName}" from this address: try again in ${decision.retryAfterS ?? 0} s.`;
+  const headers: Record<string, string> = {};
+  if (decision.challenge !== undefined) headers['WWW-Authenticate'] = decision.challenge;
+  if (decision.retryAfterS !== undefined) headers['Retry-After'] = String(decision.retryAfterS);
+  return { message, headers };
+}
+
 /** Who a request is from: the TLS identity, or the one a ticket stands for; the realm's principal if it named one. */
 export interface RequestCredentials {
   readonly identity: ClientIdentity | undefined;
@@ -96,7 +110,7 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
   const realmName = realm.config.name;
   let decision: RealmDecision;
   try {
-    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined, chain: () => chainOf(conn.identity), judgeTicket: (chain) => judgeTicket(chain, admission.trusts()) }, kind: admission.kind });
+    decision = await decide({ realm, authorization: admission.authorization, verifyClient: admission.verifyClient, request: { headers: req.headers, url: req.url, identity: conn.identity, secure: conn.tls !== undefined, address: conn.endpoints.address, chain: () => chainOf(conn.identity), judgeTicket: (chain) => judgeTicket(chain, admission.trusts()) }, kind: admission.kind });
   } catch (err) {
     decision = { ok: false, status: 401, reason: `login failed: ${(err as Error).message}`, challenge: undefined, principal: undefined };
   }
@@ -106,8 +120,8 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
     return decision;
   }
   if (!decision.ok) {
-    const code = decision.status === 401 ? 'GW_ERR_REALM_UNAUTHENTICATED' : 'GW_ERR_REALM_FORBIDDEN';
-    const what = decision.status === 401 ? 'realm not passed' : 'role missing';
+    const code = decision.status === 401 ? 'GW_ERR_REALM_UNAUTHENTICATED' : decision.status === 403 ? 'GW_ERR_REALM_FORBIDDEN' : 'GW_ERR_REALM_THROTTLED';
+    const what = decision.status === 401 ? 'realm not passed' : decision.status === 403 ? 'role missing' : 'too many failed logins';
     log.warn({ event: 'refused', ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
     return decision;
   }

@@ -21,6 +21,8 @@ export interface RealmRequest {
   readonly identity: (TicketSource & { readonly ticket?: string | undefined }) | undefined;
   /** Whether the request came over TLS. */
   readonly secure: boolean;
+  /** The client's address (as a trusted PROXY header gives it): failed logins are counted by it. */
+  readonly address: string;
   /** What a ticket keeps of the chain the verified certificate (`identity`) was verified along; called to issue one. */
   readonly chain: () => TicketChain | undefined;
   /**

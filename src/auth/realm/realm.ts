@@ -20,6 +20,7 @@ import { GatewayError, toGatewayError } from '../../errors.js';
 import { certificateTicketLoginModule, type CertificateTicketModule } from './certificate-ticket.js';
 import { readCredentials, type RealmRequest } from './credentials.js';
 import { fileLoginModule } from './file.js';
+import { LIMIT, LoginFailures, WINDOW_MS } from './failures.js';
 import { runChain } from './jaas.js';
 import { loadSecrets } from './secrets.js';
 import type { IssuedTicket, TicketIdentity } from './ticket.js';
@@ -37,6 +38,8 @@ export interface Realm {
   readonly modules: readonly LoginModule[];
   /** Set when the realm has a certificate-ticket module: it issues the tickets. */
   readonly ticketModule: CertificateTicketModule | undefined;
+  /** The failed logins of each client address (failures.ts). */
+  readonly failures: LoginFailures;
 }
 
 export type RealmDecision =
@@ -55,7 +58,8 @@ export type RealmDecision =
     }
   | {
       readonly ok: false;
-      readonly status: 401 | 403;
+      /** 429: too many failed logins from the client's address (failures.ts). */
+      readonly status: 401 | 403 | 429;
       /** For the log: never a password, ticket or token. */
       readonly reason: string;
       /** The `WWW-Authenticate` value of a 401. */
@@ -66,6 +70,8 @@ export type RealmDecision =
        */
       readonly challenged?: boolean;
       readonly principal: Principal | undefined;
+      /** With 429: the seconds before the address may try again (`Retry-After`). */
+      readonly retryAfterS?: number;
     };
 
 /** Builds a realm's modules, reading their files. @throws GatewayError GW_ERR_REALM_FILE at the login module. */
@@ -89,7 +95,7 @@ export function prepareRealm(config: RealmConfig, now: () => number = Date.now):
       throw new GatewayError(error.code, `realm "${config.name}": ${error.message}`, { position: m.position, hint: error.hint, cause: error });
     }
   });
-  return { config, modules, ticketModule };
+  return { config, modules, ticketModule, failures: new LoginFailures(now) };
 }
 
 function checkDirectory(directory: string): void {
@@ -125,6 +131,11 @@ export interface DecisionInput {
 
 export async function decide(input: DecisionInput): Promise<RealmDecision> {
   const { realm, request } = input;
+  const wait = realm.failures.waitFor(request.address);
+  if (wait > 0) {
+    const retryAfterS = Math.ceil(wait / 1000);
+    return { ok: false, status: 429, reason: `${LIMIT} failed logins from ${request.address} within ${WINDOW_MS / 1000} s: refused for ${retryAfterS} s more`, challenge: undefined, principal: undefined, retryAfterS };
+  }
   const credentials = readCredentials(realm.config, request);
   const certificate = credentials.certificate;
   // Without an http-cookie the realm has nowhere to set a ticket: none is made.
@@ -141,6 +152,8 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   if (!outcome.ok) {
     // A certificate is not one of the realm's credentials: where it would pass (verify-client optional) it has.
     const offered = credentials.authorization !== undefined || credentials.tokens.length > 0;
+    // Asking for credentials is how every login begins; only credentials that fail count.
+    if (offered) realm.failures.failed(request.address);
     return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), challenged: !offered, principal: undefined };
   }
   const missing = missingRoles(input.authorization, outcome.roles);
@@ -148,6 +161,7 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
     const held = outcome.roles.length === 0 ? 'no role' : `roles ${outcome.roles.join(', ')}`;
     return { ok: false, status: 403, reason: `"${outcome.principal.name}" holds ${held}; the service requires ${missing.join(', ')}`, challenge: undefined, principal: outcome.principal };
   }
+  realm.failures.passed(request.address);
   const ticketIdentity = outcome.principals.find((p) => p.certificate !== undefined)?.certificate;
   return { ok: true, by: 'realm', principal: outcome.principal, roles: outcome.roles, ticketIdentity, setCookie, ticketNotIssued };
 }

@@ -7,6 +7,7 @@ import { parse as parseCookies } from 'cookie';
 import type { AuthorizationConstraintConfig, LoginModuleConfig, RealmConfig, VerifyClient } from '../../../../src/config/types.js';
 import { MAXIMUM_TOKENS, readCredentials } from '../../../../src/auth/realm/credentials.js';
 import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
+import { LIMIT } from '../../../../src/auth/realm/failures.js';
 import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
 import { GatewayError } from '../../../../src/errors.js';
 import { loadCrls } from '../../../../src/tls/crl.js';
@@ -41,11 +42,12 @@ const pki = testPki();
 /** What the gateway's listeners verify clients against: here one listener trusting the test CA, without CRLs. */
 const TRUSTS: readonly TrustState[] = [trustState([pki.ca.x509], undefined)];
 /** A request as the listener gives it to the realm: the chain of its certificate, and tickets judged against `trusts`. */
-const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/', secure = true, trusts: readonly TrustState[] = TRUSTS): RealmRequest => ({
+const request = (headers: Record<string, string> = {}, id: RealmRequest['identity'] = undefined, url = '/', secure = true, trusts: readonly TrustState[] = TRUSTS, address = '192.0.2.1'): RealmRequest => ({
   headers,
   url,
   identity: id,
   secure,
+  address,
   chain: () => {
     const certified = id as Partial<ClientIdentity> | undefined;
     return certified?.certificateDer === undefined ? undefined : chainFacts(certified.certificateDer, certified.chainDer ?? []);
@@ -240,6 +242,34 @@ test('prepareRealm: unreadable files are GW_ERR_REALM_FILE at the login module, 
     assert.throws(() => prepareRealm(realmConfig([{ type: 'certificate-ticket', success: 'required', secretFile: f.secret, maxAgeS: 1, position: at }])), (e: unknown) => e instanceof GatewayError && /line 1 .* 12 characters long/.test(e.message) && !e.message.includes('short-secret'));
     writeFileSync(f.secret, '# only a comment\n\n');
     assert.throws(() => prepareRealm(realmConfig([{ type: 'certificate-ticket', success: 'required', secretFile: f.secret, maxAgeS: 1, position: at }])), /holds no secret/);
+  } finally {
+    f.done();
+  }
+});
+
+test('failed logins from one address: past the limit within a minute it waits (429 with the seconds left), other addresses do not; a login that passes forgives', async () => {
+  const f = files();
+  try {
+    let now = Date.UTC(2026, 0, 1);
+    const realm = prepareRealm(realmConfig([{ type: 'file', success: 'required', file: f.users, position: P }]), () => now);
+    const attempt = (password: string, address = '192.0.2.7') => decide({ realm, authorization: undefined, verifyClient: 'none', request: request({ authorization: basic('joe', password) }, undefined, '/', true, TRUSTS, address), kind: 'websocket' });
+    for (let i = 0; i < LIMIT; i++) assert.equal((await attempt('wrong')).ok, false);
+    now += 10_000;
+    const throttled = await attempt('welcome');
+    assert.ok(!throttled.ok);
+    assert.deepEqual([throttled.status, throttled.retryAfterS, throttled.challenge], [429, 50, undefined], 'even the right password waits: the minute began with the first failure');
+    assert.match(throttled.reason, /^20 failed logins from 192\.0\.2\.7 within 60 s: refused for 50 s more$/);
+    assert.ok((await attempt('welcome', '192.0.2.8')).ok, 'another address is not held');
+    // Asking for credentials is not a failure.
+    for (let i = 0; i < 2 * LIMIT; i++) await decide({ realm, authorization: undefined, verifyClient: 'none', request: request({}, undefined, '/', true, TRUSTS, '192.0.2.9'), kind: 'websocket' });
+    assert.ok((await attempt('welcome', '192.0.2.9')).ok);
+    now += 50_000;
+    assert.ok((await attempt('welcome')).ok, 'the minute over, it may try again');
+    for (let i = 0; i < LIMIT - 1; i++) await attempt('wrong');
+    assert.ok((await attempt('welcome')).ok, 'a pass forgives the failures before it');
+    for (let i = 0; i < LIMIT - 1; i++) await attempt('wrong');
+    assert.equal((await attempt('wrong')).ok, false);
+    assert.equal(Reflect.get(await attempt('welcome'), 'status'), 429, 'the count began again after the pass');
   } finally {
     f.done();
   }
