@@ -88,7 +88,7 @@ export const ERROR_CODES = {
   GW_ERR_REALM_FILE: 'a realm\'s users file, ticket secret file or token directory cannot be read or is not valid',
   GW_ERR_REALM_UNAUTHENTICATED: 'a client did not pass the service\'s realm (HTTP 401 with the realm\'s challenge)',
   GW_ERR_REALM_FORBIDDEN: 'a client passed the realm but lacks a role the service\'s authorization-constraint requires (HTTP 403)',
-  GW_ERR_REALM_THROTTLED: 'a client\'s address failed a realm\'s login too often within a minute, and is refused (HTTP 429) until the minute ends',
+  GW_ERR_REALM_THROTTLED: 'a client\'s address sent a realm too many wrong passwords within a minute, and its passwords are refused (HTTP 429) until the minute ends',
   GW_ERR_REALM_TICKET: 'a client with a verified certificate was given no certificate ticket, where its realm issues them',
   // (auth codes end)
 

@@ -79,7 +79,7 @@ export function realmRefusal(decision: Extract<RealmDecision, { ok: false }>, re
       ? `Unauthorized: realm "${realmName}" needs valid credentials.`
       : decision.status === 403
         ? `Forbidden: a role this service requires in realm "${realmName}" is missing.`
-        : `Too many failed logins for realm "${realmName}" from this address: try again in ${decision.retryAfterS ?? 0} s.`;
+        : `Too many wrong passwords for realm "${realmName}" from this address: try again in ${decision.retryAfterS ?? 0} s.`;
   const headers: Record<string, string> = {};
   if (decision.challenge !== undefined) headers['WWW-Authenticate'] = decision.challenge;
   if (decision.retryAfterS !== undefined) headers['Retry-After'] = String(decision.retryAfterS);
@@ -121,7 +121,7 @@ export async function admitByRealm(admission: RealmAdmission, conn: DownstreamCo
   }
   if (!decision.ok) {
     const code = decision.status === 401 ? 'GW_ERR_REALM_UNAUTHENTICATED' : decision.status === 403 ? 'GW_ERR_REALM_FORBIDDEN' : 'GW_ERR_REALM_THROTTLED';
-    const what = decision.status === 401 ? 'realm not passed' : decision.status === 403 ? 'role missing' : 'too many failed logins';
+    const what = decision.status === 401 ? 'realm not passed' : decision.status === 403 ? 'role missing' : 'too many wrong passwords';
     log.warn({ event: 'refused', ...fields, code, status: decision.status, reason: decision.reason, ...(decision.principal ? { principal: decision.principal.name } : {}) }, `${what}: request refused`);
     return decision;
   }

@@ -1,19 +1,42 @@
 /**
- * Failed logins counted by client address, so that a realm's passwords and tokens cannot be tried at the speed of
- * the network: after LIMIT failures from one address within WINDOW_MS, that address is answered 429 until the window
- * its first failure began ends. By address, not by user: a lockout by user name would let anyone lock a user out. Counted per realm,
- * in each process, from its start or the last reload.
+ * Failed passwords counted by client address, so that a realm's passwords cannot be tried at the speed of the
+ * network: after LIMIT failures from one address within WINDOW_MS, a password from that address is answered 429
+ * until the window its first failure began ends.
+ *
+ * Only passwords (Basic credentials) are counted and held. They are what a person chooses and an attacker can guess;
+ * tokens and certificate tickets are long random or signed values, and counting them would let a stale cookie, or a
+ * page of another site that makes the browser send a query parameter, hold the address of every user behind it. A
+ * page of another site cannot make a browser send an Authorization header. By address, not by user: a lockout by
+ * user name would let anyone lock a user out. Counted per realm, in each process, from its start or the last reload.
  */
+import { isIP } from 'node:net';
 
 /** Failures one address may have within a window before it must wait. */
 export const LIMIT = 20;
 export const WINDOW_MS = 60_000;
-/** Addresses remembered at most: the oldest window is forgotten first. */
+/** Addresses remembered at most. */
 const MAXIMUM_ADDRESSES = 10_000;
 
 interface Window {
   readonly startedAt: number;
   failures: number;
+}
+
+/**
+ * What failures are counted under: an IPv4 address (also when a dual-stack socket writes it IPv4-mapped), or an IPv6
+ * address's /64, which one host commonly holds whole, so that a client cannot make itself a new address per try.
+ */
+export function addressKey(address: string): string {
+  const plain = address.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
+  if (mapped) return mapped[1] as string;
+  if (isIP(plain) !== 6) return plain;
+  const [head = '', tail] = plain.split('::');
+  const groups = (part: string): string[] => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 export class LoginFailures {
@@ -24,28 +47,46 @@ export class LoginFailures {
     this.#now = now;
   }
 
-  /** How long `address` must wait before it may try again, in ms; 0 when it may now. */
+  /** How long `address` must wait before it may try a password again, in ms; 0 when it may now. */
   waitFor(address: string): number {
-    const window = this.#windows.get(address);
+    const window = this.#windows.get(addressKey(address));
     if (window === undefined || window.failures < LIMIT) return 0;
     return Math.max(0, window.startedAt + WINDOW_MS - this.#now());
   }
 
-  /** A login from `address` failed. */
-  failed(address: string): void {
+  /**
+   * A password from `address` is being tried: counted as failed before it is checked, so that tries made at once
+   * cannot all pass the limit while the first are checked. passed() takes it back.
+   */
+  trying(address: string): void {
+    const key = addressKey(address);
     const now = this.#now();
-    const window = this.#windows.get(address);
+    const window = this.#windows.get(key);
     if (window !== undefined && now - window.startedAt < WINDOW_MS) {
       window.failures++;
       return;
     }
-    this.#windows.delete(address);
-    if (this.#windows.size >= MAXIMUM_ADDRESSES) this.#windows.delete(this.#windows.keys().next().value as string);
-    this.#windows.set(address, { startedAt: now, failures: 1 });
+    this.#windows.delete(key);
+    if (this.#windows.size >= MAXIMUM_ADDRESSES) this.#forgetOne(now);
+    this.#windows.set(key, { startedAt: now, failures: 1 });
   }
 
-  /** A login from `address` passed: its failures are forgiven. */
+  /** The password `trying` counted was right: that one try is taken back (the failures before it stay). */
   passed(address: string): void {
-    this.#windows.delete(address);
+    const window = this.#windows.get(addressKey(address));
+    if (window !== undefined && window.failures > 0) window.failures--;
+  }
+
+  /** Makes room: the oldest window that has ended, else the oldest that holds no address. A held one stays. */
+  #forgetOne(now: number): void {
+    let spare: string | undefined;
+    for (const [key, window] of this.#windows) {
+      if (now - window.startedAt >= WINDOW_MS) {
+        this.#windows.delete(key);
+        return;
+      }
+      if (spare === undefined && window.failures < LIMIT) spare = key;
+    }
+    if (spare !== undefined) this.#windows.delete(spare);
   }
 }

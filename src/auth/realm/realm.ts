@@ -19,7 +19,7 @@ import type { AuthorizationConstraintConfig, RealmConfig, VerifyClient } from '.
 import { GatewayError, toGatewayError } from '../../errors.js';
 import { certificateTicketLoginModule, type CertificateTicketModule } from './certificate-ticket.js';
 import { readCredentials, type RealmRequest } from './credentials.js';
-import { fileLoginModule } from './file.js';
+import { fileLoginModule, parseBasic } from './file.js';
 import { LIMIT, LoginFailures, WINDOW_MS } from './failures.js';
 import { runChain } from './jaas.js';
 import { loadSecrets } from './secrets.js';
@@ -58,7 +58,7 @@ export type RealmDecision =
     }
   | {
       readonly ok: false;
-      /** 429: too many failed logins from the client's address (failures.ts). */
+      /** 429: too many wrong passwords from the client's address (failures.ts). */
       readonly status: 401 | 403 | 429;
       /** For the log: never a password, ticket or token. */
       readonly reason: string;
@@ -131,11 +131,6 @@ export interface DecisionInput {
 
 export async function decide(input: DecisionInput): Promise<RealmDecision> {
   const { realm, request } = input;
-  const wait = realm.failures.waitFor(request.address);
-  if (wait > 0) {
-    const retryAfterS = Math.ceil(wait / 1000);
-    return { ok: false, status: 429, reason: `${LIMIT} failed logins from ${request.address} within ${WINDOW_MS / 1000} s: refused for ${retryAfterS} s more`, challenge: undefined, principal: undefined, retryAfterS };
-  }
   const credentials = readCredentials(realm.config, request);
   const certificate = credentials.certificate;
   // Without an http-cookie the realm has nowhere to set a ticket: none is made.
@@ -148,20 +143,30 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
   if (certificate !== undefined && input.verifyClient === 'optional' && input.authorization === undefined) {
     return { ok: true, by: 'certificate', principal: undefined, roles: [], ticketIdentity: undefined, setCookie, ticketNotIssued };
   }
+  // A password (failures.ts): held after too many wrong ones from its address, and counted before it is checked.
+  const password = parseBasic(credentials.authorization) !== undefined;
+  if (password) {
+    const wait = realm.failures.waitFor(request.address);
+    if (wait > 0) {
+      const retryAfterS = Math.ceil(wait / 1000);
+      return { ok: false, status: 429, reason: `${LIMIT} wrong passwords from ${request.address} within ${WINDOW_MS / 1000} s: passwords refused for ${retryAfterS} s more`, challenge: undefined, principal: undefined, retryAfterS };
+    }
+    realm.failures.trying(request.address);
+  }
   const outcome = await runChain(realm.modules, credentials);
   if (!outcome.ok) {
     // A certificate is not one of the realm's credentials: where it would pass (verify-client optional) it has.
     const offered = credentials.authorization !== undefined || credentials.tokens.length > 0;
-    // Asking for credentials is how every login begins; only credentials that fail count.
-    if (offered) realm.failures.failed(request.address);
     return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), challenged: !offered, principal: undefined };
   }
+  // The try is taken back only when the password's own module passed: another credential of the request (a token)
+  // may have passed the realm with the password wrong. A role missing or not, a password that passed was right.
+  if (password && outcome.principals.some((p) => p.module === 'file')) realm.failures.passed(request.address);
   const missing = missingRoles(input.authorization, outcome.roles);
   if (missing.length > 0) {
     const held = outcome.roles.length === 0 ? 'no role' : `roles ${outcome.roles.join(', ')}`;
     return { ok: false, status: 403, reason: `"${outcome.principal.name}" holds ${held}; the service requires ${missing.join(', ')}`, challenge: undefined, principal: outcome.principal };
   }
-  realm.failures.passed(request.address);
   const ticketIdentity = outcome.principals.find((p) => p.certificate !== undefined)?.certificate;
   return { ok: true, by: 'realm', principal: outcome.principal, roles: outcome.roles, ticketIdentity, setCookie, ticketNotIssued };
 }

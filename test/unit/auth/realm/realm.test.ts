@@ -7,7 +7,7 @@ import { parse as parseCookies } from 'cookie';
 import type { AuthorizationConstraintConfig, LoginModuleConfig, RealmConfig, VerifyClient } from '../../../../src/config/types.js';
 import { MAXIMUM_TOKENS, readCredentials } from '../../../../src/auth/realm/credentials.js';
 import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
-import { LIMIT } from '../../../../src/auth/realm/failures.js';
+import { addressKey, LIMIT } from '../../../../src/auth/realm/failures.js';
 import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
 import { GatewayError } from '../../../../src/errors.js';
 import { loadCrls } from '../../../../src/tls/crl.js';
@@ -247,30 +247,62 @@ test('prepareRealm: unreadable files are GW_ERR_REALM_FILE at the login module, 
   }
 });
 
-test('failed logins from one address: past the limit within a minute it waits (429 with the seconds left), other addresses do not; a login that passes forgives', async () => {
+test('wrong passwords from one address: after 20 within a minute it waits (429 with the seconds left); other addresses, tokens and certificates do not', async () => {
   const f = files();
   try {
     let now = Date.UTC(2026, 0, 1);
-    const realm = prepareRealm(realmConfig([{ type: 'file', success: 'required', file: f.users, position: P }]), () => now);
-    const attempt = (password: string, address = '192.0.2.7') => decide({ realm, authorization: undefined, verifyClient: 'none', request: request({ authorization: basic('joe', password) }, undefined, '/', true, TRUSTS, address), kind: 'websocket' });
+    const realm = prepareRealm(
+      realmConfig([
+        { type: 'token-directory', success: 'sufficient', directory: f.tokens, position: P },
+        { type: 'file', success: 'sufficient', file: f.users, position: P },
+      ]),
+      () => now,
+    );
+    const attempt = (password: string, address = '192.0.2.7', headers: Record<string, string> = {}) =>
+      decide({ realm, authorization: undefined, verifyClient: 'none', request: request({ authorization: basic('joe', password), ...headers }, undefined, '/', true, TRUSTS, address), kind: 'websocket' });
     for (let i = 0; i < LIMIT; i++) assert.equal((await attempt('wrong')).ok, false);
     now += 10_000;
     const throttled = await attempt('welcome');
     assert.ok(!throttled.ok);
     assert.deepEqual([throttled.status, throttled.retryAfterS, throttled.challenge], [429, 50, undefined], 'even the right password waits: the minute began with the first failure');
-    assert.match(throttled.reason, /^20 failed logins from 192\.0\.2\.7 within 60 s: refused for 50 s more$/);
+    assert.match(throttled.reason, /^20 wrong passwords from 192\.0\.2\.7 within 60 s: passwords refused for 50 s more$/);
     assert.ok((await attempt('welcome', '192.0.2.8')).ok, 'another address is not held');
-    // Asking for credentials is not a failure.
-    for (let i = 0; i < 2 * LIMIT; i++) await decide({ realm, authorization: undefined, verifyClient: 'none', request: request({}, undefined, '/', true, TRUSTS, '192.0.2.9'), kind: 'websocket' });
+    assert.ok((await attempt('welcome', '::ffff:192.0.2.8')).ok);
+    // A token from the held address is not a password: it is judged as ever.
+    const byToken = await decide({ realm, authorization: undefined, verifyClient: 'none', request: request({ 'x-token': TOKEN }, undefined, '/', true, TRUSTS, '192.0.2.7'), kind: 'websocket' });
+    assert.ok(byToken.ok);
+    // Nor do wrong tokens, or asking for credentials, count.
+    for (let i = 0; i < 2 * LIMIT; i++) {
+      await decide({ realm, authorization: undefined, verifyClient: 'none', request: request({ 'x-token': `no-such-token-${i}` }, undefined, '/', true, TRUSTS, '192.0.2.9'), kind: 'websocket' });
+      await decide({ realm, authorization: undefined, verifyClient: 'none', request: request({}, undefined, '/', true, TRUSTS, '192.0.2.9'), kind: 'websocket' });
+    }
     assert.ok((await attempt('welcome', '192.0.2.9')).ok);
     now += 50_000;
     assert.ok((await attempt('welcome')).ok, 'the minute over, it may try again');
+    // A right password takes back its own try only: one between wrong ones does not reset the count.
     for (let i = 0; i < LIMIT - 1; i++) await attempt('wrong');
-    assert.ok((await attempt('welcome')).ok, 'a pass forgives the failures before it');
-    for (let i = 0; i < LIMIT - 1; i++) await attempt('wrong');
+    assert.ok((await attempt('welcome')).ok);
     assert.equal((await attempt('wrong')).ok, false);
-    assert.equal(Reflect.get(await attempt('welcome'), 'status'), 429, 'the count began again after the pass');
+    assert.equal(Reflect.get(await attempt('welcome'), 'status'), 429);
+    // A password tried while others are still being checked counts at once.
+    now += 60_000;
+    const burst = await Promise.all(Array.from({ length: 2 * LIMIT }, (_, i) => attempt(`wrong-${i}`, '192.0.2.10')));
+    assert.equal(burst.filter((d) => !d.ok && d.status === 429).length, LIMIT);
+    // One host of an IPv6 /64 is the others.
+    for (let i = 0; i < LIMIT; i++) await attempt('wrong', `2001:db8:1:2::${i.toString(16)}`);
+    assert.equal(Reflect.get(await attempt('welcome', '2001:db8:1:2:ffff::1'), 'status'), 429);
+    assert.ok((await attempt('welcome', '2001:db8:1:3::1')).ok);
   } finally {
     f.done();
   }
+});
+
+test('addressKey: IPv4 as itself, IPv4-mapped as IPv4, IPv6 by its /64', () => {
+  assert.equal(addressKey('192.0.2.1'), '192.0.2.1');
+  assert.equal(addressKey('::FFFF:192.0.2.1'), '192.0.2.1');
+  assert.equal(addressKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(addressKey('2001:0db8:0001:0002:0003:0004:0005:0006'), '2001:db8:1:2::/64');
+  assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  assert.equal(addressKey('::1'), '0:0:0:0::/64');
+  assert.equal(addressKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64');
 });
