@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 /** Failures one address may have within a window before it must wait. */
 export const LIMIT = 20;
 export const WINDOW_MS = 60_000;
-/** Addresses remembered at most. */
+/** Addresses remembered at most: past it, a new address is not counted until the oldest window has ended. */
 const MAXIMUM_ADDRESSES = 10_000;
 
 interface Window {
@@ -28,8 +28,9 @@ interface Window {
  */
 export function addressKey(address: string): string {
   const plain = address.replace(/%.*$/, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
-  if (mapped) return mapped[1] as string;
+  // IPv4-mapped (a dual-stack socket's IPv4 client) and NAT64's well-known prefix: the IPv4 client itself.
+  const embedded = /^(?:::ffff|64:ff9b:):(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
+  if (embedded) return embedded[1] as string;
   if (isIP(plain) !== 6) return plain;
   const [head = '', tail] = plain.split('::');
   const groups = (part: string): string[] => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
@@ -67,7 +68,12 @@ export class LoginFailures {
       return;
     }
     this.#windows.delete(key);
-    if (this.#windows.size >= MAXIMUM_ADDRESSES) this.#forgetOne(now);
+    // Windows are kept in the order they began: the first is the oldest, and if it has not ended, none has.
+    if (this.#windows.size >= MAXIMUM_ADDRESSES) {
+      const [oldest] = this.#windows;
+      if (oldest === undefined || now - oldest[1].startedAt < WINDOW_MS) return;
+      this.#windows.delete(oldest[0]);
+    }
     this.#windows.set(key, { startedAt: now, failures: 1 });
   }
 
@@ -77,16 +83,4 @@ export class LoginFailures {
     if (window !== undefined && window.failures > 0) window.failures--;
   }
 
-  /** Makes room: the oldest window that has ended, else the oldest that holds no address. A held one stays. */
-  #forgetOne(now: number): void {
-    let spare: string | undefined;
-    for (const [key, window] of this.#windows) {
-      if (now - window.startedAt >= WINDOW_MS) {
-        this.#windows.delete(key);
-        return;
-      }
-      if (spare === undefined && window.failures < LIMIT) spare = key;
-    }
-    if (spare !== undefined) this.#windows.delete(spare);
-  }
 }

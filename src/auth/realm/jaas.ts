@@ -22,10 +22,12 @@ export type ChainOutcome =
 /** The result of one module, as the combination needs it: pure, so it can be tested against every flag table. */
 export type ModuleResult = { readonly flag: LoginModuleFlag } & ({ readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string });
 
-export async function runChain(modules: readonly LoginModule[], credentials: Credentials): Promise<ChainOutcome> {
+/** `ran`: told of each module that ran and whether it succeeded, in order. */
+export async function runChain(modules: readonly LoginModule[], credentials: Credentials, ran?: (module: LoginModule, ok: boolean) => void): Promise<ChainOutcome> {
   const results: ModuleResult[] = [];
   for (const m of modules) {
     const outcome = await m.login(credentials);
+    ran?.(m, outcome.ok);
     results.push({ flag: m.success, ...outcome });
     if (stopsChain(results)) break;
   }

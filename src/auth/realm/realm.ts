@@ -153,15 +153,22 @@ export async function decide(input: DecisionInput): Promise<RealmDecision> {
     }
     realm.failures.trying(request.address);
   }
-  const outcome = await runChain(realm.modules, credentials);
+  let passwordChecked = false;
+  let passwordWrong = false;
+  const outcome = await runChain(realm.modules, credentials, (module, ok) => {
+    if (module.type !== 'file') return;
+    passwordChecked = true;
+    passwordWrong ||= !ok;
+  });
+  // The try is taken back where the password was not checked (another module ended the chain first), or was right
+  // and the realm passed. Where it was checked and the realm refused, it stays counted even if it was right: taking
+  // it back would tell a guesser which password was right in a realm that also asks for a token.
+  if (password && (!passwordChecked || (outcome.ok && !passwordWrong))) realm.failures.passed(request.address);
   if (!outcome.ok) {
     // A certificate is not one of the realm's credentials: where it would pass (verify-client optional) it has.
     const offered = credentials.authorization !== undefined || credentials.tokens.length > 0;
     return { ok: false, status: 401, reason: outcome.reason, challenge: challengeFor(realm.config, input.kind), challenged: !offered, principal: undefined };
   }
-  // The try is taken back only when the password's own module passed: another credential of the request (a token)
-  // may have passed the realm with the password wrong. A role missing or not, a password that passed was right.
-  if (password && outcome.principals.some((p) => p.module === 'file')) realm.failures.passed(request.address);
   const missing = missingRoles(input.authorization, outcome.roles);
   if (missing.length > 0) {
     const held = outcome.roles.length === 0 ? 'no role' : `roles ${outcome.roles.join(', ')}`;

@@ -288,6 +288,10 @@ test('wrong passwords from one address: after 20 within a minute it waits (429 w
     now += 60_000;
     const burst = await Promise.all(Array.from({ length: 2 * LIMIT }, (_, i) => attempt(`wrong-${i}`, '192.0.2.10')));
     assert.equal(burst.filter((d) => !d.ok && d.status === 429).length, LIMIT);
+    // A password sent beside a token that passes the realm first is not checked, so not counted.
+    now += 60_000;
+    for (let i = 0; i < 2 * LIMIT; i++) assert.ok((await attempt('wrong', '192.0.2.11', { 'x-token': TOKEN })).ok);
+    assert.ok((await attempt('welcome', '192.0.2.11')).ok);
     // One host of an IPv6 /64 is the others.
     for (let i = 0; i < LIMIT; i++) await attempt('wrong', `2001:db8:1:2::${i.toString(16)}`);
     assert.equal(Reflect.get(await attempt('welcome', '2001:db8:1:2:ffff::1'), 'status'), 429);
@@ -304,5 +308,21 @@ test('addressKey: IPv4 as itself, IPv4-mapped as IPv4, IPv6 by its /64', () => {
   assert.equal(addressKey('2001:0db8:0001:0002:0003:0004:0005:0006'), '2001:db8:1:2::/64');
   assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
   assert.equal(addressKey('::1'), '0:0:0:0::/64');
-  assert.equal(addressKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64');
+  assert.equal(addressKey('64:ff9b::192.0.2.1'), '192.0.2.1', "NAT64's clients are told apart by their IPv4 address");
+});
+
+test('a realm that asks for a password and a token: a right password refused for its token stays counted, so that the count does not tell which password was right', async () => {
+  const f = files();
+  try {
+    const realm = prepareRealm(realmConfig([
+      { type: 'file', success: 'required', file: f.users, position: P },
+      { type: 'token-directory', success: 'required', directory: f.tokens, position: P },
+    ]));
+    const attempt = (password: string, token: string) => decide({ realm, authorization: undefined, verifyClient: 'none', request: request({ authorization: basic('joe', password), 'x-token': token }, undefined, '/', true, TRUSTS, '192.0.2.20'), kind: 'websocket' });
+    for (let i = 0; i < LIMIT - 1; i++) assert.equal(Reflect.get(await attempt('wrong', TOKEN), 'status'), 401);
+    assert.equal(Reflect.get(await attempt('welcome', 'stale-token'), 'status'), 401);
+    assert.equal(Reflect.get(await attempt('welcome', TOKEN), 'status'), 429);
+  } finally {
+    f.done();
+  }
 });
