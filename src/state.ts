@@ -32,7 +32,7 @@ import { prepareClientTls } from './tls/client.js';
 import { loadCrls, type CrlSummary, type LoadedCrls } from './tls/crl.js';
 import { trustAnchors } from './tls/material.js';
 import { normaliseHostname } from './tls/select.js';
-import { prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
+import { prepareServerTls, upcomingProblems, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
 import { keyEntryValidityWarnings, truststoreValidityWarnings, type CertificateUse } from './tls/validity.js';
 import { unrootedWarnings } from './tls/trust-roots.js';
 import type { TrustState } from './tls/resumed.js';
@@ -302,6 +302,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;
         for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));
+        for (const w of upcomingProblems({ ...settings, crl }, prepared.entries)) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));
         for (const m of members) {
           const entry = m.secure ? prepared.entries.get(normaliseHostname(m.accept.host)) : undefined;
           if (entry) uses.push({ entry, role: 'server', where: m.accept.uri });

@@ -231,6 +231,22 @@ export function upcomingEntries(settings: ServerTlsSettings, current: ReadonlyMa
 }
 
 /**
+ * What stops the certificates waiting in the keystore (upcomingEntries) from being served when their time comes:
+ * each is built into a TLS context now, as it would be then, so that a renewal whose key does not match its
+ * certificate is found when it is imported, not on its start date. One message per entry that fails.
+ */
+export function upcomingProblems(settings: ServerTlsSettings, current: ReadonlyMap<string, KeyEntry>, now = Date.now()): string[] {
+  return upcomingEntries(settings, current, now).flatMap(({ host, entry, from }) => {
+    try {
+      prepareServerTls(settings, { entries: new Map([...current, [host, entry]]) });
+      return [];
+    } catch (e) {
+      return [`keystore entry "${entry.alias}", which is to serve ${host} from ${new Date(from).toISOString()}, cannot be served: ${e instanceof Error ? e.message : String(e)}; the certificate in force stays served then`];
+    }
+  });
+}
+
+/**
  * The entries a listener serving `current` should serve now: for each host name, the entry chooseEntries ranks first
  * where it is valid at `now`, else the one it has. An expired or not yet valid certificate in place of another is no
  * better, and every change costs the listener's clients a full handshake once (the session ticket keys follow the

@@ -8,7 +8,7 @@ import type tls from 'node:tls';
 import { GatewayError, type GatewayErrorCode } from '../../../src/errors.js';
 import { loadCrls, type LoadedCrls } from '../../../src/tls/crl.js';
 import { identify, refusalReason, type ClientIdentity } from '../../../src/tls/identity.js';
-import { buildServerTls, prepareServerTls, type PreparedServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
+import { buildServerTls, prepareServerTls, upcomingEntries, upcomingProblems, type PreparedServerTls, type ServerTlsSettings } from '../../../src/tls/server.js';
 import { makeCrl, type TestCrl } from '../../helpers/crl.js';
 import { issue, testPki, type Issued } from '../../helpers/pki.js';
 import { issueEc } from '../../helpers/ec-cert.js';
@@ -382,4 +382,22 @@ test('a truststore of CAs issued by each other is warned about when the listener
   assert.match(looped.warnings[0] ?? '', /cross-signed both ways.*UNABLE_TO_GET_ISSUER_CERT_LOCALLY.*leave the cross-signed or link certificates out/);
   const oneWay = prepareServerTls(serverTlsSettings({ truststore: asStore(make({ cn: 'Warn G2', keys: k2, issuer: g1 }), g1, g2), verifyClient: 'required' }));
   assert.deepEqual(oneWay.warnings, []);
+});
+
+test('a renewal waiting for its start date is named with when it takes over; one that cannot be served is found now', () => {
+  const { ca } = testPki();
+  const current = issue({ subject: { CN: 'localhost' }, sans: ['DNS:localhost'], issuer: ca, usage: 'server', keyType: 'ec', notBeforeDays: -10, notAfterDays: 30 });
+  const renewal = issue({ subject: { CN: 'localhost' }, sans: ['DNS:localhost'], issuer: ca, usage: 'server', keyType: 'ec', notBeforeDays: 1, notAfterDays: 400 });
+  const s = settings({ keystore: keyStore(keyEntry('current', current, ca), keyEntry('renewal', renewal, ca)) });
+  const prepared = prepareServerTls(s);
+  assert.equal(prepared.entries.get('localhost')?.alias, 'current');
+  const upcoming = upcomingEntries(s, prepared.entries);
+  assert.deepEqual(upcoming.map((u) => [u.host, u.entry.alias, u.from]), [['localhost', 'renewal', Date.parse(renewal.x509.validFrom)]]);
+  assert.deepEqual(upcomingProblems(s, prepared.entries), []);
+  // The renewal's certificate with another key: the TLS library would refuse it on its start date.
+  const other = issue({ subject: { CN: 'other' }, issuer: ca, usage: 'server', keyType: 'ec' });
+  const broken = settings({ keystore: keyStore(keyEntry('current', current, ca), { alias: 'renewal', privateKey: other.keyObject, chain: [renewal.x509, ca.x509] }) });
+  const [problem, ...rest] = upcomingProblems(broken, prepareServerTls(broken).entries);
+  assert.deepEqual(rest, []);
+  assert.match(problem ?? '', new RegExp(`^keystore entry "renewal", which is to serve localhost from ${new Date(renewal.x509.validFrom).toISOString().replace(/\./g, '\\.')}, cannot be served: the TLS library refused keystore entry "renewal" .*; the certificate in force stays served then$`));
 });
