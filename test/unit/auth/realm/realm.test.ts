@@ -302,13 +302,17 @@ test('wrong passwords from one address: after 20 within a minute it waits (429 w
 });
 
 test('addressKey: IPv4 as itself, IPv4-mapped as IPv4, IPv6 by its /64', () => {
-  assert.equal(addressKey('192.0.2.1'), '192.0.2.1');
-  assert.equal(addressKey('::FFFF:192.0.2.1'), '192.0.2.1');
-  assert.equal(addressKey('2001:db8::1'), '2001:db8:0:0::/64');
-  assert.equal(addressKey('2001:0db8:0001:0002:0003:0004:0005:0006'), '2001:db8:1:2::/64');
-  assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
-  assert.equal(addressKey('::1'), '0:0:0:0::/64');
-  assert.equal(addressKey('64:ff9b::192.0.2.1'), '192.0.2.1', "NAT64's clients are told apart by their IPv4 address");
+  const keys: [string, string][] = [
+    ['192.0.2.1', '192.0.2.1'],
+    ['::FFFF:192.0.2.1', '192.0.2.1'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:0db8:0001:0002:0003:0004:0005:0006', '2001:db8:1:2::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    // NAT64's clients are told apart by their IPv4 address.
+    ['64:ff9b::192.0.2.1', '192.0.2.1'],
+  ];
+  for (const [address, key] of keys) assert.equal(addressKey(address), key, address);
 });
 
 test('a realm that asks for a password and a token: a right password refused for its token stays counted, so that the count does not tell which password was right', async () => {
