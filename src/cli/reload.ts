@@ -110,7 +110,17 @@ export class Reloader {
     const before = fileStates(configurationFiles(this.#source, this.#gateway.config));
     const bytes = this.#bytes;
     this.#bytes = undefined;
-    const prepared = await prepareAgain(this.#source, this.#log, this.#gateway, bytes);
+    let prepared: Prepared;
+    try {
+      prepared = await prepareAgain(this.#source, this.#log, this.#gateway, bytes);
+    } catch (err) {
+      // What a file holds comes back as problems, not thrown; anything thrown (a development PKI taken apart since
+      // start-up, say) must fail this reload as they do, not end the process: the reload's promise is not awaited.
+      this.#gateway.reloadFailed(err);
+      this.#logFailure(err);
+      this.#againIfChanged(before);
+      return false;
+    }
     // A drain or stop that began while the stores were decoded: nothing is swapped in, and nothing failed.
     if (this.#stopped) return false;
     if (!prepared.gateway) {
@@ -128,19 +138,24 @@ export class Reloader {
     } catch (err) {
       // A new address that cannot be bound is only found now; it is reported as a problem found while preparing
       // is, and as start-up reports it: at the accept that wanted it.
-      let reason = String(err);
-      if (isGatewayError(err)) {
-        const problems = eachError(err).map(toDiagnostic);
-        logDiagnostics(this.#log, problems);
-        reason = describeFailure(problems);
-      }
-      this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
+      this.#logFailure(err);
       return false;
     }
     this.#rewatch();
     this.#log.info({ event: 'reload', result: 'success' }, 'Reloaded the configuration');
     this.#againIfChanged(before);
     return true;
+  }
+
+  /** A failure thrown rather than returned: each of a GatewayError's problems logged as found while preparing. */
+  #logFailure(err: unknown): void {
+    let reason = String(err);
+    if (isGatewayError(err)) {
+      const problems = eachError(err).map(toDiagnostic);
+      logDiagnostics(this.#log, problems);
+      reason = describeFailure(problems);
+    }
+    this.#log.error({ event: 'reload', result: 'failure', code: 'GW_ERR_RELOAD' }, `Reload failed, the configuration in force stays: ${reason}`);
   }
 
   /** A change made while a reload ran may have been seen only by the watcher just replaced, and lost with it. */

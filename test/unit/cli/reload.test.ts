@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { loadConfig } from '../../../src/config/index.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import type { Gateway } from '../../../src/gateway.js';
+import { GatewayError } from '../../../src/errors.js';
 import { displayPath } from '../../../src/cli/paths.js';
 import { prepare } from '../../../src/cli/prepare.js';
 import { Reloader } from '../../../src/cli/reload.js';
@@ -67,6 +68,30 @@ test('a configuration file gone since start fails the reload saying so, not aski
   const line = logs.lines.find((l) => l['code'] === 'GW_ERR_FILE_READ');
   assert.match(String(line?.['msg']), /cannot read the configuration file ".*gateway-config\.xml": no such file \(it was read when the gateway started: it has been moved or removed since, and the configuration in force stays until it is back\)$/);
   assert.deepEqual(failures, ['failed']);
+});
+
+test('an error thrown while the reload is prepared fails the reload, as a problem in the file does, instead of ending the process', async (t) => {
+  const { file, config } = echoFile(t);
+  const failures: unknown[] = [];
+  // What the new gateway shares with the running one is read while preparing; here, reading it throws.
+  const gateway = {
+    config,
+    get metrics(): never {
+      throw new GatewayError('GW_ERR_FILE_READ', 'the development PKI is taken apart', { hint: 'restore it' });
+    },
+    reload: async () => [],
+    reloadFailed: (err: unknown) => failures.push(err),
+  } as unknown as Gateway;
+  const logs = memoryLog();
+  const reloader = new Reloader(gateway, { configPath: file, defines: {} }, logs.log, { watch: false });
+  t.after(() => reloader.stop());
+  assert.equal(await withDeadline(reloader.request('SIGHUP'), WAIT_MS, 'the reload'), false);
+  assert.equal(failures.length, 1);
+  const line = logs.lines.find((l) => l['code'] === 'GW_ERR_RELOAD');
+  assert.equal(line?.['msg'], 'Reload failed, the configuration in force stays: GW_ERR_FILE_READ: the development PKI is taken apart (restore it)');
+  // The next request is served as any other.
+  assert.equal(await withDeadline(reloader.request('SIGHUP'), WAIT_MS, 'a second reload'), false);
+  assert.equal(failures.length, 2);
 });
 
 test('a new address already in use fails the reload at the accept that wanted it, as start-up says, and the configuration in force serves on', async (t) => {
