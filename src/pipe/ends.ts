@@ -287,10 +287,19 @@ const FAILURE_REASONS: Readonly<Record<number, string>> = {
  * objects of one class two shapes, and cost more on every call ws makes on them.)
  */
 const closeHolders = new WeakMap<WebSocket, (code?: number, reason?: string | Buffer) => boolean>();
+/**
+ * The WebSocket ends told when ws has answered their peer's close frame itself (WebSocketEnd's #peerClosed). ws
+ * reports the close only once the connection is gone ('close'), and a peer that keeps its TCP side open after the
+ * closing handshake would keep the connection for as long as ws's close timer allows, which towards a byte stream is
+ * no bound at all (CLOSE_HANDSHAKE_TIMEOUT_MS): told at the answer, the pipe bounds it with its close deadline.
+ */
+const peerCloseWatchers = new WeakMap<WebSocket, (code: number | undefined, reason: string | Buffer | undefined) => void>();
 const wsClose = WebSocket.prototype.close;
 WebSocket.prototype.close = function close(this: WebSocket, code?: number, reason?: string | Buffer): void {
   if (closeHolders.get(this)?.(code, reason) === true) return;
+  const answering = this.readyState === WebSocket.OPEN && (this as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true;
   wsClose.call(this, code, reason ?? (code === undefined ? undefined : FAILURE_REASONS[code]));
+  if (answering) peerCloseWatchers.get(this)?.(code, reason);
 };
 
 const SEND_BINARY = Object.freeze({ binary: true });
@@ -335,6 +344,8 @@ export class WebSocketEnd implements End {
   readonly #holdClose: WebSocketEndOptions['holdClose'];
   /** The peer's close frame, come and its answer held (see #closeOrHold). */
   #heldClose: { code: number | undefined; reason: string } | undefined;
+  /** The peer's close frame, come and answered by ws: the peer is done, though its TCP side may stay open. */
+  #peerClose: { code: number; reason: string } | undefined;
 
   constructor(ws: WebSocket, options: WebSocketEndOptions = {}) {
     this.#ws = ws;
@@ -349,6 +360,7 @@ export class WebSocketEnd implements End {
     if (ws.readyState === WebSocket.CLOSED) this.#onCloseSeen(CLOSE_ABNORMAL, Buffer.alloc(0));
     this.#holdClose = options.holdClose;
     if (this.#holdClose === 'now') closeHolders.set(ws, this.#closeOrHold);
+    peerCloseWatchers.set(ws, this.#onPeerClosed);
   }
 
   get socket(): WebSocket {
@@ -384,6 +396,7 @@ export class WebSocketEnd implements End {
     if (this.#timedOut) this.#onInactive();
     if (this.#closeSeen !== undefined) this.#onClose(this.#closeSeen.code, Buffer.from(this.#closeSeen.reason));
     else if (this.holdingClose) this.#reportHeld(sink);
+    else if (this.#peerClose !== undefined) sink.ended({ ...this.#peerClose, lost: false });
     // Whoever attaches reads from now on: a caller may have paused it (while connecting the other side).
     else this.resume();
   }
@@ -433,6 +446,17 @@ export class WebSocketEnd implements End {
     if (sendable(code)) wsClose.call(this.#ws, code, closeReason(reason));
     else wsClose.call(this.#ws);
   }
+
+  /**
+   * ws has answered the peer's close frame (peerCloseWatchers): the close is reported now rather than when the
+   * connection is gone, so that whoever holds this end bounds the rest (the pipe's close deadline). 'close' still
+   * follows, and reports it again, which every sink takes as the same end.
+   */
+  readonly #onPeerClosed = (code: number | undefined, reason: string | Buffer | undefined): void => {
+    if (this.#peerClose !== undefined) return;
+    this.#peerClose = { code: code ?? CLOSE_NO_STATUS, reason: reason === undefined ? '' : reason.toString() };
+    this.#sink?.ended({ ...this.#peerClose, lost: false });
+  };
 
   readonly #onCloseSeen = (code: number, reason: Buffer): void => {
     this.#closeSeen = { code, reason: reason.toString() };

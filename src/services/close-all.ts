@@ -12,7 +12,7 @@ const CLOSE_GRACE_MS = 2000;
  * (what its close line says: the gateway closed it; undefined for a byte stream). A client that does not answer
  * within the grace period is dropped.
  */
-export function closeWithDeadline(end: End, code: number, reason: string): Promise<number | undefined> {
+export function closeWithDeadline(end: End, code: number | undefined, reason: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => end.destroy(), CLOSE_GRACE_MS);
     timer.unref();

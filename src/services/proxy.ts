@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import { closeReason, endedCause, failedCause, type CloseCause } from '../pipe/close.js';
+import { CLOSE_GOING_AWAY, CLOSE_NORMAL, closeReason, endedCause, failedCause, type CloseCause } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 import { fuse, type Payload } from '../pipe/fuse.js';
 import { PreparedConnections } from '../upstream/prepared.js';
@@ -42,6 +42,13 @@ interface Connected {
   readonly upstream: End;
   readonly early: readonly Payload[];
   readonly held: readonly Payload[] | undefined;
+}
+
+/** How a client went before its pipe ran, for its close line. */
+interface Gone {
+  readonly reason: string;
+  readonly cause: CloseCause;
+  readonly code: number | undefined;
 }
 
 export class ProxyService implements Service {
@@ -170,12 +177,19 @@ export class ProxyService implements Service {
   async #connect(downstream: End, ctx: ConnectionContext, opened: End | undefined): Promise<Connected | undefined> {
     const closedBeforePipe = (reason: string, cause: CloseCause, code: number | undefined) =>
       logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason, cause, code });
+    // A client idle before its first message is closed as the pipe closes an idle one. A WebSocket client gone by its
+    // close frame may keep its TCP side open after ws answered it: it is given the grace period to close it, as a
+    // client the gateway closes is.
+    const letGo = (how: Gone): void => {
+      if (how.cause === 'idle') void closeWithDeadline(downstream, how.code, 'idle timeout');
+      else if (downstream.kind === 'messages') void closeWithDeadline(downstream, CLOSE_NORMAL, '');
+    };
 
     // What the client sends before the backend is connected is held (reading stops after it, so at most what was
     // already read) and written first once it is. How the client went away meanwhile, if it did, is its own doing,
     // never the backend's.
     const early: Payload[] = [];
-    let gone: { reason: string; cause: CloseCause; code: number | undefined } | undefined;
+    let gone: Gone | undefined;
     const cancellation = new Cancellation();
     let firstData: () => void = () => undefined;
     downstream.attach({
@@ -210,11 +224,22 @@ export class ProxyService implements Service {
         upstream = opened;
       } else {
         if (this.config.properties.connectStrategy === 'deferred' && early.length === 0) {
-          await new Promise<void>((resolve, reject) => {
-            firstData = resolve;
-            const aborted = () => reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
-            cancellation.onCancel(aborted);
-          });
+          const idleMs = this.config.properties.idleTimeoutMs;
+          // idle.timeout counts from the client's connect here: no pipe watches it before the backend is connected.
+          const idle = idleMs > 0 ? setTimeout(() => {
+            gone ??= { reason: `idle for ${idleMs / 1000} s (idle.timeout)`, cause: 'idle', code: downstream.kind === 'messages' ? CLOSE_GOING_AWAY : undefined };
+            cancellation.cancel();
+          }, idleMs) : undefined;
+          idle?.unref();
+          try {
+            await new Promise<void>((resolve, reject) => {
+              firstData = resolve;
+              const aborted = () => reject(new GatewayError('GW_ERR_STATE', 'downstream went away before its first message'));
+              cancellation.onCancel(aborted);
+            });
+          } finally {
+            clearTimeout(idle);
+          }
         }
         downstream.pause();
         const prepared = this.#prepared?.take();
@@ -224,6 +249,7 @@ export class ProxyService implements Service {
     } catch (err) {
       downstream.detach();
       if (gone) {
+        letGo(gone);
         closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.cause, gone.code);
         return undefined;
       }
@@ -243,6 +269,7 @@ export class ProxyService implements Service {
     downstream.detach();
     if (gone) {
       upstream.abort();
+      letGo(gone);
       closedBeforePipe(`${gone.reason} before the upstream was connected`, gone.cause, gone.code);
       return undefined;
     }

@@ -17,10 +17,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function serve(service: Service, maxPayload = 128 * 1024): Promise<Harness> {
+/** `closeTimeout`: ws's bound on a closing handshake, as the gateway sets it for a service (ws's own 30 s if absent). */
+export async function serve(service: Service, maxPayload = 128 * 1024, closeTimeout?: number): Promise<Harness> {
   const logs = memoryLog();
   const http: Server = createServer();
-  const wss = new WebSocketServer({ noServer: true, maxPayload });
+  // ws 8.23 reads closeTimeout; its type declarations do not have it yet.
+  const wss = new WebSocketServer({ noServer: true, maxPayload, ...(closeTimeout === undefined ? {} : ({ closeTimeout } as object)) });
   let n = 0;
   http.on('upgrade', (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {

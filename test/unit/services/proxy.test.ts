@@ -133,6 +133,61 @@ test('idle.timeout closes a connection through which nothing moved (1001 to the 
   assert.equal(closed['reason'], 'idle for 0.2 s (idle.timeout)');
 });
 
+/** A raw client that upgrades, sends a close frame (1000) and then keeps its TCP side open, whatever it is sent. */
+async function closesButStays(url: string): Promise<net.Socket> {
+  const { port } = new URL(url);
+  const socket = net.connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
+  await event(socket, 'connect', 'the raw client to connect');
+  socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  let seen = '';
+  socket.setEncoding('latin1');
+  await withDeadline(new Promise<void>((resolve) => {
+    const read = (chunk: string): void => {
+      seen += chunk;
+      if (!seen.includes('\r\n\r\n')) return;
+      socket.off('data', read);
+      resolve();
+    };
+    socket.on('data', read);
+  }), WAIT_MS, 'the 101');
+  socket.resume();
+  const mask = Buffer.from([1, 2, 3, 4]);
+  socket.write(Buffer.concat([Buffer.from([0x88, 0x82]), mask, Buffer.from([0x03 ^ 1, 0xe8 ^ 2])]));
+  return socket;
+}
+
+test('a client that sends its close frame but keeps its TCP side open is cut at close.timeout, before and after the backend is connected', async (t) => {
+  const backend = await tcpEcho();
+  t.after(() => backend.close());
+  for (const strategy of ['immediate', 'deferred'] as const) {
+    const base = proxyConfig(backend.port, strategy);
+    const config = { ...base, properties: { ...base.properties, closeTimeoutMs: 200 } };
+    // As the gateway runs a byte-stream backend's WebSockets: ws's own close timer is no bound there (state.ts).
+    const h = await serve(proxyService(config, createConnector(), memoryLog().log), undefined, 2 ** 31 - 1);
+    t.after(() => h.close());
+    const socket = await closesButStays(h.url);
+    t.after(() => socket.destroy());
+    // The gateway's end is let go (its close line written) while the client still holds its side.
+    const line = await h.logs.waitFor((l) => l['event'] === 'close');
+    assert.match(String(line['reason']), /downstream closed \(1000\)/, strategy);
+    await h.close();
+  }
+});
+
+test('idle.timeout closes a client that sends nothing while a deferred connect waits for its first message', async (t) => {
+  const c = counting(createConnector());
+  const base = proxyConfig(9, 'deferred');
+  const config = { ...base, properties: { ...base.properties, idleTimeoutMs: 200 } };
+  const h = await serve(proxyService(config, c.connector, memoryLog().log));
+  t.after(() => h.close());
+  const ws = await h.connect();
+  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the idle client to be closed');
+  assert.deepEqual([code, reason.toString()], [1001, 'idle timeout']);
+  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closed['reason'], 'idle for 0.2 s (idle.timeout) before the upstream was connected');
+  assert.equal(c.calls(), 0);
+});
+
 test('a failed connect that carries a hint logs it; one without logs none', async (t) => {
   const hint = 'import the CA that issued the backend certificate';
   for (const given of [hint, undefined]) {
