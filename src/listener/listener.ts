@@ -839,7 +839,7 @@ export class Listener {
         taken = true;
         const end = new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs, holdClose: halfClose ? 'now' : undefined });
         this.#handOver(conn, service, ctx, end);
-        if (realm?.ok === true && realm.by === 'realm') this.#expireAuthorization(ws, route);
+        if (realm?.ok === true && realm.by === 'realm') this.#expireAuthorization(ws, conn.session, route);
         service.handle(end, ctx, upstream);
       });
       upgrader.off('headers', addCookie);
@@ -899,17 +899,18 @@ export class Listener {
   /**
    * `authorization-timeout`: a WebSocket admitted by its realm's login modules is closed (1008) once that long has
    * passed, so credentials withdrawn (a token file removed, a user deleted) stop being served. One deadline list
-   * per duration, as for the handshake.
+   * per duration, as for the handshake. Closed as the gateway closes any session: counted and logged as its close,
+   * and dropped if it does not finish closing in the grace period.
    */
-  #expireAuthorization(ws: WebSocket, route: Route): void {
+  #expireAuthorization(ws: WebSocket, session: Session | undefined, route: Route): void {
     const ms = route.realm?.config.authorizationTimeoutMs;
-    if (ms === undefined) return;
+    if (ms === undefined || session === undefined) return;
     let list = this.#authorizationDeadlines.get(ms);
     if (list === undefined) {
       list = new DeadlineList(ms);
       this.#authorizationDeadlines.set(ms, list);
     }
-    const deadline = list.add(() => ws.close(1008, 'authorization-timeout expired'));
+    const deadline = list.add(() => session.close(1008, 'authorization-timeout expired'));
     ws.once('close', () => deadline.cancel());
   }
 

@@ -421,6 +421,8 @@ describe('realms: file, certificate-ticket, token-directory', () => {
     assert.equal(reason, 'authorization-timeout expired');
     // The deadline starts at admission, after the client started: it cannot end sooner than 1 s from here.
     assert.ok(elapsed >= 1000, `closed after ${elapsed.toFixed(0)} ms, before the 1 s authorization-timeout`);
+    // The gateway's close, as the log and the metrics count it, not the client's answer.
+    await gw.waitFor((l) => l['event'] === 'close' && l['reason'] === 'closed by the gateway (1008): authorization-timeout expired');
   });
 
   test('no password, secret, ticket or token appears in the log', async () => {
