@@ -487,13 +487,14 @@ export class Gateway {
 
   /**
    * A service instance replaced by a reload takes no new client: its prepared connections are closed at once, and
-   * it is stopped (recovery, the rest) once it serves nobody.
+   * what it runs for itself stops once it serves nobody. It is not stopped: a stopped service takes its clients'
+   * closes for its own, and a client whose upgrade was under way at the reload still comes to it (stop() finds it
+   * through its session).
    */
   #retire(service: Service): void {
     this.#retiring.add(service);
     this.#sessions.whenEmpty(service, () => {
-      if (!this.#retiring.delete(service)) return;
-      service.stop().catch((err: unknown) => this.#log.error({ err, service: service.config.name }, 'error while stopping a replaced service'));
+      if (this.#retiring.delete(service)) service.retire?.();
     });
   }
 
@@ -731,11 +732,12 @@ export class Gateway {
     for (const stop of this.#stopWatching.splice(0)) stop();
     for (const s of this.#spreads) s.cancel();
     const listeners = [...this.#state.listeners, ...this.#retiredListeners];
-    const services = [...this.#state.services, ...this.#retiring];
+    // A retired instance that a client reached after its last session had closed is known by that client's session.
+    const services = new Set([...this.#state.services, ...this.#retiring, ...[...this.#sessions].map((s) => s.service)]);
     this.#retiring.clear();
     // Stop accepting first, so no client is upgraded into a service that is closing its connections.
     const closing = Promise.all(listeners.map((l) => l.close()));
-    await Promise.all(services.map((s) => s.stop()));
+    await Promise.all([...services].map((s) => s.stop()));
     for (const l of listeners) l.destroyConnections();
     await closing;
     this.#sessions.clear();

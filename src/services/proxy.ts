@@ -316,6 +316,10 @@ export class ProxyService implements Service {
     return ready;
   }
 
+  retire(): void {
+    this.#recovery?.stop();
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#recovery?.stop();

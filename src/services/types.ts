@@ -109,6 +109,12 @@ export interface Service {
    * byte stream) and no more are opened; clients are not touched. Returns how many it closes; stop() waits for them.
    */
   stopPreparing?(reason: string): number;
+  /**
+   * A reload replaced this instance and its last session has closed: what it runs for itself (a backend's recovery
+   * probes, a status feed) stops. Its clients are not touched, and a client still on its way to it (an upgrade under
+   * way at the reload) is served all the same; stop() closes any it holds when the gateway stops.
+   */
+  retire?(): void;
   /** Closes every connection the service owns (1001, going away, to WebSocket clients). Safe to call twice. */
   stop(): Promise<void>;
 }

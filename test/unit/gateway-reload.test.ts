@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { parseConfig } from '../../src/config/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { overview } from '../../src/services/management/overview.js';
-import { config, doc, parse } from '../helpers/config.js';
+import { config, doc, parse, proxy } from '../helpers/config.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { WAIT_MS, event, withDeadline } from '../helpers/deadline.js';
 import { deadPort } from '../helpers/tcp-servers.js';
@@ -80,6 +81,50 @@ test('a reload keeps the bound socket of an address still configured and gives i
   assert.equal((await closed)[0], 1001);
   assert.deepEqual(gateway.reloads.success, 1);
   assert.equal(gateway.reloads.last?.result, 'success');
+});
+
+test('a replaced instance keeps serving its clients as its own after its last session closes, and one that reaches it later is closed (1001) when the gateway stops', async (t) => {
+  // A WebSocket backend whose upgrades wait until the test answers them: the gateway connects it before its client's.
+  const backend = createHttpServer();
+  const wss = new WebSocketServer({ noServer: true });
+  wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+  const waiting: (() => void)[] = [];
+  const arrived: (() => void)[] = [];
+  backend.on('upgrade', (req, socket, head) => {
+    waiting.push(() => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
+    arrived.shift()?.();
+  });
+  const upgradeArrives = (): Promise<void> => within(new Promise<void>((resolve) => (waiting.length > 0 ? resolve() : arrived.push(resolve))), 'the backend to get an upgrade');
+  backend.listen(0, '127.0.0.1');
+  await event(backend, 'listening', 'the backend to listen');
+  t.after(() => {
+    backend.closeAllConnections();
+    backend.close();
+  });
+  const text = doc(...proxy('p', 'ws://127.0.0.1:0/p', `ws://127.0.0.1:${(backend.address() as { port: number }).port}/`));
+  const { gateway, logs, port } = await started(t, text);
+  const url = `ws://127.0.0.1:${port}/p`;
+
+  const first = new WebSocket(url);
+  await upgradeArrives();
+  waiting.shift()?.();
+  await event(first, 'open', 'the first client to open');
+  const second = new WebSocket(url);
+  await upgradeArrives();
+  await within(gateway.reload(prepared(text, logs)), 'the reload');
+
+  // The first client closes: the replaced instance's last session. Its close is its own.
+  first.close(1000);
+  const line = await logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(line['reason'], 'downstream closed (1000)');
+
+  // The second client's upgrade, under way at the reload, completes on the replaced instance.
+  waiting.shift()?.();
+  await event(second, 'open', 'the second client to open');
+  assert.equal(await roundTrip(second, 'still served'), 'still served');
+  const closed = event<[number]>(second, 'close', 'the second client to be closed');
+  await within(gateway.stop(), 'the gateway to stop');
+  assert.equal((await closed)[0], 1001);
 });
 
 test('an accept moved to another address by ws.bind closes its open connections gently (1001), not at once', async (t) => {

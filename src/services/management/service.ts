@@ -263,6 +263,10 @@ export class ManagementService implements Service {
     );
   }
 
+  retire(): void {
+    this.#feed.close();
+  }
+
   async stop(): Promise<void> {
     this.#feed.close();
   }
