@@ -226,6 +226,12 @@ export class Listener {
       options.log.debug({ err, status }, 'malformed HTTP request');
       const conn = this.#bySocket.get(socket);
       if (conn) this.#refused(conn, socket);
+      // A malformed request pipelined behind one whose answer is being written: an error answer now would land in
+      // the middle of that one's body, so the connection is cut instead, as Node's own handler does.
+      if ((socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true) {
+        socket.destroy();
+        return;
+      }
       refuseUpgrade(socket, status, status === 431 ? 'Request header fields too large.' : 'Malformed HTTP request.');
     });
     // A byte-stream client may half-close (send its request, then read the response): its socket stays half-open.

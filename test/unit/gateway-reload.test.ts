@@ -204,21 +204,26 @@ test('a drain with no session to close still serves a client whose request was u
   await within(drained, 'the drain to finish');
 });
 
-test('a drain with no session to close answers a plain request under way in full, and closes its connection', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-drain-'));
+/** A started gateway whose one service serves `file` from a directory, at http://127.0.0.1:PORT/NAME. */
+async function pages(t: { after(fn: () => unknown): void }, name: string, content: string | Buffer): Promise<{ gateway: Gateway; logs: MemoryLog; port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-pages-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'web'));
-  writeFileSync(join(dir, 'web', 'index.html'), 'PAGE');
-  const pages = ['  <service>', '    <name>pages</name>', '    <accept>http://127.0.0.1:0/</accept>', '    <type>directory</type>', '    <properties>', '      <directory>/</directory>', '    </properties>', '  </service>'];
+  writeFileSync(join(dir, 'web', name), content);
+  const service = ['  <service>', '    <name>pages</name>', '    <accept>http://127.0.0.1:0/</accept>', '    <type>directory</type>', '    <properties>', '      <directory>/</directory>', '    </properties>', '  </service>'];
   // The directory is read from the web folder beside the configuration's folder, as Kaazing reads it.
   const logs = memoryLog();
-  const result = Gateway.prepare(config(parseConfig(doc(...pages), join(dir, 'conf', 'gateway-config.xml'), { hostname: 'gw.example.com' })), { log: logs.log, drainTimeoutMs: 1000 });
+  const result = Gateway.prepare(config(parseConfig(doc(...service), join(dir, 'conf', 'gateway-config.xml'), { hostname: 'gw.example.com' })), { log: logs.log, drainTimeoutMs: 1000 });
   assert.ok(result.ok);
   const gateway = result.gateway;
   const [bound] = await within(gateway.start(), 'the gateway to start');
   assert.ok(bound);
   t.after(() => gateway.stop());
-  const port = bound.port;
+  return { gateway, logs, port: bound.port };
+}
+
+test('a drain with no session to close answers a plain request under way in full, and closes its connection', async (t) => {
+  const { gateway, logs, port } = await pages(t, 'index.html', 'PAGE');
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   t.after(() => socket.destroy());
@@ -235,6 +240,27 @@ test('a drain with no session to close answers a plain request under way in full
   assert.match(answer, /\r\nConnection: close\r\n/i);
   assert.ok(answer.endsWith('\r\n\r\nPAGE'), answer);
   await within(drained, 'the drain to finish');
+});
+
+test('a malformed request pipelined behind a response being written cuts the connection rather than splicing a 400 into that body', async (t) => {
+  const { port } = await pages(t, 'big.dat', Buffer.alloc(8 * 1024 * 1024, 'a'));
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  t.after(() => socket.destroy());
+  await event(socket, 'connect', 'the TCP connection');
+  const chunks: Buffer[] = [];
+  socket.write('GET /big.dat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  // The answer has begun (its head is written) before the malformed request comes.
+  await event(socket, 'readable', 'the answer to begin');
+  socket.write('NOT HTTP AT ALL\r\n\r\n');
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  await within(once(socket, 'close'), 'the connection to end');
+  const answer = Buffer.concat(chunks).toString('latin1');
+  const head = answer.indexOf('\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  const body = answer.slice(head + 4);
+  assert.ok(!body.includes('HTTP/1.1'), 'the body holds another answer');
+  assert.ok(/^a*$/.test(body), 'the body is the file alone');
 });
 
 test('readiness is empty once started, names a draining gateway, and a drain ends stopped', async (t) => {
