@@ -17,7 +17,8 @@ import type { RecentRefusal } from './recent-refusals.js';
  * - `tls_handshake`: the TLS handshake failed otherwise; `proxy_header`: a trusted peer sent a bad PROXY header;
  * - `not_found`: no service for the path; `unavailable`: the service is down while its backend recovers;
  *   `misdirected`: SNI and Host disagree (421); `bad_request`: a malformed request; `shutting_down`: the gateway
- *   is stopping or draining; `upstream`: the backend could not be reached before the upgrade (502).
+ *   has stopped accepting (a draining one still serves what it accepted); `upstream`: the backend could not be
+ *   reached before the upgrade (502).
  */
 export type RefusalReason =
   | 'no_certificate'
