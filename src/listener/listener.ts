@@ -809,6 +809,10 @@ export class Listener {
         return refuseUpgrade(socket, decision.status, message, headers);
       }
       this.#admitted(conn, req, socket, head, route, path, decision);
+    }).catch((err: unknown) => {
+      // A login module's failures are decisions; anything else is a bug, which costs this client, not the process.
+      log.error({ code: 'GW_ERR_INTERNAL', conn: conn.id, err }, 'upgrade failed unexpectedly: connection closed');
+      socket.destroy();
     });
   }
 

@@ -161,8 +161,11 @@ export class ProxyService implements Service {
         else this.#pipe(downstream, ctx, connected);
       },
       (err: unknown) => {
+        // A failure #connect does not expect is a bug; it costs this client its connection, never the process.
+        ctx.log.error({ code: 'GW_ERR_INTERNAL', err }, 'connection failed unexpectedly: closed');
+        downstream.destroy();
+        logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason: 'failed unexpectedly (GW_ERR_INTERNAL)', cause: 'downstream_lost', code: undefined });
         this.#finished(downstream);
-        throw err;
       },
     );
   }

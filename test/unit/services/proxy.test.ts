@@ -13,6 +13,9 @@ import type { ConnectStrategy, ServiceConfig } from '../../../src/config/types.j
 import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
 import { streamUpstream } from '../../../src/services/stream-upstream.js';
 import type { Logger } from 'pino';
+import type { End } from '../../../src/pipe/ends.js';
+import type { ConnectionContext } from '../../../src/services/types.js';
+import { NO_METRICS } from '../../../src/metrics/types.js';
 
 function proxyService(config: ServiceConfig, connector: Connector, log: Logger): ProxyService {
   return new ProxyService(config, { ...streamUpstream(config, connector, undefined), log });
@@ -186,6 +189,33 @@ test('idle.timeout closes a client that sends nothing while a deferred connect w
   const closed = await h.logs.waitFor((l) => l['event'] === 'close');
   assert.equal(closed['reason'], 'idle for 0.2 s (idle.timeout) before the upstream was connected');
   assert.equal(c.calls(), 0);
+});
+
+test('a failure the proxy does not expect costs its client the connection, logged, and never the process', async () => {
+  const logs = memoryLog();
+  const service = proxyService(proxyConfig(9), createConnector(), logs.log);
+  let destroyed = false;
+  const broken: End = {
+    kind: 'messages',
+    writable: true,
+    attach: () => {
+      throw new Error('an end in a state it should never be in');
+    },
+    detach: () => undefined,
+    write: () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+    close: () => undefined,
+    abort: () => undefined,
+    destroy: () => (destroyed = true),
+  };
+  const ctx: ConnectionContext = { id: '1', downstreamAddress: '127.0.0.1', downstreamPort: 1, localAddress: '127.0.0.1', localPort: 2, tlsVersion: undefined, servername: undefined, accept: 'ws://127.0.0.1:0/', path: '/', identity: undefined, log: logs.log, openedAt: Date.now(), traffic: { bytesIn: 0, bytesOut: 0 }, meter: NO_METRICS.service('proxy'), closedByGateway: () => undefined };
+  service.handle(broken, ctx);
+  const line = await logs.waitFor((l) => l['code'] === 'GW_ERR_INTERNAL');
+  assert.equal(line['msg'], 'connection failed unexpectedly: closed');
+  assert.equal(destroyed, true);
+  await logs.waitFor((l) => l['event'] === 'close' && l['reason'] === 'failed unexpectedly (GW_ERR_INTERNAL)');
+  await withDeadline(service.stop(), WAIT_MS, 'the service to stop with no client left');
 });
 
 test('a failed connect that carries a hint logs it; one without logs none', async (t) => {
