@@ -202,6 +202,12 @@ export class Gateway {
     return { ok: true, gateway, warnings: built.warnings };
   }
 
+  /** The CRLs the listener on `where` serves with now from `path`, if it has them: what a reload takes them on from. */
+  crlsInForce(where: string, path: string): LoadedCrls | undefined {
+    const watch = this.#state.crlWatches.find((w) => w.path === path && this.#state.listeners[w.listenerIndex]?.where === where);
+    return watch === undefined ? undefined : (this.#crlsInForce.get(watch.listenerIndex) ?? watch.crl);
+  }
+
   /**
    * What every listener that verifies clients trusts now (its truststore and CRLs): what a realm's certificate
    * ticket is judged against on any listener, since its cookie goes to every port of its host.

@@ -29,7 +29,7 @@ import { ManagementService } from './services/management/service.js';
 import type { ManagementSource } from './services/management/types.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
-import { loadCrls, type CrlSummary, type LoadedCrls } from './tls/crl.js';
+import { loadCrls, stillAnchored, succeedCrls, type CrlSummary, type LoadedCrls } from './tls/crl.js';
 import { trustAnchors } from './tls/material.js';
 import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, upcomingProblems, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
@@ -74,6 +74,12 @@ export interface GatewayDependencies {
    * against. None when not given; a reload gives the listeners it keeps or adds the running gateway's.
    */
   readonly clientTrusts?: () => readonly TrustState[];
+  /**
+   * The CRLs a listener on an address serves with now from a path (a reload's: the running gateway's), which the CRLs
+   * read from that path succeed CA by CA as a changed file's do (succeedCrls): a reload neither forgets a CA's CRL
+   * gone from a directory nor takes back an older one. None: they are taken as they are read (a start).
+   */
+  readonly crlsInForce?: (where: string, path: string) => LoadedCrls | undefined;
 }
 
 const NO_TRUSTS = (): readonly TrustState[] => [];
@@ -208,6 +214,13 @@ export type BuildResult =
  * found is collected with the others, so a user sees all of them at once. Listeners register their clients in
  * `sessions`.
  */
+/** The CRLs at `path` for the listener on `where`: as read, or as successors of those it serves with now (a reload). */
+function crlsFor(path: string, where: string, anchors: readonly X509Certificate[], deps: GatewayDependencies): LoadedCrls {
+  const read = loadCrls(path, { trustAnchors: anchors });
+  const inForce = deps.crlsInForce?.(where, path);
+  return inForce === undefined ? read : succeedCrls(path, stillAnchored(inForce, anchors), read);
+}
+
 export function buildState(config: GatewayConfig, deps: GatewayDependencies, sessions: SessionRegistry): BuildResult {
   const errors: GatewayError[] = [];
   const metrics = deps.metrics ?? NO_METRICS;
@@ -298,7 +311,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
       };
       try {
         const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
-        const crl = options.sslCrl !== undefined ? loadCrls(options.sslCrl, { trustAnchors: anchors }) : undefined;
+        const crl = options.sslCrl !== undefined ? crlsFor(options.sslCrl, where, anchors, deps) : undefined;
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;
         for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));

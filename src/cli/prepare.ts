@@ -46,7 +46,7 @@ export function logDiagnostics(log: Logger, list: readonly Diagnostic[], describ
  * What the gateway is given besides its configuration: where it counts what it does (none when only checking),
  * `start --drain-timeout`, and for a reload the running gateway's live sessions and what its management services read.
  */
-export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'worker' | 'decodedStores'>;
+export type PrepareOptions = Pick<GatewayDependencies, 'metrics' | 'drainTimeoutMs' | 'sessions' | 'management' | 'worker' | 'decodedStores' | 'crlsInForce'>;
 
 /** `bytes`: the file's content as read before (configBytes), so that what is prepared is exactly what was read then. */
 export function prepare(configPath: string | undefined, defines: Record<string, string>, log: Logger, options: PrepareOptions = {}, bytes?: Buffer): Prepared {

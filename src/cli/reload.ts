@@ -54,7 +54,9 @@ export async function prepareAgain(source: ReloadSource, log: Logger, running?: 
   const named = loaded.ok ? loaded.config : loaded.partial?.config;
   const decodedStores = await decodeOffThread([named?.security.keystore, named?.security.truststore].filter((s) => s !== undefined));
   if (decodedStores.problem !== undefined) log.warn(`the stores could not be decoded on a thread of their own (${decodedStores.problem}): they are opened where they are read, and clients wait meanwhile`);
-  const shared = running ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker } : {};
+  const shared = running
+    ? { metrics: running.metrics, sessions: running.sessions, management: running.management, worker: running.worker, crlsInForce: (where: string, path: string) => running.crlsInForce(where, path) }
+    : {};
   const prepared = prepareLoaded(loaded, log, { ...shared, decodedStores });
   logDiagnostics(log, prepared.warnings);
   logDiagnostics(log, prepared.errors);

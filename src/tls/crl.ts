@@ -436,13 +436,28 @@ function described(crl: CrlSummary): string {
 }
 
 /**
- * `next`, re-read at `path` without anyone asking (a changed file), as a successor of the CRLs in force, CA by CA (by
+ * The CRLs in force that a reload whose truststore holds `anchors` takes `next` as the successor of: a truststore CA's
+ * only while the truststore still holds that CA (its name and key), so that a CA taken out of it takes its CRLs along.
+ */
+export function stillAnchored(inForce: LoadedCrls, anchors: readonly X509Certificate[]): LoadedCrls {
+  const kept = inForce.revocations.flatMap((r, i) => {
+    if (!r.verified) return [i];
+    const signed = r.signed;
+    return signed !== undefined && anchors.some((a) => subjectDer(a) === r.issuerDer && crlSignedBy(signed, a.publicKey)) ? [i] : [];
+  });
+  if (kept.length === inForce.revocations.length) return inForce;
+  const pick = <T>(from: readonly T[]): T[] => kept.map((i) => from[i] as T);
+  return { ...inForce, pems: pick(inForce.pems), revocations: pick(inForce.revocations), summary: pick(inForce.summary) };
+}
+
+/**
+ * `next`, re-read at `path` (a changed file, or a reload of the configuration), as a successor of the CRLs in force, CA by CA (by
  * name and key): a CA whose CRLs are gone from it (a CRL replaced by a delete, then a download) keeps those in force,
  * since without one every client of the CA would be refused; a CA whose latest CRL is older than the one in force (a
  * stale copy, which would admit again the certificates revoked since) keeps those in force too, where both were
  * checked against the truststore CA when read (a CRL of an intermediate CA, which only clients send, is not: its
- * numbers could be anyone's). Every other CA takes its new CRLs. Each CA kept is said in `warnings`; a configuration
- * reload takes the CRLs as they are.
+ * numbers could be anyone's). Every other CA takes its new CRLs. Each CA kept is said in `warnings`. Only a start
+ * takes the CRLs as they are.
  */
 export function succeedCrls(path: string, inForce: LoadedCrls, next: LoadedCrls): LoadedCrls {
   const before = seriesOf(inForce);
@@ -455,7 +470,7 @@ export function succeedCrls(path: string, inForce: LoadedCrls, next: LoadedCrls)
     const now = after.get(key);
     if (now === undefined) {
       keep.push(...held.members);
-      warnings.push(`ssl.crl ${path} no longer holds a CRL of "${was.issuer}" (the one in force: ${described(was)}): it stays in force, since without one every client of that CA would be refused (UNABLE_TO_GET_CRL); write a new CRL before removing the old, and reload the configuration (SIGHUP) to stop checking that CA's`);
+      warnings.push(`ssl.crl ${path} no longer holds a CRL of "${was.issuer}" (the one in force: ${described(was)}): it stays in force, since without one every client of that CA would be refused (UNABLE_TO_GET_CRL); put that CA's latest CRL back (write the new file before removing the old): a restart reads the files as they are`);
       continue;
     }
     const replacement = next.summary[now.latest] as CrlSummary;

@@ -142,6 +142,20 @@ describe('stores, CRLs and the XML swapped under a running gateway', () => {
     bystander.close();
   });
 
+  test('a reload keeps a revocation that an older CRL put back would undo, and says why', async () => {
+    // The device revoked above stays revoked once the file holds its CA's CRL from before.
+    const stale = next(gw, (l) => l['code'] === 'GW_ERR_TLS_WARNING' && /is older than the one in force/.test(l.msg));
+    space.write('crl.next', makeCrl(pki.ca, { number: 1 }).pem + makeCrl(pki.otherCa).pem);
+    renameSync(`${space.dir}/crl.next`, `${space.dir}/crl.pem`);
+    await stale;
+    const warned = next(gw, (l) => l['code'] === 'GW_ERR_TLS_WARNING' && /is older than the one in force/.test(l.msg));
+    const done = next(gw, reloaded);
+    process.kill(gw.pid, 'SIGHUP');
+    await Promise.all([warned, done]);
+    assert.equal(await outcome(url(), tlsClient(pki.client, pki.otherCa.cert)), 403, 'the revoked device is still refused');
+    assert.equal(await outcome(url(), tlsClient(pki.client2, pki.otherCa.cert)), 'open');
+  });
+
   test('a truststore that drops a CA closes its connected devices with 1008; SIGHUP reloads', async () => {
     const device = await openEcho(url(), tlsClient(pki.client2, pki.otherCa.cert));
     const other = await openEcho(url(), tlsClient(pki.untrustedClient, pki.otherCa.cert));

@@ -4,7 +4,7 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../../src/errors.js';
-import { loadCrls, type LoadCrlOptions, type LoadedCrls } from '../../../src/tls/crl.js';
+import { loadCrls, stillAnchored, succeedCrls, type LoadCrlOptions, type LoadedCrls } from '../../../src/tls/crl.js';
 import { watchCrl } from '../../../src/tls/crl-watch.js';
 import { makeCrl } from '../../helpers/crl.js';
 import { testPki } from '../../helpers/pki.js';
@@ -142,6 +142,21 @@ test('a CRL of a truststore CA older than the one in force is not taken: a stale
   } finally {
     w.stop();
   }
+});
+
+test('a reload succeeds the CRLs in force only for the CAs its truststore still holds', async (t) => {
+  const { ca, otherCa, client } = testPki();
+  const { dir, scratch } = folders(t);
+  const file = join(dir, 'ca.crl');
+  publish(scratch, file, makeCrl(ca, { revoked: [{ serial: client.x509.serialNumber }], number: 3 }).pem + makeCrl(otherCa, { number: 3 }).pem);
+  const inForce = loadCrls(file, { trustAnchors: [ca.x509, otherCa.x509] });
+  // The reload's truststore no longer holds the other CA, nor the file its CRL; it holds an older one of the first.
+  publish(scratch, file, makeCrl(ca, { number: 2 }).pem);
+  const anchors = [ca.x509];
+  const taken = succeedCrls(file, stillAnchored(inForce, anchors), loadCrls(file, { trustAnchors: anchors }));
+  assert.deepEqual(taken.summary.map((c) => [c.issuer, c.number, c.revoked]), [['CN=Test Root CA, O=Acme', '3', 1]]);
+  assert.equal(taken.warnings.length, 1);
+  assert.match(taken.warnings[0] ?? '', /the CRL of "CN=Test Root CA, O=Acme" \(number 2, .*\) is older than the one in force \(number 3, .*\), which stays in force/);
 });
 
 test("the numbers of a CRL no truststore CA's signature vouches for (an intermediate CA's) decide nothing", async (t) => {
