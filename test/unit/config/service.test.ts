@@ -192,6 +192,10 @@ test('ssl.crl and ssl.verify-depth with ssl.verify-client none are errors at the
   assert.deepEqual(where(own), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7']);
   assert.match(own.diagnostics[0]?.message ?? '', /<ssl.crl> in service "p" has no meaning with ssl.verify-client none/);
   assert.equal(own.diagnostics[1]?.hint, 'set ssl.verify-client to required (or optional), or remove the option');
+  // An ssl.verify-client value that does not parse is the one error: it is not taken for none.
+  const misspelt = parse(doc(...proxy('p', 'wss://h/', undefined, ['    <accept-options>', '      <ssl.verify-client>mandatory</ssl.verify-client>', '      <ssl.crl>ca.crl</ssl.crl>', '    </accept-options>']), ...KEYSTORE));
+  assert.deepEqual(where(misspelt), ['error GW_ERR_CONFIG_VALUE 8:7']);
+  assert.match(misspelt.diagnostics[0]?.message ?? '', /Invalid <ssl.verify-client> "mandatory"/);
   const inherited = doc(
     '  <service-defaults><accept-options><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options></service-defaults>',
     ...proxy('p', 'wss://h/'),
