@@ -30,7 +30,8 @@ import { watchCrlExpiry } from './tls/crl-expiry.js';
 import { watchCrl } from './tls/crl-watch.js';
 import { formatDn, readCertificateNames } from './tls/x509-names.js';
 import { prepareServerTls, sameEntries, servedChoice, upcomingEntries } from './tls/server.js';
-import { describeServed, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
+import { describeServed, issuerOf, sameServed, servedBy, type ServedCertificate } from './tls/served.js';
+import { selfSigned } from './tls/select.js';
 import type { TrustState } from './tls/resumed.js';
 import { watchValidityChanges } from './tls/validity-changes.js';
 import { spread, type Spread } from './timers/spread.js';
@@ -100,11 +101,15 @@ function validAt(cert: X509Certificate, now: number): boolean {
 }
 
 /**
- * The server certificates a reload would replace, for a host name on an address, with one no client accepts any
- * more: an expired entry in place of one valid now (an old copy of the keystore put back). Every client of that name
- * would be refused; the reload is, instead, and the certificate in force stays. One not valid yet is taken, with its
- * warning: a renewal whose start a clock a little behind has not reached would otherwise never be taken without
- * another reload. A certificate served at start-up however it is dated (with a warning) is one the operator chose.
+ * The server certificates a reload would replace, for a host name on an address, with one its clients refuse, in
+ * place of one valid now:
+ * - an expired entry (an old copy of the keystore put back): every client of that name would refuse it;
+ * - a self-signed entry in place of one a CA issued (keytool -genkeypair's placeholder, in a keystore rotated in place
+ *   by deleting the entry, then making a new key pair under its alias): every client that checks the gateway's
+ *   certificate would refuse it until the CA's reply is imported.
+ * The reload is refused instead, and the certificate in force stays. One not valid yet is taken, with its warning: a
+ * renewal whose start a clock a little behind has not reached would otherwise never be taken without another reload.
+ * A certificate served at start-up however it is dated or issued (with a warning) is one the operator chose.
  */
 function certificateRegressions(current: State, next: State, now = Date.now()): GatewayError[] {
   const inForce = new Map(current.listeners.map((l) => [l.where, l.tls]));
@@ -117,15 +122,24 @@ function certificateRegressions(current: State, next: State, now = Date.now()): 
       const leaf = entry.chain[0];
       const old = was.entries.get(host);
       const oldLeaf = old?.chain[0];
-      if (leaf === undefined || old === undefined || oldLeaf === undefined || Date.parse(leaf.validTo) >= now || !validAt(oldLeaf, now)) continue;
-      const when = `expired at ${new Date(leaf.validTo).toISOString()}`;
-      problems.push(
-        new GatewayError(
-          'GW_ERR_RELOAD',
-          `the reload would serve ${host} on ${l.where} with keystore entry "${entry.alias}" (${formatDn(readCertificateNames(leaf.raw).subject)}), which ${when}, in place of entry "${old.alias}", valid to ${new Date(oldLeaf.validTo).toISOString()}: every client would refuse it`,
-          { position: l.options.routes[0]?.accept.position, hint: 'put a certificate valid now in the keystore; the one in force is served until then' },
-        ),
-      );
+      if (leaf === undefined || old === undefined || oldLeaf === undefined || !validAt(oldLeaf, now)) continue;
+      const serve = `the reload would serve ${host} on ${l.where} with keystore entry "${entry.alias}" (${formatDn(readCertificateNames(leaf.raw).subject)})`;
+      const position = l.options.routes[0]?.accept.position;
+      if (Date.parse(leaf.validTo) < now) {
+        problems.push(
+          new GatewayError('GW_ERR_RELOAD', `${serve}, which expired at ${new Date(leaf.validTo).toISOString()}, in place of entry "${old.alias}", valid to ${new Date(oldLeaf.validTo).toISOString()}: every client would refuse it`, {
+            position,
+            hint: 'put a certificate valid now in the keystore; the one in force is served until then',
+          }),
+        );
+      } else if (selfSigned(leaf) && !selfSigned(oldLeaf)) {
+        problems.push(
+          new GatewayError('GW_ERR_RELOAD', `${serve}, which is self-signed, in place of entry "${old.alias}", issued by ${issuerOf(oldLeaf)}: every client that checks the gateway's certificate would refuse it`, {
+            position,
+            hint: `import the CA's reply for that key pair (keytool -importcert -alias ${entry.alias}), or put the certificate in force back; it is served until then (a self-signed certificate meant to be served is taken at a restart)`,
+          }),
+        );
+      }
     }
     return problems;
   });

@@ -23,7 +23,8 @@ export interface ServedCertificate {
   readonly validTo: string;
 }
 
-function issuerOf(leaf: NonNullable<KeyEntry['chain'][0]>): string {
+/** The DN of the CA that issued `leaf`, as Java prints it. */
+export function issuerOf(leaf: NonNullable<KeyEntry['chain'][0]>): string {
   try {
     return formatDn(readCertificateNames(leaf.raw).issuer);
   } catch {

@@ -152,6 +152,19 @@ describe('certificates past or near their dates', () => {
       new RegExp(`the reload would serve 127\\.0\\.0\\.1 on .* with keystore entry "key-1" \\(CN=localhost, O=Acme\\), which expired at ${iso(expired.x509.validTo)}, in place of entry "key-1", valid to ${iso(soon.x509.validTo)}: every client would refuse it`),
     );
     assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the valid certificate is still served');
+
+    // A self-signed key pair in its place (a keystore renewed in place, before the CA's reply is imported): refused too.
+    const placeholder = issue({ subject: { CN: 'localhost', O: 'Acme' }, sans: ['DNS:localhost', 'IP:127.0.0.1'], usage: 'server', keyType: 'ec' });
+    const at = gw.lines.length;
+    const refusedAgain = gw.waitFor((l) => String(l.msg).startsWith('Reload failed') && gw.lines.indexOf(l) >= at);
+    space.write('server-dates.pem', placeholder.key + placeholder.cert);
+    const again = await refusedAgain;
+    const selfSigned = gw.lines.slice(at).find((l) => l['code'] === 'GW_ERR_RELOAD');
+    assert.match(
+      String(selfSigned?.msg ?? again.msg),
+      /the reload would serve 127\.0\.0\.1 on .* with keystore entry "key-1" \(CN=localhost, O=Acme\), which is self-signed, in place of entry "key-1", issued by CN=Test Root CA, O=Acme: every client that checks the gateway's certificate would refuse it/,
+    );
+    assert.equal(await echoOnce(url, { ca: pki.ca.cert }), 'echoed', 'the certificate the CA issued is still served');
   });
 
   test('a renewal imported before its start date is served from that date, without a reload; open connections keep theirs', async (t) => {
