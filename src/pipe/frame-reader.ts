@@ -45,6 +45,7 @@ interface ReaderState {
   _state: number;
   _loop: boolean;
   _opcode: number;
+  _fin: boolean;
   _compressed: boolean;
   _binaryType: string;
   _masked: boolean;
@@ -68,6 +69,15 @@ interface ReaderState {
   _scratch?: Buffer;
   /** Set while ws's own `getInfo` runs: its one `consume(2)` is the frame's first two bytes. */
   _readingInfo?: boolean;
+  /**
+   * The `_fragments` array holdFragments last went over, how many of its first fragments it made its own, how many
+   * bytes those are, and the piece it joins small ones in, with how much of it is used.
+   */
+  _heldOf?: Buffer[];
+  _heldOwned?: number;
+  _heldBytes?: number;
+  _heldPiece?: Buffer;
+  _heldFill?: number;
 }
 
 type ReaderMethod = (this: ReaderState, ...args: never[]) => unknown;
@@ -236,14 +246,72 @@ function getData(this: ReaderState, cb: unknown): void {
   const own = !spans || !piecewise(this) || !largePieces(this, n);
   if (own) {
     (ownGetData as (this: ReaderState, cb: unknown) => void).call(this, cb);
-    return;
+  } else {
+    this._bufferedBytes -= n;
+    takePieces(this, n, this._fragments);
+    this._mask = undefined;
+    if (this._maxFragments > 0) this._numFragments++;
+    this._messageLength = this._totalPayloadLength;
+    this.dataMessage(cb);
   }
-  this._bufferedBytes -= n;
-  takePieces(this, n, this._fragments);
-  this._mask = undefined;
-  if (this._maxFragments > 0) this._numFragments++;
-  this._messageLength = this._totalPayloadLength;
-  this.dataMessage(cb);
+  // A data frame read whole that is not its message's last: its payload is held until the last comes.
+  if (!this._fin && this._opcode < 8 && this._fragments.length > 0) holdFragments(this);
+}
+
+/** Below this, a fragment held for its message's last frame is copied out of its chunk and joined with its neighbours. */
+const HELD_PIECE_BYTES = 16384;
+
+/**
+ * The fragments of a message whose last frame is still to come are held across reads, each a view of the chunk it
+ * was read in, which it keeps whole: a peer that sends a message as thousands of one-byte frames, each in a read of
+ * its own behind bytes that fill it (pongs nobody asked for), would have the gateway hold thousands of chunks of up to
+ * 64 KiB, though the message stays within ws.maximum.message.size and ws's fragment limit (16,384). So a fragment
+ * smaller than HELD_PIECE_BYTES is copied out, into pieces of that size shared with the small fragments beside it,
+ * and what a message holds is about its own size. Larger fragments keep at most a few times their size. Towards a
+ * byte stream (streamBinaryPayloads), a binary message's held fragments go on once STREAM_FROM_BYTES of them are held,
+ * as a frame's payload does: message boundaries are lost there anyway, and backpressure bounds the rest.
+ */
+function holdFragments(reader: ReaderState): void {
+  const fragments = reader._fragments;
+  if (reader._heldOf !== fragments) {
+    // A message begun since the last call, or a fresh array after its held part went on.
+    reader._heldOf = fragments;
+    reader._heldOwned = 0;
+    reader._heldBytes = 0;
+    reader._heldPiece = undefined;
+    reader._heldFill = 0;
+  }
+  let piece = reader._heldPiece;
+  let fill = reader._heldFill ?? 0;
+  let held = reader._heldBytes ?? 0;
+  const fresh = fragments.splice(reader._heldOwned ?? 0);
+  for (const fragment of fresh) {
+    held += fragment.length;
+    if (fragment.length >= HELD_PIECE_BYTES) {
+      fragments.push(fragment);
+      piece = undefined;
+      continue;
+    }
+    if (piece !== undefined && fill + fragment.length <= piece.length) {
+      fragment.copy(piece, fill);
+      fill += fragment.length;
+      fragments[fragments.length - 1] = view(piece, 0, fill);
+      continue;
+    }
+    piece = Buffer.allocUnsafeSlow(HELD_PIECE_BYTES);
+    fragment.copy(piece, 0);
+    fill = fragment.length;
+    fragments.push(view(piece, 0, fill));
+  }
+  reader._heldOwned = fragments.length;
+  reader._heldBytes = held;
+  reader._heldPiece = piece;
+  reader._heldFill = fill;
+  const from = reader._streamFrom ?? 0;
+  if (from > 0 && held >= from && reader._opcode === 2 && reader._binaryType === 'fragments' && reader._allowSynchronousEvents) {
+    reader._fragments = [];
+    reader.emit('message', fragments, true);
+  }
 }
 
 /** The masking key, where the frame has one that changes anything. */

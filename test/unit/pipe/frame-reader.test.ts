@@ -342,6 +342,50 @@ test('a 1 MiB binary message streamed to a byte stream is held 64 KiB at a time,
   assert.ok(most < STREAM_FROM_BYTES, `${most} bytes held at most`);
 });
 
+/**
+ * A binary message sent as `count` frames of `size` bytes, none of them its last, each in a read of its own filled up
+ * to 64 KiB with pongs nobody asked for: the reader's held fragments, and the reads' memory (each its own).
+ */
+function heldAfterSmallFrames(count: number, size: number, streamFrom = 0): { held: Buffer[]; chunks: ArrayBufferLike[]; messages: Buffer[] } {
+  const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
+  reader['_streamFrom'] = streamFrom;
+  const messages: Buffer[] = [];
+  reader.on('message', (data: Buffer[]) => messages.push(Buffer.concat(data)));
+  reader.on('pong', () => undefined);
+  const pong = encode({ fin: true, rsv: 0, opcode: 0x0a, masked: true, mask: Buffer.from([1, 2, 3, 4]), payload: Buffer.alloc(125, 1) });
+  const pongs = Buffer.concat(Array.from({ length: Math.floor(65536 / pong.length) - 1 }, () => pong));
+  const chunks: ArrayBufferLike[] = [];
+  for (let i = 0; i < count; i++) {
+    const frame = encode({ fin: false, rsv: 0, opcode: i === 0 ? 2 : 0, masked: true, mask: Buffer.from([9, 8, 7, 6]), payload: Buffer.alloc(size, i & 0xff) });
+    const chunk = Buffer.allocUnsafeSlow(frame.length + pongs.length);
+    frame.copy(chunk);
+    pongs.copy(chunk, frame.length);
+    chunks.push(chunk.buffer);
+    let failed: Error | null | undefined;
+    reader._write(chunk, 'buffer', (err) => (failed = err));
+    assert.equal(failed ?? undefined, undefined);
+  }
+  return { held: reader['_fragments'] as Buffer[], chunks, messages };
+}
+
+test('a message sent as many small frames, each in a read of its own, holds about its own size, not the reads', () => {
+  const { held, chunks } = heldAfterSmallFrames(1000, 1);
+  assert.equal(Buffer.concat(held).length, 1000);
+  assert.deepEqual([...Buffer.concat(held).subarray(0, 3)], [0, 1, 2]);
+  assert.ok(held.length <= 1, `${held.length} pieces held`);
+  assert.ok(held.every((f) => !chunks.includes(f.buffer)), 'no held piece keeps a read');
+  // Frames of 16 KiB or more are held as they lie: a read keeps at most a few times what it holds of the message.
+  const large = heldAfterSmallFrames(3, 16384);
+  assert.equal(large.held.length, 3);
+});
+
+test('streamed to a byte stream, a message sent as frames that are not its last goes on once 64 KiB of them are held', () => {
+  const { held, messages } = heldAfterSmallFrames(20, 8192, STREAM_FROM_BYTES);
+  assert.deepEqual(messages.map((m) => m.length), [65536, 65536]);
+  assert.equal(Buffer.concat(held).length, 20 * 8192 - 2 * 65536);
+  assert.equal(messages[1]?.[0], 8);
+});
+
 test("streamBinaryPayloads turns streaming on and off on a WebSocket's reader", () => {
   const websocket = new ws.WebSocket(null as unknown as string, undefined, { isServer: true } as never);
   const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
