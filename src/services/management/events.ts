@@ -2,9 +2,11 @@
  * The status page's live feed: server-sent events. Each viewer asks for one page of connections (its filter, offset
  * and size); once a second its snapshot (the overview and that page) is rebuilt and sent only if it changed, so a
  * gateway with 10,000 clients sends each viewer a page, never the whole list, and an idle gateway sends nothing but
- * a comment every 15 s that keeps proxies from closing the stream. One timer serves every viewer. With `--workers`
- * a snapshot is gathered from every worker (cluster.ts); a viewer whose last one is still being gathered is skipped,
- * and one that could not be gathered is sent as an `unavailable` event with the reason.
+ * a comment every 15 s that keeps proxies from closing the stream. One timer serves every viewer, and viewers of the
+ * same page share its snapshot, built once a tick. A snapshot of a large page costs milliseconds of the event loop
+ * every connection shares, so one feed serves at most MAXIMUM_VIEWERS. With `--workers` a snapshot is gathered from
+ * every worker (cluster.ts); a viewer whose last one is still being gathered is skipped, and one that could not be
+ * gathered is sent as an `unavailable` event with the reason.
  */
 import type { ServerResponse } from 'node:http';
 import type { ConnectionFilter } from './connections.js';
@@ -13,6 +15,8 @@ import type { ManagementView } from './view.js';
 
 export const SNAPSHOT_INTERVAL_MS = 1000;
 const KEEPALIVE_EVERY = 15;
+/** The most viewers one feed serves at once; more are refused (503) until one leaves. */
+export const MAXIMUM_VIEWERS = 64;
 
 interface Viewer {
   readonly res: ServerResponse;
@@ -40,6 +44,11 @@ export class StatusFeed {
 
   get viewers(): number {
     return this.#viewers.size;
+  }
+
+  /** Whether another viewer would be one too many (MAXIMUM_VIEWERS). */
+  get full(): boolean {
+    return this.#viewers.size >= MAXIMUM_VIEWERS;
   }
 
   /** Starts the feed on `res`: headers, the first snapshot at once, then changes until the client leaves. */
@@ -74,19 +83,35 @@ export class StatusFeed {
   }
 
   #tick(): void {
-    // One overview for every viewer of this tick (with --workers, one question to the workers rather than one each).
+    // One overview for every viewer of this tick (with --workers, one question to the workers rather than one each),
+    // and one snapshot for every viewer of the same page.
     let overview: Promise<Overview> | undefined;
-    for (const v of this.#viewers) this.#send(v, () => (overview ??= this.#view.overview()));
+    const snapshots = new Map<string, Promise<string>>();
+    for (const v of this.#viewers) {
+      this.#send(v, () => {
+        const key = JSON.stringify([v.filter.service, v.filter.subject, v.filter.fingerprint, v.filter.text, v.offset, v.limit]);
+        let snapshot = snapshots.get(key);
+        if (snapshot === undefined) {
+          snapshot = this.#snapshot(v, (overview ??= this.#view.overview()));
+          snapshots.set(key, snapshot);
+        }
+        return snapshot;
+      });
+    }
   }
 
-  #send(viewer: Viewer, overviewOf: () => Promise<Overview> = () => this.#view.overview()): void {
+  #snapshot(viewer: Viewer, overview: Promise<Overview>): Promise<string> {
+    return Promise.all([overview, this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(([o, page]) => JSON.stringify({ overview: o, page, readOnly: this.#readOnly }));
+  }
+
+  #send(viewer: Viewer, snapshotOf: () => Promise<string> = () => this.#snapshot(viewer, this.#view.overview())): void {
     // A viewer that does not read (a sleeping phone) is not sent more: its snapshot is rebuilt when it drains.
     if (viewer.res.writableNeedDrain || viewer.gathering) return;
     viewer.gathering = true;
-    Promise.all([overviewOf(), this.#view.page(viewer.filter, viewer.offset, viewer.limit)]).then(
-      ([overview, page]) => {
+    snapshotOf().then(
+      (snapshot) => {
         viewer.gathering = false;
-        if (this.#viewers.has(viewer)) this.#write(viewer, JSON.stringify({ overview, page, readOnly: this.#readOnly }));
+        if (this.#viewers.has(viewer)) this.#write(viewer, snapshot);
       },
       (err: unknown) => {
         viewer.gathering = false;

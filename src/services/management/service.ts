@@ -24,7 +24,7 @@ import type { End } from '../../pipe/ends.js';
 import type { ConnectionContext, Service } from '../types.js';
 import { clusterView } from './cluster.js';
 import { DEFAULT_PAGE, filterFrom, isEmptyFilter, MAXIMUM_PAGE, OPERATOR_CLOSE_CODE, OPERATOR_CLOSE_REASON } from './connections.js';
-import { StatusFeed } from './events.js';
+import { MAXIMUM_VIEWERS, StatusFeed } from './events.js';
 import { misdirectedHost, mutationProblem } from './request-guard.js';
 import { STATUS_ASSETS, STATUS_CSP } from './status-page.js';
 import type { ManagementSource } from './types.js';
@@ -209,6 +209,9 @@ export class ManagementService implements Service {
     if (path === '/status/events') {
       if (!only('GET')) return;
       const { offset, limit } = paging(url.searchParams);
+      if (this.#feed.full) {
+        return error(res, 503, 'GW_ERR_MANAGEMENT_REQUEST', `the status page has ${MAXIMUM_VIEWERS} viewers already, the most it serves at once: try again once one has left`, { 'Retry-After': '10' });
+      }
       this.#feed.open(res, filterFrom(url.searchParams), offset, limit);
       return;
     }

@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { Gateway } from '../../../src/gateway.js';
 import { NO_METRICS } from '../../../src/metrics/types.js';
+import { MAXIMUM_VIEWERS, SNAPSHOT_INTERVAL_MS, StatusFeed } from '../../../src/services/management/events.js';
 import { ManagementService } from '../../../src/services/management/service.js';
+import type { ManagementView } from '../../../src/services/management/view.js';
 import type { ManagementSource } from '../../../src/services/management/types.js';
 import type { AcceptUri } from '../../../src/config/types.js';
 import type { ConnectionContext } from '../../../src/services/types.js';
@@ -373,4 +376,55 @@ test('the status feed sends a snapshot at once, and another when a connection op
   const second = JSON.parse(events[1] ?? '{}');
   assert.equal(second.page.total, 1);
   assert.equal(second.overview.connections, 1);
+});
+
+test('viewers of the same page share one snapshot a tick', async () => {
+  let pages = 0;
+  let paged: () => void = () => undefined;
+  const view = {
+    overview: async () => ({}),
+    page: async () => {
+      pages++;
+      paged();
+      return { total: 0, offset: 0, connections: [] };
+    },
+  } as unknown as ManagementView;
+  // One tick a second: the test sees one tick before the next.
+  const feed = new StatusFeed(view, SNAPSHOT_INTERVAL_MS);
+  const viewer = (): ServerResponse => {
+    const res = new EventEmitter() as unknown as ServerResponse;
+    Object.assign(res, { writableNeedDrain: false, writeHead: () => res, write: () => true, end: () => res.emit('close') });
+    return res;
+  };
+  try {
+    for (let i = 0; i < 10; i++) feed.open(viewer(), {}, 0, 50);
+    feed.open(viewer(), { text: 'device' }, 0, 50);
+    assert.equal(pages, 11, 'each viewer is sent its first snapshot at once');
+    await within(new Promise<void>((resolve) => (paged = resolve)), 'a tick');
+    assert.equal(pages, 13, 'one page for the ten viewers of one, one for the viewer of the other');
+  } finally {
+    feed.close();
+  }
+});
+
+test('the status feed serves at most MAXIMUM_VIEWERS at once; one more is answered 503 with Retry-After', async (t) => {
+  const { url } = await rig(t);
+  const opened = await Promise.all(
+    Array.from({ length: MAXIMUM_VIEWERS }, () =>
+      within(
+        new Promise<IncomingMessage>((resolve, reject) => {
+          const req = request(`${url}/status/events`, { agent: false }, resolve);
+          req.on('error', reject);
+          req.end();
+          t.after(() => req.destroy());
+        }),
+        'a viewer to be answered',
+      ),
+    ),
+  );
+  assert.ok(opened.every((res) => res.statusCode === 200));
+  const refused = await call(`${url}/status/events`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers['retry-after'], '10');
+  assert.match(JSON.parse(refused.body).error.message, new RegExp(`has ${MAXIMUM_VIEWERS} viewers already`));
 });
