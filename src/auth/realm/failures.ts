@@ -14,8 +14,12 @@ import { isIP } from 'node:net';
 /** Failures one address may have within a window before it must wait. */
 export const LIMIT = 20;
 export const WINDOW_MS = 60_000;
-/** Addresses remembered at most: past it, a new address is not counted until the oldest window has ended. */
-const MAXIMUM_ADDRESSES = 10_000;
+/**
+ * Addresses counted one by one at most. Past it (a client with that many addresses, a botnet), the failures of every
+ * further address are counted together, as one address's, until the oldest window has ended: its many addresses
+ * give it no more tries than one, and a client new while they do waits as they do, for a minute at most.
+ */
+export const MAXIMUM_ADDRESSES = 10_000;
 
 interface Window {
   readonly startedAt: number;
@@ -42,6 +46,8 @@ export function addressKey(address: string): string {
 
 export class LoginFailures {
   readonly #windows = new Map<string, Window>();
+  /** The failures of the addresses not counted one by one (MAXIMUM_ADDRESSES). */
+  #others: Window | undefined;
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -50,9 +56,24 @@ export class LoginFailures {
 
   /** How long `address` must wait before it may try a password again, in ms; 0 when it may now. */
   waitFor(address: string): number {
-    const window = this.#windows.get(addressKey(address));
+    const now = this.#now();
+    const window = this.#windowOf(addressKey(address), now);
     if (window === undefined || window.failures < LIMIT) return 0;
-    return Math.max(0, window.startedAt + WINDOW_MS - this.#now());
+    return Math.max(0, window.startedAt + WINDOW_MS - now);
+  }
+
+  /** The window `key` counts in now: its own, or, while every place is taken by a window not ended, the others'. */
+  #windowOf(key: string, now: number): Window | undefined {
+    const own = this.#windows.get(key);
+    if (own !== undefined || !this.#full(now)) return own;
+    return this.#others !== undefined && now - this.#others.startedAt < WINDOW_MS ? this.#others : undefined;
+  }
+
+  /** Every place is taken by a window that has not ended (windows are kept in the order they began). */
+  #full(now: number): boolean {
+    if (this.#windows.size < MAXIMUM_ADDRESSES) return false;
+    const [oldest] = this.#windows;
+    return oldest !== undefined && now - oldest[1].startedAt < WINDOW_MS;
   }
 
   /**
@@ -68,18 +89,22 @@ export class LoginFailures {
       return;
     }
     this.#windows.delete(key);
-    // Windows are kept in the order they began: the first is the oldest, and if it has not ended, none has.
+    if (this.#full(now)) {
+      if (this.#others !== undefined && now - this.#others.startedAt < WINDOW_MS) this.#others.failures++;
+      else this.#others = { startedAt: now, failures: 1 };
+      return;
+    }
+    // Windows are kept in the order they began: the first is the oldest, and it has ended (#full).
     if (this.#windows.size >= MAXIMUM_ADDRESSES) {
       const [oldest] = this.#windows;
-      if (oldest === undefined || now - oldest[1].startedAt < WINDOW_MS) return;
-      this.#windows.delete(oldest[0]);
+      if (oldest !== undefined) this.#windows.delete(oldest[0]);
     }
     this.#windows.set(key, { startedAt: now, failures: 1 });
   }
 
   /** The password `trying` counted was right: that one try is taken back (the failures before it stay). */
   passed(address: string): void {
-    const window = this.#windows.get(addressKey(address));
+    const window = this.#windowOf(addressKey(address), this.#now());
     if (window !== undefined && window.failures > 0) window.failures--;
   }
 

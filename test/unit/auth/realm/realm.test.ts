@@ -7,7 +7,7 @@ import { parse as parseCookies } from 'cookie';
 import type { AuthorizationConstraintConfig, LoginModuleConfig, RealmConfig, VerifyClient } from '../../../../src/config/types.js';
 import { MAXIMUM_TOKENS, readCredentials } from '../../../../src/auth/realm/credentials.js';
 import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
-import { addressKey, LIMIT } from '../../../../src/auth/realm/failures.js';
+import { addressKey, LIMIT, LoginFailures, MAXIMUM_ADDRESSES, WINDOW_MS } from '../../../../src/auth/realm/failures.js';
 import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
 import { GatewayError } from '../../../../src/errors.js';
 import { loadCrls } from '../../../../src/tls/crl.js';
@@ -299,6 +299,27 @@ test('wrong passwords from one address: after 20 within a minute it waits (429 w
   } finally {
     f.done();
   }
+});
+
+test('past MAXIMUM_ADDRESSES addresses counted at once, every further one counts with the others, until the oldest window ends', () => {
+  let now = 0;
+  const failures = new LoginFailures(() => now);
+  const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  for (let i = 0; i < MAXIMUM_ADDRESSES; i++) failures.trying(address(i));
+  now += 1000;
+  // Two new addresses: their failures add up, as one address's would.
+  for (let i = 0; i < LIMIT / 2; i++) {
+    failures.trying('192.0.2.1');
+    failures.trying('192.0.2.2');
+  }
+  assert.equal(failures.waitFor('192.0.2.1'), WINDOW_MS);
+  assert.equal(failures.waitFor('192.0.2.3'), WINDOW_MS, 'a third new address waits with them');
+  assert.equal(failures.waitFor(address(1)), 0, 'an address counted on its own keeps its own count');
+  // Once the oldest windows have ended, a new address is counted on its own again.
+  now += WINDOW_MS;
+  assert.equal(failures.waitFor('192.0.2.3'), 0);
+  failures.trying('192.0.2.3');
+  assert.equal(failures.waitFor('192.0.2.3'), 0);
 });
 
 test('addressKey: IPv4 as itself, IPv4-mapped as IPv4, IPv6 by its /64', () => {
