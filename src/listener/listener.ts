@@ -43,7 +43,7 @@ import { admitByRealm, credentialsOf, realmRefusal } from './realm-admission.js'
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
 import { judgeAgain, type JudgeOptions, type LiveRefusal } from './live-policy.js';
-import { SEND_STALL_MS, servePlainRequest, type RequestListener } from './plain-request.js';
+import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { BAD_TARGET, toOriginForm } from './request-target.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
 import { chooseProtocol, offeredProtocols, upgradeProblem, upgradeRequestProblem } from './subprotocol.js';
@@ -72,8 +72,6 @@ export interface ListenerOptions {
   readonly stream: boolean;
   /** `ws.handshake.timeout`: from TCP accept to a completed upgrade. */
   readonly handshakeTimeoutMs: number;
-  /** How long a plain answer may wait for its client to take any of it (plain-request.ts, SEND_STALL_MS by default). */
-  readonly sendStallMs?: number;
   /** `tcp.maximum.connections`: connections open at once on this address. */
   readonly maximumConnections: number;
   /** `tcp.maximum.connections.per.address`: connections open at once from one client address; undefined = any. */
@@ -195,9 +193,6 @@ export class Listener {
       },
       get trusts() {
         return listener.#options.trusts;
-      },
-      get sendStallMs() {
-        return listener.#options.sendStallMs ?? SEND_STALL_MS;
       },
       refused: (conn, counted) => {
         if (counted) this.#count(counted.why, conn, counted.message, counted.service);

@@ -32,8 +32,6 @@ export interface RequestListener {
   readonly verifyClient: VerifyClient;
   /** What certificate tickets are judged against (ListenerOptions.trusts). */
   readonly trusts: () => readonly TrustState[];
-  /** How long an answer may wait for its client to take any of it (SEND_STALL_MS unless a test says otherwise). */
-  readonly sendStallMs: number;
   /**
    * The client is being answered with a refusal: nothing more is served, and its socket closes after a grace. `why`:
    * the refusal is counted (one decided before the request, such as a refused certificate, was counted then).
@@ -45,34 +43,6 @@ export interface RequestListener {
   requestArrived(conn: DownstreamConnection): void;
   /** A request's answer is done with (sent, or its connection gone): a drain waits for the last one. */
   requestEnded(conn: DownstreamConnection): void;
-}
-
-/**
- * How long an answer may go without the client taking a byte of it before its connection is cut, as nginx's
- * `send_timeout` does: a client that asks for a large file and never reads would otherwise hold its socket, the open
- * file and what is buffered for it for as long as it likes. The status page's feed writes at least every 15 s.
- */
-export const SEND_STALL_MS = 60_000;
-
-/**
- * Cuts the connection once `ms` pass with nothing of the answer taken by the client (written to the system) while
- * some of it waits; returns what stops watching.
- */
-function watchSendStall(socket: IncomingMessage['socket'], ms: number, log: Logger): () => void {
-  const taken = (): number => socket.bytesWritten - socket.writableLength;
-  let last = taken();
-  const timer = setTimeout(function check() {
-    const now = taken();
-    if (now !== last || socket.writableLength === 0) {
-      last = now;
-      timer.refresh();
-      return;
-    }
-    log.info({ event: 'send-stalled', pendingBytes: socket.writableLength }, `the client took nothing of its answer for ${ms / 1000} s: connection closed`);
-    socket.destroy();
-  }, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
 }
 
 export function servePlainRequest(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, listener: RequestListener): void {
@@ -139,9 +109,7 @@ function serve(
   const startedAt = Date.now();
   const socket = req.socket;
   const bytesBefore = socket.bytesWritten;
-  const stopWatching = watchSendStall(socket, listener.sendStallMs, log);
   res.once('close', () => {
-    stopWatching();
     conn.requestsInFlight--;
     // A request its client left before it was answered was not answered with anything.
     if (res.headersSent) route.meter.requested(res.statusCode);
