@@ -6,7 +6,7 @@
  * were 14% of the gateway's busy time, and the garbage they left a part of the 8% spent collecting it
  * (docs/PERFORMANCE.md).
  *
- * `readFramesInPlace` replaces five of the reader's methods, for every WebSocket in the process:
+ * `readFramesInPlace` replaces six of the reader's methods, for every WebSocket in the process:
  * - `consume` keeps an offset into the first chunk instead of a view of its rest, so a payload costs one Buffer;
  * - a frame's first two bytes, its 16-bit payload length and its masking key are read from the chunk in place when
  *   it holds them (the two bytes and the key into four bytes the reader keeps), so they cost none;
@@ -14,8 +14,10 @@
  *   where it lies instead of being copied into one Buffer first;
  * - for a WebSocket whose messages go on to a byte stream (`streamBinaryPayloads`), where their boundaries are lost
  *   anyway, a binary payload is handed on whenever STREAM_FROM_BYTES of it are held, rather than once the whole
- *   message has arrived: how much of a large message the gateway holds is then bounded by what backpressure allows,
- *   not by `ws.maximum.message.size`.
+ *   message has arrived, in one frame or many: how much of a large message the gateway holds is then bounded by what
+ *   backpressure allows, not by `ws.maximum.message.size`;
+ * - once a read is through, the small fragments a message still to finish holds are copied out of the reads they
+ *   came in (holdFragments), so that a message holds about its own size, however it was cut into frames.
  * What the reader accepts and refuses is unchanged, and so are the events it emits, except that as fragments a message
  * may come in more pieces, and a streamed one in several 'message' events, the first before the rest has arrived (a
  * frame that breaks the rules later then fails the connection after part of its message went on). The methods are ws's
@@ -45,7 +47,8 @@ interface ReaderState {
   _state: number;
   _loop: boolean;
   _opcode: number;
-  _fin: boolean;
+  /** The opcode of the message whose frames are being read, until its last; 0 between messages. */
+  _fragmented: number;
   _compressed: boolean;
   _binaryType: string;
   _masked: boolean;
@@ -69,15 +72,10 @@ interface ReaderState {
   _scratch?: Buffer;
   /** Set while ws's own `getInfo` runs: its one `consume(2)` is the frame's first two bytes. */
   _readingInfo?: boolean;
-  /**
-   * The `_fragments` array holdFragments last went over, how many of its first fragments it made its own, how many
-   * bytes those are, and the piece it joins small ones in, with how much of it is used.
-   */
+  /** The `_fragments` array holdFragments last went over, how many of its first fragments it made its own, and their bytes. */
   _heldOf?: Buffer[];
   _heldOwned?: number;
   _heldBytes?: number;
-  _heldPiece?: Buffer;
-  _heldFill?: number;
 }
 
 type ReaderMethod = (this: ReaderState, ...args: never[]) => unknown;
@@ -90,6 +88,7 @@ interface ReaderPrototype {
   getData: ReaderMethod;
   haveLength: ReaderMethod;
   dataMessage: ReaderMethod;
+  startLoop: ReaderMethod;
 }
 
 interface ReaderClass {
@@ -246,72 +245,100 @@ function getData(this: ReaderState, cb: unknown): void {
   const own = !spans || !piecewise(this) || !largePieces(this, n);
   if (own) {
     (ownGetData as (this: ReaderState, cb: unknown) => void).call(this, cb);
-  } else {
-    this._bufferedBytes -= n;
-    takePieces(this, n, this._fragments);
-    this._mask = undefined;
-    if (this._maxFragments > 0) this._numFragments++;
-    this._messageLength = this._totalPayloadLength;
-    this.dataMessage(cb);
+    return;
   }
-  // A data frame read whole that is not its message's last: its payload is held until the last comes.
-  if (!this._fin && this._opcode < 8 && this._fragments.length > 0) holdFragments(this);
+  this._bufferedBytes -= n;
+  takePieces(this, n, this._fragments);
+  this._mask = undefined;
+  if (this._maxFragments > 0) this._numFragments++;
+  this._messageLength = this._totalPayloadLength;
+  this.dataMessage(cb);
 }
 
-/** Below this, a fragment held for its message's last frame is copied out of its chunk and joined with its neighbours. */
+let ownStartLoop: ReaderMethod | undefined;
+
+/** ws's loop over what a read brought; then what a message still to finish holds is made its own (holdFragments). */
+function startLoop(this: ReaderState, cb: unknown): void {
+  (ownStartLoop as (this: ReaderState, cb: unknown) => void).call(this, cb);
+  if (this._fragments.length > 0 || this._heldOf !== undefined) holdFragments(this);
+}
+
+/** Below this, a fragment held for its message's last frame is copied out of its read and joined with its neighbours. */
 const HELD_PIECE_BYTES = 16384;
 
 /**
- * The fragments of a message whose last frame is still to come are held across reads, each a view of the chunk it
- * was read in, which it keeps whole: a peer that sends a message as thousands of one-byte frames, each in a read of
- * its own behind bytes that fill it (pongs nobody asked for), would have the gateway hold thousands of chunks of up to
- * 64 KiB, though the message stays within ws.maximum.message.size and ws's fragment limit (16,384). So a fragment
- * smaller than HELD_PIECE_BYTES is copied out, into pieces of that size shared with the small fragments beside it,
- * and what a message holds is about its own size. Larger fragments keep at most a few times their size. Towards a
- * byte stream (streamBinaryPayloads), a binary message's held fragments go on once STREAM_FROM_BYTES of them are held,
- * as a frame's payload does: message boundaries are lost there anyway, and backpressure bounds the rest.
+ * After each read, the fragments of a message whose last frame is still to come, which are held until it comes. Each
+ * is a view of the read it came in, and keeps that read whole: a peer that sends a message as thousands of one-byte
+ * frames, each in a read of its own behind bytes that fill it (pongs nobody asked for), would have the gateway hold
+ * thousands of reads of up to 64 KiB, though the message stays within ws.maximum.message.size and ws's fragment limit
+ * (16,384). So the fragments smaller than HELD_PIECE_BYTES that a read left held are copied out, joined into one piece
+ * with each other and with the small piece held before them, and what a message holds is about its own size; larger
+ * fragments keep at most a few times their size. Done once a read is through, so that a message that begins and ends
+ * in one read (most do) is never copied. Towards a byte stream (streamBinaryPayloads), a binary message's held
+ * fragments go on once STREAM_FROM_BYTES of them are held, as a frame's payload does: message boundaries are lost
+ * there anyway, and backpressure bounds the rest.
  */
 function holdFragments(reader: ReaderState): void {
   const fragments = reader._fragments;
+  if (fragments.length === 0) {
+    // The message was handed on: nothing of it is kept here.
+    reader._heldOf = undefined;
+    return;
+  }
   if (reader._heldOf !== fragments) {
-    // A message begun since the last call, or a fresh array after its held part went on.
     reader._heldOf = fragments;
     reader._heldOwned = 0;
     reader._heldBytes = 0;
-    reader._heldPiece = undefined;
-    reader._heldFill = 0;
   }
-  let piece = reader._heldPiece;
-  let fill = reader._heldFill ?? 0;
   let held = reader._heldBytes ?? 0;
   const fresh = fragments.splice(reader._heldOwned ?? 0);
+  let run: Buffer[] = [];
+  let runBytes = 0;
+  let runFresh = false;
+  const flush = (): void => {
+    if (run.length === 0) return;
+    fragments.push(runFresh ? joined(run, runBytes) : (run[0] as Buffer));
+    run = [];
+    runBytes = 0;
+    runFresh = false;
+  };
+  // A small piece held already is one made here: the small fragments after it join it.
+  const last = fragments[fragments.length - 1];
+  if (last !== undefined && last.length < HELD_PIECE_BYTES && fresh.length > 0) {
+    fragments.pop();
+    run.push(last);
+    runBytes = last.length;
+  }
   for (const fragment of fresh) {
     held += fragment.length;
     if (fragment.length >= HELD_PIECE_BYTES) {
+      flush();
       fragments.push(fragment);
-      piece = undefined;
       continue;
     }
-    if (piece !== undefined && fill + fragment.length <= piece.length) {
-      fragment.copy(piece, fill);
-      fill += fragment.length;
-      fragments[fragments.length - 1] = view(piece, 0, fill);
-      continue;
-    }
-    piece = Buffer.allocUnsafeSlow(HELD_PIECE_BYTES);
-    fragment.copy(piece, 0);
-    fill = fragment.length;
-    fragments.push(view(piece, 0, fill));
+    run.push(fragment);
+    runBytes += fragment.length;
+    runFresh = true;
+    if (runBytes >= HELD_PIECE_BYTES) flush();
   }
+  flush();
   reader._heldOwned = fragments.length;
   reader._heldBytes = held;
-  reader._heldPiece = piece;
-  reader._heldFill = fill;
   const from = reader._streamFrom ?? 0;
-  if (from > 0 && held >= from && reader._opcode === 2 && reader._binaryType === 'fragments' && reader._allowSynchronousEvents) {
+  // The frame read last may be a control frame between the message's: the message's own opcode says it is binary.
+  if (from > 0 && held >= from && reader._fragmented === 2 && reader._binaryType === 'fragments' && reader._allowSynchronousEvents) {
     reader._fragments = [];
+    reader._heldOf = undefined;
     reader.emit('message', fragments, true);
   }
+}
+
+/** `pieces` (`bytes` in all) copied into one Buffer of its own memory. */
+function joined(pieces: readonly Buffer[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes);
+  let at = 0;
+  for (const piece of pieces) at += piece.copy(out, at);
+  return out;
 }
 
 /** The masking key, where the frame has one that changes anything. */
@@ -412,7 +439,7 @@ let refusal: string | undefined | null = null;
  */
 function stateAfterMask(Reader: ReaderClass): number | undefined {
   const proto = Reader.prototype;
-  for (const name of ['consume', 'getInfo', 'getData', 'getPayloadLength16', 'getMask', 'haveLength', 'dataMessage'] as const) {
+  for (const name of ['consume', 'getInfo', 'getData', 'getPayloadLength16', 'getMask', 'haveLength', 'dataMessage', 'startLoop'] as const) {
     if (typeof proto[name] !== 'function') return undefined;
   }
   const probe = new Reader({ isServer: true });
@@ -442,6 +469,8 @@ function install(): string | undefined {
   Reader.prototype.getInfo = getInfo as ReaderMethod;
   ownGetData = Reader.prototype.getData;
   Reader.prototype.getData = getData as ReaderMethod;
+  ownStartLoop = Reader.prototype.startLoop;
+  Reader.prototype.startLoop = startLoop as ReaderMethod;
   return undefined;
 }
 

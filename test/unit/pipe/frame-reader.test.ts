@@ -379,6 +379,30 @@ test('a message sent as many small frames, each in a read of its own, holds abou
   assert.equal(large.held.length, 3);
 });
 
+test('messages that begin and end in one read are not copied, and a finished message leaves nothing held', () => {
+  const reader = new Receiver({ isServer: true, binaryType: 'fragments' });
+  const messages: Buffer[][] = [];
+  reader.on('message', (data: Buffer[]) => messages.push(data));
+  const key = Buffer.from([1, 2, 3, 4]);
+  const pair = Buffer.concat([
+    encode({ fin: false, rsv: 0, opcode: 2, masked: true, mask: key, payload: Buffer.from([7]) }),
+    encode({ fin: true, rsv: 0, opcode: 0, masked: true, mask: key, payload: Buffer.from([8]) }),
+  ]);
+  const read = Buffer.allocUnsafeSlow(pair.length * 1000);
+  for (let i = 0; i < 1000; i++) pair.copy(read, i * pair.length);
+  reader._write(read, 'buffer', () => undefined);
+  assert.equal(messages.length, 1000);
+  assert.ok(messages.flat().every((f) => f.buffer === read.buffer), 'every fragment is a view of the read');
+  // A message across reads, then its last frame: the reader keeps none of it.
+  for (let i = 0; i < 3; i++) {
+    reader._write(Buffer.from(encode({ fin: false, rsv: 0, opcode: i === 0 ? 2 : 0, masked: true, mask: key, payload: Buffer.from([i]) })), 'buffer', () => undefined);
+  }
+  assert.equal(reader['_heldOf'], reader['_fragments'], 'held while its last frame is still to come');
+  reader._write(Buffer.from(encode({ fin: true, rsv: 0, opcode: 0, masked: true, mask: key, payload: Buffer.from([9]) })), 'buffer', () => undefined);
+  assert.deepEqual([...Buffer.concat(messages.at(-1) ?? [])], [0, 1, 2, 9]);
+  assert.equal(reader['_heldOf'], undefined, 'the reader keeps nothing of the message it handed on');
+});
+
 test('streamed to a byte stream, a message sent as frames that are not its last goes on once 64 KiB of them are held', () => {
   const { held, messages } = heldAfterSmallFrames(20, 8192, STREAM_FROM_BYTES);
   assert.deepEqual(messages.map((m) => m.length), [65536, 65536]);
