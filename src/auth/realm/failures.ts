@@ -16,8 +16,9 @@ export const LIMIT = 20;
 export const WINDOW_MS = 60_000;
 /**
  * Addresses counted one by one at most. Past it (a client with that many addresses, a botnet), the failures of every
- * further address are counted together, as one address's, until the oldest window has ended: its many addresses
- * give it no more tries than one, and a client new while they do waits as they do, for a minute at most.
+ * further address are counted together, as one address's, until the oldest window has ended: its many addresses give
+ * it no more tries than one, and a client new while they do waits as they do, for as long as the attack keeps the
+ * places taken.
  */
 export const MAXIMUM_ADDRESSES = 10_000;
 
@@ -57,9 +58,16 @@ export class LoginFailures {
   /** How long `address` must wait before it may try a password again, in ms; 0 when it may now. */
   waitFor(address: string): number {
     const now = this.#now();
-    const window = this.#windowOf(addressKey(address), now);
+    const key = addressKey(address);
+    const window = this.#windowOf(key, now);
     if (window === undefined || window.failures < LIMIT) return 0;
-    return Math.max(0, window.startedAt + WINDOW_MS - now);
+    let until = window.startedAt + WINDOW_MS;
+    // Counted with the others: counted on its own, with a place of its own, once the oldest window ends.
+    if (window === this.#others) {
+      const [oldest] = this.#windows;
+      if (oldest !== undefined) until = Math.min(until, oldest[1].startedAt + WINDOW_MS);
+    }
+    return Math.max(0, until - now);
   }
 
   /** The window `key` counts in now: its own, or, while every place is taken by a window not ended, the others'. */
@@ -102,10 +110,16 @@ export class LoginFailures {
     this.#windows.set(key, { startedAt: now, failures: 1 });
   }
 
-  /** The password `trying` counted was right: that one try is taken back (the failures before it stay). */
+  /**
+   * The password `trying` counted was right: that one try is taken back (the failures before it stay). An address left
+   * with none gives its place up, so that the places go to addresses that failed, not to every device that logs in.
+   */
   passed(address: string): void {
-    const window = this.#windowOf(addressKey(address), this.#now());
-    if (window !== undefined && window.failures > 0) window.failures--;
+    const key = addressKey(address);
+    const window = this.#windowOf(key, this.#now());
+    if (window === undefined || window.failures === 0) return;
+    window.failures--;
+    if (window.failures === 0 && window !== this.#others) this.#windows.delete(key);
   }
 
 }

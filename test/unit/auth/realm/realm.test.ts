@@ -312,14 +312,26 @@ test('past MAXIMUM_ADDRESSES addresses counted at once, every further one counts
     failures.trying('192.0.2.1');
     failures.trying('192.0.2.2');
   }
-  assert.equal(failures.waitFor('192.0.2.1'), WINDOW_MS);
-  assert.equal(failures.waitFor('192.0.2.3'), WINDOW_MS, 'a third new address waits with them');
+  // Until the oldest window ends, when a place is free for each of them again.
+  assert.equal(failures.waitFor('192.0.2.1'), WINDOW_MS - 1000);
+  assert.equal(failures.waitFor('192.0.2.3'), WINDOW_MS - 1000, 'a third new address waits with them');
   assert.equal(failures.waitFor(address(1)), 0, 'an address counted on its own keeps its own count');
   // Once the oldest windows have ended, a new address is counted on its own again.
   now += WINDOW_MS;
   assert.equal(failures.waitFor('192.0.2.3'), 0);
   failures.trying('192.0.2.3');
   assert.equal(failures.waitFor('192.0.2.3'), 0);
+});
+
+test('addresses whose passwords passed take no place: a fleet that logs in leaves every place to addresses that fail', () => {
+  const failures = new LoginFailures(() => 0);
+  const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  for (let i = 0; i < MAXIMUM_ADDRESSES; i++) {
+    failures.trying(address(i));
+    failures.passed(address(i));
+  }
+  for (let i = 0; i < LIMIT; i++) failures.trying(`192.0.2.${i}`);
+  assert.equal(failures.waitFor('192.0.2.200'), 0, 'a new address is counted on its own');
 });
 
 test('addressKey: IPv4 as itself, IPv4-mapped as IPv4, IPv6 by its /64', () => {
