@@ -453,7 +453,8 @@ export class WebSocketEnd implements End {
    * follows, and reports it again, which every sink takes as the same end.
    */
   readonly #onPeerClosed = (code: number | undefined, reason: string | Buffer | undefined): void => {
-    if (this.#peerClose !== undefined) return;
+    // A held close was reported when it was held; the close that answers it later is the gateway's, not the peer's.
+    if (this.#peerClose !== undefined || this.#heldClose !== undefined) return;
     this.#peerClose = { code: code ?? CLOSE_NO_STATUS, reason: reason === undefined ? '' : reason.toString() };
     this.#sink?.ended({ ...this.#peerClose, lost: false });
   };
