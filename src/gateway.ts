@@ -216,9 +216,13 @@ export class Gateway {
     return { ok: true, gateway, warnings: built.warnings };
   }
 
-  /** The CRLs the listener on `where` serves with now from `path`, if it has them: what a reload takes them on from. */
+  /**
+   * The CRLs in force from `path`: the listener's on `where`, else another listener's that reads the same path (a
+   * listener a reload adds or moves takes the CRLs on from it, not as the files stand). What a reload takes them on from.
+   */
   crlsInForce(where: string, path: string): LoadedCrls | undefined {
-    const watch = this.#state.crlWatches.find((w) => w.path === path && this.#state.listeners[w.listenerIndex]?.where === where);
+    const watches = this.#state.crlWatches.filter((w) => w.path === path);
+    const watch = watches.find((w) => this.#state.listeners[w.listenerIndex]?.where === where) ?? watches[0];
     return watch === undefined ? undefined : (this.#crlsInForce.get(watch.listenerIndex) ?? watch.crl);
   }
 
