@@ -46,6 +46,8 @@ export interface AcceptOptionSet {
    * accepts that share a listener would only add a misleading second error.
    */
   uncertain?: boolean;
+  /** `ssl.verify-client` was written but did not parse: rules that depend on it are not judged. */
+  verifyClientUnread?: boolean;
 }
 
 export interface ConnectOptionSet {
@@ -97,6 +99,7 @@ export function readAcceptOptions(block: XmlElement | undefined, inherited: bool
     switch (name) {
       case 'ssl.verify-client':
         set.verifyClient = at(() => parseEnum(text, ['none', 'optional', 'required'] as const, `<${element.name}>`));
+        if (set.verifyClient === undefined) set.verifyClientUnread = true;
         break;
       case 'ssl.ciphers':
         set.ciphers = at(() => parseCiphers(text));
@@ -274,6 +277,7 @@ export function mergeAccept(own: AcceptOptionSet, defaults: AcceptOptionSet): Ac
     maximumConnections: own.maximumConnections ?? defaults.maximumConnections,
     maximumConnectionsPerAddress: own.maximumConnectionsPerAddress ?? defaults.maximumConnectionsPerAddress,
     uncertain: own.uncertain === true || defaults.uncertain === true,
+    verifyClientUnread: own.verifyClientUnread === true || (own.verifyClient === undefined && defaults.verifyClientUnread === true),
   };
 }
 

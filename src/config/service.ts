@@ -375,7 +375,7 @@ function readAccepts(elements: readonly XmlElement[], options: AcceptOptionSet, 
 /** ssl.crl and ssl.verify-depth judge client certificates: written on a service that asks for none, they are a mistake. */
 function checkClientCheckOptions(options: AcceptOptionSet, label: string, diags: Diagnostics): void {
   // An ssl.verify-client that did not parse is reported; taking it for none would add an error about a value never written.
-  if (options.verifyClient === undefined && options.uncertain === true) return;
+  if (options.verifyClientUnread === true) return;
   const verifyClient = options.verifyClient?.value ?? 'none';
   if (verifyClient !== 'none') return;
   for (const [option, located] of [['ssl.crl', options.crl], ['ssl.verify-depth', options.verifyDepth]] as const) {

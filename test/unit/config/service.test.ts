@@ -196,6 +196,9 @@ test('ssl.crl and ssl.verify-depth with ssl.verify-client none are errors at the
   const misspelt = parse(doc(...proxy('p', 'wss://h/', undefined, ['    <accept-options>', '      <ssl.verify-client>mandatory</ssl.verify-client>', '      <ssl.crl>ca.crl</ssl.crl>', '    </accept-options>']), ...KEYSTORE));
   assert.deepEqual(where(misspelt), ['error GW_ERR_CONFIG_VALUE 8:7']);
   assert.match(misspelt.diagnostics[0]?.message ?? '', /Invalid <ssl.verify-client> "mandatory"/);
+  // Another option's mistake does not hide this rule's error.
+  const other = parse(doc(...proxy('p', 'wss://h/', undefined, ['    <accept-options>', '      <ws.inactivity.timeout>soon</ws.inactivity.timeout>', '      <ssl.crl>ca.crl</ssl.crl>', '    </accept-options>']), ...KEYSTORE));
+  assert.deepEqual(where(other), ['error GW_ERR_CONFIG_VALUE 8:7', 'error GW_ERR_CONFIG_VALUE 9:7']);
   const inherited = doc(
     '  <service-defaults><accept-options><ssl.crl>ca.crl</ssl.crl><ssl.verify-depth>1</ssl.verify-depth></accept-options></service-defaults>',
     ...proxy('p', 'wss://h/'),
