@@ -220,7 +220,15 @@ export class Listener {
       this.#reportRouted(conn, req, 'request');
       servePlainRequest(req, res, conn, this.#requestListener);
     });
-    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.#upgrade(req, socket, head);
+      } catch (err) {
+        // A bug on the way to a service costs this client its connection; thrown from an event, it would end the process.
+        options.log.error({ code: 'GW_ERR_INTERNAL', conn: this.#bySocket.get(socket)?.id, err }, 'upgrade failed unexpectedly: connection closed');
+        socket.destroy();
+      }
+    });
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const status = clientErrorStatus(err);
       options.log.debug({ err, status }, 'malformed HTTP request');

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
+import { DeadlineList } from '../timers/deadlines.js';
 import { CLOSE_GOING_AWAY, CLOSE_NORMAL, closeReason, endedCause, failedCause, type CloseCause } from '../pipe/close.js';
 import type { End } from '../pipe/ends.js';
 import { fuse, type Payload } from '../pipe/fuse.js';
@@ -53,6 +54,8 @@ interface Gone {
 
 export class ProxyService implements Service {
   readonly #deps: ProxyDependencies;
+  /** idle.timeout for clients a deferred connect waits on: one list for all of them, as deadlines are kept. */
+  readonly #waitingIdle: DeadlineList | undefined;
   readonly #upstream: string;
   readonly #recovery: Recovery | undefined;
   /** `connect.strategy prepared`: backend connections kept open ahead of clients. */
@@ -72,6 +75,8 @@ export class ProxyService implements Service {
     this.#deps = deps;
     const upstream = config.connect?.uri ?? '';
     this.#upstream = upstream;
+    const idleMs = config.properties.idleTimeoutMs;
+    this.#waitingIdle = config.properties.connectStrategy === 'deferred' && idleMs > 0 ? new DeadlineList(idleMs) : undefined;
     const count = config.properties.connectStrategy === 'prepared' ? config.properties.preparedConnectionCount : 0;
     if (count > 0) {
       this.#prepared = new PreparedConnections<PreparedUpstream>({
@@ -160,14 +165,16 @@ export class ProxyService implements Service {
         if (connected === undefined) this.#finished(downstream);
         else this.#pipe(downstream, ctx, connected);
       },
-      (err: unknown) => {
-        // A failure #connect does not expect is a bug; it costs this client its connection, never the process.
-        ctx.log.error({ code: 'GW_ERR_INTERNAL', err }, 'connection failed unexpectedly: closed');
-        downstream.destroy();
-        logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason: 'failed unexpectedly (GW_ERR_INTERNAL)', cause: 'downstream_lost', code: undefined });
-        this.#finished(downstream);
-      },
+      (err: unknown) => this.#failedUnexpectedly(downstream, ctx, err),
     );
+  }
+
+  /** A failure connecting or piping does not expect is a bug: it costs this client its connection, never the process. */
+  #failedUnexpectedly(downstream: End, ctx: ConnectionContext, err: unknown): void {
+    ctx.log.error({ code: 'GW_ERR_INTERNAL', err }, 'connection failed unexpectedly: closed');
+    downstream.destroy();
+    logClosed(ctx, { upstream: this.#upstream, bytesDownstreamToUpstream: 0, bytesUpstreamToDownstream: 0, reason: 'failed unexpectedly (GW_ERR_INTERNAL)', cause: 'downstream_lost', code: undefined });
+    this.#finished(downstream);
   }
 
   #finished(downstream: End): void {
@@ -227,13 +234,11 @@ export class ProxyService implements Service {
         upstream = opened;
       } else {
         if (this.config.properties.connectStrategy === 'deferred' && early.length === 0) {
-          const idleMs = this.config.properties.idleTimeoutMs;
           // idle.timeout counts from the client's connect here: no pipe watches it before the backend is connected.
-          const idle = idleMs > 0 ? setTimeout(() => {
-            gone ??= { reason: `idle for ${idleMs / 1000} s (idle.timeout)`, cause: 'idle', code: downstream.kind === 'messages' ? CLOSE_GOING_AWAY : undefined };
+          const idle = this.#waitingIdle?.add(() => {
+            gone ??= { reason: `idle for ${this.config.properties.idleTimeoutMs / 1000} s (idle.timeout)`, cause: 'idle', code: downstream.kind === 'messages' ? CLOSE_GOING_AWAY : undefined };
             cancellation.cancel();
-          }, idleMs) : undefined;
-          idle?.unref();
+          });
           try {
             await new Promise<void>((resolve, reject) => {
               firstData = resolve;
@@ -241,7 +246,7 @@ export class ProxyService implements Service {
               cancellation.onCancel(aborted);
             });
           } finally {
-            clearTimeout(idle);
+            idle?.cancel();
           }
         }
         downstream.pause();
@@ -301,7 +306,7 @@ export class ProxyService implements Service {
       } finally {
         this.#finished(downstream);
       }
-    });
+    }, (err: unknown) => this.#failedUnexpectedly(downstream, ctx, err));
   }
 
   /** Opens the prepared connections, if any: at start, never while a configuration is only checked. */
