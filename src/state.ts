@@ -209,11 +209,6 @@ export type BuildResult =
   | { readonly ok: true; readonly state: State; readonly warnings: readonly Diagnostic[] }
   | { readonly ok: false; readonly errors: readonly GatewayError[]; readonly warnings: readonly Diagnostic[] };
 
-/**
- * Loads stores and builds every context, service and listener of `config` without binding anything; every problem
- * found is collected with the others, so a user sees all of them at once. Listeners register their clients in
- * `sessions`.
- */
 /** The CRLs at `path` for the listener on `where`: as read, or as successors of those it serves with now (a reload). */
 function crlsFor(path: string, where: string, anchors: readonly X509Certificate[], deps: GatewayDependencies): LoadedCrls {
   const read = loadCrls(path, { trustAnchors: anchors });
@@ -221,6 +216,11 @@ function crlsFor(path: string, where: string, anchors: readonly X509Certificate[
   return inForce === undefined ? read : succeedCrls(path, stillAnchored(inForce, anchors), read);
 }
 
+/**
+ * Loads stores and builds every context, service and listener of `config` without binding anything; every problem
+ * found is collected with the others, so a user sees all of them at once. Listeners register their clients in
+ * `sessions`.
+ */
 export function buildState(config: GatewayConfig, deps: GatewayDependencies, sessions: SessionRegistry): BuildResult {
   const errors: GatewayError[] = [];
   const metrics = deps.metrics ?? NO_METRICS;

@@ -89,7 +89,7 @@ export class StatusFeed {
     const snapshots = new Map<string, Promise<string>>();
     for (const v of this.#viewers) {
       this.#send(v, () => {
-        const key = JSON.stringify([v.filter.service, v.filter.subject, v.filter.fingerprint, v.filter.text, v.offset, v.limit]);
+        const key = JSON.stringify([v.filter, v.offset, v.limit]);
         let snapshot = snapshots.get(key);
         if (snapshot === undefined) {
           snapshot = this.#snapshot(v, (overview ??= this.#view.overview()));
