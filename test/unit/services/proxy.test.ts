@@ -159,7 +159,7 @@ async function closesButStays(url: string): Promise<net.Socket> {
   return socket;
 }
 
-test('a client that sends its close frame but keeps its TCP side open is cut at close.timeout, before and after the backend is connected', async (t) => {
+test('a client that sends its close frame but keeps its TCP side open is let go: by close.timeout once piped, by the close grace before', async (t) => {
   const backend = await tcpEcho();
   t.after(() => backend.close());
   for (const strategy of ['immediate', 'deferred'] as const) {
