@@ -676,7 +676,7 @@ export class Gateway {
         return true;
       },
       (err) => this.#crlReloadFailed(w.path, listener.where, err),
-      { trustAnchors: w.anchors },
+      { trustAnchors: w.anchors, readAt: w.readAt },
     );
     return () => {
       stopWatching();

@@ -30,6 +30,7 @@ import type { ManagementSource } from './services/management/types.js';
 import type { Service } from './services/types.js';
 import { prepareClientTls } from './tls/client.js';
 import { loadCrls, stillAnchored, succeedCrls, type CrlSummary, type LoadedCrls } from './tls/crl.js';
+import { crlFingerprint } from './tls/crl-watch.js';
 import { trustAnchors } from './tls/material.js';
 import { normaliseHostname } from './tls/select.js';
 import { prepareServerTls, upcomingProblems, type PreparedServerTls, type ServerTlsSettings } from './tls/server.js';
@@ -100,8 +101,13 @@ export interface CrlWatch {
   readonly settings: ServerTlsSettings;
   readonly anchors: readonly X509Certificate[];
   readonly listenerIndex: number;
-  /** The CRLs read with the state: what a changed file must succeed (crlSuccessionProblem). */
+  /** The CRLs read with the state: what a changed file must succeed (succeedCrls). */
   readonly crl: LoadedCrls;
+  /**
+   * The files' fingerprint taken before they were read: a change made while the state waited to be swapped in (a
+   * reload's, while the running state's watch still took changes) is read at the watch's first look, not lost.
+   */
+  readonly readAt: string;
 }
 
 /** What the certificate lifetimes reported to the metrics are read from; a listener's CRLs change as they reload. */
@@ -209,11 +215,15 @@ export type BuildResult =
   | { readonly ok: true; readonly state: State; readonly warnings: readonly Diagnostic[] }
   | { readonly ok: false; readonly errors: readonly GatewayError[]; readonly warnings: readonly Diagnostic[] };
 
-/** The CRLs at `path` for the listener on `where`: as read, or as successors of those it serves with now (a reload). */
-function crlsFor(path: string, where: string, anchors: readonly X509Certificate[], deps: GatewayDependencies): LoadedCrls {
+/**
+ * The CRLs at `path` for the listener on `where`: as read, or as successors of those it serves with now (a reload),
+ * and the fingerprint of the files taken before they were read.
+ */
+function crlsFor(path: string, where: string, anchors: readonly X509Certificate[], deps: GatewayDependencies): { crl: LoadedCrls; readAt: string } {
+  const readAt = crlFingerprint(path);
   const read = loadCrls(path, { trustAnchors: anchors });
   const inForce = deps.crlsInForce?.(where, path);
-  return inForce === undefined ? read : succeedCrls(path, stillAnchored(inForce, anchors), read);
+  return { crl: inForce === undefined ? read : succeedCrls(path, stillAnchored(inForce, anchors), read), readAt };
 }
 
 /**
@@ -311,7 +321,8 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
       };
       try {
         const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
-        const crl = options.sslCrl !== undefined ? crlsFor(options.sslCrl, where, anchors, deps) : undefined;
+        const crls = options.sslCrl !== undefined ? crlsFor(options.sslCrl, where, anchors, deps) : undefined;
+        const crl = crls?.crl;
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;
         for (const w of prepared.warnings) warnings.push(warning('GW_ERR_TLS_WARNING', w, firstTls.accept.position));
@@ -320,7 +331,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
           const entry = m.secure ? prepared.entries.get(normaliseHostname(m.accept.host)) : undefined;
           if (entry) uses.push({ entry, role: 'server', where: m.accept.uri });
         }
-        if (options.sslCrl !== undefined && crl !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length, crl });
+        if (options.sslCrl !== undefined && crls !== undefined) crlWatches.push({ path: options.sslCrl, settings, anchors, listenerIndex: listeners.length, crl: crls.crl, readAt: crls.readAt });
         tlsSources.push({ listenerIndex: listeners.length, settings });
       } catch (e) {
         errors.push(toGatewayError(e, 'GW_ERR_TLS_CONTEXT', `TLS for ${firstTls.accept.uri}`, firstTls.accept.position));

@@ -16,6 +16,11 @@ import { loadCrls, succeedCrls, type LoadCrlOptions, type LoadedCrls } from './c
 export interface WatchCrlOptions extends LoadCrlOptions {
   /** Milliseconds between looks; default 2000. */
   readonly intervalMs?: number;
+  /**
+   * The fingerprint (crlFingerprint) taken before `inForce` was read: a change made since, before the watch began, is
+   * then read at its first look. Default: the files as they are when the watch begins.
+   */
+  readonly readAt?: string;
 }
 
 export const DEFAULT_CRL_POLL_MS = 2000;
@@ -26,7 +31,7 @@ function stamp(path: string): string {
 }
 
 /** What changes when the CRLs at `path` may have: never throws (a missing path is a state of its own). */
-function fingerprint(path: string): string {
+export function crlFingerprint(path: string): string {
   try {
     if (!statSync(path).isDirectory()) return stamp(path);
     const names = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
@@ -57,10 +62,10 @@ export function watchCrl(
   onError: (err: unknown) => void,
   options: WatchCrlOptions = {},
 ): () => void {
-  let last = fingerprint(path);
+  let last = options.readAt ?? crlFingerprint(path);
   let current = inForce;
   const timer = setInterval(() => {
-    const now = fingerprint(path);
+    const now = crlFingerprint(path);
     if (now === last) return;
     last = now;
     let crls: LoadedCrls;

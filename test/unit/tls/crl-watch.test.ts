@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../../src/errors.js';
 import { loadCrls, stillAnchored, succeedCrls, type LoadCrlOptions, type LoadedCrls } from '../../../src/tls/crl.js';
-import { watchCrl } from '../../../src/tls/crl-watch.js';
+import { crlFingerprint, watchCrl } from '../../../src/tls/crl-watch.js';
 import { makeCrl } from '../../helpers/crl.js';
 import { testPki } from '../../helpers/pki.js';
 import { WAIT_MS } from '../../helpers/deadline.js';
@@ -157,6 +157,22 @@ test('a reload succeeds the CRLs in force only for the CAs its truststore still 
   assert.deepEqual(taken.summary.map((c) => [c.issuer, c.number, c.revoked]), [['CN=Test Root CA, O=Acme', '3', 1]]);
   assert.equal(taken.warnings.length, 1);
   assert.match(taken.warnings[0] ?? '', /the CRL of "CN=Test Root CA, O=Acme" \(number 2, .*\) is older than the one in force \(number 3, .*\), which stays in force/);
+});
+
+test('a change made between the read and the start of the watch is read at its first look', async (t) => {
+  const { ca, client } = testPki();
+  const { dir, scratch } = folders(t);
+  const file = join(dir, 'ca.crl');
+  publish(scratch, file, makeCrl(ca, { number: 1 }).pem);
+  const readAt = crlFingerprint(file);
+  const inForce = loadCrls(file, { trustAnchors: [ca.x509] });
+  // Published while a reload's state waited to be swapped in.
+  publish(scratch, file, makeCrl(ca, { number: 2, revoked: [{ serial: client.x509.serialNumber }] }).pem);
+  const seen = new Promise<LoadedCrls>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`no change seen within ${WAIT_MS} ms`)), WAIT_MS);
+    const stop = watchCrl(file, inForce, (crls) => (clearTimeout(guard), stop(), resolve(crls), true), reject, { trustAnchors: [ca.x509], intervalMs: 5, readAt });
+  });
+  assert.deepEqual((await seen).summary.map((c) => [c.number, c.revoked]), [['2', 1]]);
 });
 
 test("the numbers of a CRL no truststore CA's signature vouches for (an intermediate CA's) decide nothing", async (t) => {
