@@ -161,6 +161,8 @@ class Fuse {
   #halfClosed = false;
   /** After a half-close, the direction of the answer to the side that ended first. */
   #answer: Direction | undefined;
+  /** How many bytes had gone that way when the half-close began: none since, and the side got no answer at all. */
+  #answerFrom = 0;
   /** The close deadline has passed once, and a held close was answered: the next one destroys what is left. */
   #lastDeadline = false;
   #finished = false;
@@ -349,6 +351,7 @@ class Fuse {
       // socket of a client long gone) would be held for as long as the process runs.
       this.#halfClosed = true;
       this.#answer = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
+      this.#answerFrom = this.#answer.bytes;
       this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
       other.close(undefined, '');
       this.#armCloseDeadline();
@@ -359,6 +362,7 @@ class Fuse {
       // before its own close comes back is delivered (a request, then its response); the FIN follows it then.
       this.#halfClosed = true;
       this.#answer = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
+      this.#answerFrom = this.#answer.bytes;
       this.#closeGracefully(other, side, code, ending.reason);
       return;
     }
@@ -367,6 +371,7 @@ class Fuse {
       // its FIN, what it still sends goes back over the WebSocket, and the answer follows its own end.
       this.#halfClosed = true;
       this.#answer = side === 'downstream' ? this.#toDownstream : this.#toUpstream;
+      this.#answerFrom = this.#answer.bytes;
       this.#resumeReading(other === this.#up ? this.#toDownstream : this.#toUpstream);
       other.close(undefined, '');
       this.#armCloseDeadline();
@@ -516,15 +521,19 @@ class Fuse {
       this.#armCloseDeadline();
       return;
     }
+    // A side that half-closed and got nothing back is told of a failure, not a clean end: to a device behind `gateway
+    // connect`, an empty answer would look like one its backend gave. One that got an answer (from a backend that
+    // answers and keeps its side open) is answered cleanly.
+    const unanswered = this.#halfClosed && answer !== undefined && answer.bytes === this.#answerFrom;
     this.#halfClosed = false;
     let answered = false;
     if (!this.#downstreamDone) {
       this.#forced = true;
-      answered = this.#stop(this.#down) || answered;
+      answered = this.#stop(this.#down, unanswered) || answered;
     }
     if (!this.#upstreamDone) {
       this.#forced = true;
-      answered = this.#stop(this.#up) || answered;
+      answered = this.#stop(this.#up, unanswered) || answered;
     }
     // An answered close still needs the peer's TCP close; one more deadline, then it is destroyed.
     if (answered) {
@@ -540,13 +549,15 @@ class Fuse {
 
   /**
    * A WebSocket that closed cleanly and waits for its answer, with nothing still on its way to it, is given the
-   * answer (once: at the last deadline it is destroyed); anything else is destroyed (a byte stream already sent its
-   * FIN keeps what the system holds for it). True when it answered.
+   * answer (once: at the last deadline it is destroyed): 1000, or 1011 when `unanswered` (nothing came back after its
+   * close). Anything else is destroyed (a byte stream already sent its FIN keeps what the system holds for it). True
+   * when it answered.
    */
-  #stop(end: End): boolean {
+  #stop(end: End, unanswered: boolean): boolean {
     const toIt = end === this.#down ? this.#toDownstream : this.#toUpstream;
     if (!this.#lastDeadline && end.holdingClose === true && toIt.pending.bytes === 0) {
-      end.close(CLOSE_NORMAL, '');
+      if (unanswered) end.close(CLOSE_INTERNAL_ERROR, closeReason(`no answer within ${this.#closeTimeoutMs / 1000} s of the close`));
+      else end.close(CLOSE_NORMAL, '');
       return true;
     }
     end.destroy();

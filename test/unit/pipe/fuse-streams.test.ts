@@ -338,16 +338,33 @@ test('byte stream to WebSocket backend: the backend closing after its answer rea
   assert.equal(r.forced, false);
 });
 
-test("a backend that never ends its side after the client's close: the client's close is answered cleanly at the close deadline", async (t) => {
+test("a backend that answers and never ends its side after the client's close: the client's close is answered cleanly at the close deadline", async (t) => {
   const front = closing(t, await webSocketPair());
   const back = closing(t, await socketPair());
-  back.far.on('data', () => undefined); // reads, and keeps its side open after the FIN
+  // Answers the request at its FIN, and keeps its side open.
+  back.far.on('data', () => undefined).on('end', () => back.far.write('answer'));
   const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  const got = event<[Buffer]>(front.client, 'message', 'WebSocket', WAIT_MS);
+  front.client.send('request');
   front.client.close(1000);
+  assert.equal(String((await got)[0]), 'answer');
   const [code] = await event<[number]>(front.client, 'close', 'WebSocket', WAIT_MS);
   assert.equal(code, 1000);
   const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(r.closedBy, 'downstream');
+  assert.equal(r.forced, true);
+  assert.equal(r.reason, 'downstream closed (1000); cut after 0.2 s without finishing its close');
+});
+
+test("a backend that gives no answer after the client's close: the close is answered with 1011 at the close deadline, not as an empty answer", async (t) => {
+  const front = closing(t, await webSocketPair());
+  const back = closing(t, await socketPair());
+  back.far.on('data', () => undefined); // reads, never answers, and keeps its side open after the FIN
+  const result = fuse(new WebSocketEnd(front.server, { holdClose: 'at-attach' }), new StreamEnd(back.near), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  front.client.close(1000);
+  const [code, reason] = await event<[number, Buffer]>(front.client, 'close', 'WebSocket', WAIT_MS);
+  assert.deepEqual([code, String(reason)], [1011, 'no answer within 0.2 s of the close']);
+  const r = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(r.forced, true);
   assert.equal(r.reason, 'downstream closed (1000); cut after 0.2 s without finishing its close');
 });
