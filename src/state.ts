@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Diagnostic, GatewayConfig, ServiceConfig, StoreConfig } from './config/types.js';
-import { GatewayError, toGatewayError, type SourcePosition } from './errors.js';
+import { eachError, GatewayError, toGatewayError, type SourcePosition } from './errors.js';
 import { isWebSocketScheme } from './config/uris.js';
 import { formatHostPort } from './config/rules.js';
 import { loadStoreFile } from './keystore/index.js';
@@ -269,7 +269,7 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
     try {
       realms.set(rc.name, prepareRealm(rc));
     } catch (e) {
-      errors.push(toGatewayError(e, 'GW_ERR_REALM_FILE', `realm "${rc.name}"`, rc.position));
+      for (const failure of e instanceof GatewayError ? eachError(e) : [e]) errors.push(toGatewayError(failure, 'GW_ERR_REALM_FILE', `realm "${rc.name}"`, rc.position));
     }
   }
   const byName = new Map(config.services.map((sc) => [sc.name, sc]));

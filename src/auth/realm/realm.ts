@@ -16,7 +16,7 @@
 import { statSync } from 'node:fs';
 import { serialize } from 'cookie';
 import type { AuthorizationConstraintConfig, RealmConfig, VerifyClient } from '../../config/types.js';
-import { GatewayError, toGatewayError } from '../../errors.js';
+import { AggregateGatewayError, GatewayError, toGatewayError } from '../../errors.js';
 import { certificateTicketLoginModule, type CertificateTicketModule } from './certificate-ticket.js';
 import { readCredentials, type RealmRequest } from './credentials.js';
 import { fileLoginModule, parseBasic } from './file.js';
@@ -77,24 +77,28 @@ export type RealmDecision =
 /** Builds a realm's modules, reading their files. @throws GatewayError GW_ERR_REALM_FILE at the login module. */
 export function prepareRealm(config: RealmConfig, now: () => number = Date.now): Realm {
   let ticketModule: CertificateTicketModule | undefined;
-  const modules = config.loginModules.map((m): LoginModule => {
+  // Every module's file is read, and each one's problem told, so that one round of `check` lists them all.
+  const failures: GatewayError[] = [];
+  const modules = config.loginModules.flatMap((m): LoginModule[] => {
     try {
       switch (m.type) {
         case 'file':
-          return fileLoginModule(loadUsersFile(m.file), m.success);
+          return [fileLoginModule(loadUsersFile(m.file), m.success)];
         case 'certificate-ticket':
           ticketModule = certificateTicketLoginModule({ realm: config.name, secrets: loadSecrets(m.secretFile), maxAgeS: m.maxAgeS, success: m.success, now });
-          return ticketModule;
+          return [ticketModule];
         case 'token-directory':
           checkDirectory(m.directory);
-          return tokenDirectoryLoginModule(m.directory, m.success);
+          return [tokenDirectoryLoginModule(m.directory, m.success)];
       }
     } catch (e) {
       // The login module's element is where a user looks first; the file's own line:col stays in the message.
       const error = toGatewayError(e, 'GW_ERR_REALM_FILE', `realm "${config.name}"`);
-      throw new GatewayError(error.code, `realm "${config.name}": ${error.message}`, { position: m.position, hint: error.hint, cause: error });
+      failures.push(new GatewayError(error.code, `realm "${config.name}": ${error.message}`, { position: m.position, hint: error.hint, cause: error }));
+      return [];
     }
   });
+  if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AggregateGatewayError('GW_ERR_REALM_FILE', failures);
   return { config, modules, ticketModule, failures: new LoginFailures(now) };
 }
 

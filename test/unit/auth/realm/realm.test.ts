@@ -9,7 +9,7 @@ import { MAXIMUM_TOKENS, readCredentials } from '../../../../src/auth/realm/cred
 import { challengeFor, decide, missingRoles, prepareRealm, type RealmRequest } from '../../../../src/auth/realm/realm.js';
 import { addressKey, LIMIT, LoginFailures, MAXIMUM_ADDRESSES, WINDOW_MS } from '../../../../src/auth/realm/failures.js';
 import { USERS_NAMESPACE } from '../../../../src/auth/realm/users-file.js';
-import { GatewayError } from '../../../../src/errors.js';
+import { eachError, GatewayError } from '../../../../src/errors.js';
 import { loadCrls } from '../../../../src/tls/crl.js';
 import { chainFacts, chainFactsFailure, judgeChainFacts } from '../../../../src/tls/chain-facts.js';
 import type { ClientIdentity } from '../../../../src/tls/identity.js';
@@ -242,6 +242,12 @@ test('prepareRealm: unreadable files are GW_ERR_REALM_FILE at the login module, 
     assert.throws(() => prepareRealm(realmConfig([{ type: 'certificate-ticket', success: 'required', secretFile: f.secret, maxAgeS: 1, position: at }])), (e: unknown) => e instanceof GatewayError && /line 1 .* 12 characters long/.test(e.message) && !e.message.includes('short-secret'));
     writeFileSync(f.secret, '# only a comment\n\n');
     assert.throws(() => prepareRealm(realmConfig([{ type: 'certificate-ticket', success: 'required', secretFile: f.secret, maxAgeS: 1, position: at }])), /holds no secret/);
+    // Every module's problem at once, each at its own module, so that one round of `check` lists them all.
+    const both = [cases[0]?.[0], { type: 'certificate-ticket', success: 'optional', secretFile: f.secret, maxAgeS: 1, position: { ...at, line: 43 } }] as LoginModuleConfig[];
+    assert.throws(() => prepareRealm(realmConfig(both)), (e: unknown) => {
+      const each = e instanceof GatewayError ? eachError(e) : [];
+      return each.length === 2 && /Cannot read the users file/.test(each[0]?.message ?? '') && each[0]?.position?.line === 42 && /holds no secret/.test(each[1]?.message ?? '') && each[1]?.position?.line === 43;
+    });
   } finally {
     f.done();
   }
