@@ -124,7 +124,7 @@ export function readService(element: XmlElement, defaults: ServiceDefaults, conf
     mimeMappings: mergeMimeMappings(ownMappings, defaults.mimeMappings),
     position: element.position,
   };
-  checkTransportFit(config, connectOptions, acceptOptions.inactivityTimeoutMs, diags);
+  checkTransportFit(config, connectOptions, acceptOptions.inactivityTimeoutMs, realm?.position, diags);
   return { draft: { config, acceptOptions }, name: nameResult, realm };
 }
 
@@ -137,7 +137,7 @@ function isLoopbackHost(host: string): boolean {
  * What needs HTTP (an Origin, a request path) cannot apply to tcp:// and ssl:// accepts, and what is only sent
  * or done towards one kind of backend cannot apply to another: each such option is an error where it is written.
  */
-function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionSet, acceptInactivity: Located<number> | undefined, diags: Diagnostics): void {
+function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionSet, acceptInactivity: Located<number> | undefined, realmAt: SourcePosition | undefined, diags: Diagnostics): void {
   const label = `service "${config.name}"`;
   const own = (located: { inherited: boolean } | undefined): boolean => located !== undefined && !located.inherited;
   const streamAccept = config.accepts.find((a) => isStreamScheme(a.scheme));
@@ -149,7 +149,7 @@ function checkTransportFit(config: ServiceConfig, connectOptions: ConnectOptionS
       diags.error('GW_ERR_CONFIG_VALUE', `<cross-site-constraint> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no Origin`, c.position, 'move the tcp:// or ssl:// accept to a service of its own');
     }
     if (config.realmName !== undefined) {
-      diags.error('GW_ERR_CONFIG_VALUE', `<realm-name> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no credentials`, config.position, 'move the tcp:// or ssl:// accept to a service of its own, or admit its clients by certificate');
+      diags.error('GW_ERR_CONFIG_VALUE', `<realm-name> in ${label} has no meaning on ${streamAccept.uri}: a byte stream carries no credentials`, realmAt ?? config.position, 'move the tcp:// or ssl:// accept to a service of its own, or admit its clients by certificate');
     }
     for (const a of config.accessConstraints) {
       if (a.pathIdentity === undefined) continue;

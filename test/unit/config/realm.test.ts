@@ -162,7 +162,7 @@ test('authorization-constraint: needs a realm-name, and a role or require-valid-
   const empty = parse(withRealm(realm, ['    <realm-name>demo</realm-name>', '    <authorization-constraint><require-role> </require-role></authorization-constraint>', '    <authorization-constraint/>']));
   assert.deepEqual(where(empty), ['error GW_ERR_CONFIG_MISSING 8:31', 'error GW_ERR_CONFIG_MISSING 9:5']);
   const stream = parse(doc(...proxy('p', 'tcp://h:9000', 'tcp://backend:5000', ['    <realm-name>demo</realm-name>']), '  <security>', ...realm, '  </security>'));
-  assert.deepEqual(where(stream), ['error GW_ERR_CONFIG_VALUE 2:3']);
+  assert.deepEqual(where(stream), ['error GW_ERR_CONFIG_VALUE 7:5'], 'at the <realm-name>');
   assert.match(stream.diagnostics[0]?.message ?? '', /a byte stream carries no credentials/);
 });
 
