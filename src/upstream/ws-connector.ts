@@ -353,6 +353,11 @@ function failure(target: WebSocketTarget, e: unknown, phase: Phase, unoffered: s
       return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${what}`, { cause: e, hint: untrustedBackendHint(code) });
     }
     case 'awaiting answer':
+      // With TLS 1.3 a server refuses the client's certificate (or its lack of one) after the client has finished its
+      // handshake: the refusal comes as an alert while the upgrade waits, and is a TLS failure all the same.
+      if (code?.startsWith('ERR_SSL_') === true) {
+        return new GatewayError('GW_ERR_UPSTREAM_TLS', `TLS handshake with ${target.uri} failed: ${code}`, { cause: e, hint: untrustedBackendHint(code) });
+      }
       // Node's HTTP parser could not read even a status line: what answered is no HTTP server. Still a failed
       // connect, as before (the backend's recovery counts it), with the parser's code explained.
       if (code !== undefined && NOT_HTTP.has(code)) {

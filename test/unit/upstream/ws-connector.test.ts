@@ -515,6 +515,18 @@ test('wss://: a backend certificate from an untrusted CA is GW_ERR_UPSTREAM_TLS 
   assert.equal(connections, 0, 'no upgrade request was sent');
 });
 
+test('wss://: a backend that requires a client certificate the gateway does not present is GW_ERR_UPSTREAM_TLS with a hint', async (t) => {
+  const { ca } = testPki();
+  const server = await backend(t, {}, tlsBackendOptions({ requestCert: true, rejectUnauthorized: true, ca: [ca.cert] }));
+  const prepared = prepareClientTls({ host: 'localhost', truststore: trustStore(ca), keystore: undefined, ciphers: undefined, protocols: undefined });
+  // TLS 1.3: the backend's refusal comes after the gateway's side of the handshake is done, while its upgrade waits.
+  const err = await rejection(createWebSocketConnector()(wssTarget(server.port, prepared.options), upgrade()));
+  assert.equal(err.code, 'GW_ERR_UPSTREAM_TLS');
+  assert.match(err.message, new RegExp(`^TLS handshake with wss://localhost:${server.port}/x failed: ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`));
+  assert.match(err.hint ?? '', /^the backend requires a client certificate: .*gateway connect --keystore/);
+  await server.close();
+});
+
 test('wss://: a handshake that outlives the timeout is GW_ERR_UPSTREAM_TLS', async (t) => {
   // A TCP server that never answers the ClientHello keeps the handshake pending.
   const server = await silentServer(t);
