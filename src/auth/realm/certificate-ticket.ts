@@ -40,7 +40,8 @@ export function certificateTicketLoginModule(options: TicketModuleOptions): Cert
       if (certificate?.fingerprint256 !== undefined) {
         return Promise.resolve({ ok: true, principal: { name: certificate.subject ?? certificate.fingerprint256, roles: [], module: 'certificate-ticket' } });
       }
-      let reason = 'no client certificate and no certificate ticket';
+      // A token that is no ticket may be another module's (a token directory's): said, not named.
+      let reason = credentials.tokens.length === 0 ? 'no client certificate and no certificate ticket' : `no client certificate, and none of the ${credentials.tokens.length} tokens sent is a certificate ticket`;
       if (!credentials.secure) return Promise.resolve({ ok: false, reason: 'a certificate ticket is only taken over TLS' });
       for (const token of credentials.tokens) {
         if (!looksLikeTicket(token.value)) continue;

@@ -175,6 +175,9 @@ test('verify-client optional: a verified certificate passes by itself where no r
     assert.equal(!refused.ok && refused.status, 401);
     assert.match(!refused.ok ? refused.reason : '', /signature does not verify .*\(cookie TICKET\)/);
     assert.doesNotMatch(JSON.stringify(refused), new RegExp(tampered.slice(3, 40)));
+    // A cookie that is no ticket at all: the reason says one was sent.
+    const malformed = await decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: 'TICKET=abc' }), kind: 'websocket' });
+    assert.match(!malformed.ok ? malformed.reason : '', /no client certificate, and none of the 1 tokens sent is a certificate ticket/);
 
     // Judged as its certificate would be now, against what the gateway's listeners trust.
     const byTrusts = (trusts: readonly TrustState[]) => decide({ realm, authorization: undefined, verifyClient: 'optional', request: request({ cookie: `TICKET=${ticket}` }, undefined, '/', true, trusts), kind: 'websocket' });
