@@ -17,7 +17,9 @@
  *   message has arrived, in one frame or many: how much of a large message the gateway holds is then bounded by what
  *   backpressure allows, not by `ws.maximum.message.size`;
  * - once a read is through, the small fragments a message still to finish holds are copied out of the reads they
- *   came in (holdFragments), so that a message holds about its own size, however it was cut into frames.
+ *   came in (holdFragments), so that a message holds about its own size, however it was cut into frames;
+ * - a read of more than FRAMES_PER_RUN frames is read that many at a time, one run a turn of the event loop, so that a
+ *   flood of tiny frames cannot hold every other connection of the process.
  * What the reader accepts and refuses is unchanged, and so are the events it emits, except that as fragments a message
  * may come in more pieces, and a streamed one in several 'message' events, the first before the rest has arrived (a
  * frame that breaks the rules later then fails the connection after part of its message went on). The methods are ws's
@@ -60,6 +62,8 @@ interface ReaderState {
   _allowSynchronousEvents: boolean;
   haveLength(cb: unknown): void;
   dataMessage(cb: unknown): void;
+  startLoop(cb: unknown): void;
+  _write(chunk: Buffer, encoding: string, cb: (err?: Error | null) => void): void;
   emit(event: 'message', data: Buffer[], isBinary: boolean): boolean;
   /** Hand a binary payload on once this many bytes of it are held (streamBinaryPayloads); absent or 0: never. */
   _streamFrom?: number;
@@ -72,6 +76,8 @@ interface ReaderState {
   _scratch?: Buffer;
   /** Set while ws's own `getInfo` runs: its one `consume(2)` is the frame's first two bytes. */
   _readingInfo?: boolean;
+  /** Frames begun in this run of the reader's loop (FRAMES_PER_RUN). */
+  _framesRun?: number;
   /** The `_fragments` array holdFragments last went over, how many of its first fragments it made its own, and their bytes. */
   _heldOf?: Buffer[];
   _heldOwned?: number;
@@ -93,7 +99,7 @@ interface ReaderPrototype {
 
 interface ReaderClass {
   prototype: ReaderPrototype;
-  new (options: { isServer: boolean }): ReaderState;
+  new (options: { isServer: boolean; allowSynchronousEvents?: boolean }): ReaderState;
 }
 
 /** The first `n` buffered bytes, taken out: a view where one chunk holds them, a copy where they span chunks. */
@@ -257,8 +263,12 @@ function getData(this: ReaderState, cb: unknown): void {
 
 let ownStartLoop: ReaderMethod | undefined;
 
-/** ws's loop over what a read brought; then what a message still to finish holds is made its own (holdFragments). */
+/**
+ * ws's loop over what a read brought, at most FRAMES_PER_RUN frames of it (getInfo); then what a message still to
+ * finish holds is made its own (holdFragments).
+ */
 function startLoop(this: ReaderState, cb: unknown): void {
+  this._framesRun = 0;
   (ownStartLoop as (this: ReaderState, cb: unknown) => void).call(this, cb);
   if (this._fragments.length > 0 || this._heldOf !== undefined) holdFragments(this);
 }
@@ -418,7 +428,29 @@ function handOnHeld(reader: ReaderState): void {
 
 let ownGetInfo: ReaderMethod | undefined;
 
+/**
+ * The most frames one run of the reader reads before it lets the event loop turn. ws reads every frame of a read in
+ * one synchronous run, and a 64 KiB read of empty frames is 32,768 of them: a peer that sends such floods held every
+ * other connection of the process for up to a second per read. Past this many, the rest waits for the next turn, as
+ * ws defers a message when told not to emit synchronously, and the read is acknowledged only once all of it is read,
+ * so that the socket stops being read meanwhile. A read of ordinary messages (127 of 512 bytes) never gets here.
+ */
+const FRAMES_PER_RUN = 1024;
+
+/** The reader's states for a frame's first bytes and for a deferred event, found when the methods are installed. */
+let getInfoState = -1;
+let deferredState = -1;
+
 function getInfo(this: ReaderState, cb: unknown): void {
+  if (this._bufferedBytes >= 2 && (this._framesRun = (this._framesRun ?? 0) + 1) > FRAMES_PER_RUN) {
+    // ws's own loop returns at this state without acknowledging the read; this picks it up again next turn.
+    this._state = deferredState;
+    setImmediate(() => {
+      this._state = getInfoState;
+      this.startLoop(cb);
+    });
+    return;
+  }
   this._readingInfo = true;
   try {
     (ownGetInfo as (this: ReaderState, cb: unknown) => void).call(this, cb);
@@ -454,14 +486,30 @@ function stateAfterMask(Reader: ReaderClass): number | undefined {
   return read ? probe._state : undefined;
 }
 
+/**
+ * The reader's state for a frame's first bytes (a new reader's) and the one it defers an event in, found by having a
+ * reader that may not emit synchronously read an empty binary frame; undefined where the reader is not what these
+ * methods are written for.
+ */
+function deferStates(Reader: ReaderClass): { readonly getInfo: number; readonly deferred: number } | undefined {
+  const probe = new Reader({ isServer: false, allowSynchronousEvents: false });
+  const start = probe._state;
+  probe._write(Buffer.from([0x82, 0x00]), 'buffer', () => undefined);
+  const deferred = probe._state;
+  return typeof start === 'number' && typeof deferred === 'number' && deferred !== start ? { getInfo: start, deferred } : undefined;
+}
+
 function install(): string | undefined {
   const version = (createRequire(import.meta.url)('ws/package.json') as { version?: unknown }).version;
   if (typeof version !== 'string' || !version.startsWith(WRITTEN_FOR)) return `it is written for ws ${WRITTEN_FOR}x, and ws is ${String(version)}`;
   // ws's ES module exports the class; its type declarations do not.
   const Reader = (ws as unknown as { Receiver?: ReaderClass }).Receiver;
   const state = Reader ? stateAfterMask(Reader) : undefined;
-  if (Reader === undefined || state === undefined) return `ws ${version}'s frame reader is not in the shape it is written for`;
+  const deferral = Reader && state !== undefined ? deferStates(Reader) : undefined;
+  if (Reader === undefined || state === undefined || deferral === undefined) return `ws ${version}'s frame reader is not in the shape it is written for`;
   afterMask = state;
+  getInfoState = deferral.getInfo;
+  deferredState = deferral.deferred;
   Reader.prototype.consume = consume as ReaderMethod;
   Reader.prototype.getPayloadLength16 = getPayloadLength16 as ReaderMethod;
   Reader.prototype.getMask = getMask as ReaderMethod;

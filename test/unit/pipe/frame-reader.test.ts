@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as ws from 'ws';
+import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
+
+const within = <T>(p: Promise<T>, what: string): Promise<T> => withDeadline(p, WAIT_MS, what);
 
 type Method = (...args: never[]) => unknown;
 interface Reader {
@@ -388,10 +391,10 @@ test('messages that begin and end in one read are not copied, and a finished mes
     encode({ fin: false, rsv: 0, opcode: 2, masked: true, mask: key, payload: Buffer.from([7]) }),
     encode({ fin: true, rsv: 0, opcode: 0, masked: true, mask: key, payload: Buffer.from([8]) }),
   ]);
-  const read = Buffer.allocUnsafeSlow(pair.length * 1000);
-  for (let i = 0; i < 1000; i++) pair.copy(read, i * pair.length);
+  const read = Buffer.allocUnsafeSlow(pair.length * 500);
+  for (let i = 0; i < 500; i++) pair.copy(read, i * pair.length);
   reader._write(read, 'buffer', () => undefined);
-  assert.equal(messages.length, 1000);
+  assert.equal(messages.length, 500);
   assert.ok(messages.flat().every((f) => f.buffer === read.buffer), 'every fragment is a view of the read');
   // A message across reads, then its last frame: the reader keeps none of it.
   for (let i = 0; i < 3; i++) {
@@ -401,6 +404,25 @@ test('messages that begin and end in one read are not copied, and a finished mes
   reader._write(Buffer.from(encode({ fin: true, rsv: 0, opcode: 0, masked: true, mask: key, payload: Buffer.from([9]) })), 'buffer', () => undefined);
   assert.deepEqual([...Buffer.concat(messages.at(-1) ?? [])], [0, 1, 2, 9]);
   assert.equal(reader['_heldOf'], undefined, 'the reader keeps nothing of the message it handed on');
+});
+
+test('a read of thousands of frames is read a run of 1,024 at a time, one run a turn, and acknowledged once read whole', async () => {
+  const reader = new Receiver({ isServer: true });
+  const seen: number[] = [];
+  reader.on('message', (data: Buffer) => seen.push(data[0] as number));
+  const frames = Array.from({ length: 5000 }, (_, i) => encode({ fin: true, rsv: 0, opcode: 2, masked: true, mask: Buffer.from([1, 2, 3, 4]), payload: Buffer.from([i & 0xff]) }));
+  let acknowledged = 0;
+  reader._write(Buffer.concat(frames), 'buffer', () => acknowledged++);
+  assert.equal(seen.length, 1024, 'one run');
+  assert.equal(acknowledged, 0, 'the read is not acknowledged while part of it waits');
+  await within(
+    (async () => {
+      while (seen.length < 5000) await new Promise((resolve) => setImmediate(resolve));
+    })(),
+    'the rest of the read',
+  );
+  assert.deepEqual(seen, Array.from({ length: 5000 }, (_, i) => i & 0xff), 'every frame, in order');
+  assert.equal(acknowledged, 1);
 });
 
 test('streamed to a byte stream, a message sent as frames that are not its last goes on once 64 KiB of them are held', () => {
