@@ -6,7 +6,7 @@ import { ProxyService } from '../../../src/services/proxy.js';
 import { createConnector, type Connector } from '../../../src/upstream/connector.js';
 import { GatewayError } from '../../../src/errors.js';
 import { memoryLog } from '../../helpers/memory-log.js';
-import { serve } from '../../helpers/ws-harness.js';
+import { serve, type Harness } from '../../helpers/ws-harness.js';
 import { serviceConfig } from '../../helpers/service-config.js';
 import { tcpEcho } from '../../helpers/tcp-servers.js';
 import type { ConnectStrategy, ServiceConfig } from '../../../src/config/types.js';
@@ -123,17 +123,22 @@ test("the close line's code is the one the gateway sent a client it closed, not 
   assert.equal(closed['code'], 1011);
 });
 
+/** A client of `h` that sends nothing is closed as idle (1001), and its close line gives `why`. */
+async function closedIdle(h: Harness, why: string): Promise<void> {
+  const ws = await h.connect();
+  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the idle client to be closed');
+  assert.deepEqual([code, reason.toString()], [1001, 'idle timeout']);
+  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.equal(closed['reason'], why);
+}
+
 test('idle.timeout closes a connection through which nothing moved (1001 to the WebSocket client), and the close line says so', async (t) => {
   const backend = await tcpEcho();
   t.after(() => backend.close());
   const config = { ...proxyConfig(backend.port), properties: { ...proxyConfig(backend.port).properties, idleTimeoutMs: 200 } };
   const h = await serve(proxyService(config, createConnector(), memoryLog().log));
   t.after(() => h.close());
-  const ws = await h.connect();
-  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the idle client to be closed');
-  assert.deepEqual([code, reason.toString()], [1001, 'idle timeout']);
-  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
-  assert.equal(closed['reason'], 'idle for 0.2 s (idle.timeout)');
+  await closedIdle(h, 'idle for 0.2 s (idle.timeout)');
 });
 
 /** A raw client that upgrades, sends a close frame (1000) and then keeps its TCP side open, whatever it is sent. */
@@ -183,11 +188,7 @@ test('idle.timeout closes a client that sends nothing while a deferred connect w
   const config = { ...base, properties: { ...base.properties, idleTimeoutMs: 200 } };
   const h = await serve(proxyService(config, c.connector, memoryLog().log));
   t.after(() => h.close());
-  const ws = await h.connect();
-  const [code, reason] = await event<[number, Buffer]>(ws, 'close', 'the idle client to be closed');
-  assert.deepEqual([code, reason.toString()], [1001, 'idle timeout']);
-  const closed = await h.logs.waitFor((l) => l['event'] === 'close');
-  assert.equal(closed['reason'], 'idle for 0.2 s (idle.timeout) before the upstream was connected');
+  await closedIdle(h, 'idle for 0.2 s (idle.timeout) before the upstream was connected');
   assert.equal(c.calls(), 0);
 });
 
