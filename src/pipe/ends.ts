@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, CLOSE_NORMAL, closeReason, describeWsError, errorName, wsErrorStatus } from './close.js';
-import { streamBinaryPayloads } from './frame-reader.js';
+import { holdReading, streamBinaryPayloads } from './frame-reader.js';
 import { INACTIVITY_CLOSE_CODE, INACTIVITY_CLOSE_REASON, keepAlive } from './heartbeat.js';
 import { quietRepeatedEnds } from './quiet-end.js';
 
@@ -518,10 +518,12 @@ export class WebSocketEnd implements End {
   pause(): void {
     this.#paused = true;
     this.#ws.pause();
+    holdReading(this.#ws, true);
   }
 
   resume(): void {
     this.#paused = false;
+    holdReading(this.#ws, false);
     this.#ws.resume();
   }
 

@@ -35,3 +35,21 @@ export function event<T extends unknown[] = unknown[]>(
 ): Promise<T> {
   return withDeadline(once(emitter, name) as Promise<T>, ms, what);
 }
+
+/** One turn of the event loop: what was queued before it (I/O callbacks, immediates) has run. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Waits turn by turn of the event loop until `done()` holds, for something that moves a little each turn (a reader
+ * that reads a run of frames a turn) rather than on an event; fails naming `what` once `ms` have passed, and stops
+ * turning then, so that a wait that failed does not keep the process busy.
+ */
+export async function turnsUntil(done: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await nextTurn();
+  }
+}

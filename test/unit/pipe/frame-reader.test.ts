@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { PassThrough } from 'node:stream';
 import * as ws from 'ws';
-import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
+import { WAIT_MS, nextTurn, turnsUntil, withDeadline } from '../../helpers/deadline.js';
 
 const within = <T>(p: Promise<T>, what: string): Promise<T> => withDeadline(p, WAIT_MS, what);
 
@@ -18,7 +19,7 @@ const Receiver = (ws as unknown as { Receiver: ReaderClass }).Receiver;
 const REPLACED = ['consume', 'getInfo', 'getData', 'getPayloadLength16', 'getMask'] as const;
 // ws's own methods, taken before the module below replaces them on the prototype.
 const own = Object.fromEntries(REPLACED.map((name) => [name, Receiver.prototype[name]]));
-const { readFramesInPlace, streamBinaryPayloads, STREAM_FROM_BYTES } = await import('../../../src/pipe/frame-reader.js');
+const { FRAMES_PAST_HOLD, holdReading, readFramesInPlace, streamBinaryPayloads, STREAM_FROM_BYTES } = await import('../../../src/pipe/frame-reader.js');
 const refusal = readFramesInPlace();
 
 interface Frame {
@@ -415,15 +416,40 @@ test('a read of thousands of frames is read a run of 1,024 at a time, one run a 
   reader._write(Buffer.concat(frames), 'buffer', () => acknowledged++);
   assert.equal(seen.length, 1024, 'one run');
   assert.equal(acknowledged, 0, 'the read is not acknowledged while part of it waits');
-  await within(
-    (async () => {
-      while (seen.length < 5000) await new Promise((resolve) => setImmediate(resolve));
-    })(),
-    'the rest of the read',
-  );
+  await turnsUntil(() => seen.length === 5000, 'the rest of the read');
   assert.deepEqual(seen, Array.from({ length: 5000 }, (_, i) => i & 0xff), 'every frame, in order');
   assert.equal(acknowledged, 1);
 });
+
+for (const letGo of ['let go', 'its socket closed'] as const) {
+  test(`a held reader stops ${FRAMES_PAST_HOLD} frames on, reads on once ${letGo}, and acknowledges the read once read whole`, async () => {
+    const websocket = new ws.WebSocket(null as unknown as string, undefined, { isServer: true } as never);
+    const reader = new Receiver({ isServer: true });
+    const socket = new PassThrough();
+    Object.assign(websocket, { _receiver: reader, _socket: socket });
+    const closeListeners = socket.listenerCount('close');
+    const seen: number[] = [];
+    reader.on('message', (data: Buffer) => {
+      seen.push(data[0] as number);
+      // As the pipe pauses a WebSocket in the middle of a read.
+      if (seen.length === 10) holdReading(websocket, true);
+    });
+    const total = 1000;
+    const frames = Array.from({ length: total }, (_, i) => encode({ fin: true, rsv: 0, opcode: 2, masked: true, mask: Buffer.from([1, 2, 3, 4]), payload: Buffer.from([i & 0xff]) }));
+    let acknowledged = 0;
+    reader._write(Buffer.concat(frames), 'buffer', () => acknowledged++);
+    // Turns in which a reader that is not held would read on (FRAMES_PER_RUN defers; a hold waits).
+    for (let turn = 0; turn < 10; turn++) await nextTurn();
+    assert.equal(seen.length, 10 + FRAMES_PAST_HOLD, 'nothing more read while held');
+    assert.equal(acknowledged, 0, 'the read is not acknowledged while part of it waits');
+    if (letGo === 'let go') holdReading(websocket, false);
+    else socket.destroy();
+    await turnsUntil(() => seen.length === total, 'the rest of the read');
+    assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i & 0xff), 'every frame, once, in order');
+    assert.equal(acknowledged, 1);
+    assert.equal(socket.listenerCount('close'), closeListeners, 'the hold leaves nothing on the socket');
+  });
+}
 
 test('streamed to a byte stream, a message sent as frames that are not its last goes on once 64 KiB of them are held', () => {
   const { held, messages } = heldAfterSmallFrames(20, 8192, STREAM_FROM_BYTES);

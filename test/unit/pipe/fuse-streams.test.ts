@@ -5,7 +5,7 @@ import { TLSSocket, connect as tlsConnect, createServer as createTlsServer } fro
 import { WebSocket, WebSocketServer } from 'ws';
 import { StreamEnd, WebSocketEnd } from '../../../src/pipe/ends.js';
 import { fuse } from '../../../src/pipe/fuse.js';
-import { WAIT_MS, event, withDeadline } from '../../helpers/deadline.js';
+import { WAIT_MS, event, turnsUntil, withDeadline } from '../../helpers/deadline.js';
 import { testPki } from '../../helpers/pki.js';
 import { readBytes } from '../../helpers/ws-rig.js';
 
@@ -122,14 +122,8 @@ test('idle.timeout: bytes moving either way keep a pipe open past it', async (t)
 /** A client that writes more than the system and the gateway hold for a backend that stopped reading, is held back, then leaves. */
 async function heldBackClientLeaves(front: { near: net.Socket; far: net.Socket }, back: { near: net.Socket }): Promise<void> {
   front.far.write(Buffer.alloc(16 * 1024 * 1024));
-  await withDeadline(
-    (async () => {
-      // Held back for good: the system's buffers towards the backend are full, and the client's socket is paused.
-      while (!(front.near.isPaused() && back.near.writableLength > 0)) await new Promise((resolve) => setImmediate(resolve));
-    })(),
-    WAIT_MS,
-    'the client to be held back',
-  );
+  // Held back for good: the system's buffers towards the backend are full, and the client's socket is paused.
+  await turnsUntil(() => front.near.isPaused() && back.near.writableLength > 0, 'the client to be held back');
   front.far.destroy();
 }
 
