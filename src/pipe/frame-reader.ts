@@ -22,7 +22,7 @@
  *   flood of tiny frames cannot hold every other connection of the process;
  * - a WebSocket whose reading is held (`holdReading`, with its pause) stops within FRAMES_PAST_HOLD frames, not at
  *   the end of what its socket has delivered, so that backpressure bounds a flood of tiny messages as it bounds large
- *   ones.
+ *   ones; unless the peer's close frame is among what it delivered, which is read as before.
  * What the reader accepts and refuses is unchanged, and so are the events it emits, except that as fragments a message
  * may come in more pieces, and a streamed one in several 'message' events, the first before the rest has arrived (a
  * frame that breaks the rules later then fails the connection after part of its message went on). The methods are ws's
@@ -460,7 +460,12 @@ let deferredState = -1;
 function getInfo(this: ReaderState, cb: unknown): void {
   if (this._bufferedBytes >= 2) {
     const holdFor = this._holdFor;
-    if (holdFor !== undefined && !holdFor.destroyed && (this._framesHeld = (this._framesHeld ?? 0) + 1) > FRAMES_PAST_HOLD) return hold(this, cb, holdFor);
+    if (holdFor !== undefined && !holdFor.destroyed && (this._framesHeld = (this._framesHeld ?? 0) + 1) > FRAMES_PAST_HOLD) {
+      if (!closeAhead(this)) return hold(this, cb, holdFor);
+      // The peer has sent its close: read on to it, as ws would, so that whoever holds the connection hears of it
+      // (the pipe then bounds the rest with its close deadline) rather than waiting for the other side to drain.
+      this._holdFor = undefined;
+    }
     if ((this._framesRun = (this._framesRun ?? 0) + 1) > FRAMES_PER_RUN) {
       // ws's own loop returns at this state without acknowledging the read; this picks it up again next turn.
       this._state = deferredState;
@@ -482,6 +487,41 @@ function getInfo(this: ReaderState, cb: unknown): void {
  * cost bulk at 512 B 10% more CPU per MiB. A read of tiny ones stops this many frames after the pause.
  */
 export const FRAMES_PAST_HOLD = 128;
+
+/**
+ * Whether the frames the reader still has, from the one it is about to read, include a close frame. Only their heads
+ * are read, the first of each frame's bytes, so it costs a few reads of memory per frame, once per hold.
+ */
+function closeAhead(reader: ReaderState): boolean {
+  const chunks = reader._buffers;
+  let index = 0;
+  // Where chunks[index] begins, counted from the first byte not yet read.
+  let begins = -(reader._offset ?? 0);
+  // The byte at `at`, for `at` never less than the last asked for; undefined past what is buffered.
+  const byte = (at: number): number | undefined => {
+    while (index < chunks.length && at >= begins + (chunks[index] as Buffer).length) begins += (chunks[index++] as Buffer).length;
+    return index < chunks.length ? (chunks[index] as Buffer)[at - begins] : undefined;
+  };
+  let at = 0;
+  for (;;) {
+    const first = byte(at);
+    const second = byte(at + 1);
+    if (first === undefined || second === undefined) return false;
+    if ((first & 0x0f) === 0x08) return true;
+    let length = second & 0x7f;
+    let head = 2;
+    if (length >= 126) {
+      head = length === 126 ? 4 : 10;
+      length = 0;
+      for (let i = 2; i < head; i++) {
+        const b = byte(at + i);
+        if (b === undefined) return false;
+        length = length * 256 + b;
+      }
+    }
+    at += head + ((second & 0x80) !== 0 ? 4 : 0) + length;
+  }
+}
 
 function goOnReading(reader: ReaderState, cb: unknown): void {
   reader._state = getInfoState;
@@ -587,8 +627,8 @@ export function streamBinaryPayloads(websocket: ws.WebSocket, on: boolean): void
  * Has `websocket` stop reading within FRAMES_PAST_HOLD frames while `on`, as `pause()` stops its socket. ws reads on
  * through what its socket has already delivered, up to a read of 64 KiB, after a pause: 32,768 messages, were they
  * empty, each a write queued towards the other side, where `maximum.pending.bytes` would have had the pipe stop after
- * a thousand or so. The frames left are read once it is let go (or its socket closes). Without the methods above in
- * place it does nothing.
+ * a thousand or so. The frames left are read once it is let go (or its socket closes). A read that holds the peer's
+ * close frame is read through, so that its close is heard. Without the methods above in place it does nothing.
  */
 export function holdReading(websocket: ws.WebSocket, on: boolean): void {
   const reader = (websocket as unknown as { _receiver?: ReaderState | null })._receiver;

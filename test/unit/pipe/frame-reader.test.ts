@@ -451,6 +451,38 @@ for (const letGo of ['let go', 'its socket closed'] as const) {
   });
 }
 
+test('a held reader reads on to a close frame already in its read, found among frames of every length form', () => {
+  const key = Buffer.from([1, 2, 3, 4]);
+  const binary = (payload: Buffer): Buffer => encode({ fin: true, rsv: 0, opcode: 2, masked: true, mask: key, payload });
+  const frames = [
+    ...Array.from({ length: 300 }, (_, i) => binary(Buffer.from([i & 0xff]))),
+    // A close frame's first byte inside a payload is not a close frame.
+    binary(Buffer.from([0x88, 0x88, 0x88])),
+    binary(Buffer.alloc(200, 7)),
+    binary(Buffer.alloc(70_000, 8)),
+  ];
+  const close = encode({ fin: true, rsv: 0, opcode: 8, masked: true, mask: key, payload: Buffer.from([0x03, 0xe8]) });
+  for (const withClose of [true, false]) {
+    const websocket = new ws.WebSocket(null as unknown as string, undefined, { isServer: true } as never);
+    const reader = new Receiver({ isServer: true });
+    Object.assign(websocket, { _receiver: reader, _socket: new PassThrough() });
+    let messages = 0;
+    const concluded: number[] = [];
+    reader.on('message', () => {
+      if (++messages === 10) holdReading(websocket, true);
+    });
+    reader.on('conclude', (code: number) => concluded.push(code));
+    reader._write(Buffer.concat(withClose ? [...frames, close] : frames), 'buffer', () => undefined);
+    if (withClose) {
+      assert.equal(messages, frames.length, 'every message before the close is read, held or not');
+      assert.deepEqual(concluded, [1000], 'and the close');
+    } else {
+      assert.equal(messages, 10 + FRAMES_PAST_HOLD, 'without a close, the reader stops');
+      holdReading(websocket, false);
+    }
+  }
+});
+
 test('streamed to a byte stream, a message sent as frames that are not its last goes on once 64 KiB of them are held', () => {
   const { held, messages } = heldAfterSmallFrames(20, 8192, STREAM_FROM_BYTES);
   assert.deepEqual(messages.map((m) => m.length), [65536, 65536]);

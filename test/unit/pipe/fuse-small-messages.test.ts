@@ -71,3 +71,21 @@ test('a backend that takes nothing: a read full of one-byte messages stops near 
   const done = await withDeadline(result, WAIT_MS, 'the pipe to finish');
   assert.equal(done.bytesDownstreamToUpstream, count);
 });
+
+test("a client's close behind a read of tiny messages is heard while the backend takes nothing, and the pipe ends by its close deadline", async (t) => {
+  const pair = await wsPair();
+  t.after(async () => {
+    pair.client.terminate();
+    await pair.close();
+  });
+  const stalled = new Duplex({ read() {}, write() {}, final(cb) {
+    cb();
+  } });
+  const result = fuse(new WebSocketEnd(pair.serverWs), new StreamEnd(stalled), { maximumPendingBytes: 64_000, closeTimeoutMs: 200 });
+  const frame = Buffer.from([0x82, 0x81, 1, 2, 3, 4, 0x55 ^ 1]);
+  const close = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+  (pair.client as unknown as { _socket: net.Socket })._socket.write(Buffer.concat([...Array.from({ length: 2000 }, () => frame), close]));
+  const done = await withDeadline(result, WAIT_MS, 'the pipe to finish');
+  assert.match(done.reason, /downstream closed \(1000\)/);
+  assert.equal(stalled.destroyed, true, 'the backend that never took what it was sent is let go');
+});

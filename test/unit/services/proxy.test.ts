@@ -16,6 +16,10 @@ import type { Logger } from 'pino';
 import type { End } from '../../../src/pipe/ends.js';
 import type { ConnectionContext } from '../../../src/services/types.js';
 import { NO_METRICS } from '../../../src/metrics/types.js';
+import { readFramesInPlace } from '../../../src/pipe/frame-reader.js';
+
+// What Gateway.start does: the client's reader stops when it is paused (a deferred connect pauses it).
+assert.equal(readFramesInPlace(), undefined);
 
 function proxyService(config: ServiceConfig, connector: Connector, log: Logger): ProxyService {
   return new ProxyService(config, { ...streamUpstream(config, connector, undefined), log });
@@ -264,4 +268,28 @@ test('a client that breaks the protocol while a deferred connect waits is its ow
   assert.match(String(line['reason']), /message too big/);
   assert.equal(c.calls(), 0);
   assert.equal(service.available, true);
+});
+
+test('a client that sends a burst of messages and its close while a deferred connect waits has the connect cancelled, its close its own', async (t) => {
+  let cancelled = false;
+  // Answers only when cancelled: a client whose close is not heard waits for the test's deadline.
+  const waiting: Connector = (_target, cancellation) =>
+    new Promise((_, reject) => {
+      cancellation?.onCancel(() => {
+        cancelled = true;
+        reject(new GatewayError('GW_ERR_STATE', 'cancelled'));
+      });
+    });
+  const h = await serve(proxyService(proxyConfig(9, 'deferred'), waiting, memoryLog().log));
+  t.after(() => h.close());
+  const ws = await h.connect();
+  const closed = withDeadline(new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code))), WAIT_MS, 'the client to be closed');
+  const frame = Buffer.from([0x82, 0x81, 1, 2, 3, 4, 0x55 ^ 1]);
+  const close = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+  // One read: more frames than one run of the reader, then the close.
+  (ws as unknown as { _socket: net.Socket })._socket.write(Buffer.concat([...Array.from({ length: 3000 }, () => frame), close]));
+  assert.equal(await closed, 1000);
+  const line = await h.logs.waitFor((l) => l['event'] === 'close');
+  assert.match(String(line['reason']), /downstream closed \(1000\)/);
+  assert.equal(cancelled, true);
 });
