@@ -319,9 +319,15 @@ export function buildState(config: GatewayConfig, deps: GatewayDependencies, ses
         keystoreFile: config.security.keystore?.file,
         verifyDepth: options.sslVerifyDepth,
       };
+      const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
+      let crls: ReturnType<typeof crlsFor> | undefined;
       try {
-        const anchors = stores.truststore ? trustAnchors(stores.truststore) : [];
-        const crls = options.sslCrl !== undefined ? crlsFor(options.sslCrl, where, anchors, deps) : undefined;
+        crls = options.sslCrl !== undefined ? crlsFor(options.sslCrl, where, anchors, deps) : undefined;
+      } catch (e) {
+        errors.push(toGatewayError(e, 'GW_ERR_TLS_CRL', `ssl.crl ${options.sslCrl ?? ''}`, options.sslCrlPosition ?? firstTls.accept.position));
+        continue;
+      }
+      try {
         const crl = crls?.crl;
         prepared = prepareServerTls({ ...settings, crl });
         if (crl) crlSummaries[listeners.length] = crl.summary;

@@ -40,6 +40,8 @@ export interface AcceptOptions {
   readonly httpKeepaliveTimeoutMs: number;
   /** `ssl.crl`: absolute path of a PEM/DER CRL file or of a directory of them; undefined = no revocation check. */
   readonly sslCrl: string | undefined;
+  /** Where `ssl.crl` was given, for a CRL that cannot be read. */
+  readonly sslCrlPosition?: SourcePosition | undefined;
   /** `ssl.verify-depth`: most intermediate CAs allowed between a client certificate and its trust anchor. */
   readonly sslVerifyDepth: number | undefined;
   /** `tcp.proxy-protocol`: the PROXY header version a load balancer in front sends (default `none`). */

@@ -49,3 +49,23 @@ test('a configuration, and one with errors in it, take their stores from those d
   assert.ok(checked.errors.length > 0);
   assert.deepEqual(found, [`${keystore}: 3 keys`, `${keystore}: 3 keys`]);
 });
+
+test('a CRL that cannot be read is reported at its <ssl.crl>, not at the accept', () => {
+  const passwordFile = join(dir, 'keystore-crl.pw');
+  writeFileSync(passwordFile, 'jceks-pass\n');
+  const config = join(dir, 'crl.xml');
+  const lines = [
+    `<gateway-config xmlns="${NS}">`,
+    `<security><keystore><type>JCEKS</type><file>${storePath('gateway.jceks')}</file><password-file>${passwordFile}</password-file></keystore>`,
+    `<truststore><type>PEM</type><file>${storePath('fixture-ca.crt.pem')}</file></truststore></security>`,
+    '<service><name>devices</name><accept>wss://localhost:0/devices</accept><type>echo</type>',
+    '<accept-options><ssl.verify-client>required</ssl.verify-client>',
+    `<ssl.crl>${join(dir, 'no-such-crls')}</ssl.crl>`,
+    '</accept-options></service></gateway-config>',
+  ];
+  writeFileSync(config, `${lines.join('\n')}\n`);
+  const prepared = prepareLoaded(loadConfig(config, {}), memoryLog().log);
+  const crl = prepared.errors.find((e) => e.code === 'GW_ERR_TLS_CRL');
+  assert.ok(crl, `a GW_ERR_TLS_CRL among ${JSON.stringify(prepared.errors)}`);
+  assert.equal(crl.position?.line, 6);
+});
