@@ -76,15 +76,28 @@ const CLIENT_REFUSED: Readonly<Record<string, string>> = {
 /**
  * For a handshake the client ended with an alert about the gateway's certificate: which entries the address served
  * and what to check, so that the operator looks at the keystore (or the client's trust), not at the client's
- * certificate. Undefined for any other failure.
+ * certificate. For one it ended by hanging up, the served certificates past their end, if any. Undefined otherwise.
  */
-export function clientRefusedHint(code: string | undefined, served: readonly ServedCertificate[]): string | undefined {
+export function clientRefusedHint(code: string | undefined, served: readonly ServedCertificate[], now = Date.now()): string | undefined {
   const why = code === undefined ? undefined : CLIENT_REFUSED[code];
-  if (why === undefined) return undefined;
+  if (why === undefined) return code === 'ECONNRESET' ? expiredHint(served, now) : undefined;
+  return `the client refused the gateway's certificate (${why}): this address serves ${describeEntries(served)}; the client must trust its issuer, the entry must hold its intermediate CAs, and the client must connect by a name the certificate has`;
+}
+
+/**
+ * For a client that hung up during its handshake: the certificates the address serves past their end, if any. Clients
+ * that check dates refuse them, and some say nothing when they do (Python's ssl module closes the connection).
+ */
+function expiredHint(served: readonly ServedCertificate[], now: number): string | undefined {
+  const expired = served.filter((s) => Date.parse(s.validTo) < now);
+  if (expired.length === 0) return undefined;
+  return `this address serves ${describeEntries(expired)}, past its end: a client that checks dates refuses it, and some hang up without an alert; renew it (docs/tls.md)`;
+}
+
+/** Each entry once, with the host names it serves where there are several entries. */
+function describeEntries(served: readonly ServedCertificate[]): string {
   const entries = [...new Map(served.map((s) => [s.alias, s])).values()];
-  const what =
-    entries.length === 1
-      ? describeServed(entries[0]!)
-      : entries.map((s) => `${describeServed(s)} for ${served.filter((o) => o.alias === s.alias).map((o) => o.host).join(', ')}`).join('; ');
-  return `the client refused the gateway's certificate (${why}): this address serves ${what}; the client must trust its issuer, the entry must hold its intermediate CAs, and the client must connect by a name the certificate has`;
+  return entries.length === 1
+    ? describeServed(entries[0]!)
+    : entries.map((s) => `${describeServed(s)} for ${served.filter((o) => o.alias === s.alias).map((o) => o.host).join(', ')}`).join('; ');
 }

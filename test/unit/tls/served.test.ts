@@ -50,3 +50,12 @@ test("a client's alert about the gateway's certificate gets a hint naming the en
   );
   assert.match(clientRefusedHint('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', two) ?? '', /keystore entry "gateway" \(.*\) for localhost, 127\.0\.0\.1; keystore entry "api" \(CN=api\.example, self-signed, .*\) for api\.example;/);
 });
+
+test('a client that hangs up during its handshake gets a hint only where the address serves a certificate past its end', () => {
+  const { ca, server } = testPki();
+  const one = servedBy('127.0.0.1:443', new Map([['localhost', keyEntry('gateway', server, ca)]]));
+  assert.equal(clientRefusedHint('ECONNRESET', one), undefined, 'within its dates');
+  const after = Date.parse(one[0]?.validTo ?? '') + 1000;
+  const hint = clientRefusedHint('ECONNRESET', one, after) ?? '';
+  assert.match(hint, /^this address serves keystore entry "gateway" \(CN=localhost, O=Acme, .*\), past its end: a client that checks dates refuses it, and some hang up without an alert; renew it/);
+});
