@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { managementClient } from '../../../src/cli/management-client.js';
 import { GatewayError } from '../../../src/errors.js';
 import { WAIT_MS, withDeadline } from '../../helpers/deadline.js';
@@ -41,4 +42,16 @@ test('a --url without a scheme is told so, with the URL it meant', () => {
   }
   // The URL parser's own reading of a scheme without its slashes is kept.
   assert.equal(managementClient({ url: 'http:localhost:9443/manage' }).url.href, 'http://localhost:9443/manage');
+});
+
+test("an answer that is not the management API's own (another service's 404) asks whether --url names a management.http accept", async (t) => {
+  const pages = createHttpServer((_req, res) => res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found.'));
+  await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+  t.after(() => pages.close());
+  const url = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`;
+  const outcome = await withDeadline(managementClient({ url }).call('GET', '/api/status').then(() => undefined, (e: unknown) => e), WAIT_MS, 'the call to fail');
+  assert.ok(outcome instanceof GatewayError, String(outcome));
+  assert.equal(outcome.code, 'GW_ERR_MANAGEMENT_RESPONSE');
+  assert.equal(outcome.message, 'GET /api/status answered 404: Not found.');
+  assert.equal(outcome.hint, `is ${url} the accept of a management.http service? --url takes that accept (docs/management.md)`);
 });
