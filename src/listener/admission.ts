@@ -1,14 +1,14 @@
 /**
  * The access-constraints of the service a client is routed to, for its identity, address and request path; a
- * refusal is logged with the conditions that failed.
+ * refusal is logged with the conditions that failed, and returned for the record of recent refusals.
  */
 import type { Logger } from 'pino';
 import type { DownstreamConnection } from './connection.js';
 import type { Route } from './routes.js';
 
-export function admits(route: Route, conn: DownstreamConnection, path: string, log: Logger, identity = conn.identity): boolean {
+export function accessDenial(route: Route, conn: DownstreamConnection, path: string, log: Logger, identity = conn.identity): string | undefined {
   const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: path });
-  if (denial === undefined) return true;
+  if (denial === undefined) return undefined;
   log.warn(
     {
       event: 'refused',
@@ -20,5 +20,13 @@ export function admits(route: Route, conn: DownstreamConnection, path: string, l
     },
     'access refused',
   );
-  return false;
+  return denial;
+}
+
+/**
+ * What a refusal for `denial` is recorded as (the recent refusals of `status` and the status page): the conditions
+ * that failed, which the client itself is not told.
+ */
+export function deniedMessage(denial: string): string {
+  return `access-constraint not satisfied: ${denial}`;
 }

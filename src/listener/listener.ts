@@ -38,7 +38,7 @@ import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { sniffTransport } from './sniff.js';
 import { setOnListener, setOnSocket } from './socket-options.js';
-import { admits } from './admission.js';
+import { accessDenial, deniedMessage } from './admission.js';
 import { admitByRealm, credentialsOf, realmRefusal } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
@@ -836,7 +836,11 @@ export class Listener {
     if (this.#state === 'closed') return refuse(503, 'The gateway is shutting down.', 'shutting_down');
     // The upgrade is the connection's last request: from here on, the connection is whom its realm admitted.
     if (realm !== undefined) ({ identity: conn.identity, principal: conn.principal } = credentialsOf(realm, route.realm?.config.name ?? '', conn));
-    if (!admits(route, conn, path, this.#options.log)) return refuse(403, 'Forbidden: access-constraint not satisfied.', 'access', service.config.name);
+    const denial = accessDenial(route, conn, path, this.#options.log);
+    if (denial !== undefined) {
+      this.#count('access', conn, `403 Forbidden: ${deniedMessage(denial)}`, service.config.name);
+      return refuse(403, 'Forbidden: access-constraint not satisfied.');
+    }
     const ctx = conn.context(accept.uri, path, log, route.meter, conn, service.config.name);
     const upgrader = route.wss;
     if (!upgrader) return refuse(500, 'This accept serves no WebSocket connections.');
@@ -986,8 +990,9 @@ export class Listener {
       this.#closeStream(conn, socket);
       return;
     }
-    if (!admits(route, conn, '/', this.#options.log)) {
-      this.#count('access', conn, 'access-constraint not satisfied', service.config.name);
+    const denial = accessDenial(route, conn, '/', this.#options.log);
+    if (denial !== undefined) {
+      this.#count('access', conn, deniedMessage(denial), service.config.name);
       this.#closeStream(conn, socket);
       return;
     }

@@ -12,7 +12,7 @@ import type { RefusalReason } from '../metrics/types.js';
 import type { PreparedServerTls } from '../tls/server.js';
 import type { TrustState } from '../tls/resumed.js';
 import type { VerifyClient } from '../config/types.js';
-import { admits } from './admission.js';
+import { accessDenial, deniedMessage } from './admission.js';
 import { admitByRealm, credentialsOf, realmRefusal, type RequestCredentials } from './realm-admission.js';
 import { misdirected } from './authority.js';
 import type { DownstreamConnection, HttpRefusal } from './connection.js';
@@ -86,10 +86,10 @@ function serve(
   const { route, path } = admitted;
   const { service, accept } = route;
   const identity = who.identity;
-  if (!admits(route, conn, path, listener.log, identity)) {
-    const message = 'Forbidden: access-constraint not satisfied.';
-    listener.refused(conn, { why: 'access', service: service.config.name, message: `403 ${message}` });
-    refuse(res, { status: 403, message });
+  const denial = accessDenial(route, conn, path, listener.log, identity);
+  if (denial !== undefined) {
+    listener.refused(conn, { why: 'access', service: service.config.name, message: `403 Forbidden: ${deniedMessage(denial)}` });
+    refuse(res, { status: 403, message: 'Forbidden: access-constraint not satisfied.' });
     return;
   }
   // A certificate ticket for a client that presented its certificate: every page it loads renews it.

@@ -28,6 +28,7 @@ function accept(scheme: 'ws' | 'http', path: string): AcceptUri {
 interface Rig {
   readonly port: number;
   readonly log: MemoryLog;
+  readonly metrics: PrometheusMetrics;
 }
 
 /**
@@ -61,7 +62,7 @@ async function listen(t: { after(fn: () => unknown): void }, routes: Route[], ov
   const metrics = new PrometheusMetrics({ processMetrics: false });
   const log = memoryLog();
   const { port } = await startTestListener(t, routes, log, metrics, overrides);
-  return { port, log };
+  return { port, log, metrics };
 }
 
 async function opened(port: number): Promise<Socket> {
@@ -303,13 +304,17 @@ test('ws.handshake.timeout bounds the first request and each later one on a kept
 
 test('access-constraints apply to plain requests: a refused client gets 403 and the connection closes', async (t) => {
   const rules = compileAccessRules([{ subjects: [], sans: [], fingerprints: [], addresses: ['10.0.0.0/8'], pathIdentity: undefined, position: { file: 't.xml', line: 1, column: 1 } }]);
-  const { port, log } = await start(t, {}, rules);
+  const { port, log, metrics } = await start(t, {}, rules);
   const s = await opened(port);
   const replies = new Responses(s);
   s.write(GET('/a.txt'));
   const reply = await replies.next('the refusal');
   assert.equal(reply.status, 403);
   assert.match(reply.head, /\r\nconnection: close/i);
-  await within(log.waitFor((l) => l['code'] === 'GW_ERR_ACCESS_DENIED'), 'the refusal line');
+  const line = await within(log.waitFor((l) => l['code'] === 'GW_ERR_ACCESS_DENIED'), 'the refusal line');
+  // The recent refusals (status, the status page) say which conditions failed, as the log does; the client is not told.
+  assert.deepEqual(metrics.recentRefusals().map((r) => r.message), [`403 Forbidden: access-constraint not satisfied: ${String(line['reason'])}`]);
+  assert.match(String(line['reason']), /10\.0\.0\.0\/8/);
+  assert.doesNotMatch(reply.body, /10\.0\.0\.0/);
   s.destroy();
 });
