@@ -157,6 +157,11 @@ function restartNeeded(l: Listener, problem: string): GatewayError {
   return new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`, { position: routes[0]?.accept.position, hint: wanted === '' ? undefined : `wanted by ${wanted}` });
 }
 
+/** An accept as its service's: the same URI under another service is another accept for the clients on it. */
+function acceptOf(service: string, uri: string): string {
+  return `${service}\n${uri}`;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -480,11 +485,12 @@ export class Gateway {
       void l.close();
       this.#log.info({ event: 'unbound', address: l.where }, `  ${l.where} no longer configured: not accepting`);
     }
-    // Sessions whose accept is gone, and those on an address no longer bound (an accept moved to another
-    // address by a *.bind option keeps its URI): each is closed gently, before what is left of it is destroyed.
-    const accepts = new Set(next.config.services.flatMap((s) => s.accepts.map((a) => a.uri)));
+    // Sessions whose accept is gone from their service, and those on an address no longer bound (an accept moved
+    // to another address by a *.bind option keeps its URI): each is closed gently, before what is left of it is
+    // destroyed. An accept is its service's (by name): one another service took over is gone for its old clients.
+    const accepts = new Set(next.config.services.flatMap((s) => s.accepts.map((a) => acceptOf(s.name, a.uri))));
     const onRemoved = new Set(removed.flatMap((l) => l.sessions()));
-    const orphans = [...this.#sessions].filter((s) => !accepts.has(s.accept) || onRemoved.has(s));
+    const orphans = [...this.#sessions].filter((s) => !accepts.has(acceptOf(s.serviceName, s.accept)) || onRemoved.has(s));
     if (orphans.length > 0) {
       this.#log.info({ connections: orphans.length, drainTimeoutMs: this.#drainTimeoutMs }, `${orphans.length} connection${orphans.length === 1 ? '' : 's'} on accepts or addresses no longer configured: closing them (1001) over ${this.#drainTimeoutMs / 1000} s`);
     }

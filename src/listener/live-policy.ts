@@ -38,7 +38,7 @@ export interface JudgeOptions {
 
 /**
  * The sessions among `connections` that the rules would refuse now. A session already closing, or whose accept is
- * gone (it is being drained), is not judged.
+ * gone from its service (it is being drained), is not judged.
  */
 export function judgeAgain(
   connections: Iterable<DownstreamConnection>,
@@ -55,7 +55,8 @@ export function judgeAgain(
     if (options.only !== undefined && !options.only.has(session)) continue;
     const byTicket = conn.identity?.ticketChain !== undefined;
     if (options.ticketsOnly === true && !byTicket) continue;
-    const route = routes.find((r) => r.accept.uri === session.accept);
+    // Its own service's accept: another service that took the URI over is not what it connected to.
+    const route = routes.find((r) => r.accept.uri === session.accept && r.service.config.name === session.serviceName);
     if (!route) continue;
     let identity = conn.identity;
     let code: string | undefined;

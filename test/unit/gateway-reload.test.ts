@@ -172,6 +172,30 @@ test('a listener switching between a WebSocket and a byte-stream accept is refus
   );
 });
 
+test("an accept is its service's: connections whose service no longer has theirs are closed (1001), not judged by the service that took it", async (t) => {
+  const constraint = '    <access-constraint><client-address>10.0.0.0/8</client-address></access-constraint>';
+  const { gateway, logs, port } = await started(t, doc(...echo('a', 'ws://127.0.0.1:0/a'), ...echo('b', 'ws://127.0.0.1:0/b')));
+  const onA = await opened(`ws://127.0.0.1:${port}/a`);
+  const onB = await opened(`ws://127.0.0.1:${port}/b`);
+  const closedA = event<[number, Buffer]>(onA, 'close', 'the connection on /a to be closed');
+  const closedB = event<[number, Buffer]>(onB, 'close', 'the connection on /b to be closed');
+  // The two services swap their paths; the one now on /a admits no one these clients could be.
+  await gateway.reload(prepared(doc(...echo('a', 'ws://127.0.0.1:0/b'), ...echo('b', 'ws://127.0.0.1:0/a', constraint)), logs));
+  for (const [code, reason] of [await closedA, await closedB]) {
+    assert.equal(code, 1001);
+    assert.equal(reason.toString(), 'accept removed');
+  }
+  assert.equal(gateway.policyCloses.get('access'), undefined, 'no connection was judged by the rules of a service it is not on');
+
+  // A service that moves to another path, and another that takes its old one, unrestricted.
+  const onB2 = await opened(`ws://127.0.0.1:${port}/b`);
+  const closedB2 = event<[number, Buffer]>(onB2, 'close', 'the connection of the service that moved to be closed');
+  await gateway.reload(prepared(doc(...echo('a', 'ws://127.0.0.1:0/moved'), ...echo('c', 'ws://127.0.0.1:0/b')), logs));
+  const [code, reason] = await closedB2;
+  assert.equal(code, 1001);
+  assert.equal(reason.toString(), 'accept removed');
+});
+
 test('an access-constraint that no longer admits a live connection closes it with 1008, logged and counted', async (t) => {
   const { gateway, logs, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a')));
   const live = await opened(`ws://127.0.0.1:${port}/a`);
