@@ -42,7 +42,7 @@ import { accessDenial, deniedMessage } from './admission.js';
 import { admitByRealm, credentialsOf, realmRefusal } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
-import { judgeAgain, type JudgeOptions, type LiveRefusal } from './live-policy.js';
+import { judgeAgain, judgeConnection, type CameIn, type JudgeOptions, type LiveRefusal } from './live-policy.js';
 import { servePlainRequest, type RequestListener } from './plain-request.js';
 import { BAD_TARGET, toOriginForm } from './request-target.js';
 import { pathOf, RouteTable, type Route } from './routes.js';
@@ -896,6 +896,10 @@ export class Listener {
           end.destroy();
           return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
+        if (this.#refusedMeanwhile(conn, { serviceName: service.config.name, accept: accept.uri, path }, refuse)) {
+          end.destroy();
+          return;
+        }
         chooseProtocol(req, protocol);
         upgrade(end);
       },
@@ -906,6 +910,35 @@ export class Listener {
         refuse(502, `Bad gateway: the backend could not be reached (${errorCode(err)}).`, 'upstream', service.config.name);
       },
     );
+  }
+
+  /**
+   * A client admitted before its backend was connected is no live session yet, so rules that changed meanwhile (a
+   * reload, a CRL re-read) did not judge it with the others (rejudge()): it is judged by them now, and refused as
+   * it would be closed. Returns whether it was.
+   */
+  #refusedMeanwhile(conn: DownstreamConnection, on: CameIn, refuse: (status: number, message: string, why?: RefusalReason, service?: string) => void): boolean {
+    const verdict = judgeConnection(conn, on, this.#routes.routes, this.#tls?.trust, this.#options);
+    if (verdict === undefined) return false;
+    const fields = { event: 'refused', downstream: conn.downstream, service: on.serviceName, path: on.path };
+    if (verdict === 'gone') {
+      this.#options.log.info({ ...fields, code: 'GW_ERR_NO_SERVICE' }, 'the accept left its service while the backend was connected (a reload): upgrade refused');
+      refuse(404, `No service accepts ${on.path ?? '/'} here.`, 'not_found', on.serviceName);
+      return true;
+    }
+    const access = verdict.rule === 'access';
+    this.#options.log.warn(
+      { ...fields, code: access ? 'GW_ERR_ACCESS_DENIED' : 'GW_ERR_CLIENT_CERTIFICATE', rule: verdict.rule, reason: verdict.reason },
+      'refused by rules that changed while its backend was connected: upgrade refused',
+    );
+    if (access) {
+      this.#count('access', conn, `403 Forbidden: ${deniedMessage(verdict.reason)}`, on.serviceName);
+      refuse(403, 'Forbidden: access-constraint not satisfied.');
+    } else {
+      this.#count(certificateRefusal(verdict.reason), conn, `client certificate refused: ${verdict.reason}`, on.serviceName);
+      refuse(403, `Forbidden: client certificate refused (${verdict.reason.split(':')[0] ?? verdict.reason}).`);
+    }
+    return true;
   }
 
   /**

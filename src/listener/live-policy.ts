@@ -36,6 +36,20 @@ export interface JudgeOptions {
   readonly ticketsOnly?: boolean | undefined;
 }
 
+/** The rules a connection is judged under: its address's, and every address's trust for certificate tickets. */
+export interface LiveRules {
+  readonly verifyClient: VerifyClient;
+  readonly verifyDepth: number | undefined;
+  readonly trusts: () => readonly TrustState[];
+}
+
+/** Where a connection came in: its service (by name), the accept URI and the request path. */
+export interface CameIn {
+  readonly serviceName: string;
+  readonly accept: string;
+  readonly path: string | undefined;
+}
+
 /**
  * The sessions among `connections` that the rules would refuse now. A session already closing, or whose accept is
  * gone from its service (it is being drained), is not judged.
@@ -44,38 +58,52 @@ export function judgeAgain(
   connections: Iterable<DownstreamConnection>,
   routes: readonly Route[],
   trust: TrustState | undefined,
-  rules: { readonly verifyClient: VerifyClient; readonly verifyDepth: number | undefined; readonly trusts: () => readonly TrustState[] },
+  rules: LiveRules,
   options: JudgeOptions = {},
 ): LiveRefusal[] {
   const refused: LiveRefusal[] = [];
   let trusts: readonly TrustState[] | undefined;
+  const allTrusts = (): readonly TrustState[] => (trusts ??= rules.trusts());
   for (const conn of connections) {
     const session = conn.session;
     if (!session || session.closing) continue;
     if (options.only !== undefined && !options.only.has(session)) continue;
-    const byTicket = conn.identity?.ticketChain !== undefined;
-    if (options.ticketsOnly === true && !byTicket) continue;
-    // Its own service's accept: another service that took the URI over is not what it connected to.
-    const route = routes.find((r) => r.accept.uri === session.accept && r.service.config.name === session.serviceName);
-    if (!route) continue;
-    let identity = conn.identity;
-    let code: string | undefined;
-    let reason: string | undefined;
-    if (identity?.ticketChain !== undefined) {
-      // A ticket stands for a verified certificate wherever it is shown, whatever this address's verify-client.
-      code = judgeChainFacts(identity.ticketChain, (trusts ??= rules.trusts()), options.now);
-      if (code !== undefined) reason = ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', chainFactsFailure(code));
-    } else if (identity !== undefined) {
-      identity = reverify(identity, trust, options.now);
-      code = identity.error;
-      reason = refusalReason(identity, rules.verifyClient, rules.verifyDepth);
-    }
-    if (reason !== undefined) {
-      refused.push({ session, rule: code === 'CERT_REVOKED' ? 'revoked' : code !== undefined && UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason });
-      continue;
-    }
-    const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: session.path ?? '/' });
-    if (denial !== undefined) refused.push({ session, rule: 'access', reason: denial });
+    if (options.ticketsOnly === true && conn.identity?.ticketChain === undefined) continue;
+    const verdict = judgeConnection(conn, session, routes, trust, { ...rules, trusts: allTrusts }, options.now);
+    if (verdict !== undefined && verdict !== 'gone') refused.push({ session, ...verdict });
   }
   return refused;
+}
+
+/**
+ * One connection under the rules in force, as it came in (`on`): undefined when they admit it, `gone` when its
+ * service no longer has its accept (which is the caller's to close, as an accept removed), or the rule that refuses
+ * it and why.
+ */
+export function judgeConnection(
+  conn: DownstreamConnection,
+  on: CameIn,
+  routes: readonly Route[],
+  trust: TrustState | undefined,
+  rules: LiveRules,
+  now?: number,
+): Omit<LiveRefusal, 'session'> | 'gone' | undefined {
+  // Its own service's accept: another service that took the URI over is not what it connected to.
+  const route = routes.find((r) => r.accept.uri === on.accept && r.service.config.name === on.serviceName);
+  if (!route) return 'gone';
+  let identity = conn.identity;
+  let code: string | undefined;
+  let reason: string | undefined;
+  if (identity?.ticketChain !== undefined) {
+    // A ticket stands for a verified certificate wherever it is shown, whatever this address's verify-client.
+    code = judgeChainFacts(identity.ticketChain, rules.trusts(), now);
+    if (code !== undefined) reason = ticketRefusal(identity.subject ?? identity.fingerprint256 ?? '?', chainFactsFailure(code));
+  } else if (identity !== undefined) {
+    identity = reverify(identity, trust, now);
+    code = identity.error;
+    reason = refusalReason(identity, rules.verifyClient, rules.verifyDepth);
+  }
+  if (reason !== undefined) return { rule: code === 'CERT_REVOKED' ? 'revoked' : code !== undefined && UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason };
+  const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: on.path ?? '/' });
+  return denial === undefined ? undefined : { rule: 'access', reason: denial };
 }

@@ -83,8 +83,8 @@ test('a reload keeps the bound socket of an address still configured and gives i
   assert.equal(gateway.reloads.last?.result, 'success');
 });
 
-test('a replaced instance keeps serving its clients as its own after its last session closes, and one that reaches it later is closed (1001) when the gateway stops', async (t) => {
-  // A WebSocket backend whose upgrades wait until the test answers them: the gateway connects it before its client's.
+/** A WebSocket echo backend whose upgrades wait until the test answers them: the gateway connects it before its client's. */
+async function heldBackend(t: { after(fn: () => unknown): void }): Promise<{ port: number; upgradeArrives(): Promise<void>; answer(): void }> {
   const backend = createHttpServer();
   const wss = new WebSocketServer({ noServer: true });
   wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
@@ -94,23 +94,46 @@ test('a replaced instance keeps serving its clients as its own after its last se
     waiting.push(() => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
     arrived.shift()?.();
   });
-  const upgradeArrives = (): Promise<void> => within(new Promise<void>((resolve) => (waiting.length > 0 ? resolve() : arrived.push(resolve))), 'the backend to get an upgrade');
   backend.listen(0, '127.0.0.1');
   await event(backend, 'listening', 'the backend to listen');
   t.after(() => {
     backend.closeAllConnections();
     backend.close();
   });
-  const text = doc(...proxy('p', 'ws://127.0.0.1:0/p', `ws://127.0.0.1:${(backend.address() as { port: number }).port}/`));
+  return {
+    port: (backend.address() as { port: number }).port,
+    upgradeArrives: () => within(new Promise<void>((resolve) => (waiting.length > 0 ? resolve() : arrived.push(resolve))), 'the backend to get an upgrade'),
+    answer: () => waiting.shift()?.(),
+  };
+}
+
+/** The status a client's upgrade is answered with, or 'open'. */
+function answered(ws: WebSocket): Promise<number | 'open'> {
+  ws.on('error', () => undefined);
+  return within(
+    new Promise((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('unexpected-response', (_req, res) => {
+        ws.terminate();
+        resolve(res.statusCode ?? 0);
+      });
+    }),
+    'the upgrade to be answered',
+  );
+}
+
+test('a replaced instance keeps serving its clients as its own after its last session closes, and one that reaches it later is closed (1001) when the gateway stops', async (t) => {
+  const backend = await heldBackend(t);
+  const text = doc(...proxy('p', 'ws://127.0.0.1:0/p', `ws://127.0.0.1:${backend.port}/`));
   const { gateway, logs, port } = await started(t, text);
   const url = `ws://127.0.0.1:${port}/p`;
 
   const first = new WebSocket(url);
-  await upgradeArrives();
-  waiting.shift()?.();
+  await backend.upgradeArrives();
+  backend.answer();
   await event(first, 'open', 'the first client to open');
   const second = new WebSocket(url);
-  await upgradeArrives();
+  await backend.upgradeArrives();
   await within(gateway.reload(prepared(text, logs)), 'the reload');
 
   // The first client closes: the replaced instance's last session. Its close is its own.
@@ -119,12 +142,36 @@ test('a replaced instance keeps serving its clients as its own after its last se
   assert.equal(line['reason'], 'downstream closed (1000)');
 
   // The second client's upgrade, under way at the reload, completes on the replaced instance.
-  waiting.shift()?.();
+  backend.answer();
   await event(second, 'open', 'the second client to open');
   assert.equal(await roundTrip(second, 'still served'), 'still served');
   const closed = event<[number]>(second, 'close', 'the second client to be closed');
   await within(gateway.stop(), 'the gateway to stop');
   assert.equal((await closed)[0], 1001);
+});
+
+test('a client whose backend was being connected at a reload is judged by the new rules before its upgrade is answered', async (t) => {
+  const backend = await heldBackend(t);
+  const p = (...extra: string[]): string[] => proxy('p', 'ws://127.0.0.1:0/p', `ws://127.0.0.1:${backend.port}/`, extra);
+  const { gateway, logs, port } = await started(t, doc(...p(), ...echo('e', 'ws://127.0.0.1:0/e')));
+  const url = `ws://127.0.0.1:${port}/p`;
+
+  // An access-constraint that no longer admits it.
+  const refused = answered(new WebSocket(url));
+  await backend.upgradeArrives();
+  await within(gateway.reload(prepared(doc(...p('<access-constraint><client-address>10.0.0.0/8</client-address></access-constraint>'), ...echo('e', 'ws://127.0.0.1:0/e')), logs)), 'the reload');
+  backend.answer();
+  assert.equal(await refused, 403);
+  const line = await logs.waitFor((l) => l['code'] === 'GW_ERR_ACCESS_DENIED' && l['rule'] === 'access');
+  assert.equal(line['msg'], 'refused by rules that changed while its backend was connected: upgrade refused');
+
+  // Its service gone: the accept is no one's.
+  await within(gateway.reload(prepared(doc(...p(), ...echo('e', 'ws://127.0.0.1:0/e')), logs)), 'the reload that admits it again');
+  const gone = answered(new WebSocket(url));
+  await backend.upgradeArrives();
+  await within(gateway.reload(prepared(doc(...echo('e', 'ws://127.0.0.1:0/e')), logs)), 'the reload that removes it');
+  backend.answer();
+  assert.equal(await gone, 404);
 });
 
 test('an accept moved to another address by ws.bind closes its open connections gently (1001), not at once', async (t) => {
