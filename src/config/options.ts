@@ -341,7 +341,7 @@ export function toAcceptOptions(set: AcceptOptionSet, schemes: readonly Scheme[]
     wsInactivityTimeoutMs: set.inactivityTimeoutMs?.value ?? ACCEPT_DEFAULTS.inactivityTimeoutMs,
     httpKeepaliveTimeoutMs: set.keepaliveTimeoutMs?.value ?? ACCEPT_DEFAULTS.keepaliveTimeoutMs,
     sslCrl: crl?.value,
-    sslCrlPosition: crl?.position,
+    ...(crl !== undefined ? { sslCrlPosition: crl.position } : {}),
     sslVerifyDepth: verifyDepth?.value,
     tcpProxyProtocol: set.proxyProtocol?.value ?? 'none',
     tcpProxyProtocolTrusted: set.proxyProtocolTrusted?.value ?? [],

@@ -14,11 +14,11 @@ const ACCEPT = 'wss://localhost:443/ios';
 
 /** A live session on ACCEPT, as judgeAgain reads it. */
 function connection(identity: ClientIdentity | undefined): DownstreamConnection {
-  const session = { accept: ACCEPT, path: '/ios', closing: undefined } as unknown as Session;
+  const session = { serviceName: 'ios', accept: ACCEPT, path: '/ios', closing: undefined } as unknown as Session;
   return { session, identity, endpoints: { address: '192.0.2.1', port: 5000, localAddress: '127.0.0.1', localPort: 443 } } as unknown as DownstreamConnection;
 }
 
-const routes = [{ accept: { uri: ACCEPT, path: '/ios' }, access: { check: () => undefined } } as unknown as Route];
+const routes = [{ accept: { uri: ACCEPT, path: '/ios' }, service: { config: { name: 'ios' } }, access: { check: () => undefined } } as unknown as Route];
 
 const facts = chainFacts(pki.client.x509.raw, [pki.ca.x509.raw]);
 assert.ok(facts !== undefined);
