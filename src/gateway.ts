@@ -492,7 +492,7 @@ export class Gateway {
     const onRemoved = new Set(removed.flatMap((l) => l.sessions()));
     const orphans = [...this.#sessions].filter((s) => !accepts.has(acceptOf(s.serviceName, s.accept)) || onRemoved.has(s));
     if (orphans.length > 0) {
-      this.#log.info({ connections: orphans.length, drainTimeoutMs: this.#drainTimeoutMs }, `${orphans.length} connection${orphans.length === 1 ? '' : 's'} on accepts or addresses no longer configured: closing them (1001) over ${this.#drainTimeoutMs / 1000} s`);
+      this.#log.info({ connections: orphans.length, drainTimeoutMs: this.#drainTimeoutMs }, `${orphans.length} connection${orphans.length === 1 ? '' : 's'} on accepts their service no longer has, or on addresses no longer configured: closing them (1001) over ${this.#drainTimeoutMs / 1000} s`);
     }
     this.#closeSpread(orphans, 'accept removed', () => {
       for (const l of removed) {

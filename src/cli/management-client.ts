@@ -151,8 +151,10 @@ export function managementClient(opts: ManagementOptions, timeoutMs = REQUEST_TI
             const apiError = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
             const message = typeof apiError?.message === 'string' ? apiError.message : body.trim().slice(0, 200) || res.statusMessage || 'no body';
             const code = isCode(apiError?.code) ? apiError.code : 'GW_ERR_MANAGEMENT_RESPONSE';
-            // Not the management API's own answer: another service's (a directory's 404), or something else there.
-            const hint = apiError === undefined ? `is ${url.href} the accept of a management.http service? --url takes that accept (docs/management.md)` : undefined;
+            // Not the management API's answer: another service's (a directory's 404), or something else that answers
+            // there. The gateway's own refusals (401, 403, 503) are not that. Named without any credentials in the URL.
+            const elsewhere = apiError === undefined && (status === 404 || (status >= 200 && status < 300));
+            const hint = elsewhere ? `is ${url.origin}${url.pathname} the accept of a management.http service? --url takes that accept (docs/management.md)` : undefined;
             reject(new GatewayError(code, `${method} ${target.pathname} answered ${status}: ${message}`, hint === undefined ? {} : { hint }));
           }, unreachable);
         });

@@ -8,25 +8,31 @@ import type { Route } from './routes.js';
 
 export function accessDenial(route: Route, conn: DownstreamConnection, path: string, log: Logger, identity = conn.identity): string | undefined {
   const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: path });
-  if (denial === undefined) return undefined;
+  if (denial !== undefined) logAccessDenied(route.service.config.name, conn, denial, log, identity);
+  return denial;
+}
+
+export function logAccessDenied(service: string, conn: DownstreamConnection, denial: string, log: Logger, identity = conn.identity): void {
   log.warn(
     {
       event: 'refused',
       downstream: conn.downstream,
-      service: route.service.config.name,
+      service,
       code: 'GW_ERR_ACCESS_DENIED',
       reason: denial,
       ...(identity?.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}),
     },
     'access refused',
   );
-  return denial;
 }
+
+/** What a client refused by an access-constraint is told: not which conditions failed. */
+export const ACCESS_REFUSED = 'Forbidden: access-constraint not satisfied.';
 
 /**
  * What a refusal for `denial` is recorded as (the recent refusals of `status` and the status page): the conditions
- * that failed, which the client itself is not told.
+ * that failed, which the client itself is not told; with the HTTP status it was answered with, if any.
  */
-export function deniedMessage(denial: string): string {
-  return `access-constraint not satisfied: ${denial}`;
+export function deniedMessage(denial: string, http = true): string {
+  return `${http ? '403 Forbidden: ' : ''}access-constraint not satisfied: ${denial}`;
 }

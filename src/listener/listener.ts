@@ -38,7 +38,7 @@ import { readProxyHeader } from './proxy-header.js';
 import { RefusalLog } from './refusal-log.js';
 import { sniffTransport } from './sniff.js';
 import { setOnListener, setOnSocket } from './socket-options.js';
-import { accessDenial, deniedMessage } from './admission.js';
+import { ACCESS_REFUSED, accessDenial, deniedMessage, logAccessDenied } from './admission.js';
 import { admitByRealm, credentialsOf, realmRefusal } from './realm-admission.js';
 import type { RealmDecision } from '../auth/realm/realm.js';
 import type { WebSocket } from 'ws';
@@ -148,6 +148,8 @@ export class Listener {
   /** A tcp:// or ssl:// listener: connections go to its one service as byte streams, with no HTTP. */
   readonly #stream: boolean;
   #tls: PreparedServerTls | undefined;
+  /** Counts the changes of the rules clients are admitted by (a reconfiguration, new TLS material): see #refusedMeanwhile. */
+  #rulesChanged = 0;
   /** `draining`: no new connection is accepted, but those accepted before are still served (stopAccepting). */
   #state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
   /** Settles once the TCP server has stopped accepting and its last connection has ended. */
@@ -301,6 +303,7 @@ export class Listener {
     const problem = this.incompatibility(next);
     if (problem !== undefined) throw new GatewayError('GW_ERR_RELOAD', `${problem}: that needs a restart`);
     this.#options = next;
+    this.#rulesChanged++;
     this.#routes = new RouteTable(next.routes);
     this.#soleService = soleService(next.routes);
     this.#tls = next.tls;
@@ -343,6 +346,7 @@ export class Listener {
   updateTls(tls: PreparedServerTls): void {
     if (!this.#tls) throw new GatewayError('GW_ERR_STATE', 'updateTls on a listener without TLS');
     this.#tls = tls;
+    this.#rulesChanged++;
   }
 
   listen(): Promise<AddressInfo> {
@@ -627,20 +631,26 @@ export class Listener {
     const trust = this.#tls?.trust;
     if (conn.identity !== undefined && conn.judgedUnder !== trust) conn.identity = reverify(conn.identity, trust);
     conn.judgedUnder = trust;
+    const reason = refusalReason(conn.identity ?? anonymousIdentity(), this.#options.verifyClient, this.#options.verifyDepth);
+    if (reason !== undefined) this.#owe(conn, reason, reason.split(':')[0] ?? reason);
+  }
+
+  /**
+   * The refusal a connection is owed for its certificate, or for the certificate ticket its realm admitted it by:
+   * answered (403) and reported with its next request or upgrade. Grouped by `code` (OpenSSL's): the rest of `reason`
+   * names the certificate, which a scanner can vary at will.
+   */
+  #owe(conn: DownstreamConnection, reason: string, code: string): void {
     const identity = conn.identity ?? anonymousIdentity();
-    const reason = refusalReason(identity, this.#options.verifyClient, this.#options.verifyDepth);
-    if (reason !== undefined) {
-      // Grouped by OpenSSL's code: the rest names the certificate, which a scanner can vary at will.
-      const code = reason.split(':')[0] ?? reason;
-      conn.unreported = {
-        why: certificateRefusal(reason),
-        kind: 'client certificate refused',
-        reason: code,
-        message: `client certificate refused: ${reason}`,
-        fields: { code: 'GW_ERR_CLIENT_CERTIFICATE', detail: reason, ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}) },
-      };
-      conn.refusal = { status: 403, message: `Forbidden: client certificate refused (${code}).` };
-    }
+    const kind = identity.ticketChain !== undefined ? 'certificate ticket refused' : 'client certificate refused';
+    conn.unreported = {
+      why: certificateRefusal(code),
+      kind,
+      reason: code,
+      message: `${kind}: ${reason}`,
+      fields: { code: 'GW_ERR_CLIENT_CERTIFICATE', detail: reason, ...(identity.presented ? { subject: identity.subject, fingerprint: identity.fingerprint256 } : {}) },
+    };
+    conn.refusal = { status: 403, message: `Forbidden: ${kind} (${code}).` };
   }
 
   #toHttp(conn: DownstreamConnection): void {
@@ -782,6 +792,8 @@ export class Listener {
     if (malformed !== undefined) return refuse(400, `Bad request: ${malformed}.`, 'bad_request');
     const path = pathOf(req.url);
     const route = this.#routes.match(req.headers.host, path, 'upgrade', conn.tls !== undefined);
+    // What the client is admitted under: rules that change before it is upgraded judge it again then.
+    const rulesAt = this.#rulesChanged;
     const log = this.#options.log;
     const downstream = conn.downstream;
     if (!route || !route.service.available) {
@@ -801,7 +813,7 @@ export class Listener {
       return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
     }
     const realm = route.realm;
-    if (realm === undefined) return this.#admitted(conn, req, socket, head, route, path, undefined);
+    if (realm === undefined) return this.#admitted(conn, req, socket, head, route, path, undefined, rulesAt);
     const admission = { realm, authorization: service.config.authorization, verifyClient: this.#options.verifyClient, trusts: this.#options.trusts, service: service.config.name, kind: 'websocket' as const };
     // The handshake deadline still runs while the login modules do: a slow token directory cannot hold a client forever.
     void admitByRealm(admission, conn, req, log).then((decision) => {
@@ -816,7 +828,7 @@ export class Listener {
         this.#refused(conn, socket);
         return refuseUpgrade(socket, decision.status, message, headers);
       }
-      this.#admitted(conn, req, socket, head, route, path, decision);
+      this.#admitted(conn, req, socket, head, route, path, decision, rulesAt);
     }).catch((err: unknown) => {
       // A login module's failures are decisions; anything else is a bug, which costs this client, not the process.
       log.error({ code: 'GW_ERR_INTERNAL', conn: conn.id, err }, 'upgrade failed unexpectedly: connection closed');
@@ -825,7 +837,7 @@ export class Listener {
   }
 
   /** Origin and realm passed: the access-constraints (which see a ticket's identity), then the upgrade. */
-  #admitted(conn: DownstreamConnection, req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, path: string, realm: RealmDecision | undefined): void {
+  #admitted(conn: DownstreamConnection, req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, path: string, realm: RealmDecision | undefined, rulesAt: number): void {
     const refuse = (status: number, message: string, why?: RefusalReason, service?: string) => {
       if (why !== undefined) this.#count(why, conn, `${status} ${message}`, service);
       this.#refused(conn, socket);
@@ -838,8 +850,8 @@ export class Listener {
     if (realm !== undefined) ({ identity: conn.identity, principal: conn.principal } = credentialsOf(realm, route.realm?.config.name ?? '', conn));
     const denial = accessDenial(route, conn, path, this.#options.log);
     if (denial !== undefined) {
-      this.#count('access', conn, `403 Forbidden: ${deniedMessage(denial)}`, service.config.name);
-      return refuse(403, 'Forbidden: access-constraint not satisfied.');
+      this.#count('access', conn, deniedMessage(denial), service.config.name);
+      return refuse(403, ACCESS_REFUSED);
     }
     const ctx = conn.context(accept.uri, path, log, route.meter, conn, service.config.name);
     const upgrader = route.wss;
@@ -855,6 +867,10 @@ export class Listener {
       if (halfClose) headers.push(`${HALF_CLOSE_HEADER}: 1`);
     };
     const upgrade = (upstream: End | undefined): void => {
+      if (rulesAt !== this.#rulesChanged && this.#refusedMeanwhile(conn, { serviceName: service.config.name, accept: accept.uri, path }, refuse)) {
+        upstream?.destroy();
+        return;
+      }
       let taken = false;
       upgrader.on('headers', addCookie);
       upgrader.handleUpgrade(req, socket, head, (ws) => {
@@ -896,10 +912,6 @@ export class Listener {
           end.destroy();
           return refuse(503, 'The gateway is shutting down.', 'shutting_down', service.config.name);
         }
-        if (this.#refusedMeanwhile(conn, { serviceName: service.config.name, accept: accept.uri, path }, refuse)) {
-          end.destroy();
-          return;
-        }
         chooseProtocol(req, protocol);
         upgrade(end);
       },
@@ -913,30 +925,25 @@ export class Listener {
   }
 
   /**
-   * A client admitted before its backend was connected is no live session yet, so rules that changed meanwhile (a
-   * reload, a CRL re-read) did not judge it with the others (rejudge()): it is judged by them now, and refused as
-   * it would be closed. Returns whether it was.
+   * A client admitted under rules that have changed since (a reload or a CRL re-read while its realm's login modules
+   * ran or its backend was connected) is no live session yet, so rejudge() did not judge it with the others: it is
+   * judged by the rules in force now, and refused as it would be closed. Returns whether it was.
    */
   #refusedMeanwhile(conn: DownstreamConnection, on: CameIn, refuse: (status: number, message: string, why?: RefusalReason, service?: string) => void): boolean {
     const verdict = judgeConnection(conn, on, this.#routes.routes, this.#tls?.trust, this.#options);
     if (verdict === undefined) return false;
-    const fields = { event: 'refused', downstream: conn.downstream, service: on.serviceName, path: on.path };
+    const log = this.#options.log;
     if (verdict === 'gone') {
-      this.#options.log.info({ ...fields, code: 'GW_ERR_NO_SERVICE' }, 'the accept left its service while the backend was connected (a reload): upgrade refused');
+      log.info({ event: 'refused', downstream: conn.downstream, path: on.path, code: 'GW_ERR_NO_SERVICE' }, 'no service for path: upgrade refused');
       refuse(404, `No service accepts ${on.path ?? '/'} here.`, 'not_found', on.serviceName);
-      return true;
-    }
-    const access = verdict.rule === 'access';
-    this.#options.log.warn(
-      { ...fields, code: access ? 'GW_ERR_ACCESS_DENIED' : 'GW_ERR_CLIENT_CERTIFICATE', rule: verdict.rule, reason: verdict.reason },
-      'refused by rules that changed while its backend was connected: upgrade refused',
-    );
-    if (access) {
-      this.#count('access', conn, `403 Forbidden: ${deniedMessage(verdict.reason)}`, on.serviceName);
-      refuse(403, 'Forbidden: access-constraint not satisfied.');
+    } else if (verdict.rule === 'access') {
+      logAccessDenied(on.serviceName, conn, verdict.reason, log);
+      this.#count('access', conn, deniedMessage(verdict.reason), on.serviceName);
+      refuse(403, ACCESS_REFUSED);
     } else {
-      this.#count(certificateRefusal(verdict.reason), conn, `client certificate refused: ${verdict.reason}`, on.serviceName);
-      refuse(403, `Forbidden: client certificate refused (${verdict.reason.split(':')[0] ?? verdict.reason}).`);
+      this.#owe(conn, verdict.reason, verdict.code);
+      this.#report(conn, on.serviceName);
+      if (conn.refusal) refuse(conn.refusal.status, conn.refusal.message);
     }
     return true;
   }
@@ -1025,7 +1032,7 @@ export class Listener {
     }
     const denial = accessDenial(route, conn, '/', this.#options.log);
     if (denial !== undefined) {
-      this.#count('access', conn, deniedMessage(denial), service.config.name);
+      this.#count('access', conn, deniedMessage(denial, false), service.config.name);
       this.#closeStream(conn, socket);
       return;
     }

@@ -26,6 +26,13 @@ export interface LiveRefusal {
   readonly reason: string;
 }
 
+/** Why the rules in force refuse a connection: the rule, the reason in words, and its code (OpenSSL's, for a certificate). */
+export interface Verdict {
+  readonly rule: LiveRefusal['rule'];
+  readonly reason: string;
+  readonly code: string;
+}
+
 /** Which sessions to judge, and when: by default all of them, now. */
 export interface JudgeOptions {
   /** Only these (those whose certificate has just ended, say). */
@@ -70,7 +77,7 @@ export function judgeAgain(
     if (options.only !== undefined && !options.only.has(session)) continue;
     if (options.ticketsOnly === true && conn.identity?.ticketChain === undefined) continue;
     const verdict = judgeConnection(conn, session, routes, trust, { ...rules, trusts: allTrusts }, options.now);
-    if (verdict !== undefined && verdict !== 'gone') refused.push({ session, ...verdict });
+    if (verdict !== undefined && verdict !== 'gone') refused.push({ session, rule: verdict.rule, reason: verdict.reason });
   }
   return refused;
 }
@@ -87,7 +94,7 @@ export function judgeConnection(
   trust: TrustState | undefined,
   rules: LiveRules,
   now?: number,
-): Omit<LiveRefusal, 'session'> | 'gone' | undefined {
+): Verdict | 'gone' | undefined {
   // Its own service's accept: another service that took the URI over is not what it connected to.
   const route = routes.find((r) => r.accept.uri === on.accept && r.service.config.name === on.serviceName);
   if (!route) return 'gone';
@@ -103,7 +110,11 @@ export function judgeConnection(
     code = identity.error;
     reason = refusalReason(identity, rules.verifyClient, rules.verifyDepth);
   }
-  if (reason !== undefined) return { rule: code === 'CERT_REVOKED' ? 'revoked' : code !== undefined && UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate', reason };
+  if (reason !== undefined) {
+    const rule = code === 'CERT_REVOKED' ? 'revoked' : code !== undefined && UNTRUSTED_CHAIN.has(code) ? 'untrusted' : 'certificate';
+    // A ticket's reason begins with the subject; a certificate's with its code, as refusalReason words it.
+    return { rule, reason, code: identity?.ticketChain !== undefined && code !== undefined ? code : (reason.split(':')[0] ?? reason) };
+  }
   const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: on.path ?? '/' });
-  return denial === undefined ? undefined : { rule: 'access', reason: denial };
+  return denial === undefined ? undefined : { rule: 'access', reason: denial, code: 'access' };
 }

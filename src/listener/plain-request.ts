@@ -12,7 +12,7 @@ import type { RefusalReason } from '../metrics/types.js';
 import type { PreparedServerTls } from '../tls/server.js';
 import type { TrustState } from '../tls/resumed.js';
 import type { VerifyClient } from '../config/types.js';
-import { accessDenial, deniedMessage } from './admission.js';
+import { ACCESS_REFUSED, accessDenial, deniedMessage } from './admission.js';
 import { admitByRealm, credentialsOf, realmRefusal, type RequestCredentials } from './realm-admission.js';
 import { misdirected } from './authority.js';
 import type { DownstreamConnection, HttpRefusal } from './connection.js';
@@ -88,8 +88,8 @@ function serve(
   const identity = who.identity;
   const denial = accessDenial(route, conn, path, listener.log, identity);
   if (denial !== undefined) {
-    listener.refused(conn, { why: 'access', service: service.config.name, message: `403 Forbidden: ${deniedMessage(denial)}` });
-    refuse(res, { status: 403, message: 'Forbidden: access-constraint not satisfied.' });
+    listener.refused(conn, { why: 'access', service: service.config.name, message: deniedMessage(denial) });
+    refuse(res, { status: 403, message: ACCESS_REFUSED });
     return;
   }
   // A certificate ticket for a client that presented its certificate: every page it loads renews it.

@@ -48,10 +48,23 @@ test("an answer that is not the management API's own (another service's 404) ask
   const pages = createHttpServer((_req, res) => res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found.'));
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   t.after(() => pages.close());
-  const url = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`;
+  const where = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`;
+  // Credentials in the URL are sent as Basic authorization, and never repeated in a message.
+  const url = where.replace('http://', 'http://admin:s3cret@');
   const outcome = await withDeadline(managementClient({ url }).call('GET', '/api/status').then(() => undefined, (e: unknown) => e), WAIT_MS, 'the call to fail');
   assert.ok(outcome instanceof GatewayError, String(outcome));
   assert.equal(outcome.code, 'GW_ERR_MANAGEMENT_RESPONSE');
   assert.equal(outcome.message, 'GET /api/status answered 404: Not found.');
-  assert.equal(outcome.hint, `is ${url} the accept of a management.http service? --url takes that accept (docs/management.md)`);
+  assert.equal(outcome.hint, `is ${where} the accept of a management.http service? --url takes that accept (docs/management.md)`);
+});
+
+test("the gateway's own refusal of a management request (401, 403, 503 in plain text) is not taken for the wrong --url", async (t) => {
+  const guarded = createHttpServer((_req, res) => res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden: access-constraint not satisfied.'));
+  await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+  t.after(() => guarded.close());
+  const url = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}/manage`;
+  const outcome = await withDeadline(managementClient({ url }).call('GET', '/api/status').then(() => undefined, (e: unknown) => e), WAIT_MS, 'the call to fail');
+  assert.ok(outcome instanceof GatewayError, String(outcome));
+  assert.equal(outcome.message, 'GET /manage/api/status answered 403: Forbidden: access-constraint not satisfied.');
+  assert.equal(outcome.hint, undefined);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeAgain } from '../../../src/listener/live-policy.js';
+import { judgeAgain, judgeConnection } from '../../../src/listener/live-policy.js';
 import type { DownstreamConnection } from '../../../src/listener/connection.js';
 import type { Route } from '../../../src/listener/routes.js';
 import type { Session } from '../../../src/services/sessions.js';
@@ -45,4 +45,15 @@ test('ticketsOnly judges the sessions tickets admitted and leaves the others', (
   assert.deepEqual(refused.map((r) => r.session), [conns[1]?.session]);
   const all = judgeAgain(conns, routes, untrusting, { ...rules([untrusting]), verifyClient: 'required' });
   assert.deepEqual(all.map((r) => r.session), [conns[0]?.session, conns[1]?.session], "without it, the certificate's session is judged by its listener's trust too");
+});
+
+test("judgeConnection: a ticket's verdict carries its OpenSSL code, and an accept its service no longer has is gone", () => {
+  const conn = connection(byTicket);
+  const on = { serviceName: 'ios', accept: ACCEPT, path: '/ios' };
+  const verdict = judgeConnection(conn, on, routes, undefined, rules([trustState([pki.otherCa.x509], undefined)]));
+  assert.ok(verdict !== undefined && verdict !== 'gone');
+  assert.equal(verdict.rule, 'untrusted');
+  assert.equal(verdict.code, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'not the start of the reason, which names the subject');
+  assert.equal(judgeConnection(conn, on, routes, undefined, rules([trustState([pki.ca.x509], undefined)])), undefined);
+  assert.equal(judgeConnection(conn, { ...on, serviceName: 'another' }, routes, undefined, rules([])), 'gone', 'the URI is another service\'s');
 });
