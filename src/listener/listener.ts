@@ -95,6 +95,17 @@ export interface ListenerOptions {
  */
 const AWAITED: ReadonlySet<Phase> = new Set<Phase>(['proxy-header', 'sniff', 'tls', 'http', 'connecting', 'serving']);
 
+/**
+ * How long a connection ready for its first request may have sent none before a drain stops waiting for it: a client
+ * sends its request as soon as its connection is up, and one that has not is most often a browser's spare connection,
+ * which may never be used. (It would otherwise hold the drain for `ws.handshake.timeout`.)
+ */
+const UNUSED_AFTER_MS = 1000;
+
+function unused(c: DownstreamConnection, now: number): boolean {
+  return c.phase === 'http' && !c.requestStarted && now - c.acceptedAt > UNUSED_AFTER_MS;
+}
+
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -426,11 +437,12 @@ export class Listener {
    * it is a service's, answered, or closed. A drain calls this once the port is closed, so that no connection comes
    * after, and waits for it before it stops the gateway: a client that had connected is served rather than answered
    * 503. `ws.handshake.timeout` closes one that stalls. Only those connections are looked at again as they move on,
-   * however many sessions the drain is closing meanwhile.
+   * however many sessions the drain is closing meanwhile. One that has been ready for its first request for a while
+   * (`now` less its acceptance, UNUSED_AFTER_MS) and sent none is not waited for.
    */
-  handshakesDone(): Promise<void> {
+  handshakesDone(now = Date.now()): Promise<void> {
     const connections = new Set<DownstreamConnection>();
-    for (const c of this.#connections) if (AWAITED.has(c.phase)) connections.add(c);
+    for (const c of this.#connections) if (AWAITED.has(c.phase) && !unused(c, now)) connections.add(c);
     if (connections.size === 0) return Promise.resolve();
     return new Promise((done) => this.#awaited.push({ connections, done }));
   }
@@ -685,6 +697,19 @@ export class Listener {
       return;
     }
     const started = phase === 'http' && conn.requestStarted;
+    if (phase === 'http' && !started) {
+      // Set up and never used: most often a browser's spare connection (Chromium opens one ahead of the requests it
+      // may make, and leaves it unused). Nothing was asked, so nothing is refused: it is closed, said at debug.
+      this.#options.log.debug(
+        { event: 'closed', kind: 'handshake timeout', reason: 'no HTTP request', downstream: conn.downstream, code: 'GW_ERR_HANDSHAKE_TIMEOUT', timeoutMs: this.#options.handshakeTimeoutMs },
+        'ws.handshake.timeout expired: no HTTP request (most often a browser\'s unused spare connection): closed',
+      );
+      conn.phase = 'refused';
+      this.#progressed();
+      conn.tls?.destroy();
+      conn.socket.destroy();
+      return;
+    }
     const what =
       phase === 'proxy-header'
         ? 'no PROXY header'
@@ -692,9 +717,7 @@ export class Listener {
           ? 'nothing sent'
           : phase === 'tls'
             ? 'TLS handshake not completed'
-            : started
-              ? 'HTTP request not completed'
-              : 'no HTTP request';
+            : 'HTTP request not completed';
     if (phase === 'tls') this.#options.meter.handshakeFailed('timeout');
     this.#refuse('deadline', 'handshake timeout', what, conn.downstream, { code: 'GW_ERR_HANDSHAKE_TIMEOUT', timeoutMs: this.#options.handshakeTimeoutMs }, `ws.handshake.timeout expired: ${what}`);
     if (started) {

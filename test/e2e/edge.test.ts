@@ -96,8 +96,8 @@ describe('deadlines and limits at the edge', () => {
     const quiet = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' });
     const [a, b] = await Promise.all([untilClosed(stalled), untilClosed(quiet as unknown as Socket)]);
     for (const r of [a, b]) assert.ok(r.ms >= 900 && r.ms < 5000, `closed after ${r.ms} ms`);
+    // The finished one is closed as a browser's unused spare connection is: said at debug, refused nothing.
     await within(gw.waitFor((l) => l['kind'] === 'handshake timeout' && l['reason'] === 'TLS handshake not completed'), 'the TLS timeout line');
-    await within(gw.waitFor((l) => l['kind'] === 'handshake timeout' && l['reason'] === 'no HTTP request'), 'the HTTP timeout line');
   });
 
   test('the per-address share answers 503, and the listener limit closes the connection at once', async () => {

@@ -193,8 +193,8 @@ test('a draining listener serves a connection the kernel had queued on its port,
   assert.equal(err.code, 'ECONNREFUSED');
 });
 
-test('a silent client is closed when ws.handshake.timeout expires, and the close is logged', async (t) => {
-  const { port, log } = await start(t, { handshakeTimeoutMs: 300 });
+test('a client that sends no request is closed when ws.handshake.timeout expires, said at debug and not counted as a refusal', async (t) => {
+  const { port, log, metrics } = await start(t, { handshakeTimeoutMs: 300 });
   const s = await opened(port);
   const began = performance.now();
   assert.equal(await within(readAll(s), 'the silent client to be closed'), '');
@@ -203,6 +203,25 @@ test('a silent client is closed when ws.handshake.timeout expires, and the close
   assert.equal(line['reason'], 'no HTTP request');
   assert.equal(line['timeoutMs'], 300);
   assert.equal(line['code'], 'GW_ERR_HANDSHAKE_TIMEOUT');
+  // A browser's unused spare connection, most often: nothing was asked, so nothing was refused.
+  assert.equal(line['level'], 20);
+  assert.equal(await refusals(metrics, 'deadline'), 0);
+  assert.deepEqual(metrics.recentRefusals(), []);
+});
+
+test('a drain does not wait for a connection that has been ready for its first request for a second and sent none', async (t) => {
+  const { listener, port } = await start(t, { handshakeTimeoutMs: WAIT_MS * 2 });
+  const idle = await opened(port);
+  t.after(() => idle.destroy());
+  const young = await opened(port);
+  t.after(() => young.destroy());
+  await within(listener.stopAccepting(), 'the port to be closed');
+  // Seen two seconds on, both are spare connections; seen now, both may still send their request.
+  await within(listener.handshakesDone(Date.now() + 2000), 'the drain not to wait for connections that were never used');
+  let waited = true;
+  void listener.handshakesDone().then(() => (waited = false));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(waited, true, 'a connection just set up is waited for');
 });
 
 test('half a request gets 408 at the deadline; a whole one within it is upgraded', async (t) => {
