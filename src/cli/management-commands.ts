@@ -122,7 +122,7 @@ export async function status(opts: ManagementOptions & { readonly json?: boolean
 }
 
 function rowCells(c: ConnectionRow): string[] {
-  const client = c.subject ?? (c.fingerprint ? c.fingerprint : '-');
+  const client = c.subject ?? c.principal ?? (c.fingerprint ? c.fingerprint : '-');
   // A client a certificate ticket admitted presented no certificate here: said beside the one the ticket stands for.
   return [c.id, c.service, `${c.address}:${c.port}`, age(c.ageSeconds), bytes(c.bytesIn), bytes(c.bytesOut), c.ticket ? `${client} (ticket of realm ${c.ticket})` : client];
 }

@@ -1013,6 +1013,7 @@ export class Listener {
       downstreamAddress: ctx.downstreamAddress,
       downstreamPort: ctx.downstreamPort,
       identity: ctx.identity,
+      principal: ctx.principal?.name,
       openedAt: ctx.openedAt,
       traffic: ctx.traffic,
       end,

@@ -34,6 +34,8 @@ export interface SessionInit {
   readonly downstreamAddress: string;
   readonly downstreamPort: number;
   readonly identity: ClientIdentity | undefined;
+  /** The name a realm admitted the client as (a user, or a token's digest); undefined without a realm. */
+  readonly principal?: string | undefined;
   readonly openedAt: number;
   readonly traffic: Traffic;
   /** The client's end as the service got it: closing the session closes this. */
@@ -53,6 +55,8 @@ export class Session {
   readonly downstreamPort: number;
   /** The TLS client identity (subject, fingerprint256, …); undefined without TLS. */
   readonly identity: ClientIdentity | undefined;
+  /** The name a realm admitted the client as (a user, or a token's digest); undefined without a realm. */
+  readonly principal: string | undefined;
   /** Date.now() when it was admitted. */
   readonly openedAt: number;
   /** Live byte counts. */
@@ -75,6 +79,7 @@ export class Session {
     this.downstreamAddress = init.downstreamAddress;
     this.downstreamPort = init.downstreamPort;
     this.identity = init.identity;
+    this.principal = init.principal;
     this.openedAt = init.openedAt;
     this.traffic = init.traffic;
     this.certificateEndsAt = chainEnd(init.identity);

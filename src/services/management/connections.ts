@@ -19,7 +19,7 @@ export interface ConnectionFilter {
   readonly subject?: string | undefined;
   /** The SHA-256 fingerprint, any case, with or without colons. */
   readonly fingerprint?: string | undefined;
-  /** Text found (any case) in the id, address, service or subject: for the status page's search box. */
+  /** Text found (any case) in the id, address, service, subject or realm principal: for the status page's search box. */
   readonly text?: string | undefined;
 }
 
@@ -33,6 +33,8 @@ export interface ConnectionRow {
   readonly subject: string | null;
   readonly fingerprint: string | null;
   readonly verified: boolean | null;
+  /** The name a realm admitted the client as (a user, or `token:` and a token's digest); null without a realm. */
+  readonly principal: string | null;
   /**
    * The realm whose certificate ticket admitted the client, which presented no certificate on this connection (the
    * subject and fingerprint are the certificate's the ticket stands for); null for a certificate presented here.
@@ -85,7 +87,7 @@ function matcher(filter: ConnectionFilter): (s: Session) => boolean {
     if (filter.subject !== undefined && id?.subject !== filter.subject) return false;
     if (fingerprint !== undefined && (id?.fingerprint256 === undefined || normaliseFingerprint(id.fingerprint256) !== fingerprint)) return false;
     if (text !== undefined) {
-      const haystack = `${s.id} ${s.downstreamAddress}:${s.downstreamPort} ${s.serviceName} ${id?.subject ?? ''}`.toLowerCase();
+      const haystack = `${s.id} ${s.downstreamAddress}:${s.downstreamPort} ${s.serviceName} ${id?.subject ?? ''} ${s.principal ?? ''}`.toLowerCase();
       if (!haystack.includes(text)) return false;
     }
     return true;
@@ -104,6 +106,7 @@ export function row(s: Session, now: number): ConnectionRow {
     subject: id?.subject ?? null,
     fingerprint: id?.fingerprint256 ?? null,
     verified: id ? id.verified : null,
+    principal: s.principal ?? null,
     ticket: id?.ticket ?? null,
     certificateValidTo: certificateEnd(s),
     openedAt: new Date(s.openedAt).toISOString(),

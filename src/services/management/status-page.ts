@@ -222,7 +222,7 @@ const JS = `'use strict';
     replaceRows($('connections').tBodies[0], p.connections.map(function (c) {
       var tr = el('tr');
       tr.setAttribute('data-id', c.id);
-      var who = el('td', c.subject || (c.fingerprint ? c.fingerprint : 'no certificate'), null, 'Client');
+      var who = el('td', c.subject || c.principal || c.fingerprint || 'no certificate', null, 'Client');
       who.appendChild(el('span', '#' + c.id + (c.ticket ? ' · by a ticket of realm ' + c.ticket : '') + (c.fingerprint ? ' · ' + c.fingerprint.slice(0, 23) + '…' : ''), 'sub id'));
       tr.appendChild(who);
       tr.appendChild(el('td', c.address + ':' + c.port, null, 'Address'));

@@ -16,6 +16,7 @@ function row(id: string, openedAt: string): ConnectionRow {
     subject: null,
     fingerprint: null,
     verified: null,
+    principal: null,
     ticket: null,
     certificateValidTo: null,
     openedAt,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { row } from '../../../src/services/management/connections.js';
-import type { Session } from '../../../src/services/sessions.js';
+import { page, row } from '../../../src/services/management/connections.js';
+import type { Session, SessionRegistry } from '../../../src/services/sessions.js';
 import { chainFacts } from '../../../src/tls/chain-facts.js';
 import { anonymousIdentity, type ClientIdentity } from '../../../src/tls/identity.js';
 import { testPki } from '../../helpers/pki.js';
@@ -19,4 +19,14 @@ test('a connection a certificate ticket admitted is listed with its realm, the c
   assert.deepEqual([byTicket.ticket, byTicket.subject, byTicket.verified, byTicket.certificateValidTo], ['ios', 'CN=device-1', true, new Date(facts.end).toISOString()]);
   const byCertificate = row(session({ ...anonymousIdentity(), presented: true, verified: true, subject: 'CN=device-1', certificateDer: pki.client.x509.raw, chainDer: [pki.ca.x509.raw] }), 0);
   assert.equal(byCertificate.ticket, null);
+});
+
+test('a connection a realm admitted is listed, and found, by the name it was admitted as', () => {
+  const byToken = { ...session(undefined as unknown as ClientIdentity), principal: 'token:3fa2c19e' } as unknown as Session;
+  const listed = row(byToken, 0);
+  assert.deepEqual([listed.principal, listed.subject], ['token:3fa2c19e', null]);
+  const sessions = [byToken] as unknown as SessionRegistry;
+  assert.equal(page(sessions, { text: 'TOKEN:3FA2' }, 0, 10).total, 1);
+  assert.equal(page(sessions, { text: 'joe' }, 0, 10).total, 0);
+  assert.equal(row(session(anonymousIdentity()), 0).principal, null);
 });
