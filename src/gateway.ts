@@ -64,6 +64,7 @@ const POLICY_CLOSE_REASONS: Readonly<Record<PolicyRule, string>> = {
   untrusted: 'certificate no longer trusted',
   certificate: 'certificate refused',
   access: 'access-constraint no longer satisfied',
+  origin: 'origin no longer allowed',
 };
 
 type LifecycleState = 'prepared' | 'starting' | 'started' | 'draining' | 'stopping' | 'stopped';

@@ -106,6 +106,9 @@ function unused(c: DownstreamConnection, now: number): boolean {
   return c.phase === 'http' && !c.requestStarted && now - c.acceptedAt > UNUSED_AFTER_MS;
 }
 
+/** Answers an upgrade with a refusal, counted as `why` when given (a refusal decided earlier was counted then). */
+type RefuseUpgrade = (status: number, message: string, why?: RefusalReason, service?: string) => void;
+
 /** How long a client that was answered with a refusal (408, say) has to read it before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -831,10 +834,7 @@ export class Listener {
     }
     const { service, accept } = route;
     const refusal = originRefusal(req.headers.origin, { accept, hostHeader: req.headers.host, secure: conn.tls !== undefined }, service.config.crossSiteConstraints);
-    if (refusal !== undefined) {
-      log.warn({ event: 'refused', downstream, service: service.config.name, code: 'GW_ERR_ORIGIN_DENIED', reason: refusal }, 'upgrade refused');
-      return refuse(403, `Forbidden: ${refusal}.`, 'origin', service.config.name);
-    }
+    if (refusal !== undefined) return this.#refuseOrigin(conn, service.config.name, refusal, refuse);
     const realm = route.realm;
     if (realm === undefined) return this.#admitted(conn, req, socket, head, route, path, undefined, rulesAt);
     const admission = { realm, authorization: service.config.authorization, verifyClient: this.#options.verifyClient, trusts: this.#options.trusts, service: service.config.name, kind: 'websocket' as const };
@@ -890,7 +890,7 @@ export class Listener {
       if (halfClose) headers.push(`${HALF_CLOSE_HEADER}: 1`);
     };
     const upgrade = (upstream: End | undefined): void => {
-      if (rulesAt !== this.#rulesChanged && this.#refusedMeanwhile(conn, { serviceName: service.config.name, accept: accept.uri, path }, refuse)) {
+      if (rulesAt !== this.#rulesChanged && this.#refusedMeanwhile(conn, { serviceName: service.config.name, accept: accept.uri, path, origin: req.headers.origin, host: req.headers.host }, refuse)) {
         upstream?.destroy();
         return;
       }
@@ -899,7 +899,7 @@ export class Listener {
       upgrader.handleUpgrade(req, socket, head, (ws) => {
         taken = true;
         const end = new WebSocketEnd(ws, { inactivityTimeoutMs: service.config.acceptOptions.wsInactivityTimeoutMs, holdClose: halfClose ? 'now' : undefined });
-        this.#handOver(conn, service, ctx, end);
+        this.#handOver(conn, service, ctx, end, req.headers.origin, req.headers.host);
         if (realm?.ok === true && realm.by === 'realm') this.#expireAuthorization(ws, conn.session, route);
         service.handle(end, ctx, upstream);
       });
@@ -952,7 +952,7 @@ export class Listener {
    * ran or its backend was connected) is no live session yet, so rejudge() did not judge it with the others: it is
    * judged by the rules in force now, and refused as it would be closed. Returns whether it was.
    */
-  #refusedMeanwhile(conn: DownstreamConnection, on: CameIn, refuse: (status: number, message: string, why?: RefusalReason, service?: string) => void): boolean {
+  #refusedMeanwhile(conn: DownstreamConnection, on: CameIn, refuse: RefuseUpgrade): boolean {
     const verdict = judgeConnection(conn, on, this.#routes.routes, this.#tls?.trust, this.#options);
     if (verdict === undefined) return false;
     const log = this.#options.log;
@@ -963,12 +963,20 @@ export class Listener {
       logAccessDenied(on.serviceName, conn, verdict.reason, log);
       this.#count('access', conn, deniedMessage(verdict.reason), on.serviceName);
       refuse(403, ACCESS_REFUSED);
+    } else if (verdict.rule === 'origin') {
+      this.#refuseOrigin(conn, on.serviceName, verdict.reason, refuse);
     } else {
       this.#owe(conn, verdict.reason, verdict.code);
       this.#report(conn, on.serviceName);
       if (conn.refusal) refuse(conn.refusal.status, conn.refusal.message);
     }
     return true;
+  }
+
+  /** A browser's upgrade from an Origin the service's cross-site-constraints do not allow. */
+  #refuseOrigin(conn: DownstreamConnection, service: string, refusal: string, refuse: RefuseUpgrade): void {
+    this.#options.log.warn({ event: 'refused', downstream: conn.downstream, service, code: 'GW_ERR_ORIGIN_DENIED', reason: refusal }, 'upgrade refused');
+    refuse(403, `Forbidden: ${refusal}.`, 'origin', service);
   }
 
   /**
@@ -1000,7 +1008,7 @@ export class Listener {
   }
 
   /** The connection is a service's from now on: the listener's deadline no longer applies, and it is a live session. */
-  #handOver(conn: DownstreamConnection, service: Service, ctx: ConnectionContext, end: End): void {
+  #handOver(conn: DownstreamConnection, service: Service, ctx: ConnectionContext, end: End, origin?: string, host?: string): void {
     conn.phase = 'upgraded';
     this.#progressed();
     conn.deadline?.cancel();
@@ -1014,6 +1022,8 @@ export class Listener {
       downstreamPort: ctx.downstreamPort,
       identity: ctx.identity,
       principal: ctx.principal?.name,
+      origin,
+      host,
       openedAt: ctx.openedAt,
       traffic: ctx.traffic,
       end,

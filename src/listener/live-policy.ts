@@ -1,12 +1,14 @@
 /**
  * Judging live sessions again when the rules change under them (a reload, a CRL update), with the handshake's and
  * the upgrade's own rules: the client certificate against the trust in force (tls/reverify.ts), then verify-client
- * and verify-depth (refusalReason), then the access-constraints of the accept the session came in on.
+ * and verify-depth (refusalReason), then the access-constraints of the accept the session came in on, then its
+ * cross-site-constraints for a browser's Origin.
  */
 import type { VerifyClient } from '../config/types.js';
 import type { Session } from '../services/sessions.js';
 import { refusalReason } from '../tls/identity.js';
 import type { TrustState } from '../tls/resumed.js';
+import { originRefusal } from '../auth/origin.js';
 import { ticketRefusal } from '../auth/realm/ticket.js';
 import { chainFactsFailure, judgeChainFacts } from '../tls/chain-facts.js';
 import { reverify } from '../tls/reverify.js';
@@ -20,9 +22,9 @@ export interface LiveRefusal {
   /**
    * `revoked` (a CRL lists its certificate or a CA of its chain), `untrusted` (its CA left the truststore),
    * `certificate` (another certificate rule: expired since, ssl.verify-depth, verify-client), `access` (an
-   * access-constraint). The same words as the `reason` label of gateway_policy_closes_total.
+   * access-constraint), `origin` (the service's cross-site-constraints no longer allow a browser's Origin). The same words as the `reason` label of gateway_policy_closes_total.
    */
-  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access';
+  readonly rule: 'revoked' | 'untrusted' | 'certificate' | 'access' | 'origin';
   readonly reason: string;
 }
 
@@ -50,11 +52,13 @@ export interface LiveRules {
   readonly trusts: () => readonly TrustState[];
 }
 
-/** Where a connection came in: its service (by name), the accept URI and the request path. */
+/** Where a connection came in: its service (by name), the accept URI and the request path; a browser's Origin and Host. */
 export interface CameIn {
   readonly serviceName: string;
   readonly accept: string;
   readonly path: string | undefined;
+  readonly origin?: string | undefined;
+  readonly host?: string | undefined;
 }
 
 /**
@@ -116,5 +120,7 @@ export function judgeConnection(
     return { rule, reason, code: identity?.ticketChain !== undefined && code !== undefined ? code : (reason.split(':')[0] ?? reason) };
   }
   const denial = route.access.check({ identity, address: conn.endpoints.address, acceptPath: route.accept.path, requestPath: on.path ?? '/' });
-  return denial === undefined ? undefined : { rule: 'access', reason: denial, code: 'access' };
+  if (denial !== undefined) return { rule: 'access', reason: denial, code: 'access' };
+  const foreign = originRefusal(on.origin, { accept: route.accept, hostHeader: on.host, secure: conn.tls !== undefined }, route.service.config.crossSiteConstraints);
+  return foreign === undefined ? undefined : { rule: 'origin', reason: foreign, code: 'origin' };
 }

@@ -36,6 +36,9 @@ export interface SessionInit {
   readonly identity: ClientIdentity | undefined;
   /** The name a realm admitted the client as (a user, or a token's digest); undefined without a realm. */
   readonly principal?: string | undefined;
+  /** A browser's Origin and the Host it asked for, judged again when the cross-site-constraints change. */
+  readonly origin?: string | undefined;
+  readonly host?: string | undefined;
   readonly openedAt: number;
   readonly traffic: Traffic;
   /** The client's end as the service got it: closing the session closes this. */
@@ -57,6 +60,9 @@ export class Session {
   readonly identity: ClientIdentity | undefined;
   /** The name a realm admitted the client as (a user, or a token's digest); undefined without a realm. */
   readonly principal: string | undefined;
+  /** A browser's Origin and the Host it asked for (undefined from a client that sends no Origin). */
+  readonly origin: string | undefined;
+  readonly host: string | undefined;
   /** Date.now() when it was admitted. */
   readonly openedAt: number;
   /** Live byte counts. */
@@ -80,6 +86,8 @@ export class Session {
     this.downstreamPort = init.downstreamPort;
     this.identity = init.identity;
     this.principal = init.principal;
+    this.origin = init.origin;
+    this.host = init.origin === undefined ? undefined : init.host;
     this.openedAt = init.openedAt;
     this.traffic = init.traffic;
     this.certificateEndsAt = chainEnd(init.identity);

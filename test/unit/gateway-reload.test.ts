@@ -243,6 +243,23 @@ test("an accept is its service's: connections whose service no longer has theirs
   assert.equal(reason.toString(), 'accept removed');
 });
 
+test('a cross-site-constraint that no longer allows a browser\'s Origin closes its connection with 1008; one that sends no Origin stays', async (t) => {
+  const allow = '    <cross-site-constraint><allow-origin>https://app.example.com</allow-origin></cross-site-constraint>';
+  const { gateway, logs, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a', allow)));
+  const url = `ws://127.0.0.1:${port}/a`;
+  const page = new WebSocket(url, { origin: 'https://app.example.com' });
+  await event(page, 'open', 'the page\'s connection to open');
+  const device = await opened(url);
+  const closed = event<[number, Buffer]>(page, 'close', 'the page\'s connection to be closed');
+  await gateway.reload(prepared(doc(...echo('svc', 'ws://127.0.0.1:0/a', '    <cross-site-constraint><allow-origin>https://other.example.com</allow-origin></cross-site-constraint>')), logs));
+  const [code, reason] = await closed;
+  assert.equal(code, 1008);
+  assert.equal(reason.toString(), 'origin no longer allowed');
+  assert.equal(gateway.policyCloses.get('origin'), 1);
+  assert.equal(await roundTrip(device, 'still here'), 'still here', 'a client that sends no Origin is not judged by it');
+  device.close();
+});
+
 test('an access-constraint that no longer admits a live connection closes it with 1008, logged and counted', async (t) => {
   const { gateway, logs, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a')));
   const live = await opened(`ws://127.0.0.1:${port}/a`);
