@@ -60,6 +60,8 @@ export class DownstreamConnection {
   /** Short id, unique within the gateway (with `--workers`, the worker's number first), on every log line of the connection. */
   readonly id: string;
   readonly acceptedAt = Date.now();
+  /** When it began to wait for the client's first request (its first byte, on an address that takes TLS and plain). */
+  readyAt: number | undefined;
   phase: Phase;
   endpoints: Endpoints;
   tls: TLSSocket | undefined;

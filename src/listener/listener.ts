@@ -103,7 +103,12 @@ const AWAITED: ReadonlySet<Phase> = new Set<Phase>(['proxy-header', 'sniff', 'tl
 const UNUSED_AFTER_MS = 1000;
 
 function unused(c: DownstreamConnection, now: number): boolean {
-  return c.phase === 'http' && !c.requestStarted && now - c.acceptedAt > UNUSED_AFTER_MS;
+  return sentNothing(c) && now - (c.readyAt ?? now) > UNUSED_AFTER_MS;
+}
+
+/** Ready for its first request and sent none: on a plain or TLS address no request, on a shared one no byte. */
+function sentNothing(c: DownstreamConnection): boolean {
+  return (c.phase === 'http' && !c.requestStarted) || (c.phase === 'sniff' && c.socket.bytesRead === 0);
 }
 
 /** Answers an upgrade with a refusal, counted as `why` when given (a refusal decided earlier was counted then). */
@@ -447,14 +452,17 @@ export class Listener {
     const connections = new Set<DownstreamConnection>();
     for (const c of this.#connections) if (AWAITED.has(c.phase) && !unused(c, now)) connections.add(c);
     if (connections.size === 0) return Promise.resolve();
+    // Those still too new to call unused are looked at again once they could be.
+    if ([...connections].some(sentNothing)) setTimeout(() => this.#progressed(), UNUSED_AFTER_MS + 1);
     return new Promise((done) => this.#awaited.push({ connections, done }));
   }
 
   /** A connection has moved on or closed: a drain whose last awaited connection it was is told. */
   #progressed(): void {
     if (this.#awaited.length === 0) return;
+    const now = Date.now();
     this.#awaited = this.#awaited.filter((wait) => {
-      for (const c of wait.connections) if (!AWAITED.has(c.phase) || !this.#connections.has(c)) wait.connections.delete(c);
+      for (const c of wait.connections) if (!AWAITED.has(c.phase) || !this.#connections.has(c) || unused(c, now)) wait.connections.delete(c);
       if (wait.connections.size > 0) return true;
       wait.done();
       return false;
@@ -559,6 +567,7 @@ export class Listener {
       return;
     }
     conn.phase = 'sniff';
+    conn.readyAt = Date.now();
     sniffTransport(conn.socket, (transport) => {
       if (conn.phase !== 'sniff') return; // closed by its deadline, which said so
       if (transport === 'tls') this.#startTls(conn);
@@ -675,6 +684,7 @@ export class Listener {
     }
     // A client that is owed a refusal is answered whatever it sends, and never waited for as a request.
     conn.phase = conn.refusal ? 'refused' : 'http';
+    conn.readyAt = Date.now();
     if (conn.refusal) this.#progressed();
     const socket = conn.httpSocket;
     // What the sniff or the PROXY header reader put back is counted as read but has not reached the HTTP parser:
@@ -700,17 +710,16 @@ export class Listener {
       return;
     }
     const started = phase === 'http' && conn.requestStarted;
-    if (phase === 'http' && !started) {
+    if (sentNothing(conn)) {
       // Set up and never used: most often a browser's spare connection (Chromium opens one ahead of the requests it
       // may make, and leaves it unused). Nothing was asked, so nothing is refused: it is closed, said at debug.
+      const what = phase === 'sniff' ? 'nothing sent' : 'no HTTP request';
       this.#options.log.debug(
-        { event: 'closed', kind: 'handshake timeout', reason: 'no HTTP request', downstream: conn.downstream, code: 'GW_ERR_HANDSHAKE_TIMEOUT', timeoutMs: this.#options.handshakeTimeoutMs },
-        'ws.handshake.timeout expired: no HTTP request (most often a browser\'s unused spare connection): closed',
+        { event: 'closed', kind: 'handshake timeout', reason: what, downstream: conn.downstream, code: 'GW_ERR_HANDSHAKE_TIMEOUT', timeoutMs: this.#options.handshakeTimeoutMs },
+        `ws.handshake.timeout expired: ${what} (most often a browser's unused spare connection): closed`,
       );
-      conn.phase = 'refused';
+      this.#closeAtDeadline(conn);
       this.#progressed();
-      conn.tls?.destroy();
-      conn.socket.destroy();
       return;
     }
     const what =
@@ -729,6 +738,10 @@ export class Listener {
       refuseUpgrade(socket, 408, 'Request timeout: the request did not arrive in time.');
       return;
     }
+    this.#closeAtDeadline(conn);
+  }
+
+  #closeAtDeadline(conn: DownstreamConnection): void {
     conn.phase = 'refused';
     conn.tls?.destroy();
     conn.socket.destroy();

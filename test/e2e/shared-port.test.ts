@@ -119,7 +119,7 @@ describe('ws:// and wss:// on one port', () => {
     await event(socket, 'connect', 'the silent client to connect');
     const started = Date.now();
     await withDeadline(new Promise((resolve) => socket.once('close', resolve)), WAIT_MS, 'the gateway to close a client that sends nothing');
+    // Closed as a browser's unused spare connection is: said at debug, refused nothing.
     assert.ok(Date.now() - started >= 900, 'not before ws.handshake.timeout');
-    await gw.waitFor((l) => l.msg === 'ws.handshake.timeout expired: nothing sent');
   });
 });

@@ -209,7 +209,7 @@ test('a client that sends no request is closed when ws.handshake.timeout expires
   assert.deepEqual(metrics.recentRefusals(), []);
 });
 
-test('a drain does not wait for a connection that has been ready for its first request for a second and sent none', async (t) => {
+test('a drain does not wait for a connection that has been ready for its first request for a second and sent none, from when it was ready', async (t) => {
   const { listener, port } = await start(t, { handshakeTimeoutMs: WAIT_MS * 2 });
   const idle = await opened(port);
   t.after(() => idle.destroy());
@@ -219,9 +219,21 @@ test('a drain does not wait for a connection that has been ready for its first r
   // Seen two seconds on, both are spare connections; seen now, both may still send their request.
   await within(listener.handshakesDone(Date.now() + 2000), 'the drain not to wait for connections that were never used');
   let waited = true;
-  void listener.handshakesDone().then(() => (waited = false));
+  const done = listener.handshakesDone().then(() => (waited = false));
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(waited, true, 'a connection just set up is waited for');
+  // Until it has been unused for a second, not until ws.handshake.timeout.
+  await within(done, 'the drain to stop waiting for connections a second unused');
+});
+
+test('on an address that serves plain and TLS, a connection that sends nothing is unused too: not waited for by a drain, not counted', async (t) => {
+  const { listener, port, log, metrics } = await start(t, { handshakeTimeoutMs: 300, tls: serverTls({ verifyClient: 'none' }), plain: true });
+  const s = await opened(port);
+  await within(listener.handshakesDone(Date.now() + 2000), 'the drain not to wait for it');
+  assert.equal(await within(readAll(s), 'the silent client to be closed'), '');
+  const line = await within(log.waitFor((l) => l['kind'] === 'handshake timeout'), 'the timeout line');
+  assert.deepEqual([line['reason'], line['level']], ['nothing sent', 20]);
+  assert.equal(await refusals(metrics, 'deadline'), 0);
 });
 
 test('half a request gets 408 at the deadline; a whole one within it is upgraded', async (t) => {
