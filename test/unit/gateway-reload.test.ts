@@ -40,6 +40,14 @@ async function opened(url: string): Promise<WebSocket> {
   return ws;
 }
 
+/** Reloads `text` and returns the code and reason `ws` is closed with. */
+async function closedByReload(gateway: Gateway, logs: MemoryLog, ws: WebSocket, text: string): Promise<[number, string]> {
+  const closed = event<[number, Buffer]>(ws, 'close', 'the connection the new rules refuse to be closed');
+  await within(gateway.reload(prepared(text, logs)), 'the reload');
+  const [code, reason] = await closed;
+  return [code, reason.toString()];
+}
+
 async function roundTrip(ws: WebSocket, text: string): Promise<string> {
   const reply = event<[Buffer]>(ws, 'message', `the echo of ${text}`);
   ws.send(text);
@@ -250,11 +258,8 @@ test('a cross-site-constraint that no longer allows a browser\'s Origin closes i
   const page = new WebSocket(url, { origin: 'https://app.example.com' });
   await event(page, 'open', 'the page\'s connection to open');
   const device = await opened(url);
-  const closed = event<[number, Buffer]>(page, 'close', 'the page\'s connection to be closed');
-  await gateway.reload(prepared(doc(...echo('svc', 'ws://127.0.0.1:0/a', '    <cross-site-constraint><allow-origin>https://other.example.com</allow-origin></cross-site-constraint>')), logs));
-  const [code, reason] = await closed;
-  assert.equal(code, 1008);
-  assert.equal(reason.toString(), 'origin no longer allowed');
+  const other = '    <cross-site-constraint><allow-origin>https://other.example.com</allow-origin></cross-site-constraint>';
+  assert.deepEqual(await closedByReload(gateway, logs, page, doc(...echo('svc', 'ws://127.0.0.1:0/a', other))), [1008, 'origin no longer allowed']);
   assert.equal(gateway.policyCloses.get('origin'), 1);
   assert.equal(await roundTrip(device, 'still here'), 'still here', 'a client that sends no Origin is not judged by it');
   device.close();
@@ -264,11 +269,8 @@ test('an access-constraint that no longer admits a live connection closes it wit
   const { gateway, logs, port } = await started(t, doc(...echo('svc', 'ws://127.0.0.1:0/a')));
   const live = await opened(`ws://127.0.0.1:${port}/a`);
   assert.equal(await roundTrip(live, 'x'), 'x');
-  const closed = event<[number, Buffer]>(live, 'close', 'the refused connection to be closed');
-  await gateway.reload(prepared(doc(...echo('svc', 'ws://127.0.0.1:0/a', '    <access-constraint><client-address>10.0.0.0/8</client-address></access-constraint>')), logs));
-  const [code, reason] = await closed;
-  assert.equal(code, 1008);
-  assert.equal(reason.toString(), 'access-constraint no longer satisfied');
+  const constraint = '    <access-constraint><client-address>10.0.0.0/8</client-address></access-constraint>';
+  assert.deepEqual(await closedByReload(gateway, logs, live, doc(...echo('svc', 'ws://127.0.0.1:0/a', constraint))), [1008, 'access-constraint no longer satisfied']);
   assert.equal(gateway.policyCloses.get('access'), 1);
   const line = logs.lines.find((l) => l['code'] === 'GW_ERR_SESSION_CLOSED');
   assert.equal(line?.['rule'], 'access');
